@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// npm run bench [-- NAME...]: runs bench/NAME.bench.js (all when none named), each in its own process so its
+// peak memory is its own, then writes bench/RESULTS.md from the machine's facts and every results section.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { benchDir, outDir } from './lib.js';
+
+const all = readdirSync(benchDir).filter((f) => f.endsWith('.bench.js')).map((f) => f.replace(/\.bench\.js$/, '')).sort();
+const wanted = process.argv.slice(2);
+for (const w of wanted) if (!all.includes(w)) { console.error(`unknown bench ${w}; choose from ${all.join(', ')}`); process.exit(2); }
+let failed = false;
+for (const name of wanted.length ? wanted : all) {
+  console.error(`bench: ${name}`);
+  const r = spawnSync(process.execPath, [join(benchDir, `${name}.bench.js`)], { stdio: 'inherit' });
+  if (r.status !== 0) { failed = true; console.error(`bench ${name} failed (exit ${r.status})`); }
+}
+rmSync(outDir, { recursive: true, force: true });
+
+const duck = JSON.parse(readFileSync(join(benchDir, '..', 'node_modules', '@duckdb', 'node-api', 'package.json'), 'utf8')).version;
+const resultsDir = join(benchDir, 'results');
+const sections = existsSync(resultsDir) ? readdirSync(resultsDir).filter((f) => f.endsWith('.md')).sort() : [];
+const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, @duckdb/node-api ${duck}`;
+const body = [
+  '# Benchmark results',
+  '',
+  'Made by `npm run bench` (`npm run bench -- NAME` runs one). Each benchmark runs the plain DuckDB equivalent of the',
+  'same raw work in the same run and prints the ratio. Numbers vary by about 20% between runs on shared machines.',
+  '',
+  `Last run on: ${machine}.`,
+  '',
+  ...sections.map((f) => readFileSync(join(resultsDir, f), 'utf8')),
+].join('\n');
+writeFileSync(join(benchDir, 'RESULTS.md'), body);
+process.exit(failed ? 1 : 0);

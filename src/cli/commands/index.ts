@@ -1,0 +1,8 @@
+// The list of verbs. Each factory builds one commander Command; main() attaches them in this order.
+import type { Command } from 'commander';
+import type { CliContext } from '../main.js';
+import { schemasCommand } from './schemas.js';
+
+export type CommandFactory = (ctx: CliContext) => Command;
+
+export const commandFactories: CommandFactory[] = [schemasCommand];

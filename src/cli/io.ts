@@ -1,0 +1,47 @@
+// The streams and environment a command writes to. Injected so tests run main() in-process.
+
+export interface OutStream {
+  write(chunk: string): unknown;
+  isTTY?: boolean | undefined;
+  columns?: number | undefined;
+}
+
+export interface Io {
+  stdout: OutStream;
+  stderr: OutStream;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Standard input, for `-` arguments. */
+  stdin: NodeJS.ReadableStream;
+}
+
+export function processIo(): Io {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), stdin: process.stdin };
+}
+
+/** Global flags every command understands. */
+export interface GlobalOptions {
+  debug?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  color?: boolean;
+  logFormat?: 'text' | 'json';
+}
+
+/** True when colour is allowed: a TTY, no NO_COLOR, no --no-color. */
+export function useColor(io: Io, globals: GlobalOptions): boolean {
+  if (globals.color === false) return false;
+  if (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '') return false;
+  return io.stdout.isTTY === true;
+}
+
+/** Writes a human message line to stderr unless --quiet (or machine log format). */
+export function say(io: Io, globals: GlobalOptions, message: string, level: 'info' | 'warn' | 'verbose' = 'info'): void {
+  if (level === 'verbose' && !globals.verbose) return;
+  if (globals.quiet && level !== 'warn') return;
+  if (globals.logFormat === 'json') {
+    io.stderr.write(`${JSON.stringify({ level, message, at: new Date().toISOString() })}\n`);
+    return;
+  }
+  io.stderr.write(`${message}\n`);
+}

@@ -1,0 +1,104 @@
+// The commander tree and main(): argv in, exit code out. Turns every error into one clear message (a stack
+// trace only with --debug). Commands live in ./commands, one file per verb; heavy modules load lazily there.
+import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { ExitCode, isSurgctlError, type SurgctlError } from '../errors.js';
+import { processIo, type GlobalOptions, type Io } from './io.js';
+import { commandFactories } from './commands/index.js';
+
+export interface CliContext {
+  io: Io;
+  /** The global flags as parsed (call inside an action). */
+  globals(): GlobalOptions;
+}
+
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Builds the whole command tree. No side effects at import or build time. */
+export function createProgram(io: Io): Command {
+  const program = new Command('surgctl');
+  const ctx: CliContext = { io, globals: () => program.opts<GlobalOptions>() };
+  program
+    .description('Data-engineering toolkit for robotic-surgery and patient telemetry')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .option('--debug', 'show stack traces and SQL on errors')
+    .option('-q, --quiet', 'print only warnings and errors on stderr')
+    .option('-v, --verbose', 'print more detail on stderr')
+    .option('--no-color', 'no colour (NO_COLOR is honoured too)')
+    .addOption(new Option('--log-format <format>', 'stderr messages as text or JSON lines').choices(['text', 'json']))
+    .showSuggestionAfterError(true)
+    .enablePositionalOptions(false);
+  for (const make of commandFactories) program.addCommand(make(ctx));
+  configure(program, io);
+  return program;
+}
+
+function configure(cmd: Command, io: Io): void {
+  cmd.exitOverride();
+  cmd.showSuggestionAfterError(true);
+  cmd.configureOutput({
+    writeOut: (s) => io.stdout.write(s),
+    writeErr: (s) => io.stderr.write(s),
+  });
+  for (const sub of cmd.commands) configure(sub, io);
+}
+
+/** Runs surgctl with argv (without node and script). Returns the exit code; never throws. */
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  const program = createProgram(io);
+  const debug = argv.includes('--debug');
+  const json = jsonErrors(argv);
+  try {
+    if (argv.length === 0) {
+      program.outputHelp();
+      return ExitCode.ok;
+    }
+    await program.parseAsync(argv, { from: 'user' });
+    return ExitCode.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version exit through here with exitCode 0; commander already printed its message.
+      if (e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return ExitCode.ok;
+      if (e.code === 'commander.help') return ExitCode.ok;
+      return ExitCode.usage;
+    }
+    if (isSurgctlError(e)) {
+      reportError(io, e, { debug, json });
+      return e.exitCode;
+    }
+    const err = e instanceof Error ? e : new Error(String(e));
+    if (json) io.stderr.write(`${JSON.stringify({ error: 'internal', message: err.message })}\n`);
+    else {
+      io.stderr.write(`surgctl: internal error: ${err.message}\n`);
+      io.stderr.write(debug ? `${err.stack ?? ''}\n` : 'This is a bug. Re-run with --debug and report the output.\n');
+    }
+    return ExitCode.runtime;
+  }
+}
+
+function jsonErrors(argv: string[]): boolean {
+  const i = argv.indexOf('--format');
+  if (i >= 0 && argv[i + 1] === 'json') return true;
+  if (argv.includes('--format=json')) return true;
+  const l = argv.indexOf('--log-format');
+  return l >= 0 && argv[l + 1] === 'json';
+}
+
+function reportError(io: Io, e: SurgctlError, opts: { debug: boolean; json: boolean }): void {
+  if (opts.json) {
+    io.stderr.write(`${JSON.stringify(e.toJSON())}\n`);
+  } else {
+    const where = [e.file, e.line, e.field].filter((x) => x !== undefined).join(':');
+    io.stderr.write(`surgctl: ${e.message}${where && !e.message.includes(String(e.file)) ? ` (${where})` : ''}\n`);
+    if (e.hint) io.stderr.write(`hint: ${e.hint}\n`);
+  }
+  if (opts.debug) {
+    const extra = e as SurgctlError & { sql?: string; params?: unknown };
+    if (extra.sql) io.stderr.write(`sql: ${extra.sql}\nparams: ${JSON.stringify(extra.params)}\n`);
+    io.stderr.write(`${e.stack ?? ''}\n`);
+    if (e.cause instanceof Error) io.stderr.write(`caused by: ${e.cause.stack ?? e.cause.message}\n`);
+  }
+}

@@ -1,0 +1,39 @@
+// The raw layer's shape: one table per dataset, raw_<dataset>, typed from its schema, plus lineage columns.
+// validate stages into these types, load creates and fills these tables, transform reads them.
+import { ident } from '../../db/sql.js';
+import type { DatasetSchema } from '../schemas.js';
+
+export const LINEAGE_COLUMNS = ['_load_id', '_source_file', '_source_line'] as const;
+
+/** The DuckDB type a schema column is stored as. Instants are TIMESTAMPTZ (UTC), dates DATE. */
+export function duckType(col: DatasetSchema['columnTypes'][string]): string {
+  if (col.type === 'string' && col.format === 'date-time') return 'TIMESTAMPTZ';
+  if (col.type === 'string' && col.format === 'date') return 'DATE';
+  if (col.type === 'string' && col.format === 'time') return 'VARCHAR';
+  switch (col.type) {
+    case 'integer':
+      return 'BIGINT';
+    case 'number':
+      return 'DOUBLE';
+    case 'boolean':
+      return 'BOOLEAN';
+    default:
+      return 'VARCHAR';
+  }
+}
+
+export function rawTableName(dataset: string): string {
+  return ident(`raw_${dataset}`);
+}
+
+/** CREATE TABLE IF NOT EXISTS for a dataset's raw table: schema columns in order, then lineage. No constraints
+ *  beyond the primary key's NOT NULL: loads dedupe by key themselves (set-at-a-time, faster than an index). */
+export function rawTableDdl(ds: DatasetSchema): string {
+  const cols = ds.columns.map((c) => {
+    const t = duckType(ds.columnTypes[c] ?? { type: 'string' });
+    const notNull = ds.primaryKey.includes(c) ? ' NOT NULL' : '';
+    return `  ${ident(c)} ${t}${notNull}`;
+  });
+  cols.push('  "_load_id" VARCHAR NOT NULL', '  "_source_file" VARCHAR NOT NULL', '  "_source_line" BIGINT');
+  return `CREATE TABLE IF NOT EXISTS ${rawTableName(ds.name)} (\n${cols.join(',\n')}\n)`;
+}

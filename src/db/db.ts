@@ -1,0 +1,152 @@
+// openDb and the one Db wrapper around @duckdb/node-api: UTC, bounded threads and memory, bound parameters,
+// DuckDB failures wrapped as QueryError, lock waits turned into a clear DatabaseError.
+import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseError, QueryError } from '../errors.js';
+
+export type Params = Record<string, DuckDBValue> | DuckDBValue[];
+export type JsonRow = Record<string, unknown>;
+
+export interface OpenOptions {
+  readOnly?: boolean;
+  threads?: number;
+  memoryLimit?: string;
+  /** How long to wait for another process's lock on the file, in ms (default 5000). */
+  lockTimeoutMs?: number;
+}
+
+export interface Db {
+  readonly path: string;
+  readonly connection: DuckDBConnection;
+  readonly instance: DuckDBInstance;
+  /** Runs one or more statements; values are bound, never spliced. */
+  run(sql: string, params?: Params): Promise<void>;
+  /** Runs a query and returns JSON-safe rows (BIGINT as string is avoided by casting in SQL). */
+  all<T extends JsonRow = JsonRow>(sql: string, params?: Params): Promise<T[]>;
+  /** The first column of the first row, or undefined. */
+  scalar<T = unknown>(sql: string, params?: Params): Promise<T | undefined>;
+  /** A second connection on the same instance, for a concurrent stream or writer. */
+  connect(): Promise<DuckDBConnection>;
+  /** Runs fn inside BEGIN/COMMIT; rolls back on any error. */
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  close(): void;
+}
+
+const LOCK_RE = /Could not set lock|Conflicting lock/i;
+
+export function defaultThreads(): number {
+  return Math.max(1, Math.min(4, Number(process.env.SURGCTL_THREADS ?? 2)));
+}
+
+/**
+ * Opens (creating when absent, unless readOnly) a DuckDB database at `path` (':memory:' for none).
+ * Throws DatabaseError('db_locked') when another process holds the file past lockTimeoutMs,
+ * DatabaseError('db_open') when the file is not a DuckDB database or cannot be opened.
+ */
+export async function openDb(path: string, options: OpenOptions = {}): Promise<Db> {
+  const spill = mkdtempSync(join(tmpdir(), 'surgctl-spill-'));
+  const config: Record<string, string> = {
+    threads: String(options.threads ?? defaultThreads()),
+    memory_limit: options.memoryLimit ?? process.env.SURGCTL_MEMORY_LIMIT ?? '2GB',
+    temp_directory: spill,
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'true',
+  };
+  if (options.readOnly) config.access_mode = 'READ_ONLY';
+  const deadline = Date.now() + (options.lockTimeoutMs ?? 5000);
+  let instance: DuckDBInstance | undefined;
+  for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
+    try {
+      instance = await DuckDBInstance.create(path, config);
+      break;
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      if (LOCK_RE.test(msg) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, delay));
+        continue;
+      }
+      rmSync(spill, { recursive: true, force: true });
+      if (LOCK_RE.test(msg)) {
+        throw new DatabaseError('db_locked', `database ${path} is locked by another process`, {
+          file: path,
+          hint: 'wait for the other surgctl process to finish, or raise --lock-timeout',
+          cause: e,
+        });
+      }
+      throw new DatabaseError('db_open', `cannot open database ${path}: ${firstLine(msg)}`, {
+        file: path,
+        hint: 'check that the path is a DuckDB database file (or a new path in an existing directory)',
+        cause: e,
+      });
+    }
+  }
+  const connection = await instance.connect();
+  // TimeZone needs icu, which loads only after the instance exists; set it on every connection.
+  await connection.run("SET TimeZone = 'UTC'");
+  return wrap(path, instance, connection, spill);
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0] ?? s;
+}
+
+function wrap(path: string, instance: DuckDBInstance, connection: DuckDBConnection, spill: string): Db {
+  const extra: DuckDBConnection[] = [];
+  let closed = false;
+  const guard = async <T>(sql: string, params: Params | undefined, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof QueryError) throw e;
+      const msg = e instanceof Error ? e.message : String(e);
+      throw new QueryError(firstLine(msg), sql, params, { cause: e });
+    }
+  };
+  const db: Db = {
+    path,
+    connection,
+    instance,
+    run: (sql, params) =>
+      guard(sql, params, async () => {
+        await connection.run(sql, params as Record<string, DuckDBValue>);
+      }),
+    all: <T extends JsonRow>(sql: string, params?: Params) =>
+      guard(sql, params, async () => {
+        const reader = await connection.runAndReadAll(sql, params as Record<string, DuckDBValue>);
+        return reader.getRowObjectsJson() as unknown as T[];
+      }),
+    scalar: async <T>(sql: string, params?: Params) => {
+      const rows = await db.all(sql, params);
+      const first = rows[0];
+      return first === undefined ? undefined : (Object.values(first)[0] as T);
+    },
+    connect: async () => {
+      const c = await instance.connect();
+      await c.run("SET TimeZone = 'UTC'");
+      extra.push(c);
+      return c;
+    },
+    transaction: async <T>(fn: () => Promise<T>) => {
+      await db.run('BEGIN TRANSACTION');
+      try {
+        const out = await fn();
+        await db.run('COMMIT');
+        return out;
+      } catch (e) {
+        await connection.run('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+    },
+    close: () => {
+      if (closed) return;
+      closed = true;
+      for (const c of extra) c.closeSync();
+      connection.closeSync();
+      instance.closeSync();
+      rmSync(spill, { recursive: true, force: true });
+    },
+  };
+  return db;
+}
