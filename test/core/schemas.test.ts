@@ -30,3 +30,15 @@ describe('data contracts', () => {
     expect(inferDataset('data.csv')).toBeUndefined();
   });
 });
+
+describe('domain reference data matches the contracts', () => {
+  it('instruments, arms, steps and error codes equal the telemetry schema enums', async () => {
+    const d = await import('../../src/core/domain.js');
+    const props = loadDatasetSchema('telemetry').schema.properties ?? {};
+    expect(new Set(props.instrument?.enum as string[])).toEqual(new Set(Object.keys(d.INSTRUMENT_FORCE_LIMIT_N)));
+    expect(props.robot_arm?.enum).toEqual([...d.ROBOT_ARMS]);
+    expect(props.step?.enum).toEqual([...d.SURGICAL_STEPS]);
+    expect(new Set((props.error_code?.enum as string[]).filter((c) => c !== ''))).toEqual(new Set(Object.keys(d.ERROR_CODES)));
+    expect(loadDatasetSchema('vitals').schema.properties?.metric?.enum).toEqual([...d.VITAL_METRICS]);
+  });
+});
