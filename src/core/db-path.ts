@@ -1,0 +1,40 @@
+// Where the lakehouse lives: --db flag, else SURGCTL_DB, else the config file's "db", else ./surgctl.duckdb.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { ConfigError, UsageError } from '../errors.js';
+
+export const DEFAULT_DB_FILE = 'surgctl.duckdb';
+export const CONFIG_FILE = 'surgctl.config.json';
+
+export interface DbPathSource {
+  path: string;
+  from: 'flag' | 'env' | 'config' | 'default';
+}
+
+/** Resolves the lakehouse path (absolute). Does not open or create it. */
+export function resolveDbPath(flag: string | undefined, env: NodeJS.ProcessEnv, cwd: string): DbPathSource {
+  if (flag) return { path: resolve(cwd, flag), from: 'flag' };
+  if (env.SURGCTL_DB) return { path: resolve(cwd, env.SURGCTL_DB), from: 'env' };
+  const cfg = resolve(cwd, CONFIG_FILE);
+  if (existsSync(cfg)) {
+    let parsed: { db?: unknown };
+    try {
+      parsed = JSON.parse(readFileSync(cfg, 'utf8')) as { db?: unknown };
+    } catch (e) {
+      throw new ConfigError(`${cfg} is not valid JSON: ${(e as Error).message}`, { file: cfg, cause: e });
+    }
+    if (typeof parsed.db === 'string') return { path: resolve(dirname(cfg), parsed.db), from: 'config' };
+  }
+  return { path: resolve(cwd, DEFAULT_DB_FILE), from: 'default' };
+}
+
+/** Throws a UsageError when a lakehouse that must already exist does not. */
+export function requireExistingDb(source: DbPathSource): string {
+  if (!existsSync(source.path)) {
+    throw new UsageError(`no lakehouse at ${source.path}`, {
+      file: source.path,
+      hint: 'run `surgctl pipeline`, or `surgctl load` then `surgctl transform`, or pass --db PATH',
+    });
+  }
+  return source.path;
+}

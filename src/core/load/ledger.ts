@@ -1,0 +1,98 @@
+// The `loads` ledger: one row per file (or stream batch) a load touched, written 'running' before the data
+// transaction so a killed process leaves a visible unfinished load, and finished inside the data transaction.
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../../db/db.js';
+
+export type LoadStatus = 'running' | 'succeeded' | 'failed' | 'skipped';
+
+export interface LoadRecord {
+  load_id: string;
+  path: string;
+  sha256: string | null;
+  bytes: number | null;
+  dataset: string;
+  started_at: string;
+  finished_at: string | null;
+  status: LoadStatus;
+  rows_read: number;
+  rows_inserted: number;
+  rows_duplicate: number;
+  rows_quarantined: number;
+  engine: string | null;
+  message: string | null;
+  replay_of: string | null;
+}
+
+/** A sortable, unique load id: L + UTC timestamp + random suffix. */
+export function newLoadId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', 'T').replace(/\.\d+Z$/, 'Z');
+  return `L${stamp}-${randomUUID().slice(0, 8)}`;
+}
+
+export async function startLoad(
+  db: Db,
+  rec: { loadId: string; path: string; sha256: string | null; bytes: number | null; dataset: string; replayOf?: string },
+): Promise<void> {
+  await db.run(
+    `INSERT INTO loads (load_id, path, sha256, bytes, dataset, started_at, status, replay_of)
+     VALUES ($id, $path, $sha, $bytes, $ds, now(), 'running', $replay)`,
+    { id: rec.loadId, path: rec.path, sha: rec.sha256, bytes: rec.bytes, ds: rec.dataset, replay: rec.replayOf ?? null },
+  );
+}
+
+export async function finishLoad(
+  db: Db,
+  loadId: string,
+  status: LoadStatus,
+  counts: { read: number; inserted: number; duplicate: number; quarantined: number },
+  extra: { engine?: string | null; message?: string | null } = {},
+): Promise<void> {
+  await db.run(
+    `UPDATE loads SET status = $status, finished_at = now(), rows_read = $r, rows_inserted = $i, rows_duplicate = $d,
+       rows_quarantined = $q, engine = $engine, message = $message WHERE load_id = $id`,
+    {
+      id: loadId,
+      status,
+      r: counts.read,
+      i: counts.inserted,
+      d: counts.duplicate,
+      q: counts.quarantined,
+      engine: extra.engine ?? null,
+      message: extra.message ?? null,
+    },
+  );
+}
+
+/** The newest successful load of this exact content into this dataset, if any. */
+export async function findSucceededBySha(db: Db, sha256: string, dataset: string): Promise<LoadRecord | undefined> {
+  const rows = await listLoads(db, { where: "sha256 = $sha AND dataset = $ds AND status = 'succeeded'", params: { sha: sha256, ds: dataset }, limit: 1 });
+  return rows[0];
+}
+
+/** Loads not finished by an earlier process (killed or crashed): marked failed so the ledger tells the truth. */
+export async function markAbandoned(db: Db): Promise<number> {
+  const n = (await db.scalar<number>("SELECT count(*)::INTEGER FROM loads WHERE status = 'running'")) ?? 0;
+  if (n > 0) {
+    await db.run(
+      "UPDATE loads SET status = 'failed', message = 'interrupted: the process stopped before the load committed; no rows of it were kept' WHERE status = 'running'",
+    );
+  }
+  return n;
+}
+
+export async function listLoads(
+  db: Db,
+  opts: { where?: string; params?: Record<string, string | number | null>; limit?: number } = {},
+): Promise<LoadRecord[]> {
+  const where = opts.where ? `WHERE ${opts.where}` : '';
+  const limit = opts.limit ? `LIMIT ${Math.trunc(opts.limit)}` : '';
+  return db.all<LoadRecord & Record<string, unknown>>(
+    `SELECT load_id, path, sha256, bytes::DOUBLE AS bytes, dataset,
+       strftime(started_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS started_at,
+       strftime(finished_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS finished_at, status,
+       rows_read::DOUBLE AS rows_read, rows_inserted::DOUBLE AS rows_inserted,
+       rows_duplicate::DOUBLE AS rows_duplicate, rows_quarantined::DOUBLE AS rows_quarantined, engine, message, replay_of
+     FROM loads ${where} ORDER BY started_at DESC, load_id DESC ${limit}`,
+    opts.params ?? {},
+  );
+}
