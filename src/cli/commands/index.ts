@@ -2,7 +2,15 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../main.js';
 import { schemasCommand } from './schemas.js';
+import { configCommand } from './config.js';
+import { runsCommand } from './runs.js';
+import { completionCommand } from './completion.js';
 
 export type CommandFactory = (ctx: CliContext) => Command;
 
-export const commandFactories: CommandFactory[] = [schemasCommand];
+export const commandFactories: CommandFactory[] = [
+  schemasCommand,
+  configCommand,
+  runsCommand,
+  completionCommand,
+];

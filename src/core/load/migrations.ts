@@ -16,7 +16,7 @@ export interface Migration {
 export const MIGRATIONS: Migration[] = [
   {
     version: 1,
-    name: 'ledger, quarantine and raw tables',
+    name: 'ledger, quarantine, run history and raw tables',
     statements: () => [
       `CREATE TABLE IF NOT EXISTS loads (
         load_id VARCHAR PRIMARY KEY, path VARCHAR NOT NULL, sha256 VARCHAR, bytes BIGINT, dataset VARCHAR NOT NULL,
@@ -28,6 +28,9 @@ export const MIGRATIONS: Migration[] = [
         load_id VARCHAR NOT NULL, file VARCHAR NOT NULL, line BIGINT, "row" BIGINT, dataset VARCHAR NOT NULL,
         raw VARCHAR, errors VARCHAR NOT NULL, rule VARCHAR NOT NULL, quarantined_at TIMESTAMPTZ NOT NULL,
         replayed_by VARCHAR)`,
+      `CREATE TABLE IF NOT EXISTS runs (
+        run_id VARCHAR PRIMARY KEY, command VARCHAR NOT NULL, args VARCHAR, started_at TIMESTAMPTZ NOT NULL,
+        finished_at TIMESTAMPTZ, status VARCHAR NOT NULL, counts VARCHAR, error VARCHAR)`,
       ...listDatasets().map((d) => rawTableDdl(loadDatasetSchema(d))),
     ],
   },

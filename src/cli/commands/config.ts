@@ -1,0 +1,29 @@
+// `surgctl config show`: the effective configuration and where each value came from.
+import { Command } from 'commander';
+import { loadConfig } from '../../core/config.js';
+import { renderTextTable } from '../../render/text-table.js';
+import type { CliContext } from '../main.js';
+
+export const configCommand = (ctx: CliContext): Command => {
+  const cmd = new Command('config').description('show the effective configuration');
+  cmd
+    .command('show')
+    .description('print each setting, its value and where it came from (default, config, env, flag)')
+    .option('--config <path>', 'config file (default: ./surgctl.config.json)')
+    .option('--format <format>', 'table | json')
+    .action((flags: { config?: string; format?: string }) => {
+      const { effective, file } = loadConfig({ cwd: ctx.io.cwd, env: ctx.io.env, configPath: flags.config });
+      if ((flags.format ?? (ctx.io.stdout.isTTY ? 'table' : 'json')) === 'json') {
+        ctx.io.stdout.write(`${JSON.stringify({ file, settings: effective }, null, 2)}\n`);
+        return;
+      }
+      const rows = Object.entries(effective).map(([key, e]) => ({ key, value: e.value === null ? '' : String(e.value), from: e.from }));
+      ctx.io.stdout.write(`config file: ${file ?? '(none)'}\n`);
+      ctx.io.stdout.write(renderTextTable(rows, [
+        { header: 'setting', value: (r) => r.key },
+        { header: 'value', value: (r) => r.value },
+        { header: 'from', value: (r) => r.from },
+      ]));
+    });
+  return cmd;
+};

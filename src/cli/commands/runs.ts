@@ -1,0 +1,51 @@
+// `surgctl runs` and `surgctl runs show ID`: the run history kept in the lakehouse.
+import { Command } from 'commander';
+import { requireExistingDb, resolveDbPath } from '../../core/db-path.js';
+import { getRun, listRuns } from '../../core/runs.js';
+import { openDb } from '../../db/db.js';
+import { UsageError } from '../../errors.js';
+import { renderTextTable } from '../../render/text-table.js';
+import type { CliContext } from '../main.js';
+
+async function withDb<T>(ctx: CliContext, flag: string | undefined, fn: (db: Awaited<ReturnType<typeof openDb>>) => Promise<T>): Promise<T> {
+  const path = requireExistingDb(resolveDbPath(flag, ctx.io.env, ctx.io.cwd));
+  const db = await openDb(path, { readOnly: true });
+  try {
+    return await fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+export const runsCommand = (ctx: CliContext): Command => {
+  const cmd = new Command('runs')
+    .description('list recorded pipeline, load and transform runs, newest first')
+    .option('--db <path>', 'lakehouse file')
+    .option('--limit <n>', 'how many', '50')
+    .option('--format <format>', 'table | json')
+    .action(async (flags: { db?: string; limit: string; format?: string }) => {
+      const runs = await withDb(ctx, flags.db, (db) => listRuns(db, Number(flags.limit) || 50));
+      if ((flags.format ?? (ctx.io.stdout.isTTY ? 'table' : 'json')) === 'json') {
+        ctx.io.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
+        return;
+      }
+      ctx.io.stdout.write(renderTextTable(runs, [
+        { header: 'run_id', value: (r) => r.run_id },
+        { header: 'command', value: (r) => r.command },
+        { header: 'status', value: (r) => r.status },
+        { header: 'started_at', value: (r) => r.started_at },
+        { header: 'finished_at', value: (r) => r.finished_at },
+      ]));
+    });
+  cmd
+    .command('show')
+    .description('one run in detail')
+    .argument('<run_id>')
+    .option('--db <path>', 'lakehouse file')
+    .action(async (runId: string, flags: { db?: string }) => {
+      const run = await withDb(ctx, flags.db ?? (cmd.opts() as { db?: string }).db, (db) => getRun(db, runId));
+      if (!run) throw new UsageError(`no run with id ${runId}`, { hint: 'surgctl runs lists the recorded runs' });
+      ctx.io.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
+    });
+  return cmd;
+};
