@@ -1,0 +1,150 @@
+// SQL for the alert browser's list: one view (mode, filters, sort) becomes one keyset-paged query over the alerts
+// or alert_episodes mart. Every value is a bound $param; identifiers are fixed names quoted through ident().
+// Keyset paging compares the row tuple (risk_score, time, id) with the last row seen, so a page costs one top-N
+// scan however deep it is, and the browser never holds more than a few pages.
+import type { DuckDBValue } from '@duckdb/node-api';
+import { ident } from '../../db/sql.js';
+import { LEVEL_RANK, type RowKey, type SortKey, type ViewSpec } from './types.js';
+
+export type SqlParams = Record<string, DuckDBValue>;
+
+interface ModeColumns {
+  table: string;
+  id: string;
+  time: string;
+  /** Columns a search looks in. */
+  search: string[];
+}
+
+export const MODE_COLUMNS = {
+  alerts: { table: 'alerts', id: 'alert_id', time: 'at', search: ['reason', 'step', 'patient_id', 'procedure_id'] },
+  episodes: { table: 'alert_episodes', id: 'episode_id', time: 'started_at', search: ['reason', 'patient_id', 'procedure_id'] },
+} as const satisfies Record<ViewSpec['mode'], ModeColumns>;
+
+/** An empty stand-in for alert_acks before the first acknowledgement creates the table. */
+export const EMPTY_ACKS =
+  '(SELECT NULL::VARCHAR AS alert_id, NULL::VARCHAR AS acked_by, NULL::TIMESTAMPTZ AS acked_at, NULL::VARCHAR AS note WHERE false)';
+
+export function isoSql(expr: string): string {
+  return `strftime(${expr}, '%Y-%m-%dT%H:%M:%SZ')`;
+}
+
+export function isoMsSql(expr: string): string {
+  return `strftime(${expr}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
+}
+
+/** The key columns of a sort, in order, and whether the view runs them descending. */
+function keyColumns(spec: ViewSpec): { cols: string[]; desc: boolean } {
+  const m = MODE_COLUMNS[spec.mode];
+  const time = ident(m.time);
+  const id = ident(m.id);
+  const bySort: Record<SortKey, { cols: string[]; desc: boolean }> = {
+    risk: { cols: [ident('risk_score'), time, id], desc: true },
+    newest: { cols: [time, id], desc: true },
+    oldest: { cols: [time, id], desc: false },
+  };
+  return bySort[spec.sort];
+}
+
+function keyParams(spec: ViewSpec, key: RowKey, params: SqlParams): string[] {
+  params.k_at = BigInt(key.atUs);
+  params.k_id = key.id;
+  const at = 'make_timestamptz($k_at::BIGINT)';
+  if (spec.sort === 'risk') {
+    params.k_risk = key.risk;
+    return ['$k_risk', at, '$k_id'];
+  }
+  return [at, '$k_id'];
+}
+
+export interface WhereOptions {
+  /** Rows after (in view order) or before the key. */
+  keyset?: { side: 'after' | 'before'; key: RowKey } | undefined;
+  search?: string | undefined;
+  /** Ignore the level filter (counts by level). */
+  allLevels?: boolean;
+}
+
+/** The WHERE clause (without the keyword; 'true' when empty) of a view, filling `params`. */
+export function whereSql(spec: ViewSpec, params: SqlParams, options: WhereOptions = {}): string {
+  const m = MODE_COLUMNS[spec.mode];
+  const parts: string[] = [];
+  if (!options.allLevels) {
+    params.min_rank = LEVEL_RANK[spec.minLevel];
+    parts.push(`${ident('level_rank')} >= $min_rank`);
+  }
+  if (spec.patientId !== null) {
+    params.patient_id = spec.patientId;
+    parts.push(`${ident('patient_id')} = $patient_id`);
+  }
+  if (options.search !== undefined && options.search !== '') {
+    params.search = options.search.toLowerCase();
+    parts.push(`(${m.search.map((c) => `contains(lower(${ident(c)}), $search)`).join(' OR ')})`);
+  }
+  if (options.keyset) {
+    const { cols, desc } = keyColumns(spec);
+    const values = keyParams(spec, options.keyset.key, params);
+    // In a descending view the rows after a key have smaller tuples.
+    const after = desc ? '<' : '>';
+    const op = options.keyset.side === 'after' ? after : after === '<' ? '>' : '<';
+    parts.push(`(${cols.join(', ')}) ${op} (${values.join(', ')})`);
+  }
+  return parts.length === 0 ? 'true' : parts.join(' AND ');
+}
+
+/** ORDER BY (without the keyword) for the view, or its exact reverse; `projected` names a page's own columns. */
+export function orderSql(spec: ViewSpec, reverse = false, projected = false): string {
+  const { cols, desc } = keyColumns(spec);
+  const dir = desc !== reverse ? 'DESC' : 'ASC';
+  const m = MODE_COLUMNS[spec.mode];
+  const rename = (c: string): string =>
+    !projected ? c : c === ident(m.id) ? 'p.id' : c === ident(m.time) ? 'p.at_us::BIGINT' : `p.${c}`;
+  return cols.map((c) => `${rename(c)} ${dir}`).join(', ');
+}
+
+/** The projection of a list row for a mode (columns named as the row mapper expects). */
+export function listColumnsSql(spec: ViewSpec): string {
+  if (spec.mode === 'alerts') {
+    return [
+      'alert_id AS id', 'level', 'level_rank', 'risk_score', `${isoSql('"at"')} AS at_iso`, 'NULL::VARCHAR AS ended_iso',
+      'epoch_us("at")::VARCHAR AS at_us', 'patient_id', 'procedure_id', 'robot_id', 'robot_arm', 'step', 'instrument',
+      'reason', '1 AS alerts',
+    ].join(', ');
+  }
+  return [
+    'episode_id AS id', 'level', 'level_rank', 'risk_score', `${isoSql('started_at')} AS at_iso`,
+    `${isoSql('ended_at')} AS ended_iso`, 'epoch_us(started_at)::VARCHAR AS at_us', 'patient_id', 'procedure_id',
+    'robot_id', 'robot_arm', 'NULL::VARCHAR AS step', 'NULL::VARCHAR AS instrument', 'reason', 'alerts::INTEGER AS alerts',
+  ].join(', ');
+}
+
+/** Alerts that belong to episode `e` (same procedure, robot and arm, inside its span), joined as `a`. */
+export const EPISODE_MEMBERS_ON =
+  'a.procedure_id = e.procedure_id AND a.robot_id = e.robot_id AND a.robot_arm = e.robot_arm AND a."at" BETWEEN e.started_at AND e.ended_at';
+
+/**
+ * One page of the view: the top `limit` rows matching `where`, ordered (or reverse-ordered), with their
+ * acknowledgement state. `acks` is the alert_acks table name or EMPTY_ACKS.
+ */
+export function pageSql(spec: ViewSpec, where: string, reverse: boolean, acks: string): string {
+  const m = MODE_COLUMNS[spec.mode];
+  const order = orderSql(spec, reverse);
+  const page = `SELECT ${listColumnsSql(spec)} FROM ${ident(m.table)} WHERE ${where} ORDER BY ${order} LIMIT $limit`;
+  const outerOrder = orderSql(spec, reverse, true);
+  if (spec.mode === 'alerts') {
+    return `WITH p AS (${page})
+      SELECT p.*, 1 - (k.alert_id IS NULL)::INTEGER AS acked, k.acked_by, ${isoSql('k.acked_at')} AS acked_at, k.note
+      FROM p LEFT JOIN ${acks} k ON k.alert_id = p.id
+      ORDER BY ${outerOrder}`;
+  }
+  return `WITH p AS (${page}),
+    x AS (SELECT e0.id, count(*)::INTEGER AS acked
+          FROM p e0 JOIN ${ident(m.table)} e ON e.episode_id = e0.id
+          JOIN ${ident('alerts')} a ON ${EPISODE_MEMBERS_ON}
+          JOIN ${acks} k ON k.alert_id = a.alert_id
+          GROUP BY e0.id)
+    SELECT p.*, coalesce(x.acked, 0)::INTEGER AS acked, NULL::VARCHAR AS acked_by, NULL::VARCHAR AS acked_at,
+           NULL::VARCHAR AS note
+    FROM p LEFT JOIN x ON x.id = p.id
+    ORDER BY ${outerOrder}`;
+}

@@ -1,0 +1,491 @@
+// AlertStore: the alert browser's data access over a lakehouse file. Opens the database READ-ONLY (a shared lock,
+// so `surgctl report` and other readers keep working beside a browser left open for hours) and reopens it
+// read-write only for the moment an acknowledgement is written. Pages come a few dozen rows at a time by keyset.
+import { existsSync, linkSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { openDb, type Db, type JsonRow } from '../../db/db.js';
+import { ident, literal } from '../../db/sql.js';
+import { DatabaseError, IoError, UsageError, toIoError } from '../../errors.js';
+import {
+  EMPTY_ACKS, EPISODE_MEMBERS_ON, MODE_COLUMNS, isoMsSql, isoSql, orderSql, pageSql, whereSql, type SqlParams,
+} from './queries.js';
+import {
+  LEVELS, type Ack, type AckResult, type AlertDetail, type AlertSource, type ArmWindow, type ExportFormat,
+  type ExportResult, type Level, type LevelCounts, type ListRow, type News2Hour, type PageRequest,
+  type RelatedAlert, type RowKey, type TelemetryEvent, type ViewSpec, type VitalHour,
+} from './types.js';
+
+export interface AlertStoreOptions {
+  /** Who acknowledges: the CLI passes SURGCTL_USER or the OS user name. */
+  user: string;
+  /** The clock for acked_at and export names (default: the wall clock). */
+  now?: () => Date;
+  /** How long an acknowledgement waits for another process's lock, in ms (default 5000). */
+  lockTimeoutMs?: number;
+  threads?: number;
+  memoryLimit?: string;
+}
+
+/** Half-width of the telemetry window around an alert, in microseconds (30 s). */
+const WINDOW_US = 30_000_000n;
+
+const NEWS2_SCORES = [
+  'resp_rate_score', 'spo2_score', 'o2_supplemental_score', 'systolic_bp_score', 'heart_rate_score',
+  'consciousness_score', 'temperature_score',
+] as const;
+
+export const ACKS_DDL = `CREATE TABLE IF NOT EXISTS alert_acks (
+  alert_id VARCHAR PRIMARY KEY, acked_by VARCHAR NOT NULL, acked_at TIMESTAMPTZ NOT NULL, note VARCHAR)`;
+
+/** The line every "cannot browse here" message ends with. */
+const ALTERNATIVE = 'for a plain list use `surgctl report top-alerts`';
+
+/**
+ * Opens the lakehouse at `path` for browsing. Throws UsageError (exit 2) when the file does not exist or has no
+ * alerts mart, DatabaseError when it is locked by a writer or is not a DuckDB file.
+ */
+export async function openAlertStore(path: string, options: AlertStoreOptions): Promise<AlertStore> {
+  if (!existsSync(path)) {
+    throw new UsageError(`no lakehouse at ${path}: build one with \`surgctl load\` and \`surgctl transform\`; ${ALTERNATIVE}`);
+  }
+  const store = new AlertStore(path, options);
+  await store.open();
+  if (!store.hasTable('alerts')) {
+    store.close();
+    throw new UsageError(`${path} has no alerts mart: run \`surgctl transform\` first; ${ALTERNATIVE}`);
+  }
+  return store;
+}
+
+export class AlertStore implements AlertSource {
+  readonly path: string;
+  private db: Db | undefined;
+  private tables = new Set<string>();
+  private readonly options: AlertStoreOptions;
+
+  constructor(path: string, options: AlertStoreOptions) {
+    this.path = path;
+    this.options = options;
+  }
+
+  /** Opens (or reopens) the read-only handle and notes which marts exist. */
+  async open(): Promise<void> {
+    this.db = await openDb(this.path, { readOnly: true, ...this.dbOptions() });
+    const rows = await this.db.all<{ name: string }>(
+      "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'main'",
+    );
+    this.tables = new Set(rows.map((r) => r.name));
+  }
+
+  hasTable(name: string): boolean {
+    return this.tables.has(name);
+  }
+
+  close(): void {
+    this.db?.close();
+    this.db = undefined;
+  }
+
+  private dbOptions(): { threads?: number; memoryLimit?: string } {
+    return {
+      ...(this.options.threads === undefined ? {} : { threads: this.options.threads }),
+      ...(this.options.memoryLimit === undefined ? {} : { memoryLimit: this.options.memoryLimit }),
+    };
+  }
+
+  private get conn(): Db {
+    if (this.db === undefined) throw new DatabaseError('db_closed', `the alert store for ${this.path} is closed`);
+    return this.db;
+  }
+
+  private get acks(): string {
+    return this.tables.has('alert_acks') ? ident('alert_acks') : EMPTY_ACKS;
+  }
+
+  private now(): Date {
+    return this.options.now ? this.options.now() : new Date();
+  }
+
+  async counts(spec: ViewSpec): Promise<LevelCounts> {
+    const m = MODE_COLUMNS[spec.mode];
+    const params: SqlParams = {};
+    const where = whereSql(spec, params, { allLevels: true });
+    const rows = await this.conn.all<{ level: string; n: number }>(
+      `SELECT level, count(*)::INTEGER AS n FROM ${ident(m.table)} WHERE ${where} GROUP BY level`,
+      params,
+    );
+    const counts: LevelCounts = { medium: 0, high: 0, critical: 0, total: 0, inView: 0, acked: 0 };
+    const shown = LEVELS.slice(LEVELS.indexOf(spec.minLevel));
+    for (const r of rows) {
+      counts.total += r.n;
+      if ((LEVELS as readonly string[]).includes(r.level)) {
+        counts[r.level as Level] += r.n;
+        if (shown.includes(r.level as Level)) counts.inView += r.n;
+      }
+    }
+    if (this.tables.has('alert_acks')) counts.acked = await this.countAcked(spec);
+    return counts;
+  }
+
+  private async countAcked(spec: ViewSpec): Promise<number> {
+    const params: SqlParams = {};
+    if (spec.mode === 'alerts') {
+      const where = whereSql(spec, params, { allLevels: true });
+      const n = await this.conn.scalar<number>(
+        `SELECT count(*)::INTEGER FROM alerts WHERE ${where} AND alert_id IN (SELECT alert_id FROM alert_acks)`,
+        params,
+      );
+      return n ?? 0;
+    }
+    const where = whereSql(spec, params, { allLevels: true });
+    const n = await this.conn.scalar<number>(
+      `SELECT count(*)::INTEGER FROM (
+         SELECT e.episode_id, any_value(e.alerts) AS alerts, count(*) AS acked
+         FROM (SELECT * FROM alert_episodes WHERE ${where}) e JOIN alerts a ON ${EPISODE_MEMBERS_ON}
+         JOIN alert_acks k ON k.alert_id = a.alert_id
+         GROUP BY e.episode_id) WHERE acked >= alerts`,
+      params,
+    );
+    return n ?? 0;
+  }
+
+  async page(spec: ViewSpec, request: PageRequest): Promise<ListRow[]> {
+    const params: SqlParams = { limit: request.limit };
+    const keyset = request.after
+      ? { side: 'after' as const, key: request.after }
+      : request.before
+        ? { side: 'before' as const, key: request.before }
+        : undefined;
+    const reverse = request.before !== undefined || (request.fromEnd === true && request.after === undefined);
+    const where = whereSql(spec, params, { keyset });
+    const rows = await this.conn.all(pageSql(spec, where, reverse, this.acks), params);
+    const out = rows.map((r) => toListRow(spec, r));
+    return reverse ? out.reverse() : out;
+  }
+
+  async rankOf(spec: ViewSpec, key: RowKey): Promise<number> {
+    const params: SqlParams = {};
+    const where = whereSql(spec, params, { keyset: { side: 'before', key } });
+    const n = await this.conn.scalar<number>(
+      `SELECT count(*)::INTEGER FROM ${ident(MODE_COLUMNS[spec.mode].table)} WHERE ${where}`,
+      params,
+    );
+    return n ?? 0;
+  }
+
+  async find(
+    spec: ViewSpec, text: string, from: RowKey | null, direction: 'next' | 'prev',
+  ): Promise<{ row: ListRow; wrapped: boolean } | null> {
+    const once = async (key: RowKey | null): Promise<ListRow | undefined> => {
+      const params: SqlParams = { limit: 1 };
+      const keyset = key === null ? undefined : { side: direction === 'next' ? ('after' as const) : ('before' as const), key };
+      const where = whereSql(spec, params, { keyset, search: text });
+      const rows = await this.conn.all(pageSql(spec, where, direction === 'prev', this.acks), params);
+      return rows[0] === undefined ? undefined : toListRow(spec, rows[0]);
+    };
+    const hit = await once(from);
+    if (hit) return { row: hit, wrapped: false };
+    if (from === null) return null;
+    const again = await once(null);
+    return again ? { row: again, wrapped: true } : null;
+  }
+
+  async countMatches(spec: ViewSpec, text: string): Promise<number> {
+    const params: SqlParams = {};
+    const where = whereSql(spec, params, { search: text });
+    const n = await this.conn.scalar<number>(
+      `SELECT count(*)::INTEGER FROM ${ident(MODE_COLUMNS[spec.mode].table)} WHERE ${where}`,
+      params,
+    );
+    return n ?? 0;
+  }
+
+  async detail(row: ListRow, options: { buckets?: number; relatedLimit?: number } = {}): Promise<AlertDetail> {
+    const buckets = Math.max(4, Math.min(240, options.buckets ?? 60));
+    const relatedLimit = Math.max(1, options.relatedLimit ?? 8);
+    const missing: string[] = [];
+    let triggers: string[] = [];
+    let errorCode: string | null = null;
+    let event: TelemetryEvent | null = null;
+    let fromUs = BigInt(row.key.atUs) - WINDOW_US;
+    let toUs = BigInt(row.key.atUs) + WINDOW_US;
+    if (row.kind === 'alert') {
+      const a = (await this.conn.all<{ event_id: string | null; triggers: string[] | null; error_code: string | null }>(
+        'SELECT event_id, triggers, error_code FROM alerts WHERE alert_id = $id', { id: row.id },
+      ))[0];
+      triggers = a?.triggers ?? [];
+      errorCode = a?.error_code ?? null;
+      if (!this.tables.has('telemetry_risk')) missing.push('telemetry_risk');
+      else if (a?.event_id) event = await this.event(a.event_id);
+    } else {
+      const endUs = await this.conn.scalar<string>(
+        'SELECT epoch_us(ended_at)::VARCHAR FROM alert_episodes WHERE episode_id = $id', { id: row.id },
+      );
+      if (endUs !== undefined && endUs !== null) toUs = BigInt(endUs) + WINDOW_US;
+      fromUs = BigInt(row.key.atUs) - WINDOW_US;
+    }
+    const window = this.tables.has('telemetry_risk') ? await this.armWindow(row, fromUs, toUs, buckets) : null;
+    const hour = hourOf(row.key.atUs);
+    let vitals: VitalHour[] | null = null;
+    if (this.tables.has('vitals_hourly')) {
+      vitals = await this.conn.all<VitalHour & JsonRow>(
+        `SELECT metric, n::INTEGER AS n, ${ident('min')}::DOUBLE AS min, ${ident('max')}::DOUBLE AS max,
+                ${ident('avg')}::DOUBLE AS avg, p95::DOUBLE AS p95
+         FROM vitals_hourly WHERE patient_id = $p AND hour_start = $h::TIMESTAMPTZ ORDER BY metric`,
+        { p: row.patientId, h: hour },
+      );
+    } else missing.push('vitals_hourly');
+    let news2: News2Hour | null = null;
+    if (this.tables.has('news2_hourly')) {
+      const n = (await this.conn.all(
+        `SELECT news2_total::INTEGER AS total, news2_band AS band, missing, ${NEWS2_SCORES.map((c) => `${ident(c)}::INTEGER AS ${ident(c)}`).join(', ')}
+         FROM news2_hourly WHERE patient_id = $p AND hour_start = $h::TIMESTAMPTZ`,
+        { p: row.patientId, h: hour },
+      ))[0];
+      if (n) {
+        news2 = {
+          total: (n.total as number | null) ?? null,
+          band: (n.band as string | null) ?? null,
+          missing: (n.missing as string[] | null) ?? [],
+          scores: Object.fromEntries(NEWS2_SCORES.map((c) => [c.replace(/_score$/, ''), (n[c] as number | null) ?? null])),
+        };
+      }
+    } else missing.push('news2_hourly');
+    const related = row.kind === 'alert' ? await this.procedureAlerts(row, relatedLimit) : await this.episodeAlerts(row, relatedLimit);
+    return { row, triggers, errorCode, event, window, hour, vitals, news2, related, missing };
+  }
+
+  private async event(eventId: string): Promise<TelemetryEvent | null> {
+    const r = (await this.conn.all(
+      `SELECT event_id, ${isoMsSql('recorded_at')} AS recorded_at, instrument, step, force_n::DOUBLE AS force_n,
+              velocity_mm_s::DOUBLE AS velocity_mm_s, latency_ms::DOUBLE AS latency_ms, error_code,
+              latency_score::INTEGER AS latency_score, force_score::INTEGER AS force_score,
+              error_score::INTEGER AS error_score, force_spike, risk_score::INTEGER AS risk_score, risk_level
+       FROM telemetry_risk WHERE event_id = $id LIMIT 1`,
+      { id: eventId },
+    ))[0];
+    if (!r) return null;
+    const v = <T>(k: string): T | null => (r[k] ?? null) as T | null;
+    return {
+      eventId: String(r.event_id), recordedAt: String(r.recorded_at), instrument: v('instrument'), step: v('step'),
+      forceN: v('force_n'), velocityMmS: v('velocity_mm_s'), latencyMs: v('latency_ms'), errorCode: v('error_code'),
+      latencyScore: v('latency_score'), forceScore: v('force_score'), errorScore: v('error_score'),
+      forceSpike: v('force_spike'), riskScore: v('risk_score'), riskLevel: v('risk_level'),
+    };
+  }
+
+  /** The arm's telemetry between fromUs and toUs, folded into `buckets` cells (max force and latency per cell). */
+  private async armWindow(row: ListRow, fromUs: bigint, toUs: bigint, buckets: number): Promise<ArmWindow> {
+    const span = toUs - fromUs;
+    const rows = await this.conn.all<{ b: number; f: number | null; l: number | null; c: number }>(
+      `SELECT least(floor((epoch_us(recorded_at) - $from::BIGINT) * $n / $span::BIGINT)::INTEGER, $n - 1) AS b,
+              max(force_n)::DOUBLE AS f, max(latency_ms)::DOUBLE AS l, count(*)::INTEGER AS c
+       FROM telemetry_risk
+       WHERE procedure_id = $p AND robot_id = $r AND robot_arm = $arm
+         AND recorded_at BETWEEN make_timestamptz($from::BIGINT) AND make_timestamptz($to::BIGINT)
+       GROUP BY b ORDER BY b`,
+      { from: fromUs, to: toUs, span, n: buckets, p: row.procedureId, r: row.robotId, arm: row.robotArm },
+    );
+    const force: (number | null)[] = new Array<number | null>(buckets).fill(null);
+    const latency: (number | null)[] = new Array<number | null>(buckets).fill(null);
+    let events = 0;
+    for (const r of rows) {
+      if (r.b < 0 || r.b >= buckets) continue;
+      force[r.b] = r.f;
+      latency[r.b] = r.l;
+      events += r.c;
+    }
+    return {
+      from: usToIso(fromUs), to: usToIso(toUs), bucketSeconds: Number(span) / 1e6 / buckets, force, latency, events,
+    };
+  }
+
+  private relatedSelect(): string {
+    return `a.alert_id, ${isoSql('a."at"')} AS at_iso, a.level, a.risk_score::INTEGER AS risk_score, a.robot_arm,
+            a.step, a.reason, k.alert_id IS NOT NULL AS acked`;
+  }
+
+  private async procedureAlerts(row: ListRow, limit: number): Promise<AlertDetail['related']> {
+    const params = { p: row.procedureId, id: row.id, at: BigInt(row.key.atUs), limit };
+    const total = await this.conn.scalar<number>(
+      'SELECT count(*)::INTEGER FROM alerts WHERE procedure_id = $p AND alert_id <> $id', { p: row.procedureId, id: row.id },
+    );
+    // The nearest in time first, then shown in time order.
+    const rows = await this.conn.all(
+      `SELECT * FROM (
+         SELECT ${this.relatedSelect()}, epoch_us(a."at") AS us FROM alerts a LEFT JOIN ${this.acks} k ON k.alert_id = a.alert_id
+         WHERE a.procedure_id = $p AND a.alert_id <> $id
+         ORDER BY abs(epoch_us(a."at") - $at::BIGINT), a.alert_id LIMIT $limit)
+       ORDER BY us, alert_id`,
+      params,
+    );
+    return { title: `other alerts of procedure ${row.procedureId}`, total: total ?? 0, rows: rows.map(toRelated) };
+  }
+
+  private async episodeAlerts(row: ListRow, limit: number): Promise<AlertDetail['related']> {
+    const from = `FROM alert_episodes e JOIN alerts a ON ${EPISODE_MEMBERS_ON} LEFT JOIN ${this.acks} k ON k.alert_id = a.alert_id
+                  WHERE e.episode_id = $id`;
+    const total = await this.conn.scalar<number>(`SELECT count(*)::INTEGER ${from}`, { id: row.id });
+    const rows = await this.conn.all(
+      `SELECT ${this.relatedSelect()} ${from} ORDER BY a.risk_score DESC, a."at", a.alert_id LIMIT $limit`,
+      { id: row.id, limit },
+    );
+    return { title: `alerts in episode ${row.id}`, total: total ?? 0, rows: rows.map(toRelated) };
+  }
+
+  /**
+   * Acknowledges an alert, or every alert of an episode, as this store's user: an alert_acks row per alert
+   * (kept if one exists). Closes the read-only handle, holds the file read-write for the write only, reopens.
+   * Throws DatabaseError('db_locked') when another process holds the file longer than lockTimeoutMs.
+   */
+  async acknowledge(row: ListRow, note: string | null): Promise<AckResult> {
+    const ackedAt = this.now().toISOString();
+    const by = this.options.user;
+    this.close();
+    let rw: Db | undefined;
+    try {
+      rw = await openDb(this.path, { lockTimeoutMs: this.options.lockTimeoutMs ?? 5000, ...this.dbOptions() });
+      await rw.run(ACKS_DDL);
+      const source = row.kind === 'alert'
+        ? 'FROM alerts a WHERE a.alert_id = $id'
+        : `FROM alert_episodes e JOIN alerts a ON ${EPISODE_MEMBERS_ON} WHERE e.episode_id = $id`;
+      const total = (await rw.scalar<number>(`SELECT count(*)::INTEGER ${source}`, { id: row.id })) ?? 0;
+      const inserted = await rw.all(
+        `INSERT INTO alert_acks (alert_id, acked_by, acked_at, note)
+         SELECT a.alert_id, $by, $at::TIMESTAMPTZ, $note ${source}
+         ON CONFLICT DO NOTHING RETURNING alert_id`,
+        { id: row.id, by, at: ackedAt, note },
+      );
+      const ackRow = (await rw.all(
+        `SELECT k.alert_id, k.acked_by, ${isoSql('k.acked_at')} AS acked_at, k.note
+         FROM alert_acks k WHERE k.alert_id = ${row.kind === 'alert' ? '$id' : `(SELECT min(a.alert_id) ${source})`}`,
+        { id: row.id },
+      ))[0];
+      return {
+        added: inserted.length,
+        already: total - inserted.length,
+        ack: ackRow ? toAck(ackRow) : null,
+      };
+    } catch (e) {
+      if (e instanceof DatabaseError && e.code === 'db_locked') {
+        throw new DatabaseError('db_locked', `cannot acknowledge now: ${this.path} is in use by another process; try again`, { cause: e });
+      }
+      throw e;
+    } finally {
+      rw?.close();
+      await this.open();
+    }
+  }
+
+  /**
+   * Writes the whole current view (filters and sort; not the search) to a new file in `dir`, named
+   * surgctl-<mode>-<UTC stamp>[-N].<csv|json>; never replaces an existing file. JSON is one array of objects.
+   */
+  async exportView(spec: ViewSpec, format: ExportFormat, dir: string): Promise<ExportResult> {
+    const m = MODE_COLUMNS[spec.mode];
+    const params: SqlParams = {};
+    const where = whereSql(spec, params);
+    const order = orderSql(spec);
+    let select: string;
+    if (spec.mode === 'alerts') {
+      const triggers = format === 'csv' ? "array_to_string(v.triggers, ';') AS triggers" : 'v.triggers';
+      select = `WITH v AS (SELECT *, row_number() OVER (ORDER BY ${order}) AS _ord FROM alerts WHERE ${where})
+        SELECT v.alert_id, v.level, v.risk_score, ${isoMsSql('v."at"')} AS "at", v.patient_id, v.procedure_id, v.robot_id,
+               v.robot_arm, v.instrument, v.step, ${triggers}, v.reason, v.error_code, k.acked_by,
+               ${isoSql('k.acked_at')} AS acked_at, k.note AS ack_note
+        FROM v LEFT JOIN ${this.acks} k ON k.alert_id = v.alert_id ORDER BY v._ord`;
+    } else {
+      select = `WITH v AS (SELECT *, row_number() OVER (ORDER BY ${order}) AS _ord FROM alert_episodes WHERE ${where}),
+        x AS (SELECT e.episode_id, count(*)::INTEGER AS acked FROM v e JOIN alerts a ON ${EPISODE_MEMBERS_ON}
+              JOIN ${this.acks} k ON k.alert_id = a.alert_id GROUP BY e.episode_id)
+        SELECT v.episode_id, v.level, v.risk_score, ${isoMsSql('v.started_at')} AS started_at,
+               ${isoMsSql('v.ended_at')} AS ended_at, v.alerts, coalesce(x.acked, 0) AS alerts_acked, v.patient_id,
+               v.procedure_id, v.robot_id, v.robot_arm, v.reason
+        FROM v LEFT JOIN x ON x.episode_id = v.episode_id ORDER BY v._ord`;
+    }
+    const stamp = this.now().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const base = `surgctl-${m.table === 'alerts' ? 'alerts' : 'episodes'}-${stamp}`;
+    const tmp = join(dir, `.${base}.${process.pid}.tmp`);
+    const options = format === 'csv' ? '(FORMAT csv, HEADER true)' : '(FORMAT json, ARRAY true)';
+    try {
+      const res = await this.conn.all(`COPY (${select}) TO ${literal(tmp)} ${options}`, params);
+      const rows = Number(Object.values(res[0] ?? {})[0] ?? 0);
+      const path = linkUnique(tmp, dir, base, format);
+      return { path, rows, format };
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+  }
+}
+
+/** Links tmp to the first free name base[-N].ext in dir (a link fails rather than replace a file). */
+function linkUnique(tmp: string, dir: string, base: string, ext: string): string {
+  for (let n = 1; n < 10_000; n++) {
+    const path = join(dir, `${base}${n === 1 ? '' : `-${n}`}.${ext}`);
+    try {
+      linkSync(tmp, path);
+      return path;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw toIoError(path, e, 'write');
+    }
+  }
+  throw new IoError(join(dir, base), `no free export name for ${base} in ${dir}`);
+}
+
+function toListRow(spec: ViewSpec, r: JsonRow): ListRow {
+  const kind = spec.mode === 'alerts' ? 'alert' : 'episode';
+  const ack = kind === 'alert' && r.acked_by !== null && r.acked_by !== undefined ? toAck({ ...r, alert_id: r.id }) : null;
+  return {
+    kind,
+    id: String(r.id),
+    level: r.level as Level,
+    levelRank: Number(r.level_rank),
+    riskScore: Number(r.risk_score),
+    at: String(r.at_iso),
+    endedAt: (r.ended_iso as string | null) ?? null,
+    patientId: String(r.patient_id),
+    procedureId: String(r.procedure_id),
+    robotId: String(r.robot_id),
+    robotArm: String(r.robot_arm),
+    step: (r.step as string | null) ?? null,
+    instrument: (r.instrument as string | null) ?? null,
+    reason: String(r.reason ?? ''),
+    alerts: Number(r.alerts),
+    acked: Number(r.acked ?? 0),
+    ack,
+    key: { risk: Number(r.risk_score), atUs: String(r.at_us), id: String(r.id) },
+  };
+}
+
+function toAck(r: JsonRow): Ack {
+  return {
+    alertId: String(r.alert_id),
+    ackedBy: String(r.acked_by),
+    ackedAt: String(r.acked_at),
+    note: (r.note as string | null) ?? null,
+  };
+}
+
+function toRelated(r: JsonRow): RelatedAlert {
+  return {
+    alertId: String(r.alert_id),
+    at: String(r.at_iso),
+    level: r.level as Level,
+    riskScore: Number(r.risk_score),
+    robotArm: String(r.robot_arm),
+    step: (r.step as string | null) ?? null,
+    reason: String(r.reason ?? ''),
+    acked: r.acked === true,
+  };
+}
+
+function usToIso(us: bigint): string {
+  return new Date(Number(us / 1000n)).toISOString();
+}
+
+/** The UTC hour (ISO) that contains the instant `atUs` (epoch microseconds). */
+function hourOf(atUs: string): string {
+  const ms = Number(BigInt(atUs) / 1000n);
+  return new Date(ms - (((ms % 3_600_000) + 3_600_000) % 3_600_000)).toISOString();
+}

@@ -1,0 +1,195 @@
+// The shapes the alert browser's data layer returns: a view (mode, filters, sort), list rows with their keyset
+// key, counts by level, the detail of one alert or episode, and acknowledgements. Plain JSON-safe values only.
+
+export const LEVELS = ['medium', 'high', 'critical'] as const;
+export type Level = (typeof LEVELS)[number];
+/** level_rank as the alerts mart stores it. */
+export const LEVEL_RANK: Record<Level, number> = { medium: 2, high: 3, critical: 4 };
+
+export const MODES = ['alerts', 'episodes'] as const;
+export type Mode = (typeof MODES)[number];
+
+/** risk: highest risk first (then newest); newest / oldest: by time. */
+export const SORTS = ['risk', 'newest', 'oldest'] as const;
+export type SortKey = (typeof SORTS)[number];
+
+export const EXPORT_FORMATS = ['csv', 'json'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** What the list shows: the mart, the filters and the order. Search is a find, not a filter. */
+export interface ViewSpec {
+  mode: Mode;
+  minLevel: Level;
+  patientId: string | null;
+  sort: SortKey;
+}
+
+export const DEFAULT_VIEW: ViewSpec = { mode: 'alerts', minLevel: 'medium', patientId: null, sort: 'risk' };
+
+/** A row's position in every order: risk score, time in epoch microseconds (as a decimal string), id. */
+export interface RowKey {
+  risk: number;
+  atUs: string;
+  id: string;
+}
+
+export interface Ack {
+  alertId: string;
+  ackedBy: string;
+  /** ISO 8601 UTC. */
+  ackedAt: string;
+  note: string | null;
+}
+
+/** One line of the list: an alert, or an episode (a run of alerts on one arm). Times are ISO 8601 UTC. */
+export interface ListRow {
+  kind: 'alert' | 'episode';
+  /** alert_id or episode_id. */
+  id: string;
+  level: Level;
+  levelRank: number;
+  riskScore: number;
+  /** The alert's time, or the episode's start. */
+  at: string;
+  /** The episode's end; null for an alert. */
+  endedAt: string | null;
+  patientId: string;
+  procedureId: string;
+  robotId: string;
+  robotArm: string;
+  /** The surgical step; null for an episode. */
+  step: string | null;
+  instrument: string | null;
+  reason: string;
+  /** 1 for an alert; the episode's alert count. */
+  alerts: number;
+  /** How many of `alerts` are acknowledged. */
+  acked: number;
+  /** The acknowledgement of an alert; null when not acknowledged and for episodes. */
+  ack: Ack | null;
+  key: RowKey;
+}
+
+/** Counts over the mode's mart with the patient filter applied (not the level filter, so hidden levels show). */
+export interface LevelCounts {
+  medium: number;
+  high: number;
+  critical: number;
+  total: number;
+  /** Rows the current view shows (level >= minLevel). */
+  inView: number;
+  /** Acknowledged alerts (alerts mode) or episodes with every alert acknowledged (episodes mode). */
+  acked: number;
+}
+
+export interface PageRequest {
+  /** Rows strictly after this key, in view order. */
+  after?: RowKey | undefined;
+  /** Rows strictly before this key, returned in view order. */
+  before?: RowKey | undefined;
+  /** The last `limit` rows of the view, in view order. */
+  fromEnd?: boolean | undefined;
+  limit: number;
+}
+
+export interface TelemetryEvent {
+  eventId: string;
+  recordedAt: string;
+  instrument: string | null;
+  step: string | null;
+  forceN: number | null;
+  velocityMmS: number | null;
+  latencyMs: number | null;
+  errorCode: string | null;
+  latencyScore: number | null;
+  forceScore: number | null;
+  errorScore: number | null;
+  forceSpike: boolean | null;
+  riskScore: number | null;
+  riskLevel: string | null;
+}
+
+/** Force and latency of one arm over a time window, one bucket per sparkline cell (max per bucket; null = no data). */
+export interface ArmWindow {
+  from: string;
+  to: string;
+  bucketSeconds: number;
+  force: (number | null)[];
+  latency: (number | null)[];
+  events: number;
+}
+
+export interface VitalHour {
+  metric: string;
+  n: number;
+  min: number | null;
+  max: number | null;
+  avg: number | null;
+  p95: number | null;
+}
+
+export interface News2Hour {
+  total: number | null;
+  band: string | null;
+  missing: string[];
+  scores: Record<string, number | null>;
+}
+
+export interface RelatedAlert {
+  alertId: string;
+  at: string;
+  level: Level;
+  riskScore: number;
+  robotArm: string;
+  step: string | null;
+  reason: string;
+  acked: boolean;
+}
+
+export interface AlertDetail {
+  row: ListRow;
+  triggers: string[];
+  errorCode: string | null;
+  /** The telemetry event behind an alert; null for an episode or when the mart lacks it. */
+  event: TelemetryEvent | null;
+  /** The arm's telemetry over +-30 s around the alert (or the episode's span +-30 s); null without telemetry_risk. */
+  window: ArmWindow | null;
+  /** The hour (ISO) the vitals and NEWS2 are for. */
+  hour: string;
+  vitals: VitalHour[] | null;
+  news2: News2Hour | null;
+  /** For an alert: the procedure's other alerts. For an episode: the alerts in the episode. */
+  related: { title: string; total: number; rows: RelatedAlert[] };
+  /** Marts the detail wanted but the lakehouse lacks. */
+  missing: string[];
+}
+
+export interface AckResult {
+  /** Alerts newly acknowledged by this call. */
+  added: number;
+  /** Alerts that were already acknowledged (left as they were). */
+  already: number;
+  /** The stored acknowledgement of the (first) alert. */
+  ack: Ack | null;
+}
+
+export interface ExportResult {
+  path: string;
+  rows: number;
+  format: ExportFormat;
+}
+
+/** What the browser needs from the data layer. AlertStore implements it over DuckDB. */
+export interface AlertSource {
+  readonly path: string;
+  counts(spec: ViewSpec): Promise<LevelCounts>;
+  page(spec: ViewSpec, request: PageRequest): Promise<ListRow[]>;
+  /** The number of rows before `key` in the view (its 0-based position). */
+  rankOf(spec: ViewSpec, key: RowKey): Promise<number>;
+  find(spec: ViewSpec, text: string, from: RowKey | null, direction: 'next' | 'prev'): Promise<{ row: ListRow; wrapped: boolean } | null>;
+  countMatches(spec: ViewSpec, text: string): Promise<number>;
+  detail(row: ListRow, options?: { buckets?: number; relatedLimit?: number }): Promise<AlertDetail>;
+  acknowledge(row: ListRow, note: string | null): Promise<AckResult>;
+  exportView(spec: ViewSpec, format: ExportFormat, dir: string): Promise<ExportResult>;
+  close(): void;
+}

@@ -1,0 +1,327 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openDb } from '../../../src/db/db.js';
+import { DatabaseError, UsageError } from '../../../src/errors.js';
+import {
+  DEFAULT_VIEW, openAlertStore, type AlertStore, type ListRow, type RowKey, type ViewSpec,
+} from '../../../src/core/tui-data/index.js';
+import { tempDir } from '../../helpers/run-cli.js';
+import { buildMartFixture } from './fixture.js';
+
+const t = tempDir('surgctl-tui-data-');
+const dbPath = join(t.dir, 'lake.duckdb');
+const clock = () => new Date('2026-01-06T12:00:00Z');
+let store: AlertStore;
+
+beforeAll(async () => {
+  expect(await buildMartFixture(dbPath, { alerts: 600 })).toBe(600);
+  store = await openAlertStore(dbPath, { user: 'tester', now: clock });
+});
+afterAll(() => {
+  store?.close();
+  t.cleanup();
+});
+
+/** A private copy of the fixture (for tests that write). */
+function copyLake(name: string): string {
+  const p = join(t.dir, `${name}.duckdb`);
+  copyFileSync(dbPath, p);
+  return p;
+}
+
+/** The ids of a view in order, straight from SQL (the reference the keyset pages must reproduce). */
+async function referenceIds(spec: ViewSpec): Promise<string[]> {
+  const db = await openDb(dbPath, { readOnly: true });
+  try {
+    const table = spec.mode === 'alerts' ? 'alerts' : 'alert_episodes';
+    const id = spec.mode === 'alerts' ? 'alert_id' : 'episode_id';
+    const time = spec.mode === 'alerts' ? '"at"' : 'started_at';
+    const order = {
+      risk: `risk_score DESC, ${time} DESC, ${id} DESC`,
+      newest: `${time} DESC, ${id} DESC`,
+      oldest: `${time} ASC, ${id} ASC`,
+    }[spec.sort];
+    const rank = { medium: 2, high: 3, critical: 4 }[spec.minLevel];
+    const rows = await db.all<{ id: string }>(
+      `SELECT ${id} AS id FROM ${table} WHERE level_rank >= $r AND ($p::VARCHAR IS NULL OR patient_id = $p) ORDER BY ${order}`,
+      { r: rank, p: spec.patientId },
+    );
+    return rows.map((r) => r.id);
+  } finally {
+    db.close();
+  }
+}
+
+async function walkForward(spec: ViewSpec, limit: number): Promise<ListRow[]> {
+  const out: ListRow[] = [];
+  let after: RowKey | undefined;
+  for (;;) {
+    const page = await store.page(spec, { after, limit });
+    out.push(...page);
+    if (page.length < limit) return out;
+    after = page[page.length - 1]!.key;
+  }
+}
+
+describe('openAlertStore', () => {
+  it('refuses a missing lakehouse with a line that names report top-alerts', async () => {
+    const err = await openAlertStore(join(t.dir, 'nope.duckdb'), { user: 'x' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).message).toContain('surgctl report top-alerts');
+    expect((err as UsageError).message).toContain('nope.duckdb');
+  });
+
+  it('refuses a database without the alerts mart', async () => {
+    const p = join(t.dir, 'empty.duckdb');
+    (await openDb(p)).close();
+    const err = await openAlertStore(p, { user: 'x' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).message).toMatch(/no alerts mart.*surgctl transform.*report top-alerts/);
+  });
+
+  it('holds only a shared (read-only) lock: another process can read the lakehouse meanwhile', async () => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', `
+      import { DuckDBInstance } from '@duckdb/node-api';
+      const i = await DuckDBInstance.create(${JSON.stringify(dbPath)}, { access_mode: 'READ_ONLY' });
+      const c = await i.connect();
+      const r = await c.runAndReadAll('SELECT count(*)::INTEGER AS n FROM alerts');
+      console.log(JSON.stringify(r.getRowObjectsJson()[0]));`], { cwd: process.cwd() });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toEqual({ n: 600 });
+  });
+});
+
+describe('counts', () => {
+  it('counts by level over the patient filter, and what the level filter leaves in view', async () => {
+    const c = await store.counts(DEFAULT_VIEW);
+    expect(c.medium + c.high + c.critical).toBe(600);
+    expect(c.total).toBe(600);
+    expect(c.inView).toBe(600);
+    const high = await store.counts({ ...DEFAULT_VIEW, minLevel: 'high' });
+    expect(high.inView).toBe(c.high + c.critical);
+    expect(high.medium).toBe(c.medium);
+    const p = await store.counts({ ...DEFAULT_VIEW, patientId: 'PT-00001' });
+    expect(p.total).toBe(120);
+    expect((await referenceIds({ ...DEFAULT_VIEW, patientId: 'PT-00001' })).length).toBe(120);
+  });
+
+  it('counts episodes in episodes mode', async () => {
+    const c = await store.counts({ ...DEFAULT_VIEW, mode: 'episodes' });
+    expect(c.total).toBe(120);
+  });
+});
+
+describe('keyset paging', () => {
+  const specs: ViewSpec[] = [
+    DEFAULT_VIEW,
+    { ...DEFAULT_VIEW, sort: 'newest' },
+    { ...DEFAULT_VIEW, sort: 'oldest', minLevel: 'high' },
+    { ...DEFAULT_VIEW, minLevel: 'critical', patientId: 'PT-00002' },
+    { ...DEFAULT_VIEW, mode: 'episodes' },
+    { ...DEFAULT_VIEW, mode: 'episodes', sort: 'oldest', minLevel: 'high' },
+  ];
+  for (const spec of specs) {
+    it(`pages through ${JSON.stringify(spec)} exactly as one ORDER BY would`, async () => {
+      const ref = await referenceIds(spec);
+      expect(ref.length).toBeGreaterThan(0);
+      const fwd = await walkForward(spec, 37);
+      expect(fwd.map((r) => r.id)).toEqual(ref);
+      // Backwards from the end, page by page.
+      const back: ListRow[] = [];
+      let page = await store.page(spec, { fromEnd: true, limit: 37 });
+      while (page.length > 0) {
+        back.unshift(...page);
+        page = await store.page(spec, { before: page[0]!.key, limit: 37 });
+      }
+      expect(back.map((r) => r.id)).toEqual(ref);
+      const mid = fwd[Math.floor(fwd.length / 2)]!;
+      expect(await store.rankOf(spec, mid.key)).toBe(ref.indexOf(mid.id));
+      for (const r of fwd) {
+        expect(r.levelRank).toBeGreaterThanOrEqual({ medium: 2, high: 3, critical: 4 }[spec.minLevel]);
+        if (spec.patientId) expect(r.patientId).toBe(spec.patientId);
+      }
+    });
+  }
+
+  it('maps alert rows with ISO times, step and reason', async () => {
+    const [row] = await store.page(DEFAULT_VIEW, { limit: 1 });
+    expect(row).toMatchObject({ kind: 'alert', level: 'critical', alerts: 1, acked: 0, ack: null });
+    expect(row!.at).toMatch(/^2026-01-05T\d\d:\d\d:\d\dZ$/);
+    expect(row!.step).not.toBeNull();
+    expect(row!.reason.length).toBeGreaterThan(0);
+  });
+});
+
+describe('search', () => {
+  it('finds the next and previous match in view order, wrapping at the ends', async () => {
+    const spec = { ...DEFAULT_VIEW, sort: 'oldest' as const };
+    const all = await walkForward(spec, 1000);
+    const matches = all.filter((r) => r.step === 'suturing' || r.reason.includes('suturing'));
+    expect(await store.countMatches(spec, 'SUTURING')).toBe(matches.length);
+    const first = await store.find(spec, 'suturing', null, 'next');
+    expect(first).toEqual({ row: matches[0], wrapped: false });
+    const second = await store.find(spec, 'suturing', first!.row.key, 'next');
+    expect(second!.row.id).toBe(matches[1]!.id);
+    const back = await store.find(spec, 'suturing', second!.row.key, 'prev');
+    expect(back!.row.id).toBe(matches[0]!.id);
+    const wrapped = await store.find(spec, 'suturing', matches[0]!.key, 'prev');
+    expect(wrapped).toEqual({ row: matches[matches.length - 1], wrapped: true });
+    expect(await store.find(spec, 'no such thing', null, 'next')).toBeNull();
+  });
+
+  it('searches patient and procedure ids, and treats % and _ literally', async () => {
+    const hit = await store.find(DEFAULT_VIEW, 'pr-000003', null, 'next');
+    expect(hit!.row.procedureId).toBe('PR-000003');
+    expect(await store.countMatches(DEFAULT_VIEW, 'PT-00004')).toBe(120);
+    expect(await store.countMatches(DEFAULT_VIEW, '%')).toBe(0);
+  });
+});
+
+describe('detail', () => {
+  it('returns the event, the arm window, vitals, NEWS2 and the procedure\'s other alerts', async () => {
+    const [row] = await store.page(DEFAULT_VIEW, { limit: 1 });
+    const d = await store.detail(row!, { buckets: 30, relatedLimit: 5 });
+    expect(d.event?.eventId).toBe(row!.id.replace('AL-', 'EV-'));
+    expect(d.triggers.length).toBeGreaterThan(0);
+    expect(d.window!.force).toHaveLength(30);
+    expect(d.window!.bucketSeconds).toBe(2);
+    expect(d.window!.events).toBeGreaterThan(10);
+    // The alert's own force is the window's maximum bucket near the middle.
+    expect(d.window!.force.some((f) => f !== null && f >= d.event!.forceN! - 1e-9)).toBe(true);
+    expect(d.hour).toBe(`${row!.at.slice(0, 13)}:00:00.000Z`);
+    expect(d.vitals!.map((v) => v.metric)).toContain('heart_rate');
+    expect(d.news2!.band).toMatch(/low|medium|high/);
+    expect(d.related.total).toBe(59);
+    expect(d.related.rows).toHaveLength(5);
+    expect(d.related.rows.every((r) => r.alertId !== row!.id)).toBe(true);
+    expect(d.missing).toEqual([]);
+  });
+
+  it('lists an episode\'s own alerts', async () => {
+    const [ep] = await store.page({ ...DEFAULT_VIEW, mode: 'episodes' }, { limit: 1 });
+    const d = await store.detail(ep!);
+    expect(d.related.total).toBe(ep!.alerts);
+    expect(d.related.rows.every((r) => r.robotArm === ep!.robotArm)).toBe(true);
+    expect(d.event).toBeNull();
+  });
+
+  it('names the marts a partial lakehouse lacks instead of failing', async () => {
+    const p = join(t.dir, 'partial.duckdb');
+    await buildMartFixture(p, { alerts: 60, without: ['telemetry_risk', 'vitals_hourly', 'news2_hourly'] });
+    const s = await openAlertStore(p, { user: 'x' });
+    try {
+      const [row] = await s.page(DEFAULT_VIEW, { limit: 1 });
+      const d = await s.detail(row!);
+      expect(d.missing).toEqual(['telemetry_risk', 'vitals_hourly', 'news2_hourly']);
+      expect(d.window).toBeNull();
+      expect(d.vitals).toBeNull();
+    } finally {
+      s.close();
+    }
+  });
+});
+
+describe('acknowledge', () => {
+  it('stores who and when, shows it in the list, and survives reopening', async () => {
+    const p = copyLake('ack');
+    const s = await openAlertStore(p, { user: 'nurse.k', now: clock });
+    const [row] = await s.page(DEFAULT_VIEW, { limit: 1 });
+    const r = await s.acknowledge(row!, 'seen, instrument swapped');
+    expect(r).toEqual({
+      added: 1, already: 0,
+      ack: { alertId: row!.id, ackedBy: 'nurse.k', ackedAt: '2026-01-06T12:00:00Z', note: 'seen, instrument swapped' },
+    });
+    expect((await s.page(DEFAULT_VIEW, { limit: 1 }))[0]!.ack?.ackedBy).toBe('nurse.k');
+    expect((await s.counts(DEFAULT_VIEW)).acked).toBe(1);
+    const again = await s.acknowledge(row!, 'twice');
+    expect(again.added).toBe(0);
+    expect(again.already).toBe(1);
+    expect(again.ack?.note).toBe('seen, instrument swapped');
+    s.close();
+    const reopened = await openAlertStore(p, { user: 'someone.else' });
+    try {
+      const [first] = await reopened.page(DEFAULT_VIEW, { limit: 1 });
+      expect(first!.ack).toEqual(r.ack);
+      expect(first!.acked).toBe(1);
+    } finally {
+      reopened.close();
+    }
+  });
+
+  it('acknowledges every alert of an episode', async () => {
+    const p = copyLake('ack-episode');
+    const s = await openAlertStore(p, { user: 'u', now: clock });
+    try {
+      const spec = { ...DEFAULT_VIEW, mode: 'episodes' as const };
+      const [ep] = await s.page(spec, { limit: 1 });
+      const r = await s.acknowledge(ep!, null);
+      expect(r.added).toBe(ep!.alerts);
+      expect((await s.page(spec, { limit: 1 }))[0]!.acked).toBe(ep!.alerts);
+      expect((await s.counts(spec)).acked).toBe(1);
+      expect((await s.counts(DEFAULT_VIEW)).acked).toBe(ep!.alerts);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('says the database is busy when another process holds it, and keeps browsing', async () => {
+    const p = copyLake('ack-locked');
+    const s = await openAlertStore(p, { user: 'u', lockTimeoutMs: 200 });
+    try {
+      const [row] = await s.page(DEFAULT_VIEW, { limit: 1 });
+      // Another process takes a shared lock (a report reading); a write must wait for it.
+      const child = spawn(process.execPath, ['--input-type=module', '-e', `
+        import { DuckDBInstance } from '@duckdb/node-api';
+        const i = await DuckDBInstance.create(${JSON.stringify(p)}, { access_mode: 'READ_ONLY' });
+        console.log('ready'); setTimeout(() => i.closeSync(), 4000);`], { cwd: process.cwd() });
+      await new Promise<void>((res) => child.stdout.on('data', () => res()));
+      const err = await s.acknowledge(row!, null).catch((e: unknown) => e);
+      child.kill();
+      await new Promise((r) => child.on('close', r));
+      expect(err).toBeInstanceOf(DatabaseError);
+      expect((err as DatabaseError).message).toMatch(/in use by another process; try again/);
+      expect(await s.page(DEFAULT_VIEW, { limit: 2 })).toHaveLength(2);
+      expect((await s.acknowledge(row!, null)).added).toBe(1);
+    } finally {
+      s.close();
+    }
+  });
+});
+
+describe('exportView', () => {
+  it('writes the current view to CSV in view order, never over an existing file', async () => {
+    const out = join(t.dir, 'exports');
+    (await import('node:fs')).mkdirSync(out);
+    writeFileSync(join(out, 'surgctl-alerts-20260106T120000Z.csv'), 'mine\n');
+    const spec = { ...DEFAULT_VIEW, minLevel: 'high' as const, sort: 'newest' as const };
+    const r = await store.exportView(spec, 'csv', out);
+    expect(r.path).toBe(join(out, 'surgctl-alerts-20260106T120000Z-2.csv'));
+    expect(readFileSync(join(out, 'surgctl-alerts-20260106T120000Z.csv'), 'utf8')).toBe('mine\n');
+    const lines = readFileSync(r.path, 'utf8').trimEnd().split('\n');
+    expect(lines[0]).toBe(
+      'alert_id,level,risk_score,at,patient_id,procedure_id,robot_id,robot_arm,instrument,step,triggers,reason,error_code,acked_by,acked_at,ack_note',
+    );
+    const ref = await referenceIds(spec);
+    expect(r.rows).toBe(ref.length);
+    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(ref);
+    const again = await store.exportView(spec, 'csv', out);
+    expect(again.path).toBe(join(out, 'surgctl-alerts-20260106T120000Z-3.csv'));
+    expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('writes episodes to one JSON array', async () => {
+    const out = join(t.dir, 'exports-json');
+    (await import('node:fs')).mkdirSync(out);
+    const spec = { ...DEFAULT_VIEW, mode: 'episodes' as const, patientId: 'PT-00000' };
+    const r = await store.exportView(spec, 'json', out);
+    const data = JSON.parse(readFileSync(r.path, 'utf8')) as { episode_id: string; started_at: string }[];
+    expect(data.map((d) => d.episode_id)).toEqual(await referenceIds(spec));
+    expect(data[0]!.started_at).toMatch(/^2026-01-05T.*Z$/);
+    expect(r.rows).toBe(data.length);
+  });
+});
