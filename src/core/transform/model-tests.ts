@@ -1,0 +1,71 @@
+// Model tests: after a run, each built table is checked against its header's tests (grain unique and not null,
+// ranges, accepted values, row expectations). In an incremental run a partitioned model is checked on the
+// partitions the run rebuilt. Each check counts failing rows (or duplicated keys) in one query.
+import type { Db, Params } from '../../db/db.js';
+import { ident } from '../../db/sql.js';
+import type { Model, ModelTest } from './models.js';
+import { partitionPredicate } from './scope.js';
+
+export interface TestResult {
+  model: string;
+  test: string;
+  status: 'pass' | 'fail';
+  /** Rows failing the test; for unique, the number of keys that occur more than once. */
+  failures: number;
+}
+
+/** The counting query for one test, with its bound parameters. `where` limits the rows checked. */
+export function testQuery(model: Model, test: ModelTest, where = 'true'): { sql: string; params: Params } {
+  const table = ident(model.name);
+  switch (test.kind) {
+    case 'unique': {
+      const cols = test.columns.map(ident).join(', ');
+      return {
+        sql: `SELECT count(*)::BIGINT AS failures FROM (SELECT ${cols} FROM ${table} WHERE ${where} GROUP BY ${cols} HAVING count(*) > 1)`,
+        params: {},
+      };
+    }
+    case 'not_null':
+      return { sql: `SELECT count(*)::BIGINT AS failures FROM ${table} WHERE ${where} AND ${ident(test.column)} IS NULL`, params: {} };
+    case 'range': {
+      const conds: string[] = [];
+      const params: Record<string, number> = {};
+      if (test.min !== null) {
+        conds.push(`${ident(test.column)} < $min`);
+        params.min = test.min;
+      }
+      if (test.max !== null) {
+        conds.push(`${ident(test.column)} > $max`);
+        params.max = test.max;
+      }
+      const bad = conds.length > 0 ? conds.join(' OR ') : 'false';
+      return { sql: `SELECT count(*)::BIGINT AS failures FROM ${table} WHERE ${where} AND (${bad})`, params };
+    }
+    case 'accepted_values': {
+      const names = test.values.map((_, i) => `$v${i}`);
+      const params = Object.fromEntries(test.values.map((v, i) => [`v${i}`, v]));
+      return {
+        sql: `SELECT count(*)::BIGINT AS failures FROM ${table} WHERE ${where} AND ${ident(test.column)} IS NOT NULL AND ${ident(test.column)} NOT IN (${names.join(', ')})`,
+        params,
+      };
+    }
+    case 'expect':
+      // The expression comes from the model file (project code), never from user input.
+      return { sql: `SELECT count(*)::BIGINT AS failures FROM ${table} WHERE ${where} AND (${test.expression}) IS NOT TRUE`, params: {} };
+  }
+}
+
+/**
+ * Runs every test of `model`. `scoped` checks only the partitions in scope (incremental runs).
+ * Returns one result per test, in header order.
+ */
+export async function runModelTests(db: Db, model: Model, scoped: boolean): Promise<TestResult[]> {
+  const where = scoped ? partitionPredicate(model) : 'true';
+  const out: TestResult[] = [];
+  for (const t of model.tests) {
+    const q = testQuery(model, t, where);
+    const failures = Number((await db.scalar<string | number>(q.sql, q.params)) ?? 0);
+    out.push({ model: model.name, test: t.name, status: failures === 0 ? 'pass' : 'fail', failures });
+  }
+  return out;
+}

@@ -1,0 +1,18 @@
+-- depends-on:
+-- grain: one row per (patient_id, metric, window_start)
+-- partition: patient_hour(patient_id, window_start)
+-- test: not_null(n, min, max, avg)
+-- test: expect(min <= avg AND avg <= max AND n >= 1 AND window_start = time_bucket(INTERVAL '5 minutes', window_start))
+-- Five-minute tumbling windows of every vital-sign reading: [window_start, window_start + 5 min) in UTC,
+-- aligned to the hour (:00, :05, ...).
+SELECT
+  patient_id,
+  metric,
+  time_bucket(INTERVAL '5 minutes', measured_at) AS window_start,
+  count(*) AS n,
+  min(value) AS min,
+  max(value) AS max,
+  avg(value) AS avg
+FROM raw_vitals
+WHERE in_scope_patient_hour(patient_id, measured_at)
+GROUP BY patient_id, metric, time_bucket(INTERVAL '5 minutes', measured_at)

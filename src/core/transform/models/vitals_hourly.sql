@@ -1,0 +1,19 @@
+-- depends-on:
+-- grain: one row per (patient_id, metric, hour_start)
+-- partition: patient_hour(patient_id, hour_start)
+-- test: not_null(n, min, max, avg, p95)
+-- test: expect(min <= avg AND avg <= max AND min <= p95 AND p95 <= max AND n >= 1)
+-- Hourly aggregates of every vital-sign reading, in the metric's own unit (see schemas/vitals.schema.json
+-- x-metric-units). hour_start is the UTC hour; p95 is continuous (linear interpolation, quantile_cont).
+SELECT
+  patient_id,
+  metric,
+  date_trunc('hour', measured_at) AS hour_start,
+  count(*) AS n,
+  min(value) AS min,
+  max(value) AS max,
+  avg(value) AS avg,
+  quantile_cont(value, 0.95) AS p95
+FROM raw_vitals
+WHERE in_scope_patient_hour(patient_id, measured_at)
+GROUP BY patient_id, metric, date_trunc('hour', measured_at)

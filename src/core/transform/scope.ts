@@ -1,0 +1,92 @@
+// Incremental scope: which loads a run has not consumed yet (transform_state), and which partitions they touch:
+// procedures, patients and (patient, UTC hour)s, in TEMP _scope_* tables. Models filter their inputs through the
+// in_scope_* macros, which are `true` in a full run and look the scope up in an incremental one.
+import type { Db } from '../../db/db.js';
+import { ident } from '../../db/sql.js';
+import type { Model } from './models.js';
+
+/** Lists the tables (main schema) of this database that exist, among `names`. */
+export async function existingTables(db: Db, names: readonly string[]): Promise<Set<string>> {
+  const rows = await db.all<{ table_name: string }>(
+    `SELECT table_name FROM information_schema.tables
+     WHERE table_schema = 'main' AND table_catalog = current_database() AND list_contains($names::JSON::VARCHAR[], table_name)`,
+    { names: JSON.stringify(names) },
+  );
+  return new Set(rows.map((r) => r.table_name));
+}
+
+export const RAW_TABLES = ['raw_robots', 'raw_patients', 'raw_procedures', 'raw_telemetry', 'raw_vitals', 'raw_outcomes', 'raw_maintenance'] as const;
+
+/**
+ * Creates TEMP _new_loads(load_id): load ids present in raw tables or in the `loads` ledger (succeeded) that
+ * transform_state does not list. Returns them sorted.
+ */
+export async function findNewLoads(db: Db): Promise<string[]> {
+  const have = await existingTables(db, [...RAW_TABLES, 'loads', 'transform_state']);
+  const sources = RAW_TABLES.filter((t) => have.has(t)).map((t) => `SELECT DISTINCT _load_id AS load_id FROM ${ident(t)}`);
+  if (have.has('loads')) sources.push(`SELECT load_id FROM loads WHERE status = 'succeeded'`);
+  const all = sources.length > 0 ? sources.join('\nUNION\n') : 'SELECT NULL::VARCHAR AS load_id WHERE false';
+  const consumed = have.has('transform_state') ? 'SELECT load_id FROM transform_state' : 'SELECT NULL::VARCHAR AS load_id WHERE false';
+  await db.run(`CREATE OR REPLACE TEMP TABLE _new_loads AS SELECT load_id FROM (${all}) WHERE load_id IS NOT NULL EXCEPT ${consumed}`);
+  return (await db.all<{ load_id: string }>('SELECT load_id FROM _new_loads ORDER BY load_id')).map((r) => r.load_id);
+}
+
+export interface ScopeCounts {
+  procedures: number;
+  patients: number;
+  patient_hours: number;
+}
+
+/**
+ * Builds the TEMP scope tables from _new_loads. A new vitals reading puts its (patient, hour) in scope; new
+ * telemetry, procedure or outcome rows put their procedure in scope, and so does every procedure of a patient whose
+ * vitals changed (procedure_risk.max_news2 reads them); the patients of all of these are in scope too.
+ */
+export async function buildScopes(db: Db): Promise<ScopeCounts> {
+  const isNew = (alias: string): string => `${alias}._load_id IN (SELECT load_id FROM _new_loads)`;
+  await db.run(`CREATE OR REPLACE TEMP TABLE _scope_patient_hour AS
+    SELECT DISTINCT v.patient_id, date_trunc('hour', v.measured_at) AS hour_start FROM raw_vitals v WHERE ${isNew('v')}`);
+  await db.run(`CREATE OR REPLACE TEMP TABLE _scope_procedure AS
+    SELECT t.procedure_id FROM raw_telemetry t WHERE ${isNew('t')}
+    UNION SELECT p.procedure_id FROM raw_procedures p WHERE ${isNew('p')}
+    UNION SELECT o.procedure_id FROM raw_outcomes o WHERE ${isNew('o')}
+    UNION SELECT p.procedure_id FROM raw_procedures p WHERE p.patient_id IN (SELECT patient_id FROM _scope_patient_hour)`);
+  await db.run(`CREATE OR REPLACE TEMP TABLE _scope_patient AS
+    SELECT patient_id FROM _scope_patient_hour
+    UNION SELECT pt.patient_id FROM raw_patients pt WHERE ${isNew('pt')}
+    UNION SELECT t.patient_id FROM raw_telemetry t WHERE ${isNew('t')}
+    UNION SELECT p.patient_id FROM raw_procedures p WHERE p.procedure_id IN (SELECT procedure_id FROM _scope_procedure)
+    UNION SELECT t.patient_id FROM raw_telemetry t WHERE t.procedure_id IN (SELECT procedure_id FROM _scope_procedure)`);
+  const row = (
+    await db.all<{ procedures: number; patients: number; patient_hours: number }>(
+      `SELECT (SELECT count(*) FROM _scope_procedure)::INTEGER AS procedures,
+              (SELECT count(*) FROM _scope_patient)::INTEGER AS patients,
+              (SELECT count(*) FROM _scope_patient_hour)::INTEGER AS patient_hours`,
+    )
+  )[0];
+  return row ?? { procedures: 0, patients: 0, patient_hours: 0 };
+}
+
+/**
+ * Defines the in_scope_* macros: all `true` for a full run; scope look-ups for an incremental one (the TEMP
+ * _scope_* tables must exist by then).
+ */
+export async function defineScopeMacros(db: Db, scoped: boolean): Promise<void> {
+  if (!scoped) {
+    await db.run(`CREATE OR REPLACE TEMP MACRO in_scope_procedure(_pid) AS true;
+      CREATE OR REPLACE TEMP MACRO in_scope_patient(_pid) AS true;
+      CREATE OR REPLACE TEMP MACRO in_scope_patient_hour(_pid, _ts) AS true;`);
+    return;
+  }
+  await db.run(`CREATE OR REPLACE TEMP MACRO in_scope_procedure(_pid) AS _pid IN (SELECT procedure_id FROM _scope_procedure);
+    CREATE OR REPLACE TEMP MACRO in_scope_patient(_pid) AS _pid IN (SELECT patient_id FROM _scope_patient);
+    CREATE OR REPLACE TEMP MACRO in_scope_patient_hour(_pid, _ts) AS
+      EXISTS (SELECT 1 FROM _scope_patient_hour s WHERE s.patient_id = _pid AND s.hour_start = date_trunc('hour', _ts));`);
+}
+
+/** The SQL predicate selecting a partitioned model's rows in scope (columns quoted), or 'true'. */
+export function partitionPredicate(model: Model): string {
+  if (!model.partition) return 'true';
+  const cols = model.partition.columns.map(ident);
+  return `in_scope_${model.partition.kind}(${cols.join(', ')})`;
+}

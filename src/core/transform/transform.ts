@@ -1,0 +1,369 @@
+// The transform stage: builds the marts from the raw tables by running the SQL models in dependency order, each
+// in its own transaction, recording every model run (model_runs), the model tests (model_tests), the loads each
+// run consumed (transform_state) and the run itself (transform_runs, and the shared `runs` history).
+// Full or incremental: after new loads, only the procedures, patients and (patient, hour)s they touch are
+// recomputed (delete + insert of those partitions); a change of rules or models forces a full rebuild.
+import type { Db } from '../../db/db.js';
+import { openDb } from '../../db/db.js';
+import { ident } from '../../db/sql.js';
+import { QueryError } from '../../errors.js';
+import { loadConfig } from '../config.js';
+import { migrate } from '../load/migrations.js';
+import { finishRun, newRunId, startRun } from '../runs.js';
+import { runModelTests, type TestResult } from './model-tests.js';
+import { loadModels, selectModels, type Model, type ModelSet } from './models.js';
+import { loadRules, resolveRulesFile, writeRulesTables, type LoadedRules } from './rules.js';
+import { buildScopes, defineScopeMacros, existingTables, findNewLoads, partitionPredicate, type ScopeCounts } from './scope.js';
+
+export interface TransformOptions {
+  /** Lakehouse file (must exist; the CLI resolves --db / SURGCTL_DB / config / ./surgctl.duckdb). */
+  dbPath: string;
+  /** For a relative --rules path, ./surgctl.rules.json and the config file. Default process.cwd(). */
+  cwd?: string | undefined;
+  /** Environment for SURGCTL_RULES and the config file. Default process.env. */
+  env?: NodeJS.ProcessEnv | undefined;
+  /** --rules PATH: project rules merged over the defaults. Otherwise config `rules`, else ./surgctl.rules.json. */
+  rulesPath?: string | undefined;
+  /** --select: model names, "NAME+" adds everything downstream. Selected models are rebuilt in full. */
+  select?: string[] | undefined;
+  /** Plan only: what would run and why; writes nothing. */
+  dryRun?: boolean | undefined;
+  /** Rebuild everything even when an incremental run would do. */
+  fullRefresh?: boolean | undefined;
+  /** Models folder (tests use their own). Default: the shipped models. */
+  modelsDir?: string | undefined;
+  lockTimeoutMs?: number | undefined;
+  /** The arguments to record in the `runs` history. */
+  args?: string[] | undefined;
+  onEvent?: ((e: TransformEvent) => void) | undefined;
+}
+
+export type TransformMode = 'full' | 'incremental' | 'up_to_date' | 'select';
+
+export interface ModelRunResult {
+  model: string;
+  materialized: 'table' | 'view';
+  /** How this model was (or would be) built. */
+  action: 'full' | 'incremental' | 'view' | 'up_to_date';
+  status: 'succeeded' | 'failed' | 'skipped' | 'up_to_date' | 'planned';
+  /** Rows written by this run (inserted in an incremental run); null for views and skipped models. */
+  rows: number | null;
+  duration_ms: number;
+  error: string | null;
+}
+
+export interface TransformResult {
+  run_id: string;
+  db: string;
+  mode: TransformMode;
+  /** Why this mode: "first run", "rules changed", "3 new loads", ... */
+  reason: string;
+  dry_run: boolean;
+  rules: { version: string; sha256: string; file: string | null };
+  new_loads: string[];
+  scope: ScopeCounts | null;
+  models: ModelRunResult[];
+  tests: TestResult[];
+  tests_failed: number;
+  duration_ms: number;
+}
+
+export type TransformEvent =
+  | { type: 'plan'; mode: TransformMode; reason: string; models: string[] }
+  | { type: 'model-start'; model: string; action: ModelRunResult['action'] }
+  | { type: 'model-done'; result: ModelRunResult }
+  | { type: 'tests-done'; model: string; results: TestResult[] };
+
+const META_DDL = [
+  `CREATE TABLE IF NOT EXISTS model_runs (
+    run_id VARCHAR NOT NULL, model VARCHAR NOT NULL, started_at TIMESTAMPTZ NOT NULL, finished_at TIMESTAMPTZ,
+    duration_ms BIGINT, "rows" BIGINT, status VARCHAR NOT NULL, error VARCHAR)`,
+  `CREATE TABLE IF NOT EXISTS model_tests (
+    run_id VARCHAR NOT NULL, model VARCHAR NOT NULL, test VARCHAR NOT NULL, status VARCHAR NOT NULL,
+    failures BIGINT NOT NULL, checked_at TIMESTAMPTZ NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS transform_state (
+    load_id VARCHAR PRIMARY KEY, run_id VARCHAR NOT NULL, consumed_at TIMESTAMPTZ NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS transform_runs (
+    run_id VARCHAR PRIMARY KEY, mode VARCHAR NOT NULL, reason VARCHAR, started_at TIMESTAMPTZ NOT NULL,
+    finished_at TIMESTAMPTZ, status VARCHAR NOT NULL, rules_version VARCHAR, rules_sha256 VARCHAR,
+    models_sha256 VARCHAR, new_loads INTEGER, "select" VARCHAR)`,
+  `CREATE TABLE IF NOT EXISTS rules_in_force (path VARCHAR NOT NULL, value VARCHAR, source VARCHAR NOT NULL)`,
+];
+
+/** Opens the lakehouse, runs the transform, closes it. See transformDb. */
+export async function runTransform(opts: TransformOptions): Promise<TransformResult> {
+  const db = await openDb(opts.dbPath, { lockTimeoutMs: opts.lockTimeoutMs ?? 5000 });
+  try {
+    return await transformDb(db, opts);
+  } finally {
+    db.close();
+  }
+}
+
+/** Resolves and loads the rules a run would use (flag, config / SURGCTL_RULES, ./surgctl.rules.json, defaults). */
+export function rulesInForce(opts: Pick<TransformOptions, 'cwd' | 'env' | 'rulesPath'>): LoadedRules {
+  const cwd = opts.cwd ?? process.cwd();
+  const configRules = opts.rulesPath ? null : loadConfig({ cwd, env: opts.env ?? process.env }).config.rules;
+  return loadRules(resolveRulesFile({ cwd, rulesPath: opts.rulesPath, configRules }));
+}
+
+/** Sets up a session to run models: rules tables, helper macros, scope macros (all true). */
+export async function prepareSession(db: Db, rules: LoadedRules, set: ModelSet): Promise<void> {
+  await writeRulesTables(db, rules.rules);
+  for (const h of set.helpers) {
+    try {
+      await db.run(h.sql);
+    } catch (e) {
+      throw wrapModelError(e, h.file.replace(/^.*\//, ''), h.file);
+    }
+  }
+  await defineScopeMacros(db, false);
+}
+
+function wrapModelError(e: unknown, model: string, file: string): QueryError {
+  const q = e instanceof QueryError ? e : undefined;
+  const msg = e instanceof Error ? e.message : String(e);
+  return new QueryError(`model ${model} failed: ${msg}`, q?.sql ?? '', q?.params, {
+    model,
+    file,
+    hint: 're-run with --debug to see the SQL; fix the model or the data it reads',
+    cause: e,
+  });
+}
+
+interface LastRun {
+  rules_sha256: string | null;
+  models_sha256: string | null;
+}
+
+/**
+ * Runs the transform on an open lakehouse. Model tests that fail do not throw: the result lists them
+ * (tests_failed) and the caller decides (the CLI exits 1 unless --warn-only). Throws QueryError naming the model
+ * when a model fails (after recording the failure), UsageError for an unknown --select name, ConfigError for bad
+ * rules or model files.
+ */
+export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>): Promise<TransformResult> {
+  const t0 = Date.now();
+  const emit = opts.onEvent ?? (() => undefined);
+  const runId = newRunId();
+  const rules = rulesInForce(opts);
+  const set = loadModels(opts.modelsDir);
+  const selected = opts.select && opts.select.length > 0 ? selectModels(set.models, opts.select) : set.models;
+  const dryRun = opts.dryRun === true;
+
+  if (!dryRun) {
+    await migrate(db);
+    for (const ddl of META_DDL) await db.run(ddl);
+  }
+  await prepareSession(db, rules, set);
+
+  // Decide full or incremental.
+  const tables = set.models.filter((m) => m.materialized === 'table').map((m) => m.name);
+  const have = await existingTables(db, [...tables, 'transform_runs']);
+  const last = have.has('transform_runs')
+    ? (
+        await db.all<LastRun & Record<string, unknown>>(
+          `SELECT rules_sha256, models_sha256 FROM transform_runs
+           WHERE status = 'succeeded' AND "select" IS NULL ORDER BY started_at DESC, run_id DESC LIMIT 1`,
+        )
+      )[0]
+    : undefined;
+  const missing = tables.filter((t) => !have.has(t));
+  let mode: TransformMode;
+  let reason: string;
+  if (opts.select && opts.select.length > 0) {
+    mode = 'select';
+    reason = `--select ${opts.select.join(',')}: selected models rebuilt in full`;
+  } else if (opts.fullRefresh) {
+    [mode, reason] = ['full', '--full-refresh'];
+  } else if (!last) {
+    [mode, reason] = ['full', 'first run'];
+  } else if (last.rules_sha256 !== rules.sha256) {
+    [mode, reason] = ['full', 'rules changed since the last run'];
+  } else if (last.models_sha256 !== set.sha256) {
+    [mode, reason] = ['full', 'models changed since the last run'];
+  } else if (missing.length > 0) {
+    [mode, reason] = ['full', `missing table ${missing.join(', ')}`];
+  } else {
+    [mode, reason] = ['incremental', ''];
+  }
+  const newLoads = await findNewLoads(db);
+  let scope: ScopeCounts | null = null;
+  if (mode === 'incremental') {
+    if (newLoads.length === 0) {
+      [mode, reason] = ['up_to_date', 'no new loads since the last run'];
+    } else {
+      reason = `${newLoads.length} new load${newLoads.length === 1 ? '' : 's'}`;
+      scope = await buildScopes(db);
+      await defineScopeMacros(db, true);
+    }
+  }
+  emit({ type: 'plan', mode, reason, models: selected.map((m) => m.name) });
+
+  const actionFor = (m: Model): ModelRunResult['action'] => {
+    if (m.materialized === 'view') return 'view';
+    if (mode === 'up_to_date') return 'up_to_date';
+    return mode === 'incremental' && m.partition ? 'incremental' : 'full';
+  };
+  const result: TransformResult = {
+    run_id: runId,
+    db: db.path,
+    mode,
+    reason,
+    dry_run: dryRun,
+    rules: { version: rules.rules.version, sha256: rules.sha256, file: rules.projectFile },
+    new_loads: newLoads,
+    scope,
+    models: [],
+    tests: [],
+    tests_failed: 0,
+    duration_ms: 0,
+  };
+  if (dryRun) {
+    result.models = selected.map((m) => ({
+      model: m.name,
+      materialized: m.materialized,
+      action: actionFor(m),
+      status: 'planned',
+      rows: null,
+      duration_ms: 0,
+      error: null,
+    }));
+    result.duration_ms = Date.now() - t0;
+    return result;
+  }
+
+  await startRun(db, runId, 'transform', opts.args ?? []);
+  await db.run(
+    `INSERT INTO transform_runs (run_id, mode, reason, started_at, status, rules_version, rules_sha256, models_sha256, new_loads, "select")
+     VALUES ($id, $mode, $reason, now(), 'running', $rv, $rs, $ms, $nl, $sel)`,
+    {
+      id: runId,
+      mode,
+      reason,
+      rv: rules.rules.version,
+      rs: rules.sha256,
+      ms: set.sha256,
+      nl: newLoads.length,
+      sel: opts.select && opts.select.length > 0 ? opts.select.join(',') : null,
+    },
+  );
+
+  const failed = new Set<string>();
+  let firstError: QueryError | undefined;
+  try {
+    for (const m of selected) {
+      const action = actionFor(m);
+      const upstreamFailed = m.dependsOn.find((d) => failed.has(d));
+      let run: ModelRunResult;
+      if (upstreamFailed) {
+        failed.add(m.name);
+        run = { model: m.name, materialized: m.materialized, action, status: 'skipped', rows: null, duration_ms: 0, error: `upstream ${upstreamFailed} failed` };
+      } else if (action === 'up_to_date') {
+        run = { model: m.name, materialized: m.materialized, action, status: 'up_to_date', rows: 0, duration_ms: 0, error: null };
+      } else {
+        emit({ type: 'model-start', model: m.name, action });
+        const out = await runModel(db, m, action);
+        run = out.run;
+        if (out.error) {
+          failed.add(m.name);
+          firstError ??= out.error;
+        }
+      }
+      await recordModelRun(db, runId, run);
+      result.models.push(run);
+      emit({ type: 'model-done', result: run });
+    }
+
+    for (const m of selected) {
+      const run = result.models.find((r) => r.model === m.name);
+      if (!run || run.status !== 'succeeded' || m.materialized !== 'table' || m.tests.length === 0) continue;
+      const tests = await runModelTests(db, m, run.action === 'incremental');
+      for (const t of tests) {
+        await db.run(
+          'INSERT INTO model_tests (run_id, model, test, status, failures, checked_at) VALUES ($r, $m, $t, $s, $f, now())',
+          { r: runId, m: t.model, t: t.test, s: t.status, f: t.failures },
+        );
+      }
+      result.tests.push(...tests);
+      emit({ type: 'tests-done', model: m.name, results: tests });
+    }
+    result.tests_failed = result.tests.filter((t) => t.status === 'fail').length;
+
+    const ok = failed.size === 0;
+    if (ok && mode !== 'select') {
+      await db.transaction(async () => {
+        await db.run(
+          `INSERT INTO transform_state (load_id, run_id, consumed_at) SELECT load_id, $id, now() FROM _new_loads
+           ON CONFLICT (load_id) DO NOTHING`,
+          { id: runId },
+        );
+        await db.run('DELETE FROM rules_in_force');
+        for (const v of rules.values) {
+          await db.run('INSERT INTO rules_in_force (path, value, source) VALUES ($p, $v, $s)', {
+            p: v.path,
+            v: JSON.stringify(v.value),
+            s: v.from,
+          });
+        }
+      });
+    }
+    await db.run(`UPDATE transform_runs SET status = $s, finished_at = now() WHERE run_id = $id`, {
+      id: runId,
+      s: ok ? 'succeeded' : 'failed',
+    });
+    const counts = {
+      mode,
+      models: result.models.length,
+      failed: failed.size,
+      tests_failed: result.tests_failed,
+      rows: result.models.reduce((n, r) => n + (r.rows ?? 0), 0),
+    };
+    await finishRun(db, runId, ok ? 'succeeded' : 'failed', counts, firstError?.message);
+  } catch (e) {
+    await db.run(`UPDATE transform_runs SET status = 'failed', finished_at = now() WHERE run_id = $id`, { id: runId }).catch(() => undefined);
+    await finishRun(db, runId, 'failed', {}, e instanceof Error ? e.message : String(e)).catch(() => undefined);
+    throw e;
+  }
+  result.duration_ms = Date.now() - t0;
+  if (firstError) throw firstError;
+  return result;
+}
+
+async function runModel(db: Db, m: Model, action: ModelRunResult['action']): Promise<{ run: ModelRunResult; error?: QueryError }> {
+  const started = Date.now();
+  const name = ident(m.name);
+  try {
+    const rows = await db.transaction(async () => {
+      if (action === 'view') {
+        await db.run(`CREATE OR REPLACE VIEW ${name} AS\n${m.sql}`);
+        return null;
+      }
+      if (action === 'incremental') {
+        await db.run(`DELETE FROM ${name} WHERE ${partitionPredicate(m)}`);
+        return countOf(await db.all(`INSERT INTO ${name} BY NAME\n${m.sql}`));
+      }
+      return countOf(await db.all(`CREATE OR REPLACE TABLE ${name} AS\n${m.sql}`));
+    });
+    return { run: { model: m.name, materialized: m.materialized, action, status: 'succeeded', rows, duration_ms: Date.now() - started, error: null } };
+  } catch (e) {
+    const error = wrapModelError(e, m.name, m.file);
+    return {
+      run: { model: m.name, materialized: m.materialized, action, status: 'failed', rows: null, duration_ms: Date.now() - started, error: error.message },
+      error,
+    };
+  }
+}
+
+function countOf(rows: Record<string, unknown>[]): number {
+  const first = rows[0];
+  return first === undefined ? 0 : Number(Object.values(first)[0] ?? 0);
+}
+
+async function recordModelRun(db: Db, runId: string, r: ModelRunResult): Promise<void> {
+  await db.run(
+    `INSERT INTO model_runs (run_id, model, started_at, finished_at, duration_ms, "rows", status, error)
+     VALUES ($run, $model, now() - to_milliseconds($ms::BIGINT), now(), $ms, $rows, $status, $error)`,
+    { run: runId, model: r.model, ms: r.duration_ms, rows: r.rows, status: r.status, error: r.error },
+  );
+}
