@@ -1,0 +1,602 @@
+// stageAndValidate: one input file staged into DuckDB and checked, set-at-a-time. Leaves two TEMP tables in the
+// caller's Db: the valid rows typed per duckType() and the quarantined rows with their reasons. The row checks run
+// compiled (one SQL query) or, for what the compiler does not support, through ajv row by row.
+import type { DuckDBValue } from '@duckdb/node-api';
+import { randomBytes } from 'node:crypto';
+import type { Db } from '../../db/db.js';
+import { ident, literal, quoteAnyIdent } from '../../db/sql.js';
+import { ConfigError, UsageError } from '../../errors.js';
+import { duckType } from '../load/raw-tables.js';
+import type { DatasetSchema, JsonSchema } from '../schemas.js';
+import { coerceCsvCell, compileAjv, mapAjvErrors, propertyTypes, schemaProblem, type RowError } from './ajv-engine.js';
+import { compileChecks, FORMAT_MACROS_SQL, unsupportedReasons, type CompileSource } from './compile.js';
+import { scanCsv, type CsvScan } from './csv-scan.js';
+import { formatFromName, sniffFile, type InputFormat } from './inputs.js';
+
+export type EngineChoice = 'auto' | 'compiled' | 'ajv';
+export type EngineName = 'compiled' | 'ajv';
+
+export interface StageInput {
+  /** File to read (absolute or relative to the process cwd). */
+  path: string;
+  /** Name written into quarantine records and messages (default: path). */
+  displayName?: string;
+  /** Default: from the file name, else sniffed from the first bytes. */
+  format?: InputFormat;
+}
+
+export interface StageOptions {
+  /** CSV delimiter; default sniffed from the header line. */
+  delimiter?: string | undefined;
+  engine?: EngineChoice | undefined;
+  /** Foreign-key targets: dataset name -> a table with the referenced key columns (VARCHAR) of its valid rows. */
+  foreignKeyTables?: Record<string, string> | undefined;
+  /** How many failing-row examples to keep in the result (default 20). */
+  examples?: number | undefined;
+  /** Build the typed valid table (default true; validate without --valid-out skips it). */
+  materializeValid?: boolean | undefined;
+}
+
+export interface FileError {
+  keyword: string;
+  message: string;
+  fields?: string[];
+}
+
+export interface ErrorExample {
+  line: number;
+  row: number;
+  field: string | null;
+  keyword: string;
+  message: string;
+  value: string | null;
+  severity: 'error' | 'warn';
+}
+
+export interface StagedValidation {
+  /** TEMP table: schema columns typed per duckType(), in schema order, then _source_line BIGINT and _row BIGINT. */
+  validTable: string;
+  /** TEMP table: file, line BIGINT, row BIGINT, raw VARCHAR (JSON), errors VARCHAR (JSON array), rule VARCHAR. */
+  quarantineTable: string;
+  /** TEMP table of the parsed input as staged (internal columns; dropped by dropStaged). */
+  stagedTable: string;
+  format: InputFormat;
+  delimiter: string | null;
+  engine: EngineName;
+  /** Why the compiler was not used, when engine is ajv. */
+  engineReasons: string[];
+  rowsRead: number;
+  rowsValid: number;
+  rowsQuarantined: number;
+  /** Quarantined rows per rule (x-rule name when the failing check has one, else the keyword). */
+  failuresByRule: Record<string, number>;
+  /** Rows reported by x-severity: warn rules (not quarantined). */
+  warningsByRule: Record<string, number>;
+  fileErrors: FileError[];
+  examples: ErrorExample[];
+  notes: string[];
+}
+
+let counter = 0;
+function tempName(prefix: string): string {
+  counter += 1;
+  return `_sv_${prefix}_${process.pid}_${counter}_${randomBytes(3).toString('hex')}`;
+}
+
+const macrosInstalled = new WeakSet<object>();
+async function installMacros(db: Db): Promise<void> {
+  if (macrosInstalled.has(db.connection)) return;
+  for (const stmt of FORMAT_MACROS_SQL.split(';').map((s) => s.trim()).filter(Boolean)) await db.run(stmt);
+  macrosInstalled.add(db.connection);
+}
+
+const ERR_STRUCT = 'STRUCT(field VARCHAR, keyword VARCHAR, message VARCHAR, value VARCHAR, severity VARCHAR, rule VARCHAR)';
+
+interface Staging {
+  table: string;
+  /** SQL over the staged table yielding _row (the parse ordinal k), and the columns the checks read. */
+  source: CompileSource;
+  /** Header names (csv) or the schema columns (json kinds) mapped to staged expressions. */
+  columnExprs: Map<string, string>;
+  /** Number of parsed rows (k = 1..parsed). */
+  parsed: number;
+  /** Structural rejects: DuckDB line number d, keyword, message, raw text. */
+  rejectsSql: string | undefined;
+  /** k -> d mapping inputs. */
+  headerLines: number;
+  scan: CsvScan | undefined;
+  /** SQL condition on the staged row (alias s) that the row could be parsed at all (NDJSON json_valid). */
+  parseOk: string | undefined;
+  rawJson: (alias: string) => string;
+  extraParams: Record<string, DuckDBValue>;
+  delimiter: string | null;
+  fileErrors: FileError[];
+  /** Fatal file error: every parsed row fails with it. */
+  fatal: FileError | undefined;
+}
+
+function resolveFormat(input: StageInput): { format: InputFormat; gzip: boolean } {
+  const byName = formatFromName(input.path);
+  const sniffed = sniffFile(input.path);
+  return { format: input.format ?? byName ?? sniffed.format, gzip: sniffed.gzip };
+}
+
+async function stageCsv(db: Db, path: string, opts: StageOptions, ds: DatasetSchema, gzip: boolean): Promise<Staging> {
+  if (opts.delimiter !== undefined && opts.delimiter.length !== 1) {
+    throw new UsageError(`--delimiter must be one character, got ${JSON.stringify(opts.delimiter)}`);
+  }
+  const scan = await scanCsv(path, { delimiter: opts.delimiter, gzip });
+  const table = tempName('csv');
+  const rej = `${table}_rej`;
+  const fileErrors: FileError[] = [];
+  let fatal: FileError | undefined;
+  const header = scan.header;
+  const columns = header.map((name, i) => ({ name, column: `c${i}` }));
+  if (scan.empty) {
+    fatal = { keyword: 'csv_empty', message: 'the file is empty: no header row' };
+    fileErrors.push(fatal);
+    await db.run(`CREATE TEMP TABLE ${ident(table)} (c0 VARCHAR)`);
+    return {
+      table, source: { kind: 'csv', columns: [] }, columnExprs: new Map(), parsed: 0, rejectsSql: undefined,
+      headerLines: 1, scan, parseOk: undefined, rawJson: () => "'{}'", extraParams: {}, delimiter: scan.delimiter,
+      fileErrors, fatal,
+    };
+  }
+  const seen = new Set<string>();
+  for (const h of header) {
+    if (seen.has(h)) {
+      fatal = { keyword: 'csv_duplicate_column', message: `the header names column "${h}" twice`, fields: [h] };
+      fileErrors.push(fatal);
+    }
+    seen.add(h);
+  }
+  const missing = ds.required.filter((c) => !seen.has(c));
+  if (missing.length) {
+    fileErrors.push({
+      keyword: 'required',
+      message: `the header lacks required column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`,
+      fields: missing,
+    });
+  }
+  const colSpec = `{${columns.map((c) => `'${c.column}': 'VARCHAR'`).join(', ')}}`;
+  await db.run(`CREATE TEMP TABLE ${ident(table)} AS SELECT * FROM read_csv(${literal(path)}, columns = ${colSpec},
+    header = true, delim = ${literal(scan.delimiter)}, quote = '"', escape = '"', auto_detect = false,
+    store_rejects = true, rejects_table = ${literal(rej)}, rejects_scan = ${literal(`${table}_scan`)},
+    compression = ${gzip ? "'gzip'" : "'none'"}, max_line_size = 4194304)`);
+  const parsed = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${ident(table)}`));
+  const params: Record<string, DuckDBValue> = {};
+  header.forEach((h, i) => (params[`h${i}`] = h));
+  const columnExprs = new Map(columns.map((c) => [c.name, c.column]));
+  return {
+    table,
+    source: { kind: 'csv', columns },
+    columnExprs,
+    parsed,
+    rejectsSql: `SELECT line AS d, list(DISTINCT error_type ORDER BY error_type) AS types, min(column_name) AS col,
+        first(csv_line ORDER BY line) AS raw FROM ${ident(rej)} GROUP BY line`,
+    headerLines: 1,
+    scan,
+    parseOk: undefined,
+    rawJson: (a) => `json_object(${columns.map((c, i) => `$h${i}, coalesce(${a}.${c.column}, '')`).join(', ')})::VARCHAR`,
+    extraParams: params,
+    delimiter: scan.delimiter,
+    fileErrors,
+    fatal,
+  };
+}
+
+async function stageNdjson(db: Db, path: string, gzip: boolean): Promise<Staging> {
+  const scan = await scanCsv(path, { gzip, header: false, quoting: false });
+  const table = tempName('ndjson');
+  const rej = `${table}_rej`;
+  if (scan.bytes === 0) {
+    await db.run(`CREATE TEMP TABLE ${ident(table)} (_json VARCHAR)`);
+  } else {
+    // Each physical line as one VARCHAR: no quoting, a delimiter JSON text cannot hold unescaped (U+0001).
+    await db.run(`CREATE TEMP TABLE ${ident(table)} AS SELECT * FROM read_csv(${literal(path)}, columns = {'_json': 'VARCHAR'},
+      header = false, delim = chr(1), quote = '', escape = '', auto_detect = false,
+      store_rejects = true, rejects_table = ${literal(rej)}, rejects_scan = ${literal(`${table}_scan`)},
+      compression = ${gzip ? "'gzip'" : "'none'"}, max_line_size = 4194304)`.replace('chr(1)', literal('\u0001')));
+  }
+  const parsed = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${ident(table)}`));
+  return {
+    table,
+    source: { kind: 'json', jsonColumn: '_json' },
+    columnExprs: new Map(),
+    parsed,
+    rejectsSql: scan.bytes === 0 ? undefined : `SELECT line AS d, list(DISTINCT error_type ORDER BY error_type) AS types,
+        NULL::VARCHAR AS col, first(csv_line ORDER BY line) AS raw FROM ${ident(rej)} GROUP BY line`,
+    headerLines: 0,
+    scan,
+    parseOk: 'json_valid(s._json)',
+    rawJson: (a) => `CASE WHEN json_valid(${a}._json) THEN ${a}._json ELSE to_json(${a}._json)::VARCHAR END`,
+    extraParams: {},
+    delimiter: null,
+    fileErrors: [],
+    fatal: undefined,
+  };
+}
+
+async function stageParquet(db: Db, path: string): Promise<Staging> {
+  const table = tempName('parquet');
+  const cols = await db.all<{ column_name: string; column_type: string }>(
+    `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(${literal(path)}))`,
+  );
+  const columns = cols.map((c, i) => ({ name: c.column_name, column: `c${i}` }));
+  // Each value as JSON (NULL stays SQL NULL, i.e. absent); instants and dates in ISO 8601 as a JSON string.
+  const exprs = cols.map((c, i) => {
+    const q = quoteAnyIdent(c.column_name);
+    const t = c.column_type.toUpperCase();
+    const v = t.startsWith('TIMESTAMP')
+      ? `to_json(strftime(${q}::TIMESTAMPTZ, '%Y-%m-%dT%H:%M:%S.%fZ'))`
+      : t === 'DATE'
+        ? `to_json(strftime(${q}, '%Y-%m-%d'))`
+        : `to_json(${q})`;
+    return `${v} AS c${i}`;
+  });
+  await db.run(`CREATE TEMP TABLE ${ident(table)} AS SELECT ${exprs.join(', ') || '1 AS _none'} FROM read_parquet(${literal(path)})`);
+  const parsed = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${ident(table)}`));
+  const params: Record<string, DuckDBValue> = {};
+  columns.forEach((c, i) => (params[`h${i}`] = c.name));
+  return {
+    table,
+    source: { kind: 'json', columns },
+    columnExprs: new Map(columns.map((c) => [c.name, c.column])),
+    parsed,
+    rejectsSql: undefined,
+    headerLines: 0,
+    scan: undefined,
+    parseOk: undefined,
+    rawJson: (a) => `json_object(${columns.map((c, i) => `$h${i}, ${a}.${c.column}`).join(', ')})::VARCHAR`,
+    extraParams: params,
+    delimiter: null,
+    fileErrors: [],
+    fatal: undefined,
+  };
+}
+
+/** SQL for the CSV/NDJSON reject keyword of a DuckDB error_type list. */
+function rejectKeyword(isLastOpenQuote: string): string {
+  return `CASE WHEN list_contains(types, 'INVALID ENCODING') THEN 'csv_invalid_utf8'
+    WHEN list_contains(types, 'UNQUOTED VALUE') AND ${isLastOpenQuote} THEN 'csv_unterminated_quote'
+    WHEN list_contains(types, 'UNQUOTED VALUE') THEN 'csv_stray_quote'
+    WHEN list_contains(types, 'TOO MANY COLUMNS') OR list_contains(types, 'MISSING COLUMNS') THEN 'csv_field_count'
+    WHEN list_contains(types, 'LINE SIZE OVER MAXIMUM') THEN 'csv_line_too_long'
+    ELSE 'csv_parse' END`;
+}
+
+const REJECT_MESSAGES: Record<string, string> = {
+  csv_invalid_utf8: 'the line is not valid UTF-8',
+  csv_unterminated_quote: 'a quoted field is never closed (the quote runs to the end of the file)',
+  csv_stray_quote: 'a quote inside a field is not escaped ("" inside a quoted field)',
+  csv_field_count: 'wrong number of fields',
+  csv_line_too_long: 'the line is longer than 4 MiB',
+  csv_parse: 'the line cannot be parsed',
+};
+
+/**
+ * Stages `input` into `db` and validates it against `ds`. Leaves TEMP tables (see StagedValidation); the caller
+ * drops them with dropStaged(). Throws UsageError (bad delimiter, unreadable format), ConfigError (the schema itself
+ * is invalid: meta-validated), IoError and QueryError for runtime faults.
+ */
+export async function stageAndValidate(
+  db: Db,
+  input: StageInput,
+  ds: DatasetSchema,
+  opts: StageOptions = {},
+): Promise<StagedValidation> {
+  const problem = schemaProblem(ds.schema);
+  if (problem) {
+    throw new ConfigError(`schema ${ds.path} is not a valid JSON Schema 2020-12: ${problem}`, {
+      file: ds.path,
+      hint: 'fix the schema; `surgctl schemas NAME` prints a built-in one to start from',
+    });
+  }
+  await installMacros(db);
+  const display = input.displayName ?? input.path;
+  const { format, gzip } = resolveFormat(input);
+  const st =
+    format === 'csv' ? await stageCsv(db, input.path, opts, ds, gzip)
+      : format === 'ndjson' ? await stageNdjson(db, input.path, gzip)
+        : await stageParquet(db, input.path);
+  const base = st.table;
+  const errT = `${base}_err`;
+  const badT = `${base}_bad`;
+  const mapT = `${base}_map`;
+  const validT = `${base}_valid`;
+  const quarT = `${base}_quar`;
+  const notes: string[] = [];
+  const p = st.extraParams;
+
+  // 1. Structural rejects (DuckDB line numbers d) and the k -> d -> (row, physical line) map.
+  const blanks = st.scan?.blankLines ?? [];
+  const shifts = st.scan?.shifts ?? [];
+  await db.run(`CREATE TEMP TABLE ${ident(badT)} (d BIGINT, keyword VARCHAR, col VARCHAR, raw VARCHAR)`);
+  if (st.rejectsSql) {
+    const maxD = `(SELECT max(d) FROM (${st.rejectsSql}))`;
+    const lastOpen = st.scan?.openQuoteAtEnd ? `d = ${maxD}` : 'false';
+    await db.run(`INSERT INTO ${ident(badT)} SELECT d, ${rejectKeyword(lastOpen)}, col, regexp_replace(raw, '^[\\r\\n]+|[\\r\\n]+$', '', 'g')
+      FROM (${st.rejectsSql})`);
+  }
+  const rejected = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${ident(badT)}`));
+  const h = st.headerLines;
+  const simpleMap = blanks.length === 0 && shifts.length === 0 && rejected === 0;
+  // holes: DuckDB line numbers that are not parsed rows (rejects and blank lines), as gap -> count before.
+  await db.run(`CREATE TEMP TABLE ${ident(mapT)} AS
+    WITH holes AS (SELECT d FROM ${ident(badT)} UNION SELECT unnest(CAST(CAST($blanks AS JSON) AS BIGINT[])) AS d),
+         numbered AS (SELECT d, row_number() OVER (ORDER BY d) AS j FROM holes)
+    SELECT d - ${h} - j AS gap, max(j) AS j FROM numbered GROUP BY ALL`, { blanks: JSON.stringify(blanks) });
+  await db.run(`CREATE OR REPLACE TEMP TABLE ${ident(`${base}_blank`)} AS
+    SELECT d, row_number() OVER (ORDER BY d) AS j FROM (SELECT unnest(CAST(CAST($b AS JSON) AS BIGINT[])) AS d)`, { b: JSON.stringify(blanks) });
+  await db.run(`CREATE OR REPLACE TEMP TABLE ${ident(`${base}_shift`)} AS
+    SELECT unnest(CAST(CAST($sd AS JSON) AS BIGINT[])) AS d, unnest(CAST(CAST($sv AS JSON) AS BIGINT[])) AS delta`,
+    { sd: JSON.stringify(shifts.map((s) => s.d)), sv: JSON.stringify(shifts.map((s) => s.delta)) });
+  /** SQL: from a relation with column k, adds d, _row and _line. */
+  const mapRows = (rel: string): string =>
+    simpleMap
+      ? `SELECT *, k + ${h} AS d, k AS _row, k + ${h} AS _line FROM ${rel}`
+      : `SELECT x.*, x.d - ${h} - coalesce(b.j, 0) AS _row, x.d + coalesce(sh.delta, 0) AS _line FROM (
+           SELECT r.*, r.k + ${h} + coalesce(m.j, 0) AS d FROM ${rel} r ASOF LEFT JOIN ${ident(mapT)} m ON r.k > m.gap) x
+         ASOF LEFT JOIN ${ident(`${base}_blank`)} b ON x.d > b.d
+         ASOF LEFT JOIN ${ident(`${base}_shift`)} sh ON x.d >= sh.d`;
+  const dMap = (dExpr: string, alias: string): { row: string; line: string; joins: string } =>
+    simpleMap
+      ? { row: `${dExpr} - ${h}`, line: dExpr, joins: '' }
+      : {
+          row: `${dExpr} - ${h} - coalesce(${alias}b.j, 0)`,
+          line: `${dExpr} + coalesce(${alias}s.delta, 0)`,
+          joins: `ASOF LEFT JOIN ${ident(`${base}_blank`)} ${alias}b ON ${dExpr} > ${alias}b.d
+                  ASOF LEFT JOIN ${ident(`${base}_shift`)} ${alias}s ON ${dExpr} >= ${alias}s.d`,
+        };
+  if (st.scan && st.scan.records !== st.parsed + rejected && !(st.scan.empty && st.parsed === 0)) {
+    notes.push(`line numbers may be approximate: the pre-scan saw ${st.scan.records} records, DuckDB ${st.parsed + rejected}`);
+  }
+
+  // 2. Row checks into ERR(k, src, errs).
+  await db.run(`CREATE TEMP TABLE ${ident(errT)} (k BIGINT, src INTEGER, errs ${ERR_STRUCT}[])`);
+  const staged = `(SELECT rowid + 1 AS _row, * FROM ${ident(base)} s${st.parseOk ? ` WHERE ${st.parseOk}` : ''})`;
+  if (st.parseOk) {
+    await db.run(`INSERT INTO ${ident(errT)} SELECT rowid + 1, 0, [{'field': NULL, 'keyword': 'json_parse',
+      'message': 'the line is not valid JSON', 'value': left(_json, 200), 'severity': 'error', 'rule': NULL}]
+      FROM ${ident(base)} s WHERE NOT ${st.parseOk}`);
+  }
+  const kind = st.source.kind;
+  const reasons = unsupportedReasons(ds.schema, kind);
+  const choice = opts.engine ?? 'auto';
+  if (choice === 'compiled' && reasons.length) {
+    throw new UsageError(`the compiled engine cannot run schema ${ds.path}: ${reasons.join('; ')}`, {
+      hint: 'use --engine auto (falls back to ajv) or --engine ajv',
+    });
+  }
+  const engine: EngineName = choice === 'ajv' || reasons.length ? 'ajv' : 'compiled';
+  if (st.fatal) {
+    const f = st.fatal;
+    await db.run(`INSERT INTO ${ident(errT)} SELECT rowid + 1, 0, [{'field': $f, 'keyword': $kw, 'message': $msg,
+      'value': NULL, 'severity': 'error', 'rule': NULL}] FROM ${ident(base)}`,
+      { f: f.fields?.[0] ?? null, kw: f.keyword, msg: f.message });
+  } else if (st.parsed > 0) {
+    if (engine === 'compiled') {
+      const q = compileChecks(ds.schema, staged, st.source);
+      await db.run(`INSERT INTO ${ident(errT)} SELECT _row, 0, errs FROM (${q.sql})`, q.params);
+    } else {
+      await runAjv(db, ds.schema, st, errT);
+    }
+  }
+  // Duplicate primary keys: the first occurrence (lowest k) is valid, later ones duplicate_key.
+  const pk = ds.primaryKey;
+  const keyExpr = (c: string): string | undefined => {
+    if (kind === 'csv') return st.columnExprs.get(c);
+    if (st.source.columns) {
+      const col = st.columnExprs.get(c);
+      return col ? `CASE WHEN json_type(${col}) = 'VARCHAR' THEN ${col} ->> '$' ELSE CAST(${col} AS VARCHAR) END` : undefined;
+    }
+    const ptr = `/${c.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+    return `CASE WHEN json_type(_json -> ${literalPointer(ptr)}) = 'VARCHAR' THEN _json ->> ${literalPointer(ptr)}
+      ELSE CAST(_json -> ${literalPointer(ptr)} AS VARCHAR) END`;
+  };
+  const pkExprs = pk.map(keyExpr);
+  if (!st.fatal && pk.length && pkExprs.every((e) => e !== undefined) && st.parsed > 0) {
+    const keys = pkExprs as string[];
+    const keyCols = keys.map((e, i) => `${e} AS _k${i}`).join(', ');
+    const notNull = keys.map((_, i) => `_k${i} IS NOT NULL`).join(' AND ');
+    await db.run(`INSERT INTO ${ident(errT)}
+      WITH keyed AS (SELECT _row, ${keyCols} FROM ${staged}),
+           dup AS (SELECT ${keys.map((_, i) => `_k${i}`).join(', ')} FROM keyed WHERE ${notNull} GROUP BY ALL HAVING count(*) > 1)
+      SELECT _row, 1, [{'field': $f, 'keyword': 'duplicate_key', 'message': 'duplicate primary key: an earlier row has the same ' || $f,
+             'value': _k0, 'severity': 'error', 'rule': NULL}]
+      FROM (SELECT keyed.*, row_number() OVER (PARTITION BY ${keys.map((_, i) => `keyed._k${i}`).join(', ')} ORDER BY keyed._row) AS rn
+            FROM keyed SEMI JOIN dup USING (${keys.map((_, i) => `_k${i}`).join(', ')}))
+      WHERE rn > 1`, { f: pk.join(',') });
+  }
+  // Orphan foreign keys against datasets validated in the same run.
+  for (const fk of ds.foreignKeys) {
+    const target = opts.foreignKeyTables?.[fk.references.dataset];
+    const exprs = fk.columns.map(keyExpr);
+    if (!target || st.fatal || exprs.some((e) => e === undefined) || st.parsed === 0) continue;
+    const on = fk.columns.map((_, i) => `t.${ident(fk.references.columns[i] ?? '')} = x._f${i}`).join(' AND ');
+    await db.run(`INSERT INTO ${ident(errT)}
+      SELECT _row, 2, [{'field': $f, 'keyword': 'orphan_foreign_key', 'message': $msg, 'value': _f0, 'severity': 'error', 'rule': NULL}]
+      FROM (SELECT _row, ${(exprs as string[]).map((e, i) => `${e} AS _f${i}`).join(', ')} FROM ${staged}) x
+      WHERE ${fk.columns.map((_, i) => `x._f${i} IS NOT NULL`).join(' AND ')}
+        AND NOT EXISTS (SELECT 1 FROM ${ident(target)} t WHERE ${on})`,
+      { f: fk.columns.join(','), msg: `no ${fk.references.dataset} row with this ${fk.references.columns.join(', ')}` });
+  }
+
+  // 3. Per row: error list (severity error) and warnings; the quarantine table.
+  const rowErrT = `${base}_rowerr`;
+  await db.run(`CREATE TEMP TABLE ${ident(rowErrT)} AS
+    SELECT k, list_filter(all_errs, e -> e.severity = 'error') AS errs, list_filter(all_errs, e -> e.severity = 'warn') AS warns
+    FROM (SELECT k, flatten(list(errs ORDER BY src)) AS all_errs FROM ${ident(errT)} GROUP BY k)`);
+  const dm = dMap('q.d', 'q');
+  // DuckDB names the staged column (c3); report the header name, and only for encoding errors (a count error has none).
+  p.hdr = JSON.stringify(st.source.columns?.map((c) => c.name) ?? []);
+  const fieldOf = (a: string): string =>
+    `CASE WHEN ${a}.keyword = 'csv_invalid_utf8' THEN CAST(CAST($hdr AS JSON) AS VARCHAR[])[TRY_CAST(substr(${a}.col, 2) AS INTEGER) + 1] END`;
+  const publicErrs = (e: string): string =>
+    `to_json(list_transform(${e}, x -> {'field': x.field, 'keyword': x.keyword,
+       'message': CASE WHEN x.rule IS NULL THEN x.message ELSE x.message || ' (rule ' || x.rule || ')' END, 'value': x.value}))::VARCHAR`;
+  await db.run(`CREATE TEMP TABLE ${ident(quarT)} AS
+    SELECT $file AS file, _line AS line, _row AS "row", raw, errors, rule FROM (
+      SELECT m._line, m._row, ${st.rawJson('s')} AS raw, ${publicErrs('m.errs')} AS errors, m.errs[1].keyword AS rule
+      FROM (${mapRows(`(SELECT k, errs FROM ${ident(rowErrT)} WHERE len(errs) > 0)`)}) m
+      JOIN ${ident(base)} s ON s.rowid = m.k - 1
+      UNION ALL
+      SELECT ${dm.line} AS _line, ${dm.row} AS _row, to_json(q.raw)::VARCHAR AS raw,
+             to_json([{'field': ${fieldOf('q')}, 'keyword': q.keyword, 'message': CASE q.keyword ${Object.entries(REJECT_MESSAGES)
+               .map(([k, m]) => `WHEN '${k}' THEN '${m.replaceAll("'", "''")}'`).join(' ')} END, 'value': NULL::VARCHAR}])::VARCHAR,
+             q.keyword
+      FROM ${ident(badT)} q ${dm.joins})
+    ORDER BY line, "row"`, { ...p, file: display });
+  const rowsQuarantined = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${ident(quarT)}`));
+  const badParsed = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${ident(rowErrT)} WHERE len(errs) > 0`));
+  const rowsRead = st.parsed + rejected;
+  const rowsValid = st.parsed - badParsed;
+
+  // 4. The typed valid table.
+  const typed = ds.columns.map((c) => {
+    const t = duckType(ds.columnTypes[c] ?? { type: 'string' });
+    const src = st.columnExprs.get(c);
+    let text: string;
+    if (kind === 'csv') text = src ? `s.${src}` : 'NULL';
+    else if (st.source.columns) text = src ? `(CASE WHEN json_type(s.${src}) = 'VARCHAR' THEN s.${src} ->> '$' ELSE CAST(s.${src} AS VARCHAR) END)` : 'NULL';
+    else {
+      const ptr = literalPointer(`/${c.replaceAll('~', '~0').replaceAll('/', '~1')}`);
+      text = `(CASE WHEN json_type(s._json -> ${ptr}) IN ('VARCHAR') THEN s._json ->> ${ptr}
+        WHEN json_type(s._json -> ${ptr}) = 'NULL' THEN NULL ELSE CAST(s._json -> ${ptr} AS VARCHAR) END)`;
+    }
+    const v =
+      t === 'TIMESTAMPTZ' ? `TRY_CAST(regexp_replace(upper(${text}), '^(.{10}).', '\\1T') AS TIMESTAMPTZ)`
+        : t === 'DATE' ? `TRY_CAST(${text} AS DATE)`
+          : t === 'DOUBLE' ? `TRY_CAST(${text} AS DOUBLE)`
+            : t === 'BIGINT' ? `TRY_CAST(TRY_CAST(${text} AS DOUBLE) AS BIGINT)`
+              : t === 'BOOLEAN' ? `TRY_CAST(${text} AS BOOLEAN)`
+                : `nullif(${text}, '')`;
+    return `${v} AS ${ident(c)}`;
+  });
+  if (opts.materializeValid === false) {
+    await db.run(`CREATE TEMP TABLE ${ident(validT)} AS SELECT ${typed.join(', ')}, NULL::BIGINT AS _source_line, NULL::BIGINT AS _row
+      FROM ${ident(base)} s LIMIT 0`);
+  } else {
+    await db.run(`CREATE TEMP TABLE ${ident(validT)} AS
+      SELECT ${typed.join(', ')}, m._line AS _source_line, m._row AS _row
+      FROM (${mapRows(`(SELECT rowid + 1 AS k FROM ${ident(base)} s0 WHERE NOT EXISTS (SELECT 1 FROM ${ident(rowErrT)} e WHERE e.k = s0.rowid + 1 AND len(e.errs) > 0))`)}) m
+      JOIN ${ident(base)} s ON s.rowid = m.k - 1
+      ORDER BY m.k`);
+  }
+
+  // 5. Summaries.
+  const byRule = await db.all<{ rule: string; sev: string; n: number }>(`
+    SELECT coalesce(e.rule, e.keyword) AS rule, e.severity AS sev, count(DISTINCT k)::INTEGER AS n
+    FROM (SELECT k, unnest(list_concat(errs, warns)) AS e FROM ${ident(rowErrT)}) GROUP BY ALL
+    UNION ALL SELECT keyword, 'error', count(*)::INTEGER FROM ${ident(badT)} GROUP BY ALL
+    ORDER BY n DESC, rule`);
+  const failuresByRule: Record<string, number> = {};
+  const warningsByRule: Record<string, number> = {};
+  for (const r of byRule) (r.sev === 'warn' ? warningsByRule : failuresByRule)[r.rule] = r.n;
+  const limit = opts.examples ?? 20;
+  const examples = limit <= 0 ? [] : await db.all<{ line: number; row: number; field: string | null; keyword: string; message: string;
+    value: string | null; severity: 'error' | 'warn' }>(`
+    SELECT _line::BIGINT::DOUBLE AS line, _row::DOUBLE AS "row", e.field, e.keyword,
+           CASE WHEN e.rule IS NULL THEN e.message ELSE e.message || ' (rule ' || e.rule || ')' END AS message,
+           left(e.value, 200) AS value, e.severity
+    FROM (SELECT *, unnest(list_concat(errs, warns)) AS e FROM (${mapRows(`(SELECT k, errs, warns FROM ${ident(rowErrT)} ORDER BY k LIMIT ${Math.floor(limit)})`)}))
+    UNION ALL
+    SELECT ${dm.line}::DOUBLE, ${dm.row}::DOUBLE, ${fieldOf('q')}, q.keyword, CASE q.keyword ${Object.entries(REJECT_MESSAGES)
+      .map(([k, m]) => `WHEN '${k}' THEN '${m.replaceAll("'", "''")}'`).join(' ')} END, left(q.raw, 200), 'error'
+    FROM (SELECT * FROM ${ident(badT)} ORDER BY d LIMIT ${Math.floor(limit)}) q ${dm.joins}
+    ORDER BY line, keyword LIMIT ${Math.floor(limit)}`, { hdr: p.hdr ?? '[]' });
+
+  await db.run(`DROP TABLE IF EXISTS ${ident(errT)}; DROP TABLE IF EXISTS ${ident(rowErrT)}; DROP TABLE IF EXISTS ${ident(mapT)};
+    DROP TABLE IF EXISTS ${ident(`${base}_blank`)}; DROP TABLE IF EXISTS ${ident(`${base}_shift`)}; DROP TABLE IF EXISTS ${ident(badT)};
+    DROP TABLE IF EXISTS ${ident(`${base}_rej`)}; DROP TABLE IF EXISTS ${ident(`${base}_scan`)}`);
+  if (rowsRead !== rowsValid + rowsQuarantined) {
+    throw new Error(`internal: rows_read ${rowsRead} != valid ${rowsValid} + quarantined ${rowsQuarantined} for ${display}`);
+  }
+  return {
+    validTable: validT,
+    quarantineTable: quarT,
+    stagedTable: base,
+    format,
+    delimiter: st.delimiter,
+    engine,
+    engineReasons: engine === 'ajv' ? (reasons.length ? reasons : ['--engine ajv']) : [],
+    rowsRead,
+    rowsValid,
+    rowsQuarantined,
+    failuresByRule,
+    warningsByRule,
+    fileErrors: st.fileErrors,
+    examples: examples.map((e) => ({ ...e, line: Number(e.line), row: Number(e.row) })),
+    notes,
+  };
+}
+
+function literalPointer(ptr: string): string {
+  return literal(ptr);
+}
+
+/** Drops the TEMP tables a StagedValidation left behind. */
+export async function dropStaged(db: Db, s: Pick<StagedValidation, 'validTable' | 'quarantineTable' | 'stagedTable'>): Promise<void> {
+  for (const t of [s.validTable, s.quarantineTable, s.stagedTable]) await db.run(`DROP TABLE IF EXISTS ${ident(t)}`);
+}
+
+/** Runs ajv over the staged rows in batches of 50,000 (bounded memory); failing rows' errors go into errT. */
+async function runAjv(db: Db, schema: JsonSchema, st: Staging, errT: string): Promise<void> {
+  const validate = compileAjv(schema);
+  const types = propertyTypes(schema);
+  const outT = `${errT}_ajv`;
+  await db.run(`CREATE TEMP TABLE ${ident(outT)} (k BIGINT, errs VARCHAR)`);
+  // TEMP tables are visible on this connection only, and a query on a connection ends an open stream on it:
+  // read in rowid ranges instead, appending failures between batches.
+  const appender = await db.connection.createAppender(outT, 'main', 'temp');
+  try {
+    const cols = st.source.columns;
+    const names = cols ? cols.map((c) => c.name) : [];
+    const selectCols = cols ? cols.map((c) => `CAST(${c.column} AS VARCHAR)`).join(', ') : '_json';
+    const BATCH = 50_000;
+    for (let from = 0; from < st.parsed; from += BATCH) {
+      const reader = await db.connection.runAndReadAll(
+        `SELECT rowid + 1 AS _row, ${selectCols || "''"} FROM ${ident(st.table)} s
+         WHERE rowid >= ${from} AND rowid < ${from + BATCH}${st.parseOk ? ` AND ${st.parseOk}` : ''} ORDER BY rowid`,
+      );
+      const columns = reader.getColumns();
+      const ks = (columns[0] ?? []) as unknown as bigint[];
+      const rowCount = ks.length;
+      for (let r = 0; r < rowCount; r++) {
+        let row: unknown;
+        let texts: ((f: string) => string | null) | undefined;
+        if (!cols) {
+          row = JSON.parse(String(columns[1]?.[r]));
+        } else {
+          const obj: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+          const cells = new Map<string, string | null>();
+          names.forEach((name, i) => {
+            const cell = (columns[i + 1]?.[r] ?? null) as string | null;
+            cells.set(name, cell);
+            const v = st.source.kind === 'csv' ? coerceCsvCell(cell, types.get(name)) : cell === null ? undefined : JSON.parse(cell);
+            if (v !== undefined) obj[name] = v;
+          });
+          row = obj;
+          texts = (f) => {
+            const c = cells.get(f) ?? null;
+            if (c === null || st.source.kind === 'csv') return c;
+            const parsed = JSON.parse(c) as unknown;
+            return typeof parsed === 'string' ? parsed : c;
+          };
+        }
+        if (validate(row)) continue;
+        const errs: RowError[] = mapAjvErrors(validate.errors, schema, row, texts);
+        if (errs.length === 0) continue;
+        appender.appendBigInt(ks[r] as bigint);
+        appender.appendVarchar(JSON.stringify(errs));
+        appender.endRow();
+      }
+      appender.flushSync();
+    }
+  } finally {
+    appender.closeSync();
+  }
+  await db.run(`INSERT INTO ${ident(errT)} SELECT k, 0, from_json(errs, '[{"field":"VARCHAR","keyword":"VARCHAR","message":"VARCHAR","value":"VARCHAR","severity":"VARCHAR","rule":"VARCHAR"}]')
+    FROM ${ident(outT)}`);
+  await db.run(`DROP TABLE ${ident(outT)}`);
+}
