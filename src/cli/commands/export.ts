@@ -1,0 +1,46 @@
+// `surgctl export TABLE --out PATH`: one lakehouse table or model to Parquet, CSV, NDJSON or Arrow IPC.
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { resolveDbPath } from '../../core/db-path.js';
+import { EXPORT_FORMATS, exportTable, type ExportFormat } from '../../core/export/index.js';
+import { UsageError } from '../../errors.js';
+import { say } from '../io.js';
+import type { CliContext } from '../main.js';
+
+interface ExportFlags {
+  db?: string;
+  out: string;
+  format?: string;
+  partitionBy?: string;
+  where: string[];
+  force?: boolean;
+}
+
+export const exportCommand = (ctx: CliContext): Command =>
+  new Command('export')
+    .description('export a lakehouse table or model to Parquet (optionally Hive-partitioned), CSV, NDJSON or Arrow IPC')
+    .argument('<table>', 'a table or model, e.g. telemetry_risk, alerts, raw_vitals')
+    .requiredOption('--out <path>', 'the file to write (a directory with --partition-by)')
+    .option('--format <format>', `${EXPORT_FORMATS.join(' | ')} (default: from the --out extension, else parquet)`)
+    .option('--partition-by <cols>', 'Hive-partitioned Parquet by these columns, comma-separated')
+    .option('--where <col=value>', 'keep rows where COLUMN OP VALUE (OP: = != < <= > >=); repeat to AND', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--db <path>', 'lakehouse file (default: SURGCTL_DB, the config file, or ./surgctl.duckdb)')
+    .option('--force', 'replace --out if it exists')
+    .addHelpText('after', '\nExamples:\n  surgctl export telemetry_risk --out risk.parquet --where risk_level=critical\n  surgctl export vitals_hourly --out vitals/ --partition-by patient_id\n')
+    .action(async (table: string, flags: ExportFlags) => {
+      const g = ctx.globals();
+      const format = flags.format === undefined ? undefined : EXPORT_FORMATS.find((f) => f === flags.format);
+      if (flags.format !== undefined && format === undefined) {
+        throw new UsageError(`unknown export --format ${flags.format}`, { hint: `choose one of ${EXPORT_FORMATS.join(', ')}` });
+      }
+      const result = await exportTable({
+        dbPath: resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path,
+        table,
+        out: resolve(ctx.io.cwd, flags.out),
+        format: format as ExportFormat | undefined,
+        partitionBy: flags.partitionBy?.split(','),
+        where: flags.where,
+        force: flags.force,
+      });
+      say(ctx.io, g, `exported ${result.rows} rows of ${result.table} to ${result.path} (${result.format})`);
+    });

@@ -1,0 +1,48 @@
+// `surgctl query "SQL"`: one read-only SELECT against the lakehouse, in any output format. `-` reads the SQL
+// from stdin.
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { resolveDbPath } from '../../core/db-path.js';
+import { OUTPUT_FORMATS, resolveFormat } from '../../core/export/formats.js';
+import { runQuery } from '../../core/query/index.js';
+import { rendererFor } from '../../render/result.js';
+import { say, useColor } from '../io.js';
+import { packageVersion, type CliContext } from '../main.js';
+
+interface QueryFlags {
+  db?: string;
+  format?: string;
+  out?: string;
+  force?: boolean;
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  let s = '';
+  for await (const chunk of stream) s += typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
+  return s;
+}
+
+export const queryCommand = (ctx: CliContext): Command =>
+  new Command('query')
+    .description('run one read-only SQL SELECT against the lakehouse (writes are refused)')
+    .argument('<sql>', 'the SELECT statement, or - to read it from stdin')
+    .option('--db <path>', 'lakehouse file (default: SURGCTL_DB, the config file, or ./surgctl.duckdb)')
+    .option('--format <format>', `${OUTPUT_FORMATS.join(' | ')} (default: table on a terminal, json when piped)`)
+    .option('--out <path>', 'write to this file instead of stdout (required for parquet and arrow)')
+    .option('--force', 'replace --out if it exists')
+    .addHelpText('after', '\nExample:\n  surgctl query "SELECT level, count(*) AS n FROM alerts GROUP BY ALL ORDER BY n DESC"\n')
+    .action(async (sqlArg: string, flags: QueryFlags) => {
+      const g = ctx.globals();
+      const dbPath = resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path;
+      const out = flags.out === undefined ? undefined : resolve(ctx.io.cwd, flags.out);
+      const format = resolveFormat(flags.format, out, ctx.io.stdout.isTTY === true);
+      const sql = sqlArg === '-' ? await readAll(ctx.io.stdin) : sqlArg;
+      const render = rendererFor(format, {
+        color: out === undefined && useColor(ctx.io, g),
+        width: ctx.io.stdout.columns,
+        maxRows: out === undefined && ctx.io.stdout.isTTY ? 200 : undefined,
+        generator: `surgctl ${packageVersion()}`,
+      });
+      const result = await runQuery({ dbPath, sql }, { format, out, force: flags.force, stdout: ctx.io.stdout, render });
+      if (result.path !== undefined) say(ctx.io, g, `wrote ${result.rows} rows to ${result.path} (${format})`);
+    });

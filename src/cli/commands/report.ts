@@ -1,0 +1,74 @@
+// `surgctl report NAME`: parse flags, one core call (runReport), rendered by src/render.
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { resolveDbPath } from '../../core/db-path.js';
+import { OUTPUT_FORMATS, resolveFormat } from '../../core/export/formats.js';
+import { RISK_LEVELS, listReports, runReport } from '../../core/report/index.js';
+import { rendererFor } from '../../render/result.js';
+import { say, useColor } from '../io.js';
+import { packageVersion, type CliContext } from '../main.js';
+
+interface ReportFlags {
+  db?: string;
+  patient?: string;
+  procedure?: string;
+  robot?: string;
+  since?: string;
+  until?: string;
+  minLevel?: string;
+  limit?: string;
+  format?: string;
+  out?: string;
+  force?: boolean;
+}
+
+/** Rows a terminal table shows before it says how many more there are. */
+const TTY_ROWS = 200;
+
+export const reportCommand = (ctx: CliContext): Command =>
+  new Command('report')
+    .description('KPI reports over the lakehouse marts (read-only), as a table, JSON, CSV, Markdown, HTML, Parquet or Arrow')
+    .argument('<name>', `report: ${listReports().map((r) => r.name).join(', ')}`)
+    .argument('[text...]', 'for report search: the text to look for')
+    .option('--db <path>', 'lakehouse file (default: SURGCTL_DB, the config file, or ./surgctl.duckdb)')
+    .option('--patient <id>', 'only this patient')
+    .option('--procedure <id>', 'only this procedure')
+    .option('--robot <id>', 'only this robot')
+    .option('--since <instant>', 'from this date or ISO 8601 instant (inclusive, UTC)')
+    .option('--until <instant>', 'up to this date or instant (exclusive, UTC)')
+    .option('--min-level <level>', `at least this risk level: ${RISK_LEVELS.join(', ')}`)
+    .option('--limit <n>', 'at most n rows')
+    .option('--format <format>', `${OUTPUT_FORMATS.join(' | ')} (default: table on a terminal, json when piped)`)
+    .option('--out <path>', 'write to this file instead of stdout (required for parquet and arrow)')
+    .option('--force', 'replace --out if it exists')
+    .addHelpText('after', `\nReports:\n${listReports().map((r) => `  ${r.name.padEnd(15)} ${r.description}`).join('\n')}\n`)
+    .action(async (name: string, text: string[], flags: ReportFlags) => {
+      const g = ctx.globals();
+      const dbPath = resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path;
+      const out = flags.out === undefined ? undefined : resolve(ctx.io.cwd, flags.out);
+      const format = resolveFormat(flags.format, out, ctx.io.stdout.isTTY === true);
+      const render = rendererFor(format, {
+        color: out === undefined && useColor(ctx.io, g),
+        width: ctx.io.stdout.columns,
+        maxRows: out === undefined && ctx.io.stdout.isTTY ? TTY_ROWS : undefined,
+        generator: `surgctl ${packageVersion()}`,
+      });
+      const result = await runReport(
+        {
+          dbPath,
+          name,
+          filters: {
+            patient: flags.patient,
+            procedure: flags.procedure,
+            robot: flags.robot,
+            since: flags.since,
+            until: flags.until,
+            minLevel: flags.minLevel,
+            limit: flags.limit,
+            text: text.length > 0 ? text.join(' ') : undefined,
+          },
+        },
+        { format, out, force: flags.force, stdout: ctx.io.stdout, render },
+      );
+      if (result.path !== undefined) say(ctx.io, g, `wrote report ${result.report}: ${result.rows} rows to ${result.path} (${format})`);
+    });

@@ -1,0 +1,96 @@
+// One way out for every query-shaped result (report, query): binary formats written by DuckDB (parquet) or
+// apache-arrow (arrow) to --out, text formats streamed through an injected renderer to stdout or to --out.
+// Files always go through a temporary name and a rename; an existing --out needs --force.
+import type { DuckDBValue } from '@duckdb/node-api';
+import type { Db, Params } from '../../db/db.js';
+import { QueryError, UsageError } from '../../errors.js';
+import type { Dashboard } from '../report/dashboard.js';
+import type { TabularResult, TextRenderer } from '../query/result.js';
+import { describeColumns, jsonSafeConverter, type ResultRow } from '../query/values.js';
+import { writeArrowFile } from './arrow.js';
+import { copyQueryTo } from './copy.js';
+import { isFileFormat, type OutputFormat } from './formats.js';
+import { AtomicTextFile, checkOutput, commitOutput, discardOutput, tempPathFor, type TextSink } from './output.js';
+
+export interface QuerySpec {
+  name: string;
+  title: string;
+  sql: string;
+  params?: Params | undefined;
+  charts?: Dashboard | undefined;
+  filters?: Record<string, string> | undefined;
+}
+
+export interface EmitTarget {
+  format: OutputFormat;
+  /** A file to write instead of stdout (required for parquet and arrow). */
+  out?: string | undefined;
+  force?: boolean | undefined;
+  stdout: TextSink;
+  /** Renders text formats; required unless the format is parquet or arrow. */
+  render?: TextRenderer | undefined;
+  /** Parquet key/value metadata. */
+  kvMetadata?: Record<string, string> | undefined;
+}
+
+export interface EmitResult {
+  format: OutputFormat;
+  rows: number;
+  /** The file written, when --out was given. */
+  path?: string | undefined;
+}
+
+function queryFailure(e: unknown, sql: string, params: Params | undefined): QueryError {
+  if (e instanceof QueryError) return e;
+  return new QueryError((e as Error).message.split('\n')[0] ?? 'query failed', sql, params, { cause: e });
+}
+
+/** Streams the query's rows as a TabularResult (JSON-safe values). Do not run other statements on db meanwhile. */
+export async function streamQuery(db: Db, spec: QuerySpec): Promise<TabularResult> {
+  const result = await db.connection.stream(spec.sql, spec.params as Record<string, DuckDBValue>).catch((e: unknown) => {
+    throw queryFailure(e, spec.sql, spec.params);
+  });
+  const columns = describeColumns(result.columnNames(), result.columnTypes());
+  async function* rows(): AsyncGenerator<ResultRow[]> {
+    try {
+      for await (const batch of result.yieldConvertedRowObjects(jsonSafeConverter)) {
+        if (batch.length > 0) yield batch as ResultRow[];
+      }
+    } catch (e) {
+      throw queryFailure(e, spec.sql, spec.params);
+    }
+  }
+  return { name: spec.name, title: spec.title, columns, rows: rows(), charts: spec.charts, filters: spec.filters };
+}
+
+/** Writes the query's result in target.format. Returns the rows written (and the path for --out). */
+export async function emitQuery(db: Db, spec: QuerySpec, target: EmitTarget): Promise<EmitResult> {
+  const { format, out } = target;
+  if (isFileFormat(format)) {
+    if (out === undefined) throw new UsageError(`--format ${format} needs --out PATH`);
+    checkOutput(out, target.force);
+    const temp = tempPathFor(out);
+    try {
+      const rows =
+        format === 'parquet'
+          ? await copyQueryTo(db, spec.sql, spec.params, temp, { format: 'parquet', kvMetadata: target.kvMetadata })
+          : await writeArrowFile(db, spec.sql, spec.params, temp);
+      commitOutput(temp, out, target.force);
+      return { format, rows, path: out };
+    } catch (e) {
+      discardOutput(temp);
+      throw e;
+    }
+  }
+  if (!target.render) throw new Error(`no renderer for --format ${format}`);
+  const file = out === undefined ? undefined : new AtomicTextFile(out, target.force);
+  try {
+    const result = await streamQuery(db, spec);
+    const rows = await target.render(result, file ?? target.stdout);
+    file?.commit();
+    return { format, rows, ...(out === undefined ? {} : { path: out }) };
+  } catch (e) {
+    file?.abort();
+    throw e;
+  }
+}

@@ -1,0 +1,160 @@
+// `export`: one lakehouse table or model to Parquet (zstd, optional Hive partitions, provenance metadata), CSV,
+// NDJSON or Arrow IPC. Filters are `col OP value` with the column checked against the table and the value bound;
+// the output goes through a temporary name and a rename, and an existing one needs --force.
+import { extname } from 'node:path';
+import type { DuckDBValue } from '@duckdb/node-api';
+import { ident } from '../../db/sql.js';
+import { QueryError, UsageError } from '../../errors.js';
+import { listRelations, relationColumns, withLakehouse, type RelationColumn } from '../query/lakehouse.js';
+import { writeArrowFile } from './arrow.js';
+import { copyQueryTo } from './copy.js';
+import { EXPORT_FORMATS, type ExportFormat } from './formats.js';
+import { provenance } from './metadata.js';
+import { checkOutput, commitOutput, discardOutput, tempPathFor } from './output.js';
+
+export { EXPORT_FORMATS, OUTPUT_FORMATS, resolveFormat, type ExportFormat, type OutputFormat } from './formats.js';
+export { emitQuery, streamQuery, type EmitResult, type EmitTarget, type QuerySpec } from './emit.js';
+export { AtomicTextFile, type TextSink } from './output.js';
+
+export interface ExportRequest {
+  /** The lakehouse file (must exist; opened read-only). */
+  dbPath: string;
+  /** A table or view in the lakehouse, e.g. telemetry_risk or raw_telemetry. */
+  table: string;
+  /** A file, or a directory with partitionBy. */
+  out: string;
+  /** Default: from the --out extension, else parquet. */
+  format?: ExportFormat | undefined;
+  /** Hive partition columns (parquet only). */
+  partitionBy?: readonly string[] | undefined;
+  /** Row filters `col=value`, `col>=value`, ... (ANDed). */
+  where?: readonly string[] | undefined;
+  force?: boolean | undefined;
+}
+
+export interface ExportResult {
+  table: string;
+  format: ExportFormat;
+  path: string;
+  rows: number;
+  /** The Parquet key/value metadata written (empty for other formats). */
+  metadata: Record<string, string>;
+}
+
+export interface WhereFilter {
+  column: string;
+  op: '=' | '!=' | '<' | '<=' | '>' | '>=';
+  value: string;
+}
+
+const WHERE_RE = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|!=|<>|=|<|>)(.*)$/s;
+
+/** Parses `col OP value` (OP one of = != <> < <= > >=) and checks the column exists. Throws UsageError. */
+export function parseWhere(expr: string, columns: readonly RelationColumn[], table: string): WhereFilter {
+  const m = WHERE_RE.exec(expr);
+  if (m === null) {
+    throw new UsageError(`--where ${JSON.stringify(expr)} is not COLUMN OP VALUE`, {
+      field: '--where',
+      hint: 'e.g. --where procedure_id=PROC-0001 --where "recorded_at>=2026-01-05T06:00:00Z" (OP: = != < <= > >=)',
+    });
+  }
+  const [, column = '', rawOp = '=', value = ''] = m;
+  if (!columns.some((c) => c.name === column)) {
+    throw new UsageError(`--where: ${table} has no column ${JSON.stringify(column)}`, {
+      field: '--where',
+      hint: `columns: ${columns.map((c) => c.name).join(', ')}`,
+    });
+  }
+  const op = (rawOp === '<>' ? '!=' : rawOp) as WhereFilter['op'];
+  return { column, op, value: value.trim() };
+}
+
+/** ' WHERE "col" OP $w0 AND ...' with the values bound (DuckDB casts each to its column's type). */
+export function whereSql(filters: readonly WhereFilter[]): { sql: string; params: Record<string, DuckDBValue> } {
+  const params: Record<string, DuckDBValue> = {};
+  const clauses = filters.map((f, i) => {
+    params[`w${i}`] = f.value;
+    return `${ident(f.column)} ${f.op} $w${i}`;
+  });
+  return { sql: clauses.length ? ` WHERE ${clauses.join(' AND ')}` : '', params };
+}
+
+function formatFor(req: ExportRequest): ExportFormat {
+  if (req.format !== undefined) {
+    if (!(EXPORT_FORMATS as readonly string[]).includes(req.format)) {
+      throw new UsageError(`unknown export --format ${req.format}`, { hint: `choose one of ${EXPORT_FORMATS.join(', ')}` });
+    }
+    return req.format;
+  }
+  const ext = extname(req.out).toLowerCase();
+  if (ext === '.csv') return 'csv';
+  if (ext === '.ndjson' || ext === '.jsonl' || ext === '.json') return 'ndjson';
+  if (ext === '.arrow' || ext === '.feather' || ext === '.ipc') return 'arrow';
+  return 'parquet';
+}
+
+/**
+ * Exports one table or model. Throws UsageError for a missing lakehouse, an unknown table or column, a bad
+ * --where, or --partition-by with a non-Parquet format; OutputExistsError when --out exists without --force;
+ * QueryError when DuckDB fails.
+ */
+export async function exportTable(req: ExportRequest): Promise<ExportResult> {
+  const format = formatFor(req);
+  const partitionBy = (req.partitionBy ?? []).map((c) => c.trim()).filter((c) => c !== '');
+  if (partitionBy.length > 0 && format !== 'parquet') {
+    throw new UsageError(`--partition-by writes Hive-partitioned Parquet; it cannot be used with --format ${format}`, { field: '--partition-by' });
+  }
+  checkOutput(req.out, req.force);
+  return withLakehouse(req.dbPath, async (db) => {
+    const relations = await listRelations(db);
+    if (!relations.includes(req.table)) {
+      throw new UsageError(`no table or model ${JSON.stringify(req.table)} in ${db.path}`, {
+        field: 'table',
+        hint: relations.length ? `choose one of ${relations.join(', ')}` : 'the lakehouse is empty: run surgctl load and surgctl transform',
+      });
+    }
+    const columns = await relationColumns(db, req.table);
+    for (const p of partitionBy) {
+      if (!columns.some((c) => c.name === p)) {
+        throw new UsageError(`--partition-by: ${req.table} has no column ${JSON.stringify(p)}`, {
+          field: '--partition-by',
+          hint: `columns: ${columns.map((c) => c.name).join(', ')}`,
+        });
+      }
+    }
+    if (partitionBy.length > 0 && partitionBy.length === columns.length) {
+      throw new UsageError('--partition-by cannot use every column: nothing would be left in the files', { field: '--partition-by' });
+    }
+    const filters = (req.where ?? []).map((w) => parseWhere(w, columns, req.table));
+    const where = whereSql(filters);
+    const sql = `SELECT * FROM ${ident(req.table)}${where.sql}`;
+    const metadata =
+      format === 'parquet'
+        ? await provenance(db, {
+            table: req.table,
+            columns,
+            where,
+            extra: filters.length ? { surgctl_where: filters.map((f) => `${f.column}${f.op}${f.value}`).join(' AND ') } : undefined,
+          })
+        : {};
+    const temp = tempPathFor(req.out);
+    try {
+      const rows =
+        format === 'arrow'
+          ? await writeArrowFile(db, sql, where.params, temp)
+          : await copyQueryTo(db, sql, where.params, temp, { format, partitionBy, kvMetadata: metadata });
+      commitOutput(temp, req.out, req.force);
+      return { table: req.table, format, path: req.out, rows, metadata };
+    } catch (e) {
+      discardOutput(temp);
+      if (e instanceof QueryError && filters.length > 0 && /Conversion Error|Could not convert|invalid .* format/i.test(e.message)) {
+        throw new UsageError(`--where value does not fit its column: ${e.message}`, {
+          field: '--where',
+          hint: `columns: ${columns.map((c) => `${c.name} ${c.type}`).join(', ')}`,
+          cause: e,
+        });
+      }
+      throw e;
+    }
+  });
+}

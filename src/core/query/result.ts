@@ -1,0 +1,36 @@
+// The shape every tabular output shares (report, query, export to text): named, typed columns and rows that
+// arrive in batches, so a renderer can stream JSON/CSV or collect for a fitted table. Renderers live in
+// src/render and are handed in by the CLI: the core never draws.
+import type { Dashboard } from '../report/dashboard.js';
+import type { TextSink } from '../export/output.js';
+import type { ResultColumn, ResultRow } from './values.js';
+
+export interface TabularResult {
+  /** e.g. 'top-alerts' or 'query'. */
+  name: string;
+  /** A human title, e.g. 'Top alerts'. */
+  title: string;
+  columns: ResultColumn[];
+  /** JSON-safe rows (see values.ts), in the result's stable order. Iterate once. */
+  rows: AsyncIterable<ResultRow[]>;
+  /** Chart data for the HTML format (reports only). */
+  charts?: Dashboard | undefined;
+  /** The filters that shaped the result, for headers (e.g. { patient: 'PAT-0001' }). */
+  filters?: Record<string, string> | undefined;
+}
+
+/** Renders a result as text to a sink; returns the number of rows written. */
+export type TextRenderer = (result: TabularResult, sink: TextSink) => Promise<number>;
+
+/** A materialised result, e.g. for tests and the TUI. */
+export interface MaterialisedResult {
+  columns: ResultColumn[];
+  rows: ResultRow[];
+}
+
+/** Collects every row of a result. For bounded results only (reports with a limit, tests). */
+export async function collectRows(result: Pick<TabularResult, 'columns' | 'rows'>): Promise<MaterialisedResult> {
+  const rows: ResultRow[] = [];
+  for await (const batch of result.rows) rows.push(...batch);
+  return { columns: result.columns, rows };
+}

@@ -1,0 +1,151 @@
+// Chart data for the HTML report, aggregated in SQL (small results): hourly vitals and NEWS2 bands per patient,
+// the risk-level distribution, alerts per procedure and per robot, and data quality over loads.
+import type { DuckDBValue } from '@duckdb/node-api';
+import type { Db } from '../../db/db.js';
+import { QueryError } from '../../errors.js';
+import { jsonSafeConverter, type ResultRow } from '../query/values.js';
+import { listRelations } from '../query/lakehouse.js';
+import type { ReportFilters } from './filters.js';
+
+export type ChartKind = 'vitals' | 'risk' | 'alerts' | 'quality';
+
+/** Metrics drawn per patient (avg per hour), in this order. */
+export const CHART_METRICS = ['heart_rate', 'resp_rate', 'spo2', 'systolic_bp', 'temperature_c'] as const;
+/** Patients drawn when no --patient is given: the highest NEWS2 first. */
+export const CHART_PATIENTS = 6;
+const CHART_BARS = 15;
+
+export interface PatientVitals {
+  patient_id: string;
+  /** NEWS2 per hour, in time order. hour_start ISO 8601 UTC. */
+  news2: { hour_start: string; news2_total: number | null; news2_band: string | null }[];
+  /** Hourly averages per metric, in time order. */
+  metrics: { metric: string; points: { hour_start: string; avg: number | null }[] }[];
+}
+
+export interface LevelCounts {
+  medium: number;
+  high: number;
+  critical: number;
+}
+
+export interface RiskLevelCount {
+  level: string;
+  events: number;
+}
+
+export interface LoadQuality {
+  load_id: string;
+  dataset: string;
+  /** ISO 8601 UTC. */
+  started_at: string;
+  rows_inserted: number;
+  rows_duplicate: number;
+  rows_quarantined: number;
+}
+
+export interface Dashboard {
+  vitals?: PatientVitals[];
+  riskLevels?: RiskLevelCount[];
+  alertsByProcedure?: (LevelCounts & { procedure_id: string })[];
+  alertsByRobot?: (LevelCounts & { robot_id: string })[];
+  dataQuality?: LoadQuality[];
+}
+
+/** Runs a small query and returns JSON-safe rows (ISO instants, numbers as numbers). */
+export async function readRows<T = ResultRow>(db: Db, sql: string, params: Record<string, DuckDBValue> = {}): Promise<T[]> {
+  try {
+    const reader = await db.connection.runAndReadAll(sql, params);
+    return reader.convertRowObjects(jsonSafeConverter) as unknown as T[];
+  } catch (e) {
+    throw new QueryError((e as Error).message.split('\n')[0] ?? 'query failed', sql, params, { cause: e });
+  }
+}
+
+function conds(f: ReportFilters, cols: { patient?: string; procedure?: string; robot?: string; time?: string }): { where: string; params: Record<string, DuckDBValue> } {
+  const c: string[] = [];
+  const params: Record<string, DuckDBValue> = {};
+  if (f.patient !== undefined && cols.patient) (c.push(`${cols.patient} = $patient`), (params.patient = f.patient));
+  if (f.procedure !== undefined && cols.procedure) (c.push(`${cols.procedure} = $procedure`), (params.procedure = f.procedure));
+  if (f.robot !== undefined && cols.robot) (c.push(`${cols.robot} = $robot`), (params.robot = f.robot));
+  if (f.since !== undefined && cols.time) (c.push(`${cols.time} >= CAST($since AS TIMESTAMPTZ)`), (params.since = f.since));
+  if (f.until !== undefined && cols.time) (c.push(`${cols.time} < CAST($until AS TIMESTAMPTZ)`), (params.until = f.until));
+  return { where: c.length ? ` WHERE ${c.join(' AND ')}` : '', params };
+}
+
+async function loadVitals(db: Db, f: ReportFilters): Promise<PatientVitals[]> {
+  const { where, params } = conds(f, { patient: 'patient_id', time: 'hour_start' });
+  const chosen = await readRows(
+    db,
+    `SELECT patient_id FROM news2_hourly${where} GROUP BY patient_id
+     ORDER BY max(news2_total) DESC NULLS LAST, patient_id LIMIT ${CHART_PATIENTS}`,
+    params,
+  );
+  const out: PatientVitals[] = [];
+  for (const row of chosen) {
+    const patient = String(row.patient_id);
+    const p = conds({ ...f, patient }, { patient: 'patient_id', time: 'hour_start' });
+    const news2 = await readRows<PatientVitals['news2'][number]>(db, `SELECT hour_start, news2_total, news2_band FROM news2_hourly${p.where} ORDER BY hour_start`, p.params);
+    const vit = await readRows(
+      db,
+      `SELECT metric, hour_start, avg FROM vitals_hourly${p.where} AND metric IN (${CHART_METRICS.map((m) => `'${m}'`).join(', ')})
+       ORDER BY metric, hour_start`,
+      p.params,
+    );
+    out.push({
+      patient_id: patient,
+      news2,
+      metrics: CHART_METRICS.map((metric) => ({
+        metric,
+        points: vit.filter((v) => v.metric === metric).map((v) => ({ hour_start: String(v.hour_start), avg: v.avg as number | null })),
+      })).filter((m) => m.points.length > 0),
+    });
+  }
+  return out;
+}
+
+const LEVEL_COUNTS = `count(*) FILTER (WHERE level = 'medium')::INTEGER AS medium,
+  count(*) FILTER (WHERE level = 'high')::INTEGER AS high, count(*) FILTER (WHERE level = 'critical')::INTEGER AS critical`;
+
+/** Loads the chart data for `kinds`, honouring the id and time filters. Charts whose tables are absent are left out. */
+export async function loadDashboard(db: Db, f: ReportFilters, kinds: readonly ChartKind[]): Promise<Dashboard> {
+  const have = new Set(await listRelations(db));
+  const d: Dashboard = {};
+  if (kinds.includes('vitals') && have.has('news2_hourly') && have.has('vitals_hourly')) d.vitals = await loadVitals(db, f);
+  if (kinds.includes('risk') && have.has('telemetry_risk')) {
+    const { where, params } = conds(f, { patient: 'patient_id', procedure: 'procedure_id', robot: 'robot_id', time: 'recorded_at' });
+    d.riskLevels = await readRows<RiskLevelCount>(
+      db,
+      `SELECT l.level, coalesce(c.events, 0)::INTEGER AS events
+       FROM (SELECT unnest(['none', 'low', 'medium', 'high', 'critical']) AS level, generate_subscripts(['none', 'low', 'medium', 'high', 'critical'], 1) AS ord) AS l
+       LEFT JOIN (SELECT risk_level, count(*) AS events FROM telemetry_risk${where} GROUP BY risk_level) AS c ON c.risk_level = l.level
+       ORDER BY l.ord`,
+      params,
+    );
+  }
+  if (kinds.includes('alerts') && have.has('alerts')) {
+    const { where, params } = conds(f, { patient: 'patient_id', procedure: 'procedure_id', robot: 'robot_id', time: '"at"' });
+    d.alertsByProcedure = await readRows<LevelCounts & { procedure_id: string }>(
+      db,
+      `SELECT procedure_id, ${LEVEL_COUNTS} FROM alerts${where} GROUP BY procedure_id
+       ORDER BY count(*) FILTER (WHERE level = 'critical') DESC, count(*) DESC, procedure_id LIMIT ${CHART_BARS}`,
+      params,
+    );
+    d.alertsByRobot = await readRows<LevelCounts & { robot_id: string }>(
+      db,
+      `SELECT robot_id, ${LEVEL_COUNTS} FROM alerts${where} GROUP BY robot_id
+       ORDER BY count(*) FILTER (WHERE level = 'critical') DESC, count(*) DESC, robot_id LIMIT ${CHART_BARS}`,
+      params,
+    );
+  }
+  if (kinds.includes('quality') && have.has('loads')) {
+    const { where, params } = conds(f, { time: 'started_at' });
+    d.dataQuality = await readRows<LoadQuality>(
+      db,
+      `SELECT load_id, dataset, started_at, rows_inserted::DOUBLE AS rows_inserted, rows_duplicate::DOUBLE AS rows_duplicate,
+              rows_quarantined::DOUBLE AS rows_quarantined FROM loads${where} ORDER BY started_at, load_id`,
+      params,
+    );
+  }
+  return d;
+}

@@ -1,0 +1,67 @@
+// `report`: run one named report over the marts, read-only, and emit it in any output format. Filters are
+// checked before the database is opened; missing marts are a usage error that says to run transform.
+import type { Db } from '../../db/db.js';
+import { emitQuery, streamQuery, type EmitResult, type EmitTarget } from '../export/emit.js';
+import { provenance } from '../export/metadata.js';
+import { queryColumns, requireRelations, withLakehouse } from '../query/lakehouse.js';
+import { collectRows, type MaterialisedResult } from '../query/result.js';
+import { loadDashboard } from './dashboard.js';
+import { parseFilters, type RawFilters, type ReportFilters } from './filters.js';
+import { checkFilters, reportDefinition, type ReportDefinition, type ReportName } from './reports.js';
+
+export { REPORT_NAMES, listReports, reportDefinition, type ReportName, type ReportDefinition } from './reports.js';
+export { RISK_LEVELS, parseFilters, type RawFilters, type ReportFilters, type RiskLevel } from './filters.js';
+export type { Dashboard, ChartKind, PatientVitals } from './dashboard.js';
+
+export interface ReportRequest {
+  /** The lakehouse file (must exist; opened read-only). */
+  dbPath: string;
+  name: string;
+  filters?: RawFilters | undefined;
+}
+
+export interface ReportOutcome extends EmitResult {
+  report: ReportName;
+}
+
+function prepare(name: string, raw: RawFilters | undefined): { def: ReportDefinition; filters: ReportFilters } {
+  const def = reportDefinition(name);
+  const filters = parseFilters(raw ?? {});
+  checkFilters(def, filters);
+  return { def, filters };
+}
+
+function shown(f: ReportFilters): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(f)) if (v !== undefined) out[k] = String(v);
+  return out;
+}
+
+/**
+ * Runs report `name` on the lakehouse and writes it to `target` (stdout through target.render, or --out).
+ * Throws UsageError for an unknown report, a bad or inapplicable filter, a missing lakehouse or missing marts;
+ * OutputExistsError when --out exists without --force; QueryError when DuckDB fails.
+ */
+export async function runReport(req: ReportRequest, target: EmitTarget): Promise<ReportOutcome> {
+  const { def, filters } = prepare(req.name, req.filters);
+  const built = def.build(filters);
+  return withLakehouse(req.dbPath, async (db) => {
+    await requireRelations(db, def.tables, `report ${def.name}`);
+    const charts = target.format === 'html' ? await loadDashboard(db, filters, def.charts) : undefined;
+    const kvMetadata =
+      target.format === 'parquet'
+        ? await provenance(db, { columns: await queryColumns(db, built.sql), extra: { surgctl_report: def.name, surgctl_filters: JSON.stringify(shown(filters)) } })
+        : undefined;
+    const spec = { name: def.name, title: def.title, sql: built.sql, params: built.params, charts, filters: shown(filters) };
+    const result = await emitQuery(db, spec, { ...target, kvMetadata });
+    return { ...result, report: def.name };
+  });
+}
+
+/** Runs a report on an already-open database and returns all its rows (for the TUI and tests; use --limit). */
+export async function readReport(db: Db, name: string, raw?: RawFilters): Promise<MaterialisedResult> {
+  const { def, filters } = prepare(name, raw);
+  const built = def.build(filters);
+  await requireRelations(db, def.tables, `report ${def.name}`);
+  return collectRows(await streamQuery(db, { name: def.name, title: def.title, sql: built.sql, params: built.params }));
+}

@@ -1,0 +1,118 @@
+// The terminal view of a result: a table fitted to the terminal width (the widest columns give way first and
+// their cells end in …), numbers right-aligned, level-like columns coloured (chalk; none when colour is off).
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { TabularResult } from '../core/query/result.js';
+import type { TextSink } from '../core/export/output.js';
+import type { ResultColumn, ResultRow } from '../core/query/values.js';
+import { cellText, formatNumber, isNumericKind, severity } from './cells.js';
+
+export interface TableOptions {
+  /** Terminal width in characters (default 120). */
+  width?: number | undefined;
+  color?: boolean | undefined;
+  /** Rows shown at most; the rest are counted in a footer. */
+  maxRows?: number | undefined;
+}
+
+const MIN_WIDTH = 4;
+const GAP = 2;
+
+/** Display width of a string (code points; the data is ASCII but for names and reasons). */
+function width(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+
+function truncate(s: string, w: number): string {
+  if (width(s) <= w) return s;
+  if (w <= 1) return '…';
+  return `${[...s].slice(0, w - 1).join('')}…`;
+}
+
+/** Column widths that fit `total`: start from the natural widths, then shave the widest until it fits. */
+export function fitWidths(natural: number[], minimums: number[], total: number): number[] {
+  const w = [...natural];
+  const budget = total - GAP * Math.max(0, w.length - 1);
+  let sum = w.reduce((a, b) => a + b, 0);
+  while (sum > budget) {
+    let widest = -1;
+    for (let i = 0; i < w.length; i++) {
+      if ((w[i] ?? 0) > (minimums[i] ?? MIN_WIDTH) && (widest < 0 || (w[i] ?? 0) > (w[widest] ?? 0))) widest = i;
+    }
+    if (widest < 0) break;
+    w[widest] = (w[widest] ?? 0) - 1;
+    sum--;
+  }
+  return w;
+}
+
+function paint(c: ChalkInstance, level: number | undefined, text: string): string {
+  switch (level) {
+    case 0:
+      return c.dim(text);
+    case 1:
+      return c.green(text);
+    case 2:
+      return c.yellow(text);
+    case 3:
+      return c.red(text);
+    case 4:
+      return c.bold.red(text);
+    default:
+      return text;
+  }
+}
+
+/** Renders rows as a fitted table string (header, rule, rows). */
+export function formatTable(columns: ResultColumn[], rows: ResultRow[], options: TableOptions = {}): string {
+  const c = new Chalk({ level: options.color ? 1 : 0 });
+  const cells = rows.map((r) => columns.map((col) => cellText(r[col.name])));
+  const natural = columns.map((col, i) => Math.max(width(col.name), ...cells.map((row) => width(row[i] ?? ''))));
+  const minimums = columns.map((col, i) => Math.min(natural[i] ?? MIN_WIDTH, Math.max(MIN_WIDTH, Math.min(width(col.name), 10))));
+  const widths = fitWidths(natural, minimums, options.width ?? 120);
+  const right = columns.map((col) => isNumericKind(col.kind));
+  const pad = (text: string, i: number): string => {
+    const w = widths[i] ?? MIN_WIDTH;
+    const t = truncate(text, w);
+    const fill = ' '.repeat(Math.max(0, w - width(t)));
+    return right[i] ? fill + t : t + fill;
+  };
+  const lines: string[] = [];
+  lines.push(columns.map((col, i) => c.bold(pad(col.name, i))).join(' '.repeat(GAP)).trimEnd());
+  lines.push(c.dim(widths.map((w) => '─'.repeat(w)).join(' '.repeat(GAP))));
+  rows.forEach((row, r) => {
+    const line = columns.map((col, i) => {
+      const text = pad(cells[r]?.[i] ?? '', i);
+      return paint(c, severity(col.name, row[col.name]), text);
+    });
+    lines.push(line.join(' '.repeat(GAP)).trimEnd());
+  });
+  return `${lines.join('\n')}\n`;
+}
+
+/** The table renderer: collects up to maxRows, prints a title, the table and a footer with counts. */
+export function tableRenderer(options: TableOptions = {}) {
+  return async (result: TabularResult, sink: TextSink): Promise<number> => {
+    const max = options.maxRows ?? Number.POSITIVE_INFINITY;
+    const rows: ResultRow[] = [];
+    let total = 0;
+    for await (const batch of result.rows) {
+      for (const row of batch) {
+        if (rows.length < max) rows.push(row);
+        total++;
+      }
+    }
+    const c = new Chalk({ level: options.color ? 1 : 0 });
+    const filters = Object.entries(result.filters ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
+    sink.write(`${c.bold(result.title)}${filters ? c.dim(`  ${filters}`) : ''}\n`);
+    if (total === 0) {
+      sink.write(c.dim('(no rows)\n'));
+      return 0;
+    }
+    sink.write(formatTable(result.columns, rows, options));
+    const more = total - rows.length;
+    sink.write(c.dim(`${formatNumber(total)} row${total === 1 ? '' : 's'}${more > 0 ? `, ${formatNumber(more)} not shown (use --limit, or --format csv/json for all)` : ''}\n`));
+    return total;
+  };
+}

@@ -1,0 +1,192 @@
+// Reports on a hand-made lakehouse built to the mart contract: JSON contracts, order, filters bound as values,
+// read-only access and the usage errors.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { openDb } from '../../../src/db/db.js';
+import { runReport, readReport, REPORT_NAMES, type RawFilters } from '../../../src/core/report/index.js';
+import { openLakehouseReadOnly } from '../../../src/core/query/lakehouse.js';
+import { renderJson } from '../../../src/render/json.js';
+import { QueryError, UsageError } from '../../../src/errors.js';
+import { tempDir } from '../../helpers/run-cli.js';
+import { createFixtureLakehouse } from './fixture.js';
+
+let dir: { dir: string; cleanup: () => void };
+let dbPath: string;
+
+beforeAll(async () => {
+  dir = tempDir();
+  dbPath = await createFixtureLakehouse(dir.dir);
+});
+afterAll(() => dir.cleanup());
+
+async function report(name: string, filters: RawFilters = {}): Promise<Record<string, unknown>[]> {
+  let out = '';
+  await runReport({ dbPath, name, filters }, { format: 'json', stdout: { write: (s: string) => (out += s) }, render: renderJson });
+  return JSON.parse(out) as Record<string, unknown>[];
+}
+
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;
+
+describe('report JSON contracts', () => {
+  it('vitals-hourly rows are { patient_id, metric, hour_start, n, min, max, avg, p95 } with ISO hours', async () => {
+    const rows = await report('vitals-hourly', { patient: 'PAT-1' });
+    expect(rows).toHaveLength(9);
+    for (const r of rows) {
+      expect(Object.keys(r)).toEqual(['patient_id', 'metric', 'hour_start', 'n', 'min', 'max', 'avg', 'p95']);
+      expect(r.hour_start).toMatch(ISO);
+      for (const k of ['n', 'min', 'max', 'avg', 'p95']) expect(typeof r[k]).toBe('number');
+    }
+    expect(rows[0]).toEqual({ patient_id: 'PAT-1', metric: 'heart_rate', hour_start: '2026-01-05T00:00:00Z', n: 12, min: 69, max: 76, avg: 72, p95: 75 });
+  });
+
+  it('news2 rows carry the total, band, missing list and every parameter score', async () => {
+    const rows = await report('news2', { patient: 'PAT-1' });
+    expect(rows.map((r) => r.news2_band)).toEqual(['low', 'medium', 'high']);
+    expect(Object.keys(rows[0] ?? {})).toEqual([
+      'patient_id', 'hour_start', 'news2_total', 'news2_band', 'missing', 'resp_rate_score', 'spo2_score', 'o2_supplemental_score',
+      'systolic_bp_score', 'heart_rate_score', 'consciousness_score', 'temperature_score',
+    ]);
+    expect(rows[2]).toMatchObject({ hour_start: '2026-01-05T02:00:00Z', news2_total: 8, missing: ['temperature'], heart_rate_score: 5 });
+  });
+
+  it('patient-risk rows are exactly the contract, numbers as numbers, riskiest first', async () => {
+    const rows = await report('patient-risk');
+    expect(rows).toEqual([
+      { patient_id: 'PAT-1', events: 5, avg_risk: 2.4, p95_latency_ms: 596.4, critical_alerts: 1, max_news2: 8 },
+      { patient_id: 'PAT-2', events: 2, avg_risk: 5.5, p95_latency_ms: 632.5, critical_alerts: 0, max_news2: 4 },
+    ]);
+  });
+
+  it('top-alerts: highest risk first, then time, with the contract keys', async () => {
+    const rows = await report('top-alerts');
+    expect(rows.map((r) => r.alert_id)).toEqual(['AL-1', 'AL-3', 'AL-5', 'AL-2', 'AL-4']);
+    expect(Object.keys(rows[0] ?? {})).toEqual(['alert_id', 'level', 'risk_score', 'procedure_id', 'patient_id', 'robot_arm', 'step', 'at', 'reason']);
+    expect(rows[0]).toMatchObject({ level: 'critical', risk_score: 8, at: '2026-01-05T01:00:01Z', step: 'suturing' });
+  });
+
+  it('every report runs and returns JSON-safe rows', async () => {
+    for (const name of REPORT_NAMES) {
+      const filters: RawFilters = name === 'timeline' ? { patient: 'PAT-1' } : name === 'search' ? { text: 'latency' } : {};
+      const rows = await report(name, filters);
+      expect(rows.length, name).toBeGreaterThan(0);
+      for (const r of rows) for (const v of Object.values(r)) expect(typeof v === 'string' && /^\d{4}-\d{2}-\d{2} \d{2}:/.test(v), `${name}: ${String(v)}`).toBe(false);
+    }
+  });
+
+  it('summary counts what the marts hold', async () => {
+    const rows = await report('summary');
+    const get = (m: string) => rows.find((r) => r.metric === m)?.value;
+    expect(get('events')).toBe(7);
+    expect(get('alerts_critical')).toBe(1);
+    expect(get('events_none')).toBe(2);
+    expect(get('rows_quarantined')).toBe(3);
+    expect(get('max_news2')).toBe(8);
+    expect(get('success_rate')).toBeCloseTo(2 / 3);
+  });
+
+  it('data-quality lists each load with its failing rules', async () => {
+    const rows = await report('data-quality');
+    expect(rows.map((r) => [r.load_id, r.rule, r.rule_rows])).toEqual([
+      ['L-001', null, 0],
+      ['L-002', 'enum', 1],
+      ['L-002', 'type', 1],
+      ['L-003', 'required', 1],
+    ]);
+    expect(rows[1]).toMatchObject({ rows_read: 10, rows_inserted: 7, started_at: '2026-01-05T00:02:00Z' });
+  });
+});
+
+describe('report filters', () => {
+  it('--min-level, --since/--until and --limit narrow top-alerts', async () => {
+    expect((await report('top-alerts', { minLevel: 'high' })).map((r) => r.alert_id)).toEqual(['AL-1', 'AL-3']);
+    expect((await report('top-alerts', { since: '2026-01-05T01:30:00Z', until: '2026-01-05T05:00:00Z' })).map((r) => r.alert_id)).toEqual(['AL-3', 'AL-2']);
+    expect(await report('top-alerts', { limit: '1' })).toHaveLength(1);
+    expect((await report('top-alerts', { robot: 'ROB-2' })).map((r) => r.alert_id)).toEqual(['AL-3', 'AL-2']);
+  });
+
+  it('a hostile filter value is only a value: no rows, and every table is intact', async () => {
+    const evil = "x'; DROP TABLE loads; --";
+    expect(await report('top-alerts', { patient: evil })).toEqual([]);
+    expect(await report('patient-risk', { patient: evil })).toEqual([]);
+    expect(await report('search', { text: evil })).toEqual([]);
+    const db = await openDb(dbPath, { readOnly: true });
+    try {
+      expect(await db.scalar<number>('SELECT count(*)::INTEGER FROM loads')).toBe(3);
+      expect(await db.scalar<number>('SELECT count(*)::INTEGER FROM alerts')).toBe(5);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('search finds a step by prefix, error codes, and alert reasons; wildcards match literally', async () => {
+    const sutur = await report('search', { text: 'sutur' });
+    expect(sutur.filter((r) => r.kind === 'step')).toEqual([
+      expect.objectContaining({ kind: 'step', match: 'suturing', procedure_id: 'PROC-1', n: 2, first_at: '2026-01-05T01:00:00Z' }),
+    ]);
+    const arc = await report('search', { text: 'e-arc' });
+    expect(arc.map((r) => r.kind)).toEqual(['error_code', 'alert', 'alert']);
+    const literal = await report('search', { text: '%_s' });
+    expect(literal.map((r) => r.alert_id)).toEqual(['AL-4']);
+    const high = await report('search', { text: 'latency', minLevel: 'high' });
+    expect(high.map((r) => r.alert_id)).toEqual(['AL-1', 'AL-3']);
+  });
+
+  it('timeline interleaves events, alerts and vitals of one procedure in time order', async () => {
+    const rows = await report('timeline', { procedure: 'PROC-1' });
+    expect(rows.map((r) => `${r.kind}:${r.id}`)).toEqual([
+      'event:EV-01', 'event:EV-02', 'alert:AL-1', 'vital:VR-1', 'event:EV-03', 'alert:AL-5', 'vital:VR-2',
+    ]);
+    const ats = rows.map((r) => String(r.at));
+    expect([...ats].sort()).toEqual(ats);
+    expect(rows[3]).toMatchObject({ procedure_id: 'PROC-1', patient_id: 'PAT-1', detail: 'heart_rate 95.0 /min' });
+    const patient = await report('timeline', { patient: 'PAT-2', minLevel: 'high' });
+    expect(patient.map((r) => `${r.kind}:${r.id}`)).toEqual(['event:EV-05', 'alert:AL-3', 'vital:VR-4']);
+  });
+});
+
+describe('report errors', () => {
+  it('refuses unknown reports, inapplicable or malformed filters, and timeline without an id', async () => {
+    await expect(report('nope')).rejects.toThrow(/unknown report "nope"/);
+    await expect(report('outcomes', { patient: 'PAT-1' })).rejects.toThrow(/does not take --patient/);
+    await expect(report('top-alerts', { minLevel: 'severe' })).rejects.toThrow(/--min-level "severe" is not a risk level/);
+    await expect(report('top-alerts', { since: 'yesterday' })).rejects.toThrow(/not an ISO 8601/);
+    await expect(report('top-alerts', { limit: '0' })).rejects.toThrow(/--limit/);
+    await expect(report('timeline')).rejects.toThrow(/--patient ID or --procedure ID/);
+    await expect(report('search')).rejects.toBeInstanceOf(UsageError);
+  });
+
+  it('a missing lakehouse is a usage error naming the path, with a hint', async () => {
+    const missing = join(dir.dir, 'absent.duckdb');
+    const err = await runReport({ dbPath: missing, name: 'summary' }, { format: 'json', stdout: { write: () => true }, render: renderJson }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).message).toContain(missing);
+    expect((err as UsageError).hint).toMatch(/pipeline|transform/);
+    expect((err as UsageError).exitCode).toBe(2);
+  });
+
+  it('missing marts say to run transform', async () => {
+    const t = tempDir();
+    try {
+      const path = join(t.dir, 'empty.duckdb');
+      (await openDb(path)).close();
+      const err = await runReport({ dbPath: path, name: 'top-alerts' }, { format: 'json', stdout: { write: () => true }, render: renderJson }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UsageError);
+      expect((err as UsageError).message).toMatch(/needs table alerts/);
+      expect((err as UsageError).hint).toMatch(/surgctl transform/);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('opens the lakehouse read-only', async () => {
+    const db = await openLakehouseReadOnly(dbPath);
+    try {
+      await expect(db.run('CREATE TABLE x (a INTEGER)')).rejects.toBeInstanceOf(QueryError);
+      const rows = await readReport(db, 'top-alerts', { limit: 2 });
+      expect(rows.rows.map((r) => r.alert_id)).toEqual(['AL-1', 'AL-3']);
+      expect(rows.columns.find((c) => c.name === 'at')?.kind).toBe('instant');
+    } finally {
+      db.close();
+    }
+  });
+});
