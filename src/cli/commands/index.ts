@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../main.js';
 import { schemasCommand } from './schemas.js';
+import { validateCommand } from './validate.js';
 import { configCommand } from './config.js';
 import { runsCommand } from './runs.js';
 import { completionCommand } from './completion.js';
@@ -10,6 +11,7 @@ export type CommandFactory = (ctx: CliContext) => Command;
 
 export const commandFactories: CommandFactory[] = [
   schemasCommand,
+  validateCommand,
   configCommand,
   runsCommand,
   completionCommand,

@@ -1,0 +1,67 @@
+// `surgctl validate`: parse flags, one core call (validateFiles), render the report; exit 1 when the gate fails.
+import { Command, Option } from 'commander';
+import { validateFiles, type ValidateEvent, type ValidationReport } from '../../core/validate/index.js';
+import { GateFailedError, UsageError } from '../../errors.js';
+import { renderValidationReport, type ValidationFormat } from '../../render/validation-report.js';
+import { say, useColor } from '../io.js';
+import type { CliContext } from '../main.js';
+
+interface ValidateFlags {
+  schema?: string;
+  delimiter?: string;
+  quarantineDir?: string;
+  validOut?: string;
+  validFormat?: 'same' | 'parquet';
+  maxInvalid: string;
+  format?: ValidationFormat;
+  limitErrors: string;
+  engine: 'auto' | 'compiled' | 'ajv';
+  inputFormat?: 'csv' | 'ndjson' | 'parquet';
+}
+
+export const validateCommand = (ctx: CliContext): Command =>
+  new Command('validate')
+    .description('check CSV, NDJSON or Parquet files against the dataset contracts; quarantine failing rows')
+    .argument('<inputs...>', 'files, directories, globs, or - for stdin')
+    .option('--schema <dataset|path>', 'dataset name or JSON Schema file (default: from each file name)')
+    .option('--delimiter <char>', 'CSV delimiter (default: sniffed from the header)')
+    .option('--quarantine-dir <dir>', 'where quarantine NDJSON files go (one per input, never overwritten)', 'quarantine')
+    .option('--valid-out <dir>', 'also write the valid rows here')
+    .addOption(new Option('--valid-format <format>', 'format of --valid-out files').choices(['same', 'parquet']).default('same'))
+    .option('--max-invalid <n|p%>', 'quarantined rows allowed per file before the gate fails', '0')
+    .addOption(new Option('--format <format>', 'report format (default: table on a terminal, json otherwise)').choices(['table', 'json', 'junit', 'github']))
+    .option('--limit-errors <n>', 'examples printed per file (never limits the quarantine)', '10')
+    .addOption(new Option('--engine <engine>', 'compiled SQL, ajv, or auto (compiled when it supports the schema)').choices(['auto', 'compiled', 'ajv']).default('auto'))
+    .addOption(new Option('--input-format <format>', 'format of - (stdin) when it cannot be sniffed').choices(['csv', 'ndjson', 'parquet']))
+    .action(async (inputs: string[], flags: ValidateFlags) => {
+      const g = ctx.globals();
+      const limit = Number(flags.limitErrors);
+      if (!Number.isInteger(limit) || limit < 0) throw new UsageError(`--limit-errors must be a whole number >= 0, got "${flags.limitErrors}"`);
+      const format: ValidationFormat = flags.format ?? (ctx.io.stdout.isTTY ? 'table' : 'json');
+      const progress = ctx.io.stderr.isTTY === true && format === 'table';
+      const onEvent = (e: ValidateEvent): void => {
+        if (e.type === 'file-start' && progress) say(ctx.io, g, `validating ${e.path} (${e.dataset}) [${e.index + 1}/${e.count}]`);
+        if (e.type === 'file-done') say(ctx.io, g, `${e.file.path}: ${e.file.rows_quarantined} of ${e.file.rows_read} rows quarantined`, 'verbose');
+      };
+      const report: ValidationReport = await validateFiles(inputs, {
+        cwd: ctx.io.cwd,
+        schema: flags.schema,
+        delimiter: flags.delimiter,
+        engine: flags.engine,
+        quarantineDir: flags.quarantineDir,
+        validOut: flags.validOut,
+        validFormat: flags.validFormat,
+        maxInvalid: flags.maxInvalid,
+        limitErrors: Math.max(limit, format === 'github' ? 50 : 0, 20),
+        stdin: ctx.io.stdin,
+        inputFormat: flags.inputFormat,
+        onEvent,
+      });
+      ctx.io.stdout.write(renderValidationReport(report, format, { color: useColor(ctx.io, g), limitErrors: limit }));
+      if (!report.passed) {
+        const failed = report.files.filter((f) => !f.passed).map((f) => f.path);
+        throw new GateFailedError(`validation failed for ${failed.join(', ')}`, {
+          hint: 'see the quarantine files for every failing row; --max-invalid N or P% allows some',
+        });
+      }
+    });

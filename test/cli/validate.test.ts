@@ -1,0 +1,122 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCliWith, tempDir } from '../helpers/run-cli.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => cleanups.splice(0).forEach((c) => c()));
+
+function dir(): string {
+  const t = tempDir();
+  cleanups.push(t.cleanup);
+  return t.dir;
+}
+
+const TEL_HEADER = 'event_id,procedure_id,patient_id,robot_id,robot_arm,instrument,step,force_n,velocity_mm_s,latency_ms,error_code,recorded_at';
+const tel = (id: string, over: Partial<Record<string, string>> = {}): string => {
+  const r: Record<string, string> = {
+    event_id: id, procedure_id: 'PR-1', patient_id: 'PA-1', robot_id: 'RB-1', robot_arm: 'arm_1', instrument: 'needle_driver',
+    step: 'suturing', force_n: '3.5', velocity_mm_s: '20', latency_ms: '120', error_code: '', recorded_at: '2025-03-01T10:00:00Z', ...over,
+  };
+  return TEL_HEADER.split(',').map((k) => r[k] ?? '').join(',');
+};
+
+describe('surgctl validate', () => {
+  it('passes a clean file with exit 0 and JSON when piped', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'telemetry.csv'), [TEL_HEADER, tel('EV-1'), tel('EV-2'), ''].join('\n'));
+    const r = await runCliWith({ cwd: d }, 'validate', 'telemetry.csv');
+    expect(r.exitCode, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.passed).toBe(true);
+    expect(report.files[0]).toMatchObject({ path: 'telemetry.csv', dataset: 'telemetry', engine: 'compiled', rows_read: 2, rows_valid: 2, rows_quarantined: 0, quarantine_path: null });
+    expect(existsSync(join(d, 'quarantine'))).toBe(false);
+  });
+
+  it('fails the gate with exit 1, writes a new quarantine file each run, honours --max-invalid', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'telemetry.csv'), [TEL_HEADER, tel('EV-1'), tel('EV-2', { force_n: '300' }), tel('EV-3'), ''].join('\n'));
+    const r1 = await runCliWith({ cwd: d }, 'validate', 'telemetry.csv', '--format', 'json');
+    expect(r1.exitCode).toBe(1);
+    const rep = JSON.parse(r1.stdout);
+    expect(rep.passed).toBe(false);
+    expect(rep.files[0].failures_by_rule).toEqual({ maximum: 1 });
+    const q = readFileSync(rep.files[0].quarantine_path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(q).toHaveLength(1);
+    expect(q[0]).toMatchObject({ file: 'telemetry.csv', line: 3, row: 2, errors: [{ field: 'force_n', keyword: 'maximum', value: '300' }] });
+    expect(q[0].raw.force_n).toBe('300');
+    const r2 = await runCliWith({ cwd: d }, 'validate', 'telemetry.csv', '--max-invalid', '1');
+    expect(r2.exitCode).toBe(0);
+    const r3 = await runCliWith({ cwd: d }, 'validate', 'telemetry.csv', '--max-invalid', '40%');
+    expect(r3.exitCode).toBe(0);
+    const r4 = await runCliWith({ cwd: d }, 'validate', 'telemetry.csv', '--max-invalid', '10%');
+    expect(r4.exitCode).toBe(1);
+    expect(readdirSync(join(d, 'quarantine')).filter((f) => f.endsWith('.quarantine.ndjson')).length).toBe(4);
+  });
+
+  it('exit 2 for a missing file, an unknown dataset, an uninferable name and an invalid schema', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'data.csv'), `${TEL_HEADER}\n`);
+    const missing = await runCliWith({ cwd: d }, 'validate', 'nope.csv');
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toContain('nope.csv');
+    const unknown = await runCliWith({ cwd: d }, 'validate', 'data.csv', '--schema', 'nosuch');
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr).toContain('telemetry');
+    const infer = await runCliWith({ cwd: d }, 'validate', 'data.csv');
+    expect(infer.exitCode).toBe(2);
+    expect(infer.stderr).toMatch(/cannot tell which dataset.*\n.*telemetry/);
+    writeFileSync(join(d, 'bad.schema.json'), JSON.stringify({ type: 'object', properties: { a: { type: 'strin' } } }));
+    const bad = await runCliWith({ cwd: d }, 'validate', 'data.csv', '--schema', './bad.schema.json');
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/not a valid JSON Schema/);
+  });
+
+  it('renders junit, github and table formats', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'telemetry.csv'), [TEL_HEADER, tel('EV-1', { robot_arm: 'arm_9' }), tel('EV-2', { velocity_mm_s: '700' }), ''].join('\n'));
+    const junit = await runCliWith({ cwd: d }, 'validate', 'telemetry.csv', '--format', 'junit');
+    expect(junit.exitCode).toBe(1);
+    expect(junit.stdout).toMatch(/^<\?xml version="1.0"/);
+    expect(junit.stdout).toContain('<testcase classname="telemetry" name="telemetry.csv: enum">');
+    expect(junit.stdout).toContain('velocity_soft_limit (warning)');
+    const gh = await runCliWith({ cwd: d }, 'validate', 'telemetry.csv', '--format', 'github');
+    expect(gh.stdout).toContain('::error file=telemetry.csv,line=2,title=enum robot_arm::robot_arm: must be equal to one of the allowed values (value "arm_9")');
+    expect(gh.stdout).toContain('::warning file=telemetry.csv,line=3');
+    const table = await runCliWith({ cwd: d }, 'validate', 'telemetry.csv', '--format', 'table', '--limit-errors', '1');
+    expect(table.stdout).toContain('FAILED');
+    expect(table.stdout).toContain('line 2 robot_arm: enum');
+    expect(table.stdout).not.toContain('line 3 velocity_mm_s');
+  });
+
+  it('reads stdin with --schema and checks foreign keys across a directory', async () => {
+    const d = dir();
+    const stdin = await runCliWith({ cwd: d, stdin: [TEL_HEADER, tel('EV-1'), ''].join('\n') }, 'validate', '-', '--schema', 'telemetry');
+    expect(stdin.exitCode, stdin.stderr).toBe(0);
+    expect(JSON.parse(stdin.stdout).files[0]).toMatchObject({ path: '-', rows_valid: 1 });
+    const data = join(d, 'data');
+    mkdirSync(data);
+    writeFileSync(join(data, 'robots.csv'), 'robot_id,serial,model,manufacturer,facility_id,installed_on,status\nRB-1,SN-0001,da Vinci Xi,Intuitive Surgical,FAC-1,2024-01-02,active\n');
+    writeFileSync(join(data, 'maintenance.csv'), 'log_id,robot_id,kind,started_at,downtime_hours,cost_usd\nML-1,RB-1,preventive,2025-01-01T08:00:00Z,2,100\nML-2,RB-9,preventive,2025-01-01T08:00:00Z,2,100\n');
+    const r = await runCliWith({ cwd: d }, 'validate', 'data');
+    expect(r.exitCode).toBe(1);
+    const rep = JSON.parse(r.stdout);
+    const m = rep.files.find((f: { dataset: string }) => f.dataset === 'maintenance');
+    expect(m.failures_by_rule).toEqual({ orphan_foreign_key: 1 });
+    expect(m.examples[0]).toMatchObject({ line: 3, field: 'robot_id', value: 'RB-9' });
+  });
+
+  it('writes valid rows with --valid-out, as parquet with --valid-format parquet', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'telemetry.csv'), [TEL_HEADER, tel('EV-1'), tel('EV-2', { force_n: 'x' }), tel('EV-3'), ''].join('\n'));
+    const r = await runCliWith({ cwd: d }, 'validate', 'telemetry.csv', '--valid-out', 'out', '--max-invalid', '1');
+    expect(r.exitCode).toBe(0);
+    const path = JSON.parse(r.stdout).files[0].valid_path as string;
+    const lines = readFileSync(path, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toBe(TEL_HEADER);
+    expect(lines[2]).toContain('EV-3');
+    const p = await runCliWith({ cwd: d }, 'validate', 'telemetry.csv', '--valid-out', 'out', '--valid-format', 'parquet', '--max-invalid', '1');
+    expect(JSON.parse(p.stdout).files[0].valid_path).toMatch(/\.valid\.parquet$/);
+  });
+});
