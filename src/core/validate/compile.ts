@@ -406,7 +406,7 @@ export function compileChecks(schema: Schema, table: string, source: CompileSour
   if (root.additionalProperties === false) {
     if (source.columns) {
       for (const { name } of source.columns) {
-        if (name in props) continue;
+        if (Object.hasOwn(props, name)) continue;
         const v = ctx.value(name);
         entries.push({
           check: { cond: v.present, field: name, keyword: 'additionalProperties', message: 'must NOT have additional properties', valueSql: v.text },

@@ -315,7 +315,7 @@ export async function scanCsv(
     records++;
   }
   const empty = options.header === false ? bytes === 0 || records === 0 : headerBytes === undefined;
-  const headerText = empty ? '' : (headerBytes as Buffer).toString('utf8').replace(/[\r\n]+$/, '');
+  const headerText = headerBytes === undefined ? '' : headerBytes.toString('utf8').replace(/[\r\n]+$/, '');
   if (delim === -1) delim = sniffDelimiter(headerText).charCodeAt(0);
   const delimiter = String.fromCharCode(delim);
   return {
@@ -324,7 +324,7 @@ export async function scanCsv(
     empty,
     delimiter,
     newline,
-    header: empty ? [] : parseCsvRecord(headerText, delimiter),
+    header: headerBytes === undefined ? [] : parseCsvRecord(headerText, delimiter),
     records,
     blankLines,
     shifts,

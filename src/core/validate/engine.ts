@@ -107,6 +107,10 @@ interface Staging {
   scan: CsvScan | undefined;
   /** SQL condition on the staged row (alias s) that the row could be parsed at all (NDJSON json_valid). */
   parseOk: string | undefined;
+  /** Rows in the staged table (rowids 0..total-1), including blank-line rows that are not data (NDJSON). */
+  total: number;
+  /** NDJSON: DuckDB returns blank lines as NULL rows (they are not holes in its numbering); this tells real rows. */
+  isRow: ((alias: string) => string) | undefined;
   rawJson: (alias: string) => string;
   extraParams: Record<string, DuckDBValue>;
   delimiter: string | null;
@@ -138,7 +142,7 @@ async function stageCsv(db: Db, path: string, opts: StageOptions, ds: DatasetSch
     await db.run(`CREATE TEMP TABLE ${ident(table)} (c0 VARCHAR)`);
     return {
       table, source: { kind: 'csv', columns: [] }, columnExprs: new Map(), parsed: 0, rejectsSql: undefined,
-      headerLines: 1, scan, parseOk: undefined, rawJson: () => "'{}'", extraParams: {}, delimiter: scan.delimiter,
+      headerLines: 1, scan, parseOk: undefined, total: 0, isRow: undefined, rawJson: () => "'{}'", extraParams: {}, delimiter: scan.delimiter,
       fileErrors, fatal,
     };
   }
@@ -177,6 +181,8 @@ async function stageCsv(db: Db, path: string, opts: StageOptions, ds: DatasetSch
     headerLines: 1,
     scan,
     parseOk: undefined,
+    total: parsed,
+    isRow: undefined,
     rawJson: (a) => `json_object(${columns.map((c, i) => `$h${i}, coalesce(${a}.${c.column}, '')`).join(', ')})::VARCHAR`,
     extraParams: params,
     delimiter: scan.delimiter,
@@ -198,9 +204,12 @@ async function stageNdjson(db: Db, path: string, gzip: boolean): Promise<Staging
       store_rejects = true, rejects_table = ${literal(rej)}, rejects_scan = ${literal(`${table}_scan`)},
       compression = ${gzip ? "'gzip'" : "'none'"}, max_line_size = 4194304)`.replace('chr(1)', literal('\u0001')));
   }
-  const parsed = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${ident(table)}`));
+  const total = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${ident(table)}`));
+  const parsed = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${ident(table)} WHERE _json IS NOT NULL`));
   return {
     table,
+    total,
+    isRow: (a) => `${a}._json IS NOT NULL`,
     source: { kind: 'json', jsonColumn: '_json' },
     columnExprs: new Map(),
     parsed,
@@ -208,7 +217,7 @@ async function stageNdjson(db: Db, path: string, gzip: boolean): Promise<Staging
         NULL::VARCHAR AS col, first(csv_line ORDER BY line) AS raw FROM ${ident(rej)} GROUP BY line`,
     headerLines: 0,
     scan,
-    parseOk: 'json_valid(s._json)',
+    parseOk: 's._json IS NOT NULL AND json_valid(s._json)',
     rawJson: (a) => `CASE WHEN json_valid(${a}._json) THEN ${a}._json ELSE to_json(${a}._json)::VARCHAR END`,
     extraParams: {},
     delimiter: null,
@@ -247,6 +256,8 @@ async function stageParquet(db: Db, path: string): Promise<Staging> {
     headerLines: 0,
     scan: undefined,
     parseOk: undefined,
+    total: parsed,
+    isRow: undefined,
     rawJson: (a) => `json_object(${columns.map((c, i) => `$h${i}, ${a}.${c.column}`).join(', ')})::VARCHAR`,
     extraParams: params,
     delimiter: null,
@@ -323,7 +334,7 @@ export async function stageAndValidate(
   const simpleMap = blanks.length === 0 && shifts.length === 0 && rejected === 0;
   // holes: DuckDB line numbers that are not parsed rows (rejects and blank lines), as gap -> count before.
   await db.run(`CREATE TEMP TABLE ${ident(mapT)} AS
-    WITH holes AS (SELECT d FROM ${ident(badT)} UNION SELECT unnest(CAST(CAST($blanks AS JSON) AS BIGINT[])) AS d),
+    WITH holes AS (SELECT d FROM ${ident(badT)} UNION SELECT unnest(CAST(CAST($blanks AS JSON) AS BIGINT[])) AS d${st.isRow ? ' WHERE false' : ''}),
          numbered AS (SELECT d, row_number() OVER (ORDER BY d) AS j FROM holes)
     SELECT d - ${h} - j AS gap, max(j) AS j FROM numbered GROUP BY ALL`, { blanks: JSON.stringify(blanks) });
   await db.run(`CREATE OR REPLACE TEMP TABLE ${ident(`${base}_blank`)} AS
@@ -348,7 +359,7 @@ export async function stageAndValidate(
           joins: `ASOF LEFT JOIN ${ident(`${base}_blank`)} ${alias}b ON ${dExpr} > ${alias}b.d
                   ASOF LEFT JOIN ${ident(`${base}_shift`)} ${alias}s ON ${dExpr} >= ${alias}s.d`,
         };
-  if (st.scan && st.scan.records !== st.parsed + rejected && !(st.scan.empty && st.parsed === 0)) {
+  if (st.scan && st.scan.records !== st.parsed + rejected && !st.isRow && !(st.scan.empty && st.parsed === 0)) {
     notes.push(`line numbers may be approximate: the pre-scan saw ${st.scan.records} records, DuckDB ${st.parsed + rejected}`);
   }
 
@@ -358,7 +369,7 @@ export async function stageAndValidate(
   if (st.parseOk) {
     await db.run(`INSERT INTO ${ident(errT)} SELECT rowid + 1, 0, [{'field': NULL, 'keyword': 'json_parse',
       'message': 'the line is not valid JSON', 'value': left(_json, 200), 'severity': 'error', 'rule': NULL}]
-      FROM ${ident(base)} s WHERE NOT ${st.parseOk}`);
+      FROM ${ident(base)} s WHERE ${st.isRow ? `${st.isRow('s')} AND ` : ''}NOT json_valid(s._json)`);
   }
   const kind = st.source.kind;
   const reasons = unsupportedReasons(ds.schema, kind);
@@ -479,7 +490,7 @@ export async function stageAndValidate(
   } else {
     await db.run(`CREATE TEMP TABLE ${ident(validT)} AS
       SELECT ${typed.join(', ')}, m._line AS _source_line, m._row AS _row
-      FROM (${mapRows(`(SELECT rowid + 1 AS k FROM ${ident(base)} s0 WHERE NOT EXISTS (SELECT 1 FROM ${ident(rowErrT)} e WHERE e.k = s0.rowid + 1 AND len(e.errs) > 0))`)}) m
+      FROM (${mapRows(`(SELECT rowid + 1 AS k FROM ${ident(base)} s0 WHERE ${st.isRow ? `${st.isRow('s0')} AND ` : ''}NOT EXISTS (SELECT 1 FROM ${ident(rowErrT)} e WHERE e.k = s0.rowid + 1 AND len(e.errs) > 0))`)}) m
       JOIN ${ident(base)} s ON s.rowid = m.k - 1
       ORDER BY m.k`);
   }
@@ -554,7 +565,7 @@ async function runAjv(db: Db, schema: JsonSchema, st: Staging, errT: string): Pr
     const names = cols ? cols.map((c) => c.name) : [];
     const selectCols = cols ? cols.map((c) => `CAST(${c.column} AS VARCHAR)`).join(', ') : '_json';
     const BATCH = 50_000;
-    for (let from = 0; from < st.parsed; from += BATCH) {
+    for (let from = 0; from < st.total; from += BATCH) {
       const reader = await db.connection.runAndReadAll(
         `SELECT rowid + 1 AS _row, ${selectCols || "''"} FROM ${ident(st.table)} s
          WHERE rowid >= ${from} AND rowid < ${from + BATCH}${st.parseOk ? ` AND ${st.parseOk}` : ''} ORDER BY rowid`,
