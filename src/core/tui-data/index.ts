@@ -3,3 +3,4 @@
 export * from './types.js';
 export { AlertStore, openAlertStore, ACKS_DDL, type AlertStoreOptions } from './store.js';
 export { Pager, type PagerView } from './pager.js';
+export { requireLakehouse, TUI_ALTERNATIVE } from './preflight.js';

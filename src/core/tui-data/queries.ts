@@ -59,7 +59,7 @@ function keyParams(spec: ViewSpec, key: RowKey, params: SqlParams): string[] {
 
 export interface WhereOptions {
   /** Rows after (in view order) or before the key. */
-  keyset?: { side: 'after' | 'before'; key: RowKey } | undefined;
+  keyset?: { side: 'after' | 'before'; key: RowKey; inclusive?: boolean } | undefined;
   search?: string | undefined;
   /** Ignore the level filter (counts by level). */
   allLevels?: boolean;
@@ -87,7 +87,7 @@ export function whereSql(spec: ViewSpec, params: SqlParams, options: WhereOption
     // In a descending view the rows after a key have smaller tuples.
     const after = desc ? '<' : '>';
     const op = options.keyset.side === 'after' ? after : after === '<' ? '>' : '<';
-    parts.push(`(${cols.join(', ')}) ${op} (${values.join(', ')})`);
+    parts.push(`(${cols.join(', ')}) ${op}${options.keyset.inclusive ? '=' : ''} (${values.join(', ')})`);
   }
   return parts.length === 0 ? 'true' : parts.join(' AND ');
 }

@@ -1,11 +1,12 @@
 // AlertStore: the alert browser's data access over a lakehouse file. Opens the database READ-ONLY (a shared lock,
 // so `surgctl report` and other readers keep working beside a browser left open for hours) and reopens it
 // read-write only for the moment an acknowledgement is written. Pages come a few dozen rows at a time by keyset.
-import { existsSync, linkSync, rmSync } from 'node:fs';
+import { linkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDb, type Db, type JsonRow } from '../../db/db.js';
 import { ident, literal } from '../../db/sql.js';
 import { DatabaseError, IoError, UsageError, toIoError } from '../../errors.js';
+import { TUI_ALTERNATIVE, requireLakehouse } from './preflight.js';
 import {
   EMPTY_ACKS, EPISODE_MEMBERS_ON, MODE_COLUMNS, isoMsSql, isoSql, orderSql, pageSql, whereSql, type SqlParams,
 } from './queries.js';
@@ -37,22 +38,17 @@ const NEWS2_SCORES = [
 export const ACKS_DDL = `CREATE TABLE IF NOT EXISTS alert_acks (
   alert_id VARCHAR PRIMARY KEY, acked_by VARCHAR NOT NULL, acked_at TIMESTAMPTZ NOT NULL, note VARCHAR)`;
 
-/** The line every "cannot browse here" message ends with. */
-const ALTERNATIVE = 'for a plain list use `surgctl report top-alerts`';
-
 /**
  * Opens the lakehouse at `path` for browsing. Throws UsageError (exit 2) when the file does not exist or has no
  * alerts mart, DatabaseError when it is locked by a writer or is not a DuckDB file.
  */
 export async function openAlertStore(path: string, options: AlertStoreOptions): Promise<AlertStore> {
-  if (!existsSync(path)) {
-    throw new UsageError(`no lakehouse at ${path}: build one with \`surgctl load\` and \`surgctl transform\`; ${ALTERNATIVE}`);
-  }
+  requireLakehouse(path);
   const store = new AlertStore(path, options);
   await store.open();
   if (!store.hasTable('alerts')) {
     store.close();
-    throw new UsageError(`${path} has no alerts mart: run \`surgctl transform\` first; ${ALTERNATIVE}`);
+    throw new UsageError(`${path} has no alerts mart: run \`surgctl transform\` first; ${TUI_ALTERNATIVE}`);
   }
   return store;
 }
@@ -70,7 +66,7 @@ export class AlertStore implements AlertSource {
 
   /** Opens (or reopens) the read-only handle and notes which marts exist. */
   async open(): Promise<void> {
-    this.db = await openDb(this.path, { readOnly: true, ...this.dbOptions() });
+    this.db = await openDb(this.path, { readOnly: true, lockTimeoutMs: this.options.lockTimeoutMs ?? 5000, ...this.dbOptions() });
     const rows = await this.db.all<{ name: string }>(
       "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'main'",
     );
@@ -174,11 +170,12 @@ export class AlertStore implements AlertSource {
   }
 
   async find(
-    spec: ViewSpec, text: string, from: RowKey | null, direction: 'next' | 'prev',
+    spec: ViewSpec, text: string, from: RowKey | null, direction: 'next' | 'prev', inclusive = false,
   ): Promise<{ row: ListRow; wrapped: boolean } | null> {
     const once = async (key: RowKey | null): Promise<ListRow | undefined> => {
       const params: SqlParams = { limit: 1 };
-      const keyset = key === null ? undefined : { side: direction === 'next' ? ('after' as const) : ('before' as const), key };
+      const side = direction === 'next' ? ('after' as const) : ('before' as const);
+      const keyset = key === null ? undefined : { side, key, inclusive };
       const where = whereSql(spec, params, { keyset, search: text });
       const rows = await this.conn.all(pageSql(spec, where, direction === 'prev', this.acks), params);
       return rows[0] === undefined ? undefined : toListRow(spec, rows[0]);

@@ -1,0 +1,75 @@
+// `surgctl tui`: the interactive alert browser. The data layer, ink and react load only inside the action (await
+// import), so `surgctl --help` and every other command stay fast. Needs a TTY; a pipe gets one line and exit 2.
+import { Command, Option } from 'commander';
+import { existsSync, statSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { resolve } from 'node:path';
+import { resolveDbPath } from '../../core/db-path.js';
+import { TUI_ALTERNATIVE, requireLakehouse } from '../../core/tui-data/preflight.js';
+import { UsageError } from '../../errors.js';
+import { useColor } from '../io.js';
+import type { CliContext } from '../main.js';
+
+interface TuiFlags {
+  db?: string;
+  out?: string;
+  lockTimeout: string;
+}
+
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export const tuiCommand = (ctx: CliContext): Command =>
+  new Command('tui')
+    .description('browse, search, acknowledge and export alerts in the terminal')
+    .option('--db <path>', 'lakehouse file (default: SURGCTL_DB, the config file, or ./surgctl.duckdb)')
+    .option('--out <dir>', 'directory the x key exports into (default: the current directory)')
+    .addOption(new Option('--lock-timeout <seconds>', 'how long to wait for another process\'s lock').default('5'))
+    .addHelpText('after', '\nAcknowledgements go to the alert_acks table as SURGCTL_USER (default: the OS user).\n'
+      + 'The lakehouse stays open read-only; it is reopened read-write only while an acknowledgement is written.\n')
+    .action(async (flags: TuiFlags) => {
+      const { io } = ctx;
+      const { path } = resolveDbPath(flags.db, io.env, io.cwd);
+      requireLakehouse(path);
+      const stdin = io.stdin as NodeJS.ReadStream;
+      if (io.stdout.isTTY !== true || stdin.isTTY !== true) {
+        throw new UsageError(`surgctl tui needs an interactive terminal (stdin and stdout a TTY); ${TUI_ALTERNATIVE}`);
+      }
+      const exportDir = resolve(io.cwd, flags.out ?? '.');
+      if (!existsSync(exportDir) || !statSync(exportDir).isDirectory()) {
+        throw new UsageError(`--out ${exportDir} is not a directory`);
+      }
+      const lockTimeoutMs = Math.max(0, Number(flags.lockTimeout) * 1000);
+      if (!Number.isFinite(lockTimeoutMs)) throw new UsageError(`--lock-timeout must be a number of seconds, not ${flags.lockTimeout}`);
+      const user = io.env.SURGCTL_USER || osUser();
+      // ink and react take the longest to load: start them while DuckDB opens and runs the first queries.
+      const ui = import('../../tui/run.js');
+      ui.catch(() => undefined);
+      const [{ openAlertStore }, { BrowserController }, { openScreen, closeScreen }] = await Promise.all([
+        import('../../core/tui-data/store.js'),
+        import('../../tui/controller.js'),
+        import('../../tui/paint.js'),
+      ]);
+      const store = await openAlertStore(path, { user, lockTimeoutMs });
+      const out = io.stdout as NodeJS.WriteStream;
+      const term = { stdin, stdout: out, color: useColor(io, ctx.globals()) };
+      let opened = false;
+      try {
+        const controller = new BrowserController(store, {
+          user, exportDir, rows: out.rows ?? 24, columns: out.columns ?? 80,
+        });
+        await controller.init();
+        openScreen(controller, term);
+        opened = true;
+        const { runTui } = await ui;
+        await runTui(controller, term);
+      } finally {
+        if (opened) closeScreen(term);
+        store.close();
+      }
+    });

@@ -1,0 +1,326 @@
+// BrowserController: the alert browser's state and key bindings, independent of ink. Keys are queued and handled
+// one at a time (each may wait on the data layer), then subscribers (the ink App) redraw from getState().
+// It asks an AlertSource for everything it shows and holds no SQL.
+import { Pager, type PagerView } from '../core/tui-data/pager.js';
+import {
+  DEFAULT_VIEW, LEVELS, SORTS, type AlertDetail, type AlertSource, type LevelCounts, type ListRow, type ViewSpec,
+} from '../core/tui-data/types.js';
+import { detailHeight, detailLines, listHeight } from './screen.js';
+
+/** The keys the controller understands (a subset of ink's Key). */
+export interface KeyInfo {
+  upArrow?: boolean;
+  downArrow?: boolean;
+  pageUp?: boolean;
+  pageDown?: boolean;
+  home?: boolean;
+  end?: boolean;
+  return?: boolean;
+  escape?: boolean;
+  backspace?: boolean;
+  delete?: boolean;
+  ctrl?: boolean;
+  meta?: boolean;
+  tab?: boolean;
+}
+
+export type Screen = 'list' | 'detail' | 'help';
+export type PromptKind = 'search' | 'note' | 'export';
+
+export interface BrowserState {
+  screen: Screen;
+  spec: ViewSpec;
+  counts: LevelCounts | null;
+  view: PagerView;
+  search: { text: string; matches: number } | null;
+  prompt: { kind: PromptKind; text: string } | null;
+  detail: AlertDetail | null;
+  detailScroll: number;
+  message: { text: string; tone: 'info' | 'error' } | null;
+  busy: boolean;
+  lastExport: string | null;
+  size: { rows: number; columns: number };
+  user: string;
+  dbPath: string;
+  quit: boolean;
+}
+
+export interface ControllerOptions {
+  user: string;
+  /** Where `x` writes exports. */
+  exportDir: string;
+  rows: number;
+  columns: number;
+  spec?: ViewSpec;
+}
+
+const EMPTY_VIEW: PagerView = { rows: [], selected: -1, position: null, atStart: true, atEnd: true };
+
+function cycle<T>(values: readonly T[], current: T): T {
+  return values[(values.indexOf(current) + 1) % values.length] as T;
+}
+
+export class BrowserController {
+  private state: BrowserState;
+  private pager: Pager;
+  private readonly source: AlertSource;
+  private readonly options: ControllerOptions;
+  private readonly listeners = new Set<() => void>();
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(source: AlertSource, options: ControllerOptions) {
+    this.source = source;
+    this.options = options;
+    const spec = options.spec ?? DEFAULT_VIEW;
+    this.state = {
+      screen: 'list', spec, counts: null, view: EMPTY_VIEW, search: null, prompt: null, detail: null,
+      detailScroll: 0, message: null, busy: true, lastExport: null,
+      size: { rows: options.rows, columns: options.columns }, user: options.user, dbPath: source.path, quit: false,
+    };
+    this.pager = new Pager(source, spec, listHeight(options.rows), 0);
+  }
+
+  getState = (): BrowserState => this.state;
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  private set(patch: Partial<BrowserState>): void {
+    this.state = { ...this.state, ...patch };
+    for (const l of this.listeners) l();
+  }
+
+  /** Loads the counts and the first page. Call once before the first frame. */
+  async init(): Promise<void> {
+    await this.reload(this.state.spec);
+  }
+
+  /** Resolves when every queued key has been handled. */
+  idle(): Promise<void> {
+    return this.queue;
+  }
+
+  resize(rows: number, columns: number): void {
+    this.pager.setHeight(listHeight(rows));
+    this.set({ size: { rows, columns }, view: this.pager.view() });
+  }
+
+  /**
+   * Queues a key press. Several characters in one input (fast typing or a paste, which ink delivers as one
+   * string) are handled one by one, so "jj" moves twice and a pasted search ending in Enter submits.
+   * Errors become a message on the status line.
+   */
+  key(input: string, key: KeyInfo = {}): void {
+    const chars = Array.from(input);
+    if (chars.length > 1 && !Object.values(key).some((v) => v === true)) {
+      for (const c of chars) this.key(...charKey(c));
+      return;
+    }
+    this.queue = this.queue
+      .then(() => this.handle(input, key))
+      .catch((e: unknown) => {
+        this.set({ busy: false, message: { text: e instanceof Error ? e.message : String(e), tone: 'error' } });
+      });
+  }
+
+  private async reload(spec: ViewSpec): Promise<void> {
+    this.set({ busy: true });
+    const counts = await this.source.counts(spec);
+    this.pager = new Pager(this.source, spec, listHeight(this.state.size.rows), counts.inView);
+    await this.pager.first();
+    const search = this.state.search && this.state.search.text !== ''
+      ? { text: this.state.search.text, matches: await this.source.countMatches(spec, this.state.search.text) }
+      : null;
+    this.set({ spec, counts, search, view: this.pager.view(), busy: false });
+  }
+
+  private async handle(input: string, key: KeyInfo): Promise<void> {
+    if (this.state.prompt) return this.handlePrompt(input, key);
+    if (this.state.screen === 'help') {
+      if (input === 'q' || input === '?' || key.escape || key.return) this.set({ screen: this.state.detail ? 'detail' : 'list' });
+      return;
+    }
+    if (this.state.screen === 'detail') return this.handleDetail(input, key);
+    return this.handleList(input, key);
+  }
+
+  private async move(fn: () => Promise<void>): Promise<void> {
+    await fn();
+    this.set({ view: this.pager.view(), message: null });
+  }
+
+  private async handleList(input: string, key: KeyInfo): Promise<void> {
+    const h = listHeight(this.state.size.rows);
+    const spec = this.state.spec;
+    if (key.upArrow || input === 'k') return this.move(() => this.pager.moveBy(-1));
+    if (key.downArrow || input === 'j') return this.move(() => this.pager.moveBy(1));
+    if (key.pageUp || (key.ctrl && input === 'b')) return this.move(() => this.pager.moveBy(-h));
+    if (key.pageDown || (key.ctrl && input === 'f') || input === ' ') return this.move(() => this.pager.moveBy(h));
+    if (key.home || input === 'g') return this.move(() => this.pager.first());
+    if (key.end || input === 'G') return this.move(() => this.pager.last());
+    if (input === 'q' || key.escape) return this.set({ quit: true });
+    if (input === '?') return this.set({ screen: 'help' });
+    if (input === '/') return this.set({ prompt: { kind: 'search', text: '' }, message: null });
+    if (input === 'n' || input === 'N') return this.findNext(input === 'n' ? 'next' : 'prev');
+    if (input === 'l') {
+      const minLevel = cycle(LEVELS, spec.minLevel);
+      await this.reload({ ...spec, minLevel });
+      return this.set({ message: { text: `showing level ${minLevel} and above`, tone: 'info' } });
+    }
+    if (input === 's') {
+      const sort = cycle(SORTS, spec.sort);
+      await this.reload({ ...spec, sort });
+      return this.set({ message: { text: `sorted by ${sort === 'risk' ? 'risk (highest first)' : `time (${sort} first)`}`, tone: 'info' } });
+    }
+    if (input === 'E') {
+      if (spec.mode === 'alerts' && !this.source.hasTable('alert_episodes')) {
+        return this.set({ message: { text: 'this lakehouse has no alert_episodes mart (run `surgctl transform`)', tone: 'error' } });
+      }
+      const mode = spec.mode === 'alerts' ? 'episodes' : 'alerts';
+      await this.reload({ ...spec, mode });
+      return this.set({ message: { text: `showing ${mode}`, tone: 'info' } });
+    }
+    if (input === 'P') {
+      if (spec.patientId === null) return this.set({ message: { text: 'no patient filter to clear', tone: 'info' } });
+      await this.reload({ ...spec, patientId: null });
+      return this.set({ message: { text: 'patient filter cleared', tone: 'info' } });
+    }
+    if (input === 'x') {
+      return this.set({ prompt: { kind: 'export', text: '' }, message: null });
+    }
+    const row = this.pager.selected();
+    if (row === undefined) {
+      if (input === 'p' || input === 'a' || key.return) this.set({ message: { text: 'no row selected', tone: 'error' } });
+      return;
+    }
+    if (input === 'p') {
+      await this.reload({ ...spec, patientId: row.patientId });
+      return this.set({ message: { text: `showing patient ${row.patientId} (P clears)`, tone: 'info' } });
+    }
+    if (key.return) return this.openDetail(row);
+    if (input === 'a') return this.startAck(row);
+  }
+
+  private async openDetail(row: ListRow): Promise<void> {
+    this.set({ busy: true });
+    // One cell a second over an alert's +-30 s (telemetry is at least 1 Hz); wider for an episode's span.
+    const room = Math.max(20, this.state.size.columns - 30);
+    const detail = await this.source.detail(row, { buckets: Math.min(row.kind === 'alert' ? 60 : 120, room) });
+    this.set({ screen: 'detail', detail, detailScroll: 0, busy: false, message: null });
+  }
+
+  private async handleDetail(input: string, key: KeyInfo): Promise<void> {
+    const detail = this.state.detail;
+    if (input === 'q' || key.escape) return this.set({ screen: 'list', detail: null, message: null });
+    if (input === '?') return this.set({ screen: 'help' });
+    if (detail === null) return;
+    const lines = detailLines(detail, this.state.size.columns).length;
+    const maxScroll = Math.max(0, lines - detailHeight(this.state.size.rows));
+    const h = detailHeight(this.state.size.rows);
+    const scrollBy = (d: number) => this.set({ detailScroll: Math.max(0, Math.min(maxScroll, this.state.detailScroll + d)) });
+    if (key.upArrow || input === 'k') return scrollBy(-1);
+    if (key.downArrow || input === 'j') return scrollBy(1);
+    if (key.pageUp) return scrollBy(-h);
+    if (key.pageDown || input === ' ') return scrollBy(h);
+    if (input === 'g' || key.home) return this.set({ detailScroll: 0 });
+    if (input === 'G' || key.end) return this.set({ detailScroll: maxScroll });
+    if (input === 'a') return this.startAck(detail.row);
+  }
+
+  private startAck(row: ListRow): void {
+    if (row.kind === 'alert' && row.ack !== null) {
+      this.set({ message: { text: `${row.id} was acknowledged by ${row.ack.ackedBy} at ${row.ack.ackedAt}`, tone: 'info' } });
+      return;
+    }
+    if (row.kind === 'episode' && row.acked >= row.alerts) {
+      this.set({ message: { text: `every alert of ${row.id} is acknowledged`, tone: 'info' } });
+      return;
+    }
+    this.set({ prompt: { kind: 'note', text: '' }, message: null });
+  }
+
+  private async handlePrompt(input: string, key: KeyInfo): Promise<void> {
+    const prompt = this.state.prompt;
+    if (prompt === null) return;
+    if (key.escape) return this.set({ prompt: null, message: { text: 'cancelled', tone: 'info' } });
+    if (prompt.kind === 'export') {
+      const format = input === 'c' ? 'csv' : input === 'j' ? 'json' : null;
+      if (format === null) return;
+      this.set({ prompt: null, busy: true, message: { text: `exporting to ${format}...`, tone: 'info' } });
+      const r = await this.source.exportView(this.state.spec, format, this.options.exportDir);
+      return this.set({
+        busy: false, lastExport: r.path,
+        message: { text: `exported ${r.rows.toLocaleString('en-US')} rows to ${r.path}`, tone: 'info' },
+      });
+    }
+    if (key.return) {
+      this.set({ prompt: null });
+      return prompt.kind === 'search' ? this.submitSearch(prompt.text) : this.submitAck(prompt.text);
+    }
+    if (key.backspace || key.delete) return this.set({ prompt: { ...prompt, text: prompt.text.slice(0, -1) } });
+    if (key.ctrl || key.meta || key.upArrow || key.downArrow || key.pageUp || key.pageDown || key.tab) return;
+    // Printable input only (a paste arrives as one string).
+    const printable = input.replace(/[\u0000-\u001f\u007f]/g, '');
+    if (printable) this.set({ prompt: { ...prompt, text: prompt.text + printable } });
+  }
+
+  private async submitSearch(text: string): Promise<void> {
+    const trimmed = text.trim();
+    if (trimmed === '') return this.set({ search: null, message: { text: 'search cleared', tone: 'info' } });
+    this.set({ busy: true });
+    const matches = await this.source.countMatches(this.state.spec, trimmed);
+    this.set({ search: { text: trimmed, matches } });
+    await this.findNext('next', true);
+  }
+
+  private async findNext(direction: 'next' | 'prev', fromSelection = false): Promise<void> {
+    const search = this.state.search;
+    if (search === null) return this.set({ message: { text: 'no search yet: press / to search', tone: 'error' } });
+    this.set({ busy: true });
+    const current = this.pager.selected();
+    // A new search starts at the selected row itself; n and N move off it.
+    const hit = await this.source.find(this.state.spec, search.text, current?.key ?? null, direction, fromSelection);
+    if (hit === null) {
+      return this.set({ busy: false, message: { text: `no match for "${search.text}" in this view`, tone: 'error' } });
+    }
+    await this.pager.jumpTo(hit.row);
+    const where = hit.wrapped ? (direction === 'next' ? ' (wrapped to the top)' : ' (wrapped to the bottom)') : '';
+    this.set({
+      busy: false, view: this.pager.view(),
+      message: { text: `"${search.text}": ${search.matches.toLocaleString('en-US')} matches${where}; n next, N previous`, tone: 'info' },
+    });
+  }
+
+  private async submitAck(note: string): Promise<void> {
+    const row = this.state.screen === 'detail' && this.state.detail ? this.state.detail.row : this.pager.selected();
+    if (row === undefined) return;
+    this.set({ busy: true });
+    const r = await this.source.acknowledge(row, note.trim() === '' ? null : note.trim());
+    const updated: ListRow = row.kind === 'alert'
+      ? { ...row, acked: 1, ack: r.ack }
+      : { ...row, acked: Math.min(row.alerts, row.acked + r.added) };
+    this.pager.replace([updated]);
+    const counts = await this.source.counts(this.state.spec);
+    const text = row.kind === 'alert'
+      ? `acknowledged ${row.id} as ${r.ack?.ackedBy ?? this.options.user}`
+      : `acknowledged ${r.added} alerts of ${row.id}${r.already > 0 ? ` (${r.already} already were)` : ''}`;
+    this.set({
+      busy: false, counts, view: this.pager.view(),
+      detail: this.state.detail && this.state.detail.row.id === row.id ? { ...this.state.detail, row: updated } : this.state.detail,
+      message: { text, tone: 'info' },
+    });
+  }
+}
+
+/** One character of a multi-character input as the key ink would have reported alone. */
+function charKey(c: string): [string, KeyInfo] {
+  if (c === '\r' || c === '\n') return ['', { return: true }];
+  if (c === '\u007f' || c === '\b') return ['', { backspace: true }];
+  if (c === '\t') return ['', { tab: true }];
+  if (c === '\u001b') return ['', { escape: true }];
+  const code = c.charCodeAt(0);
+  if (code < 32) return [String.fromCharCode(code + 96), { ctrl: true }];
+  return [c, {}];
+}

@@ -1,0 +1,295 @@
+// The alert browser's screens as lines of styled text: the list (header, columns, rows, status, key hints), the
+// detail pane and the help. Pure functions of the controller's state, so the ink App only paints lines and the
+// layout can be tested without a terminal.
+import { basename } from 'node:path';
+import type { AlertDetail, ListRow } from '../core/tui-data/types.js';
+import type { BrowserState } from './controller.js';
+import {
+  LEVEL_COLOR, LEVEL_LABEL, cell, clockTime, duration, num, shortTime, sparkline, thousands, type Line, type Segment,
+} from './format.js';
+
+const LIST_HINTS =
+  '↑↓/jk move · PgUp/PgDn · g/G top/end · / search · n/N next/prev · l level · p/P patient · s sort · E episodes · Enter detail · a ack · x export · ? help · q quit';
+const DETAIL_HINTS = '↑↓/jk scroll · PgUp/PgDn · a acknowledge · q/Esc back · ? help';
+
+export const HELP: [string, string][] = [
+  ['↑ ↓  j k', 'move one row'],
+  ['PgUp PgDn', 'move one page'],
+  ['g  G', 'first / last row'],
+  ['/', 'search reason, step, patient and procedure (Enter to find, Esc to cancel)'],
+  ['n  N', 'next / previous match'],
+  ['l', 'cycle the minimum level: medium, high, critical'],
+  ['p  P', 'only the selected row\'s patient / every patient'],
+  ['s', 'cycle the sort: risk, newest, oldest'],
+  ['E', 'toggle alerts / episodes (runs of alerts on one arm)'],
+  ['Enter', 'detail: the event, the arm\'s force and latency over +-30 s, vitals and NEWS2 of the hour, other alerts'],
+  ['a', 'acknowledge the alert (or every alert of the episode), with an optional note'],
+  ['x', 'export the current view (filters and sort) to a new CSV or JSON file'],
+  ['?', 'this help'],
+  ['q  Esc', 'back, or quit from the list'],
+];
+
+/** Rows the list gets on a terminal of `rows` lines: the frame is rows-1 high; header 3, status 2. */
+export function listHeight(rows: number): number {
+  return Math.max(3, rows - 1 - 5);
+}
+
+/** Body lines the detail screen shows (title 1, status 2). */
+export function detailHeight(rows: number): number {
+  return Math.max(3, rows - 1 - 3);
+}
+
+/** Every line of the frame for `state` (rows - 1 lines, so ink never scrolls the terminal). */
+export function screenLines(state: BrowserState): Line[] {
+  const { rows, columns } = state.size;
+  const lines = state.screen === 'help'
+    ? pad(helpLines(columns), rows - 1)
+    : state.screen === 'detail' && state.detail
+      ? detailScreen(state, state.detail)
+      : listScreen(state);
+  return lines.map((l) => clip(l, columns));
+}
+
+function pad(lines: Line[], height: number): Line[] {
+  const out = lines.slice(0, Math.max(0, height));
+  while (out.length < height) out.push([{ text: '' }]);
+  return out;
+}
+
+function helpLines(width: number): Line[] {
+  const lines: Line[] = [[{ text: 'surgctl tui: keys', bold: true }], [{ text: '' }]];
+  for (const [k, what] of HELP) lines.push([{ text: cell(k, 12), bold: true }, { text: what }]);
+  lines.push([{ text: '' }], [{ text: 'Acknowledgements are stored in the lakehouse table alert_acks (who, when, note).', dim: true }]);
+  lines.push([{ text: cell('q, Esc or ? closes this help', width), dim: true }]);
+  return lines;
+}
+
+function header(state: BrowserState): Line[] {
+  const c = state.counts;
+  const mode = state.spec.mode;
+  const title: Line = [
+    { text: 'surgctl tui', bold: true },
+    { text: ` │ ${mode} │ ` },
+  ];
+  if (c) {
+    title.push(
+      { text: `critical ${thousands(c.critical)}`, color: LEVEL_COLOR.critical },
+      { text: ' · ' },
+      { text: `high ${thousands(c.high)}`, color: LEVEL_COLOR.high },
+      { text: ' · ' },
+      { text: `medium ${thousands(c.medium)}`, color: LEVEL_COLOR.medium },
+      { text: ` │ ${thousands(c.acked)} ${mode === 'alerts' ? 'acked' : 'fully acked'}`, color: 'green' },
+    );
+  }
+  title.push({ text: ` │ ${basename(state.dbPath)}`, dim: true });
+  const s = state.spec;
+  const filters: Line = [
+    { text: 'filters: ', dim: true },
+    { text: `level ≥ ${s.minLevel}` },
+    { text: ' · ' },
+    { text: s.patientId === null ? 'patient: all' : `patient ${s.patientId}`, bold: s.patientId !== null },
+    { text: ' · ' },
+    { text: `sort: ${s.sort}` },
+  ];
+  if (state.search) filters.push({ text: ' · ' }, { text: `search "${state.search.text}" (${thousands(state.search.matches)})`, color: 'magenta' });
+  if (c) filters.push({ text: ` │ ${thousands(c.inView)} in view`, bold: true });
+  return [title, filters];
+}
+
+interface Widths {
+  patient: number;
+  procedure: number;
+  arm: number;
+  step: number;
+}
+
+function widths(rows: ListRow[]): Widths {
+  const w = (label: string, values: (string | null)[], cap: number) =>
+    Math.min(cap, Math.max(label.length, ...values.map((v) => (v ?? '').length)));
+  return {
+    patient: w('PATIENT', rows.map((r) => r.patientId), 14),
+    procedure: w('PROCEDURE', rows.map((r) => r.procedureId), 14),
+    arm: w('ARM', rows.map((r) => r.robotArm), 8),
+    step: w('STEP', rows.map((r) => r.step), 16),
+  };
+}
+
+function columnHeader(state: BrowserState, w: Widths): Line {
+  const cols = state.spec.mode === 'alerts'
+    ? ['  ', cell('LVL', 4), ' ', cell('RISK', 4, 'right'), ' ', cell('TIME (UTC)', 14), ' ', cell('PATIENT', w.patient), ' ',
+      cell('PROCEDURE', w.procedure), ' ', cell('ARM', w.arm), ' ', cell('STEP', w.step), ' ', 'REASON']
+    : ['  ', cell('LVL', 4), ' ', cell('RISK', 4, 'right'), ' ', cell('START (UTC)', 14), ' ', cell('LENGTH', 6), ' ',
+      cell('ALERTS', 6), ' ', cell('PATIENT', w.patient), ' ', cell('PROCEDURE', w.procedure), ' ', cell('ARM', w.arm), ' ', 'REASON'];
+  return [{ text: cols.join(''), bold: true, dim: true }];
+}
+
+function rowLine(row: ListRow, w: Widths, selected: boolean): Line {
+  const full = row.acked >= row.alerts;
+  const mark: Segment = row.acked === 0
+    ? { text: '  ' }
+    : { text: full ? '✓ ' : '~ ', color: 'green' };
+  const level: Segment = { text: cell(LEVEL_LABEL[row.level], 4), color: LEVEL_COLOR[row.level], bold: row.level === 'critical' };
+  const rest = row.kind === 'alert'
+    ? [' ', cell(String(row.riskScore), 4, 'right'), ' ', shortTime(row.at), ' ', cell(row.patientId, w.patient), ' ',
+      cell(row.procedureId, w.procedure), ' ', cell(row.robotArm, w.arm), ' ', cell(row.step ?? '', w.step), ' ', row.reason]
+    : [' ', cell(String(row.riskScore), 4, 'right'), ' ', shortTime(row.at), ' ', cell(duration(row.at, row.endedAt ?? row.at), 6), ' ',
+      cell(row.acked > 0 ? `${row.acked}/${row.alerts}` : String(row.alerts), 6), ' ', cell(row.patientId, w.patient), ' ',
+      cell(row.procedureId, w.procedure), ' ', cell(row.robotArm, w.arm), ' ', row.reason];
+  const line: Line = [mark, level, { text: rest.join('') }];
+  return selected ? line.map((s) => ({ ...s, inverse: true })) : line;
+}
+
+function emptyState(state: BrowserState): Line[] {
+  const c = state.counts;
+  const what = state.spec.mode;
+  if (state.busy && c === null) return [[{ text: 'loading…', dim: true }]];
+  if (c !== null && c.total === 0 && state.spec.patientId === null) {
+    return [[{ text: `No ${what} in this lakehouse: nothing to triage.`, bold: true }],
+      [{ text: 'They appear after `surgctl transform` finds medium, high or critical risk events.', dim: true }]];
+  }
+  return [[{ text: `No ${what} match these filters (level ≥ ${state.spec.minLevel}${state.spec.patientId ? `, patient ${state.spec.patientId}` : ''}).`, bold: true }],
+    [{ text: 'Press l to change the minimum level, or P to show every patient.', dim: true }]];
+}
+
+function listScreen(state: BrowserState): Line[] {
+  const height = listHeight(state.size.rows);
+  const rows = state.view.rows;
+  const w = widths(rows);
+  const body: Line[] = rows.length === 0
+    ? emptyState(state)
+    : rows.map((r, i) => rowLine(r, w, i === state.view.selected));
+  return [
+    ...header(state),
+    columnHeader(state, w),
+    ...pad(body, height),
+    statusLine(state),
+    [{ text: LIST_HINTS, dim: true }],
+  ];
+}
+
+function statusLine(state: BrowserState): Line {
+  const p = state.prompt;
+  if (p) {
+    if (p.kind === 'search') return [{ text: '/', bold: true, color: 'magenta' }, { text: `${p.text}▏` }, { text: '  Enter finds · Esc cancels', dim: true }];
+    if (p.kind === 'export') {
+      const n = state.counts?.inView ?? 0;
+      return [{ text: `export ${thousands(n)} ${state.spec.mode} of this view: `, bold: true }, { text: 'c = CSV, j = JSON, Esc cancels' }];
+    }
+    const row = state.screen === 'detail' && state.detail ? state.detail.row : state.view.rows[state.view.selected];
+    return [{ text: `acknowledge ${row?.id ?? ''} as ${state.user}; note (optional): `, bold: true }, { text: `${p.text}▏` },
+      { text: '  Enter saves · Esc cancels', dim: true }];
+  }
+  const out: Line = [];
+  if (state.screen === 'list' && state.counts) {
+    const pos = state.view.position;
+    out.push({ text: pos === null ? `0 of ${thousands(state.counts.inView)}` : `row ${thousands(pos + 1)} of ${thousands(state.counts.inView)}`, bold: true });
+  }
+  if (state.busy) out.push({ text: '  …', dim: true });
+  if (state.message) out.push({ text: `  ${state.message.text}`, color: state.message.tone === 'error' ? 'red' : 'green' });
+  else if (state.lastExport) out.push({ text: `  last export: ${state.lastExport}`, dim: true });
+  return out.length === 0 ? [{ text: '' }] : out;
+}
+
+function detailScreen(state: BrowserState, detail: AlertDetail): Line[] {
+  const row = detail.row;
+  const title: Line = [
+    { text: `${row.kind === 'alert' ? 'alert' : 'episode'} ${row.id}`, bold: true },
+    { text: '  ' },
+    { text: `${row.level.toUpperCase()}`, color: LEVEL_COLOR[row.level], bold: true },
+    { text: `  risk ${row.riskScore}` },
+  ];
+  const body = detailLines(detail, state.size.columns);
+  const h = detailHeight(state.size.rows);
+  const scroll = Math.max(0, Math.min(state.detailScroll, Math.max(0, body.length - h)));
+  const more = body.length > h ? `  (lines ${scroll + 1}-${Math.min(body.length, scroll + h)} of ${body.length})` : '';
+  const status = statusLine(state);
+  if (more && !state.prompt) status.push({ text: more, dim: true });
+  return [title, ...pad(body.slice(scroll, scroll + h), h), status, [{ text: DETAIL_HINTS, dim: true }]];
+}
+
+/** The body of the detail pane, one entry per terminal line (long lines are cut by the terminal width). */
+export function detailLines(detail: AlertDetail, width: number): Line[] {
+  const row = detail.row;
+  const lines: Line[] = [];
+  const blank: Line = [{ text: '' }];
+  if (row.kind === 'alert') {
+    lines.push(row.ack
+      ? [{ text: `✓ acknowledged by ${row.ack.ackedBy} at ${row.ack.ackedAt}`, color: 'green' }, ...(row.ack.note ? [{ text: `: "${row.ack.note}"` }] : [])]
+      : [{ text: 'not acknowledged (press a)', dim: true }]);
+    lines.push([{ text: `time ${row.at} · patient ${row.patientId} · procedure ${row.procedureId} · robot ${row.robotId} ${row.robotArm} · instrument ${row.instrument ?? '-'} · step ${row.step ?? '-'}` }]);
+  } else {
+    lines.push([{ text: `${row.acked} of ${row.alerts} alerts acknowledged${row.acked < row.alerts ? ' (press a for the rest)' : ''}`, color: row.acked >= row.alerts ? 'green' : undefined, dim: row.acked < row.alerts }]);
+    lines.push([{ text: `from ${row.at} to ${row.endedAt ?? row.at} (${duration(row.at, row.endedAt ?? row.at)}) · patient ${row.patientId} · procedure ${row.procedureId} · robot ${row.robotId} ${row.robotArm}` }]);
+  }
+  lines.push([{ text: 'reason ', dim: true }, { text: row.reason }]);
+  if (row.kind === 'alert') {
+    lines.push([{ text: 'triggers ', dim: true }, { text: detail.triggers.join(', ') || '-' }, { text: ' · error code ', dim: true }, { text: detail.errorCode ?? 'none' }]);
+  }
+  const e = detail.event;
+  if (e) {
+    lines.push([{ text: `event ${e.eventId} `, dim: true },
+      { text: `force ${num(e.forceN)} N · velocity ${num(e.velocityMmS)} mm/s · latency ${num(e.latencyMs, 0)} ms · scores latency ${e.latencyScore ?? '-'}, force ${e.forceScore ?? '-'}, error ${e.errorScore ?? '-'} · force spike ${e.forceSpike ? 'yes' : 'no'} · risk ${e.riskScore ?? '-'} ${e.riskLevel ?? ''}` }]);
+  }
+  lines.push(blank);
+  const win = detail.window;
+  if (win) {
+    const n = win.force.length;
+    lines.push([{ text: `${row.robotArm} telemetry ${clockTime(win.from)} to ${clockTime(win.to)} UTC (${row.kind === 'alert' ? '±30 s' : 'episode ±30 s'}, ${num(win.bucketSeconds, 1)} s a cell, ${win.events} events)`, bold: true }]);
+    const max = (xs: (number | null)[]) => Math.max(...xs.filter((x): x is number => x !== null));
+    const hasData = win.events > 0;
+    lines.push([{ text: 'force   ', dim: true }, { text: sparkline(win.force), color: 'yellow' }, { text: hasData ? `  max ${num(max(win.force))} N` : '  no telemetry in this window', dim: true }]);
+    lines.push([{ text: 'latency ', dim: true }, { text: sparkline(win.latency), color: 'cyan' }, { text: hasData ? `  max ${num(max(win.latency), 0)} ms` : '', dim: true }]);
+    const cellMs = win.bucketSeconds * 1000;
+    const at = (iso: string) => Math.max(0, Math.min(n - 1, Math.floor((Date.parse(iso) - Date.parse(win.from)) / cellMs)));
+    const marks = Array.from({ length: n }, () => ' ');
+    marks[at(row.at)] = '▲';
+    if (row.endedAt) marks[at(row.endedAt)] = '▲';
+    lines.push([{ text: '        ' }, { text: marks.join(''), bold: true }, { text: row.kind === 'alert' ? '  the alert' : '  start, end', dim: true }]);
+  } else {
+    lines.push([{ text: 'no telemetry_risk mart: no sparkline', dim: true }]);
+  }
+  lines.push(blank);
+  const hour = `${detail.hour.slice(0, 10)} ${detail.hour.slice(11, 16)} UTC`;
+  if (detail.vitals === null) lines.push([{ text: 'no vitals_hourly mart', dim: true }]);
+  else if (detail.vitals.length === 0) lines.push([{ text: `vitals ${hour}: none recorded for ${row.patientId}`, dim: true }]);
+  else {
+    lines.push([{ text: `vitals of ${row.patientId}, hour ${hour}`, bold: true }]);
+    for (const v of detail.vitals) {
+      lines.push([{ text: `  ${cell(v.metric, 16)}`, dim: true }, { text: `avg ${num(v.avg)} · min ${num(v.min)} · max ${num(v.max)} · p95 ${num(v.p95)} · n ${v.n}` }]);
+    }
+  }
+  if (detail.news2) {
+    const nw = detail.news2;
+    const color = nw.band === 'high' ? 'red' : nw.band === 'medium' ? 'yellow' : undefined;
+    lines.push([{ text: `NEWS2 ${hour} `, bold: true }, { text: `${nw.total ?? '-'} (${nw.band ?? '-'})`, color, bold: true },
+      { text: ` · ${Object.entries(nw.scores).map(([k, v]) => `${k} ${v ?? '-'}`).join(' · ')}${nw.missing.length ? ` · missing ${nw.missing.join(', ')}` : ''}`, dim: true }]);
+  } else {
+    lines.push([{ text: detail.missing.includes('news2_hourly') ? 'no news2_hourly mart' : `NEWS2 ${hour}: not scored for ${row.patientId}`, dim: true }]);
+  }
+  lines.push(blank);
+  const rel = detail.related;
+  lines.push([{ text: `${rel.title}: ${rel.total}${rel.rows.length < rel.total ? ` (${rel.rows.length} shown${row.kind === 'alert' ? ', nearest in time' : ', highest risk'})` : ''}`, bold: true }]);
+  if (rel.total === 0) lines.push([{ text: '  none', dim: true }]);
+  for (const r of rel.rows) {
+    lines.push([
+      { text: r.acked ? '✓ ' : '  ', color: 'green' },
+      { text: `${clockTime(r.at)} ` },
+      { text: cell(LEVEL_LABEL[r.level], 4), color: LEVEL_COLOR[r.level] },
+      { text: ` ${cell(String(r.riskScore), 3, 'right')} ${r.robotArm} ${cell(r.step ?? '', 14)} ${r.reason}` },
+    ]);
+  }
+  if (detail.missing.length > 0) lines.push(blank, [{ text: `missing marts: ${detail.missing.join(', ')}`, dim: true }]);
+  return lines.map((l) => clip(l, width));
+}
+
+/** Cuts a line to `width` columns so one entry is one terminal line. */
+function clip(line: Line, width: number): Line {
+  let left = width;
+  const out: Line = [];
+  for (const s of line) {
+    if (left <= 0) break;
+    out.push(s.text.length > left ? { ...s, text: cell(s.text, left) } : s);
+    left -= Math.min(left, s.text.length);
+  }
+  return out;
+}
