@@ -6,6 +6,7 @@ import { validateCommand } from './validate.js';
 import { configCommand } from './config.js';
 import { runsCommand } from './runs.js';
 import { completionCommand } from './completion.js';
+import { tuiCommand } from './tui.js';
 
 export type CommandFactory = (ctx: CliContext) => Command;
 
@@ -15,4 +16,5 @@ export const commandFactories: CommandFactory[] = [
   configCommand,
   runsCommand,
   completionCommand,
+  tuiCommand,
 ];
