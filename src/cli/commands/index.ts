@@ -2,11 +2,13 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../main.js';
 import { schemasCommand } from './schemas.js';
+import { reportCommand } from './report.js';
+import { exportCommand } from './export.js';
+import { queryCommand } from './query.js';
 import { validateCommand } from './validate.js';
 import { configCommand } from './config.js';
 import { runsCommand } from './runs.js';
 import { completionCommand } from './completion.js';
-import { tuiCommand } from './tui.js';
 
 export type CommandFactory = (ctx: CliContext) => Command;
 
@@ -16,5 +18,7 @@ export const commandFactories: CommandFactory[] = [
   configCommand,
   runsCommand,
   completionCommand,
-  tuiCommand,
+  reportCommand,
+  exportCommand,
+  queryCommand,
 ];

@@ -1,0 +1,105 @@
+// `surgctl query`: read-only ad hoc SQL. Every write path is refused with exit 2 before anything runs, and the
+// lakehouse is unchanged afterwards.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tableFromIPC } from 'apache-arrow';
+import { openDb } from '../../src/db/db.js';
+import { literal } from '../../src/db/sql.js';
+import { runCli, runCliWith, tempDir } from '../helpers/run-cli.js';
+import { createFixtureLakehouse } from '../core/report/fixture.js';
+
+let dir: { dir: string; cleanup: () => void };
+let db: string;
+
+beforeAll(async () => {
+  dir = tempDir();
+  db = await createFixtureLakehouse(dir.dir);
+});
+afterAll(() => dir.cleanup());
+
+async function tableCounts(): Promise<Record<string, number>> {
+  const h = await openDb(db, { readOnly: true });
+  try {
+    const rows = await h.all<{ t: string; n: number }>(
+      "SELECT 'loads' AS t, count(*)::INTEGER AS n FROM loads UNION ALL SELECT 'alerts', count(*)::INTEGER FROM alerts ORDER BY 1",
+    );
+    const tables = await h.scalar<number>("SELECT count(*)::INTEGER FROM information_schema.tables WHERE table_schema = 'main'");
+    return { ...Object.fromEntries(rows.map((r) => [r.t, r.n])), tables: tables ?? -1 };
+  } finally {
+    h.close();
+  }
+}
+
+describe('surgctl query', () => {
+  it('runs a SELECT and prints JSON-safe rows (ISO instants, numbers, lists)', async () => {
+    const r = await runCli('query', "SELECT alert_id, \"at\", risk_score, triggers, count(*) OVER () AS n FROM alerts WHERE alert_id = 'AL-1'", '--db', db);
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([{ alert_id: 'AL-1', at: '2026-01-05T01:00:01Z', risk_score: 8, triggers: ['latency', 'force', 'force_spike'], n: 1 }]);
+  });
+
+  it('accepts a trailing semicolon and comment, and SQL on stdin', async () => {
+    const a = await runCli('query', 'SELECT 1 AS a; -- done', '--db', db);
+    expect(a.exitCode).toBe(0);
+    expect(JSON.parse(a.stdout)).toEqual([{ a: 1 }]);
+    const b = await runCliWith({ stdin: 'SELECT level, count(*) AS n FROM alerts GROUP BY ALL ORDER BY n DESC, level;\n' }, 'query', '-', '--db', db);
+    expect(b.exitCode).toBe(0);
+    expect(JSON.parse(b.stdout)[0]).toEqual({ level: 'medium', n: 3 });
+  });
+
+  it('writes the same formats as report, parquet and arrow to --out', async () => {
+    const csv = await runCli('query', 'SELECT patient_id, max_news2 FROM patient_risk ORDER BY 1', '--db', db, '--format', 'csv');
+    expect(csv.stdout).toBe('patient_id,max_news2\nPAT-1,8\nPAT-2,4\n');
+    const table = await runCliWith({ tty: true, columns: 80 }, 'query', 'SELECT patient_id, max_news2 FROM patient_risk ORDER BY 1', '--db', db);
+    expect(table.stdout).toMatch(/patient_id\s+max_news2/);
+    const pq = join(dir.dir, 'q.parquet');
+    const p = await runCli('query', 'SELECT * FROM telemetry_risk;', '--db', db, '--out', pq);
+    expect(p.exitCode).toBe(0);
+    const mem = await openDb(':memory:');
+    try {
+      expect(await mem.scalar<number>(`SELECT count(*)::INTEGER FROM read_parquet(${literal(pq)})`)).toBe(7);
+    } finally {
+      mem.close();
+    }
+    const arrow = join(dir.dir, 'q.arrow');
+    expect((await runCli('query', 'SELECT * FROM alerts', '--db', db, '--out', arrow)).exitCode).toBe(0);
+    expect(tableFromIPC(readFileSync(arrow)).numRows).toBe(5);
+  });
+
+  it.each([
+    ['INSERT', "INSERT INTO loads (load_id) VALUES ('L-999')", /read-only: INSERT statements are refused/],
+    ['DELETE', 'DELETE FROM alerts', /read-only: DELETE statements are refused/],
+    ['DROP', 'DROP TABLE loads', /read-only: DROP statements are refused/],
+    ['CREATE', 'CREATE TABLE x AS SELECT 1', /read-only: CREATE statements are refused/],
+    ['COPY TO', `COPY alerts TO '${join('OUTDIR', 'stolen.csv')}'`, /read-only: COPY statements are refused/],
+    ['ATTACH', `ATTACH '${join('OUTDIR', 'other.duckdb')}' AS other`, /read-only: ATTACH statements are refused/],
+    ['stacked', 'SELECT 1; DROP TABLE loads', /exactly one statement; found 2/],
+    ['stacked after comment', "SELECT 'a;b' AS s; /* x */ DELETE FROM alerts", /exactly one statement; found 2/],
+    ['SET', "SET threads = 1", /read-only: SET statements are refused/],
+    ['CALL', 'CHECKPOINT', /read-only: CALL statements are refused/],
+    ['EXPORT', "EXPORT DATABASE 'OUTDIR/dump'", /read-only: EXPORT statements are refused/],
+  ])('refuses %s with exit 2 and changes nothing', async (_name, sql, message) => {
+    const before = await tableCounts();
+    const r = await runCli('query', sql.replaceAll('OUTDIR', dir.dir), '--db', db);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toContain('hint:');
+    expect(r.stdout).toBe('');
+    expect(await tableCounts()).toEqual(before);
+    expect(existsSync(join(dir.dir, 'stolen.csv'))).toBe(false);
+    expect(existsSync(join(dir.dir, 'other.duckdb'))).toBe(false);
+  });
+
+  it('reports SQL that does not parse as a usage error', async () => {
+    const r = await runCli('query', 'SELEC 1', '--db', db);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/query does not parse: Parser Error: syntax error at or near "SELEC"/);
+  });
+
+  it('a failing SELECT is a runtime error with the SQL under --debug', async () => {
+    const r = await runCli('query', 'SELECT 1 / 0 AS x, CAST(\'abc\' AS INTEGER) AS y', '--db', db, '--debug');
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(/Conversion Error/);
+    expect(r.stderr).toContain("sql: SELECT 1 / 0 AS x, CAST('abc' AS INTEGER) AS y");
+  });
+});

@@ -1,0 +1,143 @@
+// `surgctl report` in-process: format choice (table on a TTY, json piped), colour rules, every text format,
+// file formats needing --out, safe overwrites, exit codes and messages.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tableFromIPC } from 'apache-arrow';
+import { openDb } from '../../src/db/db.js';
+import { literal } from '../../src/db/sql.js';
+import { runCli, runCliWith, tempDir } from '../helpers/run-cli.js';
+import { createFixtureLakehouse } from '../core/report/fixture.js';
+
+let dir: { dir: string; cleanup: () => void };
+let db: string;
+
+beforeAll(async () => {
+  dir = tempDir();
+  db = await createFixtureLakehouse(dir.dir);
+});
+afterAll(() => dir.cleanup());
+
+const ESC = '\u001b[';
+
+describe('surgctl report', () => {
+  it('prints one JSON array when piped', async () => {
+    const r = await runCli('report', 'top-alerts', '--db', db, '--limit', '2');
+    expect(r.exitCode).toBe(0);
+    const rows = JSON.parse(r.stdout) as { alert_id: string; at: string }[];
+    expect(rows.map((x) => x.alert_id)).toEqual(['AL-1', 'AL-3']);
+    expect(r.stderr).toBe('');
+  });
+
+  it('prints a table fitted to the terminal, coloured by level, on a TTY', async () => {
+    const r = await runCliWith({ tty: true, columns: 70, env: {} }, 'report', 'top-alerts', '--db', db);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain(ESC);
+    expect(r.stdout).toContain(`${ESC}31m`);
+    const plain = r.stdout.replace(/\u001b\[[0-9;]*m/g, '');
+    expect(plain).toContain('Top alerts');
+    expect(plain).toMatch(/alert_id\s+level/);
+    for (const line of plain.split('\n')) expect([...line].length).toBeLessThanOrEqual(70);
+    expect(plain).toContain('…');
+    expect(plain).toMatch(/5 rows/);
+  });
+
+  it('honours NO_COLOR and --no-color', async () => {
+    const a = await runCliWith({ tty: true, columns: 200, env: { NO_COLOR: '1' } }, 'report', 'top-alerts', '--db', db);
+    expect(a.exitCode).toBe(0);
+    expect(a.stdout).not.toContain(ESC);
+    expect(a.stdout).toContain('latency 612 ms (>500); force 14.2 N = 1.18x needle_driver limit');
+    const b = await runCliWith({ tty: true, columns: 200, env: {} }, '--no-color', 'report', 'top-alerts', '--db', db);
+    expect(b.exitCode).toBe(0);
+    expect(b.stdout).not.toContain(ESC);
+  });
+
+  it('writes ndjson, csv, markdown and html', async () => {
+    const nd = await runCli('report', 'news2', '--db', db, '--format', 'ndjson');
+    expect(nd.exitCode).toBe(0);
+    const lines = nd.stdout.trim().split('\n');
+    expect(lines).toHaveLength(6);
+    expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ patient_id: 'PAT-1', hour_start: '2026-01-05T00:00:00Z', news2_total: 1 });
+    const csv = await runCli('report', 'patient-risk', '--db', db, '--format', 'csv');
+    expect(csv.stdout.split('\n').slice(0, 2)).toEqual(['patient_id,events,avg_risk,p95_latency_ms,critical_alerts,max_news2', 'PAT-1,5,2.4,596.4,1,8']);
+    const md = await runCli('report', 'robot-kpis', '--db', db, '--format', 'markdown');
+    expect(md.stdout.split('\n')[1]).toMatch(/^\| --- \| --- \| --- \| ---: \|/);
+    expect(md.stdout).toContain('| ROB-1 | da Vinci Xi | FAC-1 | 2 |');
+    const html = await runCli('report', 'summary', '--db', db, '--format', 'html');
+    expect(html.exitCode).toBe(0);
+    expect(html.stdout).toMatch(/^<!doctype html>/);
+    expect((html.stdout.match(/<svg /g) ?? []).length).toBeGreaterThanOrEqual(5);
+    expect(html.stdout).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
+  });
+
+  it('search takes its text as arguments', async () => {
+    const r = await runCli('report', 'search', 'sutur', '--db', db);
+    expect(r.exitCode).toBe(0);
+    expect((JSON.parse(r.stdout) as { match: string }[]).map((x) => x.match)).toContain('suturing');
+  });
+
+  it('needs --out for parquet and arrow, and writes them with it', async () => {
+    const no = await runCli('report', 'top-alerts', '--db', db, '--format', 'parquet');
+    expect(no.exitCode).toBe(2);
+    expect(no.stderr).toContain('--format parquet writes a binary file and needs --out PATH');
+    expect(no.stdout).toBe('');
+    const pq = join(dir.dir, 'top.parquet');
+    const w = await runCli('report', 'top-alerts', '--db', db, '--out', pq);
+    expect(w.exitCode).toBe(0);
+    expect(w.stderr).toContain(`5 rows to ${pq} (parquet)`);
+    const mem = await openDb(':memory:');
+    try {
+      expect(await mem.scalar<number>(`SELECT count(*)::INTEGER FROM read_parquet(${literal(pq)})`)).toBe(5);
+      expect(await mem.scalar<string>(`SELECT decode(value) FROM parquet_kv_metadata(${literal(pq)}) WHERE decode(key) = 'surgctl_report'`)).toBe('top-alerts');
+    } finally {
+      mem.close();
+    }
+    const arrow = join(dir.dir, 'top.arrow');
+    const a = await runCli('report', 'top-alerts', '--db', db, '--format', 'arrow', '--out', arrow);
+    expect(a.exitCode).toBe(0);
+    expect(tableFromIPC(readFileSync(arrow)).numRows).toBe(5);
+  });
+
+  it('refuses to overwrite --out without --force (exit 2), replaces it with --force', async () => {
+    const out = join(dir.dir, 'mine.json');
+    writeFileSync(out, 'keep');
+    const r = await runCli('report', 'outcomes', '--db', db, '--out', out);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`${out} already exists`);
+    expect(r.stderr).toContain('--force');
+    expect(readFileSync(out, 'utf8')).toBe('keep');
+    const f = await runCli('report', 'outcomes', '--db', db, '--out', out, '--force');
+    expect(f.exitCode).toBe(0);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toHaveLength(2);
+  });
+
+  it('treats a hostile filter as a value and leaves every table intact', async () => {
+    const r = await runCli('report', 'top-alerts', '--db', db, '--patient', "x'; DROP TABLE loads; --");
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([]);
+    const check = await runCli('query', 'SELECT count(*) AS n FROM loads', '--db', db);
+    expect(JSON.parse(check.stdout)).toEqual([{ n: 3 }]);
+  });
+
+  it('a missing lakehouse is exit 2 naming the path and what to run', async () => {
+    const missing = join(dir.dir, 'nowhere.duckdb');
+    const r = await runCli('report', 'summary', '--db', missing);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`no lakehouse at ${missing}`);
+    expect(r.stderr).toMatch(/hint: .*pipeline.*transform/);
+    expect(existsSync(missing)).toBe(false);
+  });
+
+  it('usage errors exit 2; with --format json the error is one JSON line on stderr', async () => {
+    const bad = await runCli('report', 'top-alerts', '--db', db, '--min-level', 'severe');
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain('--min-level "severe" is not a risk level');
+    const unknown = await runCli('report', 'nope', '--db', db, '--format', 'json');
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stdout).toBe('');
+    expect(JSON.parse(unknown.stderr)).toMatchObject({ error: 'usage', message: 'unknown report "nope"' });
+    const timeline = await runCli('report', 'timeline', '--db', db);
+    expect(timeline.exitCode).toBe(2);
+    expect(timeline.stderr).toContain('--patient ID or --procedure ID');
+  });
+});
