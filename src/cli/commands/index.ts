@@ -9,6 +9,7 @@ import { validateCommand } from './validate.js';
 import { configCommand } from './config.js';
 import { runsCommand } from './runs.js';
 import { completionCommand } from './completion.js';
+import { tuiCommand } from './tui.js';
 
 export type CommandFactory = (ctx: CliContext) => Command;
 
@@ -18,6 +19,7 @@ export const commandFactories: CommandFactory[] = [
   configCommand,
   runsCommand,
   completionCommand,
+  tuiCommand,
   reportCommand,
   exportCommand,
   queryCommand,
