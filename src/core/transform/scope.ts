@@ -69,7 +69,8 @@ export async function buildScopes(db: Db): Promise<ScopeCounts> {
 
 /**
  * Defines the in_scope_* macros: all `true` for a full run; scope look-ups for an incremental one (the TEMP
- * _scope_* tables must exist by then).
+ * _scope_* tables must exist by then). The look-ups are uncorrelated IN subqueries on purpose: a macro argument
+ * such as an unqualified patient_id inside a correlated subquery would bind to the scope table's own column.
  */
 export async function defineScopeMacros(db: Db, scoped: boolean): Promise<void> {
   if (!scoped) {
@@ -81,7 +82,7 @@ export async function defineScopeMacros(db: Db, scoped: boolean): Promise<void> 
   await db.run(`CREATE OR REPLACE TEMP MACRO in_scope_procedure(_pid) AS _pid IN (SELECT procedure_id FROM _scope_procedure);
     CREATE OR REPLACE TEMP MACRO in_scope_patient(_pid) AS _pid IN (SELECT patient_id FROM _scope_patient);
     CREATE OR REPLACE TEMP MACRO in_scope_patient_hour(_pid, _ts) AS
-      EXISTS (SELECT 1 FROM _scope_patient_hour s WHERE s.patient_id = _pid AND s.hour_start = date_trunc('hour', _ts));`);
+      (_pid, date_trunc('hour', _ts)) IN (SELECT patient_id, hour_start FROM _scope_patient_hour);`);
 }
 
 /** The SQL predicate selecting a partitioned model's rows in scope (columns quoted), or 'true'. */

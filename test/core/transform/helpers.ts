@@ -4,12 +4,15 @@ import { join } from 'node:path';
 import type { DuckDBValue } from '@duckdb/node-api';
 import { openDb, type Db } from '../../../src/db/db.js';
 import { ident } from '../../../src/db/sql.js';
+import { migrate } from '../../../src/core/load/migrations.js';
 import { rawTableDdl } from '../../../src/core/load/raw-tables.js';
 import { listDatasets, loadDatasetSchema } from '../../../src/core/schemas.js';
 
-export async function openLakehouse(dir: string, name = 'lake.duckdb'): Promise<Db> {
+/** A lakehouse as load leaves it: the lead's migrations (ledger, quarantine, raw tables), or bare raw tables. */
+export async function openLakehouse(dir: string, name = 'lake.duckdb', how: 'migrated' | 'raw-only' = 'migrated'): Promise<Db> {
   const db = await openDb(join(dir, name));
-  for (const d of listDatasets()) await db.run(rawTableDdl(loadDatasetSchema(d)));
+  if (how === 'migrated') await migrate(db);
+  else for (const d of listDatasets()) await db.run(rawTableDdl(loadDatasetSchema(d)));
   return db;
 }
 
@@ -77,9 +80,13 @@ export function vital(patient: string, metric: string, value: number, at: string
  */
 export async function insertSynthetic(
   db: Db,
-  o: { loadId: string; from: number; to: number; events: number; patients: number; vitalsPatients?: number[]; hours?: number; vitalsStart?: string; withReference?: boolean },
+  o: {
+    loadId: string; from: number; to: number; events: number; patients: number; eventFrom?: number;
+    vitalsPatients?: number[]; hours?: number; vitalsStart?: string; withReference?: boolean;
+  },
 ): Promise<void> {
   const p = { load: o.loadId, from: o.from, to: o.to, events: o.events, patients: o.patients };
+  const e0 = o.eventFrom ?? 0;
   if (o.withReference !== false) {
     await db.run(
       `INSERT INTO raw_robots SELECT 'RB-' || i, 'SN-000' || i, 'da Vinci Xi', 'Intuitive Surgical', 'FAC-1', DATE '2024-01-01', 'active', $load, 'robots.csv', i
@@ -119,8 +126,8 @@ export async function insertSynthetic(
        CASE WHEN hash(i, j, 'e') % 211 = 0 THEN 'E-ARC' WHEN hash(i, j, 'e') % 101 = 0 THEN 'W-COMM' ELSE NULL END,
        TIMESTAMPTZ '2026-01-05 06:00:00+00' + to_hours(i::BIGINT) + to_seconds((j // 4)::BIGINT),
        $load, 'telemetry.csv', j
-     FROM range($from, $to) a(i), range($events) b(j)`,
-    p,
+     FROM range($from, $to) a(i), range($e0, $e0 + $events) b(j)`,
+    { ...p, e0 },
   );
   const vp = o.vitalsPatients ?? [];
   if (vp.length > 0) {
