@@ -382,8 +382,8 @@ export function compileChecks(schema: Schema, table: string, source: CompileSour
     for (const r of compareRules(schema)) names.add(r.field).add(r.other);
     const list = [...names];
     const pointers = list.map((n) => `/${n.replaceAll('~', '~0').replaceAll('/', '~1')}`);
-    const ptrParam = b.p(JSON.stringify(pointers));
-    from = `(SELECT _row, ${j} AS _j, ${list.length ? `json_extract(${j}, CAST(CAST(${ptrParam} AS JSON) AS VARCHAR[]))` : '[]::JSON[]'} AS _v FROM ${table})`;
+    const extract = list.length ? `json_extract(${j}, CAST(CAST(${b.p(JSON.stringify(pointers))} AS JSON) AS VARCHAR[]))` : '[]::JSON[]';
+    from = `(SELECT _row, ${j} AS _j, ${extract} AS _v FROM ${table})`;
     list.forEach((n, i) => values.set(n, jsonExprs(`_v[${i + 1}]`)));
     rowIsObject = `(json_type(_j) = 'OBJECT')`;
   }

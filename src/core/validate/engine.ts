@@ -424,7 +424,7 @@ export async function stageAndValidate(
     const target = opts.foreignKeyTables?.[fk.references.dataset];
     const exprs = fk.columns.map(keyExpr);
     if (!target || st.fatal || exprs.some((e) => e === undefined) || st.parsed === 0) continue;
-    const on = fk.columns.map((_, i) => `t.${ident(fk.references.columns[i] ?? '')} = x._f${i}`).join(' AND ');
+    const on = fk.columns.map((_, i) => `t.${quoteAnyIdent(fk.references.columns[i] ?? '')} = x._f${i}`).join(' AND ');
     await db.run(`INSERT INTO ${ident(errT)}
       SELECT _row, 2, [{'field': $f, 'keyword': 'orphan_foreign_key', 'message': $msg, 'value': _f0, 'severity': 'error', 'rule': NULL}]
       FROM (SELECT _row, ${(exprs as string[]).map((e, i) => `${e} AS _f${i}`).join(', ')} FROM ${staged}) x
@@ -482,14 +482,14 @@ export async function stageAndValidate(
             : t === 'BIGINT' ? `TRY_CAST(TRY_CAST(${text} AS DOUBLE) AS BIGINT)`
               : t === 'BOOLEAN' ? `TRY_CAST(${text} AS BOOLEAN)`
                 : `nullif(${text}, '')`;
-    return `${v} AS ${ident(c)}`;
+    return `${v} AS ${quoteAnyIdent(c)}`;
   });
   if (opts.materializeValid === false) {
-    await db.run(`CREATE TEMP TABLE ${ident(validT)} AS SELECT ${typed.join(', ')}, NULL::BIGINT AS _source_line, NULL::BIGINT AS _row
+    await db.run(`CREATE TEMP TABLE ${ident(validT)} AS SELECT ${typed.map((t) => `${t}, `).join('')}NULL::BIGINT AS _source_line, NULL::BIGINT AS _row
       FROM ${ident(base)} s LIMIT 0`);
   } else {
     await db.run(`CREATE TEMP TABLE ${ident(validT)} AS
-      SELECT ${typed.join(', ')}, m._line AS _source_line, m._row AS _row
+      SELECT ${typed.map((t) => `${t}, `).join('')}m._line AS _source_line, m._row AS _row
       FROM (${mapRows(`(SELECT rowid + 1 AS k FROM ${ident(base)} s0 WHERE ${st.isRow ? `${st.isRow('s0')} AND ` : ''}NOT EXISTS (SELECT 1 FROM ${ident(rowErrT)} e WHERE e.k = s0.rowid + 1 AND len(e.errs) > 0))`)}) m
       JOIN ${ident(base)} s ON s.rowid = m.k - 1
       ORDER BY m.k`);

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { openDb, type Db } from '../../db/db.js';
-import { ident, literal } from '../../db/sql.js';
+import { ident, literal, quoteAnyIdent } from '../../db/sql.js';
 import { toIoError, UsageError } from '../../errors.js';
 import { inferDataset, listDatasets, loadDatasetSchema, orderByDependencies, type DatasetSchema } from '../schemas.js';
 import { dropStaged, stageAndValidate, type EngineChoice, type ErrorExample, type FileError, type StagedValidation } from './engine.js';
@@ -230,7 +230,7 @@ function fileReport(p: Planned, s: StagedValidation, quarantinePath: string | nu
 
 async function keepKeys(db: Db, dataset: string, cols: string[], s: StagedValidation, keyTables: Record<string, string>): Promise<void> {
   const name = keyTables[dataset] ?? `_sv_keys_${dataset.replace(/[^A-Za-z0-9_]/g, '_')}`;
-  const select = cols.map((c) => `CAST(${ident(c)} AS VARCHAR) AS ${ident(c)}`).join(', ');
+  const select = cols.map((c) => `CAST(${quoteAnyIdent(c)} AS VARCHAR) AS ${quoteAnyIdent(c)}`).join(', ');
   if (keyTables[dataset]) await db.run(`INSERT INTO ${ident(name)} SELECT ${select} FROM ${ident(s.validTable)}`);
   else await db.run(`CREATE OR REPLACE TEMP TABLE ${ident(name)} AS SELECT ${select} FROM ${ident(s.validTable)}`);
   keyTables[dataset] = name;
@@ -261,11 +261,11 @@ async function writeValid(db: Db, s: StagedValidation, p: Planned, dir: string, 
     WHERE table_name = $t ORDER BY ordinal_position`, { t: s.validTable });
   const dataCols = cols.filter((c) => c.name !== '_source_line' && c.name !== '_row');
   const iso = dataCols.map((c) =>
-    c.type.startsWith('TIMESTAMP') ? `strftime(${ident(c.name)}, '%Y-%m-%dT%H:%M:%S.%fZ') AS ${ident(c.name)}`
-      : c.type === 'DATE' ? `strftime(${ident(c.name)}, '%Y-%m-%d') AS ${ident(c.name)}` : ident(c.name));
+    c.type.startsWith('TIMESTAMP') ? `strftime(${quoteAnyIdent(c.name)}, '%Y-%m-%dT%H:%M:%S.%fZ') AS ${quoteAnyIdent(c.name)}`
+      : c.type === 'DATE' ? `strftime(${quoteAnyIdent(c.name)}, '%Y-%m-%d') AS ${quoteAnyIdent(c.name)}` : quoteAnyIdent(c.name));
   const from = `FROM ${ident(s.validTable)} ORDER BY _row`;
   if (fmt === 'parquet') {
-    await db.run(`COPY (SELECT ${dataCols.map((c) => ident(c.name)).join(', ')} ${from}) TO ${literal(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
+    await db.run(`COPY (SELECT ${dataCols.map((c) => quoteAnyIdent(c.name)).join(', ')} ${from}) TO ${literal(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
   } else if (fmt === 'csv') {
     await db.run(`COPY (SELECT ${iso.join(', ')} ${from}) TO ${literal(tmp)} (FORMAT csv, HEADER true, DELIMITER ${literal(s.delimiter ?? ',')})`);
   } else {
