@@ -53,7 +53,10 @@ function chartsHtml(result: TabularResult): string {
   if (c.dataQuality) fig('Data quality over loads', qualityChart(c.dataQuality), 'chart-quality');
   if (c.vitals) {
     if (c.vitals.length === 0) fig('Hourly vitals and NEWS2', '<p class="meta">no hourly vitals in range</p>', 'chart-vitals');
-    for (const p of c.vitals) fig(`Hourly vitals and NEWS2 bands: ${p.patient_id}`, vitalsChart(p), 'chart-vitals');
+    for (const p of c.vitals) {
+      const max = Math.max(0, ...p.news2.map((h) => h.news2_total ?? 0));
+      fig(`Hourly vitals and NEWS2 bands: ${p.patient_id} (max NEWS2 ${max})`, vitalsChart(p), 'chart-vitals');
+    }
   }
   return figs.length ? `<h2>Charts</h2><section class="charts">${figs.join('\n')}</section>` : '';
 }

@@ -51,12 +51,12 @@ function hourLabel(iso: string): string {
 /** NEWS2 per hour as bars over the band zones (top panel) and each vital's hourly mean as a line (bottom panel). */
 export function vitalsChart(p: PatientVitals): string {
   const W = 760;
-  const H = 290;
+  const H = 280;
   const left = 44;
   const right = 170;
   const plotW = W - left - right;
-  const a = { top: 28, h: 100 };
-  const b = { top: 158, h: 100 };
+  const a = { top: 18, h: 100 };
+  const b = { top: 148, h: 100 };
   const times = [...p.news2.map((h) => Date.parse(h.hour_start)), ...p.metrics.flatMap((m) => m.points.map((q) => Date.parse(q.hour_start)))];
   if (times.length === 0) return svg(W, 40, `${p.patient_id}: no vitals`, text(left, 24, `${p.patient_id}: no hourly vitals in range`, 'class="note"'));
   const t0 = Math.min(...times);
@@ -68,7 +68,6 @@ export function vitalsChart(p: PatientVitals): string {
   const maxTotal = Math.max(0, ...p.news2.map((h) => h.news2_total ?? 0));
   const yMax = Math.max(10, maxTotal + 1);
   const yA = (v: number): number => a.top + a.h - (Math.min(v, yMax) / yMax) * a.h;
-  parts.push(text(left, 16, `${p.patient_id} · max NEWS2 ${maxTotal}`, 'class="title"'));
   for (const z of BAND_ZONES) {
     if (z.from >= yMax) continue;
     const top = yA(Math.min(z.to, yMax));
@@ -103,10 +102,12 @@ export function vitalsChart(p: PatientVitals): string {
     parts.push(`<line x1="${left + plotW + 6}" y1="${ly - 4}" x2="${left + plotW + 20}" y2="${ly - 4}" stroke="${color}" stroke-width="3"/>`);
     parts.push(text(left + plotW + 24, ly, label, 'class="axis"'));
   });
-  const ticks = Math.min(6, Math.max(1, Math.round(span / 3_600_000)));
-  for (let k = 0; k <= ticks; k++) {
-    const t = t0 + Math.round(((span - 3_600_000) * k) / ticks / 3_600_000) * 3_600_000;
-    parts.push(text(x(t), H - 10, hourLabel(new Date(t).toISOString()), `class="axis" text-anchor="${k === 0 ? 'start' : k === ticks ? 'end' : 'middle'}"`));
+  const hours = Math.round(span / 3_600_000);
+  const ticks = new Set<number>();
+  for (let k = 0; k <= Math.min(6, hours - 1); k++) ticks.add(t0 + Math.round(((hours - 1) * k) / Math.max(1, Math.min(6, hours - 1))) * 3_600_000);
+  for (const t of ticks) {
+    parts.push(`<line x1="${r1(x(t) + hourW / 2)}" y1="${b.top + b.h}" x2="${r1(x(t) + hourW / 2)}" y2="${b.top + b.h + 4}" class="rule"/>`);
+    parts.push(text(x(t) + hourW / 2, H - 10, hourLabel(new Date(t).toISOString()), 'class="axis" text-anchor="middle"'));
   }
   return svg(W, H, `hourly vitals and NEWS2 for ${p.patient_id}`, parts.join(''));
 }
@@ -116,8 +117,8 @@ export function riskLevelsChart(levels: RiskLevelCount[]): string {
   const W = 480;
   const H = 240;
   const left = 20;
-  const top = 28;
-  const plotH = 160;
+  const top = 40;
+  const plotH = 150;
   const barW = (W - left * 2) / Math.max(1, levels.length);
   const max = Math.max(1, ...levels.map((l) => l.events));
   const scale = (n: number): number => (n <= 0 ? 0 : Math.max(2, (Math.log10(1 + n) / Math.log10(1 + max)) * plotH));

@@ -64,13 +64,31 @@ function paint(c: ChalkInstance, level: number | undefined, text: string): strin
   }
 }
 
-/** Renders rows as a fitted table string (header, rule, rows). */
-export function formatTable(columns: ResultColumn[], rows: ResultRow[], options: TableOptions = {}): string {
+/** Columns that fit `total` at their minimum widths, from the left; the rest are hidden (and counted). */
+export function visibleColumns(minimums: number[], total: number): number {
+  let used = 0;
+  for (let i = 0; i < minimums.length; i++) {
+    used += (minimums[i] ?? MIN_WIDTH) + (i > 0 ? GAP : 0);
+    if (used > total) return Math.max(1, i);
+  }
+  return minimums.length;
+}
+
+/**
+ * Renders rows as a fitted table string (header, rule, rows). Columns give way widest first down to 8
+ * characters (or their natural width); when even that is too wide, the rightmost columns are left out and
+ * a last line says which.
+ */
+export function formatTable(allColumns: ResultColumn[], rows: ResultRow[], options: TableOptions = {}): string {
   const c = new Chalk({ level: options.color ? 1 : 0 });
-  const cells = rows.map((r) => columns.map((col) => cellText(r[col.name])));
-  const natural = columns.map((col, i) => Math.max(width(col.name), ...cells.map((row) => width(row[i] ?? ''))));
-  const minimums = columns.map((col, i) => Math.min(natural[i] ?? MIN_WIDTH, Math.max(MIN_WIDTH, Math.min(width(col.name), 10))));
-  const widths = fitWidths(natural, minimums, options.width ?? 120);
+  const total = options.width ?? 120;
+  const allCells = rows.map((r) => allColumns.map((col) => cellText(r[col.name])));
+  const allNatural = allColumns.map((col, i) => Math.max(width(col.name), ...allCells.map((row) => width(row[i] ?? ''))));
+  const allMinimums = allNatural.map((n) => Math.min(n, 8));
+  const shown = visibleColumns(allMinimums, total);
+  const columns = allColumns.slice(0, shown);
+  const cells = allCells.map((row) => row.slice(0, shown));
+  const widths = fitWidths(allNatural.slice(0, shown), allMinimums.slice(0, shown), total);
   const right = columns.map((col) => isNumericKind(col.kind));
   const pad = (text: string, i: number): string => {
     const w = widths[i] ?? MIN_WIDTH;
@@ -88,6 +106,10 @@ export function formatTable(columns: ResultColumn[], rows: ResultRow[], options:
     });
     lines.push(line.join(' '.repeat(GAP)).trimEnd());
   });
+  if (shown < allColumns.length) {
+    const hidden = allColumns.slice(shown).map((col) => col.name).join(', ');
+    lines.push(c.dim(truncate(`not shown (too narrow): ${hidden}; widen the terminal or use --format`, total)));
+  }
   return `${lines.join('\n')}\n`;
 }
 
