@@ -2,10 +2,15 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../main.js';
 import { schemasCommand } from './schemas.js';
+import { generateCommand } from './generate.js';
+import { transformCommand } from './transform.js';
+import { rulesCommand } from './rules.js';
+import { validateCommand } from './validate.js';
+import { loadCommand, loadsCommand } from './load.js';
+import { quarantineCommand } from './quarantine.js';
 import { reportCommand } from './report.js';
 import { exportCommand } from './export.js';
 import { queryCommand } from './query.js';
-import { validateCommand } from './validate.js';
 import { configCommand } from './config.js';
 import { runsCommand } from './runs.js';
 import { completionCommand } from './completion.js';
@@ -15,7 +20,13 @@ export type CommandFactory = (ctx: CliContext) => Command;
 
 export const commandFactories: CommandFactory[] = [
   schemasCommand,
+  generateCommand,
+  transformCommand,
+  rulesCommand,
   validateCommand,
+  loadCommand,
+  loadsCommand,
+  quarantineCommand,
   configCommand,
   runsCommand,
   completionCommand,

@@ -1,0 +1,146 @@
+// `surgctl load`, `surgctl loads`: parse flags, one core call, render the per-file results.
+import { Command, Option } from 'commander';
+import { resolveDbPath } from '../../core/db-path.js';
+import { loadFiles, type FileLoadResult, type LoadEvent, type LoadOptions } from '../../core/load/load.js';
+import { loadStream } from '../../core/load/stream.js';
+import { readLedger } from '../../core/load/read.js';
+import { GateFailedError, UsageError } from '../../errors.js';
+import { renderTextTable } from '../../render/text-table.js';
+import { say } from '../io.js';
+import type { CliContext } from '../main.js';
+
+interface LoadFlags {
+  dataset?: string;
+  db?: string;
+  format?: 'table' | 'json' | 'csv' | 'ndjson' | 'parquet';
+  force?: boolean;
+  allowOrphans?: boolean;
+  lockTimeout: string;
+  quarantineDir?: string;
+  delimiter?: string;
+  batchRows: string;
+  batchSeconds: string;
+  list?: boolean;
+}
+
+const INPUT_FORMATS = ['csv', 'ndjson', 'parquet'] as const;
+
+export const loadCommand = (ctx: CliContext): Command =>
+  new Command('load')
+    .description('validate and load files into the DuckDB lakehouse, idempotently, with a ledger')
+    .argument('[inputs...]', 'files, directories, globs, or - for stdin')
+    .option('--dataset <name>', 'dataset of every input (default: from each file name)')
+    .option('--db <path>', 'lakehouse file (default: SURGCTL_DB, the config file, or ./surgctl.duckdb)')
+    .option('--format <format>', 'table | json for the results; csv | ndjson | parquet for the input format of -')
+    .option('--force', 'load a file again even if the same content already loaded (still idempotent by key)')
+    .option('--allow-orphans', 'keep rows whose foreign keys do not resolve')
+    .option('--lock-timeout <seconds>', 'wait this long for another process holding the database', '5')
+    .option('--quarantine-dir <dir>', 'where quarantine NDJSON files go', 'quarantine')
+    .option('--delimiter <char>', 'CSV delimiter (default: sniffed)')
+    .option('--batch-rows <n>', 'stdin: commit a batch every N rows', '50000')
+    .option('--batch-seconds <s>', 'stdin: commit a batch at least every S seconds', '5')
+    .option('--list', 'print the ledger instead of loading (same as `surgctl loads`)')
+    .action(async (inputs: string[], flags: LoadFlags) => {
+      const g = ctx.globals();
+      const dbPath = resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path;
+      if (flags.list) return printLedger(ctx, dbPath, flags.format);
+      if (inputs.length === 0) throw new UsageError('load needs at least one input file, directory, glob or -', { hint: 'e.g. surgctl load ./surgctl-data/' });
+      const lockTimeout = positive(flags.lockTimeout, '--lock-timeout', true);
+      const inputFormat = INPUT_FORMATS.find((f) => f === flags.format);
+      const resultFormat = inputFormat ? (ctx.io.stdout.isTTY ? 'table' : 'json') : (flags.format ?? (ctx.io.stdout.isTTY ? 'table' : 'json'));
+      if (resultFormat !== 'table' && resultFormat !== 'json') {
+        throw new UsageError(`unknown --format ${flags.format}`, { hint: 'table or json for results; csv, ndjson or parquet for the input format of -' });
+      }
+      const onEvent = (e: LoadEvent): void => {
+        if (e.type === 'file-start') say(ctx.io, g, `loading ${e.path} (${e.dataset}) as ${e.loadId}`, 'verbose');
+        if (e.type === 'file-skipped') say(ctx.io, g, `skipped ${e.path}: already loaded by ${e.previousLoadId} (use --force to load it again)`);
+        if (e.type === 'file-done') say(ctx.io, g, describe(e.result));
+        if (e.type === 'abandoned') say(ctx.io, g, `marked ${e.count} unfinished earlier load(s) as failed (interrupted; none of their rows were kept)`, 'warn');
+      };
+      const opts: LoadOptions = {
+        dbPath,
+        dataset: flags.dataset,
+        format: inputFormat,
+        delimiter: flags.delimiter,
+        force: flags.force,
+        allowOrphans: flags.allowOrphans,
+        lockTimeoutMs: lockTimeout * 1000,
+        quarantineDir: flags.quarantineDir,
+        cwd: ctx.io.cwd,
+        onEvent,
+      };
+      const result =
+        inputs.length === 1 && inputs[0] === '-'
+          ? await loadStream(ctx.io.stdin, {
+              ...opts,
+              batchRows: positive(flags.batchRows, '--batch-rows'),
+              batchSeconds: positive(flags.batchSeconds, '--batch-seconds', true),
+            })
+          : await loadFiles(inputs, opts);
+      if (resultFormat === 'json') ctx.io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      else ctx.io.stdout.write(renderResults(result.files));
+      const failed = result.files.filter((f) => f.status === 'failed');
+      if (failed.length > 0) {
+        throw new GateFailedError(`${failed.length} file(s) were not loaded: ${failed.map((f) => `${f.path}: ${f.message ?? 'failed'}`).join('; ')}`, {
+          file: failed[0]?.path,
+          hint: 'check that each file holds the dataset its name or --dataset says',
+        });
+      }
+    });
+
+export const loadsCommand = (ctx: CliContext): Command =>
+  new Command('loads')
+    .description('print the load ledger, newest first')
+    .option('--db <path>', 'lakehouse file')
+    .addOption(new Option('--format <format>', 'table or json').choices(['table', 'json']))
+    .action(async (flags: { db?: string; format?: string }) => {
+      await printLedger(ctx, resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path, flags.format);
+    });
+
+async function printLedger(ctx: CliContext, dbPath: string, format: string | undefined): Promise<void> {
+  const rows = await readLedger(dbPath);
+  if ((format ?? (ctx.io.stdout.isTTY ? 'table' : 'json')) === 'json') {
+    ctx.io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return;
+  }
+  ctx.io.stdout.write(
+    renderTextTable(rows, [
+      { header: 'load_id', value: (r) => r.load_id },
+      { header: 'dataset', value: (r) => r.dataset },
+      { header: 'status', value: (r) => r.status },
+      { header: 'read', value: (r) => r.rows_read, align: 'right' },
+      { header: 'inserted', value: (r) => r.rows_inserted, align: 'right' },
+      { header: 'duplicate', value: (r) => r.rows_duplicate, align: 'right' },
+      { header: 'quarantined', value: (r) => r.rows_quarantined, align: 'right' },
+      { header: 'started_at', value: (r) => r.started_at },
+      { header: 'path', value: (r) => r.path },
+    ]),
+  );
+}
+
+function renderResults(files: FileLoadResult[]): string {
+  return renderTextTable(files, [
+    { header: 'file', value: (r) => r.path },
+    { header: 'dataset', value: (r) => r.dataset },
+    { header: 'status', value: (r) => r.status },
+    { header: 'read', value: (r) => r.rows_read, align: 'right' },
+    { header: 'inserted', value: (r) => r.rows_inserted, align: 'right' },
+    { header: 'duplicate', value: (r) => r.rows_duplicate, align: 'right' },
+    { header: 'quarantined', value: (r) => r.rows_quarantined, align: 'right' },
+    { header: 'load_id', value: (r) => r.load_id },
+  ]);
+}
+
+function describe(r: FileLoadResult): string {
+  if (r.status === 'failed') return `not loaded ${r.path}: ${r.message ?? 'failed'}`;
+  const q = r.rows_quarantined > 0 ? `, ${r.rows_quarantined} quarantined -> ${r.quarantine_path}` : '';
+  return `loaded ${r.path}: ${r.rows_read} read, ${r.rows_inserted} inserted, ${r.rows_duplicate} duplicate${q}`;
+}
+
+function positive(value: string, flag: string, allowFraction = false): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || (!allowFraction && !Number.isInteger(n))) {
+    throw new UsageError(`${flag} must be a positive ${allowFraction ? 'number' : 'whole number'}, got "${value}"`);
+  }
+  return n;
+}

@@ -1,0 +1,88 @@
+// Streaming loads from a pipe (e.g. a Kafka consumer's output): lines are spooled to a batch file and each batch
+// is committed as its own idempotent load when it reaches --batch-rows lines or --batch-seconds of age.
+// Memory stays bounded: only the current line is held in JS.
+import { createWriteStream, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { UsageError } from '../../errors.js';
+import { loadDatasetSchema } from '../schemas.js';
+import { loadOneFile, openLakehouse, sumTotals, type FileLoadResult, type LoadOptions, type LoadResult } from './load.js';
+import { markAbandoned } from './ledger.js';
+
+export interface StreamOptions extends LoadOptions {
+  batchRows?: number | undefined;
+  batchSeconds?: number | undefined;
+}
+
+/**
+ * Reads NDJSON (or CSV with its header as the first line) from `input` and loads it in batches.
+ * Each batch is a ledger entry named `<label>#<n>`.
+ */
+export async function loadStream(input: NodeJS.ReadableStream, opts: StreamOptions, label = 'stdin'): Promise<LoadResult> {
+  if (!opts.dataset) throw new UsageError('reading from stdin needs --dataset NAME', { hint: 'e.g. surgctl load --dataset telemetry --format ndjson -' });
+  const ds = loadDatasetSchema(opts.dataset);
+  const format = opts.format ?? 'ndjson';
+  if (format === 'parquet') throw new UsageError('parquet cannot be streamed from stdin', { hint: 'use --format ndjson or csv' });
+  const batchRows = opts.batchRows ?? 50_000;
+  const batchMs = (opts.batchSeconds ?? 5) * 1000;
+  const spool = mkdtempSync(join(tmpdir(), 'surgctl-stream-'));
+  const db = await openLakehouse(opts.dbPath, opts.lockTimeoutMs);
+  const files: FileLoadResult[] = [];
+  try {
+    await markAbandoned(db);
+    let header: string | undefined;
+    let n = 0;
+    let rows = 0;
+    let out: WriteStream | undefined;
+    let path = '';
+    let started = 0;
+    const flush = async (): Promise<void> => {
+      if (!out) return;
+      const w = out;
+      out = undefined;
+      await new Promise<void>((res, rej) => w.end((err?: Error | null) => (err ? rej(err) : res())));
+      if (rows > 0) {
+        files.push(await loadOneFile(db, { path, display: `${label}#${n}`, ds }, opts, { format }));
+      }
+      rmSync(path, { force: true });
+      rows = 0;
+    };
+    const open = (): void => {
+      n += 1;
+      path = join(spool, `batch-${n}.${format}`);
+      out = createWriteStream(path);
+      if (format === 'csv' && header !== undefined) out.write(`${header}\n`);
+      started = Date.now();
+    };
+    // One chain serialises writes and flushes: a batch also commits when it ages past --batch-seconds while the
+    // pipe is quiet, not only when the next line arrives.
+    let chain: Promise<void> = Promise.resolve();
+    const enqueue = (fn: () => Promise<void> | void): Promise<void> => (chain = chain.then(fn));
+    const timer = setInterval(() => {
+      if (out && Date.now() - started >= batchMs) void enqueue(flush).catch(() => undefined);
+    }, Math.max(50, Math.min(1000, batchMs / 4)));
+    try {
+      for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+        if (format === 'csv' && header === undefined) {
+          header = line;
+          continue;
+        }
+        if (line.trim() === '') continue;
+        await enqueue(async () => {
+          if (!out) open();
+          (out as unknown as WriteStream).write(`${line}\n`);
+          rows += 1;
+          if (rows >= batchRows) await flush();
+        });
+      }
+      await enqueue(flush);
+    } finally {
+      clearInterval(timer);
+    }
+    return { db: opts.dbPath, files, totals: sumTotals(files) };
+  } finally {
+    db.close();
+    rmSync(spool, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,97 @@
+// Real processes: a load killed with SIGKILL mid-file, and a second writer that must wait, then fail clearly.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { openDb } from '../../src/db/db.js';
+import { literal } from '../../src/db/sql.js';
+import { tempDir } from '../helpers/run-cli.js';
+
+const BIN = resolve('bin/surgctl.js');
+const ROWS = 400_000;
+let dir = '';
+let cleanup = () => {};
+let csv = '';
+
+beforeAll(async () => {
+  ({ dir, cleanup } = tempDir('surgctl-proc-'));
+  csv = join(dir, 'robots.csv');
+  const db = await openDb(':memory:');
+  try {
+    await db.run(`COPY (SELECT 'RB-' || i AS robot_id, 'SN-' || lpad(i::VARCHAR, 8, '0') AS serial, 'da Vinci Xi' AS model,
+      'Intuitive Surgical' AS manufacturer, 'FAC-' || (i % 7) AS facility_id, DATE '2024-01-01' + (i % 300)::INTEGER AS installed_on,
+      'active' AS status FROM range(${ROWS}) t(i)) TO ${literal(csv)} (FORMAT csv, HEADER true)`);
+  } finally {
+    db.close();
+  }
+}, 120_000);
+afterAll(() => cleanup());
+
+function startLoad(dbPath: string, extra: string[] = []): { child: ChildProcess; started: Promise<void>; done: Promise<{ code: number | null; stderr: string; stdout: string }> } {
+  const child = spawn(process.execPath, [BIN, 'load', csv, '--db', dbPath, '--verbose', '--format', 'json', ...extra], { cwd: dir });
+  let stderr = '';
+  let stdout = '';
+  let resolveStarted = () => {};
+  const started = new Promise<void>((r) => (resolveStarted = r));
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    if (stderr.includes('loading ')) resolveStarted();
+  });
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  const done = new Promise<{ code: number | null; stderr: string; stdout: string }>((r) => child.on('close', (code) => r({ code, stderr, stdout })));
+  return { child, started, done };
+}
+
+async function ledger(dbPath: string): Promise<{ status: string; rows_inserted: number }[]> {
+  const db = await openDb(dbPath, { readOnly: true });
+  try {
+    return await db.all('SELECT status, rows_inserted::INTEGER AS rows_inserted FROM loads ORDER BY started_at');
+  } finally {
+    db.close();
+  }
+}
+
+describe('load under real process faults', () => {
+  it('a SIGKILL mid-load leaves an openable database, an unfinished ledger row, and a re-run completes correctly', async () => {
+    const dbPath = join(dir, 'killed.duckdb');
+    const first = startLoad(dbPath);
+    await first.started;
+    await new Promise((r) => setTimeout(r, 150));
+    first.child.kill('SIGKILL');
+    const res = await first.done;
+    expect(res.code).toBeNull(); // killed, not finished
+
+    const after = await ledger(dbPath);
+    expect(after).toEqual([{ status: 'running', rows_inserted: 0 }]);
+    const db = await openDb(dbPath, { readOnly: true });
+    try {
+      expect(await db.scalar('SELECT count(*)::INTEGER FROM raw_robots')).toBe(0);
+    } finally {
+      db.close();
+    }
+
+    const again = startLoad(dbPath);
+    const r2 = await again.done;
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(r2.stderr).toContain('marked 1 unfinished earlier load(s) as failed');
+    const out = JSON.parse(r2.stdout) as { totals: { rows_read: number; rows_inserted: number } };
+    expect(out.totals).toMatchObject({ rows_read: ROWS, rows_inserted: ROWS });
+    expect((await ledger(dbPath)).map((l) => l.status)).toEqual(['failed', 'succeeded']);
+  }, 180_000);
+
+  it('a second writer waits up to --lock-timeout, then fails with a clear message; the first is unharmed', async () => {
+    const dbPath = join(dir, 'shared.duckdb');
+    const first = startLoad(dbPath);
+    await first.started;
+    const t0 = Date.now();
+    const second = spawnSync(process.execPath, [BIN, 'load', csv, '--db', dbPath, '--lock-timeout', '1'], { cwd: dir, encoding: 'utf8' });
+    const waited = Date.now() - t0;
+    expect(second.status).toBe(3);
+    expect(second.stderr).toContain('locked by another process');
+    expect(second.stderr).toContain('--lock-timeout');
+    expect(waited).toBeGreaterThanOrEqual(900);
+    const r1 = await first.done;
+    expect(r1.code, r1.stderr).toBe(0);
+    expect((JSON.parse(r1.stdout) as { totals: { rows_inserted: number } }).totals.rows_inserted).toBe(ROWS);
+  }, 180_000);
+
+});
