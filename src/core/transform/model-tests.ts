@@ -14,8 +14,11 @@ export interface TestResult {
   failures: number;
 }
 
-/** The counting query for one test, with its bound parameters. `where` limits the rows checked. */
-export function testQuery(model: Model, test: ModelTest, where = 'true'): { sql: string; params: Params } {
+/**
+ * The counting query for one test, with its bound parameters (names prefixed by `prefix`). `where` limits the
+ * rows checked.
+ */
+export function testQuery(model: Model, test: ModelTest, where = 'true', prefix = ''): { sql: string; params: Record<string, string | number> } {
   const table = ident(model.name);
   switch (test.kind) {
     case 'unique': {
@@ -31,19 +34,19 @@ export function testQuery(model: Model, test: ModelTest, where = 'true'): { sql:
       const conds: string[] = [];
       const params: Record<string, number> = {};
       if (test.min !== null) {
-        conds.push(`${ident(test.column)} < $min`);
-        params.min = test.min;
+        conds.push(`${ident(test.column)} < $${prefix}min`);
+        params[`${prefix}min`] = test.min;
       }
       if (test.max !== null) {
-        conds.push(`${ident(test.column)} > $max`);
-        params.max = test.max;
+        conds.push(`${ident(test.column)} > $${prefix}max`);
+        params[`${prefix}max`] = test.max;
       }
       const bad = conds.length > 0 ? conds.join(' OR ') : 'false';
       return { sql: `SELECT count(*)::BIGINT AS failures FROM ${table} WHERE ${where} AND (${bad})`, params };
     }
     case 'accepted_values': {
-      const names = test.values.map((_, i) => `$v${i}`);
-      const params = Object.fromEntries(test.values.map((v, i) => [`v${i}`, v]));
+      const names = test.values.map((_, i) => `$${prefix}v${i}`);
+      const params = Object.fromEntries(test.values.map((v, i) => [`${prefix}v${i}`, v]));
       return {
         sql: `SELECT count(*)::BIGINT AS failures FROM ${table} WHERE ${where} AND ${ident(test.column)} IS NOT NULL AND ${ident(test.column)} NOT IN (${names.join(', ')})`,
         params,
@@ -56,16 +59,18 @@ export function testQuery(model: Model, test: ModelTest, where = 'true'): { sql:
 }
 
 /**
- * Runs every test of `model`. `scoped` checks only the partitions in scope (incremental runs).
- * Returns one result per test, in header order.
+ * Runs every test of `model` in one query (one scalar subquery per test). `scoped` checks only the partitions in
+ * scope (incremental runs). Returns one result per test, in header order.
  */
 export async function runModelTests(db: Db, model: Model, scoped: boolean): Promise<TestResult[]> {
+  if (model.tests.length === 0) return [];
   const where = scoped ? partitionPredicate(model) : 'true';
-  const out: TestResult[] = [];
-  for (const t of model.tests) {
-    const q = testQuery(model, t, where);
-    const failures = Number((await db.scalar<string | number>(q.sql, q.params)) ?? 0);
-    out.push({ model: model.name, test: t.name, status: failures === 0 ? 'pass' : 'fail', failures });
-  }
-  return out;
+  const queries = model.tests.map((t, i) => testQuery(model, t, where, `t${i}_`));
+  const sql = `SELECT ${queries.map((q, i) => `(${q.sql}) AS t${i}`).join(',\n  ')}`;
+  const params: Params = Object.assign({}, ...queries.map((q) => q.params)) as Params;
+  const row = (await db.all(sql, params))[0] ?? {};
+  return model.tests.map((t, i) => {
+    const failures = Number(row[`t${i}`] ?? 0);
+    return { model: model.name, test: t.name, status: failures === 0 ? 'pass' : 'fail', failures };
+  });
 }

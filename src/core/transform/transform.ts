@@ -279,16 +279,19 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
       const run = result.models.find((r) => r.model === m.name);
       if (!run || run.status !== 'succeeded' || m.materialized !== 'table' || m.tests.length === 0) continue;
       const tests = await runModelTests(db, m, run.action === 'incremental');
-      for (const t of tests) {
-        await db.run(
-          'INSERT INTO model_tests (run_id, model, test, status, failures, checked_at) VALUES ($r, $m, $t, $s, $f, now())',
-          { r: runId, m: t.model, t: t.test, s: t.status, f: t.failures },
-        );
-      }
       result.tests.push(...tests);
       emit({ type: 'tests-done', model: m.name, results: tests });
     }
     result.tests_failed = result.tests.filter((t) => t.status === 'fail').length;
+    if (result.tests.length > 0) {
+      // One statement: the results travel as one JSON parameter.
+      await db.run(
+        `INSERT INTO model_tests (run_id, model, test, status, failures, checked_at)
+         SELECT $run, t.model, t.test, t.status, t.failures, now()
+         FROM (SELECT unnest(from_json($tests, '[{"model":"VARCHAR","test":"VARCHAR","status":"VARCHAR","failures":"BIGINT"}]'), recursive := true)) t`,
+        { run: runId, tests: JSON.stringify(result.tests) },
+      );
+    }
 
     const ok = failed.size === 0;
     if (ok && mode !== 'select') {
@@ -299,13 +302,12 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
           { id: runId },
         );
         await db.run('DELETE FROM rules_in_force');
-        for (const v of rules.values) {
-          await db.run('INSERT INTO rules_in_force (path, value, source) VALUES ($p, $v, $s)', {
-            p: v.path,
-            v: JSON.stringify(v.value),
-            s: v.from,
-          });
-        }
+        await db.run(
+          `INSERT INTO rules_in_force (path, value, source)
+           SELECT r.path, r.value, r.source
+           FROM (SELECT unnest(from_json($values, '[{"path":"VARCHAR","value":"VARCHAR","source":"VARCHAR"}]'), recursive := true)) r`,
+          { values: JSON.stringify(rules.values.map((v) => ({ path: v.path, value: JSON.stringify(v.value), source: v.from }))) },
+        );
       });
     }
     await db.run(`UPDATE transform_runs SET status = $s, finished_at = now() WHERE run_id = $id`, {

@@ -1,0 +1,96 @@
+// `surgctl transform`: build the marts from the raw tables (full or incremental), run the model tests.
+// Exit 1 when a model test fails (unless --warn-only); 3 when a model fails.
+import { Command, Option } from 'commander';
+import { requireExistingDb, resolveDbPath } from '../../core/db-path.js';
+import { runTransform, type TransformResult } from '../../core/transform/transform.js';
+import { GateFailedError } from '../../errors.js';
+import { renderTextTable } from '../../render/text-table.js';
+import { say } from '../io.js';
+import type { CliContext } from '../main.js';
+
+interface TransformFlags {
+  db?: string;
+  select?: string[];
+  dryRun?: boolean;
+  warnOnly?: boolean;
+  fullRefresh?: boolean;
+  rules?: string;
+  format?: 'table' | 'json';
+}
+
+export const transformCommand = (ctx: CliContext): Command =>
+  new Command('transform')
+    .description('run the SQL models: risk scores, alerts, NEWS2, hourly aggregates, trends and KPI marts')
+    .option('--db <path>', 'lakehouse file (default: SURGCTL_DB, the config file, or ./surgctl.duckdb)')
+    .option('--select <models...>', 'only these models; NAME+ adds everything downstream (comma lists work too)')
+    .option('--dry-run', 'show what would run and why, change nothing')
+    .option('--warn-only', 'report failing model tests without failing the command')
+    .option('--full-refresh', 'rebuild every mart even when an incremental run would do')
+    .option('--rules <path>', 'project rules file merged over the defaults (default: ./surgctl.rules.json)')
+    .addOption(new Option('--format <format>', 'table | json').choices(['table', 'json']))
+    .action(async (flags: TransformFlags) => {
+      const globals = ctx.globals();
+      const dbPath = requireExistingDb(resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd));
+      const progress = ctx.io.stderr.isTTY === true && !globals.quiet && flags.format !== 'json';
+      const result = await runTransform({
+        dbPath,
+        cwd: ctx.io.cwd,
+        env: ctx.io.env,
+        rulesPath: flags.rules,
+        select: flags.select,
+        dryRun: flags.dryRun,
+        fullRefresh: flags.fullRefresh,
+        args: flagArgs(flags),
+        onEvent: progress
+          ? (e) => {
+              if (e.type === 'model-done') ctx.io.stderr.write(`  ${e.result.status.padEnd(10)} ${e.result.model} (${e.result.duration_ms} ms)\n`);
+            }
+          : undefined,
+      });
+      const format = flags.format ?? (ctx.io.stdout.isTTY ? 'table' : 'json');
+      if (format === 'json') ctx.io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      else ctx.io.stdout.write(renderResult(result));
+      const failing = result.tests.filter((t) => t.status === 'fail');
+      if (failing.length > 0) {
+        const list = failing.slice(0, 5).map((t) => `${t.model} ${t.test} (${t.failures})`).join('; ');
+        const message = `${failing.length} model test${failing.length === 1 ? '' : 's'} failed: ${list}${failing.length > 5 ? '; ...' : ''}`;
+        if (!flags.warnOnly) {
+          throw new GateFailedError(message, { hint: 'the marts were built; see model_tests in the lakehouse, or pass --warn-only to report without failing' });
+        }
+        say(ctx.io, globals, `warning: ${message}`, 'warn');
+      }
+    });
+
+/** The flags as argv words, for the run history. */
+function flagArgs(flags: TransformFlags): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(flags)) {
+    const name = `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    if (v === true) out.push(name);
+    else if (Array.isArray(v)) out.push(name, ...v.map(String));
+    else if (typeof v === 'string') out.push(name, v);
+  }
+  return out;
+}
+
+function renderResult(r: TransformResult): string {
+  const head = [
+    `transform ${r.dry_run ? '(dry run) ' : ''}${r.mode}${r.reason ? ` (${r.reason})` : ''}`,
+    `rules ${r.rules.version}${r.rules.file ? ` from ${r.rules.file}` : ' (defaults)'}`,
+    `${r.new_loads.length} new load${r.new_loads.length === 1 ? '' : 's'}`,
+  ];
+  if (r.scope) head.push(`scope: ${r.scope.procedures} procedures, ${r.scope.patients} patients, ${r.scope.patient_hours} patient-hours`);
+  const table = renderTextTable(r.models, [
+    { header: 'model', value: (m) => m.model },
+    { header: 'action', value: (m) => m.action },
+    { header: 'status', value: (m) => m.status },
+    { header: 'rows', value: (m) => m.rows, align: 'right' },
+    { header: 'ms', value: (m) => m.duration_ms, align: 'right' },
+  ]);
+  const passed = r.tests.filter((t) => t.status === 'pass').length;
+  const failedTests = r.tests.filter((t) => t.status === 'fail');
+  const tests = r.dry_run
+    ? ''
+    : `tests: ${passed} passed, ${failedTests.length} failed${failedTests.map((t) => `\n  FAIL ${t.model} ${t.test}: ${t.failures}`).join('')}\n`;
+  return `${head.join(' · ')}\n${table}${tests}`;
+}
