@@ -249,22 +249,29 @@ export function detailLines(detail: AlertDetail, width: number): Line[] {
     lines.push([{ text: 'no telemetry_risk mart: no sparkline', dim: true }]);
   }
   lines.push(blank);
-  const hour = `${detail.hour.slice(0, 10)} ${detail.hour.slice(11, 16)} UTC`;
+  const hourText = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+  /** ' (nearest to the alert's hour, +3 h)' when the data is for another hour than the alert's. */
+  const offset = (iso: string) => {
+    const hours = Math.round((Date.parse(iso) - Date.parse(detail.hour)) / 3_600_000);
+    return hours === 0 ? '' : ` (none in ${hourText(detail.hour)}; nearest hour, ${hours > 0 ? '+' : ''}${hours} h)`;
+  };
   if (detail.vitals === null) lines.push([{ text: 'no vitals_hourly mart', dim: true }]);
-  else if (detail.vitals.length === 0) lines.push([{ text: `vitals ${hour}: none recorded for ${row.patientId}`, dim: true }]);
-  else {
-    lines.push([{ text: `vitals of ${row.patientId}, hour ${hour}`, bold: true }]);
+  else if (detail.vitalsHour === null || detail.vitals.length === 0) {
+    lines.push([{ text: `vitals: none recorded for ${row.patientId}`, dim: true }]);
+  } else {
+    lines.push([{ text: `vitals of ${row.patientId}, hour ${hourText(detail.vitalsHour)}`, bold: true }, { text: offset(detail.vitalsHour), dim: true }]);
     for (const v of detail.vitals) {
       lines.push([{ text: `  ${cell(v.metric, 16)}`, dim: true }, { text: `avg ${num(v.avg)} · min ${num(v.min)} · max ${num(v.max)} · p95 ${num(v.p95)} · n ${v.n}` }]);
     }
   }
-  if (detail.news2) {
+  if (detail.news2 && detail.news2Hour) {
     const nw = detail.news2;
     const color = nw.band === 'high' ? 'red' : nw.band === 'medium' ? 'yellow' : undefined;
-    lines.push([{ text: `NEWS2 ${hour} `, bold: true }, { text: `${nw.total ?? '-'} (${nw.band ?? '-'})`, color, bold: true },
+    lines.push([{ text: `NEWS2 ${hourText(detail.news2Hour)} `, bold: true }, { text: `${nw.total ?? '-'} (${nw.band ?? '-'})`, color, bold: true },
+      { text: offset(detail.news2Hour), dim: true },
       { text: ` · ${Object.entries(nw.scores).map(([k, v]) => `${k} ${v ?? '-'}`).join(' · ')}${nw.missing.length ? ` · missing ${nw.missing.join(', ')}` : ''}`, dim: true }]);
   } else {
-    lines.push([{ text: detail.missing.includes('news2_hourly') ? 'no news2_hourly mart' : `NEWS2 ${hour}: not scored for ${row.patientId}`, dim: true }]);
+    lines.push([{ text: detail.missing.includes('news2_hourly') ? 'no news2_hourly mart' : `NEWS2: not scored for ${row.patientId}`, dim: true }]);
   }
   lines.push(blank);
   const rel = detail.related;

@@ -224,20 +224,24 @@ export class AlertStore implements AlertSource {
     const window = this.tables.has('telemetry_risk') ? await this.armWindow(row, fromUs, toUs, buckets) : null;
     const hour = hourOf(row.key.atUs);
     let vitals: VitalHour[] | null = null;
+    let vitalsHour: string | null = null;
     if (this.tables.has('vitals_hourly')) {
-      vitals = await this.conn.all<VitalHour & JsonRow>(
+      vitalsHour = await this.nearestHour('vitals_hourly', row.patientId, hour);
+      vitals = vitalsHour === null ? [] : await this.conn.all<VitalHour & JsonRow>(
         `SELECT metric, n::INTEGER AS n, ${ident('min')}::DOUBLE AS min, ${ident('max')}::DOUBLE AS max,
                 ${ident('avg')}::DOUBLE AS avg, p95::DOUBLE AS p95
          FROM vitals_hourly WHERE patient_id = $p AND hour_start = $h::TIMESTAMPTZ ORDER BY metric`,
-        { p: row.patientId, h: hour },
+        { p: row.patientId, h: vitalsHour },
       );
     } else missing.push('vitals_hourly');
     let news2: News2Hour | null = null;
+    let news2Hour: string | null = null;
     if (this.tables.has('news2_hourly')) {
-      const n = (await this.conn.all(
+      news2Hour = await this.nearestHour('news2_hourly', row.patientId, hour);
+      const n = news2Hour === null ? undefined : (await this.conn.all(
         `SELECT news2_total::INTEGER AS total, news2_band AS band, missing, ${NEWS2_SCORES.map((c) => `${ident(c)}::INTEGER AS ${ident(c)}`).join(', ')}
          FROM news2_hourly WHERE patient_id = $p AND hour_start = $h::TIMESTAMPTZ`,
-        { p: row.patientId, h: hour },
+        { p: row.patientId, h: news2Hour },
       ))[0];
       if (n) {
         news2 = {
@@ -249,7 +253,20 @@ export class AlertStore implements AlertSource {
       }
     } else missing.push('news2_hourly');
     const related = row.kind === 'alert' ? await this.procedureAlerts(row, relatedLimit) : await this.episodeAlerts(row, relatedLimit);
-    return { row, triggers, errorCode, event, window, hour, vitals, news2, related, missing };
+    return { row, triggers, errorCode, event, window, hour, vitals, vitalsHour, news2, news2Hour, related, missing };
+  }
+
+  /**
+   * The patient's hour in `table` nearest to `hour` (the same hour when it has rows; an earlier one on a tie), as
+   * ISO; null when the patient has none. Intra-operative alerts often fall before the first post-operative vitals.
+   */
+  private async nearestHour(table: 'vitals_hourly' | 'news2_hourly', patientId: string, hour: string): Promise<string | null> {
+    const h = await this.conn.scalar<string>(
+      `SELECT ${isoMsSql('hour_start')} FROM ${ident(table)} WHERE patient_id = $p
+       ORDER BY abs(epoch_us(hour_start) - epoch_us($h::TIMESTAMPTZ)), hour_start LIMIT 1`,
+      { p: patientId, h: hour },
+    );
+    return h ?? null;
   }
 
   private async event(eventId: string): Promise<TelemetryEvent | null> {

@@ -154,10 +154,15 @@ export interface AlertDetail {
   event: TelemetryEvent | null;
   /** The arm's telemetry over +-30 s around the alert (or the episode's span +-30 s); null without telemetry_risk. */
   window: ArmWindow | null;
-  /** The hour (ISO) the vitals and NEWS2 are for. */
+  /** The UTC hour (ISO) of the alert (an episode's start). */
   hour: string;
+  /** Vitals of the patient's hour nearest to `hour` (null without the mart; empty when the patient has none). */
   vitals: VitalHour[] | null;
+  /** The hour `vitals` are for: `hour` itself, or the nearest hour with readings; null when none. */
+  vitalsHour: string | null;
   news2: News2Hour | null;
+  /** The hour `news2` is for, as vitalsHour. */
+  news2Hour: string | null;
   /** For an alert: the procedure's other alerts. For an episode: the alerts in the episode. */
   related: { title: string; total: number; rows: RelatedAlert[] };
   /** Marts the detail wanted but the lakehouse lacks. */

@@ -194,12 +194,40 @@ describe('detail', () => {
     // The alert's own force is the window's maximum bucket near the middle.
     expect(d.window!.force.some((f) => f !== null && f >= d.event!.forceN! - 1e-9)).toBe(true);
     expect(d.hour).toBe(`${row!.at.slice(0, 13)}:00:00.000Z`);
+    expect(d.vitalsHour).toBe(d.hour);
+    expect(d.news2Hour).toBe(d.hour);
     expect(d.vitals!.map((v) => v.metric)).toContain('heart_rate');
     expect(d.news2!.band).toMatch(/low|medium|high/);
     expect(d.related.total).toBe(59);
     expect(d.related.rows).toHaveLength(5);
     expect(d.related.rows.every((r) => r.alertId !== row!.id)).toBe(true);
     expect(d.missing).toEqual([]);
+  });
+
+  it('falls back to the patient\'s nearest hour when the alert\'s hour has no vitals or NEWS2', async () => {
+    const p = copyLake('nearest');
+    const [row] = await store.page(DEFAULT_VIEW, { limit: 1 });
+    const hour = `${row!.at.slice(0, 13)}:00:00.000Z`;
+    const db = await openDb(p);
+    await db.run('DELETE FROM vitals_hourly WHERE patient_id = $p AND hour_start = $h::TIMESTAMPTZ', { p: row!.patientId, h: hour });
+    await db.run('DELETE FROM news2_hourly WHERE patient_id = $p AND hour_start = $h::TIMESTAMPTZ', { p: row!.patientId, h: hour });
+    // The patient's hours left, nearest first (the fixture has the same hours in both marts).
+    const hours = (await db.all<{ h: string }>(
+      `SELECT strftime(hour_start, '%Y-%m-%dT%H:%M:%S.%gZ') AS h FROM news2_hourly WHERE patient_id = $p`, { p: row!.patientId },
+    )).map((r) => r.h).sort((a, b) => Math.abs(Date.parse(a) - Date.parse(hour)) - Math.abs(Date.parse(b) - Date.parse(hour)) || a.localeCompare(b));
+    db.close();
+    const s = await openAlertStore(p, { user: 'x' });
+    try {
+      const d = await s.detail(row!);
+      expect(d.hour).toBe(hour);
+      expect(hours.length).toBeGreaterThan(0);
+      expect(d.vitalsHour).toBe(hours[0]);
+      expect(d.vitals!.length).toBeGreaterThan(0);
+      expect(d.news2Hour).toBe(hours[0]);
+      expect(d.news2).not.toBeNull();
+    } finally {
+      s.close();
+    }
   });
 
   it('lists an episode\'s own alerts', async () => {
