@@ -2,8 +2,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../main.js';
 import { schemasCommand } from './schemas.js';
-import { transformCommand } from './transform.js';
-import { rulesCommand } from './rules.js';
 import { generateCommand } from './generate.js';
 import { transformCommand } from './transform.js';
 import { rulesCommand } from './rules.js';
@@ -22,8 +20,6 @@ export type CommandFactory = (ctx: CliContext) => Command;
 
 export const commandFactories: CommandFactory[] = [
   schemasCommand,
-  transformCommand,
-  rulesCommand,
   generateCommand,
   transformCommand,
   rulesCommand,
