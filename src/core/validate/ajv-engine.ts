@@ -22,12 +22,15 @@ export interface RowError {
 const ANNOTATION_KEYWORDS = ['x-dataset', 'x-primary-key', 'x-foreign-keys', 'x-event-time', 'x-unit', 'x-rule',
   'x-severity', 'x-metric-units'];
 
-function compareValues(a: unknown, b: unknown, format: unknown): number | undefined {
+// x-compare compares instants and dates only when both values pass their format (as the compiled SQL does).
+function compareValues(a: unknown, b: unknown, format: unknown, formatOk: (f: string, v: string) => boolean): number | undefined {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   if (typeof a !== 'string' || typeof b !== 'string') return undefined;
   if (format === 'date-time' || format === 'date') {
-    const x = Date.parse(a);
-    const y = Date.parse(b);
+    if (!formatOk(format, a) || !formatOk(format, b)) return undefined;
+    const iso = (s: string): string => (s.length > 10 ? `${s.slice(0, 10)}T${s.slice(11)}`.toUpperCase() : s);
+    const x = Date.parse(iso(a));
+    const y = Date.parse(iso(b));
     return Number.isNaN(x) || Number.isNaN(y) ? undefined : x - y;
   }
   return a < b ? -1 : a > b ? 1 : 0;
@@ -42,6 +45,12 @@ export function createAjv(): Ajv2020 {
   const ajv = new Ajv2020({ allErrors: true, strict: false, strictNumbers: true, validateFormats: true });
   addFormats(ajv);
   for (const keyword of ANNOTATION_KEYWORDS) ajv.addKeyword({ keyword });
+  const checkers = new Map<string, ValidateFunction>();
+  const formatOk = (f: string, v: string): boolean => {
+    let fn = checkers.get(f);
+    if (!fn) checkers.set(f, (fn = ajv.compile({ type: 'string', format: f })));
+    return fn(v) === true;
+  };
   ajv.addKeyword({
     keyword: 'x-compare',
     type: 'object',
@@ -59,7 +68,7 @@ export function createAjv(): Ajv2020 {
       for (const r of compareRules({ 'x-compare': rules } as JsonSchema)) {
         if (!Object.hasOwn(data, r.field) || !Object.hasOwn(data, r.other)) continue;
         const fieldSchema = parent?.properties?.[r.field];
-        const c = compareValues(data[r.field], data[r.other], fieldSchema?.format);
+        const c = compareValues(data[r.field], data[r.other], fieldSchema?.format, formatOk);
         if (c === undefined || (OPS[r.op] ?? (() => true))(c)) continue;
         errors.push({
           keyword: 'x-compare',
@@ -75,22 +84,34 @@ export function createAjv(): Ajv2020 {
   return ajv;
 }
 
-/** Compiles a schema with ajv; throws the ajv error (invalid schema) for the caller to wrap. */
+// Compiling is the slow part of ajv (tens of ms per schema): cache per schema object (schemas are not mutated).
+const compiled = new WeakMap<object, ValidateFunction>();
+const problems = new WeakMap<object, string | null>();
+
+/** Compiles a schema with ajv (cached per schema object); throws the ajv error (invalid schema). */
 export function compileAjv(schema: JsonSchema): ValidateFunction {
-  return createAjv().compile(schema);
+  let fn = compiled.get(schema);
+  if (!fn) compiled.set(schema, (fn = createAjv().compile(schema)));
+  return fn;
 }
 
 /** Meta-validates a schema against draft 2020-12 and compiles it. Returns the error text, or undefined when valid. */
 export function schemaProblem(schema: JsonSchema): string | undefined {
+  const hit = problems.get(schema);
+  if (hit !== undefined) return hit ?? undefined;
   const ajv = createAjv();
-  if (!ajv.validateSchema(schema)) return ajv.errorsText(ajv.errors, { dataVar: 'schema' });
-  try {
-    ajv.compile(schema);
-    compareRules(schema);
-    return undefined;
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
+  let problem: string | null = null;
+  if (!ajv.validateSchema(schema)) problem = ajv.errorsText(ajv.errors, { dataVar: 'schema' });
+  else {
+    try {
+      compiled.set(schema, ajv.compile(schema));
+      compareRules(schema);
+    } catch (e) {
+      problem = e instanceof Error ? e.message : String(e);
+    }
   }
+  problems.set(schema, problem);
+  return problem ?? undefined;
 }
 
 const NUMBER_RE = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;

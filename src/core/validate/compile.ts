@@ -441,7 +441,9 @@ export function compileChecks(schema: Schema, table: string, source: CompileSour
     const o = ctx.value(r.other);
     const fa = isObj(props[r.field]) ? (props[r.field] as JsonSchema) : {};
     const typed = (v: ValueExprs): string =>
-      fa.format === 'date-time' ? `TRY_CAST(${v.str} AS TIMESTAMPTZ)` : fa.format === 'date' ? `TRY_CAST(${v.str} AS DATE)`
+      fa.format === 'date-time'
+        ? `(CASE WHEN ${v.isStr} AND surgctl_is_date_time(${v.str}) THEN TRY_CAST(upper(substr(${v.str}, 1, 10) || 'T' || substr(${v.str}, 12)) AS TIMESTAMPTZ) END)`
+        : fa.format === 'date' ? `(CASE WHEN ${v.isStr} AND surgctl_is_date(${v.str}) THEN TRY_CAST(${v.str} AS DATE) END)`
         : fa.type === 'number' || fa.type === 'integer' ? `(CASE WHEN ${v.isNum} THEN ${v.num} END)` : v.str;
     const op = r.op === '==' ? '=' : r.op === '!=' ? '<>' : r.op;
     entries.push({
