@@ -118,9 +118,9 @@ export function listColumnsSql(spec: ViewSpec): string {
   ].join(', ');
 }
 
-/** Alerts that belong to episode `e` (same procedure, robot and arm, inside its span), joined as `a`. */
+/** Alerts that belong to episode `e`, joined as `a`: as transform groups them, same procedure and arm, inside its span. */
 export const EPISODE_MEMBERS_ON =
-  'a.procedure_id = e.procedure_id AND a.robot_id = e.robot_id AND a.robot_arm = e.robot_arm AND a."at" BETWEEN e.started_at AND e.ended_at';
+  'a.procedure_id = e.procedure_id AND a.robot_arm = e.robot_arm AND a."at" BETWEEN e.started_at AND e.ended_at';
 
 /**
  * One page of the view: the top `limit` rows matching `where`, ordered (or reverse-ordered), with their
