@@ -1,0 +1,161 @@
+// `surgctl generate`: parse flags, one core call (generateDataset), render a summary. Data goes to files; the
+// summary goes to stderr, or to stdout as JSON with --format json; a progress bar only on a TTY.
+import { Command } from 'commander';
+import { UsageError } from '../../errors.js';
+import { createProgress } from '../../render/progress.js';
+import type { CliContext } from '../main.js';
+import { say } from '../io.js';
+import type { GenerateOptions, GenerateResult } from '../../core/generate/index.js';
+
+const DATA_FORMATS = ['csv', 'ndjson', 'parquet'];
+
+interface Flags {
+  out: string;
+  seed?: string;
+  format: string[];
+  robots?: string;
+  patients?: string;
+  procedures?: string;
+  telemetryRows?: string;
+  telemetryHz?: string;
+  vitalsInterval?: string;
+  vitalsHours?: string;
+  start?: string;
+  badRows?: string;
+  incidents?: string;
+  shard?: string;
+  scale?: string;
+  datasets?: string;
+  force?: boolean;
+}
+
+function integer(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const s = v.replaceAll('_', '');
+  if (!/^\d+$/.test(s)) throw new UsageError(`${flag} must be a whole number, got "${v}"`, { field: flag });
+  return Number(s);
+}
+
+function number(flag: string, v: string | undefined, percentAllowed = false): number | undefined {
+  if (v === undefined) return undefined;
+  const pct = percentAllowed && v.endsWith('%');
+  const s = pct ? v.slice(0, -1) : v;
+  if (!/^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(s)) {
+    throw new UsageError(`${flag} must be a number${percentAllowed ? ' (or a percentage like 2%)' : ''}, got "${v}"`, { field: flag });
+  }
+  return pct ? Number(s) / 100 : Number(s);
+}
+
+/** --format may repeat or hold a comma list: one data format (csv|ndjson|parquet) and/or json for the summary. */
+function formats(values: string[]): { data: GenerateOptions['format']; json: boolean } {
+  let data: string | undefined;
+  let json = false;
+  for (const v of values.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean)) {
+    if (v === 'json') json = true;
+    else if (DATA_FORMATS.includes(v)) {
+      if (data !== undefined && data !== v) throw new UsageError(`--format names two data formats: ${data} and ${v}`, { field: '--format' });
+      data = v;
+    } else {
+      throw new UsageError(`unknown format "${v}"`, { field: '--format', hint: 'data: csv, ndjson or parquet; summary: json (e.g. --format parquet,json)' });
+    }
+  }
+  return { data: data as GenerateOptions['format'], json };
+}
+
+function toOptions(flags: Flags, cwd: string, parseShard: (s: string) => { index: number; count: number }): GenerateOptions {
+  const { data } = formats(flags.format);
+  const o: GenerateOptions = { out: flags.out.startsWith('/') ? flags.out : `${cwd}/${flags.out}` };
+  const set = <K extends keyof GenerateOptions>(k: K, v: GenerateOptions[K] | undefined): void => {
+    if (v !== undefined) o[k] = v;
+  };
+  set('seed', integer('--seed', flags.seed));
+  set('format', data);
+  set('robots', integer('--robots', flags.robots));
+  set('patients', integer('--patients', flags.patients));
+  set('procedures', integer('--procedures', flags.procedures));
+  set('telemetryRows', integer('--telemetry-rows', flags.telemetryRows));
+  set('telemetryHz', number('--telemetry-hz', flags.telemetryHz));
+  set('vitalsIntervalMin', integer('--vitals-interval', flags.vitalsInterval));
+  set('vitalsHours', integer('--vitals-hours', flags.vitalsHours));
+  set('start', flags.start);
+  set('badRows', number('--bad-rows', flags.badRows, true));
+  set('incidents', number('--incidents', flags.incidents, true));
+  set('scale', number('--scale', flags.scale));
+  set('shard', flags.shard === undefined ? undefined : parseShard(flags.shard));
+  set('datasets', flags.datasets?.split(',').map((d) => d.trim()).filter(Boolean));
+  set('force', flags.force);
+  return o;
+}
+
+function summaryJson(r: GenerateResult): Record<string, unknown> {
+  const m = r.manifest;
+  const count = <T>(items: T[], key: (t: T) => string): Record<string, number> =>
+    items.reduce<Record<string, number>>((acc, x) => ((acc[key(x)] = (acc[key(x)] ?? 0) + 1), acc), {});
+  return {
+    out: r.outDir,
+    seconds: Math.round(r.seconds * 1000) / 1000,
+    seed: m.seed,
+    format: m.options.format,
+    shard: m.shard,
+    files: m.files.map((f) => ({ path: f.path, dataset: f.dataset, rows: f.rows, bytes: f.bytes })),
+    rows: m.files.reduce((s, f) => s + f.rows, 0),
+    bad_rows: m.bad_rows.length,
+    bad_rows_by_kind: count(m.bad_rows, (b) => b.kind),
+    incidents: m.incidents.length,
+    incidents_by_kind: count(m.incidents, (i) => i.kind),
+    manifest: 'manifest.json',
+  };
+}
+
+function summaryText(r: GenerateResult): string {
+  const m = r.manifest;
+  const width = Math.max(...m.files.map((f) => f.path.length));
+  const lines = m.files.map((f) => `  ${f.path.padEnd(width)}  ${f.rows.toLocaleString('en-US').padStart(12)} rows  ${(f.bytes / 2 ** 20).toFixed(1).padStart(8)} MiB`);
+  const shard = m.shard.count > 1 ? ` (shard ${m.shard.index}/${m.shard.count})` : '';
+  return [
+    `generated ${m.files.length} files in ${r.outDir}${shard} in ${r.seconds.toFixed(1)} s (seed ${m.seed})`,
+    ...lines,
+    `  ${m.bad_rows.length} labelled bad rows, ${m.incidents.length} planted incidents: see manifest.json`,
+  ].join('\n');
+}
+
+export const generateCommand = (ctx: CliContext): Command =>
+  new Command('generate')
+    .description('generate a seeded synthetic dataset (robots, patients, procedures, telemetry, vitals, outcomes, maintenance) with labelled bad rows, planted incidents and a manifest')
+    .option('--out <dir>', 'output directory (written to a temporary name, then renamed)', 'surgctl-data')
+    .option('--seed <n>', 'seed: same seed and options give byte-identical files (default 7)')
+    .option('--format <format>', 'csv | ndjson | parquet for the data (default csv), json for the summary on stdout; repeat or comma-separate', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--robots <n>', 'robots (default 8)')
+    .option('--patients <n>', 'patients (default 200)')
+    .option('--procedures <n>', 'procedures (default 300)')
+    .option('--telemetry-rows <n>', 'telemetry rows in total, spread by procedure duration (default 200000)')
+    .option('--telemetry-hz <hz>', 'instead of --telemetry-rows: samples per second per robot arm')
+    .option('--vitals-interval <min>', 'minutes between vital-sign readings, a divisor of 60 (default 15)')
+    .option('--vitals-hours <h>', 'hours of post-operative monitoring per procedure (default 12)')
+    .option('--start <instant>', 'reference date procedures start from (default 2026-01-05T00:00:00Z; never the clock)')
+    .option('--bad-rows <rate>', 'fraction of rows per file that are labelled bad rows, e.g. 0.01 or 1% (default 0.001)')
+    .option('--incidents <rate>', 'fraction of procedures with a planted robot incident, and of stays with a deterioration (default 0.05)')
+    .option('--scale <x>', 'multiply the default sizes not given explicitly (e.g. --scale 25 for 5M telemetry rows)')
+    .option('--shard <i/n>', 'write only part i of n; parts are disjoint and together equal the unsharded output')
+    .option('--datasets <list>', 'comma-separated datasets to write (default all)')
+    .option('--force', 'replace an existing output directory')
+    .action(async (flags: Flags) => {
+      const g = ctx.globals();
+      const core = await import('../../core/generate/index.js');
+      const options = toOptions(flags, ctx.io.cwd, core.parseShard);
+      const { json } = formats(flags.format);
+      const progress = createProgress(ctx.io.stderr, { total: 1, unit: 'rows', enabled: !json && !g.quiet && g.logFormat !== 'json' });
+      try {
+        const result = await core.generateDataset(options, {
+          onEvent: (e) => {
+            if (e.type === 'start') progress.setTotal(Math.max(1, e.totalRows));
+            else progress.update(e.doneRows, e.dataset);
+          },
+        });
+        progress.stop();
+        if (json) ctx.io.stdout.write(`${JSON.stringify(summaryJson(result))}\n`);
+        else say(ctx.io, g, summaryText(result));
+      } finally {
+        progress.stop();
+      }
+    });

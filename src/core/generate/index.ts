@@ -1,0 +1,518 @@
+// surgctl generate: a seeded, reproducible synthetic dataset with planted bad rows and incidents, plus its manifest.
+//
+// Design (measured, see bench/results/generate.md): reference tables (robots, patients, procedures, outcomes,
+// maintenance; the incident and bad-row plans) are small and built in JS with faker and a seeded PRNG. Telemetry
+// and vitals are high-volume and built by DuckDB SQL from a small segment table: each row's values are a pure
+// function of hash(seed, slot) and its segment, `unnest(range(...))` keeps slot order, so COPY streams them to disk
+// in order without a sort, with constant memory, byte-identical for any thread count, and any slot range (a shard)
+// yields exactly its part of the whole. Text rows are one preformatted line each, written through the CSV writer
+// with quoting off, so planted bad rows and broken CSV lines land verbatim. A JS row-by-row PRNG loop measured about
+// 2x slower than this for 5M CSV rows.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openDb, type Db } from '../../db/db.js';
+import { UsageError } from '../../errors.js';
+import { loadDatasetSchema, type DatasetSchema } from '../schemas.js';
+import { badRng, corruptRow, planBadRows, type BadPlan, type Corrupted } from './bad-rows.js';
+import { formatCsvLine, formatJsonLine } from './format.js';
+import type { Incident, Manifest, ManifestBadRow, ManifestFile } from './manifest.js';
+import { commitOutput, discardOutput, prepareOutput } from './output.js';
+import { parseShard, resolveOptions, type DataFormat, type GenerateOptions, type GeneratedDataset, type ResolvedOptions, type Shard } from './options.js';
+import { buildMaintenance, buildOutcomes, buildReference, iso, pad, type Reference, type Row } from './reference.js';
+import {
+  buildSegments, expectedAlert, planTelemetry, procOfSlot, STEP_TABLE_COLUMNS, stepTableRows, TELEMETRY_COLUMNS, telemetryRowsSql,
+  type TelemetryPlan,
+} from './telemetry.js';
+import { dueMetrics, planVitals, stayOfSlot, VITALS_COLUMNS, vitalsRowsIn, vitalsRowsSql, type VitalsPlan } from './vitals.js';
+import {
+  copyTo, createFilledTable, fileDigest, goodLineSql, lineCopyOptions, lineSelect, PARQUET_OPTIONS, textValue,
+  writeJsRows, type ColumnType, type OutRow,
+} from './write.js';
+
+export type { Manifest, ManifestBadRow, ManifestFile, Incident, RobotIncident, DeteriorationIncident } from './manifest.js';
+export type { GenerateOptions, ResolvedOptions, DataFormat, GeneratedDataset, Shard } from './options.js';
+export { DATA_FORMATS, GENERATED_DATASETS, DEFAULTS, parseShard, parseStart, resolveOptions } from './options.js';
+export { BAD_ROW_KINDS, type BadRowKind } from './bad-rows.js';
+
+export type GenerateEvent =
+  | { type: 'start'; datasets: { dataset: GeneratedDataset; rows: number }[]; totalRows: number }
+  | { type: 'dataset'; dataset: GeneratedDataset; rows: number; bytes: number; doneRows: number };
+
+export interface GenerateHooks {
+  onEvent?: (event: GenerateEvent) => void;
+}
+
+export interface GenerateResult {
+  /** The absolute output directory. */
+  outDir: string;
+  manifest: Manifest;
+  seconds: number;
+}
+
+const MAX_BAD_ROWS = 1_000_000;
+const MAX_TELEMETRY_ROWS = 10_000_000_000;
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** [lo, hi) of shard i of n over `total` items: contiguous, disjoint, covering. */
+export function shardRange(total: number, shard: Shard): [number, number] {
+  return [Math.floor(((shard.index - 1) * total) / shard.count), Math.floor((shard.index * total) / shard.count)];
+}
+
+const extOf = (f: DataFormat): string => f;
+
+interface Planted {
+  plan: BadPlan;
+  bad: Corrupted;
+}
+
+/**
+ * Generates the dataset into `options.out` (written to a temporary directory beside it, then renamed).
+ * Same options and seed: byte-identical files. Throws UsageError / OutputExistsError for bad options or an
+ * existing output without `force` (exit 2), IoError / QueryError for runtime failures (exit 3).
+ */
+export async function generateDataset(options: GenerateOptions, hooks: GenerateHooks = {}): Promise<GenerateResult> {
+  const t0 = performance.now();
+  const o = resolveOptions(options);
+  const shard = options.shard ?? { index: 1, count: 1 };
+  parseShard(`${shard.index}/${shard.count}`);
+  const force = options.force ?? false;
+  const { target, tmp } = prepareOutput(options.out, force);
+  let db: Db | undefined;
+  try {
+    const ref = await buildReference(o);
+    const gen = new Generation(o, ref);
+    if (gen.tel.total > MAX_TELEMETRY_ROWS) {
+      throw new UsageError(`--telemetry-hz ${o.telemetry_hz} asks for ${gen.tel.total.toExponential(2)} telemetry rows; the limit is 1e10`, {
+        field: '--telemetry-hz',
+      });
+    }
+    db = await openDb(':memory:', { threads: 1, memoryLimit: process.env.SURGCTL_MEMORY_LIMIT ?? '256MB' });
+    await gen.prepare(db);
+    const manifest = await gen.write(db, tmp, shard, packageVersion(), hooks);
+    writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    db.close();
+    db = undefined;
+    commitOutput(tmp, target, force);
+    return { outDir: target, manifest, seconds: (performance.now() - t0) / 1000 };
+  } catch (e) {
+    db?.close();
+    discardOutput(tmp);
+    throw e;
+  }
+}
+
+/** One run's plans and the state that turns them into files. */
+class Generation {
+  readonly tel: TelemetryPlan;
+  readonly vit: VitalsPlan;
+  readonly schemas: Record<GeneratedDataset, DatasetSchema>;
+  /** Final row lists of the JS-built datasets (bad rows in place). */
+  readonly jsRows = new Map<GeneratedDataset, { rows: OutRow[]; bad: Map<number, Planted> }>();
+  telBad: Planted[] = [];
+  vitBad: Planted[] = [];
+  incidents: Incident[] = [];
+
+  constructor(readonly o: ResolvedOptions, readonly ref: Reference) {
+    this.schemas = Object.fromEntries(
+      (['robots', 'patients', 'procedures', 'telemetry', 'vitals', 'outcomes', 'maintenance'] as const).map((d) => [d, loadDatasetSchema(d)]),
+    ) as Record<GeneratedDataset, DatasetSchema>;
+    this.tel = planTelemetry(o, ref);
+    this.vit = planVitals(o, ref);
+  }
+
+  private slotMs(slot: number): number {
+    const p = procOfSlot(this.tel.procs, slot);
+    const pr = p ? this.ref.procedures[p.proc] : undefined;
+    if (!p || !pr) throw new Error(`slot ${slot} has no procedure`);
+    return pr.startMs + Math.floor(((slot - p.slot0) * (pr.endMs - pr.startMs)) / p.n);
+  }
+
+  private badCount(rows: number): number {
+    const n = Math.round(this.o.bad_rows * rows);
+    if (n > MAX_BAD_ROWS) {
+      throw new UsageError(`--bad-rows ${this.o.bad_rows} plants ${n.toLocaleString('en-US')} bad rows in one file; the limit is ${MAX_BAD_ROWS.toLocaleString('en-US')}`, {
+        field: '--bad-rows',
+      });
+    }
+    return n;
+  }
+
+  /** Builds reference rows, plans every bad row and incident, and loads the SQL generators' tables. */
+  async prepare(db: Db): Promise<void> {
+    const { o, ref, tel } = this;
+    const startMs = Date.parse(o.start);
+    const severe = tel.incidents.filter((i) => i.kind === 'severe_error' || i.kind === 'combined');
+    const outcomes = buildOutcomes(o.seed, ref.procedures, new Set(severe.map((i) => i.proc)));
+    const maintenance = buildMaintenance(
+      o.seed,
+      startMs,
+      ref,
+      severe.map((i) => ({ robot: ref.procedures[i.proc]?.robot ?? 0, atMs: this.slotMs(i.slots[0] as number) })),
+    );
+    this.insertMode('robots', ref.robots.map((r) => r.row), 'RB-B', 4);
+    this.insertMode('patients', ref.patients.map((p) => p.row), 'PT-B', 6);
+    this.insertMode('procedures', ref.procedures.map((p) => p.row), 'PR-B', 6);
+    this.replaceMode('outcomes', outcomes);
+    this.replaceMode('maintenance', maintenance);
+    await this.prepareTelemetry(db);
+    await this.prepareVitals(db);
+    this.buildIncidents();
+  }
+
+  /** Referenced datasets: bad rows are extra rows with fresh keys (or a repeated key), so every good foreign key
+   *  still resolves to a good row. */
+  private insertMode(name: GeneratedDataset, good: Row[], keyPrefix: string, width: number): void {
+    const ds = this.schemas[name];
+    const n = good.length;
+    const plans = planBadRows({
+      seed: this.o.seed, ds, format: this.o.format, count: this.badCount(n),
+      pick: (rng) => (n === 0 ? null : rng.int(1, n)),
+      lastPos: n === 0 ? null : n + 1,
+    });
+    const pk = ds.primaryKey[0] as string;
+    const byPos = new Map<number, Planted>();
+    plans.forEach((plan, i) => {
+      const rng = badRng(this.o.seed, name, plan.pos);
+      const base = { ...(good[rng.int(0, n - 1)] as Row), [pk]: `${keyPrefix}${String(i + 1).padStart(width, '0')}` };
+      const dupOf = good[rng.int(0, Math.min(plan.pos, n) - 1)]?.[pk];
+      byPos.set(plan.pos, { plan, bad: corruptRow(ds, base, plan, rng, { duplicateOf: String(dupOf) }) });
+    });
+    const rows: OutRow[] = [];
+    const bad = new Map<number, Planted>();
+    for (let i = 0; i <= n + 1; i++) {
+      const b = byPos.get(i);
+      if (b) {
+        bad.set(rows.length, b);
+        rows.push({ row: b.bad.row, fault: b.bad.fault, faultField: b.plan.field ?? undefined });
+      }
+      const g = good[i];
+      if (g && i < n) rows.push({ row: g });
+    }
+    this.jsRows.set(name, { rows, bad });
+  }
+
+  /** Leaf datasets: a bad row replaces the good row at its position (nothing references it). */
+  private replaceMode(name: GeneratedDataset, good: Row[]): void {
+    const ds = this.schemas[name];
+    const n = good.length;
+    const plans = planBadRows({
+      seed: this.o.seed, ds, format: this.o.format, count: this.badCount(n),
+      pick: (rng) => (n < 3 ? null : rng.int(1, n - 2)),
+      lastPos: n < 2 ? null : n - 1,
+    });
+    const pk = ds.primaryKey[0] as string;
+    const badPos = new Set(plans.map((p) => p.pos));
+    const rows: OutRow[] = good.map((row) => ({ row }));
+    const bad = new Map<number, Planted>();
+    for (const plan of plans) {
+      const rng = badRng(this.o.seed, name, plan.pos);
+      let src = rng.int(0, plan.pos - 1);
+      while (src > 0 && badPos.has(src)) src--;
+      const b = corruptRow(ds, good[plan.pos] as Row, plan, rng, { duplicateOf: String(good[src]?.[pk]) });
+      bad.set(plan.pos, { plan, bad: b });
+      rows[plan.pos] = { row: b.row, fault: b.fault, faultField: plan.field ?? undefined };
+    }
+    this.jsRows.set(name, { rows, bad });
+  }
+
+  private async prepareTelemetry(db: Db): Promise<void> {
+    const { o, ref, tel } = this;
+    const ds = this.schemas.telemetry;
+    const last = tel.total - 1;
+    const plans = planBadRows({
+      seed: o.seed, ds, format: o.format, count: this.badCount(tel.total),
+      pick: (rng) => {
+        if (tel.total < 2) return null;
+        const slot = rng.int(0, tel.total - 2);
+        const p = procOfSlot(tel.procs, slot);
+        if (!p || slot === p.slot0 || tel.overrides.has(slot)) return null;
+        return slot;
+      },
+      lastPos: tel.total >= 2 && !tel.overrides.has(last) ? last : null,
+    });
+    const badSlots = new Map(plans.map((p, i) => [p.pos, i] as const));
+    const segs = buildSegments(tel, badSlots);
+    await createFilledTable(
+      db, 'tel_proc',
+      [['proc', 'INTEGER'], ['procedure_id', 'VARCHAR'], ['patient_id', 'VARCHAR'], ['robot_id', 'VARCHAR'], ['slot0', 'BIGINT'],
+        ['n', 'BIGINT'], ['start_ms', 'BIGINT'], ['dur_ms', 'BIGINT'], ['arms', 'INTEGER'], ['lat_base', 'DOUBLE'], ['phase', 'DOUBLE']],
+      tel.procs.map((p) => {
+        const pr = ref.procedures[p.proc];
+        return [p.proc, pr?.procedure_id ?? null, pr?.row.patient_id ?? null, pr?.row.robot_id ?? null, p.slot0, p.n,
+          pr?.startMs ?? 0, (pr?.endMs ?? 0) - (pr?.startMs ?? 0), p.arms, Math.round(p.latencyBaseMs * 10) / 10, (p.proc % 97) * 0.61];
+      }),
+    );
+    await createFilledTable(
+      db, 'tel_seg',
+      [['seg', 'INTEGER'], ['proc', 'INTEGER'], ['lo', 'BIGINT'], ['hi', 'BIGINT'], ['step', 'VARCHAR'], ['degraded', 'BOOLEAN'],
+        ['o_set', 'BOOLEAN'], ['o_lat', 'DOUBLE'], ['o_ratio', 'DOUBLE'], ['o_err', 'VARCHAR'], ['bad', 'INTEGER']],
+      segs.map((s) => [s.seg, s.proc, s.lo, s.hi, s.step, s.degraded, s.override !== null, s.override?.latencyMs ?? null,
+        s.override?.forceRatio ?? null, s.override?.errorCode ?? null, s.bad]),
+    );
+    const stepTypes: ColumnType[] = ['VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR', 'DOUBLE', 'DOUBLE', 'DOUBLE', 'DOUBLE', 'DOUBLE', 'DOUBLE', 'DOUBLE', 'DOUBLE'];
+    await createFilledTable(db, 'tel_step', STEP_TABLE_COLUMNS.map((c, i) => [c, stepTypes[i] as ColumnType]), stepTableRows());
+    const badCols: [string, ColumnType][] = [['bad', 'INTEGER'], ['line', 'VARCHAR'], ...TELEMETRY_COLUMNS.map((c) => [`x_${c}`, 'VARCHAR'] as [string, ColumnType])];
+    await createFilledTable(db, 'tel_bad', badCols, []);
+    if (plans.length === 0) return;
+    // Read the good values of the bad slots, corrupt them in JS, store the bad rows for the writers.
+    const goods = await db.all<Record<string, unknown>>(
+      `SELECT * EXCLUDE (recorded_ms), strftime(epoch_ms(recorded_ms), '%Y-%m-%dT%H:%M:%S.%gZ') AS recorded_at
+       FROM (${telemetryRowsSql(o.seed, 0, tel.total, true)}) WHERE bad IS NOT NULL`,
+    );
+    const byBad = new Map(goods.map((g) => [Number(g.bad), g]));
+    this.telBad = plans.map((plan, i) => {
+      const g = byBad.get(i);
+      if (!g) throw new Error(`telemetry bad slot ${plan.pos} was not generated`);
+      const row: Row = Object.fromEntries(TELEMETRY_COLUMNS.map((c) => [c, g[c] as string | number]));
+      const p = procOfSlot(tel.procs, plan.pos);
+      const dupOf = `EV-${String(p?.slot0 ?? 0).padStart(10, '0')}`;
+      return { plan, bad: corruptRow(ds, row, plan, badRng(o.seed, 'telemetry', plan.pos), { duplicateOf: dupOf }) };
+    });
+    await createFilledTable(db, 'tel_bad', badCols, this.telBad.map((b, i) => [i, this.textLine(ds, b), ...TELEMETRY_COLUMNS.map((c) => textValue(b.bad.row[c]))]));
+  }
+
+  private textLine(ds: DatasetSchema, b: Planted): string | null {
+    if (this.o.format === 'csv') return formatCsvLine(b.bad.row, ds.columns, b.bad.fault, b.plan.field ?? undefined);
+    if (this.o.format === 'ndjson') return formatJsonLine(b.bad.row, ds.columns);
+    return null;
+  }
+
+  private async prepareVitals(db: Db): Promise<void> {
+    const { o, ref, vit } = this;
+    const ds = this.schemas.vitals;
+    const c = vit.cadence;
+    const HOUR = 3_600_000;
+    const slotOf = (globalTick: number, stay: (typeof vit.stays)[number]): number => {
+      const t = globalTick - stay.slot0 / 10;
+      const due = dueMetrics(t, c);
+      return stay.slot0 + t * 10 + (due[(globalTick * 7) % due.length] as number);
+    };
+    const lastStay = [...vit.stays].reverse().find((s) => s.ticks > 0);
+    const plans = planBadRows({
+      seed: o.seed, ds, format: o.format, count: this.badCount(vitalsRowsIn(vit, 0, vit.totalSlots)),
+      pick: (rng) => {
+        if (vit.totalSlots === 0) return null;
+        const gt = rng.int(0, vit.totalSlots / 10 - 1);
+        const s = stayOfSlot(vit.stays, gt * 10);
+        if (!s) return null;
+        const t = gt - s.slot0 / 10;
+        if (t === 0 || (s === lastStay && t === s.ticks - 1)) return null;
+        const ms = s.t0Ms + t * c.intervalMs;
+        if (s.det && ms >= s.det.lo - HOUR && ms < s.det.hi) return null;
+        return slotOf(gt, s);
+      },
+      lastPos: lastStay ? lastStay.slot0 + (lastStay.ticks - 1) * 10 + 9 : null,
+    });
+    await createFilledTable(
+      db, 'vit_stay',
+      [['stay', 'INTEGER'], ['patient_id', 'VARCHAR'], ['slot0', 'BIGINT'], ['t0_ms', 'BIGINT'], ['o2_until', 'BIGINT'], ['det_lo', 'BIGINT'],
+        ['det_hi', 'BIGINT'], ['det_band', 'VARCHAR'], ['b_hr', 'DOUBLE'], ['b_rr', 'DOUBLE'], ['b_spo2', 'DOUBLE'], ['b_sbp', 'DOUBLE'],
+        ['b_dbp', 'DOUBLE'], ['b_toff', 'DOUBLE'], ['b_glu', 'DOUBLE'], ['b_wt', 'DOUBLE']],
+      vit.stays.map((s) => [s.stay, ref.procedures[s.proc]?.row.patient_id ?? null, s.slot0, s.t0Ms, s.t0Ms + 2 * HOUR,
+        s.det?.lo ?? null, s.det?.hi ?? null, s.det?.band ?? null, s.base.hr, s.base.rr, s.base.spo2, s.base.sbp, s.base.dbp,
+        s.base.tempOff, s.base.glu, s.base.wt]),
+    );
+    // Segments: whole stays, cut around each bad tick (one bad reading per tick at most).
+    const badAt = new Map(plans.map((p, i) => [Math.floor(p.pos / 10), { i, m: p.pos % 10 }] as const));
+    const segRows: (number | null)[][] = [];
+    const ticks = [...badAt.keys()].sort((a, b) => a - b);
+    let ti = 0;
+    for (const s of vit.stays) {
+      if (s.ticks === 0) continue;
+      const g0 = s.slot0 / 10;
+      let t = 0;
+      while (ti < ticks.length && (ticks[ti] as number) < g0 + s.ticks) {
+        const bt = (ticks[ti] as number) - g0;
+        const b = badAt.get(ticks[ti] as number);
+        if (bt > t) segRows.push([segRows.length, s.stay, t, bt, null, null]);
+        segRows.push([segRows.length, s.stay, bt, bt + 1, b?.i ?? null, b?.m ?? null]);
+        t = bt + 1;
+        ti++;
+      }
+      if (t < s.ticks) segRows.push([segRows.length, s.stay, t, s.ticks, null, null]);
+    }
+    await createFilledTable(
+      db, 'vit_seg',
+      [['seg', 'INTEGER'], ['stay', 'INTEGER'], ['t_lo', 'BIGINT'], ['t_hi', 'BIGINT'], ['bad', 'INTEGER'], ['bad_m', 'INTEGER']],
+      segRows,
+    );
+    const badCols: [string, ColumnType][] = [['bad', 'INTEGER'], ['line', 'VARCHAR'], ...VITALS_COLUMNS.map((c2) => [`x_${c2}`, 'VARCHAR'] as [string, ColumnType])];
+    await createFilledTable(db, 'vit_bad', badCols, []);
+    if (plans.length === 0) return;
+    const goods = await db.all<Record<string, unknown>>(
+      `SELECT * EXCLUDE (measured_ms), strftime(epoch_ms(measured_ms), '%Y-%m-%dT%H:%M:%S.%gZ') AS measured_at
+       FROM (${vitalsRowsSql(o.seed, c, 0, vit.totalSlots, true)}) WHERE bad IS NOT NULL`,
+    );
+    const byBad = new Map(goods.map((g) => [Number(g.bad), g]));
+    this.vitBad = plans.map((plan, i) => {
+      const g = byBad.get(i);
+      if (!g) throw new Error(`vitals bad slot ${plan.pos} was not generated`);
+      const row: Row = Object.fromEntries(VITALS_COLUMNS.map((c2) => [c2, g[c2] as string | number]));
+      const s = stayOfSlot(vit.stays, plan.pos);
+      const dupOf = `VT-${String(s?.slot0 ?? 0).padStart(10, '0')}`;
+      return { plan, bad: corruptRow(ds, row, plan, badRng(o.seed, 'vitals', plan.pos), { duplicateOf: dupOf }) };
+    });
+    await createFilledTable(db, 'vit_bad', badCols, this.vitBad.map((b, i) => [i, this.textLine(ds, b), ...VITALS_COLUMNS.map((c2) => textValue(b.bad.row[c2]))]));
+  }
+
+  private buildIncidents(): void {
+    const { ref, tel, vit } = this;
+    const out: (Incident & { sortMs: number })[] = [];
+    for (const inc of tel.incidents) {
+      const pr = ref.procedures[inc.proc];
+      if (!pr) continue;
+      const atMs = this.slotMs(inc.slots[0] as number);
+      out.push({
+        id: '',
+        kind: inc.kind,
+        procedure_id: pr.procedure_id,
+        patient_id: String(pr.row.patient_id),
+        robot_id: String(pr.row.robot_id),
+        robot_arm: `arm_${inc.arm + 1}`,
+        at: iso(atMs),
+        event_ids: inc.slots.map((s) => `EV-${String(s).padStart(10, '0')}`),
+        expected: expectedAlert(inc.kind),
+        sortMs: atMs,
+      });
+    }
+    for (const s of vit.stays) {
+      const pr = ref.procedures[s.proc];
+      if (!s.det || !pr) continue;
+      out.push({
+        id: '',
+        kind: 'deterioration',
+        procedure_id: pr.procedure_id,
+        patient_id: String(pr.row.patient_id),
+        robot_id: String(pr.row.robot_id),
+        at: iso(s.det.lo),
+        expected: { news2_band: s.det.band, hour_start: iso(s.det.lo) },
+        sortMs: s.det.lo,
+      });
+    }
+    out.sort((a, b) => a.sortMs - b.sortMs || a.procedure_id.localeCompare(b.procedure_id) || a.kind.localeCompare(b.kind));
+    this.incidents = out.map(({ sortMs: _, ...inc }, i) => ({ ...inc, id: pad('INC-', i + 1, 4) }) as Incident);
+  }
+
+  /** Rows of each dataset in this shard, for the progress total. */
+  private shardRows(name: GeneratedDataset, shard: Shard): number {
+    if (name === 'telemetry') {
+      const [lo, hi] = shardRange(this.tel.total, shard);
+      return hi - lo;
+    }
+    if (name === 'vitals') {
+      const [lo, hi] = shardRange(this.vit.totalSlots, shard);
+      return vitalsRowsIn(this.vit, lo, hi);
+    }
+    const rows = this.jsRows.get(name)?.rows.length ?? 0;
+    const [lo, hi] = shardRange(rows, shard);
+    return hi - lo;
+  }
+
+  async write(db: Db, dir: string, shard: Shard, version: string, hooks: GenerateHooks): Promise<Manifest> {
+    const { o } = this;
+    const plan = o.datasets.map((d) => ({ dataset: d, rows: this.shardRows(d, shard) }));
+    const totalRows = plan.reduce((s, p) => s + p.rows, 0);
+    hooks.onEvent?.({ type: 'start', datasets: plan, totalRows });
+    const files: ManifestFile[] = [];
+    const badRows: ManifestBadRow[] = [];
+    let doneRows = 0;
+    for (const name of o.datasets) {
+      const file = `${name}.${extOf(o.format)}`;
+      const path = join(dir, file);
+      const ds = this.schemas[name];
+      const headerLines = o.format === 'csv' ? 1 : 0;
+      const entry = (planted: Planted, row: number): ManifestBadRow => ({
+        file, line: row + headerLines, row, key: planted.bad.key, kind: planted.plan.kind, field: planted.plan.field, keyword: planted.bad.keyword,
+      });
+      let rows: number;
+      if (name === 'telemetry') {
+        const [lo, hi] = shardRange(this.tel.total, shard);
+        rows = hi - lo;
+        await this.writeTelemetry(db, ds, lo, hi, path);
+        for (const b of this.telBad) if (b.plan.pos >= lo && b.plan.pos < hi) badRows.push(entry(b, b.plan.pos - lo + 1));
+      } else if (name === 'vitals') {
+        const [lo, hi] = shardRange(this.vit.totalSlots, shard);
+        rows = vitalsRowsIn(this.vit, lo, hi);
+        await this.writeVitals(db, ds, lo, hi, path);
+        for (const b of this.vitBad) if (b.plan.pos >= lo && b.plan.pos < hi) badRows.push(entry(b, vitalsRowsIn(this.vit, lo, b.plan.pos) + 1));
+      } else {
+        const all = this.jsRows.get(name);
+        if (!all) throw new Error(`no rows built for ${name}`);
+        const [lo, hi] = shardRange(all.rows.length, shard);
+        rows = hi - lo;
+        await writeJsRows(db, ds, o.format, all.rows.slice(lo, hi), path);
+        for (const [i, b] of [...all.bad.entries()].sort((a, b2) => a[0] - b2[0])) if (i >= lo && i < hi) badRows.push(entry(b, i - lo + 1));
+      }
+      const { bytes, sha256 } = await fileDigest(path);
+      files.push({ path: file, dataset: name, format: o.format, rows, bytes, sha256 });
+      doneRows += rows;
+      hooks.onEvent?.({ type: 'dataset', dataset: name, rows, bytes, doneRows });
+    }
+    const incidents = this.incidents.filter((inc) => this.incidentInShard(inc, shard));
+    return {
+      tool: 'surgctl', version, seed: o.seed, reference_date: o.start, options: o, shard: { index: shard.index, count: shard.count },
+      files, bad_rows: badRows, incidents,
+    };
+  }
+
+  /** An incident belongs to the shard holding its first telemetry event, or (deterioration) its first reading. */
+  private incidentInShard(inc: Incident, shard: Shard): boolean {
+    if (shard.count === 1) return true;
+    if (inc.kind === 'deterioration') {
+      const s = this.vit.stays.find((x) => this.ref.procedures[x.proc]?.procedure_id === inc.procedure_id);
+      if (!s || !s.det) return false;
+      const t = Math.ceil((s.det.lo - s.t0Ms) / this.vit.cadence.intervalMs);
+      const [lo, hi] = shardRange(this.vit.totalSlots, shard);
+      const slot = s.slot0 + t * 10;
+      return slot >= lo && slot < hi;
+    }
+    const slot = Number(inc.event_ids[0]?.slice(3));
+    const [lo, hi] = shardRange(this.tel.total, shard);
+    return slot >= lo && slot < hi;
+  }
+
+  private async writeTelemetry(db: Db, ds: DatasetSchema, lo: number, hi: number, path: string): Promise<void> {
+    const from = telemetryRowsSql(this.o.seed, lo, hi);
+    const ts = `strftime(epoch_ms(recorded_ms), '%Y-%m-%dT%H:%M:%S.%gZ')`;
+    if (this.o.format === 'parquet') {
+      const cols = TELEMETRY_COLUMNS.map((c) => {
+        if (c === 'recorded_at') return `CASE WHEN bad IS NULL THEN epoch_ms(recorded_ms)::TIMESTAMPTZ ELSE CAST(x_recorded_at AS TIMESTAMPTZ) END AS recorded_at`;
+        const t = ds.columnTypes[c]?.type === 'number' ? 'DOUBLE' : 'VARCHAR';
+        return `CASE WHEN bad IS NULL THEN ${c} ELSE CAST(x_${c} AS ${t}) END AS ${c}`;
+      });
+      await copyTo(db, `SELECT ${cols.join(', ')} FROM (${from})`, path, PARQUET_OPTIONS);
+      return;
+    }
+    const exprs: Record<string, string> = Object.fromEntries(
+      TELEMETRY_COLUMNS.map((c) => [c, c === 'recorded_at' ? ts : ds.columnTypes[c]?.type === 'number' ? `${c}::VARCHAR` : c]),
+    );
+    const line = `CASE WHEN bad IS NULL THEN ${goodLineSql(this.o.format, ds, exprs)} ELSE bad_line END`;
+    await copyTo(db, lineSelect(this.o.format, ds.columns, line, from), path, lineCopyOptions(this.o.format === 'csv'));
+  }
+
+  private async writeVitals(db: Db, ds: DatasetSchema, lo: number, hi: number, path: string): Promise<void> {
+    const from = vitalsRowsSql(this.o.seed, this.vit.cadence, lo, hi);
+    const ts = `strftime(epoch_ms(measured_ms), '%Y-%m-%dT%H:%M:%S.%gZ')`;
+    if (this.o.format === 'parquet') {
+      const cols = VITALS_COLUMNS.map((c) => {
+        if (c === 'measured_at') return `CASE WHEN bad IS NULL THEN epoch_ms(measured_ms)::TIMESTAMPTZ ELSE CAST(x_measured_at AS TIMESTAMPTZ) END AS measured_at`;
+        const t = c === 'value' ? 'DOUBLE' : 'VARCHAR';
+        return `CASE WHEN bad IS NULL THEN ${c} ELSE CAST(x_${c} AS ${t}) END AS ${c}`;
+      });
+      await copyTo(db, `SELECT ${cols.join(', ')} FROM (${from})`, path, PARQUET_OPTIONS);
+      return;
+    }
+    const exprs: Record<string, string> = { reading_id: 'reading_id', patient_id: 'patient_id', metric: 'metric', value: 'value::VARCHAR', unit: 'unit', measured_at: ts };
+    const line = `CASE WHEN bad IS NULL THEN ${goodLineSql(this.o.format, ds, exprs)} ELSE bad_line END`;
+    await copyTo(db, lineSelect(this.o.format, ds.columns, line, from), path, lineCopyOptions(this.o.format === 'csv'));
+  }
+}
+

@@ -1,0 +1,285 @@
+// Telemetry: the plan in JS (rows per procedure, step segments, network-degradation episodes, planted incidents,
+// bad-row slots) and the SQL that turns it into rows. Every row is a pure function of its global slot number k and
+// its segment: values come from hash(seed, k), so any slot range (a shard) produces the same bytes as the whole
+// run, and DuckDB writes rows in slot order (unnest keeps order; no sort needed).
+import { ERROR_CODES, INSTRUMENT_FORCE_LIMIT_N, MINOR_ERROR_CODES, SEVERE_ERROR_CODES, type ErrorCode } from '../domain.js';
+import { createRng } from './rng.js';
+import { ASSIST_FORCE, ASSIST_VELOCITY, CAMERA_FORCE, CAMERA_VELOCITY, STEP_PROFILES, stepWeights, type StepName } from './profiles.js';
+import type { Reference } from './reference.js';
+import type { ResolvedOptions } from './options.js';
+
+export interface TelProc {
+  proc: number;
+  /** Global slot of the procedure's first row. */
+  slot0: number;
+  n: number;
+  arms: number;
+  latencyBaseMs: number;
+  /** Local slot boundaries of each step: steps[i] starts at bounds[i]. */
+  steps: { step: StepName; lo: number }[];
+  /** Local slot range of a network-degradation episode, or null. */
+  degraded: [number, number] | null;
+}
+
+export interface Override {
+  slot: number;
+  latencyMs: number | null;
+  forceRatio: number | null;
+  errorCode: ErrorCode | '' | null;
+}
+
+export type RobotIncidentKind = 'latency_spike' | 'force_overload' | 'severe_error' | 'combined';
+
+export interface RobotIncidentPlan {
+  kind: RobotIncidentKind;
+  proc: number;
+  arm: number;
+  slots: number[];
+}
+
+export interface TelemetryPlan {
+  procs: TelProc[];
+  total: number;
+  overrides: Map<number, Override>;
+  incidents: RobotIncidentPlan[];
+}
+
+/** Splits `total` in proportion to `weights`, exactly (largest remainder). */
+export function apportion(total: number, weights: number[]): number[] {
+  const sum = weights.reduce((a, b) => a + b, 0);
+  if (sum <= 0) return weights.map(() => 0);
+  const raw = weights.map((w) => (total * w) / sum);
+  const out = raw.map(Math.floor);
+  let left = total - out.reduce((a, b) => a + b, 0);
+  const order = raw.map((r, i) => [r - Math.floor(r), i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (const [, i] of order) {
+    if (left <= 0) break;
+    out[i] = (out[i] as number) + 1;
+    left--;
+  }
+  return out;
+}
+
+export function planTelemetry(o: ResolvedOptions, ref: Reference): TelemetryPlan {
+  const durations = ref.procedures.map((p) => p.endMs - p.startMs);
+  const counts =
+    o.telemetry_hz !== null
+      ? ref.procedures.map((p, i) => Math.round(((durations[i] as number) / 1000) * (o.telemetry_hz as number) * (ref.robots[p.robot]?.arms ?? 1)))
+      : apportion(o.telemetry_rows ?? 0, durations);
+  const procs: TelProc[] = [];
+  let slot = 0;
+  for (const p of ref.procedures) {
+    const rng = createRng(o.seed, `telemetry:${p.idx}`);
+    const n = counts[p.idx] as number;
+    const robot = ref.robots[p.robot];
+    const w = stepWeights(p.type);
+    const names = (Object.keys(w) as StepName[]).filter((s) => w[s] > 0);
+    const sizes = apportion(n, names.map((s) => w[s] * rng.range(0.8, 1.2)));
+    const steps: { step: StepName; lo: number }[] = [];
+    let lo = 0;
+    names.forEach((s, i) => {
+      const size = sizes[i] as number;
+      if (size > 0) steps.push({ step: s, lo });
+      lo += size;
+    });
+    let degraded: [number, number] | null = null;
+    if (n >= 50 && rng.chance(0.3)) {
+      const a = rng.int(Math.floor(n * 0.1), Math.floor(n * 0.8));
+      degraded = [a, Math.min(n, a + Math.max(1, Math.floor(n * rng.range(0.05, 0.15))))];
+    }
+    procs.push({ proc: p.idx, slot0: slot, n, arms: robot?.arms ?? 1, latencyBaseMs: robot?.latencyBaseMs ?? 25, steps, degraded });
+    slot += n;
+  }
+  const overrides = new Map<number, Override>();
+  const incidents = planRobotIncidents(o, procs, overrides);
+  return { procs, total: slot, overrides, incidents };
+}
+
+const ROBOT_KINDS: RobotIncidentKind[] = ['latency_spike', 'force_overload', 'severe_error', 'combined'];
+
+function planRobotIncidents(o: ResolvedOptions, procs: TelProc[], overrides: Map<number, Override>): RobotIncidentPlan[] {
+  const rng = createRng(o.seed, 'robot-incidents');
+  const eligible = procs.filter((p) => p.n >= 40 * p.arms);
+  const count = Math.min(eligible.length, Math.round(o.incidents * procs.length));
+  const chosen = rng.shuffle([...eligible]).slice(0, count).sort((a, b) => a.proc - b.proc);
+  const kinds = rng.shuffle([...ROBOT_KINDS]);
+  const out: RobotIncidentPlan[] = [];
+  const r1 = (x: number): number => Math.round(x * 10) / 10;
+  chosen.forEach((p, i) => {
+    const kind = kinds[i % kinds.length] as RobotIncidentKind;
+    // A working arm (not the camera on arm_2), mid-procedure.
+    const workingArms = p.arms === 1 ? [0] : p.arms === 3 ? [0, 2] : [0, 2, 3];
+    const arm = rng.pick(workingArms);
+    const len = kind === 'latency_spike' ? rng.int(3, 6) : kind === 'force_overload' ? rng.int(1, 3) : 1;
+    const samples = Math.floor(p.n / p.arms);
+    const s0 = rng.int(Math.floor(samples * 0.2), Math.floor(samples * 0.8) - len);
+    const slots: number[] = [];
+    for (let s = s0; s < s0 + len; s++) {
+      const slot = p.slot0 + s * p.arms + arm;
+      slots.push(slot);
+      const severe = rng.pick(SEVERE_ERROR_CODES);
+      overrides.set(slot, {
+        slot,
+        latencyMs: kind === 'latency_spike' ? r1(rng.range(520, 1500)) : kind === 'combined' ? r1(rng.range(600, 1200)) : null,
+        forceRatio: kind === 'force_overload' ? rng.range(1.6, 2.1) : kind === 'combined' ? rng.range(1.6, 2.0) : null,
+        errorCode: kind === 'severe_error' || kind === 'combined' ? severe : '',
+      });
+    }
+    out.push({ kind, proc: p.proc, arm, slots });
+  });
+  return out;
+}
+
+/** The procedure whose slot range holds `slot` (binary search). */
+export function procOfSlot(procs: TelProc[], slot: number): TelProc | undefined {
+  let lo = 0;
+  let hi = procs.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const p = procs[mid] as TelProc;
+    if (slot < p.slot0) hi = mid - 1;
+    else if (slot >= p.slot0 + p.n) lo = mid + 1;
+    else return p;
+  }
+  return undefined;
+}
+
+export interface TelSegment {
+  seg: number;
+  proc: number;
+  lo: number;
+  hi: number;
+  step: StepName;
+  degraded: boolean;
+  override: Override | null;
+  bad: number | null;
+}
+
+/** Cuts every procedure into runs of slots that share a step, a degradation state and (for single slots) an
+ *  override or a bad row. */
+export function buildSegments(plan: TelemetryPlan, badSlots: Map<number, number>): TelSegment[] {
+  const special = new Set<number>([...plan.overrides.keys(), ...badSlots.keys()]);
+  const bySlot = [...special].sort((a, b) => a - b);
+  const segs: TelSegment[] = [];
+  let si = 0;
+  for (const p of plan.procs) {
+    if (p.n === 0) continue;
+    const cuts = new Set<number>([0, p.n]);
+    for (const s of p.steps) cuts.add(s.lo);
+    if (p.degraded) {
+      cuts.add(p.degraded[0]);
+      cuts.add(p.degraded[1]);
+    }
+    while (si < bySlot.length && (bySlot[si] as number) < p.slot0 + p.n) {
+      const local = (bySlot[si] as number) - p.slot0;
+      if (local >= 0) {
+        cuts.add(local);
+        cuts.add(local + 1);
+      }
+      si++;
+    }
+    const sorted = [...cuts].filter((c) => c >= 0 && c <= p.n).sort((a, b) => a - b);
+    let stepIdx = 0;
+    for (let i = 0; i + 1 < sorted.length; i++) {
+      const lo = sorted[i] as number;
+      const hi = sorted[i + 1] as number;
+      while (stepIdx + 1 < p.steps.length && (p.steps[stepIdx + 1]?.lo as number) <= lo) stepIdx++;
+      const g = p.slot0 + lo;
+      const single = hi - lo === 1;
+      segs.push({
+        seg: segs.length,
+        proc: p.proc,
+        lo: g,
+        hi: p.slot0 + hi,
+        step: p.steps[stepIdx]?.step ?? 'dissection',
+        degraded: p.degraded !== null && lo >= p.degraded[0] && lo < p.degraded[1],
+        override: single ? (plan.overrides.get(g) ?? null) : null,
+        bad: single ? (badSlots.get(g) ?? null) : null,
+      });
+    }
+  }
+  return segs;
+}
+
+/** The step table: instruments, force limits and envelopes per step and arm, as SQL VALUES rows. */
+export function stepTableRows(): (string | number)[][] {
+  return (Object.keys(STEP_PROFILES) as StepName[]).map((step) => {
+    const p = STEP_PROFILES[step];
+    const lim = p.instruments.map((i) => INSTRUMENT_FORCE_LIMIT_N[i]);
+    return [step, ...p.instruments, ...lim, p.force[0], p.force[1], p.velocity[0], p.velocity[1]];
+  });
+}
+
+export const STEP_TABLE_COLUMNS = ['step', 'i1', 'i2', 'i3', 'i4', 'l1', 'l2', 'l3', 'l4', 'flo', 'fhi', 'vlo', 'vhi'];
+
+const U = (h: string, shift: number): string => `(((${h} >> ${shift}) & 1048575) / 1048576.0)`;
+
+/**
+ * The typed rows of telemetry slots [lo, hi) as a SELECT over tel_seg / tel_proc / tel_step / tel_bad. Columns:
+ * k, bad, then the schema columns (recorded_at as epoch ms in recorded_ms). `onlySpecial` keeps the single-slot
+ * segments (overrides and bad rows) so JS can read their good values cheaply.
+ */
+export function telemetryRowsSql(seed: number, lo: number, hi: number, onlySpecial = false): string {
+  const minor = `[${MINOR_ERROR_CODES.map((c) => `'${c}'`).join(', ')}]`;
+  const h1 = `hash(${seed}, k)`;
+  const h2 = `hash(${seed + 1}, k)`;
+  const special = onlySpecial ? 'AND (seg.bad IS NOT NULL OR seg.o_set)' : '';
+  return `
+WITH s AS (
+  SELECT seg.seg, seg.lo, seg.hi, seg.step, seg.degraded, seg.o_lat, seg.o_ratio, seg.o_err, seg.bad,
+         p.procedure_id, p.patient_id, p.robot_id, p.slot0, p.n, p.start_ms, p.dur_ms, p.arms, p.lat_base, p.phase,
+         st.i1, st.i2, st.i3, st.i4, st.l1, st.l2, st.l3, st.l4, st.flo, st.fhi, st.vlo, st.vhi,
+         tb.line AS bad_line, ${TELEMETRY_COLUMNS.map((c) => `tb.x_${c}`).join(', ')}
+  FROM tel_seg seg JOIN tel_proc p ON p.proc = seg.proc JOIN tel_step st ON st.step = seg.step
+       LEFT JOIN tel_bad tb ON tb.bad = seg.bad
+  WHERE seg.hi > ${lo} AND seg.lo < ${hi} ${special}
+  ORDER BY seg.seg
+), r AS (
+  SELECT s.*, unnest(range(greatest(lo, ${lo}), least(hi, ${hi}))) AS k FROM s
+), a AS (
+  SELECT r.*, k - slot0 AS j, CASE WHEN arms = 1 THEN 0 ELSE (k - slot0) % arms END AS arm,
+         ${h1} AS h1, ${h2} AS h2
+  FROM r
+), b AS (
+  SELECT a.*, (j // arms) AS samp,
+         CASE arm WHEN 0 THEN i1 WHEN 1 THEN i2 WHEN 2 THEN i3 ELSE i4 END AS instrument,
+         CASE arm WHEN 0 THEN l1 WHEN 1 THEN l2 WHEN 2 THEN l3 ELSE l4 END AS limit_n,
+         CASE WHEN arms = 1 OR arm IN (0, 2) THEN flo WHEN arm = 1 THEN ${CAMERA_FORCE[0]} ELSE ${ASSIST_FORCE[0]} END AS f_lo,
+         CASE WHEN arms = 1 OR arm IN (0, 2) THEN fhi WHEN arm = 1 THEN ${CAMERA_FORCE[1]} ELSE ${ASSIST_FORCE[1]} END AS f_hi,
+         CASE WHEN arms = 1 OR arm IN (0, 2) THEN vlo WHEN arm = 1 THEN ${CAMERA_VELOCITY[0]} ELSE ${ASSIST_VELOCITY[0]} END AS v_lo,
+         CASE WHEN arms = 1 OR arm IN (0, 2) THEN vhi WHEN arm = 1 THEN ${CAMERA_VELOCITY[1]} ELSE ${ASSIST_VELOCITY[1]} END AS v_hi
+  FROM a
+)
+SELECT k, bad, bad_line, ${TELEMETRY_COLUMNS.map((c) => `x_${c}`).join(', ')},
+  'EV-' || printf('%010d', k) AS event_id, procedure_id, patient_id, robot_id,
+  'arm_' || (arm + 1) AS robot_arm, instrument, step,
+  round(coalesce(o_ratio, f_lo + (f_hi - f_lo) * (0.5 + 0.35 * sin(samp / 7.0 + arm * 1.3 + phase) + 0.15 * (2 * ${U('h1', 0)} - 1))) * limit_n, 2) AS force_n,
+  round(v_lo + (v_hi - v_lo) * (0.5 + 0.3 * sin(samp / 5.0 + arm + phase) + 0.2 * (2 * ${U('h1', 20)} - 1)), 1) AS velocity_mm_s,
+  coalesce(o_lat, round(CASE WHEN degraded THEN 110 + 90 * ${U('h1', 40)} ELSE lat_base + 25 * ${U('h1', 40)} END, 1)) AS latency_ms,
+  coalesce(o_err, CASE WHEN ${U('h2', 0)} < CASE WHEN degraded THEN 0.03 ELSE 0.0015 END
+                       THEN CASE WHEN degraded THEN 'W-COMM' ELSE ${minor}[1 + floor(${U('h2', 20)} * ${MINOR_ERROR_CODES.length})::INTEGER] END
+                       ELSE '' END) AS error_code,
+  start_ms + (j * dur_ms) // n AS recorded_ms
+FROM b`;
+}
+
+export const TELEMETRY_COLUMNS = [
+  'event_id', 'procedure_id', 'patient_id', 'robot_id', 'robot_arm', 'instrument', 'step', 'force_n', 'velocity_mm_s',
+  'latency_ms', 'error_code', 'recorded_at',
+] as const;
+
+/** Expected alert for a planted robot incident, by the transform stage's default rules. */
+export function expectedAlert(kind: RobotIncidentKind): { level: 'high' | 'critical'; triggers: string[] } {
+  switch (kind) {
+    case 'latency_spike':
+      return { level: 'high', triggers: ['latency'] };
+    case 'force_overload':
+      return { level: 'high', triggers: ['force'] };
+    case 'severe_error':
+      return { level: 'high', triggers: ['error'] };
+    case 'combined':
+      return { level: 'critical', triggers: ['latency', 'force', 'error'] };
+  }
+}
+
+export const isSevere = (code: string): boolean => ERROR_CODES[code as ErrorCode]?.severity === 'severe';

@@ -1,0 +1,132 @@
+// Writers: small JS-built tables go through an Appender into DuckDB (for Parquet) or straight to a text file;
+// SQL-built rows go through COPY. Text rows are written as one preformatted VARCHAR line per row through DuckDB's
+// CSV writer with quoting and escaping off, so bad rows and broken CSV lines come out byte for byte as planned.
+import { createHash } from 'node:crypto';
+import { createReadStream, statSync, writeFileSync } from 'node:fs';
+import type { Db } from '../../db/db.js';
+import { ident, literal, quoteAnyIdent } from '../../db/sql.js';
+import { toIoError } from '../../errors.js';
+import type { DatasetSchema } from '../schemas.js';
+import { duckType } from '../load/raw-tables.js';
+import { formatCsvLine, formatJsonLine, type LineFault } from './format.js';
+import type { DataFormat } from './options.js';
+import type { Cell, Row } from './reference.js';
+
+export type ColumnType = 'VARCHAR' | 'DOUBLE' | 'BIGINT' | 'INTEGER' | 'BOOLEAN';
+
+/** Creates a table and fills it through one Appender. Values must match the declared types (checked upstream). */
+export async function createFilledTable(db: Db, name: string, columns: [string, ColumnType][], rows: Iterable<Cell[]>): Promise<void> {
+  await db.run(`CREATE OR REPLACE TABLE ${ident(name)} (${columns.map(([c, t]) => `${ident(c)} ${t}`).join(', ')})`);
+  const app = await db.connection.createAppender(name);
+  try {
+    for (const row of rows) {
+      columns.forEach(([, t], i) => {
+        const v = row[i];
+        if (v === null || v === undefined) app.appendNull();
+        else if (t === 'VARCHAR') app.appendVarchar(String(v));
+        else if (t === 'DOUBLE') app.appendDouble(Number(v));
+        else if (t === 'BIGINT') app.appendBigInt(BigInt(v as number));
+        else if (t === 'INTEGER') app.appendInteger(Number(v));
+        else app.appendBoolean(Boolean(v));
+      });
+      app.endRow();
+    }
+    app.flushSync();
+  } finally {
+    app.closeSync();
+  }
+}
+
+/** COPY options that write each row's single VARCHAR column verbatim, one line each. */
+export function lineCopyOptions(header: boolean): string {
+  return `(FORMAT csv, HEADER ${header ? 'true' : 'false'}, QUOTE '', ESCAPE '', DELIMITER E'\\x01', NEW_LINE E'\\n')`;
+}
+
+/** A one-column SELECT whose column name is the CSV header line (written as the header by COPY). */
+export function lineSelect(format: Exclude<DataFormat, 'parquet'>, columns: readonly string[], lineExpr: string, from: string): string {
+  const name = format === 'csv' ? columns.join(',') : 'line';
+  return `SELECT ${lineExpr} AS ${quoteAnyIdent(name)} FROM (${from})`;
+}
+
+/**
+ * The SQL expression of one good text line from per-column VARCHAR expressions. Values the generator makes never
+ * need CSV quoting or JSON escaping (identifiers, enum values, numbers, ISO instants).
+ */
+export function goodLineSql(format: Exclude<DataFormat, 'parquet'>, ds: DatasetSchema, exprs: Record<string, string>): string {
+  const e = (c: string): string => {
+    const x = exprs[c];
+    if (x === undefined) throw new Error(`no SQL expression for ${ds.name}.${c}`);
+    return x;
+  };
+  if (format === 'csv') return `concat_ws(',', ${ds.columns.map(e).join(', ')})`;
+  const parts = ds.columns.map((c, i) => {
+    const t = ds.columnTypes[c]?.type ?? 'string';
+    const quoted = t === 'string';
+    const keyText = `${i === 0 ? '{' : ','}"${c}":${quoted ? '"' : ''}`;
+    return `'${keyText}' || ${e(c)}${quoted ? ` || '"'` : ''}`;
+  });
+  return `${parts.join(' || ')} || '}'`;
+}
+
+/** Runs a COPY, turning a failure into an IoError naming the file. */
+export async function copyTo(db: Db, select: string, path: string, options: string): Promise<void> {
+  try {
+    await db.run(`COPY (${select}) TO ${literal(path)} ${options}`);
+  } catch (e) {
+    throw toIoError(path, e, 'write');
+  }
+}
+
+export const PARQUET_OPTIONS = '(FORMAT parquet, COMPRESSION zstd)';
+
+/** One row as the generator keeps it before writing: the values, and the CSV fault it carries, if any. */
+export interface OutRow {
+  row: Row;
+  fault?: LineFault | undefined;
+  faultField?: string | undefined;
+}
+
+/** Writes JS-built rows: text formats directly, Parquet through a DuckDB table cast to the schema's types. */
+export async function writeJsRows(db: Db, ds: DatasetSchema, format: DataFormat, rows: OutRow[], path: string): Promise<void> {
+  if (format !== 'parquet') {
+    const lines: string[] = [];
+    if (format === 'csv') lines.push(ds.columns.join(','));
+    for (const r of rows) {
+      lines.push(format === 'csv' ? formatCsvLine(r.row, ds.columns, r.fault, r.faultField) : formatJsonLine(r.row, ds.columns));
+    }
+    try {
+      writeFileSync(path, lines.length ? `${lines.join('\n')}\n` : '');
+    } catch (e) {
+      throw toIoError(path, e, 'write');
+    }
+    return;
+  }
+  const table = `gen_${ds.name}`;
+  await createFilledTable(
+    db,
+    table,
+    [['ord', 'BIGINT'], ...ds.columns.map((c) => [c, 'VARCHAR'] as [string, ColumnType])],
+    rows.map((r, i) => [i, ...ds.columns.map((c) => textValue(r.row[c]))]),
+  );
+  const casts = ds.columns.map((c) => `CAST(${ident(c)} AS ${duckType(ds.columnTypes[c] ?? { type: 'string' })}) AS ${ident(c)}`);
+  await copyTo(db, `SELECT ${casts.join(', ')} FROM ${ident(table)} ORDER BY ord`, path, PARQUET_OPTIONS);
+  await db.run(`DROP TABLE ${ident(table)}`);
+}
+
+/** A value as the VARCHAR DuckDB casts back to the column type (numbers as DuckDB prints them). */
+export function textValue(v: Cell | undefined): string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'number') return Number.isInteger(v) ? v.toFixed(1) : String(v);
+  return String(v);
+}
+
+/** Size and sha256 of a written file, streamed. */
+export async function fileDigest(path: string): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash('sha256');
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+    return { bytes: statSync(path).size, sha256: hash.digest('hex') };
+  } catch (e) {
+    throw toIoError(path, e, 'read back');
+  }
+}

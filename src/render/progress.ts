@@ -1,0 +1,70 @@
+// A small progress reporter for long commands: a cli-progress bar on stderr when it is a TTY, otherwise nothing
+// (or, with `lines`, one plain line per update). Commands feed it from their core's onEvent; the core never draws.
+import cliProgress from 'cli-progress';
+import type { OutStream } from '../cli/io.js';
+
+export interface Progress {
+  /** Sets the amount done (same unit as total) and, optionally, what is being worked on. */
+  update(done: number, label?: string): void;
+  /** Changes the total (for work whose size is known only after it starts). */
+  setTotal(total: number): void;
+  /** Ends the bar and leaves the line clean. Safe to call twice. */
+  stop(): void;
+}
+
+export interface ProgressOptions {
+  total: number;
+  /** Unit shown after the counts, e.g. "rows". */
+  unit?: string;
+  /** Plain lines on a non-TTY stream (e.g. --verbose); default: silent there. */
+  lines?: boolean;
+  /** False turns the reporter off entirely (e.g. --quiet or --format json). */
+  enabled?: boolean;
+}
+
+const silent: Progress = { update: () => undefined, setTotal: () => undefined, stop: () => undefined };
+
+export function createProgress(stream: OutStream, options: ProgressOptions): Progress {
+  if (options.enabled === false) return silent;
+  const unit = options.unit ?? '';
+  if (stream.isTTY !== true) {
+    if (!options.lines) return silent;
+    let total = options.total;
+    return {
+      update: (done, label) => {
+        stream.write(`${label ? `${label}: ` : ''}${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')}${unit ? ` ${unit}` : ''}\n`);
+      },
+      setTotal: (t) => {
+        total = t;
+      },
+      stop: () => undefined,
+    };
+  }
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: stream as unknown as NodeJS.WritableStream,
+      format: `{bar} {percentage}% | {value}/{total}${unit ? ` ${unit}` : ''} | {label}`,
+      hideCursor: true,
+      clearOnComplete: true,
+      barsize: 24,
+      noTTYOutput: false,
+      fps: 10,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(options.total, 0, { label: '' });
+  let stopped = false;
+  return {
+    update: (done, label) => {
+      if (!stopped) bar.update(done, label === undefined ? {} : { label });
+    },
+    setTotal: (t) => {
+      if (!stopped) bar.setTotal(t);
+    },
+    stop: () => {
+      if (stopped) return;
+      stopped = true;
+      bar.stop();
+    },
+  };
+}
