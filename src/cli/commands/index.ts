@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../main.js';
 import { schemasCommand } from './schemas.js';
 import { generateCommand } from './generate.js';
+import { generateCommand } from './generate.js';
 import { transformCommand } from './transform.js';
 import { rulesCommand } from './rules.js';
 import { validateCommand } from './validate.js';
@@ -20,6 +21,7 @@ export type CommandFactory = (ctx: CliContext) => Command;
 
 export const commandFactories: CommandFactory[] = [
   schemasCommand,
+  generateCommand,
   generateCommand,
   transformCommand,
   rulesCommand,
