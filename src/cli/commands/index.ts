@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import type { CliContext } from '../main.js';
 import { schemasCommand } from './schemas.js';
 import { generateCommand } from './generate.js';
-import { generateCommand } from './generate.js';
 import { transformCommand } from './transform.js';
 import { rulesCommand } from './rules.js';
 import { validateCommand } from './validate.js';
@@ -21,7 +20,6 @@ export type CommandFactory = (ctx: CliContext) => Command;
 
 export const commandFactories: CommandFactory[] = [
   schemasCommand,
-  generateCommand,
   generateCommand,
   transformCommand,
   rulesCommand,
