@@ -36,7 +36,7 @@ function start(session: string): void {
 
 const screen = (session: string) => tmux('capture-pane', '-p', '-t', session);
 
-async function waitFor(session: string, pattern: RegExp | string, ms = 15_000): Promise<string> {
+async function waitFor(session: string, pattern: RegExp | string, ms = 30_000): Promise<string> {
   const end = Date.now() + ms;
   for (;;) {
     const s = screen(session);
@@ -152,7 +152,7 @@ describe('surgctl tui in a real terminal (tmux)', () => {
     s = await keys('b', ['Enter'], 'acknowledged by e2e.user');
     expect(s).toContain(': "seen in e2e"');
     await keys('b', ['q', 'Escape'], 'EXIT:0');
-  });
+  }, 300_000);
 
   it('refuses a pipe with one line naming report top-alerts and exit 2 (built bin)', () => {
     const r = spawnSync(process.execPath, [BIN, 'tui', '--db', lake], { encoding: 'utf8', input: '' });

@@ -59,7 +59,7 @@ async function mount(path = lake, rows = 24) {
   return { controller, store, frame, press };
 }
 
-async function waitFor(ok: () => boolean, ms = 5000): Promise<void> {
+async function waitFor(ok: () => boolean, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   while (!ok()) {
     if (Date.now() > end) throw new Error('timed out waiting for the frame');
