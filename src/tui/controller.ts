@@ -306,11 +306,12 @@ export class BrowserController {
     const text = row.kind === 'alert'
       ? `acknowledged ${row.id} as ${r.ack?.ackedBy ?? this.options.user}`
       : `acknowledged ${r.added} alerts of ${row.id}${r.already > 0 ? ` (${r.already} already were)` : ''}`;
-    this.set({
-      busy: false, counts, view: this.pager.view(),
-      detail: this.state.detail && this.state.detail.row.id === row.id ? { ...this.state.detail, row: updated } : this.state.detail,
-      message: { text, tone: 'info' },
-    });
+    // A detail pane on screen is fetched again so its list of alerts shows the new acknowledgements too.
+    const shown = this.state.detail;
+    const detail = shown && shown.row.id === row.id
+      ? { ...(row.kind === 'episode' ? await this.source.detail(updated, { buckets: shown.window?.force.length ?? 60 }) : shown), row: updated }
+      : shown;
+    this.set({ busy: false, counts, view: this.pager.view(), detail, message: { text, tone: 'info' } });
   }
 }
 

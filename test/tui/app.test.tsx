@@ -243,6 +243,7 @@ describe('tui acknowledge', () => {
     await press(['E', KEY.enter], 'episode EP-');
     const f = await press(['a', KEY.enter], /acknowledged 5 alerts of EP-/);
     expect(f).toContain('5 of 5 alerts acknowledged');
+    expect(f).toMatch(/alerts in episode EP-\S+: 5\n(✓ .*\n){5}/);
     const list = await press(['q'], '│ 1 fully acked │');
     expect(listRows(list)[0]).toMatch(/^✓ CRIT .* 5\/5 /);
   });
