@@ -33,9 +33,9 @@ export const DEFAULTS: Config = {
   seed: 7,
   scale: 1,
   format: 'csv',
-  bad_rows: 0.01,
+  bad_rows: 0.005,
   incidents: 0.05,
-  max_invalid: '100%',
+  max_invalid: '2%',
   lock_timeout_s: 5,
   log_format: 'text',
 };

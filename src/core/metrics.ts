@@ -1,6 +1,6 @@
 // Prometheus text exposition format (version 0.0.4), written atomically for node_exporter's textfile collector:
 // a temporary file in the same directory, then rename, so the collector never reads half a file.
-import { renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { toIoError } from '../errors.js';
 
 export interface MetricSample {
@@ -75,4 +75,23 @@ export class MetricSet {
   list(): Metric[] {
     return [...this.byName.values()];
   }
+}
+
+/** Reads one sample's value from an existing exposition file (to carry a last-success time across a failed run). */
+export function readMetricValue(path: string, name: string, labels: Record<string, string>): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const want = Object.entries(labels)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+    .join(',');
+  const prefix = want ? `${name}{${want}} ` : `${name} `;
+  const line = text.split('\n').find((l) => l.startsWith(prefix));
+  if (!line) return undefined;
+  const v = Number(line.slice(prefix.length).split(' ')[0]);
+  return Number.isFinite(v) ? v : undefined;
 }

@@ -12,6 +12,7 @@ import { reportCommand } from './report.js';
 import { exportCommand } from './export.js';
 import { queryCommand } from './query.js';
 import { configCommand } from './config.js';
+import { pipelineCommand } from './pipeline.js';
 import { runsCommand } from './runs.js';
 import { completionCommand } from './completion.js';
 import { tuiCommand } from './tui.js';
@@ -27,6 +28,7 @@ export const commandFactories: CommandFactory[] = [
   loadCommand,
   loadsCommand,
   quarantineCommand,
+  pipelineCommand,
   configCommand,
   runsCommand,
   completionCommand,

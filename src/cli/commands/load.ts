@@ -67,6 +67,7 @@ export const loadCommand = (ctx: CliContext): Command =>
         lockTimeoutMs: lockTimeout * 1000,
         quarantineDir: flags.quarantineDir,
         cwd: ctx.io.cwd,
+        args: ['load', ...inputs],
         onEvent,
       };
       const result =

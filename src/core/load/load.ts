@@ -12,6 +12,7 @@ import { inferDataset, listDatasets, loadDatasetSchema, orderByDependencies, typ
 import { dropStaged, expandInputs, stageAndValidate, type InputFormat } from '../validate/index.js';
 import { findSucceededBySha, finishLoad, markAbandoned, newLoadId, startLoad } from './ledger.js';
 import { checkRawTableMatches, migrate } from './migrations.js';
+import { finishRun, newRunId, startRun } from '../runs.js';
 import { rawTableName } from './raw-tables.js';
 
 export interface LoadOptions {
@@ -27,6 +28,8 @@ export interface LoadOptions {
   /** Where quarantine NDJSON files go (default ./quarantine under cwd). */
   quarantineDir?: string | undefined;
   cwd?: string | undefined;
+  /** The command's arguments, recorded in the run history. */
+  args?: string[] | undefined;
   onEvent?: ((e: LoadEvent) => void) | undefined;
 }
 
@@ -50,6 +53,8 @@ export interface FileLoadResult {
   quarantine_path: string | null;
   engine: string | null;
   message: string | null;
+  /** Quarantined rows per rule (keyword, or the schema's x-rule name). */
+  failures_by_rule: Record<string, number>;
 }
 
 export interface LoadResult {
@@ -126,11 +131,28 @@ export async function loadFiles(inputs: string[], opts: LoadOptions): Promise<Lo
   try {
     const abandoned = await markAbandoned(db);
     if (abandoned > 0) opts.onEvent?.({ type: 'abandoned', count: abandoned });
-    const files: FileLoadResult[] = [];
-    for (const p of planned) files.push(await loadOneFile(db, p, opts));
-    return { db: opts.dbPath, files, totals: sumTotals(files) };
+    return await recordRun(db, 'load', opts.args ?? inputs, async () => {
+      const files: FileLoadResult[] = [];
+      for (const p of planned) files.push(await loadOneFile(db, p, opts));
+      return { db: opts.dbPath, files, totals: sumTotals(files) };
+    });
   } finally {
     db.close();
+  }
+}
+
+/** Runs fn as one entry of the run history: 'succeeded' with the totals, or 'failed' with the error. */
+export async function recordRun(db: Db, command: string, args: string[], fn: () => Promise<LoadResult>): Promise<LoadResult> {
+  const runId = newRunId();
+  await startRun(db, runId, command, args);
+  try {
+    const result = await fn();
+    const failed = result.files.filter((f) => f.status === 'failed').length;
+    await finishRun(db, runId, failed > 0 ? 'failed' : 'succeeded', { ...result.totals, files: result.files.length, files_failed: failed });
+    return result;
+  } catch (e) {
+    await finishRun(db, runId, 'failed', {}, e instanceof Error ? e.message : String(e)).catch(() => undefined);
+    throw e;
   }
 }
 
@@ -161,7 +183,7 @@ export async function loadOneFile(
       return {
         load_id: prev.load_id, path: p.display, dataset: p.ds.name, status: 'skipped', sha256, bytes,
         rows_read: 0, rows_inserted: 0, rows_duplicate: 0, rows_quarantined: 0, quarantine_path: null, engine: null,
-        message: `already loaded by ${prev.load_id}; pass --force to load it again (idempotent by key)`,
+        message: `already loaded by ${prev.load_id}; pass --force to load it again (idempotent by key)`, failures_by_rule: {},
       };
     }
   }
@@ -189,6 +211,7 @@ export async function loadOneFile(
         load_id: loadId, path: p.display, dataset: p.ds.name, status: 'failed', sha256, bytes,
         rows_read: staged.rowsRead, rows_inserted: 0, rows_duplicate: 0, rows_quarantined: staged.rowsRead,
         quarantine_path: null, engine: staged.engine, message: `${message} (is this a ${p.ds.name} file? pass --dataset NAME)`,
+        failures_by_rule: { file: staged.rowsRead },
       };
       opts.onEvent?.({ type: 'file-done', result: failed });
       return failed;
@@ -210,6 +233,7 @@ export async function loadOneFile(
       load_id: loadId, path: p.display, dataset: p.ds.name, status: 'succeeded', sha256, bytes,
       rows_read: result.read, rows_inserted: result.inserted, rows_duplicate: result.duplicate,
       rows_quarantined: result.quarantined, quarantine_path: qPath, engine: staged.engine, message: null,
+      failures_by_rule: staged.failuresByRule,
     };
     opts.onEvent?.({ type: 'file-done', result: out });
     return out;

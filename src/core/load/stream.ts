@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UsageError } from '../../errors.js';
 import { loadDatasetSchema } from '../schemas.js';
-import { loadOneFile, openLakehouse, sumTotals, type FileLoadResult, type LoadOptions, type LoadResult } from './load.js';
+import { loadOneFile, openLakehouse, recordRun, sumTotals, type FileLoadResult, type LoadOptions, type LoadResult } from './load.js';
 import { markAbandoned } from './ledger.js';
 
 export interface StreamOptions extends LoadOptions {
@@ -31,56 +31,58 @@ export async function loadStream(input: NodeJS.ReadableStream, opts: StreamOptio
   const files: FileLoadResult[] = [];
   try {
     await markAbandoned(db);
-    let header: string | undefined;
-    let n = 0;
-    let rows = 0;
-    let out: WriteStream | undefined;
-    let path = '';
-    let started = 0;
-    const flush = async (): Promise<void> => {
-      if (!out) return;
-      const w = out;
-      out = undefined;
-      await new Promise<void>((res, rej) => w.end((err?: Error | null) => (err ? rej(err) : res())));
-      if (rows > 0) {
-        files.push(await loadOneFile(db, { path, display: `${label}#${n}`, ds }, opts, { format }));
-      }
-      rmSync(path, { force: true });
-      rows = 0;
-    };
-    const open = (): void => {
-      n += 1;
-      path = join(spool, `batch-${n}.${format}`);
-      out = createWriteStream(path);
-      if (format === 'csv' && header !== undefined) out.write(`${header}\n`);
-      started = Date.now();
-    };
-    // One chain serialises writes and flushes: a batch also commits when it ages past --batch-seconds while the
-    // pipe is quiet, not only when the next line arrives.
-    let chain: Promise<void> = Promise.resolve();
-    const enqueue = (fn: () => Promise<void> | void): Promise<void> => (chain = chain.then(fn));
-    const timer = setInterval(() => {
-      if (out && Date.now() - started >= batchMs) void enqueue(flush).catch(() => undefined);
-    }, Math.max(50, Math.min(1000, batchMs / 4)));
-    try {
-      for await (const line of createInterface({ input, crlfDelay: Infinity })) {
-        if (format === 'csv' && header === undefined) {
-          header = line;
-          continue;
+    return await recordRun(db, 'load', opts.args ?? ['-'], async () => {
+      let header: string | undefined;
+      let n = 0;
+      let rows = 0;
+      let out: WriteStream | undefined;
+      let path = '';
+      let started = 0;
+      const flush = async (): Promise<void> => {
+        if (!out) return;
+        const w = out;
+        out = undefined;
+        await new Promise<void>((res, rej) => w.end((err?: Error | null) => (err ? rej(err) : res())));
+        if (rows > 0) {
+          files.push(await loadOneFile(db, { path, display: `${label}#${n}`, ds }, opts, { format }));
         }
-        if (line.trim() === '') continue;
-        await enqueue(async () => {
-          if (!out) open();
-          (out as unknown as WriteStream).write(`${line}\n`);
-          rows += 1;
-          if (rows >= batchRows) await flush();
-        });
+        rmSync(path, { force: true });
+        rows = 0;
+      };
+      const open = (): void => {
+        n += 1;
+        path = join(spool, `batch-${n}.${format}`);
+        out = createWriteStream(path);
+        if (format === 'csv' && header !== undefined) out.write(`${header}\n`);
+        started = Date.now();
+      };
+      // One chain serialises writes and flushes: a batch also commits when it ages past --batch-seconds while the
+      // pipe is quiet, not only when the next line arrives.
+      let chain: Promise<void> = Promise.resolve();
+      const enqueue = (fn: () => Promise<void> | void): Promise<void> => (chain = chain.then(fn));
+      const timer = setInterval(() => {
+        if (out && Date.now() - started >= batchMs) void enqueue(flush).catch(() => undefined);
+      }, Math.max(50, Math.min(1000, batchMs / 4)));
+      try {
+        for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+          if (format === 'csv' && header === undefined) {
+            header = line;
+            continue;
+          }
+          if (line.trim() === '') continue;
+          await enqueue(async () => {
+            if (!out) open();
+            (out as unknown as WriteStream).write(`${line}\n`);
+            rows += 1;
+            if (rows >= batchRows) await flush();
+          });
+        }
+        await enqueue(flush);
+      } finally {
+        clearInterval(timer);
       }
-      await enqueue(flush);
-    } finally {
-      clearInterval(timer);
-    }
     return { db: opts.dbPath, files, totals: sumTotals(files) };
+    });
   } finally {
     db.close();
     rmSync(spool, { recursive: true, force: true });

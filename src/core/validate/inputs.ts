@@ -64,7 +64,8 @@ export function expandInputs(inputs: string[], cwd: string = process.cwd()): str
     if (!existsSync(abs)) throw new UsageError(`input ${input} does not exist`, { file: input, hint: 'check the path' });
     if (statSync(abs).isDirectory()) {
       const files = readdirSync(abs)
-        .filter((f) => DATA_FILE.test(f) && statSync(join(abs, f)).isFile())
+        // manifest.json is the generator's description of a dataset folder, not data.
+        .filter((f) => DATA_FILE.test(f) && f !== 'manifest.json' && statSync(join(abs, f)).isFile())
         .sort()
         .map((f) => join(input, f));
       if (files.length === 0) throw new UsageError(`directory ${input} holds no CSV, NDJSON or Parquet files`, { file: input });

@@ -1,0 +1,93 @@
+// `surgctl pipeline`: the whole job in one command, then the summary report.
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { loadConfig, type Config } from '../../core/config.js';
+import { resolveFormat } from '../../core/export/formats.js';
+import { runPipeline, type PipelineEvent } from '../../core/pipeline/pipeline.js';
+import { runReport } from '../../core/report/index.js';
+import { UsageError } from '../../errors.js';
+import { createProgress, type Progress } from '../../render/progress.js';
+import { rendererFor } from '../../render/result.js';
+import { say, useColor } from '../io.js';
+import type { CliContext } from '../main.js';
+
+interface PipelineFlags {
+  config?: string;
+  db?: string;
+  dataDir?: string;
+  seed?: string;
+  scale?: string;
+  dataFormat?: 'csv' | 'ndjson' | 'parquet';
+  badRows?: string;
+  incidents?: string;
+  maxInvalid?: string;
+  rules?: string;
+  metricsFile?: string;
+  format?: string;
+}
+
+function num(v: string | undefined, flag: string, integer = false): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) throw new UsageError(`${flag} must be a ${integer ? 'whole ' : ''}number >= 0, got "${v}"`);
+  return n;
+}
+
+export const pipelineCommand = (ctx: CliContext): Command =>
+  new Command('pipeline')
+    .description('generate -> validate -> load -> transform -> summary report, in one command (safe to run twice)')
+    .option('--config <path>', 'config file (default: ./surgctl.config.json)')
+    .option('--db <path>', 'lakehouse file (default: ./surgctl.duckdb)')
+    .option('--data-dir <dir>', 'working folder for generated files (default: ./surgctl-data)')
+    .option('--seed <n>', 'generator seed (default 7)')
+    .option('--scale <x>', 'generator size multiplier (default 1)')
+    .option('--data-format <format>', 'generated file format: csv | ndjson | parquet')
+    .option('--bad-rows <rate>', 'share of labelled bad rows to plant (default 0.005)')
+    .option('--incidents <rate>', 'share of procedures with planted incidents (default 0.05)')
+    .option('--max-invalid <n|p%>', 'fail (exit 1) when more rows than this are quarantined (default 2%)')
+    .option('--rules <path>', 'rules file over the default rule pack')
+    .option('--metrics-file <path>', 'write Prometheus metrics here (textfile-collector format, atomic)')
+    .option('--format <format>', 'summary as table | json | markdown (default: table on a terminal, json when piped)')
+    .action(async (flags: PipelineFlags) => {
+      const g = ctx.globals();
+      const given: Partial<Config> = {};
+      if (flags.db !== undefined) given.db = flags.db;
+      if (flags.dataDir !== undefined) given.data_dir = flags.dataDir;
+      if (flags.rules !== undefined) given.rules = flags.rules;
+      if (flags.maxInvalid !== undefined) given.max_invalid = flags.maxInvalid;
+      if (flags.dataFormat !== undefined) {
+        if (!['csv', 'ndjson', 'parquet'].includes(flags.dataFormat)) throw new UsageError(`--data-format must be csv, ndjson or parquet, got "${flags.dataFormat}"`);
+        given.format = flags.dataFormat;
+      }
+      const seed = num(flags.seed, '--seed', true);
+      if (seed !== undefined) given.seed = seed;
+      const scale = num(flags.scale, '--scale');
+      if (scale !== undefined) given.scale = scale;
+      const bad = num(flags.badRows, '--bad-rows');
+      if (bad !== undefined) given.bad_rows = bad;
+      const inc = num(flags.incidents, '--incidents');
+      if (inc !== undefined) given.incidents = inc;
+      const { config } = loadConfig({ cwd: ctx.io.cwd, env: ctx.io.env, flags: given, configPath: flags.config });
+      const format = resolveFormat(flags.format, undefined, ctx.io.stdout.isTTY === true);
+      if (format === 'parquet' || format === 'arrow' || format === 'html') {
+        throw new UsageError(`pipeline prints its summary as table, json, ndjson, csv or markdown; for ${format} run surgctl report summary --format ${format} --out FILE`);
+      }
+      const globals = { ...g, ...(g.logFormat === undefined && config.log_format === 'json' ? { logFormat: 'json' as const } : {}) };
+      let bar: Progress | undefined;
+      const onEvent = (e: PipelineEvent): void => {
+        if (e.type === 'stage-start') say(ctx.io, globals, `[${e.stage}] ${e.detail}`);
+        else if (e.type === 'stage-done') {
+          bar?.stop();
+          bar = undefined;
+          say(ctx.io, globals, `[${e.stage}] done in ${e.seconds.toFixed(1)} s: ${e.detail}`);
+        } else if (e.type === 'generate' && e.event.type === 'start') {
+          bar = createProgress(ctx.io.stderr, { total: e.event.totalRows, unit: 'rows', enabled: !globals.quiet && globals.logFormat !== 'json' });
+        } else if (e.type === 'generate' && e.event.type === 'dataset') bar?.update(e.event.doneRows, e.event.dataset);
+        else if (e.type === 'load' && e.event.type === 'file-done') say(ctx.io, globals, `  ${e.event.result.path}: ${e.event.result.rows_inserted} inserted, ${e.event.result.rows_quarantined} quarantined`, 'verbose');
+        else if (e.type === 'transform' && e.event.type === 'model-done') say(ctx.io, globals, `  ${e.event.result.model}: ${e.event.result.status}`, 'verbose');
+      };
+      const result = await runPipeline({ config, cwd: ctx.io.cwd, env: ctx.io.env, args: ['pipeline'], metricsFile: flags.metricsFile === undefined ? undefined : resolve(ctx.io.cwd, flags.metricsFile), onEvent });
+      say(ctx.io, globals, `pipeline ${result.run_id} succeeded; lakehouse ${result.db}. Next: surgctl report top-alerts, surgctl tui, surgctl runs`);
+      const render = rendererFor(format, { color: useColor(ctx.io, g), width: ctx.io.stdout.columns });
+      await runReport({ dbPath: result.db, name: 'summary' }, { format, stdout: ctx.io.stdout, render });
+    });
