@@ -174,16 +174,17 @@ function typesOf(s: Schema): string[] | undefined {
   return Array.isArray(s.type) ? (s.type as string[]) : [s.type as string];
 }
 
-/** SQL for the CSV coercion of a cell: boolean, then number, else string (as allowed by the declared types). */
-function csvExprs(col: string, types: string[] | undefined): ValueExprs {
+/**
+ * SQL for the CSV coercion of a cell: boolean, then number, else string (as allowed by the declared types).
+ * `numCol` names a column precomputed once per row (see csvDerived): the cell as DOUBLE when it is a finite JSON number.
+ */
+function csvExprs(col: string, types: string[] | undefined, numCol: string): ValueExprs {
   const t = new Set(types ?? ['string']);
   const present = `(${col} IS NOT NULL)`;
-  const num = `TRY_CAST(${col} AS DOUBLE)`;
+  const numeric = t.has('number') || t.has('integer');
+  const num = numeric ? numCol : `TRY_CAST(${col} AS DOUBLE)`;
   const isBool = t.has('boolean') ? `(${col} IN ('true', 'false'))` : 'false';
-  const isNum =
-    t.has('number') || t.has('integer')
-      ? `(regexp_full_match(${col}, '${JSON_NUMBER_RE}') AND isfinite(${num}))`
-      : 'false';
+  const isNum = numeric ? `(${numCol} IS NOT NULL)` : 'false';
   const isStr = `(NOT (${isBool} OR ${isNum}))`;
   return {
     present,
@@ -364,7 +365,17 @@ export function compileChecks(schema: Schema, table: string, source: CompileSour
   let from = table;
   let rowIsObject = 'true';
   if (source.kind === 'csv') {
-    for (const { name, column } of source.columns ?? []) values.set(name, csvExprs(column, typesOf(props[name] ?? true)));
+    // Parse each numeric cell once per row (regex + cast), not once per keyword.
+    const derived: string[] = [];
+    (source.columns ?? []).forEach(({ name, column }, i) => {
+      const types = typesOf(props[name] ?? true);
+      if (types?.includes('number') || types?.includes('integer')) {
+        derived.push(`CASE WHEN regexp_full_match(${column}, '${JSON_NUMBER_RE}') AND isfinite(TRY_CAST(${column} AS DOUBLE))
+          THEN TRY_CAST(${column} AS DOUBLE) END AS _n${i}`);
+      }
+      values.set(name, csvExprs(column, types, `_n${i}`));
+    });
+    if (derived.length) from = `(SELECT *, ${derived.join(', ')} FROM ${table})`;
   } else if (source.columns) {
     // Typed sources (Parquet): one JSON value per column, SQL NULL when absent.
     for (const { name, column } of source.columns) values.set(name, jsonExprs(column));
@@ -464,11 +475,20 @@ export function compileChecks(schema: Schema, table: string, source: CompileSour
       `'keyword': ${b.p(check.keyword)}, 'message': ${b.p(check.message)}, 'value': CAST(${check.valueSql} AS VARCHAR), ` +
       `'severity': ${b.p(severity)}, 'rule': ${rule === null ? 'NULL::VARCHAR' : b.p(rule)}} END`,
   );
-  const listExpr = items.length ? `list_filter([${items.join(',\n  ')}], x -> x IS NOT NULL)` : `[]`;
+  // Build the list only for rows that fail something: one cheap boolean pass first (most rows are valid).
+  const any = entries.map(({ check }) => `coalesce(${check.cond}, false)`).join('\n  OR ');
+  const listExpr = items.length
+    ? `CASE WHEN ${any} THEN list_filter([${items.join(',\n  ')}], x -> x IS NOT NULL) ELSE [] END`
+    : `[]`;
   const errs = extraList ? `list_concat(${listExpr}, ${extraList})` : listExpr;
   const sql = `SELECT _row, errs FROM (SELECT _row, ${errs} AS errs FROM ${from}) WHERE len(errs) > 0`;
   return { sql, params: b.params };
 }
+
+// Fast paths: shapes that are valid for sure (day <= 28, hour <= 23, second < 60 with at most 13 fraction digits so a
+// double cannot round it to 60) match one regex; only the rest take the exact ajv-formats arithmetic.
+const FAST_DATE = '[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])';
+const FAST_TIME = '([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,13})?([zZ]|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)';
 
 /** The SQL macros the compiled checks call (formats exactly as ajv-formats "full" mode defines them). */
 export const FORMAT_MACROS_SQL = `
@@ -476,10 +496,10 @@ CREATE OR REPLACE TEMP MACRO surgctl_days_in_month(y, m) AS
   CASE WHEN m = 2 THEN CASE WHEN y % 4 = 0 AND (y % 100 <> 0 OR y % 400 = 0) THEN 29 ELSE 28 END
        WHEN m IN (4, 6, 9, 11) THEN 30 ELSE 31 END;
 CREATE OR REPLACE TEMP MACRO surgctl_is_date(s) AS
-  coalesce(regexp_full_match(s, '[0-9]{4}-[0-9]{2}-[0-9]{2}')
+  CASE WHEN regexp_full_match(s, '${FAST_DATE}') THEN true ELSE coalesce(regexp_full_match(s, '[0-9]{4}-[0-9]{2}-[0-9]{2}')
     AND TRY_CAST(substr(s, 6, 2) AS INTEGER) BETWEEN 1 AND 12
     AND TRY_CAST(substr(s, 9, 2) AS INTEGER) BETWEEN 1
-        AND surgctl_days_in_month(TRY_CAST(substr(s, 1, 4) AS INTEGER), TRY_CAST(substr(s, 6, 2) AS INTEGER)), false);
+        AND surgctl_days_in_month(TRY_CAST(substr(s, 1, 4) AS INTEGER), TRY_CAST(substr(s, 6, 2) AS INTEGER)), false) END;
 CREATE OR REPLACE TEMP MACRO surgctl_time_ok(t) AS
   coalesce(t.h <> ''
     AND coalesce(TRY_CAST(nullif(t.tzh, '') AS INTEGER), 0) <= 23 AND coalesce(TRY_CAST(nullif(t.tzm, '') AS INTEGER), 0) <= 59
@@ -493,13 +513,13 @@ CREATE OR REPLACE TEMP MACRO surgctl_time_ok(t) AS
       )
     ), false);
 CREATE OR REPLACE TEMP MACRO surgctl_is_time(s) AS
-  coalesce(regexp_full_match(s, '[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)')
+  CASE WHEN regexp_full_match(s, '${FAST_TIME}') THEN true ELSE coalesce(regexp_full_match(s, '[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)')
     AND surgctl_time_ok(regexp_extract(s, '^([0-9]{2}):([0-9]{2}):([0-9]{2}(?:\\.[0-9]+)?)([zZ]|([+-])([0-9]{2})(?::?([0-9]{2}))?)$',
-                                        ['h', 'mi', 'sec', 'tz', 'sign', 'tzh', 'tzm'])), false);
+                                        ['h', 'mi', 'sec', 'tz', 'sign', 'tzh', 'tzm'])), false) END;
 CREATE OR REPLACE TEMP MACRO surgctl_is_date_time(s) AS
-  coalesce(length(s) > 11
+  CASE WHEN regexp_full_match(s, '${FAST_DATE}[tT ]${FAST_TIME}') THEN true ELSE coalesce(length(s) > 11
     AND regexp_full_match(substr(s, 11, 1), '[tT\\t\\n\\x0B\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}]')
-    AND surgctl_is_date(substr(s, 1, 10)) AND surgctl_is_time(substr(s, 12)), false);
+    AND surgctl_is_date(substr(s, 1, 10)) AND surgctl_is_time(substr(s, 12)), false) END;
 CREATE OR REPLACE TEMP MACRO surgctl_is_uuid(s) AS
   regexp_full_match(s, '(?i)(?:urn:uuid:)?[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}');
 CREATE OR REPLACE TEMP MACRO surgctl_is_email(s) AS

@@ -1,0 +1,110 @@
+// validate: BENCH_ROWS (default 5M) telemetry rows with 2% bad rows as CSV, validated by the compiled engine and
+// by ajv, beside a plain DuckDB `SELECT count(*) FROM read_csv(...)` of the same file (the physical limit). Each
+// phase runs in its own process so its peak RSS is its own.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fmt, freshOut, peakRssMiB, rate, rows, time, writeSection } from './lib.js';
+
+const self = fileURLToPath(import.meta.url);
+const phase = process.argv[2];
+
+/** One SQL COPY writes the file: every 50th row is bad, cycling through the kinds the generator plants. */
+async function makeCsv(path, n) {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const inst = await DuckDBInstance.create(':memory:', { threads: '2', memory_limit: '1GB' });
+  const con = await inst.connect();
+  try {
+    const header = 'event_id,procedure_id,patient_id,robot_id,robot_arm,instrument,step,force_n,velocity_mm_s,latency_ms,error_code,recorded_at';
+    await con.run(`COPY (
+      SELECT '${header}' AS line
+      UNION ALL
+      SELECT CASE WHEN i % 50 = 7 THEN
+          CASE (i // 50) % 8
+            WHEN 0 THEN concat_ws(',', 'EV-' || i, 'PR-' || (i // 500), 'PA-' || (i // 5000), 'RB-' || (i % 40), 'arm_1', 'stapler', 'stapling', '250.0', '40.0', '80.0', '', '2025-03-01T10:00:00Z')
+            WHEN 1 THEN concat_ws(',', 'EV-' || i, 'PR-' || (i // 500), 'PA-' || (i // 5000), 'RB-' || (i % 40), 'arm_7', 'stapler', 'stapling', '20.0', '40.0', '80.0', '', '2025-03-01T10:00:00Z')
+            WHEN 2 THEN concat_ws(',', 'EV-' || i, 'PR-' || (i // 500), 'PA-' || (i // 5000), 'RB-' || (i % 40), 'arm_1', 'stapler', 'stapling', 'heavy', '40.0', '80.0', '', '2025-03-01T10:00:00Z')
+            WHEN 3 THEN concat_ws(',', 'EV-' || i, 'PR-' || (i // 500), '', 'RB-' || (i % 40), 'arm_1', 'stapler', 'stapling', '20.0', '40.0', '80.0', '', '2025-03-01T10:00:00Z')
+            WHEN 4 THEN concat_ws(',', 'EV-' || i, 'PR-' || (i // 500), 'PA-' || (i // 5000), 'RB-' || (i % 40), 'arm_1', 'stapler', 'stapling', '20.0', '40.0', '80.0', '', '2025-02-30 10:00')
+            WHEN 5 THEN concat_ws(',', 'EV-' || (i - 1), 'PR-' || (i // 500), 'PA-' || (i // 5000), 'RB-' || (i % 40), 'arm_1', 'stapler', 'stapling', '20.0', '40.0', '80.0', '', '2025-03-01T10:00:00Z')
+            WHEN 6 THEN concat_ws(',', 'EV-' || i, 'PR-' || (i // 500), 'PA-' || (i // 5000), 'RB-' || (i % 40), 'arm_1', 'stapler', 'stapling', '20.0')
+            ELSE concat_ws(',', 'EV-' || i, 'PR-' || (i // 500), 'PA-' || (i // 5000), 'RB-' || (i % 40), 'arm_1', 'stapler', 'stapling', '20.0', '-3', '80.0', '', '2025-03-01T10:00:00Z')
+          END
+        ELSE concat_ws(',', 'EV-' || i, 'PR-' || (i // 500), 'PA-' || (i // 5000), 'RB-' || (i % 40), 'arm_' || (1 + i % 4),
+          ['needle_driver','stapler','bipolar_forceps','endoscope'][1 + i % 4], ['dissection','suturing','stapling'][1 + i % 3],
+          round(1 + (i % 997) / 100.0, 2)::VARCHAR, round((i % 4001) / 10.0, 1)::VARCHAR, (20 + i % 300)::VARCHAR,
+          CASE WHEN i % 211 = 0 THEN 'W-COMM' ELSE '' END,
+          strftime(TIMESTAMPTZ '2025-03-01 08:00:00+00' + to_milliseconds(i * 20), '%Y-%m-%dT%H:%M:%S.%gZ'))
+      END
+      FROM range(${n}) r(i)
+    ) TO '${path}' (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\t')`);
+  } finally {
+    con.closeSync();
+    inst.closeSync();
+  }
+}
+
+async function runPhase(name, path, out) {
+  if (name === 'baseline') {
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const inst = await DuckDBInstance.create(':memory:', { threads: '2', memory_limit: '512MB' });
+    const con = await inst.connect();
+    try {
+      const r = await time(async () => (await con.runAndReadAll(
+        `SELECT count(*)::INTEGER AS n FROM read_csv('${path}', header = true, all_varchar = true, ignore_errors = true)`)).getRowObjectsJson()[0].n);
+      return { seconds: r.seconds, rows: r.value };
+    } finally {
+      con.closeSync();
+      inst.closeSync();
+    }
+  }
+  const { validateFiles } = await import('../dist/core/validate/index.js');
+  const r = await time(() => validateFiles([path], { schema: 'telemetry', engine: name, quarantineDir: join(out, `q-${name}`), maxInvalid: '100%', limitErrors: 5 }));
+  const f = r.value.files[0];
+  return { seconds: r.seconds, rows: f.rows_read, valid: f.rows_valid, quarantined: f.rows_quarantined, engine: f.engine };
+}
+
+if (phase) {
+  const [, , name, path, out] = process.argv;
+  const result = await runPhase(name, path, out);
+  process.stdout.write(JSON.stringify({ ...result, rssMiB: peakRssMiB() }));
+} else {
+  const out = freshOut('validate');
+  const path = join(out, 'telemetry.csv');
+  if (!existsSync(path)) {
+    process.stderr.write(`validate bench: writing ${rows.toLocaleString('en-US')} rows...\n`);
+    await makeCsv(path, rows);
+  }
+  const mb = statSync(path).size / 2 ** 20;
+  const results = {};
+  for (const name of (process.env.BENCH_PHASES ?? 'baseline,compiled,ajv').split(',')) {
+    process.stderr.write(`validate bench: ${name}...\n`);
+    const r = spawnSync(process.execPath, [self, name, path, out], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    if (r.status !== 0) throw new Error(`phase ${name} failed: ${r.stderr}`);
+    results[name] = JSON.parse(r.stdout);
+  }
+  const b = results.baseline;
+  const line = (label, r) =>
+    `| ${label} | ${fmt(r.seconds)} | ${rate(r.rows, r.seconds)} | ${fmt(b.seconds / r.seconds, 2)} | ${r.rssMiB} | ${r.quarantined ?? ''} |`;
+  const md = [
+    '## validate',
+    '',
+    `${rows.toLocaleString('en-US')} telemetry rows (${fmt(mb, 0)} MiB CSV, every 50th row bad: out of range, bad enum, wrong type,`,
+    'missing required, impossible date, duplicate key, ragged row, negative speed), `validateFiles` with quarantine written.',
+    'Ratio = baseline seconds / engine seconds (1.0 = as fast as a bare DuckDB count of the same file). Goals: compiled',
+    '>= 0.5, peak RSS < 1024 MiB.',
+    '',
+    '| run | seconds | rows/s | ratio to baseline | peak RSS MiB | quarantined |',
+    '|---|---|---|---|---|---|',
+    line('DuckDB `SELECT count(*) FROM read_csv(...)`', b),
+    line('compiled engine', results.compiled),
+    line('ajv engine', results.ajv),
+    '',
+  ].join('\n');
+  writeSection('validate', md);
+  if (!process.env.BENCH_KEEP) {
+    rmSync(out, { recursive: true, force: true });
+    mkdirSync(out, { recursive: true });
+  }
+}
