@@ -92,12 +92,19 @@ export function vitalsChart(p: PatientVitals): string {
     const hi = Math.max(...vals);
     const yB = (v: number): number => (hi === lo ? b.top + b.h / 2 : b.top + b.h - ((v - lo) / (hi - lo)) * (b.h - 8) - 4);
     const color = METRIC_COLORS[i % METRIC_COLORS.length] ?? '#333';
+    // A gap of more than two hours without readings breaks the line rather than drawing across it.
+    let prev = Number.NEGATIVE_INFINITY;
     const d = m.points
       .filter((q) => q.avg !== null)
-      .map((q, k) => `${k === 0 ? 'M' : 'L'}${r1(x(Date.parse(q.hour_start)) + hourW / 2)} ${r1(yB(q.avg as number))}`)
+      .map((q) => {
+        const t = Date.parse(q.hour_start);
+        const move = t - prev > 2 * 3_600_000 ? 'M' : 'L';
+        prev = t;
+        return `${move}${r1(x(t) + hourW / 2)} ${r1(yB(q.avg as number))}`;
+      })
       .join(' ');
     const label = `${METRIC_LABELS[m.metric] ?? m.metric} ${formatNumber(lo)}–${formatNumber(hi)}`;
-    parts.push(`<path class="mark" d="${d}${m.points.length === 1 ? ' h2' : ''}" fill="none" stroke="${color}" stroke-width="1.6"><title>${esc(label)}</title></path>`);
+    parts.push(`<path class="mark" d="${d.replace(/M([\d.]+ [\d.]+)(?= M|$)/g, 'M$1 h2')}" fill="none" stroke="${color}" stroke-width="1.6"><title>${esc(label)}</title></path>`);
     const ly = b.top + 10 + i * 18;
     parts.push(`<line x1="${left + plotW + 6}" y1="${ly - 4}" x2="${left + plotW + 20}" y2="${ly - 4}" stroke="${color}" stroke-width="3"/>`);
     parts.push(text(left + plotW + 24, ly, label, 'class="axis"'));

@@ -1,6 +1,6 @@
 // Provenance stamped into Parquet key/value metadata, so a notebook can tell where a file came from: the surgctl
 // version, the source table, the load ids (from its lineage column, else the ledger), the latest model run, the
-// rules version when a rules table exists, and a hash of the exported schema.
+// rules version and hash of the last successful transform (transform_runs), and a hash of the exported schema.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { DuckDBValue } from '@duckdb/node-api';
@@ -55,23 +55,29 @@ export async function provenance(db: Db, input: ProvenanceInput): Promise<Record
   if (have.has('model_runs')) {
     const runCols = new Set((await relationColumns(db, 'model_runs')).map((c) => c.name));
     if (runCols.has('run_id') && runCols.has('model') && runCols.has('started_at')) {
+      const ok = runCols.has('status') ? " AND status = 'succeeded'" : '';
       const rows =
         input.table === undefined
-          ? await readRows(db, 'SELECT run_id FROM model_runs ORDER BY started_at DESC, run_id DESC LIMIT 1')
-          : await readRows(db, 'SELECT run_id FROM model_runs WHERE model = $model ORDER BY started_at DESC, run_id DESC LIMIT 1', {
+          ? await readRows(db, `SELECT run_id FROM model_runs WHERE true${ok} ORDER BY started_at DESC, run_id DESC LIMIT 1`)
+          : await readRows(db, `SELECT run_id FROM model_runs WHERE model = $model${ok} ORDER BY started_at DESC, run_id DESC LIMIT 1`, {
               model: input.table,
             });
       if (rows[0]?.run_id !== undefined && rows[0].run_id !== null) kv.surgctl_run_id = String(rows[0].run_id);
     }
   }
-  for (const table of ['rules', 'risk_rules']) {
-    if (!have.has(table)) continue;
-    const cols = new Set((await relationColumns(db, table)).map((c) => c.name));
-    const col = ['rules_version', 'version'].find((c) => cols.has(c));
-    if (col === undefined) continue;
-    const rows = await readRows(db, `SELECT max(${ident(col)})::VARCHAR AS v FROM ${ident(table)}`);
-    if (rows[0]?.v !== undefined && rows[0].v !== null) kv.surgctl_rules_version = String(rows[0].v);
-    break;
+  // transform records the rules it ran with in transform_runs (rules_version from the rules file, and its hash).
+  if (have.has('transform_runs')) {
+    const cols = new Set((await relationColumns(db, 'transform_runs')).map((c) => c.name));
+    if (cols.has('rules_version') && cols.has('started_at') && cols.has('status')) {
+      const sha = cols.has('rules_sha256') ? 'rules_sha256' : 'NULL';
+      const rows = await readRows(
+        db,
+        `SELECT rules_version::VARCHAR AS v, ${sha}::VARCHAR AS sha FROM transform_runs WHERE status = 'succeeded'
+         ORDER BY started_at DESC, run_id DESC LIMIT 1`,
+      );
+      if (rows[0]?.v !== undefined && rows[0].v !== null) kv.surgctl_rules_version = String(rows[0].v);
+      if (rows[0]?.sha !== undefined && rows[0].sha !== null) kv.surgctl_rules_sha256 = String(rows[0].sha);
+    }
   }
   kv.surgctl_schema_hash = schemaHash(input.columns);
   return { ...kv, ...(input.extra ?? {}) };

@@ -44,18 +44,23 @@ function shown(f: ReportFilters): Record<string, string> {
  */
 export async function runReport(req: ReportRequest, target: EmitTarget): Promise<ReportOutcome> {
   const { def, filters } = prepare(req.name, req.filters);
+  def.build(filters); // usage errors (e.g. timeline without an id) before the database is opened
+  return withLakehouse(req.dbPath, (db) => emitReport(db, req.name, req.filters, target));
+}
+
+/** runReport on an already-open database (the TUI, tests): the same checks, output and errors. */
+export async function emitReport(db: Db, name: string, raw: RawFilters | undefined, target: EmitTarget): Promise<ReportOutcome> {
+  const { def, filters } = prepare(name, raw);
   const built = def.build(filters);
-  return withLakehouse(req.dbPath, async (db) => {
-    await requireRelations(db, def.tables, `report ${def.name}`);
-    const charts = target.format === 'html' ? await loadDashboard(db, filters, def.charts) : undefined;
-    const kvMetadata =
-      target.format === 'parquet'
-        ? await provenance(db, { columns: await queryColumns(db, built.sql), extra: { surgctl_report: def.name, surgctl_filters: JSON.stringify(shown(filters)) } })
-        : undefined;
-    const spec = { name: def.name, title: def.title, sql: built.sql, params: built.params, charts, filters: shown(filters) };
-    const result = await emitQuery(db, spec, { ...target, kvMetadata });
-    return { ...result, report: def.name };
-  });
+  await requireRelations(db, def.tables, `report ${def.name}`);
+  const charts = target.format === 'html' ? await loadDashboard(db, filters, def.charts) : undefined;
+  const kvMetadata =
+    target.format === 'parquet'
+      ? await provenance(db, { columns: await queryColumns(db, built.sql), extra: { surgctl_report: def.name, surgctl_filters: JSON.stringify(shown(filters)) } })
+      : undefined;
+  const spec = { name: def.name, title: def.title, sql: built.sql, params: built.params, charts, filters: shown(filters) };
+  const result = await emitQuery(db, spec, { ...target, kvMetadata });
+  return { ...result, report: def.name };
 }
 
 /** Runs a report on an already-open database and returns all its rows (for the TUI and tests; use --limit). */

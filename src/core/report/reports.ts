@@ -293,12 +293,13 @@ const DEFINITIONS: ReportDefinition[] = [
       const ev = branch(f, 'recorded_at', levelRankSql('risk_level'), { patient: 'patient_id', procedure: 'procedure_id' });
       const al = branch(f, '"at"', 'level_rank', { patient: 'patient_id', procedure: 'procedure_id' });
       const vt = branch({ ...f, minLevel: undefined }, 'v.measured_at', undefined, { patient: 'v.patient_id' });
-      // A procedure's vitals are its patient's readings during the procedure.
+      // A procedure's vitals are its patient's readings from the start of the procedure to 24 h after its end
+      // (the window procedure_risk takes max_news2 over): intra- and post-operative monitoring.
       const vitalsFrom =
         f.procedure === undefined
           ? 'raw_vitals AS v'
           : `raw_vitals AS v JOIN raw_procedures AS p ON p.procedure_id = $procedure AND v.patient_id = p.patient_id
-               AND v.measured_at >= p.started_at AND v.measured_at <= p.ended_at`;
+               AND v.measured_at >= p.started_at AND v.measured_at < p.ended_at + INTERVAL 24 HOUR`;
       const w = new Where();
       Object.assign(w.params, params);
       const sql = `SELECT "at", kind, id, procedure_id, patient_id, robot_id, robot_arm, step, level, risk_score, detail FROM (

@@ -131,10 +131,10 @@ describe('report filters', () => {
     expect(high.map((r) => r.alert_id)).toEqual(['AL-1', 'AL-3']);
   });
 
-  it('timeline interleaves events, alerts and vitals of one procedure in time order', async () => {
+  it('timeline interleaves events, alerts and vitals (to 24 h after the end) of one procedure in time order', async () => {
     const rows = await report('timeline', { procedure: 'PROC-1' });
     expect(rows.map((r) => `${r.kind}:${r.id}`)).toEqual([
-      'event:EV-01', 'event:EV-02', 'alert:AL-1', 'vital:VR-1', 'event:EV-03', 'alert:AL-5', 'vital:VR-2',
+      'event:EV-01', 'event:EV-02', 'alert:AL-1', 'vital:VR-1', 'event:EV-03', 'alert:AL-5', 'vital:VR-2', 'vital:VR-3',
     ]);
     const ats = rows.map((r) => String(r.at));
     expect([...ats].sort()).toEqual(ats);
