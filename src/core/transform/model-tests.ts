@@ -60,13 +60,14 @@ export function testQuery(model: Model, test: ModelTest, where = 'true', prefix 
 
 /**
  * Runs every test of `model` in one query (one scalar subquery per test). `scoped` checks only the partitions in
- * scope (incremental runs). Returns one result per test, in header order.
+ * scope (incremental runs), read once. Returns one result per test, in header order.
  */
 export async function runModelTests(db: Db, model: Model, scoped: boolean): Promise<TestResult[]> {
   if (model.tests.length === 0) return [];
-  const where = scoped ? partitionPredicate(model) : 'true';
-  const queries = model.tests.map((t, i) => testQuery(model, t, where, `t${i}_`));
-  const sql = `SELECT ${queries.map((q, i) => `(${q.sql}) AS t${i}`).join(',\n  ')}`;
+  // Incremental: the partitions in scope are read once into a materialized CTE that shadows the table's name.
+  const scope = scoped && model.partition ? `WITH ${ident(model.name)} AS MATERIALIZED (SELECT * FROM main.${ident(model.name)} WHERE ${partitionPredicate(model)})\n` : '';
+  const queries = model.tests.map((t, i) => testQuery(model, t, 'true', `t${i}_`));
+  const sql = `${scope}SELECT ${queries.map((q, i) => `(${q.sql}) AS t${i}`).join(',\n  ')}`;
   const params: Params = Object.assign({}, ...queries.map((q) => q.params)) as Params;
   const row = (await db.all(sql, params))[0] ?? {};
   return model.tests.map((t, i) => {

@@ -38,25 +38,31 @@ export interface ScopeCounts {
 }
 
 /**
- * Builds the TEMP scope tables from _new_loads. A new vitals reading puts its (patient, hour) in scope; new
- * telemetry, procedure or outcome rows put their procedure in scope, and so does every procedure of a patient whose
- * vitals changed (procedure_risk.max_news2 reads them); the patients of all of these are in scope too.
+ * Builds the TEMP scope tables for the loads in `loadIds` (the run's new loads). A new vitals reading puts its
+ * (patient, hour) in scope; new telemetry, procedure or outcome rows put their procedure in scope, and so does
+ * every procedure of a patient whose vitals changed (procedure_risk.max_news2 reads them). Patients in scope: those
+ * with new vitals, new telemetry or a new registry row, and the patients of the procedures in scope. Each raw table
+ * is scanned once, filtered by a bound list of load ids (so DuckDB can skip row groups of older loads).
  */
-export async function buildScopes(db: Db): Promise<ScopeCounts> {
-  const isNew = (alias: string): string => `${alias}._load_id IN (SELECT load_id FROM _new_loads)`;
-  await db.run(`CREATE OR REPLACE TEMP TABLE _scope_patient_hour AS
+export async function buildScopes(db: Db, loadIds: string[]): Promise<ScopeCounts> {
+  const params = Object.fromEntries(loadIds.map((id, i) => [`l${i}`, id]));
+  const inList = loadIds.length > 0 ? loadIds.map((_, i) => `$l${i}`).join(', ') : 'NULL';
+  const isNew = (alias: string): string => `${alias}._load_id IN (${inList})`;
+  const run = (sql: string): Promise<void> => db.run(sql, sql.includes('$l') ? params : {});
+  await run(`CREATE OR REPLACE TEMP TABLE _scope_patient_hour AS
     SELECT DISTINCT v.patient_id, date_trunc('hour', v.measured_at) AS hour_start FROM raw_vitals v WHERE ${isNew('v')}`);
-  await db.run(`CREATE OR REPLACE TEMP TABLE _scope_procedure AS
-    SELECT t.procedure_id FROM raw_telemetry t WHERE ${isNew('t')}
+  await run(`CREATE OR REPLACE TEMP TABLE _new_telemetry AS
+    SELECT DISTINCT t.procedure_id, t.patient_id FROM raw_telemetry t WHERE ${isNew('t')}`);
+  await run(`CREATE OR REPLACE TEMP TABLE _scope_procedure AS
+    SELECT procedure_id FROM _new_telemetry
     UNION SELECT p.procedure_id FROM raw_procedures p WHERE ${isNew('p')}
     UNION SELECT o.procedure_id FROM raw_outcomes o WHERE ${isNew('o')}
     UNION SELECT p.procedure_id FROM raw_procedures p WHERE p.patient_id IN (SELECT patient_id FROM _scope_patient_hour)`);
-  await db.run(`CREATE OR REPLACE TEMP TABLE _scope_patient AS
+  await run(`CREATE OR REPLACE TEMP TABLE _scope_patient AS
     SELECT patient_id FROM _scope_patient_hour
+    UNION SELECT patient_id FROM _new_telemetry
     UNION SELECT pt.patient_id FROM raw_patients pt WHERE ${isNew('pt')}
-    UNION SELECT t.patient_id FROM raw_telemetry t WHERE ${isNew('t')}
-    UNION SELECT p.patient_id FROM raw_procedures p WHERE p.procedure_id IN (SELECT procedure_id FROM _scope_procedure)
-    UNION SELECT t.patient_id FROM raw_telemetry t WHERE t.procedure_id IN (SELECT procedure_id FROM _scope_procedure)`);
+    UNION SELECT p.patient_id FROM raw_procedures p WHERE p.procedure_id IN (SELECT procedure_id FROM _scope_procedure)`);
   const row = (
     await db.all<{ procedures: number; patients: number; patient_hours: number }>(
       `SELECT (SELECT count(*) FROM _scope_procedure)::INTEGER AS procedures,

@@ -194,7 +194,7 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
       [mode, reason] = ['up_to_date', 'no new loads since the last run'];
     } else {
       reason = `${newLoads.length} new load${newLoads.length === 1 ? '' : 's'}`;
-      scope = await buildScopes(db);
+      scope = await buildScopes(db, newLoads);
       await defineScopeMacros(db, true);
     }
   }

@@ -45,7 +45,7 @@ describe('the shipped models', () => {
     expect(selectModels(set.models, ['news2_hourly']).map((m) => m.name)).toEqual(['news2_hourly']);
     expect(selectModels(set.models, ['news2_hourly+']).map((m) => m.name)).toEqual(['news2_hourly', 'patient_risk', 'procedure_risk']);
     expect(selectModels(set.models, ['trends,alerts']).map((m) => m.name).sort()).toEqual(['alerts', 'trends']);
-    expect([...downstreamOf(set.models, 'telemetry_risk')].sort()).toEqual(['alert_episodes', 'alerts', 'patient_risk', 'procedure_risk']);
+    expect([...downstreamOf(set.models, 'telemetry_risk')].sort()).toEqual(['alert_episodes', 'alerts', 'patient_risk', 'procedure_risk', 'robot_kpis']);
     expect(() => selectModels(set.models, ['nope+'])).toThrow(UsageError);
   });
 });
@@ -133,6 +133,24 @@ describe('a failing model', () => {
       expect(await db.scalar('SELECT count(*)::INTEGER FROM transform_state')).toBe(0);
       expect(await db.scalar("SELECT status FROM transform_runs")).toBe('failed');
       expect(await db.scalar("SELECT status FROM runs WHERE command = 'transform'")).toBe('failed');
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('model tests in an incremental run', () => {
+  it('check the partitions in scope and catch a duplicate the new load brought', async () => {
+    const d = dir();
+    const db = await openLakehouse(d);
+    try {
+      await insertRows(db, 'telemetry', [event('EV-1'), event('EV-2', { procedure_id: 'PR-2' })]);
+      expect((await transformDb(db, { cwd: d, env: {} })).tests_failed).toBe(0);
+      await insertRows(db, 'telemetry', [event('EV-1', { recorded_at: '2026-01-05T08:00:01Z' })], 'L-dup');
+      const r = await transformDb(db, { cwd: d, env: {} });
+      expect(r.mode).toBe('incremental');
+      expect(r.models.find((m) => m.model === 'telemetry_risk')?.rows).toBe(2);
+      expect(r.tests.filter((t) => t.status === 'fail').map((t) => [t.model, t.test, t.failures])).toEqual([['telemetry_risk', 'unique(event_id)', 1]]);
     } finally {
       db.close();
     }

@@ -1,4 +1,4 @@
--- depends-on: stg_telemetry
+-- depends-on: telemetry_risk
 -- grain: one row per (robot_id)
 -- test: not_null(procedures, utilization_hours, downtime_hours, maintenance_cost_usd)
 -- test: expect(utilization_hours >= 0 AND downtime_hours >= 0 AND maintenance_cost_usd >= 0)
@@ -10,7 +10,7 @@ WITH ids AS (
   SELECT robot_id FROM raw_robots
   UNION SELECT robot_id FROM raw_procedures
   UNION SELECT robot_id FROM raw_maintenance
-  UNION SELECT robot_id FROM stg_telemetry
+  UNION SELECT robot_id FROM telemetry_risk
 ),
 pr AS (
   SELECT robot_id, count(*) AS procedures, sum(epoch_us(ended_at) - epoch_us(started_at)) / 3600e6 AS utilization_hours
@@ -24,7 +24,7 @@ mt AS (
 ),
 ev AS (
   SELECT robot_id, count(*) AS events, count(error_code) AS errors
-  FROM stg_telemetry
+  FROM telemetry_risk
   GROUP BY robot_id
 )
 SELECT

@@ -2,7 +2,7 @@
 -- grain: one row per (patient_id, metric, window_start)
 -- partition: patient_hour(patient_id, window_start)
 -- test: not_null(n, min, max, avg)
--- test: expect(min <= avg AND avg <= max AND n >= 1 AND window_start = time_bucket(INTERVAL '5 minutes', window_start))
+-- test: expect(min - 1e-9 * abs(min) <= avg AND avg <= max + 1e-9 * abs(max) AND n >= 1 AND window_start = time_bucket(INTERVAL '5 minutes', window_start))
 -- Five-minute tumbling windows of every vital-sign reading: [window_start, window_start + 5 min) in UTC,
 -- aligned to the hour (:00, :05, ...).
 SELECT

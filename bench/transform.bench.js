@@ -1,0 +1,240 @@
+// transform: a full `surgctl transform` over BENCH_ROWS (default 5M) telemetry rows and BENCH_ROWS / 5 vitals rows,
+// made with DuckDB SQL straight into the raw tables, beside the same aggregations written as plain DuckDB queries
+// (hard-coded thresholds, no runner, no model tests) in the same lakehouse; then an incremental transform after a
+// 1% load, against the full one. Each phase runs in its own process so its peak RSS is its own.
+import { spawnSync } from 'node:child_process';
+import { rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fmt, freshOut, peakRssMiB, rate, rows, time, writeSection } from './lib.js';
+
+const self = fileURLToPath(import.meta.url);
+const phase = process.argv[2];
+
+const TEL = rows;
+const PROCS = Math.max(8, Math.round(TEL / 2500));
+const EVENTS = Math.floor(TEL / PROCS);
+const PATIENTS = Math.max(4, Math.floor(PROCS / 2));
+const VITALS_TICKS = Math.max(4, Math.round(TEL / 5 / PATIENTS / 10));
+const NEW_PROCS = Math.max(1, Math.round(PROCS / 100));
+
+/** Raw rows for procedures [p0, p1) and their patients, deterministic (hash-based), as the generator's ranges. */
+async function fill(db, load, p0, p1) {
+  const pt0 = Math.floor(p0 / 2);
+  const pt1 = Math.ceil(p1 / 2);
+  const all = { load, p0, p1, pt0, pt1, events: EVENTS, ticks: VITALS_TICKS };
+  // DuckDB refuses parameters a statement does not use: bind exactly the ones named in it.
+  const run = (sql) => db.run(sql, Object.fromEntries(Object.entries(all).filter(([k]) => new RegExp(`\\$${k}\\b`).test(sql))));
+  await run(`INSERT INTO raw_robots SELECT 'RB-' || i, 'SN-' || (1000 + i), 'da Vinci Xi', 'Intuitive Surgical', 'FAC-' || (i % 4),
+      DATE '2023-01-01', 'active', $load, 'robots.csv', i + 2 FROM range(20) r(i)
+    WHERE NOT EXISTS (SELECT 1 FROM raw_robots x WHERE x.robot_id = 'RB-' || i)`);
+  await run(`INSERT INTO raw_patients SELECT 'PT-' || i, CASE WHEN i % 2 = 0 THEN 'female' ELSE 'male' END, DATE '1950-01-01' + (i % 20000)::INTEGER,
+      'FAC-' || (i % 4), $load, 'patients.csv', i + 2 FROM range($pt0, $pt1) r(i)
+    WHERE NOT EXISTS (SELECT 1 FROM raw_patients x WHERE x.patient_id = 'PT-' || i)`);
+  await run(`INSERT INTO raw_procedures SELECT 'PR-' || i, 'PT-' || (i // 2), 'RB-' || (i % 20), 'SG-' || (i % 50),
+      ['prostatectomy','hysterectomy','cholecystectomy','hernia_repair','colectomy','nephrectomy','lobectomy','gastric_bypass'][i % 8 + 1],
+      TIMESTAMPTZ '2026-01-05 06:00:00+00' + to_hours(i::BIGINT),
+      TIMESTAMPTZ '2026-01-05 06:00:00+00' + to_hours(i::BIGINT) + to_seconds(($events // 4)::BIGINT),
+      'completed', $load, 'procedures.csv', i + 2 FROM range($p0, $p1) r(i)`);
+  await run(`INSERT INTO raw_outcomes SELECT 'PR-' || i, ['success','success','success','minor_complication','major_complication'][i % 5 + 1],
+      ['none','none','I','II','IIIa','IIIb','IVa','IVb','V'][i % 9 + 1], 1 + i % 7, i % 9 = 0, $load, 'outcomes.csv', i + 2
+    FROM range($p0, $p1) r(i)`);
+  await run(`INSERT INTO raw_maintenance SELECT 'MT-' || $load || '-' || i, 'RB-' || (i % 20), 'preventive', TIMESTAMPTZ '2026-01-01 00:00:00+00' + to_days(i::BIGINT),
+      4 + i % 5, 500 + 10 * i, $load, 'maintenance.csv', i + 2 FROM range(40) r(i)`);
+  await run(`INSERT INTO raw_telemetry
+    SELECT 'EV-' || i || '-' || j, 'PR-' || i, 'PT-' || (i // 2), 'RB-' || (i % 20), 'arm_' || (j % 4 + 1),
+      ['needle_driver','endoscope','bipolar_forceps','prograsp_forceps'][j % 4 + 1], 'dissection',
+      round([12.0, 5.0, 8.0, 10.0][j % 4 + 1] * CASE WHEN h % 10007 = 0 THEN 1.6 + (h % 50) / 100.0 ELSE 0.2 + 0.3 * (h % 1000) / 1000.0 END, 2),
+      round(10 + (h // 7) % 700 / 10.0, 1),
+      CASE WHEN h % 5003 = 0 THEN 520 + h % 900 ELSE 30 + (h // 11) % 120 END,
+      CASE WHEN h % 9973 = 0 THEN 'E-ARC' WHEN h % 661 = 0 THEN 'W-COMM' ELSE NULL END,
+      TIMESTAMPTZ '2026-01-05 06:00:00+00' + to_hours(i::BIGINT) + to_milliseconds((j // 4) * 1000),
+      $load, 'telemetry.csv', j + 2
+    FROM (SELECT i, j, hash(i, j) AS h FROM range($p0, $p1) a(i), range($events) b(j))`);
+  await run(`INSERT INTO raw_vitals
+    SELECT 'VR-' || pt || '-' || k || '-' || m.metric, 'PT-' || pt, m.metric,
+      CASE m.metric
+        WHEN 'heart_rate' THEN 60 + h % 45 WHEN 'resp_rate' THEN 12 + h % 10 WHEN 'spo2' THEN 93 + h % 7
+        WHEN 'systolic_bp' THEN 105 + h % 60 WHEN 'diastolic_bp' THEN 65 + h % 30 WHEN 'temperature_c' THEN 36.0 + (h % 25) / 10.0
+        WHEN 'glucose_mg_dl' THEN 70 + h % 150 WHEN 'weight_kg' THEN 60 + (pt % 50) + (h % 30) / 10.0
+        WHEN 'consciousness' THEN CASE WHEN h % 97 = 0 THEN 1 ELSE 0 END ELSE CASE WHEN h % 13 = 0 THEN 1 ELSE 0 END END,
+      m.unit,
+      TIMESTAMPTZ '2026-01-05 06:00:00+00' + to_hours((2 * pt + 1)::BIGINT) + to_minutes(k * 15),
+      $load, 'vitals.csv', k + 2
+    FROM (SELECT pt, k, m, hash(pt, k, m.metric) AS h FROM range($pt0, $pt1) a(pt), range($ticks) b(k),
+      (VALUES ('heart_rate', '/min'), ('resp_rate', '/min'), ('spo2', '%'), ('systolic_bp', 'mmHg'), ('diastolic_bp', 'mmHg'),
+              ('temperature_c', 'Cel'), ('glucose_mg_dl', 'mg/dL'), ('weight_kg', 'kg'), ('consciousness', '{score}'), ('o2_supplemental', '{flag}')) m(metric, unit))`);
+}
+
+// The plain-DuckDB equivalent of the models: the same scores, windows and aggregates with the thresholds written in.
+const BASELINE = [
+  `CREATE OR REPLACE TABLE b_risk AS
+   WITH w AS (
+     SELECT t.*, avg(force_n) OVER win AS m, stddev_samp(force_n) OVER win AS sd, count(force_n) OVER win AS c
+     FROM raw_telemetry t
+     WINDOW win AS (PARTITION BY procedure_id, robot_arm ORDER BY recorded_at, event_id ROWS BETWEEN 20 PRECEDING AND 1 PRECEDING)
+   ), s AS (
+     SELECT w.event_id, w.procedure_id, w.patient_id, w.robot_id, w.robot_arm, w.instrument, w.step, w.recorded_at, w.force_n,
+       w.velocity_mm_s, w.latency_ms, w.error_code,
+       CASE WHEN latency_ms <= 200 THEN 0 WHEN latency_ms <= 300 THEN 1 WHEN latency_ms <= 500 THEN 2 ELSE 3 END AS ls,
+       CASE WHEN l.lim IS NULL OR force_n / l.lim <= 1.0 THEN 0 WHEN force_n / l.lim <= 1.25 THEN 1 WHEN force_n / l.lim <= 1.5 THEN 2 ELSE 3 END AS fs,
+       CASE WHEN error_code IN ('E-FRAG','E-ARC','E-MOTION','E-SYSRESTART','E-VIDEO') THEN 3 WHEN error_code LIKE 'W-%' THEN 1 ELSE 0 END AS es,
+       coalesce(c >= 10 AND force_n > m + 3 * sd, false) AS spike
+     FROM w LEFT JOIN (VALUES ('needle_driver', 12.0), ('monopolar_scissors', 8.0), ('bipolar_forceps', 8.0), ('prograsp_forceps', 10.0),
+       ('vessel_sealer', 15.0), ('stapler', 40.0), ('clip_applier', 12.0), ('suction_irrigator', 6.0), ('endoscope', 5.0)) l(instrument, lim)
+       ON l.instrument = w.instrument
+   )
+   SELECT s.*, ls + fs + es AS risk_score,
+     CASE WHEN ls + fs + es >= 7 THEN 'critical' WHEN ls + fs + es >= 5 OR greatest(ls, fs, es) >= 3 THEN 'high'
+          WHEN ls + fs + es >= 3 THEN 'medium' WHEN ls + fs + es >= 1 THEN 'low' ELSE 'none' END AS risk_level
+   FROM s`,
+  `CREATE OR REPLACE TABLE b_alerts AS
+   SELECT 'AL-' || event_id AS alert_id, *, list_filter([CASE WHEN ls > 0 THEN 'latency' END, CASE WHEN fs > 0 THEN 'force' END,
+     CASE WHEN es > 0 THEN 'error' END, CASE WHEN spike THEN 'force_spike' END], x -> x IS NOT NULL) AS triggers,
+     concat_ws('; ', CASE WHEN ls > 0 THEN 'latency ' || latency_ms || ' ms' END, CASE WHEN fs > 0 THEN 'force ' || force_n || ' N' END,
+       CASE WHEN es > 0 THEN 'error ' || error_code END) AS reason
+   FROM b_risk WHERE risk_level IN ('medium', 'high', 'critical')`,
+  `CREATE OR REPLACE TABLE b_episodes AS
+   WITH g AS (SELECT *, CASE WHEN epoch_us(recorded_at) - epoch_us(lag(recorded_at) OVER w) <= 10e6 THEN 0 ELSE 1 END AS st
+              FROM b_alerts WINDOW w AS (PARTITION BY procedure_id, robot_arm ORDER BY recorded_at, alert_id)),
+        n AS (SELECT *, sum(st) OVER (PARTITION BY procedure_id, robot_arm ORDER BY recorded_at, alert_id ROWS UNBOUNDED PRECEDING) AS ep FROM g)
+   SELECT procedure_id, robot_arm, ep, min(recorded_at), max(recorded_at), count(*), max(risk_score),
+          first(reason ORDER BY risk_score DESC, recorded_at, alert_id) FROM n GROUP BY ALL`,
+  `CREATE OR REPLACE TABLE b_vitals_hourly AS
+   SELECT patient_id, metric, date_trunc('hour', measured_at) AS hour_start, count(*) AS n, min(value), max(value), avg(value),
+          quantile_cont(value, 0.95) AS p95 FROM raw_vitals GROUP BY ALL`,
+  `CREATE OR REPLACE TABLE b_vitals_5min AS
+   SELECT patient_id, metric, time_bucket(INTERVAL '5 minutes', measured_at) AS w, count(*), min(value), max(value), avg(value)
+   FROM raw_vitals GROUP BY ALL`,
+  `CREATE OR REPLACE TABLE b_news2 AS
+   WITH l AS (SELECT patient_id, date_trunc('hour', measured_at) AS h, metric, arg_max(value, (measured_at, reading_id)) AS v
+              FROM raw_vitals WHERE metric IN ('resp_rate','spo2','o2_supplemental','systolic_bp','heart_rate','consciousness','temperature_c')
+              GROUP BY ALL),
+        s AS (SELECT patient_id, h, metric, CASE metric
+          WHEN 'resp_rate' THEN CASE WHEN v <= 8 THEN 3 WHEN v <= 11 THEN 1 WHEN v <= 20 THEN 0 WHEN v <= 24 THEN 2 ELSE 3 END
+          WHEN 'spo2' THEN CASE WHEN v <= 91 THEN 3 WHEN v <= 93 THEN 2 WHEN v <= 95 THEN 1 ELSE 0 END
+          WHEN 'o2_supplemental' THEN CASE WHEN v <= 0 THEN 0 ELSE 2 END
+          WHEN 'systolic_bp' THEN CASE WHEN v <= 90 THEN 3 WHEN v <= 100 THEN 2 WHEN v <= 110 THEN 1 WHEN v <= 219 THEN 0 ELSE 3 END
+          WHEN 'heart_rate' THEN CASE WHEN v <= 40 THEN 3 WHEN v <= 50 THEN 1 WHEN v <= 90 THEN 0 WHEN v <= 110 THEN 1 WHEN v <= 130 THEN 2 ELSE 3 END
+          WHEN 'consciousness' THEN CASE WHEN v <= 0 THEN 0 ELSE 3 END
+          ELSE CASE WHEN v <= 35 THEN 3 WHEN v <= 36 THEN 1 WHEN v <= 38 THEN 0 WHEN v <= 39 THEN 1 ELSE 2 END END AS sc FROM l)
+   SELECT patient_id, h, sum(sc) AS total, max(sc) AS top, list(metric) AS present,
+          CASE WHEN sum(sc) >= 7 THEN 'high' WHEN sum(sc) >= 5 THEN 'medium' WHEN max(sc) >= 3 THEN 'low-medium' ELSE 'low' END AS band
+   FROM s GROUP BY ALL`,
+  `CREATE OR REPLACE TABLE b_flags AS
+   SELECT patient_id, date_trunc('hour', measured_at) AS h, arg_max(value, measured_at) FILTER (WHERE metric = 'systolic_bp') AS sbp,
+          arg_max(value, measured_at) FILTER (WHERE metric = 'diastolic_bp') AS dbp, min(value) FILTER (WHERE metric = 'glucose_mg_dl') AS gmin,
+          max(value) FILTER (WHERE metric = 'weight_kg') AS w
+   FROM raw_vitals WHERE metric IN ('systolic_bp','diastolic_bp','glucose_mg_dl','weight_kg') GROUP BY ALL`,
+  `CREATE OR REPLACE TABLE b_trends AS
+   WITH v AS (SELECT *, max(measured_at) OVER (PARTITION BY patient_id, metric) AS last FROM raw_vitals
+              WHERE metric NOT IN ('consciousness', 'o2_supplemental'))
+   SELECT patient_id, metric, count(*), avg(value), stddev_samp(value) / avg(value) AS cv,
+          regr_slope(value, (epoch_us(measured_at) - epoch_us(last)) / 3600e6) AS slope
+   FROM v WHERE measured_at >= last - INTERVAL 24 HOURS GROUP BY ALL`,
+  `CREATE OR REPLACE TABLE b_patient AS
+   SELECT r.patient_id, count(*), avg(risk_score), quantile_cont(latency_ms, 0.95),
+          (SELECT count(*) FROM b_alerts a WHERE a.patient_id = r.patient_id AND a.risk_level = 'critical'),
+          (SELECT max(total) FROM b_news2 n WHERE n.patient_id = r.patient_id)
+   FROM b_risk r GROUP BY r.patient_id`,
+  `CREATE OR REPLACE TABLE b_procedure AS
+   WITH tr AS (SELECT procedure_id, count(*) AS events, avg(risk_score) AS avg_risk, quantile_cont(latency_ms, 0.95) AS p95 FROM b_risk GROUP BY 1),
+        al AS (SELECT procedure_id, count(*) FILTER (WHERE risk_level = 'critical') AS crit FROM b_alerts GROUP BY 1)
+   SELECT p.procedure_id, p.procedure_type, tr.events, tr.avg_risk, tr.p95, al.crit,
+          (epoch_us(p.ended_at) - epoch_us(p.started_at)) / 60e6 AS duration_min, o.outcome
+   FROM raw_procedures p LEFT JOIN tr USING (procedure_id) LEFT JOIN al USING (procedure_id) LEFT JOIN raw_outcomes o USING (procedure_id)`,
+  `CREATE OR REPLACE TABLE b_robots AS
+   SELECT robot_id, count(*), count(error_code) / count(*) FROM b_risk GROUP BY 1`,
+];
+
+async function runPhase(name, dbPath) {
+  const { openDb } = await import('../dist/db/db.js');
+  if (name === 'make' || name === 'load') {
+    const { migrate } = await import('../dist/core/load/migrations.js');
+    const db = await openDb(dbPath);
+    try {
+      if (name === 'make') {
+        await migrate(db);
+        const r = await time(() => fill(db, 'L-bench-1', 0, PROCS));
+        return { seconds: r.seconds };
+      }
+      const r = await time(() => fill(db, 'L-bench-2', PROCS, PROCS + NEW_PROCS));
+      return { seconds: r.seconds };
+    } finally {
+      db.close();
+    }
+  }
+  if (name === 'baseline') {
+    const db = await openDb(dbPath);
+    try {
+      const r = await time(async () => {
+        for (const sql of BASELINE) await db.run(sql);
+      });
+      return { seconds: r.seconds };
+    } finally {
+      db.close();
+    }
+  }
+  const { runTransform } = await import('../dist/core/transform/transform.js');
+  const r = await time(() => runTransform({ dbPath, cwd: process.cwd(), env: {}, fullRefresh: name === 'full' }));
+  const tr = r.value.models.find((m) => m.model === 'telemetry_risk');
+  return {
+    seconds: r.seconds,
+    mode: r.value.mode,
+    scope: r.value.scope,
+    tests: r.value.tests.length,
+    tests_failed: r.value.tests_failed,
+    telemetry_rows: tr?.rows ?? null,
+    slowest: [...r.value.models].sort((a, b) => b.duration_ms - a.duration_ms).slice(0, 4).map((m) => `${m.model} ${fmt(m.duration_ms / 1000, 1)} s`),
+  };
+}
+
+if (phase) {
+  const [, , name, dbPath] = process.argv;
+  const result = await runPhase(name, dbPath);
+  process.stdout.write(JSON.stringify({ ...result, rssMiB: peakRssMiB() }));
+} else {
+  const out = freshOut('transform');
+  const dbPath = join(out, 'lake.duckdb');
+  rmSync(dbPath, { force: true });
+  rmSync(`${dbPath}.wal`, { force: true });
+  const results = {};
+  for (const name of ['make', 'baseline', 'full', 'load', 'incremental', 'rerun']) {
+    process.stderr.write(`transform bench: ${name}...\n`);
+    const r = spawnSync(process.execPath, [self, name === 'rerun' ? 'incremental' : name, dbPath], {
+      encoding: 'utf8',
+      env: { ...process.env, SURGCTL_THREADS: process.env.SURGCTL_THREADS ?? '2' },
+    });
+    if (r.status !== 0) {
+      process.stderr.write(r.stderr);
+      process.exit(1);
+    }
+    results[name] = JSON.parse(r.stdout);
+    process.stderr.write(`  ${JSON.stringify(results[name])}\n`);
+  }
+  const vitals = PATIENTS * VITALS_TICKS * 10;
+  const full = results.full;
+  const base = results.baseline;
+  const inc = results.incremental;
+  const md = `## transform
+
+${TEL.toLocaleString('en-US')} telemetry rows (${PROCS.toLocaleString('en-US')} procedures) and ${vitals.toLocaleString('en-US')} vitals rows
+(${PATIENTS.toLocaleString('en-US')} patients), made with DuckDB SQL straight into the raw tables of a lakehouse file
+(${fmt(results.make.seconds, 1)} s); 2 threads. The baseline is the same aggregations written as plain DuckDB queries with the
+thresholds typed in (risk scores with the force-spike window, alerts, episodes, hourly and 5-minute vitals, NEWS2,
+flags, trends, patient / procedure / robot summaries) into tables of the same file. The transform also runs
+${full.tests} model tests, records every model run and reads its thresholds from the rules tables.
+
+| run | seconds | rows/s (telemetry) | peak RSS | vs baseline |
+|---|---:|---:|---:|---:|
+| plain DuckDB queries (baseline) | ${fmt(base.seconds)} | ${rate(TEL, base.seconds)} | ${base.rssMiB} MiB | 1.00x |
+| \`surgctl transform --full-refresh\` | ${fmt(full.seconds)} | ${rate(TEL, full.seconds)} | ${full.rssMiB} MiB | ${fmt(full.seconds / base.seconds)}x |
+| incremental after a 1% load (${NEW_PROCS} procedures, ${(NEW_PROCS * EVENTS).toLocaleString('en-US')} telemetry rows) | ${fmt(inc.seconds)} | | ${inc.rssMiB} MiB | ${fmt(inc.seconds / base.seconds)}x |
+| rerun with nothing new | ${fmt(results.rerun.seconds)} | | ${results.rerun.rssMiB} MiB | |
+
+Goals: full <= 2x the baseline: **${fmt(full.seconds / base.seconds)}x**; incremental after a 1% load <= 10% of the full:
+**${fmt((100 * inc.seconds) / full.seconds, 1)}%** (scope: ${inc.scope ? `${inc.scope.procedures} procedures, ${inc.scope.patients} patients, ${inc.scope.patient_hours} patient-hours` : 'none'}).
+Slowest models in the full run: ${full.slowest.join(', ')}. Lakehouse file: ${fmt(statSync(dbPath).size / 2 ** 20, 0)} MiB.
+`;
+  writeSection('transform', md);
+}
