@@ -71,7 +71,7 @@ if (phase) {
   process.stdout.write(JSON.stringify({ ...result, rssMiB: peakRssMiB() }));
 } else {
   const out = freshOut('validate');
-  const path = join(out, 'telemetry.csv');
+  const path = join(out, `telemetry-${rows}.csv`);
   if (!existsSync(path)) {
     process.stderr.write(`validate bench: writing ${rows.toLocaleString('en-US')} rows...\n`);
     await makeCsv(path, rows);

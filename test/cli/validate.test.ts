@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { runCliWith, tempDir } from '../helpers/run-cli.js';
 
 const cleanups: (() => void)[] = [];
@@ -52,6 +53,17 @@ describe('surgctl validate', () => {
     const r4 = await runCliWith({ cwd: d }, 'validate', 'telemetry.csv', '--max-invalid', '10%');
     expect(r4.exitCode).toBe(1);
     expect(readdirSync(join(d, 'quarantine')).filter((f) => f.endsWith('.quarantine.ndjson')).length).toBe(4);
+  });
+
+  it('the JSON report matches schemas/validation-report.schema.json', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'telemetry.csv'), [TEL_HEADER, tel('EV-1', { robot_arm: 'arm_9' }), tel('EV-2', { velocity_mm_s: '700' }), 'EV-3,x', ''].join('\n'));
+    const r = await runCliWith({ cwd: d }, 'validate', 'telemetry.csv', '--format', 'json');
+    expect(r.exitCode).toBe(1);
+    const ajv = new Ajv2020({ strict: false });
+    const schema = JSON.parse(readFileSync(join(process.cwd(), 'schemas/validation-report.schema.json'), 'utf8'));
+    const ok = ajv.validate(schema, JSON.parse(r.stdout));
+    expect(ok, JSON.stringify(ajv.errors)).toBe(true);
   });
 
   it('exit 2 for a missing file, an unknown dataset, an uninferable name and an invalid schema', async () => {
