@@ -39,7 +39,8 @@ export const queryCommand = (ctx: CliContext): Command =>
       const sql = sqlArg === '-' ? await readAll(ctx.io.stdin) : sqlArg;
       const render = rendererFor(format, {
         color: out === undefined && useColor(ctx.io, g),
-        width: ctx.io.stdout.columns,
+        // On a terminal a table fits its width; written to a file or a pipe it keeps every character.
+        width: out === undefined && ctx.io.stdout.isTTY ? ctx.io.stdout.columns : Number.MAX_SAFE_INTEGER,
         maxRows: out === undefined && ctx.io.stdout.isTTY ? 200 : undefined,
         generator: `surgctl ${packageVersion()}`,
       });

@@ -49,7 +49,8 @@ export const reportCommand = (ctx: CliContext): Command =>
       const format = resolveFormat(flags.format, out, ctx.io.stdout.isTTY === true);
       const render = rendererFor(format, {
         color: out === undefined && useColor(ctx.io, g),
-        width: ctx.io.stdout.columns,
+        // On a terminal a table fits its width; written to a file or a pipe it keeps every character.
+        width: out === undefined && ctx.io.stdout.isTTY ? ctx.io.stdout.columns : Number.MAX_SAFE_INTEGER,
         maxRows: out === undefined && ctx.io.stdout.isTTY ? TTY_ROWS : undefined,
         generator: `surgctl ${packageVersion()}`,
       });

@@ -1,7 +1,7 @@
 // Safe outputs: every file or directory is written under a temporary name beside its target and renamed into
 // place when complete; an existing target is replaced only with --force (OutputExistsError otherwise), and a
 // directory only when it looks like an earlier export (Hive key=value folders and data files).
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { IoError, OutputExistsError, toIoError } from '../../errors.js';
@@ -138,11 +138,4 @@ export class AtomicTextFile implements TextSink {
     }
     discardOutput(this.temp);
   }
-}
-
-/** Creates a directory for a temporary partitioned output. */
-export function makeTempDir(target: string): string {
-  const temp = tempPathFor(target);
-  mkdirSync(temp);
-  return temp;
 }
