@@ -113,28 +113,34 @@ export function formatTable(allColumns: ResultColumn[], rows: ResultRow[], optio
   return `${lines.join('\n')}\n`;
 }
 
-/** The table renderer: collects up to maxRows, prints a title, the table and a footer with counts. */
+/**
+ * The table renderer: collects up to maxRows (then stops reading, so a huge result on a terminal costs little),
+ * prints a title, the table and a footer with the count.
+ */
 export function tableRenderer(options: TableOptions = {}) {
   return async (result: TabularResult, sink: TextSink): Promise<number> => {
     const max = options.maxRows ?? Number.POSITIVE_INFINITY;
     const rows: ResultRow[] = [];
-    let total = 0;
-    for await (const batch of result.rows) {
+    let more = false;
+    outer: for await (const batch of result.rows) {
       for (const row of batch) {
-        if (rows.length < max) rows.push(row);
-        total++;
+        if (rows.length >= max) {
+          more = true;
+          break outer;
+        }
+        rows.push(row);
       }
     }
     const c = new Chalk({ level: options.color ? 1 : 0 });
     const filters = Object.entries(result.filters ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
     sink.write(`${c.bold(result.title)}${filters ? c.dim(`  ${filters}`) : ''}\n`);
-    if (total === 0) {
+    if (rows.length === 0) {
       sink.write(c.dim('(no rows)\n'));
       return 0;
     }
     sink.write(formatTable(result.columns, rows, options));
-    const more = total - rows.length;
-    sink.write(c.dim(`${formatNumber(total)} row${total === 1 ? '' : 's'}${more > 0 ? `, ${formatNumber(more)} not shown (use --limit, or --format csv/json for all)` : ''}\n`));
-    return total;
+    const n = formatNumber(rows.length);
+    sink.write(c.dim(more ? `first ${n} rows shown; more not shown (use --limit, or --format csv/json for all)\n` : `${n} row${rows.length === 1 ? '' : 's'}\n`));
+    return rows.length;
   };
 }

@@ -103,3 +103,12 @@ describe('surgctl query', () => {
     expect(r.stderr).toContain("sql: SELECT 1 / 0 AS x, CAST('abc' AS INTEGER) AS y");
   });
 });
+
+describe('surgctl query on a terminal', () => {
+  it('shows the first 200 rows of a large result and says more were left out', async () => {
+    const r = await runCliWith({ tty: true, columns: 100 }, 'query', 'SELECT range AS i FROM range(100000)', '--db', db);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.trimEnd().split('\n')).toHaveLength(1 + 2 + 200 + 1);
+    expect(r.stdout).toContain('first 200 rows shown; more not shown');
+  });
+});
