@@ -1,5 +1,8 @@
 // `surgctl load`, `surgctl loads`: parse flags, one core call, render the per-file results.
+import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { MetricSet, writeMetricsFile } from '../../core/metrics.js';
+import { addLoadMetrics, addOutcomeMetrics } from '../../core/pipeline/metrics.js';
 import { resolveDbPath } from '../../core/db-path.js';
 import { loadFiles, type FileLoadResult, type LoadEvent, type LoadOptions } from '../../core/load/load.js';
 import { loadStream } from '../../core/load/stream.js';
@@ -21,6 +24,7 @@ interface LoadFlags {
   batchRows: string;
   batchSeconds: string;
   list?: boolean;
+  metricsFile?: string;
 }
 
 const INPUT_FORMATS = ['csv', 'ndjson', 'parquet'] as const;
@@ -40,6 +44,7 @@ export const loadCommand = (ctx: CliContext): Command =>
     .option('--batch-rows <n>', 'stdin: commit a batch every N rows', '50000')
     .option('--batch-seconds <s>', 'stdin: commit a batch at least every S seconds', '5')
     .option('--list', 'print the ledger instead of loading (same as `surgctl loads`)')
+    .option('--metrics-file <path>', 'write Prometheus metrics here (textfile-collector format, atomic)')
     .action(async (inputs: string[], flags: LoadFlags) => {
       const g = ctx.globals();
       const dbPath = resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path;
@@ -81,6 +86,10 @@ export const loadCommand = (ctx: CliContext): Command =>
       if (resultFormat === 'json') ctx.io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else ctx.io.stdout.write(renderResults(result.files));
       const failed = result.files.filter((f) => f.status === 'failed');
+      if (flags.metricsFile) {
+        const m = addOutcomeMetrics(addLoadMetrics(new MetricSet(), result), 'load', failed.length === 0, new Date());
+        writeMetricsFile(resolve(ctx.io.cwd, flags.metricsFile), m.list());
+      }
       if (failed.length > 0) {
         throw new GateFailedError(`${failed.length} file(s) were not loaded: ${failed.map((f) => `${f.path}: ${f.message ?? 'failed'}`).join('; ')}`, {
           file: failed[0]?.path,

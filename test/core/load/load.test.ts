@@ -6,6 +6,7 @@ import { openDb } from '../../../src/db/db.js';
 import { loadFiles } from '../../../src/core/load/load.js';
 import { replayQuarantine } from '../../../src/core/load/quarantine.js';
 import { runCliWith, tempDir } from '../../helpers/run-cli.js';
+import { assertExposition } from '../../helpers/prometheus.js';
 import { telemetryCsv, telemetryRow, TELEMETRY_HEADER, writeSmallDataset } from '../../helpers/small-dataset.js';
 
 const cleanups: (() => void)[] = [];
@@ -127,8 +128,11 @@ describe('load command', () => {
   it('prints per-file JSON results and the ledger', async () => {
     const dir = tmp();
     writeSmallDataset(dir, 5);
-    const r = await runCliWith({ cwd: dir, env: {} }, 'load', '.', '--db', 'lake.duckdb', '--format', 'json');
+    const r = await runCliWith({ cwd: dir, env: {} }, 'load', '.', '--db', 'lake.duckdb', '--format', 'json', '--metrics-file', 'load.prom');
     expect(r.exitCode, r.stderr).toBe(0);
+    const prom = readFileSync(join(dir, 'load.prom'), 'utf8');
+    assertExposition(prom);
+    expect(prom).toContain('surgctl_rows_inserted_total{dataset="telemetry"} 5');
     const out = JSON.parse(r.stdout) as { files: { dataset: string; rows_inserted: number }[]; totals: { rows_read: number } };
     expect(out.files).toHaveLength(4);
     expect(out.totals.rows_read).toBe(2 + 2 + 2 + 5);
