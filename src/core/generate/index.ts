@@ -20,7 +20,7 @@ import { commitOutput, discardOutput, prepareOutput } from './output.js';
 import { parseShard, resolveOptions, type DataFormat, type GenerateOptions, type GeneratedDataset, type ResolvedOptions, type Shard } from './options.js';
 import { buildMaintenance, buildOutcomes, buildReference, iso, pad, type Reference, type Row } from './reference.js';
 import {
-  buildSegments, expectedAlert, planTelemetry, procOfSlot, STEP_TABLE_COLUMNS, stepTableRows, TELEMETRY_COLUMNS, telemetryRowsSql,
+  buildSegments, expectedAlert, planTelemetry, procOfSlot, STEP_TABLE_COLUMNS, stepTableRows, TELEMETRY_COLUMNS, telemetryLinesSql, telemetryRowsSql,
   type TelemetryPlan,
 } from './telemetry.js';
 import { dueMetrics, planVitals, stayOfSlot, VITALS_COLUMNS, vitalsRowsIn, vitalsRowsSql, type VitalsPlan } from './vitals.js';
@@ -480,9 +480,8 @@ class Generation {
   }
 
   private async writeTelemetry(db: Db, ds: DatasetSchema, lo: number, hi: number, path: string): Promise<void> {
-    const from = telemetryRowsSql(this.o.seed, lo, hi);
-    const ts = `strftime(epoch_ms(recorded_ms), '%Y-%m-%dT%H:%M:%S.%gZ')`;
     if (this.o.format === 'parquet') {
+      const from = telemetryRowsSql(this.o.seed, lo, hi);
       const cols = TELEMETRY_COLUMNS.map((c) => {
         if (c === 'recorded_at') return `CASE WHEN bad IS NULL THEN epoch_ms(recorded_ms)::TIMESTAMPTZ ELSE CAST(x_recorded_at AS TIMESTAMPTZ) END AS recorded_at`;
         const t = ds.columnTypes[c]?.type === 'number' ? 'DOUBLE' : 'VARCHAR';
@@ -491,11 +490,11 @@ class Generation {
       await copyTo(db, `SELECT ${cols.join(', ')} FROM (${from})`, path, PARQUET_OPTIONS);
       return;
     }
-    const exprs: Record<string, string> = Object.fromEntries(
-      TELEMETRY_COLUMNS.map((c) => [c, c === 'recorded_at' ? ts : ds.columnTypes[c]?.type === 'number' ? `${c}::VARCHAR` : c]),
-    );
-    const line = `CASE WHEN bad IS NULL THEN ${goodLineSql(this.o.format, ds, exprs)} ELSE bad_line END`;
-    await copyTo(db, lineSelect(this.o.format, ds.columns, line, from), path, lineCopyOptions(this.o.format === 'csv'));
+    if (ds.columns.join(',') !== TELEMETRY_COLUMNS.join(',')) {
+      throw new Error(`the telemetry schema's columns changed (${ds.columns.join(', ')}): update TELEMETRY_COLUMNS and its line SQL`);
+    }
+    const lines = telemetryLinesSql(this.o.seed, lo, hi, this.o.format);
+    await copyTo(db, lineSelect(this.o.format, ds.columns, 'line', lines), path, lineCopyOptions(this.o.format === 'csv'));
   }
 
   private async writeVitals(db: Db, ds: DatasetSchema, lo: number, hi: number, path: string): Promise<void> {

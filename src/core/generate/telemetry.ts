@@ -220,6 +220,19 @@ const U = (h: string, shift: number): string => `(((${h} >> ${shift}) & 1048575)
  * segments (overrides and bad rows) so JS can read their good values cheaply.
  */
 export function telemetryRowsSql(seed: number, lo: number, hi: number, onlySpecial = false): string {
+  return telemetrySql(seed, lo, hi, onlySpecial, undefined);
+}
+
+/**
+ * Telemetry slots [lo, hi) as one preformatted text line each (column `line`, the bad row's own text where one was
+ * planted). The part of a line that is constant per segment and arm (ids, arm, instrument, step) is built once per
+ * segment, not per row: string building is most of the cost of a text row.
+ */
+export function telemetryLinesSql(seed: number, lo: number, hi: number, format: 'csv' | 'ndjson'): string {
+  return `SELECT CASE WHEN bad IS NULL THEN line ELSE bad_line END AS line FROM (${telemetrySql(seed, lo, hi, false, format)})`;
+}
+
+function telemetrySql(seed: number, lo: number, hi: number, onlySpecial: boolean, format: 'csv' | 'ndjson' | undefined): string {
   const minor = `[${MINOR_ERROR_CODES.map((c) => `'${c}'`).join(', ')}]`;
   const h1 = `hash(${seed}, k)`;
   const h2 = `hash(${seed + 1}, k)`;
@@ -229,7 +242,8 @@ WITH s AS (
   SELECT seg.seg, seg.lo, seg.hi, seg.step, seg.degraded, seg.o_lat, seg.o_ratio, seg.o_err, seg.bad,
          p.procedure_id, p.patient_id, p.robot_id, p.slot0, p.n, p.start_ms, p.dur_ms, p.arms, p.lat_base, p.phase,
          st.i1, st.i2, st.i3, st.i4, st.l1, st.l2, st.l3, st.l4, st.flo, st.fhi, st.vlo, st.vhi,
-         tb.line AS bad_line, ${TELEMETRY_COLUMNS.map((c) => `tb.x_${c}`).join(', ')}
+         tb.line AS bad_line, ${TELEMETRY_COLUMNS.map((c) => `tb.x_${c}`).join(', ')}${format === undefined ? '' : `,
+         ${armPrefixes(format)}`}
   FROM tel_seg seg JOIN tel_proc p ON p.proc = seg.proc JOIN tel_step st ON st.step = seg.step
        LEFT JOIN tel_bad tb ON tb.bad = seg.bad
   WHERE seg.hi > ${lo} AND seg.lo < ${hi} ${special}
@@ -249,10 +263,10 @@ WITH s AS (
          CASE WHEN arms = 1 OR arm IN (0, 2) THEN vlo WHEN arm = 1 THEN ${CAMERA_VELOCITY[0]} ELSE ${ASSIST_VELOCITY[0]} END AS v_lo,
          CASE WHEN arms = 1 OR arm IN (0, 2) THEN vhi WHEN arm = 1 THEN ${CAMERA_VELOCITY[1]} ELSE ${ASSIST_VELOCITY[1]} END AS v_hi
   FROM a
-)
-SELECT k, bad, bad_line, ${TELEMETRY_COLUMNS.map((c) => `x_${c}`).join(', ')},
-  'EV-' || printf('%010d', k) AS event_id, procedure_id, patient_id, robot_id,
-  'arm_' || (arm + 1) AS robot_arm, instrument, step,
+), c AS (
+SELECT b.*,
+  'EV-' || printf('%010d', k) AS event_id,
+  'arm_' || (arm + 1) AS robot_arm,
   round(coalesce(o_ratio, f_lo + (f_hi - f_lo) * (0.5 + 0.35 * sin(samp / 7.0 + arm * 1.3 + phase) + 0.15 * (2 * ${U('h1', 0)} - 1))) * limit_n, 2) AS force_n,
   round(v_lo + (v_hi - v_lo) * (0.5 + 0.3 * sin(samp / 5.0 + arm + phase) + 0.2 * (2 * ${U('h1', 20)} - 1)), 1) AS velocity_mm_s,
   coalesce(o_lat, round(CASE WHEN degraded THEN 110 + 90 * ${U('h1', 40)} ELSE lat_base + 25 * ${U('h1', 40)} END, 1)) AS latency_ms,
@@ -260,7 +274,31 @@ SELECT k, bad, bad_line, ${TELEMETRY_COLUMNS.map((c) => `x_${c}`).join(', ')},
                        THEN CASE WHEN degraded THEN 'W-COMM' ELSE ${minor}[1 + floor(${U('h2', 20)} * ${MINOR_ERROR_CODES.length})::INTEGER] END
                        ELSE '' END) AS error_code,
   start_ms + (j * dur_ms) // n AS recorded_ms
-FROM b`;
+FROM b
+)
+SELECT k, bad, bad_line, ${TELEMETRY_COLUMNS.map((c) => `x_${c}`).join(', ')},${format === undefined ? '' : ` ${lineExpr(format)} AS line,`}
+  ${TELEMETRY_COLUMNS.filter((c) => c !== 'recorded_at').join(', ')}, recorded_ms
+FROM c`;
+}
+
+const TS = `strftime(epoch_ms(recorded_ms), '%Y-%m-%dT%H:%M:%S.%gZ')`;
+
+/** Per segment: the text between event_id and force_n for each arm (pa0..pa3), in schema column order. */
+function armPrefixes(format: 'csv' | 'ndjson'): string {
+  return [0, 1, 2, 3]
+    .map((i) =>
+      format === 'csv'
+        ? `',' || p.procedure_id || ',' || p.patient_id || ',' || p.robot_id || ',arm_${i + 1},' || st.i${i + 1} || ',' || seg.step || ',' AS pa${i}`
+        : `'","procedure_id":"' || p.procedure_id || '","patient_id":"' || p.patient_id || '","robot_id":"' || p.robot_id || '","robot_arm":"arm_${i + 1}","instrument":"' || st.i${i + 1} || '","step":"' || seg.step || '","force_n":' AS pa${i}`,
+    )
+    .join(',\n         ');
+}
+
+function lineExpr(format: 'csv' | 'ndjson'): string {
+  const pa = 'CASE arm WHEN 0 THEN pa0 WHEN 1 THEN pa1 WHEN 2 THEN pa2 ELSE pa3 END';
+  return format === 'csv'
+    ? `event_id || ${pa} || force_n::VARCHAR || ',' || velocity_mm_s::VARCHAR || ',' || latency_ms::VARCHAR || ',' || error_code || ',' || ${TS}`
+    : `'{"event_id":"' || event_id || ${pa} || force_n::VARCHAR || ',"velocity_mm_s":' || velocity_mm_s::VARCHAR || ',"latency_ms":' || latency_ms::VARCHAR || ',"error_code":"' || error_code || '","recorded_at":"' || ${TS} || '"}'`;
 }
 
 export const TELEMETRY_COLUMNS = [
