@@ -8,6 +8,7 @@
 // BENCH_TUI_ALERTS=100000,1000000 (default) sets the sizes; BENCH_REPEATS the runs per median (default 5 here).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { benchDir, fmt, freshOut, peakRssMiB, writeSection } from './lib.js';
 import { openDb } from '../dist/db/db.js';
@@ -167,6 +168,7 @@ async function dataLayer(db, n) {
   }
 }
 
+const startLoad = loadavg()[0].toFixed(1);
 const out = freshOut('tui');
 mkdirSync(out, { recursive: true });
 const rows = [];
@@ -227,7 +229,8 @@ try {
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(({ layer: l }) => `| ${l.n.toLocaleString('en-US')} | ${ms(l.open)} | ${ms(l.page)} | ${ms(l.back)} | ${ms(l.last)} | ${ms(l.find)} | ${ms(l.detail)} | ${ms(l.episodes)} | ${ms(l.patient)} |`),
     '',
-    `Goal: first frame under 1 s. Bench process peak RSS ${peakRssMiB()} MiB.`,
+    `Goal: first frame under 1 s. Load average at the start / end of the run: ${startLoad} / ${loadavg()[0].toFixed(1)} (2 shared cores).`,
+    `Bench process peak RSS ${peakRssMiB()} MiB.`,
   ].join('\n');
   writeSection('tui', section);
 } finally {

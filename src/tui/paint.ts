@@ -1,6 +1,6 @@
 // The terminal around the ink App: the alternate screen, and a first paint of the opening frame written straight
-// from the screen lines while ink and react are still loading (they take ~0.5 s to import), so the list shows as
-// soon as the data is there. Ink then draws the same frame over it. Keys pressed meanwhile wait in the terminal.
+// from the screen lines before ink and react load (they take ~0.5 s to import), so the list shows as soon as the
+// data is there. Ink then draws the same frame over it. Keys pressed meanwhile wait in the terminal.
 import type { BrowserController } from './controller.js';
 import type { Line } from './format.js';
 import { screenLines } from './screen.js';
