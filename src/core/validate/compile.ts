@@ -281,7 +281,10 @@ function propertyChecks(ctx: Ctx, field: string, s: Schema): Check[] {
     add('type', `NOT (${ok.join(' OR ')})`, `must be ${types.join(',')}`);
   }
   if (Array.isArray(s.enum)) {
-    const any = s.enum.map((c) => eqScalar(ctx, v, c));
+    const strings = s.enum.filter((c): c is string => typeof c === 'string');
+    const others = s.enum.filter((c) => typeof c !== 'string').map((c) => eqScalar(ctx, v, c));
+    // Strings as one IN list (a hash probe), the rest one by one.
+    const any = [...(strings.length ? [`(${v.isStr} AND ${v.str} IN (${strings.map((c) => ctx.b.p(c)).join(', ')}))`] : []), ...others];
     add('enum', any.length ? `NOT (${any.join(' OR ')})` : 'true', 'must be equal to one of the allowed values');
   }
   if ('const' in s) add('const', `NOT ${eqScalar(ctx, v, s.const)}`, 'must be equal to constant');

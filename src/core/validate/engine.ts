@@ -551,7 +551,7 @@ export async function dropStaged(db: Db, s: Pick<StagedValidation, 'validTable' 
   for (const t of [s.validTable, s.quarantineTable, s.stagedTable]) await db.run(`DROP TABLE IF EXISTS ${ident(t)}`);
 }
 
-/** Runs ajv over the staged rows in batches of 50,000 (bounded memory); failing rows' errors go into errT. */
+/** Runs ajv over the staged rows in batches of 10,000 (bounded memory); failing rows' errors go into errT. */
 async function runAjv(db: Db, schema: JsonSchema, st: Staging, errT: string): Promise<void> {
   const validate = compileAjv(schema);
   const types = propertyTypes(schema);
@@ -564,7 +564,7 @@ async function runAjv(db: Db, schema: JsonSchema, st: Staging, errT: string): Pr
     const cols = st.source.columns;
     const names = cols ? cols.map((c) => c.name) : [];
     const selectCols = cols ? cols.map((c) => `CAST(${c.column} AS VARCHAR)`).join(', ') : '_json';
-    const BATCH = 50_000;
+    const BATCH = 10_000;
     for (let from = 0; from < st.total; from += BATCH) {
       const reader = await db.connection.runAndReadAll(
         `SELECT rowid + 1 AS _row, ${selectCols || "''"} FROM ${ident(st.table)} s
