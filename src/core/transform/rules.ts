@@ -260,27 +260,37 @@ export const RULES_TABLES = ['rules_bands', 'rules_params', 'rules_force_limits'
  * score), rules_trend_metrics (metric). Replaces what this session had. Every value is a bound parameter.
  */
 export async function writeRulesTables(db: Db, rules: Rules): Promise<void> {
-  await db.run(`CREATE OR REPLACE TEMP TABLE rules_bands (rule VARCHAR PRIMARY KEY, maxes DOUBLE[] NOT NULL, scores INTEGER[] NOT NULL, above INTEGER NOT NULL)`);
-  for (const [name, b] of bandedRules(rules)) {
-    // Lists travel as JSON text and are cast in SQL: bound, never spliced.
-    await db.run(`INSERT INTO rules_bands VALUES ($rule, $maxes::JSON::DOUBLE[], $scores::JSON::INTEGER[], $above)`, {
-      rule: name,
-      maxes: JSON.stringify(b.bands.map((x) => x.max)),
-      scores: JSON.stringify(b.bands.map((x) => x.score)),
-      above: b.above,
-    });
-  }
-  await db.run(`CREATE OR REPLACE TEMP TABLE rules_force_limits (instrument VARCHAR PRIMARY KEY, limit_n DOUBLE NOT NULL)`);
-  for (const [instrument, limit] of Object.entries(rules.robot_risk.instrument_force_limit_n.limits)) {
-    await db.run('INSERT INTO rules_force_limits VALUES ($i, $l)', { i: instrument, l: limit });
-  }
-  await db.run(`CREATE OR REPLACE TEMP TABLE rules_error_codes (code VARCHAR PRIMARY KEY, severity VARCHAR NOT NULL, score INTEGER NOT NULL)`);
-  for (const severity of ['severe', 'minor'] as const) {
-    const cls = rules.robot_risk.error_codes[severity];
-    for (const code of cls.codes) await db.run('INSERT INTO rules_error_codes VALUES ($c, $s, $score)', { c: code, s: severity, score: cls.score });
-  }
-  await db.run(`CREATE OR REPLACE TEMP TABLE rules_trend_metrics (metric VARCHAR PRIMARY KEY)`);
-  for (const m of rules.trends.metrics) await db.run('INSERT INTO rules_trend_metrics VALUES ($m)', { m });
+  // Each table is filled by one INSERT whose rows travel as one JSON parameter: bound, never spliced.
+  const fill = async (table: string, ddl: string, shape: Record<string, string>, rows: Record<string, unknown>[]): Promise<void> => {
+    await db.run(`CREATE OR REPLACE TEMP TABLE ${ident(table)} (${ddl})`);
+    if (rows.length === 0) return;
+    await db.run(
+      `INSERT INTO ${ident(table)} SELECT ${Object.keys(shape).map((k) => `r.${ident(k)}`).join(', ')}
+       FROM (SELECT unnest(from_json($rows, $shape), recursive := true)) r`,
+      { rows: JSON.stringify(rows), shape: JSON.stringify([shape]) },
+    );
+  };
+  await fill(
+    'rules_bands',
+    'rule VARCHAR PRIMARY KEY, maxes DOUBLE[] NOT NULL, scores INTEGER[] NOT NULL, above INTEGER NOT NULL',
+    { rule: 'VARCHAR', maxes: 'DOUBLE[]', scores: 'INTEGER[]', above: 'INTEGER' },
+    bandedRules(rules).map(([rule, b]) => ({ rule, maxes: b.bands.map((x) => x.max), scores: b.bands.map((x) => x.score), above: b.above })),
+  );
+  await fill(
+    'rules_force_limits',
+    'instrument VARCHAR PRIMARY KEY, limit_n DOUBLE NOT NULL',
+    { instrument: 'VARCHAR', limit_n: 'DOUBLE' },
+    Object.entries(rules.robot_risk.instrument_force_limit_n.limits).map(([instrument, limit_n]) => ({ instrument, limit_n })),
+  );
+  await fill(
+    'rules_error_codes',
+    'code VARCHAR PRIMARY KEY, severity VARCHAR NOT NULL, score INTEGER NOT NULL',
+    { code: 'VARCHAR', severity: 'VARCHAR', score: 'INTEGER' },
+    (['severe', 'minor'] as const).flatMap((severity) =>
+      rules.robot_risk.error_codes[severity].codes.map((code) => ({ code, severity, score: rules.robot_risk.error_codes[severity].score })),
+    ),
+  );
+  await fill('rules_trend_metrics', 'metric VARCHAR PRIMARY KEY', { metric: 'VARCHAR' }, rules.trends.metrics.map((metric) => ({ metric })));
   const r = rules.robot_risk;
   const params: Record<string, { type: string; value: number | string }> = {
     spike_k_sd: { type: 'DOUBLE', value: r.force_spike.k_sd },

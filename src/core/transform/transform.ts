@@ -48,6 +48,9 @@ export interface ModelRunResult {
   status: 'succeeded' | 'failed' | 'skipped' | 'up_to_date' | 'planned';
   /** Rows written by this run (inserted in an incremental run); null for views and skipped models. */
   rows: number | null;
+  /** ISO instants; null for planned (dry-run) models. */
+  started_at: string | null;
+  finished_at: string | null;
   duration_ms: number;
   error: string | null;
 }
@@ -226,6 +229,8 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
       action: actionFor(m),
       status: 'planned',
       rows: null,
+      started_at: null,
+      finished_at: null,
       duration_ms: 0,
       error: null,
     }));
@@ -258,9 +263,11 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
       let run: ModelRunResult;
       if (upstreamFailed) {
         failed.add(m.name);
-        run = { model: m.name, materialized: m.materialized, action, status: 'skipped', rows: null, duration_ms: 0, error: `upstream ${upstreamFailed} failed` };
+        const at = new Date().toISOString();
+        run = { model: m.name, materialized: m.materialized, action, status: 'skipped', rows: null, started_at: at, finished_at: at, duration_ms: 0, error: `upstream ${upstreamFailed} failed` };
       } else if (action === 'up_to_date') {
-        run = { model: m.name, materialized: m.materialized, action, status: 'up_to_date', rows: 0, duration_ms: 0, error: null };
+        const at = new Date().toISOString();
+        run = { model: m.name, materialized: m.materialized, action, status: 'up_to_date', rows: 0, started_at: at, finished_at: at, duration_ms: 0, error: null };
       } else {
         emit({ type: 'model-start', model: m.name, action });
         const out = await runModel(db, m, action);
@@ -270,10 +277,11 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
           firstError ??= out.error;
         }
       }
-      await recordModelRun(db, runId, run);
       result.models.push(run);
       emit({ type: 'model-done', result: run });
     }
+
+    await recordModelRuns(db, runId, result.models);
 
     for (const m of selected) {
       const run = result.models.find((r) => r.model === m.name);
@@ -333,8 +341,22 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
 }
 
 async function runModel(db: Db, m: Model, action: ModelRunResult['action']): Promise<{ run: ModelRunResult; error?: QueryError }> {
-  const started = Date.now();
+  const started = new Date();
   const name = ident(m.name);
+  const done = (status: 'succeeded' | 'failed', rows: number | null, error: string | null): ModelRunResult => {
+    const finished = new Date();
+    return {
+      model: m.name,
+      materialized: m.materialized,
+      action,
+      status,
+      rows,
+      started_at: started.toISOString(),
+      finished_at: finished.toISOString(),
+      duration_ms: finished.getTime() - started.getTime(),
+      error,
+    };
+  };
   try {
     const rows = await db.transaction(async () => {
       if (action === 'view') {
@@ -347,13 +369,10 @@ async function runModel(db: Db, m: Model, action: ModelRunResult['action']): Pro
       }
       return countOf(await db.all(`CREATE OR REPLACE TABLE ${name} AS\n${m.sql}`));
     });
-    return { run: { model: m.name, materialized: m.materialized, action, status: 'succeeded', rows, duration_ms: Date.now() - started, error: null } };
+    return { run: done('succeeded', rows, null) };
   } catch (e) {
     const error = wrapModelError(e, m.name, m.file);
-    return {
-      run: { model: m.name, materialized: m.materialized, action, status: 'failed', rows: null, duration_ms: Date.now() - started, error: error.message },
-      error,
-    };
+    return { run: done('failed', null, error.message), error };
   }
 }
 
@@ -362,10 +381,16 @@ function countOf(rows: Record<string, unknown>[]): number {
   return first === undefined ? 0 : Number(Object.values(first)[0] ?? 0);
 }
 
-async function recordModelRun(db: Db, runId: string, r: ModelRunResult): Promise<void> {
+/** Writes the run's model_runs rows in one statement. */
+async function recordModelRuns(db: Db, runId: string, runs: ModelRunResult[]): Promise<void> {
+  if (runs.length === 0) return;
   await db.run(
     `INSERT INTO model_runs (run_id, model, started_at, finished_at, duration_ms, "rows", status, error)
-     VALUES ($run, $model, now() - to_milliseconds($ms::BIGINT), now(), $ms, $rows, $status, $error)`,
-    { run: runId, model: r.model, ms: r.duration_ms, rows: r.rows, status: r.status, error: r.error },
+     SELECT $run, r.model, r.started_at, r.finished_at, r.duration_ms, r."rows", r.status, r.error
+     FROM (SELECT unnest(from_json($runs, '[{"model":"VARCHAR","started_at":"TIMESTAMPTZ","finished_at":"TIMESTAMPTZ","duration_ms":"BIGINT","rows":"BIGINT","status":"VARCHAR","error":"VARCHAR"}]'), recursive := true)) r`,
+    {
+      run: runId,
+      runs: JSON.stringify(runs.map((r) => ({ model: r.model, started_at: r.started_at, finished_at: r.finished_at, duration_ms: r.duration_ms, rows: r.rows, status: r.status, error: r.error }))),
+    },
   );
 }

@@ -29,15 +29,18 @@ export async function insertRows(db: Db, dataset: string, rows: Row[], loadId = 
   });
   const sql = `INSERT INTO ${ident(`raw_${dataset}`)} (${cols.map(ident).join(', ')}) VALUES (${placeholders.join(', ')})`;
   let line = 2;
-  for (const r of rows) {
-    const params: Record<string, DuckDBValue> = {};
-    cols.forEach((c, i) => {
-      const v = c === '_load_id' ? loadId : c === '_source_file' ? `${dataset}.csv` : c === '_source_line' ? line : (r[c] ?? null);
-      params[`p${i}`] = v as DuckDBValue;
-    });
-    await db.run(sql, params);
-    line++;
-  }
+  // One transaction: a commit per row would sync the file each time.
+  await db.transaction(async () => {
+    for (const r of rows) {
+      const params: Record<string, DuckDBValue> = {};
+      cols.forEach((c, i) => {
+        const v = c === '_load_id' ? loadId : c === '_source_file' ? `${dataset}.csv` : c === '_source_line' ? line : (r[c] ?? null);
+        params[`p${i}`] = v as DuckDBValue;
+      });
+      await db.run(sql, params);
+      line++;
+    }
+  });
 }
 
 export const T0 = '2026-01-05T08:00:00Z';

@@ -58,6 +58,34 @@ afterAll(() => {
   cleanup?.();
 });
 
+// The marts as /tmp/contracts.md lists them (report, export and the TUI read these names and types).
+const CONTRACT: Record<string, string> = {
+  telemetry_risk: 'event_id VARCHAR, procedure_id VARCHAR, patient_id VARCHAR, robot_id VARCHAR, robot_arm VARCHAR, instrument VARCHAR, step VARCHAR, recorded_at TIMESTAMP WITH TIME ZONE, force_n DOUBLE, velocity_mm_s DOUBLE, latency_ms DOUBLE, error_code VARCHAR, latency_score INTEGER, force_score INTEGER, error_score INTEGER, force_spike BOOLEAN, risk_score INTEGER, risk_level VARCHAR',
+  alerts: 'alert_id VARCHAR, event_id VARCHAR, procedure_id VARCHAR, patient_id VARCHAR, robot_id VARCHAR, robot_arm VARCHAR, instrument VARCHAR, step VARCHAR, at TIMESTAMP WITH TIME ZONE, level VARCHAR, level_rank INTEGER, risk_score INTEGER, triggers VARCHAR[], reason VARCHAR, error_code VARCHAR',
+  alert_episodes: 'episode_id VARCHAR, procedure_id VARCHAR, patient_id VARCHAR, robot_id VARCHAR, robot_arm VARCHAR, started_at TIMESTAMP WITH TIME ZONE, ended_at TIMESTAMP WITH TIME ZONE, alerts INTEGER, level VARCHAR, level_rank INTEGER, risk_score INTEGER, reason VARCHAR',
+  vitals_hourly: 'patient_id VARCHAR, metric VARCHAR, hour_start TIMESTAMP WITH TIME ZONE, n BIGINT, min DOUBLE, max DOUBLE, avg DOUBLE, p95 DOUBLE',
+  vitals_5min: 'patient_id VARCHAR, metric VARCHAR, window_start TIMESTAMP WITH TIME ZONE, n BIGINT, min DOUBLE, max DOUBLE, avg DOUBLE',
+  news2_hourly: 'patient_id VARCHAR, hour_start TIMESTAMP WITH TIME ZONE, news2_total INTEGER, news2_band VARCHAR, missing VARCHAR[], resp_rate_score INTEGER, spo2_score INTEGER, o2_supplemental_score INTEGER, systolic_bp_score INTEGER, heart_rate_score INTEGER, consciousness_score INTEGER, temperature_score INTEGER',
+  vitals_flags: 'patient_id VARCHAR, hour_start TIMESTAMP WITH TIME ZONE, bp_category VARCHAR, glucose_level VARCHAR, weight_gain_72h_kg DOUBLE, weight_gain_flag BOOLEAN',
+  trends: 'patient_id VARCHAR, metric VARCHAR, n BIGINT, mean DOUBLE, cv DOUBLE, slope_per_h DOUBLE, trend VARCHAR',
+  patient_risk: 'patient_id VARCHAR, events BIGINT, avg_risk DOUBLE, p95_latency_ms DOUBLE, critical_alerts BIGINT, max_news2 INTEGER',
+  procedure_risk: 'procedure_id VARCHAR, patient_id VARCHAR, robot_id VARCHAR, procedure_type VARCHAR, events BIGINT, avg_risk DOUBLE, p95_latency_ms DOUBLE, critical_alerts BIGINT, max_news2 INTEGER, duration_min DOUBLE, outcome VARCHAR',
+  robot_kpis: 'robot_id VARCHAR, model VARCHAR, facility_id VARCHAR, procedures BIGINT, utilization_hours DOUBLE, downtime_hours DOUBLE, maintenance_cost_usd DOUBLE, error_rate DOUBLE',
+  outcomes_by_type: 'procedure_type VARCHAR, procedures BIGINT, success_rate DOUBLE, readmission_rate DOUBLE, avg_length_of_stay_days DOUBLE, grade_none BIGINT, grade_i BIGINT, grade_ii BIGINT, grade_iiia BIGINT, grade_iiib BIGINT, grade_iva BIGINT, grade_ivb BIGINT, grade_v BIGINT',
+  data_quality: 'load_id VARCHAR, path VARCHAR, dataset VARCHAR, rule VARCHAR, rows BIGINT',
+  model_runs: 'run_id VARCHAR, model VARCHAR, started_at TIMESTAMP WITH TIME ZONE, finished_at TIMESTAMP WITH TIME ZONE, duration_ms BIGINT, rows BIGINT, status VARCHAR, error VARCHAR',
+};
+
+describe('the marts', () => {
+  it.each(Object.keys(CONTRACT))('%s has the contract columns and types, in order', async (table) => {
+    const cols = await inc.all<{ column_name: string; data_type: string }>(
+      `SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = 'inc' AND table_schema = 'main' AND table_name = $t ORDER BY ordinal_position`,
+      { t: table },
+    );
+    expect(cols.map((c) => `${c.column_name} ${c.data_type}`).join(', ')).toBe(CONTRACT[table]);
+  });
+});
+
 describe('incremental transform', () => {
   it('runs full first, then incrementally on the touched partitions only', () => {
     expect(runs.map((r) => r.mode)).toEqual(['full', 'incremental', 'incremental']);
