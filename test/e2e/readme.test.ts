@@ -1,6 +1,6 @@
 // Runs every example in the README's ```console blocks, in order, in one fresh directory, as a new user would:
 // each `$ surgctl ...` (or `$ npx surgctl ...`) line is run in-process on a terminal-sized TTY; its exit code must
-// be 0 unless the line ends with `# exit N`, and every output line the README shows must appear in what the
+// be 0 unless the line ends with `# exit N` (stdout is a 160-column terminal, stderr is not), and every output line the README shows must appear in what the
 // command printed (a `...` line stands for lines left out; load ids, run ids, instants of the run and durations
 // are compared by shape, not value).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,13 +61,17 @@ const VOLATILE: [RegExp, string][] = [
   [/R\d{8}T\d{6}Z-[0-9a-f]{8}/g, '<run_id>'],
   [/20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<instant>'],
   [/\d+(\.\d+)? s\b/g, '<seconds>'],
+  [/\b\d{8}T\d{9}Z\b/g, '<stamp>'],
   [/\/tmp\/[^\s/]+/g, '<tmp>'],
 ];
 
 function normalise(s: string): string {
-  let out = s;
+  // The README shows the clone as ~/surgctl; this run's clone is the working directory.
+  let out = s.replaceAll(process.cwd(), '~/surgctl');
   for (const [re, rep] of VOLATILE) out = out.replace(re, rep);
-  return out.replace(/[ \t]+/g, ' ').trim();
+  out = out.replace(/[ \t]+/g, ' ').trim();
+  // Table rules stretch with the widest value (a path); their width is not the point.
+  return /^[-─ ]+$/.test(out) ? '<rule>' : out;
 }
 
 const examples = parseReadme(readFileSync('README.md', 'utf8'));
@@ -86,7 +90,7 @@ describe('README examples', () => {
 
   for (const ex of examples) {
     it(`$ ${ex.command}`, async () => {
-      const r = await runCliWith({ cwd: dir, env: { NO_COLOR: '1' }, tty: true, columns: 120 }, ...ex.argv);
+      const r = await runCliWith({ cwd: dir, env: { NO_COLOR: '1' }, tty: true, stderrTty: false, columns: 160 }, ...ex.argv);
       expect(r.exitCode, `${r.stderr}\n${r.stdout}`).toBe(ex.exitCode);
       const got = new Set(`${r.stdout}\n${r.stderr}`.split('\n').map(normalise));
       for (const line of ex.expected) expect(got, `README shows "${line}"\nbut ${ex.command} printed:\n${r.stdout}${r.stderr}`).toContain(normalise(line));

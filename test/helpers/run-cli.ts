@@ -17,6 +17,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   stdin?: string;
   tty?: boolean;
+  /** Whether stderr is a TTY too (default: as tty). */
+  stderrTty?: boolean;
   columns?: number;
 }
 
@@ -25,7 +27,7 @@ export async function runCliWith(options: RunOptions, ...argv: string[]): Promis
   let stderr = '';
   const io: Io = {
     stdout: { write: (s: string) => (stdout += s), isTTY: options.tty ?? false, columns: options.columns ?? 120 },
-    stderr: { write: (s: string) => (stderr += s), isTTY: options.tty ?? false, columns: options.columns ?? 120 },
+    stderr: { write: (s: string) => (stderr += s), isTTY: options.stderrTty ?? options.tty ?? false, columns: options.columns ?? 120 },
     env: { ...(options.env ?? { NO_COLOR: '1' }) },
     cwd: options.cwd ?? process.cwd(),
     stdin: Readable.from(options.stdin === undefined ? [] : [options.stdin]),
