@@ -25,7 +25,7 @@ import {
 } from './telemetry.js';
 import { dueMetrics, planVitals, stayOfSlot, VITALS_COLUMNS, vitalsRowsIn, vitalsRowsSql, type VitalsPlan } from './vitals.js';
 import {
-  copyTo, createFilledTable, fileDigest, goodLineSql, lineCopyOptions, lineSelect, PARQUET_OPTIONS, textValue,
+  copyTo, createFilledTable, digestWhileWriting, fileDigest, goodLineSql, lineCopyOptions, lineSelect, PARQUET_OPTIONS, textValue,
   writeJsRows, type ColumnType, type OutRow,
 } from './write.js';
 
@@ -433,15 +433,16 @@ class Generation {
         file, line: row + headerLines, row, key: planted.bad.key, kind: planted.plan.kind, field: planted.plan.field, keyword: planted.bad.keyword,
       });
       let rows: number;
+      let digest: { bytes: number; sha256: string } | undefined;
       if (name === 'telemetry') {
         const [lo, hi] = shardRange(this.tel.total, shard);
         rows = hi - lo;
-        await this.writeTelemetry(db, ds, lo, hi, path);
+        digest = await digestWhileWriting(path, this.writeTelemetry(db, ds, lo, hi, path));
         for (const b of this.telBad) if (b.plan.pos >= lo && b.plan.pos < hi) badRows.push(entry(b, b.plan.pos - lo + 1));
       } else if (name === 'vitals') {
         const [lo, hi] = shardRange(this.vit.totalSlots, shard);
         rows = vitalsRowsIn(this.vit, lo, hi);
-        await this.writeVitals(db, ds, lo, hi, path);
+        digest = await digestWhileWriting(path, this.writeVitals(db, ds, lo, hi, path));
         for (const b of this.vitBad) if (b.plan.pos >= lo && b.plan.pos < hi) badRows.push(entry(b, vitalsRowsIn(this.vit, lo, b.plan.pos) + 1));
       } else {
         const all = this.jsRows.get(name);
@@ -451,7 +452,7 @@ class Generation {
         await writeJsRows(db, ds, o.format, all.rows.slice(lo, hi), path);
         for (const [i, b] of [...all.bad.entries()].sort((a, b2) => a[0] - b2[0])) if (i >= lo && i < hi) badRows.push(entry(b, i - lo + 1));
       }
-      const { bytes, sha256 } = await fileDigest(path);
+      const { bytes, sha256 } = digest ?? (await fileDigest(path));
       files.push({ path: file, dataset: name, format: o.format, rows, bytes, sha256 });
       doneRows += rows;
       hooks.onEvent?.({ type: 'dataset', dataset: name, rows, bytes, doneRows });

@@ -2,7 +2,7 @@
 // SQL-built rows go through COPY. Text rows are written as one preformatted VARCHAR line per row through DuckDB's
 // CSV writer with quoting and escaping off, so bad rows and broken CSV lines come out byte for byte as planned.
 import { createHash } from 'node:crypto';
-import { createReadStream, statSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import type { Db } from '../../db/db.js';
 import { ident, literal, quoteAnyIdent } from '../../db/sql.js';
 import { toIoError } from '../../errors.js';
@@ -128,5 +128,54 @@ export async function fileDigest(path: string): Promise<{ bytes: number; sha256:
     return { bytes: statSync(path).size, sha256: hash.digest('hex') };
   } catch (e) {
     throw toIoError(path, e, 'read back');
+  }
+}
+
+const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Hashes a file while `work` (a DuckDB COPY running on its own thread) appends to it, so the sha256 costs no extra
+ * pass. CSV and Parquet writers only append. If the file was replaced or its size differs from what was read, the
+ * file is hashed again from the start.
+ */
+export async function digestWhileWriting(path: string, work: Promise<void>): Promise<{ bytes: number; sha256: string }> {
+  let finished = false;
+  let failure: unknown;
+  let failed = false;
+  const watched = work.then(
+    () => { finished = true; },
+    (e: unknown) => { finished = true; failed = true; failure = e; },
+  );
+  const hash = createHash('sha256');
+  const buf = Buffer.allocUnsafe(1 << 22);
+  let fd: number | undefined;
+  let pos = 0;
+  try {
+    for (;;) {
+      const last = finished;
+      if (fd === undefined) {
+        try {
+          fd = openSync(path, 'r');
+        } catch {
+          if (last) break;
+          await pause(10);
+          continue;
+        }
+      }
+      for (;;) {
+        const n = readSync(fd, buf, 0, buf.length, pos);
+        if (n <= 0) break;
+        hash.update(buf.subarray(0, n));
+        pos += n;
+      }
+      if (last) break;
+      await pause(10);
+    }
+    await watched;
+    if (failed) throw failure;
+    const same = fd !== undefined && fstatSync(fd).ino === statSync(path).ino && statSync(path).size === pos;
+    return same ? { bytes: pos, sha256: hash.digest('hex') } : await fileDigest(path);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
