@@ -473,18 +473,21 @@ export function compileChecks(schema: Schema, table: string, source: CompileSour
     });
   }
 
-  const items = entries.map(({ check, severity, rule }) =>
-    `CASE WHEN coalesce(${check.cond}, false) THEN {'field': ${check.field === null ? 'NULL::VARCHAR' : b.p(check.field)}, ` +
+  // Each condition is computed once per row as a boolean column; the error structs are built only for rows where
+  // one holds (CASE is lazy; repeating a condition inside the list would let DuckDB hoist it for every row).
+  const flags = entries.map(({ check }, i) => `coalesce(${check.cond}, false) AS _b${i}`);
+  const items = entries.map(({ check, severity, rule }, i) =>
+    `CASE WHEN _b${i} THEN {'field': ${check.field === null ? 'NULL::VARCHAR' : b.p(check.field)}, ` +
       `'keyword': ${b.p(check.keyword)}, 'message': ${b.p(check.message)}, 'value': CAST(${check.valueSql} AS VARCHAR), ` +
       `'severity': ${b.p(severity)}, 'rule': ${rule === null ? 'NULL::VARCHAR' : b.p(rule)}} END`,
   );
-  // Build the list only for rows that fail something: one cheap boolean pass first (most rows are valid).
-  const any = entries.map(({ check }) => `coalesce(${check.cond}, false)`).join('\n  OR ');
-  const listExpr = items.length
-    ? `CASE WHEN ${any} THEN list_filter([${items.join(',\n  ')}], x -> x IS NOT NULL) ELSE [] END`
-    : `[]`;
-  const errs = extraList ? `list_concat(${listExpr}, ${extraList})` : listExpr;
-  const sql = `SELECT _row, errs FROM (SELECT _row, ${errs} AS errs FROM ${from}) WHERE len(errs) > 0`;
+  // Filter first (WHERE on the flags), then build the lists on the few failing rows only.
+  const any = entries.map((_, i) => `_b${i}`).join(' OR ');
+  const listExpr = items.length ? `list_filter([${items.join(',\n  ')}], x -> x IS NOT NULL)` : '[]';
+  const flagged = flags.length ? `(SELECT *, ${flags.join(',\n  ')} FROM ${from})` : from;
+  const sql = extraList
+    ? `SELECT _row, errs FROM (SELECT _row, list_concat(CASE WHEN ${any || 'false'} THEN ${listExpr} ELSE [] END, ${extraList}) AS errs FROM ${flagged}) WHERE len(errs) > 0`
+    : `SELECT _row, ${listExpr} AS errs FROM ${flagged} WHERE ${any || 'false'}`;
   return { sql, params: b.params };
 }
 
