@@ -6,7 +6,7 @@ import type { Db, Params } from '../../db/db.js';
 import { QueryError, UsageError } from '../../errors.js';
 import type { Dashboard } from '../report/dashboard.js';
 import type { TabularResult, TextRenderer } from '../query/result.js';
-import { describeColumns, jsonSafeConverter, type ResultRow } from '../query/values.js';
+import { createRowReader, describeColumns, type ResultRow } from '../query/values.js';
 import { writeArrowFile } from './arrow.js';
 import { copyQueryTo } from './copy.js';
 import { isFileFormat, type OutputFormat } from './formats.js';
@@ -50,11 +50,14 @@ export async function streamQuery(db: Db, spec: QuerySpec): Promise<TabularResul
   const result = await db.connection.stream(spec.sql, spec.params as Record<string, DuckDBValue>).catch((e: unknown) => {
     throw queryFailure(e, spec.sql, spec.params);
   });
-  const columns = describeColumns(result.columnNames(), result.columnTypes());
+  const names = result.columnNames();
+  const types = result.columnTypes();
+  const columns = describeColumns(names, types);
+  const read = createRowReader(names, types);
   async function* rows(): AsyncGenerator<ResultRow[]> {
     try {
-      for await (const batch of result.yieldConvertedRowObjects(jsonSafeConverter)) {
-        if (batch.length > 0) yield batch as ResultRow[];
+      for await (const chunk of result) {
+        if (chunk.rowCount > 0) yield read(chunk);
       }
     } catch (e) {
       throw queryFailure(e, spec.sql, spec.params);

@@ -15,9 +15,11 @@ import {
   objectFromUnionValue,
   stringFromValue,
   unsupportedConverter,
+  type DuckDBDataChunk,
   type DuckDBType,
   type DuckDBValue,
   type DuckDBValueConverter,
+  type DuckDBVector,
 } from '@duckdb/node-api';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -152,4 +154,67 @@ export function describeColumns(names: string[], types: DuckDBType[]): ResultCol
     const type = types[i];
     return type === undefined ? { name, type: 'UNKNOWN', kind: 'other' } : { name, type: type.toString(), kind: columnKind(type) };
   });
+}
+
+type Reader = (vector: DuckDBVector, row: number) => JsonValue;
+
+/** A per-column reader with fast paths for the scalar types (the generic converter for the rest). */
+function readerFor(type: DuckDBType): Reader {
+  switch (type.typeId) {
+    case DuckDBTypeId.VARCHAR:
+    case DuckDBTypeId.BOOLEAN:
+      return (v, i) => v.getItem(i) as string | boolean | null;
+    case DuckDBTypeId.DOUBLE:
+    case DuckDBTypeId.FLOAT:
+    case DuckDBTypeId.INTEGER:
+    case DuckDBTypeId.SMALLINT:
+    case DuckDBTypeId.TINYINT:
+    case DuckDBTypeId.UINTEGER:
+    case DuckDBTypeId.USMALLINT:
+    case DuckDBTypeId.UTINYINT:
+      return (v, i) => {
+        const x = v.getItem(i) as number | null;
+        return x !== null && Number.isFinite(x) ? x : null;
+      };
+    case DuckDBTypeId.BIGINT:
+    case DuckDBTypeId.UBIGINT:
+      return (v, i) => {
+        const x = v.getItem(i) as bigint | null;
+        if (x === null) return null;
+        const n = Number(x);
+        return Number.isSafeInteger(n) ? n : x.toString();
+      };
+    case DuckDBTypeId.TIMESTAMP_TZ:
+    case DuckDBTypeId.TIMESTAMP:
+      return (v, i) => {
+        const x = v.getItem(i) as { micros: bigint } | null;
+        return x === null ? null : isoFromMicros(x.micros);
+      };
+    default:
+      return (v, i) => {
+        const x = v.getItem(i);
+        return x === null ? null : jsonSafeConverter(x, type, jsonSafeConverter);
+      };
+  }
+}
+
+/**
+ * Converts result chunks to JSON-safe row objects, column by column (several times faster than a generic
+ * per-value converter on wide results). Same values as jsonSafeConverter.
+ */
+export function createRowReader(names: readonly string[], types: readonly DuckDBType[]): (chunk: DuckDBDataChunk) => ResultRow[] {
+  const readers = types.map(readerFor);
+  const width = names.length;
+  return (chunk) => {
+    const n = chunk.rowCount;
+    const rows: ResultRow[] = new Array<ResultRow>(n);
+    for (let i = 0; i < n; i++) rows[i] = {};
+    for (let c = 0; c < width; c++) {
+      const vector = chunk.getColumnVector(c);
+      const read = readers[c] as Reader;
+      const name = names[c] as string;
+      for (let i = 0; i < n; i++) (rows[i] as ResultRow)[name] = read(vector, i);
+    }
+    return rows;
+  };
 }
