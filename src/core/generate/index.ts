@@ -36,6 +36,8 @@ export { BAD_ROW_KINDS, type BadRowKind } from './bad-rows.js';
 
 export type GenerateEvent =
   | { type: 'start'; datasets: { dataset: GeneratedDataset; rows: number }[]; totalRows: number }
+  /** Rows written so far while a large text file is written (counted from its line breaks). */
+  | { type: 'progress'; dataset: GeneratedDataset; doneRows: number }
   | { type: 'dataset'; dataset: GeneratedDataset; rows: number; bytes: number; doneRows: number };
 
 export interface GenerateHooks {
@@ -434,15 +436,20 @@ class Generation {
       });
       let rows: number;
       let digest: { bytes: number; sha256: string } | undefined;
+      const before = doneRows;
+      const onRead =
+        o.format === 'parquet' || !hooks.onEvent
+          ? undefined
+          : (_bytes: number, lines: number): void => hooks.onEvent?.({ type: 'progress', dataset: name, doneRows: before + Math.max(0, lines - headerLines) });
       if (name === 'telemetry') {
         const [lo, hi] = shardRange(this.tel.total, shard);
         rows = hi - lo;
-        digest = await digestWhileWriting(path, this.writeTelemetry(db, ds, lo, hi, path));
+        digest = await digestWhileWriting(path, this.writeTelemetry(db, ds, lo, hi, path), onRead);
         for (const b of this.telBad) if (b.plan.pos >= lo && b.plan.pos < hi) badRows.push(entry(b, b.plan.pos - lo + 1));
       } else if (name === 'vitals') {
         const [lo, hi] = shardRange(this.vit.totalSlots, shard);
         rows = vitalsRowsIn(this.vit, lo, hi);
-        digest = await digestWhileWriting(path, this.writeVitals(db, ds, lo, hi, path));
+        digest = await digestWhileWriting(path, this.writeVitals(db, ds, lo, hi, path), onRead);
         for (const b of this.vitBad) if (b.plan.pos >= lo && b.plan.pos < hi) badRows.push(entry(b, vitalsRowsIn(this.vit, lo, b.plan.pos) + 1));
       } else {
         const all = this.jsRows.get(name);

@@ -136,9 +136,13 @@ const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /**
  * Hashes a file while `work` (a DuckDB COPY running on its own thread) appends to it, so the sha256 costs no extra
  * pass. CSV and Parquet writers only append. If the file was replaced or its size differs from what was read, the
- * file is hashed again from the start.
+ * file is hashed again from the start. `onRead` hears the bytes and line breaks read so far (progress).
  */
-export async function digestWhileWriting(path: string, work: Promise<void>): Promise<{ bytes: number; sha256: string }> {
+export async function digestWhileWriting(
+  path: string,
+  work: Promise<void>,
+  onRead?: (bytes: number, newlines: number) => void,
+): Promise<{ bytes: number; sha256: string }> {
   let finished = false;
   let failure: unknown;
   let failed = false;
@@ -150,6 +154,7 @@ export async function digestWhileWriting(path: string, work: Promise<void>): Pro
   const buf = Buffer.allocUnsafe(1 << 22);
   let fd: number | undefined;
   let pos = 0;
+  let newlines = 0;
   try {
     for (;;) {
       const last = finished;
@@ -167,6 +172,10 @@ export async function digestWhileWriting(path: string, work: Promise<void>): Pro
         if (n <= 0) break;
         hash.update(buf.subarray(0, n));
         pos += n;
+        if (onRead) {
+          for (let i = buf.indexOf(10); i !== -1 && i < n; i = buf.indexOf(10, i + 1)) newlines++;
+          onRead(pos, newlines);
+        }
       }
       if (last) break;
       await pause(10);
