@@ -4,6 +4,7 @@
 // 1% load, against the full one. Each phase runs in its own process so its peak RSS is its own.
 import { spawnSync } from 'node:child_process';
 import { rmSync, statSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fmt, freshOut, peakRssMiB, rate, rows, time, writeSection } from './lib.js';
@@ -199,6 +200,7 @@ if (phase) {
   rmSync(dbPath, { force: true });
   rmSync(`${dbPath}.wal`, { force: true });
   const results = {};
+  const load0 = loadavg()[0];
   for (const name of ['make', 'baseline', 'full', 'load', 'incremental', 'rerun']) {
     process.stderr.write(`transform bench: ${name}...\n`);
     const r = spawnSync(process.execPath, [self, name === 'rerun' ? 'incremental' : name, dbPath], {
@@ -235,6 +237,8 @@ ${full.tests} model tests, records every model run and reads its thresholds from
 Goals: full <= 2x the baseline: **${fmt(full.seconds / base.seconds)}x**; incremental after a 1% load <= 10% of the full:
 **${fmt((100 * inc.seconds) / full.seconds, 1)}%** (scope: ${inc.scope ? `${inc.scope.procedures} procedures, ${inc.scope.patients} patients, ${inc.scope.patient_hours} patient-hours` : 'none'}).
 Slowest models in the full run: ${full.slowest.join(', ')}. Lakehouse file: ${fmt(statSync(dbPath).size / 2 ** 20, 0)} MiB.
+Machine load average (1 min) at start ${fmt(load0, 1)}, at end ${fmt(loadavg()[0], 1)}: on a shared machine the wall times above
+move by 20% or more between runs; the ratios are measured in the same run.
 `;
   writeSection('transform', md);
 }

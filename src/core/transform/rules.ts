@@ -176,18 +176,9 @@ export function loadRules(projectFile: string | null, defaultsFile: string = def
     throw new ConfigError(`rules file ${projectFile} must hold a JSON object`, { file: projectFile ?? undefined });
   }
   const merged = project === undefined ? defaults : deepMerge(defaults, project);
-  const validate = validator();
-  if (!validate(merged)) {
-    const err = validate.errors?.[0];
-    const extra = (err?.params as { additionalProperty?: string } | undefined)?.additionalProperty;
-    const field = [err?.instancePath.replace(/^\//, '').replaceAll('/', '.') ?? '', extra ?? ''].filter(Boolean).join('.');
-    const blame = project !== undefined && field !== '' && hasPath(project, field.split('.').slice(0, 2).join('.')) ? projectFile : project !== undefined ? projectFile : defaultsFile;
-    throw new ConfigError(`rules ${field ? `"${field}" ` : ''}${err?.message ?? 'are invalid'}${extra ? ` (${extra})` : ''}`, {
-      file: blame ?? defaultsFile,
-      field: field || undefined,
-      hint: 'see schemas/rules.schema.json for the keys, their types and ranges; `surgctl rules show` prints the rules in force',
-    });
-  }
+  // The shipped defaults alone are validated by the test suite (rules.test.ts); compiling the schema costs a few
+  // hundred ms per process, so it runs only when a project file (or other defaults) is in play.
+  if (project !== undefined || defaultsFile !== defaultRulesPath()) validateRules(merged, project, projectFile, defaultsFile);
   const rules = merged as Rules;
   checkSemantics(rules, projectFile ?? defaultsFile);
   const flat: { path: string; value: unknown }[] = [];
@@ -195,6 +186,24 @@ export function loadRules(projectFile: string | null, defaultsFile: string = def
   const values = flat.map((l) => ({ ...l, from: project !== undefined && hasPath(project, l.path) ? (projectFile as string) : 'default' }));
   const sha256 = createHash('sha256').update(JSON.stringify(canonical(rules))).digest('hex');
   return { rules, values, defaultsFile, projectFile, sha256 };
+}
+
+/**
+ * Validates a merged rules document against schemas/rules.schema.json. Throws ConfigError naming the field and
+ * the file that set it (the project file when it holds that part, else the defaults).
+ */
+export function validateRules(merged: unknown, project: unknown, projectFile: string | null, defaultsFile: string): void {
+  const validate = validator();
+  if (validate(merged)) return;
+  const err = validate.errors?.[0];
+  const extra = (err?.params as { additionalProperty?: string } | undefined)?.additionalProperty;
+  const field = [err?.instancePath.replace(/^\//, '').replaceAll('/', '.') ?? '', extra ?? ''].filter(Boolean).join('.');
+  const blame = project !== undefined && (field === '' || hasPath(project, field.split('.').slice(0, 2).join('.'))) ? projectFile : defaultsFile;
+  throw new ConfigError(`rules ${field ? `"${field}" ` : ''}${err?.message ?? 'are invalid'}${extra ? ` (${extra})` : ''}`, {
+    file: blame ?? defaultsFile,
+    field: field || undefined,
+    hint: 'see schemas/rules.schema.json for the keys, their types and ranges; `surgctl rules show` prints the rules in force',
+  });
 }
 
 function canonical(v: unknown): unknown {

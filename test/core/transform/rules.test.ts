@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ERROR_CODES, INSTRUMENT_FORCE_LIMIT_N, MINOR_ERROR_CODES, SEVERE_ERROR_CODES } from '../../../src/core/domain.js';
-import { deepMerge, defaultRulesPath, loadRules, resolveRulesFile } from '../../../src/core/transform/rules.js';
+import { deepMerge, defaultRulesPath, loadRules, resolveRulesFile, validateRules } from '../../../src/core/transform/rules.js';
 import { ConfigError, UsageError } from '../../../src/errors.js';
 import { tempDir } from '../../helpers/run-cli.js';
 
@@ -31,8 +31,11 @@ describe('default rules', () => {
   it('validate against the schema and cite a source for every number', () => {
     const loaded = loadRules(null);
     expect(loaded.projectFile).toBeNull();
+    const doc = JSON.parse(readFileSync(defaultRulesPath(), 'utf8')) as Record<string, unknown>;
+    expect(() => validateRules(doc, undefined, null, defaultRulesPath())).not.toThrow();
+    expect(() => validateRules({ ...doc, version: 7 }, undefined, null, defaultRulesPath())).toThrow(/"version" must be string/);
     const missing: string[] = [];
-    uncited(JSON.parse(readFileSync(defaultRulesPath(), 'utf8')), '', missing);
+    uncited(doc, '', missing);
     expect(missing).toEqual([]);
     expect(loaded.values.every((v) => v.from === 'default')).toBe(true);
   });
