@@ -145,8 +145,13 @@ export const generateCommand = (ctx: CliContext): Command =>
       const options = toOptions(flags, ctx.io.cwd, core.parseShard);
       const { json } = formats(flags.format);
       const progress = createProgress(ctx.io.stderr, { total: 1, unit: 'rows', enabled: !json && !g.quiet && g.logFormat !== 'json' });
+      // Ctrl-C stops the run cleanly: the core removes its temporary output and main exits 130.
+      const abort = new AbortController();
+      const onSigint = (): void => abort.abort();
+      process.once('SIGINT', onSigint);
       try {
         const result = await core.generateDataset(options, {
+          signal: abort.signal,
           onEvent: (e) => {
             if (e.type === 'start') progress.setTotal(Math.max(1, e.totalRows));
             else progress.update(e.doneRows, e.dataset);
@@ -156,6 +161,7 @@ export const generateCommand = (ctx: CliContext): Command =>
         if (json) ctx.io.stdout.write(`${JSON.stringify(summaryJson(result))}\n`);
         else say(ctx.io, g, summaryText(result));
       } finally {
+        process.removeListener('SIGINT', onSigint);
         progress.stop();
       }
     });

@@ -11,7 +11,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDb, type Db } from '../../db/db.js';
-import { UsageError } from '../../errors.js';
+import { InterruptedError, UsageError } from '../../errors.js';
 import { loadDatasetSchema, type DatasetSchema } from '../schemas.js';
 import { badRng, corruptRow, planBadRows, type BadPlan, type Corrupted } from './bad-rows.js';
 import { formatCsvLine, formatJsonLine } from './format.js';
@@ -42,6 +42,8 @@ export type GenerateEvent =
 
 export interface GenerateHooks {
   onEvent?: (event: GenerateEvent) => void;
+  /** Aborting stops the running COPY, removes the temporary output and throws InterruptedError (exit 130). */
+  signal?: AbortSignal;
 }
 
 export interface GenerateResult {
@@ -88,7 +90,13 @@ export async function generateDataset(options: GenerateOptions, hooks: GenerateH
   const force = options.force ?? false;
   const { target, tmp } = prepareOutput(options.out, force);
   let db: Db | undefined;
+  const onAbort = (): void => db?.connection.interrupt();
+  hooks.signal?.addEventListener('abort', onAbort);
+  const checkAbort = (): void => {
+    if (hooks.signal?.aborted) throw new InterruptedError();
+  };
   try {
+    checkAbort();
     const ref = await buildReference(o);
     const gen = new Generation(o, ref);
     if (gen.tel.total > MAX_TELEMETRY_ROWS) {
@@ -98,7 +106,9 @@ export async function generateDataset(options: GenerateOptions, hooks: GenerateH
     }
     db = await openDb(':memory:', { threads: 1, memoryLimit: process.env.SURGCTL_MEMORY_LIMIT ?? '256MB' });
     await gen.prepare(db);
+    checkAbort();
     const manifest = await gen.write(db, tmp, shard, packageVersion(), hooks);
+    checkAbort();
     writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     db.close();
     db = undefined;
@@ -107,7 +117,9 @@ export async function generateDataset(options: GenerateOptions, hooks: GenerateH
   } catch (e) {
     db?.close();
     discardOutput(tmp);
-    throw e;
+    throw hooks.signal?.aborted ? new InterruptedError() : e;
+  } finally {
+    hooks.signal?.removeEventListener('abort', onAbort);
   }
 }
 
@@ -427,6 +439,7 @@ class Generation {
     const badRows: ManifestBadRow[] = [];
     let doneRows = 0;
     for (const name of o.datasets) {
+      if (hooks.signal?.aborted) throw new InterruptedError();
       const file = `${name}.${extOf(o.format)}`;
       const path = join(dir, file);
       const ds = this.schemas[name];
@@ -463,6 +476,7 @@ class Generation {
       files.push({ path: file, dataset: name, format: o.format, rows, bytes, sha256 });
       doneRows += rows;
       hooks.onEvent?.({ type: 'dataset', dataset: name, rows, bytes, doneRows });
+      if (hooks.signal?.aborted) throw new InterruptedError();
     }
     const incidents = this.incidents.filter((inc) => this.incidentInShard(inc, shard));
     return {

@@ -166,3 +166,20 @@ describe.each(['csv', 'parquet'] as const)('generateDataset: %s shards', (format
     expect(parts.map((p) => p.shard)).toEqual([1, 2, 3].map((index) => ({ index, count: 3 })));
   });
 });
+
+describe('generateDataset: safety', () => {
+  it('stops on abort, leaving neither the output nor a temporary directory', async () => {
+    const { InterruptedError } = await import('../../../src/errors.js');
+    const { generateDataset } = await import('../../../src/core/generate/index.js');
+    const out = join(tmp.dir, 'aborted');
+    const abort = new AbortController();
+    const run = generateDataset({ out, robots: 2, patients: 4, procedures: 4, telemetryRows: 200_000, datasets: ['telemetry'] }, {
+      signal: abort.signal,
+      onEvent: (e) => {
+        if (e.type === 'start') abort.abort();
+      },
+    });
+    await expect(run).rejects.toBeInstanceOf(InterruptedError);
+    expect(readdirSync(tmp.dir).filter((n) => n.startsWith('aborted') || n.startsWith('.aborted'))).toEqual([]);
+  });
+});
