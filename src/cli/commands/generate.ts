@@ -1,6 +1,7 @@
 // `surgctl generate`: parse flags, one core call (generateDataset), render a summary. Data goes to files; the
 // summary goes to stderr, or to stdout as JSON with --format json; a progress bar only on a TTY.
 import { Command } from 'commander';
+import { resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { createProgress } from '../../render/progress.js';
 import type { CliContext } from '../main.js';
@@ -64,7 +65,7 @@ function formats(values: string[]): { data: GenerateOptions['format']; json: boo
 
 function toOptions(flags: Flags, cwd: string, parseShard: (s: string) => { index: number; count: number }): GenerateOptions {
   const { data } = formats(flags.format);
-  const o: GenerateOptions = { out: flags.out.startsWith('/') ? flags.out : `${cwd}/${flags.out}` };
+  const o: GenerateOptions = { out: resolve(cwd, flags.out) };
   const set = <K extends keyof GenerateOptions>(k: K, v: GenerateOptions[K] | undefined): void => {
     if (v !== undefined) o[k] = v;
   };
