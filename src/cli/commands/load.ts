@@ -7,8 +7,9 @@ import { resolveDbPath } from '../../core/db-path.js';
 import { loadFiles, type FileLoadResult, type LoadEvent, type LoadOptions } from '../../core/load/load.js';
 import { loadStream } from '../../core/load/stream.js';
 import { readLedger } from '../../core/load/read.js';
+import type { LoadRecord } from '../../core/load/ledger.js';
 import { GateFailedError, UsageError } from '../../errors.js';
-import { renderTextTable } from '../../render/text-table.js';
+import { renderTextTable, type Column } from '../../render/text-table.js';
 import { say } from '../io.js';
 import type { CliContext } from '../main.js';
 
@@ -114,31 +115,28 @@ async function printLedger(ctx: CliContext, dbPath: string, format: string | und
     return;
   }
   ctx.io.stdout.write(
-    renderTextTable(rows, [
+    renderTextTable<LoadRecord>(rows, [
       { header: 'load_id', value: (r) => r.load_id },
-      { header: 'dataset', value: (r) => r.dataset },
-      { header: 'status', value: (r) => r.status },
-      { header: 'read', value: (r) => r.rows_read, align: 'right' },
-      { header: 'inserted', value: (r) => r.rows_inserted, align: 'right' },
-      { header: 'duplicate', value: (r) => r.rows_duplicate, align: 'right' },
-      { header: 'quarantined', value: (r) => r.rows_quarantined, align: 'right' },
+      ...countColumns,
       { header: 'started_at', value: (r) => r.started_at },
       { header: 'path', value: (r) => r.path },
     ]),
   );
 }
 
+/** The columns a ledger row and a load result share: dataset, status and the row accounting. */
+type Counted = Pick<FileLoadResult, 'dataset' | 'rows_read' | 'rows_inserted' | 'rows_duplicate' | 'rows_quarantined'> & { status: string };
+const countColumns: Column<Counted>[] = [
+  { header: 'dataset', value: (r) => r.dataset },
+  { header: 'status', value: (r) => r.status },
+  { header: 'read', value: (r) => r.rows_read, align: 'right' },
+  { header: 'inserted', value: (r) => r.rows_inserted, align: 'right' },
+  { header: 'duplicate', value: (r) => r.rows_duplicate, align: 'right' },
+  { header: 'quarantined', value: (r) => r.rows_quarantined, align: 'right' },
+];
+
 function renderResults(files: FileLoadResult[]): string {
-  return renderTextTable(files, [
-    { header: 'file', value: (r) => r.path },
-    { header: 'dataset', value: (r) => r.dataset },
-    { header: 'status', value: (r) => r.status },
-    { header: 'read', value: (r) => r.rows_read, align: 'right' },
-    { header: 'inserted', value: (r) => r.rows_inserted, align: 'right' },
-    { header: 'duplicate', value: (r) => r.rows_duplicate, align: 'right' },
-    { header: 'quarantined', value: (r) => r.rows_quarantined, align: 'right' },
-    { header: 'load_id', value: (r) => r.load_id },
-  ]);
+  return renderTextTable<FileLoadResult>(files, [{ header: 'file', value: (r) => r.path }, ...countColumns, { header: 'load_id', value: (r) => r.load_id }]);
 }
 
 function describe(r: FileLoadResult): string {
