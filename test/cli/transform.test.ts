@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDb } from '../../src/db/db.js';
+import { readMetricValue } from '../../src/core/metrics.js';
 import { runCliWith, tempDir } from '../helpers/run-cli.js';
 import { event, insertRows, insertSynthetic, openLakehouse } from '../core/transform/helpers.js';
 
@@ -27,13 +28,25 @@ beforeEach(async () => {
 afterEach(() => cleanup());
 
 describe('surgctl transform', () => {
-  it('builds the marts, prints JSON, then finds nothing new on a rerun', async () => {
-    const r = await cli('transform', '--db', dbPath, '--format', 'json');
+  it('builds the marts, prints JSON, writes metrics, then finds nothing new on a rerun', async () => {
+    const r = await cli('transform', '--db', dbPath, '--format', 'json', '--metrics-file', 'transform.prom');
     expect(r.exitCode, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { mode: string; tests_failed: number; models: { model: string; status: string }[] };
+    const out = JSON.parse(r.stdout) as { mode: string; tests_failed: number; models: { model: string; status: string }[]; alerts_by_level: Record<string, number> };
     expect(out.mode).toBe('full');
     expect(out.tests_failed).toBe(0);
     expect(out.models.filter((m) => m.status === 'succeeded')).toHaveLength(14);
+    const db = await openDb(dbPath, { readOnly: true });
+    try {
+      const levels = await db.all<{ level: string; n: number }>('SELECT level, count(*)::INTEGER AS n FROM alerts GROUP BY level');
+      expect(levels.length).toBeGreaterThan(0);
+      for (const l of levels) {
+        expect(out.alerts_by_level[l.level]).toBe(l.n);
+        expect(readMetricValue(join(dir, 'transform.prom'), 'surgctl_alerts', { level: l.level })).toBe(l.n);
+      }
+    } finally {
+      db.close();
+    }
+    expect(readMetricValue(join(dir, 'transform.prom'), 'surgctl_last_run_success', { command: 'transform' })).toBe(1);
     const again = await cli('transform', '--db', dbPath, '--format', 'json');
     expect(again.exitCode).toBe(0);
     expect((JSON.parse(again.stdout) as { mode: string }).mode).toBe('up_to_date');
@@ -70,8 +83,13 @@ describe('surgctl transform', () => {
     } finally {
       db.close();
     }
-    const r = await cli('transform', '--db', dbPath, '--format', 'json');
+    await cli('transform', '--db', dbPath, '--format', 'json', '--metrics-file', 'm.prom', '--select', 'vitals_hourly');
+    const lastOk = readMetricValue(join(dir, 'm.prom'), 'surgctl_last_success_timestamp_seconds', { command: 'transform' });
+    expect(lastOk).toBeGreaterThan(0);
+    const r = await cli('transform', '--db', dbPath, '--format', 'json', '--metrics-file', 'm.prom');
     expect(r.exitCode).toBe(1);
+    expect(readMetricValue(join(dir, 'm.prom'), 'surgctl_last_run_success', { command: 'transform' })).toBe(0);
+    expect(readMetricValue(join(dir, 'm.prom'), 'surgctl_last_success_timestamp_seconds', { command: 'transform' })).toBe(lastOk);
     expect(JSON.parse(r.stderr.trim().split('\n').pop() as string)).toMatchObject({ error: 'gate_failed' });
     expect(r.stderr).toContain('telemetry_risk unique(event_id) (1)');
     expect((JSON.parse(r.stdout) as { tests_failed: number }).tests_failed).toBeGreaterThan(0);

@@ -1,7 +1,10 @@
 // `surgctl transform`: build the marts from the raw tables (full or incremental), run the model tests.
 // Exit 1 when a model test fails (unless --warn-only); 3 when a model fails.
+import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { requireExistingDb, resolveDbPath } from '../../core/db-path.js';
+import { MetricSet, readMetricValue, writeMetricsFile } from '../../core/metrics.js';
+import { addAlertMetrics, addOutcomeMetrics, addStageMetric } from '../../core/pipeline/metrics.js';
 import { runTransform, type TransformResult } from '../../core/transform/transform.js';
 import { GateFailedError } from '../../errors.js';
 import { renderTextTable } from '../../render/text-table.js';
@@ -15,6 +18,7 @@ interface TransformFlags {
   warnOnly?: boolean;
   fullRefresh?: boolean;
   rules?: string;
+  metricsFile?: string;
   format?: 'table' | 'json';
 }
 
@@ -27,30 +31,51 @@ export const transformCommand = (ctx: CliContext): Command =>
     .option('--warn-only', 'report failing model tests without failing the command')
     .option('--full-refresh', 'rebuild every mart even when an incremental run would do')
     .option('--rules <path>', 'project rules file merged over the defaults (default: ./surgctl.rules.json)')
+    .option('--metrics-file <path>', 'write Prometheus metrics here (textfile-collector format, atomic)')
     .addOption(new Option('--format <format>', 'table | json').choices(['table', 'json']))
     .action(async (flags: TransformFlags) => {
       const globals = ctx.globals();
       const dbPath = requireExistingDb(resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd));
       const progress = ctx.io.stderr.isTTY === true && !globals.quiet && flags.format !== 'json';
-      const result = await runTransform({
-        dbPath,
-        cwd: ctx.io.cwd,
-        env: ctx.io.env,
-        rulesPath: flags.rules,
-        select: flags.select,
-        dryRun: flags.dryRun,
-        fullRefresh: flags.fullRefresh,
-        args: flagArgs(flags),
-        onEvent: progress
-          ? (e) => {
-              if (e.type === 'model-done') ctx.io.stderr.write(`  ${e.result.status.padEnd(10)} ${e.result.model} (${e.result.duration_ms} ms)\n`);
-            }
-          : undefined,
-      });
+      const writeMetrics = (m: MetricSet, ok: boolean): void => {
+        if (!flags.metricsFile) return;
+        const path = resolve(ctx.io.cwd, flags.metricsFile);
+        addOutcomeMetrics(m, 'transform', ok, new Date());
+        if (!ok) {
+          // A failed run keeps the previous success time, so an alert on staleness still measures from it.
+          const last = readMetricValue(path, 'surgctl_last_success_timestamp_seconds', { command: 'transform' });
+          if (last !== undefined) m.add('surgctl_last_success_timestamp_seconds', 'gauge', 'Unix time of the last successful run.', last, { command: 'transform' });
+        }
+        writeMetricsFile(path, m.list());
+      };
+      let result: TransformResult;
+      try {
+        result = await runTransform({
+          dbPath,
+          cwd: ctx.io.cwd,
+          env: ctx.io.env,
+          rulesPath: flags.rules,
+          select: flags.select,
+          dryRun: flags.dryRun,
+          fullRefresh: flags.fullRefresh,
+          args: flagArgs(flags),
+          onEvent: progress
+            ? (e) => {
+                if (e.type === 'model-done') ctx.io.stderr.write(`  ${e.result.status.padEnd(10)} ${e.result.model} (${e.result.duration_ms} ms)\n`);
+              }
+            : undefined,
+        });
+      } catch (e) {
+        if (!flags.dryRun) writeMetrics(new MetricSet(), false);
+        throw e;
+      }
       const format = flags.format ?? (ctx.io.stdout.isTTY ? 'table' : 'json');
       if (format === 'json') ctx.io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else ctx.io.stdout.write(renderResult(result));
       const failing = result.tests.filter((t) => t.status === 'fail');
+      if (!result.dry_run) {
+        writeMetrics(addStageMetric(addAlertMetrics(new MetricSet(), result.alerts_by_level), 'transform', result.duration_ms / 1000), failing.length === 0);
+      }
       if (failing.length > 0) {
         const list = failing.slice(0, 5).map((t) => `${t.model} ${t.test} (${t.failures})`).join('; ');
         const message = `${failing.length} model test${failing.length === 1 ? '' : 's'} failed: ${list}${failing.length > 5 ? '; ...' : ''}`;

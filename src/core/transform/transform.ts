@@ -68,6 +68,8 @@ export interface TransformResult {
   models: ModelRunResult[];
   tests: TestResult[];
   tests_failed: number;
+  /** Alerts in the lakehouse after the run, by level (medium, high, critical); empty for a dry run. */
+  alerts_by_level: Record<string, number>;
   duration_ms: number;
 }
 
@@ -220,6 +222,7 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
     models: [],
     tests: [],
     tests_failed: 0,
+    alerts_by_level: {},
     duration_ms: 0,
   };
   if (dryRun) {
@@ -334,6 +337,10 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
     await db.run(`UPDATE transform_runs SET status = 'failed', finished_at = now() WHERE run_id = $id`, { id: runId }).catch(() => undefined);
     await finishRun(db, runId, 'failed', {}, e instanceof Error ? e.message : String(e)).catch(() => undefined);
     throw e;
+  }
+  if ((await existingTables(db, ['alerts'])).has('alerts')) {
+    const levels = await db.all<{ level: string; n: number }>('SELECT level, count(*)::INTEGER AS n FROM alerts GROUP BY level ORDER BY level');
+    result.alerts_by_level = Object.fromEntries(levels.map((r) => [r.level, r.n]));
   }
   result.duration_ms = Date.now() - t0;
   if (firstError) throw firstError;
