@@ -82,16 +82,20 @@ const and = (...parts: string[]): string => {
   return kept.length === 0 ? '' : ` AND ${kept.join(' AND ')}`;
 };
 
-// The fleet-wide p95 latency is a t-digest estimate (approx_quantile): exact quantiles over every telemetry row
-// cost seconds at 5M rows, and the per-patient and per-procedure marts carry the exact ones.
+// One scan of the 5M-row telemetry_risk, grouped by (latency, risk level): few distinct pairs, from which come
+// the event count, mean risk, error rate, the events per level and the fleet p95 latency as an exact
+// nearest-rank quantile over the latency histogram (far cheaper than sorting every row, and deterministic,
+// unlike approx_quantile).
 const SUMMARY_SQL = `
-WITH t AS (
-  SELECT count(*) AS events, avg(risk_score) AS avg_risk, approx_quantile(latency_ms, 0.95) AS p95_latency_ms,
-         count(*) FILTER (WHERE error_code IS NOT NULL AND error_code <> '') AS errors,
-         count(*) FILTER (WHERE risk_level = 'none') AS l0, count(*) FILTER (WHERE risk_level = 'low') AS l1,
-         count(*) FILTER (WHERE risk_level = 'medium') AS l2, count(*) FILTER (WHERE risk_level = 'high') AS l3,
-         count(*) FILTER (WHERE risk_level = 'critical') AS l4
-  FROM telemetry_risk),
+WITH g AS (
+  SELECT latency_ms AS v, risk_level, count(*) AS c, sum(risk_score) AS rs, count(risk_score) AS rn,
+         count(nullif(error_code, '')) AS e
+  FROM telemetry_risk GROUP BY latency_ms, risk_level),
+t AS (SELECT sum(c) AS events, sum(rs) / nullif(sum(rn), 0) AS avg_risk, sum(e) AS errors FROM g),
+lv AS (SELECT risk_level, sum(c) AS c FROM g GROUP BY risk_level),
+lat AS (SELECT v, sum(c) AS c FROM g WHERE v IS NOT NULL GROUP BY v),
+p95 AS (
+  SELECT min(v) AS p95_latency_ms FROM (SELECT v, sum(c) OVER (ORDER BY v) AS cum, sum(c) OVER () AS n FROM lat) WHERE cum >= 0.95 * n),
 a AS (
   SELECT count(*) FILTER (WHERE level = 'medium') AS medium, count(*) FILTER (WHERE level = 'high') AS high,
          count(*) FILTER (WHERE level = 'critical') AS critical FROM alerts),
@@ -115,13 +119,13 @@ metrics(ord, area, metric, value) AS (
     (7, 'telemetry', 'patients', (SELECT count(*) FROM patient_risk)::DOUBLE),
     (8, 'telemetry', 'robots', (SELECT count(*) FROM robot_kpis)::DOUBLE),
     (9, 'telemetry', 'avg_risk', (SELECT avg_risk FROM t)::DOUBLE),
-    (10, 'telemetry', 'p95_latency_ms_approx', (SELECT p95_latency_ms FROM t)::DOUBLE),
+    (10, 'telemetry', 'p95_latency_ms', (SELECT p95_latency_ms FROM p95)::DOUBLE),
     (11, 'telemetry', 'error_rate', (SELECT errors / nullif(events, 0) FROM t)::DOUBLE),
-    (12, 'risk', 'events_none', (SELECT l0 FROM t)::DOUBLE),
-    (13, 'risk', 'events_low', (SELECT l1 FROM t)::DOUBLE),
-    (14, 'risk', 'events_medium', (SELECT l2 FROM t)::DOUBLE),
-    (15, 'risk', 'events_high', (SELECT l3 FROM t)::DOUBLE),
-    (16, 'risk', 'events_critical', (SELECT l4 FROM t)::DOUBLE),
+    (12, 'risk', 'events_none', (SELECT coalesce(sum(c), 0) FROM lv WHERE risk_level = 'none')::DOUBLE),
+    (13, 'risk', 'events_low', (SELECT coalesce(sum(c), 0) FROM lv WHERE risk_level = 'low')::DOUBLE),
+    (14, 'risk', 'events_medium', (SELECT coalesce(sum(c), 0) FROM lv WHERE risk_level = 'medium')::DOUBLE),
+    (15, 'risk', 'events_high', (SELECT coalesce(sum(c), 0) FROM lv WHERE risk_level = 'high')::DOUBLE),
+    (16, 'risk', 'events_critical', (SELECT coalesce(sum(c), 0) FROM lv WHERE risk_level = 'critical')::DOUBLE),
     (17, 'alerts', 'alerts_medium', (SELECT medium FROM a)::DOUBLE),
     (18, 'alerts', 'alerts_high', (SELECT high FROM a)::DOUBLE),
     (19, 'alerts', 'alerts_critical', (SELECT critical FROM a)::DOUBLE),

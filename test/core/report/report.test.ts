@@ -79,6 +79,8 @@ describe('report JSON contracts', () => {
     expect(get('events')).toBe(7);
     expect(get('alerts_critical')).toBe(1);
     expect(get('events_none')).toBe(2);
+    expect(get('p95_latency_ms')).toBe(650);
+    expect(get('error_rate')).toBeCloseTo(3 / 7);
     expect(get('rows_quarantined')).toBe(3);
     expect(get('max_news2')).toBe(8);
     expect(get('success_rate')).toBeCloseTo(2 / 3);
