@@ -201,7 +201,6 @@ export async function scanCsv(
   };
   const processFastInner = (buf: Buffer, from: number, to: number): void => {
     let i = from;
-    const term = newline === 'CR' ? CR : LF;
     if (crPending) {
       crPending = false;
       if (buf[i] === LF && i < to) {
@@ -209,6 +208,7 @@ export async function scanCsv(
         i++;
       }
     }
+    const term = newline === 'CR' ? CR : LF;
     while (i < to) {
       const j = buf.indexOf(term, i);
       if (j === -1 || j >= to) {

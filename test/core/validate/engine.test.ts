@@ -50,6 +50,7 @@ async function run(content: string | Buffer, opts: StageOptions & { name?: strin
   expect(s.rowsRead).toBe(s.rowsValid + s.rowsQuarantined);
   expect(valid.length).toBe(s.rowsValid);
   expect(q.length).toBe(s.rowsQuarantined);
+  expect(s.notes, 'the pre-scan and DuckDB agree on the record count').toEqual([]);
   return { s, q, valid, kw: q.map((r) => `${r.line}:${r.errors.map((e) => e.keyword).join('+')}`) };
 }
 
