@@ -101,6 +101,18 @@ describe('surgctl validate', () => {
     expect(table.stdout).not.toContain('line 3 velocity_mm_s');
   });
 
+  it('on a terminal: a table on stdout and a progress line on stderr', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'telemetry.csv'), [TEL_HEADER, tel('EV-1'), ''].join('\n'));
+    const r = await runCliWith({ cwd: d, tty: true }, 'validate', 'telemetry.csv');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^file\s+dataset\s+engine/);
+    expect(r.stdout).toContain('PASSED');
+    expect(r.stderr).toContain('[1/1] telemetry.csv (telemetry): checking rows');
+    const piped = await runCliWith({ cwd: d }, 'validate', 'telemetry.csv');
+    expect(piped.stderr).toBe('');
+  });
+
   it('reads stdin with --schema and checks foreign keys across a directory', async () => {
     const d = dir();
     const stdin = await runCliWith({ cwd: d, stdin: [TEL_HEADER, tel('EV-1'), ''].join('\n') }, 'validate', '-', '--schema', 'telemetry');

@@ -39,9 +39,16 @@ export const validateCommand = (ctx: CliContext): Command =>
       if (!Number.isInteger(limit) || limit < 0) throw new UsageError(`--limit-errors must be a whole number >= 0, got "${flags.limitErrors}"`);
       const format: ValidationFormat = flags.format ?? (ctx.io.stdout.isTTY ? 'table' : 'json');
       const progress = ctx.io.stderr.isTTY === true && format === 'table';
+      // A one-line progress display on a terminal (stderr), rewritten in place; nothing when piped or --quiet.
+      const live = progress && !g.quiet && g.logFormat !== 'json';
+      let current = '';
       const onEvent = (e: ValidateEvent): void => {
-        if (e.type === 'file-start' && progress) say(ctx.io, g, `validating ${e.path} (${e.dataset}) [${e.index + 1}/${e.count}]`);
-        if (e.type === 'file-done') say(ctx.io, g, `${e.file.path}: ${e.file.rows_quarantined} of ${e.file.rows_read} rows quarantined`, 'verbose');
+        if (e.type === 'file-start') current = `[${e.index + 1}/${e.count}] ${e.path} (${e.dataset})`;
+        if (e.type === 'file-progress' && live) ctx.io.stderr.write(`\r\x1b[2K${current}: ${e.phase} ${'#'.repeat(e.step)}${'.'.repeat(e.of - e.step)}`);
+        if (e.type === 'file-done') {
+          if (live) ctx.io.stderr.write('\r\x1b[2K');
+          say(ctx.io, g, `${e.file.path}: ${e.file.rows_quarantined} of ${e.file.rows_read} rows quarantined`, 'verbose');
+        }
       };
       const report: ValidationReport = await validateFiles(inputs, {
         cwd: ctx.io.cwd,

@@ -35,7 +35,12 @@ export interface StageOptions {
   examples?: number | undefined;
   /** Build the typed valid table (default true; validate without --valid-out skips it). */
   materializeValid?: boolean | undefined;
+  /** Called as each phase starts (for a progress display); step is 1-based of `of`. */
+  onProgress?: ((phase: ProgressPhase, step: number, of: number) => void) | undefined;
 }
+
+export type ProgressPhase = 'reading' | 'mapping lines' | 'checking rows' | 'keys' | 'quarantine' | 'valid rows' | 'summary';
+const PHASES: ProgressPhase[] = ['reading', 'mapping lines', 'checking rows', 'keys', 'quarantine', 'valid rows', 'summary'];
 
 export interface FileError {
   keyword: string;
@@ -306,6 +311,8 @@ export async function stageAndValidate(
   await installMacros(db);
   const display = input.displayName ?? input.path;
   const { format, gzip } = resolveFormat(input);
+  const progress = (phase: ProgressPhase): void => opts.onProgress?.(phase, PHASES.indexOf(phase) + 1, PHASES.length);
+  progress('reading');
   const st =
     format === 'csv' ? await stageCsv(db, input.path, opts, ds, gzip)
       : format === 'ndjson' ? await stageNdjson(db, input.path, gzip)
@@ -319,6 +326,7 @@ export async function stageAndValidate(
   const notes: string[] = [];
   const p = st.extraParams;
 
+  progress('mapping lines');
   // 1. Structural rejects (DuckDB line numbers d) and the k -> d -> (row, physical line) map.
   const blanks = st.scan?.blankLines ?? [];
   const shifts = st.scan?.shifts ?? [];
@@ -363,6 +371,7 @@ export async function stageAndValidate(
     notes.push(`line numbers may be approximate: the pre-scan saw ${st.scan.records} records, DuckDB ${st.parsed + rejected}`);
   }
 
+  progress('checking rows');
   // 2. Row checks into ERR(k, src, errs).
   await db.run(`CREATE TEMP TABLE ${ident(errT)} (k BIGINT, src INTEGER, errs ${ERR_STRUCT}[])`);
   const staged = `(SELECT rowid + 1 AS _row, * FROM ${ident(base)} s${st.parseOk ? ` WHERE ${st.parseOk}` : ''})`;
@@ -393,6 +402,7 @@ export async function stageAndValidate(
       await runAjv(db, ds.schema, st, errT);
     }
   }
+  progress('keys');
   // Duplicate primary keys: the first occurrence (lowest k) is valid, later ones duplicate_key.
   const pk = ds.primaryKey;
   const keyExpr = (c: string): string | undefined => {
@@ -433,6 +443,7 @@ export async function stageAndValidate(
       { f: fk.columns.join(','), msg: `no ${fk.references.dataset} row with this ${fk.references.columns.join(', ')}` });
   }
 
+  progress('quarantine');
   // 3. Per row: error list (severity error) and warnings; the quarantine table.
   const rowErrT = `${base}_rowerr`;
   await db.run(`CREATE TEMP TABLE ${ident(rowErrT)} AS
@@ -463,6 +474,7 @@ export async function stageAndValidate(
   const rowsRead = st.parsed + rejected;
   const rowsValid = st.parsed - badParsed;
 
+  progress('valid rows');
   // 4. The typed valid table.
   const typed = ds.columns.map((c) => {
     const t = duckType(ds.columnTypes[c] ?? { type: 'string' });
@@ -495,6 +507,7 @@ export async function stageAndValidate(
       ORDER BY m.k`);
   }
 
+  progress('summary');
   // 5. Summaries.
   const byRule = await db.all<{ rule: string; sev: string; n: number }>(`
     SELECT coalesce(e.rule, e.keyword) AS rule, e.severity AS sev, count(DISTINCT k)::INTEGER AS n

@@ -22,7 +22,7 @@
 // numbers to physical lines. Core only: no console, no commander; the CLI renders the report.
 export { stageAndValidate, dropStaged } from './engine.js';
 export type {
-  EngineChoice, EngineName, ErrorExample, FileError, StageInput, StageOptions, StagedValidation,
+  EngineChoice, EngineName, ErrorExample, FileError, ProgressPhase, StageInput, StageOptions, StagedValidation,
 } from './engine.js';
 export { validateFiles, parseMaxInvalid } from './run.js';
 export type { FileReport, ValidateEvent, ValidateOptions, ValidationReport } from './run.js';

@@ -37,6 +37,7 @@ export interface ValidateOptions {
 
 export type ValidateEvent =
   | { type: 'file-start'; path: string; dataset: string; index: number; count: number }
+  | { type: 'file-progress'; path: string; phase: string; step: number; of: number }
   | { type: 'file-done'; file: FileReport; index: number; count: number };
 
 export interface FileReport {
@@ -176,6 +177,7 @@ export async function validateFiles(inputs: string[], opts: ValidateOptions = {}
           foreignKeyTables: keyTables,
           examples: opts.limitErrors ?? 20,
           materializeValid: opts.validOut !== undefined || keep !== undefined,
+          onProgress: (phase, step, of) => opts.onEvent?.({ type: 'file-progress', path: p.display, phase, step, of }),
         });
         try {
           if (keep) await keepKeys(db, p.ds.name, [...keep], staged, keyTables);
