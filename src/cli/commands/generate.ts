@@ -13,7 +13,7 @@ const DATA_FORMATS = ['csv', 'ndjson', 'parquet'];
 interface Flags {
   out: string;
   seed?: string;
-  format: string[];
+  format?: string[];
   robots?: string;
   patients?: string;
   procedures?: string;
@@ -64,7 +64,7 @@ function formats(values: string[]): { data: GenerateOptions['format']; json: boo
 }
 
 function toOptions(flags: Flags, cwd: string, parseShard: (s: string) => { index: number; count: number }): GenerateOptions {
-  const { data } = formats(flags.format);
+  const { data } = formats(flags.format ?? []);
   const o: GenerateOptions = { out: resolve(cwd, flags.out) };
   const set = <K extends keyof GenerateOptions>(k: K, v: GenerateOptions[K] | undefined): void => {
     if (v !== undefined) o[k] = v;
@@ -125,7 +125,7 @@ export const generateCommand = (ctx: CliContext): Command =>
     .description('generate a seeded synthetic dataset (robots, patients, procedures, telemetry, vitals, outcomes, maintenance) with labelled bad rows, planted incidents and a manifest')
     .option('--out <dir>', 'output directory (written to a temporary name, then renamed)', 'surgctl-data')
     .option('--seed <n>', 'seed: same seed and options give byte-identical files (default 7)')
-    .option('--format <format>', 'csv | ndjson | parquet for the data (default csv), json for the summary on stdout; repeat or comma-separate', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--format <format>', 'csv | ndjson | parquet for the data (default csv), json for the summary on stdout; repeat or comma-separate', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--robots <n>', 'robots (default 8)')
     .option('--patients <n>', 'patients (default 200)')
     .option('--procedures <n>', 'procedures (default 300)')
@@ -144,7 +144,7 @@ export const generateCommand = (ctx: CliContext): Command =>
       const g = ctx.globals();
       const core = await import('../../core/generate/index.js');
       const options = toOptions(flags, ctx.io.cwd, core.parseShard);
-      const { json } = formats(flags.format);
+      const { json } = formats(flags.format ?? []);
       const progress = createProgress(ctx.io.stderr, { total: 1, unit: 'rows', enabled: !json && !g.quiet && g.logFormat !== 'json' });
       // Ctrl-C stops the run cleanly: the core removes its temporary output and main exits 130.
       const abort = new AbortController();
