@@ -586,29 +586,32 @@ async function runAjv(db: Db, schema: JsonSchema, st: Staging, errT: string): Pr
       const columns = reader.getColumns();
       const ks = (columns[0] ?? []) as unknown as bigint[];
       const rowCount = ks.length;
+      const kindCsv = st.source.kind === 'csv';
+      const colTypes = names.map((name) => types.get(name));
       for (let r = 0; r < rowCount; r++) {
         let row: unknown;
-        let texts: ((f: string) => string | null) | undefined;
         if (!cols) {
           row = JSON.parse(String(columns[1]?.[r]));
         } else {
           const obj: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-          const cells = new Map<string, string | null>();
-          names.forEach((name, i) => {
+          for (let i = 0; i < names.length; i++) {
             const cell = (columns[i + 1]?.[r] ?? null) as string | null;
-            cells.set(name, cell);
-            const v = st.source.kind === 'csv' ? coerceCsvCell(cell, types.get(name)) : cell === null ? undefined : JSON.parse(cell);
-            if (v !== undefined) obj[name] = v;
-          });
+            const v = kindCsv ? coerceCsvCell(cell, colTypes[i]) : cell === null ? undefined : JSON.parse(cell);
+            if (v !== undefined) obj[names[i] as string] = v;
+          }
           row = obj;
-          texts = (f) => {
-            const c = cells.get(f) ?? null;
-            if (c === null || st.source.kind === 'csv') return c;
-            const parsed = JSON.parse(c) as unknown;
-            return typeof parsed === 'string' ? parsed : c;
-          };
         }
         if (validate(row)) continue;
+        // Only failing rows need the original text of each field (what the file holds, not the coerced value).
+        const texts = cols
+          ? (f: string): string | null => {
+              const at = names.indexOf(f);
+              const c = at < 0 ? null : ((columns[at + 1]?.[r] ?? null) as string | null);
+              if (c === null || kindCsv) return c;
+              const parsed = JSON.parse(c) as unknown;
+              return typeof parsed === 'string' ? parsed : c;
+            }
+          : undefined;
         const errs: RowError[] = mapAjvErrors(validate.errors, schema, row, texts);
         if (errs.length === 0) continue;
         appender.appendBigInt(ks[r] as bigint);
