@@ -63,7 +63,7 @@ export interface StagedValidation {
   validTable: string;
   /** TEMP table: file, line BIGINT, row BIGINT, raw VARCHAR (JSON), errors VARCHAR (JSON array), rule VARCHAR. */
   quarantineTable: string;
-  /** TEMP table of the parsed input as staged (internal columns; dropped by dropStaged). */
+  /** The parsed input as staged, in the attached in-memory database surgctl_stage (internal; dropped by dropStaged). */
   stagedTable: string;
   format: InputFormat;
   delimiter: string | null;
@@ -88,10 +88,18 @@ function tempName(prefix: string): string {
   return `_sv_${prefix}_${process.pid}_${counter}_${randomBytes(3).toString('hex')}`;
 }
 
+// The parsed input is staged in an attached in-memory database with compression on (DuckDB compresses nothing in a
+// plain in-memory database): about a third less memory for a big file, so less spilling, and a little faster.
+const STAGE_DB = 'surgctl_stage';
+function stageRef(table: string): string {
+  return `${STAGE_DB}.main.${ident(table)}`;
+}
+
 const macrosInstalled = new WeakSet<object>();
 async function installMacros(db: Db): Promise<void> {
   if (macrosInstalled.has(db.connection)) return;
   for (const stmt of FORMAT_MACROS_SQL.split(';').map((s) => s.trim()).filter(Boolean)) await db.run(stmt);
+  await db.run(`ATTACH IF NOT EXISTS ':memory:' AS ${STAGE_DB} (COMPRESS)`);
   macrosInstalled.add(db.connection);
 }
 
@@ -144,7 +152,7 @@ async function stageCsv(db: Db, path: string, opts: StageOptions, ds: DatasetSch
   if (scan.empty) {
     fatal = { keyword: 'csv_empty', message: 'the file is empty: no header row' };
     fileErrors.push(fatal);
-    await db.run(`CREATE TEMP TABLE ${ident(table)} (c0 VARCHAR)`);
+    await db.run(`CREATE TABLE ${stageRef(table)} (c0 VARCHAR)`);
     return {
       table, source: { kind: 'csv', columns: [] }, columnExprs: new Map(), parsed: 0, rejectsSql: undefined,
       headerLines: 1, scan, parseOk: undefined, total: 0, isRow: undefined, rawJson: () => "'{}'", extraParams: {}, delimiter: scan.delimiter,
@@ -168,11 +176,11 @@ async function stageCsv(db: Db, path: string, opts: StageOptions, ds: DatasetSch
     });
   }
   const colSpec = `{${columns.map((c) => `'${c.column}': 'VARCHAR'`).join(', ')}}`;
-  await db.run(`CREATE TEMP TABLE ${ident(table)} AS SELECT * FROM read_csv(${literal(path)}, columns = ${colSpec},
+  await db.run(`CREATE TABLE ${stageRef(table)} AS SELECT * FROM read_csv(${literal(path)}, columns = ${colSpec},
     header = true, delim = ${literal(scan.delimiter)}, quote = '"', escape = '"', auto_detect = false,
     store_rejects = true, rejects_table = ${literal(rej)}, rejects_scan = ${literal(`${table}_scan`)},
     compression = ${gzip ? "'gzip'" : "'none'"}, max_line_size = 4194304)`);
-  const parsed = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${ident(table)}`));
+  const parsed = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${stageRef(table)}`));
   const params: Record<string, DuckDBValue> = {};
   header.forEach((h, i) => (params[`h${i}`] = h));
   const columnExprs = new Map(columns.map((c) => [c.name, c.column]));
@@ -201,16 +209,16 @@ async function stageNdjson(db: Db, path: string, gzip: boolean): Promise<Staging
   const table = tempName('ndjson');
   const rej = `${table}_rej`;
   if (scan.bytes === 0) {
-    await db.run(`CREATE TEMP TABLE ${ident(table)} (_json VARCHAR)`);
+    await db.run(`CREATE TABLE ${stageRef(table)} (_json VARCHAR)`);
   } else {
     // Each physical line as one VARCHAR: no quoting, a delimiter JSON text cannot hold unescaped (U+0001).
-    await db.run(`CREATE TEMP TABLE ${ident(table)} AS SELECT * FROM read_csv(${literal(path)}, columns = {'_json': 'VARCHAR'},
+    await db.run(`CREATE TABLE ${stageRef(table)} AS SELECT * FROM read_csv(${literal(path)}, columns = {'_json': 'VARCHAR'},
       header = false, delim = chr(1), quote = '', escape = '', auto_detect = false,
       store_rejects = true, rejects_table = ${literal(rej)}, rejects_scan = ${literal(`${table}_scan`)},
       compression = ${gzip ? "'gzip'" : "'none'"}, max_line_size = 4194304)`.replace('chr(1)', literal('\u0001')));
   }
-  const total = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${ident(table)}`));
-  const parsed = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${ident(table)} WHERE _json IS NOT NULL`));
+  const total = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${stageRef(table)}`));
+  const parsed = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${stageRef(table)} WHERE _json IS NOT NULL`));
   return {
     table,
     total,
@@ -248,8 +256,8 @@ async function stageParquet(db: Db, path: string): Promise<Staging> {
         : `to_json(${q})`;
     return `${v} AS c${i}`;
   });
-  await db.run(`CREATE TEMP TABLE ${ident(table)} AS SELECT ${exprs.join(', ') || '1 AS _none'} FROM read_parquet(${literal(path)})`);
-  const parsed = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${ident(table)}`));
+  await db.run(`CREATE TABLE ${stageRef(table)} AS SELECT ${exprs.join(', ') || '1 AS _none'} FROM read_parquet(${literal(path)})`);
+  const parsed = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${stageRef(table)}`));
   const params: Record<string, DuckDBValue> = {};
   columns.forEach((c, i) => (params[`h${i}`] = c.name));
   return {
@@ -374,11 +382,11 @@ export async function stageAndValidate(
   progress('checking rows');
   // 2. Row checks into ERR(k, src, errs).
   await db.run(`CREATE TEMP TABLE ${ident(errT)} (k BIGINT, src INTEGER, errs ${ERR_STRUCT}[])`);
-  const staged = `(SELECT rowid + 1 AS _row, * FROM ${ident(base)} s${st.parseOk ? ` WHERE ${st.parseOk}` : ''})`;
+  const staged = `(SELECT rowid + 1 AS _row, * FROM ${stageRef(base)} s${st.parseOk ? ` WHERE ${st.parseOk}` : ''})`;
   if (st.parseOk) {
     await db.run(`INSERT INTO ${ident(errT)} SELECT rowid + 1, 0, [{'field': NULL, 'keyword': 'json_parse',
       'message': 'the line is not valid JSON', 'value': left(_json, 200), 'severity': 'error', 'rule': NULL}]
-      FROM ${ident(base)} s WHERE ${st.isRow ? `${st.isRow('s')} AND ` : ''}NOT json_valid(s._json)`);
+      FROM ${stageRef(base)} s WHERE ${st.isRow ? `${st.isRow('s')} AND ` : ''}NOT json_valid(s._json)`);
   }
   const kind = st.source.kind;
   const reasons = unsupportedReasons(ds.schema, kind);
@@ -392,7 +400,7 @@ export async function stageAndValidate(
   if (st.fatal) {
     const f = st.fatal;
     await db.run(`INSERT INTO ${ident(errT)} SELECT rowid + 1, 0, [{'field': $f, 'keyword': $kw, 'message': $msg,
-      'value': NULL, 'severity': 'error', 'rule': NULL}] FROM ${ident(base)}`,
+      'value': NULL, 'severity': 'error', 'rule': NULL}] FROM ${stageRef(base)}`,
       { f: f.fields?.[0] ?? null, kw: f.keyword, msg: f.message });
   } else if (st.parsed > 0) {
     if (engine === 'compiled') {
@@ -461,7 +469,7 @@ export async function stageAndValidate(
     SELECT $file AS file, _line AS line, _row AS "row", raw, errors, rule FROM (
       SELECT m._line, m._row, ${st.rawJson('s')} AS raw, ${publicErrs('m.errs')} AS errors, m.errs[1].keyword AS rule
       FROM (${mapRows(`(SELECT k, errs FROM ${ident(rowErrT)} WHERE len(errs) > 0)`)}) m
-      JOIN ${ident(base)} s ON s.rowid = m.k - 1
+      JOIN ${stageRef(base)} s ON s.rowid = m.k - 1
       UNION ALL
       SELECT ${dm.line} AS _line, ${dm.row} AS _row, to_json(q.raw)::VARCHAR AS raw,
              to_json([{'field': ${fieldOf('q')}, 'keyword': q.keyword, 'message': CASE q.keyword ${Object.entries(REJECT_MESSAGES)
@@ -498,12 +506,12 @@ export async function stageAndValidate(
   });
   if (opts.materializeValid === false) {
     await db.run(`CREATE TEMP TABLE ${ident(validT)} AS SELECT ${typed.map((t) => `${t}, `).join('')}NULL::BIGINT AS _source_line, NULL::BIGINT AS _row
-      FROM ${ident(base)} s LIMIT 0`);
+      FROM ${stageRef(base)} s LIMIT 0`);
   } else {
     await db.run(`CREATE TEMP TABLE ${ident(validT)} AS
       SELECT ${typed.map((t) => `${t}, `).join('')}m._line AS _source_line, m._row AS _row
-      FROM (${mapRows(`(SELECT rowid + 1 AS k FROM ${ident(base)} s0 WHERE ${st.isRow ? `${st.isRow('s0')} AND ` : ''}NOT EXISTS (SELECT 1 FROM ${ident(rowErrT)} e WHERE e.k = s0.rowid + 1 AND len(e.errs) > 0))`)}) m
-      JOIN ${ident(base)} s ON s.rowid = m.k - 1
+      FROM (${mapRows(`(SELECT rowid + 1 AS k FROM ${stageRef(base)} s0 WHERE ${st.isRow ? `${st.isRow('s0')} AND ` : ''}NOT EXISTS (SELECT 1 FROM ${ident(rowErrT)} e WHERE e.k = s0.rowid + 1 AND len(e.errs) > 0))`)}) m
+      JOIN ${stageRef(base)} s ON s.rowid = m.k - 1
       ORDER BY m.k`);
   }
 
@@ -561,7 +569,8 @@ function literalPointer(ptr: string): string {
 
 /** Drops the TEMP tables a StagedValidation left behind. */
 export async function dropStaged(db: Db, s: Pick<StagedValidation, 'validTable' | 'quarantineTable' | 'stagedTable'>): Promise<void> {
-  for (const t of [s.validTable, s.quarantineTable, s.stagedTable]) await db.run(`DROP TABLE IF EXISTS ${ident(t)}`);
+  for (const t of [s.validTable, s.quarantineTable]) await db.run(`DROP TABLE IF EXISTS ${ident(t)}`);
+  await db.run(`DROP TABLE IF EXISTS ${stageRef(s.stagedTable)}`);
 }
 
 /** Runs ajv over the staged rows in batches of 10,000 (bounded memory); failing rows' errors go into errT. */
@@ -580,7 +589,7 @@ async function runAjv(db: Db, schema: JsonSchema, st: Staging, errT: string): Pr
     const BATCH = 10_000;
     for (let from = 0; from < st.total; from += BATCH) {
       const reader = await db.connection.runAndReadAll(
-        `SELECT rowid + 1 AS _row, ${selectCols || "''"} FROM ${ident(st.table)} s
+        `SELECT rowid + 1 AS _row, ${selectCols || "''"} FROM ${stageRef(st.table)} s
          WHERE rowid >= ${from} AND rowid < ${from + BATCH}${st.parseOk ? ` AND ${st.parseOk}` : ''} ORDER BY rowid`,
       );
       const columns = reader.getColumns();
