@@ -14,7 +14,10 @@
 //        //   ordered by line. raw is a JSON object of the row's cells, or a JSON string of the line text when the
 //        //   line could not be parsed (csv_field_count, csv_unterminated_quote, csv_invalid_utf8, json_parse, ...).
 //        // s.rowsRead === s.rowsValid + s.rowsQuarantined always; s.engine is 'compiled' or 'ajv'.
-//        await dropStaged(db, s);   // when done with the three TEMP tables
+//        await dropStaged(db, s);   // when done: drops both TEMP tables and the staged input (s.stagedTable,
+//                                   // held in an attached in-memory database `surgctl_stage`, compressed)
+//    Call it outside a transaction: it writes to surgctl_stage, and DuckDB allows one written database per
+//    transaction. Read s.validTable / s.quarantineTable inside your own transaction as you like.
 //    Stdin: spoolStream(process.stdin, dir) writes it to a temporary file (streamed) and names the format.
 //
 // Engines: the compiler (compile.ts: schema -> one DuckDB query) runs whatever it supports; ajv (ajv-engine.ts) runs
