@@ -456,7 +456,9 @@ export async function stageAndValidate(
   const rowErrT = `${base}_rowerr`;
   await db.run(`CREATE TEMP TABLE ${ident(rowErrT)} AS
     SELECT k, list_filter(all_errs, e -> e.severity = 'error') AS errs, list_filter(all_errs, e -> e.severity = 'warn') AS warns
-    FROM (SELECT k, flatten(list(errs ORDER BY src)) AS all_errs FROM ${ident(errT)} GROUP BY k)`);
+    FROM (SELECT k, flatten([coalesce(flatten(list(errs) FILTER (WHERE src = 0)), []), coalesce(flatten(list(errs) FILTER (WHERE src = 1)), []),
+                             coalesce(flatten(list(errs) FILTER (WHERE src = 2)), [])]) AS all_errs
+          FROM ${ident(errT)} GROUP BY k)`);
   const dm = dMap('q.d', 'q');
   // DuckDB names the staged column (c3); report the header name, and only for encoding errors (a count error has none).
   p.hdr = JSON.stringify(st.source.columns?.map((c) => c.name) ?? []);
@@ -469,7 +471,8 @@ export async function stageAndValidate(
     SELECT $file AS file, _line AS line, _row AS "row", raw, errors, rule FROM (
       SELECT m._line, m._row, ${st.rawJson('s')} AS raw, ${publicErrs('m.errs')} AS errors, m.errs[1].keyword AS rule
       FROM (${mapRows(`(SELECT k, errs FROM ${ident(rowErrT)} WHERE len(errs) > 0)`)}) m
-      JOIN ${stageRef(base)} s ON s.rowid = m.k - 1
+      JOIN (SELECT rowid AS _rid, * FROM ${stageRef(base)} WHERE rowid IN (SELECT k - 1 FROM ${ident(rowErrT)} WHERE len(errs) > 0)) s
+        ON s._rid = m.k - 1
       UNION ALL
       SELECT ${dm.line} AS _line, ${dm.row} AS _row, to_json(q.raw)::VARCHAR AS raw,
              to_json([{'field': ${fieldOf('q')}, 'keyword': q.keyword, 'message': CASE q.keyword ${Object.entries(REJECT_MESSAGES)
