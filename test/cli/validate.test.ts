@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { runCliWith, tempDir } from '../helpers/run-cli.js';
+import { assertExposition } from '../helpers/prometheus.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
@@ -37,8 +38,12 @@ describe('surgctl validate', () => {
   it('fails the gate with exit 1, writes a new quarantine file each run, honours --max-invalid', async () => {
     const d = dir();
     writeFileSync(join(d, 'telemetry.csv'), [TEL_HEADER, tel('EV-1'), tel('EV-2', { force_n: '300' }), tel('EV-3'), ''].join('\n'));
-    const r1 = await runCliWith({ cwd: d }, 'validate', 'telemetry.csv', '--format', 'json');
+    const r1 = await runCliWith({ cwd: d }, 'validate', 'telemetry.csv', '--format', 'json', '--metrics-file', 'v.prom');
     expect(r1.exitCode).toBe(1);
+    const prom = readFileSync(join(d, 'v.prom'), 'utf8');
+    assertExposition(prom);
+    expect(prom).toContain('surgctl_rows_quarantined_total{dataset="telemetry",rule="maximum"} 1');
+    expect(prom).toContain('surgctl_last_run_success{command="validate"} 0');
     const rep = JSON.parse(r1.stdout);
     expect(rep.passed).toBe(false);
     expect(rep.files[0].failures_by_rule).toEqual({ maximum: 1 });

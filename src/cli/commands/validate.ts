@@ -1,5 +1,8 @@
 // `surgctl validate`: parse flags, one core call (validateFiles), render the report; exit 1 when the gate fails.
+import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { MetricSet, writeMetricsFile } from '../../core/metrics.js';
+import { addOutcomeMetrics, addValidateMetrics } from '../../core/pipeline/metrics.js';
 import { validateFiles, type ValidateEvent, type ValidationReport } from '../../core/validate/index.js';
 import { GateFailedError, UsageError } from '../../errors.js';
 import { renderValidationReport, type ValidationFormat } from '../../render/validation-report.js';
@@ -17,6 +20,7 @@ interface ValidateFlags {
   limitErrors: string;
   engine: 'auto' | 'compiled' | 'ajv';
   inputFormat?: 'csv' | 'ndjson' | 'parquet';
+  metricsFile?: string;
 }
 
 export const validateCommand = (ctx: CliContext): Command =>
@@ -33,6 +37,7 @@ export const validateCommand = (ctx: CliContext): Command =>
     .option('--limit-errors <n>', 'examples printed per file (never limits the quarantine)', '10')
     .addOption(new Option('--engine <engine>', 'compiled SQL, ajv, or auto (compiled when it supports the schema)').choices(['auto', 'compiled', 'ajv']).default('auto'))
     .addOption(new Option('--input-format <format>', 'format of - (stdin) when it cannot be sniffed').choices(['csv', 'ndjson', 'parquet']))
+    .option('--metrics-file <path>', 'write Prometheus metrics here (textfile-collector format, atomic)')
     .action(async (inputs: string[], flags: ValidateFlags) => {
       const g = ctx.globals();
       const limit = Number(flags.limitErrors);
@@ -65,6 +70,10 @@ export const validateCommand = (ctx: CliContext): Command =>
         onEvent,
       });
       ctx.io.stdout.write(renderValidationReport(report, format, { color: useColor(ctx.io, g), limitErrors: limit }));
+      if (flags.metricsFile) {
+        const m = addOutcomeMetrics(addValidateMetrics(new MetricSet(), report), 'validate', report.passed, new Date());
+        writeMetricsFile(resolve(ctx.io.cwd, flags.metricsFile), m.list());
+      }
       if (!report.passed) {
         const failed = report.files.filter((f) => !f.passed).map((f) => f.path);
         throw new GateFailedError(`validation failed for ${failed.join(', ')}`, {
