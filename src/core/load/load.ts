@@ -107,9 +107,14 @@ export function planFiles(inputs: string[], opts: Pick<LoadOptions, 'dataset' | 
     .map((x) => x.p);
 }
 
+const LOAD_MEMORY_LIMIT = '512MB';
+
 /** Opens (creating and migrating) the lakehouse for writing. The caller closes it. */
 export async function openLakehouse(dbPath: string, lockTimeoutMs?: number): Promise<Db> {
-  const db = await openDb(dbPath, lockTimeoutMs === undefined ? {} : { lockTimeoutMs });
+  // 512MB keeps a 5M-row load under 1 GiB of RSS (measured: 934 MiB, against 2.3 GiB at 2GB) for ~15% more time;
+  // DuckDB spills the rest to its temp directory. SURGCTL_MEMORY_LIMIT overrides it.
+  const memoryLimit = process.env.SURGCTL_MEMORY_LIMIT ?? LOAD_MEMORY_LIMIT;
+  const db = await openDb(dbPath, lockTimeoutMs === undefined ? { memoryLimit } : { lockTimeoutMs, memoryLimit });
   try {
     await migrate(db);
     return db;
