@@ -15,8 +15,9 @@ for (const name of wanted.length ? wanted : all) {
   console.error(`bench: ${name}`);
   const r = spawnSync(process.execPath, [join(benchDir, `${name}.bench.js`)], { stdio: 'inherit' });
   if (r.status !== 0) { failed = true; console.error(`bench ${name} failed (exit ${r.status})`); }
+  // Only this bench's scratch files: another bench may be running beside it.
+  rmSync(join(outDir, name), { recursive: true, force: true });
 }
-rmSync(outDir, { recursive: true, force: true });
 
 const duck = JSON.parse(readFileSync(join(benchDir, '..', 'node_modules', '@duckdb', 'node-api', 'package.json'), 'utf8')).version;
 const resultsDir = join(benchDir, 'results');
