@@ -8,10 +8,12 @@ import { join } from 'node:path';
 import { benchDir, outDir } from './lib.js';
 
 const all = readdirSync(benchDir).filter((f) => f.endsWith('.bench.js')).map((f) => f.replace(/\.bench\.js$/, '')).sort();
-const wanted = process.argv.slice(2);
+// `--results-only` rebuilds RESULTS.md from the recorded sections without running anything.
+const resultsOnly = process.argv.includes('--results-only');
+const wanted = process.argv.slice(2).filter((a) => a !== '--results-only');
 for (const w of wanted) if (!all.includes(w)) { console.error(`unknown bench ${w}; choose from ${all.join(', ')}`); process.exit(2); }
 let failed = false;
-for (const name of wanted.length ? wanted : all) {
+for (const name of resultsOnly ? [] : wanted.length ? wanted : all) {
   console.error(`bench: ${name}`);
   const r = spawnSync(process.execPath, [join(benchDir, `${name}.bench.js`)], { stdio: 'inherit' });
   if (r.status !== 0) { failed = true; console.error(`bench ${name} failed (exit ${r.status})`); }
