@@ -258,4 +258,5 @@ try {
   writeSection('tui', section);
 } finally {
   tmux('kill-server');
+  rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, SOCKET), { force: true });
 }

@@ -3,7 +3,7 @@
 // survives reopening. Without tmux the tests say they were skipped and why.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tempDir } from '../helpers/run-cli.js';
 import { buildMartFixture } from '../core/tui-data/fixture.js';
@@ -67,7 +67,11 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  if (TMUX !== null) spawnSync(TMUX, ['-L', SOCKET, 'kill-server']);
+  if (TMUX !== null) {
+    spawnSync(TMUX, ['-L', SOCKET, 'kill-server']);
+    // kill-server leaves the socket file behind.
+    rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, SOCKET), { force: true });
+  }
   t.cleanup();
 });
 
