@@ -66,6 +66,10 @@ export const tuiCommand = (ctx: CliContext): Command =>
         await controller.init();
         openScreen(controller, term);
         opened = true;
+        // ink reads CI at import (is-in-ci) and then draws only the final frame and ignores keys; the browser has
+        // already checked it owns a terminal, so it is interactive whatever CI says (a shell in a CI job, a test).
+        if (process.env.CI !== undefined) process.env.CI = 'false';
+        if (process.env.CONTINUOUS_INTEGRATION !== undefined) process.env.CONTINUOUS_INTEGRATION = 'false';
         const { runTui } = await import('../../tui/run.js');
         await runTui(controller, term);
       } finally {
