@@ -1,12 +1,11 @@
 // stageAndValidate on hand-made bad inputs: every row ends valid or quarantined, with the physical line and a reason.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useScratchDb } from '../../helpers/scratch-db.js';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { openDb, type Db } from '../../../src/db/db.js';
 import { describeSchema, loadDatasetSchema, type DatasetSchema } from '../../../src/core/schemas.js';
 import { dropStaged, stageAndValidate, type StageOptions } from '../../../src/core/validate/index.js';
-import { tempDir } from '../../helpers/run-cli.js';
 
 const SCHEMA = describeSchema(
   {
@@ -25,28 +24,19 @@ const SCHEMA = describeSchema(
   '/test/things.schema.json',
 );
 
-let db: Db;
-let tmp: { dir: string; cleanup: () => void };
-beforeAll(async () => {
-  db = await openDb(':memory:');
-  tmp = tempDir();
-});
-afterAll(() => {
-  db.close();
-  tmp.cleanup();
-});
+const scratch = useScratchDb();
 
 interface Q { line: number; row: number; raw: unknown; errors: { field: string | null; keyword: string; value: string | null }[]; rule: string }
 
 let n = 0;
 async function run(content: string | Buffer, opts: StageOptions & { name?: string; ds?: DatasetSchema } = {}) {
-  const file = join(tmp.dir, `${n++}-${opts.name ?? 'things.csv'}`);
+  const file = join(scratch.dir, `${n++}-${opts.name ?? 'things.csv'}`);
   writeFileSync(file, content);
-  const s = await stageAndValidate(db, { path: file, displayName: 'in.csv' }, opts.ds ?? SCHEMA, opts);
-  const q = (await db.all<Record<string, string>>(`SELECT line::INTEGER AS line, "row"::INTEGER AS "row", raw, errors, rule FROM ${s.quarantineTable} ORDER BY line`))
+  const s = await stageAndValidate(scratch.db, { path: file, displayName: 'in.csv' }, opts.ds ?? SCHEMA, opts);
+  const q = (await scratch.db.all<Record<string, string>>(`SELECT line::INTEGER AS line, "row"::INTEGER AS "row", raw, errors, rule FROM ${s.quarantineTable} ORDER BY line`))
     .map((r) => ({ line: Number(r.line), row: Number(r.row), raw: JSON.parse(String(r.raw)), errors: JSON.parse(String(r.errors)), rule: String(r.rule) })) as Q[];
-  const valid = await db.all<Record<string, unknown>>(`SELECT *, _source_line::INTEGER AS line FROM ${s.validTable} ORDER BY _row`);
-  await dropStaged(db, s);
+  const valid = await scratch.db.all<Record<string, unknown>>(`SELECT *, _source_line::INTEGER AS line FROM ${s.validTable} ORDER BY _row`);
+  await dropStaged(scratch.db, s);
   expect(s.rowsRead).toBe(s.rowsValid + s.rowsQuarantined);
   expect(valid.length).toBe(s.rowsValid);
   expect(q.length).toBe(s.rowsQuarantined);
@@ -197,14 +187,14 @@ describe('NDJSON and Parquet', () => {
   });
 
   it('Parquet: typed values, NULL is absent', async () => {
-    const file = join(tmp.dir, 'things.parquet');
-    await db.run(`COPY (SELECT * FROM (VALUES ('A-1', 1.5, DATE '2025-01-02'), ('A-2', 150.0, NULL), (NULL, 2.0, NULL)) v(id, n, d)) TO '${file}' (FORMAT parquet)`);
+    const file = join(scratch.dir, 'things.parquet');
+    await scratch.db.run(`COPY (SELECT * FROM (VALUES ('A-1', 1.5, DATE '2025-01-02'), ('A-2', 150.0, NULL), (NULL, 2.0, NULL)) v(id, n, d)) TO '${file}' (FORMAT parquet)`);
     for (const engine of ['compiled', 'ajv'] as const) {
-      const s = await stageAndValidate(db, { path: file }, SCHEMA, { engine });
-      const q = await db.all<{ line: number; errors: string }>(`SELECT line::INTEGER AS line, errors FROM ${s.quarantineTable} ORDER BY line`);
+      const s = await stageAndValidate(scratch.db, { path: file }, SCHEMA, { engine });
+      const q = await scratch.db.all<{ line: number; errors: string }>(`SELECT line::INTEGER AS line, errors FROM ${s.quarantineTable} ORDER BY line`);
       expect(q.map((x) => `${x.line}:${(JSON.parse(x.errors) as { keyword: string }[]).map((e) => e.keyword).join('+')}`), engine).toEqual(['2:maximum', '3:required']);
-      expect(await db.scalar(`SELECT strftime(d, '%Y-%m-%d') FROM ${s.validTable}`)).toBe('2025-01-02');
-      await dropStaged(db, s);
+      expect(await scratch.db.scalar(`SELECT strftime(d, '%Y-%m-%d') FROM ${s.validTable}`)).toBe('2025-01-02');
+      await dropStaged(scratch.db, s);
     }
   });
 });
@@ -216,11 +206,11 @@ describe('csv-spectrum (fixtures/csv/spectrum)', () => {
       const expected = JSON.parse(readFileSync(join(root, 'json', f.replace(/\.csv$/, '.json')), 'utf8')) as Record<string, string>[];
       const cols = Object.keys(expected[0] ?? {});
       const ds = describeSchema({ type: 'object', properties: Object.fromEntries(cols.map((c) => [c, { type: 'string' }])) }, `/x/${f}.json`);
-      const s = await stageAndValidate(db, { path: join(root, 'csvs', f) }, ds);
-      const rows = await db.all<Record<string, string | null>>(`SELECT * EXCLUDE (_row, _source_line) FROM ${s.validTable} ORDER BY _row`);
+      const s = await stageAndValidate(scratch.db, { path: join(root, 'csvs', f) }, ds);
+      const rows = await scratch.db.all<Record<string, string | null>>(`SELECT * EXCLUDE (_row, _source_line) FROM ${s.validTable} ORDER BY _row`);
       expect(s.rowsQuarantined).toBe(0);
       expect(rows.map((r) => Object.fromEntries(cols.map((c) => [c, r[c] ?? ''])))).toEqual(expected);
-      await dropStaged(db, s);
+      await dropStaged(scratch.db, s);
     });
   }
 });

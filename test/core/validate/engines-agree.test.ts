@@ -1,24 +1,14 @@
 // Property tests: rows that are mostly valid with random mutations, validated by both engines; per row the verdict
 // and the set of failing keywords must be the same.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useScratchDb } from '../../helpers/scratch-db.js';
 import fc from 'fast-check';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDb, type Db } from '../../../src/db/db.js';
 import { loadDatasetSchema, type DatasetSchema } from '../../../src/core/schemas.js';
 import { dropStaged, stageAndValidate } from '../../../src/core/validate/index.js';
-import { tempDir } from '../../helpers/run-cli.js';
 
-let db: Db;
-let tmp: { dir: string; cleanup: () => void };
-beforeAll(async () => {
-  db = await openDb(':memory:');
-  tmp = tempDir();
-});
-afterAll(() => {
-  db.close();
-  tmp.cleanup();
-});
+const scratch = useScratchDb();
 
 const TRICKY = ['', '1e309', 'NaN', '-0', '00012', '1.0', ' 5', 'true', 'false', 'True', '2025-02-30', '2025-03-01 10:00',
   '2025-03-01T10:00:00+05:30', '2025-03-01t10:00:00z', '2016-12-31T23:59:60Z', '23:59:60', 'arm_9', 'x'.repeat(70), 'EV-1',
@@ -39,10 +29,10 @@ function csvCell(s: string): string {
 }
 
 async function verdicts(file: string, ds: DatasetSchema, engine: 'compiled' | 'ajv'): Promise<Map<number, string>> {
-  const s = await stageAndValidate(db, { path: file }, ds, { engine, materializeValid: false });
+  const s = await stageAndValidate(scratch.db, { path: file }, ds, { engine, materializeValid: false });
   expect(s.engine).toBe(engine);
-  const rows = await db.all<{ line: number; errors: string }>(`SELECT line::INTEGER AS line, errors FROM ${s.quarantineTable}`);
-  await dropStaged(db, s);
+  const rows = await scratch.db.all<{ line: number; errors: string }>(`SELECT line::INTEGER AS line, errors FROM ${s.quarantineTable}`);
+  await dropStaged(scratch.db, s);
   return new Map(rows.map((r) => [Number(r.line), [...new Set((JSON.parse(r.errors) as { keyword: string; field: string | null }[]).map((e) => `${e.field}:${e.keyword}`))].sort().join(' ')]));
 }
 
@@ -62,7 +52,7 @@ for (const dataset of ['telemetry', 'vitals', 'procedures']) {
             for (const m of muts) cells[m.col] = m.value;
             lines.push(cells.map(csvCell).join(','));
           });
-          const file = join(tmp.dir, `${dataset}-${n++}.csv`);
+          const file = join(scratch.dir, `${dataset}-${n++}.csv`);
           writeFileSync(file, `${lines.join('\n')}\n`);
           const a = await verdicts(file, ds, 'compiled');
           const b = await verdicts(file, ds, 'ajv');
@@ -90,7 +80,7 @@ for (const dataset of ['telemetry', 'vitals', 'procedures']) {
             }
             return JSON.stringify(obj);
           });
-          const file = join(tmp.dir, `${dataset}-${n++}.ndjson`);
+          const file = join(scratch.dir, `${dataset}-${n++}.ndjson`);
           writeFileSync(file, `${lines.join('\n')}\n`);
           const a = await verdicts(file, ds, 'compiled');
           const b = await verdicts(file, ds, 'ajv');

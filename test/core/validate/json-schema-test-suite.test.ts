@@ -2,13 +2,12 @@
 // every case the compiler claims must pass. A case is "not applicable" (counted and listed, never silently dropped)
 // when its schema uses what the compiler hands to ajv, or its instance is not a row (a non-object at the root of an
 // object schema). Keyword-only schemas are applied to one column: {"v": instance} against {properties: {v: schema}}.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useScratchDb } from '../../helpers/scratch-db.js';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { openDb, type Db } from '../../../src/db/db.js';
 import { describeSchema, type JsonSchema } from '../../../src/core/schemas.js';
 import { createAjv, dropStaged, schemaProblem, stageAndValidate, unsupportedReasons } from '../../../src/core/validate/index.js';
-import { tempDir } from '../../helpers/run-cli.js';
 
 const ROOT = join(process.cwd(), 'fixtures/json-schema-test-suite/draft2020-12');
 const OBJECT_KEYWORDS = new Set(['properties', 'required', 'additionalProperties', 'allOf', 'patternProperties', 'x-compare']);
@@ -35,16 +34,7 @@ function files(dir: string): string[] {
 }
 
 const ajv = createAjv();
-let db: Db;
-let tmp: { dir: string; cleanup: () => void };
-beforeAll(async () => {
-  db = await openDb(':memory:');
-  tmp = tempDir();
-});
-afterAll(() => {
-  db.close();
-  tmp.cleanup();
-});
+const scratch = useScratchDb();
 
 const notApplicable: string[] = [];
 const failures: string[] = [];
@@ -81,7 +71,7 @@ describe('JSON Schema Test Suite (draft 2020-12) on the compiled engine', () => 
           return true;
         });
         if (cases.length === 0) continue;
-        const path = join(tmp.dir, `${name.replace(/\W/g, '_')}-${gi}.ndjson`);
+        const path = join(scratch.dir, `${name.replace(/\W/g, '_')}-${gi}.ndjson`);
         writeFileSync(path, cases.map((c) => JSON.stringify(objectLevel ? c.data : { v: c.data })).join('\n') + '\n');
         const ds = describeSchema(schema, path.replace(/ndjson$/, 'json'));
         const problem = schemaProblem(schema);
@@ -89,10 +79,10 @@ describe('JSON Schema Test Suite (draft 2020-12) on the compiled engine', () => 
           cases.forEach((c) => notApplicable.push(`${label(c)}: ajv's meta-validation refuses the schema (${problem})`));
           continue;
         }
-        const s = await stageAndValidate(db, { path, format: 'ndjson' }, ds, { engine: 'compiled', materializeValid: false });
+        const s = await stageAndValidate(scratch.db, { path, format: 'ndjson' }, ds, { engine: 'compiled', materializeValid: false });
         expect(s.engine).toBe('compiled');
-        const bad = new Set((await db.all<{ line: number }>(`SELECT line::INTEGER AS line FROM ${s.quarantineTable}`)).map((r) => Number(r.line)));
-        await dropStaged(db, s);
+        const bad = new Set((await scratch.db.all<{ line: number }>(`SELECT line::INTEGER AS line FROM ${s.quarantineTable}`)).map((r) => Number(r.line)));
+        await dropStaged(scratch.db, s);
         cases.forEach((c, i) => {
           const ok = !bad.has(i + 1) === c.valid;
           if (ok) passed++;

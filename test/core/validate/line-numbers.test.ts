@@ -1,26 +1,16 @@
 // Property test of physical line numbers: random CSV files (LF or CRLF or CR, quoted fields with embedded newlines,
 // blank lines, ragged rows) must map every record to the physical line it starts on, valid or quarantined.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useScratchDb } from '../../helpers/scratch-db.js';
 import fc from 'fast-check';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDb, type Db } from '../../../src/db/db.js';
 import { describeSchema } from '../../../src/core/schemas.js';
 import { dropStaged, stageAndValidate } from '../../../src/core/validate/index.js';
-import { tempDir } from '../../helpers/run-cli.js';
 
 const DS = describeSchema({ type: 'object', properties: { a: { type: 'string' }, b: { type: 'string' }, c: { type: 'string' } } }, '/x/lines.json');
 
-let db: Db;
-let tmp: { dir: string; cleanup: () => void };
-beforeAll(async () => {
-  db = await openDb(':memory:');
-  tmp = tempDir();
-});
-afterAll(() => {
-  db.close();
-  tmp.cleanup();
-});
+const scratch = useScratchDb();
 
 const plain = fc.stringMatching(/^[a-z0-9 ]{1,6}$/);
 const quoted = fc.tuple(fc.stringMatching(/^[a-z]{0,3}$/), fc.constantFrom('\n', '\r\n', '"', ',', ''), fc.stringMatching(/^[a-z]{0,3}$/)).map((p) => p.join(''));
@@ -51,12 +41,12 @@ describe('physical line numbers', () => {
             text += body + eol;
             line += 1 + newlines(body);
           }
-          const file = join(tmp.dir, `lines-${n++}.csv`);
+          const file = join(scratch.dir, `lines-${n++}.csv`);
           writeFileSync(file, text);
-          const s = await stageAndValidate(db, { path: file }, DS);
-          const valid = (await db.all<{ l: number }>(`SELECT _source_line::INTEGER AS l FROM ${s.validTable} ORDER BY _row`)).map((r) => Number(r.l));
-          const bad = (await db.all<{ l: number; rule: string }>(`SELECT line::INTEGER AS l, rule FROM ${s.quarantineTable} ORDER BY line`)).map((r) => `${r.l}:${r.rule}`);
-          await dropStaged(db, s);
+          const s = await stageAndValidate(scratch.db, { path: file }, DS);
+          const valid = (await scratch.db.all<{ l: number }>(`SELECT _source_line::INTEGER AS l FROM ${s.validTable} ORDER BY _row`)).map((r) => Number(r.l));
+          const bad = (await scratch.db.all<{ l: number; rule: string }>(`SELECT line::INTEGER AS l, rule FROM ${s.quarantineTable} ORDER BY line`)).map((r) => `${r.l}:${r.rule}`);
+          await dropStaged(scratch.db, s);
           expect(s.notes).toEqual([]);
           expect(s.rowsRead).toBe(records.length);
           expect(valid).toEqual(expected.filter((e) => e.ok).map((e) => e.line));
