@@ -29,8 +29,7 @@ export function createProgram(io: Io): Command {
     .option('-v, --verbose', 'print more detail on stderr')
     .option('--no-color', 'no colour (NO_COLOR is honoured too)')
     .addOption(new Option('--log-format <format>', 'stderr messages as text or JSON lines').choices(['text', 'json']))
-    .showSuggestionAfterError(true)
-    .enablePositionalOptions(false);
+    .showSuggestionAfterError(true);
   for (const make of commandFactories) program.addCommand(make(ctx));
   configure(program, io);
   return program;

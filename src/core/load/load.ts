@@ -3,7 +3,7 @@
 // Set-at-a-time throughout: the file is staged and validated in DuckDB, orphans and duplicates are found with
 // joins, and each file lands in one transaction (ledger row 'running' first, so a killed process is visible).
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, renameSync, statSync } from 'node:fs';
+import { createReadStream, mkdirSync, renameSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { openDb, type Db } from '../../db/db.js';
 import { ident, literal } from '../../db/sql.js';
@@ -277,8 +277,4 @@ async function writeQuarantineFile(db: Db, table: string, p: PlannedFile, loadId
     FROM ${ident(table)} ORDER BY line, "row") TO ${literal(tmp)} (FORMAT json)`, { file: p.display });
   renameSync(tmp, final);
   return final;
-}
-
-export function fileSize(path: string): number {
-  return statSync(path).size;
 }
