@@ -2,7 +2,6 @@
 // caller's Db: the valid rows typed per duckType() and the quarantined rows with their reasons. The row checks run
 // compiled (one SQL query) or, for what the compiler does not support, through ajv row by row.
 import type { DuckDBValue } from '@duckdb/node-api';
-import { randomBytes } from 'node:crypto';
 import type { Db } from '../../db/db.js';
 import { ident, literal, quoteAnyIdent } from '../../db/sql.js';
 import { ConfigError, UsageError } from '../../errors.js';
@@ -11,6 +10,8 @@ import type { DatasetSchema, JsonSchema } from '../schemas.js';
 import { coerceCsvCell, compileAjv, mapAjvErrors, propertyTypes, schemaProblem, type RowError } from './ajv-engine.js';
 import { compileChecks, FORMAT_MACROS_SQL, unsupportedReasons, type CompileSource } from './compile.js';
 import { scanCsv, type CsvScan } from './csv-scan.js';
+import { ERR_STRUCT, publicErrorsSql, rejectMessageSql, STAGE_DB, stageRef, tempName } from './stage-common.js';
+import { tryFastCsv } from './fast-csv.js';
 import { formatFromName, sniffFile, type InputFormat } from './inputs.js';
 
 export type EngineChoice = 'auto' | 'compiled' | 'ajv';
@@ -68,6 +69,8 @@ export interface StagedValidation {
   format: InputFormat;
   delimiter: string | null;
   engine: EngineName;
+  /** The CSV line fast path (fast-csv.ts) decided the file; false when the exact staging did. */
+  fastPath: boolean;
   /** Why the compiler was not used, when engine is ajv. */
   engineReasons: string[];
   rowsRead: number;
@@ -82,18 +85,6 @@ export interface StagedValidation {
   notes: string[];
 }
 
-let counter = 0;
-function tempName(prefix: string): string {
-  counter += 1;
-  return `_sv_${prefix}_${process.pid}_${counter}_${randomBytes(3).toString('hex')}`;
-}
-
-// The parsed input is staged in an attached in-memory database with compression on (DuckDB compresses nothing in a
-// plain in-memory database): about a third less memory for a big file, so less spilling, and a little faster.
-const STAGE_DB = 'surgctl_stage';
-function stageRef(table: string): string {
-  return `${STAGE_DB}.main.${ident(table)}`;
-}
 
 const macrosInstalled = new WeakSet<object>();
 async function installMacros(db: Db): Promise<void> {
@@ -103,7 +94,6 @@ async function installMacros(db: Db): Promise<void> {
   macrosInstalled.add(db.connection);
 }
 
-const ERR_STRUCT = 'STRUCT(field VARCHAR, keyword VARCHAR, message VARCHAR, value VARCHAR, severity VARCHAR, rule VARCHAR)';
 
 interface Staging {
   table: string;
@@ -289,14 +279,6 @@ function rejectKeyword(isLastOpenQuote: string): string {
     ELSE 'csv_parse' END`;
 }
 
-const REJECT_MESSAGES: Record<string, string> = {
-  csv_invalid_utf8: 'the line is not valid UTF-8',
-  csv_unterminated_quote: 'a quoted field is never closed (the quote runs to the end of the file)',
-  csv_stray_quote: 'a quote inside a field is not escaped ("" inside a quoted field)',
-  csv_field_count: 'wrong number of fields',
-  csv_line_too_long: 'the line is longer than 4 MiB',
-  csv_parse: 'the line cannot be parsed',
-};
 
 /**
  * Stages `input` into `db` and validates it against `ds`. Leaves TEMP tables (see StagedValidation); the caller
@@ -320,6 +302,16 @@ export async function stageAndValidate(
   const display = input.displayName ?? input.path;
   const { format, gzip } = resolveFormat(input);
   const progress = (phase: ProgressPhase): void => opts.onProgress?.(phase, PHASES.indexOf(phase) + 1, PHASES.length);
+  // The CSV fast path (fast-csv.ts) when nothing it cannot do is asked of it; it backs out by itself otherwise.
+  const fkTargets = ds.foreignKeys.some((fk) => opts.foreignKeyTables?.[fk.references.dataset] !== undefined);
+  if (format === 'csv' && opts.materializeValid === false && !fkTargets && (opts.engine ?? 'auto') !== 'ajv'
+    && process.env.SURGCTL_VALIDATE_FAST !== '0' && unsupportedReasons(ds.schema, 'csv').length === 0) {
+    if (opts.delimiter !== undefined && opts.delimiter.length !== 1) {
+      throw new UsageError(`--delimiter must be one character, got ${JSON.stringify(opts.delimiter)}`);
+    }
+    const fast = await tryFastCsv(db, ds, { path: input.path, display, gzip, delimiter: opts.delimiter, examples: opts.examples ?? 20, progress });
+    if (fast) return fast;
+  }
   progress('reading');
   const st =
     format === 'csv' ? await stageCsv(db, input.path, opts, ds, gzip)
@@ -464,9 +456,7 @@ export async function stageAndValidate(
   p.hdr = JSON.stringify(st.source.columns?.map((c) => c.name) ?? []);
   const fieldOf = (a: string): string =>
     `CASE WHEN ${a}.keyword = 'csv_invalid_utf8' THEN CAST(CAST($hdr AS JSON) AS VARCHAR[])[TRY_CAST(substr(${a}.col, 2) AS INTEGER) + 1] END`;
-  const publicErrs = (e: string): string =>
-    `to_json(list_transform(${e}, x -> {'field': x.field, 'keyword': x.keyword,
-       'message': CASE WHEN x.rule IS NULL THEN x.message ELSE x.message || ' (rule ' || x.rule || ')' END, 'value': x.value}))::VARCHAR`;
+  const publicErrs = publicErrorsSql;
   await db.run(`CREATE TEMP TABLE ${ident(quarT)} AS
     SELECT $file AS file, _line AS line, _row AS "row", raw, errors, rule FROM (
       SELECT m._line, m._row, ${st.rawJson('s')} AS raw, ${publicErrs('m.errs')} AS errors, m.errs[1].keyword AS rule
@@ -475,8 +465,7 @@ export async function stageAndValidate(
         ON s._rid = m.k - 1
       UNION ALL
       SELECT ${dm.line} AS _line, ${dm.row} AS _row, to_json(q.raw)::VARCHAR AS raw,
-             to_json([{'field': ${fieldOf('q')}, 'keyword': q.keyword, 'message': CASE q.keyword ${Object.entries(REJECT_MESSAGES)
-               .map(([k, m]) => `WHEN '${k}' THEN '${m.replaceAll("'", "''")}'`).join(' ')} END, 'value': NULL::VARCHAR}])::VARCHAR,
+             to_json([{'field': ${fieldOf('q')}, 'keyword': q.keyword, 'message': ${rejectMessageSql('q.keyword')}, 'value': NULL::VARCHAR}])::VARCHAR,
              q.keyword
       FROM ${ident(badT)} q ${dm.joins})
     ORDER BY line, "row"`, { ...p, file: display });
@@ -536,10 +525,9 @@ export async function stageAndValidate(
            left(e.value, 200) AS value, e.severity
     FROM (SELECT *, unnest(list_concat(errs, warns)) AS e FROM (${mapRows(`(SELECT k, errs, warns FROM ${ident(rowErrT)} ORDER BY k LIMIT ${Math.floor(limit)})`)}))
     UNION ALL
-    SELECT ${dm.line}::DOUBLE, ${dm.row}::DOUBLE, ${fieldOf('q')}, q.keyword, CASE q.keyword ${Object.entries(REJECT_MESSAGES)
-      .map(([k, m]) => `WHEN '${k}' THEN '${m.replaceAll("'", "''")}'`).join(' ')} END, left(q.raw, 200), 'error'
+    SELECT ${dm.line}::DOUBLE, ${dm.row}::DOUBLE, ${fieldOf('q')}, q.keyword, ${rejectMessageSql('q.keyword')}, left(q.raw, 200), 'error'
     FROM (SELECT * FROM ${ident(badT)} ORDER BY d LIMIT ${Math.floor(limit)}) q ${dm.joins}
-    ORDER BY line, keyword LIMIT ${Math.floor(limit)}`, { hdr: p.hdr ?? '[]' });
+    ORDER BY line, keyword, field NULLS FIRST, message, value NULLS FIRST LIMIT ${Math.floor(limit)}`, { hdr: p.hdr ?? '[]' });
 
   await db.run(`DROP TABLE IF EXISTS ${ident(errT)}; DROP TABLE IF EXISTS ${ident(rowErrT)}; DROP TABLE IF EXISTS ${ident(mapT)};
     DROP TABLE IF EXISTS ${ident(`${base}_blank`)}; DROP TABLE IF EXISTS ${ident(`${base}_shift`)}; DROP TABLE IF EXISTS ${ident(badT)};
@@ -554,6 +542,7 @@ export async function stageAndValidate(
     format,
     delimiter: st.delimiter,
     engine,
+    fastPath: false,
     engineReasons: engine === 'ajv' ? (reasons.length ? reasons : ['--engine ajv']) : [],
     rowsRead,
     rowsValid,

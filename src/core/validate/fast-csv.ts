@@ -1,0 +1,289 @@
+// The CSV fast path of the compiled engine. Most lines of a real file are plain: no quotes, the header's field
+// count, every cell valid. DuckDB reads the file as lines (no CSV parsing, no per-column strings) and one compiled
+// regex (fast-regex.ts) marks the lines that are valid for sure, in parallel and in file order (the ordered CTAS
+// gives each line its number as rowid). Only the other lines, usually a few percent, are split into cells and go
+// through the exact compiled checks (compile.ts), so every verdict and reason is the exact engine's. Duplicate keys
+// are found by hashing every line's key cell, then comparing the actual keys of the rows in colliding hash groups.
+//
+// It applies only when that is sound and cheap to prove: CSV with quote '"', an unquoted header on one LF/CRLF line,
+// no file-level error, a schema buildFastLine accepts, no foreign-key check, no typed valid table wanted. It backs
+// out (returns undefined, leaving nothing behind) when a line that is not plainly valid holds a quote character
+// (a record could then span lines) or DuckDB refuses a line (invalid UTF-8, over 4 MiB): the exact path decides then.
+import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import type { DuckDBValue } from '@duckdb/node-api';
+import type { Db } from '../../db/db.js';
+import { ident, literal, quoteAnyIdent } from '../../db/sql.js';
+import { toIoError } from '../../errors.js';
+import { duckType } from '../load/raw-tables.js';
+import type { DatasetSchema } from '../schemas.js';
+import { compileChecks } from './compile.js';
+import { sniffDelimiter } from './csv-scan.js';
+import type { ProgressPhase, StagedValidation } from './engine.js';
+import { buildFastLine } from './fast-regex.js';
+import { ERR_STRUCT, publicErrorsSql, REJECT_MESSAGES, stageRef, tempName } from './stage-common.js';
+
+/** Bits of the candidate-duplicate bitmap (1 MiB): with 10,000 duplicated keys about 0.1% of lines are read in vain. */
+const BITMAP_BITS = 2 ** 23;
+
+export interface FastCsvInput {
+  path: string;
+  display: string;
+  gzip: boolean;
+  delimiter?: string | undefined;
+  examples: number;
+  progress: (phase: ProgressPhase) => void;
+}
+
+interface Head {
+  header: string[];
+  delimiter: string;
+}
+
+/** Reads the header line (up to 1 MiB): undefined when the fast path cannot take the file by its head. */
+async function readHead(path: string, gzip: boolean, delimiter: string | undefined): Promise<Head | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    await new Promise<void>((resolveP, reject) => {
+      const raw = createReadStream(path, { highWaterMark: 1 << 16 });
+      const stream = gzip ? raw.pipe(createGunzip()) : raw;
+      const stop = (): void => {
+        raw.destroy();
+        resolveP();
+      };
+      raw.on('error', reject);
+      stream.on('error', (e: Error) => (size > 0 ? stop() : reject(e)));
+      stream.on('data', (c: Buffer) => {
+        chunks.push(c);
+        size += c.length;
+        if (c.includes(0x0a) || c.includes(0x0d) || size >= 1 << 20) stop();
+      });
+      stream.on('end', () => resolveP());
+      stream.on('close', () => resolveP());
+    });
+  } catch (e) {
+    throw toIoError(path, e, 'read');
+  }
+  let buf = Buffer.concat(chunks);
+  if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
+  const lf = buf.indexOf(0x0a);
+  const cr = buf.indexOf(0x0d);
+  if (lf === -1 && cr === -1) return undefined; // header only, or a huge header: the exact path
+  if (cr !== -1 && (lf === -1 || cr < lf - 1 || cr > lf)) return undefined; // CR line ends
+  const text = buf.subarray(0, cr !== -1 && cr === lf - 1 ? cr : lf).toString('utf8');
+  if (text === '' || text.includes('"') || text.includes('\uFFFD')) return undefined;
+  const delim = delimiter ?? sniffDelimiter(text);
+  if (delim.length !== 1 || delim === '\u0001') return undefined;
+  return { header: text.split(delim), delimiter: delim };
+}
+
+/**
+ * Validates a CSV file the fast way, or returns undefined (and leaves nothing behind) when the exact path must.
+ * The result is the same StagedValidation the exact path returns, with an empty validTable.
+ */
+export async function tryFastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<StagedValidation | undefined> {
+  // Only the one pass over the file needs the file order; the small tables after it carry k and are ordered
+  // explicitly, and an order-preserving insert of a few rows filtered from millions costs more than the rows.
+  const preserve = await db.scalar<boolean>(`SELECT current_setting('preserve_insertion_order')`);
+  try {
+    return await fastCsv(db, ds, input);
+  } finally {
+    await db.run(`SET preserve_insertion_order = ${preserve === false ? 'false' : 'true'}`);
+  }
+}
+
+async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<StagedValidation | undefined> {
+  const head = await readHead(input.path, input.gzip, input.delimiter);
+  if (!head) return undefined;
+  const { header, delimiter } = head;
+  if (new Set(header).size !== header.length || ds.required.some((c) => !header.includes(c))) return undefined;
+  const fast = buildFastLine(ds.schema, header, delimiter);
+  if (!fast.ok) return undefined;
+  const pk = ds.primaryKey.map((c) => header.indexOf(c));
+  if (pk.some((i) => i < 0)) return undefined;
+
+  const base = tempName('fast');
+  const t = {
+    lines: stageRef(base),
+    candHash: ident(`${base}_candh`),
+    kept: ident(`${base}_kept`),
+    cand: ident(`${base}_cand`),
+    extra: stageRef(`${base}_extra`),
+    parts: ident(`${base}_parts`),
+    err: ident(`${base}_err`),
+    rowErr: ident(`${base}_rowerr`),
+    blank: ident(`${base}_blank`),
+    quar: `${base}_quar`,
+    valid: `${base}_valid`,
+  };
+  const n = header.length;
+  const p: Record<string, DuckDBValue> = { d: delimiter };
+  const reader = `read_csv(${literal(input.path)}, columns = {'l': 'VARCHAR'}, header = true, delim = ${literal('\u0001')},
+    quote = '', escape = '', auto_detect = false, compression = ${input.gzip ? "'gzip'" : "'none'"}, max_line_size = 4194304)`;
+  // The key cells by position (exact on plainly valid lines: no quotes), NULL when empty, as DuckDB reads them.
+  const cell = (line: string, i: number): string =>
+    n === 1 ? `nullif(${line}, '')`
+      : i === 0 ? `nullif(substr(${line}, 1, strpos(${line}, $d) - 1), '')`
+        : `nullif(split_part(${line}, $d, ${i + 1}), '')`;
+  // NULL hashes to a constant: rows without a key may land in a candidate group, and are never duplicates below.
+  const keyHash = (line: string): string => `hash(${pk.map((i) => cell(line, i)).join(', ')})`;
+  const okExpr = `${fast.maxLineLength !== null ? `length(l) <= ${fast.maxLineLength} AND ` : ''}regexp_full_match(l, $rx)`;
+  const dropAll = async (): Promise<void> => {
+    await db.run(`DROP TABLE IF EXISTS ${t.lines};
+      DROP TABLE IF EXISTS ${t.candHash}; DROP TABLE IF EXISTS ${t.kept}; DROP TABLE IF EXISTS ${t.cand}; DROP TABLE IF EXISTS ${t.extra}; DROP TABLE IF EXISTS ${t.parts}; DROP TABLE IF EXISTS ${t.err}; DROP TABLE IF EXISTS ${t.rowErr};
+      DROP TABLE IF EXISTS ${t.blank}`);
+  };
+
+  input.progress('reading');
+  // 1. One ordered pass over the file (rowid = k - 1, k = the data line number after the header): each line's state
+  //    (0 blank, 1 valid for sure, 2 to check), the hash of its key cells, and the text of the lines to check.
+  try {
+    await db.run(`CREATE TABLE ${t.lines} AS
+      SELECT CASE WHEN l IS NULL THEN 0 WHEN ok THEN 1 ELSE 2 END::UTINYINT AS st,
+             ${pk.length ? `CASE WHEN l IS NOT NULL THEN ${keyHash('l')} END` : 'NULL::UBIGINT'} AS h, CASE WHEN NOT ok THEN l END AS l
+      FROM (SELECT l, ${okExpr} AS ok FROM ${reader})`, { rx: fast.regex, ...(pk.length ? p : {}) });
+  } catch (e) {
+    // DuckDB refused a line (encoding, length, the U+0001 separator): the exact path reports it. Anything else is ours.
+    await dropAll();
+    if (e instanceof Error && /CSV Error/.test(e.message)) return undefined;
+    throw e;
+  }
+  await db.run('SET preserve_insertion_order = false');
+  // The lines kept (to check, and blank ones), with their numbers: one scan of the per-line table.
+  await db.run(`CREATE TEMP TABLE ${t.kept} AS SELECT rowid + 1 AS k, st, l FROM ${t.lines} WHERE st <> 1`);
+  const lines = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${t.lines}`));
+  const counts = (await db.all<{ blank: number; check: number; quoted: number }>(`SELECT
+      count(*) FILTER (WHERE st = 0)::DOUBLE AS blank, count(*) FILTER (WHERE st = 2)::DOUBLE AS "check",
+      count(*) FILTER (WHERE st = 2 AND contains(l, '"'))::DOUBLE AS quoted
+    FROM ${t.kept}`))[0] ?? { blank: 0, check: 0, quoted: 0 };
+  if (counts.quoted > 0) {
+    await dropAll();
+    return undefined;
+  }
+
+  input.progress('mapping lines');
+  // Physical line = k + 1; the data-row number skips blank lines.
+  await db.run(`CREATE TEMP TABLE ${t.blank} AS SELECT k, row_number() OVER (ORDER BY k) AS j FROM ${t.kept} WHERE st = 0`);
+  const rowOf = (k: string, alias: string): { row: string; join: string } =>
+    counts.blank === 0 ? { row: k, join: '' }
+      : { row: `(${k} - coalesce(${alias}.j, 0))`, join: `ASOF LEFT JOIN ${t.blank} ${alias} ON ${k} > ${alias}.k` };
+
+  input.progress('keys');
+  // 2. Candidate duplicate keys: hash groups of more than one line. The plainly valid lines among them are read
+  //    again by a second ordered pass that keeps the lines whose key hash is set in a bitmap of the candidates
+  //    (a join in that pass would not keep the file order that numbers the lines).
+  let candidates = 0;
+  if (pk.length) {
+    await db.run(`CREATE TEMP TABLE ${t.candHash} AS SELECT h FROM ${t.lines} WHERE h IS NOT NULL GROUP BY h HAVING count(*) > 1`);
+    candidates = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${t.candHash}`));
+  }
+  if (candidates > 0) {
+    await db.run(`CREATE TEMP TABLE ${t.cand} AS SELECT rowid + 1 AS k FROM ${t.lines} WHERE st = 1 AND h IN (SELECT h FROM ${t.candHash})`);
+    if (Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${t.cand}`)) > 0) {
+      // Bit h mod 2^23 set for each candidate hash, as a bound parameter (folded once at planning) of '0'/'1' text.
+      const bitmap = await db.scalar<string>(`SELECT bitstring_agg((h % ${BITMAP_BITS})::INTEGER, 0, ${BITMAP_BITS - 1})::VARCHAR FROM ${t.candHash}`);
+      await db.run('SET preserve_insertion_order = true');
+      await db.run(`CREATE TABLE ${t.extra} AS SELECT CASE WHEN get_bit($bm::BIT, (${keyHash('l')} % ${BITMAP_BITS})::INTEGER) = 1 THEN l END AS l
+        FROM ${reader}`, { ...p, bm: bitmap ?? '' });
+      await db.run('SET preserve_insertion_order = false');
+      await db.run(`INSERT INTO ${t.kept} SELECT rowid + 1, 1, l FROM ${t.extra} WHERE l IS NOT NULL AND rowid + 1 IN (SELECT k FROM ${t.cand})`);
+    }
+  }
+  // 3. The kept lines split into cells (no quotes in them: a plain split is the CSV parse).
+  const cols = header.map((_, i) => `c${i}`);
+  await db.run(`CREATE TEMP TABLE ${t.parts} AS
+    SELECT k, l, len(parts) = ${n} AS parsed, "check", ${cols.map((c, i) => `nullif(parts[${i + 1}], '') AS ${c}`).join(', ')}
+    FROM (SELECT k, l, string_split(l, $d) AS parts, st = 2 AS "check" FROM ${t.kept} WHERE l IS NOT NULL)`, p);
+
+  input.progress('checking rows');
+  await db.run(`CREATE TEMP TABLE ${t.err} (k BIGINT, src INTEGER, errs ${ERR_STRUCT}[])`);
+  const staged = `(SELECT k AS _row, ${cols.join(', ')} FROM ${t.parts} WHERE parsed AND "check")`;
+  if (counts.check > 0) {
+    const q = compileChecks(ds.schema, staged, { kind: 'csv', columns: header.map((name, i) => ({ name, column: `c${i}` })) });
+    await db.run(`INSERT INTO ${t.err} SELECT _row, 0, errs FROM (${q.sql})`, q.params);
+  }
+  // Exact duplicates among the kept lines (every line of a duplicated key is kept): the first occurrence (lowest k)
+  // is valid, later ones duplicate_key.
+  if (pk.length && candidates > 0) {
+    const keys = pk.map((i) => `c${i}`);
+    await db.run(`INSERT INTO ${t.err}
+      SELECT k, 1, [{'field': $f, 'keyword': 'duplicate_key', 'message': 'duplicate primary key: an earlier row has the same ' || $f,
+             'value': ${keys[0]}, 'severity': 'error', 'rule': NULL}]
+      FROM (SELECT k, ${keys.join(', ')}, row_number() OVER (PARTITION BY ${keys.join(', ')} ORDER BY k) AS rn
+            FROM ${t.parts} WHERE parsed AND ${keys.map((c) => `${c} IS NOT NULL`).join(' AND ')})
+      WHERE rn > 1`, { f: ds.primaryKey.join(',') });
+  }
+
+  input.progress('quarantine');
+  await db.run(`CREATE TEMP TABLE ${t.rowErr} AS
+    SELECT k, list_filter(all_errs, e -> e.severity = 'error') AS errs, list_filter(all_errs, e -> e.severity = 'warn') AS warns
+    FROM (SELECT k, flatten([coalesce(flatten(list(errs) FILTER (WHERE src = 0)), []), coalesce(flatten(list(errs) FILTER (WHERE src = 1)), [])]) AS all_errs
+          FROM ${t.err} GROUP BY k)`);
+  const hp: Record<string, DuckDBValue> = {};
+  header.forEach((h, i) => (hp[`h${i}`] = h));
+  const raw = `json_object(${cols.map((c, i) => `$h${i}, coalesce(x.${c}, '')`).join(', ')})::VARCHAR`;
+  const fieldCount = REJECT_MESSAGES.csv_field_count as string;
+  const r1 = rowOf('x.k', 'b1');
+  const r2 = rowOf('x.k', 'b2');
+  await db.run(`CREATE TEMP TABLE ${ident(t.quar)} AS
+    SELECT $file AS file, line, "row", raw, errors, rule FROM (
+      SELECT x.k + 1 AS line, ${r1.row} AS "row", ${raw} AS raw, ${publicErrorsSql('e.errs')} AS errors, e.errs[1].keyword AS rule
+      FROM ${t.parts} x JOIN ${t.rowErr} e ON e.k = x.k ${r1.join}
+      WHERE x.parsed AND len(e.errs) > 0
+      UNION ALL
+      SELECT x.k + 1, ${r2.row}, to_json(x.l)::VARCHAR, to_json([{'field': NULL::VARCHAR, 'keyword': 'csv_field_count',
+             'message': $fc, 'value': NULL::VARCHAR}])::VARCHAR, 'csv_field_count'
+      FROM ${t.parts} x ${r2.join} WHERE NOT x.parsed)
+    ORDER BY line, "row"`, { ...hp, file: input.display, fc: fieldCount });
+  const rowsQuarantined = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${ident(t.quar)}`));
+  const rowsRead = lines - counts.blank;
+
+  input.progress('summary');
+  const byRule = await db.all<{ rule: string; sev: string; n: number }>(`
+    SELECT coalesce(e.rule, e.keyword) AS rule, e.severity AS sev, count(DISTINCT k)::INTEGER AS n
+    FROM (SELECT k, unnest(list_concat(errs, warns)) AS e FROM ${t.rowErr}) GROUP BY ALL
+    UNION ALL SELECT 'csv_field_count', 'error', count(*)::INTEGER FROM ${t.parts} WHERE NOT parsed HAVING count(*) > 0
+    ORDER BY n DESC, rule`);
+  const failuresByRule: Record<string, number> = {};
+  const warningsByRule: Record<string, number> = {};
+  for (const r of byRule) (r.sev === 'warn' ? warningsByRule : failuresByRule)[r.rule] = r.n;
+  const limit = Math.floor(input.examples);
+  const r3 = rowOf('x.k', 'b3');
+  const r4 = rowOf('x.k', 'b4');
+  const examples = limit <= 0 ? [] : await db.all<{ line: number; row: number; field: string | null; keyword: string; message: string;
+    value: string | null; severity: 'error' | 'warn' }>(`
+    SELECT (x.k + 1)::DOUBLE AS line, ${r3.row}::DOUBLE AS "row", e.field, e.keyword,
+           CASE WHEN e.rule IS NULL THEN e.message ELSE e.message || ' (rule ' || e.rule || ')' END AS message,
+           left(e.value, 200) AS value, e.severity
+    FROM (SELECT k, unnest(list_concat(errs, warns)) AS e FROM (SELECT * FROM ${t.rowErr} ORDER BY k LIMIT ${limit})) x ${r3.join}
+    UNION ALL
+    SELECT (x.k + 1)::DOUBLE, ${r4.row}::DOUBLE, NULL, 'csv_field_count', $fc, left(x.l, 200), 'error'
+    FROM (SELECT * FROM ${t.parts} WHERE NOT parsed ORDER BY k LIMIT ${limit}) x ${r4.join}
+    ORDER BY line, keyword, field NULLS FIRST, message, value NULLS FIRST LIMIT ${limit}`, { fc: fieldCount });
+
+  // The typed valid table the caller did not ask for: empty, with the promised columns.
+  const typed = ds.columns.map((c) => `NULL::${duckType(ds.columnTypes[c] ?? { type: 'string' })} AS ${quoteAnyIdent(c)}`);
+  await db.run(`CREATE TEMP TABLE ${ident(t.valid)} AS SELECT ${typed.map((x) => `${x}, `).join('')}NULL::BIGINT AS _source_line, NULL::BIGINT AS _row LIMIT 0`);
+  await db.run(`DROP TABLE IF EXISTS ${t.candHash}; DROP TABLE IF EXISTS ${t.kept}; DROP TABLE IF EXISTS ${t.cand}; DROP TABLE IF EXISTS ${t.extra};
+    DROP TABLE IF EXISTS ${t.parts}; DROP TABLE IF EXISTS ${t.err}; DROP TABLE IF EXISTS ${t.rowErr}; DROP TABLE IF EXISTS ${t.blank}`);
+  const rowsValid = rowsRead - rowsQuarantined;
+  return {
+    validTable: t.valid,
+    quarantineTable: t.quar,
+    stagedTable: base,
+    format: 'csv',
+    delimiter,
+    engine: 'compiled',
+    fastPath: true,
+    engineReasons: [],
+    rowsRead,
+    rowsValid,
+    rowsQuarantined,
+    failuresByRule,
+    warningsByRule,
+    fileErrors: [],
+    examples: examples.map((e) => ({ ...e, line: Number(e.line), row: Number(e.row) })),
+    notes: [],
+  };
+}

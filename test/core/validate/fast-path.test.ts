@@ -1,0 +1,226 @@
+// The CSV line fast path (fast-csv.ts, fast-regex.ts) must decide exactly as the exact staging does: same counts,
+// rules, warnings, examples and quarantine records, byte for byte. Property tests build files of plain CSV lines with
+// tricky cells, blank lines, ragged rows, duplicate keys, CRLF, reordered and unknown columns, and compare both paths.
+// The regex builders are checked against their definitions: numbers by the double they parse to, patterns by ECMA
+// semantics in JS, integer ranges exhaustively.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { join } from 'node:path';
+import { useScratchDb } from '../../helpers/scratch-db.js';
+import { loadDatasetSchema, type DatasetSchema } from '../../../src/core/schemas.js';
+import { dropStaged, stageAndValidate } from '../../../src/core/validate/index.js';
+import { buildFastLine, intRangeRegex, numberSlot, patternSlot } from '../../../src/core/validate/fast-regex.js';
+
+const scratch = useScratchDb();
+
+interface Outcome {
+  fastPath: boolean;
+  summary: unknown;
+  quarantine: unknown[];
+}
+
+async function outcome(file: string, ds: DatasetSchema, fast: boolean, delimiter?: string): Promise<Outcome> {
+  const before = process.env.SURGCTL_VALIDATE_FAST;
+  process.env.SURGCTL_VALIDATE_FAST = fast ? '1' : '0';
+  try {
+    const s = await stageAndValidate(scratch.db, { path: file, displayName: 'f.csv' }, ds, { materializeValid: false, examples: 40, delimiter });
+    const quarantine = await scratch.db.all(`SELECT file, line::DOUBLE AS line, "row"::DOUBLE AS "row", raw, errors, rule
+      FROM ${s.quarantineTable} ORDER BY line, "row"`);
+    const { rowsRead, rowsValid, rowsQuarantined, failuresByRule, warningsByRule, examples, fileErrors, notes, engine, delimiter: d } = s;
+    expect(rowsRead).toBe(rowsValid + rowsQuarantined);
+    await dropStaged(scratch.db, s);
+    return {
+      fastPath: s.fastPath,
+      summary: { rowsRead, rowsValid, rowsQuarantined, failuresByRule, warningsByRule, examples, fileErrors, notes, engine, d },
+      quarantine,
+    };
+  } finally {
+    if (before === undefined) delete process.env.SURGCTL_VALIDATE_FAST;
+    else process.env.SURGCTL_VALIDATE_FAST = before;
+  }
+}
+
+/** Validates `file` both ways; returns whether the fast path took it. */
+async function bothAgree(file: string, ds: DatasetSchema, delimiter?: string): Promise<boolean> {
+  const exact = await outcome(file, ds, false, delimiter);
+  const fast = await outcome(file, ds, true, delimiter);
+  expect(exact.fastPath).toBe(false);
+  expect(fast.summary).toEqual(exact.summary);
+  expect(fast.quarantine).toEqual(exact.quarantine);
+  return fast.fastPath;
+}
+
+// Cells with no quote, comma, CR or LF (what a plain line holds), around every boundary the fast regex draws.
+const TRICKY = ['', '1e309', 'NaN', '-0', '-0.0', '00012', '1.0', '0', '100', '100.0', '100.5', '99.99999999999999999', '0.5',
+  ' 5', '+5', '.5', '5.', '1e2', '-1', '101', '499.9', '500', '500.0', '500.1', '600', '1000', '1000.5', '60000', '60000.0',
+  '60000.01', 'true', 'True', 'null', '2025-02-30T10:00:00Z', '2025-02-29T10:00:00Z', '2024-02-29T10:00:00Z',
+  '2025-04-31T10:00:00Z', '2025-04-30T10:00:00Z', '2025-01-31T23:59:59Z', '2025-03-01 10:00', '2025-03-01T10:00:00+05:30',
+  '2025-03-01t10:00:00z', '2016-12-31T23:59:60Z', '2025-03-01T10:00:00.12345678901234Z', '2025-03-01T10:00:00+0530',
+  '2025-03-01 10:00:00Z', 'arm_9', 'arm_1 ', 'ARM_1', 'x'.repeat(64), 'x'.repeat(65), 'EV-1', 'EV-2', '💩', 'é', '-', '_x',
+  'a b', 'W-COMM', 'w-comm', 'E-ARC', 'stapler', 'closure'];
+
+const GOOD: Record<string, (i: number) => string> = {
+  event_id: (i) => `EV-${i}`, procedure_id: () => 'PR-1', patient_id: () => 'PA-1', robot_id: () => 'RB-1', robot_arm: () => 'arm_2',
+  instrument: () => 'stapler', step: () => 'stapling', force_n: () => '12.5', velocity_mm_s: () => '40', latency_ms: () => '90',
+  error_code: () => '', recorded_at: () => '2025-03-01T10:00:00.250Z',
+};
+
+let n = 0;
+describe('CSV fast path: the same verdicts as the exact staging', () => {
+  const ds = loadDatasetSchema('telemetry');
+  const mutation = fc.record({ col: fc.nat(), value: fc.constantFrom(...TRICKY) });
+  const rowSpec = fc.record({
+    muts: fc.array(mutation, { maxLength: 3 }),
+    blankBefore: fc.integer({ min: 0, max: 9 }).map((x) => x < 2),
+    ragged: fc.constantFrom(0, 0, 0, 0, 0, 0, -1, 1),
+    dupOf: fc.option(fc.nat(), { freq: 5 }),
+  });
+  const fileSpec = fc.record({
+    rows: fc.array(rowSpec, { minLength: 1, maxLength: 120 }),
+    crlf: fc.boolean(),
+    trailingNewline: fc.boolean(),
+    shuffle: fc.boolean(),
+    extra: fc.constantFrom(undefined, 'note', '__proto__'),
+    extraValue: fc.constantFrom('', '', 'x'),
+  });
+  it('property: random telemetry files', async () => {
+    let fastRuns = 0;
+    await fc.assert(
+      fc.asyncProperty(fileSpec, async (spec) => {
+        const cols = [...ds.columns];
+        if (spec.shuffle) cols.reverse();
+        if (spec.extra) cols.splice(3, 0, spec.extra);
+        const nl = spec.crlf ? '\r\n' : '\n';
+        const lines = [cols.join(',')];
+        spec.rows.forEach((r, i) => {
+          const cells = cols.map((c) => (c === spec.extra ? spec.extraValue : (GOOD[c]?.(i) ?? '')));
+          for (const m of r.muts) cells[m.col % cells.length] = m.value;
+          if (r.dupOf !== null && i > 0) cells[cols.indexOf('event_id')] = `EV-${r.dupOf % i}`;
+          if (r.ragged < 0) cells.pop();
+          if (r.ragged > 0) cells.push('x');
+          if (r.blankBefore) lines.push('');
+          lines.push(cells.join(','));
+        });
+        const file = join(scratch.dir, `tele-${n++}.csv`);
+        writeFileSync(file, lines.join(nl) + (spec.trailingNewline ? nl : ''));
+        if (await bothAgree(file, ds)) fastRuns++;
+      }),
+      { numRuns: 30, seed: 20261128 },
+    );
+    // Lines holding no quote at all: the fast path must have taken (nearly) every file.
+    expect(fastRuns).toBeGreaterThan(24);
+  }, 180_000);
+
+  it('takes plain files, and backs out to the exact path for quotes, bad UTF-8 and CR line ends', async () => {
+    const header = ds.columns.join(',');
+    const good = (i: number): string => ds.columns.map((c) => GOOD[c]?.(i) ?? '').join(',');
+    const write = (name: string, body: string | Buffer): string => {
+      const file = join(scratch.dir, name);
+      writeFileSync(file, body);
+      return file;
+    };
+    expect(await bothAgree(write('plain.csv', `\uFEFF${header}\n${good(1)}\n${good(2)}\n`), ds)).toBe(true);
+    expect(await bothAgree(write('header-only.csv', `${header}\n`), ds)).toBe(true);
+    expect(await bothAgree(write('gz.csv.gz', gzipSync(`${header}\n${good(1)}\n${good(1)}\n`)), ds)).toBe(true);
+    const semi = write('semi.csv', `${ds.columns.join(';')}\n${ds.columns.map((c) => GOOD[c]?.(1) ?? '').join(';')}\n`);
+    expect(await bothAgree(semi, ds)).toBe(true);
+    expect(await bothAgree(semi, ds, ';')).toBe(true);
+    // A quoted newline: a record spans two lines, only the exact path can tell.
+    const quoted = `${header}\n${good(1)}\n${good(2).replace('PR-1', '"PR\n1"')}\n${good(3)}\n`;
+    expect(await bothAgree(write('quoted.csv', quoted), ds)).toBe(false);
+    // Any quote, even around a valid cell, leaves the file to the exact path.
+    expect(await bothAgree(write('quoted-ok.csv', `${header}\n${good(1).replace('PR-1', '"PR-1"')}\n`), ds)).toBe(false);
+    const bad = Buffer.concat([Buffer.from(`${header}\n${good(1)}\n`), Buffer.from([0x45, 0x56, 0xff, 0x2c]), Buffer.from(`${good(2).slice(5)}\n`)]);
+    expect(await bothAgree(write('latin1.csv', bad), ds)).toBe(false);
+    expect(await bothAgree(write('cr.csv', `${header}\r${good(1)}\r${good(2)}\r`), ds)).toBe(false);
+    // A header missing a required column is a file-level error: the exact path reports it.
+    expect(await bothAgree(write('missing.csv', `${header.replace('robot_id,', '')}\n${good(1)}\n`), ds)).toBe(false);
+  });
+
+  it('other datasets: every built-in schema either builds a fast regex or says why', () => {
+    for (const name of ['telemetry', 'patients', 'maintenance', 'outcomes', 'robots', 'procedures', 'vitals']) {
+      const d = loadDatasetSchema(name);
+      const r = buildFastLine(d.schema, d.columns, ',');
+      if (r.ok) expect(r.regex.length).toBeGreaterThan(10);
+      else expect(r.reason).toMatch(/\w/);
+    }
+    expect(buildFastLine(loadDatasetSchema('vitals').schema, loadDatasetSchema('vitals').columns, ',')).toMatchObject({ ok: false });
+  });
+
+  it('patients and maintenance files agree too', async () => {
+    for (const name of ['patients', 'maintenance', 'outcomes']) {
+      const d = loadDatasetSchema(name);
+      const file = join(scratch.dir, `${name}.csv`);
+      // A header and rows of blanks and junk: the exact checks decide every line.
+      writeFileSync(file, `${d.columns.join(',')}\n${d.columns.map(() => '').join(',')}\n${d.columns.map(() => 'x').join(',')}\n`);
+      await bothAgree(file, d);
+    }
+  });
+});
+
+describe('fast regex builders', () => {
+  it('intRangeRegex matches exactly the integers of the range, without leading zeros', () => {
+    for (let lo = 0; lo <= 130; lo += 13) {
+      for (let hi = lo; hi <= 1300; hi += 61) {
+        const re = new RegExp(`^(?:${intRangeRegex(lo, hi)})$`);
+        for (let v = 0; v <= 1400; v++) expect(re.test(String(v))).toBe(v >= lo && v <= hi);
+        expect(re.test('00')).toBe(false);
+        expect(re.test(`0${lo}`)).toBe(false);
+      }
+    }
+    expect(intRangeRegex(5, 4)).toBe('');
+  });
+
+  it('numberSlot accepts only numerals whose double is inside the bounds', () => {
+    const bounds = fc.record({
+      min: fc.option(fc.double({ min: -1000, max: 1000, noNaN: true }), { nil: undefined }),
+      exMin: fc.option(fc.constantFrom(-10, 0, 0.5, 3), { nil: undefined }),
+      max: fc.option(fc.double({ min: -1000, max: 1000, noNaN: true }), { nil: undefined }),
+      exMax: fc.option(fc.constantFrom(-3, 0, 10, 99.5, 100), { nil: undefined }),
+    });
+    const numeral = fc.oneof(
+      fc.integer({ min: -1200, max: 1200 }).map(String),
+      fc.tuple(fc.integer({ min: -1200, max: 1200 }), fc.stringMatching(/^[0-9]{1,25}$/)).map(([i, f]) => `${i}.${f}`),
+      fc.constantFrom('-0', '-0.0', '0.0', '99.99999999999999999', '100.00000000000000001', '-0.5'),
+    );
+    fc.assert(
+      fc.property(bounds, numeral, fc.boolean(), (b, text, integerOnly) => {
+        const slot = numberSlot(b, integerOnly);
+        if (!slot || !new RegExp(`^(?:${slot.re.replaceAll('\\x{', '\\u{')})$`, 'u').test(text)) return;
+        const v = Number(text);
+        if (b.min !== undefined) expect(v).toBeGreaterThanOrEqual(b.min);
+        if (b.max !== undefined) expect(v).toBeLessThanOrEqual(b.max);
+        if (b.exMin !== undefined) expect(v).toBeGreaterThan(b.exMin);
+        if (b.exMax !== undefined) expect(v).toBeLessThan(b.exMax);
+        if (integerOnly) expect(Number.isInteger(v)).toBe(true);
+      }),
+      { numRuns: 3000, seed: 7 },
+    );
+  });
+
+  it('patternSlot matches a subset of what the ECMA pattern matches, never a forbidden character', async () => {
+    const patterns = ['^[A-Za-z0-9][A-Za-z0-9_.:-]*$', '^[A-Z0-9-]+$', 'abc', '^a.c$', '^(ab|cd)+x?$', '^\\d{2,3}-\\w+$', '[^x]y$',
+      '^[^,]*$', '^é+$', '^a\\.b$'];
+    const strings = ['abc', 'xabcx', 'a,c', 'a"c', 'aXc', 'ab', 'abcdx', 'cdab', '12-x_y', '123-', 'zy', 'yy', ',y', 'éé', 'a.b', 'aXb',
+      'RB-01', 'rb-01', 'EV-1', '-EV', 'A', ''];
+    const forbidden = [',', '"', '\r', '\n'];
+    for (const p of patterns) {
+      const slot = patternSlot(p, forbidden);
+      expect(slot, p).toBeDefined();
+      const ecma = new RegExp(p, 'u');
+      for (const s of strings) {
+        const matched = Boolean(await scratch.db.scalar<boolean>('SELECT regexp_full_match($s, $re)', { s, re: slot?.re ?? '' }));
+        if (matched) {
+          expect(ecma.test(s), `${p} vs ${JSON.stringify(s)}`).toBe(true);
+          expect(forbidden.some((f) => s.includes(f))).toBe(false);
+        } else if (ecma.test(s) && !forbidden.some((f) => s.includes(f))) {
+          // Complete on what it takes: a string without forbidden characters that the pattern matches is matched.
+          expect.fail(`${p} should match ${JSON.stringify(s)}`);
+        }
+      }
+    }
+    for (const p of ['^a$b', '(?=a)', '\\bword', '^[,;]$', '^a\\sb$']) expect(patternSlot(p, forbidden), p).toBeUndefined();
+  });
+});
