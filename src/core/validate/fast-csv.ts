@@ -23,8 +23,8 @@ import type { ProgressPhase, StagedValidation } from './engine.js';
 import { buildFastLine } from './fast-regex.js';
 import { ERR_STRUCT, publicErrorsSql, REJECT_MESSAGES, stageRef, tempName } from './stage-common.js';
 
-/** Bits of the candidate-duplicate bitmap (1 MiB): with 10,000 duplicated keys about 0.1% of lines are read in vain. */
-const BITMAP_BITS = 2 ** 23;
+/** Bits of the candidate-duplicate bitmap: with 10,000 duplicated keys about 1% of lines are kept in vain by the second pass. */
+const BITMAP_BITS = 2 ** 20;
 
 export interface FastCsvInput {
   path: string;
@@ -181,7 +181,7 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
   if (candidates > 0) {
     await db.run(`CREATE TEMP TABLE ${t.cand} AS SELECT rowid + 1 AS k FROM ${t.lines} WHERE st = 1 AND h IN (SELECT h FROM ${t.candHash})`);
     if (Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${t.cand}`)) > 0) {
-      // Bit h mod 2^23 set for each candidate hash, as a bound parameter (folded once at planning) of '0'/'1' text.
+      // Bit h mod 2^20 set for each candidate hash, as a bound parameter (folded once at planning) of '0'/'1' text.
       const bitmap = await db.scalar<string>(`SELECT bitstring_agg((h % ${BITMAP_BITS})::INTEGER, 0, ${BITMAP_BITS - 1})::VARCHAR FROM ${t.candHash}`);
       await db.run('SET preserve_insertion_order = true');
       await db.run(`CREATE TABLE ${t.extra} AS SELECT CASE WHEN get_bit($bm::BIT, (${keyHash('l')} % ${BITMAP_BITS})::INTEGER) = 1 THEN l END AS l
@@ -216,10 +216,11 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
   }
 
   input.progress('quarantine');
+  // At most one row per line from each source: checks (src 0) then duplicates (src 1).
   await db.run(`CREATE TEMP TABLE ${t.rowErr} AS
     SELECT k, list_filter(all_errs, e -> e.severity = 'error') AS errs, list_filter(all_errs, e -> e.severity = 'warn') AS warns
-    FROM (SELECT k, flatten([coalesce(flatten(list(errs) FILTER (WHERE src = 0)), []), coalesce(flatten(list(errs) FILTER (WHERE src = 1)), [])]) AS all_errs
-          FROM ${t.err} GROUP BY k)`);
+    FROM (SELECT coalesce(a.k, b.k) AS k, list_concat(coalesce(a.errs, []), coalesce(b.errs, [])) AS all_errs
+          FROM (SELECT k, errs FROM ${t.err} WHERE src = 0) a FULL JOIN (SELECT k, errs FROM ${t.err} WHERE src = 1) b ON a.k = b.k)`);
   const hp: Record<string, DuckDBValue> = {};
   header.forEach((h, i) => (hp[`h${i}`] = h));
   const raw = `json_object(${cols.map((c, i) => `$h${i}, coalesce(x.${c}, '')`).join(', ')})::VARCHAR`;
