@@ -22,7 +22,10 @@
 //
 // Engines: the compiler (compile.ts: schema -> one DuckDB query) runs whatever it supports; ajv (ajv-engine.ts) runs
 // the rest and is the reference. CSV structure is DuckDB's read_csv with rejects; csv-scan.ts maps DuckDB's line
-// numbers to physical lines. Core only: no console, no commander; the CLI renders the report.
+// numbers to physical lines. For CSV without a typed valid table, the compiled engine first tries the line fast path
+// (fast-csv.ts, fast-regex.ts): one regex marks the surely valid lines, the rest go through the same compiled checks;
+// it steps aside (returns undefined) whenever it cannot decide exactly. Core only: no console, no commander; the CLI
+// renders the report.
 export { stageAndValidate, dropStaged } from './engine.js';
 export type {
   EngineChoice, EngineName, ErrorExample, FileError, ProgressPhase, StageInput, StageOptions, StagedValidation,
