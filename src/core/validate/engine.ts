@@ -10,7 +10,7 @@ import type { DatasetSchema, JsonSchema } from '../schemas.js';
 import { coerceCsvCell, compileAjv, mapAjvErrors, propertyTypes, schemaProblem, type RowError } from './ajv-engine.js';
 import { compileChecks, FORMAT_MACROS_SQL, unsupportedReasons, type CompileSource } from './compile.js';
 import { scanCsv, type CsvScan } from './csv-scan.js';
-import { ERR_STRUCT, publicErrorsSql, rejectMessageSql, STAGE_DB, stageRef, tempName } from './stage-common.js';
+import { dropStaged, ERR_STRUCT, publicErrorsSql, rejectMessageSql, STAGE_DB, stageRef, tempName } from './stage-common.js';
 import { tryFastCsv } from './fast-csv.js';
 import { formatFromName, sniffFile, type InputFormat } from './inputs.js';
 
@@ -36,6 +36,8 @@ export interface StageOptions {
   examples?: number | undefined;
   /** Build the typed valid table (default true; validate without --valid-out skips it). */
   materializeValid?: boolean | undefined;
+  /** Internal: false keeps a CSV file off the line fast path (fast-csv.ts hands its tail back this way). */
+  fastPath?: boolean | undefined;
   /** Called as each phase starts (for a progress display); step is 1-based of `of`. */
   onProgress?: ((phase: ProgressPhase, step: number, of: number) => void) | undefined;
 }
@@ -303,13 +305,15 @@ export async function stageAndValidate(
   const { format, gzip } = resolveFormat(input);
   const progress = (phase: ProgressPhase): void => opts.onProgress?.(phase, PHASES.indexOf(phase) + 1, PHASES.length);
   // The CSV fast path (fast-csv.ts) when nothing it cannot do is asked of it; it backs out by itself otherwise.
-  const fkTargets = ds.foreignKeys.some((fk) => opts.foreignKeyTables?.[fk.references.dataset] !== undefined);
-  if (format === 'csv' && opts.materializeValid === false && !fkTargets && (opts.engine ?? 'auto') !== 'ajv'
+  if (format === 'csv' && opts.materializeValid === false && opts.fastPath !== false && (opts.engine ?? 'auto') !== 'ajv'
     && process.env.SURGCTL_VALIDATE_FAST !== '0' && unsupportedReasons(ds.schema, 'csv').length === 0) {
     if (opts.delimiter !== undefined && opts.delimiter.length !== 1) {
       throw new UsageError(`--delimiter must be one character, got ${JSON.stringify(opts.delimiter)}`);
     }
-    const fast = await tryFastCsv(db, ds, { path: input.path, display, gzip, delimiter: opts.delimiter, examples: opts.examples ?? 20, progress });
+    const fast = await tryFastCsv(db, ds, {
+      path: input.path, display, gzip, delimiter: opts.delimiter, examples: opts.examples ?? 20, progress, foreignKeyTables: opts.foreignKeyTables,
+      exact: (path) => stageAndValidate(db, { path, displayName: display, format: 'csv' }, ds, { ...opts, fastPath: false, onProgress: undefined }),
+    });
     if (fast) return fast;
   }
   progress('reading');
@@ -430,13 +434,13 @@ export async function stageAndValidate(
       WHERE rn > 1`, { f: pk.join(',') });
   }
   // Orphan foreign keys against datasets validated in the same run.
-  for (const fk of ds.foreignKeys) {
+  for (const [fkIndex, fk] of ds.foreignKeys.entries()) {
     const target = opts.foreignKeyTables?.[fk.references.dataset];
     const exprs = fk.columns.map(keyExpr);
     if (!target || st.fatal || exprs.some((e) => e === undefined) || st.parsed === 0) continue;
     const on = fk.columns.map((_, i) => `t.${quoteAnyIdent(fk.references.columns[i] ?? '')} = x._f${i}`).join(' AND ');
     await db.run(`INSERT INTO ${ident(errT)}
-      SELECT _row, 2, [{'field': $f, 'keyword': 'orphan_foreign_key', 'message': $msg, 'value': _f0, 'severity': 'error', 'rule': NULL}]
+      SELECT _row, ${2 + fkIndex}, [{'field': $f, 'keyword': 'orphan_foreign_key', 'message': $msg, 'value': _f0, 'severity': 'error', 'rule': NULL}]
       FROM (SELECT _row, ${(exprs as string[]).map((e, i) => `${e} AS _f${i}`).join(', ')} FROM ${staged}) x
       WHERE ${fk.columns.map((_, i) => `x._f${i} IS NOT NULL`).join(' AND ')}
         AND NOT EXISTS (SELECT 1 FROM ${ident(target)} t WHERE ${on})`,
@@ -449,7 +453,7 @@ export async function stageAndValidate(
   await db.run(`CREATE TEMP TABLE ${ident(rowErrT)} AS
     SELECT k, list_filter(all_errs, e -> e.severity = 'error') AS errs, list_filter(all_errs, e -> e.severity = 'warn') AS warns
     FROM (SELECT k, flatten([coalesce(flatten(list(errs) FILTER (WHERE src = 0)), []), coalesce(flatten(list(errs) FILTER (WHERE src = 1)), []),
-                             coalesce(flatten(list(errs) FILTER (WHERE src = 2)), [])]) AS all_errs
+                             coalesce(flatten(list(errs ORDER BY src) FILTER (WHERE src >= 2)), [])]) AS all_errs
           FROM ${ident(errT)} GROUP BY k)`);
   const dm = dMap('q.d', 'q');
   // DuckDB names the staged column (c3); report the header name, and only for encoding errors (a count error has none).
@@ -559,11 +563,7 @@ function literalPointer(ptr: string): string {
   return literal(ptr);
 }
 
-/** Drops the TEMP tables a StagedValidation left behind. */
-export async function dropStaged(db: Db, s: Pick<StagedValidation, 'validTable' | 'quarantineTable' | 'stagedTable'>): Promise<void> {
-  for (const t of [s.validTable, s.quarantineTable]) await db.run(`DROP TABLE IF EXISTS ${ident(t)}`);
-  await db.run(`DROP TABLE IF EXISTS ${stageRef(s.stagedTable)}`);
-}
+export { dropStaged };
 
 /** Runs ajv over the staged rows in batches of 10,000 (bounded memory); failing rows' errors go into errT. */
 async function runAjv(db: Db, schema: JsonSchema, st: Staging, errT: string): Promise<void> {

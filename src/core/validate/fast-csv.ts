@@ -9,7 +9,9 @@
 // no file-level error, a schema buildFastLine accepts, no foreign-key check, no typed valid table wanted. It backs
 // out (returns undefined, leaving nothing behind) when a line that is not plainly valid holds a quote character
 // (a record could then span lines) or DuckDB refuses a line (invalid UTF-8, over 4 MiB): the exact path decides then.
-import { createReadStream } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { Db } from '../../db/db.js';
@@ -21,7 +23,7 @@ import { compileChecks } from './compile.js';
 import { sniffDelimiter } from './csv-scan.js';
 import type { ProgressPhase, StagedValidation } from './engine.js';
 import { buildFastLine } from './fast-regex.js';
-import { ERR_STRUCT, publicErrorsSql, REJECT_MESSAGES, stageRef, tempName } from './stage-common.js';
+import { dropStaged, ERR_STRUCT, publicErrorsSql, REJECT_MESSAGES, stageRef, tempName } from './stage-common.js';
 
 /** Bits of the candidate-duplicate bitmap: with 10,000 duplicated keys about 1% of lines are kept in vain by the second pass. */
 const BITMAP_BITS = 2 ** 20;
@@ -33,11 +35,29 @@ export interface FastCsvInput {
   delimiter?: string | undefined;
   examples: number;
   progress: (phase: ProgressPhase) => void;
+  /** Foreign-key targets as for stageAndValidate: dataset name -> a table of its valid rows' key columns (VARCHAR). */
+  foreignKeyTables?: Record<string, string> | undefined;
+  /** The exact staging of another CSV file (same dataset and options), for a tail of lines this path cannot parse. */
+  exact: (path: string) => Promise<StagedValidation>;
 }
+
+/** A tail of lines from the first quote on is handed to the exact staging when it is at most this long. */
+const MAX_TAIL_LINES = 1000;
+
+/** Referenced key sets above this size leave the file to the exact path (the line regex spells every key out). */
+const MAX_REFERENCED_KEYS = 50_000;
 
 interface Head {
   header: string[];
   delimiter: string;
+}
+
+/** SQL ordering of two text values, NULL first (as ORDER BY ... NULLS FIRST, byte order as DuckDB compares). */
+function cmp(a: string | null, b: string | null): number {
+  if (a === b) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
 /** Reads the header line (up to 1 MiB): undefined when the fast path cannot take the file by its head. */
@@ -98,10 +118,33 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
   if (!head) return undefined;
   const { header, delimiter } = head;
   if (new Set(header).size !== header.length || ds.required.some((c) => !header.includes(c))) return undefined;
-  const fast = buildFastLine(ds.schema, header, delimiter);
-  if (!fast.ok) return undefined;
+  const first = buildFastLine(ds.schema, header, delimiter);
+  if (!first.ok) return undefined;
   const pk = ds.primaryKey.map((c) => header.indexOf(c));
   if (pk.some((i) => i < 0)) return undefined;
+  // Foreign keys checked against datasets validated in the same run: the line regex spells out the referenced keys
+  // (those that pass the column's own checks), so a line it accepts has no orphan either.
+  const fks = ds.foreignKeys
+    .map((fk) => ({ fk, target: input.foreignKeyTables?.[fk.references.dataset] }))
+    .filter((x): x is { fk: (typeof ds.foreignKeys)[number]; target: string } => x.target !== undefined && x.fk.columns.every((c) => header.includes(c)));
+  if (fks.some(({ fk }) => fk.columns.length !== 1)) return undefined;
+  const members = new Map<string, string[]>();
+  for (const { fk, target } of fks) {
+    const col = fk.columns[0] as string;
+    const ref = quoteAnyIdent(fk.references.columns[0] ?? '');
+    const cellRule = first.cells[header.indexOf(col)];
+    if (!cellRule) return undefined;
+    const size = Number(await db.scalar(`SELECT count(DISTINCT ${ref})::BIGINT FROM ${ident(target)}`));
+    if (size > MAX_REFERENCED_KEYS) return undefined;
+    const rows = await db.all<{ v: string }>(`SELECT DISTINCT CAST(${ref} AS VARCHAR) AS v FROM ${ident(target)}
+      WHERE ${ref} IS NOT NULL AND regexp_full_match(CAST(${ref} AS VARCHAR), $re)${cellRule.maxLength !== null ? ` AND length(CAST(${ref} AS VARCHAR)) <= ${cellRule.maxLength}` : ''}
+      ORDER BY v`, { re: cellRule.re === '' ? '(?:)' : cellRule.re });
+    const values = rows.map((r) => r.v);
+    const before = members.get(col);
+    members.set(col, before ? before.filter((v) => values.includes(v)) : values);
+  }
+  const fast = members.size ? buildFastLine(ds.schema, header, delimiter, members) : first;
+  if (!fast.ok) return undefined;
 
   const base = tempName('fast');
   const t = {
@@ -144,9 +187,10 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
              ${pk.length ? `CASE WHEN l IS NOT NULL THEN ${keyHash('l')} END` : 'NULL::UBIGINT'} AS h, CASE WHEN NOT ok THEN l END AS l
       FROM (SELECT l, ${okExpr} AS ok FROM ${reader})`, { rx: fast.regex, ...(pk.length ? p : {}) });
   } catch (e) {
-    // DuckDB refused a line (encoding, length, the U+0001 separator): the exact path reports it. Anything else is ours.
+    // DuckDB refused a line (encoding, length, the U+0001 separator, mixed line ends): the exact path reports it.
+    // Anything else is ours.
     await dropAll();
-    if (e instanceof Error && /CSV Error/.test(e.message)) return undefined;
+    if (e instanceof Error && /Invalid Input Error|CSV Error|CSV Parser/.test(e.message)) return undefined;
     throw e;
   }
   await db.run('SET preserve_insertion_order = false');
@@ -157,9 +201,38 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
       count(*) FILTER (WHERE st = 0)::DOUBLE AS blank, count(*) FILTER (WHERE st = 2)::DOUBLE AS "check",
       count(*) FILTER (WHERE st = 2 AND contains(l, '"'))::DOUBLE AS quoted
     FROM ${t.kept}`))[0] ?? { blank: 0, check: 0, quoted: 0 };
+  // A quote can open a field that runs over the next lines: every line from the first quote on is the exact
+  // staging's. It takes them here only when they are few and all kept (their text is at hand) and none of them
+  // parses as a row (a truncated last record, a stray quote): then nothing in the tail takes part in the
+  // duplicate-key or foreign-key checks of the rest. Otherwise the whole file goes to the exact staging.
+  let tail: { from: number; rowsBefore: number; staged: StagedValidation } | undefined;
   if (counts.quoted > 0) {
-    await dropAll();
-    return undefined;
+    const from = Number(await db.scalar(`SELECT min(k)::BIGINT FROM ${t.kept} WHERE st = 2 AND contains(l, '"')`));
+    const plainAfter = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${t.lines} WHERE st = 1 AND rowid + 1 > ${from}`));
+    if (lines - from + 1 > MAX_TAIL_LINES || plainAfter > 0) {
+      await dropAll();
+      return undefined;
+    }
+    const rows = await db.all<{ l: string | null }>(`SELECT l FROM ${t.kept} WHERE k >= ${from} ORDER BY k`);
+    const dir = mkdtempSync(join(tmpdir(), 'surgctl-tail-'));
+    try {
+      const file = join(dir, 'tail.csv');
+      writeFileSync(file, `${header.join(delimiter)}\n${rows.map((r) => r.l ?? '').join('\n')}\n`);
+      const staged = await input.exact(file);
+      const structural = await db.scalar<boolean>(`SELECT coalesce(bool_and(starts_with(rule, 'csv_')), true) FROM ${ident(staged.quarantineTable)}`);
+      if (staged.rowsValid > 0 || !structural || staged.fileErrors.length) {
+        await dropStaged(db, staged);
+        await dropAll();
+        return undefined;
+      }
+      const blanksBefore = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${t.kept} WHERE st = 0 AND k < ${from}`));
+      tail = { from, rowsBefore: from - 1 - blanksBefore, staged };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    await db.run(`DELETE FROM ${t.kept} WHERE k >= ${from}`);
+    counts.check = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${t.kept} WHERE st = 2`));
+    counts.blank = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${t.kept} WHERE st = 0`));
   }
 
   input.progress('mapping lines');
@@ -215,12 +288,24 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
       WHERE rn > 1`, { f: ds.primaryKey.join(',') });
   }
 
+  // Orphan foreign keys (src 2, 3, ... in the schema's order) among the lines checked in full.
+  for (const [i, { fk, target }] of fks.entries()) {
+    const c = `c${header.indexOf(fk.columns[0] as string)}`;
+    await db.run(`INSERT INTO ${t.err}
+      SELECT k, ${2 + i}, [{'field': $f, 'keyword': 'orphan_foreign_key', 'message': $msg, 'value': ${c}, 'severity': 'error', 'rule': NULL}]
+      FROM ${t.parts} x WHERE parsed AND "check" AND ${c} IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM ${ident(target)} t WHERE t.${quoteAnyIdent(fk.references.columns[0] ?? '')} = x.${c})`,
+      { f: fk.columns.join(','), msg: `no ${fk.references.dataset} row with this ${fk.references.columns.join(', ')}` });
+  }
+
   input.progress('quarantine');
-  // At most one row per line from each source: checks (src 0) then duplicates (src 1).
+  // At most one row per line from the checks (src 0) and from duplicates (src 1); then the orphans in order.
   await db.run(`CREATE TEMP TABLE ${t.rowErr} AS
     SELECT k, list_filter(all_errs, e -> e.severity = 'error') AS errs, list_filter(all_errs, e -> e.severity = 'warn') AS warns
-    FROM (SELECT coalesce(a.k, b.k) AS k, list_concat(coalesce(a.errs, []), coalesce(b.errs, [])) AS all_errs
-          FROM (SELECT k, errs FROM ${t.err} WHERE src = 0) a FULL JOIN (SELECT k, errs FROM ${t.err} WHERE src = 1) b ON a.k = b.k)`);
+    FROM (SELECT coalesce(a.k, b.k, f.k) AS k, list_concat(list_concat(coalesce(a.errs, []), coalesce(b.errs, [])), coalesce(f.errs, [])) AS all_errs
+          FROM (SELECT k, errs FROM ${t.err} WHERE src = 0) a
+          FULL JOIN (SELECT k, errs FROM ${t.err} WHERE src = 1) b ON a.k = b.k
+          FULL JOIN (SELECT k, flatten(list(errs ORDER BY src)) AS errs FROM ${t.err} WHERE src >= 2 GROUP BY k) f ON f.k = coalesce(a.k, b.k))`);
   const hp: Record<string, DuckDBValue> = {};
   header.forEach((h, i) => (hp[`h${i}`] = h));
   const raw = `json_object(${cols.map((c, i) => `$h${i}, coalesce(x.${c}, '')`).join(', ')})::VARCHAR`;
@@ -237,8 +322,12 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
              'message': $fc, 'value': NULL::VARCHAR}])::VARCHAR, 'csv_field_count'
       FROM ${t.parts} x ${r2.join} WHERE NOT x.parsed)
     ORDER BY line, "row"`, { ...hp, file: input.display, fc: fieldCount });
+  if (tail) {
+    await db.run(`INSERT INTO ${ident(t.quar)} SELECT file, line + ${tail.from - 1}, "row" + ${tail.rowsBefore}, raw, errors, rule
+      FROM ${ident(tail.staged.quarantineTable)} ORDER BY line, "row"`);
+  }
   const rowsQuarantined = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${ident(t.quar)}`));
-  const rowsRead = lines - counts.blank;
+  const rowsRead = tail ? tail.rowsBefore + tail.staged.rowsRead : lines - counts.blank;
 
   input.progress('summary');
   const byRule = await db.all<{ rule: string; sev: string; n: number }>(`
@@ -249,10 +338,13 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
   const failuresByRule: Record<string, number> = {};
   const warningsByRule: Record<string, number> = {};
   for (const r of byRule) (r.sev === 'warn' ? warningsByRule : failuresByRule)[r.rule] = r.n;
+  if (tail) {
+    for (const [rule, count] of Object.entries(tail.staged.failuresByRule)) failuresByRule[rule] = (failuresByRule[rule] ?? 0) + count;
+  }
   const limit = Math.floor(input.examples);
   const r3 = rowOf('x.k', 'b3');
   const r4 = rowOf('x.k', 'b4');
-  const examples = limit <= 0 ? [] : await db.all<{ line: number; row: number; field: string | null; keyword: string; message: string;
+  const headExamples = limit <= 0 ? [] : await db.all<{ line: number; row: number; field: string | null; keyword: string; message: string;
     value: string | null; severity: 'error' | 'warn' }>(`
     SELECT (x.k + 1)::DOUBLE AS line, ${r3.row}::DOUBLE AS "row", e.field, e.keyword,
            CASE WHEN e.rule IS NULL THEN e.message ELSE e.message || ' (rule ' || e.rule || ')' END AS message,
@@ -263,6 +355,13 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
     FROM (SELECT * FROM ${t.parts} WHERE NOT parsed ORDER BY k LIMIT ${limit}) x ${r4.join}
     ORDER BY line, keyword, field NULLS FIRST, message, value NULLS FIRST LIMIT ${limit}`, { fc: fieldCount });
 
+  const examples = headExamples.map((e) => ({ ...e, line: Number(e.line), row: Number(e.row) }));
+  if (tail) {
+    examples.push(...tail.staged.examples.map((e) => ({ ...e, line: e.line + tail.from - 1, row: e.row + tail.rowsBefore })));
+    await dropStaged(db, tail.staged);
+  }
+  examples.sort((a, b) => a.line - b.line || cmp(a.keyword, b.keyword) || cmp(a.field, b.field) || cmp(a.message, b.message) || cmp(a.value, b.value));
+  examples.splice(Math.max(0, limit));
   // The typed valid table the caller did not ask for: empty, with the promised columns.
   const typed = ds.columns.map((c) => `NULL::${duckType(ds.columnTypes[c] ?? { type: 'string' })} AS ${quoteAnyIdent(c)}`);
   await db.run(`CREATE TEMP TABLE ${ident(t.valid)} AS SELECT ${typed.map((x) => `${x}, `).join('')}NULL::BIGINT AS _source_line, NULL::BIGINT AS _row LIMIT 0`);
@@ -284,7 +383,7 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
     failuresByRule,
     warningsByRule,
     fileErrors: [],
-    examples: examples.map((e) => ({ ...e, line: Number(e.line), row: Number(e.row) })),
+    examples,
     notes: [],
   };
 }

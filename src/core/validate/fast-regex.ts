@@ -20,7 +20,14 @@ interface Slot {
 }
 
 export type FastLine =
-  | { ok: true; regex: string; /** Lines longer than this (characters) are not matched: maxLength bounds. */ maxLineLength: number | null }
+  | {
+      ok: true;
+      regex: string;
+      /** Lines longer than this (characters) are not matched: maxLength bounds. */
+      maxLineLength: number | null;
+      /** Per header column: what a present cell must match (RE2, before the empty-cell option) and its maxLength. */
+      cells: { re: string; maxLength: number | null }[];
+    }
   | { ok: false; reason: string };
 
 const ANNOTATION = (k: string): boolean =>
@@ -307,10 +314,12 @@ interface FieldRules {
 
 /**
  * Builds the fast line regex for a CSV file with `header` and `delimiter` under `schema`, or says why not.
+ * `members` narrows columns to a set of values (foreign keys: the referenced keys), each of which the caller has
+ * checked against that column's own cell regex and maxLength (from a first call without `members`).
  * Only flat schemas: properties of scalar keywords, required, additionalProperties true/false, and allOf entries of
  * plain properties/required (any x-severity). Conditionals (if/then/else), x-compare and multipleOf make it ineligible.
  */
-export function buildFastLine(schema: Schema, header: string[], delimiter: string): FastLine {
+export function buildFastLine(schema: Schema, header: string[], delimiter: string, members?: Map<string, string[]>): FastLine {
   if (!isObj(schema)) return { ok: false, reason: 'not an object schema' };
   if (delimiter === '"' || delimiter === '\n' || delimiter === '\r') return { ok: false, reason: 'delimiter' };
   const forbidden = [delimiter, '"', '\r', '\n'];
@@ -353,6 +362,7 @@ export function buildFastLine(schema: Schema, header: string[], delimiter: strin
   }
   const slots: Slot[] = [];
   const maxLens: (number | undefined)[] = [];
+  const cells: { re: string; maxLength: number | null }[] = [];
   for (const name of header) {
     const r = rules.get(name);
     let slot: Slot | undefined;
@@ -366,6 +376,17 @@ export function buildFastLine(schema: Schema, header: string[], delimiter: strin
       if ('reason' in built) return { ok: false, reason: built.reason };
       slot = built.slot;
       maxLen = built.maxLen;
+    }
+    cells.push({ re: slot.re, maxLength: maxLen ?? null });
+    const allowed = members?.get(name);
+    if (allowed) {
+      // The exact set of values (RE2 compiles a large alternation of literals into one automaton).
+      if (!allowed.length) slot = { re: '', min: 0 };
+      else {
+        const sorted = [...allowed].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
+        slot = { re: `(?:${sorted.map(reLiteral).join('|')})`, min: Math.min(...allowed.map((v) => [...v].length)) };
+      }
+      maxLen = undefined;
     }
     if (required.has(name)) {
       // A present cell has at least one character (an empty cell is absent).
@@ -385,7 +406,7 @@ export function buildFastLine(schema: Schema, header: string[], delimiter: strin
     maxLineLength = maxLineLength === null ? bound : Math.min(maxLineLength, bound);
   });
   const sep = reChar(delimiter);
-  return { ok: true, regex: slots.map((s) => s.re).join(sep), maxLineLength };
+  return { ok: true, regex: slots.map((s) => s.re).join(sep), maxLineLength, cells };
 }
 
 function fieldSlot(name: string, r: FieldRules, forbidden: string[], anyCell: string): { slot: Slot; maxLen?: number } | { reason: string } {

@@ -1,6 +1,7 @@
 // What the exact staging (engine.ts) and the CSV fast path (fast-csv.ts) share: temp names, the attached staging
 // database, the error struct and the messages of structural rejects.
 import { randomBytes } from 'node:crypto';
+import type { Db } from '../../db/db.js';
 import { ident } from '../../db/sql.js';
 
 let counter = 0;
@@ -36,4 +37,10 @@ export function rejectMessageSql(keywordSql: string): string {
 export function publicErrorsSql(e: string): string {
   return `to_json(list_transform(${e}, x -> {'field': x.field, 'keyword': x.keyword,
        'message': CASE WHEN x.rule IS NULL THEN x.message ELSE x.message || ' (rule ' || x.rule || ')' END, 'value': x.value}))::VARCHAR`;
+}
+
+/** Drops the TEMP tables a StagedValidation left behind (its valid and quarantine tables, its staged input). */
+export async function dropStaged(db: Db, s: { validTable: string; quarantineTable: string; stagedTable: string }): Promise<void> {
+  for (const t of [s.validTable, s.quarantineTable]) await db.run(`DROP TABLE IF EXISTS ${ident(t)}`);
+  await db.run(`DROP TABLE IF EXISTS ${stageRef(s.stagedTable)}`);
 }
