@@ -339,7 +339,11 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
   const warningsByRule: Record<string, number> = {};
   for (const r of byRule) (r.sev === 'warn' ? warningsByRule : failuresByRule)[r.rule] = r.n;
   if (tail) {
-    for (const [rule, count] of Object.entries(tail.staged.failuresByRule)) failuresByRule[rule] = (failuresByRule[rule] ?? 0) + count;
+    // Merged, then in the exact path's order again: most rows first, then by rule name.
+    const merged = new Map(Object.entries(failuresByRule));
+    for (const [rule, count] of Object.entries(tail.staged.failuresByRule)) merged.set(rule, (merged.get(rule) ?? 0) + count);
+    for (const rule of Object.keys(failuresByRule)) delete failuresByRule[rule];
+    for (const [rule, count] of [...merged].sort((a, b) => b[1] - a[1] || cmp(a[0], b[0]))) failuresByRule[rule] = count;
   }
   const limit = Math.floor(input.examples);
   const r3 = rowOf('x.k', 'b3');

@@ -27,6 +27,8 @@ export type FastLine =
       maxLineLength: number | null;
       /** Per header column: what a present cell must match (RE2, before the empty-cell option) and its maxLength. */
       cells: { re: string; maxLength: number | null }[];
+      /** Columns with a finite set of values (enum, const): the values a cell may hold. */
+      values: Map<string, string[]>;
     }
   | { ok: false; reason: string };
 
@@ -322,14 +324,99 @@ interface FieldRules {
 export function buildFastLine(schema: Schema, header: string[], delimiter: string, members?: Map<string, string[]>): FastLine {
   if (!isObj(schema)) return { ok: false, reason: 'not an object schema' };
   if (delimiter === '"' || delimiter === '\n' || delimiter === '\r') return { ok: false, reason: 'delimiter' };
+  for (const [k] of Object.entries(schema)) {
+    if (ANNOTATION(k) || k === 'type' || k === 'properties' || k === 'required' || k === 'additionalProperties') continue;
+    if (k !== 'allOf') return { ok: false, reason: `root keyword ${k}` };
+  }
+  if (schema['x-compare'] !== undefined) return { ok: false, reason: 'x-compare' };
+  const props = isObj(schema.properties) ? (schema.properties as Record<string, Schema>) : {};
+  const parts: [string, Schema][] = Object.entries(props);
+  const required = new Set<string>(Array.isArray(schema.required) ? (schema.required as string[]) : []);
+  const plain = (part: Record<string, unknown>, where: string): string | undefined => {
+    for (const k of Object.keys(part)) if (!ANNOTATION(k) && k !== 'properties' && k !== 'required') return `${where} keyword ${k}`;
+    return undefined;
+  };
+  const add = (part: Record<string, unknown>, into: [string, Schema][], req: Set<string>): void => {
+    for (const n of Array.isArray(part.required) ? (part.required as string[]) : []) req.add(n);
+    for (const [name, ps] of Object.entries(isObj(part.properties) ? part.properties : {})) into.push([name, ps as Schema]);
+  };
+  // Conditionals of one shape: if {properties: {F: {const: C}}, required?: [F]} then/else plain parts, all on one F.
+  interface Cond { value: string; needsF: boolean; then?: Record<string, unknown>; else?: Record<string, unknown> }
+  const conds: Cond[] = [];
+  let switchField: string | undefined;
+  for (const entry of Array.isArray(schema.allOf) ? (schema.allOf as unknown[]) : []) {
+    if (!isObj(entry)) return { ok: false, reason: 'allOf entry' };
+    if (!('if' in entry || 'then' in entry || 'else' in entry)) {
+      const why = plain(entry, 'allOf');
+      if (why) return { ok: false, reason: why };
+      add(entry, parts, required);
+      continue;
+    }
+    const cond = entry.if;
+    const ifProps = isObj(cond) && isObj(cond.properties) ? Object.entries(cond.properties) : [];
+    const [field, fs] = ifProps[0] ?? [];
+    const ifReq = isObj(cond) && Array.isArray(cond.required) ? (cond.required as unknown[]) : [];
+    if (!isObj(cond) || ifProps.length !== 1 || !field || !isObj(fs) || typeof fs.const !== 'string' || Object.keys(fs).some((k) => k !== 'const' && !ANNOTATION(k))
+      || Object.keys(cond).some((k) => k !== 'properties' && k !== 'required' && !ANNOTATION(k)) || ifReq.some((r) => r !== field)) {
+      return { ok: false, reason: 'allOf: an if other than one property equal to a constant' };
+    }
+    if (switchField !== undefined && switchField !== field) return { ok: false, reason: 'allOf: conditionals on several properties' };
+    switchField = field;
+    for (const part of ['then', 'else'] as const) {
+      const x = entry[part];
+      if (x === undefined) continue;
+      if (!isObj(x)) return { ok: false, reason: `allOf ${part}: not an object` };
+      const why = plain(x, `allOf ${part}`);
+      if (why) return { ok: false, reason: why };
+    }
+    conds.push({
+      value: fs.const, needsF: ifReq.length > 0,
+      ...(isObj(entry.then) ? { then: entry.then } : {}), ...(isObj(entry.else) ? { else: entry.else } : {}),
+    });
+  }
+  const base = buildCase(schema, props, header, delimiter, parts, required, members);
+  if (!base.ok || switchField === undefined) return base;
+  // One alternative per value of the switch field (its enum), each with the then/else parts that hold for it, and
+  // one for the field absent when it may be.
+  const f = switchField;
+  if (members?.has(f)) return { ok: false, reason: `${f}: both a switch and a foreign key` };
+  const values = base.values.get(f);
+  if (!values) return { ok: false, reason: `${f}: conditionals on a property without an enum` };
+  const alternatives: FastLine[] = [];
+  const cases: (string | null)[] = [...values, ...(required.has(f) ? [] : [null])];
+  for (const v of cases) {
+    const caseParts = [...parts];
+    const caseReq = new Set(required);
+    for (const c of conds) {
+      const holds = v === null ? !c.needsF : v === c.value;
+      const part = holds ? c.then : c.else;
+      if (part) add(part, caseParts, caseReq);
+    }
+    const m = new Map(members ?? []);
+    m.set(f, v === null ? [] : [v]);
+    alternatives.push(buildCase(schema, props, header, delimiter, caseParts, caseReq, m));
+  }
+  const ok = alternatives.filter((a): a is Extract<FastLine, { ok: true }> => a.ok);
+  if (!ok.length) return { ok: false, reason: `${f}: no case of the conditionals can be matched` };
+  const bounds = ok.map((a) => a.maxLineLength);
+  return {
+    ok: true,
+    regex: ok.length === 1 ? (ok[0] as { regex: string }).regex : `(?:${ok.map((a) => a.regex).join('|')})`,
+    // Sound for whichever alternative a line matches: the smallest bound.
+    maxLineLength: bounds.includes(null) && bounds.every((b) => b === null) ? null : Math.min(...bounds.filter((b): b is number => b !== null)),
+    cells: base.cells,
+    values: base.values,
+  };
+}
+
+function buildCase(schema: Record<string, unknown>, props: Record<string, Schema>, header: string[], delimiter: string,
+  parts: [string, Schema][], required: Set<string>, members: Map<string, string[]> | undefined): FastLine {
   const forbidden = [delimiter, '"', '\r', '\n'];
   const anyCell = `[^${forbidden.map(reChar).join('')}]`;
-  const props = isObj(schema.properties) ? (schema.properties as Record<string, Schema>) : {};
-  const required = new Set<string>(Array.isArray(schema.required) ? (schema.required as string[]) : []);
   const rules = new Map<string, FieldRules>();
-  const addPart = (name: string, s: Schema): string | undefined => {
-    if (s === true) return undefined;
-    if (!isObj(s)) return `${name}: not a schema object`;
+  for (const [name, s] of parts) {
+    if (s === true) continue;
+    if (!isObj(s)) return { ok: false, reason: `${name}: not a schema object` };
     const r = rules.get(name) ?? { types: undefined, parts: [] };
     if (s.type !== undefined) {
       const t = new Set(Array.isArray(s.type) ? (s.type as string[]) : [s.type as string]);
@@ -337,29 +424,8 @@ export function buildFastLine(schema: Schema, header: string[], delimiter: strin
     }
     r.parts.push(s);
     rules.set(name, r);
-    return undefined;
-  };
-  for (const [k, v] of Object.entries(schema)) {
-    if (ANNOTATION(k) || k === 'type' || k === 'properties' || k === 'required' || k === 'additionalProperties') continue;
-    if (k !== 'allOf') return { ok: false, reason: `root keyword ${k}` };
   }
-  if (schema['x-compare'] !== undefined) return { ok: false, reason: 'x-compare' };
-  for (const [name, s] of Object.entries(props)) {
-    const why = addPart(name, s);
-    if (why) return { ok: false, reason: why };
-  }
-  for (const entry of Array.isArray(schema.allOf) ? (schema.allOf as unknown[]) : []) {
-    if (!isObj(entry)) return { ok: false, reason: 'allOf entry' };
-    for (const k of Object.keys(entry)) {
-      if (ANNOTATION(k) || k === 'properties' || k === 'required') continue;
-      return { ok: false, reason: `allOf keyword ${k}` };
-    }
-    for (const n of Array.isArray(entry.required) ? (entry.required as string[]) : []) required.add(n);
-    for (const [name, s] of Object.entries(isObj(entry.properties) ? entry.properties : {})) {
-      const why = addPart(name, s as Schema);
-      if (why) return { ok: false, reason: why };
-    }
-  }
+  const values = new Map<string, string[]>();
   const slots: Slot[] = [];
   const maxLens: (number | undefined)[] = [];
   const cells: { re: string; maxLength: number | null }[] = [];
@@ -376,6 +442,7 @@ export function buildFastLine(schema: Schema, header: string[], delimiter: strin
       if ('reason' in built) return { ok: false, reason: built.reason };
       slot = built.slot;
       maxLen = built.maxLen;
+      if (built.values) values.set(name, built.values);
     }
     cells.push({ re: slot.re, maxLength: maxLen ?? null });
     const allowed = members?.get(name);
@@ -406,10 +473,10 @@ export function buildFastLine(schema: Schema, header: string[], delimiter: strin
     maxLineLength = maxLineLength === null ? bound : Math.min(maxLineLength, bound);
   });
   const sep = reChar(delimiter);
-  return { ok: true, regex: slots.map((s) => s.re).join(sep), maxLineLength, cells };
+  return { ok: true, regex: slots.map((s) => s.re).join(sep), maxLineLength, cells, values };
 }
 
-function fieldSlot(name: string, r: FieldRules, forbidden: string[], anyCell: string): { slot: Slot; maxLen?: number } | { reason: string } {
+function fieldSlot(name: string, r: FieldRules, forbidden: string[], anyCell: string): { slot: Slot; maxLen?: number; values?: string[] } | { reason: string } {
   const no = (why: string): { reason: string } => ({ reason: `${name}: ${why}` });
   const types = r.types ? [...r.types] : ['string'];
   if (types.length !== 1) return no('several types');
@@ -423,7 +490,9 @@ function fieldSlot(name: string, r: FieldRules, forbidden: string[], anyCell: st
   }
   const one = (k: string): unknown => (merged[k]?.length === 1 ? merged[k]?.[0] : undefined);
   const known = new Set(['enum', 'const', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'minLength', 'maxLength', 'pattern', 'format']);
-  for (const k of Object.keys(merged)) if (!known.has(k)) return no(`keyword ${k}`);
+  // multipleOf 1 is "an integer" (what the integer numerals below are); other multiples are not handled.
+  const wholeOnly = merged.multipleOf !== undefined && merged.multipleOf.every((m) => m === 1) && (type === 'number' || type === 'integer');
+  for (const k of Object.keys(merged)) if (!known.has(k) && !(k === 'multipleOf' && wholeOnly)) return no(`keyword ${k}`);
   if (type === 'number' || type === 'integer') {
     for (const k of ['enum', 'const', 'minLength', 'maxLength', 'pattern', 'format']) if (merged[k]) return no(`${k} on a number`);
     const nums = (k: string): number[] => (merged[k] ?? []).filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
@@ -436,7 +505,7 @@ function fieldSlot(name: string, r: FieldRules, forbidden: string[], anyCell: st
     if (nums('exclusiveMinimum').length) b.exMin = Math.max(...nums('exclusiveMinimum'));
     if (nums('maximum').length) b.max = Math.min(...nums('maximum'));
     if (nums('exclusiveMaximum').length) b.exMax = Math.min(...nums('exclusiveMaximum'));
-    const slot = numberSlot(b, type === 'integer');
+    const slot = numberSlot(b, type === 'integer' || wholeOnly);
     return slot ? { slot } : no('no number passes the bounds');
   }
   if (type === 'boolean') {
@@ -453,10 +522,11 @@ function fieldSlot(name: string, r: FieldRules, forbidden: string[], anyCell: st
   const choices = merged.enum || merged.const;
   if (choices) {
     // A finite set: keep the values every other keyword accepts (checked here, exactly), unquoted-safe and non-empty.
-    if ((merged.enum?.length ?? 0) + (merged.const?.length ?? 0) > 1) return no('several enum/const');
+    // Every enum and const applies: the values in all of them.
     if (formats.length) return no('format with enum');
-    const values = merged.enum ? (merged.enum[0] as unknown[]) : [merged.const?.[0]];
-    if (!Array.isArray(values)) return no('enum not a list');
+    const lists = [...(merged.enum ?? []), ...(merged.const ?? []).map((c) => [c])];
+    if (!lists.every(Array.isArray)) return no('enum not a list');
+    const values = (lists[0] as unknown[]).filter((v) => lists.every((l) => (l as unknown[]).includes(v)));
     const res = patterns.map((p) => {
       try {
         return new RegExp(p, 'u');
@@ -472,7 +542,7 @@ function fieldSlot(name: string, r: FieldRules, forbidden: string[], anyCell: st
     });
     if (!ok.length) return no('no enum value can be written unquoted');
     const sorted = [...ok].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
-    return { slot: { re: `(?:${sorted.map(reLiteral).join('|')})`, min: Math.min(...ok.map((v) => [...v].length)) } };
+    return { slot: { re: `(?:${sorted.map(reLiteral).join('|')})`, min: Math.min(...ok.map((v) => [...v].length)) }, values: ok };
   }
   if (formats.length + patterns.length > 1) return no('several patterns/formats');
   let slot: Slot;

@@ -44,7 +44,9 @@ async function outcome(file: string, ds: DatasetSchema, fast: boolean, delimiter
     await dropStaged(scratch.db, s);
     return {
       fastPath: s.fastPath,
-      summary: { rowsRead, rowsValid, rowsQuarantined, failuresByRule, warningsByRule, examples, fileErrors, notes, engine, d },
+      // Entries, not objects: the order of the rules is what a report prints.
+      summary: { rowsRead, rowsValid, rowsQuarantined, failuresByRule: Object.entries(failuresByRule), warningsByRule: Object.entries(warningsByRule),
+        examples, fileErrors, notes, engine, d },
       quarantine,
     };
   });
@@ -67,9 +69,18 @@ const TRICKY = ['', '1e309', 'NaN', '-0', '-0.0', '00012', '1.0', '0', '100', '1
   '2025-04-31T10:00:00Z', '2025-04-30T10:00:00Z', '2025-01-31T23:59:59Z', '2025-03-01 10:00', '2025-03-01T10:00:00+05:30',
   '2025-03-01t10:00:00z', '2016-12-31T23:59:60Z', '2025-03-01T10:00:00.12345678901234Z', '2025-03-01T10:00:00+0530',
   '2025-03-01 10:00:00Z', 'arm_9', 'arm_1 ', 'ARM_1', 'x'.repeat(64), 'x'.repeat(65), 'EV-1', 'EV-2', '💩', 'é', '-', '_x',
-  'a b', 'W-COMM', 'w-comm', 'E-ARC', 'stapler', 'closure'];
+  'a b', 'W-COMM', 'w-comm', 'E-ARC', 'stapler', 'closure', 'heart_rate', 'spo2', 'consciousness', 'weight_kg', '/min', '%',
+  'mmHg', '{score}', '{flag}', 'Cel', '19.9', '20', '250', '250.0', '250.5', '1.0', '0.5', '2', '43', '43.1', '350'];
+
+// Vitals: a metric per row with its unit and a value inside its range (the schema's if/then rules).
+const VITALS: [string, string, string][] = [['heart_rate', '/min', '72'], ['resp_rate', '/min', '16.5'], ['spo2', '%', '97'],
+  ['systolic_bp', 'mmHg', '120'], ['diastolic_bp', 'mmHg', '80.0'], ['temperature_c', 'Cel', '36.6'], ['glucose_mg_dl', 'mg/dL', '95'],
+  ['weight_kg', 'kg', '70.2'], ['consciousness', '{score}', '0'], ['o2_supplemental', '{flag}', '1']];
+const vital = (i: number): [string, string, string] => VITALS[i % VITALS.length] as [string, string, string];
 
 const GOOD: Record<string, (i: number) => string> = {
+  reading_id: (i) => `R-${i}`, metric: (i) => vital(i)[0], unit: (i) => vital(i)[1], value: (i) => vital(i)[2],
+  measured_at: () => '2025-03-01T10:00:00+01:00',
   event_id: (i) => `EV-${i}`, procedure_id: () => 'PR-1', patient_id: () => 'PA-1', robot_id: () => 'RB-1', robot_arm: () => 'arm_2',
   instrument: () => 'stapler', step: () => 'stapling', force_n: () => '12.5', velocity_mm_s: () => '40', latency_ms: () => '90',
   error_code: () => '', recorded_at: () => '2025-03-01T10:00:00.250Z',
@@ -94,7 +105,9 @@ describe('CSV fast path: the same verdicts as the exact staging', () => {
     extraValue: fc.constantFrom('', '', 'x'),
     tail: fc.constantFrom(undefined, undefined, 'EV-9,"PR-1', '"x"y,1', 'a"b', '"open\nEV-1,x'),
   });
-  it('property: random telemetry files', async () => {
+  it.each(['telemetry', 'vitals'])('property: random %s files', async (dataset) => {
+    const ds = loadDatasetSchema(dataset);
+    const key = ds.primaryKey[0] as string;
     let fastRuns = 0;
     await fc.assert(
       fc.asyncProperty(fileSpec, async (spec) => {
@@ -106,21 +119,21 @@ describe('CSV fast path: the same verdicts as the exact staging', () => {
         spec.rows.forEach((r, i) => {
           const cells = cols.map((c) => (c === spec.extra ? spec.extraValue : (GOOD[c]?.(i) ?? '')));
           for (const m of r.muts) cells[m.col % cells.length] = m.value;
-          if (r.dupOf !== null && i > 0) cells[cols.indexOf('event_id')] = `EV-${r.dupOf % i}`;
+          if (r.dupOf !== null && i > 0) cells[cols.indexOf(key)] = GOOD[key]?.(r.dupOf % i) ?? '';
           if (r.ragged < 0) cells.pop();
           if (r.ragged > 0) cells.push('x');
           if (r.blankBefore) lines.push('');
           lines.push(cells.join(','));
         });
-        const file = join(scratch.dir, `tele-${n++}.csv`);
+        const file = join(scratch.dir, `${dataset}-${n++}.csv`);
         if (spec.tail) lines.push(spec.tail);
         writeFileSync(file, lines.join(nl) + (spec.trailingNewline ? nl : ''));
         if (await bothAgree(file, ds)) fastRuns++;
       }),
-      { numRuns: 30, seed: 20261128 },
+      { numRuns: 25, seed: 20261128 },
     );
     // Lines holding no quote at all: the fast path must have taken (nearly) every file.
-    expect(fastRuns).toBeGreaterThan(20);
+    expect(fastRuns).toBeGreaterThan(15);
   }, 180_000);
 
   it('takes plain files, and backs out to the exact path for quotes, bad UTF-8 and CR line ends', async () => {
@@ -164,7 +177,8 @@ describe('CSV fast path: the same verdicts as the exact staging', () => {
       if (r.ok) expect(r.regex.length).toBeGreaterThan(10);
       else expect(r.reason).toMatch(/\w/);
     }
-    expect(buildFastLine(loadDatasetSchema('vitals').schema, loadDatasetSchema('vitals').columns, ',')).toMatchObject({ ok: false });
+    expect(buildFastLine(loadDatasetSchema('vitals').schema, loadDatasetSchema('vitals').columns, ',')).toMatchObject({ ok: true });
+    expect(buildFastLine(loadDatasetSchema('procedures').schema, loadDatasetSchema('procedures').columns, ',')).toMatchObject({ ok: false });
   });
 
   it('patients and maintenance files agree too', async () => {
@@ -199,7 +213,8 @@ describe('CSV fast path with foreign keys', () => {
     expect(await bothAgree(file, ds, undefined, { procedures: 'fk_procs', patients: 'fk_pats', robots: 'fk_robots' })).toBe(false);
     expect(await bothAgree(file, ds, undefined, { procedures: 'fk_procs', patients: 'fk_pats' })).toBe(true);
     const s = await outcome(file, ds, true, undefined, { procedures: 'fk_procs', patients: 'fk_pats' });
-    expect((s.summary as { failuresByRule: Record<string, number> }).failuresByRule.orphan_foreign_key).toBeGreaterThan(15);
+    const byRule = Object.fromEntries((s.summary as { failuresByRule: [string, number][] }).failuresByRule);
+    expect(byRule.orphan_foreign_key).toBeGreaterThan(15);
   });
 
   it('a generated directory validates the same both ways (foreign keys across its files)', async () => {
