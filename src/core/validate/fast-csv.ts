@@ -3,12 +3,15 @@
 // regex (fast-regex.ts) marks the lines that are valid for sure, in parallel and in file order (the ordered CTAS
 // gives each line its number as rowid). Only the other lines, usually a few percent, are split into cells and go
 // through the exact compiled checks (compile.ts), so every verdict and reason is the exact engine's. Duplicate keys
-// are found by hashing every line's key cell, then comparing the actual keys of the rows in colliding hash groups.
+// are found by hashing every line's key cells, then comparing the actual keys of the rows in colliding hash groups.
+// Foreign keys into datasets validated in the same run are spelled into the regex as the referenced keys.
 //
 // It applies only when that is sound and cheap to prove: CSV with quote '"', an unquoted header on one LF/CRLF line,
-// no file-level error, a schema buildFastLine accepts, no foreign-key check, no typed valid table wanted. It backs
-// out (returns undefined, leaving nothing behind) when a line that is not plainly valid holds a quote character
-// (a record could then span lines) or DuckDB refuses a line (invalid UTF-8, over 4 MiB): the exact path decides then.
+// no file-level error, a schema buildFastLine accepts, single-column foreign keys into at most 50,000 keys, no typed
+// valid table wanted. Lines from the first quote on are the exact staging's (a quoted field can span lines); it
+// takes them when they are a short tail that parses as no row. Otherwise it backs out (returns undefined, leaving
+// nothing behind), as when DuckDB refuses a line (invalid UTF-8, over 4 MiB, mixed line ends): the exact path
+// decides then.
 import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
