@@ -1,25 +1,18 @@
 // `surgctl query`: read-only ad hoc SQL. Every write path is refused with exit 2 before anything runs, and the
 // lakehouse is unchanged afterwards.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { openDb } from '../../src/db/db.js';
 import { literal } from '../../src/db/sql.js';
-import { runCli, runCliWith, tempDir } from '../helpers/run-cli.js';
-import { createFixtureLakehouse } from '../core/report/fixture.js';
+import { runCli, runCliWith } from '../helpers/run-cli.js';
+import { useFixtureLakehouse } from '../core/report/fixture.js';
 
-let dir: { dir: string; cleanup: () => void };
-let db: string;
-
-beforeAll(async () => {
-  dir = tempDir();
-  db = await createFixtureLakehouse(dir.dir);
-});
-afterAll(() => dir.cleanup());
+const lake = useFixtureLakehouse();
 
 async function tableCounts(): Promise<Record<string, number>> {
-  const h = await openDb(db, { readOnly: true });
+  const h = await openDb(lake.db, { readOnly: true });
   try {
     const rows = await h.all<{ t: string; n: number }>(
       "SELECT 'loads' AS t, count(*)::INTEGER AS n FROM loads UNION ALL SELECT 'alerts', count(*)::INTEGER FROM alerts ORDER BY 1",
@@ -33,27 +26,27 @@ async function tableCounts(): Promise<Record<string, number>> {
 
 describe('surgctl query', () => {
   it('runs a SELECT and prints JSON-safe rows (ISO instants, numbers, lists)', async () => {
-    const r = await runCli('query', "SELECT alert_id, \"at\", risk_score, triggers, count(*) OVER () AS n FROM alerts WHERE alert_id = 'AL-1'", '--db', db);
+    const r = await runCli('query', "SELECT alert_id, \"at\", risk_score, triggers, count(*) OVER () AS n FROM alerts WHERE alert_id = 'AL-1'", '--db', lake.db);
     expect(r.exitCode).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([{ alert_id: 'AL-1', at: '2026-01-05T01:00:01Z', risk_score: 8, triggers: ['latency', 'force', 'force_spike'], n: 1 }]);
   });
 
   it('accepts a trailing semicolon and comment, and SQL on stdin', async () => {
-    const a = await runCli('query', 'SELECT 1 AS a; -- done', '--db', db);
+    const a = await runCli('query', 'SELECT 1 AS a; -- done', '--db', lake.db);
     expect(a.exitCode).toBe(0);
     expect(JSON.parse(a.stdout)).toEqual([{ a: 1 }]);
-    const b = await runCliWith({ stdin: 'SELECT level, count(*) AS n FROM alerts GROUP BY ALL ORDER BY n DESC, level;\n' }, 'query', '-', '--db', db);
+    const b = await runCliWith({ stdin: 'SELECT level, count(*) AS n FROM alerts GROUP BY ALL ORDER BY n DESC, level;\n' }, 'query', '-', '--db', lake.db);
     expect(b.exitCode).toBe(0);
     expect(JSON.parse(b.stdout)[0]).toEqual({ level: 'medium', n: 3 });
   });
 
   it('writes the same formats as report, parquet and arrow to --out', async () => {
-    const csv = await runCli('query', 'SELECT patient_id, max_news2 FROM patient_risk ORDER BY 1', '--db', db, '--format', 'csv');
+    const csv = await runCli('query', 'SELECT patient_id, max_news2 FROM patient_risk ORDER BY 1', '--db', lake.db, '--format', 'csv');
     expect(csv.stdout).toBe('patient_id,max_news2\nPAT-1,8\nPAT-2,4\n');
-    const table = await runCliWith({ tty: true, columns: 80 }, 'query', 'SELECT patient_id, max_news2 FROM patient_risk ORDER BY 1', '--db', db);
+    const table = await runCliWith({ tty: true, columns: 80 }, 'query', 'SELECT patient_id, max_news2 FROM patient_risk ORDER BY 1', '--db', lake.db);
     expect(table.stdout).toMatch(/patient_id\s+max_news2/);
-    const pq = join(dir.dir, 'q.parquet');
-    const p = await runCli('query', 'SELECT * FROM telemetry_risk;', '--db', db, '--out', pq);
+    const pq = join(lake.dir, 'q.parquet');
+    const p = await runCli('query', 'SELECT * FROM telemetry_risk;', '--db', lake.db, '--out', pq);
     expect(p.exitCode).toBe(0);
     const mem = await openDb(':memory:');
     try {
@@ -61,8 +54,8 @@ describe('surgctl query', () => {
     } finally {
       mem.close();
     }
-    const arrow = join(dir.dir, 'q.arrow');
-    expect((await runCli('query', 'SELECT * FROM alerts', '--db', db, '--out', arrow)).exitCode).toBe(0);
+    const arrow = join(lake.dir, 'q.arrow');
+    expect((await runCli('query', 'SELECT * FROM alerts', '--db', lake.db, '--out', arrow)).exitCode).toBe(0);
     expect(tableFromIPC(readFileSync(arrow)).numRows).toBe(5);
   });
 
@@ -80,24 +73,24 @@ describe('surgctl query', () => {
     ['EXPORT', "EXPORT DATABASE 'OUTDIR/dump'", /read-only: EXPORT statements are refused/],
   ])('refuses %s with exit 2 and changes nothing', async (_name, sql, message) => {
     const before = await tableCounts();
-    const r = await runCli('query', sql.replaceAll('OUTDIR', dir.dir), '--db', db);
+    const r = await runCli('query', sql.replaceAll('OUTDIR', lake.dir), '--db', lake.db);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).toContain('hint:');
     expect(r.stdout).toBe('');
     expect(await tableCounts()).toEqual(before);
-    expect(existsSync(join(dir.dir, 'stolen.csv'))).toBe(false);
-    expect(existsSync(join(dir.dir, 'other.duckdb'))).toBe(false);
+    expect(existsSync(join(lake.dir, 'stolen.csv'))).toBe(false);
+    expect(existsSync(join(lake.dir, 'other.duckdb'))).toBe(false);
   });
 
   it('reports SQL that does not parse as a usage error', async () => {
-    const r = await runCli('query', 'SELEC 1', '--db', db);
+    const r = await runCli('query', 'SELEC 1', '--db', lake.db);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/query does not parse: Parser Error: syntax error at or near "SELEC"/);
   });
 
   it('a failing SELECT is a runtime error with the SQL under --debug', async () => {
-    const r = await runCli('query', 'SELECT 1 / 0 AS x, CAST(\'abc\' AS INTEGER) AS y', '--db', db, '--debug');
+    const r = await runCli('query', 'SELECT 1 / 0 AS x, CAST(\'abc\' AS INTEGER) AS y', '--db', lake.db, '--debug');
     expect(r.exitCode).toBe(3);
     expect(r.stderr).toMatch(/Conversion Error/);
     expect(r.stderr).toContain("sql: SELECT 1 / 0 AS x, CAST('abc' AS INTEGER) AS y");
@@ -106,7 +99,7 @@ describe('surgctl query', () => {
 
 describe('surgctl query on a terminal', () => {
   it('shows the first 200 rows of a large result and says more were left out', async () => {
-    const r = await runCliWith({ tty: true, columns: 100 }, 'query', 'SELECT range AS i FROM range(100000)', '--db', db);
+    const r = await runCliWith({ tty: true, columns: 100 }, 'query', 'SELECT range AS i FROM range(100000)', '--db', lake.db);
     expect(r.exitCode).toBe(0);
     expect(r.stdout.trimEnd().split('\n')).toHaveLength(1 + 2 + 200 + 1);
     expect(r.stdout).toContain('first 200 rows shown; more not shown');

@@ -1,28 +1,21 @@
 // `surgctl report` in-process: format choice (table on a TTY, json piped), colour rules, every text format,
 // file formats needing --out, safe overwrites, exit codes and messages.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { openDb } from '../../src/db/db.js';
 import { literal } from '../../src/db/sql.js';
-import { runCli, runCliWith, tempDir } from '../helpers/run-cli.js';
-import { createFixtureLakehouse } from '../core/report/fixture.js';
+import { runCli, runCliWith } from '../helpers/run-cli.js';
+import { useFixtureLakehouse } from '../core/report/fixture.js';
 
-let dir: { dir: string; cleanup: () => void };
-let db: string;
-
-beforeAll(async () => {
-  dir = tempDir();
-  db = await createFixtureLakehouse(dir.dir);
-});
-afterAll(() => dir.cleanup());
+const lake = useFixtureLakehouse();
 
 const ESC = '\u001b[';
 
 describe('surgctl report', () => {
   it('prints one JSON array when piped', async () => {
-    const r = await runCli('report', 'top-alerts', '--db', db, '--limit', '2');
+    const r = await runCli('report', 'top-alerts', '--db', lake.db, '--limit', '2');
     expect(r.exitCode).toBe(0);
     const rows = JSON.parse(r.stdout) as { alert_id: string; at: string }[];
     expect(rows.map((x) => x.alert_id)).toEqual(['AL-1', 'AL-3']);
@@ -30,7 +23,7 @@ describe('surgctl report', () => {
   });
 
   it('prints a table fitted to the terminal, coloured by level, on a TTY', async () => {
-    const r = await runCliWith({ tty: true, columns: 70, env: {} }, 'report', 'top-alerts', '--db', db);
+    const r = await runCliWith({ tty: true, columns: 70, env: {} }, 'report', 'top-alerts', '--db', lake.db);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain(ESC);
     expect(r.stdout).toContain(`${ESC}31m`);
@@ -43,27 +36,27 @@ describe('surgctl report', () => {
   });
 
   it('honours NO_COLOR and --no-color', async () => {
-    const a = await runCliWith({ tty: true, columns: 200, env: { NO_COLOR: '1' } }, 'report', 'top-alerts', '--db', db);
+    const a = await runCliWith({ tty: true, columns: 200, env: { NO_COLOR: '1' } }, 'report', 'top-alerts', '--db', lake.db);
     expect(a.exitCode).toBe(0);
     expect(a.stdout).not.toContain(ESC);
     expect(a.stdout).toContain('latency 612 ms (>500); force 14.2 N = 1.18x needle_driver limit');
-    const b = await runCliWith({ tty: true, columns: 200, env: {} }, '--no-color', 'report', 'top-alerts', '--db', db);
+    const b = await runCliWith({ tty: true, columns: 200, env: {} }, '--no-color', 'report', 'top-alerts', '--db', lake.db);
     expect(b.exitCode).toBe(0);
     expect(b.stdout).not.toContain(ESC);
   });
 
   it('writes ndjson, csv, markdown and html', async () => {
-    const nd = await runCli('report', 'news2', '--db', db, '--format', 'ndjson');
+    const nd = await runCli('report', 'news2', '--db', lake.db, '--format', 'ndjson');
     expect(nd.exitCode).toBe(0);
     const lines = nd.stdout.trim().split('\n');
     expect(lines).toHaveLength(6);
     expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ patient_id: 'PAT-1', hour_start: '2026-01-05T00:00:00Z', news2_total: 1 });
-    const csv = await runCli('report', 'patient-risk', '--db', db, '--format', 'csv');
+    const csv = await runCli('report', 'patient-risk', '--db', lake.db, '--format', 'csv');
     expect(csv.stdout.split('\n').slice(0, 2)).toEqual(['patient_id,events,avg_risk,p95_latency_ms,critical_alerts,max_news2', 'PAT-1,5,2.4,596.4,1,8']);
-    const md = await runCli('report', 'robot-kpis', '--db', db, '--format', 'markdown');
+    const md = await runCli('report', 'robot-kpis', '--db', lake.db, '--format', 'markdown');
     expect(md.stdout.split('\n')[1]).toMatch(/^\| --- \| --- \| --- \| ---: \|/);
     expect(md.stdout).toContain('| ROB-1 | da Vinci Xi | FAC-1 | 2 |');
-    const html = await runCli('report', 'summary', '--db', db, '--format', 'html');
+    const html = await runCli('report', 'summary', '--db', lake.db, '--format', 'html');
     expect(html.exitCode).toBe(0);
     expect(html.stdout).toMatch(/^<!doctype html>/);
     expect((html.stdout.match(/<svg /g) ?? []).length).toBeGreaterThanOrEqual(5);
@@ -71,18 +64,18 @@ describe('surgctl report', () => {
   });
 
   it('search takes its text as arguments', async () => {
-    const r = await runCli('report', 'search', 'sutur', '--db', db);
+    const r = await runCli('report', 'search', 'sutur', '--db', lake.db);
     expect(r.exitCode).toBe(0);
     expect((JSON.parse(r.stdout) as { match: string }[]).map((x) => x.match)).toContain('suturing');
   });
 
   it('needs --out for parquet and arrow, and writes them with it', async () => {
-    const no = await runCli('report', 'top-alerts', '--db', db, '--format', 'parquet');
+    const no = await runCli('report', 'top-alerts', '--db', lake.db, '--format', 'parquet');
     expect(no.exitCode).toBe(2);
     expect(no.stderr).toContain('--format parquet writes a binary file and needs --out PATH');
     expect(no.stdout).toBe('');
-    const pq = join(dir.dir, 'top.parquet');
-    const w = await runCli('report', 'top-alerts', '--db', db, '--out', pq);
+    const pq = join(lake.dir, 'top.parquet');
+    const w = await runCli('report', 'top-alerts', '--db', lake.db, '--out', pq);
     expect(w.exitCode).toBe(0);
     expect(w.stderr).toContain(`5 rows to ${pq} (parquet)`);
     const mem = await openDb(':memory:');
@@ -92,35 +85,35 @@ describe('surgctl report', () => {
     } finally {
       mem.close();
     }
-    const arrow = join(dir.dir, 'top.arrow');
-    const a = await runCli('report', 'top-alerts', '--db', db, '--format', 'arrow', '--out', arrow);
+    const arrow = join(lake.dir, 'top.arrow');
+    const a = await runCli('report', 'top-alerts', '--db', lake.db, '--format', 'arrow', '--out', arrow);
     expect(a.exitCode).toBe(0);
     expect(tableFromIPC(readFileSync(arrow)).numRows).toBe(5);
   });
 
   it('refuses to overwrite --out without --force (exit 2), replaces it with --force', async () => {
-    const out = join(dir.dir, 'mine.json');
+    const out = join(lake.dir, 'mine.json');
     writeFileSync(out, 'keep');
-    const r = await runCli('report', 'outcomes', '--db', db, '--out', out);
+    const r = await runCli('report', 'outcomes', '--db', lake.db, '--out', out);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain(`${out} already exists`);
     expect(r.stderr).toContain('--force');
     expect(readFileSync(out, 'utf8')).toBe('keep');
-    const f = await runCli('report', 'outcomes', '--db', db, '--out', out, '--force');
+    const f = await runCli('report', 'outcomes', '--db', lake.db, '--out', out, '--force');
     expect(f.exitCode).toBe(0);
     expect(JSON.parse(readFileSync(out, 'utf8'))).toHaveLength(2);
   });
 
   it('treats a hostile filter as a value and leaves every table intact', async () => {
-    const r = await runCli('report', 'top-alerts', '--db', db, '--patient', "x'; DROP TABLE loads; --");
+    const r = await runCli('report', 'top-alerts', '--db', lake.db, '--patient', "x'; DROP TABLE loads; --");
     expect(r.exitCode).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([]);
-    const check = await runCli('query', 'SELECT count(*) AS n FROM loads', '--db', db);
+    const check = await runCli('query', 'SELECT count(*) AS n FROM loads', '--db', lake.db);
     expect(JSON.parse(check.stdout)).toEqual([{ n: 3 }]);
   });
 
   it('a missing lakehouse is exit 2 naming the path and what to run', async () => {
-    const missing = join(dir.dir, 'nowhere.duckdb');
+    const missing = join(lake.dir, 'nowhere.duckdb');
     const r = await runCli('report', 'summary', '--db', missing);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain(`no lakehouse at ${missing}`);
@@ -129,14 +122,14 @@ describe('surgctl report', () => {
   });
 
   it('usage errors exit 2; with --format json the error is one JSON line on stderr', async () => {
-    const bad = await runCli('report', 'top-alerts', '--db', db, '--min-level', 'severe');
+    const bad = await runCli('report', 'top-alerts', '--db', lake.db, '--min-level', 'severe');
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toContain('--min-level "severe" is not a risk level');
-    const unknown = await runCli('report', 'nope', '--db', db, '--format', 'json');
+    const unknown = await runCli('report', 'nope', '--db', lake.db, '--format', 'json');
     expect(unknown.exitCode).toBe(2);
     expect(unknown.stdout).toBe('');
     expect(JSON.parse(unknown.stderr)).toMatchObject({ error: 'usage', message: 'unknown report "nope"' });
-    const timeline = await runCli('report', 'timeline', '--db', db);
+    const timeline = await runCli('report', 'timeline', '--db', lake.db);
     expect(timeline.exitCode).toBe(2);
     expect(timeline.stderr).toContain('--patient ID or --procedure ID');
   });

@@ -1,6 +1,6 @@
 // export on the hand-made contract lakehouse: Parquet reads back with the same rows and types (DuckDB),
 // Arrow IPC reads back with apache-arrow, metadata, partitions, bound --where, and safe overwrites.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
@@ -8,17 +8,9 @@ import { openDb } from '../../../src/db/db.js';
 import { literal } from '../../../src/db/sql.js';
 import { exportTable } from '../../../src/core/export/index.js';
 import { OutputExistsError, UsageError } from '../../../src/errors.js';
-import { tempDir } from '../../helpers/run-cli.js';
-import { createFixtureLakehouse } from '../report/fixture.js';
+import { useFixtureLakehouse } from '../report/fixture.js';
 
-let dir: { dir: string; cleanup: () => void };
-let dbPath: string;
-
-beforeAll(async () => {
-  dir = tempDir();
-  dbPath = await createFixtureLakehouse(dir.dir);
-});
-afterAll(() => dir.cleanup());
+const lake = useFixtureLakehouse();
 
 async function inspect<T = Record<string, unknown>>(sql: string): Promise<T[]> {
   const db = await openDb(':memory:');
@@ -30,7 +22,7 @@ async function inspect<T = Record<string, unknown>>(sql: string): Promise<T[]> {
 }
 
 async function tableTypes(table: string): Promise<[string, string][]> {
-  const db = await openDb(dbPath, { readOnly: true });
+  const db = await openDb(lake.db, { readOnly: true });
   try {
     const rows = await db.all<{ column_name: string; data_type: string }>(
       'SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $t ORDER BY ordinal_position',
@@ -44,8 +36,8 @@ async function tableTypes(table: string): Promise<[string, string][]> {
 
 describe('export to parquet', () => {
   it('reads back with the same row count and column types, zstd-compressed, with provenance metadata', async () => {
-    const out = join(dir.dir, 'risk.parquet');
-    const result = await exportTable({ dbPath, table: 'telemetry_risk', out });
+    const out = join(lake.dir, 'risk.parquet');
+    const result = await exportTable({ dbPath: lake.db, table: 'telemetry_risk', out });
     expect(result).toMatchObject({ format: 'parquet', rows: 7, path: out });
     const [count] = await inspect<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM read_parquet(${literal(out)})`);
     expect(count?.n).toBe(7);
@@ -60,19 +52,19 @@ describe('export to parquet', () => {
     expect(kv.surgctl_version).toMatch(/^\d+\.\d+\.\d+/);
     expect(kv.surgctl_schema_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(result.metadata).toEqual(kv);
-    expect(readdirSync(dir.dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    expect(readdirSync(lake.dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
   it('takes load ids from a raw table lineage column, limited by --where', async () => {
-    const out = join(dir.dir, 'raw.parquet');
-    const result = await exportTable({ dbPath, table: 'raw_telemetry', out, where: ['procedure_id=PROC-2'] });
+    const out = join(lake.dir, 'raw.parquet');
+    const result = await exportTable({ dbPath: lake.db, table: 'raw_telemetry', out, where: ['procedure_id=PROC-2'] });
     expect(result.rows).toBe(2);
     expect(result.metadata).toMatchObject({ surgctl_load_ids: 'L-002', surgctl_where: 'procedure_id=PROC-2' });
   });
 
   it('writes Hive partitions that read back with the partition column', async () => {
-    const out = join(dir.dir, 'alerts_by_proc');
-    const result = await exportTable({ dbPath, table: 'alerts', out, partitionBy: ['procedure_id'] });
+    const out = join(lake.dir, 'alerts_by_proc');
+    const result = await exportTable({ dbPath: lake.db, table: 'alerts', out, partitionBy: ['procedure_id'] });
     expect(result.rows).toBe(5);
     expect(readdirSync(out).sort()).toEqual(['procedure_id=PROC-1', 'procedure_id=PROC-2', 'procedure_id=PROC-3']);
     const rows = await inspect<{ procedure_id: string; n: number }>(
@@ -85,13 +77,13 @@ describe('export to parquet', () => {
   });
 
   it('binds --where values, casting them to the column type, and ANDs repeats', async () => {
-    const at = await exportTable({ dbPath, table: 'telemetry_risk', out: join(dir.dir, 'w1.parquet'), where: ['recorded_at>=2026-01-05T02:00:00Z', 'risk_level!=none'] });
+    const at = await exportTable({ dbPath: lake.db, table: 'telemetry_risk', out: join(lake.dir, 'w1.parquet'), where: ['recorded_at>=2026-01-05T02:00:00Z', 'risk_level!=none'] });
     expect(at.rows).toBe(3);
-    const num = await exportTable({ dbPath, table: 'telemetry_risk', out: join(dir.dir, 'w2.parquet'), where: ['risk_score >= 4'] });
+    const num = await exportTable({ dbPath: lake.db, table: 'telemetry_risk', out: join(lake.dir, 'w2.parquet'), where: ['risk_score >= 4'] });
     expect(num.rows).toBe(3);
-    const evil = await exportTable({ dbPath, table: 'alerts', out: join(dir.dir, 'w3.parquet'), where: ["patient_id=x'; DROP TABLE loads; --"] });
+    const evil = await exportTable({ dbPath: lake.db, table: 'alerts', out: join(lake.dir, 'w3.parquet'), where: ["patient_id=x'; DROP TABLE loads; --"] });
     expect(evil.rows).toBe(0);
-    const db = await openDb(dbPath, { readOnly: true });
+    const db = await openDb(lake.db, { readOnly: true });
     try {
       expect(await db.scalar<number>('SELECT count(*)::INTEGER FROM loads')).toBe(3);
     } finally {
@@ -100,57 +92,57 @@ describe('export to parquet', () => {
   });
 
   it('refuses bad --where, unknown tables and columns, and partitions outside parquet', async () => {
-    const out = join(dir.dir, 'bad.parquet');
-    await expect(exportTable({ dbPath, table: 'telemetry_risk', out, where: ['nope=1'] })).rejects.toThrow(/has no column "nope"/);
-    await expect(exportTable({ dbPath, table: 'telemetry_risk', out, where: ['risk_score'] })).rejects.toThrow(/is not COLUMN OP VALUE/);
-    await expect(exportTable({ dbPath, table: 'telemetry_risk', out, where: ['force_n>=heavy'] })).rejects.toBeInstanceOf(UsageError);
-    await expect(exportTable({ dbPath, table: 'telemetry_risk; DROP TABLE loads', out })).rejects.toThrow(/no table or model/);
-    await expect(exportTable({ dbPath, table: 'alerts', out, partitionBy: ['nope'] })).rejects.toThrow(/has no column "nope"/);
-    await expect(exportTable({ dbPath, table: 'alerts', out: join(dir.dir, 'x.csv'), partitionBy: ['level'] })).rejects.toThrow(/Hive-partitioned Parquet/);
-    expect(readdirSync(dir.dir).filter((f) => f.startsWith('bad') || f.includes('.tmp-'))).toEqual([]);
+    const out = join(lake.dir, 'bad.parquet');
+    await expect(exportTable({ dbPath: lake.db, table: 'telemetry_risk', out, where: ['nope=1'] })).rejects.toThrow(/has no column "nope"/);
+    await expect(exportTable({ dbPath: lake.db, table: 'telemetry_risk', out, where: ['risk_score'] })).rejects.toThrow(/is not COLUMN OP VALUE/);
+    await expect(exportTable({ dbPath: lake.db, table: 'telemetry_risk', out, where: ['force_n>=heavy'] })).rejects.toBeInstanceOf(UsageError);
+    await expect(exportTable({ dbPath: lake.db, table: 'telemetry_risk; DROP TABLE loads', out })).rejects.toThrow(/no table or model/);
+    await expect(exportTable({ dbPath: lake.db, table: 'alerts', out, partitionBy: ['nope'] })).rejects.toThrow(/has no column "nope"/);
+    await expect(exportTable({ dbPath: lake.db, table: 'alerts', out: join(lake.dir, 'x.csv'), partitionBy: ['level'] })).rejects.toThrow(/Hive-partitioned Parquet/);
+    expect(readdirSync(lake.dir).filter((f) => f.startsWith('bad') || f.includes('.tmp-'))).toEqual([]);
   });
 });
 
 describe('export safety', () => {
   it('never replaces an existing file without --force, and replaces it whole with --force', async () => {
-    const out = join(dir.dir, 'keep.csv');
+    const out = join(lake.dir, 'keep.csv');
     writeFileSync(out, 'precious\n');
-    await expect(exportTable({ dbPath, table: 'alerts', out })).rejects.toBeInstanceOf(OutputExistsError);
+    await expect(exportTable({ dbPath: lake.db, table: 'alerts', out })).rejects.toBeInstanceOf(OutputExistsError);
     expect(readFileSync(out, 'utf8')).toBe('precious\n');
-    const r = await exportTable({ dbPath, table: 'alerts', out, force: true });
+    const r = await exportTable({ dbPath: lake.db, table: 'alerts', out, force: true });
     expect(r.rows).toBe(5);
     expect(readFileSync(out, 'utf8').split('\n')[0]).toMatch(/^alert_id,event_id,/);
   });
 
   it('replaces a partitioned export directory with --force but never an unrelated directory', async () => {
-    const out = join(dir.dir, 'parts');
-    await exportTable({ dbPath, table: 'alerts', out, partitionBy: ['level'] });
-    await expect(exportTable({ dbPath, table: 'alerts', out, partitionBy: ['level'] })).rejects.toBeInstanceOf(OutputExistsError);
-    const again = await exportTable({ dbPath, table: 'alerts', out, partitionBy: ['level'], force: true });
+    const out = join(lake.dir, 'parts');
+    await exportTable({ dbPath: lake.db, table: 'alerts', out, partitionBy: ['level'] });
+    await expect(exportTable({ dbPath: lake.db, table: 'alerts', out, partitionBy: ['level'] })).rejects.toBeInstanceOf(OutputExistsError);
+    const again = await exportTable({ dbPath: lake.db, table: 'alerts', out, partitionBy: ['level'], force: true });
     expect(again.rows).toBe(5);
-    const other = join(dir.dir, 'notes');
+    const other = join(lake.dir, 'notes');
     (await import('node:fs')).mkdirSync(other);
     writeFileSync(join(other, 'thesis.docx'), 'x');
-    await expect(exportTable({ dbPath, table: 'alerts', out: other, partitionBy: ['level'], force: true })).rejects.toThrow(/refusing to replace directory/);
+    await expect(exportTable({ dbPath: lake.db, table: 'alerts', out: other, partitionBy: ['level'], force: true })).rejects.toThrow(/refusing to replace directory/);
     expect(readFileSync(join(other, 'thesis.docx'), 'utf8')).toBe('x');
   });
 });
 
 describe('export to text and arrow', () => {
   it('writes NDJSON and CSV with ISO 8601 instants', async () => {
-    const nd = join(dir.dir, 'alerts.ndjson');
-    expect((await exportTable({ dbPath, table: 'alerts', out: nd })).format).toBe('ndjson');
+    const nd = join(lake.dir, 'alerts.ndjson');
+    expect((await exportTable({ dbPath: lake.db, table: 'alerts', out: nd })).format).toBe('ndjson');
     const lines = readFileSync(nd, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(5);
     expect(lines.find((l) => l.alert_id === 'AL-1')).toMatchObject({ at: '2026-01-05T01:00:01Z', triggers: ['latency', 'force', 'force_spike'], risk_score: 8 });
-    const csv = join(dir.dir, 'vitals.csv');
-    await exportTable({ dbPath, table: 'vitals_hourly', out: csv, where: ['patient_id=PAT-2', 'metric=spo2'] });
+    const csv = join(lake.dir, 'vitals.csv');
+    await exportTable({ dbPath: lake.db, table: 'vitals_hourly', out: csv, where: ['patient_id=PAT-2', 'metric=spo2'] });
     expect(readFileSync(csv, 'utf8').split('\n')[1]).toBe('PAT-2,spo2,2026-01-05T00:00:00Z,12,90.0,97.0,93.0,96.0');
   });
 
   it('writes Arrow IPC that apache-arrow reads with the same rows and types', async () => {
-    const out = join(dir.dir, 'alerts.arrow');
-    const result = await exportTable({ dbPath, table: 'alerts', out });
+    const out = join(lake.dir, 'alerts.arrow');
+    const result = await exportTable({ dbPath: lake.db, table: 'alerts', out });
     expect(result).toMatchObject({ format: 'arrow', rows: 5 });
     const table = tableFromIPC(readFileSync(out));
     expect(table.numRows).toBe(5);
@@ -165,8 +157,8 @@ describe('export to text and arrow', () => {
   });
 
   it('writes every telemetry_risk type to Arrow (doubles, booleans, integers, nulls)', async () => {
-    const out = join(dir.dir, 'risk.arrow');
-    await exportTable({ dbPath, table: 'telemetry_risk', out, where: ['procedure_id=PROC-1'] });
+    const out = join(lake.dir, 'risk.arrow');
+    await exportTable({ dbPath: lake.db, table: 'telemetry_risk', out, where: ['procedure_id=PROC-1'] });
     const table = tableFromIPC(readFileSync(out));
     expect(table.numRows).toBe(3);
     expect(table.getChild('force_n')?.toArray()).toEqual(new Float64Array([4.5, 14.2, 3.1]));

@@ -2,10 +2,12 @@
 // raw tables from the dataset schemas, the ledger and quarantine, and every mart, filled with a few rows
 // through bound parameters. Shared by the report, export and query tests.
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { openDb, type Db } from '../../../src/db/db.js';
 import { ident } from '../../../src/db/sql.js';
 import { rawTableDdl } from '../../../src/core/load/raw-tables.js';
 import { listDatasets, loadDatasetSchema } from '../../../src/core/schemas.js';
+import { tempDir } from '../../helpers/run-cli.js';
 
 type Value = string | number | boolean | null | string[];
 type Row = Record<string, Value>;
@@ -246,4 +248,25 @@ export async function createFixtureLakehouse(dir: string): Promise<string> {
     db.close();
   }
   return path;
+}
+
+/** The fixture lakehouse in a scratch directory for one test file: built before its tests, removed after. */
+export function useFixtureLakehouse(): { readonly dir: string; readonly db: string } {
+  let tmp: { dir: string; cleanup: () => void } | undefined;
+  let path: string | undefined;
+  beforeAll(async () => {
+    tmp = tempDir();
+    path = await createFixtureLakehouse(tmp.dir);
+  });
+  afterAll(() => tmp?.cleanup());
+  return {
+    get dir(): string {
+      if (!tmp) throw new Error('useFixtureLakehouse: used outside a test');
+      return tmp.dir;
+    },
+    get db(): string {
+      if (!path) throw new Error('useFixtureLakehouse: used outside a test');
+      return path;
+    },
+  };
 }

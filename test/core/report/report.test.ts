@@ -1,6 +1,6 @@
 // Reports on a hand-made lakehouse built to the mart contract: JSON contracts, order, filters bound as values,
 // read-only access and the usage errors.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { openDb } from '../../../src/db/db.js';
 import { runReport, readReport, REPORT_NAMES, type RawFilters } from '../../../src/core/report/index.js';
@@ -8,20 +8,13 @@ import { openLakehouseReadOnly } from '../../../src/core/query/lakehouse.js';
 import { renderJson } from '../../../src/render/json.js';
 import { QueryError, UsageError } from '../../../src/errors.js';
 import { tempDir } from '../../helpers/run-cli.js';
-import { createFixtureLakehouse } from './fixture.js';
+import { useFixtureLakehouse } from './fixture.js';
 
-let dir: { dir: string; cleanup: () => void };
-let dbPath: string;
-
-beforeAll(async () => {
-  dir = tempDir();
-  dbPath = await createFixtureLakehouse(dir.dir);
-});
-afterAll(() => dir.cleanup());
+const lake = useFixtureLakehouse();
 
 async function report(name: string, filters: RawFilters = {}): Promise<Record<string, unknown>[]> {
   let out = '';
-  await runReport({ dbPath, name, filters }, { format: 'json', stdout: { write: (s: string) => (out += s) }, render: renderJson });
+  await runReport({ dbPath: lake.db, name, filters }, { format: 'json', stdout: { write: (s: string) => (out += s) }, render: renderJson });
   return JSON.parse(out) as Record<string, unknown>[];
 }
 
@@ -111,7 +104,7 @@ describe('report filters', () => {
     expect(await report('top-alerts', { patient: evil })).toEqual([]);
     expect(await report('patient-risk', { patient: evil })).toEqual([]);
     expect(await report('search', { text: evil })).toEqual([]);
-    const db = await openDb(dbPath, { readOnly: true });
+    const db = await openDb(lake.db, { readOnly: true });
     try {
       expect(await db.scalar<number>('SELECT count(*)::INTEGER FROM loads')).toBe(3);
       expect(await db.scalar<number>('SELECT count(*)::INTEGER FROM alerts')).toBe(5);
@@ -158,7 +151,7 @@ describe('report errors', () => {
   });
 
   it('a missing lakehouse is a usage error naming the path, with a hint', async () => {
-    const missing = join(dir.dir, 'absent.duckdb');
+    const missing = join(lake.dir, 'absent.duckdb');
     const err = await runReport({ dbPath: missing, name: 'summary' }, { format: 'json', stdout: { write: () => true }, render: renderJson }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
     expect((err as UsageError).message).toContain(missing);
@@ -181,7 +174,7 @@ describe('report errors', () => {
   });
 
   it('opens the lakehouse read-only', async () => {
-    const db = await openLakehouseReadOnly(dbPath);
+    const db = await openLakehouseReadOnly(lake.db);
     try {
       await expect(db.run('CREATE TABLE x (a INTEGER)')).rejects.toBeInstanceOf(QueryError);
       const rows = await readReport(db, 'top-alerts', { limit: 2 });
