@@ -1,19 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/core/config.js';
 import { MetricSet, renderMetrics, writeMetricsFile } from '../../src/core/metrics.js';
 import { ConfigError } from '../../src/errors.js';
-import { runCliWith, tempDir } from '../helpers/run-cli.js';
+import { runCliWith, scratchDirs } from '../helpers/run-cli.js';
 import { assertExposition } from '../helpers/prometheus.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).forEach((c) => c()));
-const tmp = (): string => {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-};
+const tmp = scratchDirs();
 
 describe('configuration precedence', () => {
   it('flags > env > config file > defaults, with sources', () => {

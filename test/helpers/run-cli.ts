@@ -1,4 +1,5 @@
 // runCli(...argv): runs main() in-process with captured streams. Every CLI test asserts the exit code.
+import { afterEach } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,4 +45,15 @@ export function runCli(...argv: string[]): Promise<CliResult> {
 export function tempDir(prefix = 'surgctl-test-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A maker of scratch directories for a test file: each call gives a new one, all removed after each test. */
+export function scratchDirs(): () => string {
+  const cleanups: (() => void)[] = [];
+  afterEach(() => cleanups.splice(0).forEach((c) => c()));
+  return () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    return t.dir;
+  };
 }

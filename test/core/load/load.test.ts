@@ -1,21 +1,15 @@
 // Load guarantees on real DuckDB files: idempotency, the ledger's accounting, orphans, replay, bad input.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDb } from '../../../src/db/db.js';
 import { loadFiles } from '../../../src/core/load/load.js';
 import { replayQuarantine } from '../../../src/core/load/quarantine.js';
-import { runCliWith, tempDir } from '../../helpers/run-cli.js';
+import { runCliWith, scratchDirs } from '../../helpers/run-cli.js';
 import { assertExposition } from '../../helpers/prometheus.js';
 import { telemetryCsv, telemetryRow, TELEMETRY_HEADER, writeSmallDataset } from '../../helpers/small-dataset.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).forEach((c) => c()));
-const tmp = (): string => {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-};
+const tmp = scratchDirs();
 
 async function query<T = Record<string, unknown>>(dbPath: string, sql: string): Promise<T[]> {
   const db = await openDb(dbPath, { readOnly: true });

@@ -1,21 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDb } from '../../../src/db/db.js';
 import { DatabaseError } from '../../../src/errors.js';
 import { checkRawTableMatches, LATEST_VERSION, migrate, schemaVersion } from '../../../src/core/load/migrations.js';
 import { resolveDbPath } from '../../../src/core/db-path.js';
-import { tempDir } from '../../helpers/run-cli.js';
+import { scratchDirs } from '../../helpers/run-cli.js';
 import { writeFileSync } from 'node:fs';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).forEach((c) => c()));
-
-function tmp(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const tmp = scratchDirs();
 
 describe('migrations', () => {
   it('creates the ledger, quarantine and every raw table once, and is idempotent', async () => {

@@ -1,22 +1,16 @@
 // Model discovery and the runner's bookkeeping: headers, dependency order, --select, cycles and bad headers; a
 // failing model rolls back, is recorded in model_runs with its error, skips what depends on it and throws a
 // QueryError naming the model.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultModelsDir, downstreamOf, loadModels, parseModel, selectModels } from '../../../src/core/transform/models.js';
 import { transformDb } from '../../../src/core/transform/transform.js';
 import { ConfigError, QueryError, UsageError } from '../../../src/errors.js';
-import { tempDir } from '../../helpers/run-cli.js';
+import { scratchDirs } from '../../helpers/run-cli.js';
 import { event, insertRows, openLakehouse } from './helpers.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).forEach((c) => c()));
-function dir(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const dir = scratchDirs();
 
 describe('the shipped models', () => {
   const set = loadModels();

@@ -1,20 +1,14 @@
 // The rules file: shipped defaults are valid and cited, match the domain reference data, merge with a project
 // file (objects merge, arrays replace) keeping the origin of every value, and bad files fail with the file and field.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ERROR_CODES, INSTRUMENT_FORCE_LIMIT_N, MINOR_ERROR_CODES, SEVERE_ERROR_CODES } from '../../../src/core/domain.js';
 import { deepMerge, defaultRulesPath, loadRules, resolveRulesFile, validateRules } from '../../../src/core/transform/rules.js';
 import { ConfigError, UsageError } from '../../../src/errors.js';
-import { tempDir } from '../../helpers/run-cli.js';
+import { scratchDirs } from '../../helpers/run-cli.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).forEach((c) => c()));
-function dir(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const dir = scratchDirs();
 
 /** Every object in the default rules that holds a number (directly or in an array) must carry a source. */
 function uncited(node: unknown, path: string, out: string[]): void {
