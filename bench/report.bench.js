@@ -9,7 +9,7 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, freshOut, median, peakRssMiB, rate, repeats, rows, time, writeSection } from './lib.js';
+import { fmt, freshOut, median, peakRssMiB, rate, rawVitalsSql, repeats, rows, time, writeSection } from './lib.js';
 
 const self = fileURLToPath(import.meta.url);
 const TEL = rows;
@@ -46,18 +46,7 @@ const FILL = [
      TIMESTAMPTZ '2026-01-05 06:00:00+00' + to_hours(i::BIGINT) + to_milliseconds((j // 4) * 1000 + h % 997),
      'L-telemetry', 'telemetry.csv', i * ${EVENTS} + j + 2
    FROM (SELECT i, j, hash(i, j) AS h FROM range(${PROCS}) a(i), range(${EVENTS}) b(j))`,
-  `INSERT INTO raw_vitals
-   SELECT 'VR-' || pt || '-' || k || '-' || m.metric, 'PT-' || pt, m.metric,
-     CASE m.metric
-       WHEN 'heart_rate' THEN 60 + h % 45 WHEN 'resp_rate' THEN 12 + h % 10 WHEN 'spo2' THEN 93 + h % 7
-       WHEN 'systolic_bp' THEN 105 + h % 60 WHEN 'diastolic_bp' THEN 65 + h % 30 WHEN 'temperature_c' THEN 36.0 + (h % 25) / 10.0
-       WHEN 'glucose_mg_dl' THEN 70 + h % 150 WHEN 'weight_kg' THEN 60 + (pt % 50) + (h % 30) / 10.0
-       WHEN 'consciousness' THEN CASE WHEN h % 97 = 0 THEN 1 ELSE 0 END ELSE CASE WHEN h % 13 = 0 THEN 1 ELSE 0 END END,
-     m.unit, TIMESTAMPTZ '2026-01-05 06:00:00+00' + to_hours((2 * pt + 1)::BIGINT) + to_minutes(k * 15),
-     'L-vitals', 'vitals.csv', k + 2
-   FROM (SELECT pt, k, m, hash(pt, k, m.metric) AS h FROM range(${PATIENTS}) a(pt), range(${VITALS_TICKS}) b(k),
-     (VALUES ('heart_rate', '/min'), ('resp_rate', '/min'), ('spo2', '%'), ('systolic_bp', 'mmHg'), ('diastolic_bp', 'mmHg'),
-             ('temperature_c', 'Cel'), ('glucose_mg_dl', 'mg/dL'), ('weight_kg', 'kg'), ('consciousness', '{score}'), ('o2_supplemental', '{flag}')) m(metric, unit))`,
+  rawVitalsSql(`range(${PATIENTS})`, VITALS_TICKS, "'L-vitals'"),
   `INSERT INTO quarantine (load_id, file, line, "row", dataset, raw, errors, rule, quarantined_at)
    SELECT 'L-telemetry', 'telemetry.csv', 10 + i * 1000, 9 + i * 1000, 'telemetry', '{}', '[]', ['type', 'enum', 'minimum', 'required'][i % 4 + 1],
      TIMESTAMPTZ '2026-01-05 00:00:00+00' FROM range(${Math.max(4, Math.round(TEL / 1000))}) r(i)`,

@@ -7,7 +7,7 @@ import { rmSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, freshOut, peakRssMiB, rate, rows, time, writeSection } from './lib.js';
+import { fmt, freshOut, peakRssMiB, rate, rawVitalsSql, rows, time, writeSection } from './lib.js';
 
 const self = fileURLToPath(import.meta.url);
 const phase = process.argv[2];
@@ -52,19 +52,7 @@ async function fill(db, load, p0, p1) {
       TIMESTAMPTZ '2026-01-05 06:00:00+00' + to_hours(i::BIGINT) + to_milliseconds((j // 4) * 1000),
       $load, 'telemetry.csv', j + 2
     FROM (SELECT i, j, hash(i, j) AS h FROM range($p0, $p1) a(i), range($events) b(j))`);
-  await run(`INSERT INTO raw_vitals
-    SELECT 'VR-' || pt || '-' || k || '-' || m.metric, 'PT-' || pt, m.metric,
-      CASE m.metric
-        WHEN 'heart_rate' THEN 60 + h % 45 WHEN 'resp_rate' THEN 12 + h % 10 WHEN 'spo2' THEN 93 + h % 7
-        WHEN 'systolic_bp' THEN 105 + h % 60 WHEN 'diastolic_bp' THEN 65 + h % 30 WHEN 'temperature_c' THEN 36.0 + (h % 25) / 10.0
-        WHEN 'glucose_mg_dl' THEN 70 + h % 150 WHEN 'weight_kg' THEN 60 + (pt % 50) + (h % 30) / 10.0
-        WHEN 'consciousness' THEN CASE WHEN h % 97 = 0 THEN 1 ELSE 0 END ELSE CASE WHEN h % 13 = 0 THEN 1 ELSE 0 END END,
-      m.unit,
-      TIMESTAMPTZ '2026-01-05 06:00:00+00' + to_hours((2 * pt + 1)::BIGINT) + to_minutes(k * 15),
-      $load, 'vitals.csv', k + 2
-    FROM (SELECT pt, k, m, hash(pt, k, m.metric) AS h FROM range($pt0, $pt1) a(pt), range($ticks) b(k),
-      (VALUES ('heart_rate', '/min'), ('resp_rate', '/min'), ('spo2', '%'), ('systolic_bp', 'mmHg'), ('diastolic_bp', 'mmHg'),
-              ('temperature_c', 'Cel'), ('glucose_mg_dl', 'mg/dL'), ('weight_kg', 'kg'), ('consciousness', '{score}'), ('o2_supplemental', '{flag}')) m(metric, unit))`);
+  await run(rawVitalsSql('range($pt0, $pt1)', '$ticks', '$load'));
 }
 
 // The plain-DuckDB equivalent of the models: the same scores, windows and aggregates with the thresholds written in.
