@@ -28,6 +28,15 @@ describe('surgctl validate', () => {
     expect(existsSync(join(d, 'quarantine'))).toBe(false);
   });
 
+  it('refuses a delimiter longer than one character with exit 2 and a message, no stack', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'telemetry.csv'), [TEL_HEADER, tel('EV-1'), ''].join('\n'));
+    const r = await runCliWith({ cwd: d }, 'validate', 'telemetry.csv', '--delimiter', ';;');
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('--delimiter must be one character, got ";;"');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('fails the gate with exit 1, writes a new quarantine file each run, honours --max-invalid', async () => {
     const d = dir();
     writeFileSync(join(d, 'telemetry.csv'), [TEL_HEADER, tel('EV-1'), tel('EV-2', { force_n: '300' }), tel('EV-3'), ''].join('\n'));

@@ -131,9 +131,6 @@ function resolveFormat(input: StageInput): { format: InputFormat; gzip: boolean 
 }
 
 async function stageCsv(db: Db, path: string, opts: StageOptions, ds: DatasetSchema, gzip: boolean): Promise<Staging> {
-  if (opts.delimiter !== undefined && opts.delimiter.length !== 1) {
-    throw new UsageError(`--delimiter must be one character, got ${JSON.stringify(opts.delimiter)}`);
-  }
   const scan = await scanCsv(path, { delimiter: opts.delimiter, gzip });
   const table = tempName('csv');
   const rej = `${table}_rej`;
@@ -304,12 +301,12 @@ export async function stageAndValidate(
   const display = input.displayName ?? input.path;
   const { format, gzip } = resolveFormat(input);
   const progress = (phase: ProgressPhase): void => opts.onProgress?.(phase, PHASES.indexOf(phase) + 1, PHASES.length);
+  if (format === 'csv' && opts.delimiter !== undefined && opts.delimiter.length !== 1) {
+    throw new UsageError(`--delimiter must be one character, got ${JSON.stringify(opts.delimiter)}`);
+  }
   // The CSV fast path (fast-csv.ts) when nothing it cannot do is asked of it; it backs out by itself otherwise.
   if (format === 'csv' && opts.materializeValid === false && opts.fastPath !== false && (opts.engine ?? 'auto') !== 'ajv'
     && process.env.SURGCTL_VALIDATE_FAST !== '0' && unsupportedReasons(ds.schema, 'csv').length === 0) {
-    if (opts.delimiter !== undefined && opts.delimiter.length !== 1) {
-      throw new UsageError(`--delimiter must be one character, got ${JSON.stringify(opts.delimiter)}`);
-    }
     const fast = await tryFastCsv(db, ds, {
       path: input.path, display, gzip, delimiter: opts.delimiter, examples: opts.examples ?? 20, progress, foreignKeyTables: opts.foreignKeyTables,
       exact: (path) => stageAndValidate(db, { path, displayName: display, format: 'csv' }, ds, { ...opts, fastPath: false, onProgress: undefined }),
