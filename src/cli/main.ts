@@ -1,7 +1,7 @@
 // The commander tree and main(): argv in, exit code out. Turns every error into one clear message (a stack
 // trace only with --debug). Commands live in ./commands, one file per verb; heavy modules load lazily there.
 import { Command, CommanderError, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { surgctlVersion } from '../core/version.js';
 import { ExitCode, isSurgctlError, type SurgctlError } from '../errors.js';
 import { processIo, type GlobalOptions, type Io } from './io.js';
 import { commandFactories } from './commands/index.js';
@@ -12,10 +12,8 @@ export interface CliContext {
   globals(): GlobalOptions;
 }
 
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
+/** The surgctl version (package.json), for generator lines in rendered output. */
+export const packageVersion = surgctlVersion;
 
 /** Builds the whole command tree. No side effects at import or build time. */
 export function createProgram(io: Io): Command {
@@ -55,7 +53,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       program.outputHelp();
       return ExitCode.ok;
     }
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(verboseVersion(argv) ? ['--verbose', 'version', ...argv.filter((a) => a === '--format' || a === 'json' || a === 'text' || a.startsWith('--format='))] : argv, { from: 'user' });
     return ExitCode.ok;
   } catch (e) {
     if (e instanceof CommanderError) {
@@ -76,6 +74,13 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     }
     return ExitCode.runtime;
   }
+}
+
+const VERSION_FLAGS = new Set(['-V', '--version', '-v', '--verbose', '--no-color', '--debug', '--format', 'json', 'text', '--format=json', '--format=text']);
+
+/** `surgctl --version --verbose` (in any order, nothing else but those flags): the verbose `version` command. */
+function verboseVersion(argv: string[]): boolean {
+  return (argv.includes('-V') || argv.includes('--version')) && (argv.includes('-v') || argv.includes('--verbose')) && argv.every((a) => VERSION_FLAGS.has(a));
 }
 
 function jsonErrors(argv: string[]): boolean {

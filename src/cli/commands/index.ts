@@ -16,6 +16,7 @@ import { pipelineCommand } from './pipeline.js';
 import { runsCommand } from './runs.js';
 import { completionCommand } from './completion.js';
 import { tuiCommand } from './tui.js';
+import { versionCommand } from './version.js';
 
 export type CommandFactory = (ctx: CliContext) => Command;
 
@@ -36,4 +37,5 @@ export const commandFactories: CommandFactory[] = [
   reportCommand,
   exportCommand,
   queryCommand,
+  versionCommand,
 ];

@@ -2,23 +2,14 @@
 // version, the source table, the load ids (from its lineage column, else the ledger), the latest model run, the
 // rules version and hash of the last successful transform (transform_runs), and a hash of the exported schema.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { Db } from '../../db/db.js';
 import { ident } from '../../db/sql.js';
 import { listRelations, relationColumns, type RelationColumn } from '../query/lakehouse.js';
 import { readRows } from '../report/dashboard.js';
+import { surgctlVersion } from '../version.js';
 
-let version: string | undefined;
-
-/** The package version (read once from package.json; src/ and dist/ sit at the same depth). */
-export function surgctlVersion(): string {
-  if (version === undefined) {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    version = pkg.version ?? 'unknown';
-  }
-  return version;
-}
+export { surgctlVersion };
 
 /** sha256 over "name type" lines of the columns, in order: equal schemas hash equal. */
 export function schemaHash(columns: readonly RelationColumn[]): string {

@@ -11,11 +11,12 @@
 // JS PRNG loop was ~2x the COPY (12.1 s vs 6.5 s for 5M rows). DuckDB runs with ONE thread here: with more, the
 // ordered COPY of this single-partition source buffers the whole result before writing (3-5x slower, RSS ~500 MiB).
 // Byte-identical output across runs is tested; hash() is DuckDB's own, stable for a DuckDB version.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDb, type Db } from '../../db/db.js';
 import { InterruptedError, UsageError } from '../../errors.js';
 import { loadDatasetSchema, type DatasetSchema } from '../schemas.js';
+import { surgctlVersion } from '../version.js';
 import { badRng, corruptRow, planBadRows, type BadPlan, type Corrupted } from './bad-rows.js';
 import { formatCsvLine, formatJsonLine } from './format.js';
 import type { Incident, Manifest, ManifestBadRow, ManifestFile } from './manifest.js';
@@ -59,14 +60,6 @@ export interface GenerateResult {
 const MAX_BAD_ROWS = 1_000_000;
 const MAX_TELEMETRY_ROWS = 10_000_000_000;
 
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
 
 /** [lo, hi) of shard i of n over `total` items: contiguous, disjoint, covering. */
 export function shardRange(total: number, shard: Shard): [number, number] {
@@ -110,7 +103,7 @@ export async function generateDataset(options: GenerateOptions, hooks: GenerateH
     db = await openDb(':memory:', { threads: 1, memoryLimit: process.env.SURGCTL_MEMORY_LIMIT ?? '256MB' });
     await gen.prepare(db);
     checkAbort();
-    const manifest = await gen.write(db, tmp, shard, packageVersion(), hooks);
+    const manifest = await gen.write(db, tmp, shard, surgctlVersion(), hooks);
     checkAbort();
     writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     db.close();
