@@ -107,6 +107,8 @@ describe('the packed tarball', () => {
     const summary = JSON.parse(p.stdout) as { metric: string; value: number }[];
     expect(summary.find((m) => m.metric === 'loads_succeeded')?.value).toBe(7);
     expect(p.stderr).not.toMatch(/\n\s+at /);
+    // Node prints DeprecationWarning / ExperimentalWarning lines to stderr; none may appear on any supported Node.
+    expect(p.stderr).not.toMatch(/Warning:/);
 
     const data = join(cwd, 'surgctl-data');
     const dir = join(data, readdirSync(data)[0]!);
