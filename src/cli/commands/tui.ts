@@ -40,6 +40,9 @@ export const tuiCommand = (ctx: CliContext): Command =>
       if (io.stdout.isTTY !== true || stdin.isTTY !== true) {
         throw new UsageError(`surgctl tui needs an interactive terminal (stdin and stdout a TTY); ${TUI_ALTERNATIVE}`);
       }
+      if (flags.out === '-') {
+        throw new UsageError('tui --out is the folder the x key exports into; the TUI draws on standard output, so it cannot be -', { field: '--out', hint: 'e.g. --out exports' });
+      }
       const exportDir = resolve(io.cwd, flags.out ?? '.');
       if (!existsSync(exportDir) || !statSync(exportDir).isDirectory()) {
         throw new UsageError(`--out ${exportDir} is not a directory`);
