@@ -93,16 +93,13 @@ function formatFor(req: ExportRequest): ExportFormat {
 }
 
 /**
- * Exports one table or model. Throws UsageError for a missing lakehouse, an unknown table or column, a bad
- * --where, or --partition-by with a non-Parquet format; OutputExistsError when --out exists without --force;
- * QueryError when DuckDB fails.
+ * Exports one table or model to a file, a directory (partitionBy) or standard output (`-`). Throws UsageError for
+ * a missing lakehouse, an unknown table or column, a bad --where, --partition-by with a non-Parquet format or to
+ * `-`, an --out extension that contradicts --format; OutputExistsError when --out exists without --force;
+ * OutputRefusedError for an --out surgctl never replaces (see safe-output.ts); QueryError when DuckDB fails.
  */
 export async function exportTable(req: ExportRequest): Promise<ExportResult> {
-  const format = formatFor(req);
   const partitionBy = (req.partitionBy ?? []).map((c) => c.trim()).filter((c) => c !== '');
-  if (partitionBy.length > 0 && format !== 'parquet') {
-    throw new UsageError(`--partition-by writes Hive-partitioned Parquet; it cannot be used with --format ${format}`, { field: '--partition-by' });
-  }
   const toStdout = req.out === STDOUT;
   if (toStdout && partitionBy.length > 0) {
     throw new UsageError('--partition-by writes a directory of files; it cannot go to standard output (--out -)', {
@@ -118,7 +115,12 @@ export async function exportTable(req: ExportRequest): Promise<ExportResult> {
     cwd: req.cwd,
     protect: [req.dbPath],
   };
+  // Where it goes is checked first: a refused --out (the lakehouse, a user's folder) is named as such.
   if (!toStdout) checkOutput(req.out, guard);
+  const format = formatFor(req);
+  if (partitionBy.length > 0 && format !== 'parquet') {
+    throw new UsageError(`--partition-by writes Hive-partitioned Parquet; it cannot be used with --format ${format}`, { field: '--partition-by' });
+  }
   return withLakehouse(req.dbPath, async (db) => {
     const relations = await listRelations(db);
     if (!relations.includes(req.table)) {
