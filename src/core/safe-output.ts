@@ -269,7 +269,8 @@ export function commitOutput(temp: string, out: string, guard: OutputGuard, step
     discardOutput(temp);
     throw toIoError(out, e, 'write');
   }
-  rmSync(aside, { recursive: true, force: true });
+  // The new output is in place; an old copy that cannot be removed is only a dot-named leftover beside it.
+  discardOutput(aside);
 }
 
 /** Removes a temporary output after a failure (never throws). */

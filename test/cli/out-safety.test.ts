@@ -221,6 +221,7 @@ describe('--out - is standard output', () => {
       [['query', 'SELECT 1', '--db', lake.db, '--out', '-', '--format', 'parquet'], 'is binary and standard output is a terminal'],
       [['export', 'alerts', '--db', lake.db, '--out', '-', '--format', 'parquet', '--partition-by', 'level'], 'cannot go to standard output'],
       [['generate', '--out', '-'], 'cannot hold it'],
+      [['tui', '--out', '-'], 'the TUI draws on standard output'],
     ];
     for (const [argv, message] of cases) {
       const r = await runCliWith({ cwd, tty: true }, ...argv);
