@@ -3,7 +3,7 @@
 // a directory surgctl wrote (marker .surgctl-output) is replaced whole with --force.
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { runCli, runCliWith, scratchDirs } from '../helpers/run-cli.js';
 import { useFixtureLakehouse } from '../core/report/fixture.js';
@@ -191,6 +191,28 @@ describe('a directory surgctl wrote is replaced whole with --force', () => {
     const e = await runCli('export', 'alerts', '--db', lake.db, '--out', empty, '--partition-by', 'level');
     expect(e.exitCode).toBe(0);
     expect(readdirSync(empty)).toContain('level=high');
+  });
+});
+
+describe('generate --force over generated datasets', () => {
+  const small = ['--robots', '2', '--patients', '4', '--procedures', '4', '--telemetry-rows', '100', '--vitals-hours', '1', '--quiet'];
+
+  it('replaces its own dataset, one written before markers existed (manifest.json lists it), but not an edited one', async () => {
+    const dir = scratch();
+    const out = join(dir, 'data');
+    expect((await runCli('generate', '--out', out, ...small)).exitCode).toBe(0);
+    rmSync(join(out, '.surgctl-output'));
+    const legacy = await runCli('generate', '--out', out, ...small, '--seed', '3', '--force');
+    expect(legacy.exitCode).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'))).toMatchObject({ seed: 3 });
+    expect(existsSync(join(out, '.surgctl-output'))).toBe(true);
+    writeFileSync(join(out, 'robots.csv'), `${readFileSync(join(out, 'robots.csv'), 'utf8')}ROB-X,hand-added\n`);
+    const before = hashTree(out);
+    const edited = await runCli('generate', '--out', out, ...small, '--force');
+    expect(edited.exitCode).toBe(2);
+    expect(edited.stderr).toContain('files in it changed since surgctl wrote them (robots.csv)');
+    expect(hashTree(out)).toEqual(before);
+    noStrays(dir);
   });
 });
 
