@@ -1,6 +1,10 @@
 // One way out for every query-shaped result (report, query): binary formats written by DuckDB (parquet) or
-// apache-arrow (arrow) to --out, text formats streamed through an injected renderer to stdout or to --out.
-// Files always go through a temporary name and a rename; an existing --out needs --force.
+// apache-arrow (arrow) to --out, text formats streamed through an injected renderer to stdout or to --out; `--out -`
+// is stdout (binary only when it is not a terminal). Files always go through a temporary name and a rename; an
+// existing --out needs --force and is never a directory (src/core/safe-output.ts).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { Db, Params } from '../../db/db.js';
 import { QueryError, UsageError } from '../../errors.js';
@@ -10,9 +14,6 @@ import { createRowReader, describeColumns, type ResultRow } from '../query/value
 import { writeArrowFile } from './arrow.js';
 import { copyQueryTo } from './copy.js';
 import { isFileFormat, type OutputFormat } from './formats.js';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { AtomicTextFile, checkOutput, commitOutput, discardOutput, pipeFile, STDOUT, tempPathFor, type ByteSink, type OutputGuard } from './output.js';
 
 export interface QuerySpec {

@@ -1,5 +1,5 @@
-// The output formats of report, query and export, and how one is chosen: --format, else the --out extension,
-// else table on a terminal and json when piped.
+// The output formats of report, query and export, and how one is chosen: --format and the --out extension must
+// agree; without --format the extension decides; else table on a terminal and json when piped.
 import { basename, extname } from 'node:path';
 import { UsageError } from '../../errors.js';
 

@@ -1,6 +1,7 @@
 // `export`: one lakehouse table or model to Parquet (zstd, optional Hive partitions, provenance metadata), CSV,
 // NDJSON or Arrow IPC. Filters are `col OP value` with the column checked against the table and the value bound;
-// the output goes through a temporary name and a rename, and an existing one needs --force.
+// the output goes through a temporary name and a rename, and an existing one needs --force (a directory is
+// replaced only when an earlier export wrote it: src/core/safe-output.ts). `--out -` is standard output.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,9 +12,9 @@ import { listRelations, relationColumns, withLakehouse, type RelationColumn } fr
 import { writeArrowFile } from './arrow.js';
 import { copyQueryTo } from './copy.js';
 import { EXPORT_FORMATS, resolveFormat, type ExportFormat } from './formats.js';
+import { writeMarker } from '../safe-output.js';
 import { provenance } from './metadata.js';
 import { checkOutput, commitOutput, discardOutput, pipeFile, STDOUT, tempPathFor, type ByteSink, type OutputGuard } from './output.js';
-import { writeMarker } from '../safe-output.js';
 
 export { EXPORT_FORMATS, OUTPUT_FORMATS, resolveFormat, type ExportFormat, type OutputFormat } from './formats.js';
 export { emitQuery, streamQuery, type EmitResult, type EmitTarget, type QuerySpec } from './emit.js';
