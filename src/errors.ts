@@ -94,6 +94,16 @@ export class OutputExistsError extends SurgctlError {
   }
 }
 
+/**
+ * An output surgctl will not write even with --force: a directory it did not write (or that holds files it did
+ * not write), a symlink, the current directory, a parent of the lakehouse. Exit 2.
+ */
+export class OutputRefusedError extends SurgctlError {
+  constructor(path: string, message: string, hint: string) {
+    super('output_refused', ExitCode.usage, message, { file: path, hint });
+  }
+}
+
 /** A DuckDB statement failed. Carries the SQL, its parameters and the model that ran it. Exit 3. */
 export class QueryError extends SurgctlError {
   readonly sql: string;

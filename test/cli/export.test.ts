@@ -16,7 +16,7 @@ describe('surgctl export', () => {
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(`exported 5 rows of telemetry_risk to ${out} (parquet)`);
-    expect(readdirSync(out)).toEqual(['patient_id=PAT-1']);
+    expect(readdirSync(out).sort()).toEqual(['.surgctl-output', 'patient_id=PAT-1']);
     const mem = await openDb(':memory:');
     try {
       const n = await mem.scalar<number>(`SELECT count(*)::INTEGER FROM read_parquet(${literal(join(out, '**', '*.parquet'))}, hive_partitioning = true) WHERE risk_level = 'none'`);

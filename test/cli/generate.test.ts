@@ -15,7 +15,7 @@ describe('surgctl generate', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('generated 7 files');
     expect(r.stderr).toContain('telemetry.csv');
-    expect(readdirSync(out).sort()).toEqual(['maintenance.csv', 'manifest.json', 'outcomes.csv', 'patients.csv', 'procedures.csv', 'robots.csv', 'telemetry.csv', 'vitals.csv']);
+    expect(readdirSync(out).sort()).toEqual(['.surgctl-output', 'maintenance.csv', 'manifest.json', 'outcomes.csv', 'patients.csv', 'procedures.csv', 'robots.csv', 'telemetry.csv', 'vitals.csv']);
   });
 
   it('prints the summary as JSON on stdout with --format json, the data format still selectable', async () => {
@@ -36,27 +36,36 @@ describe('surgctl generate', () => {
     const out = join(tmp.dir, 'shard');
     const r = await runCli('generate', '--out', out, ...SMALL, '--shard', '2/3', '--datasets', 'telemetry,robots', '--format', 'ndjson,json');
     expect(r.exitCode).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['manifest.json', 'robots.ndjson', 'telemetry.ndjson']);
+    expect(readdirSync(out).sort()).toEqual(['.surgctl-output', 'manifest.json', 'robots.ndjson', 'telemetry.ndjson']);
     const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { shard: unknown; files: { rows: number }[] };
     expect(m.shard).toEqual({ index: 2, count: 3 });
     expect(m.files.map((f) => f.rows)).toEqual([1, 267]);
   });
 
-  it('refuses an existing output without --force (exit 2, untouched) and replaces it with --force', async () => {
+  it('refuses a folder it did not write, with or without --force (exit 2, untouched); replaces its own with --force', async () => {
     const out = join(tmp.dir, 'exists');
     mkdirSync(out);
     writeFileSync(join(out, 'keep.txt'), 'mine');
     const r = await runCli('generate', '--out', out, ...SMALL);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain('already exists');
-    expect(r.stderr).toContain('--force');
-    expect(readdirSync(out)).toEqual(['keep.txt']);
+    expect(r.stderr).toContain('refusing to replace directory');
+    expect(r.stderr).toContain('surgctl did not write');
+    expect(r.stderr).toContain('even with --force');
     const f = await runCli('generate', '--out', out, ...SMALL, '--force', '--quiet');
-    expect(f.exitCode).toBe(0);
-    expect(f.stderr).toBe('');
-    expect(existsSync(join(out, 'keep.txt'))).toBe(false);
-    expect(existsSync(join(out, 'manifest.json'))).toBe(true);
-    expect(readdirSync(tmp.dir).filter((n) => n.includes('.tmp-'))).toEqual([]);
+    expect(f.exitCode).toBe(2);
+    expect(readdirSync(out)).toEqual(['keep.txt']);
+    expect(readFileSync(join(out, 'keep.txt'), 'utf8')).toBe('mine');
+    const own = join(tmp.dir, 'own');
+    expect((await runCli('generate', '--out', own, ...SMALL, '--quiet')).exitCode).toBe(0);
+    const again = await runCli('generate', '--out', own, ...SMALL);
+    expect(again.exitCode).toBe(2);
+    expect(again.stderr).toContain('already exists');
+    expect(again.stderr).toContain('--force');
+    const g = await runCli('generate', '--out', own, ...SMALL, '--force', '--quiet', '--seed', '9');
+    expect(g.exitCode).toBe(0);
+    expect(g.stderr).toBe('');
+    expect(JSON.parse(readFileSync(join(own, 'manifest.json'), 'utf8'))).toMatchObject({ seed: 9 });
+    expect(readdirSync(tmp.dir).filter((n) => n.includes('.tmp-') || n.includes('.old-'))).toEqual([]);
   });
 
   it.each([

@@ -20,12 +20,12 @@ export const exportCommand = (ctx: CliContext): Command =>
   new Command('export')
     .description('export a lakehouse table or model to Parquet (optionally Hive-partitioned), CSV, NDJSON or Arrow IPC')
     .argument('<table>', 'a table or model, e.g. telemetry_risk, alerts, raw_vitals')
-    .requiredOption('--out <path>', 'the file to write (a directory with --partition-by)')
+    .requiredOption('--out <path>', 'the file to write (a directory with --partition-by); - for standard output')
     .option('--format <format>', `${EXPORT_FORMATS.join(' | ')} (default: from the --out extension, else parquet)`)
     .option('--partition-by <cols>', 'Hive-partitioned Parquet by these columns, comma-separated')
     .option('--where <col=value>', 'keep rows where COLUMN OP VALUE (OP: = != < <= > >=); repeat to AND', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--db <path>', 'lakehouse file (default: SURGCTL_DB, the config file, or ./surgctl.duckdb)')
-    .option('--force', 'replace --out if it exists')
+    .option('--force', 'replace --out if it exists (a directory only if surgctl wrote it)')
     .addHelpText('after', '\nExamples:\n  surgctl export telemetry_risk --out risk.parquet --where risk_level=critical\n  surgctl export vitals_hourly --out vitals/ --partition-by patient_id\n')
     .action(async (table: string, flags: ExportFlags) => {
       const g = ctx.globals();
@@ -36,11 +36,14 @@ export const exportCommand = (ctx: CliContext): Command =>
       const result = await exportTable({
         dbPath: resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path,
         table,
-        out: resolve(ctx.io.cwd, flags.out),
+        out: flags.out === '-' ? '-' : resolve(ctx.io.cwd, flags.out),
         format: format as ExportFormat | undefined,
         partitionBy: flags.partitionBy?.split(','),
         where: flags.where,
         force: flags.force,
+        cwd: ctx.io.cwd,
+        stdout: ctx.io.stdout,
       });
-      say(ctx.io, g, `exported ${result.rows} rows of ${result.table} to ${result.path} (${result.format})`);
+      const where = result.path === '-' ? 'standard output' : result.path;
+      say(ctx.io, g, `exported ${result.rows} rows of ${result.table} to ${where} (${result.format})`);
     });

@@ -65,7 +65,7 @@ function formats(values: string[]): { data: GenerateOptions['format']; json: boo
 
 function toOptions(flags: Flags, cwd: string, parseShard: (s: string) => { index: number; count: number }): GenerateOptions {
   const { data } = formats(flags.format ?? []);
-  const o: GenerateOptions = { out: resolve(cwd, flags.out) };
+  const o: GenerateOptions = { out: flags.out === '-' ? '-' : resolve(cwd, flags.out), cwd };
   const set = <K extends keyof GenerateOptions>(k: K, v: GenerateOptions[K] | undefined): void => {
     if (v !== undefined) o[k] = v;
   };
@@ -139,7 +139,7 @@ export const generateCommand = (ctx: CliContext): Command =>
     .option('--scale <x>', 'multiply the default sizes not given explicitly (e.g. --scale 25 for 5M telemetry rows)')
     .option('--shard <i/n>', 'write only part i of n; parts are disjoint and together equal the unsharded output')
     .option('--datasets <list>', 'comma-separated datasets to write (default all)')
-    .option('--force', 'replace an existing output directory')
+    .option('--force', 'replace an existing output directory (only one generate wrote)')
     .action(async (flags: Flags) => {
       const g = ctx.globals();
       const core = await import('../../core/generate/index.js');

@@ -28,22 +28,24 @@ export const queryCommand = (ctx: CliContext): Command =>
     .argument('<sql>', 'the SELECT statement, or - to read it from stdin')
     .option('--db <path>', 'lakehouse file (default: SURGCTL_DB, the config file, or ./surgctl.duckdb)')
     .option('--format <format>', `${OUTPUT_FORMATS.join(' | ')} (default: table on a terminal, json when piped)`)
-    .option('--out <path>', 'write to this file instead of stdout (required for parquet and arrow)')
-    .option('--force', 'replace --out if it exists')
+    .option('--out <path>', 'write to this file instead of stdout (- for stdout; parquet and arrow need one)')
+    .option('--force', 'replace --out if it exists (a file; never a directory)')
     .addHelpText('after', '\nExample:\n  surgctl query "SELECT level, count(*) AS n FROM alerts GROUP BY ALL ORDER BY n DESC"\n')
     .action(async (sqlArg: string, flags: QueryFlags) => {
       const g = ctx.globals();
       const dbPath = resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path;
-      const out = flags.out === undefined ? undefined : resolve(ctx.io.cwd, flags.out);
+      // `--out -` is standard output, like no --out (binary formats included, when stdout is not a terminal).
+      const out = flags.out === undefined || flags.out === '-' ? flags.out : resolve(ctx.io.cwd, flags.out);
+      const toFile = out !== undefined && out !== '-';
       const format = resolveFormat(flags.format, out, ctx.io.stdout.isTTY === true);
       const sql = sqlArg === '-' ? await readAll(ctx.io.stdin) : sqlArg;
       const render = rendererFor(format, {
-        color: out === undefined && useColor(ctx.io, g),
+        color: !toFile && useColor(ctx.io, g),
         // On a terminal a table fits its width; written to a file or a pipe it keeps every character.
-        width: out === undefined && ctx.io.stdout.isTTY ? ctx.io.stdout.columns : Number.MAX_SAFE_INTEGER,
-        maxRows: out === undefined && ctx.io.stdout.isTTY ? 200 : undefined,
+        width: !toFile && ctx.io.stdout.isTTY ? ctx.io.stdout.columns : Number.MAX_SAFE_INTEGER,
+        maxRows: !toFile && ctx.io.stdout.isTTY ? 200 : undefined,
         generator: `surgctl ${packageVersion()}`,
       });
-      const result = await runQuery({ dbPath, sql }, { format, out, force: flags.force, stdout: ctx.io.stdout, render });
+      const result = await runQuery({ dbPath, sql }, { format, out, force: flags.force, cwd: ctx.io.cwd, stdout: ctx.io.stdout, render });
       if (result.path !== undefined) say(ctx.io, g, `wrote ${result.rows} rows to ${result.path} (${format})`);
     });

@@ -39,19 +39,21 @@ export const reportCommand = (ctx: CliContext): Command =>
     .option('--min-level <level>', `at least this risk level: ${RISK_LEVELS.join(', ')}`)
     .option('--limit <n>', 'at most n rows')
     .option('--format <format>', `${OUTPUT_FORMATS.join(' | ')} (default: table on a terminal, json when piped)`)
-    .option('--out <path>', 'write to this file instead of stdout (required for parquet and arrow)')
-    .option('--force', 'replace --out if it exists')
+    .option('--out <path>', 'write to this file instead of stdout (- for stdout; parquet and arrow need one)')
+    .option('--force', 'replace --out if it exists (a file; never a directory)')
     .addHelpText('after', `\nReports:\n${listReports().map((r) => `  ${r.name.padEnd(15)} ${r.description}`).join('\n')}\n`)
     .action(async (name: string, text: string[], flags: ReportFlags) => {
       const g = ctx.globals();
       const dbPath = resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path;
-      const out = flags.out === undefined ? undefined : resolve(ctx.io.cwd, flags.out);
+      // `--out -` is standard output, like no --out (binary formats included, when stdout is not a terminal).
+      const out = flags.out === undefined || flags.out === '-' ? flags.out : resolve(ctx.io.cwd, flags.out);
+      const toFile = out !== undefined && out !== '-';
       const format = resolveFormat(flags.format, out, ctx.io.stdout.isTTY === true);
       const render = rendererFor(format, {
-        color: out === undefined && useColor(ctx.io, g),
+        color: !toFile && useColor(ctx.io, g),
         // On a terminal a table fits its width; written to a file or a pipe it keeps every character.
-        width: out === undefined && ctx.io.stdout.isTTY ? ctx.io.stdout.columns : Number.MAX_SAFE_INTEGER,
-        maxRows: out === undefined && ctx.io.stdout.isTTY ? TTY_ROWS : undefined,
+        width: !toFile && ctx.io.stdout.isTTY ? ctx.io.stdout.columns : Number.MAX_SAFE_INTEGER,
+        maxRows: !toFile && ctx.io.stdout.isTTY ? TTY_ROWS : undefined,
         generator: `surgctl ${packageVersion()}`,
       });
       const result = await runReport(
@@ -69,7 +71,7 @@ export const reportCommand = (ctx: CliContext): Command =>
             text: text.length > 0 ? text.join(' ') : undefined,
           },
         },
-        { format, out, force: flags.force, stdout: ctx.io.stdout, render },
+        { format, out, force: flags.force, cwd: ctx.io.cwd, stdout: ctx.io.stdout, render },
       );
       if (result.path !== undefined) say(ctx.io, g, `wrote report ${result.report}: ${result.rows} rows to ${result.path} (${format})`);
     });

@@ -34,6 +34,9 @@ export const tuiCommand = (ctx: CliContext): Command =>
       + 'The lakehouse stays open read-only; it is reopened read-write only while an acknowledgement is written.\n')
     .action(async (flags: TuiFlags) => {
       const { io } = ctx;
+      if (flags.out === '-') {
+        throw new UsageError('tui --out is the folder the x key exports into; the TUI draws on standard output, so it cannot be -', { field: '--out', hint: 'e.g. --out exports' });
+      }
       const { path } = resolveDbPath(flags.db, io.env, io.cwd);
       requireLakehouse(path);
       const stdin = io.stdin as NodeJS.ReadStream;

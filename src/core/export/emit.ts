@@ -1,6 +1,10 @@
 // One way out for every query-shaped result (report, query): binary formats written by DuckDB (parquet) or
-// apache-arrow (arrow) to --out, text formats streamed through an injected renderer to stdout or to --out.
-// Files always go through a temporary name and a rename; an existing --out needs --force.
+// apache-arrow (arrow) to --out, text formats streamed through an injected renderer to stdout or to --out; `--out -`
+// is stdout (binary only when it is not a terminal). Files always go through a temporary name and a rename; an
+// existing --out needs --force and is never a directory (src/core/safe-output.ts).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { Db, Params } from '../../db/db.js';
 import { QueryError, UsageError } from '../../errors.js';
@@ -10,7 +14,7 @@ import { createRowReader, describeColumns, type ResultRow } from '../query/value
 import { writeArrowFile } from './arrow.js';
 import { copyQueryTo } from './copy.js';
 import { isFileFormat, type OutputFormat } from './formats.js';
-import { AtomicTextFile, checkOutput, commitOutput, discardOutput, tempPathFor, type TextSink } from './output.js';
+import { AtomicTextFile, checkOutput, commitOutput, discardOutput, pipeFile, STDOUT, tempPathFor, type ByteSink, type OutputGuard } from './output.js';
 
 export interface QuerySpec {
   name: string;
@@ -23,10 +27,13 @@ export interface QuerySpec {
 
 export interface EmitTarget {
   format: OutputFormat;
-  /** A file to write instead of stdout (required for parquet and arrow). */
+  /** A file to write instead of stdout (required for parquet and arrow); `-` is stdout. */
   out?: string | undefined;
   force?: boolean | undefined;
-  stdout: TextSink;
+  /** The directory a relative --out is resolved against, and which is never replaced (default process.cwd()). */
+  cwd?: string | undefined;
+  /** Standard output: text formats, and parquet/arrow with `--out -` when it is not a terminal. */
+  stdout: ByteSink;
   /** Renders text formats; required unless the format is parquet or arrow. */
   render?: TextRenderer | undefined;
   /** Parquet key/value metadata. */
@@ -68,25 +75,36 @@ export async function streamQuery(db: Db, spec: QuerySpec): Promise<TabularResul
 
 /** Writes the query's result in target.format. Returns the rows written (and the path for --out). */
 export async function emitQuery(db: Db, spec: QuerySpec, target: EmitTarget): Promise<EmitResult> {
-  const { format, out } = target;
+  const { format } = target;
+  const toStdout = target.out === undefined || target.out === STDOUT;
+  const out = toStdout ? undefined : target.out;
+  const guard: OutputGuard = { kind: 'report', shape: 'file', force: target.force, cwd: target.cwd, protect: [db.path] };
   if (isFileFormat(format)) {
-    if (out === undefined) throw new UsageError(`--format ${format} needs --out PATH`);
-    checkOutput(out, target.force);
-    const temp = tempPathFor(out);
+    if (target.out === undefined) throw new UsageError(`--format ${format} needs --out PATH`);
+    if (out !== undefined) checkOutput(out, guard);
+    // Binary to stdout: written whole to a private temporary file first, then copied out.
+    const scratch = out === undefined ? mkdtempSync(join(tmpdir(), 'surgctl-out-')) : undefined;
+    const temp = scratch === undefined ? tempPathFor(out ?? '') : join(scratch, `result.${format}`);
     try {
       const rows =
         format === 'parquet'
           ? await copyQueryTo(db, spec.sql, spec.params, temp, { format: 'parquet', kvMetadata: target.kvMetadata })
           : await writeArrowFile(db, spec.sql, spec.params, temp);
-      commitOutput(temp, out, target.force);
+      if (out === undefined) {
+        await pipeFile(temp, target.stdout, false);
+        return { format, rows };
+      }
+      commitOutput(temp, out, guard);
       return { format, rows, path: out };
     } catch (e) {
       discardOutput(temp);
       throw e;
+    } finally {
+      if (scratch !== undefined) discardOutput(scratch);
     }
   }
   if (!target.render) throw new Error(`no renderer for --format ${format}`);
-  const file = out === undefined ? undefined : new AtomicTextFile(out, target.force);
+  const file = out === undefined ? undefined : new AtomicTextFile(out, guard);
   try {
     const result = await streamQuery(db, spec);
     const rows = await target.render(result, file ?? target.stdout);

@@ -1,16 +1,20 @@
 // `export`: one lakehouse table or model to Parquet (zstd, optional Hive partitions, provenance metadata), CSV,
 // NDJSON or Arrow IPC. Filters are `col OP value` with the column checked against the table and the value bound;
-// the output goes through a temporary name and a rename, and an existing one needs --force.
-import { extname } from 'node:path';
+// the output goes through a temporary name and a rename, and an existing one needs --force (a directory is
+// replaced only when an earlier export wrote it: src/core/safe-output.ts). `--out -` is standard output.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { DuckDBValue } from '@duckdb/node-api';
 import { ident } from '../../db/sql.js';
 import { QueryError, UsageError } from '../../errors.js';
 import { listRelations, relationColumns, withLakehouse, type RelationColumn } from '../query/lakehouse.js';
 import { writeArrowFile } from './arrow.js';
 import { copyQueryTo } from './copy.js';
-import { EXPORT_FORMATS, type ExportFormat } from './formats.js';
+import { EXPORT_FORMATS, resolveFormat, type ExportFormat } from './formats.js';
+import { writeMarker } from '../safe-output.js';
 import { provenance } from './metadata.js';
-import { checkOutput, commitOutput, discardOutput, tempPathFor } from './output.js';
+import { checkOutput, commitOutput, discardOutput, pipeFile, STDOUT, tempPathFor, type ByteSink, type OutputGuard } from './output.js';
 
 export { EXPORT_FORMATS, OUTPUT_FORMATS, resolveFormat, type ExportFormat, type OutputFormat } from './formats.js';
 export { emitQuery, streamQuery, type EmitResult, type EmitTarget, type QuerySpec } from './emit.js';
@@ -21,7 +25,7 @@ export interface ExportRequest {
   dbPath: string;
   /** A table or view in the lakehouse, e.g. telemetry_risk or raw_telemetry. */
   table: string;
-  /** A file, or a directory with partitionBy. */
+  /** A file, or a directory with partitionBy; `-` is standard output (see `stdout`). */
   out: string;
   /** Default: from the --out extension, else parquet. */
   format?: ExportFormat | undefined;
@@ -30,11 +34,16 @@ export interface ExportRequest {
   /** Row filters `col=value`, `col>=value`, ... (ANDed). */
   where?: readonly string[] | undefined;
   force?: boolean | undefined;
+  /** The directory a relative --out is resolved against, and which is never replaced (default process.cwd()). */
+  cwd?: string | undefined;
+  /** Where `--out -` writes (process.stdout in the CLI); binary formats are refused when it is a terminal. */
+  stdout?: ByteSink | undefined;
 }
 
 export interface ExportResult {
   table: string;
   format: ExportFormat;
+  /** The file or directory written, or `-` for standard output. */
   path: string;
   rows: number;
   /** The Parquet key/value metadata written (empty for other formats). */
@@ -80,31 +89,39 @@ export function whereSql(filters: readonly WhereFilter[]): { sql: string; params
 }
 
 function formatFor(req: ExportRequest): ExportFormat {
-  if (req.format !== undefined) {
-    if (!(EXPORT_FORMATS as readonly string[]).includes(req.format)) {
-      throw new UsageError(`unknown export --format ${req.format}`, { hint: `choose one of ${EXPORT_FORMATS.join(', ')}` });
-    }
-    return req.format;
-  }
-  const ext = extname(req.out).toLowerCase();
-  if (ext === '.csv') return 'csv';
-  if (ext === '.ndjson' || ext === '.jsonl' || ext === '.json') return 'ndjson';
-  if (ext === '.arrow' || ext === '.feather' || ext === '.ipc') return 'arrow';
-  return 'parquet';
+  const tty = req.stdout?.isTTY === true;
+  return resolveFormat(req.format, req.out, tty, EXPORT_FORMATS, { fallback: 'parquet', json: 'ndjson', command: 'export' }) as ExportFormat;
 }
 
 /**
- * Exports one table or model. Throws UsageError for a missing lakehouse, an unknown table or column, a bad
- * --where, or --partition-by with a non-Parquet format; OutputExistsError when --out exists without --force;
- * QueryError when DuckDB fails.
+ * Exports one table or model to a file, a directory (partitionBy) or standard output (`-`). Throws UsageError for
+ * a missing lakehouse, an unknown table or column, a bad --where, --partition-by with a non-Parquet format or to
+ * `-`, an --out extension that contradicts --format; OutputExistsError when --out exists without --force;
+ * OutputRefusedError for an --out surgctl never replaces (see safe-output.ts); QueryError when DuckDB fails.
  */
 export async function exportTable(req: ExportRequest): Promise<ExportResult> {
-  const format = formatFor(req);
   const partitionBy = (req.partitionBy ?? []).map((c) => c.trim()).filter((c) => c !== '');
+  const toStdout = req.out === STDOUT;
+  if (toStdout && partitionBy.length > 0) {
+    throw new UsageError('--partition-by writes a directory of files; it cannot go to standard output (--out -)', {
+      field: '--partition-by',
+      hint: 'give --out a directory name, e.g. --out exports/by_patient',
+    });
+  }
+  if (toStdout && req.stdout === undefined) throw new UsageError('--out - needs standard output', { field: '--out' });
+  const guard: OutputGuard = {
+    kind: 'export',
+    shape: partitionBy.length > 0 ? 'directory' : 'file',
+    force: req.force,
+    cwd: req.cwd,
+    protect: [req.dbPath],
+  };
+  // Where it goes is checked first: a refused --out (the lakehouse, a user's folder) is named as such.
+  if (!toStdout) checkOutput(req.out, guard);
+  const format = formatFor(req);
   if (partitionBy.length > 0 && format !== 'parquet') {
     throw new UsageError(`--partition-by writes Hive-partitioned Parquet; it cannot be used with --format ${format}`, { field: '--partition-by' });
   }
-  checkOutput(req.out, req.force);
   return withLakehouse(req.dbPath, async (db) => {
     const relations = await listRelations(db);
     if (!relations.includes(req.table)) {
@@ -137,13 +154,20 @@ export async function exportTable(req: ExportRequest): Promise<ExportResult> {
             extra: filters.length ? { surgctl_where: filters.map((f) => `${f.column}${f.op}${f.value}`).join(' AND ') } : undefined,
           })
         : {};
-    const temp = tempPathFor(req.out);
+    // To stdout: written whole to a private temporary file, then copied out (nothing named `-` is created).
+    const scratch = toStdout ? mkdtempSync(join(tmpdir(), 'surgctl-export-')) : undefined;
+    const temp = scratch === undefined ? tempPathFor(req.out) : join(scratch, `${req.table}.${format}`);
     try {
       const rows =
         format === 'arrow'
           ? await writeArrowFile(db, sql, where.params, temp)
           : await copyQueryTo(db, sql, where.params, temp, { format, partitionBy, kvMetadata: metadata });
-      commitOutput(temp, req.out, req.force);
+      if (scratch !== undefined && req.stdout !== undefined) {
+        await pipeFile(temp, req.stdout, format === 'csv' || format === 'ndjson');
+        return { table: req.table, format, path: STDOUT, rows, metadata };
+      }
+      if (partitionBy.length > 0) writeMarker(temp, 'export', `export ${req.table} --partition-by ${partitionBy.join(',')}`);
+      commitOutput(temp, req.out, guard);
       return { table: req.table, format, path: req.out, rows, metadata };
     } catch (e) {
       discardOutput(temp);
@@ -155,6 +179,8 @@ export async function exportTable(req: ExportRequest): Promise<ExportResult> {
         });
       }
       throw e;
+    } finally {
+      if (scratch !== undefined) discardOutput(scratch);
     }
   });
 }

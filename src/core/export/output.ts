@@ -1,83 +1,34 @@
-// Safe outputs: every file or directory is written under a temporary name beside its target and renamed into
-// place when complete; an existing target is replaced only with --force (OutputExistsError otherwise), and a
-// directory only when it looks like an earlier export (Hive key=value folders and data files).
-import { closeSync, existsSync, lstatSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { IoError, OutputExistsError, toIoError } from '../../errors.js';
+// Safe file outputs for export, report and query: every file or directory is written under a temporary name beside
+// its target and renamed into place when complete (src/core/safe-output.ts decides what may be replaced); `-`
+// is standard output.
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { IoError, toIoError } from '../../errors.js';
+import { checkOutput as checkSafe, commitOutput as commitSafe, discardOutput, tempPathFor, type OutputGuard } from '../safe-output.js';
+
+export { discardOutput, tempPathFor, STDOUT, pipeFile, type ByteSink, type OutputGuard } from '../safe-output.js';
 
 /** Where text outputs go: process stdout, or an AtomicTextFile. */
 export interface TextSink {
   write(chunk: string): unknown;
 }
 
-/** Throws OutputExistsError when `path` exists and force is not set. Call before doing any work. */
-export function checkOutput(path: string, force: boolean | undefined): void {
-  if (existsSync(path) && !force) throw new OutputExistsError(path);
-  const dir = dirname(resolve(path));
-  if (!existsSync(dir)) {
-    throw new IoError(path, `cannot write ${path}: directory ${dir} does not exist`, { hint: 'create the directory first' });
-  }
-}
-
-/** A fresh temporary path in the same directory as `target` (so the final rename stays on one file system). */
-export function tempPathFor(target: string): string {
-  const abs = resolve(target);
-  return join(dirname(abs), `.${basename(abs)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-}
-
-const DATA_FILE = /\.(parquet|csv|ndjson|json|arrow|tmp)$/i;
-
-function looksLikeExport(dir: string): boolean {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.isDirectory()) {
-      if (!entry.name.includes('=') || !looksLikeExport(join(dir, entry.name))) return false;
-    } else if (!DATA_FILE.test(entry.name)) return false;
-  }
-  return true;
-}
-
 /**
- * Moves a finished temporary file or directory onto `target`. With force, an existing file is replaced
- * atomically; an existing directory is replaced only if it holds nothing but export data.
+ * Checks `out` before any work (see safe-output's checkOutput) and that its directory exists. Returns the
+ * absolute target. Throws OutputRefusedError / OutputExistsError (exit 2) or IoError.
  */
-export function commitOutput(temp: string, target: string, force: boolean | undefined): void {
-  const abs = resolve(target);
-  let existing: ReturnType<typeof lstatSync> | undefined;
-  try {
-    existing = lstatSync(abs);
-  } catch {
-    existing = undefined;
+export function checkOutput(out: string, guard: OutputGuard): string {
+  const target = checkSafe(out, guard);
+  const dir = dirname(target);
+  if (!existsSync(dir)) {
+    throw new IoError(out, `cannot write ${out}: directory ${dir} does not exist`, { hint: 'create the directory first' });
   }
-  if (existing && !force) {
-    rmSync(temp, { recursive: true, force: true });
-    throw new OutputExistsError(target);
-  }
-  try {
-    if (existing?.isDirectory()) {
-      if (!looksLikeExport(abs)) {
-        rmSync(temp, { recursive: true, force: true });
-        throw new IoError(target, `refusing to replace directory ${target}: it holds files that are not export data`, {
-          hint: 'choose another --out path, or remove the directory yourself',
-        });
-      }
-      const old = tempPathFor(abs);
-      renameSync(abs, old);
-      renameSync(temp, abs);
-      rmSync(old, { recursive: true, force: true });
-    } else {
-      renameSync(temp, abs);
-    }
-  } catch (e) {
-    if (e instanceof IoError) throw e;
-    rmSync(temp, { recursive: true, force: true });
-    throw toIoError(target, e, 'write');
-  }
+  return target;
 }
 
-/** Removes a temporary output after a failure (never throws). */
-export function discardOutput(temp: string): void {
-  rmSync(temp, { recursive: true, force: true });
+/** Moves a finished temporary file or directory onto `out` (see safe-output's commitOutput). */
+export function commitOutput(temp: string, out: string, guard: OutputGuard): void {
+  commitSafe(temp, out, guard);
 }
 
 /** A text file written through a temporary name: write() buffers, commit() renames, abort() removes. */
@@ -85,20 +36,19 @@ export class AtomicTextFile implements TextSink {
   readonly target: string;
   readonly temp: string;
   private readonly fd: number;
-  private readonly force: boolean | undefined;
+  private readonly guard: OutputGuard;
   private buffer: string[] = [];
   private buffered = 0;
   private done = false;
 
-  constructor(target: string, force: boolean | undefined) {
-    checkOutput(target, force);
-    this.target = target;
-    this.force = force;
-    this.temp = tempPathFor(target);
+  constructor(out: string, guard: OutputGuard) {
+    this.target = checkOutput(out, guard);
+    this.guard = guard;
+    this.temp = tempPathFor(this.target);
     try {
       this.fd = openSync(this.temp, 'wx');
     } catch (e) {
-      throw toIoError(target, e, 'write');
+      throw toIoError(out, e, 'write');
     }
   }
 
@@ -125,7 +75,7 @@ export class AtomicTextFile implements TextSink {
     this.flush();
     closeSync(this.fd);
     this.done = true;
-    commitOutput(this.temp, this.target, this.force);
+    commitSafe(this.temp, this.target, this.guard);
   }
 
   abort(): void {

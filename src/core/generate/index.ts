@@ -84,7 +84,7 @@ export async function generateDataset(options: GenerateOptions, hooks: GenerateH
   const shard = options.shard ?? { index: 1, count: 1 };
   parseShard(`${shard.index}/${shard.count}`);
   const force = options.force ?? false;
-  const { target, tmp } = prepareOutput(options.out, force);
+  const { target, tmp } = prepareOutput(options.out, force, options.cwd);
   let db: Db | undefined;
   const onAbort = (): void => db?.connection.interrupt();
   hooks.signal?.addEventListener('abort', onAbort);
@@ -108,7 +108,7 @@ export async function generateDataset(options: GenerateOptions, hooks: GenerateH
     writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     db.close();
     db = undefined;
-    commitOutput(tmp, target, force);
+    commitOutput(tmp, target, force, options.cwd, `generate --seed ${o.seed} --format ${o.format}`);
     return { outDir: target, manifest, seconds: (performance.now() - t0) / 1000 };
   } catch (e) {
     db?.close();

@@ -44,6 +44,8 @@ export interface GenerateOptions {
   incidents?: number;
   shard?: Shard;
   force?: boolean;
+  /** The directory a relative out is resolved against, never replaced itself (default process.cwd()). */
+  cwd?: string;
   /** Multiplies the default sizes (robots, patients, procedures, telemetry rows) not set explicitly. */
   scale?: number;
   /** Datasets to write (default all). */

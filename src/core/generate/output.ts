@@ -1,18 +1,28 @@
 // Safe output: everything is written into a temporary directory beside the target and renamed into place at the
-// end, so a failed or interrupted run never leaves a half-written dataset where the user asked for one.
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { OutputExistsError, UsageError, toIoError } from '../../errors.js';
+// end, so a failed or interrupted run never leaves a half-written dataset where the user asked for one. The
+// finished directory carries surgctl's marker; --force replaces only a directory generate wrote (see
+// src/core/safe-output.ts), never a user's folder.
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { UsageError, toIoError } from '../../errors.js';
+import { checkOutput, commitOutput as commitSafe, discardOutput as discardSafe, writeMarker, type OutputGuard } from '../safe-output.js';
 
-/** Checks the target and creates the temporary directory beside it. Throws OutputExistsError / UsageError (exit 2). */
-export function prepareOutput(out: string, force: boolean): { target: string; tmp: string } {
-  const target = resolve(out);
-  if (existsSync(target)) {
-    if (!force) throw new OutputExistsError(out);
-    if (!statSync(target).isDirectory()) {
-      throw new UsageError(`${out} exists and is not a directory`, { file: out, hint: 'choose a directory path for --out' });
-    }
+function guardFor(force: boolean, cwd: string | undefined): OutputGuard {
+  return { kind: 'generate', shape: 'directory', force, cwd };
+}
+
+/**
+ * Checks the target and creates the temporary directory beside it. Throws OutputExistsError / OutputRefusedError /
+ * UsageError (exit 2).
+ */
+export function prepareOutput(out: string, force: boolean, cwd?: string): { target: string; tmp: string } {
+  if (out === '-') {
+    throw new UsageError('generate writes a folder of files; --out - (standard output) cannot hold it', {
+      field: '--out',
+      hint: 'give --out a directory, e.g. --out surgctl-data',
+    });
   }
+  const target = checkOutput(out, guardFor(force, cwd));
   const parent = dirname(target);
   try {
     makeDirs(parent);
@@ -35,24 +45,20 @@ function makeDirs(dir: string): void {
   mkdirSync(dir);
 }
 
-/** Moves the finished temporary directory into place, replacing the old one only when force is set. */
-export function commitOutput(tmp: string, target: string, force: boolean): void {
+/**
+ * Marks the finished temporary directory as surgctl's and moves it into place; an existing directory is replaced
+ * only with force and only when generate wrote it (the old one comes back if the swap fails).
+ */
+export function commitOutput(tmp: string, target: string, force: boolean, cwd?: string, command = 'generate'): void {
   try {
-    if (existsSync(target)) {
-      if (!force) throw new OutputExistsError(target);
-      const old = `${tmp}-old`;
-      renameSync(target, old);
-      renameSync(tmp, target);
-      rmSync(old, { recursive: true, force: true });
-    } else {
-      renameSync(tmp, target);
-    }
+    writeMarker(tmp, 'generate', command);
   } catch (e) {
-    if (e instanceof OutputExistsError) throw e;
-    throw toIoError(target, e, 'move the output into');
+    discardSafe(tmp);
+    throw toIoError(target, e, 'write');
   }
+  commitSafe(tmp, target, guardFor(force, cwd));
 }
 
 export function discardOutput(tmp: string): void {
-  rmSync(tmp, { recursive: true, force: true });
+  discardSafe(tmp);
 }

@@ -66,7 +66,7 @@ describe('export to parquet', () => {
     const out = join(lake.dir, 'alerts_by_proc');
     const result = await exportTable({ dbPath: lake.db, table: 'alerts', out, partitionBy: ['procedure_id'] });
     expect(result.rows).toBe(5);
-    expect(readdirSync(out).sort()).toEqual(['procedure_id=PROC-1', 'procedure_id=PROC-2', 'procedure_id=PROC-3']);
+    expect(readdirSync(out).sort()).toEqual(['.surgctl-output', 'procedure_id=PROC-1', 'procedure_id=PROC-2', 'procedure_id=PROC-3']);
     const rows = await inspect<{ procedure_id: string; n: number }>(
       `SELECT procedure_id, count(*)::INTEGER AS n FROM read_parquet(${literal(join(out, '**', '*.parquet'))}, hive_partitioning = true) GROUP BY ALL ORDER BY 1`,
     );
