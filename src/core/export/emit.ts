@@ -31,6 +31,8 @@ export interface EmitTarget {
   render?: TextRenderer | undefined;
   /** Parquet key/value metadata. */
   kvMetadata?: Record<string, string> | undefined;
+  /** The temporary path --out is written through (see stagedOutput); a fresh one beside --out when absent. */
+  temp?: string | undefined;
 }
 
 export interface EmitResult {
@@ -66,13 +68,23 @@ export async function streamQuery(db: Db, spec: QuerySpec): Promise<TabularResul
   return { name: spec.name, title: spec.title, columns, rows: rows(), charts: spec.charts, filters: spec.filters };
 }
 
+/**
+ * Fixes, before the lakehouse is opened, the temporary path a Parquet --out is written through, so the sealed
+ * read-only handle can allow exactly that path (openDb writePaths) and nothing else.
+ */
+export function stagedOutput(target: EmitTarget): { target: EmitTarget; writePaths: string[] } {
+  if (target.format !== 'parquet' || target.out === undefined) return { target, writePaths: [] };
+  const temp = target.temp ?? tempPathFor(target.out);
+  return { target: { ...target, temp }, writePaths: [temp] };
+}
+
 /** Writes the query's result in target.format. Returns the rows written (and the path for --out). */
 export async function emitQuery(db: Db, spec: QuerySpec, target: EmitTarget): Promise<EmitResult> {
   const { format, out } = target;
   if (isFileFormat(format)) {
     if (out === undefined) throw new UsageError(`--format ${format} needs --out PATH`);
     checkOutput(out, target.force);
-    const temp = tempPathFor(out);
+    const temp = target.temp ?? tempPathFor(out);
     try {
       const rows =
         format === 'parquet'

@@ -30,6 +30,8 @@ export interface ExportRequest {
   /** Row filters `col=value`, `col>=value`, ... (ANDed). */
   where?: readonly string[] | undefined;
   force?: boolean | undefined;
+  /** How long to wait for another process's lock, in ms. */
+  lockTimeoutMs?: number | undefined;
 }
 
 export interface ExportResult {
@@ -105,6 +107,8 @@ export async function exportTable(req: ExportRequest): Promise<ExportResult> {
     throw new UsageError(`--partition-by writes Hive-partitioned Parquet; it cannot be used with --format ${format}`, { field: '--partition-by' });
   }
   checkOutput(req.out, req.force);
+  // Fixed before opening: the sealed read-only handle may write this one temporary path and nothing else.
+  const temp = tempPathFor(req.out);
   return withLakehouse(req.dbPath, async (db) => {
     const relations = await listRelations(db);
     if (!relations.includes(req.table)) {
@@ -137,7 +141,6 @@ export async function exportTable(req: ExportRequest): Promise<ExportResult> {
             extra: filters.length ? { surgctl_where: filters.map((f) => `${f.column}${f.op}${f.value}`).join(' AND ') } : undefined,
           })
         : {};
-    const temp = tempPathFor(req.out);
     try {
       const rows =
         format === 'arrow'
@@ -156,5 +159,5 @@ export async function exportTable(req: ExportRequest): Promise<ExportResult> {
       }
       throw e;
     }
-  });
+  }, { writePaths: [temp], lockTimeoutMs: req.lockTimeoutMs });
 }
