@@ -16,7 +16,26 @@ export interface Io {
 }
 
 export function processIo(): Io {
+  exitQuietlyOnClosedPipe();
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), stdin: process.stdin };
+}
+
+let pipeGuarded = false;
+
+/**
+ * When the reader of stdout or stderr goes away (`surgctl query ... | head -1`), the next write fails with EPIPE
+ * as an 'error' event that would otherwise crash with a stack trace. The reader chose to stop reading, so exit at
+ * once with 0 (the documented exit codes stay as they are; nothing more can be written anyway).
+ */
+export function exitQuietlyOnClosedPipe(): void {
+  if (pipeGuarded) return;
+  pipeGuarded = true;
+  const onError = (e: NodeJS.ErrnoException): void => {
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') process.exit(0);
+    throw e;
+  };
+  process.stdout.on('error', onError);
+  process.stderr.on('error', onError);
 }
 
 /** Global flags every command understands. */
