@@ -1,4 +1,5 @@
 // The streams and environment a command writes to. Injected so tests run main() in-process.
+import { UsageError } from '../errors.js';
 
 export interface OutStream {
   write(chunk: string): unknown;
@@ -45,6 +46,28 @@ export interface GlobalOptions {
   verbose?: boolean;
   color?: boolean;
   logFormat?: 'text' | 'json';
+  /** --lock-timeout in seconds (validated once by the root program); undefined when not given. */
+  lockTimeout?: number;
+}
+
+/** The default wait for another process's lock on the lakehouse, in seconds (--lock-timeout). */
+export const DEFAULT_LOCK_TIMEOUT_S = 5;
+
+/** The global --lock-timeout in ms, or the default (5 s) when it was not given. */
+export function lockTimeoutMs(globals: GlobalOptions): number {
+  return (globals.lockTimeout ?? DEFAULT_LOCK_TIMEOUT_S) * 1000;
+}
+
+/** Parses --lock-timeout: a finite number of seconds, 0 or more. Throws UsageError otherwise. */
+export function parseLockTimeout(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
+    throw new UsageError(`--lock-timeout must be a number of seconds (0 or more), not ${JSON.stringify(value)}`, {
+      field: '--lock-timeout',
+      hint: `e.g. --lock-timeout 30 (default ${DEFAULT_LOCK_TIMEOUT_S})`,
+    });
+  }
+  return n;
 }
 
 /** True when colour is allowed: a TTY, no NO_COLOR, no --no-color. */

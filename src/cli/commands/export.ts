@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { resolveDbPath } from '../../core/db-path.js';
 import { EXPORT_FORMATS, exportTable, type ExportFormat } from '../../core/export/index.js';
 import { UsageError } from '../../errors.js';
-import { say } from '../io.js';
+import { lockTimeoutMs, say } from '../io.js';
 import type { CliContext } from '../main.js';
 
 interface ExportFlags {
@@ -41,6 +41,7 @@ export const exportCommand = (ctx: CliContext): Command =>
         partitionBy: flags.partitionBy?.split(','),
         where: flags.where,
         force: flags.force,
+        lockTimeoutMs: lockTimeoutMs(g),
       });
       say(ctx.io, g, `exported ${result.rows} rows of ${result.table} to ${result.path} (${result.format})`);
     });

@@ -8,7 +8,7 @@ import { OUTPUT_FORMATS, resolveFormat } from '../../core/export/formats.js';
 import { runQuery } from '../../core/query/index.js';
 import { UsageError } from '../../errors.js';
 import { rendererFor } from '../../render/result.js';
-import { say, useColor } from '../io.js';
+import { lockTimeoutMs, say, useColor } from '../io.js';
 import { packageVersion, type CliContext } from '../main.js';
 
 interface QueryFlags {
@@ -64,6 +64,6 @@ export const queryCommand = (ctx: CliContext): Command =>
         maxRows: out === undefined && ctx.io.stdout.isTTY ? 200 : undefined,
         generator: `surgctl ${packageVersion()}`,
       });
-      const result = await runQuery({ dbPath, sql, allowRead }, { format, out, force: flags.force, stdout: ctx.io.stdout, render });
+      const result = await runQuery({ dbPath, sql, allowRead, lockTimeoutMs: lockTimeoutMs(g) }, { format, out, force: flags.force, stdout: ctx.io.stdout, render });
       if (result.path !== undefined) say(ctx.io, g, `wrote ${result.rows} rows to ${result.path} (${format})`);
     });
