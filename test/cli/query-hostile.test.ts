@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { explainedStatement } from '../../src/core/query/index.js';
 import { openDb } from '../../src/db/db.js';
 import { runCli, tempDir } from '../helpers/run-cli.js';
 
@@ -74,6 +75,8 @@ const HOSTILE: [string, string, boolean?][] = [
   ['EXPLAIN COPY', "EXPLAIN COPY (SELECT 1) TO 'SENTINEL'"],
   ['EXPLAIN (FORMAT json) ANALYZE-free COPY', "EXPLAIN (FORMAT json) COPY (SELECT 1) TO 'TMPDIR/x.json'"],
   ['explain /* */ analyze, lower case, comments', "explain /* a */ analyze -- b\n copy (select 1) to 'TMPDIR/y.csv'"],
+  ['EXPLAIN with a ) inside a quoted option', "EXPLAIN (FORMAT ')SELECT 1 --') COPY (SELECT 1) TO 'ALLOWED/z.csv'", true],
+  ['EXPLAIN (ANALYZE) COPY', "EXPLAIN (ANALYZE) COPY (SELECT 1) TO 'ALLOWED/z.csv'", true],
   ['EXPLAIN ANALYZE SET', 'EXPLAIN ANALYZE SET threads = 1'],
   ['EXPLAIN ANALYZE INSTALL', 'EXPLAIN ANALYZE INSTALL httpfs'],
   ['EXPLAIN ANALYZE ATTACH', "EXPLAIN ANALYZE ATTACH 'TMPDIR/other.duckdb' AS o"],
@@ -203,5 +206,20 @@ describe('surgctl query still answers read-only SQL', () => {
     expect(r.exitCode).toBe(0);
     const check = await runCli('query', `SELECT count(*) AS n FROM read_parquet('${out}')`, '--db', lake, '--format', 'csv', '--allow-read', tmp.dir);
     expect(check.stdout).toBe('n\n5\n');
+  });
+});
+
+describe('explainedStatement', () => {
+  it.each([
+    ['SELECT 1', 'SELECT 1'],
+    ['EXPLAIN SELECT 1', 'SELECT 1'],
+    ['  explain  analyse SELECT 1', 'SELECT 1'],
+    ['EXPLAIN /* c */ ANALYZE -- d\nCOPY t TO \'x\'', "COPY t TO 'x'"],
+    ["EXPLAIN (FORMAT json, ANALYZE) COPY t TO 'x'", "COPY t TO 'x'"],
+    ["EXPLAIN (FORMAT ')SELECT 1 --') COPY t TO 'x'", "COPY t TO 'x'"],
+    ['EXPLAIN EXPLAIN ANALYZE INSERT INTO t VALUES (1)', 'INSERT INTO t VALUES (1)'],
+    ['EXPLAINED_VIEW', 'EXPLAINED_VIEW'],
+  ])('%j -> %j', (sql, inner) => {
+    expect(explainedStatement(sql)).toBe(inner);
   });
 });

@@ -87,11 +87,29 @@ export function explainedStatement(sql: string): string {
     const analyze = /^analy[sz]e\b/i.exec(sql.slice(i));
     if (analyze) i = skipBlank(sql, i + analyze[0].length);
     if (sql[i] === '(') {
-      const close = sql.indexOf(')', i);
+      const close = closingParen(sql, i);
       if (close < 0) return sql.slice(i);
       i = skipBlank(sql, close + 1);
     }
   }
+}
+
+/** The index of the `)` closing the `(` at `open`, skipping quoted text and nested parentheses; -1 when none. */
+function closingParen(sql: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < sql.length; i++) {
+    const c = sql[i];
+    if (c === "'" || c === '"') {
+      for (i++; i < sql.length; i++) {
+        if (sql[i] === c) {
+          if (sql[i + 1] === c) i++;
+          else break;
+        }
+      }
+    } else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return i;
+  }
+  return -1;
 }
 
 /** Asks DuckDB's parser (no binding, no file access) whether `sql` is one SELECT; returns why not, or undefined. */
