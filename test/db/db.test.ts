@@ -83,11 +83,13 @@ describe('a read-only open is sealed inside DuckDB', () => {
     const db = await openDb(path, { readOnly: true });
     try {
       expect(await db.scalar('SELECT count(*)::INTEGER FROM v')).toBe(3);
-      for (const sql of [`SELECT * FROM read_csv(${literal(join(dir, 'beside.csv'))})`, "SELECT * FROM read_text('/etc/passwd')", 'SET threads = 1', 'SET enable_external_access = true', 'LOAD httpfs']) {
+      for (const sql of [`SELECT * FROM read_csv(${literal(join(dir, 'beside.csv'))})`, "SELECT * FROM read_text('/etc/passwd')", 'SET threads = 1', 'SET enable_external_access = true', 'LOAD httpfs',
+        `COPY (SELECT 1) TO ${literal(join(dir, 'x.csv'))}`, `ATTACH ${literal(join(dir, 'other.duckdb'))} AS o (READ_ONLY)`, `EXPORT DATABASE ${literal(join(dir, 'dump'))}`]) {
         const e = await db.run(sql).then(() => undefined, (err: unknown) => err);
         expect(e, sql).toBeInstanceOf(UsageError);
         expect((e as UsageError).hint).toMatch(/--allow-read DIR/);
       }
+      expect(readdirSync(dir).sort()).toEqual(['beside.csv', 'lake.duckdb']);
       const second = await db.connect();
       expect((await second.runAndReadAll("SELECT current_setting('TimeZone') AS tz")).getRowObjectsJson()[0]?.tz).toBe('UTC');
     } finally {

@@ -148,7 +148,7 @@ export async function readOnlyStatement(db: Db, sql: string): Promise<string> {
   }
   if (why) {
     const kind = /^\s*([A-Za-z]+)/.exec(inner)?.[1]?.toUpperCase() ?? 'this';
-    throw new UsageError(`query is read-only: ${kind === 'WITH' ? 'a WITH clause that does not end in SELECT is' : `${kind} statements are`} refused${inner === text ? '' : ' (also inside EXPLAIN)'}`, {
+    throw new UsageError(`query is read-only: ${kind === 'WITH' ? 'a WITH clause that does not end in SELECT is' : `${kind} statements are`} refused${inner === text ? '' : ', inside EXPLAIN too'}`, {
       hint: REFUSED_HINT,
     });
   }
