@@ -24,19 +24,22 @@ export function processIo(): Io {
 let pipeGuarded = false;
 
 /**
- * When the reader of stdout or stderr goes away (`surgctl query ... | head -1`), the next write fails with EPIPE
- * as an 'error' event that would otherwise crash with a stack trace. The reader chose to stop reading, so exit at
- * once with 0 (the documented exit codes stay as they are; nothing more can be written anyway).
+ * When the reader of stdout goes away (`surgctl query ... | head -1`), the next write fails with EPIPE as an
+ * 'error' event that would otherwise crash with a stack trace. The reader chose to stop reading the data, so exit
+ * at once with 0 (the documented exit codes stay as they are). A closed stderr only loses messages: the command
+ * carries on and exits with its real code (a load is never cut short because `2>&1 | head` stopped reading).
  */
 export function exitQuietlyOnClosedPipe(): void {
   if (pipeGuarded) return;
   pipeGuarded = true;
-  const onError = (e: NodeJS.ErrnoException): void => {
-    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') process.exit(0);
+  const closed = (e: NodeJS.ErrnoException): boolean => e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED';
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (closed(e)) process.exit(0);
     throw e;
-  };
-  process.stdout.on('error', onError);
-  process.stderr.on('error', onError);
+  });
+  process.stderr.on('error', (e: NodeJS.ErrnoException) => {
+    if (!closed(e)) throw e;
+  });
 }
 
 /** Global flags every command understands. */

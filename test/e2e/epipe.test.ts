@@ -2,7 +2,8 @@
 // EPIPE stack trace. Spawns the built bin with stdout piped into a reader that closes after the first line.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { openDb } from '../../src/db/db.js';
 import { tempDir } from '../helpers/run-cli.js';
 
@@ -63,5 +64,28 @@ describe('a closed stdout pipe', () => {
     expect(r.first).toMatch(/^Usage: surgctl report/);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
+  });
+});
+
+describe('a closed stderr pipe', () => {
+  it('loses only messages: the process carries on and exits with its own code', async () => {
+    const io = resolve('dist/cli/io.js');
+    const marker = join(tmp.dir, 'finished.txt');
+    const script = `import { exitQuietlyOnClosedPipe } from ${JSON.stringify(io)}; import { writeFileSync } from 'node:fs';
+      exitQuietlyOnClosedPipe();
+      for (let i = 0; i < 20000; i++) { process.stderr.write('progress line ' + i + '\\n'); if (i % 1000 === 0) await new Promise((r) => setTimeout(r, 5)); }
+      writeFileSync(${JSON.stringify(marker)}, 'done'); process.exitCode = 7;`;
+    const r = await new Promise<{ code: number | null }>((res, rej) => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let seen = '';
+      child.stderr.setEncoding('utf8').on('data', (s: string) => {
+        seen += s;
+        if (seen.includes('\n')) child.stderr.destroy();
+      });
+      child.on('error', rej);
+      child.on('close', (code) => res({ code }));
+    });
+    expect(r.code).toBe(7);
+    expect(readFileSync(marker, 'utf8')).toBe('done');
   });
 });
