@@ -1,4 +1,5 @@
 // The streams and environment a command writes to. Injected so tests run main() in-process.
+import { DEFAULT_LOCK_TIMEOUT_S } from '../db/db.js';
 import { UsageError } from '../errors.js';
 
 export interface OutStream {
@@ -53,8 +54,7 @@ export interface GlobalOptions {
   lockTimeout?: number;
 }
 
-/** The default wait for another process's lock on the lakehouse, in seconds (--lock-timeout). */
-export const DEFAULT_LOCK_TIMEOUT_S = 5;
+export { DEFAULT_LOCK_TIMEOUT_S };
 
 /** The global --lock-timeout in ms, or the default (5 s) when it was not given. */
 export function lockTimeoutMs(globals: GlobalOptions): number {

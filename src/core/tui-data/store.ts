@@ -70,12 +70,17 @@ export class AlertStore implements AlertSource {
   /** Opens (or reopens) the read-only handle and notes which marts exist. */
   async open(): Promise<void> {
     this.staging ??= mkdtempSync(join(tmpdir(), 'surgctl-tui-export-'));
-    this.db = await openDb(this.path, {
-      readOnly: true,
-      writePaths: [this.staging],
-      lockTimeoutMs: this.options.lockTimeoutMs ?? 5000,
-      ...this.dbOptions(),
-    });
+    try {
+      this.db = await openDb(this.path, {
+        readOnly: true,
+        writePaths: [this.staging],
+        lockTimeoutMs: this.options.lockTimeoutMs ?? 5000,
+        ...this.dbOptions(),
+      });
+    } catch (e) {
+      this.close();
+      throw e;
+    }
     const rows = await this.db.all<{ name: string }>(
       "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'main'",
     );
