@@ -54,7 +54,10 @@ export async function runReport(req: ReportRequest, target: EmitTarget): Promise
   });
 }
 
-/** runReport on an already-open database (the TUI, tests): the same checks, output and errors. */
+/**
+ * runReport on an already-open database (the TUI, tests): the same checks, output and errors. A Parquet --out is
+ * written by DuckDB, so on a sealed read-only handle its folder must be among the handle's writePaths.
+ */
 export async function emitReport(db: Db, name: string, raw: RawFilters | undefined, target: EmitTarget): Promise<ReportOutcome> {
   const { def, filters } = prepare(name, raw);
   const built = def.build(filters);
