@@ -84,7 +84,8 @@ async function phaseRun(name, dbPath, outPath) {
   if (name === 'copy') {
     const { literal } = await import('../dist/db/sql.js');
     const r = await time(async () => {
-      const db = await openDb(dbPath, { readOnly: true });
+      // A read-only handle is sealed: DuckDB may write only the paths it is given.
+      const db = await openDb(dbPath, { readOnly: true, writePaths: [outPath] });
       try {
         await db.run(`COPY telemetry_risk TO ${literal(outPath)} (FORMAT parquet, COMPRESSION zstd)`);
       } finally {

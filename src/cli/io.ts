@@ -1,4 +1,6 @@
 // The streams and environment a command writes to. Injected so tests run main() in-process.
+import { DEFAULT_LOCK_TIMEOUT_S } from '../db/db.js';
+import { UsageError } from '../errors.js';
 
 export interface OutStream {
   write(chunk: string): unknown;
@@ -16,7 +18,29 @@ export interface Io {
 }
 
 export function processIo(): Io {
+  exitQuietlyOnClosedPipe();
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), stdin: process.stdin };
+}
+
+let pipeGuarded = false;
+
+/**
+ * When the reader of stdout goes away (`surgctl query ... | head -1`), the next write fails with EPIPE as an
+ * 'error' event that would otherwise crash with a stack trace. The reader chose to stop reading the data, so exit
+ * at once with 0 (the documented exit codes stay as they are). A closed stderr only loses messages: the command
+ * carries on and exits with its real code (a load is never cut short because `2>&1 | head` stopped reading).
+ */
+export function exitQuietlyOnClosedPipe(): void {
+  if (pipeGuarded) return;
+  pipeGuarded = true;
+  const closed = (e: NodeJS.ErrnoException): boolean => e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED';
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (closed(e)) process.exit(0);
+    throw e;
+  });
+  process.stderr.on('error', (e: NodeJS.ErrnoException) => {
+    if (!closed(e)) throw e;
+  });
 }
 
 /** Global flags every command understands. */
@@ -26,6 +50,27 @@ export interface GlobalOptions {
   verbose?: boolean;
   color?: boolean;
   logFormat?: 'text' | 'json';
+  /** --lock-timeout in seconds (validated once by the root program); undefined when not given. */
+  lockTimeout?: number;
+}
+
+export { DEFAULT_LOCK_TIMEOUT_S };
+
+/** The global --lock-timeout in ms, or the default (5 s) when it was not given. */
+export function lockTimeoutMs(globals: GlobalOptions): number {
+  return (globals.lockTimeout ?? DEFAULT_LOCK_TIMEOUT_S) * 1000;
+}
+
+/** Parses --lock-timeout: a finite number of seconds, 0 or more. Throws UsageError otherwise. */
+export function parseLockTimeout(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
+    throw new UsageError(`--lock-timeout must be a number of seconds (0 or more), not ${JSON.stringify(value)}`, {
+      field: '--lock-timeout',
+      hint: `e.g. --lock-timeout 30 (default ${DEFAULT_LOCK_TIMEOUT_S})`,
+    });
+  }
+  return n;
 }
 
 /** True when colour is allowed: a TTY, no NO_COLOR, no --no-color. */

@@ -3,7 +3,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { surgctlVersion } from '../core/version.js';
 import { ExitCode, isSurgctlError, type SurgctlError } from '../errors.js';
-import { processIo, type GlobalOptions, type Io } from './io.js';
+import { DEFAULT_LOCK_TIMEOUT_S, parseLockTimeout, processIo, type GlobalOptions, type Io } from './io.js';
 import { commandFactories } from './commands/index.js';
 
 export interface CliContext {
@@ -27,6 +27,11 @@ export function createProgram(io: Io): Command {
     .option('-v, --verbose', 'print more detail on stderr')
     .option('--no-color', 'no colour (NO_COLOR is honoured too)')
     .addOption(new Option('--log-format <format>', 'stderr messages as text or JSON lines').choices(['text', 'json']))
+    .addOption(
+      new Option('--lock-timeout <seconds>', `wait this long for another process holding the lakehouse (default: ${DEFAULT_LOCK_TIMEOUT_S})`).argParser(
+        parseLockTimeout,
+      ),
+    )
     .showSuggestionAfterError(true);
   for (const make of commandFactories) program.addCommand(make(ctx));
   configure(program, io);
@@ -36,6 +41,8 @@ export function createProgram(io: Io): Command {
 function configure(cmd: Command, io: Io): void {
   cmd.exitOverride();
   cmd.showSuggestionAfterError(true);
+  // Global flags (--lock-timeout, --debug, ...) work before or after the command name; every help lists them.
+  cmd.configureHelp({ showGlobalOptions: true });
   cmd.configureOutput({
     writeOut: (s) => io.stdout.write(s),
     writeErr: (s) => io.stderr.write(s),

@@ -1,10 +1,12 @@
 // openDb and the one Db wrapper around @duckdb/node-api: UTC, bounded threads and memory, bound parameters,
-// DuckDB failures wrapped as QueryError, lock waits turned into a clear DatabaseError.
+// DuckDB failures wrapped as QueryError, lock waits turned into a clear DatabaseError. A read-only open is also
+// sealed inside DuckDB itself (no file system, extensions, attach or settings; see sealReadOnly).
 import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DatabaseError, QueryError } from '../errors.js';
+import { join, resolve, sep } from 'node:path';
+import { DatabaseError, QueryError, UsageError } from '../errors.js';
+import { literal } from './sql.js';
 
 export type Params = Record<string, DuckDBValue> | DuckDBValue[];
 export type JsonRow = Record<string, unknown>;
@@ -14,7 +16,14 @@ export interface OpenOptions {
   threads?: number;
   memoryLimit?: string;
   /** How long to wait for another process's lock on the file, in ms (default 5000). */
-  lockTimeoutMs?: number;
+  lockTimeoutMs?: number | undefined;
+  /** Read-only opens: directories whose files DuckDB may read (query --allow-read). Default: none. */
+  allowRead?: readonly string[] | undefined;
+  /**
+   * Read-only opens: the exact paths surgctl's own COPY ... TO writes (a fresh temporary output file or
+   * directory beside --out). Nothing else on the host can be written.
+   */
+  writePaths?: readonly string[] | undefined;
 }
 
 export interface Db {
@@ -36,6 +45,25 @@ export interface Db {
 
 const LOCK_RE = /Could not set lock|Conflicting lock/i;
 
+/** The default wait for another process's lock, in seconds (the global --lock-timeout). */
+export const DEFAULT_LOCK_TIMEOUT_S = 5;
+
+const REFUSED_RE = /(Permission Error: .*disabled (by|through) configuration|the configuration has been locked)/i;
+
+export const READ_ONLY_HINT =
+  'read-only commands cannot write, install, load, attach or change settings, and read no file outside the lakehouse; ' +
+  'to read files in a directory, name it with --allow-read DIR';
+
+/**
+ * The UsageError for DuckDB refusing something on a sealed read-only handle ("Permission Error ... disabled by
+ * configuration", "the configuration has been locked"); undefined for any other error.
+ */
+export function readOnlyRefusal(e: unknown): UsageError | undefined {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (!REFUSED_RE.test(msg)) return undefined;
+  return new UsageError(`read-only: ${firstLine(msg).replace(/^(Permission|Invalid Input) Error: /, '')}`, { hint: READ_ONLY_HINT, cause: e });
+}
+
 export function defaultThreads(): number {
   return Math.max(1, Math.min(4, Number(process.env.SURGCTL_THREADS ?? 2)));
 }
@@ -55,7 +83,7 @@ export async function openDb(path: string, options: OpenOptions = {}): Promise<D
     autoload_known_extensions: 'true',
   };
   if (options.readOnly) config.access_mode = 'READ_ONLY';
-  const deadline = Date.now() + (options.lockTimeoutMs ?? 5000);
+  const deadline = Date.now() + (options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_S * 1000);
   let instance: DuckDBInstance | undefined;
   for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
     try {
@@ -85,14 +113,45 @@ export async function openDb(path: string, options: OpenOptions = {}): Promise<D
   const connection = await instance.connect();
   // TimeZone needs icu, which loads only after the instance exists; set it on every connection.
   await connection.run("SET TimeZone = 'UTC'");
-  return wrap(path, instance, connection, spill);
+  const sealed = options.readOnly === true;
+  if (sealed) {
+    try {
+      await sealReadOnly(connection, options);
+    } catch (e) {
+      connection.closeSync();
+      instance.closeSync();
+      rmSync(spill, { recursive: true, force: true });
+      throw new DatabaseError('db_open', `cannot seal read-only database ${path}: ${firstLine(e instanceof Error ? e.message : String(e))}`, { file: path, cause: e });
+    }
+  }
+  return wrap(path, instance, connection, spill, sealed);
+}
+
+/**
+ * Seals a read-only instance inside DuckDB, after the lakehouse is open: no file outside `allowRead` (and the
+ * exact `writePaths`) can be opened, no extension installed or loaded from outside, no database attached, and
+ * the configuration is locked so no statement can undo any of it. Spilling to temp_directory keeps working.
+ */
+async function sealReadOnly(connection: DuckDBConnection, options: OpenOptions): Promise<void> {
+  const dirs = [...(options.allowRead ?? []), ...(options.writePaths ?? [])].map((d) => {
+    const abs = resolve(d);
+    return abs.endsWith(sep) ? abs : `${abs}${sep}`;
+  });
+  const paths = (options.writePaths ?? []).map((p) => resolve(p));
+  // Global, so a second connection on this instance is in UTC too (it can no longer SET anything).
+  await connection.run("SET GLOBAL TimeZone = 'UTC'");
+  if (dirs.length > 0) await connection.run(`SET allowed_directories = [${dirs.map(literal).join(', ')}]`);
+  if (paths.length > 0) await connection.run(`SET allowed_paths = [${paths.map(literal).join(', ')}]`);
+  await connection.run('SET enable_external_access = false');
+  await connection.run('SET allow_community_extensions = false');
+  await connection.run('SET lock_configuration = true');
 }
 
 function firstLine(s: string): string {
   return s.split('\n')[0] ?? s;
 }
 
-function wrap(path: string, instance: DuckDBInstance, connection: DuckDBConnection, spill: string): Db {
+function wrap(path: string, instance: DuckDBInstance, connection: DuckDBConnection, spill: string, sealed: boolean): Db {
   const extra: DuckDBConnection[] = [];
   let closed = false;
   const guard = async <T>(sql: string, params: Params | undefined, fn: () => Promise<T>): Promise<T> => {
@@ -100,6 +159,8 @@ function wrap(path: string, instance: DuckDBInstance, connection: DuckDBConnecti
       return await fn();
     } catch (e) {
       if (e instanceof QueryError) throw e;
+      const refused = sealed ? readOnlyRefusal(e) : undefined;
+      if (refused) throw refused;
       const msg = e instanceof Error ? e.message : String(e);
       throw new QueryError(firstLine(msg), sql, params, { cause: e });
     }
@@ -124,7 +185,8 @@ function wrap(path: string, instance: DuckDBInstance, connection: DuckDBConnecti
     },
     connect: async () => {
       const c = await instance.connect();
-      await c.run("SET TimeZone = 'UTC'");
+      // A sealed instance's configuration is locked; its TimeZone was set globally before that.
+      if (!sealed) await c.run("SET TimeZone = 'UTC'");
       extra.push(c);
       return c;
     },

@@ -69,7 +69,7 @@ describe('surgctl query', () => {
     ['stacked', 'SELECT 1; DROP TABLE loads', /exactly one statement; found 2/],
     ['stacked after comment', "SELECT 'a;b' AS s; /* x */ DELETE FROM alerts", /exactly one statement; found 2/],
     ['SET', "SET threads = 1", /read-only: SET statements are refused/],
-    ['CALL', 'CHECKPOINT', /read-only: CALL statements are refused/],
+    ['CHECKPOINT', 'CHECKPOINT', /read-only: CHECKPOINT statements are refused/],
     ['EXPORT', "EXPORT DATABASE 'OUTDIR/dump'", /read-only: EXPORT statements are refused/],
   ])('refuses %s with exit 2 and changes nothing', async (_name, sql, message) => {
     const before = await tableCounts();

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb } from '../../src/db/db.js';
 import { ident, literal } from '../../src/db/sql.js';
-import { DatabaseError, QueryError } from '../../src/errors.js';
+import { DatabaseError, QueryError, UsageError } from '../../src/errors.js';
 import { rawTableDdl } from '../../src/core/load/raw-tables.js';
 import { listDatasets, loadDatasetSchema } from '../../src/core/schemas.js';
 import { tempDir } from '../helpers/run-cli.js';
@@ -62,5 +63,66 @@ describe('db', () => {
     } finally {
       db.close();
     }
+  });
+});
+
+describe('a read-only open is sealed inside DuckDB', () => {
+  async function lakehouse(): Promise<{ dir: string; path: string }> {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const path = join(t.dir, 'lake.duckdb');
+    const db = await openDb(path);
+    await db.run("CREATE TABLE t AS SELECT i, 'v' || i AS s FROM range(10) r(i); CREATE VIEW v AS SELECT * FROM t WHERE i < 3");
+    db.close();
+    return { dir: t.dir, path };
+  }
+
+  it('refuses files outside allowRead, settings and extensions as UsageErrors naming --allow-read, in UTC, on every connection', async () => {
+    const { dir, path } = await lakehouse();
+    writeFileSync(join(dir, 'beside.csv'), 'a\n1\n');
+    const db = await openDb(path, { readOnly: true });
+    try {
+      expect(await db.scalar('SELECT count(*)::INTEGER FROM v')).toBe(3);
+      for (const sql of [`SELECT * FROM read_csv(${literal(join(dir, 'beside.csv'))})`, "SELECT * FROM read_text('/etc/passwd')", 'SET threads = 1', 'SET enable_external_access = true', 'LOAD httpfs',
+        `COPY (SELECT 1) TO ${literal(join(dir, 'x.csv'))}`, `ATTACH ${literal(join(dir, 'other.duckdb'))} AS o (READ_ONLY)`, `EXPORT DATABASE ${literal(join(dir, 'dump'))}`]) {
+        const e = await db.run(sql).then(() => undefined, (err: unknown) => err);
+        expect(e, sql).toBeInstanceOf(UsageError);
+        expect((e as UsageError).hint).toMatch(/--allow-read DIR/);
+      }
+      expect(readdirSync(dir).sort()).toEqual(['beside.csv', 'lake.duckdb']);
+      const second = await db.connect();
+      expect((await second.runAndReadAll("SELECT current_setting('TimeZone') AS tz")).getRowObjectsJson()[0]?.tz).toBe('UTC');
+    } finally {
+      db.close();
+    }
+    const allowed = await openDb(path, { readOnly: true, allowRead: [dir] });
+    try {
+      expect(await allowed.scalar(`SELECT a::INTEGER FROM read_csv(${literal(join(dir, 'beside.csv'))})`)).toBe(1);
+    } finally {
+      allowed.close();
+    }
+  });
+
+  it('still spills to its temp directory under a small memory_limit', async () => {
+    const { path } = await lakehouse();
+    const spills = (): Set<string> => new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('surgctl-spill-')));
+    const before = spills();
+    const db = await openDb(path, { readOnly: true, memoryLimit: '24MB', threads: 1 });
+    const mine = [...spills()].filter((n) => !before.has(n));
+    let spilled = 0;
+    const watch = setInterval(() => {
+      for (const d of mine) spilled = Math.max(spilled, readdirSync(join(tmpdir(), d)).length);
+    }, 5);
+    try {
+      const n = await db.scalar<number>(
+        "SELECT count(*)::INTEGER FROM (SELECT repeat('x', 20) || i::VARCHAR AS s FROM range(1500000) r(i) ORDER BY s DESC LIMIT 1499999)",
+      );
+      expect(n).toBe(1_499_999);
+    } finally {
+      clearInterval(watch);
+      db.close();
+    }
+    expect(mine.length).toBe(1);
+    expect(spilled).toBeGreaterThan(0);
   });
 });

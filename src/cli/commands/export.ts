@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { resolveDbPath } from '../../core/db-path.js';
 import { EXPORT_FORMATS, exportTable, type ExportFormat } from '../../core/export/index.js';
 import { UsageError } from '../../errors.js';
-import { say } from '../io.js';
+import { lockTimeoutMs, say } from '../io.js';
 import type { CliContext } from '../main.js';
 
 interface ExportFlags {
@@ -43,6 +43,7 @@ export const exportCommand = (ctx: CliContext): Command =>
         force: flags.force,
         cwd: ctx.io.cwd,
         stdout: ctx.io.stdout,
+        lockTimeoutMs: lockTimeoutMs(g),
       });
       const where = result.path === '-' ? 'standard output' : result.path;
       say(ctx.io, g, `exported ${result.rows} rows of ${result.table} to ${where} (${result.format})`);

@@ -10,7 +10,7 @@ import { readLedger } from '../../core/load/read.js';
 import type { LoadRecord } from '../../core/load/ledger.js';
 import { GateFailedError, UsageError } from '../../errors.js';
 import { renderTextTable, type Column } from '../../render/text-table.js';
-import { say } from '../io.js';
+import { lockTimeoutMs, say } from '../io.js';
 import type { CliContext } from '../main.js';
 
 interface LoadFlags {
@@ -19,7 +19,6 @@ interface LoadFlags {
   format?: 'table' | 'json' | 'csv' | 'ndjson' | 'parquet';
   force?: boolean;
   allowOrphans?: boolean;
-  lockTimeout: string;
   quarantineDir?: string;
   delimiter?: string;
   batchRows: string;
@@ -39,7 +38,6 @@ export const loadCommand = (ctx: CliContext): Command =>
     .option('--format <format>', 'table | json for the results; csv | ndjson | parquet for the input format of -')
     .option('--force', 'load a file again even if the same content already loaded (still idempotent by key)')
     .option('--allow-orphans', 'keep rows whose foreign keys do not resolve')
-    .option('--lock-timeout <seconds>', 'wait this long for another process holding the database', '5')
     .option('--quarantine-dir <dir>', 'where quarantine NDJSON files go', 'quarantine')
     .option('--delimiter <char>', 'CSV delimiter (default: sniffed)')
     .option('--batch-rows <n>', 'stdin: commit a batch every N rows', '50000')
@@ -51,7 +49,6 @@ export const loadCommand = (ctx: CliContext): Command =>
       const dbPath = resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path;
       if (flags.list) return printLedger(ctx, dbPath, flags.format);
       if (inputs.length === 0) throw new UsageError('load needs at least one input file, directory, glob or -', { hint: 'e.g. surgctl load ./surgctl-data/' });
-      const lockTimeout = positive(flags.lockTimeout, '--lock-timeout', true);
       const inputFormat = INPUT_FORMATS.find((f) => f === flags.format);
       const resultFormat = inputFormat ? (ctx.io.stdout.isTTY ? 'table' : 'json') : (flags.format ?? (ctx.io.stdout.isTTY ? 'table' : 'json'));
       if (resultFormat !== 'table' && resultFormat !== 'json') {
@@ -70,7 +67,7 @@ export const loadCommand = (ctx: CliContext): Command =>
         delimiter: flags.delimiter,
         force: flags.force,
         allowOrphans: flags.allowOrphans,
-        lockTimeoutMs: lockTimeout * 1000,
+        lockTimeoutMs: lockTimeoutMs(g),
         quarantineDir: flags.quarantineDir,
         cwd: ctx.io.cwd,
         args: ['load', ...inputs],
@@ -109,7 +106,7 @@ export const loadsCommand = (ctx: CliContext): Command =>
     });
 
 async function printLedger(ctx: CliContext, dbPath: string, format: string | undefined): Promise<void> {
-  const rows = await readLedger(dbPath);
+  const rows = await readLedger(dbPath, lockTimeoutMs(ctx.globals()));
   if ((format ?? (ctx.io.stdout.isTTY ? 'table' : 'json')) === 'json') {
     ctx.io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;

@@ -67,6 +67,8 @@ export const pipelineCommand = (ctx: CliContext): Command =>
       if (bad !== undefined) given.bad_rows = bad;
       const inc = num(flags.incidents, '--incidents');
       if (inc !== undefined) given.incidents = inc;
+      // The global --lock-timeout, when given, is a flag like the others: it beats lock_timeout_s in the config.
+      if (g.lockTimeout !== undefined) given.lock_timeout_s = g.lockTimeout;
       const { config } = loadConfig({ cwd: ctx.io.cwd, env: ctx.io.env, flags: given, configPath: flags.config });
       const format = resolveFormat(flags.format, undefined, ctx.io.stdout.isTTY === true);
       if (format === 'parquet' || format === 'arrow' || format === 'html') {
@@ -89,5 +91,5 @@ export const pipelineCommand = (ctx: CliContext): Command =>
       const result = await runPipeline({ config, cwd: ctx.io.cwd, env: ctx.io.env, args: ['pipeline'], metricsFile: flags.metricsFile === undefined ? undefined : resolve(ctx.io.cwd, flags.metricsFile), onEvent });
       say(ctx.io, globals, `pipeline ${result.run_id} succeeded; lakehouse ${result.db}. Next: surgctl report top-alerts, surgctl tui, surgctl runs`);
       const render = rendererFor(format, { color: useColor(ctx.io, g), width: ctx.io.stdout.columns });
-      await runReport({ dbPath: result.db, name: 'summary' }, { format, stdout: ctx.io.stdout, render });
+      await runReport({ dbPath: result.db, name: 'summary', lockTimeoutMs: config.lock_timeout_s * 1000 }, { format, stdout: ctx.io.stdout, render });
     });

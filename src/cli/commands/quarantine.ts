@@ -5,7 +5,7 @@ import { replayQuarantine } from '../../core/load/quarantine.js';
 import { readQuarantineRows, readQuarantineSummary } from '../../core/load/read.js';
 import { UsageError } from '../../errors.js';
 import { renderTextTable } from '../../render/text-table.js';
-import { say } from '../io.js';
+import { lockTimeoutMs, say } from '../io.js';
 import type { CliContext } from '../main.js';
 
 const machine = (ctx: CliContext, format: string | undefined): boolean => (format ?? (ctx.io.stdout.isTTY ? 'table' : 'json')) === 'json';
@@ -18,7 +18,7 @@ export const quarantineCommand = (ctx: CliContext): Command => {
     .option('--db <path>', 'lakehouse file')
     .option('--format <format>', 'table | json')
     .action(async (flags: { db?: string; format?: string }) => {
-      const rows = await readQuarantineSummary(resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path);
+      const rows = await readQuarantineSummary(resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path, lockTimeoutMs(ctx.globals()));
       if (machine(ctx, flags.format)) ctx.io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       else
         ctx.io.stdout.write(
@@ -42,7 +42,7 @@ export const quarantineCommand = (ctx: CliContext): Command => {
     .action(async (loadId: string, flags: { db?: string; limit: string; format?: string }) => {
       const limit = Number(flags.limit);
       if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`--limit must be a positive whole number, got "${flags.limit}"`);
-      const rows = await readQuarantineRows(resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path, loadId, limit);
+      const rows = await readQuarantineRows(resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path, loadId, limit, lockTimeoutMs(ctx.globals()));
       if (machine(ctx, flags.format)) {
         ctx.io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
@@ -62,14 +62,13 @@ export const quarantineCommand = (ctx: CliContext): Command => {
     .argument('<load_id>')
     .option('--db <path>', 'lakehouse file')
     .option('--allow-orphans', 'keep rows whose foreign keys do not resolve')
-    .option('--lock-timeout <seconds>', 'wait this long for another process holding the database', '5')
     .option('--quarantine-dir <dir>', 'where quarantine NDJSON files go', 'quarantine')
     .option('--format <format>', 'table | json')
-    .action(async (loadId: string, flags: { db?: string; allowOrphans?: boolean; lockTimeout: string; quarantineDir: string; format?: string }) => {
+    .action(async (loadId: string, flags: { db?: string; allowOrphans?: boolean; quarantineDir: string; format?: string }) => {
       const r = await replayQuarantine(loadId, {
         dbPath: resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path,
         allowOrphans: flags.allowOrphans,
-        lockTimeoutMs: Number(flags.lockTimeout) * 1000,
+        lockTimeoutMs: lockTimeoutMs(ctx.globals()),
         quarantineDir: flags.quarantineDir,
         cwd: ctx.io.cwd,
       });

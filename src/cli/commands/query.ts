@@ -1,12 +1,14 @@
 // `surgctl query "SQL"`: one read-only SELECT against the lakehouse, in any output format. `-` reads the SQL
 // from stdin.
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { resolveDbPath } from '../../core/db-path.js';
 import { OUTPUT_FORMATS, resolveFormat } from '../../core/export/formats.js';
 import { runQuery } from '../../core/query/index.js';
+import { UsageError } from '../../errors.js';
 import { rendererFor } from '../../render/result.js';
-import { say, useColor } from '../io.js';
+import { lockTimeoutMs, say, useColor } from '../io.js';
 import { packageVersion, type CliContext } from '../main.js';
 
 interface QueryFlags {
@@ -14,6 +16,20 @@ interface QueryFlags {
   format?: string;
   out?: string;
   force?: boolean;
+  allowRead: string[];
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** Each --allow-read must name an existing directory; returns them absolute. */
+function allowedDirs(dirs: readonly string[], cwd: string): string[] {
+  return dirs.map((d) => {
+    const abs = resolve(cwd, d);
+    if (!existsSync(abs) || !statSync(abs).isDirectory()) {
+      throw new UsageError(`--allow-read ${d}: not a directory`, { field: '--allow-read', hint: 'name an existing directory whose files the SQL may read' });
+    }
+    return abs;
+  });
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -30,7 +46,10 @@ export const queryCommand = (ctx: CliContext): Command =>
     .option('--format <format>', `${OUTPUT_FORMATS.join(' | ')} (default: table on a terminal, json when piped)`)
     .option('--out <path>', 'write to this file instead of stdout (- for stdout; parquet and arrow need one)')
     .option('--force', 'replace --out if it exists (a file; never a directory)')
-    .addHelpText('after', '\nExample:\n  surgctl query "SELECT level, count(*) AS n FROM alerts GROUP BY ALL ORDER BY n DESC"\n')
+    .option('--allow-read <dir>', 'let the SQL read files in this directory (read_csv, read_text, glob ...); repeatable; default: none', collect, [])
+    .addHelpText('after', '\nThe lakehouse is opened read-only and sealed: one SELECT (or EXPLAIN of one) runs; nothing can write,\n'
+      + 'install, load, attach or change a setting, and no file outside the lakehouse is read unless --allow-read names\n'
+      + 'its directory.\n\nExample:\n  surgctl query "SELECT level, count(*) AS n FROM alerts GROUP BY ALL ORDER BY n DESC"\n')
     .action(async (sqlArg: string, flags: QueryFlags) => {
       const g = ctx.globals();
       const dbPath = resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path;
@@ -38,6 +57,7 @@ export const queryCommand = (ctx: CliContext): Command =>
       const out = flags.out === undefined || flags.out === '-' ? flags.out : resolve(ctx.io.cwd, flags.out);
       const toFile = out !== undefined && out !== '-';
       const format = resolveFormat(flags.format, out, ctx.io.stdout.isTTY === true);
+      const allowRead = allowedDirs(flags.allowRead, ctx.io.cwd);
       const sql = sqlArg === '-' ? await readAll(ctx.io.stdin) : sqlArg;
       const render = rendererFor(format, {
         color: !toFile && useColor(ctx.io, g),
@@ -46,6 +66,6 @@ export const queryCommand = (ctx: CliContext): Command =>
         maxRows: !toFile && ctx.io.stdout.isTTY ? 200 : undefined,
         generator: `surgctl ${packageVersion()}`,
       });
-      const result = await runQuery({ dbPath, sql }, { format, out, force: flags.force, cwd: ctx.io.cwd, stdout: ctx.io.stdout, render });
+      const result = await runQuery({ dbPath, sql, allowRead, lockTimeoutMs: lockTimeoutMs(g) }, { format, out, force: flags.force, cwd: ctx.io.cwd, stdout: ctx.io.stdout, render });
       if (result.path !== undefined) say(ctx.io, g, `wrote ${result.rows} rows to ${result.path} (${format})`);
     });

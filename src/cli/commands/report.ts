@@ -5,7 +5,7 @@ import { resolveDbPath } from '../../core/db-path.js';
 import { OUTPUT_FORMATS, resolveFormat } from '../../core/export/formats.js';
 import { RISK_LEVELS, listReports, runReport } from '../../core/report/index.js';
 import { rendererFor } from '../../render/result.js';
-import { say, useColor } from '../io.js';
+import { lockTimeoutMs, say, useColor } from '../io.js';
 import { packageVersion, type CliContext } from '../main.js';
 
 interface ReportFlags {
@@ -60,6 +60,7 @@ export const reportCommand = (ctx: CliContext): Command =>
         {
           dbPath,
           name,
+          lockTimeoutMs: lockTimeoutMs(g),
           filters: {
             patient: flags.patient,
             procedure: flags.procedure,

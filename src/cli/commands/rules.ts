@@ -6,6 +6,7 @@ import { planRules, type RulesPlan } from '../../core/transform/plan.js';
 import { rulesInForce } from '../../core/transform/transform.js';
 import type { LoadedRules } from '../../core/transform/rules.js';
 import { renderTextTable } from '../../render/text-table.js';
+import { lockTimeoutMs } from '../io.js';
 import type { CliContext } from '../main.js';
 
 export const rulesCommand = (ctx: CliContext): Command => {
@@ -31,7 +32,7 @@ export const rulesCommand = (ctx: CliContext): Command => {
     .addOption(new Option('--format <format>', 'table | json').choices(['table', 'json']))
     .action(async (flags: { rules: string; db?: string; format?: string }) => {
       const dbPath = requireExistingDb(resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd));
-      const plan = await planRules({ dbPath, proposedRules: flags.rules, cwd: ctx.io.cwd, env: ctx.io.env });
+      const plan = await planRules({ dbPath, proposedRules: flags.rules, cwd: ctx.io.cwd, env: ctx.io.env, lockTimeoutMs: lockTimeoutMs(ctx.globals()) });
       if ((flags.format ?? (ctx.io.stdout.isTTY ? 'table' : 'json')) === 'json') {
         ctx.io.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
         return;

@@ -5,11 +5,12 @@ import { getRun, listRuns } from '../../core/runs.js';
 import { openDb } from '../../db/db.js';
 import { UsageError } from '../../errors.js';
 import { renderTextTable } from '../../render/text-table.js';
+import { lockTimeoutMs } from '../io.js';
 import type { CliContext } from '../main.js';
 
 async function withDb<T>(ctx: CliContext, flag: string | undefined, fn: (db: Awaited<ReturnType<typeof openDb>>) => Promise<T>): Promise<T> {
   const path = requireExistingDb(resolveDbPath(flag, ctx.io.env, ctx.io.cwd));
-  const db = await openDb(path, { readOnly: true });
+  const db = await openDb(path, { readOnly: true, lockTimeoutMs: lockTimeoutMs(ctx.globals()) });
   try {
     return await fn(db);
   } finally {

@@ -8,7 +8,7 @@ import { addAlertMetrics, addOutcomeMetrics, addStageMetric } from '../../core/p
 import { runTransform, type TransformResult } from '../../core/transform/transform.js';
 import { GateFailedError } from '../../errors.js';
 import { renderTextTable } from '../../render/text-table.js';
-import { say } from '../io.js';
+import { lockTimeoutMs, say } from '../io.js';
 import type { CliContext } from '../main.js';
 
 interface TransformFlags {
@@ -52,6 +52,7 @@ export const transformCommand = (ctx: CliContext): Command =>
       try {
         result = await runTransform({
           dbPath,
+          lockTimeoutMs: lockTimeoutMs(globals),
           cwd: ctx.io.cwd,
           env: ctx.io.env,
           rulesPath: flags.rules,

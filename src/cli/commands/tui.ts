@@ -1,19 +1,18 @@
 // `surgctl tui`: the interactive alert browser. The data layer, ink and react load only inside the action (await
 // import), so `surgctl --help` and every other command stay fast. Needs a TTY; a pipe gets one line and exit 2.
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { resolveDbPath } from '../../core/db-path.js';
 import { TUI_ALTERNATIVE, requireLakehouse } from '../../core/tui-data/preflight.js';
 import { UsageError } from '../../errors.js';
-import { useColor } from '../io.js';
+import { lockTimeoutMs, useColor } from '../io.js';
 import type { CliContext } from '../main.js';
 
 interface TuiFlags {
   db?: string;
   out?: string;
-  lockTimeout: string;
 }
 
 function osUser(): string {
@@ -29,7 +28,6 @@ export const tuiCommand = (ctx: CliContext): Command =>
     .description('browse, search, acknowledge and export alerts in the terminal')
     .option('--db <path>', 'lakehouse file (default: SURGCTL_DB, the config file, or ./surgctl.duckdb)')
     .option('--out <dir>', 'directory the x key exports into (default: the current directory)')
-    .addOption(new Option('--lock-timeout <seconds>', 'how long to wait for another process\'s lock').default('5'))
     .addHelpText('after', '\nAcknowledgements go to the alert_acks table as SURGCTL_USER (default: the OS user).\n'
       + 'The lakehouse stays open read-only; it is reopened read-write only while an acknowledgement is written.\n')
     .action(async (flags: TuiFlags) => {
@@ -47,8 +45,6 @@ export const tuiCommand = (ctx: CliContext): Command =>
       if (!existsSync(exportDir) || !statSync(exportDir).isDirectory()) {
         throw new UsageError(`--out ${exportDir} is not a directory`);
       }
-      const lockTimeoutMs = Math.max(0, Number(flags.lockTimeout) * 1000);
-      if (!Number.isFinite(lockTimeoutMs)) throw new UsageError(`--lock-timeout must be a number of seconds, not ${flags.lockTimeout}`);
       const user = io.env.SURGCTL_USER || osUser();
       // ink and react take ~0.5 s to import. Loading them beside the first queries starves the queries' callbacks
       // (measured: the first frame then waits for ink), so the first frame is painted from the data first, and ink
@@ -58,7 +54,7 @@ export const tuiCommand = (ctx: CliContext): Command =>
         import('../../tui/controller.js'),
         import('../../tui/paint.js'),
       ]);
-      const store = await openAlertStore(path, { user, lockTimeoutMs });
+      const store = await openAlertStore(path, { user, lockTimeoutMs: lockTimeoutMs(ctx.globals()) });
       const out = io.stdout as NodeJS.WriteStream;
       const term = { stdin, stdout: out, color: useColor(io, ctx.globals()) };
       let opened = false;

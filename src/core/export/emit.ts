@@ -2,9 +2,10 @@
 // apache-arrow (arrow) to --out, text formats streamed through an injected renderer to stdout or to --out; `--out -`
 // is stdout (binary only when it is not a terminal). Files always go through a temporary name and a rename; an
 // existing --out needs --force and is never a directory (src/core/safe-output.ts).
-import { mkdtempSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { Db, Params } from '../../db/db.js';
 import { QueryError, UsageError } from '../../errors.js';
@@ -38,6 +39,8 @@ export interface EmitTarget {
   render?: TextRenderer | undefined;
   /** Parquet key/value metadata. */
   kvMetadata?: Record<string, string> | undefined;
+  /** The temporary path --out is written through (see stagedOutput); a fresh one beside --out when absent. */
+  temp?: string | undefined;
 }
 
 export interface EmitResult {
@@ -73,6 +76,17 @@ export async function streamQuery(db: Db, spec: QuerySpec): Promise<TabularResul
   return { name: spec.name, title: spec.title, columns, rows: rows(), charts: spec.charts, filters: spec.filters };
 }
 
+/**
+ * Fixes, before the lakehouse is opened, the temporary path a Parquet output is written through (beside --out, or
+ * in a private folder of its own for `--out -`, made when the file is written), so the sealed read-only handle can
+ * allow exactly that path (openDb writePaths) and nothing else.
+ */
+export function stagedOutput(target: EmitTarget): { target: EmitTarget; writePaths: string[] } {
+  if (target.format !== 'parquet' || target.out === undefined) return { target, writePaths: [] };
+  const temp = target.temp ?? (target.out === STDOUT ? join(tmpdir(), `surgctl-out-${randomUUID()}`, 'result.parquet') : tempPathFor(target.out));
+  return { target: { ...target, temp }, writePaths: [temp] };
+}
+
 /** Writes the query's result in target.format. Returns the rows written (and the path for --out). */
 export async function emitQuery(db: Db, spec: QuerySpec, target: EmitTarget): Promise<EmitResult> {
   const { format } = target;
@@ -83,8 +97,9 @@ export async function emitQuery(db: Db, spec: QuerySpec, target: EmitTarget): Pr
     if (target.out === undefined) throw new UsageError(`--format ${format} needs --out PATH`);
     if (out !== undefined) checkOutput(out, guard);
     // Binary to stdout: written whole to a private temporary file first, then copied out.
-    const scratch = out === undefined ? mkdtempSync(join(tmpdir(), 'surgctl-out-')) : undefined;
-    const temp = scratch === undefined ? tempPathFor(out ?? '') : join(scratch, `result.${format}`);
+    const temp = target.temp ?? (out === undefined ? join(tmpdir(), `surgctl-out-${randomUUID()}`, `result.${format}`) : tempPathFor(out));
+    const scratch = out === undefined ? dirname(temp) : undefined;
+    if (scratch !== undefined) mkdirSync(scratch, { recursive: true, mode: 0o700 });
     try {
       const rows =
         format === 'parquet'

@@ -38,6 +38,8 @@ export interface ExportRequest {
   cwd?: string | undefined;
   /** Where `--out -` writes (process.stdout in the CLI); binary formats are refused when it is a terminal. */
   stdout?: ByteSink | undefined;
+  /** How long to wait for another process's lock, in ms. */
+  lockTimeoutMs?: number | undefined;
 }
 
 export interface ExportResult {
@@ -122,7 +124,12 @@ export async function exportTable(req: ExportRequest): Promise<ExportResult> {
   if (partitionBy.length > 0 && format !== 'parquet') {
     throw new UsageError(`--partition-by writes Hive-partitioned Parquet; it cannot be used with --format ${format}`, { field: '--partition-by' });
   }
-  return withLakehouse(req.dbPath, async (db) => {
+  // Fixed before opening: the sealed read-only handle may write this one temporary path and nothing else. To stdout
+  // the file is written whole in a private temporary folder, then copied out (nothing named `-` is created).
+  const scratch = toStdout ? mkdtempSync(join(tmpdir(), 'surgctl-export-')) : undefined;
+  const temp = scratch === undefined ? tempPathFor(req.out) : join(scratch, `${req.table}.${format}`);
+  try {
+    return await withLakehouse(req.dbPath, async (db) => {
     const relations = await listRelations(db);
     if (!relations.includes(req.table)) {
       throw new UsageError(`no table or model ${JSON.stringify(req.table)} in ${db.path}`, {
@@ -154,9 +161,6 @@ export async function exportTable(req: ExportRequest): Promise<ExportResult> {
             extra: filters.length ? { surgctl_where: filters.map((f) => `${f.column}${f.op}${f.value}`).join(' AND ') } : undefined,
           })
         : {};
-    // To stdout: written whole to a private temporary file, then copied out (nothing named `-` is created).
-    const scratch = toStdout ? mkdtempSync(join(tmpdir(), 'surgctl-export-')) : undefined;
-    const temp = scratch === undefined ? tempPathFor(req.out) : join(scratch, `${req.table}.${format}`);
     try {
       const rows =
         format === 'arrow'
@@ -179,8 +183,9 @@ export async function exportTable(req: ExportRequest): Promise<ExportResult> {
         });
       }
       throw e;
-    } finally {
-      if (scratch !== undefined) discardOutput(scratch);
     }
-  });
+    }, { writePaths: [temp], lockTimeoutMs: req.lockTimeoutMs });
+  } finally {
+    if (scratch !== undefined) discardOutput(scratch);
+  }
 }

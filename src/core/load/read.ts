@@ -4,9 +4,9 @@ import { requireExistingDb } from '../db-path.js';
 import { listLoads, type LoadRecord } from './ledger.js';
 import { listQuarantine, showQuarantine, type QuarantineRow, type QuarantineSummary } from './quarantine.js';
 
-async function withReadOnly<T>(dbPath: string, fn: (db: Awaited<ReturnType<typeof openDb>>) => Promise<T>): Promise<T> {
+async function withReadOnly<T>(dbPath: string, lockTimeoutMs: number | undefined, fn: (db: Awaited<ReturnType<typeof openDb>>) => Promise<T>): Promise<T> {
   requireExistingDb({ path: dbPath, from: 'flag' });
-  const db = await openDb(dbPath, { readOnly: true });
+  const db = await openDb(dbPath, { readOnly: true, lockTimeoutMs });
   try {
     return await fn(db);
   } finally {
@@ -14,14 +14,15 @@ async function withReadOnly<T>(dbPath: string, fn: (db: Awaited<ReturnType<typeo
   }
 }
 
-export function readLedger(dbPath: string): Promise<LoadRecord[]> {
-  return withReadOnly(dbPath, (db) => listLoads(db));
+/** The load ledger, newest first. lockTimeoutMs: how long to wait for another process's lock (default 5000). */
+export function readLedger(dbPath: string, lockTimeoutMs?: number): Promise<LoadRecord[]> {
+  return withReadOnly(dbPath, lockTimeoutMs, (db) => listLoads(db));
 }
 
-export function readQuarantineSummary(dbPath: string): Promise<QuarantineSummary[]> {
-  return withReadOnly(dbPath, (db) => listQuarantine(db));
+export function readQuarantineSummary(dbPath: string, lockTimeoutMs?: number): Promise<QuarantineSummary[]> {
+  return withReadOnly(dbPath, lockTimeoutMs, (db) => listQuarantine(db));
 }
 
-export function readQuarantineRows(dbPath: string, loadId: string, limit: number): Promise<QuarantineRow[]> {
-  return withReadOnly(dbPath, (db) => showQuarantine(db, loadId, limit));
+export function readQuarantineRows(dbPath: string, loadId: string, limit: number, lockTimeoutMs?: number): Promise<QuarantineRow[]> {
+  return withReadOnly(dbPath, lockTimeoutMs, (db) => showQuarantine(db, loadId, limit));
 }

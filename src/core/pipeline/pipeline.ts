@@ -144,7 +144,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     if (transform.tests_failed > 0) {
       throw new GateFailedError(`${transform.tests_failed} model test(s) failed`, { hint: 'surgctl report data-quality shows which; surgctl transform --warn-only reports without failing' });
     }
-    const alerts = await countAlerts(config.db);
+    const alerts = await countAlerts(config.db, config.lock_timeout_s * 1000);
     addAlertMetrics(metrics, alerts);
     ok = true;
     const result: PipelineResult = {
@@ -163,11 +163,11 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
       alerts,
       stages,
     };
-    await recordPipelineRun(config.db, runId, opts.args, 'succeeded', result);
+    await recordPipelineRun(config.db, config.lock_timeout_s * 1000, runId, opts.args, 'succeeded', result);
     return result;
   } catch (e) {
     if (existsSync(config.db)) {
-      await recordPipelineRun(config.db, runId, opts.args, 'failed', { stages }, e instanceof Error ? e.message : String(e)).catch(() => undefined);
+      await recordPipelineRun(config.db, config.lock_timeout_s * 1000, runId, opts.args, 'failed', { stages }, e instanceof Error ? e.message : String(e)).catch(() => undefined);
     }
     throw e;
   } finally {
@@ -182,8 +182,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   }
 }
 
-async function countAlerts(dbPath: string): Promise<Record<string, number>> {
-  const db = await openDb(dbPath, { readOnly: true });
+async function countAlerts(dbPath: string, lockTimeoutMs: number): Promise<Record<string, number>> {
+  const db = await openDb(dbPath, { readOnly: true, lockTimeoutMs });
   try {
     const rows = await db.all<{ level: string; n: number }>('SELECT level, count(*)::INTEGER AS n FROM alerts GROUP BY level ORDER BY level');
     return Object.fromEntries(rows.map((r) => [r.level, r.n]));
@@ -192,8 +192,8 @@ async function countAlerts(dbPath: string): Promise<Record<string, number>> {
   }
 }
 
-async function recordPipelineRun(dbPath: string, runId: string, args: string[], status: 'succeeded' | 'failed', counts: object, error?: string): Promise<void> {
-  const db = await openDb(dbPath);
+async function recordPipelineRun(dbPath: string, lockTimeoutMs: number, runId: string, args: string[], status: 'succeeded' | 'failed', counts: object, error?: string): Promise<void> {
+  const db = await openDb(dbPath, { lockTimeoutMs });
   try {
     await startRun(db, runId, 'pipeline', args);
     await finishRun(db, runId, status, counts as Record<string, unknown>, error);

@@ -1,10 +1,11 @@
-// `query`: ad hoc SQL against the lakehouse. The database is opened READ_ONLY, and the text must parse as exactly
-// one SELECT (or EXPLAIN): writes, COPY ... TO, ATTACH, SET, CALL and stacked statements are refused before
-// anything runs, with a usage error (exit 2).
+// `query`: ad hoc SQL against the lakehouse. Two layers, both always on: the text must parse as exactly one SELECT
+// (or EXPLAIN [ANALYZE] of one SELECT), checked by DuckDB's parser before anything is bound or run; and the
+// lakehouse is opened READ_ONLY and sealed (openDb), so DuckDB itself refuses files outside --allow-read,
+// extensions, ATTACH and settings. Anything refused is a usage error (exit 2).
 import { StatementType } from '@duckdb/node-api';
-import type { Db } from '../../db/db.js';
+import { readOnlyRefusal, type Db } from '../../db/db.js';
 import { UsageError } from '../../errors.js';
-import { emitQuery, type EmitResult, type EmitTarget } from '../export/emit.js';
+import { emitQuery, stagedOutput, type EmitResult, type EmitTarget } from '../export/emit.js';
 import { provenance } from '../export/metadata.js';
 import { queryColumns, withLakehouse } from './lakehouse.js';
 
@@ -12,6 +13,10 @@ export interface QueryRequest {
   /** The lakehouse file (must exist; opened read-only). */
   dbPath: string;
   sql: string;
+  /** Directories whose files the SQL may read (read_csv, read_text, glob ...). Default: none. */
+  allowRead?: readonly string[] | undefined;
+  /** How long to wait for another process's lock, in ms. */
+  lockTimeoutMs?: number | undefined;
 }
 
 const ALLOWED = new Set<StatementType>([StatementType.SELECT, StatementType.EXPLAIN]);
@@ -56,8 +61,69 @@ export function statementEnd(sql: string): number {
   return sql.length;
 }
 
+/** Skips whitespace and comments from index i; returns the index of the next token. */
+function skipBlank(sql: string, i: number): number {
+  for (;;) {
+    while (i < sql.length && /\s/.test(sql[i] ?? '')) i++;
+    if (sql.startsWith('--', i)) {
+      while (i < sql.length && sql[i] !== '\n') i++;
+    } else if (sql.startsWith('/*', i)) {
+      const end = sql.indexOf('*/', i + 2);
+      i = end < 0 ? sql.length : end + 2;
+    } else return i;
+  }
+}
+
 /**
- * Checks that `sql` is exactly one SELECT or EXPLAIN and returns its text without a trailing `;` or comment.
+ * The statement inside any `EXPLAIN [ANALYZE] [(options)]` prefixes (the text itself when there is none), so
+ * the classifier judges what EXPLAIN ANALYZE would really run. Only strips; never adds text.
+ */
+export function explainedStatement(sql: string): string {
+  let i = skipBlank(sql, 0);
+  for (;;) {
+    const head = /^explain\b/i.exec(sql.slice(i));
+    if (!head) return sql.slice(i);
+    i = skipBlank(sql, i + head[0].length);
+    const analyze = /^analy[sz]e\b/i.exec(sql.slice(i));
+    if (analyze) i = skipBlank(sql, i + analyze[0].length);
+    if (sql[i] === '(') {
+      const close = closingParen(sql, i);
+      if (close < 0) return sql.slice(i);
+      i = skipBlank(sql, close + 1);
+    }
+  }
+}
+
+/** The index of the `)` closing the `(` at `open`, skipping quoted text and nested parentheses; -1 when none. */
+function closingParen(sql: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < sql.length; i++) {
+    const c = sql[i];
+    if (c === "'" || c === '"') {
+      for (i++; i < sql.length; i++) {
+        if (sql[i] === c) {
+          if (sql[i + 1] === c) i++;
+          else break;
+        }
+      }
+    } else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/** Asks DuckDB's parser (no binding, no file access) whether `sql` is one SELECT; returns why not, or undefined. */
+async function notASelect(db: Db, sql: string): Promise<{ parse: boolean; message: string } | undefined> {
+  const json = await db.scalar<string>('SELECT json_serialize_sql($sql::VARCHAR)', { sql });
+  const parsed = JSON.parse(json ?? '{}') as { error?: boolean; error_type?: string; error_message?: string };
+  if (!parsed.error) return undefined;
+  return { parse: parsed.error_type === 'parser', message: parsed.error_message ?? 'not a SELECT' };
+}
+
+/**
+ * Checks that `sql` is exactly one SELECT, or EXPLAIN [ANALYZE] of one SELECT, and returns its text without a
+ * trailing `;` or comment. The statement kind is decided by DuckDB's parser before anything is prepared (preparing
+ * EXPORT DATABASE or IMPORT DATABASE already touches the file system), then confirmed by the prepared type.
  * Throws UsageError for anything else (including SQL that does not parse).
  */
 export async function readOnlyStatement(db: Db, sql: string): Promise<string> {
@@ -75,16 +141,32 @@ export async function readOnlyStatement(db: Db, sql: string): Promise<string> {
     throw new UsageError(`query takes exactly one statement; found ${count}`, { hint: REFUSED_HINT });
   }
   const text = sql.slice(0, statementEnd(sql)).trimEnd();
+  const inner = explainedStatement(text);
+  const why = await notASelect(db, inner);
+  if (why?.parse) {
+    throw new UsageError(`query does not parse: ${why.message}`, { hint: 'check the SQL; surgctl query takes one SELECT statement' });
+  }
+  if (why) {
+    const kind = /^\s*([A-Za-z]+)/.exec(inner)?.[1]?.toUpperCase() ?? 'this';
+    throw new UsageError(`query is read-only: ${kind === 'WITH' ? 'a WITH clause that does not end in SELECT is' : `${kind} statements are`} refused${inner === text ? '' : ', inside EXPLAIN too'}`, {
+      hint: REFUSED_HINT,
+    });
+  }
   let type: StatementType;
   try {
     const prepared = await db.connection.prepare(text);
     type = prepared.statementType;
     prepared.destroySync();
   } catch (e) {
+    const refused = readOnlyRefusal(e);
+    if (refused) throw refused;
     throw new UsageError(`query cannot run: ${(e as Error).message.split('\n')[0] ?? ''}`, { hint: 'check table and column names with surgctl query "SHOW TABLES"', cause: e });
   }
   if (!ALLOWED.has(type)) {
     throw new UsageError(`query is read-only: ${StatementType[type] ?? 'this'} statements are refused`, { hint: REFUSED_HINT });
+  }
+  if (type === StatementType.EXPLAIN && inner === text) {
+    throw new UsageError('query is read-only: this EXPLAIN form is refused', { hint: REFUSED_HINT });
   }
   return text;
 }
@@ -94,9 +176,11 @@ export async function readOnlyStatement(db: Db, sql: string): Promise<string> {
  * Throws UsageError for a missing lakehouse or a refused statement, QueryError when DuckDB fails.
  */
 export async function runQuery(req: QueryRequest, target: EmitTarget): Promise<EmitResult> {
+  const staged = stagedOutput(target);
+  const open = { allowRead: req.allowRead, lockTimeoutMs: req.lockTimeoutMs, writePaths: staged.writePaths };
   return withLakehouse(req.dbPath, async (db) => {
     const sql = await readOnlyStatement(db, req.sql);
     const kvMetadata = target.format === 'parquet' ? await provenance(db, { columns: await queryColumns(db, sql), extra: { surgctl_query: sql } }) : undefined;
-    return emitQuery(db, { name: 'query', title: 'Query', sql }, { ...target, kvMetadata });
-  });
+    return emitQuery(db, { name: 'query', title: 'Query', sql }, { ...staged.target, kvMetadata });
+  }, open);
 }

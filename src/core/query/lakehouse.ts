@@ -1,20 +1,34 @@
-// Opening the lakehouse for reading (report, export, query): READ_ONLY, a clear usage error when it is missing,
-// and checks that the marts a reader needs exist (else: run transform).
-import { openDb, type Db } from '../../db/db.js';
+// Opening the lakehouse for reading (report, export, query): READ_ONLY and sealed (openDb), a clear usage error
+// when it is missing, and checks that the marts a reader needs exist (else: run transform).
+import { openDb, readOnlyRefusal, type Db } from '../../db/db.js';
 import { requireExistingDb } from '../db-path.js';
 import { QueryError, UsageError } from '../../errors.js';
 
-/** Opens an existing lakehouse READ_ONLY. Throws UsageError (exit 2) naming the path when there is none. */
-export async function openLakehouseReadOnly(path: string): Promise<Db> {
-  requireExistingDb({ path, from: 'flag' });
-  return openDb(path, { readOnly: true });
+export interface ReadOpenOptions {
+  /** Directories whose files DuckDB may read (query --allow-read). */
+  allowRead?: readonly string[] | undefined;
+  /** The exact temporary output paths surgctl's own COPY ... TO writes. */
+  writePaths?: readonly string[] | undefined;
+  /** How long to wait for another process's lock, in ms (default 5000). */
+  lockTimeoutMs?: number | undefined;
 }
 
-/** Runs fn on the lakehouse opened read-only, closing it afterwards whatever happens. */
-export async function withLakehouse<T>(path: string, fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = await openLakehouseReadOnly(path);
+/** Opens an existing lakehouse READ_ONLY and sealed. Throws UsageError (exit 2) naming the path when there is none. */
+export async function openLakehouseReadOnly(path: string, options: ReadOpenOptions = {}): Promise<Db> {
+  requireExistingDb({ path, from: 'flag' });
+  return openDb(path, { ...options, readOnly: true });
+}
+
+/**
+ * Runs fn on the lakehouse opened read-only, closing it afterwards whatever happens. Anything the sealed
+ * handle refuses (a file outside --allow-read, a setting) surfaces as a UsageError, streams included.
+ */
+export async function withLakehouse<T>(path: string, fn: (db: Db) => Promise<T>, options: ReadOpenOptions = {}): Promise<T> {
+  const db = await openLakehouseReadOnly(path, options);
   try {
     return await fn(db);
+  } catch (e) {
+    throw readOnlyRefusal(e) ?? e;
   } finally {
     db.close();
   }

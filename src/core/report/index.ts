@@ -1,7 +1,7 @@
 // `report`: run one named report over the marts, read-only, and emit it in any output format. Filters are
 // checked before the database is opened; missing marts are a usage error that says to run transform.
 import type { Db } from '../../db/db.js';
-import { emitQuery, streamQuery, type EmitResult, type EmitTarget } from '../export/emit.js';
+import { emitQuery, stagedOutput, streamQuery, type EmitResult, type EmitTarget } from '../export/emit.js';
 import { provenance } from '../export/metadata.js';
 import { queryColumns, requireRelations, withLakehouse } from '../query/lakehouse.js';
 import { collectRows, type MaterialisedResult } from '../query/result.js';
@@ -18,6 +18,8 @@ export interface ReportRequest {
   dbPath: string;
   name: string;
   filters?: RawFilters | undefined;
+  /** How long to wait for another process's lock, in ms. */
+  lockTimeoutMs?: number | undefined;
 }
 
 export interface ReportOutcome extends EmitResult {
@@ -45,10 +47,17 @@ function shown(f: ReportFilters): Record<string, string> {
 export async function runReport(req: ReportRequest, target: EmitTarget): Promise<ReportOutcome> {
   const { def, filters } = prepare(req.name, req.filters);
   def.build(filters); // usage errors (e.g. timeline without an id) before the database is opened
-  return withLakehouse(req.dbPath, (db) => emitReport(db, req.name, req.filters, target));
+  const staged = stagedOutput(target);
+  return withLakehouse(req.dbPath, (db) => emitReport(db, req.name, req.filters, staged.target), {
+    writePaths: staged.writePaths,
+    lockTimeoutMs: req.lockTimeoutMs,
+  });
 }
 
-/** runReport on an already-open database (the TUI, tests): the same checks, output and errors. */
+/**
+ * runReport on an already-open database (the TUI, tests): the same checks, output and errors. A Parquet --out is
+ * written by DuckDB, so on a sealed read-only handle its folder must be among the handle's writePaths.
+ */
 export async function emitReport(db: Db, name: string, raw: RawFilters | undefined, target: EmitTarget): Promise<ReportOutcome> {
   const { def, filters } = prepare(name, raw);
   const built = def.build(filters);

@@ -1,7 +1,8 @@
 // AlertStore: the alert browser's data access over a lakehouse file. Opens the database READ-ONLY (a shared lock,
 // so `surgctl report` and other readers keep working beside a browser left open for hours) and reopens it
 // read-write only for the moment an acknowledgement is written. Pages come a few dozen rows at a time by keyset.
-import { linkSync, rmSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb, type Db, type JsonRow } from '../../db/db.js';
 import { ident, literal } from '../../db/sql.js';
@@ -58,6 +59,8 @@ export class AlertStore implements AlertSource {
   private db: Db | undefined;
   private tables = new Set<string>();
   private readonly options: AlertStoreOptions;
+  /** A private folder the sealed read-only handle may write exports into (the only writable path it has). */
+  private staging: string | undefined;
 
   constructor(path: string, options: AlertStoreOptions) {
     this.path = path;
@@ -66,7 +69,18 @@ export class AlertStore implements AlertSource {
 
   /** Opens (or reopens) the read-only handle and notes which marts exist. */
   async open(): Promise<void> {
-    this.db = await openDb(this.path, { readOnly: true, lockTimeoutMs: this.options.lockTimeoutMs ?? 5000, ...this.dbOptions() });
+    this.staging ??= mkdtempSync(join(tmpdir(), 'surgctl-tui-export-'));
+    try {
+      this.db = await openDb(this.path, {
+        readOnly: true,
+        writePaths: [this.staging],
+        lockTimeoutMs: this.options.lockTimeoutMs ?? 5000,
+        ...this.dbOptions(),
+      });
+    } catch (e) {
+      this.close();
+      throw e;
+    }
     const rows = await this.db.all<{ name: string }>(
       "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'main'",
     );
@@ -80,6 +94,8 @@ export class AlertStore implements AlertSource {
   close(): void {
     this.db?.close();
     this.db = undefined;
+    if (this.staging !== undefined) rmSync(this.staging, { recursive: true, force: true });
+    this.staging = undefined;
   }
 
   private dbOptions(): { threads?: number; memoryLimit?: string } {
@@ -420,14 +436,23 @@ export class AlertStore implements AlertSource {
     const stamp = this.now().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
     const base = `surgctl-${m.table === 'alerts' ? 'alerts' : 'episodes'}-${stamp}`;
     const tmp = join(dir, `.${base}.${process.pid}.tmp`);
+    const staged = join(this.staging ?? dir, `${base}.${format}`);
     const options = format === 'csv' ? '(FORMAT csv, HEADER true)' : '(FORMAT json, ARRAY true)';
     try {
-      const res = await this.conn.all(`COPY (${select}) TO ${literal(tmp)} ${options}`, params);
+      // DuckDB writes only into the private staging folder (the handle is sealed); the file is then copied
+      // beside its target and linked to a free name.
+      const res = await this.conn.all(`COPY (${select}) TO ${literal(staged)} ${options}`, params);
       const rows = Number(Object.values(res[0] ?? {})[0] ?? 0);
+      try {
+        copyFileSync(staged, tmp);
+      } catch (e) {
+        throw toIoError(dir, e, 'write into');
+      }
       const path = linkUnique(tmp, dir, base, format);
       return { path, rows, format };
     } finally {
       rmSync(tmp, { force: true });
+      rmSync(staged, { force: true });
     }
   }
 }

@@ -51,7 +51,8 @@ function filtersFor(name: string): RawFilters {
 beforeAll(async () => {
   dir = tempDir();
   dbPath = buildPipelineLakehouse(dir.dir).dbPath;
-  lake = await openLakehouseReadOnly(dbPath);
+  // The handle is sealed (read-only opens are); emitReport writes Parquet with DuckDB's COPY, so allow this folder.
+  lake = await openLakehouseReadOnly(dbPath, { writePaths: [dir.dir] });
   const top = await json('procedure-risk', { limit: '1' });
   procedure = String(top[0]?.procedure_id);
   patient = String(top[0]?.patient_id);
