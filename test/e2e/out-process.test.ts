@@ -38,6 +38,11 @@ describe('--out - to a pipe', () => {
     expect(arrow.status, arrow.stderr.toString()).toBe(0);
     expect(readdirSync(cwd)).toEqual([]);
     expect(tableFromIPC(arrow.stdout).numRows).toBe(5);
+    // query's Parquet goes through the sealed read-only handle, which may write only its private temporary file.
+    const q = spawnSync(process.execPath, [BIN, 'query', "SELECT alert_id FROM alerts WHERE level = 'medium'", '--db', lake.db, '--out', '-', '--format', 'parquet'], { cwd, timeout: 60_000 });
+    expect(q.status, q.stderr.toString()).toBe(0);
+    expect(q.stdout.subarray(0, 4).toString()).toBe('PAR1');
+    expect(readdirSync(cwd)).toEqual([]);
     const file = join(scratch(), 'piped.parquet');
     writeFileSync(file, pq.stdout);
     const mem = await openDb(':memory:');
