@@ -1,0 +1,115 @@
+// The four deciders of a row's fate — validate's CSV fast path, its exact compiled staging, ajv, and load — give the
+// same verdict for every row. Examples for each rule where they once disagreed (a trailing empty field, U+FEFF inside
+// a cell, offsets without minutes, leap seconds), then a property test over generated rows with all of them mixed in.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { migrate } from '../../../src/core/load/migrations.js';
+import { describeSchema, loadDatasetSchema, type DatasetSchema } from '../../../src/core/schemas.js';
+import { useScratchDb } from '../../helpers/scratch-db.js';
+import { loadVerdicts, validateVerdicts, type FileVerdicts, type LoadVerdicts } from '../../helpers/verdicts.js';
+
+const scratch = useScratchDb();
+
+interface All {
+  fast: FileVerdicts;
+  exact: FileVerdicts;
+  ajv: FileVerdicts;
+  /** Undefined for a schema that is not a built-in dataset (load takes built-in datasets only). */
+  load: LoadVerdicts | undefined;
+}
+
+let migrated = false;
+let n = 0;
+
+/** Writes `text` and decides it four ways; asserts they agree row by row and returns what they said. */
+async function decide(ds: DatasetSchema, text: string): Promise<All> {
+  if (!migrated) {
+    await migrate(scratch.db);
+    migrated = true;
+  }
+  const file = join(scratch.dir, `${ds.name}-${n++}.csv`);
+  writeFileSync(file, text);
+  const fast = await validateVerdicts(scratch.db, file, ds, 'fast');
+  const exact = await validateVerdicts(scratch.db, file, ds, 'exact');
+  const ajv = await validateVerdicts(scratch.db, file, ds, 'ajv');
+  const load = ds.path.startsWith('/x/') ? undefined : await loadVerdicts(scratch.db, file, ds, join(scratch.dir, 'quarantine'));
+  expect(exact.fastPath).toBe(false);
+  expect({ errors: fast.errors, warnings: fast.warnings, rowsRead: fast.rowsRead }, 'fast path vs exact').toEqual({ errors: exact.errors, warnings: exact.warnings, rowsRead: exact.rowsRead });
+  expect({ errors: ajv.errors, warnings: ajv.warnings, rowsRead: ajv.rowsRead }, 'ajv vs exact').toEqual({ errors: exact.errors, warnings: exact.warnings, rowsRead: exact.rowsRead });
+  if (load) {
+    expect({ errors: load.errors, rowsRead: load.rowsRead }, 'load vs exact').toEqual({ errors: exact.errors, rowsRead: exact.rowsRead });
+    // Every row not quarantined is inserted, with no value lost to a failed cast.
+    expect(Object.keys(load.inserted).length + Object.keys(exact.errors).length).toBe(exact.rowsRead);
+  }
+  return { fast, exact, ajv, load };
+}
+
+const TELEMETRY = loadDatasetSchema('telemetry');
+const OUTCOMES = loadDatasetSchema('outcomes');
+const telemetryRow = (i: number, recordedAt: string): string => `EV-${i},PR-1,PA-1,RB-1,arm_2,stapler,stapling,12.5,40,90,,${recordedAt}`;
+const telemetryFile = (instants: string[]): string =>
+  `${TELEMETRY.columns.join(',')}\n${instants.map((at, i) => telemetryRow(i, at)).join('\n')}\n`;
+
+describe('the four engines on the rows where they once disagreed', () => {
+  it('a trailing empty field is ignored by all four (as DuckDB reads it); a non-empty extra field is csv_field_count', async () => {
+    const r = await decide(OUTCOMES, `${OUTCOMES.columns.join(',')}
+PR-1,death,none,146.435,true,
+PR-2,death,none,1,true
+PR-3,death,none,1,true,,
+PR-4,death,none,1,true, 
+PR-5,death,none,1,true,x
+PR-6,death,none,1,,
+`);
+    expect(r.fast.fastPath).toBe(true);
+    expect(r.exact.errors).toEqual({ 5: 'null:csv_field_count', 6: 'null:csv_field_count', 7: 'readmitted_30d:required' });
+    expect(r.load?.inserted).toEqual({ 2: [], 3: [], 4: [] });
+  });
+
+  it('a U+FEFF inside a cell is a character of the value: pattern, enum and type fail in all four', async () => {
+    const r = await decide(OUTCOMES, `\uFEFF${OUTCOMES.columns.join(',')}
+\uFEFFPR-1,death,none,1,true
+PR-2,\uFEFFdeath,none,1,true
+PR-3,death\uFEFF,none,1,true
+PR-4,death,none,\uFEFF1,true
+PR-5,death,none,1,true
+`);
+    expect(r.exact.errors).toEqual({
+      2: 'procedure_id:pattern', 3: 'outcome:enum', 4: 'outcome:enum', 5: 'length_of_stay_days:type',
+    });
+    expect(r.load?.inserted).toEqual({ 6: [] });
+  });
+
+  it('RFC 3339 offsets: Z or ±HH:MM; +05, +0530 and +05:30:00 are format errors in all four', async () => {
+    const r = await decide(TELEMETRY, telemetryFile([
+      '2025-03-01T10:00:00+05', '2025-03-01T10:00:00+0530', '2025-03-01T10:00:00+05:30:00', '2025-03-01T10:00:00+05:30',
+      '2025-03-01T10:00:00-00:00', '2025-03-01t10:00:00z', '2025-03-01 10:00:00Z', '2025-03-01\t10:00:00Z', '2025-03-01\uFEFF10:00:00Z',
+      ' 2025-03-01T10:00:00Z', '2025-03-01T10:00:00Z ', '2025-03-01T10:00:00+24:00', '2025-03-01T10:00:00+23:59',
+    ]));
+    expect(r.exact.errors).toEqual({
+      2: 'recorded_at:format', 3: 'recorded_at:format', 4: 'recorded_at:format', 9: 'recorded_at:format', 10: 'recorded_at:format',
+      11: 'recorded_at:format', 12: 'recorded_at:format', 13: 'recorded_at:format',
+    });
+    expect(r.load?.inserted).toEqual({ 5: [], 6: [], 7: [], 8: [], 14: [] });
+  });
+
+  it('the same offset rule for format: time', async () => {
+    const ds = describeSchema({ type: 'object', properties: { id: { type: 'string' }, t: { type: 'string', format: 'time' } }, required: ['id'] }, '/x/times.schema.json');
+    const r = await decide(ds, 'id,t\na,10:00:00+05\nb,10:00:00+0530\nc,10:00:00+05:30\nd,10:00:00z\ne,23:59:60Z\nf,22:59:60Z\n');
+    expect(r.exact.errors).toEqual({ 2: 't:format', 3: 't:format', 7: 't:format' });
+    expect(r.exact.warnings).toEqual({});
+  });
+
+  it('a leap second is valid with a leap_second warning in all four; load keeps the row as 23:59:59.999999 UTC', async () => {
+    const r = await decide(TELEMETRY, telemetryFile([
+      '2016-12-31T23:59:60Z', '2016-12-31T18:59:60-05:00', '2016-12-31t23:59:60.5z', '2016-12-31T12:59:60Z', '2016-12-31T23:59:61Z',
+      '2016-12-31T24:59:60+01:00', '2016-12-31T23:58:60Z', '2016-12-31T23:59:59Z',
+    ]));
+    expect(r.exact.errors).toEqual({ 5: 'recorded_at:format', 6: 'recorded_at:format', 7: 'recorded_at:format', 8: 'recorded_at:format' });
+    expect(r.exact.warnings).toEqual({ 2: 'recorded_at:leap_second', 3: 'recorded_at:leap_second', 4: 'recorded_at:leap_second' });
+    expect(r.load?.inserted).toEqual({ 2: [], 3: [], 4: [], 9: [] });
+    expect([2, 3, 4, 9].map((line) => r.load?.values[line]?.recorded_at)).toEqual([
+      '2016-12-31 23:59:59.999999+00', '2016-12-31 23:59:59.999999+00', '2016-12-31 23:59:59.999999+00', '2016-12-31 23:59:59+00']);
+  });
+});
