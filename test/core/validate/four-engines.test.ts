@@ -115,3 +115,91 @@ PR-5,death,none,1,true
       '2016-12-31 23:59:59.999999+00', '2016-12-31 23:59:59.999999+00', '2016-12-31 23:59:59.999999+00', '2016-12-31 23:59:59+00']);
   });
 });
+
+// Cells around every rule above: leap seconds (valid and not), offsets without minutes, with seconds, lowercase z
+// and t, other separators, U+FEFF and spaces around and inside values, numbers that are not JSON numbers.
+const INSTANTS = ['2016-12-31T23:59:60Z', '2016-12-31T18:59:60-05:00', '2016-12-31t23:59:60.5z', '2016-12-31T23:59:60+00:00',
+  '2017-01-01T00:29:60+00:30', '2016-12-31T12:59:60Z', '2016-12-31T23:59:61Z', '2016-12-31T24:59:60+01:00', '2016-12-31T23:58:60Z',
+  '2025-03-01T10:00:00+05', '2025-03-01T10:00:00+0530', '2025-03-01T10:00:00+05:30', '2025-03-01T10:00:00+05:30:00',
+  '2025-03-01T10:00:00-00:00', '2025-03-01t10:00:00z', '2025-03-01T10:00:00z', '2025-03-01 10:00:00Z', '2025-03-01\t10:00:00Z',
+  '2025-03-01\uFEFF10:00:00Z', '2025-03-01T10:00:00+24:00', '2025-03-01T10:00:00+23:59', '2025-03-01T10:00:00-23:59',
+  '1985-04-12T00:59:59.999999999999999Z', '0000-01-01T00:00:00Z', '2024-02-29T10:00:00Z', '2025-02-29T10:00:00Z',
+  '2025-03-01T10:00:00.250Z', '2025-03-01T10:00', '2025-03-01'];
+const OTHERS = ['', '1e309', 'NaN', '-0', '00012', '1.0', '+1', '-1', '5', '300', 'true', 'True', 'false', 'null', '\uFEFF', 'x', 'PR-1', 'a b'];
+/** Around a good value: nothing, a U+FEFF, a space or a no-break space before, inside or after it. */
+const AROUND = ['', '\uFEFF', ' ', '\u00A0'];
+
+const VITALS: [string, string, string][] = [['heart_rate', '/min', '72'], ['spo2', '%', '97'], ['temperature_c', 'Cel', '36.6'],
+  ['weight_kg', 'kg', '70.2'], ['consciousness', '{score}', '0']];
+const GOOD: Record<string, Record<string, (i: number) => string>> = {
+  telemetry: {
+    event_id: (i) => `EV-${i}`, procedure_id: () => 'PR-1', patient_id: () => 'PA-1', robot_id: () => 'RB-1', robot_arm: () => 'arm_2',
+    instrument: () => 'stapler', step: () => 'stapling', force_n: () => '12.5', velocity_mm_s: () => '40', latency_ms: () => '90',
+    error_code: (i) => (i % 3 ? '' : 'E-ARC'), recorded_at: () => '2025-03-01T10:00:00.250Z',
+  },
+  outcomes: {
+    procedure_id: (i) => `PR-${i}`, outcome: () => 'success', clavien_dindo_grade: () => 'none', length_of_stay_days: () => '3.5',
+    readmitted_30d: (i) => (i % 2 ? 'true' : 'false'),
+  },
+  vitals: {
+    reading_id: (i) => `R-${i}`, patient_id: () => 'PA-1', metric: (i) => VITALS[i % VITALS.length]?.[0] ?? '',
+    value: (i) => VITALS[i % VITALS.length]?.[2] ?? '', unit: (i) => VITALS[i % VITALS.length]?.[1] ?? '',
+    measured_at: () => '2025-03-01T10:00:00+01:00',
+  },
+  procedures: {
+    procedure_id: (i) => `P-${i}`, patient_id: () => 'PA-1', robot_id: () => 'RB-1', surgeon_id: () => 'S-1', procedure_type: () => 'colectomy',
+    started_at: () => '2016-12-31T23:59:59Z', ended_at: () => '2017-01-01T10:00:00Z', status: () => 'completed',
+  },
+};
+
+describe('the four engines on generated rows', () => {
+  const mutation = fc.record({
+    col: fc.nat(),
+    dateTime: fc.boolean(),
+    value: fc.oneof(
+      fc.constantFrom(...INSTANTS),
+      fc.constantFrom(...OTHERS),
+      fc.record({ pre: fc.constantFrom(...AROUND), mid: fc.constantFrom(...AROUND), post: fc.constantFrom(...AROUND) }),
+    ),
+  });
+  const rowSpec = fc.record({
+    muts: fc.array(mutation, { maxLength: 2 }),
+    // Extra fields after the last column: empty ones (ignored), a space or a value (ragged).
+    trail: fc.constantFrom('', '', '', '', '', ',', ',,', ', ', ',x'),
+  });
+  let cases = 0;
+  let rows = 0;
+  it.each(['telemetry', 'outcomes', 'vitals', 'procedures'])('property: %s files decided alike, row by row', async (dataset) => {
+    const ds = loadDatasetSchema(dataset);
+    const good = GOOD[dataset] ?? {};
+    const dateTimes = ds.columns.filter((c) => ds.columnTypes[c]?.format === 'date-time');
+    await fc.assert(
+      fc.asyncProperty(fc.array(rowSpec, { minLength: 150, maxLength: 300 }), async (specs) => {
+        const cells = specs.map((spec, i) => {
+          const row = ds.columns.map((c) => good[c]?.(i) ?? '');
+          for (const m of spec.muts) {
+            const col = m.dateTime && dateTimes.length ? ds.columns.indexOf(dateTimes[m.col % dateTimes.length] as string) : m.col % row.length;
+            const before = row[col] ?? '';
+            const half = Math.floor(before.length / 2);
+            row[col] = typeof m.value === 'string' ? m.value : `${m.value.pre}${before.slice(0, half)}${m.value.mid}${before.slice(half)}${m.value.post}`;
+          }
+          return row;
+        });
+        const text = `${ds.columns.join(',')}\n${cells.map((row, i) => `${row.join(',')}${specs[i]?.trail ?? ''}`).join('\n')}\n`;
+        const r = await decide(ds, text);
+        // Each inserted row lost nothing to the typed cast: NULL exactly where its cell was empty.
+        for (const [line, nulls] of Object.entries(r.load?.inserted ?? {})) {
+          const row = cells[Number(line) - 2] ?? [];
+          expect(nulls, `line ${line}`).toEqual(ds.columns.filter((_, j) => row[j] === ''));
+        }
+        cases++;
+        rows += cells.length;
+      }),
+      { numRuns: 4, seed: 20261207, endOnFailure: true },
+    );
+  }, 60_000);
+  it('ran enough rows', () => {
+    expect(rows).toBeGreaterThan(cases * 50);
+    console.info(`four-engines property: ${cases} files, ${rows} rows, each decided by the fast path, the exact staging, ajv and load`);
+  });
+});
