@@ -7,6 +7,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { migrate } from '../../../src/core/load/migrations.js';
 import { describeSchema, loadDatasetSchema, type DatasetSchema } from '../../../src/core/schemas.js';
+import { FORMAT_MACROS_SQL } from '../../../src/core/validate/compile.js';
+import { buildFastLine } from '../../../src/core/validate/fast-regex.js';
+import { isRfc3339DateTime, isRfc3339Time } from '../../../src/core/validate/formats.js';
 import { useScratchDb } from '../../helpers/scratch-db.js';
 import { loadVerdicts, validateVerdicts, type FileVerdicts, type LoadVerdicts } from '../../helpers/verdicts.js';
 
@@ -201,5 +204,45 @@ describe('the four engines on generated rows', () => {
   it('ran enough rows', () => {
     expect(rows).toBeGreaterThan(cases * 50);
     console.info(`four-engines property: ${cases} files, ${rows} rows, each decided by the fast path, the exact staging, ajv and load`);
+  });
+});
+
+describe('RFC 3339 spelled three times', () => {
+  it('the ajv format functions and the SQL macros agree on every combination; the fast line regex accepts a subset', async () => {
+    const dates = ['2025-03-01', '2024-02-29', '2025-02-29', '2025-04-31', '0000-01-01', '2025-13-01', '2025-3-01', '2025-03-0١'];
+    const seps = ['T', 't', ' ', '\t', '\uFEFF', '_', ''];
+    const times = ['10:00:00', '23:59:60', '18:59:60', '00:29:60', '12:59:60', '23:59:61', '24:00:00', '24:59:60', '23:60:00', '10:00:00.5',
+      '23:59:59.999999999999999', '10:00', '1:00:00'];
+    const offsets = ['Z', 'z', '+05:30', '-05:00', '+00:30', '-23:59', '+05', '+0530', '+05:30:00', '+24:00', '+05:60', '', 'Z ', '+5:30'];
+    const all = dates.flatMap((d) => seps.flatMap((s) => times.flatMap((t) => offsets.map((o) => `${d}${s}${t}${o}`))));
+    const timesAll = times.flatMap((t) => offsets.map((o) => `${t}${o}`));
+    for (const stmt of FORMAT_MACROS_SQL.split(';').map((x) => x.trim()).filter(Boolean)) await scratch.db.run(stmt);
+    const line = buildFastLine({ type: 'object', properties: { a: { type: 'string', format: 'date-time' }, b: { type: 'string', format: 'time' } } }, ['a', 'b'], ',');
+    if (!line.ok) throw new Error(line.reason);
+    await scratch.db.run(`CREATE OR REPLACE TEMP TABLE rfc_dt AS SELECT unnest(CAST($v AS VARCHAR[])) AS s`, { v: JSON.stringify(all) });
+    await scratch.db.run(`CREATE OR REPLACE TEMP TABLE rfc_t AS SELECT unnest(CAST($v AS VARCHAR[])) AS s`, { v: JSON.stringify(timesAll) });
+    // Each value behind a '.' (node-api strips a U+FEFF that begins a value).
+    const sqlDt = await scratch.db.all<{ s: string; ok: boolean; fast: boolean }>(`SELECT '.' || s AS s, surgctl_is_date_time(s) AS ok,
+      regexp_full_match(s || ',', $rx) AS fast FROM rfc_dt`, { rx: line.regex });
+    const sqlT = await scratch.db.all<{ s: string; ok: boolean; fast: boolean }>(`SELECT '.' || s AS s, surgctl_is_time(s) AS ok,
+      regexp_full_match(',' || s, $rx) AS fast FROM rfc_t`, { rx: line.regex });
+    expect(sqlDt.length).toBe(all.length);
+    const wrong: string[] = [];
+    for (const r of sqlDt) {
+      const s = r.s.slice(1);
+      if (r.ok !== isRfc3339DateTime(s)) wrong.push(`date-time ${JSON.stringify(s)}: SQL ${r.ok}`);
+      if (r.fast && !r.ok) wrong.push(`date-time ${JSON.stringify(s)}: the fast regex accepts an invalid value`);
+    }
+    for (const r of sqlT) {
+      const s = r.s.slice(1);
+      if (r.ok !== isRfc3339Time(s)) wrong.push(`time ${JSON.stringify(s)}: SQL ${r.ok}`);
+      if (r.fast && !r.ok) wrong.push(`time ${JSON.stringify(s)}: the fast regex accepts an invalid value`);
+    }
+    expect(wrong).toEqual([]);
+    // Spot checks of the rule itself.
+    expect(['2016-12-31T23:59:60Z', '2016-12-31T18:59:60-05:00', '2025-03-01 10:00:00z'].map(isRfc3339DateTime)).toEqual([true, true, true]);
+    expect(['2025-03-01T10:00:00+05', '2016-12-31T24:59:60+01:00', '2025-03-01\uFEFF10:00:00Z'].map(isRfc3339DateTime)).toEqual([false, false, false]);
+    expect(sqlDt.filter((r) => r.ok).length).toBeGreaterThan(100);
+    expect(sqlDt.filter((r) => r.fast).length).toBeGreaterThan(50);
   });
 });
