@@ -217,6 +217,23 @@ describe('the four engines on generated rows', () => {
   });
 });
 
+describe('x-compare on instants', () => {
+  it('compares to the microsecond in both engines, leap seconds as :59.999999', async () => {
+    const ds = loadDatasetSchema('procedures');
+    const row = (i: number, start: string, end: string): string => `P-${i},PA-1,RB-1,S-1,colectomy,${start},${end},completed`;
+    const r = await decide(ds, `${ds.columns.join(',')}
+${row(1, '2025-03-01T10:00:00.0005Z', '2025-03-01T10:00:00.0001Z')}
+${row(2, '2025-03-01T10:00:00.0001Z', '2025-03-01T10:00:00.0005Z')}
+${row(3, '2016-12-31T23:59:60Z', '2016-12-31T23:59:59.9995Z')}
+${row(4, '2016-12-31T23:59:59.9999999Z', '2016-12-31T23:59:60Z')}
+${row(5, '2016-12-31T23:59:60Z', '2017-01-01T00:00:00Z')}
+${row(6, '2017-01-01T00:00:00Z', '2016-12-31T23:59:60Z')}
+${row(7, '2025-03-01T10:00:00.000000999Z', '2025-03-01T10:00:00Z')}
+`);
+    expect(r.exact.errors).toEqual({ 2: 'ended_at:x-compare', 4: 'ended_at:x-compare', 7: 'ended_at:x-compare' });
+  });
+});
+
 describe('RFC 3339 spelled three times', () => {
   it('the ajv format functions and the SQL macros agree on every combination; the fast line regex accepts a subset', async () => {
     const dates = ['2025-03-01', '2024-02-29', '2025-02-29', '2025-04-31', '0000-01-01', '2025-13-01', '2025-3-01', '2025-03-0١'];
