@@ -83,7 +83,8 @@ export function formatTable(allColumns: ResultColumn[], rows: ResultRow[], optio
   const c = new Chalk({ level: options.color ? 1 : 0 });
   const total = options.width ?? 120;
   const allCells = rows.map((r) => allColumns.map((col) => cellText(r[col.name])));
-  const allNatural = allColumns.map((col, i) => Math.max(width(col.name), ...allCells.map((row) => width(row[i] ?? ''))));
+  // A loop, not Math.max(...cells): spreading 100k+ rows as arguments overflows the call stack.
+  const allNatural = allColumns.map((col, i) => allCells.reduce((m, row) => Math.max(m, width(row[i] ?? '')), width(col.name)));
   const allMinimums = allNatural.map((n) => Math.min(n, 8));
   const shown = visibleColumns(allMinimums, total);
   const columns = allColumns.slice(0, shown);

@@ -8,7 +8,7 @@ export interface Column<T> {
 
 export function renderTextTable<T>(rows: T[], columns: Column<T>[]): string {
   const cells = rows.map((r) => columns.map((c) => formatCell(c.value(r))));
-  const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => (row[i] ?? '').length)));
+  const widths = columns.map((c, i) => cells.reduce((m, row) => Math.max(m, (row[i] ?? '').length), c.header.length));
   const line = (vals: string[]): string =>
     vals
       .map((v, i) => {

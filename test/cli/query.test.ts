@@ -31,6 +31,15 @@ describe('surgctl query', () => {
     expect(JSON.parse(r.stdout)).toEqual([{ alert_id: 'AL-1', at: '2026-01-05T01:00:01Z', risk_score: 8, triggers: ['latency', 'force', 'force_spike'], n: 1 }]);
   });
 
+  it('renders a table of 200,000 rows to a pipe (no call-stack overflow while fitting widths)', async () => {
+    const r = await runCli('query', 'SELECT range AS n FROM range(200000)', '--db', lake.db, '--format', 'table');
+    expect(r.exitCode, r.stderr).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    // Title, header, rule, the rows, and a count line.
+    expect(lines).toHaveLength(200_004);
+    expect(lines.at(-2)?.trim()).toBe('199,999');
+  });
+
   it('accepts a trailing semicolon and comment, and SQL on stdin', async () => {
     const a = await runCli('query', 'SELECT 1 AS a; -- done', '--db', lake.db);
     expect(a.exitCode).toBe(0);
