@@ -1,5 +1,5 @@
 // The streams and environment a command writes to. Injected so tests run main() in-process.
-import { DEFAULT_LOCK_TIMEOUT_S } from '../db/db.js';
+import { DEFAULT_LOCK_TIMEOUT_S } from '../db/defaults.js';
 import { UsageError } from '../errors.js';
 
 export interface OutStream {

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { DatabaseError, QueryError, UsageError } from '../errors.js';
+import { DEFAULT_LOCK_TIMEOUT_S } from './defaults.js';
 import { literal } from './sql.js';
 
 export type Params = Record<string, DuckDBValue> | DuckDBValue[];
@@ -45,8 +46,7 @@ export interface Db {
 
 const LOCK_RE = /Could not set lock|Conflicting lock/i;
 
-/** The default wait for another process's lock, in seconds (the global --lock-timeout). */
-export const DEFAULT_LOCK_TIMEOUT_S = 5;
+export { DEFAULT_LOCK_TIMEOUT_S } from './defaults.js';
 
 const REFUSED_RE = /(Permission Error: .*disabled (by|through) configuration|the configuration has been locked)/i;
 

@@ -1,6 +1,5 @@
 // `surgctl config show`: the effective configuration and where each value came from.
 import { Command } from 'commander';
-import { loadConfig } from '../../core/config.js';
 import { renderTextTable } from '../../render/text-table.js';
 import type { CliContext } from '../main.js';
 
@@ -11,7 +10,8 @@ export const configCommand = (ctx: CliContext): Command => {
     .description('print each setting, its value and where it came from (default, config, env, flag)')
     .option('--config <path>', 'config file (default: ./surgctl.config.json)')
     .option('--format <format>', 'table | json')
-    .action((flags: { config?: string; format?: string }) => {
+    .action(async (flags: { config?: string; format?: string }) => {
+      const { loadConfig } = await import('../../core/config.js');
       const { effective, file } = loadConfig({ cwd: ctx.io.cwd, env: ctx.io.env, configPath: flags.config });
       if ((flags.format ?? (ctx.io.stdout.isTTY ? 'table' : 'json')) === 'json') {
         ctx.io.stdout.write(`${JSON.stringify({ file, settings: effective }, null, 2)}\n`);

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { resolveDbPath } from '../../core/db-path.js';
-import { EXPORT_FORMATS, exportTable, type ExportFormat } from '../../core/export/index.js';
+import { EXPORT_FORMATS, type ExportFormat } from '../../core/export/formats.js';
 import { UsageError } from '../../errors.js';
 import { lockTimeoutMs, say } from '../io.js';
 import type { CliContext } from '../main.js';
@@ -33,6 +33,7 @@ export const exportCommand = (ctx: CliContext): Command =>
       if (flags.format !== undefined && format === undefined) {
         throw new UsageError(`unknown export --format ${flags.format}`, { hint: `choose one of ${EXPORT_FORMATS.join(', ')}` });
       }
+      const { exportTable } = await import('../../core/export/index.js');
       const result = await exportTable({
         dbPath: resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path,
         table,

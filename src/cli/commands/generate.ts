@@ -3,7 +3,6 @@
 import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
-import { createProgress } from '../../render/progress.js';
 import type { CliContext } from '../main.js';
 import { say } from '../io.js';
 import type { GenerateOptions, GenerateResult } from '../../core/generate/index.js';
@@ -142,7 +141,7 @@ export const generateCommand = (ctx: CliContext): Command =>
     .option('--force', 'replace an existing output directory (only one generate wrote)')
     .action(async (flags: Flags) => {
       const g = ctx.globals();
-      const core = await import('../../core/generate/index.js');
+      const [core, { createProgress }] = await Promise.all([import('../../core/generate/index.js'), import('../../render/progress.js')]);
       const options = toOptions(flags, ctx.io.cwd, core.parseShard);
       const { json } = formats(flags.format ?? []);
       const progress = createProgress(ctx.io.stderr, { total: 1, unit: 'rows', enabled: !json && !g.quiet && g.logFormat !== 'json' });

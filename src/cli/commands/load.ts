@@ -4,9 +4,7 @@ import { Command, Option } from 'commander';
 import { MetricSet, writeMetricsFile } from '../../core/metrics.js';
 import { addLoadMetrics, addOutcomeMetrics } from '../../core/pipeline/metrics.js';
 import { resolveDbPath } from '../../core/db-path.js';
-import { loadFiles, type FileLoadResult, type LoadEvent, type LoadOptions } from '../../core/load/load.js';
-import { loadStream } from '../../core/load/stream.js';
-import { readLedger } from '../../core/load/read.js';
+import type { FileLoadResult, LoadEvent, LoadOptions } from '../../core/load/load.js';
 import type { LoadRecord } from '../../core/load/ledger.js';
 import { GateFailedError, UsageError } from '../../errors.js';
 import { renderTextTable, type Column } from '../../render/text-table.js';
@@ -75,12 +73,12 @@ export const loadCommand = (ctx: CliContext): Command =>
       };
       const result =
         inputs.length === 1 && inputs[0] === '-'
-          ? await loadStream(ctx.io.stdin, {
+          ? await (await import('../../core/load/stream.js')).loadStream(ctx.io.stdin, {
               ...opts,
               batchRows: positive(flags.batchRows, '--batch-rows'),
               batchSeconds: positive(flags.batchSeconds, '--batch-seconds', true),
             })
-          : await loadFiles(inputs, opts);
+          : await (await import('../../core/load/load.js')).loadFiles(inputs, opts);
       if (resultFormat === 'json') ctx.io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else ctx.io.stdout.write(renderResults(result.files));
       const failed = result.files.filter((f) => f.status === 'failed');
@@ -106,6 +104,7 @@ export const loadsCommand = (ctx: CliContext): Command =>
     });
 
 async function printLedger(ctx: CliContext, dbPath: string, format: string | undefined): Promise<void> {
+  const { readLedger } = await import('../../core/load/read.js');
   const rows = await readLedger(dbPath, lockTimeoutMs(ctx.globals()));
   if ((format ?? (ctx.io.stdout.isTTY ? 'table' : 'json')) === 'json') {
     ctx.io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);

@@ -1,13 +1,11 @@
 // `surgctl pipeline`: the whole job in one command, then the summary report.
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { loadConfig, type Config } from '../../core/config.js';
+import type { Config } from '../../core/config.js';
 import { resolveFormat } from '../../core/export/formats.js';
-import { runPipeline, type PipelineEvent } from '../../core/pipeline/pipeline.js';
-import { runReport } from '../../core/report/index.js';
+import type { PipelineEvent } from '../../core/pipeline/pipeline.js';
 import { UsageError } from '../../errors.js';
-import { createProgress, type Progress } from '../../render/progress.js';
-import { rendererFor } from '../../render/result.js';
+import type { Progress } from '../../render/progress.js';
 import { say, useColor } from '../io.js';
 import type { CliContext } from '../main.js';
 
@@ -69,12 +67,19 @@ export const pipelineCommand = (ctx: CliContext): Command =>
       if (inc !== undefined) given.incidents = inc;
       // The global --lock-timeout, when given, is a flag like the others: it beats lock_timeout_s in the config.
       if (g.lockTimeout !== undefined) given.lock_timeout_s = g.lockTimeout;
+      const { loadConfig } = await import('../../core/config.js');
       const { config } = loadConfig({ cwd: ctx.io.cwd, env: ctx.io.env, flags: given, configPath: flags.config });
       const format = resolveFormat(flags.format, undefined, ctx.io.stdout.isTTY === true);
       if (format === 'parquet' || format === 'arrow' || format === 'html') {
         throw new UsageError(`pipeline prints its summary as table, json, ndjson, csv or markdown; for ${format} run surgctl report summary --format ${format} --out FILE`);
       }
       const globals = { ...g, ...(g.logFormat === undefined && config.log_format === 'json' ? { logFormat: 'json' as const } : {}) };
+      const [{ runPipeline }, { runReport }, { createProgress }, { rendererFor }] = await Promise.all([
+        import('../../core/pipeline/pipeline.js'),
+        import('../../core/report/index.js'),
+        import('../../render/progress.js'),
+        import('../../render/result.js'),
+      ]);
       let bar: Progress | undefined;
       const onEvent = (e: PipelineEvent): void => {
         if (e.type === 'stage-start') say(ctx.io, globals, `[${e.stage}] ${e.detail}`);

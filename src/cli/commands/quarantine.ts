@@ -1,8 +1,6 @@
 // `surgctl quarantine list|show|replay`: the quarantine lifecycle.
 import { Command } from 'commander';
 import { resolveDbPath } from '../../core/db-path.js';
-import { replayQuarantine } from '../../core/load/quarantine.js';
-import { readQuarantineRows, readQuarantineSummary } from '../../core/load/read.js';
 import { UsageError } from '../../errors.js';
 import { renderTextTable } from '../../render/text-table.js';
 import { lockTimeoutMs, say } from '../io.js';
@@ -18,6 +16,7 @@ export const quarantineCommand = (ctx: CliContext): Command => {
     .option('--db <path>', 'lakehouse file')
     .option('--format <format>', 'table | json')
     .action(async (flags: { db?: string; format?: string }) => {
+      const { readQuarantineSummary } = await import('../../core/load/read.js');
       const rows = await readQuarantineSummary(resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path, lockTimeoutMs(ctx.globals()));
       if (machine(ctx, flags.format)) ctx.io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       else
@@ -42,6 +41,7 @@ export const quarantineCommand = (ctx: CliContext): Command => {
     .action(async (loadId: string, flags: { db?: string; limit: string; format?: string }) => {
       const limit = Number(flags.limit);
       if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`--limit must be a positive whole number, got "${flags.limit}"`);
+      const { readQuarantineRows } = await import('../../core/load/read.js');
       const rows = await readQuarantineRows(resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path, loadId, limit, lockTimeoutMs(ctx.globals()));
       if (machine(ctx, flags.format)) {
         ctx.io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
@@ -65,6 +65,7 @@ export const quarantineCommand = (ctx: CliContext): Command => {
     .option('--quarantine-dir <dir>', 'where quarantine NDJSON files go', 'quarantine')
     .option('--format <format>', 'table | json')
     .action(async (loadId: string, flags: { db?: string; allowOrphans?: boolean; quarantineDir: string; format?: string }) => {
+      const { replayQuarantine } = await import('../../core/load/quarantine.js');
       const r = await replayQuarantine(loadId, {
         dbPath: resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path,
         allowOrphans: flags.allowOrphans,

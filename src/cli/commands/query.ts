@@ -5,9 +5,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { resolveDbPath } from '../../core/db-path.js';
 import { OUTPUT_FORMATS, resolveFormat } from '../../core/export/formats.js';
-import { runQuery } from '../../core/query/index.js';
 import { UsageError } from '../../errors.js';
-import { rendererFor } from '../../render/result.js';
 import { lockTimeoutMs, say, useColor } from '../io.js';
 import { packageVersion, type CliContext } from '../main.js';
 
@@ -59,6 +57,7 @@ export const queryCommand = (ctx: CliContext): Command =>
       const format = resolveFormat(flags.format, out, ctx.io.stdout.isTTY === true);
       const allowRead = allowedDirs(flags.allowRead, ctx.io.cwd);
       const sql = sqlArg === '-' ? await readAll(ctx.io.stdin) : sqlArg;
+      const [{ runQuery }, { rendererFor }] = await Promise.all([import('../../core/query/index.js'), import('../../render/result.js')]);
       const render = rendererFor(format, {
         color: !toFile && useColor(ctx.io, g),
         // On a terminal a table fits its width; written to a file or a pipe it keeps every character.

@@ -3,8 +3,8 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { resolveDbPath } from '../../core/db-path.js';
 import { OUTPUT_FORMATS, resolveFormat } from '../../core/export/formats.js';
-import { RISK_LEVELS, listReports, runReport } from '../../core/report/index.js';
-import { rendererFor } from '../../render/result.js';
+import { RISK_LEVELS } from '../../core/report/filters.js';
+import { listReports } from '../../core/report/reports.js';
 import { lockTimeoutMs, say, useColor } from '../io.js';
 import { packageVersion, type CliContext } from '../main.js';
 
@@ -49,6 +49,7 @@ export const reportCommand = (ctx: CliContext): Command =>
       const out = flags.out === undefined || flags.out === '-' ? flags.out : resolve(ctx.io.cwd, flags.out);
       const toFile = out !== undefined && out !== '-';
       const format = resolveFormat(flags.format, out, ctx.io.stdout.isTTY === true);
+      const [{ runReport }, { rendererFor }] = await Promise.all([import('../../core/report/index.js'), import('../../render/result.js')]);
       const render = rendererFor(format, {
         color: !toFile && useColor(ctx.io, g),
         // On a terminal a table fits its width; written to a file or a pipe it keeps every character.

@@ -2,8 +2,7 @@
 // `surgctl rules plan --rules FILE`: what a rule change would do to the alerts on the data already loaded.
 import { Command, Option } from 'commander';
 import { requireExistingDb, resolveDbPath } from '../../core/db-path.js';
-import { planRules, type RulesPlan } from '../../core/transform/plan.js';
-import { rulesInForce } from '../../core/transform/transform.js';
+import type { RulesPlan } from '../../core/transform/plan.js';
 import type { LoadedRules } from '../../core/transform/rules.js';
 import { renderTextTable } from '../../render/text-table.js';
 import { lockTimeoutMs } from '../io.js';
@@ -16,7 +15,8 @@ export const rulesCommand = (ctx: CliContext): Command => {
     .description('print every rule value, and whether it is a default or comes from the project rules file')
     .option('--rules <path>', 'project rules file merged over the defaults (default: ./surgctl.rules.json)')
     .addOption(new Option('--format <format>', 'table | json').choices(['table', 'json']))
-    .action((flags: { rules?: string; format?: string }) => {
+    .action(async (flags: { rules?: string; format?: string }) => {
+      const { rulesInForce } = await import('../../core/transform/transform.js');
       const loaded = rulesInForce({ cwd: ctx.io.cwd, env: ctx.io.env, rulesPath: flags.rules });
       if ((flags.format ?? (ctx.io.stdout.isTTY ? 'table' : 'json')) === 'json') {
         ctx.io.stdout.write(`${JSON.stringify(showJson(loaded), null, 2)}\n`);
@@ -32,6 +32,7 @@ export const rulesCommand = (ctx: CliContext): Command => {
     .addOption(new Option('--format <format>', 'table | json').choices(['table', 'json']))
     .action(async (flags: { rules: string; db?: string; format?: string }) => {
       const dbPath = requireExistingDb(resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd));
+      const { planRules } = await import('../../core/transform/plan.js');
       const plan = await planRules({ dbPath, proposedRules: flags.rules, cwd: ctx.io.cwd, env: ctx.io.env, lockTimeoutMs: lockTimeoutMs(ctx.globals()) });
       if ((flags.format ?? (ctx.io.stdout.isTTY ? 'table' : 'json')) === 'json') {
         ctx.io.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);

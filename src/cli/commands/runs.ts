@@ -1,14 +1,14 @@
 // `surgctl runs` and `surgctl runs show ID`: the run history kept in the lakehouse.
 import { Command } from 'commander';
 import { requireExistingDb, resolveDbPath } from '../../core/db-path.js';
-import { getRun, listRuns } from '../../core/runs.js';
-import { openDb } from '../../db/db.js';
+import type { Db } from '../../db/db.js';
 import { UsageError } from '../../errors.js';
 import { renderTextTable } from '../../render/text-table.js';
 import { lockTimeoutMs } from '../io.js';
 import type { CliContext } from '../main.js';
 
-async function withDb<T>(ctx: CliContext, flag: string | undefined, fn: (db: Awaited<ReturnType<typeof openDb>>) => Promise<T>): Promise<T> {
+async function withDb<T>(ctx: CliContext, flag: string | undefined, fn: (db: Db) => Promise<T>): Promise<T> {
+  const { openDb } = await import('../../db/db.js');
   const path = requireExistingDb(resolveDbPath(flag, ctx.io.env, ctx.io.cwd));
   const db = await openDb(path, { readOnly: true, lockTimeoutMs: lockTimeoutMs(ctx.globals()) });
   try {
@@ -25,6 +25,7 @@ export const runsCommand = (ctx: CliContext): Command => {
     .option('--limit <n>', 'how many', '50')
     .option('--format <format>', 'table | json')
     .action(async (flags: { db?: string; limit: string; format?: string }) => {
+      const { listRuns } = await import('../../core/runs.js');
       const runs = await withDb(ctx, flags.db, (db) => listRuns(db, Number(flags.limit) || 50));
       if ((flags.format ?? (ctx.io.stdout.isTTY ? 'table' : 'json')) === 'json') {
         ctx.io.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
@@ -44,6 +45,7 @@ export const runsCommand = (ctx: CliContext): Command => {
     .argument('<run_id>')
     .option('--db <path>', 'lakehouse file')
     .action(async (runId: string, flags: { db?: string }) => {
+      const { getRun } = await import('../../core/runs.js');
       const run = await withDb(ctx, flags.db ?? (cmd.opts() as { db?: string }).db, (db) => getRun(db, runId));
       if (!run) throw new UsageError(`no run with id ${runId}`, { hint: 'surgctl runs lists the recorded runs' });
       ctx.io.stdout.write(`${JSON.stringify(run, null, 2)}\n`);

@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { requireExistingDb, resolveDbPath } from '../../core/db-path.js';
 import { MetricSet, readMetricValue, writeMetricsFile } from '../../core/metrics.js';
 import { addAlertMetrics, addOutcomeMetrics, addStageMetric } from '../../core/pipeline/metrics.js';
-import { runTransform, type TransformResult } from '../../core/transform/transform.js';
+import type { TransformResult } from '../../core/transform/transform.js';
 import { GateFailedError } from '../../errors.js';
 import { renderTextTable } from '../../render/text-table.js';
 import { lockTimeoutMs, say } from '../io.js';
@@ -48,6 +48,7 @@ export const transformCommand = (ctx: CliContext): Command =>
         }
         writeMetricsFile(path, m.list());
       };
+      const { runTransform } = await import('../../core/transform/transform.js');
       let result: TransformResult;
       try {
         result = await runTransform({

@@ -3,9 +3,9 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { MetricSet, writeMetricsFile } from '../../core/metrics.js';
 import { addOutcomeMetrics, addValidateMetrics } from '../../core/pipeline/metrics.js';
-import { validateFiles, type ValidateEvent, type ValidationReport } from '../../core/validate/index.js';
+import type { ValidateEvent, ValidationReport } from '../../core/validate/index.js';
 import { GateFailedError, UsageError } from '../../errors.js';
-import { renderValidationReport, type ValidationFormat } from '../../render/validation-report.js';
+import type { ValidationFormat } from '../../render/validation-report.js';
 import { say, useColor } from '../io.js';
 import type { CliContext } from '../main.js';
 
@@ -55,6 +55,10 @@ export const validateCommand = (ctx: CliContext): Command =>
           say(ctx.io, g, `${e.file.path}: ${e.file.rows_quarantined} of ${e.file.rows_read} rows quarantined`, 'verbose');
         }
       };
+      const [{ validateFiles }, { renderValidationReport }] = await Promise.all([
+        import('../../core/validate/index.js'),
+        import('../../render/validation-report.js'),
+      ]);
       const report: ValidationReport = await validateFiles(inputs, {
         cwd: ctx.io.cwd,
         schema: flags.schema,
