@@ -1,4 +1,7 @@
 // The list of verbs. Each factory builds one commander Command; main() attaches them in this order.
+// Every command module is loaded at each start (the help lists them all), so each one imports only commander and
+// light helpers at the top; its action loads the stage, DuckDB, ajv, chalk or cli-progress with `await import()`.
+// test/e2e/startup.test.ts fails when --version, --help or schemas load any of them.
 import type { Command } from 'commander';
 import type { CliContext } from '../main.js';
 import { schemasCommand } from './schemas.js';
