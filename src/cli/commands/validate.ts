@@ -80,7 +80,8 @@ export const validateCommand = (ctx: CliContext): Command =>
         const fileError = refused?.file_errors[0];
         if (refused && fileError) {
           // A file that does not fit as a whole (not text, not Parquet, no header, wrong columns): say why first.
-          throw new GateFailedError(`validation failed for ${failed.map((f) => f.path).join(', ')}: ${refused.path}: ${fileError.message} (${fileError.keyword})`, {
+          const others = failed.filter((f) => f !== refused).map((f) => f.path);
+          throw new GateFailedError(`validation failed for ${refused.path}: ${fileError.message} (${fileError.keyword})${others.length ? `; also for ${others.join(', ')}` : ''}`, {
             file: refused.path,
             hint: FILE_ERROR_HINTS[fileError.keyword] ?? 'fix the file and validate it again',
           });
