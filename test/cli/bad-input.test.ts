@@ -52,8 +52,8 @@ describe('CSV files written by other tools', () => {
   const refused: [string, Buffer, RegExp, RegExp][] = [
     ['UTF-16 with a BOM', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${TELEMETRY_HEADER}\r\n${telemetryRow(1)}\r\n`, 'utf16le')]),
       /^surgctl: validation failed for telemetry\.csv: the file is UTF-16 text .*\(csv_utf16\)$/, /iconv -f UTF-16 -t UTF-8/],
-    ['random bytes', Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7919 + 13) % 256)), /NUL byte at byte offset \d+ \(line \d+\) \(csv_binary\)$/, /not a CSV export/],
-    ['a PNG image named .csv', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x0d, 0x0a, 0x0a]), /a PNG image, not CSV text \(csv_binary\)$/, /not a CSV export/],
+    ['random bytes', Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7919 + 13) % 256)), /NUL byte at byte offset \d+ \(line \d+\) \(csv_binary\)$/, /not a text data file/],
+    ['a PNG image named .csv', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x0d, 0x0a, 0x0a]), /a PNG image, not CSV text \(csv_binary\)$/, /not a text data file/],
   ];
   for (const [name, bytes, message, hint] of refused) {
     it(`${name}: refused with exit 1 and one line naming the file and the csv_* keyword`, async () => {

@@ -94,10 +94,10 @@ export const validateCommand = (ctx: CliContext): Command =>
 
 /** What to do about a file refused as a whole, by its file-error keyword. */
 const FILE_ERROR_HINTS: Record<string, string> = {
-  csv_utf16: 'convert it to UTF-8 first, e.g. iconv -f UTF-16 -t UTF-8 FILE > FILE.utf8.csv',
-  csv_utf32: 'convert it to UTF-8 first, e.g. iconv -f UTF-32 -t UTF-8 FILE > FILE.utf8.csv',
-  csv_binary: 'this is not a CSV export: check you picked the right file (a workbook must be saved as CSV UTF-8 first)',
-  csv_invalid_utf8: 'the file is not UTF-8: convert it first, e.g. iconv -f WINDOWS-1252 -t UTF-8 FILE > FILE.utf8.csv',
+  csv_utf16: 'convert it to UTF-8 first, e.g. iconv -f UTF-16 -t UTF-8 IN > OUT',
+  csv_utf32: 'convert it to UTF-8 first, e.g. iconv -f UTF-32 -t UTF-8 IN > OUT',
+  csv_binary: 'this is not a text data file: check you picked the right file (save a workbook as CSV UTF-8 first)',
+  csv_invalid_utf8: 'the file is not UTF-8: convert it first, e.g. iconv -f WINDOWS-1252 -t UTF-8 IN > OUT',
   csv_empty: 'the file has no header row: check the export',
   csv_duplicate_column: 'rename or drop the repeated column in the header',
   csv_too_many_columns: 'drop the columns the schema does not name, or name them in the schema',

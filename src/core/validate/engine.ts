@@ -239,14 +239,28 @@ async function stageNdjson(db: Db, path: string, gzip: boolean): Promise<Staging
   const scan = await scanCsv(path, { gzip, header: false, quoting: false });
   const table = tempName('ndjson');
   const rej = `${table}_rej`;
+  // UTF-16/32 or binary: refused as a whole. Invalid UTF-8 in the first line stays that line's reject, as in any line.
+  if (scan.notText && scan.notText.keyword !== 'csv_invalid_utf8') {
+    const fatal = { ...scan.notText, message: scan.notText.message.replace('not CSV text', 'not NDJSON text') };
+    return refusedStaging(db, table, fatal, scan);
+  }
   if (scan.bytes === 0) {
     await db.run(`CREATE TABLE ${stageRef(table)} (_json VARCHAR)`);
   } else {
-    // Each physical line as one VARCHAR: no quoting, a delimiter JSON text cannot hold unescaped (U+0001).
-    await db.run(`CREATE TABLE ${stageRef(table)} AS SELECT * FROM read_csv(${literal(path)}, columns = {'_json': 'VARCHAR'},
-      header = false, delim = chr(1), quote = '', escape = '', auto_detect = false,
-      store_rejects = true, rejects_table = ${literal(rej)}, rejects_scan = ${literal(`${table}_scan`)},
-      compression = ${gzip ? "'gzip'" : "'none'"}, max_line_size = 4194304)`.replace('chr(1)', literal('\u0001')));
+    // Mixed line endings stop DuckDB's reader: read an LF copy (same lines), as for CSV.
+    const mixed = mixesLineEndings(scan);
+    const tmpDir = mixed ? mkdtempSync(join(tmpdir(), 'surgctl-lf-')) : undefined;
+    const readPath = tmpDir ? join(tmpDir, 'input.ndjson') : path;
+    try {
+      if (tmpDir) await writeLfCopy(path, readPath, { delimiter: '\u0001', gzip, quoting: false });
+      // Each physical line as one VARCHAR: no quoting, a delimiter JSON text cannot hold unescaped (U+0001).
+      await db.run(`CREATE TABLE ${stageRef(table)} AS SELECT * FROM read_csv(${literal(readPath)}, columns = {'_json': 'VARCHAR'},
+        header = false, delim = chr(1), quote = '', escape = '', auto_detect = false,
+        store_rejects = true, rejects_table = ${literal(rej)}, rejects_scan = ${literal(`${table}_scan`)},
+        compression = ${gzip && !mixed ? "'gzip'" : "'none'"}, max_line_size = 4194304)`.replace('chr(1)', literal('\u0001')));
+    } finally {
+      if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
+    }
   }
   const total = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${stageRef(table)}`));
   const parsed = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${stageRef(table)} WHERE _json IS NOT NULL`));
@@ -429,7 +443,7 @@ export async function stageAndValidate(
   const validT = `${base}_valid`;
   const quarT = `${base}_quar`;
   const notes: string[] = [...(st.notes ?? [])];
-  if (st.scan && format === 'csv' && !st.fatal && mixesLineEndings(st.scan)) {
+  if (st.scan && !st.fatal && mixesLineEndings(st.scan)) {
     const t = st.scan.terminators;
     notes.push(`the file mixes line endings (${t.crlf} CRLF, ${t.lf} LF, ${t.cr} CR); read as if all were LF`);
   }
