@@ -67,6 +67,8 @@ describe('CSV files written by other tools', () => {
       expect(l.exitCode).toBe(1);
       const f = JSON.parse(l.stdout).files[0];
       expect(f).toMatchObject({ status: 'failed', rows_read: 0, rows_inserted: 0 });
+      expect(f.message).toMatch(message.source.includes('UTF-16') ? /UTF-16/ : /not CSV text/);
+      expect(f.message, 'the dataset question is for files whose columns do not fit').not.toMatch(/is this a/);
       expect(l.stderr).not.toMatch(/\n\s+at |internal error|state machine/);
     });
   }
@@ -135,6 +137,15 @@ describe('paths that cannot be read', () => {
     const r = await runCliWith({ cwd: d }, 'validate', 'robots.csv/robots.csv');
     expect(r.exitCode).toBe(2);
     oneLineError(r.stderr, /^surgctl: input robots\.csv\/robots\.csv does not exist: a part of the path is a file, not a directory$/);
+  });
+
+  it('a directory given as --schema: "is a directory", exit 2 (was "not valid JSON: EISDIR ...")', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'robots.csv'), ROBOTS.join('\n'));
+    mkdirSync(join(d, 'schemas'));
+    const r = await runCliWith({ cwd: d }, 'validate', 'robots.csv', '--schema', 'schemas/');
+    expect(r.exitCode).toBe(2);
+    oneLineError(r.stderr, /^surgctl: schema \/.*\/schemas is a directory, not a file$/);
   });
 
   it('fs errors in words: each code its own message (real errors from the file system)', () => {
