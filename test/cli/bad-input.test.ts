@@ -214,6 +214,19 @@ describe('patterns and nesting that used to hang or crash ajv', () => {
     }
   });
 
+  it('the compiled engine runs the same pattern on DuckDB\'s RE2: linear too', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'things.schema.json'), JSON.stringify({ type: 'object', properties: { id: { type: 'string' }, code: { type: 'string', pattern: '^(a+)+$' } }, required: ['id'], additionalProperties: false }));
+    writeFileSync(join(d, 'things.csv'), `id,code\n1,aaa\n2,${'a'.repeat(5000)}b\n`);
+    for (const engine of ['compiled', 'auto']) {
+      const t0 = Date.now();
+      const r = await runCliWith({ cwd: d }, 'validate', 'things.csv', '--schema', 'things.schema.json', '--engine', engine, '--format', 'json');
+      expect(Date.now() - t0, engine).toBeLessThan(10_000);
+      expect(r.exitCode, r.stderr).toBe(1);
+      expect(JSON.parse(r.stdout).files[0]).toMatchObject({ engine: 'compiled', rows_read: 2, rows_valid: 1, failures_by_rule: { pattern: 1 } });
+    }
+  });
+
   for (const [name, pattern, why] of [['a backreference', '^(a)\\1$', /backreference/], ['a lookahead', '^(?=a)a+$', /lookaround/]] as const) {
     it(`${name}: a ConfigError naming the schema and keyword, exit 2, with every engine (auto no longer falls back to a backtracking engine)`, async () => {
       const d = dir();
