@@ -10,6 +10,8 @@ export interface CliContext {
   io: Io;
   /** The global flags as parsed (call inside an action). */
   globals(): GlobalOptions;
+  /** Aborted by Ctrl-C (SIGINT): long stages stop, roll back, mark their run interrupted and exit 130. */
+  signal: AbortSignal;
 }
 
 export function packageVersion(): string {
@@ -18,9 +20,9 @@ export function packageVersion(): string {
 }
 
 /** Builds the whole command tree. No side effects at import or build time. */
-export function createProgram(io: Io): Command {
+export function createProgram(io: Io, signal: AbortSignal = new AbortController().signal): Command {
   const program = new Command('surgctl');
-  const ctx: CliContext = { io, globals: () => program.opts<GlobalOptions>() };
+  const ctx: CliContext = { io, globals: () => program.opts<GlobalOptions>(), signal };
   program
     .description('Data-engineering toolkit for robotic-surgery and patient telemetry')
     .version(packageVersion(), '-V, --version', 'print the version')
@@ -47,7 +49,15 @@ function configure(cmd: Command, io: Io): void {
 
 /** Runs surgctl with argv (without node and script). Returns the exit code; never throws. */
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
-  const program = createProgram(io);
+  // Ctrl-C: the first aborts the running stage (it rolls back, records 'interrupted', and main prints one line and
+  // returns 130); a second exits at once.
+  const abort = new AbortController();
+  const onSigint = (): void => {
+    if (abort.signal.aborted) process.exit(ExitCode.interrupted);
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const program = createProgram(io, abort.signal);
   const debug = argv.includes('--debug');
   const json = jsonErrors(argv);
   try {
@@ -75,6 +85,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       io.stderr.write(debug ? `${err.stack ?? ''}\n` : 'This is a bug. Re-run with --debug and report the output.\n');
     }
     return ExitCode.runtime;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
   }
 }
 

@@ -8,7 +8,7 @@ import type { Db } from '../../db/db.js';
 import { ident, literal } from '../../db/sql.js';
 import { UsageError } from '../../errors.js';
 import { loadDatasetSchema } from '../schemas.js';
-import { loadOneFile, openLakehouse, type FileLoadResult, type LoadOptions } from './load.js';
+import { loadOneFile, openLakehouse, restoreQuarantineFiles, type FileLoadResult, type LoadOptions } from './load.js';
 import { rawTableName } from './raw-tables.js';
 
 export interface QuarantineSummary {
@@ -78,6 +78,7 @@ export async function replayQuarantine(loadId: string, opts: LoadOptions): Promi
   const db = await openLakehouse(opts.dbPath, opts.lockTimeoutMs);
   const spool = mkdtempSync(join(tmpdir(), 'surgctl-replay-'));
   try {
+    await restoreQuarantineFiles(db, opts);
     const load = (await db.all<{ dataset: string; path: string }>('SELECT dataset, path FROM loads WHERE load_id = $id', { id: loadId }))[0];
     if (!load) throw new UsageError(`no load with id ${loadId}`, { hint: 'surgctl quarantine list shows the loads that hold quarantined rows' });
     const ds = loadDatasetSchema(load.dataset);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UsageError } from '../../errors.js';
 import { loadDatasetSchema } from '../schemas.js';
-import { loadOneFile, openLakehouse, recordRun, sumTotals, type FileLoadResult, type LoadOptions, type LoadResult } from './load.js';
+import { loadOneFile, openLakehouse, recordRun, restoreQuarantineFiles, sumTotals, type FileLoadResult, type LoadOptions, type LoadResult } from './load.js';
 import { markAbandoned } from './ledger.js';
 
 export interface StreamOptions extends LoadOptions {
@@ -31,6 +31,7 @@ export async function loadStream(input: NodeJS.ReadableStream, opts: StreamOptio
   const files: FileLoadResult[] = [];
   try {
     await markAbandoned(db);
+    await restoreQuarantineFiles(db, opts);
     return await recordRun(db, 'load', opts.args ?? ['-'], async () => {
       let header: string | undefined;
       let n = 0;
