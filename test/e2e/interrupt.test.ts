@@ -1,0 +1,81 @@
+// Ctrl-C on real processes: SIGINT during a load (and a transform) prints one line saying what was interrupted and
+// what was kept, exits 130, and leaves the ledger and the run history saying 'interrupted'.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { openDb } from '../../src/db/db.js';
+import { literal } from '../../src/db/sql.js';
+import { tempDir } from '../helpers/run-cli.js';
+import { PATIENTS } from '../helpers/small-dataset.js';
+import { writeFileSync } from 'node:fs';
+
+const BIN = resolve('bin/surgctl.js');
+const ROWS = 400_000;
+let dir = '';
+let cleanup = (): void => {};
+let robots = '';
+let patients = '';
+
+beforeAll(async () => {
+  ({ dir, cleanup } = tempDir('surgctl-sigint-'));
+  robots = join(dir, 'robots.csv');
+  patients = join(dir, 'patients.csv');
+  writeFileSync(patients, `${PATIENTS.join('\n')}\n`);
+  const db = await openDb(':memory:');
+  try {
+    await db.run(`COPY (SELECT 'RB-' || i AS robot_id, 'SN-' || lpad(i::VARCHAR, 8, '0') AS serial, 'da Vinci Xi' AS model,
+      'Intuitive Surgical' AS manufacturer, 'FAC-' || (i % 7) AS facility_id, DATE '2024-01-01' + (i % 300)::INTEGER AS installed_on,
+      'active' AS status FROM range(${ROWS}) t(i)) TO ${literal(robots)} (FORMAT csv, HEADER true)`);
+  } finally {
+    db.close();
+  }
+}, 60_000);
+afterAll(() => cleanup());
+
+/** Starts surgctl, sends SIGINT once stderr matches `when`, and resolves with the exit. */
+function interruptWhen(args: string[], when: RegExp): Promise<{ code: number | null; signal: string | null; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } });
+    let stderr = '';
+    let sent = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!sent && when.test(stderr)) {
+        sent = true;
+        setTimeout(() => child.kill('SIGINT'), 100);
+      }
+    });
+    child.stdout.resume();
+    child.on('close', (code, signal) => done({ code, signal, stderr }));
+  });
+}
+
+describe('Ctrl-C', () => {
+  it('during a load: one line, exit 130, the file rolled back and marked interrupted, earlier files kept', async () => {
+    const db = join(dir, 'load.duckdb');
+    const r = await interruptWhen(['load', patients, robots, '--db', db, '--verbose'], /loading \S*robots\.csv/);
+    expect(r.signal).toBeNull();
+    expect(r.code, r.stderr).toBe(130);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines.at(-1)).toBe(`surgctl: interrupted: load of ${robots} rolled back; 1 earlier file(s) kept`);
+    expect(lines.filter((l) => l.startsWith('surgctl:'))).toHaveLength(1);
+    expect(r.stderr).not.toContain('hint:');
+    const lake = await openDb(db, { readOnly: true });
+    try {
+      expect(await lake.all('SELECT dataset, status FROM loads ORDER BY started_at')).toEqual([
+        { dataset: 'patients', status: 'succeeded' },
+        { dataset: 'robots', status: 'interrupted' },
+      ]);
+      expect(await lake.all('SELECT command, status FROM runs')).toEqual([{ command: 'load', status: 'interrupted' }]);
+      expect(await lake.scalar('SELECT count(*)::INTEGER FROM raw_robots')).toBe(0);
+      expect(await lake.scalar('SELECT count(*)::INTEGER FROM raw_patients')).toBe(2);
+    } finally {
+      lake.close();
+    }
+    // The rerun loads what was rolled back and skips what was kept.
+    const again = spawnSync(process.execPath, [BIN, 'load', patients, robots, '--db', db, '--format', 'json'], { cwd: dir, encoding: 'utf8' });
+    expect(again.status, again.stderr).toBe(0);
+    const out = JSON.parse(again.stdout) as { files: { status: string; rows_inserted: number }[] };
+    expect(out.files.map((f) => [f.status, f.rows_inserted])).toEqual([['skipped', 0], ['succeeded', ROWS]]);
+  }, 120_000);
+});
