@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { openDb } from '../../../src/db/db.js';
-import { openLakehouse } from '../../../src/core/load/lakehouse.js';
+import { openLakehouse } from '../../../src/core/load/load.js';
 import { migrate } from '../../../src/core/load/migrations.js';
 import { scratchDirs } from '../../helpers/run-cli.js';
 
