@@ -32,8 +32,8 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => cleanup());
 
-/** Starts surgctl, sends SIGINT once stderr matches `when`, and resolves with the exit. */
-function interruptWhen(args: string[], when: RegExp): Promise<{ code: number | null; signal: string | null; stderr: string }> {
+/** Starts surgctl, sends SIGINT (`times` times, 20 ms apart) once stderr matches `when`, and resolves with the exit. */
+function interruptWhen(args: string[], when: RegExp, times = 1): Promise<{ code: number | null; signal: string | null; stderr: string }> {
   return new Promise((done) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } });
     let stderr = '';
@@ -42,7 +42,7 @@ function interruptWhen(args: string[], when: RegExp): Promise<{ code: number | n
       stderr += d.toString();
       if (!sent && when.test(stderr)) {
         sent = true;
-        setTimeout(() => child.kill('SIGINT'), 100);
+        for (let i = 0; i < times; i++) setTimeout(() => child.kill('SIGINT'), 100 + 20 * i);
       }
     });
     child.stdout.resume();
@@ -78,4 +78,20 @@ describe('Ctrl-C', () => {
     const out = JSON.parse(again.stdout) as { files: { status: string; rows_inserted: number }[] };
     expect(out.files.map((f) => [f.status, f.rows_inserted])).toEqual([['skipped', 0], ['succeeded', ROWS]]);
   }, 120_000);
+
+  it('a second Ctrl-C exits at once with 130; the next writer cleans up after it', async () => {
+    const db = join(dir, 'twice.duckdb');
+    const r = await interruptWhen(['load', robots, '--db', db, '--verbose'], /loading \S*robots\.csv/, 2);
+    expect(r.code, r.stderr).toBe(130);
+    const again = spawnSync(process.execPath, [BIN, 'load', patients, '--db', db], { cwd: dir, encoding: 'utf8' });
+    expect(again.status, again.stderr).toBe(0);
+    const lake = await openDb(db, { readOnly: true });
+    try {
+      expect(await lake.scalar("SELECT count(*)::INTEGER FROM loads WHERE status = 'running'")).toBe(0);
+      expect(await lake.scalar("SELECT count(*)::INTEGER FROM runs WHERE status = 'running'")).toBe(0);
+      expect(await lake.scalar('SELECT count(*)::INTEGER FROM raw_robots')).toBe(0);
+    } finally {
+      lake.close();
+    }
+  }, 60_000);
 });
