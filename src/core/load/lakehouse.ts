@@ -46,12 +46,16 @@ const WRITE_REFUSED_RE = /TransactionContext Error|read-only|Permission denied|R
  * Opens (creating and migrating) the lakehouse for writing. The caller closes it. Throws UsageError for a missing
  * directory, DatabaseError 'db_read_only' / 'db_too_new' / 'db_locked' / 'db_open' before anything is written.
  */
-export async function openLakehouse(dbPath: string, lockTimeoutMs?: number): Promise<Db> {
+export async function openLakehouse(dbPath: string, lockTimeoutMs?: number, opts: { forLoad?: boolean } = {}): Promise<Db> {
   assertWritableLakehousePath(dbPath);
-  // 512MB keeps a 5M-row load under 1 GiB of RSS (measured: 934 MiB, against 2.3 GiB at 2GB) for ~15% more time;
-  // DuckDB spills the rest to its temp directory. SURGCTL_MEMORY_LIMIT overrides it.
-  const memoryLimit = process.env.SURGCTL_MEMORY_LIMIT ?? LOAD_MEMORY_LIMIT;
-  const db = await openDb(dbPath, lockTimeoutMs === undefined ? { memoryLimit } : { lockTimeoutMs, memoryLimit });
+  // Loads: 512MB keeps a 5M-row load under 1 GiB of RSS (measured: 934 MiB, against 2.3 GiB at 2GB) for ~15% more
+  // time; DuckDB spills the rest to its temp directory. Other writers keep openDb's default. SURGCTL_MEMORY_LIMIT
+  // overrides both.
+  const memoryLimit = opts.forLoad === false ? undefined : (process.env.SURGCTL_MEMORY_LIMIT ?? LOAD_MEMORY_LIMIT);
+  const db = await openDb(dbPath, {
+    ...(lockTimeoutMs === undefined ? {} : { lockTimeoutMs }),
+    ...(memoryLimit === undefined ? {} : { memoryLimit }),
+  });
   try {
     await refuseNewer(db);
     await migrate(db);

@@ -208,7 +208,7 @@ async function countAlerts(dbPath: string): Promise<Record<string, number>> {
 }
 
 async function recordPipelineRun(dbPath: string, runId: string, args: string[], status: RunStatus, counts: object, error?: string): Promise<void> {
-  const db = await openLakehouse(dbPath, 5000);
+  const db = await openLakehouse(dbPath, 5000, { forLoad: false });
   try {
     await startRun(db, runId, 'pipeline', args);
     await finishRun(db, runId, status, counts as Record<string, unknown>, error);

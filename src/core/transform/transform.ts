@@ -102,7 +102,7 @@ const META_DDL = [
 /** Opens the lakehouse, runs the transform, closes it. See transformDb. */
 export async function runTransform(opts: TransformOptions): Promise<TransformResult> {
   // A dry run writes nothing (no migration either) but still refuses a lakehouse newer than this CLI.
-  const db = opts.dryRun ? await openDb(opts.dbPath, { lockTimeoutMs: opts.lockTimeoutMs ?? 5000 }) : await openLakehouse(opts.dbPath, opts.lockTimeoutMs ?? 5000);
+  const db = opts.dryRun ? await openDb(opts.dbPath, { lockTimeoutMs: opts.lockTimeoutMs ?? 5000 }) : await openLakehouse(opts.dbPath, opts.lockTimeoutMs ?? 5000, { forLoad: false });
   try {
     if (opts.dryRun) await refuseNewer(db);
     return await transformDb(db, opts);
