@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import type { Db } from '../../db/db.js';
 import { ident, literal } from '../../db/sql.js';
-import { UsageError } from '../../errors.js';
+import { InterruptedError, UsageError } from '../../errors.js';
 import { loadDatasetSchema } from '../schemas.js';
 import { loadOneFile, openLakehouse, restoreQuarantineFiles, type FileLoadResult, type LoadOptions } from './load.js';
 import { rawTableName } from './raw-tables.js';
@@ -102,6 +102,9 @@ export async function replayQuarantine(loadId: string, opts: LoadOptions): Promi
     const result = await loadOneFile(db, { path: file, display: `replay:${loadId}`, ds }, { ...opts, force: true }, {
       replayOf: loadId,
       format: asCsv ? 'csv' : 'ndjson',
+    }).catch((e: unknown) => {
+      if (e instanceof InterruptedError) throw new InterruptedError(`replay of ${loadId} rolled back; its ${candidates} row(s) stay quarantined`);
+      throw e;
     });
     const offset = asCsv ? 1 : 0;
     await db.transaction(async () => {
