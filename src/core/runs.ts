@@ -55,7 +55,9 @@ export interface RunRecord {
   args: string | null;
   started_at: string;
   finished_at: string | null;
-  status: RunStatus;
+  /** 'interrupted?' when read-only: still 'running' in the table, but its process (on this host) is gone; the next
+   *  writer records it as 'interrupted'. */
+  status: RunStatus | 'interrupted?';
   counts: Record<string, unknown> | null;
   error: string | null;
 }
@@ -90,10 +92,24 @@ function parse(r: Record<string, unknown>): RunRecord {
 
 /** Newest first. */
 export async function listRuns(db: Db, limit = 50): Promise<RunRecord[]> {
-  return (await db.all(`${SELECT} ORDER BY started_at DESC, run_id DESC LIMIT $limit`, { limit })).map(parse);
+  return flagGone(db, (await db.all(`${SELECT} ORDER BY started_at DESC, run_id DESC LIMIT $limit`, { limit })).map(parse));
 }
 
 export async function getRun(db: Db, runId: string): Promise<RunRecord | undefined> {
   const r = (await db.all(`${SELECT} WHERE run_id = $id`, { id: runId }))[0];
-  return r ? parse(r) : undefined;
+  return r ? (await flagGone(db, [parse(r)]))[0] : undefined;
+}
+
+/** Readers cannot write: show a 'running' run whose process is gone as 'interrupted?' (same rule as the writer's). */
+async function flagGone(db: Db, runs: RunRecord[]): Promise<RunRecord[]> {
+  if (!runs.some((r) => r.status === 'running')) return runs;
+  let rows: { run_id: string; pid: number | null; host: string | null }[];
+  try {
+    rows = await db.all("SELECT run_id, pid, host FROM runs WHERE status = 'running'");
+  } catch {
+    return runs; // a lakehouse from before pids were recorded (read-only, not migrated)
+  }
+  const self = writer();
+  const gone = new Set(rows.filter((r) => r.pid === null || (r.host === self.host && r.pid !== self.pid && !isProcessAlive(r.pid))).map((r) => r.run_id));
+  return runs.map((r) => (r.status === 'running' && gone.has(r.run_id) ? { ...r, status: 'interrupted?' } : r));
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { openDb } from '../../../src/db/db.js';
 import { openLakehouse } from '../../../src/core/load/load.js';
 import { migrate } from '../../../src/core/load/migrations.js';
-import { scratchDirs } from '../../helpers/run-cli.js';
+import { runCliWith, scratchDirs } from '../../helpers/run-cli.js';
 
 const tmp = scratchDirs();
 
@@ -73,6 +73,10 @@ describe('interrupted runs', () => {
     } finally {
       db.close();
     }
+    // A reader cannot write: `surgctl runs` shows the run as 'interrupted?' and leaves the table as it is.
+    const listed = await runCliWith({ cwd: dir, env: {} }, 'runs', '--db', path, '--format', 'json');
+    expect(listed.exitCode, listed.stderr).toBe(0);
+    expect((JSON.parse(listed.stdout) as { status: string }[]).map((r) => r.status)).toEqual(['interrupted?']);
     const again = spawnSync(process.execPath, [bin, 'load', files.robots, '--db', path, '-q'], { cwd: dir, encoding: 'utf8' });
     expect(again.status, again.stderr).toBe(0);
     db = await openDb(path, { readOnly: true });
