@@ -16,10 +16,11 @@ import { dropStaged, expandInputs, stageAndValidate, type InputFormat } from '..
 import { findSucceededBySha, finishLoad, markAbandoned, newLoadId, startLoad } from './ledger.js';
 import { checkRawTableMatches } from './migrations.js';
 import { openLakehouse } from './lakehouse.js';
-
-export { openLakehouse };
 import { finishRun, newRunId, startRun } from '../runs.js';
 import { rawTableName } from './raw-tables.js';
+
+/** The writer's gate (src/core/load/lakehouse.ts), re-exported for the callers that import it from here. */
+export { openLakehouse };
 
 export interface LoadOptions {
   dbPath: string;
