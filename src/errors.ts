@@ -124,9 +124,10 @@ export class DatabaseError extends SurgctlError {
   }
 }
 
+/** The user pressed Ctrl-C (SIGINT). Exit 130. `detail` says what was interrupted and what was kept. */
 export class InterruptedError extends SurgctlError {
-  constructor() {
-    super('interrupted', ExitCode.interrupted, 'interrupted');
+  constructor(detail?: string) {
+    super('interrupted', ExitCode.interrupted, detail === undefined ? 'interrupted' : `interrupted: ${detail}`);
   }
 }
 
