@@ -57,7 +57,10 @@ export const loadCommand = (ctx: CliContext): Command =>
         if (e.type === 'file-skipped') say(ctx.io, g, `skipped ${e.path}: already loaded by ${e.previousLoadId} (use --force to load it again)`);
         if (e.type === 'file-done') say(ctx.io, g, describe(e.result));
         if (e.type === 'abandoned') say(ctx.io, g, `marked ${e.count} unfinished earlier load(s) as failed (interrupted; none of their rows were kept)`, 'warn');
+        if (e.type === 'warning') say(ctx.io, g, `warning: ${e.message}`, 'warn');
+        if (e.type === 'quarantine-restored') say(ctx.io, g, `wrote the missing quarantine file of ${e.loadId} from the quarantine table: ${e.path}`, 'warn');
       };
+      const { LOAD_STEPS, loadFiles } = await import('../../core/load/load.js');
       const opts: LoadOptions = {
         dbPath,
         dataset: flags.dataset,
@@ -70,6 +73,8 @@ export const loadCommand = (ctx: CliContext): Command =>
         cwd: ctx.io.cwd,
         args: ['load', ...inputs],
         onEvent,
+        signal: ctx.signal,
+        atStep: faultHook(ctx.io.env.SURGCTL_FAULT, LOAD_STEPS),
       };
       const result =
         inputs.length === 1 && inputs[0] === '-'
@@ -78,7 +83,7 @@ export const loadCommand = (ctx: CliContext): Command =>
               batchRows: positive(flags.batchRows, '--batch-rows'),
               batchSeconds: positive(flags.batchSeconds, '--batch-seconds', true),
             })
-          : await (await import('../../core/load/load.js')).loadFiles(inputs, opts);
+          : await loadFiles(inputs, opts);
       if (resultFormat === 'json') ctx.io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else ctx.io.stdout.write(renderResults(result.files));
       const failed = result.files.filter((f) => f.status === 'failed');
@@ -139,6 +144,20 @@ function describe(r: FileLoadResult): string {
   if (r.status === 'failed') return `not loaded ${r.path}: ${r.message ?? 'failed'}`;
   const q = r.rows_quarantined > 0 ? `, ${r.rows_quarantined} quarantined -> ${r.quarantine_path}` : '';
   return `loaded ${r.path}: ${r.rows_read} read, ${r.rows_inserted} inserted, ${r.rows_duplicate} duplicate${q}`;
+}
+
+/**
+ * SURGCTL_FAULT=<step> (a test hook, read only here): the process kills itself with SIGKILL when the load reaches
+ * that step (see LOAD_STEPS), so tests can prove every step is recoverable by a rerun.
+ */
+function faultHook(fault: string | undefined, steps: readonly string[]): LoadOptions['atStep'] {
+  if (!fault) return undefined;
+  if (!steps.includes(fault)) {
+    throw new UsageError(`unknown SURGCTL_FAULT step ${fault}`, { hint: `one of ${steps.join(', ')}` });
+  }
+  return (step) => {
+    if (step === fault) process.kill(process.pid, 'SIGKILL');
+  };
 }
 
 function positive(value: string, flag: string, allowFraction = false): number {
