@@ -9,6 +9,7 @@ import { UsageError } from '../../errors.js';
 import { createProgress, type Progress } from '../../render/progress.js';
 import { rendererFor } from '../../render/result.js';
 import { say, useColor } from '../io.js';
+import { DEFAULT_BAD_ROWS, DEFAULT_MAX_INVALID } from '../../core/domain.js';
 import type { CliContext } from '../main.js';
 
 interface PipelineFlags {
@@ -39,12 +40,12 @@ export const pipelineCommand = (ctx: CliContext): Command =>
     .option('--config <path>', 'config file (default: ./surgctl.config.json)')
     .option('--db <path>', 'lakehouse file (default: ./surgctl.duckdb)')
     .option('--data-dir <dir>', 'working folder for generated files (default: ./surgctl-data)')
-    .option('--seed <n>', 'generator seed (default 7)')
-    .option('--scale <x>', 'generator size multiplier (default 1)')
-    .option('--data-format <format>', 'generated file format: csv | ndjson | parquet')
-    .option('--bad-rows <rate>', 'share of labelled bad rows to plant (default 0.005)')
-    .option('--incidents <rate>', 'share of procedures with planted incidents (default 0.05)')
-    .option('--max-invalid <n|p%>', 'fail (exit 1) when more rows than this are quarantined (default 2%)')
+    .option('--seed <n>', 'generator seed (default: 7)')
+    .option('--scale <x>', 'generator size multiplier (default: 1)')
+    .option('--data-format <format>', 'generated file format: csv | ndjson | parquet (default: csv)')
+    .option('--bad-rows <rate>', `share of labelled bad rows to plant (default: ${DEFAULT_BAD_ROWS})`)
+    .option('--incidents <rate>', 'share of procedures with planted incidents (default: 0.05)')
+    .option('--max-invalid <n|p%>', `fail (exit 1) when more rows than this are quarantined, N rows or P% of all rows read, in total (default: ${DEFAULT_MAX_INVALID})`)
     .option('--rules <path>', 'rules file over the default rule pack')
     .option('--metrics-file <path>', 'write Prometheus metrics here (textfile-collector format, atomic)')
     .option('--format <format>', 'summary as table | json | markdown (default: table on a terminal, json when piped)')
