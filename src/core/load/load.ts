@@ -34,7 +34,11 @@ export interface LoadOptions {
 }
 
 export type LoadEvent =
+  /** The files to load, once planned (not for stdin, whose size is unknown). */
+  | { type: 'start'; files: number }
   | { type: 'file-start'; path: string; dataset: string; loadId: string }
+  /** A stage of one file began; step/of is how far through the file's stages (validation phases, then 'inserting' at 1/1). */
+  | { type: 'file-progress'; path: string; phase: string; step: number; of: number }
   | { type: 'file-skipped'; path: string; dataset: string; previousLoadId: string }
   | { type: 'file-done'; result: FileLoadResult }
   | { type: 'abandoned'; count: number };
@@ -136,6 +140,7 @@ export async function loadFiles(inputs: string[], opts: LoadOptions): Promise<Lo
   try {
     const abandoned = await markAbandoned(db);
     if (abandoned > 0) opts.onEvent?.({ type: 'abandoned', count: abandoned });
+    opts.onEvent?.({ type: 'start', files: planned.length });
     return await recordRun(db, 'load', opts.args ?? inputs, async () => {
       const files: FileLoadResult[] = [];
       for (const p of planned) files.push(await loadOneFile(db, p, opts));
@@ -205,7 +210,11 @@ export async function loadOneFile(
       db,
       { path: p.path, displayName: p.display, ...(format ? { format } : {}) },
       p.ds,
-      { delimiter: opts.delimiter, foreignKeyTables },
+      {
+        delimiter: opts.delimiter,
+        foreignKeyTables,
+        onProgress: (phase, step, of) => opts.onEvent?.({ type: 'file-progress', path: p.display, phase, step, of: of + 1 }),
+      },
     );
     if (staged.fileErrors.length > 0) {
       // The file as a whole does not fit the dataset (e.g. required columns missing): nothing of it is loaded.
@@ -221,6 +230,7 @@ export async function loadOneFile(
       opts.onEvent?.({ type: 'file-done', result: failed });
       return failed;
     }
+    opts.onEvent?.({ type: 'file-progress', path: p.display, phase: 'inserting', step: 1, of: 1 });
     const result = await db.transaction(async () => {
       const inserted = await insertNew(db, p.ds, staged.validTable, loadId, p.display);
       await db.run(
