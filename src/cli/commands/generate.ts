@@ -2,7 +2,7 @@
 // summary goes to stdout, a table on a terminal and JSON when piped (--format forces); a progress bar only on a TTY.
 import { Command } from 'commander';
 import { resolve } from 'node:path';
-import { UsageError } from '../../errors.js';
+import { InterruptedError, UsageError } from '../../errors.js';
 import { createProgress } from '../../render/progress.js';
 import type { CliContext } from '../main.js';
 import { say } from '../io.js';
@@ -164,13 +164,11 @@ export const generateCommand = (ctx: CliContext): Command =>
       // The summary follows the rule of every command: a table on a terminal, JSON when stdout is piped.
       const json = (summary ?? (ctx.io.stdout.isTTY === true ? 'table' : 'json')) === 'json';
       const progress = createProgress(ctx.io.stderr, { total: 1, unit: 'rows', enabled: !g.quiet && g.logFormat !== 'json' });
-      // Ctrl-C stops the run cleanly: the core removes its temporary output and main exits 130.
-      const abort = new AbortController();
-      const onSigint = (): void => abort.abort();
-      process.once('SIGINT', onSigint);
+      // Ctrl-C (main's handler aborts ctx.signal) stops the run cleanly: the core removes its temporary output and
+      // main exits 130.
       try {
         const result = await core.generateDataset(options, {
-          signal: abort.signal,
+          signal: ctx.signal,
           onEvent: (e) => {
             if (e.type === 'start') progress.setTotal(Math.max(1, e.totalRows));
             else progress.update(e.doneRows, e.dataset);
@@ -178,8 +176,12 @@ export const generateCommand = (ctx: CliContext): Command =>
         });
         progress.stop();
         ctx.io.stdout.write(json ? `${JSON.stringify(summaryJson(result))}\n` : `${summaryText(result)}\n`);
+      } catch (e) {
+        if (e instanceof InterruptedError && e.message === 'interrupted') {
+          throw new InterruptedError(`generate stopped; the temporary output was removed and ${options.out} was not written`);
+        }
+        throw e;
       } finally {
-        process.removeListener('SIGINT', onSigint);
         progress.stop();
       }
     });
