@@ -10,7 +10,7 @@ export interface Progress {
   setTotal(total: number): void;
   /** Ends the bar and leaves the line clean. Safe to call twice. */
   stop(): void;
-  /** Prints a whole message line above the bar (the bar redraws below it); a plain line when there is no bar. */
+  /** Prints a whole message line above the bar (the bar redraws below it); a plain line in `lines` mode; nothing when silent. */
   log(line: string): void;
 }
 

@@ -83,6 +83,16 @@ describe('surgctl pipeline', () => {
     expect(pipeline.finished_at >= transform.finished_at).toBe(true);
   });
 
+  it('shows load progress on a terminal (stderr a TTY) and none on a pipe', async () => {
+    // The generated files are reused; fresh lakehouses load them all again.
+    const tty = await runCliWith({ cwd: dir, env: {}, tty: true, stderrTty: true }, 'pipeline', '--scale', '0.05', '--db', 'tty.duckdb');
+    expect(tty.exitCode, tty.stderr).toBe(0);
+    expect(tty.stderr).toMatch(/\d+% \| \[\d+\/7\] \S+\.csv: /);
+    const piped = await runCliWith({ cwd: dir, env: {} }, 'pipeline', '--scale', '0.05', '--db', 'piped.duckdb', '--format', 'json');
+    expect(piped.exitCode, piped.stderr).toBe(0);
+    expect(piped.stderr).not.toMatch(/%|\x1b/);
+  }, 120_000);
+
   it('writes a valid Prometheus textfile with the documented metrics', () => {
     const text = readFileSync(join(dir, 'surgctl.prom'), 'utf8');
     assertExposition(text);
