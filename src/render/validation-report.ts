@@ -70,6 +70,11 @@ function fileDetail(f: FileReport, limit: number, c: ChalkInstance): string[] {
   return lines;
 }
 
+/** Escapes element text: only &, < and > need it (quotes stay readable in system-out and failure bodies). */
+function xmlText(s: string): string {
+  return xml(s).replace(/&quot;/g, '"').replace(/&apos;/g, "'");
+}
+
 function xml(s: string): string {
   return s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[ch] as string)
     // XML 1.0 forbids most control characters even escaped.
@@ -98,8 +103,8 @@ function renderJunit(report: ValidationReport): string {
     for (const n of f.notes) detail.push(`note: ${n}`);
     const open = `    <testcase classname="${xml(f.dataset)}" name="${xml(f.path)}">`;
     const body = f.passed
-      ? `${detail.length || f.rows_quarantined ? `\n      <system-out>${xml([`${counts}, within --max-invalid ${report.max_invalid}`, ...detail].join('\n'))}</system-out>` : ''}`
-      : `\n      <failure message="${xml(`${counts}, more than --max-invalid ${report.max_invalid}${f.file_errors.length ? `; ${f.file_errors.map((e) => e.message).join('; ')}` : ''}`)}" type="gate">${xml(detail.join('\n'))}</failure>`;
+      ? `${detail.length || f.rows_quarantined ? `\n      <system-out>${xmlText([`${counts}, within --max-invalid ${report.max_invalid}`, ...detail].join('\n'))}</system-out>` : ''}`
+      : `\n      <failure message="${xml(`${counts}, more than --max-invalid ${report.max_invalid}${f.file_errors.length ? `; ${f.file_errors.map((e) => e.message).join('; ')}` : ''}`)}" type="gate">${xmlText(detail.join('\n'))}</failure>`;
     const testcase = body === '' ? `    <testcase classname="${xml(f.dataset)}" name="${xml(f.path)}"/>` : `${open}${body}\n    </testcase>`;
     return `  <testsuite name="${xml(f.path)}" tests="1" failures="${f.passed ? 0 : 1}" errors="0" skipped="0">\n${testcase}\n  </testsuite>`;
   });
