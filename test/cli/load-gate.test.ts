@@ -61,6 +61,16 @@ describe('surgctl load --max-invalid', () => {
     expect(r.stderr).not.toContain('telemetry-a.csv: 0 of');
   });
 
+  it('counts the batches of a stdin stream together, as one input named -', async () => {
+    const d = dir();
+    // Batches of 10 rows: the first batch is 2 of 10 bad (20%), the stream as a whole 2 of 20 (10%).
+    const r = await runCliWith({ cwd: d, stdin: telemetry(20, 2) }, 'load', '-', '--dataset', 'telemetry', '--format', 'csv', '--batch-rows', '10', '--db', 'lake.duckdb', '--allow-orphans', '--max-invalid', '12%');
+    expect(r.exitCode, r.stderr).toBe(0);
+    const over = await runCliWith({ cwd: d, stdin: telemetry(20, 2, 100) }, 'load', '-', '--dataset', 'telemetry', '--format', 'csv', '--batch-rows', '10', '--db', 'lake.duckdb', '--allow-orphans', '--max-invalid', '8%');
+    expect(over.exitCode).toBe(1);
+    expect(over.stderr).toContain('more than --max-invalid 8%: -: 2 of 20 rows quarantined (10.00%)');
+  });
+
   it('refuses a malformed --max-invalid with exit 2 before opening the lakehouse', async () => {
     const d = dir();
     writeFileSync(join(d, 'telemetry.csv'), telemetry(2, 0));
