@@ -39,7 +39,7 @@ export const EXAMPLES: Record<string, string[]> = {
   'runs show': ['surgctl runs show R20260105T000000Z-1a2b3c4d'],
   completion: ['eval "$(surgctl completion bash)"', 'surgctl completion zsh > ~/.zfunc/_surgctl'],
   tui: ['surgctl tui', 'surgctl tui --db lake.duckdb --out exports'],
-  report: ['surgctl report summary', 'surgctl report top-alerts --min-level critical --limit 10', 'surgctl report dashboard --format html --out dashboard.html'],
+  report: ['surgctl report summary', 'surgctl report top-alerts --min-level critical --limit 10', 'surgctl report summary --format html --out summary.html'],
   export: ['surgctl export telemetry_risk --out risk.parquet --where risk_level=critical', 'surgctl export vitals_hourly --out vitals/ --partition-by patient_id'],
   query: ['surgctl query "SELECT level, count(*) AS n FROM alerts GROUP BY ALL"', 'surgctl query "SELECT * FROM alerts" --format csv --out alerts.csv'],
   version: ['surgctl version', 'surgctl version --verbose', 'surgctl --version --verbose --format json'],
