@@ -6,10 +6,9 @@ import { addLoadMetrics, addOutcomeMetrics } from '../../core/pipeline/metrics.j
 import { resolveDbPath } from '../../core/db-path.js';
 import type { FileLoadResult, LoadEvent, LoadOptions } from '../../core/load/load.js';
 import type { LoadRecord } from '../../core/load/ledger.js';
-import { overMaxInvalid } from '../../core/load/gate.js';
 import { DEFAULT_MAX_INVALID } from '../../core/domain.js';
 import { GateFailedError, UsageError } from '../../errors.js';
-import { createProgress, type Progress } from '../../render/progress.js';
+import type { Progress } from '../../render/progress.js';
 import { renderTextTable, type Column } from '../../render/text-table.js';
 import { lockTimeoutMs, say } from '../io.js';
 import type { CliContext } from '../main.js';
@@ -57,6 +56,7 @@ export const loadCommand = (ctx: CliContext): Command =>
       if (resultFormat !== 'table' && resultFormat !== 'json') {
         throw new UsageError(`unknown --format ${flags.format}`, { hint: 'table or json for results; csv, ndjson or parquet for the input format of -' });
       }
+      const [{ overMaxInvalid }, { createProgress }] = await Promise.all([import('../../core/load/gate.js'), import('../../render/progress.js')]);
       overMaxInvalid([], flags.maxInvalid); // a bad --max-invalid is a usage error before anything loads
       const t0 = performance.now();
       // A progress bar on a terminal (stderr), nothing on a pipe; messages print above it.
