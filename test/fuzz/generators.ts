@@ -115,43 +115,54 @@ function cellArb(value: fc.Arbitrary<string>): fc.Arbitrary<Cell> {
 
 const EOLS = ['\n', '\r\n', '\r'] as const;
 
-/** Telemetry/vitals/procedures CSV bytes: columns in the header, rows of good and edge cells, every structural flaw. */
+const HEADER_MODES = ['schema', 'schema', 'schema', 'schema', 'reversed', 'drop-last', 'extra', 'renamed'] as const;
+
+/**
+ * Telemetry/vitals/procedures CSV bytes: a header of the schema's columns (sometimes reordered, short of one, with an
+ * unknown or misspelt column), rows of good and edge cells, every structural flaw. No fc.chain, so a failure shrinks
+ * to few rows and plain cells.
+ */
 export function datasetCsv(dataset: FuzzDataset): fc.Arbitrary<FuzzCase> {
   const ds = loadDatasetSchema(dataset);
   const props = (ds.schema.properties ?? {}) as Record<string, Prop>;
   const cols = ds.columns;
-  const header = fc.oneof(
-    { weight: 8, arbitrary: fc.constant(cols) },
-    { weight: 1, arbitrary: fc.shuffledSubarray(cols, { minLength: cols.length, maxLength: cols.length }) },
-    { weight: 1, arbitrary: fc.tuple(fc.shuffledSubarray(cols, { minLength: 1 }), fc.constantFrom('', 'extra', 'note', 'event_id ')).map(([c, x]) => [...c, x]) },
-  );
-  const eolMode = fc.constantFrom('lf', 'crlf', 'cr', 'mixed') as fc.Arbitrary<'lf' | 'crlf' | 'cr' | 'mixed'>;
-  return fc.record({ header, eolMode, bom: fc.boolean(), finalEol: fc.boolean(), nRows: fc.integer({ min: 0, max: 6 }) }).chain((shape) => {
-    const rowArb = fc.record({
-      cells: fc.tuple(...shape.header.map((c, i) => {
-        const p = props[c] ?? {};
-        return cellArb(fc.oneof({ weight: 3, arbitrary: goodValue(c, p, i) }, { weight: 1, arbitrary: edgeValue(p) }));
-      })),
-      shape: fc.constantFrom('ok', 'ok', 'ok', 'ok', 'ok', 'trailing', 'missing', 'extra', 'blank'),
-      eol: fc.constantFrom(...EOLS),
-    });
-    return fc.array(rowArb, { minLength: shape.nRows, maxLength: shape.nRows }).map((rows): FuzzCase => {
-      const parts: Uint8Array[] = [];
-      const eolFor = (i: number, own: string): string => shape.eolMode === 'mixed' ? own : { lf: '\n', crlf: '\r\n', cr: '\r' }[shape.eolMode];
-      if (shape.bom) parts.push(Uint8Array.of(0xef, 0xbb, 0xbf));
-      parts.push(bytesOf(shape.header.join(',')));
-      rows.forEach((r, i) => {
-        parts.push(bytesOf(eolFor(i, r.eol)));
-        if (r.shape === 'blank') return;
-        let cells: Uint8Array[] = [...r.cells];
-        if (r.shape === 'missing') cells = cells.slice(0, Math.max(0, cells.length - 1));
-        if (r.shape === 'extra') cells.push(bytesOf('x'));
-        if (r.shape === 'trailing') cells.push(new Uint8Array());
-        cells.forEach((c, j) => parts.push(...(j > 0 ? [bytesOf(','), c] : [c])));
-      });
-      if (shape.finalEol) parts.push(bytesOf(eolFor(rows.length, '\n')));
-      return { style: `dataset-${shape.eolMode}${shape.bom ? '-bom' : ''}`, dataset, bytes: concat(parts) };
-    });
+  const rowArb = fc.record({
+    cells: fc.tuple(...cols.map((c, i) => {
+      const p = props[c] ?? {};
+      return cellArb(fc.oneof({ weight: 3, arbitrary: goodValue(c, p, i) }, { weight: 1, arbitrary: edgeValue(p) }));
+    })),
+    shape: fc.constantFrom('ok', 'ok', 'ok', 'ok', 'ok', 'trailing', 'missing', 'extra', 'blank'),
+    eol: fc.constantFrom(...EOLS),
+  });
+  return fc.record({
+    header: fc.constantFrom(...HEADER_MODES),
+    eolMode: fc.constantFrom('lf', 'crlf', 'cr', 'mixed'),
+    bom: fc.boolean(),
+    finalEol: fc.boolean(),
+    rows: fc.array(rowArb, { maxLength: 6 }),
+  }).map((shape): FuzzCase => {
+    // Column order as written: indexes into the schema's columns; -1 is an unknown column.
+    const order: number[] = cols.map((_, i) => i);
+    if (shape.header === 'reversed') order.reverse();
+    if (shape.header === 'drop-last') order.pop();
+    if (shape.header === 'extra') order.push(-1);
+    const names = order.map((i) => (i < 0 ? 'note' : cols[i] ?? ''));
+    if (shape.header === 'renamed') names[0] = `${names[0] ?? ''} `;
+    const parts: Uint8Array[] = [];
+    const eolFor = (own: string): string => (shape.eolMode === 'mixed' ? own : { lf: '\n', crlf: '\r\n', cr: '\r' }[shape.eolMode] ?? '\n');
+    if (shape.bom) parts.push(Uint8Array.of(0xef, 0xbb, 0xbf));
+    parts.push(bytesOf(names.join(',')));
+    for (const r of shape.rows) {
+      parts.push(bytesOf(eolFor(r.eol)));
+      if (r.shape === 'blank') continue;
+      let cells: Uint8Array[] = order.map((i) => (i < 0 ? bytesOf('x') : r.cells[i] ?? new Uint8Array()));
+      if (r.shape === 'missing') cells = cells.slice(0, Math.max(0, cells.length - 1));
+      if (r.shape === 'extra') cells.push(bytesOf('x'));
+      if (r.shape === 'trailing') cells.push(new Uint8Array());
+      cells.forEach((c, j) => parts.push(...(j > 0 ? [bytesOf(','), c] : [c])));
+    }
+    if (shape.finalEol) parts.push(bytesOf(eolFor('\n')));
+    return { style: `dataset-${shape.eolMode}${shape.bom ? '-bom' : ''}-${shape.header}`, dataset, bytes: concat(parts) };
   });
 }
 
@@ -165,20 +176,20 @@ interface Table {
   rows: (string | null)[][];
 }
 
-function tableArb(): fc.Arbitrary<Table> {
-  return fc.constantFrom(...DATASETS).chain((dataset) => {
-    const ds = loadDatasetSchema(dataset);
-    const props = (ds.schema.properties ?? {}) as Record<string, Prop>;
-    const cols = ds.columns;
-    const row = fc.tuple(...cols.map((c, i) => {
-      const p = props[c] ?? {};
-      return fc.oneof({ weight: 6, arbitrary: goodValue(c, p, i) }, { weight: 1, arbitrary: edgeValue(p) }, { weight: 1, arbitrary: fc.constant(null) });
-    }));
-    return fc.array(row, { minLength: 1, maxLength: 6 }).map((rows) => ({
-      dataset, cols, types: cols.map((c) => String(props[c]?.type ?? 'string')), rows: rows.map((r) => [...r]),
-    }));
-  });
+function tableFor(dataset: FuzzDataset): fc.Arbitrary<Table> {
+  const ds = loadDatasetSchema(dataset);
+  const props = (ds.schema.properties ?? {}) as Record<string, Prop>;
+  const cols = ds.columns;
+  const row = fc.tuple(...cols.map((c, i) => {
+    const p = props[c] ?? {};
+    return fc.oneof({ weight: 6, arbitrary: goodValue(c, p, i) }, { weight: 1, arbitrary: edgeValue(p) }, { weight: 1, arbitrary: fc.constant(null) });
+  }));
+  return fc.array(row, { minLength: 1, maxLength: 6 }).map((rows) => ({
+    dataset, cols, types: cols.map((c) => String(props[c]?.type ?? 'string')), rows: rows.map((r) => [...r]),
+  }));
 }
+
+const tableArb = (): fc.Arbitrary<Table> => fc.oneof(...DATASETS.map(tableFor));
 
 /** Excel "CSV UTF-8": BOM, CRLF, quotes only when needed, a final CRLF; missing = empty cell. */
 function excel(t: Table): FuzzCase {
@@ -279,22 +290,29 @@ function schemaEdges(p: Prop): string[] {
 
 /** A random flat schema written as a file, and a CSV of cells at its boundaries (well formed: expectedRows known). */
 export function randomSchemaCsv(): fc.Arbitrary<FuzzCase> {
-  return fc.array(columnSchema(), { minLength: 1, maxLength: 5 }).chain((colSchemas) => {
+  const MAX_COLS = 5;
+  return fc.record({
+    colSchemas: fc.array(columnSchema(), { minLength: 1, maxLength: MAX_COLS }),
+    requiredMask: fc.array(fc.boolean(), { minLength: MAX_COLS, maxLength: MAX_COLS }),
+    closed: fc.boolean(),
+    // Cells as indexes into each column's boundary list (no fc.chain: shrinks to index 0, the empty cell).
+    rows: fc.array(fc.array(fc.nat(), { minLength: MAX_COLS, maxLength: MAX_COLS }), { minLength: 1, maxLength: 8 }),
+    crlf: fc.boolean(),
+  }).map(({ colSchemas, requiredMask, closed, rows, crlf }): FuzzCase => {
     const names = colSchemas.map((_, i) => `c${i}`);
+    const edges = colSchemas.map(schemaEdges);
+    const required = names.filter((_, i) => requiredMask[i] === true);
     const schema: JsonSchema = { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object',
-      properties: Object.fromEntries(names.map((n, i) => [n, colSchemas[i] ?? {}])) };
-    return fc.record({
-      required: fc.subarray(names),
-      closed: fc.boolean(),
-      rows: fc.array(fc.tuple(...colSchemas.map((p) => fc.constantFrom(...schemaEdges(p)))), { minLength: 1, maxLength: 8 }),
-      crlf: fc.boolean(),
-    }).map(({ required, closed, rows, crlf }): FuzzCase => {
-      const s: JsonSchema = { ...schema, ...(required.length ? { required } : {}), ...(closed ? { additionalProperties: false } : {}) };
-      const eol = crlf ? '\r\n' : '\n';
-      const text = [names.join(','), ...rows.map((r) => r.map((v) => (needsQuote(v) ? quote(v) : v)).join(','))].join(eol) + eol;
-      // A row whose every cell is empty is a blank line when there is one column: not a row.
-      const expectedRows = names.length === 1 ? undefined : rows.length;
-      return { style: 'random-schema', dataset: 'fuzz', schema: s, bytes: bytesOf(text), expectedRows };
-    });
+      properties: Object.fromEntries(names.map((n, i) => [n, colSchemas[i] ?? {}])),
+      ...(required.length ? { required } : {}), ...(closed ? { additionalProperties: false } : {}) };
+    const eol = crlf ? '\r\n' : '\n';
+    const cells = rows.map((r) => names.map((_, j) => {
+      const list = edges[j] ?? [''];
+      return list[(r[j] ?? 0) % list.length] ?? '';
+    }));
+    const text = [names.join(','), ...cells.map((r) => r.map((v) => (needsQuote(v) ? quote(v) : v)).join(','))].join(eol) + eol;
+    // A row whose every cell is empty is a blank line when there is one column: not a row.
+    const expectedRows = names.length === 1 ? undefined : rows.length;
+    return { style: 'random-schema', dataset: 'fuzz', schema, bytes: bytesOf(text), expectedRows };
   });
 }

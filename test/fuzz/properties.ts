@@ -180,10 +180,15 @@ const show = (b: Uint8Array): string => JSON.stringify(Buffer.from(b).toString('
 /**
  * Runs `arb` through checkCase with a fixed seed and numRuns. On failure, writes the shrunk counterexample's bytes
  * (NAME-seedS.csv, plus .schema.json and a .txt with the message) to bench/out/fuzz-findings/ and returns it.
+ * `ran` < numRuns without a failure means the time limit cut the run short.
  */
-export async function runProperty(name: string, arb: fc.Arbitrary<FuzzCase>, opts: CaseOptions & { seed: number; numRuns: number }): Promise<PropertyResult> {
+export async function runProperty(name: string, arb: fc.Arbitrary<FuzzCase>,
+  opts: CaseOptions & { seed: number; numRuns: number; timeLimitMs?: number | undefined }): Promise<PropertyResult> {
   const started = Date.now();
-  const details = await fc.check(fc.asyncProperty(arb, (c) => checkCase(c, opts)), { seed: opts.seed, numRuns: opts.numRuns });
+  // The time limit bounds shrinking too: past it, the smallest counterexample found so far is reported.
+  const details = await fc.check(fc.asyncProperty(arb, (c) => checkCase(c, opts)), {
+    seed: opts.seed, numRuns: opts.numRuns, ...(opts.timeLimitMs === undefined ? {} : { interruptAfterTimeLimit: opts.timeLimitMs }),
+  });
   const result: PropertyResult = { name, seed: opts.seed, numRuns: opts.numRuns, ran: details.numRuns, failed: details.failed, ms: Date.now() - started };
   if (details.failed && details.counterexample) {
     const [c] = details.counterexample;
