@@ -45,7 +45,7 @@ const DATE_EDGES = ['2025-03-01', '2024-02-29', '2025-02-29', '0000-01-01', '999
 const NUMBER_JUNK = ['', ' ', '1e309', '-1e309', 'NaN', 'Infinity', '-0', '-0.0', '00012', '+5', '.5', '5.', ' 5', '5 ', '1e2',
   '0x10', '1_000', '1,5', '5e-324', '1.7976931348623157e308', 'true', 'null', 'NA', '9007199254740993', '-9223372036854775809'];
 const STRING_JUNK = ['', ' ', '-', '_x', 'x'.repeat(64), 'x'.repeat(65), '💩', 'é', 'a b', 'NA', 'null', 'NULL', '\uFEFFID-1',
-  'ID-1\uFEFF', 'ID\u00001', 'a,b', 'q"q', 'line\nbreak', 'cr\rin', 'x'.repeat(5000), 'ID-1 ', ' ID-1'];
+  'ID-1\uFEFF', 'ID\u00001', 'a,b', 'q"q', 'line\nbreak', 'cr\rin', 'x'.repeat(5000), 'ID-1 ', ' ID-1', 'L'.repeat(70_000)];
 
 /** Doubles just inside and outside a bound. */
 function around(b: number, integer: boolean): string[] {
@@ -115,7 +115,9 @@ function cellArb(value: fc.Arbitrary<string>): fc.Arbitrary<Cell> {
 
 const EOLS = ['\n', '\r\n', '\r'] as const;
 
-const HEADER_MODES = ['schema', 'schema', 'schema', 'schema', 'reversed', 'drop-last', 'extra', 'renamed'] as const;
+const HEADER_MODES = ['schema', 'schema', 'schema', 'schema', 'reversed', 'drop-last', 'extra', 'renamed', 'wide'] as const;
+/** Unknown columns a 'wide' header adds (a wide export with the contract's columns first). */
+const WIDE_EXTRA = 300;
 
 /**
  * Telemetry/vitals/procedures CSV bytes: a header of the schema's columns (sometimes reordered, short of one, with an
@@ -146,7 +148,8 @@ export function datasetCsv(dataset: FuzzDataset): fc.Arbitrary<FuzzCase> {
     if (shape.header === 'reversed') order.reverse();
     if (shape.header === 'drop-last') order.pop();
     if (shape.header === 'extra') order.push(-1);
-    const names = order.map((i) => (i < 0 ? 'note' : cols[i] ?? ''));
+    if (shape.header === 'wide') order.push(...Array.from({ length: WIDE_EXTRA }, (_, k) => -2 - k));
+    const names = order.map((i) => (i === -1 ? 'note' : i < -1 ? `x${-2 - i}` : cols[i] ?? ''));
     if (shape.header === 'renamed') names[0] = `${names[0] ?? ''} `;
     const parts: Uint8Array[] = [];
     const eolFor = (own: string): string => (shape.eolMode === 'mixed' ? own : { lf: '\n', crlf: '\r\n', cr: '\r' }[shape.eolMode] ?? '\n');
@@ -155,7 +158,8 @@ export function datasetCsv(dataset: FuzzDataset): fc.Arbitrary<FuzzCase> {
     for (const r of shape.rows) {
       parts.push(bytesOf(eolFor(r.eol)));
       if (r.shape === 'blank') continue;
-      let cells: Uint8Array[] = order.map((i) => (i < 0 ? bytesOf('x') : r.cells[i] ?? new Uint8Array()));
+      // Unknown columns: 'x' under 'note'; the wide ones mostly empty (an empty cell is an absent value), one filled.
+      let cells: Uint8Array[] = order.map((i) => (i === -1 || i === -2 - WIDE_EXTRA + 1 ? bytesOf('x') : i < -1 ? new Uint8Array() : r.cells[i] ?? new Uint8Array()));
       if (r.shape === 'missing') cells = cells.slice(0, Math.max(0, cells.length - 1));
       if (r.shape === 'extra') cells.push(bytesOf('x'));
       if (r.shape === 'trailing') cells.push(new Uint8Array());
