@@ -6,6 +6,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsImport from 'ajv-formats';
 import type { JsonSchema } from '../schemas.js';
 import { compareRules } from './compile.js';
+import { isRfc3339DateTime, isRfc3339Time } from './formats.js';
 
 // ajv-formats is CommonJS with `export default`; under NodeNext the callable sits on .default at type level.
 const addFormats = addFormatsImport as unknown as (ajv: Ajv2020) => Ajv2020;
@@ -28,7 +29,8 @@ function compareValues(a: unknown, b: unknown, format: unknown, formatOk: (f: st
   if (typeof a !== 'string' || typeof b !== 'string') return undefined;
   if (format === 'date-time' || format === 'date') {
     if (!formatOk(format, a) || !formatOk(format, b)) return undefined;
-    const iso = (s: string): string => (s.length > 10 ? `${s.slice(0, 10)}T${s.slice(11)}`.toUpperCase() : s);
+    // A leap second counts as 59.999 of its minute (what load stores, as the compiled x-compare reads it).
+    const iso = (s: string): string => (s.length > 10 ? `${s.slice(0, 10)}T${s.slice(11)}`.toUpperCase().replace(/^(.{16}):60(\.[0-9]*)?/, '$1:59.999999') : s);
     const x = Date.parse(iso(a));
     const y = Date.parse(iso(b));
     return Number.isNaN(x) || Number.isNaN(y) ? undefined : x - y;
@@ -44,6 +46,10 @@ const OPS: Record<string, (c: number) => boolean> = {
 export function createAjv(): Ajv2020 {
   const ajv = new Ajv2020({ allErrors: true, strict: false, strictNumbers: true, validateFormats: true });
   addFormats(ajv);
+  // RFC 3339 as JSON Schema reads it (formats.ts), where ajv-formats is looser: offsets need minutes, hour 24 is
+  // never valid, a long fraction does not round the seconds up.
+  ajv.addFormat('date-time', isRfc3339DateTime);
+  ajv.addFormat('time', isRfc3339Time);
   for (const keyword of ANNOTATION_KEYWORDS) ajv.addKeyword({ keyword });
   const checkers = new Map<string, ValidateFunction>();
   const formatOk = (f: string, v: string): boolean => {

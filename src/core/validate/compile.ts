@@ -3,6 +3,7 @@
 // What it does not support it says (unsupportedReasons), and the caller runs ajv instead. Values are bound params.
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { JsonSchema } from '../schemas.js';
+import { dateTimeProperties, LEAP_SECOND_KEYWORD, LEAP_SECOND_MESSAGE } from './formats.js';
 import { ecmaToRe2, UnsupportedPatternError } from './regex.js';
 
 /** How a staged value is held: a CSV cell (VARCHAR, NULL when empty) or a JSON value (NDJSON, Parquet as JSON). */
@@ -415,6 +416,16 @@ export function compileChecks(schema: Schema, table: string, source: CompileSour
     });
   }
   push(partChecks(ctx, root), 'error', null);
+  // A valid leap second: a warning (load stores it as 23:59:59.999999 of its minute), as the ajv engine reports it.
+  for (const name of dateTimeProperties(root)) {
+    const v = ctx.value(name);
+    entries.push({
+      check: { cond: `(${v.present} AND ${v.isStr} AND surgctl_is_leap_second(${v.str}))`, field: name, keyword: LEAP_SECOND_KEYWORD,
+        message: LEAP_SECOND_MESSAGE, valueSql: v.text },
+      severity: 'warn',
+      rule: null,
+    });
+  }
   // Unknown columns / keys.
   let extraList = '';
   if (root.additionalProperties === false) {
@@ -456,7 +467,7 @@ export function compileChecks(schema: Schema, table: string, source: CompileSour
     const fa = isObj(props[r.field]) ? (props[r.field] as JsonSchema) : {};
     const typed = (v: ValueExprs): string =>
       fa.format === 'date-time'
-        ? `(CASE WHEN ${v.isStr} AND surgctl_is_date_time(${v.str}) THEN TRY_CAST(upper(substr(${v.str}, 1, 10) || 'T' || substr(${v.str}, 12)) AS TIMESTAMPTZ) END)`
+        ? `(CASE WHEN ${v.isStr} AND surgctl_is_date_time(${v.str}) THEN surgctl_to_instant(${v.str}) END)`
         : fa.format === 'date' ? `(CASE WHEN ${v.isStr} AND surgctl_is_date(${v.str}) THEN TRY_CAST(${v.str} AS DATE) END)`
         : fa.type === 'number' || fa.type === 'integer' ? `(CASE WHEN ${v.isNum} THEN ${v.num} END)` : v.str;
     const op = r.op === '==' ? '=' : r.op === '!=' ? '<>' : r.op;
@@ -491,12 +502,12 @@ export function compileChecks(schema: Schema, table: string, source: CompileSour
   return { sql, params: b.params };
 }
 
-// Fast paths: shapes that are valid for sure (day <= 28, hour <= 23, second < 60 with at most 13 fraction digits so a
-// double cannot round it to 60) match one regex; only the rest take the exact ajv-formats arithmetic.
+// Fast paths: shapes that are valid for sure (day <= 28, hour <= 23, second <= 59) match one regex; only the rest take
+// the exact arithmetic. date-time and time follow RFC 3339 as formats.ts defines it (ajv gets those functions).
 const FAST_DATE = '[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])';
-const FAST_TIME = '([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,13})?([zZ]|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)';
+const FAST_TIME = '([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]+)?([zZ]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])';
 
-/** The SQL macros the compiled checks call (formats exactly as ajv-formats "full" mode defines them). */
+/** The SQL macros the compiled checks call (formats as ajv-formats "full" mode defines them; date-time and time as formats.ts). */
 export const FORMAT_MACROS_SQL = `
 CREATE OR REPLACE TEMP MACRO surgctl_days_in_month(y, m) AS
   CASE WHEN m = 2 THEN CASE WHEN y % 4 = 0 AND (y % 100 <> 0 OR y % 400 = 0) THEN 29 ELSE 28 END
@@ -507,25 +518,24 @@ CREATE OR REPLACE TEMP MACRO surgctl_is_date(s) AS
     AND TRY_CAST(substr(s, 9, 2) AS INTEGER) BETWEEN 1
         AND surgctl_days_in_month(TRY_CAST(substr(s, 1, 4) AS INTEGER), TRY_CAST(substr(s, 6, 2) AS INTEGER)), false) END;
 CREATE OR REPLACE TEMP MACRO surgctl_time_ok(t) AS
-  coalesce(t.h <> ''
+  coalesce(t.h <> '' AND TRY_CAST(t.h AS INTEGER) <= 23 AND TRY_CAST(t.mi AS INTEGER) <= 59
     AND coalesce(TRY_CAST(nullif(t.tzh, '') AS INTEGER), 0) <= 23 AND coalesce(TRY_CAST(nullif(t.tzm, '') AS INTEGER), 0) <= 59
-    AND (
-      (TRY_CAST(t.h AS INTEGER) <= 23 AND TRY_CAST(t.mi AS INTEGER) <= 59 AND TRY_CAST(t.sec AS DOUBLE) < 60)
-      OR (
-        TRY_CAST(t.sec AS DOUBLE) < 61
-        AND (TRY_CAST(t.mi AS INTEGER) - coalesce(TRY_CAST(nullif(t.tzm, '') AS INTEGER), 0) * (CASE WHEN t.sign = '-' THEN -1 ELSE 1 END)) IN (59, -1)
-        AND (TRY_CAST(t.h AS INTEGER) - coalesce(TRY_CAST(nullif(t.tzh, '') AS INTEGER), 0) * (CASE WHEN t.sign = '-' THEN -1 ELSE 1 END)
-             - CASE WHEN TRY_CAST(t.mi AS INTEGER) - coalesce(TRY_CAST(nullif(t.tzm, '') AS INTEGER), 0) * (CASE WHEN t.sign = '-' THEN -1 ELSE 1 END) < 0 THEN 1 ELSE 0 END) IN (23, -1)
-      )
-    ), false);
+    AND (TRY_CAST(t.sec AS INTEGER) <= 59
+      OR (TRY_CAST(t.sec AS INTEGER) = 60
+        AND (((TRY_CAST(t.h AS INTEGER) * 60 + TRY_CAST(t.mi AS INTEGER)
+               - (CASE WHEN t.sign = '-' THEN -1 ELSE 1 END) * (coalesce(TRY_CAST(nullif(t.tzh, '') AS INTEGER), 0) * 60
+                                                           + coalesce(TRY_CAST(nullif(t.tzm, '') AS INTEGER), 0))) % 1440) + 1440) % 1440 = 1439)), false);
 CREATE OR REPLACE TEMP MACRO surgctl_is_time(s) AS
-  CASE WHEN regexp_full_match(s, '${FAST_TIME}') THEN true ELSE coalesce(regexp_full_match(s, '[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)')
-    AND surgctl_time_ok(regexp_extract(s, '^([0-9]{2}):([0-9]{2}):([0-9]{2}(?:\\.[0-9]+)?)([zZ]|([+-])([0-9]{2})(?::?([0-9]{2}))?)$',
-                                        ['h', 'mi', 'sec', 'tz', 'sign', 'tzh', 'tzm'])), false) END;
+  CASE WHEN regexp_full_match(s, '${FAST_TIME}') THEN true ELSE coalesce(
+    surgctl_time_ok(regexp_extract(s, '^([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\\.[0-9]+)?([zZ]|([+-])([0-9]{2}):([0-9]{2}))$',
+                                   ['h', 'mi', 'sec', 'tz', 'sign', 'tzh', 'tzm'])), false) END;
 CREATE OR REPLACE TEMP MACRO surgctl_is_date_time(s) AS
   CASE WHEN regexp_full_match(s, '${FAST_DATE}[tT ]${FAST_TIME}') THEN true ELSE coalesce(length(s) > 11
-    AND regexp_full_match(substr(s, 11, 1), '[tT\\t\\n\\x0B\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}]')
-    AND surgctl_is_date(substr(s, 1, 10)) AND surgctl_is_time(substr(s, 12)), false) END;
+    AND substr(s, 11, 1) IN ('T', 't', ' ') AND surgctl_is_date(substr(s, 1, 10)) AND surgctl_is_time(substr(s, 12)), false) END;
+CREATE OR REPLACE TEMP MACRO surgctl_is_leap_second(s) AS
+  substr(s, 18, 2) = '60' AND surgctl_is_date_time(s);
+CREATE OR REPLACE TEMP MACRO surgctl_to_instant(s) AS
+  TRY_CAST(regexp_replace(upper(substr(s, 1, 10) || 'T' || substr(s, 12)), '^(.{16}):60(\\.[0-9]*)?', '\\1:59.999999') AS TIMESTAMPTZ);
 CREATE OR REPLACE TEMP MACRO surgctl_is_uuid(s) AS
   regexp_full_match(s, '(?i)(?:urn:uuid:)?[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}');
 CREATE OR REPLACE TEMP MACRO surgctl_is_email(s) AS

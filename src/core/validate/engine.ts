@@ -12,6 +12,7 @@ import { compileChecks, FORMAT_MACROS_SQL, unsupportedReasons, type CompileSourc
 import { scanCsv, type CsvScan } from './csv-scan.js';
 import { dropStaged, ERR_STRUCT, publicErrorsSql, rejectMessageSql, STAGE_DB, stageRef, tempName } from './stage-common.js';
 import { tryFastCsv } from './fast-csv.js';
+import { dateTimeProperties, isLeapSecondDateTime, LEAP_SECOND_KEYWORD, LEAP_SECOND_MESSAGE } from './formats.js';
 import { formatFromName, sniffFile, type InputFormat } from './inputs.js';
 
 export type EngineChoice = 'auto' | 'compiled' | 'ajv';
@@ -489,7 +490,8 @@ export async function stageAndValidate(
         WHEN json_type(s._json -> ${ptr}) = 'NULL' THEN NULL ELSE CAST(s._json -> ${ptr} AS VARCHAR) END)`;
     }
     const v =
-      t === 'TIMESTAMPTZ' ? `TRY_CAST(regexp_replace(upper(${text}), '^(.{10}).', '\\1T') AS TIMESTAMPTZ)`
+      // A leap second (valid, with a leap_second warning) becomes 23:59:59.999999 of its minute, never NULL.
+      t === 'TIMESTAMPTZ' ? `surgctl_to_instant(${text})`
         : t === 'DATE' ? `TRY_CAST(${text} AS DATE)`
           : t === 'DOUBLE' ? `TRY_CAST(${text} AS DOUBLE)`
             : t === 'BIGINT' ? `TRY_CAST(TRY_CAST(${text} AS DOUBLE) AS BIGINT)`
@@ -566,6 +568,8 @@ export { dropStaged };
 async function runAjv(db: Db, schema: JsonSchema, st: Staging, errT: string): Promise<void> {
   const validate = compileAjv(schema);
   const types = propertyTypes(schema);
+  const leapFields = dateTimeProperties(schema);
+  const unmark = (v: unknown): string | null => (v === null || v === undefined ? null : String(v).slice(1));
   const outT = `${errT}_ajv`;
   await db.run(`CREATE TEMP TABLE ${ident(outT)} (k BIGINT, errs VARCHAR)`);
   // TEMP tables are visible on this connection only, and a query on a connection ends an open stream on it:
@@ -574,7 +578,9 @@ async function runAjv(db: Db, schema: JsonSchema, st: Staging, errT: string): Pr
   try {
     const cols = st.source.columns;
     const names = cols ? cols.map((c) => c.name) : [];
-    const selectCols = cols ? cols.map((c) => `CAST(${c.column} AS VARCHAR)`).join(', ') : '_json';
+    // Each text behind one character, dropped again below: @duckdb/node-api decodes VARCHAR with a default
+    // TextDecoder, which strips a U+FEFF at the start of a value, and a U+FEFF that begins a cell is data.
+    const selectCols = cols ? cols.map((c) => `'.' || CAST(${c.column} AS VARCHAR)`).join(', ') : `'.' || _json`;
     const BATCH = 10_000;
     for (let from = 0; from < st.total; from += BATCH) {
       const reader = await db.connection.runAndReadAll(
@@ -589,28 +595,36 @@ async function runAjv(db: Db, schema: JsonSchema, st: Staging, errT: string): Pr
       for (let r = 0; r < rowCount; r++) {
         let row: unknown;
         if (!cols) {
-          row = JSON.parse(String(columns[1]?.[r]));
+          row = JSON.parse(String(columns[1]?.[r]).slice(1));
         } else {
           const obj: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
           for (let i = 0; i < names.length; i++) {
-            const cell = (columns[i + 1]?.[r] ?? null) as string | null;
+            const cell = unmark(columns[i + 1]?.[r]);
             const v = kindCsv ? coerceCsvCell(cell, colTypes[i]) : cell === null ? undefined : JSON.parse(cell);
             if (v !== undefined) obj[names[i] as string] = v;
           }
           row = obj;
         }
-        if (validate(row)) continue;
+        const leaps = leapFields.filter((f) => {
+          const v = typeof row === 'object' && row !== null ? (row as Record<string, unknown>)[f] : undefined;
+          return typeof v === 'string' && isLeapSecondDateTime(v);
+        });
+        if (validate(row) && leaps.length === 0) continue;
         // Only failing rows need the original text of each field (what the file holds, not the coerced value).
         const texts = cols
           ? (f: string): string | null => {
               const at = names.indexOf(f);
-              const c = at < 0 ? null : ((columns[at + 1]?.[r] ?? null) as string | null);
+              const c = at < 0 ? null : unmark(columns[at + 1]?.[r]);
               if (c === null || kindCsv) return c;
               const parsed = JSON.parse(c) as unknown;
               return typeof parsed === 'string' ? parsed : c;
             }
           : undefined;
         const errs: RowError[] = mapAjvErrors(validate.errors, schema, row, texts);
+        for (const f of leaps) {
+          const value = texts ? texts(f) : ((row as Record<string, unknown>)[f] as string);
+          errs.push({ field: f, keyword: LEAP_SECOND_KEYWORD, message: LEAP_SECOND_MESSAGE, value, severity: 'warn', rule: null });
+        }
         if (errs.length === 0) continue;
         appender.appendBigInt(ks[r] as bigint);
         appender.appendVarchar(JSON.stringify(errs));

@@ -139,10 +139,11 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
     if (!cellRule) return undefined;
     const size = Number(await db.scalar(`SELECT count(DISTINCT ${ref})::BIGINT FROM ${ident(target)}`));
     if (size > MAX_REFERENCED_KEYS) return undefined;
-    const rows = await db.all<{ v: string }>(`SELECT DISTINCT CAST(${ref} AS VARCHAR) AS v FROM ${ident(target)}
+    // Each key behind a '.', dropped below: node-api's text decoding strips a U+FEFF that begins a value.
+    const rows = await db.all<{ v: string }>(`SELECT DISTINCT '.' || CAST(${ref} AS VARCHAR) AS v FROM ${ident(target)}
       WHERE ${ref} IS NOT NULL AND regexp_full_match(CAST(${ref} AS VARCHAR), $re)${cellRule.maxLength !== null ? ` AND length(CAST(${ref} AS VARCHAR)) <= ${cellRule.maxLength}` : ''}
       ORDER BY v`, { re: cellRule.re === '' ? '(?:)' : cellRule.re });
-    const values = rows.map((r) => r.v);
+    const values = rows.map((r) => r.v.slice(1));
     const before = members.get(col);
     members.set(col, before ? before.filter((v) => values.includes(v)) : values);
   }
@@ -169,7 +170,7 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
     quote = '', escape = '', auto_detect = false, compression = ${input.gzip ? "'gzip'" : "'none'"}, max_line_size = 4194304)`;
   // The key cells by position (exact on plainly valid lines: no quotes), NULL when empty, as DuckDB reads them.
   const cell = (line: string, i: number): string =>
-    n === 1 ? `nullif(${line}, '')`
+    n === 1 ? `nullif(split_part(${line}, $d, 1), '')`
       : i === 0 ? `nullif(substr(${line}, 1, strpos(${line}, $d) - 1), '')`
         : `nullif(split_part(${line}, $d, ${i + 1}), '')`;
   // NULL hashes to a constant: rows without a key may land in a candidate group, and are never duplicates below.
@@ -266,10 +267,12 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
       await db.run(`INSERT INTO ${t.kept} SELECT rowid + 1, 1, l FROM ${t.extra} WHERE l IS NOT NULL AND rowid + 1 IN (SELECT k FROM ${t.cand})`);
     }
   }
-  // 3. The kept lines split into cells (no quotes in them: a plain split is the CSV parse).
+  // 3. The kept lines split into cells (no quotes in them: a plain split is the CSV parse). Empty fields past the
+  //    header's count are dropped, as DuckDB's read_csv drops them; a non-empty one makes the row ragged.
   const cols = header.map((_, i) => `c${i}`);
   await db.run(`CREATE TEMP TABLE ${t.parts} AS
-    SELECT k, l, len(parts) = ${n} AS parsed, "check", ${cols.map((c, i) => `nullif(parts[${i + 1}], '') AS ${c}`).join(', ')}
+    SELECT k, l, len(parts) >= ${n} AND array_to_string(parts[${n + 1}:], '') = '' AS parsed, "check",
+      ${cols.map((c, i) => `nullif(parts[${i + 1}], '') AS ${c}`).join(', ')}
     FROM (SELECT k, l, string_split(l, $d) AS parts, st = 2 AS "check" FROM ${t.kept} WHERE l IS NOT NULL)`, p);
 
   input.progress('checking rows');

@@ -151,10 +151,10 @@ export function numberSlot(bounds: Bounds, integerOnly: boolean): Slot | null {
 }
 
 // Shapes that are valid for sure (the compiled format macros accept them on their first branch, or by the calendar):
-// the day exists in every year for that month; hour <= 23, second <= 59, at most 13 fraction digits.
+// the day exists in every year for that month; hour <= 23, second <= 59; an offset Z or ±HH:MM (formats.ts).
 const MONTH_DAY = '(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)';
 const DATE = `[0-9]{4}-${MONTH_DAY}`;
-const TIME = '(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]{1,13})?(?:[zZ]|[+-](?:[01][0-9]|2[0-3])(?::?[0-5][0-9])?)';
+const TIME = '(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]+)?(?:[zZ]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])';
 const FORMATS: Record<string, { re: string; min: number; chars: string }> = {
   'date-time': { re: `${DATE}[tT ]${TIME}`, min: 20, chars: '0123456789-:.tTzZ+ ' },
   date: { re: DATE, min: 10, chars: '0123456789-' },
@@ -473,7 +473,9 @@ function buildCase(schema: Record<string, unknown>, props: Record<string, Schema
     maxLineLength = maxLineLength === null ? bound : Math.min(maxLineLength, bound);
   });
   const sep = reChar(delimiter);
-  return { ok: true, regex: slots.map((s) => s.re).join(sep), maxLineLength, cells, values };
+  // Empty fields past the header's last column are no fields (DuckDB's read_csv drops them, so the exact staging
+  // does): a line may end in any number of delimiters. They only lengthen the line, so maxLineLength stays sound.
+  return { ok: true, regex: `${slots.map((s) => s.re).join(sep)}(?:${sep})*`, maxLineLength, cells, values };
 }
 
 function fieldSlot(name: string, r: FieldRules, forbidden: string[], anyCell: string): { slot: Slot; maxLen?: number; values?: string[] } | { reason: string } {

@@ -70,7 +70,9 @@ const TRICKY = ['', '1e309', 'NaN', '-0', '-0.0', '00012', '1.0', '0', '100', '1
   '2025-03-01t10:00:00z', '2016-12-31T23:59:60Z', '2025-03-01T10:00:00.12345678901234Z', '2025-03-01T10:00:00+0530',
   '2025-03-01 10:00:00Z', 'arm_9', 'arm_1 ', 'ARM_1', 'x'.repeat(64), 'x'.repeat(65), 'EV-1', 'EV-2', '💩', 'é', '-', '_x',
   'a b', 'W-COMM', 'w-comm', 'E-ARC', 'stapler', 'closure', 'heart_rate', 'spo2', 'consciousness', 'weight_kg', '/min', '%',
-  'mmHg', '{score}', '{flag}', 'Cel', '19.9', '20', '250', '250.0', '250.5', '1.0', '0.5', '2', '43', '43.1', '350'];
+  'mmHg', '{score}', '{flag}', 'Cel', '19.9', '20', '250', '250.0', '250.5', '1.0', '0.5', '2', '43', '43.1', '350',
+  '2016-12-31T18:59:60-05:00', '2016-12-31T12:59:60Z', '2016-12-31T24:59:60+01:00', '2025-03-01T10:00:00+05', '2025-03-01T10:00:00+05:30:00',
+  '2025-03-01T10:00:00-00:00', '2025-03-01\t10:00:00Z', '2025-03-01\uFEFF10:00:00Z', '\uFEFFEV-1', 'EV-1\uFEFF', '\uFEFF12.5', '\uFEFF'];
 
 // Vitals: a metric per row with its unit and a value inside its range (the schema's if/then rules).
 const VITALS: [string, string, string][] = [['heart_rate', '/min', '72'], ['resp_rate', '/min', '16.5'], ['spo2', '%', '97'],
@@ -93,7 +95,9 @@ describe('CSV fast path: the same verdicts as the exact staging', () => {
   const rowSpec = fc.record({
     muts: fc.array(mutation, { maxLength: 3 }),
     blankBefore: fc.integer({ min: 0, max: 9 }).map((x) => x < 2),
-    ragged: fc.constantFrom(0, 0, 0, 0, 0, 0, -1, 1),
+    // -1 a field short, 1 a field too many; 2 and 3 one and two empty fields past the last column (no fields, as
+    // DuckDB reads them), 4 a space past it (a field too many).
+    ragged: fc.constantFrom(0, 0, 0, 0, 0, 0, 0, 0, -1, 1, 2, 3, 4),
     dupOf: fc.option(fc.nat(), { freq: 5 }),
   });
   const fileSpec = fc.record({
@@ -121,7 +125,9 @@ describe('CSV fast path: the same verdicts as the exact staging', () => {
           for (const m of r.muts) cells[m.col % cells.length] = m.value;
           if (r.dupOf !== null && i > 0) cells[cols.indexOf(key)] = GOOD[key]?.(r.dupOf % i) ?? '';
           if (r.ragged < 0) cells.pop();
-          if (r.ragged > 0) cells.push('x');
+          if (r.ragged === 1) cells.push('x');
+          if (r.ragged === 2 || r.ragged === 3) cells.push(...Array<string>(r.ragged - 1).fill(''));
+          if (r.ragged === 4) cells.push(' ');
           if (r.blankBefore) lines.push('');
           lines.push(cells.join(','));
         });
@@ -208,7 +214,8 @@ describe('CSV fast path on random schemas', () => {
   const CELLS = ['', '0', '1', '-1', '0.5', '-0', '7', '10', '10.0', '99.5', '99.9', '100', '100.5', '-100', '-10.5', '-100.5', '1000', '1e2',
     'true', 'false', 'a', 'bb', 'AB-1', 'AB-12', 'AB-', 'x', 'yz', 'xyz', 'x y', 'é', 'ab', 'abcde', 'abc', 'b', 'x'.repeat(41),
     '2025-03-01T10:00:00Z', '2025-02-29', '2024-02-29', '2025-03-01', '10:00:00Z', '23:59:60Z', '6ba7b810-9dad-11d1-80b4-00c04fd430c8',
-    '6BA7B810-9DAD-11D1-80B4-00C04FD430C8', 'urn:uuid:6ba7b810-9dad-11d1-80b4-00c04fd430c8', '00012', ' 5'];
+    '6BA7B810-9DAD-11D1-80B4-00C04FD430C8', 'urn:uuid:6ba7b810-9dad-11d1-80b4-00c04fd430c8', '00012', ' 5',
+    '23:59:60+00:00', '10:00:00+05', '10:00:00+05:30', '2016-12-31T23:59:60Z', '2025-03-01T10:00:00+05', '\uFEFFa', 'bb\uFEFF'];
   it('property: the same verdicts', async () => {
     let fastRuns = 0;
     await fc.assert(

@@ -18,7 +18,6 @@ const OBJECT_KEYWORDS = new Set(['properties', 'required', 'additionalProperties
  */
 const SHARED_WITH_AJV: { match: RegExp; why: string }[] = [
   { match: /^format\.json > .* > invalid .* string is only an annotation by default/, why: 'surgctl asserts format (ajv validateFormats), as data contracts need' },
-  { match: /^optional\/format\/date-time\.json > .* > (a numeric offset without minutes is invalid|hour 24 is invalid even with a leap second|a second fraction of fifteen nines is valid)/, why: 'ajv-formats date-time rules (offset minutes optional; leap-second arithmetic; fraction parsed as a double)' },
   { match: /^optional\/format\/email\.json > .* > (a quoted string|an IPv[46]-address-literal)/, why: 'ajv-formats email regex: no quoted local parts, no address literals' },
   { match: /^optional\/format\/uuid\.json > .* > URN prefixed UUID is invalid/, why: 'ajv-formats uuid accepts the urn:uuid: prefix' },
 ];
