@@ -1,11 +1,12 @@
 // `npm run fuzz`: every property with many cases (FUZZ_RUNS per property, default 200; FUZZ_SEED, default 12;
 // FUZZ_TIME_LIMIT_S per property, default 900;
-// FUZZ_ONLY=name to run one). Prints a summary (cases per property, failures, counterexample paths) and writes it to
+// FUZZ_ONLY=name to run one; FUZZ_REPLAY=file.csv to recheck a saved counterexample). Prints a summary (cases per property, failures, counterexample paths) and writes it to
 // bench/out/fuzz-summary.json. Each failing property fails its own test, so the others still run.
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FINDINGS_DIR, runProperty, type PropertyResult } from './properties.js';
+import type { JsonSchema } from '../../src/core/schemas.js';
+import { checkCase, FINDINGS_DIR, runProperty, type PropertyResult } from './properties.js';
 import { PROPERTIES } from './suite.js';
 
 const numRuns = Number(process.env.FUZZ_RUNS ?? 200);
@@ -14,8 +15,20 @@ const only = process.env.FUZZ_ONLY;
 // Per property, shrinking included (FUZZ_TIME_LIMIT_S, default 900 s): past it the run reports what it has.
 const timeLimitMs = Number(process.env.FUZZ_TIME_LIMIT_S ?? 900) * 1000;
 const results: PropertyResult[] = [];
+// FUZZ_REPLAY=bench/out/fuzz-findings/NAME.csv: check one saved counterexample again (dataset from NAME.txt, schema
+// from NAME.schema.json when there is one), instead of the properties.
+const replay = process.env.FUZZ_REPLAY;
 
-describe(`fuzz: seed ${seed}, ${numRuns} cases per property`, () => {
+if (replay !== undefined) {
+  it(`replay ${replay}`, async () => {
+    const base = replay.replace(/\.csv$/, '');
+    const dataset = /dataset ([\w-]+);/.exec(readFileSync(`${base}.txt`, 'utf8'))?.[1] ?? 'fuzz';
+    const schema = existsSync(`${base}.schema.json`) ? (JSON.parse(readFileSync(`${base}.schema.json`, 'utf8')) as JsonSchema) : undefined;
+    await checkCase({ style: 'replay', dataset, schema, bytes: readFileSync(replay) }, { load: schema === undefined });
+  });
+}
+
+describe.runIf(replay === undefined)(`fuzz: seed ${seed}, ${numRuns} cases per property`, () => {
   for (const p of PROPERTIES.filter((x) => only === undefined || x.name === only)) {
     it(p.name, async () => {
       const r = await runProperty(p.name, p.arb, { seed, numRuns, load: p.load, timeLimitMs });
