@@ -2,6 +2,9 @@
 // caller's Db: the valid rows typed per duckType() and the quarantined rows with their reasons. The row checks run
 // compiled (one SQL query) or, for what the compiler does not support, through ajv row by row.
 import type { DuckDBValue } from '@duckdb/node-api';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Db } from '../../db/db.js';
 import { ident, literal, quoteAnyIdent } from '../../db/sql.js';
 import { ConfigError, UsageError } from '../../errors.js';
@@ -9,7 +12,7 @@ import { duckType } from '../load/raw-tables.js';
 import type { DatasetSchema, JsonSchema } from '../schemas.js';
 import { coerceCsvCell, compileAjv, mapAjvErrors, propertyTypes, schemaProblem, type RowError } from './ajv-engine.js';
 import { compileChecks, FORMAT_MACROS_SQL, unsupportedReasons, type CompileSource } from './compile.js';
-import { scanCsv, type CsvScan } from './csv-scan.js';
+import { mixesLineEndings, scanCsv, writeLfCopy, type CsvScan } from './csv-scan.js';
 import { dropStaged, ERR_STRUCT, publicErrorsSql, rejectMessageSql, STAGE_DB, stageRef, tempName } from './stage-common.js';
 import { tryFastCsv } from './fast-csv.js';
 import { dateTimeProperties, isLeapSecondDateTime, LEAP_SECOND_KEYWORD, LEAP_SECOND_MESSAGE } from './formats.js';
@@ -123,6 +126,7 @@ interface Staging {
   fileErrors: FileError[];
   /** Fatal file error: every parsed row fails with it. */
   fatal: FileError | undefined;
+  notes?: string[];
 }
 
 function resolveFormat(input: StageInput): { format: InputFormat; gzip: boolean } {
@@ -131,6 +135,9 @@ function resolveFormat(input: StageInput): { format: InputFormat; gzip: boolean 
   return { format: input.format ?? byName ?? sniffed.format, gzip: sniffed.gzip };
 }
 
+/** Columns a CSV header may have beyond the schema's properties before only the named ones are staged. */
+const MAX_UNNAMED_COLUMNS = 100;
+
 async function stageCsv(db: Db, path: string, opts: StageOptions, ds: DatasetSchema, gzip: boolean): Promise<Staging> {
   const scan = await scanCsv(path, { delimiter: opts.delimiter, gzip });
   const table = tempName('csv');
@@ -138,9 +145,17 @@ async function stageCsv(db: Db, path: string, opts: StageOptions, ds: DatasetSch
   const fileErrors: FileError[] = [];
   let fatal: FileError | undefined;
   const header = scan.header;
-  const columns = header.map((name, i) => ({ name, column: `c${i}` }));
-  if (scan.empty) {
-    fatal = { keyword: 'csv_empty', message: 'the file is empty: no header row' };
+  const allColumns = header.map((name, i) => ({ name, column: `c${i}` }));
+  // A wide file (thousands of columns the schema does not name) is staged by the columns the schema names only:
+  // DuckDB gives every staged column its own buffers, so 10,000 columns of a 200 KB file would exhaust memory.
+  const named = new Set(Object.keys(ds.schema.properties ?? {}));
+  const stagingNotes: string[] = [];
+  const unknown = header.filter((h) => !named.has(h));
+  const wide = unknown.length > MAX_UNNAMED_COLUMNS;
+  const columns = wide ? allColumns.filter((c) => named.has(c.name)) : allColumns;
+  if (scan.empty || scan.notText) {
+    // Not CSV text at all (UTF-16, binary, ...) or no header: refused as a whole, before DuckDB's reader sees it.
+    fatal = scan.notText ?? { keyword: 'csv_empty', message: 'the file is empty: no header row' };
     fileErrors.push(fatal);
     await db.run(`CREATE TABLE ${stageRef(table)} (c0 VARCHAR)`);
     return {
@@ -151,7 +166,7 @@ async function stageCsv(db: Db, path: string, opts: StageOptions, ds: DatasetSch
   }
   const seen = new Set<string>();
   for (const h of header) {
-    if (seen.has(h)) {
+    if (seen.has(h) && !fatal) {
       fatal = { keyword: 'csv_duplicate_column', message: `the header names column "${h}" twice`, fields: [h] };
       fileErrors.push(fatal);
     }
@@ -165,14 +180,40 @@ async function stageCsv(db: Db, path: string, opts: StageOptions, ds: DatasetSch
       fields: missing,
     });
   }
-  const colSpec = `{${columns.map((c) => `'${c.column}': 'VARCHAR'`).join(', ')}}`;
-  await db.run(`CREATE TABLE ${stageRef(table)} AS SELECT * FROM read_csv(${literal(path)}, columns = ${colSpec},
-    header = true, delim = ${literal(scan.delimiter)}, quote = '"', escape = '"', auto_detect = false,
-    store_rejects = true, rejects_table = ${literal(rej)}, rejects_scan = ${literal(`${table}_scan`)},
-    compression = ${gzip ? "'gzip'" : "'none'"}, max_line_size = 4194304)`);
+  if (wide) {
+    const list = `${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''}`;
+    const extra = ds.schema.additionalProperties;
+    if (extra === false) {
+      fatal ??= { keyword: 'additionalProperties', message: `the header has ${unknown.length} columns the schema does not allow (${list})`, fields: unknown.slice(0, 20) };
+    } else if (extra !== undefined && extra !== true || ds.schema.patternProperties !== undefined) {
+      fatal ??= { keyword: 'csv_too_many_columns', message: `the header has ${unknown.length} columns the schema does not name (${list}); surgctl checks at most ${MAX_UNNAMED_COLUMNS}` };
+    }
+    if (fatal && !fileErrors.includes(fatal)) fileErrors.push(fatal);
+    else stagingNotes.push(`only the ${columns.length} columns the schema names were read; ${unknown.length} other columns were skipped (${list})`);
+  }
+  const colSpec = `{${allColumns.map((c) => `'${c.column}': 'VARCHAR'`).join(', ')}}`;
+  // DuckDB's reader stops at a file mixing line endings (CRLF then LF, as two tools appending to one file write):
+  // read an LF copy instead; it has the same lines, so every row is still read and numbered as in the file.
+  const mixed = mixesLineEndings(scan);
+  let readPath = path;
+  let tmpDir: string | undefined;
+  if (mixed) {
+    tmpDir = mkdtempSync(join(tmpdir(), 'surgctl-lf-'));
+    readPath = join(tmpDir, 'input.csv');
+    await writeLfCopy(path, readPath, { delimiter: scan.delimiter, gzip });
+  }
+  try {
+    const select = wide ? columns.map((c) => c.column).join(', ') || 'NULL::VARCHAR AS _none' : '*';
+    await db.run(`CREATE TABLE ${stageRef(table)} AS SELECT ${select} FROM read_csv(${literal(readPath)}, columns = ${colSpec},
+      header = true, delim = ${literal(scan.delimiter)}, quote = '"', escape = '"', auto_detect = false,
+      store_rejects = true, rejects_table = ${literal(rej)}, rejects_scan = ${literal(`${table}_scan`)},
+      compression = ${gzip && !mixed ? "'gzip'" : "'none'"}, max_line_size = 4194304)`);
+  } finally {
+    if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
+  }
   const parsed = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${stageRef(table)}`));
   const params: Record<string, DuckDBValue> = {};
-  header.forEach((h, i) => (params[`h${i}`] = h));
+  columns.forEach((c, i) => (params[`h${i}`] = c.name));
   const columnExprs = new Map(columns.map((c) => [c.name, c.column]));
   return {
     table,
@@ -191,6 +232,7 @@ async function stageCsv(db: Db, path: string, opts: StageOptions, ds: DatasetSch
     delimiter: scan.delimiter,
     fileErrors,
     fatal,
+    notes: stagingNotes,
   };
 }
 
@@ -325,7 +367,11 @@ export async function stageAndValidate(
   const mapT = `${base}_map`;
   const validT = `${base}_valid`;
   const quarT = `${base}_quar`;
-  const notes: string[] = [];
+  const notes: string[] = [...(st.notes ?? [])];
+  if (st.scan && format === 'csv' && !st.fatal && mixesLineEndings(st.scan)) {
+    const t = st.scan.terminators;
+    notes.push(`the file mixes line endings (${t.crlf} CRLF, ${t.lf} LF, ${t.cr} CR); read as if all were LF`);
+  }
   const p = st.extraParams;
 
   progress('mapping lines');
@@ -369,7 +415,7 @@ export async function stageAndValidate(
           joins: `ASOF LEFT JOIN ${ident(`${base}_blank`)} ${alias}b ON ${dExpr} > ${alias}b.d
                   ASOF LEFT JOIN ${ident(`${base}_shift`)} ${alias}s ON ${dExpr} >= ${alias}s.d`,
         };
-  if (st.scan && st.scan.records !== st.parsed + rejected && !st.isRow && !(st.scan.empty && st.parsed === 0)) {
+  if (st.scan && st.scan.records !== st.parsed + rejected && !st.isRow && !(st.scan.empty && st.parsed === 0) && !st.scan.notText) {
     notes.push(`line numbers may be approximate: the pre-scan saw ${st.scan.records} records, DuckDB ${st.parsed + rejected}`);
   }
 
