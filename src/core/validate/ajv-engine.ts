@@ -6,7 +6,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsImport from 'ajv-formats';
 import type { JsonSchema } from '../schemas.js';
 import { compareRules } from './compile.js';
-import { isRfc3339DateTime, isRfc3339Time } from './formats.js';
+import { instantMicros, isRfc3339DateTime, isRfc3339Time } from './formats.js';
 
 // ajv-formats is CommonJS with `export default`; under NodeNext the callable sits on .default at type level.
 const addFormats = addFormatsImport as unknown as (ajv: Ajv2020) => Ajv2020;
@@ -29,11 +29,10 @@ function compareValues(a: unknown, b: unknown, format: unknown, formatOk: (f: st
   if (typeof a !== 'string' || typeof b !== 'string') return undefined;
   if (format === 'date-time' || format === 'date') {
     if (!formatOk(format, a) || !formatOk(format, b)) return undefined;
-    // A leap second counts as 59.999 of its minute (what load stores, as the compiled x-compare reads it).
-    const iso = (s: string): string => (s.length > 10 ? `${s.slice(0, 10)}T${s.slice(11)}`.toUpperCase().replace(/^(.{16}):60(\.[0-9]*)?/, '$1:59.999999') : s);
-    const x = Date.parse(iso(a));
-    const y = Date.parse(iso(b));
-    return Number.isNaN(x) || Number.isNaN(y) ? undefined : x - y;
+    // Instants to the microsecond, a leap second as :59.999999 (as TIMESTAMPTZ holds them in the compiled engine).
+    const x = format === 'date-time' ? instantMicros(a) : BigInt(Date.parse(a));
+    const y = format === 'date-time' ? instantMicros(b) : BigInt(Date.parse(b));
+    return x === undefined || y === undefined ? undefined : x > y ? 1 : x < y ? -1 : 0;
   }
   return a < b ? -1 : a > b ? 1 : 0;
 }

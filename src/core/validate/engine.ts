@@ -571,10 +571,10 @@ export async function stageAndValidate(
     value: string | null; severity: 'error' | 'warn' }>(`
     SELECT _line::BIGINT::DOUBLE AS line, _row::DOUBLE AS "row", e.field, e.keyword,
            CASE WHEN e.rule IS NULL THEN e.message ELSE e.message || ' (rule ' || e.rule || ')' END AS message,
-           left(e.value, 200) AS value, e.severity
+           '.' || left(e.value, 200) AS value, e.severity
     FROM (SELECT *, unnest(list_concat(errs, warns)) AS e FROM (${mapRows(`(SELECT k, errs, warns FROM ${ident(rowErrT)} ORDER BY k LIMIT ${Math.floor(limit)})`)}))
     UNION ALL
-    SELECT ${dm.line}::DOUBLE, ${dm.row}::DOUBLE, ${fieldOf('q')}, q.keyword, ${rejectMessageSql('q.keyword')}, left(q.raw, 200), 'error'
+    SELECT ${dm.line}::DOUBLE, ${dm.row}::DOUBLE, ${fieldOf('q')}, q.keyword, ${rejectMessageSql('q.keyword')}, '.' || left(q.raw, 200), 'error'
     FROM (SELECT * FROM ${ident(badT)} ORDER BY d LIMIT ${Math.floor(limit)}) q ${dm.joins}
     ORDER BY line, keyword, field NULLS FIRST, message, value NULLS FIRST LIMIT ${Math.floor(limit)}`, { hdr: p.hdr ?? '[]' });
 
@@ -599,7 +599,8 @@ export async function stageAndValidate(
     failuresByRule,
     warningsByRule,
     fileErrors: st.fileErrors,
-    examples: examples.map((e) => ({ ...e, line: Number(e.line), row: Number(e.row) })),
+    // Values were read behind a '.' (node-api's text decoding strips a U+FEFF that begins a value; it is data).
+    examples: examples.map((e) => ({ ...e, line: Number(e.line), row: Number(e.row), value: e.value === null ? null : e.value.slice(1) })),
     notes,
   };
 }

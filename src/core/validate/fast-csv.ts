@@ -360,14 +360,15 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
     value: string | null; severity: 'error' | 'warn' }>(`
     SELECT (x.k + 1)::DOUBLE AS line, ${r3.row}::DOUBLE AS "row", e.field, e.keyword,
            CASE WHEN e.rule IS NULL THEN e.message ELSE e.message || ' (rule ' || e.rule || ')' END AS message,
-           left(e.value, 200) AS value, e.severity
+           '.' || left(e.value, 200) AS value, e.severity
     FROM (SELECT k, unnest(list_concat(errs, warns)) AS e FROM (SELECT * FROM ${t.rowErr} ORDER BY k LIMIT ${limit})) x ${r3.join}
     UNION ALL
-    SELECT (x.k + 1)::DOUBLE, ${r4.row}::DOUBLE, NULL, 'csv_field_count', $fc, left(x.l, 200), 'error'
+    SELECT (x.k + 1)::DOUBLE, ${r4.row}::DOUBLE, NULL, 'csv_field_count', $fc, '.' || left(x.l, 200), 'error'
     FROM (SELECT * FROM ${t.parts} WHERE NOT parsed ORDER BY k LIMIT ${limit}) x ${r4.join}
     ORDER BY line, keyword, field NULLS FIRST, message, value NULLS FIRST LIMIT ${limit}`, { fc: fieldCount });
 
-  const examples = headExamples.map((e) => ({ ...e, line: Number(e.line), row: Number(e.row) }));
+  // Values were read behind a '.' (node-api's text decoding strips a U+FEFF that begins a value; it is data).
+  const examples = headExamples.map((e) => ({ ...e, line: Number(e.line), row: Number(e.row), value: e.value === null ? null : e.value.slice(1) }));
   if (tail) {
     examples.push(...tail.staged.examples.map((e) => ({ ...e, line: e.line + tail.from - 1, row: e.row + tail.rowsBefore })));
     await dropStaged(db, tail.staged);

@@ -53,6 +53,19 @@ export function isLeapSecondDateTime(s: string): boolean {
   return s.slice(17, 19) === '60' && isRfc3339DateTime(s);
 }
 
+/**
+ * Microseconds since the epoch of a valid date-time, as DuckDB's TIMESTAMPTZ holds it: fraction digits past the sixth
+ * dropped, a leap second as second 59.999999 of its minute (what load stores). Undefined when it cannot be read.
+ */
+export function instantMicros(s: string): bigint | undefined {
+  const m = /^(.{16}):([0-9]{2})(?:\.([0-9]+))?(.*)$/.exec(`${s.slice(0, 10)}T${s.slice(11)}`.toUpperCase());
+  if (!m) return undefined;
+  const leap = m[2] === '60';
+  const ms = Date.parse(`${m[1]}:${leap ? '59' : m[2]}${m[4]}`);
+  if (Number.isNaN(ms)) return undefined;
+  return BigInt(ms) * 1000n + BigInt(leap ? '999999' : `${m[3] ?? ''}000000`.slice(0, 6));
+}
+
 /** The top-level properties declared `format: date-time` (the ones load casts to TIMESTAMPTZ), in schema order. */
 export function dateTimeProperties(schema: JsonSchema): string[] {
   const props = schema.properties ?? {};

@@ -47,6 +47,8 @@ async function verdicts(file: string, ds: DatasetSchema, engine: 'compiled' | 'a
 }
 
 let n = 0;
+let files = 0;
+let rowsChecked = 0;
 for (const dataset of ['telemetry', 'vitals', 'procedures']) {
   describe(`${dataset}: compiled and ajv agree`, () => {
     const ds = loadDatasetSchema(dataset);
@@ -67,6 +69,8 @@ for (const dataset of ['telemetry', 'vitals', 'procedures']) {
           const a = await verdicts(file, ds, 'compiled');
           const b = await verdicts(file, ds, 'ajv');
           expect(Object.fromEntries(a)).toEqual(Object.fromEntries(b));
+          files++;
+          rowsChecked += rows.length;
         }),
         { numRuns: 8, seed: 20260105, endOnFailure: true },
       );
@@ -95,9 +99,16 @@ for (const dataset of ['telemetry', 'vitals', 'procedures']) {
           const a = await verdicts(file, ds, 'compiled');
           const b = await verdicts(file, ds, 'ajv');
           expect(Object.fromEntries(a)).toEqual(Object.fromEntries(b));
+          files++;
+          rowsChecked += rows.length;
         }),
         { numRuns: 8, seed: 20260105, endOnFailure: true },
       );
     });
   });
 }
+
+it('ran many rows per file', () => {
+  expect(rowsChecked).toBeGreaterThan(files * 50);
+  console.info(`engines-agree: ${files} files, ${rowsChecked} rows, each validated by the compiled engine and ajv`);
+});
