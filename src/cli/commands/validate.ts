@@ -80,7 +80,8 @@ export const validateCommand = (ctx: CliContext): Command =>
         const fileError = refused?.file_errors[0];
         if (refused && fileError) {
           // A file that does not fit as a whole (not text, not Parquet, no header, wrong columns): say why first.
-          throw new GateFailedError(`validation failed for ${failed.map((f) => f.path).join(', ')}: ${refused.path}: ${fileError.message} (${fileError.keyword})`, {
+          const others = failed.filter((f) => f !== refused).map((f) => f.path);
+          throw new GateFailedError(`validation failed for ${refused.path}: ${fileError.message} (${fileError.keyword})${others.length ? `; also for ${others.join(', ')}` : ''}`, {
             file: refused.path,
             hint: FILE_ERROR_HINTS[fileError.keyword] ?? 'fix the file and validate it again',
           });
@@ -93,10 +94,10 @@ export const validateCommand = (ctx: CliContext): Command =>
 
 /** What to do about a file refused as a whole, by its file-error keyword. */
 const FILE_ERROR_HINTS: Record<string, string> = {
-  csv_utf16: 'convert it to UTF-8 first, e.g. iconv -f UTF-16 -t UTF-8 FILE > FILE.utf8.csv',
-  csv_utf32: 'convert it to UTF-8 first, e.g. iconv -f UTF-32 -t UTF-8 FILE > FILE.utf8.csv',
-  csv_binary: 'this is not a CSV export: check you picked the right file (a workbook must be saved as CSV UTF-8 first)',
-  csv_invalid_utf8: 'the file is not UTF-8: convert it first, e.g. iconv -f WINDOWS-1252 -t UTF-8 FILE > FILE.utf8.csv',
+  csv_utf16: 'convert it to UTF-8 first, e.g. iconv -f UTF-16 -t UTF-8 IN > OUT',
+  csv_utf32: 'convert it to UTF-8 first, e.g. iconv -f UTF-32 -t UTF-8 IN > OUT',
+  csv_binary: 'this is not a text data file: check you picked the right file (save a workbook as CSV UTF-8 first)',
+  csv_invalid_utf8: 'the file is not UTF-8: convert it first, e.g. iconv -f WINDOWS-1252 -t UTF-8 IN > OUT',
   csv_empty: 'the file has no header row: check the export',
   csv_duplicate_column: 'rename or drop the repeated column in the header',
   csv_too_many_columns: 'drop the columns the schema does not name, or name them in the schema',

@@ -444,11 +444,12 @@ export async function scanCsv(
  * CR) as LF; bytes inside quoted fields are kept. Line counts do not change, so line numbers stay the same. For files
  * that mix line endings, which DuckDB's CSV reader refuses. Streaming; throws IoError.
  */
-export async function writeLfCopy(path: string, out: string, options: { delimiter: string; gzip: boolean }): Promise<void> {
+export async function writeLfCopy(path: string, out: string, options: { delimiter: string; gzip: boolean; quoting?: boolean }): Promise<void> {
   const { Transform } = await import('node:stream');
   const { pipeline } = await import('node:stream/promises');
   const { createWriteStream } = await import('node:fs');
   const delim = options.delimiter.charCodeAt(0);
+  const quoting = options.quoting !== false;
   let inQuotes = false;
   let quotePending = false;
   let atFieldStart = true;
@@ -488,7 +489,7 @@ export async function writeLfCopy(path: string, out: string, options: { delimite
           atFieldStart = true;
           continue;
         }
-        if (b === QUOTE && atFieldStart) inQuotes = true;
+        if (b === QUOTE && atFieldStart && quoting) inQuotes = true;
         atFieldStart = b === delim;
         o[n++] = b;
       }

@@ -2,12 +2,12 @@
 // caller's Db: the valid rows typed per duckType() and the quarantined rows with their reasons. The row checks run
 // compiled (one SQL query) or, for what the compiler does not support, through ajv row by row.
 import type { DuckDBValue } from '@duckdb/node-api';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Db } from '../../db/db.js';
 import { ident, literal, quoteAnyIdent } from '../../db/sql.js';
-import { ConfigError, UsageError } from '../../errors.js';
+import { ConfigError, QueryError, toIoError, UsageError } from '../../errors.js';
 import { duckType } from '../load/raw-tables.js';
 import type { DatasetSchema, JsonSchema } from '../schemas.js';
 import { coerceCsvCell, compileAjv, mapAjvErrors, propertyTypes, schemaProblem, type RowError } from './ajv-engine.js';
@@ -240,14 +240,28 @@ async function stageNdjson(db: Db, path: string, gzip: boolean): Promise<Staging
   const scan = await scanCsv(path, { gzip, header: false, quoting: false });
   const table = tempName('ndjson');
   const rej = `${table}_rej`;
+  // UTF-16/32 or binary: refused as a whole. Invalid UTF-8 in the first line stays that line's reject, as in any line.
+  if (scan.notText && scan.notText.keyword !== 'csv_invalid_utf8') {
+    const fatal = { ...scan.notText, message: scan.notText.message.replace('not CSV text', 'not NDJSON text') };
+    return refusedStaging(db, table, fatal, scan);
+  }
   if (scan.bytes === 0) {
     await db.run(`CREATE TABLE ${stageRef(table)} (_json VARCHAR)`);
   } else {
-    // Each physical line as one VARCHAR: no quoting, a delimiter JSON text cannot hold unescaped (U+0001).
-    await db.run(`CREATE TABLE ${stageRef(table)} AS SELECT * FROM read_csv(${literal(path)}, columns = {'_json': 'VARCHAR'},
-      header = false, delim = chr(1), quote = '', escape = '', auto_detect = false,
-      store_rejects = true, rejects_table = ${literal(rej)}, rejects_scan = ${literal(`${table}_scan`)},
-      compression = ${gzip ? "'gzip'" : "'none'"}, max_line_size = 4194304)`.replace('chr(1)', literal('\u0001')));
+    // Mixed line endings stop DuckDB's reader: read an LF copy (same lines), as for CSV.
+    const mixed = mixesLineEndings(scan);
+    const tmpDir = mixed ? mkdtempSync(join(tmpdir(), 'surgctl-lf-')) : undefined;
+    const readPath = tmpDir ? join(tmpDir, 'input.ndjson') : path;
+    try {
+      if (tmpDir) await writeLfCopy(path, readPath, { delimiter: '\u0001', gzip, quoting: false });
+      // Each physical line as one VARCHAR: no quoting, a delimiter JSON text cannot hold unescaped (U+0001).
+      await db.run(`CREATE TABLE ${stageRef(table)} AS SELECT * FROM read_csv(${literal(readPath)}, columns = {'_json': 'VARCHAR'},
+        header = false, delim = chr(1), quote = '', escape = '', auto_detect = false,
+        store_rejects = true, rejects_table = ${literal(rej)}, rejects_scan = ${literal(`${table}_scan`)},
+        compression = ${gzip && !mixed ? "'gzip'" : "'none'"}, max_line_size = 4194304)`.replace('chr(1)', literal('\u0001')));
+    } finally {
+      if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
+    }
   }
   const total = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${stageRef(table)}`));
   const parsed = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${stageRef(table)} WHERE _json IS NOT NULL`));
@@ -271,11 +285,62 @@ async function stageNdjson(db: Db, path: string, gzip: boolean): Promise<Staging
   };
 }
 
+/** Why a file cannot be Parquet, from its size and magic bytes (PAR1 at both ends), or undefined. */
+function parquetProblem(path: string): string | undefined {
+  let size: number;
+  const head = Buffer.alloc(4);
+  const tail = Buffer.alloc(4);
+  try {
+    size = statSync(path).size;
+    const fd = openSync(path, 'r');
+    try {
+      if (size >= 12) {
+        readSync(fd, head, 0, 4, 0);
+        readSync(fd, tail, 0, 4, size - 4);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    throw toIoError(path, e, 'read');
+  }
+  if (size === 0) return 'the file is empty (0 bytes), not a Parquet file';
+  if (size < 12) return `the file is ${size} bytes, too small to be a Parquet file`;
+  if (head.toString('latin1') !== 'PAR1') return 'the file is not Parquet: it does not start with the magic bytes PAR1';
+  if (tail.toString('latin1') !== 'PAR1') return 'the Parquet file is cut off: it does not end with the magic bytes PAR1 (a partial copy?)';
+  return undefined;
+}
+
+/** The file error of a Parquet file DuckDB cannot read (a corrupt footer or page); rethrows any other error. */
+function unreadableParquet(e: unknown, path: string): FileError {
+  if (!(e instanceof QueryError) || !/Invalid Input Error|Invalid Error|Corrupt|Parquet/i.test(e.message)) throw e;
+  // The first line of DuckDB's message, without the error class and the path it repeats.
+  const why = (e.message.split('\n')[0] ?? '').replace(/^[A-Za-z ]*Error: /, '').replaceAll(path, 'the file');
+  return { keyword: 'parquet_invalid', message: `the Parquet file cannot be read: ${why}` };
+}
+
+/** A staging of no rows for a file refused as a whole. */
+async function refusedStaging(db: Db, table: string, fatal: FileError, scan?: CsvScan): Promise<Staging> {
+  await db.run(`CREATE TABLE ${stageRef(table)} (c0 VARCHAR)`);
+  return {
+    table, source: { kind: 'json', columns: [] }, columnExprs: new Map(), parsed: 0, rejectsSql: undefined,
+    headerLines: 0, scan, parseOk: undefined, total: 0, isRow: undefined, rawJson: () => "'{}'", extraParams: {}, delimiter: null,
+    fileErrors: [fatal], fatal,
+  };
+}
+
 async function stageParquet(db: Db, path: string): Promise<Staging> {
   const table = tempName('parquet');
-  const cols = await db.all<{ column_name: string; column_type: string }>(
-    `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(${literal(path)}))`,
-  );
+  const problem = parquetProblem(path);
+  if (problem) return refusedStaging(db, table, { keyword: 'parquet_invalid', message: problem });
+  let cols: { column_name: string; column_type: string }[];
+  try {
+    cols = await db.all<{ column_name: string; column_type: string }>(
+      `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(${literal(path)}))`,
+    );
+  } catch (e) {
+    return refusedStaging(db, table, unreadableParquet(e, path));
+  }
   const columns = cols.map((c, i) => ({ name: c.column_name, column: `c${i}` }));
   // Each value as JSON (NULL stays SQL NULL, i.e. absent); instants and dates in ISO 8601 as a JSON string.
   const exprs = cols.map((c, i) => {
@@ -288,7 +353,12 @@ async function stageParquet(db: Db, path: string): Promise<Staging> {
         : `to_json(${q})`;
     return `${v} AS c${i}`;
   });
-  await db.run(`CREATE TABLE ${stageRef(table)} AS SELECT ${exprs.join(', ') || '1 AS _none'} FROM read_parquet(${literal(path)})`);
+  try {
+    await db.run(`CREATE TABLE ${stageRef(table)} AS SELECT ${exprs.join(', ') || '1 AS _none'} FROM read_parquet(${literal(path)})`);
+  } catch (e) {
+    await db.run(`DROP TABLE IF EXISTS ${stageRef(table)}`);
+    return refusedStaging(db, table, unreadableParquet(e, path));
+  }
   const parsed = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${stageRef(table)}`));
   const params: Record<string, DuckDBValue> = {};
   columns.forEach((c, i) => (params[`h${i}`] = c.name));
@@ -334,6 +404,12 @@ export async function stageAndValidate(
   opts: StageOptions = {},
 ): Promise<StagedValidation> {
   const problem = schemaProblem(ds.schema);
+  if (problem?.startsWith('keyword pattern ')) {
+    throw new ConfigError(`schema ${ds.path}: ${problem}`, {
+      file: ds.path,
+      hint: 'rewrite the pattern without lookaround or backreferences; surgctl runs patterns in linear time only',
+    });
+  }
   if (problem) {
     throw new ConfigError(`schema ${ds.path} is not a valid JSON Schema 2020-12: ${problem}`, {
       file: ds.path,
@@ -368,7 +444,7 @@ export async function stageAndValidate(
   const validT = `${base}_valid`;
   const quarT = `${base}_quar`;
   const notes: string[] = [...(st.notes ?? [])];
-  if (st.scan && format === 'csv' && !st.fatal && mixesLineEndings(st.scan)) {
+  if (st.scan && !st.fatal && mixesLineEndings(st.scan)) {
     const t = st.scan.terminators;
     notes.push(`the file mixes line endings (${t.crlf} CRLF, ${t.lf} LF, ${t.cr} CR); read as if all were LF`);
   }
@@ -611,6 +687,8 @@ function literalPointer(ptr: string): string {
 
 export { dropStaged };
 
+const TOO_DEEP: RowError = { field: null, keyword: 'json_too_deep', message: 'the value nests too deeply to check', value: null, severity: 'error', rule: null };
+
 /** Runs ajv over the staged rows in batches of 10,000 (bounded memory); failing rows' errors go into errT. */
 async function runAjv(db: Db, schema: JsonSchema, st: Staging, errT: string): Promise<void> {
   const validate = compileAjv(schema);
@@ -641,36 +719,43 @@ async function runAjv(db: Db, schema: JsonSchema, st: Staging, errT: string): Pr
       const colTypes = names.map((name) => types.get(name));
       for (let r = 0; r < rowCount; r++) {
         let row: unknown;
-        if (!cols) {
-          row = JSON.parse(String(columns[1]?.[r]).slice(1));
-        } else {
-          const obj: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-          for (let i = 0; i < names.length; i++) {
-            const cell = unmark(columns[i + 1]?.[r]);
-            const v = kindCsv ? coerceCsvCell(cell, colTypes[i]) : cell === null ? undefined : JSON.parse(cell);
-            if (v !== undefined) obj[names[i] as string] = v;
-          }
-          row = obj;
-        }
-        const leaps = leapFields.filter((f) => {
-          const v = typeof row === 'object' && row !== null ? (row as Record<string, unknown>)[f] : undefined;
-          return typeof v === 'string' && isLeapSecondDateTime(v);
-        });
-        if (validate(row) && leaps.length === 0) continue;
-        // Only failing rows need the original text of each field (what the file holds, not the coerced value).
-        const texts = cols
-          ? (f: string): string | null => {
-              const at = names.indexOf(f);
-              const c = at < 0 ? null : unmark(columns[at + 1]?.[r]);
-              if (c === null || kindCsv) return c;
-              const parsed = JSON.parse(c) as unknown;
-              return typeof parsed === 'string' ? parsed : c;
+        let errs: RowError[];
+        try {
+          if (!cols) {
+            row = JSON.parse(String(columns[1]?.[r]).slice(1));
+          } else {
+            const obj: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+            for (let i = 0; i < names.length; i++) {
+              const cell = unmark(columns[i + 1]?.[r]);
+              const v = kindCsv ? coerceCsvCell(cell, colTypes[i]) : cell === null ? undefined : JSON.parse(cell);
+              if (v !== undefined) obj[names[i] as string] = v;
             }
-          : undefined;
-        const errs: RowError[] = mapAjvErrors(validate.errors, schema, row, texts);
-        for (const f of leaps) {
-          const value = texts ? texts(f) : ((row as Record<string, unknown>)[f] as string);
-          errs.push({ field: f, keyword: LEAP_SECOND_KEYWORD, message: LEAP_SECOND_MESSAGE, value, severity: 'warn', rule: null });
+            row = obj;
+          }
+          const leaps = leapFields.filter((f) => {
+            const v = typeof row === 'object' && row !== null ? (row as Record<string, unknown>)[f] : undefined;
+            return typeof v === 'string' && isLeapSecondDateTime(v);
+          });
+          if (validate(row) && leaps.length === 0) continue;
+          // Only failing rows need the original text of each field (what the file holds, not the coerced value).
+          const texts = cols
+            ? (f: string): string | null => {
+                const at = names.indexOf(f);
+                const c = at < 0 ? null : unmark(columns[at + 1]?.[r]);
+                if (c === null || kindCsv) return c;
+                const parsed = JSON.parse(c) as unknown;
+                return typeof parsed === 'string' ? parsed : c;
+              }
+            : undefined;
+          errs = mapAjvErrors(validate.errors, schema, row, texts);
+          for (const f of leaps) {
+            const value = texts ? texts(f) : ((row as Record<string, unknown>)[f] as string);
+            errs.push({ field: f, keyword: LEAP_SECOND_KEYWORD, message: LEAP_SECOND_MESSAGE, value, severity: 'warn', rule: null });
+          }
+        } catch (e) {
+          // ajv and the error mapping recurse per nesting level: a line nested thousands deep overflows the stack.
+          if (!(e instanceof RangeError)) throw e;
+          errs = [TOO_DEEP];
         }
         if (errs.length === 0) continue;
         appender.appendBigInt(ks[r] as bigint);

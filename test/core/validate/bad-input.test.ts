@@ -98,6 +98,26 @@ describe('not UTF-8 CSV text: refused as a whole with a csv_* file error', () =>
   });
 });
 
+describe('NDJSON from other tools', () => {
+  const lines = ['{"event_id":"EV-1"}', '{"event_id":"EV-2"}', 'not json', '{"event_id":"EV-4"}'];
+  it('mixed line endings: every line read (was the "state machine" error)', async () => {
+    for (const engine of ['compiled', 'ajv'] as const) {
+      const r = await run(lines.map((l, i) => l + (i < 2 ? '\r\n' : '\n')).join(''), { name: 'telemetry.ndjson', engine, materializeValid: true });
+      expect(r.s.rowsRead).toBe(4);
+      expect(r.q.filter((q) => q.endsWith('json_parse'))).toEqual(['3:json_parse']);
+      expect(r.s.notes.join(' ')).toMatch(/mixes line endings \(2 CRLF, 2 LF, 0 CR\)/);
+    }
+  });
+
+  it('UTF-16 and binary NDJSON: refused as a whole', async () => {
+    const u16 = await run(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(lines.join('\n'), 'utf16le')]), { name: 'telemetry.ndjson' });
+    expect(u16.s.fileErrors.map((e) => e.keyword)).toEqual(['csv_utf16']);
+    expect(u16.s.rowsRead).toBe(0);
+    const bin = await run(Buffer.from([0x7b, 0x0d, 0x00, 0x0a, 0x0d, 0x0d, 0x0a, 0xff]), { name: 'telemetry.ndjson' });
+    expect(bin.s.fileErrors).toEqual([{ keyword: 'csv_binary', message: 'the file is binary, not NDJSON text: a NUL byte at byte offset 2 (line 1)' }]);
+  });
+});
+
 describe('wide files', () => {
   // 10,000 columns x 5 rows, about 200 KB: DuckDB used to exhaust the 512 MB limit staging every column.
   const extra = Array.from({ length: 10_000 - 12 }, (_, i) => `x${i}`);
