@@ -67,6 +67,8 @@ describe('CSV files written by other tools', () => {
       expect(l.exitCode).toBe(1);
       const f = JSON.parse(l.stdout).files[0];
       expect(f).toMatchObject({ status: 'failed', rows_read: 0, rows_inserted: 0 });
+      expect(f.message).toMatch(message.source.includes('UTF-16') ? /UTF-16/ : /not CSV text/);
+      expect(f.message, 'the dataset question is for files whose columns do not fit').not.toMatch(/is this a/);
       expect(l.stderr).not.toMatch(/\n\s+at |internal error|state machine/);
     });
   }
@@ -137,6 +139,15 @@ describe('paths that cannot be read', () => {
     oneLineError(r.stderr, /^surgctl: input robots\.csv\/robots\.csv does not exist: a part of the path is a file, not a directory$/);
   });
 
+  it('a directory given as --schema: "is a directory", exit 2 (was "not valid JSON: EISDIR ...")', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'robots.csv'), ROBOTS.join('\n'));
+    mkdirSync(join(d, 'schemas'));
+    const r = await runCliWith({ cwd: d }, 'validate', 'robots.csv', '--schema', 'schemas/');
+    expect(r.exitCode).toBe(2);
+    oneLineError(r.stderr, /^surgctl: schema \/.*\/schemas is a directory, not a file$/);
+  });
+
   it('fs errors in words: each code its own message (real errors from the file system)', () => {
     const d = dir();
     writeFileSync(join(d, 'f'), 'x');
@@ -200,6 +211,19 @@ describe('patterns and nesting that used to hang or crash ajv', () => {
       expect(r.exitCode, r.stderr).toBe(1);
       const f = JSON.parse(r.stdout).files[0];
       expect(f, engine).toMatchObject({ engine: 'ajv', rows_read: 3, rows_valid: 1, rows_quarantined: 2, failures_by_rule: { pattern: 2 } });
+    }
+  });
+
+  it('the compiled engine runs the same pattern on DuckDB\'s RE2: linear too', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'things.schema.json'), JSON.stringify({ type: 'object', properties: { id: { type: 'string' }, code: { type: 'string', pattern: '^(a+)+$' } }, required: ['id'], additionalProperties: false }));
+    writeFileSync(join(d, 'things.csv'), `id,code\n1,aaa\n2,${'a'.repeat(5000)}b\n`);
+    for (const engine of ['compiled', 'auto']) {
+      const t0 = Date.now();
+      const r = await runCliWith({ cwd: d }, 'validate', 'things.csv', '--schema', 'things.schema.json', '--engine', engine, '--format', 'json');
+      expect(Date.now() - t0, engine).toBeLessThan(10_000);
+      expect(r.exitCode, r.stderr).toBe(1);
+      expect(JSON.parse(r.stdout).files[0]).toMatchObject({ engine: 'compiled', rows_read: 2, rows_valid: 1, failures_by_rule: { pattern: 1 } });
     }
   });
 

@@ -215,7 +215,10 @@ export async function loadOneFile(
       const failed: FileLoadResult = {
         load_id: loadId, path: p.display, dataset: p.ds.name, status: 'failed', sha256, bytes,
         rows_read: staged.rowsRead, rows_inserted: 0, rows_duplicate: 0, rows_quarantined: staged.rowsRead,
-        quarantine_path: null, engine: staged.engine, message: `${message} (is this a ${p.ds.name} file? pass --dataset NAME)`,
+        quarantine_path: null, engine: staged.engine,
+        // Asking about the dataset helps when the columns do not fit, not when the file is not text or not Parquet.
+        message: staged.fileErrors.some((f) => f.keyword === 'required' || f.keyword === 'additionalProperties')
+          ? `${message} (is this a ${p.ds.name} file? pass --dataset NAME)` : message,
         failures_by_rule: { file: staged.rowsRead },
       };
       opts.onEvent?.({ type: 'file-done', result: failed });

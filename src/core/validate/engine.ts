@@ -498,12 +498,25 @@ export async function stageAndValidate(
   progress('checking rows');
   // 2. Row checks into ERR(k, src, errs).
   await db.run(`CREATE TEMP TABLE ${ident(errT)} (k BIGINT, src INTEGER, errs ${ERR_STRUCT}[])`);
-  const staged = `(SELECT rowid + 1 AS _row, * FROM ${stageRef(base)} s${st.parseOk ? ` WHERE ${st.parseOk}` : ''})`;
   if (st.parseOk) {
     await db.run(`INSERT INTO ${ident(errT)} SELECT rowid + 1, 0, [{'field': NULL, 'keyword': 'json_parse',
       'message': 'the line is not valid JSON', 'value': left(_json, 200), 'severity': 'error', 'rule': NULL}]
       FROM ${stageRef(base)} s WHERE ${st.isRow ? `${st.isRow('s')} AND ` : ''}NOT json_valid(s._json)`);
   }
+  const wideT = `${base}_wide`;
+  if (st.parseOk && !st.source.columns && ds.schema.additionalProperties === false) {
+    // An NDJSON object with thousands of properties the schema does not allow: one error for the line, and the row
+    // checks skip it (one error per property ran out of memory on a few such lines).
+    await db.run(`CREATE TEMP TABLE ${ident(wideT)} AS SELECT k, extra FROM (
+        SELECT rowid + 1 AS k, list_filter(json_keys(s._json), x -> NOT list_contains(CAST(CAST($props AS JSON) AS VARCHAR[]), x)) AS extra
+        FROM ${stageRef(base)} s WHERE ${st.parseOk} AND json_type(s._json) = 'OBJECT' AND len(json_keys(s._json)) > $limit)
+      WHERE len(extra) > $limit`, { props: JSON.stringify(Object.keys(ds.schema.properties ?? {})), limit: MAX_UNNAMED_COLUMNS });
+    await db.run(`INSERT INTO ${ident(errT)} SELECT k, 0, [{'field': NULL, 'keyword': 'additionalProperties',
+      'message': 'the object has ' || len(extra) || ' properties the schema does not allow (' || array_to_string(extra[1:5], ', ') || ' and ' || (len(extra) - 5) || ' more)',
+      'value': NULL, 'severity': 'error', 'rule': NULL}] FROM ${ident(wideT)}`);
+    st.parseOk = `${st.parseOk} AND s.rowid + 1 NOT IN (SELECT k FROM ${ident(wideT)})`;
+  }
+  const staged = `(SELECT rowid + 1 AS _row, * FROM ${stageRef(base)} s${st.parseOk ? ` WHERE ${st.parseOk}` : ''})`;
   const kind = st.source.kind;
   const reasons = unsupportedReasons(ds.schema, kind);
   const choice = opts.engine ?? 'auto';
@@ -656,7 +669,7 @@ export async function stageAndValidate(
 
   await db.run(`DROP TABLE IF EXISTS ${ident(errT)}; DROP TABLE IF EXISTS ${ident(rowErrT)}; DROP TABLE IF EXISTS ${ident(mapT)};
     DROP TABLE IF EXISTS ${ident(`${base}_blank`)}; DROP TABLE IF EXISTS ${ident(`${base}_shift`)}; DROP TABLE IF EXISTS ${ident(badT)};
-    DROP TABLE IF EXISTS ${ident(`${base}_rej`)}; DROP TABLE IF EXISTS ${ident(`${base}_scan`)}`);
+    DROP TABLE IF EXISTS ${ident(`${base}_rej`)}; DROP TABLE IF EXISTS ${ident(`${base}_scan`)}; DROP TABLE IF EXISTS ${ident(wideT)}`);
   if (rowsRead !== rowsValid + rowsQuarantined) {
     throw new Error(`internal: rows_read ${rowsRead} != valid ${rowsValid} + quarantined ${rowsQuarantined} for ${display}`);
   }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { loadDatasetSchema } from '../../../src/core/schemas.js';
+import { describeSchema, loadDatasetSchema } from '../../../src/core/schemas.js';
 import { dropStaged, stageAndValidate, type StageOptions } from '../../../src/core/validate/index.js';
 import { useScratchDb } from '../../helpers/scratch-db.js';
 import { TELEMETRY_HEADER, telemetryRow } from '../../helpers/small-dataset.js';
@@ -136,6 +136,40 @@ describe('wide files', () => {
       expect(r.q).toEqual(['2:additionalProperties', '3:additionalProperties', '4:additionalProperties', '5:additionalProperties', '6:additionalProperties']);
     });
   }
+
+  it('a schema that allows other columns: only the named ones are staged, the rows checked, a note says so', async () => {
+    const open = describeSchema({ type: 'object', 'x-primary-key': ['id'], properties: { id: { type: 'string' }, n: { type: 'integer' } }, required: ['id'] }, '/test/open.schema.json');
+    const cols = Array.from({ length: 5000 }, (_, i) => `x${i}`);
+    const file = join(scratch.dir, 'open.csv');
+    writeFileSync(file, [`id,n,${cols.join(',')}`, ...['1,2', '2,two', '3,4'].map((r) => `${r},${cols.map(() => 'v').join(',')}`)].join('\n') + '\n');
+    for (const [, opts] of MODES) {
+      const s = await stageAndValidate(scratch.db, { path: file }, open, opts);
+      await dropStaged(scratch.db, s);
+      expect(s).toMatchObject({ rowsRead: 3, rowsValid: 2, rowsQuarantined: 1, fileErrors: [], failuresByRule: { type: 1 } });
+      expect(s.notes).toEqual(['only the 2 columns the schema names were read; 5000 other columns were skipped (x0, x1, x2, x3, x4 and 4995 more)']);
+    }
+  });
+
+  it('NDJSON objects with 10,000 properties the schema forbids: one error per line, the other lines checked as usual', async () => {
+    const wideObj = (id: string) => `{"event_id":"${id}",${Array.from({ length: 10_000 }, (_, i) => `"x${i}":1`).join(',')}}`;
+    const text = [wideObj('EV-1'), '{"event_id":"EV-2","note":"a","tag":"b"}', wideObj('EV-3'), wideObj('EV-4'), wideObj('EV-5'), wideObj('EV-6')].join('\n') + '\n';
+    for (const engine of ['compiled', 'ajv'] as const) {
+      const t0 = Date.now();
+      const file = join(scratch.dir, `${n++}-telemetry.ndjson`);
+      writeFileSync(file, text);
+      const s = await stageAndValidate(scratch.db, { path: file }, telemetry, { engine, materializeValid: true });
+      const q = await scratch.db.all<{ line: number; errors: string }>(`SELECT line::INTEGER AS line, errors FROM ${s.quarantineTable} ORDER BY line`);
+      await dropStaged(scratch.db, s);
+      expect(Date.now() - t0, engine).toBeLessThan(15_000);
+      expect(s).toMatchObject({ rowsRead: 6, rowsQuarantined: 6 });
+      const errs = q.map((r) => JSON.parse(r.errors) as { field: string | null; keyword: string; message: string }[]);
+      expect(errs[0], engine).toEqual([{ field: null, keyword: 'additionalProperties', value: null,
+        message: 'the object has 10000 properties the schema does not allow (x0, x1, x2, x3, x4 and 9995 more)' }]);
+      // Line 2 is an ordinary line: its missing required fields and its two unknown properties, each reported.
+      expect(errs[1]?.filter((e) => e.keyword === 'additionalProperties').map((e) => e.field).sort(), engine).toEqual(['note', 'tag']);
+      expect(errs[1]?.some((e) => e.keyword === 'required'), engine).toBe(true);
+    }
+  });
 
   it('a few unknown columns still fail only the rows that fill them', async () => {
     const r = await run([`${TELEMETRY_HEADER},note`, `${telemetryRow(1)},`, `${telemetryRow(2)},hello`].join('\n') + '\n', { materializeValid: true });
