@@ -25,6 +25,9 @@ const FINDINGS: { id: string; dataset: string; text: string }[] = [
   // F4: an offset without minutes, in an Excel file (BOM, CRLF).
   { id: 'F4 +05 offset', dataset: 'procedures',
     text: `\uFEFF${header('procedures')}\r\n,PA-1,RO-1,,prostatectomy,2025-03-01T10:00:00Z,2025-03-01T10:00:00+05,` },
+  // F7: a NUL byte in a data line: the exact path and ajv refuse the file (csv_binary), the fast path read it.
+  { id: 'F7 NUL byte in a cell', dataset: 'telemetry',
+    text: `\uFEFF${header('telemetry')}\r\nID\u00001,PR-1,PA-1,,,needle_driver,docking,0,0,0,,2025-03-01T10:00:00Z\r\nEV-1,PR-1,PA-1,RO-1,arm_1,needle_driver,DOCKING,0,0,0,,2025-03-01T10:00:00Z\r\n` },
 ];
 
 describe('fuzz findings stay fixed', () => {
