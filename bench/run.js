@@ -25,6 +25,16 @@ const duck = JSON.parse(readFileSync(join(benchDir, '..', 'node_modules', '@duck
 const resultsDir = join(benchDir, 'results');
 const sections = existsSync(resultsDir) ? readdirSync(resultsDir).filter((f) => f.endsWith('.md')).sort() : [];
 const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, @duckdb/node-api ${duck}`;
+const generated = sections.map((f) => readFileSync(join(resultsDir, f), 'utf8'));
+// Sections written into RESULTS.md by hand (no bench/results file: package, Fuzz) are kept after the generated ones,
+// in their order; rebuilding used to drop them.
+const resultsPath = join(benchDir, 'RESULTS.md');
+const headings = new Set(generated.map((s) => s.split('\n', 1)[0]));
+const kept = (existsSync(resultsPath) ? readFileSync(resultsPath, 'utf8') : '')
+  .split(/^(?=## )/m)
+  .slice(1)
+  .filter((s) => !headings.has(s.split('\n', 1)[0]))
+  .map((s) => `${s.trimEnd()}\n`);
 const body = [
   '# Benchmark results',
   '',
@@ -33,7 +43,8 @@ const body = [
   '',
   `Last run on: ${machine}.`,
   '',
-  ...sections.map((f) => readFileSync(join(resultsDir, f), 'utf8')),
+  ...generated,
+  ...kept,
 ].join('\n');
-writeFileSync(join(benchDir, 'RESULTS.md'), body);
+writeFileSync(resultsPath, body);
 process.exit(failed ? 1 : 0);
