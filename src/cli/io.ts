@@ -1,5 +1,6 @@
 // The streams and environment a command writes to. Injected so tests run main() in-process.
 import { DEFAULT_LOCK_TIMEOUT_S } from '../db/db.js';
+import { surgctlVersion } from '../core/version.js';
 import { UsageError } from '../errors.js';
 
 export interface OutStream {
@@ -90,3 +91,13 @@ export function say(io: Io, globals: GlobalOptions, message: string, level: 'inf
   }
   io.stderr.write(`${message}\n`);
 }
+
+/** What every command factory is given: the streams, and the global flags (call globals() inside an action). */
+export interface CliContext {
+  io: Io;
+  /** The global flags as parsed (call inside an action). */
+  globals(): GlobalOptions;
+}
+
+/** The surgctl version (package.json), for generator lines in rendered output. */
+export const packageVersion = surgctlVersion;

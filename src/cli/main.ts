@@ -1,19 +1,12 @@
 // The commander tree and main(): argv in, exit code out. Turns every error into one clear message (a stack
 // trace only with --debug). Commands live in ./commands, one file per verb; heavy modules load lazily there.
 import { Command, CommanderError, Option } from 'commander';
-import { surgctlVersion } from '../core/version.js';
 import { ExitCode, isSurgctlError, type SurgctlError } from '../errors.js';
-import { DEFAULT_LOCK_TIMEOUT_S, parseLockTimeout, processIo, type GlobalOptions, type Io } from './io.js';
+import { DEFAULT_LOCK_TIMEOUT_S, packageVersion, parseLockTimeout, processIo, type CliContext, type GlobalOptions, type Io } from './io.js';
 import { commandFactories } from './commands/index.js';
 
-export interface CliContext {
-  io: Io;
-  /** The global flags as parsed (call inside an action). */
-  globals(): GlobalOptions;
-}
-
-/** The surgctl version (package.json), for generator lines in rendered output. */
-export const packageVersion = surgctlVersion;
+// CliContext and packageVersion live in io.ts, so the command files do not import main (which imports them).
+export { packageVersion, type CliContext } from './io.js';
 
 /** Builds the whole command tree. No side effects at import or build time. */
 export function createProgram(io: Io): Command {

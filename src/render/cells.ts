@@ -1,6 +1,6 @@
 // How one JSON-safe value reads in a human format (table, markdown, HTML): numbers compact and grouped, lists
 // joined, null empty. Machine formats (json, ndjson, csv) print values exactly instead.
-import type { ColumnKind, JsonValue } from '../core/query/values.js';
+import type { ColumnKind, JsonValue } from '../core/read/values.js';
 
 export function formatNumber(n: number): string {
   if (Number.isInteger(n)) return n.toLocaleString('en-US');

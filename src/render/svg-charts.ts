@@ -1,6 +1,6 @@
 // Inline SVG charts for the HTML report: drawn here as strings, no script and no network. Data marks carry
 // class="mark" (the headless-browser test measures them) and a <title> tooltip with the exact value.
-import type { LevelCounts, LoadQuality, PatientVitals, RiskLevelCount } from '../core/report/dashboard.js';
+import type { LevelCounts, LoadQuality, PatientVitals, RiskLevelCount } from '../core/read/charts.js';
 import { formatNumber } from './cells.js';
 
 export const LEVEL_COLORS: Record<string, string> = {

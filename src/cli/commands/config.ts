@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { loadConfig } from '../../core/config.js';
 import { renderTextTable } from '../../render/text-table.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from '../io.js';
 
 export const configCommand = (ctx: CliContext): Command => {
   const cmd = new Command('config').description('show the effective configuration');

@@ -5,7 +5,7 @@ import { resolveDbPath } from '../../core/db-path.js';
 import { EXPORT_FORMATS, exportTable, type ExportFormat } from '../../core/export/index.js';
 import { UsageError } from '../../errors.js';
 import { lockTimeoutMs, say } from '../io.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from '../io.js';
 
 interface ExportFlags {
   db?: string;

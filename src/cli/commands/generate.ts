@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { createProgress } from '../../render/progress.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from '../io.js';
 import { say } from '../io.js';
 import type { GenerateOptions, GenerateResult } from '../../core/generate/index.js';
 

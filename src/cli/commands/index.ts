@@ -1,6 +1,6 @@
 // The list of verbs. Each factory builds one commander Command; main() attaches them in this order.
 import type { Command } from 'commander';
-import type { CliContext } from '../main.js';
+import type { CliContext } from '../io.js';
 import { schemasCommand } from './schemas.js';
 import { generateCommand } from './generate.js';
 import { transformCommand } from './transform.js';

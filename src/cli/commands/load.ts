@@ -11,7 +11,7 @@ import type { LoadRecord } from '../../core/load/ledger.js';
 import { GateFailedError, UsageError } from '../../errors.js';
 import { renderTextTable, type Column } from '../../render/text-table.js';
 import { lockTimeoutMs, say } from '../io.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from '../io.js';
 
 interface LoadFlags {
   dataset?: string;

@@ -9,7 +9,7 @@ import { UsageError } from '../../errors.js';
 import { createProgress, type Progress } from '../../render/progress.js';
 import { rendererFor } from '../../render/result.js';
 import { say, useColor } from '../io.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from '../io.js';
 
 interface PipelineFlags {
   config?: string;

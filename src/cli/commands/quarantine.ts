@@ -6,7 +6,7 @@ import { readQuarantineRows, readQuarantineSummary } from '../../core/load/read.
 import { UsageError } from '../../errors.js';
 import { renderTextTable } from '../../render/text-table.js';
 import { lockTimeoutMs, say } from '../io.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from '../io.js';
 
 const machine = (ctx: CliContext, format: string | undefined): boolean => (format ?? (ctx.io.stdout.isTTY ? 'table' : 'json')) === 'json';
 

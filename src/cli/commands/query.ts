@@ -9,7 +9,7 @@ import { runQuery } from '../../core/query/index.js';
 import { UsageError } from '../../errors.js';
 import { rendererFor } from '../../render/result.js';
 import { lockTimeoutMs, say, useColor } from '../io.js';
-import { packageVersion, type CliContext } from '../main.js';
+import { packageVersion, type CliContext } from '../io.js';
 
 interface QueryFlags {
   db?: string;

@@ -6,7 +6,7 @@ import { OUTPUT_FORMATS, resolveFormat } from '../../core/export/formats.js';
 import { RISK_LEVELS, listReports, runReport } from '../../core/report/index.js';
 import { rendererFor } from '../../render/result.js';
 import { lockTimeoutMs, say, useColor } from '../io.js';
-import { packageVersion, type CliContext } from '../main.js';
+import { packageVersion, type CliContext } from '../io.js';
 
 interface ReportFlags {
   db?: string;

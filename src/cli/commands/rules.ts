@@ -7,7 +7,7 @@ import { rulesInForce } from '../../core/transform/transform.js';
 import type { LoadedRules } from '../../core/transform/rules.js';
 import { renderTextTable } from '../../render/text-table.js';
 import { lockTimeoutMs } from '../io.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from '../io.js';
 
 export const rulesCommand = (ctx: CliContext): Command => {
   const cmd = new Command('rules').description('show the transform rules in force, or preview a change to them');

@@ -6,7 +6,7 @@ import { openDb } from '../../db/db.js';
 import { UsageError } from '../../errors.js';
 import { renderTextTable } from '../../render/text-table.js';
 import { lockTimeoutMs } from '../io.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from '../io.js';
 
 async function withDb<T>(ctx: CliContext, flag: string | undefined, fn: (db: Awaited<ReturnType<typeof openDb>>) => Promise<T>): Promise<T> {
   const path = requireExistingDb(resolveDbPath(flag, ctx.io.env, ctx.io.cwd));

@@ -9,7 +9,7 @@ import { runTransform, type TransformResult } from '../../core/transform/transfo
 import { GateFailedError } from '../../errors.js';
 import { renderTextTable } from '../../render/text-table.js';
 import { lockTimeoutMs, say } from '../io.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from '../io.js';
 
 interface TransformFlags {
   db?: string;

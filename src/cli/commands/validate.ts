@@ -7,7 +7,7 @@ import { validateFiles, type ValidateEvent, type ValidationReport } from '../../
 import { GateFailedError, UsageError } from '../../errors.js';
 import { renderValidationReport, type ValidationFormat } from '../../render/validation-report.js';
 import { say, useColor } from '../io.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from '../io.js';
 
 interface ValidateFlags {
   schema?: string;

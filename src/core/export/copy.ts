@@ -4,7 +4,7 @@ import type { DuckDBValue } from '@duckdb/node-api';
 import type { Db, Params } from '../../db/db.js';
 import { literal, quoteAnyIdent } from '../../db/sql.js';
 import { QueryError } from '../../errors.js';
-import { columnKind, isoSql } from '../query/values.js';
+import { columnKind, isoSql } from '../read/values.js';
 
 export interface CopyOptions {
   format: 'parquet' | 'csv' | 'ndjson';
