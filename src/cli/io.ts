@@ -1,5 +1,6 @@
 // The streams and environment a command writes to. Injected so tests run main() in-process.
 import { DEFAULT_LOCK_TIMEOUT_S } from '../db/db.js';
+import type { ResultFormat } from '../core/domain.js';
 import { surgctlVersion } from '../core/version.js';
 import { UsageError } from '../errors.js';
 
@@ -101,3 +102,17 @@ export interface CliContext {
 
 /** The surgctl version (package.json), for generator lines in rendered output. */
 export const packageVersion = surgctlVersion;
+
+/**
+ * The format a command prints its result in: --format when given, else `table` on a terminal and `json` when
+ * standard output is piped or redirected. (report, query and export choose with resolveFormat, which also reads
+ * the --out extension.)
+ */
+export function resultFormat<F extends string>(io: Io, flag: F | undefined): F | ResultFormat {
+  return flag ?? (io.stdout.isTTY ? 'table' : 'json');
+}
+
+/** True when the command should print JSON (see resultFormat). */
+export function wantsJson(io: Io, flag: string | undefined): boolean {
+  return resultFormat(io, flag) === 'json';
+}

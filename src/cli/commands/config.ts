@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { loadConfig } from '../../core/config.js';
 import { renderTextTable } from '../../render/text-table.js';
-import type { CliContext } from '../io.js';
+import { wantsJson, type CliContext } from '../io.js';
 
 export const configCommand = (ctx: CliContext): Command => {
   const cmd = new Command('config').description('show the effective configuration');
@@ -13,7 +13,7 @@ export const configCommand = (ctx: CliContext): Command => {
     .option('--format <format>', 'table | json')
     .action((flags: { config?: string; format?: string }) => {
       const { effective, file } = loadConfig({ cwd: ctx.io.cwd, env: ctx.io.env, configPath: flags.config });
-      if ((flags.format ?? (ctx.io.stdout.isTTY ? 'table' : 'json')) === 'json') {
+      if (wantsJson(ctx.io, flags.format)) {
         ctx.io.stdout.write(`${JSON.stringify({ file, settings: effective }, null, 2)}\n`);
         return;
       }

@@ -2,13 +2,14 @@
 // summary goes to stderr, or to stdout as JSON with --format json; a progress bar only on a TTY.
 import { Command } from 'commander';
 import { resolve } from 'node:path';
+import { DATA_FORMATS as DATA_FORMAT_NAMES } from '../../core/domain.js';
 import { UsageError } from '../../errors.js';
 import { createProgress } from '../../render/progress.js';
 import type { CliContext } from '../io.js';
 import { say } from '../io.js';
 import type { GenerateOptions, GenerateResult } from '../../core/generate/index.js';
 
-const DATA_FORMATS = ['csv', 'ndjson', 'parquet'];
+const DATA_FORMATS: readonly string[] = DATA_FORMAT_NAMES;
 
 interface Flags {
   out: string;

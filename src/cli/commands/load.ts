@@ -5,18 +5,20 @@ import { MetricSet, writeMetricsFile } from '../../core/metrics.js';
 import { addLoadMetrics, addOutcomeMetrics } from '../../core/pipeline/metrics.js';
 import { resolveDbPath } from '../../core/db-path.js';
 import { loadFiles, type FileLoadResult, type LoadEvent, type LoadOptions } from '../../core/load/load.js';
+import { checkFilesLoaded } from '../../core/load/gate.js';
 import { loadStream } from '../../core/load/stream.js';
 import { readLedger } from '../../core/load/read.js';
 import type { LoadRecord } from '../../core/load/ledger.js';
-import { GateFailedError, UsageError } from '../../errors.js';
+import { DATA_FORMATS, type DataFormat, type ResultFormat } from '../../core/domain.js';
+import { UsageError } from '../../errors.js';
 import { renderTextTable, type Column } from '../../render/text-table.js';
 import { lockTimeoutMs, say } from '../io.js';
-import type { CliContext } from '../io.js';
+import { resultFormat, wantsJson, type CliContext } from '../io.js';
 
 interface LoadFlags {
   dataset?: string;
   db?: string;
-  format?: 'table' | 'json' | 'csv' | 'ndjson' | 'parquet';
+  format?: ResultFormat | DataFormat;
   force?: boolean;
   allowOrphans?: boolean;
   quarantineDir?: string;
@@ -27,7 +29,7 @@ interface LoadFlags {
   metricsFile?: string;
 }
 
-const INPUT_FORMATS = ['csv', 'ndjson', 'parquet'] as const;
+const INPUT_FORMATS = DATA_FORMATS;
 
 export const loadCommand = (ctx: CliContext): Command =>
   new Command('load')
@@ -50,8 +52,8 @@ export const loadCommand = (ctx: CliContext): Command =>
       if (flags.list) return printLedger(ctx, dbPath, flags.format);
       if (inputs.length === 0) throw new UsageError('load needs at least one input file, directory, glob or -', { hint: 'e.g. surgctl load ./surgctl-data/' });
       const inputFormat = INPUT_FORMATS.find((f) => f === flags.format);
-      const resultFormat = inputFormat ? (ctx.io.stdout.isTTY ? 'table' : 'json') : (flags.format ?? (ctx.io.stdout.isTTY ? 'table' : 'json'));
-      if (resultFormat !== 'table' && resultFormat !== 'json') {
+      const printed = resultFormat(ctx.io, inputFormat ? undefined : flags.format);
+      if (printed !== 'table' && printed !== 'json') {
         throw new UsageError(`unknown --format ${flags.format}`, { hint: 'table or json for results; csv, ndjson or parquet for the input format of -' });
       }
       const onEvent = (e: LoadEvent): void => {
@@ -81,19 +83,14 @@ export const loadCommand = (ctx: CliContext): Command =>
               batchSeconds: positive(flags.batchSeconds, '--batch-seconds', true),
             })
           : await loadFiles(inputs, opts);
-      if (resultFormat === 'json') ctx.io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      if (printed === 'json') ctx.io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else ctx.io.stdout.write(renderResults(result.files));
       const failed = result.files.filter((f) => f.status === 'failed');
       if (flags.metricsFile) {
         const m = addOutcomeMetrics(addLoadMetrics(new MetricSet(), result), 'load', failed.length === 0, new Date());
         writeMetricsFile(resolve(ctx.io.cwd, flags.metricsFile), m.list());
       }
-      if (failed.length > 0) {
-        throw new GateFailedError(`${failed.length} file(s) were not loaded: ${failed.map((f) => `${f.path}: ${f.message ?? 'failed'}`).join('; ')}`, {
-          file: failed[0]?.path,
-          hint: 'check that each file holds the dataset its name or --dataset says',
-        });
-      }
+      checkFilesLoaded(result.files);
     });
 
 export const loadsCommand = (ctx: CliContext): Command =>
@@ -107,7 +104,7 @@ export const loadsCommand = (ctx: CliContext): Command =>
 
 async function printLedger(ctx: CliContext, dbPath: string, format: string | undefined): Promise<void> {
   const rows = await readLedger(dbPath, lockTimeoutMs(ctx.globals()));
-  if ((format ?? (ctx.io.stdout.isTTY ? 'table' : 'json')) === 'json') {
+  if (wantsJson(ctx.io, format)) {
     ctx.io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;
   }

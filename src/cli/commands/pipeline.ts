@@ -5,6 +5,7 @@ import { loadConfig, type Config } from '../../core/config.js';
 import { resolveFormat } from '../../core/export/formats.js';
 import { runPipeline, type PipelineEvent } from '../../core/pipeline/pipeline.js';
 import { runReport } from '../../core/report/index.js';
+import { DATA_FORMATS, type DataFormat } from '../../core/domain.js';
 import { UsageError } from '../../errors.js';
 import { createProgress, type Progress } from '../../render/progress.js';
 import { rendererFor } from '../../render/result.js';
@@ -17,7 +18,7 @@ interface PipelineFlags {
   dataDir?: string;
   seed?: string;
   scale?: string;
-  dataFormat?: 'csv' | 'ndjson' | 'parquet';
+  dataFormat?: DataFormat;
   badRows?: string;
   incidents?: string;
   maxInvalid?: string;
@@ -56,7 +57,7 @@ export const pipelineCommand = (ctx: CliContext): Command =>
       if (flags.rules !== undefined) given.rules = flags.rules;
       if (flags.maxInvalid !== undefined) given.max_invalid = flags.maxInvalid;
       if (flags.dataFormat !== undefined) {
-        if (!['csv', 'ndjson', 'parquet'].includes(flags.dataFormat)) throw new UsageError(`--data-format must be csv, ndjson or parquet, got "${flags.dataFormat}"`);
+        if (!(DATA_FORMATS as readonly string[]).includes(flags.dataFormat)) throw new UsageError(`--data-format must be csv, ndjson or parquet, got "${flags.dataFormat}"`);
         given.format = flags.dataFormat;
       }
       const seed = num(flags.seed, '--seed', true);

@@ -7,7 +7,7 @@ import { rulesInForce } from '../../core/transform/transform.js';
 import type { LoadedRules } from '../../core/transform/rules.js';
 import { renderTextTable } from '../../render/text-table.js';
 import { lockTimeoutMs } from '../io.js';
-import type { CliContext } from '../io.js';
+import { wantsJson, type CliContext } from '../io.js';
 
 export const rulesCommand = (ctx: CliContext): Command => {
   const cmd = new Command('rules').description('show the transform rules in force, or preview a change to them');
@@ -18,7 +18,7 @@ export const rulesCommand = (ctx: CliContext): Command => {
     .addOption(new Option('--format <format>', 'table | json').choices(['table', 'json']))
     .action((flags: { rules?: string; format?: string }) => {
       const loaded = rulesInForce({ cwd: ctx.io.cwd, env: ctx.io.env, rulesPath: flags.rules });
-      if ((flags.format ?? (ctx.io.stdout.isTTY ? 'table' : 'json')) === 'json') {
+      if (wantsJson(ctx.io, flags.format)) {
         ctx.io.stdout.write(`${JSON.stringify(showJson(loaded), null, 2)}\n`);
         return;
       }
@@ -33,7 +33,7 @@ export const rulesCommand = (ctx: CliContext): Command => {
     .action(async (flags: { rules: string; db?: string; format?: string }) => {
       const dbPath = requireExistingDb(resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd));
       const plan = await planRules({ dbPath, proposedRules: flags.rules, cwd: ctx.io.cwd, env: ctx.io.env, lockTimeoutMs: lockTimeoutMs(ctx.globals()) });
-      if ((flags.format ?? (ctx.io.stdout.isTTY ? 'table' : 'json')) === 'json') {
+      if (wantsJson(ctx.io, flags.format)) {
         ctx.io.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
         return;
       }

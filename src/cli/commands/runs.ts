@@ -6,7 +6,7 @@ import { openDb } from '../../db/db.js';
 import { UsageError } from '../../errors.js';
 import { renderTextTable } from '../../render/text-table.js';
 import { lockTimeoutMs } from '../io.js';
-import type { CliContext } from '../io.js';
+import { wantsJson, type CliContext } from '../io.js';
 
 async function withDb<T>(ctx: CliContext, flag: string | undefined, fn: (db: Awaited<ReturnType<typeof openDb>>) => Promise<T>): Promise<T> {
   const path = requireExistingDb(resolveDbPath(flag, ctx.io.env, ctx.io.cwd));
@@ -26,7 +26,7 @@ export const runsCommand = (ctx: CliContext): Command => {
     .option('--format <format>', 'table | json')
     .action(async (flags: { db?: string; limit: string; format?: string }) => {
       const runs = await withDb(ctx, flags.db, (db) => listRuns(db, Number(flags.limit) || 50));
-      if ((flags.format ?? (ctx.io.stdout.isTTY ? 'table' : 'json')) === 'json') {
+      if (wantsJson(ctx.io, flags.format)) {
         ctx.io.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
         return;
       }

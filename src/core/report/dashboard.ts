@@ -2,7 +2,7 @@
 // the risk-level distribution, alerts per procedure and per robot, and data quality over loads.
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { Db } from '../../db/db.js';
-import { QueryError } from '../../errors.js';
+import { RISK_LEVELS_SQL } from '../domain.js';
 import type { Dashboard, LevelCounts, LoadQuality, PatientVitals, RiskLevelCount } from '../read/charts.js';
 import { listRelations, readRows } from '../read/lakehouse.js';
 import type { ReportFilters } from './filters.js';
@@ -73,7 +73,7 @@ export async function loadDashboard(db: Db, f: ReportFilters, kinds: readonly Ch
     d.riskLevels = await readRows<RiskLevelCount>(
       db,
       `SELECT l.level, coalesce(c.events, 0)::INTEGER AS events
-       FROM (SELECT unnest(['none', 'low', 'medium', 'high', 'critical']) AS level, generate_subscripts(['none', 'low', 'medium', 'high', 'critical'], 1) AS ord) AS l
+       FROM (SELECT unnest(${RISK_LEVELS_SQL}) AS level, generate_subscripts(${RISK_LEVELS_SQL}, 1) AS ord) AS l
        LEFT JOIN (SELECT risk_level, count(*) AS events FROM telemetry_risk${where} GROUP BY risk_level) AS c ON c.risk_level = l.level
        ORDER BY l.ord`,
       params,

@@ -4,7 +4,8 @@
 import type { DuckDBValue } from '@duckdb/node-api';
 import { UsageError } from '../../errors.js';
 import type { ChartKind } from './dashboard.js';
-import { FILTER_FLAGS, Where, containsPattern, levelRank, levelRankSql, type FilterName, type ReportFilters } from './filters.js';
+import { NEWS2_SCORE_COLUMNS, RISK_LEVEL_RANK, riskLevelRankSql } from '../domain.js';
+import { FILTER_FLAGS, Where, containsPattern, type FilterName, type ReportFilters } from './filters.js';
 
 export const REPORT_NAMES = [
   'summary', 'patient-risk', 'procedure-risk', 'top-alerts', 'vitals-hourly', 'news2', 'trends', 'robot-kpis',
@@ -73,7 +74,7 @@ function bindCommon(f: ReportFilters): Record<string, DuckDBValue> {
   if (f.robot !== undefined) p.robot = f.robot;
   if (f.since !== undefined) p.since = f.since;
   if (f.until !== undefined) p.until = f.until;
-  if (f.minLevel !== undefined) p.min_rank = levelRank(f.minLevel);
+  if (f.minLevel !== undefined) p.min_rank = RISK_LEVEL_RANK[f.minLevel];
   return p;
 }
 
@@ -138,11 +139,6 @@ metrics(ord, area, metric, value) AS (
   ))
 SELECT area, metric, value FROM metrics ORDER BY ord`;
 
-const NEWS2_SCORES = [
-  'resp_rate_score', 'spo2_score', 'o2_supplemental_score', 'systolic_bp_score', 'heart_rate_score',
-  'consciousness_score', 'temperature_score',
-];
-
 const DEFINITIONS: ReportDefinition[] = [
   {
     name: 'summary',
@@ -192,7 +188,7 @@ const DEFINITIONS: ReportDefinition[] = [
     charts: ['risk', 'alerts'],
     build: (f) => {
       const w = window(ids(new Where(), f), f, '"at"');
-      if (f.minLevel !== undefined) w.add('level_rank >= $min_rank', 'min_rank', levelRank(f.minLevel));
+      if (f.minLevel !== undefined) w.add('level_rank >= $min_rank', 'min_rank', RISK_LEVEL_RANK[f.minLevel]);
       const sql = `SELECT alert_id, level, risk_score, procedure_id, patient_id, robot_arm, step, "at", reason FROM alerts${w.sql()}
         ORDER BY risk_score DESC, "at", alert_id${limitClause(w, f, 20)}`;
       return { sql, params: w.params };
@@ -221,7 +217,7 @@ const DEFINITIONS: ReportDefinition[] = [
     charts: ['vitals'],
     build: (f) => {
       const w = window(ids(new Where(), { patient: f.patient }), f, 'hour_start');
-      const sql = `SELECT patient_id, hour_start, news2_total, news2_band, missing, ${NEWS2_SCORES.join(', ')} FROM news2_hourly${w.sql()}
+      const sql = `SELECT patient_id, hour_start, news2_total, news2_band, missing, ${NEWS2_SCORE_COLUMNS.join(', ')} FROM news2_hourly${w.sql()}
         ORDER BY patient_id, hour_start${limitClause(w, f)}`;
       return { sql, params: w.params };
     },
@@ -296,7 +292,7 @@ const DEFINITIONS: ReportDefinition[] = [
         throw new UsageError('report timeline needs --patient ID or --procedure ID', { hint: 'e.g. surgctl report timeline --patient PAT-0001' });
       }
       const params = bindCommon({ ...f, robot: undefined });
-      const ev = branch(f, 'recorded_at', levelRankSql('risk_level'), { patient: 'patient_id', procedure: 'procedure_id' });
+      const ev = branch(f, 'recorded_at', riskLevelRankSql('risk_level'), { patient: 'patient_id', procedure: 'procedure_id' });
       const al = branch(f, '"at"', 'level_rank', { patient: 'patient_id', procedure: 'procedure_id' });
       const vt = branch({ ...f, minLevel: undefined }, 'v.measured_at', undefined, { patient: 'v.patient_id' });
       // A procedure's vitals are its patient's readings from the start of the procedure to 24 h after its end
@@ -340,7 +336,7 @@ const DEFINITIONS: ReportDefinition[] = [
       const params = bindCommon(f);
       params.pattern = containsPattern(f.text);
       const idCols = { patient: 'patient_id', procedure: 'procedure_id', robot: 'robot_id' };
-      const ev = branch(f, 'recorded_at', levelRankSql('risk_level'), idCols);
+      const ev = branch(f, 'recorded_at', riskLevelRankSql('risk_level'), idCols);
       const al = branch(f, '"at"', 'level_rank', idCols);
       const w = new Where();
       Object.assign(w.params, params);
