@@ -124,9 +124,10 @@ export class DatabaseError extends SurgctlError {
   }
 }
 
+/** The user pressed Ctrl-C (SIGINT). Exit 130. `detail` says what was interrupted and what was kept. */
 export class InterruptedError extends SurgctlError {
-  constructor() {
-    super('interrupted', ExitCode.interrupted, 'interrupted');
+  constructor(detail?: string) {
+    super('interrupted', ExitCode.interrupted, detail === undefined ? 'interrupted' : `interrupted: ${detail}`);
   }
 }
 
@@ -134,16 +135,28 @@ export function isSurgctlError(e: unknown): e is SurgctlError {
   return e instanceof SurgctlError;
 }
 
-/** Turns a Node fs error into an IoError that names the path and says what to do. */
+/** What a Node fs error code means, in words, for messages ("permission denied"); undefined for other codes. */
+export const FS_ERROR_WORDS: Record<string, string> = {
+  ENOENT: 'does not exist',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'is a directory, not a file',
+  ENOTDIR: 'a part of the path is a file, not a directory',
+  ENOSPC: 'the disk is full',
+};
+
+/** Turns a Node fs error into an IoError that names the path, says what went wrong in words, and what to do. */
 export function toIoError(path: string, e: unknown, doing: string): IoError {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   const hints: Record<string, string> = {
     ENOENT: 'check the path exists',
-    EACCES: 'check the permissions on the path',
+    EACCES: 'check the permissions on the file and the directories above it',
+    EPERM: 'check the permissions on the file and the directories above it',
     EISDIR: 'a directory was given where a file was expected',
     ENOTDIR: 'a part of the path is a file, not a directory',
     ENOSPC: 'the disk is full',
   };
-  const reason = code !== undefined && hints[code] !== undefined ? `${code}` : e instanceof Error ? e.message : String(e);
+  const words = code === undefined ? undefined : FS_ERROR_WORDS[code];
+  const reason = code !== undefined && words !== undefined ? `${words} (${code})` : e instanceof Error ? e.message : String(e);
   return new IoError(path, `cannot ${doing} ${path}: ${reason}`, { hint: code ? hints[code] : undefined, cause: e });
 }

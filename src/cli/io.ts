@@ -98,6 +98,9 @@ export interface CliContext {
   io: Io;
   /** The global flags as parsed (call inside an action). */
   globals(): GlobalOptions;
+  /** Aborted by Ctrl-C (SIGINT): long stages stop, roll back, mark their run interrupted and exit 130. A command
+   *  that reads this takes charge of Ctrl-C; for any other command the first Ctrl-C exits 130 at once. */
+  readonly signal: AbortSignal;
 }
 
 /** The surgctl version (package.json), for generator lines in rendered output. */

@@ -8,10 +8,23 @@ import { commandFactories } from './commands/index.js';
 // CliContext and packageVersion live in io.ts, so the command files do not import main (which imports them).
 export { packageVersion, type CliContext } from './io.js';
 
+/** The Ctrl-C state main shares with the commands: the signal, and whether a command took charge of it. */
+export interface Interrupt {
+  readonly signal: AbortSignal;
+  used: boolean;
+}
+
 /** Builds the whole command tree. No side effects at import or build time. */
-export function createProgram(io: Io): Command {
+export function createProgram(io: Io, interrupt: Interrupt = { signal: new AbortController().signal, used: false }): Command {
   const program = new Command('surgctl');
-  const ctx: CliContext = { io, globals: () => program.opts<GlobalOptions>() };
+  const ctx: CliContext = {
+    io,
+    globals: () => program.opts<GlobalOptions>(),
+    get signal() {
+      interrupt.used = true;
+      return interrupt.signal;
+    },
+  };
   program
     .description('Data-engineering toolkit for robotic-surgery and patient telemetry')
     .version(packageVersion(), '-V, --version', 'print the version')
@@ -45,7 +58,23 @@ function configure(cmd: Command, io: Io): void {
 
 /** Runs surgctl with argv (without node and script). Returns the exit code; never throws. */
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
-  const program = createProgram(io);
+  // Ctrl-C: the first aborts the running stage (it rolls back, records 'interrupted', and main prints one line and
+  // returns 130); a second, or the first when the command does not handle it, exits at once.
+  const abort = new AbortController();
+  const interrupt: Interrupt = { signal: abort.signal, used: false };
+  const onSigint = (): void => {
+    if (abort.signal.aborted || !interrupt.used) {
+      io.stderr.write('surgctl: interrupted\n');
+      // process.exit() would wait for a running DuckDB statement; dying of SIGINT itself is immediate, and the shell
+      // reports it as 130. What was left 'running' is marked 'interrupted' by the next writer.
+      process.removeListener('SIGINT', onSigint);
+      process.kill(process.pid, 'SIGINT');
+      return;
+    }
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const program = createProgram(io, interrupt);
   const debug = argv.includes('--debug');
   const json = jsonErrors(argv);
   try {
@@ -73,6 +102,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       io.stderr.write(debug ? `${err.stack ?? ''}\n` : 'This is a bug. Re-run with --debug and report the output.\n');
     }
     return ExitCode.runtime;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
   }
 }
 

@@ -1,9 +1,53 @@
 // Run history: every pipeline, load and transform run is recorded in the lakehouse's `runs` table
-// (id, command, arguments, started, finished, status, counts as JSON, error).
+// (id, command, arguments, started, finished, status, counts as JSON, error), with the writer's pid and host so the
+// next writer can tell a run whose process is gone ('interrupted') from one still going.
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Db } from '../db/db.js';
 
-export type RunStatus = 'running' | 'succeeded' | 'failed';
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted';
+
+/** Who writes: this process. Recorded on runs and transform_runs rows. */
+export function writer(): { pid: number; host: string } {
+  return { pid: process.pid, host: hostname() };
+}
+
+/** True when a process with this pid exists on this host (EPERM: it exists but is not ours). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Marks `runs` and `transform_runs` rows left 'running' by a process that is gone as 'interrupted'. A row is gone
+ * when it has no pid (written before pids were recorded) or its pid, on this host, is not this process and not
+ * alive. Rows from another host are left alone (their process cannot be checked from here). Call it with the
+ * write lock held. Returns the run ids it marked.
+ */
+export async function markInterruptedRuns(db: Db, self = writer(), alive: (pid: number) => boolean = isProcessAlive): Promise<string[]> {
+  const marked: string[] = [];
+  for (const table of ['runs', 'transform_runs']) {
+    const rows = await db.all<{ run_id: string; pid: number | null; host: string | null }>(
+      `SELECT run_id, pid, host FROM ${table} WHERE status = 'running' ORDER BY run_id`,
+    );
+    const gone = rows.filter((r) => r.pid === null || (r.host === self.host && r.pid !== self.pid && !alive(r.pid)));
+    if (gone.length === 0) continue;
+    const ids = gone.map((r) => r.run_id);
+    await db.run(
+      table === 'runs'
+        ? `UPDATE runs SET status = 'interrupted', finished_at = coalesce(finished_at, now()),
+             error = coalesce(error, 'interrupted: the process stopped before the run finished') WHERE run_id IN (SELECT unnest(from_json($ids, '["VARCHAR"]')))`
+        : `UPDATE transform_runs SET status = 'interrupted', finished_at = coalesce(finished_at, now()) WHERE run_id IN (SELECT unnest(from_json($ids, '["VARCHAR"]')))`,
+      { ids: JSON.stringify(ids) },
+    );
+    for (const id of ids) if (!marked.includes(id)) marked.push(id);
+  }
+  return marked;
+}
 
 export interface RunRecord {
   run_id: string;
@@ -11,7 +55,9 @@ export interface RunRecord {
   args: string | null;
   started_at: string;
   finished_at: string | null;
-  status: RunStatus;
+  /** 'interrupted?' when read-only: still 'running' in the table, but its process (on this host) is gone; the next
+   *  writer records it as 'interrupted'. */
+  status: RunStatus | 'interrupted?';
   counts: Record<string, unknown> | null;
   error: string | null;
 }
@@ -21,9 +67,10 @@ export function newRunId(now = new Date()): string {
 }
 
 export async function startRun(db: Db, runId: string, command: string, args: string[]): Promise<void> {
+  const w = writer();
   await db.run(
-    "INSERT INTO runs (run_id, command, args, started_at, status) VALUES ($id, $cmd, $args, now(), 'running')",
-    { id: runId, cmd: command, args: JSON.stringify(args) },
+    "INSERT INTO runs (run_id, command, args, started_at, status, pid, host) VALUES ($id, $cmd, $args, now(), 'running', $pid, $host)",
+    { id: runId, cmd: command, args: JSON.stringify(args), pid: w.pid, host: w.host },
   );
 }
 
@@ -45,10 +92,24 @@ function parse(r: Record<string, unknown>): RunRecord {
 
 /** Newest first. */
 export async function listRuns(db: Db, limit = 50): Promise<RunRecord[]> {
-  return (await db.all(`${SELECT} ORDER BY started_at DESC, run_id DESC LIMIT $limit`, { limit })).map(parse);
+  return flagGone(db, (await db.all(`${SELECT} ORDER BY started_at DESC, run_id DESC LIMIT $limit`, { limit })).map(parse));
 }
 
 export async function getRun(db: Db, runId: string): Promise<RunRecord | undefined> {
   const r = (await db.all(`${SELECT} WHERE run_id = $id`, { id: runId }))[0];
-  return r ? parse(r) : undefined;
+  return r ? (await flagGone(db, [parse(r)]))[0] : undefined;
+}
+
+/** Readers cannot write: show a 'running' run whose process is gone as 'interrupted?' (same rule as the writer's). */
+async function flagGone(db: Db, runs: RunRecord[]): Promise<RunRecord[]> {
+  if (!runs.some((r) => r.status === 'running')) return runs;
+  let rows: { run_id: string; pid: number | null; host: string | null }[];
+  try {
+    rows = await db.all("SELECT run_id, pid, host FROM runs WHERE status = 'running'");
+  } catch {
+    return runs; // a lakehouse from before pids were recorded (read-only, not migrated)
+  }
+  const self = writer();
+  const gone = new Set(rows.filter((r) => r.pid === null || (r.host === self.host && r.pid !== self.pid && !isProcessAlive(r.pid))).map((r) => r.run_id));
+  return runs.map((r) => (r.status === 'running' && gone.has(r.run_id) ? { ...r, status: 'interrupted?' } : r));
 }

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, UsageError } from '../errors.js';
+import { ConfigError, toIoError, UsageError } from '../errors.js';
 
 export interface ForeignKey {
   columns: string[];
@@ -80,8 +80,18 @@ export function loadDatasetSchema(nameOrPath: string): DatasetSchema {
     });
   }
   let schema: JsonSchema;
+  let text: string;
   try {
-    schema = JSON.parse(readFileSync(path, 'utf8')) as JsonSchema;
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    // A directory or a file without permission: say which, not "not valid JSON".
+    if ((e as NodeJS.ErrnoException).code === 'EISDIR') {
+      throw new UsageError(`schema ${nameOrPath} is a directory, not a file`, { file: nameOrPath, hint: 'pass a dataset name or the path of a .schema.json file' });
+    }
+    throw toIoError(path, e, 'read schema');
+  }
+  try {
+    schema = JSON.parse(text) as JsonSchema;
   } catch (e) {
     throw new ConfigError(`schema ${path} is not valid JSON: ${(e as Error).message}`, { file: path, cause: e });
   }

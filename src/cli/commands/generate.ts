@@ -3,7 +3,7 @@
 import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { DATA_FORMATS as DATA_FORMAT_NAMES } from '../../core/domain.js';
-import { UsageError } from '../../errors.js';
+import { InterruptedError, UsageError } from '../../errors.js';
 import { createProgress } from '../../render/progress.js';
 import type { CliContext } from '../io.js';
 import { say } from '../io.js';
@@ -147,13 +147,11 @@ export const generateCommand = (ctx: CliContext): Command =>
       const options = toOptions(flags, ctx.io.cwd, core.parseShard);
       const { json } = formats(flags.format ?? []);
       const progress = createProgress(ctx.io.stderr, { total: 1, unit: 'rows', enabled: !json && !g.quiet && g.logFormat !== 'json' });
-      // Ctrl-C stops the run cleanly: the core removes its temporary output and main exits 130.
-      const abort = new AbortController();
-      const onSigint = (): void => abort.abort();
-      process.once('SIGINT', onSigint);
+      // Ctrl-C (main's handler aborts ctx.signal) stops the run cleanly: the core removes its temporary output and
+      // main exits 130.
       try {
         const result = await core.generateDataset(options, {
-          signal: abort.signal,
+          signal: ctx.signal,
           onEvent: (e) => {
             if (e.type === 'start') progress.setTotal(Math.max(1, e.totalRows));
             else progress.update(e.doneRows, e.dataset);
@@ -162,8 +160,12 @@ export const generateCommand = (ctx: CliContext): Command =>
         progress.stop();
         if (json) ctx.io.stdout.write(`${JSON.stringify(summaryJson(result))}\n`);
         else say(ctx.io, g, summaryText(result));
+      } catch (e) {
+        if (e instanceof InterruptedError && e.message === 'interrupted') {
+          throw new InterruptedError(`generate stopped; the temporary output was removed and ${options.out} was not written`);
+        }
+        throw e;
       } finally {
-        process.removeListener('SIGINT', onSigint);
         progress.stop();
       }
     });

@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { MetricSet, writeMetricsFile } from '../../core/metrics.js';
 import { addLoadMetrics, addOutcomeMetrics } from '../../core/pipeline/metrics.js';
 import { resolveDbPath } from '../../core/db-path.js';
-import { loadFiles, type FileLoadResult, type LoadEvent, type LoadOptions } from '../../core/load/load.js';
+import { LOAD_STEPS, loadFiles, type FileLoadResult, type LoadEvent, type LoadOptions } from '../../core/load/load.js';
 import { checkFilesLoaded } from '../../core/load/gate.js';
 import { loadStream } from '../../core/load/stream.js';
 import { readLedger } from '../../core/load/read.js';
@@ -61,6 +61,8 @@ export const loadCommand = (ctx: CliContext): Command =>
         if (e.type === 'file-skipped') say(ctx.io, g, `skipped ${e.path}: already loaded by ${e.previousLoadId} (use --force to load it again)`);
         if (e.type === 'file-done') say(ctx.io, g, describe(e.result));
         if (e.type === 'abandoned') say(ctx.io, g, `marked ${e.count} unfinished earlier load(s) as failed (interrupted; none of their rows were kept)`, 'warn');
+        if (e.type === 'warning') say(ctx.io, g, `warning: ${e.message}`, 'warn');
+        if (e.type === 'quarantine-restored') say(ctx.io, g, `wrote the missing quarantine file of ${e.loadId} from the quarantine table: ${e.path}`, 'warn');
       };
       const opts: LoadOptions = {
         dbPath,
@@ -74,6 +76,8 @@ export const loadCommand = (ctx: CliContext): Command =>
         cwd: ctx.io.cwd,
         args: ['load', ...inputs],
         onEvent,
+        signal: ctx.signal,
+        atStep: faultHook(ctx.io.env.SURGCTL_FAULT),
       };
       const result =
         inputs.length === 1 && inputs[0] === '-'
@@ -137,6 +141,20 @@ function describe(r: FileLoadResult): string {
   if (r.status === 'failed') return `not loaded ${r.path}: ${r.message ?? 'failed'}`;
   const q = r.rows_quarantined > 0 ? `, ${r.rows_quarantined} quarantined -> ${r.quarantine_path}` : '';
   return `loaded ${r.path}: ${r.rows_read} read, ${r.rows_inserted} inserted, ${r.rows_duplicate} duplicate${q}`;
+}
+
+/**
+ * SURGCTL_FAULT=<step> (a test hook, read only here): the process kills itself with SIGKILL when the load reaches
+ * that step (see LOAD_STEPS), so tests can prove every step is recoverable by a rerun.
+ */
+function faultHook(fault: string | undefined): LoadOptions['atStep'] {
+  if (!fault) return undefined;
+  if (!(LOAD_STEPS as readonly string[]).includes(fault)) {
+    throw new UsageError(`unknown SURGCTL_FAULT step ${fault}`, { hint: `one of ${LOAD_STEPS.join(', ')}` });
+  }
+  return (step) => {
+    if (step === fault) process.kill(process.pid, 'SIGKILL');
+  };
 }
 
 function positive(value: string, flag: string, allowFraction = false): number {

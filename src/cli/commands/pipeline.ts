@@ -89,7 +89,7 @@ export const pipelineCommand = (ctx: CliContext): Command =>
         else if (e.type === 'load' && e.event.type === 'file-done') say(ctx.io, globals, `  ${e.event.result.path}: ${e.event.result.rows_inserted} inserted, ${e.event.result.rows_quarantined} quarantined`, 'verbose');
         else if (e.type === 'transform' && e.event.type === 'model-done') say(ctx.io, globals, `  ${e.event.result.model}: ${e.event.result.status}`, 'verbose');
       };
-      const result = await runPipeline({ config, cwd: ctx.io.cwd, env: ctx.io.env, args: ['pipeline'], metricsFile: flags.metricsFile === undefined ? undefined : resolve(ctx.io.cwd, flags.metricsFile), onEvent });
+      const result = await runPipeline({ config, cwd: ctx.io.cwd, env: ctx.io.env, args: ['pipeline'], signal: ctx.signal, metricsFile: flags.metricsFile === undefined ? undefined : resolve(ctx.io.cwd, flags.metricsFile), onEvent });
       say(ctx.io, globals, `pipeline ${result.run_id} succeeded; lakehouse ${result.db}. Next: surgctl report top-alerts, surgctl tui, surgctl runs`);
       const render = rendererFor(format, { color: useColor(ctx.io, g), width: ctx.io.stdout.columns });
       await runReport({ dbPath: result.db, name: 'summary', lockTimeoutMs: config.lock_timeout_s * 1000 }, { format, stdout: ctx.io.stdout, render });

@@ -71,6 +71,7 @@ export const quarantineCommand = (ctx: CliContext): Command => {
         lockTimeoutMs: lockTimeoutMs(ctx.globals()),
         quarantineDir: flags.quarantineDir,
         cwd: ctx.io.cwd,
+        signal: ctx.signal,
       });
       if (machine(ctx, flags.format)) {
         ctx.io.stdout.write(`${JSON.stringify(r, null, 2)}\n`);

@@ -60,6 +60,7 @@ export const transformCommand = (ctx: CliContext): Command =>
           dryRun: flags.dryRun,
           fullRefresh: flags.fullRefresh,
           args: flagArgs(flags),
+          signal: ctx.signal,
           onEvent: progress
             ? (e) => {
                 if (e.type === 'model-done') ctx.io.stderr.write(`  ${e.result.status.padEnd(10)} ${e.result.model} (${e.result.duration_ms} ms)\n`);

@@ -76,9 +76,33 @@ export const validateCommand = (ctx: CliContext): Command =>
         writeMetricsFile(resolve(ctx.io.cwd, flags.metricsFile), m.list());
       }
       if (!report.passed) {
-        const failed = report.files.filter((f) => !f.passed).map((f) => f.path);
-        throw new GateFailedError(`validation failed for ${failed.join(', ')}`, {
+        const failed = report.files.filter((f) => !f.passed);
+        const refused = failed.find((f) => f.file_errors.length > 0);
+        const fileError = refused?.file_errors[0];
+        if (refused && fileError) {
+          // A file that does not fit as a whole (not text, not Parquet, no header, wrong columns): say why first.
+          const others = failed.filter((f) => f !== refused).map((f) => f.path);
+          throw new GateFailedError(`validation failed for ${refused.path}: ${fileError.message} (${fileError.keyword})${others.length ? `; also for ${others.join(', ')}` : ''}`, {
+            file: refused.path,
+            hint: FILE_ERROR_HINTS[fileError.keyword] ?? 'fix the file and validate it again',
+          });
+        }
+        throw new GateFailedError(`validation failed for ${failed.map((f) => f.path).join(', ')}`, {
           hint: 'see the quarantine files for every failing row; --max-invalid N or P% allows some',
         });
       }
     });
+
+/** What to do about a file refused as a whole, by its file-error keyword. */
+const FILE_ERROR_HINTS: Record<string, string> = {
+  csv_utf16: 'convert it to UTF-8 first, e.g. iconv -f UTF-16 -t UTF-8 IN > OUT',
+  csv_utf32: 'convert it to UTF-8 first, e.g. iconv -f UTF-32 -t UTF-8 IN > OUT',
+  csv_binary: 'this is not a text data file: check you picked the right file (save a workbook as CSV UTF-8 first)',
+  csv_invalid_utf8: 'the file is not UTF-8: convert it first, e.g. iconv -f WINDOWS-1252 -t UTF-8 IN > OUT',
+  csv_empty: 'the file has no header row: check the export',
+  csv_duplicate_column: 'rename or drop the repeated column in the header',
+  csv_too_many_columns: 'drop the columns the schema does not name, or name them in the schema',
+  required: 'the header must name every required column: check the file holds the dataset (or pass --schema)',
+  parquet_invalid: 'the Parquet file is empty, cut off or not Parquet: copy or export it again',
+  additionalProperties: 'the header has columns the schema does not allow: check the file holds the dataset (or pass --schema)',
+};

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/db.js';
 
-export type LoadStatus = 'running' | 'succeeded' | 'failed' | 'skipped';
+export type LoadStatus = 'running' | 'succeeded' | 'failed' | 'skipped' | 'interrupted';
 
 export interface LoadRecord {
   load_id: string;
@@ -45,12 +45,13 @@ export async function finishLoad(
   loadId: string,
   status: LoadStatus,
   counts: { read: number; inserted: number; duplicate: number; quarantined: number },
-  extra: { engine?: string | null; message?: string | null } = {},
+  extra: { engine?: string | null; message?: string | null; quarantineFile?: string | null } = {},
 ): Promise<void> {
   await db.run(
     `UPDATE loads SET status = $status, finished_at = now(), rows_read = $r, rows_inserted = $i, rows_duplicate = $d,
-       rows_quarantined = $q, engine = $engine, message = $message WHERE load_id = $id`,
+       rows_quarantined = $q, engine = $engine, message = $message, quarantine_file = $qfile WHERE load_id = $id`,
     {
+      qfile: extra.quarantineFile ?? null,
       id: loadId,
       status,
       r: counts.read,

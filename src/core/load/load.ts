@@ -2,18 +2,25 @@
 // the raw_<dataset> tables of a DuckDB lakehouse, validated on the way in, with a `loads` ledger and a quarantine.
 // Set-at-a-time throughout: the file is staged and validated in DuckDB, orphans and duplicates are found with
 // joins, and each file lands in one transaction (ledger row 'running' first, so a killed process is visible).
+// The `quarantine` table is the truth about rejected rows, committed in the same transaction as the data; the
+// quarantine NDJSON file is a derived copy written after the commit (tmp + rename) to the path the ledger records,
+// and re-derived by the next load when it is missing (a full disk, a kill between commit and rename).
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, renameSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
-import { openDb, type Db } from '../../db/db.js';
+import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { Db } from '../../db/db.js';
 import { ident, literal } from '../../db/sql.js';
-import { toIoError, UsageError } from '../../errors.js';
+import { InterruptedError, toIoError, UsageError } from '../../errors.js';
 import { inferDataset, listDatasets, loadDatasetSchema, orderByDependencies, type DatasetSchema } from '../schemas.js';
 import { dropStaged, expandInputs, stageAndValidate, type InputFormat } from '../validate/index.js';
 import { findSucceededBySha, finishLoad, markAbandoned, newLoadId, startLoad } from './ledger.js';
-import { checkRawTableMatches, migrate } from './migrations.js';
+import { checkRawTableMatches } from './migrations.js';
+import { openLakehouse } from './lakehouse.js';
 import { finishRun, newRunId, startRun } from '../runs.js';
 import { rawTableName } from './raw-tables.js';
+
+/** The writer's gate (src/core/load/lakehouse.ts), re-exported for the callers that import it from here. */
+export { openLakehouse };
 
 export interface LoadOptions {
   dbPath: string;
@@ -31,13 +38,34 @@ export interface LoadOptions {
   /** The command's arguments, recorded in the run history. */
   args?: string[] | undefined;
   onEvent?: ((e: LoadEvent) => void) | undefined;
+  /** Aborting stops at the next check (between files and statements; a running statement is interrupted), rolls the
+   *  current file back, marks its ledger row and the run 'interrupted' and throws InterruptedError (exit 130). */
+  signal?: AbortSignal | undefined;
+  /** Test hook: called at each step of a file's load (fault injection: a test kills the process here). */
+  atStep?: ((step: LoadStep) => void) | undefined;
 }
+
+/** The steps of one file's load, in order, where a fault can be injected. */
+export const LOAD_STEPS = [
+  'after-ledger-start',
+  'after-stage',
+  'after-validate',
+  'mid-insert',
+  'before-commit',
+  'after-commit',
+  'after-quarantine-tmp',
+  'after-rename',
+  'after-finish',
+] as const;
+export type LoadStep = (typeof LOAD_STEPS)[number];
 
 export type LoadEvent =
   | { type: 'file-start'; path: string; dataset: string; loadId: string }
   | { type: 'file-skipped'; path: string; dataset: string; previousLoadId: string }
   | { type: 'file-done'; result: FileLoadResult }
-  | { type: 'abandoned'; count: number };
+  | { type: 'abandoned'; count: number }
+  | { type: 'warning'; message: string }
+  | { type: 'quarantine-restored'; loadId: string; path: string };
 
 export interface FileLoadResult {
   load_id: string;
@@ -107,23 +135,6 @@ export function planFiles(inputs: string[], opts: Pick<LoadOptions, 'dataset' | 
     .map((x) => x.p);
 }
 
-const LOAD_MEMORY_LIMIT = '512MB';
-
-/** Opens (creating and migrating) the lakehouse for writing. The caller closes it. */
-export async function openLakehouse(dbPath: string, lockTimeoutMs?: number): Promise<Db> {
-  // 512MB keeps a 5M-row load under 1 GiB of RSS (measured: 934 MiB, against 2.3 GiB at 2GB) for ~15% more time;
-  // DuckDB spills the rest to its temp directory. SURGCTL_MEMORY_LIMIT overrides it.
-  const memoryLimit = process.env.SURGCTL_MEMORY_LIMIT ?? LOAD_MEMORY_LIMIT;
-  const db = await openDb(dbPath, lockTimeoutMs === undefined ? { memoryLimit } : { lockTimeoutMs, memoryLimit });
-  try {
-    await migrate(db);
-    return db;
-  } catch (e) {
-    db.close();
-    throw e;
-  }
-}
-
 /**
  * Loads files into the lakehouse at opts.dbPath. Each file lands whole or not at all; rows whose key is already
  * present count as duplicates; a file whose sha256 already loaded successfully is skipped unless force.
@@ -136,9 +147,18 @@ export async function loadFiles(inputs: string[], opts: LoadOptions): Promise<Lo
   try {
     const abandoned = await markAbandoned(db);
     if (abandoned > 0) opts.onEvent?.({ type: 'abandoned', count: abandoned });
+    await restoreQuarantineFiles(db, opts);
     return await recordRun(db, 'load', opts.args ?? inputs, async () => {
       const files: FileLoadResult[] = [];
-      for (const p of planned) files.push(await loadOneFile(db, p, opts));
+      for (const p of planned) {
+        if (opts.signal?.aborted) throw new InterruptedError(`load stopped before ${p.display}; ${keptFiles(files)} earlier file(s) kept`);
+        try {
+          files.push(await loadOneFile(db, p, opts));
+        } catch (e) {
+          if (e instanceof InterruptedError) throw new InterruptedError(`load of ${p.display} rolled back; ${keptFiles(files)} earlier file(s) kept`);
+          throw e;
+        }
+      }
       return { db: opts.dbPath, files, totals: sumTotals(files) };
     });
   } finally {
@@ -156,9 +176,13 @@ export async function recordRun(db: Db, command: string, args: string[], fn: () 
     await finishRun(db, runId, failed > 0 ? 'failed' : 'succeeded', { ...result.totals, files: result.files.length, files_failed: failed });
     return result;
   } catch (e) {
-    await finishRun(db, runId, 'failed', {}, e instanceof Error ? e.message : String(e)).catch(() => undefined);
+    await finishRun(db, runId, e instanceof InterruptedError ? 'interrupted' : 'failed', {}, e instanceof Error ? e.message : String(e)).catch(() => undefined);
     throw e;
   }
+}
+
+function keptFiles(files: FileLoadResult[]): number {
+  return files.filter((f) => f.status === 'succeeded').length;
 }
 
 export function sumTotals(files: FileLoadResult[]): LoadResult['totals'] {
@@ -193,9 +217,18 @@ export async function loadOneFile(
     }
   }
   const loadId = newLoadId();
+  const step = (name: LoadStep): void => {
+    opts.atStep?.(name);
+    if (opts.signal?.aborted) throw new InterruptedError();
+  };
+  // A statement running when the user presses Ctrl-C is cut short; the transaction then rolls back.
+  if (opts.signal?.aborted) throw new InterruptedError();
+  const onAbort = (): void => db.connection.interrupt();
+  opts.signal?.addEventListener('abort', onAbort);
   await startLoad(db, { loadId, path: p.display, sha256, bytes, dataset: p.ds.name, ...(extra.replayOf ? { replayOf: extra.replayOf } : {}) });
   opts.onEvent?.({ type: 'file-start', path: p.display, dataset: p.ds.name, loadId });
   try {
+    step('after-ledger-start');
     const format = extra.format ?? opts.format;
     // Foreign keys resolve against what is already in the lakehouse (referenced datasets load first).
     const foreignKeyTables = opts.allowOrphans
@@ -207,6 +240,9 @@ export async function loadOneFile(
       p.ds,
       { delimiter: opts.delimiter, foreignKeyTables },
     );
+    // Staging and validation are one call (stageAndValidate); both hooks fire after it.
+    step('after-stage');
+    step('after-validate');
     if (staged.fileErrors.length > 0) {
       // The file as a whole does not fit the dataset (e.g. required columns missing): nothing of it is loaded.
       const message = staged.fileErrors.map((f) => f.message).join('; ');
@@ -215,12 +251,16 @@ export async function loadOneFile(
       const failed: FileLoadResult = {
         load_id: loadId, path: p.display, dataset: p.ds.name, status: 'failed', sha256, bytes,
         rows_read: staged.rowsRead, rows_inserted: 0, rows_duplicate: 0, rows_quarantined: staged.rowsRead,
-        quarantine_path: null, engine: staged.engine, message: `${message} (is this a ${p.ds.name} file? pass --dataset NAME)`,
+        quarantine_path: null, engine: staged.engine,
+        // Asking about the dataset helps when the columns do not fit, not when the file is not text or not Parquet.
+        message: staged.fileErrors.some((f) => f.keyword === 'required' || f.keyword === 'additionalProperties')
+          ? `${message} (is this a ${p.ds.name} file? pass --dataset NAME)` : message,
         failures_by_rule: { file: staged.rowsRead },
       };
       opts.onEvent?.({ type: 'file-done', result: failed });
       return failed;
     }
+    const qPath = staged.rowsQuarantined > 0 ? quarantineFilePath(p.path, loadId, opts) : null;
     const result = await db.transaction(async () => {
       const inserted = await insertNew(db, p.ds, staged.validTable, loadId, p.display);
       await db.run(
@@ -228,24 +268,41 @@ export async function loadOneFile(
          SELECT $load, file, line, "row", $ds, raw, errors, rule, now() FROM ${ident(staged.quarantineTable)}`,
         { load: loadId, ds: p.ds.name },
       );
+      step('mid-insert');
       const counts = { read: staged.rowsRead, inserted, duplicate: staged.rowsValid - inserted, quarantined: staged.rowsQuarantined };
-      await finishLoad(db, loadId, 'succeeded', counts, { engine: staged.engine });
+      await finishLoad(db, loadId, 'succeeded', counts, { engine: staged.engine, quarantineFile: qPath });
+      step('before-commit');
       return counts;
     });
-    const qPath = result.quarantined > 0 ? await writeQuarantineFile(db, staged.quarantineTable, p, loadId, opts) : null;
+    // Committed: from here on the load stands, whatever happens to the derived quarantine file.
+    opts.signal?.removeEventListener('abort', onAbort);
+    opts.atStep?.('after-commit');
+    let message: string | null = null;
+    if (qPath !== null) {
+      try {
+        await writeQuarantineFile(db, loadId, qPath, opts.atStep);
+      } catch (e) {
+        message = `quarantine file ${qPath} not written (${e instanceof Error ? e.message : String(e)}); its ${result.quarantined} row(s) are in the quarantine table and the next load writes the file`;
+        opts.onEvent?.({ type: 'warning', message });
+      }
+    }
     await dropStaged(db, staged);
     const out: FileLoadResult = {
       load_id: loadId, path: p.display, dataset: p.ds.name, status: 'succeeded', sha256, bytes,
       rows_read: result.read, rows_inserted: result.inserted, rows_duplicate: result.duplicate,
-      rows_quarantined: result.quarantined, quarantine_path: qPath, engine: staged.engine, message: null,
+      rows_quarantined: result.quarantined, quarantine_path: qPath, engine: staged.engine, message,
       failures_by_rule: staged.failuresByRule,
     };
     opts.onEvent?.({ type: 'file-done', result: out });
+    opts.atStep?.('after-finish');
     return out;
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    await finishLoad(db, loadId, 'failed', { read: 0, inserted: 0, duplicate: 0, quarantined: 0 }, { message: msg }).catch(() => undefined);
-    throw e;
+    const interrupted = opts.signal?.aborted === true;
+    const msg = interrupted ? 'interrupted (Ctrl-C): rolled back; no rows of it were kept' : e instanceof Error ? e.message : String(e);
+    await finishLoad(db, loadId, interrupted ? 'interrupted' : 'failed', { read: 0, inserted: 0, duplicate: 0, quarantined: 0 }, { message: msg }).catch(() => undefined);
+    throw interrupted ? new InterruptedError() : e;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
   }
 }
 
@@ -264,17 +321,69 @@ async function insertNew(db: Db, ds: DatasetSchema, validTable: string, loadId: 
   return Number(n ?? 0);
 }
 
-async function writeQuarantineFile(db: Db, table: string, p: PlannedFile, loadId: string, opts: LoadOptions): Promise<string> {
+/** Where a load's quarantine file goes: <quarantine dir>/<input name>.<load id>.quarantine.ndjson (absolute). */
+function quarantineFilePath(inputPath: string, loadId: string, opts: Pick<LoadOptions, 'cwd' | 'quarantineDir'>): string {
   const dir = resolve(opts.cwd ?? process.cwd(), opts.quarantineDir ?? 'quarantine');
+  return join(dir, `${basename(inputPath)}.${loadId}.quarantine.ndjson`);
+}
+
+/**
+ * Writes a load's quarantine rows, from the quarantine table, to `final` through a temporary name and a rename,
+ * so the file is either whole or absent. Ordered by line and row; one JSON object per line.
+ */
+async function writeQuarantineFile(db: Db, loadId: string, final: string, atStep?: (step: LoadStep) => void): Promise<void> {
+  const dir = dirname(final);
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
     throw toIoError(dir, e, 'create quarantine directory');
   }
-  const final = join(dir, `${basename(p.path)}.${loadId}.quarantine.ndjson`);
   const tmp = `${final}.tmp-${process.pid}`;
-  await db.run(`COPY (SELECT $file AS file, line, "row", json(raw) AS raw, json(errors) AS errors
-    FROM ${ident(table)} ORDER BY line, "row") TO ${literal(tmp)} (FORMAT json)`, { file: p.display });
-  renameSync(tmp, final);
-  return final;
+  try {
+    await db.run(`COPY (SELECT file, line, "row", json(raw) AS raw, json(errors) AS errors
+      FROM quarantine WHERE load_id = $load ORDER BY line, "row") TO ${literal(tmp)} (FORMAT json)`, { load: loadId });
+    atStep?.('after-quarantine-tmp');
+    renameSync(tmp, final);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  atStep?.('after-rename');
+}
+
+/**
+ * Re-derives the quarantine files the ledger says should exist but do not (a full disk, a kill between the
+ * commit and the rename), and removes their leftover temporary files. A failure is a warning, not an error:
+ * the quarantine table holds the rows. Returns the paths written.
+ */
+export async function restoreQuarantineFiles(db: Db, opts: Pick<LoadOptions, 'onEvent'>): Promise<string[]> {
+  const rows = await db.all<{ load_id: string; quarantine_file: string }>(
+    `SELECT load_id, quarantine_file FROM loads
+     WHERE status = 'succeeded' AND quarantine_file IS NOT NULL AND rows_quarantined > 0 ORDER BY load_id`,
+  );
+  const written: string[] = [];
+  for (const r of rows) {
+    if (existsSync(r.quarantine_file)) continue;
+    removeStaleTmpFiles(r.quarantine_file);
+    try {
+      await writeQuarantineFile(db, r.load_id, r.quarantine_file);
+      written.push(r.quarantine_file);
+      opts.onEvent?.({ type: 'quarantine-restored', loadId: r.load_id, path: r.quarantine_file });
+    } catch (e) {
+      opts.onEvent?.({ type: 'warning', message: `quarantine file ${r.quarantine_file} of ${r.load_id} still missing: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  }
+  return written;
+}
+
+function removeStaleTmpFiles(final: string): void {
+  const dir = dirname(final);
+  const prefix = `${basename(final)}.tmp-`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) if (n.startsWith(prefix)) rmSync(join(dir, n), { force: true });
 }

@@ -34,23 +34,33 @@ export const MIGRATIONS: Migration[] = [
       ...listDatasets().map((d) => rawTableDdl(loadDatasetSchema(d))),
     ],
   },
+  {
+    version: 2,
+    name: 'writer pid and host on runs and transform_runs; where a load\'s quarantine file belongs',
+    statements: () => [
+      'ALTER TABLE runs ADD COLUMN IF NOT EXISTS pid INTEGER',
+      'ALTER TABLE runs ADD COLUMN IF NOT EXISTS host VARCHAR',
+      // transform_runs was created by the first transform; a lakehouse that never ran one gets it here.
+      `CREATE TABLE IF NOT EXISTS transform_runs (
+        run_id VARCHAR PRIMARY KEY, mode VARCHAR NOT NULL, reason VARCHAR, started_at TIMESTAMPTZ NOT NULL,
+        finished_at TIMESTAMPTZ, status VARCHAR NOT NULL, rules_version VARCHAR, rules_sha256 VARCHAR,
+        models_sha256 VARCHAR, new_loads INTEGER, "select" VARCHAR)`,
+      'ALTER TABLE transform_runs ADD COLUMN IF NOT EXISTS pid INTEGER',
+      'ALTER TABLE transform_runs ADD COLUMN IF NOT EXISTS host VARCHAR',
+      'ALTER TABLE loads ADD COLUMN IF NOT EXISTS quarantine_file VARCHAR',
+    ],
+  },
 ];
 
 export const LATEST_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
 
 /** Applies the migrations this database lacks. Throws DatabaseError('db_too_new') when it is ahead of this CLI. */
 export async function migrate(db: Db, migrations: Migration[] = MIGRATIONS): Promise<number[]> {
+  // The refusal comes before the first write: a newer lakehouse is never touched.
+  await refuseNewer(db, Math.max(...migrations.map((m) => m.version)));
   await db.run(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`);
   const applied = new Set((await db.all<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version));
-  const latest = Math.max(...migrations.map((m) => m.version));
-  const newest = Math.max(0, ...applied);
-  if (newest > latest) {
-    throw new DatabaseError('db_too_new', `database ${db.path} is at schema version ${newest}, newer than this surgctl (${latest})`, {
-      file: db.path,
-      hint: 'upgrade surgctl to a version that knows this lakehouse; the database was not changed',
-    });
-  }
   const ran: number[] = [];
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (applied.has(m.version)) continue;
@@ -61,6 +71,20 @@ export async function migrate(db: Db, migrations: Migration[] = MIGRATIONS): Pro
     ran.push(m.version);
   }
   return ran;
+}
+
+/**
+ * Throws DatabaseError('db_too_new') when the database records a schema version above `latest`. Reads only, so
+ * every writer can call it before its first write (load, transform, pipeline, quarantine replay, tui acks).
+ */
+export async function refuseNewer(db: Db, latest: number = LATEST_VERSION): Promise<void> {
+  const newest = await schemaVersion(db);
+  if (newest > latest) {
+    throw new DatabaseError('db_too_new', `database ${db.path} is at schema version ${newest}, newer than this surgctl (${latest})`, {
+      file: db.path,
+      hint: 'upgrade surgctl to a version that knows this lakehouse; the database was not changed',
+    });
+  }
 }
 
 /** Reads the schema version without changing anything (0 for a database with no migrations table). */

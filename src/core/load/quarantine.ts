@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import type { Db } from '../../db/db.js';
 import { ident, literal } from '../../db/sql.js';
-import { UsageError } from '../../errors.js';
+import { InterruptedError, UsageError } from '../../errors.js';
 import { loadDatasetSchema } from '../schemas.js';
-import { loadOneFile, openLakehouse, type FileLoadResult, type LoadOptions } from './load.js';
+import { loadOneFile, openLakehouse, restoreQuarantineFiles, type FileLoadResult, type LoadOptions } from './load.js';
 import { rawTableName } from './raw-tables.js';
 
 export interface QuarantineSummary {
@@ -78,6 +78,7 @@ export async function replayQuarantine(loadId: string, opts: LoadOptions): Promi
   const db = await openLakehouse(opts.dbPath, opts.lockTimeoutMs);
   const spool = mkdtempSync(join(tmpdir(), 'surgctl-replay-'));
   try {
+    await restoreQuarantineFiles(db, opts);
     const load = (await db.all<{ dataset: string; path: string }>('SELECT dataset, path FROM loads WHERE load_id = $id', { id: loadId }))[0];
     if (!load) throw new UsageError(`no load with id ${loadId}`, { hint: 'surgctl quarantine list shows the loads that hold quarantined rows' });
     const ds = loadDatasetSchema(load.dataset);
@@ -101,6 +102,9 @@ export async function replayQuarantine(loadId: string, opts: LoadOptions): Promi
     const result = await loadOneFile(db, { path: file, display: `replay:${loadId}`, ds }, { ...opts, force: true }, {
       replayOf: loadId,
       format: asCsv ? 'csv' : 'ndjson',
+    }).catch((e: unknown) => {
+      if (e instanceof InterruptedError) throw new InterruptedError(`replay of ${loadId} rolled back; its ${candidates} row(s) stay quarantined`);
+      throw e;
     });
     const offset = asCsv ? 1 : 0;
     await db.transaction(async () => {

@@ -5,9 +5,9 @@ import { createWriteStream, mkdtempSync, rmSync, type WriteStream } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { UsageError } from '../../errors.js';
+import { InterruptedError, UsageError } from '../../errors.js';
 import { loadDatasetSchema } from '../schemas.js';
-import { loadOneFile, openLakehouse, recordRun, sumTotals, type FileLoadResult, type LoadOptions, type LoadResult } from './load.js';
+import { loadOneFile, openLakehouse, recordRun, restoreQuarantineFiles, sumTotals, type FileLoadResult, type LoadOptions, type LoadResult } from './load.js';
 import { markAbandoned } from './ledger.js';
 
 export interface StreamOptions extends LoadOptions {
@@ -31,6 +31,7 @@ export async function loadStream(input: NodeJS.ReadableStream, opts: StreamOptio
   const files: FileLoadResult[] = [];
   try {
     await markAbandoned(db);
+    await restoreQuarantineFiles(db, opts);
     return await recordRun(db, 'load', opts.args ?? ['-'], async () => {
       let header: string | undefined;
       let n = 0;
@@ -64,7 +65,8 @@ export async function loadStream(input: NodeJS.ReadableStream, opts: StreamOptio
         if (out && Date.now() - started >= batchMs) void enqueue(flush).catch(() => undefined);
       }, Math.max(50, Math.min(1000, batchMs / 4)));
       try {
-        for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+        // Ctrl-C closes the reader even while it waits for the pipe; the open batch is then not loaded.
+        for await (const line of createInterface({ input, crlfDelay: Infinity, ...(opts.signal ? { signal: opts.signal } : {}) })) {
           if (format === 'csv' && header === undefined) {
             header = line;
             continue;
@@ -77,7 +79,19 @@ export async function loadStream(input: NodeJS.ReadableStream, opts: StreamOptio
             if (rows >= batchRows) await flush();
           });
         }
+        if (opts.signal?.aborted) throw new InterruptedError();
         await enqueue(flush);
+      } catch (e) {
+        if (!opts.signal?.aborted) throw e;
+        await chain.catch(() => undefined);
+        const kept = files.filter((f) => f.status === 'succeeded').length;
+        if (e instanceof InterruptedError && e.message !== 'interrupted') throw e;
+        // A batch being committed rolls back (loadOneFile); lines still spooling were never committed.
+        throw new InterruptedError(
+          e instanceof InterruptedError && out === undefined && rows > 0
+            ? `load of ${label}#${n} rolled back; ${kept} earlier batch(es) kept`
+            : `load from ${label} stopped; ${kept} earlier batch(es) kept; the ${rows} line(s) of the open batch were not loaded`,
+        );
       } finally {
         clearInterval(timer);
       }

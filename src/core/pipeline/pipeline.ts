@@ -7,13 +7,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDb } from '../../db/db.js';
-import { GateFailedError } from '../../errors.js';
+import { GateFailedError, InterruptedError } from '../../errors.js';
 import type { Config } from '../config.js';
 import { generateDataset, resolveOptions, type GenerateEvent, type Manifest } from '../generate/index.js';
 import { checkFilesLoaded } from '../load/gate.js';
 import { loadFiles, type LoadEvent, type LoadResult } from '../load/load.js';
 import { MetricSet, readMetricValue, writeMetricsFile } from '../metrics.js';
-import { finishRun, newRunId, startRun } from '../runs.js';
+import { finishRun, newRunId, startRun, type RunStatus } from '../runs.js';
+import { openLakehouse } from '../load/lakehouse.js';
 import { runTransform, type TransformEvent, type TransformResult } from '../transform/transform.js';
 import { parseMaxInvalid } from '../validate/index.js';
 import { addAlertMetrics, addLoadMetrics, addOutcomeMetrics, addStageMetric } from './metrics.js';
@@ -35,6 +36,8 @@ export interface PipelineOptions {
   args: string[];
   metricsFile?: string | undefined;
   onEvent?: ((e: PipelineEvent) => void) | undefined;
+  /** Ctrl-C: passed to every stage; the run is recorded 'interrupted' and InterruptedError propagates. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface PipelineResult {
@@ -69,7 +72,14 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   const stage = async <T>(name: StageName, detail: string, fn: () => Promise<T>, done: (r: T) => string): Promise<T> => {
     emit({ type: 'stage-start', stage: name, detail });
     const t0 = performance.now();
-    const r = await fn();
+    let r: T;
+    try {
+      r = await fn();
+    } catch (e) {
+      // generate's own InterruptedError says only "interrupted": say what was kept.
+      if (e instanceof InterruptedError && name === 'generate') throw new InterruptedError('pipeline stopped while generating; the partial output was removed and nothing was loaded');
+      throw e;
+    }
     const seconds = (performance.now() - t0) / 1000;
     stages.push({ stage: name, seconds });
     addStageMetric(metrics, name, seconds);
@@ -91,7 +101,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
           : (
               await generateDataset(
                 { out: dir, seed: config.seed, scale: config.scale, format: config.format, badRows: config.bad_rows, incidents: config.incidents },
-                { onEvent: (event) => emit({ type: 'generate', event }) },
+                { onEvent: (event) => emit({ type: 'generate', event }), ...(opts.signal ? { signal: opts.signal } : {}) },
               )
             ).manifest,
       (m) => `${m.files.length} files, ${m.files.reduce((s, f) => s + f.rows, 0).toLocaleString('en-US')} rows, ${m.bad_rows.length} labelled bad rows, ${m.incidents.length} incidents${reused ? ' (already generated)' : ''}`,
@@ -107,6 +117,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
           lockTimeoutMs: config.lock_timeout_s * 1000,
           args: ['pipeline:load', dir],
           onEvent: (event) => emit({ type: 'load', event }),
+          signal: opts.signal,
         }),
       (r) => {
         const skipped = r.files.filter((f) => f.status === 'skipped').length;
@@ -136,6 +147,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
           lockTimeoutMs: config.lock_timeout_s * 1000,
           args: ['pipeline:transform'],
           onEvent: (event) => emit({ type: 'transform', event }),
+          signal: opts.signal,
         }),
       (r) => `${r.mode} (${r.reason}): ${r.models.filter((m) => m.status === 'succeeded').length} models built, ${r.tests_failed} model test(s) failed`,
     );
@@ -164,8 +176,11 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     await recordPipelineRun(config.db, config.lock_timeout_s * 1000, runId, opts.args, 'succeeded', result);
     return result;
   } catch (e) {
+    // Nothing is recorded in a lakehouse that refused us (newer schema, read-only): recordPipelineRun opens it
+    // through the same gate, which throws before writing.
     if (existsSync(config.db)) {
-      await recordPipelineRun(config.db, config.lock_timeout_s * 1000, runId, opts.args, 'failed', { stages }, e instanceof Error ? e.message : String(e)).catch(() => undefined);
+      const status = e instanceof InterruptedError ? 'interrupted' : 'failed';
+      await recordPipelineRun(config.db, config.lock_timeout_s * 1000, runId, opts.args, status, { stages }, e instanceof Error ? e.message : String(e)).catch(() => undefined);
     }
     throw e;
   } finally {
@@ -190,8 +205,8 @@ async function countAlerts(dbPath: string, lockTimeoutMs: number): Promise<Recor
   }
 }
 
-async function recordPipelineRun(dbPath: string, lockTimeoutMs: number, runId: string, args: string[], status: 'succeeded' | 'failed', counts: object, error?: string): Promise<void> {
-  const db = await openDb(dbPath, { lockTimeoutMs });
+async function recordPipelineRun(dbPath: string, lockTimeoutMs: number, runId: string, args: string[], status: RunStatus, counts: object, error?: string): Promise<void> {
+  const db = await openLakehouse(dbPath, lockTimeoutMs, { forLoad: false });
   try {
     await startRun(db, runId, 'pipeline', args);
     await finishRun(db, runId, status, counts as Record<string, unknown>, error);

@@ -6,10 +6,11 @@
 import type { Db } from '../../db/db.js';
 import { openDb } from '../../db/db.js';
 import { ident } from '../../db/sql.js';
-import { QueryError } from '../../errors.js';
+import { InterruptedError, QueryError } from '../../errors.js';
 import { loadConfig } from '../config.js';
-import { migrate } from '../load/migrations.js';
-import { finishRun, newRunId, startRun } from '../runs.js';
+import { openLakehouse } from '../load/lakehouse.js';
+import { migrate, refuseNewer } from '../load/migrations.js';
+import { finishRun, newRunId, startRun, writer } from '../runs.js';
 import { runModelTests, type TestResult } from './model-tests.js';
 import { loadModels, selectModels, type Model, type ModelSet } from './models.js';
 import { loadRules, resolveRulesFile, writeRulesTables, type LoadedRules } from './rules.js';
@@ -36,6 +37,9 @@ export interface TransformOptions {
   /** The arguments to record in the `runs` history. */
   args?: string[] | undefined;
   onEvent?: ((e: TransformEvent) => void) | undefined;
+  /** Aborting stops before the next model (a running model's statement is interrupted and rolled back), marks the
+   *  run 'interrupted' and throws InterruptedError; models built before it are kept. */
+  signal?: AbortSignal | undefined;
 }
 
 export type TransformMode = 'full' | 'incremental' | 'up_to_date' | 'select';
@@ -97,8 +101,10 @@ const META_DDL = [
 
 /** Opens the lakehouse, runs the transform, closes it. See transformDb. */
 export async function runTransform(opts: TransformOptions): Promise<TransformResult> {
-  const db = await openDb(opts.dbPath, { lockTimeoutMs: opts.lockTimeoutMs ?? 5000 });
+  // A dry run writes nothing (no migration either) but still refuses a lakehouse newer than this CLI.
+  const db = opts.dryRun ? await openDb(opts.dbPath, { lockTimeoutMs: opts.lockTimeoutMs ?? 5000 }) : await openLakehouse(opts.dbPath, opts.lockTimeoutMs ?? 5000, { forLoad: false });
   try {
+    if (opts.dryRun) await refuseNewer(db);
     return await transformDb(db, opts);
   } finally {
     db.close();
@@ -241,11 +247,15 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
     return result;
   }
 
+  if (opts.signal?.aborted) throw new InterruptedError('transform stopped before its first model; nothing changed');
   await startRun(db, runId, 'transform', opts.args ?? []);
+  const w = writer();
   await db.run(
-    `INSERT INTO transform_runs (run_id, mode, reason, started_at, status, rules_version, rules_sha256, models_sha256, new_loads, "select")
-     VALUES ($id, $mode, $reason, now(), 'running', $rv, $rs, $ms, $nl, $sel)`,
+    `INSERT INTO transform_runs (run_id, mode, reason, started_at, status, rules_version, rules_sha256, models_sha256, new_loads, "select", pid, host)
+     VALUES ($id, $mode, $reason, now(), 'running', $rv, $rs, $ms, $nl, $sel, $pid, $host)`,
     {
+      pid: w.pid,
+      host: w.host,
       id: runId,
       mode,
       reason,
@@ -259,8 +269,13 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
 
   const failed = new Set<string>();
   let firstError: QueryError | undefined;
+  // Ctrl-C cuts the running statement short; its model's transaction rolls back.
+  const onAbort = (): void => db.connection.interrupt();
+  opts.signal?.addEventListener('abort', onAbort);
+  const built = (): number => result.models.filter((r) => r.status === 'succeeded').length;
   try {
     for (const m of selected) {
+      if (opts.signal?.aborted) throw new InterruptedError(`transform stopped at model ${m.name}; ${built()} model(s) built before it kept`);
       const action = actionFor(m);
       const upstreamFailed = m.dependsOn.find((d) => failed.has(d));
       let run: ModelRunResult;
@@ -274,6 +289,7 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
       } else {
         emit({ type: 'model-start', model: m.name, action });
         const out = await runModel(db, m, action);
+        if (opts.signal?.aborted) throw new InterruptedError(`transform stopped at model ${m.name} (rolled back); ${built()} model(s) built before it kept`);
         run = out.run;
         if (out.error) {
           failed.add(m.name);
@@ -334,9 +350,12 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
     };
     await finishRun(db, runId, ok ? 'succeeded' : 'failed', counts, firstError?.message);
   } catch (e) {
-    await db.run(`UPDATE transform_runs SET status = 'failed', finished_at = now() WHERE run_id = $id`, { id: runId }).catch(() => undefined);
-    await finishRun(db, runId, 'failed', {}, e instanceof Error ? e.message : String(e)).catch(() => undefined);
+    const status = e instanceof InterruptedError ? 'interrupted' : 'failed';
+    await db.run(`UPDATE transform_runs SET status = $s, finished_at = now() WHERE run_id = $id`, { id: runId, s: status }).catch(() => undefined);
+    await finishRun(db, runId, status, {}, e instanceof Error ? e.message : String(e)).catch(() => undefined);
     throw e;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
   }
   if ((await existingTables(db, ['alerts'])).has('alerts')) {
     const levels = await db.all<{ level: string; n: number }>('SELECT level, count(*)::INTEGER AS n FROM alerts GROUP BY level ORDER BY level');

@@ -4,6 +4,7 @@
 import { copyFileSync, linkSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { refuseNewer } from '../load/migrations.js';
 import { openDb, type Db, type JsonRow } from '../../db/db.js';
 import { ident } from '../../db/sql.js';
 import { DatabaseError, IoError, UsageError, toIoError } from '../../errors.js';
@@ -373,6 +374,8 @@ export class AlertStore implements AlertSource {
     let rw: Db | undefined;
     try {
       rw = await openDb(this.path, { lockTimeoutMs: this.options.lockTimeoutMs ?? 5000, ...this.dbOptions() });
+      // A lakehouse from a newer surgctl is never written, not even an acknowledgement.
+      await refuseNewer(rw);
       await rw.run(ACKS_DDL);
       const source = row.kind === 'alert'
         ? 'FROM alerts a WHERE a.alert_id = $id'

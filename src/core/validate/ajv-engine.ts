@@ -7,6 +7,8 @@ import addFormatsImport from 'ajv-formats';
 import type { JsonSchema } from '../schemas.js';
 import { compareRules } from './compile.js';
 import { instantMicros, isRfc3339DateTime, isRfc3339Time } from './formats.js';
+import { RE2 } from 're2-wasm';
+import { ecmaToRe2, UnsupportedPatternError } from './regex.js';
 
 // ajv-formats is CommonJS with `export default`; under NodeNext the callable sits on .default at type level.
 const addFormats = addFormatsImport as unknown as (ajv: Ajv2020) => Ajv2020;
@@ -41,9 +43,31 @@ const OPS: Record<string, (c: number) => boolean> = {
   '>=': (c) => c >= 0, '>': (c) => c > 0, '<=': (c) => c <= 0, '<': (c) => c < 0, '==': (c) => c === 0, '!=': (c) => c !== 0,
 };
 
-/** A configured Ajv2020: allErrors, strictNumbers (NaN and Infinity are not numbers), full formats, x- keywords. */
+/** A schema pattern RE2 cannot run (lookaround, backreferences): refused when the schema compiles. */
+export class PatternNotLinearError extends Error {}
+
+/**
+ * ajv's regExp engine: Google's RE2 (WebAssembly), linear in the input, so a pattern like ^(a+)+$ cannot hang a
+ * run. The ECMA-262 pattern is translated to RE2 syntax first as for DuckDB (regex.ts: \s, `.`, \u escapes), so
+ * both engines read a pattern alike. Throws PatternNotLinearError for what RE2 cannot do.
+ */
+function re2RegExp(pattern: string): { test: (s: string) => boolean; toString: () => string } {
+  let re: RE2;
+  try {
+    re = new RE2(ecmaToRe2(pattern), 'u');
+  } catch (e) {
+    const why = e instanceof UnsupportedPatternError ? e.message : e instanceof Error ? e.message.replace(/^Invalid regular expression: /, '') : String(e);
+    throw new PatternNotLinearError(`keyword pattern ${JSON.stringify(pattern)} cannot run on a linear-time regex engine (RE2): ${why}`);
+  }
+  // ajv keys its compiled patterns by toString(): it must differ per pattern.
+  return { test: (s: string) => re.test(s), toString: () => `re2:${pattern}` };
+}
+re2RegExp.code = 'surgctl-re2';
+
+/** A configured Ajv2020: allErrors, strictNumbers (NaN and Infinity are not numbers), full formats, x- keywords,
+ * patterns on RE2 (linear time). */
 export function createAjv(): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors: true, strict: false, strictNumbers: true, validateFormats: true });
+  const ajv = new Ajv2020({ allErrors: true, strict: false, strictNumbers: true, validateFormats: true, code: { regExp: re2RegExp } });
   addFormats(ajv);
   // RFC 3339 as JSON Schema reads it (formats.ts), where ajv-formats is looser: offsets need minutes, hour 24 is
   // never valid, a long fraction does not round the seconds up.

@@ -30,6 +30,96 @@ export interface CsvScan {
   shifts: LineShift[];
   /** A quoted field was still open at the end of the file. */
   openQuoteAtEnd: boolean;
+  /** Record terminators outside quotes, by kind (a file written by two tools can mix them). */
+  terminators: { lf: number; crlf: number; cr: number };
+  /** Why the file is not UTF-8 text, from its first bytes (a UTF-16/32 BOM, a NUL byte, a binary format's magic
+   * bytes, invalid UTF-8 in the header line); undefined for a text file. */
+  notText: NotText | undefined;
+}
+
+export interface NotText {
+  keyword: 'csv_utf16' | 'csv_utf32' | 'csv_binary' | 'csv_invalid_utf8';
+  message: string;
+}
+
+/** Whether the record terminators outside quotes are of more than one kind (e.g. CRLF, then LF). */
+export function mixesLineEndings(scan: CsvScan): boolean {
+  const t = scan.terminators;
+  return [t.lf, t.crlf, t.cr].filter((n) => n > 0).length > 1;
+}
+
+/** Byte offset of the first invalid UTF-8 sequence in buf, or -1. With `partial`, a sequence cut off at the end of
+ * buf is not counted (more bytes follow). */
+export function firstInvalidUtf8(buf: Uint8Array, partial = false): number {
+  let i = 0;
+  while (i < buf.length) {
+    const b = buf[i] as number;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    let n: number;
+    let min: number;
+    if (b >= 0xc2 && b <= 0xdf) [n, min] = [1, 0x80];
+    else if (b >= 0xe0 && b <= 0xef) [n, min] = [2, 0x800];
+    else if (b >= 0xf0 && b <= 0xf4) [n, min] = [3, 0x10000];
+    else return i;
+    if (i + n >= buf.length) return partial ? -1 : i;
+    let cp = b & (0x3f >> n);
+    for (let k = 1; k <= n; k++) {
+      const c = buf[i + k] as number;
+      if ((c & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += n + 1;
+  }
+  return -1;
+}
+
+const MAGIC: [number[], string][] = [
+  [[0x50, 0x41, 0x52, 0x31], 'a Parquet file'],
+  [[0x50, 0x4b, 0x03, 0x04], 'a ZIP archive (an Excel .xlsx workbook is one)'],
+  [[0x89, 0x50, 0x4e, 0x47], 'a PNG image'],
+  [[0x25, 0x50, 0x44, 0x46], 'a PDF document'],
+  [[0xd0, 0xcf, 0x11, 0xe0], 'an old Excel/Office document'],
+  [[0x1f, 0x8b], 'gzip data'],
+];
+
+const SNIFF_BYTES = 1 << 16;
+
+/** Tells from the first bytes of a file (up to 64 KiB) whether it is UTF-8 text; see CsvScan.notText. */
+export function sniffText(head: Buffer): NotText | undefined {
+  const starts = (bytes: number[]): boolean => bytes.every((b, i) => head[i] === b);
+  if (starts([0xff, 0xfe, 0x00, 0x00]) || starts([0x00, 0x00, 0xfe, 0xff])) {
+    return { keyword: 'csv_utf32', message: 'the file is UTF-32 text (it starts with a UTF-32 byte order mark); surgctl reads UTF-8' };
+  }
+  if (starts([0xff, 0xfe]) || starts([0xfe, 0xff])) {
+    return { keyword: 'csv_utf16', message: 'the file is UTF-16 text (it starts with a UTF-16 byte order mark); surgctl reads UTF-8' };
+  }
+  for (const [bytes, what] of MAGIC) {
+    if (starts(bytes)) return { keyword: 'csv_binary', message: `the file is ${what}, not CSV text` };
+  }
+  const sample = head.subarray(0, SNIFF_BYTES);
+  const nul = sample.indexOf(0);
+  if (nul !== -1) {
+    return { keyword: 'csv_binary', message: `the file is binary, not CSV text: a NUL byte at byte offset ${nul} (line ${lineAt(sample, nul)})` };
+  }
+  let headerEnd = sample.indexOf(0x0a);
+  if (headerEnd === -1) headerEnd = sample.length;
+  const cr = sample.subarray(0, headerEnd).indexOf(0x0d);
+  if (cr !== -1) headerEnd = cr;
+  const bad = firstInvalidUtf8(sample.subarray(0, headerEnd), headerEnd === SNIFF_BYTES);
+  if (bad !== -1) {
+    return { keyword: 'csv_invalid_utf8', message: `the header line is not valid UTF-8: byte 0x${(sample[bad] as number).toString(16).padStart(2, '0')} at byte offset ${bad} (line 1)` };
+  }
+  return undefined;
+}
+
+function lineAt(buf: Buffer, offset: number): number {
+  let line = 1;
+  for (let i = buf.indexOf(0x0a); i !== -1 && i < offset; i = buf.indexOf(0x0a, i + 1)) line++;
+  return line;
 }
 
 const QUOTE = 0x22;
@@ -122,6 +212,9 @@ export async function scanCsv(
   let newline: CsvScan['newline'] = 'none';
   const blankLines: number[] = [];
   const shifts: LineShift[] = [];
+  const terminators = { lf: 0, crlf: 0, cr: 0 };
+  const headParts: Buffer[] = [];
+  let headLen = 0;
 
   const endRecord = (): void => {
     if (inHeader) {
@@ -153,9 +246,11 @@ export async function scanCsv(
       if (crPending) {
         crPending = false;
         if (b === LF) {
+          terminators.crlf++;
           if (newline === 'CR') newline = 'CRLF';
           continue;
         }
+        terminators.cr++;
       }
       if (crInQuotes) {
         crInQuotes = false;
@@ -178,6 +273,7 @@ export async function scanCsv(
       if (b === LF || b === CR) {
         if (newline === 'none') newline = b === LF ? 'LF' : 'CR';
         if (b === CR) crPending = true;
+        else terminators.lf++;
         endRecord();
         continue;
       }
@@ -201,12 +297,13 @@ export async function scanCsv(
   };
   const processFastInner = (buf: Buffer, from: number, to: number): void => {
     let i = from;
-    if (crPending) {
+    if (crPending && i < to) {
       crPending = false;
-      if (buf[i] === LF && i < to) {
+      if (buf[i] === LF) {
+        terminators.crlf++;
         if (newline === 'CR') newline = 'CRLF';
         i++;
-      }
+      } else terminators.cr++;
     }
     const term = newline === 'CR' ? CR : LF;
     while (i < to) {
@@ -227,6 +324,9 @@ export async function scanCsv(
       if (term === LF && j > i && buf[j - 1] === CR) contentEnd = j - 1;
       if (contentEnd > i) lineHasContent = true;
       if (newline === 'none') newline = contentEnd < j ? 'CRLF' : 'LF';
+      if (term === CR) terminators.cr++;
+      else if (contentEnd < j) terminators.crlf++;
+      else terminators.lf++;
       endRecord();
       i = j + 1;
     }
@@ -296,6 +396,10 @@ export async function scanCsv(
       stream.on('error', reject);
       stream.on('data', (c: Buffer) => {
         bytes += c.length;
+        if (headLen < SNIFF_BYTES) {
+          headParts.push(c.subarray(0, SNIFF_BYTES - headLen));
+          headLen += Math.min(c.length, SNIFF_BYTES - headLen);
+        }
         feed(c);
       });
       stream.on('end', () => resolveP());
@@ -303,6 +407,7 @@ export async function scanCsv(
   } catch (e) {
     throw toIoError(path, e, 'read');
   }
+  if (crPending) terminators.cr++;
   const openQuoteAtEnd = inQuotes && !quotePending;
   if (quotePending) inQuotes = false;
   // The last record may lack a terminator.
@@ -329,5 +434,72 @@ export async function scanCsv(
     blankLines,
     shifts,
     openQuoteAtEnd,
+    terminators,
+    notText: sniffText(Buffer.concat(headParts)),
   };
+}
+
+/**
+ * Writes a copy of a CSV file (plain or .gz) to `out` with every record terminator outside quotes (CRLF, LF or a lone
+ * CR) as LF; bytes inside quoted fields are kept. Line counts do not change, so line numbers stay the same. For files
+ * that mix line endings, which DuckDB's CSV reader refuses. Streaming; throws IoError.
+ */
+export async function writeLfCopy(path: string, out: string, options: { delimiter: string; gzip: boolean; quoting?: boolean }): Promise<void> {
+  const { Transform } = await import('node:stream');
+  const { pipeline } = await import('node:stream/promises');
+  const { createWriteStream } = await import('node:fs');
+  const delim = options.delimiter.charCodeAt(0);
+  const quoting = options.quoting !== false;
+  let inQuotes = false;
+  let quotePending = false;
+  let atFieldStart = true;
+  let crPending = false;
+  let offset = 0;
+  const BOM = [0xef, 0xbb, 0xbf];
+  const normalise = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      const o = Buffer.allocUnsafe(chunk.length + 1);
+      let n = 0;
+      for (let i = 0; i < chunk.length; i++, offset++) {
+        const b = chunk[i] as number;
+        if (offset < 3 && BOM[offset] === b) {
+          o[n++] = b;
+          continue;
+        }
+        if (crPending) {
+          crPending = false;
+          if (b === LF) continue;
+        }
+        if (quotePending) {
+          quotePending = false;
+          if (b === QUOTE) {
+            o[n++] = b;
+            continue;
+          }
+          inQuotes = false;
+        }
+        if (inQuotes) {
+          if (b === QUOTE) quotePending = true;
+          o[n++] = b;
+          continue;
+        }
+        if (b === CR || b === LF) {
+          o[n++] = LF;
+          crPending = b === CR;
+          atFieldStart = true;
+          continue;
+        }
+        if (b === QUOTE && atFieldStart && quoting) inQuotes = true;
+        atFieldStart = b === delim;
+        o[n++] = b;
+      }
+      done(null, o.subarray(0, n));
+    },
+  });
+  try {
+    const raw = createReadStream(path, { highWaterMark: 1 << 20 });
+    await (options.gzip ? pipeline(raw, createGunzip(), normalise, createWriteStream(out)) : pipeline(raw, normalise, createWriteStream(out)));
+  } catch (e) {
+    throw toIoError(path, e, 'read');
+  }
 }

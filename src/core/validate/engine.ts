@@ -2,13 +2,16 @@
 // caller's Db: the valid rows typed per duckType() and the quarantined rows with their reasons. The row checks run
 // compiled (one SQL query) or, for what the compiler does not support, through ajv row by row.
 import type { DuckDBValue } from '@duckdb/node-api';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Db } from '../../db/db.js';
 import { ident, literal, quoteAnyIdent } from '../../db/sql.js';
-import { ConfigError, UsageError } from '../../errors.js';
+import { ConfigError, QueryError, toIoError, UsageError } from '../../errors.js';
 import { duckType, type DatasetSchema, type JsonSchema } from '../schemas.js';
 import { coerceCsvCell, compileAjv, mapAjvErrors, propertyTypes, schemaProblem, type RowError } from './ajv-engine.js';
 import { compileChecks, FORMAT_MACROS_SQL, unsupportedReasons, type CompileSource } from './compile.js';
-import { scanCsv, type CsvScan } from './csv-scan.js';
+import { mixesLineEndings, scanCsv, writeLfCopy, type CsvScan } from './csv-scan.js';
 import type { EngineName, ErrorExample, FileError, ProgressPhase, StagedValidation } from './staged.js';
 import { dropStaged, ERR_STRUCT, publicErrorsSql, rejectMessageSql, STAGE_DB, stageRef, tempName } from './stage-common.js';
 import { tryFastCsv } from './fast-csv.js';
@@ -82,6 +85,7 @@ interface Staging {
   fileErrors: FileError[];
   /** Fatal file error: every parsed row fails with it. */
   fatal: FileError | undefined;
+  notes?: string[];
 }
 
 function resolveFormat(input: StageInput): { format: InputFormat; gzip: boolean } {
@@ -90,6 +94,9 @@ function resolveFormat(input: StageInput): { format: InputFormat; gzip: boolean 
   return { format: input.format ?? byName ?? sniffed.format, gzip: sniffed.gzip };
 }
 
+/** Columns a CSV header may have beyond the schema's properties before only the named ones are staged. */
+const MAX_UNNAMED_COLUMNS = 100;
+
 async function stageCsv(db: Db, path: string, opts: StageOptions, ds: DatasetSchema, gzip: boolean): Promise<Staging> {
   const scan = await scanCsv(path, { delimiter: opts.delimiter, gzip });
   const table = tempName('csv');
@@ -97,9 +104,17 @@ async function stageCsv(db: Db, path: string, opts: StageOptions, ds: DatasetSch
   const fileErrors: FileError[] = [];
   let fatal: FileError | undefined;
   const header = scan.header;
-  const columns = header.map((name, i) => ({ name, column: `c${i}` }));
-  if (scan.empty) {
-    fatal = { keyword: 'csv_empty', message: 'the file is empty: no header row' };
+  const allColumns = header.map((name, i) => ({ name, column: `c${i}` }));
+  // A wide file (thousands of columns the schema does not name) is staged by the columns the schema names only:
+  // DuckDB gives every staged column its own buffers, so 10,000 columns of a 200 KB file would exhaust memory.
+  const named = new Set(Object.keys(ds.schema.properties ?? {}));
+  const stagingNotes: string[] = [];
+  const unknown = header.filter((h) => !named.has(h));
+  const wide = unknown.length > MAX_UNNAMED_COLUMNS;
+  const columns = wide ? allColumns.filter((c) => named.has(c.name)) : allColumns;
+  if (scan.empty || scan.notText) {
+    // Not CSV text at all (UTF-16, binary, ...) or no header: refused as a whole, before DuckDB's reader sees it.
+    fatal = scan.notText ?? { keyword: 'csv_empty', message: 'the file is empty: no header row' };
     fileErrors.push(fatal);
     await db.run(`CREATE TABLE ${stageRef(table)} (c0 VARCHAR)`);
     return {
@@ -110,7 +125,7 @@ async function stageCsv(db: Db, path: string, opts: StageOptions, ds: DatasetSch
   }
   const seen = new Set<string>();
   for (const h of header) {
-    if (seen.has(h)) {
+    if (seen.has(h) && !fatal) {
       fatal = { keyword: 'csv_duplicate_column', message: `the header names column "${h}" twice`, fields: [h] };
       fileErrors.push(fatal);
     }
@@ -124,14 +139,40 @@ async function stageCsv(db: Db, path: string, opts: StageOptions, ds: DatasetSch
       fields: missing,
     });
   }
-  const colSpec = `{${columns.map((c) => `'${c.column}': 'VARCHAR'`).join(', ')}}`;
-  await db.run(`CREATE TABLE ${stageRef(table)} AS SELECT * FROM read_csv(${literal(path)}, columns = ${colSpec},
-    header = true, delim = ${literal(scan.delimiter)}, quote = '"', escape = '"', auto_detect = false,
-    store_rejects = true, rejects_table = ${literal(rej)}, rejects_scan = ${literal(`${table}_scan`)},
-    compression = ${gzip ? "'gzip'" : "'none'"}, max_line_size = 4194304)`);
+  if (wide) {
+    const list = `${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''}`;
+    const extra = ds.schema.additionalProperties;
+    if (extra === false) {
+      fatal ??= { keyword: 'additionalProperties', message: `the header has ${unknown.length} columns the schema does not allow (${list})`, fields: unknown.slice(0, 20) };
+    } else if (extra !== undefined && extra !== true || ds.schema.patternProperties !== undefined) {
+      fatal ??= { keyword: 'csv_too_many_columns', message: `the header has ${unknown.length} columns the schema does not name (${list}); surgctl checks at most ${MAX_UNNAMED_COLUMNS}` };
+    }
+    if (fatal && !fileErrors.includes(fatal)) fileErrors.push(fatal);
+    else stagingNotes.push(`only the ${columns.length} columns the schema names were read; ${unknown.length} other columns were skipped (${list})`);
+  }
+  const colSpec = `{${allColumns.map((c) => `'${c.column}': 'VARCHAR'`).join(', ')}}`;
+  // DuckDB's reader stops at a file mixing line endings (CRLF then LF, as two tools appending to one file write):
+  // read an LF copy instead; it has the same lines, so every row is still read and numbered as in the file.
+  const mixed = mixesLineEndings(scan);
+  let readPath = path;
+  let tmpDir: string | undefined;
+  if (mixed) {
+    tmpDir = mkdtempSync(join(tmpdir(), 'surgctl-lf-'));
+    readPath = join(tmpDir, 'input.csv');
+    await writeLfCopy(path, readPath, { delimiter: scan.delimiter, gzip });
+  }
+  try {
+    const select = wide ? columns.map((c) => c.column).join(', ') || 'NULL::VARCHAR AS _none' : '*';
+    await db.run(`CREATE TABLE ${stageRef(table)} AS SELECT ${select} FROM read_csv(${literal(readPath)}, columns = ${colSpec},
+      header = true, delim = ${literal(scan.delimiter)}, quote = '"', escape = '"', auto_detect = false,
+      store_rejects = true, rejects_table = ${literal(rej)}, rejects_scan = ${literal(`${table}_scan`)},
+      compression = ${gzip && !mixed ? "'gzip'" : "'none'"}, max_line_size = 4194304)`);
+  } finally {
+    if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
+  }
   const parsed = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${stageRef(table)}`));
   const params: Record<string, DuckDBValue> = {};
-  header.forEach((h, i) => (params[`h${i}`] = h));
+  columns.forEach((c, i) => (params[`h${i}`] = c.name));
   const columnExprs = new Map(columns.map((c) => [c.name, c.column]));
   return {
     table,
@@ -150,6 +191,7 @@ async function stageCsv(db: Db, path: string, opts: StageOptions, ds: DatasetSch
     delimiter: scan.delimiter,
     fileErrors,
     fatal,
+    notes: stagingNotes,
   };
 }
 
@@ -157,14 +199,28 @@ async function stageNdjson(db: Db, path: string, gzip: boolean): Promise<Staging
   const scan = await scanCsv(path, { gzip, header: false, quoting: false });
   const table = tempName('ndjson');
   const rej = `${table}_rej`;
+  // UTF-16/32 or binary: refused as a whole. Invalid UTF-8 in the first line stays that line's reject, as in any line.
+  if (scan.notText && scan.notText.keyword !== 'csv_invalid_utf8') {
+    const fatal = { ...scan.notText, message: scan.notText.message.replace('not CSV text', 'not NDJSON text') };
+    return refusedStaging(db, table, fatal, scan);
+  }
   if (scan.bytes === 0) {
     await db.run(`CREATE TABLE ${stageRef(table)} (_json VARCHAR)`);
   } else {
-    // Each physical line as one VARCHAR: no quoting, a delimiter JSON text cannot hold unescaped (U+0001).
-    await db.run(`CREATE TABLE ${stageRef(table)} AS SELECT * FROM read_csv(${literal(path)}, columns = {'_json': 'VARCHAR'},
-      header = false, delim = chr(1), quote = '', escape = '', auto_detect = false,
-      store_rejects = true, rejects_table = ${literal(rej)}, rejects_scan = ${literal(`${table}_scan`)},
-      compression = ${gzip ? "'gzip'" : "'none'"}, max_line_size = 4194304)`.replace('chr(1)', literal('\u0001')));
+    // Mixed line endings stop DuckDB's reader: read an LF copy (same lines), as for CSV.
+    const mixed = mixesLineEndings(scan);
+    const tmpDir = mixed ? mkdtempSync(join(tmpdir(), 'surgctl-lf-')) : undefined;
+    const readPath = tmpDir ? join(tmpDir, 'input.ndjson') : path;
+    try {
+      if (tmpDir) await writeLfCopy(path, readPath, { delimiter: '\u0001', gzip, quoting: false });
+      // Each physical line as one VARCHAR: no quoting, a delimiter JSON text cannot hold unescaped (U+0001).
+      await db.run(`CREATE TABLE ${stageRef(table)} AS SELECT * FROM read_csv(${literal(readPath)}, columns = {'_json': 'VARCHAR'},
+        header = false, delim = chr(1), quote = '', escape = '', auto_detect = false,
+        store_rejects = true, rejects_table = ${literal(rej)}, rejects_scan = ${literal(`${table}_scan`)},
+        compression = ${gzip && !mixed ? "'gzip'" : "'none'"}, max_line_size = 4194304)`.replace('chr(1)', literal('\u0001')));
+    } finally {
+      if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
+    }
   }
   const total = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${stageRef(table)}`));
   const parsed = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${stageRef(table)} WHERE _json IS NOT NULL`));
@@ -188,11 +244,62 @@ async function stageNdjson(db: Db, path: string, gzip: boolean): Promise<Staging
   };
 }
 
+/** Why a file cannot be Parquet, from its size and magic bytes (PAR1 at both ends), or undefined. */
+function parquetProblem(path: string): string | undefined {
+  let size: number;
+  const head = Buffer.alloc(4);
+  const tail = Buffer.alloc(4);
+  try {
+    size = statSync(path).size;
+    const fd = openSync(path, 'r');
+    try {
+      if (size >= 12) {
+        readSync(fd, head, 0, 4, 0);
+        readSync(fd, tail, 0, 4, size - 4);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    throw toIoError(path, e, 'read');
+  }
+  if (size === 0) return 'the file is empty (0 bytes), not a Parquet file';
+  if (size < 12) return `the file is ${size} bytes, too small to be a Parquet file`;
+  if (head.toString('latin1') !== 'PAR1') return 'the file is not Parquet: it does not start with the magic bytes PAR1';
+  if (tail.toString('latin1') !== 'PAR1') return 'the Parquet file is cut off: it does not end with the magic bytes PAR1 (a partial copy?)';
+  return undefined;
+}
+
+/** The file error of a Parquet file DuckDB cannot read (a corrupt footer or page); rethrows any other error. */
+function unreadableParquet(e: unknown, path: string): FileError {
+  if (!(e instanceof QueryError) || !/Invalid Input Error|Invalid Error|Corrupt|Parquet/i.test(e.message)) throw e;
+  // The first line of DuckDB's message, without the error class and the path it repeats.
+  const why = (e.message.split('\n')[0] ?? '').replace(/^[A-Za-z ]*Error: /, '').replaceAll(path, 'the file');
+  return { keyword: 'parquet_invalid', message: `the Parquet file cannot be read: ${why}` };
+}
+
+/** A staging of no rows for a file refused as a whole. */
+async function refusedStaging(db: Db, table: string, fatal: FileError, scan?: CsvScan): Promise<Staging> {
+  await db.run(`CREATE TABLE ${stageRef(table)} (c0 VARCHAR)`);
+  return {
+    table, source: { kind: 'json', columns: [] }, columnExprs: new Map(), parsed: 0, rejectsSql: undefined,
+    headerLines: 0, scan, parseOk: undefined, total: 0, isRow: undefined, rawJson: () => "'{}'", extraParams: {}, delimiter: null,
+    fileErrors: [fatal], fatal,
+  };
+}
+
 async function stageParquet(db: Db, path: string): Promise<Staging> {
   const table = tempName('parquet');
-  const cols = await db.all<{ column_name: string; column_type: string }>(
-    `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(${literal(path)}))`,
-  );
+  const problem = parquetProblem(path);
+  if (problem) return refusedStaging(db, table, { keyword: 'parquet_invalid', message: problem });
+  let cols: { column_name: string; column_type: string }[];
+  try {
+    cols = await db.all<{ column_name: string; column_type: string }>(
+      `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(${literal(path)}))`,
+    );
+  } catch (e) {
+    return refusedStaging(db, table, unreadableParquet(e, path));
+  }
   const columns = cols.map((c, i) => ({ name: c.column_name, column: `c${i}` }));
   // Each value as JSON (NULL stays SQL NULL, i.e. absent); instants and dates in ISO 8601 as a JSON string.
   const exprs = cols.map((c, i) => {
@@ -205,7 +312,12 @@ async function stageParquet(db: Db, path: string): Promise<Staging> {
         : `to_json(${q})`;
     return `${v} AS c${i}`;
   });
-  await db.run(`CREATE TABLE ${stageRef(table)} AS SELECT ${exprs.join(', ') || '1 AS _none'} FROM read_parquet(${literal(path)})`);
+  try {
+    await db.run(`CREATE TABLE ${stageRef(table)} AS SELECT ${exprs.join(', ') || '1 AS _none'} FROM read_parquet(${literal(path)})`);
+  } catch (e) {
+    await db.run(`DROP TABLE IF EXISTS ${stageRef(table)}`);
+    return refusedStaging(db, table, unreadableParquet(e, path));
+  }
   const parsed = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${stageRef(table)}`));
   const params: Record<string, DuckDBValue> = {};
   columns.forEach((c, i) => (params[`h${i}`] = c.name));
@@ -251,6 +363,12 @@ export async function stageAndValidate(
   opts: StageOptions = {},
 ): Promise<StagedValidation> {
   const problem = schemaProblem(ds.schema);
+  if (problem?.startsWith('keyword pattern ')) {
+    throw new ConfigError(`schema ${ds.path}: ${problem}`, {
+      file: ds.path,
+      hint: 'rewrite the pattern without lookaround or backreferences; surgctl runs patterns in linear time only',
+    });
+  }
   if (problem) {
     throw new ConfigError(`schema ${ds.path} is not a valid JSON Schema 2020-12: ${problem}`, {
       file: ds.path,
@@ -284,7 +402,11 @@ export async function stageAndValidate(
   const mapT = `${base}_map`;
   const validT = `${base}_valid`;
   const quarT = `${base}_quar`;
-  const notes: string[] = [];
+  const notes: string[] = [...(st.notes ?? [])];
+  if (st.scan && !st.fatal && mixesLineEndings(st.scan)) {
+    const t = st.scan.terminators;
+    notes.push(`the file mixes line endings (${t.crlf} CRLF, ${t.lf} LF, ${t.cr} CR); read as if all were LF`);
+  }
   const p = st.extraParams;
 
   progress('mapping lines');
@@ -328,19 +450,32 @@ export async function stageAndValidate(
           joins: `ASOF LEFT JOIN ${ident(`${base}_blank`)} ${alias}b ON ${dExpr} > ${alias}b.d
                   ASOF LEFT JOIN ${ident(`${base}_shift`)} ${alias}s ON ${dExpr} >= ${alias}s.d`,
         };
-  if (st.scan && st.scan.records !== st.parsed + rejected && !st.isRow && !(st.scan.empty && st.parsed === 0)) {
+  if (st.scan && st.scan.records !== st.parsed + rejected && !st.isRow && !(st.scan.empty && st.parsed === 0) && !st.scan.notText) {
     notes.push(`line numbers may be approximate: the pre-scan saw ${st.scan.records} records, DuckDB ${st.parsed + rejected}`);
   }
 
   progress('checking rows');
   // 2. Row checks into ERR(k, src, errs).
   await db.run(`CREATE TEMP TABLE ${ident(errT)} (k BIGINT, src INTEGER, errs ${ERR_STRUCT}[])`);
-  const staged = `(SELECT rowid + 1 AS _row, * FROM ${stageRef(base)} s${st.parseOk ? ` WHERE ${st.parseOk}` : ''})`;
   if (st.parseOk) {
     await db.run(`INSERT INTO ${ident(errT)} SELECT rowid + 1, 0, [{'field': NULL, 'keyword': 'json_parse',
       'message': 'the line is not valid JSON', 'value': left(_json, 200), 'severity': 'error', 'rule': NULL}]
       FROM ${stageRef(base)} s WHERE ${st.isRow ? `${st.isRow('s')} AND ` : ''}NOT json_valid(s._json)`);
   }
+  const wideT = `${base}_wide`;
+  if (st.parseOk && !st.source.columns && ds.schema.additionalProperties === false) {
+    // An NDJSON object with thousands of properties the schema does not allow: one error for the line, and the row
+    // checks skip it (one error per property ran out of memory on a few such lines).
+    await db.run(`CREATE TEMP TABLE ${ident(wideT)} AS SELECT k, extra FROM (
+        SELECT rowid + 1 AS k, list_filter(json_keys(s._json), x -> NOT list_contains(CAST(CAST($props AS JSON) AS VARCHAR[]), x)) AS extra
+        FROM ${stageRef(base)} s WHERE ${st.parseOk} AND json_type(s._json) = 'OBJECT' AND len(json_keys(s._json)) > $limit)
+      WHERE len(extra) > $limit`, { props: JSON.stringify(Object.keys(ds.schema.properties ?? {})), limit: MAX_UNNAMED_COLUMNS });
+    await db.run(`INSERT INTO ${ident(errT)} SELECT k, 0, [{'field': NULL, 'keyword': 'additionalProperties',
+      'message': 'the object has ' || len(extra) || ' properties the schema does not allow (' || array_to_string(extra[1:5], ', ') || ' and ' || (len(extra) - 5) || ' more)',
+      'value': NULL, 'severity': 'error', 'rule': NULL}] FROM ${ident(wideT)}`);
+    st.parseOk = `${st.parseOk} AND s.rowid + 1 NOT IN (SELECT k FROM ${ident(wideT)})`;
+  }
+  const staged = `(SELECT rowid + 1 AS _row, * FROM ${stageRef(base)} s${st.parseOk ? ` WHERE ${st.parseOk}` : ''})`;
   const kind = st.source.kind;
   const reasons = unsupportedReasons(ds.schema, kind);
   const choice = opts.engine ?? 'auto';
@@ -493,7 +628,7 @@ export async function stageAndValidate(
 
   await db.run(`DROP TABLE IF EXISTS ${ident(errT)}; DROP TABLE IF EXISTS ${ident(rowErrT)}; DROP TABLE IF EXISTS ${ident(mapT)};
     DROP TABLE IF EXISTS ${ident(`${base}_blank`)}; DROP TABLE IF EXISTS ${ident(`${base}_shift`)}; DROP TABLE IF EXISTS ${ident(badT)};
-    DROP TABLE IF EXISTS ${ident(`${base}_rej`)}; DROP TABLE IF EXISTS ${ident(`${base}_scan`)}`);
+    DROP TABLE IF EXISTS ${ident(`${base}_rej`)}; DROP TABLE IF EXISTS ${ident(`${base}_scan`)}; DROP TABLE IF EXISTS ${ident(wideT)}`);
   if (rowsRead !== rowsValid + rowsQuarantined) {
     throw new Error(`internal: rows_read ${rowsRead} != valid ${rowsValid} + quarantined ${rowsQuarantined} for ${display}`);
   }
@@ -523,6 +658,8 @@ function literalPointer(ptr: string): string {
 }
 
 export { dropStaged };
+
+const TOO_DEEP: RowError = { field: null, keyword: 'json_too_deep', message: 'the value nests too deeply to check', value: null, severity: 'error', rule: null };
 
 /** Runs ajv over the staged rows in batches of 10,000 (bounded memory); failing rows' errors go into errT. */
 async function runAjv(db: Db, schema: JsonSchema, st: Staging, errT: string): Promise<void> {
@@ -554,36 +691,43 @@ async function runAjv(db: Db, schema: JsonSchema, st: Staging, errT: string): Pr
       const colTypes = names.map((name) => types.get(name));
       for (let r = 0; r < rowCount; r++) {
         let row: unknown;
-        if (!cols) {
-          row = JSON.parse(String(columns[1]?.[r]).slice(1));
-        } else {
-          const obj: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-          for (let i = 0; i < names.length; i++) {
-            const cell = unmark(columns[i + 1]?.[r]);
-            const v = kindCsv ? coerceCsvCell(cell, colTypes[i]) : cell === null ? undefined : JSON.parse(cell);
-            if (v !== undefined) obj[names[i] as string] = v;
-          }
-          row = obj;
-        }
-        const leaps = leapFields.filter((f) => {
-          const v = typeof row === 'object' && row !== null ? (row as Record<string, unknown>)[f] : undefined;
-          return typeof v === 'string' && isLeapSecondDateTime(v);
-        });
-        if (validate(row) && leaps.length === 0) continue;
-        // Only failing rows need the original text of each field (what the file holds, not the coerced value).
-        const texts = cols
-          ? (f: string): string | null => {
-              const at = names.indexOf(f);
-              const c = at < 0 ? null : unmark(columns[at + 1]?.[r]);
-              if (c === null || kindCsv) return c;
-              const parsed = JSON.parse(c) as unknown;
-              return typeof parsed === 'string' ? parsed : c;
+        let errs: RowError[];
+        try {
+          if (!cols) {
+            row = JSON.parse(String(columns[1]?.[r]).slice(1));
+          } else {
+            const obj: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+            for (let i = 0; i < names.length; i++) {
+              const cell = unmark(columns[i + 1]?.[r]);
+              const v = kindCsv ? coerceCsvCell(cell, colTypes[i]) : cell === null ? undefined : JSON.parse(cell);
+              if (v !== undefined) obj[names[i] as string] = v;
             }
-          : undefined;
-        const errs: RowError[] = mapAjvErrors(validate.errors, schema, row, texts);
-        for (const f of leaps) {
-          const value = texts ? texts(f) : ((row as Record<string, unknown>)[f] as string);
-          errs.push({ field: f, keyword: LEAP_SECOND_KEYWORD, message: LEAP_SECOND_MESSAGE, value, severity: 'warn', rule: null });
+            row = obj;
+          }
+          const leaps = leapFields.filter((f) => {
+            const v = typeof row === 'object' && row !== null ? (row as Record<string, unknown>)[f] : undefined;
+            return typeof v === 'string' && isLeapSecondDateTime(v);
+          });
+          if (validate(row) && leaps.length === 0) continue;
+          // Only failing rows need the original text of each field (what the file holds, not the coerced value).
+          const texts = cols
+            ? (f: string): string | null => {
+                const at = names.indexOf(f);
+                const c = at < 0 ? null : unmark(columns[at + 1]?.[r]);
+                if (c === null || kindCsv) return c;
+                const parsed = JSON.parse(c) as unknown;
+                return typeof parsed === 'string' ? parsed : c;
+              }
+            : undefined;
+          errs = mapAjvErrors(validate.errors, schema, row, texts);
+          for (const f of leaps) {
+            const value = texts ? texts(f) : ((row as Record<string, unknown>)[f] as string);
+            errs.push({ field: f, keyword: LEAP_SECOND_KEYWORD, message: LEAP_SECOND_MESSAGE, value, severity: 'warn', rule: null });
+          }
+        } catch (e) {
+          // ajv and the error mapping recurse per nesting level: a line nested thousands deep overflows the stack.
+          if (!(e instanceof RangeError)) throw e;
+          errs = [TOO_DEEP];
         }
         if (errs.length === 0) continue;
         appender.appendBigInt(ks[r] as bigint);

@@ -1,9 +1,9 @@
 // Input discovery: files, directories and globs expanded to data files; the input format from the name or the
 // first bytes; stdin spooled to a temporary file (streamed, bounded memory).
-import { closeSync, createWriteStream, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, openSync, readdirSync, readSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { toIoError, UsageError } from '../../errors.js';
+import { FS_ERROR_WORDS, toIoError, UsageError } from '../../errors.js';
 import type { DataFormat } from '../domain.js';
 
 export type InputFormat = DataFormat;
@@ -62,9 +62,14 @@ export function expandInputs(inputs: string[], cwd: string = process.cwd()): str
       out.push(...hits);
       continue;
     }
-    if (!existsSync(abs)) throw new UsageError(`input ${input} does not exist`, { file: input, hint: 'check the path' });
-    if (statSync(abs).isDirectory()) {
-      const files = readdirSync(abs)
+    if (statInput(input, abs).isDirectory()) {
+      let names: string[];
+      try {
+        names = readdirSync(abs);
+      } catch (e) {
+        throw toIoError(input, e, 'list directory');
+      }
+      const files = names
         // manifest.json is the generator's description of a dataset folder, not data.
         .filter((f) => DATA_FILE.test(f) && f !== 'manifest.json' && statSync(join(abs, f)).isFile())
         .sort()
@@ -76,6 +81,23 @@ export function expandInputs(inputs: string[], cwd: string = process.cwd()): str
     out.push(input);
   }
   return out;
+}
+
+/**
+ * stat() of an input, its failure in words: a missing path or one through a file (ENOTDIR) is a usage error (exit 2),
+ * a path that cannot be read (EACCES, EPERM) an IoError (exit 3).
+ */
+function statInput(input: string, abs: string): Stats {
+  try {
+    return statSync(abs);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UsageError(`input ${input} does not exist`, { file: input, hint: 'check the path' });
+    if (code === 'ENOTDIR') {
+      throw new UsageError(`input ${input} does not exist: ${FS_ERROR_WORDS.ENOTDIR}`, { file: input, hint: 'check the path' });
+    }
+    throw toIoError(input, e, 'read input');
+  }
 }
 
 /** The format a file name says (.csv/.tsv, .ndjson/.jsonl/.json, .parquet, each optionally .gz), or undefined. */

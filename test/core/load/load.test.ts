@@ -175,8 +175,10 @@ describe('load command', () => {
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toContain('nope.csv');
     const noDir = await runCliWith({ cwd: dir, env: {} }, 'load', 'robots.csv', '--db', 'no/such/dir/lake.duckdb');
-    expect(noDir.exitCode).toBe(3);
+    // A path the user gave that does not exist is a usage error (exit 2), as for a missing input file.
+    expect(noDir.exitCode).toBe(2);
     expect(noDir.stderr).toContain('no/such/dir/lake.duckdb');
+    expect(noDir.stderr).toContain('hint: create it first');
     writeFileSync(join(dir, 'fake.duckdb'), 'not a database at all\n'.repeat(200));
     const fake = await runCliWith({ cwd: dir, env: {} }, 'load', 'robots.csv', '--db', 'fake.duckdb');
     expect(fake.exitCode).toBe(3);
