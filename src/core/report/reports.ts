@@ -1,6 +1,6 @@
 // The reports: each one SELECT over the marts (see the README's JSON contracts), its filters bound as
 // parameters, a stable ORDER BY, and the columns exactly as documented. Types stay native here (TIMESTAMPTZ,
-// BIGINT) so Parquet and Arrow outputs keep them; text outputs convert through query/values.ts.
+// BIGINT) so Parquet and Arrow outputs keep them; text outputs convert through read/values.ts.
 import type { DuckDBValue } from '@duckdb/node-api';
 import { UsageError } from '../../errors.js';
 import type { ChartKind } from './dashboard.js';
