@@ -93,6 +93,14 @@ export function riskLevelRankSql(expr: string): string {
   return `(list_position(${RISK_LEVELS_SQL}, ${expr}) - 1)`;
 }
 
+/**
+ * SQL counting rows per alert level of a `level` column, one column per level named after it:
+ * count(*) FILTER (WHERE level = 'medium') AS medium, ... (each cast with `cast`, e.g. '::INTEGER', when given).
+ */
+export function alertLevelCountsSql(cast = ''): string {
+  return ALERT_LEVELS.map((l) => `count(*) FILTER (WHERE level = '${l}')${cast} AS ${l}`).join(', ');
+}
+
 /** Formats of dataset files: what generate writes and validate and load read. */
 export const DATA_FORMATS = ['csv', 'ndjson', 'parquet'] as const;
 export type DataFormat = (typeof DATA_FORMATS)[number];

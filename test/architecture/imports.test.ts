@@ -193,8 +193,9 @@ describe('the import graph of src/', () => {
       { name: 'the risk-level list', re: /\[\s*'none',\s*'low',\s*'medium',\s*'high',\s*'critical'\s*\]/ },
       { name: 'the alert-level list', re: /\[\s*'medium',\s*'high',\s*'critical'\s*\]/ },
       { name: 'the alert level ranks', re: /medium:\s*2,\s*high:\s*3,\s*critical:\s*4/ },
-      { name: 'the data-format union', re: /'csv'\s*\|\s*'ndjson'\s*\|\s*'parquet'/ },
-      { name: 'the data-format list', re: /\[\s*'csv',\s*'ndjson',\s*'parquet'\s*\]/ },
+      // csv, ndjson and parquet in any order, as a union or a list of exactly those three.
+      { name: 'the data-format union', re: /'(csv|ndjson|parquet)'\s*\|\s*'(csv|ndjson|parquet)'\s*\|\s*'(csv|ndjson|parquet)'(?!\s*\|)/ },
+      { name: 'the data-format list', re: /\[\s*'(csv|ndjson|parquet)',\s*'(csv|ndjson|parquet)',\s*'(csv|ndjson|parquet)'\s*\]/ },
       { name: 'the NEWS2 band list', re: /\[\s*'low',\s*'low-medium',\s*'medium',\s*'high'\s*\]/ },
       { name: 'the NEWS2 score columns', re: /'resp_rate_score',\s*'spo2_score'/ },
     ];

@@ -2,7 +2,7 @@
 // the risk-level distribution, alerts per procedure and per robot, and data quality over loads.
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { Db } from '../../db/db.js';
-import { RISK_LEVELS_SQL } from '../domain.js';
+import { alertLevelCountsSql, RISK_LEVELS_SQL } from '../domain.js';
 import type { Dashboard, LevelCounts, LoadQuality, PatientVitals, RiskLevelCount } from '../read/charts.js';
 import { listRelations, readRows } from '../read/lakehouse.js';
 import type { ReportFilters } from './filters.js';
@@ -60,8 +60,7 @@ async function loadVitals(db: Db, f: ReportFilters): Promise<PatientVitals[]> {
   return out;
 }
 
-const LEVEL_COUNTS = `count(*) FILTER (WHERE level = 'medium')::INTEGER AS medium,
-  count(*) FILTER (WHERE level = 'high')::INTEGER AS high, count(*) FILTER (WHERE level = 'critical')::INTEGER AS critical`;
+const LEVEL_COUNTS = alertLevelCountsSql('::INTEGER');
 
 /** Loads the chart data for `kinds`, honouring the id and time filters. Charts whose tables are absent are left out. */
 export async function loadDashboard(db: Db, f: ReportFilters, kinds: readonly ChartKind[]): Promise<Dashboard> {

@@ -4,7 +4,7 @@
 import type { DuckDBValue } from '@duckdb/node-api';
 import { UsageError } from '../../errors.js';
 import type { ChartKind } from './dashboard.js';
-import { NEWS2_SCORE_COLUMNS, RISK_LEVEL_RANK, riskLevelRankSql } from '../domain.js';
+import { alertLevelCountsSql, NEWS2_SCORE_COLUMNS, RISK_LEVEL_RANK, riskLevelRankSql } from '../domain.js';
 import { FILTER_FLAGS, Where, containsPattern, type FilterName, type ReportFilters } from './filters.js';
 
 export const REPORT_NAMES = [
@@ -98,8 +98,7 @@ lat AS (SELECT v, sum(c) AS c FROM g WHERE v IS NOT NULL GROUP BY v),
 p95 AS (
   SELECT min(v) AS p95_latency_ms FROM (SELECT v, sum(c) OVER (ORDER BY v) AS cum, sum(c) OVER () AS n FROM lat) WHERE cum >= 0.95 * n),
 a AS (
-  SELECT count(*) FILTER (WHERE level = 'medium') AS medium, count(*) FILTER (WHERE level = 'high') AS high,
-         count(*) FILTER (WHERE level = 'critical') AS critical FROM alerts),
+  SELECT ${alertLevelCountsSql()} FROM alerts),
 l AS (
   SELECT count(*) FILTER (WHERE status = 'succeeded') AS ok, count(*) FILTER (WHERE status = 'failed') AS failed,
          coalesce(sum(rows_inserted), 0) AS inserted, coalesce(sum(rows_quarantined), 0) AS quarantined FROM loads),
