@@ -1,5 +1,6 @@
 // Opening the lakehouse for reading (report, export, query): READ_ONLY and sealed (openDb), a clear usage error
-// when it is missing, and checks that the marts a reader needs exist (else: run transform).
+// when it is missing, checks that the marts a reader needs exist (else: run transform), the relations and columns
+// it holds, and small JSON-safe reads (readRows).
 import type { DuckDBValue } from '@duckdb/node-api';
 import { openDb, readOnlyRefusal, type Db } from '../../db/db.js';
 import { requireExistingDb } from '../db-path.js';

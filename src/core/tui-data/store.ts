@@ -34,7 +34,6 @@ export interface AlertStoreOptions {
 /** Half-width of the telemetry window around an alert, in microseconds (30 s). */
 const WINDOW_US = 30_000_000n;
 
-
 export const ACKS_DDL = `CREATE TABLE IF NOT EXISTS alert_acks (
   alert_id VARCHAR PRIMARY KEY, acked_by VARCHAR NOT NULL, acked_at TIMESTAMPTZ NOT NULL, note VARCHAR)`;
 
