@@ -1,9 +1,10 @@
 // The commander tree and main(): argv in, exit code out. Turns every error into one clear message (a stack
 // trace only with --debug). Commands live in ./commands, one file per verb; heavy modules load lazily there.
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode, isSurgctlError, type SurgctlError } from '../errors.js';
+import { ExitCode, UsageError, isSurgctlError, type SurgctlError } from '../errors.js';
 import { DEFAULT_LOCK_TIMEOUT_S, packageVersion, parseLockTimeout, processIo, type CliContext, type GlobalOptions, type Io } from './io.js';
 import { commandFactories } from './commands/index.js';
+import { applyHelpConventions, commandPath } from './help.js';
 
 // CliContext and packageVersion live in io.ts, so the command files do not import main (which imports them).
 export { packageVersion, type CliContext } from './io.js';
@@ -45,6 +46,7 @@ export function createProgram(io: Io, interrupt: Interrupt = { signal: new Abort
 }
 
 function configure(cmd: Command, io: Io): void {
+  applyHelpConventions(cmd);
   cmd.exitOverride();
   cmd.showSuggestionAfterError(true);
   // Global flags (--lock-timeout, --debug, ...) work before or after the command name; every help lists them.
@@ -52,6 +54,10 @@ function configure(cmd: Command, io: Io): void {
   cmd.configureOutput({
     writeOut: (s) => io.stdout.write(s),
     writeErr: (s) => io.stderr.write(s),
+    // main() prints commander's usage errors in our own style (surgctl: ... / hint: ...); remember which command.
+    outputError: () => {
+      usageErrorCommand.set(io, cmd);
+    },
   });
   for (const sub of cmd.commands) configure(sub, io);
 }
@@ -89,6 +95,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       // Help and version exit through here with exitCode 0; commander already printed its message.
       if (e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return ExitCode.ok;
       if (e.code === 'commander.help') return ExitCode.ok;
+      reportError(io, commanderUsageError(e, usageErrorCommand.get(io) ?? program), { debug, json });
       return ExitCode.usage;
     }
     if (isSurgctlError(e)) {
@@ -105,6 +112,18 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   } finally {
     process.removeListener('SIGINT', onSigint);
   }
+}
+
+/** The command whose parse failed, per Io (set by commander's outputError just before it throws). */
+const usageErrorCommand = new WeakMap<Io, Command>();
+
+/** A commander usage error (unknown option, invalid choice, missing argument, ...) as our UsageError. */
+function commanderUsageError(e: CommanderError, cmd: Command): UsageError {
+  const message = e.message.replace(/^error:\s*/, '').trim().replace(/\s*\n\s*/g, ' ');
+  const path = commandPath(cmd);
+  const help = `surgctl ${path ? `${path} ` : ''}--help`;
+  const hint = e.code === 'commander.unknownCommand' ? `${help} lists the commands` : `${help} lists the options and shows examples`;
+  return new UsageError(message, { hint });
 }
 
 const VERSION_FLAGS = new Set(['-V', '--version', '-v', '--verbose', '--no-color', '--debug', '--format', 'json', 'text', '--format=json', '--format=text']);

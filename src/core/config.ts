@@ -6,7 +6,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { ConfigError } from '../errors.js';
 import { builtinSchemaDir } from './schemas.js';
 import { CONFIG_FILE } from './db-path.js';
-import type { DataFormat } from './domain.js';
+import { DEFAULT_BAD_ROWS, DEFAULT_MAX_INVALID, type DataFormat } from './domain.js';
 
 export interface Config {
   db: string;
@@ -34,9 +34,9 @@ export const DEFAULTS: Config = {
   seed: 7,
   scale: 1,
   format: 'csv',
-  bad_rows: 0.005,
+  bad_rows: DEFAULT_BAD_ROWS,
   incidents: 0.05,
-  max_invalid: '2%',
+  max_invalid: DEFAULT_MAX_INVALID,
   lock_timeout_s: 5,
   log_format: 'text',
 };

@@ -66,11 +66,12 @@ export function newRunId(now = new Date()): string {
   return `R${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomUUID().slice(0, 8)}`;
 }
 
-export async function startRun(db: Db, runId: string, command: string, args: string[]): Promise<void> {
+/** Records a run as 'running'. startedAt: when it really began, for a run recorded after the fact (default now). */
+export async function startRun(db: Db, runId: string, command: string, args: string[], startedAt?: Date): Promise<void> {
   const w = writer();
   await db.run(
-    "INSERT INTO runs (run_id, command, args, started_at, status, pid, host) VALUES ($id, $cmd, $args, now(), 'running', $pid, $host)",
-    { id: runId, cmd: command, args: JSON.stringify(args), pid: w.pid, host: w.host },
+    "INSERT INTO runs (run_id, command, args, started_at, status, pid, host) VALUES ($id, $cmd, $args, coalesce($started::TIMESTAMPTZ, now()), 'running', $pid, $host)",
+    { id: runId, cmd: command, args: JSON.stringify(args), started: startedAt?.toISOString() ?? null, pid: w.pid, host: w.host },
   );
 }
 

@@ -16,6 +16,8 @@ export interface Progress {
   setTotal(total: number): void;
   /** Ends the bar and leaves the line clean. Safe to call twice. */
   stop(): void;
+  /** Prints a whole message line above the bar (the bar redraws below it); a plain line in `lines` mode; nothing when silent. */
+  log(line: string): void;
 }
 
 export interface ProgressOptions {
@@ -26,9 +28,11 @@ export interface ProgressOptions {
   lines?: boolean;
   /** False turns the reporter off entirely (e.g. --quiet or --format json). */
   enabled?: boolean;
+  /** False shows the percentage and label without value/total (for totals in internal steps). Default true. */
+  counts?: boolean;
 }
 
-const silent: Progress = { update: () => undefined, setTotal: () => undefined, stop: () => undefined };
+const silent: Progress = { update: () => undefined, setTotal: () => undefined, stop: () => undefined, log: () => undefined };
 
 export function createProgress(stream: OutStream, options: ProgressOptions): Progress {
   if (options.enabled === false) return silent;
@@ -44,12 +48,15 @@ export function createProgress(stream: OutStream, options: ProgressOptions): Pro
         total = t;
       },
       stop: () => undefined,
+      log: (line) => {
+        stream.write(`${line}\n`);
+      },
     };
   }
   const bar = new cliProgress.SingleBar(
     {
       stream: stream as unknown as NodeJS.WritableStream,
-      format: `{bar} {percentage}% | {value}/{total}${unit ? ` ${unit}` : ''} | {label}`,
+      format: options.counts === false ? '{bar} {percentage}% | {label}' : `{bar} {percentage}% | {value}/{total}${unit ? ` ${unit}` : ''} | {label}`,
       hideCursor: true,
       clearOnComplete: true,
       barsize: 24,
@@ -71,6 +78,16 @@ export function createProgress(stream: OutStream, options: ProgressOptions): Pro
       if (stopped) return;
       stopped = true;
       bar.stop();
+    },
+    log: (line) => {
+      if (stopped) {
+        stream.write(`${line}\n`);
+        return;
+      }
+      // Clear the bar's line, print the message, and make the bar's next tick redraw itself on the new line
+      // (cli-progress redraws only when its text changed; lastDrawnString is what it compares with).
+      stream.write(`\r\x1b[2K${line}\n`);
+      (bar as unknown as { lastDrawnString: string | null }).lastDrawnString = null;
     },
   };
 }

@@ -1,5 +1,5 @@
 // Renders a validation report: a readable table (counts per file, top failing rules with examples), JSON
-// (schemas/validation-report.schema.json), JUnit XML (one test case per file and rule) and GitHub workflow
+// (schemas/validation-report.schema.json), JUnit XML (one test case per file: its gate) and GitHub workflow
 // annotations (::error file=...,line=...::..., capped).
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { FileReport, ValidationReport } from '../core/validate/index.js';
@@ -70,36 +70,46 @@ function fileDetail(f: FileReport, limit: number, c: ChalkInstance): string[] {
   return lines;
 }
 
+/** Escapes element text: only &, < and > need it (quotes stay readable in system-out and failure bodies). */
+function xmlText(s: string): string {
+  return xml(s).replace(/&quot;/g, '"').replace(/&apos;/g, "'");
+}
+
 function xml(s: string): string {
   return s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[ch] as string)
     // XML 1.0 forbids most control characters even escaped.
     .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\uFFFD');
 }
 
-/** JUnit XML: a testsuite per file, a testcase per failing rule (failure) plus one "rows" case for the gate. */
+/**
+ * JUnit XML: a testsuite per file holding one testcase, the file's gate. Only a file that failed the gate
+ * (--max-invalid exceeded, or a file-level error) is a failure, so the XML agrees with the exit code; a file within
+ * the allowed rate passes, with its quarantined rows (by rule, examples, the quarantine file) in its system-out.
+ */
 function renderJunit(report: ValidationReport): string {
   const suites = report.files.map((f) => {
-    const cases: string[] = [];
-    const gate = f.passed
-      ? `    <testcase classname="${xml(f.dataset)}" name="${xml(`${f.path}: gate`)}"/>`
-      : `    <testcase classname="${xml(f.dataset)}" name="${xml(`${f.path}: gate`)}">\n      <failure message="${xml(
-          `${f.rows_quarantined} of ${f.rows_read} rows quarantined${f.file_errors.length ? `; ${f.file_errors.map((e) => e.message).join('; ')}` : ''}`,
-        )}" type="gate"/>\n    </testcase>`;
-    cases.push(gate);
-    for (const [rule, n] of Object.entries(f.failures_by_rule)) {
-      const ex = f.examples.filter((e) => e.severity === 'error' && (e.keyword === rule || e.message.includes(`(rule ${rule})`))).slice(0, 5);
-      const body = ex.map((e) => `line ${e.line}${e.field ? ` ${e.field}` : ''}: ${e.message}${e.value === null ? '' : ` (value ${JSON.stringify(e.value)})`}`).join('\n');
-      cases.push(`    <testcase classname="${xml(f.dataset)}" name="${xml(`${f.path}: ${rule}`)}">\n      <failure message="${xml(`${n} row(s) fail ${rule}`)}" type="${xml(rule)}">${xml(body)}</failure>\n    </testcase>`);
+    const share = f.rows_read === 0 ? 0 : (f.rows_quarantined / f.rows_read) * 100;
+    const counts = `${f.rows_quarantined} of ${f.rows_read} rows quarantined (${share.toFixed(2)}%)`;
+    const detail: string[] = [];
+    for (const e of f.file_errors) detail.push(`file error ${e.keyword}: ${e.message}`);
+    const rules = Object.entries(f.failures_by_rule);
+    if (rules.length) detail.push(`failing rules: ${rules.map(([r, n]) => `${r} ${n}`).join(', ')}`);
+    const warns = Object.entries(f.warnings_by_rule);
+    if (warns.length) detail.push(`warnings (not quarantined): ${warns.map(([r, n]) => `${r} ${n}`).join(', ')}`);
+    for (const e of f.examples) {
+      detail.push(`${e.severity === 'warn' ? 'warn' : 'error'} line ${e.line}${e.field ? ` ${e.field}` : ''}: ${e.keyword} ${e.message}${e.value === null ? '' : ` (value ${JSON.stringify(e.value)})`}`);
     }
-    for (const [rule, n] of Object.entries(f.warnings_by_rule)) {
-      cases.push(`    <testcase classname="${xml(f.dataset)}" name="${xml(`${f.path}: ${rule} (warning)`)}">\n      <system-out>${xml(`${n} row(s) reported by ${rule}; not quarantined`)}</system-out>\n    </testcase>`);
-    }
-    const failures = (f.passed ? 0 : 1) + Object.keys(f.failures_by_rule).length;
-    return `  <testsuite name="${xml(f.path)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="0">\n${cases.join('\n')}\n  </testsuite>`;
+    if (f.quarantine_path) detail.push(`quarantine: ${f.quarantine_path}`);
+    for (const n of f.notes) detail.push(`note: ${n}`);
+    const open = `    <testcase classname="${xml(f.dataset)}" name="${xml(f.path)}">`;
+    const body = f.passed
+      ? `${detail.length || f.rows_quarantined ? `\n      <system-out>${xmlText([`${counts}, within --max-invalid ${report.max_invalid}`, ...detail].join('\n'))}</system-out>` : ''}`
+      : `\n      <failure message="${xml(`${counts}, more than --max-invalid ${report.max_invalid}${f.file_errors.length ? `; ${f.file_errors.map((e) => e.message).join('; ')}` : ''}`)}" type="gate">${xmlText(detail.join('\n'))}</failure>`;
+    const testcase = body === '' ? `    <testcase classname="${xml(f.dataset)}" name="${xml(f.path)}"/>` : `${open}${body}\n    </testcase>`;
+    return `  <testsuite name="${xml(f.path)}" tests="1" failures="${f.passed ? 0 : 1}" errors="0" skipped="0">\n${testcase}\n  </testsuite>`;
   });
-  const tests = report.files.reduce((n, f) => n + 1 + Object.keys(f.failures_by_rule).length + Object.keys(f.warnings_by_rule).length, 0);
-  const failures = report.files.reduce((n, f) => n + (f.passed ? 0 : 1) + Object.keys(f.failures_by_rule).length, 0);
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="surgctl validate" tests="${tests}" failures="${failures}" errors="0">\n${suites.join('\n')}\n</testsuites>\n`;
+  const failures = report.files.filter((f) => !f.passed).length;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="surgctl validate" tests="${report.files.length}" failures="${failures}" errors="0">\n${suites.join('\n')}\n</testsuites>\n`;
 }
 
 /** GitHub annotation properties and message escaping (workflow commands). */

@@ -8,19 +8,34 @@ afterAll(() => tmp.cleanup());
 const SMALL = ['--robots', '2', '--patients', '6', '--procedures', '8', '--telemetry-rows', '800', '--vitals-hours', '2'];
 
 describe('surgctl generate', () => {
-  it('writes the files and a human summary on stderr, nothing on stdout', async () => {
+  it('writes the files and, piped, the summary as JSON on stdout (the rule of every command); --format table forces the table', async () => {
     const out = join(tmp.dir, 'human');
     const r = await runCli('generate', '--out', out, ...SMALL);
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('generated 7 files');
-    expect(r.stderr).toContain('telemetry.csv');
+    expect(JSON.parse(r.stdout)).toMatchObject({ out, format: 'csv' });
+    expect(r.stderr).toBe('');
+    const t = await runCli('generate', '--out', out, ...SMALL, '--force', '--format', 'table');
+    expect(t.exitCode).toBe(0);
+    expect(t.stdout).toContain('generated 7 files');
+    expect(t.stdout).toContain('telemetry.csv');
     expect(readdirSync(out).sort()).toEqual(['.surgctl-output', 'maintenance.csv', 'manifest.json', 'outcomes.csv', 'patients.csv', 'procedures.csv', 'robots.csv', 'telemetry.csv', 'vitals.csv']);
   });
 
-  it('prints the summary as JSON on stdout with --format json, the data format still selectable', async () => {
+  it('keeps --format csv|ndjson|parquet for the data working, with a deprecation note on stderr', async () => {
+    const out = join(tmp.dir, 'deprecated');
+    const r = await runCli('generate', '--out', out, ...SMALL, '--format', 'ndjson,json');
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr.trim()).toBe('surgctl: note: --format ndjson for the data files is deprecated; use --data-format ndjson');
+    expect(JSON.parse(r.stdout)).toMatchObject({ format: 'ndjson' });
+    expect(readdirSync(out)).toContain('telemetry.ndjson');
+    const clash = await runCli('generate', '--out', join(tmp.dir, 'clash'), ...SMALL, '--format', 'csv', '--data-format', 'parquet');
+    expect(clash.exitCode).toBe(2);
+    expect(clash.stderr).toContain('--format csv and --data-format parquet disagree');
+  });
+
+  it('prints the summary as JSON on stdout with --format json, the data format from --data-format', async () => {
     const out = join(tmp.dir, 'json');
-    const r = await runCli('generate', '--out', out, ...SMALL, '--format', 'parquet', '--format', 'json', '--bad-rows', '5%');
+    const r = await runCli('generate', '--out', out, ...SMALL, '--data-format', 'parquet', '--format', 'json', '--bad-rows', '5%');
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toBe('');
     const s = JSON.parse(r.stdout) as { format: string; files: { path: string; rows: number }[]; bad_rows: number; out: string };
@@ -34,7 +49,7 @@ describe('surgctl generate', () => {
 
   it('writes one shard and only the chosen datasets', async () => {
     const out = join(tmp.dir, 'shard');
-    const r = await runCli('generate', '--out', out, ...SMALL, '--shard', '2/3', '--datasets', 'telemetry,robots', '--format', 'ndjson,json');
+    const r = await runCli('generate', '--out', out, ...SMALL, '--shard', '2/3', '--datasets', 'telemetry,robots', '--data-format', 'ndjson', '--format', 'json');
     expect(r.exitCode).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['.surgctl-output', 'manifest.json', 'robots.ndjson', 'telemetry.ndjson']);
     const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { shard: unknown; files: { rows: number }[] };
@@ -108,11 +123,11 @@ describe('surgctl generate', () => {
     expect(JSON.parse(r.stderr.trim())).toMatchObject({ error: 'usage' });
   });
 
-  it('draws a progress bar only on a TTY', async () => {
+  it('draws a progress bar only on a TTY, and prints the summary as a table there', async () => {
     const out = join(tmp.dir, 'tty');
     const r = await runCliWith({ tty: true }, 'generate', '--out', out, ...SMALL);
     expect(r.exitCode).toBe(0);
-    expect(r.stderr).toContain('generated 7 files');
+    expect(r.stdout).toContain('generated 7 files');
     expect(r.stderr).toMatch(/%/);
   });
 });

@@ -72,6 +72,27 @@ describe('surgctl pipeline', () => {
     expect(missing.exitCode).toBe(2);
   });
 
+  it('records the pipeline run from its real start: before its load and transform runs began, after they finished', async () => {
+    const r = await runCliWith({ cwd: dir, env: {} }, 'runs', '--format', 'json');
+    expect(r.exitCode).toBe(0);
+    const runs = (JSON.parse(r.stdout) as { command: string; args: string | null; started_at: string; finished_at: string }[]).reverse();
+    const pipeline = runs.find((x) => x.command === 'pipeline')!;
+    const load = runs.find((x) => x.command === 'load' && (x.args ?? '').includes('pipeline:load'))!;
+    const transform = runs.find((x) => x.command === 'transform')!;
+    expect(pipeline.started_at <= load.started_at, `pipeline ${pipeline.started_at}, its load ${load.started_at}`).toBe(true);
+    expect(pipeline.finished_at >= transform.finished_at).toBe(true);
+  });
+
+  it('shows load progress on a terminal (stderr a TTY) and none on a pipe', async () => {
+    // The generated files are reused; fresh lakehouses load them all again.
+    const tty = await runCliWith({ cwd: dir, env: {}, tty: true, stderrTty: true }, 'pipeline', '--scale', '0.05', '--db', 'tty.duckdb');
+    expect(tty.exitCode, tty.stderr).toBe(0);
+    expect(tty.stderr).toMatch(/\d+% \| \[\d+\/7\] \S+\.csv: /);
+    const piped = await runCliWith({ cwd: dir, env: {} }, 'pipeline', '--scale', '0.05', '--db', 'piped.duckdb', '--format', 'json');
+    expect(piped.exitCode, piped.stderr).toBe(0);
+    expect(piped.stderr).not.toMatch(/%|\x1b/);
+  }, 120_000);
+
   it('writes a valid Prometheus textfile with the documented metrics', () => {
     const text = readFileSync(join(dir, 'surgctl.prom'), 'utf8');
     assertExposition(text);

@@ -91,14 +91,43 @@ describe('surgctl validate', () => {
     expect(bad.stderr).toMatch(/not a valid JSON Schema/);
   });
 
+  it('junit agrees with the exit code: only a file over --max-invalid is a failure; one within it passes with its quarantined rows in system-out', async () => {
+    const d = dir();
+    // telemetry.csv: 1 bad row of 4 (25%); vitals.csv: 2 bad rows of 2 (100%).
+    writeFileSync(join(d, 'telemetry.csv'), [TEL_HEADER, tel('EV-1', { robot_arm: 'arm_9' }), tel('EV-2'), tel('EV-3'), tel('EV-4'), ''].join('\n'));
+    writeFileSync(join(d, 'vitals.csv'), ['reading_id,patient_id,metric,value,unit,measured_at', 'VT-1,PA-1,heart_rate,abc,/min,2025-03-01T10:00:00Z', 'VT-2,PA-1,nope,80,/min,2025-03-01T10:00:00Z', ''].join('\n'));
+    const parse = (xmlText: string) => {
+      const root = /<testsuites [^>]*tests="(\d+)" failures="(\d+)"/.exec(xmlText);
+      const cases = [...xmlText.matchAll(/<testcase classname="([^"]*)" name="([^"]*)"(?:\/>|>([\s\S]*?)<\/testcase>)/g)].map((m) => ({
+        name: m[2], failed: (m[3] ?? '').includes('<failure '), out: /<system-out>([\s\S]*?)<\/system-out>/.exec(m[3] ?? '')?.[1] ?? null,
+      }));
+      return { tests: Number(root?.[1]), failures: Number(root?.[2]), failureElements: (xmlText.match(/<failure /g) ?? []).length, cases };
+    };
+    const some = await runCliWith({ cwd: d }, 'validate', 'telemetry.csv', 'vitals.csv', '--format', 'junit', '--max-invalid', '30%');
+    expect(some.exitCode).toBe(1);
+    const x = parse(some.stdout);
+    expect(x).toMatchObject({ tests: 2, failures: 1, failureElements: 1 });
+    expect(x.cases.find((c) => c.name === 'vitals.csv')?.failed).toBe(true);
+    const passing = x.cases.find((c) => c.name === 'telemetry.csv');
+    expect(passing?.failed).toBe(false);
+    expect(passing?.out).toContain('1 of 4 rows quarantined (25.00%), within --max-invalid 30%');
+    expect(passing?.out).toContain('line 2 robot_arm: enum');
+    const json = await runCliWith({ cwd: d }, 'validate', 'telemetry.csv', 'vitals.csv', '--format', 'json', '--max-invalid', '30%');
+    expect((JSON.parse(json.stdout) as { files: { passed: boolean }[] }).files.filter((f) => !f.passed)).toHaveLength(x.failures);
+    const all = await runCliWith({ cwd: d }, 'validate', 'telemetry.csv', 'vitals.csv', '--format', 'junit', '--max-invalid', '100%');
+    expect(all.exitCode).toBe(0);
+    expect(parse(all.stdout)).toMatchObject({ tests: 2, failures: 0, failureElements: 0 });
+  });
+
   it('renders junit, github and table formats', async () => {
     const d = dir();
     writeFileSync(join(d, 'telemetry.csv'), [TEL_HEADER, tel('EV-1', { robot_arm: 'arm_9' }), tel('EV-2', { velocity_mm_s: '700' }), ''].join('\n'));
     const junit = await runCliWith({ cwd: d }, 'validate', 'telemetry.csv', '--format', 'junit');
     expect(junit.exitCode).toBe(1);
     expect(junit.stdout).toMatch(/^<\?xml version="1.0"/);
-    expect(junit.stdout).toContain('<testcase classname="telemetry" name="telemetry.csv: enum">');
-    expect(junit.stdout).toContain('velocity_soft_limit (warning)');
+    expect(junit.stdout).toContain('<testcase classname="telemetry" name="telemetry.csv">');
+    expect(junit.stdout).toContain('failing rules: enum 1');
+    expect(junit.stdout).toContain('warnings (not quarantined): velocity_soft_limit 1');
     const gh = await runCliWith({ cwd: d }, 'validate', 'telemetry.csv', '--format', 'github');
     expect(gh.stdout).toContain('::error file=telemetry.csv,line=2,title=enum robot_arm::robot_arm: must be equal to one of the allowed values (value "arm_9")');
     expect(gh.stdout).toContain('::warning file=telemetry.csv,line=3');

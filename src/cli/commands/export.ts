@@ -26,7 +26,6 @@ export const exportCommand = (ctx: CliContext): Command =>
     .option('--where <col=value>', 'keep rows where COLUMN OP VALUE (OP: = != < <= > >=); repeat to AND', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--db <path>', 'lakehouse file (default: SURGCTL_DB, the config file, or ./surgctl.duckdb)')
     .option('--force', 'replace --out if it exists (a directory only if surgctl wrote it)')
-    .addHelpText('after', '\nExamples:\n  surgctl export telemetry_risk --out risk.parquet --where risk_level=critical\n  surgctl export vitals_hourly --out vitals/ --partition-by patient_id\n')
     .action(async (table: string, flags: ExportFlags) => {
       const g = ctx.globals();
       const format = flags.format === undefined ? undefined : EXPORT_FORMATS.find((f) => f === flags.format);

@@ -1,5 +1,5 @@
 // `surgctl generate`: parse flags, one core call (generateDataset), render a summary. Data goes to files; the
-// summary goes to stderr, or to stdout as JSON with --format json; a progress bar only on a TTY.
+// summary goes to stdout, a table on a terminal and JSON when piped (--format forces); a progress bar only on a TTY.
 import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { DATA_FORMATS as DATA_FORMAT_NAMES } from '../../core/domain.js';
@@ -7,6 +7,7 @@ import { InterruptedError, UsageError } from '../../errors.js';
 import { createProgress } from '../../render/progress.js';
 import type { CliContext } from '../io.js';
 import { say } from '../io.js';
+import { DEFAULT_BAD_ROWS, DEFAULT_REFERENCE_DATE } from '../../core/domain.js';
 import type { GenerateOptions, GenerateResult } from '../../core/generate/index.js';
 
 const DATA_FORMATS: readonly string[] = DATA_FORMAT_NAMES;
@@ -15,6 +16,7 @@ interface Flags {
   out: string;
   seed?: string;
   format?: string[];
+  dataFormat?: string;
   robots?: string;
   patients?: string;
   procedures?: string;
@@ -48,24 +50,36 @@ function number(flag: string, v: string | undefined, percentAllowed = false): nu
   return pct ? Number(s) / 100 : Number(s);
 }
 
-/** --format may repeat or hold a comma list: one data format (csv|ndjson|parquet) and/or json for the summary. */
-function formats(values: string[]): { data: GenerateOptions['format']; json: boolean } {
+/**
+ * --format may repeat or hold a comma list: table | json for the summary; csv | ndjson | parquet there is the old
+ * spelling of --data-format (still accepted, with a deprecation note). Returns the data format and summary format.
+ */
+function formats(values: string[], dataFormat: string | undefined): { data: GenerateOptions['format']; summary: 'table' | 'json' | undefined; deprecated: string | undefined } {
   let data: string | undefined;
-  let json = false;
+  let summary: 'table' | 'json' | undefined;
+  let deprecated: string | undefined;
   for (const v of values.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean)) {
-    if (v === 'json') json = true;
+    if (v === 'json' || v === 'table') summary = v;
     else if (DATA_FORMATS.includes(v)) {
       if (data !== undefined && data !== v) throw new UsageError(`--format names two data formats: ${data} and ${v}`, { field: '--format' });
       data = v;
+      deprecated = v;
     } else {
-      throw new UsageError(`unknown format "${v}"`, { field: '--format', hint: 'data: csv, ndjson or parquet; summary: json (e.g. --format parquet,json)' });
+      throw new UsageError(`unknown format "${v}"`, { field: '--format', hint: 'the summary: --format table|json; the data: --data-format csv|ndjson|parquet' });
     }
   }
-  return { data: data as GenerateOptions['format'], json };
+  if (dataFormat !== undefined) {
+    if (!DATA_FORMATS.includes(dataFormat)) {
+      throw new UsageError(`unknown --data-format "${dataFormat}"`, { field: '--data-format', hint: 'csv, ndjson or parquet' });
+    }
+    if (data !== undefined && data !== dataFormat) throw new UsageError(`--format ${data} and --data-format ${dataFormat} disagree`, { field: '--data-format', hint: 'give the data format once, with --data-format' });
+    data = dataFormat;
+  }
+  return { data: data as GenerateOptions['format'], summary, deprecated };
 }
 
 function toOptions(flags: Flags, cwd: string, parseShard: (s: string) => { index: number; count: number }): GenerateOptions {
-  const { data } = formats(flags.format ?? []);
+  const { data } = formats(flags.format ?? [], flags.dataFormat);
   const o: GenerateOptions = { out: flags.out === '-' ? '-' : resolve(cwd, flags.out), cwd };
   const set = <K extends keyof GenerateOptions>(k: K, v: GenerateOptions[K] | undefined): void => {
     if (v !== undefined) o[k] = v;
@@ -125,28 +139,32 @@ export const generateCommand = (ctx: CliContext): Command =>
   new Command('generate')
     .description('generate a seeded synthetic dataset (robots, patients, procedures, telemetry, vitals, outcomes, maintenance) with labelled bad rows, planted incidents and a manifest')
     .option('--out <dir>', 'output directory (written to a temporary name, then renamed)', 'surgctl-data')
-    .option('--seed <n>', 'seed: same seed and options give byte-identical files (default 7)')
-    .option('--format <format>', 'csv | ndjson | parquet for the data (default csv), json for the summary on stdout; repeat or comma-separate', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
-    .option('--robots <n>', 'robots (default 8)')
-    .option('--patients <n>', 'patients (default 200)')
-    .option('--procedures <n>', 'procedures (default 300)')
-    .option('--telemetry-rows <n>', 'telemetry rows in total, spread by procedure duration (default 200000)')
+    .option('--seed <n>', 'seed: same seed and options give byte-identical files (default: 7)')
+    .option('--data-format <format>', 'format of the data files: csv | ndjson | parquet (default: csv)')
+    .option('--format <format>', 'summary on stdout: table | json (default: table on a terminal, json otherwise); csv | ndjson | parquet here is deprecated, use --data-format', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+    .option('--robots <n>', 'robots (default: 8)')
+    .option('--patients <n>', 'patients (default: 200)')
+    .option('--procedures <n>', 'procedures (default: 300)')
+    .option('--telemetry-rows <n>', 'telemetry rows in total, spread by procedure duration (default: 200000)')
     .option('--telemetry-hz <hz>', 'instead of --telemetry-rows: samples per second per robot arm')
-    .option('--vitals-interval <min>', 'minutes between vital-sign readings, a divisor of 60 (default 15)')
-    .option('--vitals-hours <h>', 'hours of post-operative monitoring per procedure (default 12)')
-    .option('--start <instant>', 'reference date procedures start from (default 2026-01-05T00:00:00Z; never the clock)')
-    .option('--bad-rows <rate>', 'fraction of rows per file that are labelled bad rows, e.g. 0.01 or 1% (default 0.001)')
-    .option('--incidents <rate>', 'fraction of procedures with a planted robot incident, and of stays with a deterioration (default 0.05)')
+    .option('--vitals-interval <min>', 'minutes between vital-sign readings, a divisor of 60 (default: 15)')
+    .option('--vitals-hours <h>', 'hours of post-operative monitoring per procedure (default: 12)')
+    .option('--start <instant>', `reference date procedures start from, never the clock (default: ${DEFAULT_REFERENCE_DATE})`)
+    .option('--bad-rows <rate>', `fraction of rows per file that are labelled bad rows, e.g. 0.01 or 1% (default: ${DEFAULT_BAD_ROWS})`)
+    .option('--incidents <rate>', 'fraction of procedures with a planted robot incident, and of stays with a deterioration (default: 0.05)')
     .option('--scale <x>', 'multiply the default sizes not given explicitly (e.g. --scale 25 for 5M telemetry rows)')
     .option('--shard <i/n>', 'write only part i of n; parts are disjoint and together equal the unsharded output')
-    .option('--datasets <list>', 'comma-separated datasets to write (default all)')
+    .option('--datasets <list>', 'comma-separated datasets to write (default: all)')
     .option('--force', 'replace an existing output directory (only one generate wrote)')
     .action(async (flags: Flags) => {
       const g = ctx.globals();
       const core = await import('../../core/generate/index.js');
       const options = toOptions(flags, ctx.io.cwd, core.parseShard);
-      const { json } = formats(flags.format ?? []);
-      const progress = createProgress(ctx.io.stderr, { total: 1, unit: 'rows', enabled: !json && !g.quiet && g.logFormat !== 'json' });
+      const { summary, deprecated } = formats(flags.format ?? [], flags.dataFormat);
+      if (deprecated !== undefined) say(ctx.io, g, `surgctl: note: --format ${deprecated} for the data files is deprecated; use --data-format ${deprecated}`, 'warn');
+      // The summary follows the rule of every command: a table on a terminal, JSON when stdout is piped.
+      const json = (summary ?? (ctx.io.stdout.isTTY === true ? 'table' : 'json')) === 'json';
+      const progress = createProgress(ctx.io.stderr, { total: 1, unit: 'rows', enabled: !g.quiet && g.logFormat !== 'json' });
       // Ctrl-C (main's handler aborts ctx.signal) stops the run cleanly: the core removes its temporary output and
       // main exits 130.
       try {
@@ -158,8 +176,7 @@ export const generateCommand = (ctx: CliContext): Command =>
           },
         });
         progress.stop();
-        if (json) ctx.io.stdout.write(`${JSON.stringify(summaryJson(result))}\n`);
-        else say(ctx.io, g, summaryText(result));
+        ctx.io.stdout.write(json ? `${JSON.stringify(summaryJson(result))}\n` : `${summaryText(result)}\n`);
       } catch (e) {
         if (e instanceof InterruptedError && e.message === 'interrupted') {
           throw new InterruptedError(`generate stopped; the temporary output was removed and ${options.out} was not written`);

@@ -5,12 +5,13 @@ import { MetricSet, writeMetricsFile } from '../../core/metrics.js';
 import { addLoadMetrics, addOutcomeMetrics } from '../../core/pipeline/metrics.js';
 import { resolveDbPath } from '../../core/db-path.js';
 import { LOAD_STEPS, loadFiles, type FileLoadResult, type LoadEvent, type LoadOptions } from '../../core/load/load.js';
-import { checkFilesLoaded } from '../../core/load/gate.js';
 import { loadStream } from '../../core/load/stream.js';
 import { readLedger } from '../../core/load/read.js';
 import type { LoadRecord } from '../../core/load/ledger.js';
-import { DATA_FORMATS, type DataFormat, type ResultFormat } from '../../core/domain.js';
-import { UsageError } from '../../errors.js';
+import { GateFailedError, UsageError } from '../../errors.js';
+import { checkFilesLoaded, overMaxInvalid } from '../../core/load/gate.js';
+import { DATA_FORMATS, DEFAULT_MAX_INVALID, type DataFormat, type ResultFormat } from '../../core/domain.js';
+import { createProgress, type Progress } from '../../render/progress.js';
 import { renderTextTable, type Column } from '../../render/text-table.js';
 import { lockTimeoutMs, say } from '../io.js';
 import { resultFormat, wantsJson, type CliContext } from '../io.js';
@@ -27,6 +28,7 @@ interface LoadFlags {
   batchSeconds: string;
   list?: boolean;
   metricsFile?: string;
+  maxInvalid: string;
 }
 
 const INPUT_FORMATS = DATA_FORMATS;
@@ -41,6 +43,7 @@ export const loadCommand = (ctx: CliContext): Command =>
     .option('--force', 'load a file again even if the same content already loaded (still idempotent by key)')
     .option('--allow-orphans', 'keep rows whose foreign keys do not resolve')
     .option('--quarantine-dir <dir>', 'where quarantine NDJSON files go', 'quarantine')
+    .option('--max-invalid <n|p%>', 'exit 1 when a file has more quarantined rows than this, N rows or P% of its rows read (per file; stdin counts as one); checked after the load, which stays committed', DEFAULT_MAX_INVALID)
     .option('--delimiter <char>', 'CSV delimiter (default: sniffed)')
     .option('--batch-rows <n>', 'stdin: commit a batch every N rows', '50000')
     .option('--batch-seconds <s>', 'stdin: commit a batch at least every S seconds', '5')
@@ -56,13 +59,39 @@ export const loadCommand = (ctx: CliContext): Command =>
       if (printed !== 'table' && printed !== 'json') {
         throw new UsageError(`unknown --format ${flags.format}`, { hint: 'table or json for results; csv, ndjson or parquet for the input format of -' });
       }
+      overMaxInvalid([], flags.maxInvalid); // a bad --max-invalid is a usage error before anything loads
+      const t0 = performance.now();
+      // A progress bar on a terminal (stderr), nothing on a pipe; messages print above it.
+      const live = ctx.io.stderr.isTTY === true && !g.quiet && g.logFormat !== 'json';
+      let bar: Progress | undefined;
+      let files = 0;
+      let done = 0;
+      const STEPS = 100;
+      const tell = (message: string, level: 'info' | 'warn' | 'verbose' = 'info'): void => {
+        if (bar && (level !== 'verbose' || g.verbose)) bar.log(message);
+        else say(ctx.io, g, message, level);
+      };
       const onEvent = (e: LoadEvent): void => {
-        if (e.type === 'file-start') say(ctx.io, g, `loading ${e.path} (${e.dataset}) as ${e.loadId}`, 'verbose');
-        if (e.type === 'file-skipped') say(ctx.io, g, `skipped ${e.path}: already loaded by ${e.previousLoadId} (use --force to load it again)`);
-        if (e.type === 'file-done') say(ctx.io, g, describe(e.result));
-        if (e.type === 'abandoned') say(ctx.io, g, `marked ${e.count} unfinished earlier load(s) as failed (interrupted; none of their rows were kept)`, 'warn');
-        if (e.type === 'warning') say(ctx.io, g, `warning: ${e.message}`, 'warn');
-        if (e.type === 'quarantine-restored') say(ctx.io, g, `wrote the missing quarantine file of ${e.loadId} from the quarantine table: ${e.path}`, 'warn');
+        if (e.type === 'start') {
+          files = e.files;
+          if (live) bar = createProgress(ctx.io.stderr, { total: Math.max(1, files * STEPS), counts: false });
+          bar?.update(0, `0/${files} files`);
+        }
+        if (e.type === 'file-start') tell(`loading ${e.path} (${e.dataset}) as ${e.loadId}`, 'verbose');
+        if (e.type === 'file-progress') bar?.update(done * STEPS + Math.floor((STEPS * (e.step - 1)) / e.of), `[${done + 1}/${files}] ${e.path}: ${e.phase}`);
+        if (e.type === 'file-skipped') {
+          done += 1;
+          bar?.update(done * STEPS, `${done}/${files} files`);
+          tell(`skipped ${e.path}: already loaded by ${e.previousLoadId} (use --force to load it again)`);
+        }
+        if (e.type === 'file-done') {
+          done += 1;
+          bar?.update(done * STEPS, `${done}/${files} files`);
+          tell(describe(e.result));
+        }
+        if (e.type === 'abandoned') tell(`marked ${e.count} unfinished earlier load(s) as failed (interrupted; none of their rows were kept)`, 'warn');
+        if (e.type === 'warning') tell(`warning: ${e.message}`, 'warn');
+        if (e.type === 'quarantine-restored') tell(`wrote the missing quarantine file of ${e.loadId} from the quarantine table: ${e.path}`, 'warn');
       };
       const opts: LoadOptions = {
         dbPath,
@@ -86,15 +115,25 @@ export const loadCommand = (ctx: CliContext): Command =>
               batchRows: positive(flags.batchRows, '--batch-rows'),
               batchSeconds: positive(flags.batchSeconds, '--batch-seconds', true),
             })
-          : await loadFiles(inputs, opts);
+          : await loadFiles(inputs, opts).finally(() => bar?.stop());
+      const t = result.totals;
+      say(ctx.io, g, `load: ${result.files.length} file(s), ${t.rows_read} read, ${t.rows_inserted} inserted, ${t.rows_duplicate} duplicate, ${t.rows_quarantined} quarantined in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       if (printed === 'json') ctx.io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else ctx.io.stdout.write(renderResults(result.files));
       const failed = result.files.filter((f) => f.status === 'failed');
+      const over = overMaxInvalid(result.files, flags.maxInvalid, inputs.length === 1 && inputs[0] === '-' ? '-' : undefined);
       if (flags.metricsFile) {
-        const m = addOutcomeMetrics(addLoadMetrics(new MetricSet(), result), 'load', failed.length === 0, new Date());
+        const m = addOutcomeMetrics(addLoadMetrics(new MetricSet(), result), 'load', failed.length === 0 && over.length === 0, new Date());
         writeMetricsFile(resolve(ctx.io.cwd, flags.metricsFile), m.list());
       }
       checkFilesLoaded(result.files);
+      if (over.length > 0) {
+        const which = over.map((b) => `${b.path}: ${b.rows_quarantined} of ${b.rows_read} rows quarantined (${(b.share * 100).toFixed(2)}%)`).join('; ');
+        throw new GateFailedError(`load gate failed, more than --max-invalid ${flags.maxInvalid}: ${which}. The load is committed: the valid rows are loaded and the rest are in the quarantine`, {
+          file: over[0]?.path,
+          hint: 'surgctl quarantine list shows why; fix the rows and surgctl quarantine replay LOAD_ID, or raise --max-invalid',
+        });
+      }
     });
 
 export const loadsCommand = (ctx: CliContext): Command =>

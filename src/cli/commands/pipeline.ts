@@ -5,7 +5,7 @@ import { loadConfig, type Config } from '../../core/config.js';
 import { resolveFormat } from '../../core/export/formats.js';
 import { runPipeline, type PipelineEvent } from '../../core/pipeline/pipeline.js';
 import { runReport } from '../../core/report/index.js';
-import { DATA_FORMATS, type DataFormat } from '../../core/domain.js';
+import { DATA_FORMATS, DEFAULT_BAD_ROWS, DEFAULT_MAX_INVALID, type DataFormat } from '../../core/domain.js';
 import { UsageError } from '../../errors.js';
 import { createProgress, type Progress } from '../../render/progress.js';
 import { rendererFor } from '../../render/result.js';
@@ -40,12 +40,12 @@ export const pipelineCommand = (ctx: CliContext): Command =>
     .option('--config <path>', 'config file (default: ./surgctl.config.json)')
     .option('--db <path>', 'lakehouse file (default: ./surgctl.duckdb)')
     .option('--data-dir <dir>', 'working folder for generated files (default: ./surgctl-data)')
-    .option('--seed <n>', 'generator seed (default 7)')
-    .option('--scale <x>', 'generator size multiplier (default 1)')
-    .option('--data-format <format>', 'generated file format: csv | ndjson | parquet')
-    .option('--bad-rows <rate>', 'share of labelled bad rows to plant (default 0.005)')
-    .option('--incidents <rate>', 'share of procedures with planted incidents (default 0.05)')
-    .option('--max-invalid <n|p%>', 'fail (exit 1) when more rows than this are quarantined (default 2%)')
+    .option('--seed <n>', 'generator seed (default: 7)')
+    .option('--scale <x>', 'generator size multiplier (default: 1)')
+    .option('--data-format <format>', 'generated file format: csv | ndjson | parquet (default: csv)')
+    .option('--bad-rows <rate>', `share of labelled bad rows to plant (default: ${DEFAULT_BAD_ROWS})`)
+    .option('--incidents <rate>', 'share of procedures with planted incidents (default: 0.05)')
+    .option('--max-invalid <n|p%>', `fail (exit 1) when more rows than this are quarantined, N rows or P% of all rows read, in total (default: ${DEFAULT_MAX_INVALID})`)
     .option('--rules <path>', 'rules file over the default rule pack')
     .option('--metrics-file <path>', 'write Prometheus metrics here (textfile-collector format, atomic)')
     .option('--format <format>', 'summary as table | json | markdown (default: table on a terminal, json when piped)')
@@ -77,6 +77,8 @@ export const pipelineCommand = (ctx: CliContext): Command =>
       }
       const globals = { ...g, ...(g.logFormat === undefined && config.log_format === 'json' ? { logFormat: 'json' as const } : {}) };
       let bar: Progress | undefined;
+      let loadFiles = 0;
+      let loadDone = 0;
       const onEvent = (e: PipelineEvent): void => {
         if (e.type === 'stage-start') say(ctx.io, globals, `[${e.stage}] ${e.detail}`);
         else if (e.type === 'stage-done') {
@@ -86,7 +88,23 @@ export const pipelineCommand = (ctx: CliContext): Command =>
         } else if (e.type === 'generate' && e.event.type === 'start') {
           bar = createProgress(ctx.io.stderr, { total: e.event.totalRows, unit: 'rows', enabled: !globals.quiet && globals.logFormat !== 'json' });
         } else if (e.type === 'generate' && e.event.type === 'dataset') bar?.update(e.event.doneRows, e.event.dataset);
-        else if (e.type === 'load' && e.event.type === 'file-done') say(ctx.io, globals, `  ${e.event.result.path}: ${e.event.result.rows_inserted} inserted, ${e.event.result.rows_quarantined} quarantined`, 'verbose');
+        else if (e.type === 'load' && e.event.type === 'start') {
+          // Load progress as in `surgctl load`: a bar over the files and their stages, on a terminal only.
+          loadFiles = e.event.files;
+          loadDone = 0;
+          const live = ctx.io.stderr.isTTY === true && !globals.quiet && globals.logFormat !== 'json';
+          bar = live ? createProgress(ctx.io.stderr, { total: Math.max(1, loadFiles * 100), counts: false }) : undefined;
+        } else if (e.type === 'load' && e.event.type === 'file-progress') {
+          bar?.update(loadDone * 100 + Math.floor((100 * (e.event.step - 1)) / e.event.of), `[${loadDone + 1}/${loadFiles}] ${e.event.path}: ${e.event.phase}`);
+        } else if (e.type === 'load' && (e.event.type === 'file-done' || e.event.type === 'file-skipped')) {
+          loadDone += 1;
+          bar?.update(loadDone * 100, `${loadDone}/${loadFiles} files`);
+          if (e.event.type === 'file-done' && globals.verbose && !globals.quiet) {
+            const line = `  ${e.event.result.path}: ${e.event.result.rows_inserted} inserted, ${e.event.result.rows_quarantined} quarantined`;
+            if (bar) bar.log(line);
+            else say(ctx.io, globals, line, 'verbose');
+          }
+        }
         else if (e.type === 'transform' && e.event.type === 'model-done') say(ctx.io, globals, `  ${e.event.result.model}: ${e.event.result.status}`, 'verbose');
       };
       const result = await runPipeline({ config, cwd: ctx.io.cwd, env: ctx.io.env, args: ['pipeline'], signal: ctx.signal, metricsFile: flags.metricsFile === undefined ? undefined : resolve(ctx.io.cwd, flags.metricsFile), onEvent });

@@ -46,7 +46,7 @@ export const queryCommand = (ctx: CliContext): Command =>
     .option('--format <format>', `${OUTPUT_FORMATS.join(' | ')} (default: table on a terminal, json when piped)`)
     .option('--out <path>', 'write to this file instead of stdout (- for stdout; parquet and arrow need one)')
     .option('--force', 'replace --out if it exists (a file; never a directory)')
-    .option('--allow-read <dir>', 'let the SQL read files in this directory (read_csv, read_text, glob ...); repeatable; default: none', collect, [])
+    .option('--allow-read <dir>', 'let the SQL read files in this directory (read_csv, read_text, glob ...); repeatable', collect, [])
     .addHelpText('after', '\nThe lakehouse is opened read-only and sealed: one SELECT (or EXPLAIN of one) runs; nothing can write,\n'
       + 'install, load, attach or change a setting, and no file outside the lakehouse is read unless --allow-read names\n'
       + 'its directory.\n\nExample:\n  surgctl query "SELECT level, count(*) AS n FROM alerts GROUP BY ALL ORDER BY n DESC"\n')

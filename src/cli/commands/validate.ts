@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { MetricSet, writeMetricsFile } from '../../core/metrics.js';
 import { addOutcomeMetrics, addValidateMetrics } from '../../core/pipeline/metrics.js';
 import { validateFiles, type ValidateEvent, type ValidationReport } from '../../core/validate/index.js';
-import { DATA_FORMATS, type DataFormat } from '../../core/domain.js';
+import { DATA_FORMATS, DEFAULT_MAX_INVALID, VALIDATE_MAX_INVALID, type DataFormat } from '../../core/domain.js';
 import { GateFailedError, UsageError } from '../../errors.js';
 import { renderValidationReport, type ValidationFormat } from '../../render/validation-report.js';
 import { say, useColor } from '../io.js';
@@ -33,7 +33,7 @@ export const validateCommand = (ctx: CliContext): Command =>
     .option('--quarantine-dir <dir>', 'where quarantine NDJSON files go (one per input, never overwritten)', 'quarantine')
     .option('--valid-out <dir>', 'also write the valid rows here')
     .addOption(new Option('--valid-format <format>', 'format of --valid-out files').choices(['same', 'parquet']).default('same'))
-    .option('--max-invalid <n|p%>', 'quarantined rows allowed per file before the gate fails', '0')
+    .option('--max-invalid <n|p%>', `quarantined rows (N) or share of rows read (P%) allowed per file before the gate fails (exit 1); stricter than load and pipeline (${DEFAULT_MAX_INVALID})`, VALIDATE_MAX_INVALID)
     .addOption(new Option('--format <format>', 'report format (default: table on a terminal, json otherwise)').choices(['table', 'json', 'junit', 'github']))
     .option('--limit-errors <n>', 'examples printed per file (never limits the quarantine)', '10')
     .addOption(new Option('--engine <engine>', 'compiled SQL, ajv, or auto (compiled when it supports the schema)').choices(['auto', 'compiled', 'ajv']).default('auto'))

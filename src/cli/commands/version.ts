@@ -8,7 +8,6 @@ export const versionCommand = (ctx: CliContext): Command =>
   new Command('version')
     .description('print the surgctl version; with --verbose also Node, DuckDB and the platform (for bug reports)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .addHelpText('after', '\nExamples:\n  $ surgctl version\n  $ surgctl version --verbose\n  $ surgctl --version --verbose --format json\n')
     .action(async (flags: { format: 'text' | 'json' }) => {
       const verbose = ctx.globals().verbose === true;
       if (!verbose) {

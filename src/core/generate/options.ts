@@ -1,7 +1,7 @@
 // The generator's options: defaults, --scale, and validation. Every rejection is a UsageError naming the flag,
 // so the CLI and library callers get the same one-line message (exit 2).
 import { UsageError } from '../../errors.js';
-import { DATA_FORMATS, DEFAULT_REFERENCE_DATE, type DataFormat } from '../domain.js';
+import { DATA_FORMATS, DEFAULT_BAD_ROWS, DEFAULT_REFERENCE_DATE, type DataFormat } from '../domain.js';
 
 export { DATA_FORMATS, type DataFormat };
 
@@ -77,7 +77,7 @@ export const DEFAULTS = {
   telemetryRows: 200_000,
   vitalsIntervalMin: 15,
   vitalsHours: 12,
-  badRows: 0.001,
+  badRows: DEFAULT_BAD_ROWS,
   incidents: 0.05,
 };
 

@@ -60,7 +60,11 @@ export const LOAD_STEPS = [
 export type LoadStep = (typeof LOAD_STEPS)[number];
 
 export type LoadEvent =
+  /** The files to load, once planned (not for stdin, whose size is unknown). */
+  | { type: 'start'; files: number }
   | { type: 'file-start'; path: string; dataset: string; loadId: string }
+  /** A stage of one file began; step/of is how far through the file's stages (validation phases, then 'inserting' at 1/1). */
+  | { type: 'file-progress'; path: string; phase: string; step: number; of: number }
   | { type: 'file-skipped'; path: string; dataset: string; previousLoadId: string }
   | { type: 'file-done'; result: FileLoadResult }
   | { type: 'abandoned'; count: number }
@@ -148,6 +152,7 @@ export async function loadFiles(inputs: string[], opts: LoadOptions): Promise<Lo
     const abandoned = await markAbandoned(db);
     if (abandoned > 0) opts.onEvent?.({ type: 'abandoned', count: abandoned });
     await restoreQuarantineFiles(db, opts);
+    opts.onEvent?.({ type: 'start', files: planned.length });
     return await recordRun(db, 'load', opts.args ?? inputs, async () => {
       const files: FileLoadResult[] = [];
       for (const p of planned) {
@@ -238,7 +243,11 @@ export async function loadOneFile(
       db,
       { path: p.path, displayName: p.display, ...(format ? { format } : {}) },
       p.ds,
-      { delimiter: opts.delimiter, foreignKeyTables },
+      {
+        delimiter: opts.delimiter,
+        foreignKeyTables,
+        onProgress: (phase, step, of) => opts.onEvent?.({ type: 'file-progress', path: p.display, phase, step, of: of + 1 }),
+      },
     );
     // Staging and validation are one call (stageAndValidate); both hooks fire after it.
     step('after-stage');
@@ -260,6 +269,7 @@ export async function loadOneFile(
       opts.onEvent?.({ type: 'file-done', result: failed });
       return failed;
     }
+    opts.onEvent?.({ type: 'file-progress', path: p.display, phase: 'inserting', step: 1, of: 1 });
     const qPath = staged.rowsQuarantined > 0 ? quarantineFilePath(p.path, loadId, opts) : null;
     const result = await db.transaction(async () => {
       const inserted = await insertNew(db, p.ds, staged.validTable, loadId, p.display);

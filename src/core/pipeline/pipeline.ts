@@ -65,7 +65,9 @@ export function generatedDir(config: Config): string {
  */
 export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult> {
   const { config } = opts;
-  const runId = newRunId();
+  // The run is written to the lakehouse at the end (the lakehouse may not exist before the load), with this start.
+  const startedAt = new Date();
+  const runId = newRunId(startedAt);
   const stages: PipelineResult['stages'] = [];
   const metrics = new MetricSet();
   const emit = (e: PipelineEvent): void => opts.onEvent?.(e);
@@ -173,14 +175,14 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
       alerts,
       stages,
     };
-    await recordPipelineRun(config.db, config.lock_timeout_s * 1000, runId, opts.args, 'succeeded', result);
+    await recordPipelineRun(config.db, config.lock_timeout_s * 1000, runId, startedAt, opts.args, 'succeeded', result);
     return result;
   } catch (e) {
     // Nothing is recorded in a lakehouse that refused us (newer schema, read-only): recordPipelineRun opens it
     // through the same gate, which throws before writing.
     if (existsSync(config.db)) {
       const status = e instanceof InterruptedError ? 'interrupted' : 'failed';
-      await recordPipelineRun(config.db, config.lock_timeout_s * 1000, runId, opts.args, status, { stages }, e instanceof Error ? e.message : String(e)).catch(() => undefined);
+      await recordPipelineRun(config.db, config.lock_timeout_s * 1000, runId, startedAt, opts.args, status, { stages }, e instanceof Error ? e.message : String(e)).catch(() => undefined);
     }
     throw e;
   } finally {
@@ -205,10 +207,10 @@ async function countAlerts(dbPath: string, lockTimeoutMs: number): Promise<Recor
   }
 }
 
-async function recordPipelineRun(dbPath: string, lockTimeoutMs: number, runId: string, args: string[], status: RunStatus, counts: object, error?: string): Promise<void> {
+async function recordPipelineRun(dbPath: string, lockTimeoutMs: number, runId: string, startedAt: Date, args: string[], status: RunStatus, counts: object, error?: string): Promise<void> {
   const db = await openLakehouse(dbPath, lockTimeoutMs, { forLoad: false });
   try {
-    await startRun(db, runId, 'pipeline', args);
+    await startRun(db, runId, 'pipeline', args, startedAt);
     await finishRun(db, runId, status, counts as Record<string, unknown>, error);
   } finally {
     db.close();

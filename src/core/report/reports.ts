@@ -180,7 +180,7 @@ const DEFINITIONS: ReportDefinition[] = [
   {
     name: 'top-alerts',
     title: 'Top alerts',
-    description: 'the highest-risk alerts, then the earliest (default 20)',
+    description: 'the highest-risk alerts, then the earliest (default: 20)',
     tables: ['alerts'],
     filters: ['patient', 'procedure', 'robot', 'since', 'until', 'minLevel', 'limit'],
     defaultLimit: 20,

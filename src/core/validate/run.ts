@@ -10,6 +10,7 @@ import { toIoError, UsageError } from '../../errors.js';
 import { inferDataset, listDatasets, loadDatasetSchema, orderByDependencies, type DatasetSchema } from '../schemas.js';
 import { dropStaged, stageAndValidate, type EngineChoice, type ErrorExample, type FileError, type StagedValidation } from './engine.js';
 import { expandInputs, formatFromName, spoolStream, type InputFormat } from './inputs.js';
+import { VALIDATE_MAX_INVALID } from '../domain.js';
 
 export interface ValidateOptions {
   /** Directory relative paths resolve against (default process.cwd()). */
@@ -22,7 +23,7 @@ export interface ValidateOptions {
   quarantineDir?: string | undefined;
   validOut?: string | undefined;
   validFormat?: 'same' | 'parquet' | undefined;
-  /** "N" rows or "P%" of rows read, per file (default "0"). */
+  /** "N" rows or "P%" of rows read, per file (default VALIDATE_MAX_INVALID, "0"). */
   maxInvalid?: string | undefined;
   /** Failing-row examples kept per file (default 20); never limits the quarantine. */
   limitErrors?: number | undefined;
@@ -139,7 +140,7 @@ function plan(inputs: string[], opts: ValidateOptions, cwd: string, spooled: { p
  */
 export async function validateFiles(inputs: string[], opts: ValidateOptions = {}): Promise<ValidationReport> {
   const cwd = opts.cwd ?? process.cwd();
-  const gate = parseMaxInvalid(opts.maxInvalid ?? '0');
+  const gate = parseMaxInvalid(opts.maxInvalid ?? VALIDATE_MAX_INVALID);
   if (inputs.length === 0) throw new UsageError('no input given', { hint: 'pass files, directories, globs or - for stdin' });
   if (inputs.filter((i) => i === '-').length > 1) throw new UsageError('- (stdin) can be given only once');
   const spoolDir = mkdtempSync(join(tmpdir(), 'surgctl-validate-'));
@@ -198,7 +199,7 @@ export async function validateFiles(inputs: string[], opts: ValidateOptions = {}
         totals.rows_valid += f.rows_valid;
         totals.rows_quarantined += f.rows_quarantined;
       }
-      return { passed: files.every((f) => f.passed), max_invalid: opts.maxInvalid ?? '0', files, totals };
+      return { passed: files.every((f) => f.passed), max_invalid: opts.maxInvalid ?? VALIDATE_MAX_INVALID, files, totals };
     } finally {
       db.close();
     }
