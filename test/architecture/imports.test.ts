@@ -205,4 +205,12 @@ describe('the import graph of src/', () => {
     });
     expect(wrong, wrong.join('\n')).toEqual([]);
   });
+
+  it('has one table-or-json default: commands call resultFormat/wantsJson from src/cli/io.ts', () => {
+    const copy = /isTTY\s*(===\s*true\s*)?\?\s*'table'\s*:\s*'json'/;
+    const wrong = FILES.filter((f) => rel(f) !== 'src/cli/io.ts' && copy.test(readFileSync(f, 'utf8'))).map(
+      (f) => `${rel(f)} picks table or json itself: use resultFormat or wantsJson from src/cli/io.ts`,
+    );
+    expect(wrong, wrong.join('\n')).toEqual([]);
+  });
 });

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { DATA_FORMATS as DATA_FORMAT_NAMES } from '../../core/domain.js';
 import { InterruptedError, UsageError } from '../../errors.js';
 import { createProgress } from '../../render/progress.js';
-import type { CliContext } from '../io.js';
+import { wantsJson, type CliContext } from '../io.js';
 import { say } from '../io.js';
 import { DEFAULT_BAD_ROWS, DEFAULT_REFERENCE_DATE } from '../../core/domain.js';
 import type { GenerateOptions, GenerateResult } from '../../core/generate/index.js';
@@ -163,7 +163,7 @@ export const generateCommand = (ctx: CliContext): Command =>
       const { summary, deprecated } = formats(flags.format ?? [], flags.dataFormat);
       if (deprecated !== undefined) say(ctx.io, g, `surgctl: note: --format ${deprecated} for the data files is deprecated; use --data-format ${deprecated}`, 'warn');
       // The summary follows the rule of every command: a table on a terminal, JSON when stdout is piped.
-      const json = (summary ?? (ctx.io.stdout.isTTY === true ? 'table' : 'json')) === 'json';
+      const json = wantsJson(ctx.io, summary);
       const progress = createProgress(ctx.io.stderr, { total: 1, unit: 'rows', enabled: !g.quiet && g.logFormat !== 'json' });
       // Ctrl-C (main's handler aborts ctx.signal) stops the run cleanly: the core removes its temporary output and
       // main exits 130.
