@@ -106,7 +106,7 @@ describe.concurrent('a load killed at each step, then rerun, is exact', () => {
         const qdir = join(work, 'quarantine');
         const killed = await surgctl(work, ['load', join(data, 'telemetry.csv'), '--db', db, '-q'], { SURGCTL_FAULT: step });
         expect(killed.signal, killed.stderr).toBe('SIGKILL');
-        const again = await surgctl(work, ['load', data, '--db', db, '--format', 'json']);
+        const again = await surgctl(work, ['load', data, '--db', db, '--format', 'json', '--max-invalid', '100%']);
         expect(again.code, again.stderr).toBe(0);
         await expectExact(db, qdir);
         if (step === 'after-commit') {
@@ -129,7 +129,7 @@ describe('the quarantine file is a derived copy', () => {
       copyFileSync(base, db);
       const qdir = join(work, 'quarantine');
       writeFileSync(qdir, 'a file where the quarantine directory should be: mkdir fails, like a full disk\n');
-      const first = await surgctl(work, ['load', data, '--db', db, '--format', 'json']);
+      const first = await surgctl(work, ['load', data, '--db', db, '--format', 'json', '--max-invalid', '100%']);
       expect(first.code, first.stderr).toBe(0);
       expect(first.stderr).toContain('warning: quarantine file');
       const out = JSON.parse(first.stdout) as { files: { path: string; status: string; rows_inserted: number; rows_quarantined: number }[] };
@@ -139,7 +139,7 @@ describe('the quarantine file is a derived copy', () => {
 
       // The "disk" has room again: the rerun skips the file (its content loaded) and derives the missing file.
       rmSync(qdir);
-      const again = await surgctl(work, ['load', data, '--db', db, '--format', 'json']);
+      const again = await surgctl(work, ['load', data, '--db', db, '--format', 'json', '--max-invalid', '100%']);
       expect(again.code, again.stderr).toBe(0);
       expect(again.stderr).toContain('wrote the missing quarantine file');
       expect(existsSync(qdir)).toBe(true);

@@ -297,36 +297,41 @@ export async function scanCsv(
   };
   const processFastInner = (buf: Buffer, from: number, to: number): void => {
     let i = from;
-    if (crPending && i < to) {
-      crPending = false;
-      if (buf[i] === LF) {
-        terminators.crlf++;
-        if (newline === 'CR') newline = 'CRLF';
-        i++;
-      } else terminators.cr++;
-    }
-    const term = newline === 'CR' ? CR : LF;
+    // Every LF, CRLF and lone CR ends a record, whatever the first line ended with: DuckDB does, and a file that
+    // mixes them must be seen as mixed (it is then read from an LF copy). The next CR and LF are found once each.
+    const next = (byte: number, at: number): number => {
+      const j = buf.indexOf(byte, at);
+      return j === -1 ? buf.length : j;
+    };
+    let lf = -1;
+    let cr = -1;
     while (i < to) {
-      const j = buf.indexOf(term, i);
-      if (j === -1 || j >= to) {
-        if (to > i) {
-          // A lone CR at the very end of the stretch may pair with an LF in the next chunk.
-          const last = to - 1;
-          if (term === LF && buf[last] === CR) {
-            if (last > i) lineHasContent = true;
-            // Treat as content-less CR: when LF follows, it is CRLF; handled by the slow path if not.
-            processSlow(buf, last, to);
-          } else lineHasContent = true;
+      if (crPending) {
+        crPending = false;
+        if (buf[i] === LF) {
+          terminators.crlf++;
+          if (newline === 'CR') newline = 'CRLF';
+          i++;
+          continue;
         }
+        terminators.cr++;
+      }
+      if (lf < i) lf = next(LF, i);
+      if (cr < i) cr = next(CR, i);
+      const j = Math.min(lf, cr);
+      if (j >= to) {
+        lineHasContent = true;
         return;
       }
-      let contentEnd = j;
-      if (term === LF && j > i && buf[j - 1] === CR) contentEnd = j - 1;
-      if (contentEnd > i) lineHasContent = true;
-      if (newline === 'none') newline = contentEnd < j ? 'CRLF' : 'LF';
-      if (term === CR) terminators.cr++;
-      else if (contentEnd < j) terminators.crlf++;
-      else terminators.lf++;
+      if (j > i) lineHasContent = true;
+      if (buf[j] === CR) {
+        // Counted when the next byte is seen (CRLF or a lone CR), maybe in the next chunk.
+        if (newline === 'none') newline = 'CR';
+        crPending = true;
+      } else {
+        if (newline === 'none') newline = 'LF';
+        terminators.lf++;
+      }
       endRecord();
       i = j + 1;
     }

@@ -22,7 +22,7 @@ import { ident, literal, quoteAnyIdent } from '../../db/sql.js';
 import { toIoError } from '../../errors.js';
 import { duckType, type DatasetSchema } from '../schemas.js';
 import { compileChecks } from './compile.js';
-import { sniffDelimiter } from './csv-scan.js';
+import { sniffDelimiter, sniffText } from './csv-scan.js';
 import type { ProgressPhase, StagedValidation } from './staged.js';
 import { buildFastLine } from './fast-regex.js';
 import { dropStaged, ERR_STRUCT, publicErrorsSql, REJECT_MESSAGES, stageRef, tempName } from './stage-common.js';
@@ -79,7 +79,8 @@ async function readHead(path: string, gzip: boolean, delimiter: string | undefin
       stream.on('data', (c: Buffer) => {
         chunks.push(c);
         size += c.length;
-        if (c.includes(0x0a) || c.includes(0x0d) || size >= 1 << 20) stop();
+        // At least the 64 KiB the exact path sniffs for binary content (sniffText), then up to the first line end.
+        if ((size >= 1 << 16 && (c.includes(0x0a) || c.includes(0x0d))) || size >= 1 << 20) stop();
       });
       stream.on('end', () => resolveP());
       stream.on('close', () => resolveP());
@@ -88,6 +89,8 @@ async function readHead(path: string, gzip: boolean, delimiter: string | undefin
     throw toIoError(path, e, 'read');
   }
   let buf = Buffer.concat(chunks);
+  // A file the exact path refuses as a whole (UTF-16, binary, a NUL byte): let it say so.
+  if (sniffText(buf) !== undefined) return undefined;
   if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
   const lf = buf.indexOf(0x0a);
   const cr = buf.indexOf(0x0d);

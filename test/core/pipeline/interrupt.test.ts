@@ -28,8 +28,9 @@ describe('pipeline under Ctrl-C', () => {
     const lake = await openDb(db, { readOnly: true });
     try {
       expect(await lake.all('SELECT command, status FROM runs ORDER BY started_at')).toEqual([
-        { command: 'load', status: 'interrupted' },
+        // The pipeline's run starts when the pipeline does, before its load stage.
         { command: 'pipeline', status: 'interrupted' },
+        { command: 'load', status: 'interrupted' },
       ]);
       expect(await lake.scalar("SELECT count(*)::INTEGER FROM loads WHERE status = 'succeeded'")).toBe(2);
       expect(await lake.scalar("SELECT count(*)::INTEGER FROM information_schema.tables WHERE table_name = 'transform_runs'")).toBe(1);
