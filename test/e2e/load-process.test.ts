@@ -83,12 +83,14 @@ describe('load under real process faults', () => {
     const first = startLoad(dbPath);
     await first.started;
     const t0 = Date.now();
-    const second = spawnSync(process.execPath, [BIN, 'load', csv, '--db', dbPath, '--lock-timeout', '1'], { cwd: dir, encoding: 'utf8' });
+    // A short wait, so the first load (about a second for 400k rows on an idle machine) still holds the lock
+    // when it runs out: with 1 s the second writer could get the lock just after the first finished.
+    const second = spawnSync(process.execPath, [BIN, 'load', csv, '--db', dbPath, '--lock-timeout', '0.3'], { cwd: dir, encoding: 'utf8' });
     const waited = Date.now() - t0;
-    expect(second.status).toBe(3);
+    expect(second.status, second.stderr).toBe(3);
     expect(second.stderr).toContain('locked by another process');
     expect(second.stderr).toContain('--lock-timeout');
-    expect(waited).toBeGreaterThanOrEqual(900);
+    expect(waited).toBeGreaterThanOrEqual(250);
     const r1 = await first.done;
     expect(r1.code, r1.stderr).toBe(0);
     expect((JSON.parse(r1.stdout) as { totals: { rows_inserted: number } }).totals.rows_inserted).toBe(ROWS);
