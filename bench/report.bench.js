@@ -102,7 +102,7 @@ async function phaseRun(name, dbPath, outPath) {
   if (name === 'reports') {
     const { runReport } = await import('../dist/core/report/index.js');
     const { renderJson } = await import('../dist/render/json.js');
-    const { withLakehouse } = await import('../dist/core/query/lakehouse.js');
+    const { withLakehouse } = await import('../dist/core/read/lakehouse.js');
     const [procedure, patient] = await withLakehouse(dbPath, async (db) => [
       await db.scalar('SELECT procedure_id FROM procedure_risk ORDER BY critical_alerts DESC, avg_risk DESC, procedure_id LIMIT 1'),
       await db.scalar('SELECT patient_id FROM patient_risk ORDER BY critical_alerts DESC, avg_risk DESC, patient_id LIMIT 1'),

@@ -1,5 +1,7 @@
 // The streams and environment a command writes to. Injected so tests run main() in-process.
 import { DEFAULT_LOCK_TIMEOUT_S } from '../db/defaults.js';
+import type { ResultFormat } from '../core/domain.js';
+import { surgctlVersion } from '../core/version.js';
 import { UsageError } from '../errors.js';
 
 export interface OutStream {
@@ -89,4 +91,31 @@ export function say(io: Io, globals: GlobalOptions, message: string, level: 'inf
     return;
   }
   io.stderr.write(`${message}\n`);
+}
+
+/** What every command factory is given: the streams, and the global flags (call globals() inside an action). */
+export interface CliContext {
+  io: Io;
+  /** The global flags as parsed (call inside an action). */
+  globals(): GlobalOptions;
+  /** Aborted by Ctrl-C (SIGINT): long stages stop, roll back, mark their run interrupted and exit 130. A command
+   *  that reads this takes charge of Ctrl-C; for any other command the first Ctrl-C exits 130 at once. */
+  readonly signal: AbortSignal;
+}
+
+/** The surgctl version (package.json), for generator lines in rendered output. */
+export const packageVersion = surgctlVersion;
+
+/**
+ * The format a command prints its result in: --format when given, else `table` on a terminal and `json` when
+ * standard output is piped or redirected. (report, query and export choose with resolveFormat, which also reads
+ * the --out extension.)
+ */
+export function resultFormat<F extends string>(io: Io, flag: F | undefined): F | ResultFormat {
+  return flag ?? (io.stdout.isTTY ? 'table' : 'json');
+}
+
+/** True when the command should print JSON (see resultFormat). */
+export function wantsJson(io: Io, flag: string | undefined): boolean {
+  return resultFormat(io, flag) === 'json';
 }

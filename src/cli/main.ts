@@ -1,29 +1,19 @@
 // The commander tree and main(): argv in, exit code out. Turns every error into one clear message (a stack
 // trace only with --debug). Commands live in ./commands, one file per verb; heavy modules load lazily there.
 import { Command, CommanderError, Option } from 'commander';
-import { surgctlVersion } from '../core/version.js';
 import { ExitCode, UsageError, isSurgctlError, type SurgctlError } from '../errors.js';
-import { DEFAULT_LOCK_TIMEOUT_S, parseLockTimeout, processIo, type GlobalOptions, type Io } from './io.js';
+import { DEFAULT_LOCK_TIMEOUT_S, packageVersion, parseLockTimeout, processIo, type CliContext, type GlobalOptions, type Io } from './io.js';
 import { commandFactories } from './commands/index.js';
 import { applyHelpConventions, commandPath } from './help.js';
 
-export interface CliContext {
-  io: Io;
-  /** The global flags as parsed (call inside an action). */
-  globals(): GlobalOptions;
-  /** Aborted by Ctrl-C (SIGINT): long stages stop, roll back, mark their run interrupted and exit 130. A command
-   *  that reads this takes charge of Ctrl-C; for any other command the first Ctrl-C exits 130 at once. */
-  readonly signal: AbortSignal;
-}
+// CliContext and packageVersion live in io.ts, so the command files do not import main (which imports them).
+export { packageVersion, type CliContext } from './io.js';
 
 /** The Ctrl-C state main shares with the commands: the signal, and whether a command took charge of it. */
 export interface Interrupt {
   readonly signal: AbortSignal;
   used: boolean;
 }
-
-/** The surgctl version (package.json), for generator lines in rendered output. */
-export const packageVersion = surgctlVersion;
 
 /** Builds the whole command tree. No side effects at import or build time. */
 export function createProgram(io: Io, interrupt: Interrupt = { signal: new AbortController().signal, used: false }): Command {

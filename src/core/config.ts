@@ -6,7 +6,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { ConfigError } from '../errors.js';
 import { builtinSchemaDir } from './schemas.js';
 import { CONFIG_FILE } from './db-path.js';
-import { DEFAULT_BAD_ROWS, DEFAULT_MAX_INVALID } from './domain.js';
+import { DEFAULT_BAD_ROWS, DEFAULT_MAX_INVALID, type DataFormat } from './domain.js';
 
 export interface Config {
   db: string;
@@ -15,7 +15,7 @@ export interface Config {
   rules: string | null;
   seed: number;
   scale: number;
-  format: 'csv' | 'ndjson' | 'parquet';
+  format: DataFormat;
   bad_rows: number;
   incidents: number;
   max_invalid: string;

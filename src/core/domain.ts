@@ -1,5 +1,7 @@
-// Domain reference data shared by the generator, the rules and the reports: arms, instruments with their force
-// limits, surgical steps, and the error-code taxonomy. The default rules (transform) use these same numbers.
+// The project's one vocabulary, defined once and imported everywhere: risk and alert levels with their ranks, data and
+// output formats, NEWS2 parameters, bands and score columns, and the domain reference data shared by the generator,
+// the rules and the reports (arms, instruments with their force limits, surgical steps, the error-code taxonomy).
+// SQL models (.sql) may spell these out; TypeScript that builds SQL from them uses the helpers here.
 
 export const ROBOT_ARMS = ['arm_1', 'arm_2', 'arm_3', 'arm_4'] as const;
 
@@ -61,6 +63,93 @@ export const VITAL_METRICS = [
   'heart_rate', 'resp_rate', 'spo2', 'systolic_bp', 'diastolic_bp', 'temperature_c', 'glucose_mg_dl', 'weight_kg',
   'consciousness', 'o2_supplemental',
 ] as const;
+
+/** A fixed list of words as a DuckDB list literal, e.g. ['none', 'low']; for the constants in this file only. */
+function sqlStringList(values: readonly string[]): string {
+  return `[${values.map((v) => `'${v.replace(/'/g, "''")}'`).join(', ')}]`;
+}
+
+/**
+ * Risk levels of a telemetry event (telemetry_risk.risk_level), lowest first. A level's rank is its index:
+ * none 0, low 1, medium 2, high 3, critical 4; the alerts mart stores it as level_rank.
+ */
+export const RISK_LEVELS = ['none', 'low', 'medium', 'high', 'critical'] as const;
+export type RiskLevel = (typeof RISK_LEVELS)[number];
+export const RISK_LEVEL_RANK = Object.fromEntries(RISK_LEVELS.map((l, i) => [l, i])) as Record<RiskLevel, number>;
+
+export function isRiskLevel(value: unknown): value is RiskLevel {
+  return typeof value === 'string' && (RISK_LEVELS as readonly string[]).includes(value);
+}
+
+/** The levels that raise an alert (alerts.level, alert_episodes.level), lowest first. */
+export const ALERT_LEVELS = ['medium', 'high', 'critical'] as const satisfies readonly RiskLevel[];
+export type AlertLevel = (typeof ALERT_LEVELS)[number];
+
+/** RISK_LEVELS as a DuckDB list literal, for SQL that orders or enumerates levels. */
+export const RISK_LEVELS_SQL = sqlStringList(RISK_LEVELS);
+
+/** SQL for the rank (0 none .. 4 critical; NULL for anything else) of a risk-level SQL expression. */
+export function riskLevelRankSql(expr: string): string {
+  return `(list_position(${RISK_LEVELS_SQL}, ${expr}) - 1)`;
+}
+
+/**
+ * SQL counting rows per alert level of a `level` column, one column per level named after it:
+ * count(*) FILTER (WHERE level = 'medium') AS medium, ... (each cast with `cast`, e.g. '::INTEGER', when given).
+ */
+export function alertLevelCountsSql(cast = ''): string {
+  return ALERT_LEVELS.map((l) => `count(*) FILTER (WHERE level = '${l}')${cast} AS ${l}`).join(', ');
+}
+
+/** Formats of dataset files: what generate writes and validate and load read. */
+export const DATA_FORMATS = ['csv', 'ndjson', 'parquet'] as const;
+export type DataFormat = (typeof DATA_FORMATS)[number];
+
+/** The output formats of report, query and export (export/formats.ts chooses one from --format and --out). */
+export const OUTPUT_FORMATS = ['table', 'json', 'ndjson', 'csv', 'markdown', 'html', 'parquet', 'arrow'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** Output formats written by DuckDB or apache-arrow straight to a file; they need --out. */
+export const FILE_FORMATS = ['parquet', 'arrow'] as const satisfies readonly OutputFormat[];
+export type FileFormat = (typeof FILE_FORMATS)[number];
+export type TextFormat = Exclude<OutputFormat, FileFormat>;
+
+/** What `surgctl export` writes. */
+export const EXPORT_FORMATS = ['parquet', 'csv', 'ndjson', 'arrow'] as const satisfies readonly OutputFormat[];
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** The result formats of the other commands (load, transform, runs, rules, ...): table on a terminal, else json. */
+export const RESULT_FORMATS = ['table', 'json'] as const;
+export type ResultFormat = (typeof RESULT_FORMATS)[number];
+
+/** The NEWS2 parameters in chart order (RCP 2017 Chart 1); also the vitals metric names. */
+export const NEWS2_PARAMETERS = ['resp_rate', 'spo2', 'o2_supplemental', 'systolic_bp', 'heart_rate', 'consciousness', 'temperature_c'] as const;
+export type News2Parameter = (typeof NEWS2_PARAMETERS)[number];
+
+/** The news2_hourly column holding each parameter's score (0-3). */
+export const NEWS2_SCORE_COLUMN = {
+  resp_rate: 'resp_rate_score',
+  spo2: 'spo2_score',
+  o2_supplemental: 'o2_supplemental_score',
+  systolic_bp: 'systolic_bp_score',
+  heart_rate: 'heart_rate_score',
+  consciousness: 'consciousness_score',
+  temperature_c: 'temperature_score',
+} as const satisfies Record<News2Parameter, string>;
+
+/** The score columns of news2_hourly, in chart order. */
+export const NEWS2_SCORE_COLUMNS: readonly (typeof NEWS2_SCORE_COLUMN)[News2Parameter][] = NEWS2_PARAMETERS.map((p) => NEWS2_SCORE_COLUMN[p]);
+
+/**
+ * NEWS2 clinical-risk bands (news2_hourly.news2_band), lowest first (RCP 2017: aggregate 0-4 low, a single
+ * parameter scoring 3 low-medium, 5-6 medium, 7 or more high).
+ */
+export const NEWS2_BANDS = ['low', 'low-medium', 'medium', 'high'] as const;
+export type News2Band = (typeof NEWS2_BANDS)[number];
+
+export function isNews2Band(value: unknown): value is News2Band {
+  return typeof value === 'string' && (NEWS2_BANDS as readonly string[]).includes(value);
+}
 
 /**
  * --max-invalid of `load` and `pipeline` (and `max_invalid` in the config): the quarantined share of rows read

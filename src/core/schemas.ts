@@ -170,3 +170,20 @@ export function inferDataset(file: string, datasets: string[] = listDatasets()):
   const hits = datasets.filter((d) => tokens.includes(d));
   return hits.length === 1 ? hits[0] : undefined;
 }
+
+/** The DuckDB type a schema column is stored as. Instants are TIMESTAMPTZ (UTC), dates DATE. */
+export function duckType(col: DatasetSchema['columnTypes'][string]): string {
+  if (col.type === 'string' && col.format === 'date-time') return 'TIMESTAMPTZ';
+  if (col.type === 'string' && col.format === 'date') return 'DATE';
+  if (col.type === 'string' && col.format === 'time') return 'VARCHAR';
+  switch (col.type) {
+    case 'integer':
+      return 'BIGINT';
+    case 'number':
+      return 'DOUBLE';
+    case 'boolean':
+      return 'BOOLEAN';
+    default:
+      return 'VARCHAR';
+  }
+}

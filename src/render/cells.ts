@@ -1,6 +1,7 @@
 // How one JSON-safe value reads in a human format (table, markdown, HTML): numbers compact and grouped, lists
 // joined, null empty. Machine formats (json, ndjson, csv) print values exactly instead.
-import type { ColumnKind, JsonValue } from '../core/query/values.js';
+import { isNews2Band, isRiskLevel, RISK_LEVEL_RANK, type News2Band } from '../core/domain.js';
+import type { ColumnKind, JsonValue } from '../core/read/values.js';
 
 export function formatNumber(n: number): string {
   if (Number.isInteger(n)) return n.toLocaleString('en-US');
@@ -25,13 +26,16 @@ export function isNumericKind(kind: ColumnKind): boolean {
   return kind === 'integer' || kind === 'number';
 }
 
+/** NEWS2 bands on the same colour scale (low-medium already asks for an urgent ward review, like medium). */
+const BAND_SEVERITY: Record<News2Band, number> = { low: 1, 'low-medium': 2, medium: 2, high: 3 };
+
 /** Severity of a categorical value in a level-like column, for colour: 0 calm .. 4 critical; undefined = plain. */
 export function severity(column: string, value: JsonValue | undefined): number | undefined {
   if (typeof value !== 'string') return undefined;
   if (column === 'level' || column === 'risk_level' || column === 'max_level') {
-    return { none: 0, low: 1, medium: 2, high: 3, critical: 4 }[value];
+    return isRiskLevel(value) ? RISK_LEVEL_RANK[value] : undefined;
   }
-  if (column === 'news2_band') return { low: 1, 'low-medium': 2, medium: 2, high: 3 }[value];
+  if (column === 'news2_band') return isNews2Band(value) ? BAND_SEVERITY[value] : undefined;
   if (column === 'status') return { succeeded: 1, skipped: 0, running: 2, failed: 4 }[value];
   if (column === 'trend') return { stable: 1, increasing: 2, decreasing: 2, volatile: 3 }[value];
   return undefined;

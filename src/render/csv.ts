@@ -1,8 +1,8 @@
 // CSV for results (RFC 4180 quoting, LF line ends, a header row): null is an empty cell, lists and objects are
 // JSON text, numbers and ISO instants as they are.
-import type { TabularResult } from '../core/query/result.js';
+import type { TabularResult } from '../core/read/result.js';
 import type { TextSink } from '../core/export/output.js';
-import type { JsonValue } from '../core/query/values.js';
+import type { JsonValue } from '../core/read/values.js';
 
 export function csvCell(value: JsonValue | undefined): string {
   if (value === null || value === undefined) return '';

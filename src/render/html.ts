@@ -1,8 +1,8 @@
 // The HTML report: one self-contained file (inline CSS and SVG, no script, a CSP that forbids any fetch) with
 // the report's charts and its table. Deterministic: no wall-clock time in the page.
-import type { TabularResult } from '../core/query/result.js';
+import type { TabularResult } from '../core/read/result.js';
 import type { TextSink } from '../core/export/output.js';
-import type { ResultRow } from '../core/query/values.js';
+import type { ResultRow } from '../core/read/values.js';
 import { cellText, formatNumber, isNumericKind, severity } from './cells.js';
 import { alertBarsChart, esc, qualityChart, riskLevelsChart, vitalsChart } from './svg-charts.js';
 

@@ -1,6 +1,6 @@
 // Machine formats for results: json is one array (one object per line inside it, so diffs and `head` stay
 // readable), ndjson one object per line. Values are already JSON-safe (ISO instants, numbers as numbers).
-import type { TabularResult } from '../core/query/result.js';
+import type { TabularResult } from '../core/read/result.js';
 import type { TextSink } from '../core/export/output.js';
 
 export async function renderJson(result: TabularResult, sink: TextSink): Promise<number> {

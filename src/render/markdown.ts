@@ -1,5 +1,5 @@
 // A GitHub-flavoured Markdown table (for CI job summaries and issues): numbers right-aligned, pipes escaped.
-import type { TabularResult } from '../core/query/result.js';
+import type { TabularResult } from '../core/read/result.js';
 import type { TextSink } from '../core/export/output.js';
 import { cellText, isNumericKind } from './cells.js';
 

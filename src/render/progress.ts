@@ -1,7 +1,13 @@
 // A small progress reporter for long commands: a cli-progress bar on stderr when it is a TTY, otherwise nothing
 // (or, with `lines`, one plain line per update). Commands feed it from their core's onEvent; the core never draws.
 import cliProgress from 'cli-progress';
-import type { OutStream } from '../cli/io.js';
+
+/** Where a bar is drawn (the CLI's stderr; a structural match, so render does not import the CLI). */
+export interface OutStream {
+  write(chunk: string): unknown;
+  isTTY?: boolean | undefined;
+  columns?: number | undefined;
+}
 
 export interface Progress {
   /** Sets the amount done (same unit as total) and, optionally, what is being worked on. */

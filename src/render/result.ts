@@ -1,6 +1,6 @@
 // Picks the text renderer for an output format (report, query). Binary formats (parquet, arrow) are written by
 // the core and have no renderer.
-import type { TextRenderer } from '../core/query/result.js';
+import type { TextRenderer } from '../core/read/result.js';
 import type { OutputFormat } from '../core/export/formats.js';
 import { renderCsv } from './csv.js';
 import { htmlRenderer } from './html.js';

@@ -1,6 +1,7 @@
 // Inline SVG charts for the HTML report: drawn here as strings, no script and no network. Data marks carry
 // class="mark" (the headless-browser test measures them) and a <title> tooltip with the exact value.
-import type { LevelCounts, LoadQuality, PatientVitals, RiskLevelCount } from '../core/report/dashboard.js';
+import { ALERT_LEVELS, isNews2Band, type News2Band } from '../core/domain.js';
+import type { LevelCounts, LoadQuality, PatientVitals, RiskLevelCount } from '../core/read/charts.js';
 import { formatNumber } from './cells.js';
 
 export const LEVEL_COLORS: Record<string, string> = {
@@ -10,7 +11,7 @@ export const LEVEL_COLORS: Record<string, string> = {
   high: '#e4572e',
   critical: '#a4161a',
 };
-const BAND_COLORS: Record<string, string> = { low: '#3fa34d', 'low-medium': '#a7c957', medium: '#f2a516', high: '#d62828' };
+const BAND_COLORS: Record<News2Band, string> = { low: '#3fa34d', 'low-medium': '#a7c957', medium: '#f2a516', high: '#d62828' };
 const BAND_ZONES = [
   { band: 'low', from: 0, to: 5, fill: '#eaf6ec', label: 'low 0–4' },
   { band: 'medium', from: 5, to: 7, fill: '#fdf1d8', label: 'medium 5–6' },
@@ -80,7 +81,7 @@ export function vitalsChart(p: PatientVitals): string {
     const top = yA(h.news2_total);
     const height = Math.max(1, a.top + a.h - top);
     const band = h.news2_band ?? 'low';
-    parts.push(rect(x(Date.parse(h.hour_start)), a.top + a.h - height, hourW, height, BAND_COLORS[band] ?? '#666', `${h.hour_start} NEWS2 ${h.news2_total} (${band})`));
+    parts.push(rect(x(Date.parse(h.hour_start)), a.top + a.h - height, hourW, height, isNews2Band(band) ? BAND_COLORS[band] : '#666', `${h.hour_start} NEWS2 ${h.news2_total} (${band})`));
   }
   parts.push(text(left, a.top - 4, 'NEWS2 per hour', 'class="axis"'));
   parts.push(`<line x1="${left}" y1="${b.top + b.h}" x2="${left + plotW}" y2="${b.top + b.h}" class="rule"/>`);
@@ -153,7 +154,7 @@ export function alertBarsChart<K extends string>(rows: (LevelCounts & Record<K, 
   const max = Math.max(1, ...totals);
   const parts: string[] = [];
   let lx = labelW;
-  for (const level of ['medium', 'high', 'critical'] as const) {
+  for (const level of ALERT_LEVELS) {
     parts.push(rect(lx, 8, 10, 10, LEVEL_COLORS[level] ?? '#666', undefined, 'key'));
     parts.push(text(lx + 14, 17, level, 'class="axis"'));
     lx += 80;
@@ -163,7 +164,7 @@ export function alertBarsChart<K extends string>(rows: (LevelCounts & Record<K, 
     const y = top + i * rowH;
     parts.push(text(labelW - 6, y + 14, String(r[key] ?? ''), 'class="axis" text-anchor="end"'));
     let x = labelW;
-    for (const level of ['medium', 'high', 'critical'] as const) {
+    for (const level of ALERT_LEVELS) {
       const n = r[level];
       if (n <= 0) continue;
       const w = Math.max(1, (n / max) * plotW);

@@ -1,9 +1,9 @@
 // The terminal view of a result: a table fitted to the terminal width (the widest columns give way first and
 // their cells end in …), numbers right-aligned, level-like columns coloured (chalk; none when colour is off).
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { TabularResult } from '../core/query/result.js';
+import type { TabularResult } from '../core/read/result.js';
 import type { TextSink } from '../core/export/output.js';
-import type { ResultColumn, ResultRow } from '../core/query/values.js';
+import type { ResultColumn, ResultRow } from '../core/read/values.js';
 import { cellText, formatNumber, isNumericKind, severity } from './cells.js';
 
 export interface TableOptions {

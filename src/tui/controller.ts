@@ -6,6 +6,7 @@ import {
   DEFAULT_VIEW, LEVELS, SORTS, type AlertDetail, type AlertSource, type LevelCounts, type ListRow, type ViewSpec,
 } from '../core/tui-data/types.js';
 import { detailHeight, detailLines, listHeight } from './screen.js';
+import type { BrowserState, PromptKind, Screen } from './state.js';
 
 /** The keys the controller understands (a subset of ink's Key). */
 export interface KeyInfo {
@@ -24,26 +25,7 @@ export interface KeyInfo {
   tab?: boolean;
 }
 
-export type Screen = 'list' | 'detail' | 'help';
-export type PromptKind = 'search' | 'note' | 'export';
-
-export interface BrowserState {
-  screen: Screen;
-  spec: ViewSpec;
-  counts: LevelCounts | null;
-  view: PagerView;
-  search: { text: string; matches: number } | null;
-  prompt: { kind: PromptKind; text: string } | null;
-  detail: AlertDetail | null;
-  detailScroll: number;
-  message: { text: string; tone: 'info' | 'error' } | null;
-  busy: boolean;
-  lastExport: string | null;
-  size: { rows: number; columns: number };
-  user: string;
-  dbPath: string;
-  quit: boolean;
-}
+export type { BrowserState, PromptKind, Screen };
 
 export interface ControllerOptions {
   user: string;

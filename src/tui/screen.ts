@@ -3,7 +3,7 @@
 // layout can be tested without a terminal.
 import { basename } from 'node:path';
 import type { AlertDetail, ListRow } from '../core/tui-data/types.js';
-import type { BrowserState } from './controller.js';
+import type { BrowserState } from './state.js';
 import {
   LEVEL_COLOR, LEVEL_LABEL, cell, clockTime, duration, num, shortTime, sparkline, thousands, type Line, type Segment,
 } from './format.js';

@@ -1,6 +1,6 @@
 // `surgctl completion bash|zsh|fish`: a completion script built from the live command tree, so it never drifts.
 import { Argument, Command } from 'commander';
-import type { CliContext } from '../main.js';
+import type { CliContext } from '../io.js';
 
 interface Spec {
   name: string;

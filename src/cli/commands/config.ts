@@ -1,7 +1,7 @@
 // `surgctl config show`: the effective configuration and where each value came from.
 import { Command } from 'commander';
 import { renderTextTable } from '../../render/text-table.js';
-import type { CliContext } from '../main.js';
+import { wantsJson, type CliContext } from '../io.js';
 
 export const configCommand = (ctx: CliContext): Command => {
   const cmd = new Command('config').description('show the effective configuration');
@@ -13,7 +13,7 @@ export const configCommand = (ctx: CliContext): Command => {
     .action(async (flags: { config?: string; format?: string }) => {
       const { loadConfig } = await import('../../core/config.js');
       const { effective, file } = loadConfig({ cwd: ctx.io.cwd, env: ctx.io.env, configPath: flags.config });
-      if ((flags.format ?? (ctx.io.stdout.isTTY ? 'table' : 'json')) === 'json') {
+      if (wantsJson(ctx.io, flags.format)) {
         ctx.io.stdout.write(`${JSON.stringify({ file, settings: effective }, null, 2)}\n`);
         return;
       }

@@ -5,7 +5,7 @@ import { resolveDbPath } from '../../core/db-path.js';
 import { EXPORT_FORMATS, type ExportFormat } from '../../core/export/formats.js';
 import { UsageError } from '../../errors.js';
 import { lockTimeoutMs, say } from '../io.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from '../io.js';
 
 interface ExportFlags {
   db?: string;

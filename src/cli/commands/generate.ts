@@ -2,13 +2,14 @@
 // summary goes to stdout, a table on a terminal and JSON when piped (--format forces); a progress bar only on a TTY.
 import { Command } from 'commander';
 import { resolve } from 'node:path';
+import { DATA_FORMATS as DATA_FORMAT_NAMES } from '../../core/domain.js';
 import { InterruptedError, UsageError } from '../../errors.js';
-import type { CliContext } from '../main.js';
+import { wantsJson, type CliContext } from '../io.js';
 import { say } from '../io.js';
 import { DEFAULT_BAD_ROWS, DEFAULT_REFERENCE_DATE } from '../../core/domain.js';
 import type { GenerateOptions, GenerateResult } from '../../core/generate/index.js';
 
-const DATA_FORMATS = ['csv', 'ndjson', 'parquet'];
+const DATA_FORMATS: readonly string[] = DATA_FORMAT_NAMES;
 
 interface Flags {
   out: string;
@@ -161,7 +162,7 @@ export const generateCommand = (ctx: CliContext): Command =>
       const { summary, deprecated } = formats(flags.format ?? [], flags.dataFormat);
       if (deprecated !== undefined) say(ctx.io, g, `surgctl: note: --format ${deprecated} for the data files is deprecated; use --data-format ${deprecated}`, 'warn');
       // The summary follows the rule of every command: a table on a terminal, JSON when stdout is piped.
-      const json = (summary ?? (ctx.io.stdout.isTTY === true ? 'table' : 'json')) === 'json';
+      const json = wantsJson(ctx.io, summary);
       const progress = createProgress(ctx.io.stderr, { total: 1, unit: 'rows', enabled: !g.quiet && g.logFormat !== 'json' });
       // Ctrl-C (main's handler aborts ctx.signal) stops the run cleanly: the core removes its temporary output and
       // main exits 130.

@@ -3,7 +3,7 @@
 // light helpers at the top; its action loads the stage, DuckDB, ajv, chalk or cli-progress with `await import()`.
 // test/e2e/startup.test.ts fails when --version, --help or schemas load any of them.
 import type { Command } from 'commander';
-import type { CliContext } from '../main.js';
+import type { CliContext } from '../io.js';
 import { schemasCommand } from './schemas.js';
 import { generateCommand } from './generate.js';
 import { transformCommand } from './transform.js';

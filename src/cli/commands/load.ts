@@ -6,17 +6,17 @@ import { addLoadMetrics, addOutcomeMetrics } from '../../core/pipeline/metrics.j
 import { resolveDbPath } from '../../core/db-path.js';
 import type { FileLoadResult, LoadEvent, LoadOptions } from '../../core/load/load.js';
 import type { LoadRecord } from '../../core/load/ledger.js';
-import { DEFAULT_MAX_INVALID } from '../../core/domain.js';
 import { GateFailedError, UsageError } from '../../errors.js';
+import { DATA_FORMATS, DEFAULT_MAX_INVALID, type DataFormat, type ResultFormat } from '../../core/domain.js';
 import type { Progress } from '../../render/progress.js';
 import { renderTextTable, type Column } from '../../render/text-table.js';
 import { lockTimeoutMs, say } from '../io.js';
-import type { CliContext } from '../main.js';
+import { resultFormat, wantsJson, type CliContext } from '../io.js';
 
 interface LoadFlags {
   dataset?: string;
   db?: string;
-  format?: 'table' | 'json' | 'csv' | 'ndjson' | 'parquet';
+  format?: ResultFormat | DataFormat;
   force?: boolean;
   allowOrphans?: boolean;
   quarantineDir?: string;
@@ -28,7 +28,7 @@ interface LoadFlags {
   maxInvalid: string;
 }
 
-const INPUT_FORMATS = ['csv', 'ndjson', 'parquet'] as const;
+const INPUT_FORMATS = DATA_FORMATS;
 
 export const loadCommand = (ctx: CliContext): Command =>
   new Command('load')
@@ -52,11 +52,11 @@ export const loadCommand = (ctx: CliContext): Command =>
       if (flags.list) return printLedger(ctx, dbPath, flags.format);
       if (inputs.length === 0) throw new UsageError('load needs at least one input file, directory, glob or -', { hint: 'e.g. surgctl load ./surgctl-data/' });
       const inputFormat = INPUT_FORMATS.find((f) => f === flags.format);
-      const resultFormat = inputFormat ? (ctx.io.stdout.isTTY ? 'table' : 'json') : (flags.format ?? (ctx.io.stdout.isTTY ? 'table' : 'json'));
-      if (resultFormat !== 'table' && resultFormat !== 'json') {
+      const printed = resultFormat(ctx.io, inputFormat ? undefined : flags.format);
+      if (printed !== 'table' && printed !== 'json') {
         throw new UsageError(`unknown --format ${flags.format}`, { hint: 'table or json for results; csv, ndjson or parquet for the input format of -' });
       }
-      const [{ overMaxInvalid }, { createProgress }] = await Promise.all([import('../../core/load/gate.js'), import('../../render/progress.js')]);
+      const [{ checkFilesLoaded, overMaxInvalid }, { createProgress }] = await Promise.all([import('../../core/load/gate.js'), import('../../render/progress.js')]);
       overMaxInvalid([], flags.maxInvalid); // a bad --max-invalid is a usage error before anything loads
       const t0 = performance.now();
       // A progress bar on a terminal (stderr), nothing on a pipe; messages print above it.
@@ -117,7 +117,7 @@ export const loadCommand = (ctx: CliContext): Command =>
           : await loadFiles(inputs, opts).finally(() => bar?.stop());
       const t = result.totals;
       say(ctx.io, g, `load: ${result.files.length} file(s), ${t.rows_read} read, ${t.rows_inserted} inserted, ${t.rows_duplicate} duplicate, ${t.rows_quarantined} quarantined in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-      if (resultFormat === 'json') ctx.io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      if (printed === 'json') ctx.io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else ctx.io.stdout.write(renderResults(result.files));
       const failed = result.files.filter((f) => f.status === 'failed');
       const over = overMaxInvalid(result.files, flags.maxInvalid, inputs.length === 1 && inputs[0] === '-' ? '-' : undefined);
@@ -125,12 +125,7 @@ export const loadCommand = (ctx: CliContext): Command =>
         const m = addOutcomeMetrics(addLoadMetrics(new MetricSet(), result), 'load', failed.length === 0 && over.length === 0, new Date());
         writeMetricsFile(resolve(ctx.io.cwd, flags.metricsFile), m.list());
       }
-      if (failed.length > 0) {
-        throw new GateFailedError(`${failed.length} file(s) were not loaded: ${failed.map((f) => `${f.path}: ${f.message ?? 'failed'}`).join('; ')}`, {
-          file: failed[0]?.path,
-          hint: 'check that each file holds the dataset its name or --dataset says',
-        });
-      }
+      checkFilesLoaded(result.files);
       if (over.length > 0) {
         const which = over.map((b) => `${b.path}: ${b.rows_quarantined} of ${b.rows_read} rows quarantined (${(b.share * 100).toFixed(2)}%)`).join('; ');
         throw new GateFailedError(`load gate failed, more than --max-invalid ${flags.maxInvalid}: ${which}. The load is committed: the valid rows are loaded and the rest are in the quarantine`, {
@@ -152,7 +147,7 @@ export const loadsCommand = (ctx: CliContext): Command =>
 async function printLedger(ctx: CliContext, dbPath: string, format: string | undefined): Promise<void> {
   const { readLedger } = await import('../../core/load/read.js');
   const rows = await readLedger(dbPath, lockTimeoutMs(ctx.globals()));
-  if ((format ?? (ctx.io.stdout.isTTY ? 'table' : 'json')) === 'json') {
+  if (wantsJson(ctx.io, format)) {
     ctx.io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;
   }

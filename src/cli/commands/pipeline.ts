@@ -4,11 +4,11 @@ import { Command } from 'commander';
 import type { Config } from '../../core/config.js';
 import { resolveFormat } from '../../core/export/formats.js';
 import type { PipelineEvent } from '../../core/pipeline/pipeline.js';
+import { DATA_FORMATS, DEFAULT_BAD_ROWS, DEFAULT_MAX_INVALID, type DataFormat } from '../../core/domain.js';
 import { UsageError } from '../../errors.js';
 import type { Progress } from '../../render/progress.js';
 import { say, useColor } from '../io.js';
-import { DEFAULT_BAD_ROWS, DEFAULT_MAX_INVALID } from '../../core/domain.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from '../io.js';
 
 interface PipelineFlags {
   config?: string;
@@ -16,7 +16,7 @@ interface PipelineFlags {
   dataDir?: string;
   seed?: string;
   scale?: string;
-  dataFormat?: 'csv' | 'ndjson' | 'parquet';
+  dataFormat?: DataFormat;
   badRows?: string;
   incidents?: string;
   maxInvalid?: string;
@@ -55,7 +55,7 @@ export const pipelineCommand = (ctx: CliContext): Command =>
       if (flags.rules !== undefined) given.rules = flags.rules;
       if (flags.maxInvalid !== undefined) given.max_invalid = flags.maxInvalid;
       if (flags.dataFormat !== undefined) {
-        if (!['csv', 'ndjson', 'parquet'].includes(flags.dataFormat)) throw new UsageError(`--data-format must be csv, ndjson or parquet, got "${flags.dataFormat}"`);
+        if (!(DATA_FORMATS as readonly string[]).includes(flags.dataFormat)) throw new UsageError(`--data-format must be csv, ndjson or parquet, got "${flags.dataFormat}"`);
         given.format = flags.dataFormat;
       }
       const seed = num(flags.seed, '--seed', true);

@@ -4,9 +4,9 @@ import { resolveDbPath } from '../../core/db-path.js';
 import { UsageError } from '../../errors.js';
 import { renderTextTable } from '../../render/text-table.js';
 import { lockTimeoutMs, say } from '../io.js';
-import type { CliContext } from '../main.js';
+import { wantsJson, type CliContext } from '../io.js';
 
-const machine = (ctx: CliContext, format: string | undefined): boolean => (format ?? (ctx.io.stdout.isTTY ? 'table' : 'json')) === 'json';
+const machine = (ctx: CliContext, format: string | undefined): boolean => wantsJson(ctx.io, format);
 
 export const quarantineCommand = (ctx: CliContext): Command => {
   const cmd = new Command('quarantine').description('list, show and replay quarantined rows');

@@ -7,7 +7,7 @@ import { resolveDbPath } from '../../core/db-path.js';
 import { OUTPUT_FORMATS, resolveFormat } from '../../core/export/formats.js';
 import { UsageError } from '../../errors.js';
 import { lockTimeoutMs, say, useColor } from '../io.js';
-import { packageVersion, type CliContext } from '../main.js';
+import { packageVersion, type CliContext } from '../io.js';
 
 interface QueryFlags {
   db?: string;

@@ -6,7 +6,7 @@ import { OUTPUT_FORMATS, resolveFormat } from '../../core/export/formats.js';
 import { RISK_LEVELS } from '../../core/report/filters.js';
 import { listReports } from '../../core/report/reports.js';
 import { lockTimeoutMs, say, useColor } from '../io.js';
-import { packageVersion, type CliContext } from '../main.js';
+import { packageVersion, type CliContext } from '../io.js';
 
 interface ReportFlags {
   db?: string;

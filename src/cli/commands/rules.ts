@@ -6,7 +6,7 @@ import type { RulesPlan } from '../../core/transform/plan.js';
 import type { LoadedRules } from '../../core/transform/rules.js';
 import { renderTextTable } from '../../render/text-table.js';
 import { lockTimeoutMs } from '../io.js';
-import type { CliContext } from '../main.js';
+import { wantsJson, type CliContext } from '../io.js';
 
 export const rulesCommand = (ctx: CliContext): Command => {
   const cmd = new Command('rules').description('show the transform rules in force, or preview a change to them');
@@ -18,7 +18,7 @@ export const rulesCommand = (ctx: CliContext): Command => {
     .action(async (flags: { rules?: string; format?: string }) => {
       const { rulesInForce } = await import('../../core/transform/transform.js');
       const loaded = rulesInForce({ cwd: ctx.io.cwd, env: ctx.io.env, rulesPath: flags.rules });
-      if ((flags.format ?? (ctx.io.stdout.isTTY ? 'table' : 'json')) === 'json') {
+      if (wantsJson(ctx.io, flags.format)) {
         ctx.io.stdout.write(`${JSON.stringify(showJson(loaded), null, 2)}\n`);
         return;
       }
@@ -34,7 +34,7 @@ export const rulesCommand = (ctx: CliContext): Command => {
       const dbPath = requireExistingDb(resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd));
       const { planRules } = await import('../../core/transform/plan.js');
       const plan = await planRules({ dbPath, proposedRules: flags.rules, cwd: ctx.io.cwd, env: ctx.io.env, lockTimeoutMs: lockTimeoutMs(ctx.globals()) });
-      if ((flags.format ?? (ctx.io.stdout.isTTY ? 'table' : 'json')) === 'json') {
+      if (wantsJson(ctx.io, flags.format)) {
         ctx.io.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
         return;
       }

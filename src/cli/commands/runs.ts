@@ -5,7 +5,7 @@ import type { Db } from '../../db/db.js';
 import { UsageError } from '../../errors.js';
 import { renderTextTable } from '../../render/text-table.js';
 import { lockTimeoutMs } from '../io.js';
-import type { CliContext } from '../main.js';
+import { wantsJson, type CliContext } from '../io.js';
 
 async function withDb<T>(ctx: CliContext, flag: string | undefined, fn: (db: Db) => Promise<T>): Promise<T> {
   const { openDb } = await import('../../db/db.js');
@@ -27,7 +27,7 @@ export const runsCommand = (ctx: CliContext): Command => {
     .action(async (flags: { db?: string; limit: string; format?: string }) => {
       const { listRuns } = await import('../../core/runs.js');
       const runs = await withDb(ctx, flags.db, (db) => listRuns(db, Number(flags.limit) || 50));
-      if ((flags.format ?? (ctx.io.stdout.isTTY ? 'table' : 'json')) === 'json') {
+      if (wantsJson(ctx.io, flags.format)) {
         ctx.io.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
         return;
       }

@@ -1,7 +1,7 @@
 // `surgctl schemas [DATASET]`: list the data contracts, or print one schema.
 import { Command } from 'commander';
 import { listDatasets, loadDatasetSchema } from '../../core/schemas.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from '../io.js';
 
 export const schemasCommand = (ctx: CliContext): Command =>
   new Command('schemas')

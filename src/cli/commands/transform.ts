@@ -9,7 +9,7 @@ import type { TransformResult } from '../../core/transform/transform.js';
 import { GateFailedError } from '../../errors.js';
 import { renderTextTable } from '../../render/text-table.js';
 import { lockTimeoutMs, say } from '../io.js';
-import type { CliContext } from '../main.js';
+import { resultFormat, type CliContext } from '../io.js';
 
 interface TransformFlags {
   db?: string;
@@ -72,7 +72,7 @@ export const transformCommand = (ctx: CliContext): Command =>
         if (!flags.dryRun) writeMetrics(new MetricSet(), false);
         throw e;
       }
-      const format = flags.format ?? (ctx.io.stdout.isTTY ? 'table' : 'json');
+      const format = resultFormat(ctx.io, flags.format);
       if (format === 'json') ctx.io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else ctx.io.stdout.write(renderResult(result));
       const failing = result.tests.filter((t) => t.status === 'fail');

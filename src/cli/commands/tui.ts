@@ -8,7 +8,7 @@ import { resolveDbPath } from '../../core/db-path.js';
 import { TUI_ALTERNATIVE, requireLakehouse } from '../../core/tui-data/preflight.js';
 import { UsageError } from '../../errors.js';
 import { lockTimeoutMs, useColor } from '../io.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from '../io.js';
 
 interface TuiFlags {
   db?: string;

@@ -4,11 +4,11 @@ import { Command, Option } from 'commander';
 import { MetricSet, writeMetricsFile } from '../../core/metrics.js';
 import { addOutcomeMetrics, addValidateMetrics } from '../../core/pipeline/metrics.js';
 import type { ValidateEvent, ValidationReport } from '../../core/validate/index.js';
+import { DATA_FORMATS, DEFAULT_MAX_INVALID, VALIDATE_MAX_INVALID, type DataFormat } from '../../core/domain.js';
 import { GateFailedError, UsageError } from '../../errors.js';
 import type { ValidationFormat } from '../../render/validation-report.js';
 import { say, useColor } from '../io.js';
-import { DEFAULT_MAX_INVALID, VALIDATE_MAX_INVALID } from '../../core/domain.js';
-import type { CliContext } from '../main.js';
+import { resultFormat, type CliContext } from '../io.js';
 
 interface ValidateFlags {
   schema?: string;
@@ -20,7 +20,7 @@ interface ValidateFlags {
   format?: ValidationFormat;
   limitErrors: string;
   engine: 'auto' | 'compiled' | 'ajv';
-  inputFormat?: 'csv' | 'ndjson' | 'parquet';
+  inputFormat?: DataFormat;
   metricsFile?: string;
 }
 
@@ -37,13 +37,13 @@ export const validateCommand = (ctx: CliContext): Command =>
     .addOption(new Option('--format <format>', 'report format (default: table on a terminal, json otherwise)').choices(['table', 'json', 'junit', 'github']))
     .option('--limit-errors <n>', 'examples printed per file (never limits the quarantine)', '10')
     .addOption(new Option('--engine <engine>', 'compiled SQL, ajv, or auto (compiled when it supports the schema)').choices(['auto', 'compiled', 'ajv']).default('auto'))
-    .addOption(new Option('--input-format <format>', 'format of - (stdin) when it cannot be sniffed').choices(['csv', 'ndjson', 'parquet']))
+    .addOption(new Option('--input-format <format>', 'format of - (stdin) when it cannot be sniffed').choices(DATA_FORMATS))
     .option('--metrics-file <path>', 'write Prometheus metrics here (textfile-collector format, atomic)')
     .action(async (inputs: string[], flags: ValidateFlags) => {
       const g = ctx.globals();
       const limit = Number(flags.limitErrors);
       if (!Number.isInteger(limit) || limit < 0) throw new UsageError(`--limit-errors must be a whole number >= 0, got "${flags.limitErrors}"`);
-      const format: ValidationFormat = flags.format ?? (ctx.io.stdout.isTTY ? 'table' : 'json');
+      const format: ValidationFormat = resultFormat(ctx.io, flags.format);
       const progress = ctx.io.stderr.isTTY === true && format === 'table';
       // A one-line progress display on a terminal (stderr), rewritten in place; nothing when piped or --quiet.
       const live = progress && !g.quiet && g.logFormat !== 'json';

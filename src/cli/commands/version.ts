@@ -2,7 +2,7 @@
 // platform). `surgctl --version --verbose` is the same (main() routes it here).
 import { Command, Option } from 'commander';
 import { runtimeInfo, surgctlVersion } from '../../core/version.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from '../io.js';
 
 export const versionCommand = (ctx: CliContext): Command =>
   new Command('version')

@@ -14,7 +14,7 @@ import {
 import type { Data, DataType, Field } from 'apache-arrow';
 import type { Db, Params } from '../../db/db.js';
 import { QueryError, toIoError } from '../../errors.js';
-import { jsonSafeConverter } from '../query/values.js';
+import { jsonSafeConverter } from '../read/values.js';
 
 type Arrow = typeof import('apache-arrow');
 

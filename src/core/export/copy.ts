@@ -1,13 +1,16 @@
 // Files DuckDB writes itself with COPY ... TO: Parquet (zstd, optional Hive partitions, key/value metadata),
-// CSV and NDJSON (instants rewritten as ISO 8601 UTC strings in SQL so every text output prints them alike).
+// CSV, NDJSON and one JSON array (instants rewritten as ISO 8601 UTC strings in SQL so every text output prints
+// them alike). export, report and query write through it, and so does the alert browser's `x` export.
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { Db, Params } from '../../db/db.js';
 import { literal, quoteAnyIdent } from '../../db/sql.js';
 import { QueryError } from '../../errors.js';
-import { columnKind, isoSql } from '../query/values.js';
+import type { DataFormat } from '../domain.js';
+import { columnKind, isoSql } from '../read/values.js';
 
 export interface CopyOptions {
-  format: 'parquet' | 'csv' | 'ndjson';
+  /** A data format, or `json`: one JSON array of objects (the alert browser's export). */
+  format: DataFormat | 'json';
   /** Hive partition columns (parquet only); `path` is then a directory. */
   partitionBy?: readonly string[] | undefined;
   /** Parquet key/value metadata. */
@@ -56,6 +59,8 @@ export async function copyQueryTo(db: Db, sql: string, params: Params | undefine
     if (kv.length > 0) opts.push(`KV_METADATA {${kv.map(([k, v]) => `${literal(k)}: ${literal(v)}`).join(', ')}}`);
   } else if (options.format === 'csv') {
     opts.push('FORMAT csv', 'HEADER true');
+  } else if (options.format === 'json') {
+    opts.push('FORMAT json', 'ARRAY true');
   } else {
     opts.push('FORMAT json');
   }

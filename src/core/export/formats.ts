@@ -3,16 +3,9 @@
 import { basename, extname } from 'node:path';
 import { UsageError } from '../../errors.js';
 
-export const OUTPUT_FORMATS = ['table', 'json', 'ndjson', 'csv', 'markdown', 'html', 'parquet', 'arrow'] as const;
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+import { FILE_FORMATS, OUTPUT_FORMATS, type FileFormat, type OutputFormat } from '../domain.js';
 
-/** Formats written by DuckDB or apache-arrow straight to a file; they need --out. */
-export const FILE_FORMATS = ['parquet', 'arrow'] as const;
-export type FileFormat = (typeof FILE_FORMATS)[number];
-export type TextFormat = Exclude<OutputFormat, FileFormat>;
-
-export const EXPORT_FORMATS = ['parquet', 'csv', 'ndjson', 'arrow'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+export { EXPORT_FORMATS, FILE_FORMATS, OUTPUT_FORMATS, type ExportFormat, type FileFormat, type OutputFormat, type TextFormat } from '../domain.js';
 
 const BY_EXTENSION: Record<string, OutputFormat> = {
   '.parquet': 'parquet',

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { DuckDBValue } from '@duckdb/node-api';
 import { ident } from '../../db/sql.js';
 import { QueryError, UsageError } from '../../errors.js';
-import { listRelations, relationColumns, withLakehouse, type RelationColumn } from '../query/lakehouse.js';
+import { listRelations, relationColumns, withLakehouse, type RelationColumn } from '../read/lakehouse.js';
 import { writeArrowFile } from './arrow.js';
 import { copyQueryTo } from './copy.js';
 import { EXPORT_FORMATS, resolveFormat, type ExportFormat } from './formats.js';

@@ -5,8 +5,7 @@ import { createHash } from 'node:crypto';
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { Db } from '../../db/db.js';
 import { ident } from '../../db/sql.js';
-import { listRelations, relationColumns, type RelationColumn } from '../query/lakehouse.js';
-import { readRows } from '../report/dashboard.js';
+import { listRelations, readRows, relationColumns, type RelationColumn } from '../read/lakehouse.js';
 import { surgctlVersion } from '../version.js';
 
 export { surgctlVersion };

@@ -5,13 +5,11 @@ import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { IoError, toIoError } from '../../errors.js';
 import { checkOutput as checkSafe, commitOutput as commitSafe, discardOutput, tempPathFor, type OutputGuard } from '../safe-output.js';
+import type { TextSink } from '../read/result.js';
 
 export { discardOutput, tempPathFor, STDOUT, pipeFile, type ByteSink, type OutputGuard } from '../safe-output.js';
 
-/** Where text outputs go: process stdout, or an AtomicTextFile. */
-export interface TextSink {
-  write(chunk: string): unknown;
-}
+export type { TextSink };
 
 /**
  * Checks `out` before any work (see safe-output's checkOutput) and that its directory exists. Returns the

@@ -1,10 +1,9 @@
 // The generator's options: defaults, --scale, and validation. Every rejection is a UsageError naming the flag,
 // so the CLI and library callers get the same one-line message (exit 2).
 import { UsageError } from '../../errors.js';
-import { DEFAULT_BAD_ROWS, DEFAULT_REFERENCE_DATE } from '../domain.js';
+import { DATA_FORMATS, DEFAULT_BAD_ROWS, DEFAULT_REFERENCE_DATE, type DataFormat } from '../domain.js';
 
-export const DATA_FORMATS = ['csv', 'ndjson', 'parquet'] as const;
-export type DataFormat = (typeof DATA_FORMATS)[number];
+export { DATA_FORMATS, type DataFormat };
 
 /** The datasets the generator writes, referenced ones first. */
 export const GENERATED_DATASETS = ['robots', 'patients', 'procedures', 'telemetry', 'vitals', 'outcomes', 'maintenance'] as const;

@@ -6,8 +6,7 @@ import { closeSync, createReadStream, fstatSync, openSync, readSync, statSync, w
 import type { Db } from '../../db/db.js';
 import { ident, literal, quoteAnyIdent } from '../../db/sql.js';
 import { toIoError } from '../../errors.js';
-import type { DatasetSchema } from '../schemas.js';
-import { duckType } from '../load/raw-tables.js';
+import { duckType, type DatasetSchema } from '../schemas.js';
 import { formatCsvLine, formatJsonLine, type LineFault } from './format.js';
 import type { DataFormat } from './options.js';
 import type { Cell, Row } from './reference.js';

@@ -1,8 +1,22 @@
-// The --max-invalid gate of `load`, checked after the load committed: the valid rows stay loaded and the rest
-// stay quarantined whatever the verdict; the gate only decides the exit code. Per file, as in `validate`; the
-// batches of a stdin stream count together as one input.
+// The gates of a load, checked after it committed (the valid rows stay loaded and the rest stay quarantined
+// whatever the verdict; a gate only decides the exit code):
+// - the failed-file gate (surgctl load and the pipeline's load stage): a file that could not be loaded at all (not
+//   the dataset its name says, unreadable, a lock) fails the run with exit 1, naming every such file;
+// - the --max-invalid gate of `load`: per file, as in `validate`; the batches of a stdin stream count together as
+//   one input.
+import { GateFailedError } from '../../errors.js';
 import { parseMaxInvalid } from '../validate/index.js';
 import type { FileLoadResult } from './load.js';
+
+/** Throws GateFailedError naming each file whose status is failed (with its reason); returns when none failed. */
+export function checkFilesLoaded(files: readonly { path: string; status: string; message: string | null }[]): void {
+  const failed = files.filter((f) => f.status === 'failed');
+  if (failed.length === 0) return;
+  throw new GateFailedError(`${failed.length} file(s) were not loaded: ${failed.map((f) => `${f.path}: ${f.message ?? 'failed'}`).join('; ')}`, {
+    file: failed[0]?.path,
+    hint: 'check that each file holds the dataset its name or --dataset says',
+  });
+}
 
 export interface GateBreach {
   /** The file (or `-` for a stdin stream). */

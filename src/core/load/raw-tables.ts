@@ -1,26 +1,12 @@
 // The raw layer's shape: one table per dataset, raw_<dataset>, typed from its schema, plus lineage columns.
 // validate stages into these types, load creates and fills these tables, transform reads them.
 import { ident } from '../../db/sql.js';
-import type { DatasetSchema } from '../schemas.js';
+import { duckType, type DatasetSchema } from '../schemas.js';
+
+/** duckType lives with the schemas (validate and generate use it too, and must not depend on load). */
+export { duckType };
 
 export const LINEAGE_COLUMNS = ['_load_id', '_source_file', '_source_line'] as const;
-
-/** The DuckDB type a schema column is stored as. Instants are TIMESTAMPTZ (UTC), dates DATE. */
-export function duckType(col: DatasetSchema['columnTypes'][string]): string {
-  if (col.type === 'string' && col.format === 'date-time') return 'TIMESTAMPTZ';
-  if (col.type === 'string' && col.format === 'date') return 'DATE';
-  if (col.type === 'string' && col.format === 'time') return 'VARCHAR';
-  switch (col.type) {
-    case 'integer':
-      return 'BIGINT';
-    case 'number':
-      return 'DOUBLE';
-    case 'boolean':
-      return 'BOOLEAN';
-    default:
-      return 'VARCHAR';
-  }
-}
 
 export function rawTableName(dataset: string): string {
   return ident(`raw_${dataset}`);

@@ -1,5 +1,6 @@
 // Prometheus metrics for each stage's result (node_exporter textfile-collector convention). Counters are per run:
 // the file is rewritten by each run, so a scrape sees the latest run's numbers and the last success time.
+import { ALERT_LEVELS } from '../domain.js';
 import type { LoadResult } from '../load/load.js';
 import { MetricSet } from '../metrics.js';
 import type { ValidationReport } from '../validate/index.js';
@@ -42,7 +43,7 @@ export function addLoadMetrics(m: MetricSet, result: LoadResult): MetricSet {
 }
 
 export function addAlertMetrics(m: MetricSet, alertsByLevel: Record<string, number>): MetricSet {
-  for (const level of ['medium', 'high', 'critical']) {
+  for (const level of ALERT_LEVELS) {
     m.add(`${P}alerts`, 'gauge', 'Alerts in the lakehouse, by level.', alertsByLevel[level] ?? 0, { level });
   }
   return m;

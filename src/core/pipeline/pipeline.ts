@@ -10,6 +10,7 @@ import { openDb } from '../../db/db.js';
 import { GateFailedError, InterruptedError } from '../../errors.js';
 import type { Config } from '../config.js';
 import { generateDataset, resolveOptions, type GenerateEvent, type Manifest } from '../generate/index.js';
+import { checkFilesLoaded } from '../load/gate.js';
 import { loadFiles, type LoadEvent, type LoadResult } from '../load/load.js';
 import { MetricSet, readMetricValue, writeMetricsFile } from '../metrics.js';
 import { finishRun, newRunId, startRun, type RunStatus } from '../runs.js';
@@ -127,10 +128,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     );
     addLoadMetrics(metrics, load);
     const share = load.totals.rows_read === 0 ? 0 : load.totals.rows_quarantined / load.totals.rows_read;
-    const failedFiles = load.files.filter((f) => f.status === 'failed');
-    if (failedFiles.length > 0) {
-      throw new GateFailedError(`${failedFiles.length} file(s) were not loaded: ${failedFiles.map((f) => `${f.path}: ${f.message}`).join('; ')}`);
-    }
+    checkFilesLoaded(load.files);
     const overRows = gate.rows !== undefined && load.totals.rows_quarantined > gate.rows;
     const overPct = gate.percent !== undefined && share * 100 > gate.percent;
     if (overRows || overPct) {

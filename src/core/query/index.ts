@@ -7,7 +7,7 @@ import { readOnlyRefusal, type Db } from '../../db/db.js';
 import { UsageError } from '../../errors.js';
 import { emitQuery, stagedOutput, type EmitResult, type EmitTarget } from '../export/emit.js';
 import { provenance } from '../export/metadata.js';
-import { queryColumns, withLakehouse } from './lakehouse.js';
+import { queryColumns, withLakehouse } from '../read/lakehouse.js';
 
 export interface QueryRequest {
   /** The lakehouse file (must exist; opened read-only). */

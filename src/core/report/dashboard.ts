@@ -2,10 +2,13 @@
 // the risk-level distribution, alerts per procedure and per robot, and data quality over loads.
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { Db } from '../../db/db.js';
-import { QueryError } from '../../errors.js';
-import { jsonSafeConverter, type ResultRow } from '../query/values.js';
-import { listRelations } from '../query/lakehouse.js';
+import { alertLevelCountsSql, RISK_LEVELS_SQL } from '../domain.js';
+import type { Dashboard, LevelCounts, LoadQuality, PatientVitals, RiskLevelCount } from '../read/charts.js';
+import { listRelations, readRows } from '../read/lakehouse.js';
 import type { ReportFilters } from './filters.js';
+
+export type { Dashboard, LevelCounts, LoadQuality, PatientVitals, RiskLevelCount } from '../read/charts.js';
+export { readRows } from '../read/lakehouse.js';
 
 export type ChartKind = 'vitals' | 'risk' | 'alerts' | 'quality';
 
@@ -14,53 +17,6 @@ export const CHART_METRICS = ['heart_rate', 'resp_rate', 'spo2', 'systolic_bp', 
 /** Patients drawn when no --patient is given: the highest NEWS2 first. */
 export const CHART_PATIENTS = 6;
 const CHART_BARS = 15;
-
-export interface PatientVitals {
-  patient_id: string;
-  /** NEWS2 per hour, in time order. hour_start ISO 8601 UTC. */
-  news2: { hour_start: string; news2_total: number | null; news2_band: string | null }[];
-  /** Hourly averages per metric, in time order. */
-  metrics: { metric: string; points: { hour_start: string; avg: number | null }[] }[];
-}
-
-export interface LevelCounts {
-  medium: number;
-  high: number;
-  critical: number;
-}
-
-export interface RiskLevelCount {
-  level: string;
-  events: number;
-}
-
-export interface LoadQuality {
-  load_id: string;
-  dataset: string;
-  /** ISO 8601 UTC. */
-  started_at: string;
-  rows_inserted: number;
-  rows_duplicate: number;
-  rows_quarantined: number;
-}
-
-export interface Dashboard {
-  vitals?: PatientVitals[];
-  riskLevels?: RiskLevelCount[];
-  alertsByProcedure?: (LevelCounts & { procedure_id: string })[];
-  alertsByRobot?: (LevelCounts & { robot_id: string })[];
-  dataQuality?: LoadQuality[];
-}
-
-/** Runs a small query and returns JSON-safe rows (ISO instants, numbers as numbers). */
-export async function readRows<T = ResultRow>(db: Db, sql: string, params: Record<string, DuckDBValue> = {}): Promise<T[]> {
-  try {
-    const reader = await db.connection.runAndReadAll(sql, params);
-    return reader.convertRowObjects(jsonSafeConverter) as unknown as T[];
-  } catch (e) {
-    throw new QueryError((e as Error).message.split('\n')[0] ?? 'query failed', sql, params, { cause: e });
-  }
-}
 
 function conds(f: ReportFilters, cols: { patient?: string; procedure?: string; robot?: string; time?: string }): { where: string; params: Record<string, DuckDBValue> } {
   const c: string[] = [];
@@ -104,8 +60,7 @@ async function loadVitals(db: Db, f: ReportFilters): Promise<PatientVitals[]> {
   return out;
 }
 
-const LEVEL_COUNTS = `count(*) FILTER (WHERE level = 'medium')::INTEGER AS medium,
-  count(*) FILTER (WHERE level = 'high')::INTEGER AS high, count(*) FILTER (WHERE level = 'critical')::INTEGER AS critical`;
+const LEVEL_COUNTS = alertLevelCountsSql('::INTEGER');
 
 /** Loads the chart data for `kinds`, honouring the id and time filters. Charts whose tables are absent are left out. */
 export async function loadDashboard(db: Db, f: ReportFilters, kinds: readonly ChartKind[]): Promise<Dashboard> {
@@ -117,7 +72,7 @@ export async function loadDashboard(db: Db, f: ReportFilters, kinds: readonly Ch
     d.riskLevels = await readRows<RiskLevelCount>(
       db,
       `SELECT l.level, coalesce(c.events, 0)::INTEGER AS events
-       FROM (SELECT unnest(['none', 'low', 'medium', 'high', 'critical']) AS level, generate_subscripts(['none', 'low', 'medium', 'high', 'critical'], 1) AS ord) AS l
+       FROM (SELECT unnest(${RISK_LEVELS_SQL}) AS level, generate_subscripts(${RISK_LEVELS_SQL}, 1) AS ord) AS l
        LEFT JOIN (SELECT risk_level, count(*) AS events FROM telemetry_risk${where} GROUP BY risk_level) AS c ON c.risk_level = l.level
        ORDER BY l.ord`,
       params,

@@ -2,9 +2,9 @@
 // `x'; DROP TABLE loads; --` is just a value). Each report says which filters it understands.
 import type { DuckDBValue } from '@duckdb/node-api';
 import { UsageError } from '../../errors.js';
+import { RISK_LEVELS, type RiskLevel } from '../domain.js';
 
-export const RISK_LEVELS = ['none', 'low', 'medium', 'high', 'critical'] as const;
-export type RiskLevel = (typeof RISK_LEVELS)[number];
+export { RISK_LEVELS, type RiskLevel };
 
 export interface ReportFilters {
   patient?: string | undefined;
@@ -95,15 +95,6 @@ export function parseFilters(raw: RawFilters): ReportFilters {
     out.limit = n;
   }
   return out;
-}
-
-export function levelRank(level: RiskLevel): number {
-  return RISK_LEVELS.indexOf(level);
-}
-
-/** SQL for the rank (0 none .. 4 critical) of a risk-level expression. */
-export function levelRankSql(expr: string): string {
-  return `(list_position(['none', 'low', 'medium', 'high', 'critical'], ${expr}) - 1)`;
 }
 
 /** Escapes LIKE wildcards so the text matches literally; use with ILIKE ... ESCAPE '\'. */

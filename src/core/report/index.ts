@@ -3,8 +3,8 @@
 import type { Db } from '../../db/db.js';
 import { emitQuery, stagedOutput, streamQuery, type EmitResult, type EmitTarget } from '../export/emit.js';
 import { provenance } from '../export/metadata.js';
-import { queryColumns, requireRelations, withLakehouse } from '../query/lakehouse.js';
-import { collectRows, type MaterialisedResult } from '../query/result.js';
+import { queryColumns, requireRelations, withLakehouse } from '../read/lakehouse.js';
+import { collectRows, type MaterialisedResult } from '../read/result.js';
 import { loadDashboard } from './dashboard.js';
 import { parseFilters, type RawFilters, type ReportFilters } from './filters.js';
 import { checkFilters, reportDefinition, type ReportDefinition, type ReportName } from './reports.js';

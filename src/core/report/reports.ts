@@ -1,10 +1,11 @@
 // The reports: each one SELECT over the marts (see the README's JSON contracts), its filters bound as
 // parameters, a stable ORDER BY, and the columns exactly as documented. Types stay native here (TIMESTAMPTZ,
-// BIGINT) so Parquet and Arrow outputs keep them; text outputs convert through query/values.ts.
+// BIGINT) so Parquet and Arrow outputs keep them; text outputs convert through read/values.ts.
 import type { DuckDBValue } from '@duckdb/node-api';
 import { UsageError } from '../../errors.js';
 import type { ChartKind } from './dashboard.js';
-import { FILTER_FLAGS, Where, containsPattern, levelRank, levelRankSql, type FilterName, type ReportFilters } from './filters.js';
+import { alertLevelCountsSql, NEWS2_SCORE_COLUMNS, RISK_LEVEL_RANK, riskLevelRankSql } from '../domain.js';
+import { FILTER_FLAGS, Where, containsPattern, type FilterName, type ReportFilters } from './filters.js';
 
 export const REPORT_NAMES = [
   'summary', 'patient-risk', 'procedure-risk', 'top-alerts', 'vitals-hourly', 'news2', 'trends', 'robot-kpis',
@@ -73,7 +74,7 @@ function bindCommon(f: ReportFilters): Record<string, DuckDBValue> {
   if (f.robot !== undefined) p.robot = f.robot;
   if (f.since !== undefined) p.since = f.since;
   if (f.until !== undefined) p.until = f.until;
-  if (f.minLevel !== undefined) p.min_rank = levelRank(f.minLevel);
+  if (f.minLevel !== undefined) p.min_rank = RISK_LEVEL_RANK[f.minLevel];
   return p;
 }
 
@@ -97,8 +98,7 @@ lat AS (SELECT v, sum(c) AS c FROM g WHERE v IS NOT NULL GROUP BY v),
 p95 AS (
   SELECT min(v) AS p95_latency_ms FROM (SELECT v, sum(c) OVER (ORDER BY v) AS cum, sum(c) OVER () AS n FROM lat) WHERE cum >= 0.95 * n),
 a AS (
-  SELECT count(*) FILTER (WHERE level = 'medium') AS medium, count(*) FILTER (WHERE level = 'high') AS high,
-         count(*) FILTER (WHERE level = 'critical') AS critical FROM alerts),
+  SELECT ${alertLevelCountsSql()} FROM alerts),
 l AS (
   SELECT count(*) FILTER (WHERE status = 'succeeded') AS ok, count(*) FILTER (WHERE status = 'failed') AS failed,
          coalesce(sum(rows_inserted), 0) AS inserted, coalesce(sum(rows_quarantined), 0) AS quarantined FROM loads),
@@ -137,11 +137,6 @@ metrics(ord, area, metric, value) AS (
     (25, 'outcomes', 'readmission_rate', (SELECT readmission_rate FROM o)::DOUBLE)
   ))
 SELECT area, metric, value FROM metrics ORDER BY ord`;
-
-const NEWS2_SCORES = [
-  'resp_rate_score', 'spo2_score', 'o2_supplemental_score', 'systolic_bp_score', 'heart_rate_score',
-  'consciousness_score', 'temperature_score',
-];
 
 const DEFINITIONS: ReportDefinition[] = [
   {
@@ -192,7 +187,7 @@ const DEFINITIONS: ReportDefinition[] = [
     charts: ['risk', 'alerts'],
     build: (f) => {
       const w = window(ids(new Where(), f), f, '"at"');
-      if (f.minLevel !== undefined) w.add('level_rank >= $min_rank', 'min_rank', levelRank(f.minLevel));
+      if (f.minLevel !== undefined) w.add('level_rank >= $min_rank', 'min_rank', RISK_LEVEL_RANK[f.minLevel]);
       const sql = `SELECT alert_id, level, risk_score, procedure_id, patient_id, robot_arm, step, "at", reason FROM alerts${w.sql()}
         ORDER BY risk_score DESC, "at", alert_id${limitClause(w, f, 20)}`;
       return { sql, params: w.params };
@@ -221,7 +216,7 @@ const DEFINITIONS: ReportDefinition[] = [
     charts: ['vitals'],
     build: (f) => {
       const w = window(ids(new Where(), { patient: f.patient }), f, 'hour_start');
-      const sql = `SELECT patient_id, hour_start, news2_total, news2_band, missing, ${NEWS2_SCORES.join(', ')} FROM news2_hourly${w.sql()}
+      const sql = `SELECT patient_id, hour_start, news2_total, news2_band, missing, ${NEWS2_SCORE_COLUMNS.join(', ')} FROM news2_hourly${w.sql()}
         ORDER BY patient_id, hour_start${limitClause(w, f)}`;
       return { sql, params: w.params };
     },
@@ -296,7 +291,7 @@ const DEFINITIONS: ReportDefinition[] = [
         throw new UsageError('report timeline needs --patient ID or --procedure ID', { hint: 'e.g. surgctl report timeline --patient PAT-0001' });
       }
       const params = bindCommon({ ...f, robot: undefined });
-      const ev = branch(f, 'recorded_at', levelRankSql('risk_level'), { patient: 'patient_id', procedure: 'procedure_id' });
+      const ev = branch(f, 'recorded_at', riskLevelRankSql('risk_level'), { patient: 'patient_id', procedure: 'procedure_id' });
       const al = branch(f, '"at"', 'level_rank', { patient: 'patient_id', procedure: 'procedure_id' });
       const vt = branch({ ...f, minLevel: undefined }, 'v.measured_at', undefined, { patient: 'v.patient_id' });
       // A procedure's vitals are its patient's readings from the start of the procedure to 24 h after its end
@@ -340,7 +335,7 @@ const DEFINITIONS: ReportDefinition[] = [
       const params = bindCommon(f);
       params.pattern = containsPattern(f.text);
       const idCols = { patient: 'patient_id', procedure: 'procedure_id', robot: 'robot_id' };
-      const ev = branch(f, 'recorded_at', levelRankSql('risk_level'), idCols);
+      const ev = branch(f, 'recorded_at', riskLevelRankSql('risk_level'), idCols);
       const al = branch(f, '"at"', 'level_rank', idCols);
       const w = new Where();
       Object.assign(w.params, params);

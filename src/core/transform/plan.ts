@@ -5,7 +5,8 @@
 import { resolve } from 'node:path';
 import { openDb, type Db } from '../../db/db.js';
 import { loadModels, type Model, type ModelSet } from './models.js';
-import { LEVELS, loadRules, type LoadedRules } from './rules.js';
+import { RISK_LEVELS } from '../domain.js';
+import { loadRules, type LoadedRules } from './rules.js';
 import { existingTables } from './scope.js';
 import { prepareSession, rulesInForce } from './transform.js';
 
@@ -107,7 +108,7 @@ export async function planRules(opts: PlanOptions): Promise<RulesPlan> {
       FROM (SELECT unnest($levels::JSON::VARCHAR[]) AS level, generate_subscripts($levels::JSON::VARCHAR[], 1) AS ord) l
       LEFT JOIN _plan_diff d ON d.current_level = l.level OR d.proposed_level = l.level
       GROUP BY l.level, l.ord ORDER BY l.ord`,
-      { levels: JSON.stringify(LEVELS.filter((l) => l !== 'none')) },
+      { levels: JSON.stringify(RISK_LEVELS.filter((l) => l !== 'none')) },
     );
     const byRule = await db.all<RulesPlan['by_rule'][number] & Record<string, unknown>>(
       `SELECT r.rule,

@@ -9,6 +9,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { Db } from '../../db/db.js';
 import { ident } from '../../db/sql.js';
 import { ConfigError, UsageError } from '../../errors.js';
+import { NEWS2_PARAMETERS, RISK_LEVEL_RANK, type RiskLevel } from '../domain.js';
 import { builtinSchemaDir } from '../schemas.js';
 
 export interface Band {
@@ -25,10 +26,6 @@ export interface ErrorClass {
   codes: string[];
   score: number;
 }
-export const LEVELS = ['none', 'low', 'medium', 'high', 'critical'] as const;
-export type Level = (typeof LEVELS)[number];
-/** medium 2, high 3, critical 4 (none 0, low 1). */
-export const LEVEL_RANK: Record<Level, number> = { none: 0, low: 1, medium: 2, high: 3, critical: 4 };
 
 export interface Rules {
   version: string;
@@ -40,7 +37,7 @@ export interface Rules {
     force_spike: { k_sd: number; window_events: number; min_events: number; source: string };
     levels: { low_min: number; medium_min: number; high_min: number; critical_min: number; single_score_high: number; source: string };
   };
-  alerts: { min_level: Exclude<Level, 'none'>; episode_gap_s: number; source: string };
+  alerts: { min_level: Exclude<RiskLevel, 'none'>; episode_gap_s: number; source: string };
   news2: {
     resp_rate: BandedScore;
     spo2: BandedScore;
@@ -67,8 +64,8 @@ export interface Rules {
   kpis: { procedure_news2_after_end_h: number; source: string };
 }
 
-/** The NEWS2 parameters in chart order (RCP 2017 Chart 1); also the vitals metric names. */
-export const NEWS2_PARAMETERS = ['resp_rate', 'spo2', 'o2_supplemental', 'systolic_bp', 'heart_rate', 'consciousness', 'temperature_c'] as const;
+/** The NEWS2 parameters (defined in domain.ts) in chart order. */
+export { NEWS2_PARAMETERS };
 
 export interface RuleValue {
   /** Dotted path, e.g. "news2.heart_rate.bands". */
@@ -310,7 +307,7 @@ export async function writeRulesTables(db: Db, rules: Rules): Promise<void> {
     high_min: { type: 'INTEGER', value: r.levels.high_min },
     critical_min: { type: 'INTEGER', value: r.levels.critical_min },
     single_score_high: { type: 'INTEGER', value: r.levels.single_score_high },
-    alert_min_rank: { type: 'INTEGER', value: LEVEL_RANK[rules.alerts.min_level] },
+    alert_min_rank: { type: 'INTEGER', value: RISK_LEVEL_RANK[rules.alerts.min_level] },
     episode_gap_s: { type: 'DOUBLE', value: rules.alerts.episode_gap_s },
     news2_low_medium_single: { type: 'INTEGER', value: rules.news2.bands.low_medium_single },
     news2_medium_min: { type: 'INTEGER', value: rules.news2.bands.medium_min },

@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { refuseNewer } from '../load/migrations.js';
 import { openDb, type Db, type JsonRow } from '../../db/db.js';
-import { ident, literal } from '../../db/sql.js';
+import { ident } from '../../db/sql.js';
 import { DatabaseError, IoError, UsageError, toIoError } from '../../errors.js';
+import { NEWS2_SCORE_COLUMNS } from '../domain.js';
+import { copyQueryTo } from '../export/copy.js';
 import { TUI_ALTERNATIVE, requireLakehouse } from './preflight.js';
 import {
   EMPTY_ACKS, EPISODE_MEMBERS_ON, MODE_COLUMNS, isoMsSql, isoSql, orderSql, pageSql, whereSql, type SqlParams,
@@ -31,11 +33,6 @@ export interface AlertStoreOptions {
 
 /** Half-width of the telemetry window around an alert, in microseconds (30 s). */
 const WINDOW_US = 30_000_000n;
-
-const NEWS2_SCORES = [
-  'resp_rate_score', 'spo2_score', 'o2_supplemental_score', 'systolic_bp_score', 'heart_rate_score',
-  'consciousness_score', 'temperature_score',
-] as const;
 
 export const ACKS_DDL = `CREATE TABLE IF NOT EXISTS alert_acks (
   alert_id VARCHAR PRIMARY KEY, acked_by VARCHAR NOT NULL, acked_at TIMESTAMPTZ NOT NULL, note VARCHAR)`;
@@ -256,7 +253,7 @@ export class AlertStore implements AlertSource {
     if (this.tables.has('news2_hourly')) {
       news2Hour = await this.nearestHour('news2_hourly', row.patientId, hour);
       const n = news2Hour === null ? undefined : (await this.conn.all(
-        `SELECT news2_total::INTEGER AS total, news2_band AS band, missing, ${NEWS2_SCORES.map((c) => `${ident(c)}::INTEGER AS ${ident(c)}`).join(', ')}
+        `SELECT news2_total::INTEGER AS total, news2_band AS band, missing, ${NEWS2_SCORE_COLUMNS.map((c) => `${ident(c)}::INTEGER AS ${ident(c)}`).join(', ')}
          FROM news2_hourly WHERE patient_id = $p AND hour_start = $h::TIMESTAMPTZ`,
         { p: row.patientId, h: news2Hour },
       ))[0];
@@ -265,7 +262,7 @@ export class AlertStore implements AlertSource {
           total: (n.total as number | null) ?? null,
           band: (n.band as string | null) ?? null,
           missing: (n.missing as string[] | null) ?? [],
-          scores: Object.fromEntries(NEWS2_SCORES.map((c) => [c.replace(/_score$/, ''), (n[c] as number | null) ?? null])),
+          scores: Object.fromEntries(NEWS2_SCORE_COLUMNS.map((c) => [c.replace(/_score$/, ''), (n[c] as number | null) ?? null])),
         };
       }
     } else missing.push('news2_hourly');
@@ -440,12 +437,10 @@ export class AlertStore implements AlertSource {
     const base = `surgctl-${m.table === 'alerts' ? 'alerts' : 'episodes'}-${stamp}`;
     const tmp = join(dir, `.${base}.${process.pid}.tmp`);
     const staged = join(this.staging ?? dir, `${base}.${format}`);
-    const options = format === 'csv' ? '(FORMAT csv, HEADER true)' : '(FORMAT json, ARRAY true)';
     try {
       // DuckDB writes only into the private staging folder (the handle is sealed); the file is then copied
       // beside its target and linked to a free name.
-      const res = await this.conn.all(`COPY (${select}) TO ${literal(staged)} ${options}`, params);
-      const rows = Number(Object.values(res[0] ?? {})[0] ?? 0);
+      const rows = await copyQueryTo(this.conn, select, params, staged, { format });
       try {
         copyFileSync(staged, tmp);
       } catch (e) {

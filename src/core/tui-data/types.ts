@@ -1,10 +1,13 @@
 // The shapes the alert browser's data layer returns: a view (mode, filters, sort), list rows with their keyset
 // key, counts by level, the detail of one alert or episode, and acknowledgements. Plain JSON-safe values only.
 
-export const LEVELS = ['medium', 'high', 'critical'] as const;
-export type Level = (typeof LEVELS)[number];
-/** level_rank as the alerts mart stores it. */
-export const LEVEL_RANK: Record<Level, number> = { medium: 2, high: 3, critical: 4 };
+import { ALERT_LEVELS, RISK_LEVEL_RANK, type AlertLevel } from '../domain.js';
+
+/** The alert levels (domain.ts), lowest first. */
+export const LEVELS = ALERT_LEVELS;
+export type Level = AlertLevel;
+/** level_rank as the alerts mart stores it (medium 2, high 3, critical 4). */
+export const LEVEL_RANK: Readonly<Record<Level, number>> = RISK_LEVEL_RANK;
 
 export const MODES = ['alerts', 'episodes'] as const;
 export type Mode = (typeof MODES)[number];

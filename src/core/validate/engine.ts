@@ -8,18 +8,17 @@ import { join } from 'node:path';
 import type { Db } from '../../db/db.js';
 import { ident, literal, quoteAnyIdent } from '../../db/sql.js';
 import { ConfigError, QueryError, toIoError, UsageError } from '../../errors.js';
-import { duckType } from '../load/raw-tables.js';
-import type { DatasetSchema, JsonSchema } from '../schemas.js';
+import { duckType, type DatasetSchema, type JsonSchema } from '../schemas.js';
 import { coerceCsvCell, compileAjv, mapAjvErrors, propertyTypes, schemaProblem, type RowError } from './ajv-engine.js';
 import { compileChecks, FORMAT_MACROS_SQL, unsupportedReasons, type CompileSource } from './compile.js';
 import { mixesLineEndings, scanCsv, writeLfCopy, type CsvScan } from './csv-scan.js';
+import type { EngineName, ErrorExample, FileError, ProgressPhase, StagedValidation } from './staged.js';
 import { dropStaged, ERR_STRUCT, publicErrorsSql, rejectMessageSql, STAGE_DB, stageRef, tempName } from './stage-common.js';
 import { tryFastCsv } from './fast-csv.js';
 import { dateTimeProperties, isLeapSecondDateTime, LEAP_SECOND_KEYWORD, LEAP_SECOND_MESSAGE } from './formats.js';
 import { formatFromName, sniffFile, type InputFormat } from './inputs.js';
 
 export type EngineChoice = 'auto' | 'compiled' | 'ajv';
-export type EngineName = 'compiled' | 'ajv';
 
 export interface StageInput {
   /** File to read (absolute or relative to the process cwd). */
@@ -46,50 +45,10 @@ export interface StageOptions {
   onProgress?: ((phase: ProgressPhase, step: number, of: number) => void) | undefined;
 }
 
-export type ProgressPhase = 'reading' | 'mapping lines' | 'checking rows' | 'keys' | 'quarantine' | 'valid rows' | 'summary';
+export type { EngineName, ErrorExample, FileError, ProgressPhase, StagedValidation };
+
 const PHASES: ProgressPhase[] = ['reading', 'mapping lines', 'checking rows', 'keys', 'quarantine', 'valid rows', 'summary'];
 
-export interface FileError {
-  keyword: string;
-  message: string;
-  fields?: string[];
-}
-
-export interface ErrorExample {
-  line: number;
-  row: number;
-  field: string | null;
-  keyword: string;
-  message: string;
-  value: string | null;
-  severity: 'error' | 'warn';
-}
-
-export interface StagedValidation {
-  /** TEMP table: schema columns typed per duckType(), in schema order, then _source_line BIGINT and _row BIGINT. */
-  validTable: string;
-  /** TEMP table: file, line BIGINT, row BIGINT, raw VARCHAR (JSON), errors VARCHAR (JSON array), rule VARCHAR. */
-  quarantineTable: string;
-  /** The parsed input as staged, in the attached in-memory database surgctl_stage (internal; dropped by dropStaged). */
-  stagedTable: string;
-  format: InputFormat;
-  delimiter: string | null;
-  engine: EngineName;
-  /** The CSV line fast path (fast-csv.ts) decided the file; false when the exact staging did. */
-  fastPath: boolean;
-  /** Why the compiler was not used, when engine is ajv. */
-  engineReasons: string[];
-  rowsRead: number;
-  rowsValid: number;
-  rowsQuarantined: number;
-  /** Quarantined rows per rule (x-rule name when the failing check has one, else the keyword). */
-  failuresByRule: Record<string, number>;
-  /** Rows reported by x-severity: warn rules (not quarantined). */
-  warningsByRule: Record<string, number>;
-  fileErrors: FileError[];
-  examples: ErrorExample[];
-  notes: string[];
-}
 
 
 const macrosInstalled = new WeakSet<object>();

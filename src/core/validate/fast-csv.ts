@@ -20,11 +20,10 @@ import type { DuckDBValue } from '@duckdb/node-api';
 import type { Db } from '../../db/db.js';
 import { ident, literal, quoteAnyIdent } from '../../db/sql.js';
 import { toIoError } from '../../errors.js';
-import { duckType } from '../load/raw-tables.js';
-import type { DatasetSchema } from '../schemas.js';
+import { duckType, type DatasetSchema } from '../schemas.js';
 import { compileChecks } from './compile.js';
 import { sniffDelimiter, sniffText } from './csv-scan.js';
-import type { ProgressPhase, StagedValidation } from './engine.js';
+import type { ProgressPhase, StagedValidation } from './staged.js';
 import { buildFastLine } from './fast-regex.js';
 import { dropStaged, ERR_STRUCT, publicErrorsSql, REJECT_MESSAGES, stageRef, tempName } from './stage-common.js';
 

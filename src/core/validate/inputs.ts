@@ -4,8 +4,9 @@ import { closeSync, createWriteStream, existsSync, openSync, readdirSync, readSy
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { FS_ERROR_WORDS, toIoError, UsageError } from '../../errors.js';
+import type { DataFormat } from '../domain.js';
 
-export type InputFormat = 'csv' | 'ndjson' | 'parquet';
+export type InputFormat = DataFormat;
 
 const DATA_FILE = /\.(csv|tsv|ndjson|jsonl|json|parquet)(\.gz)?$/i;
 

@@ -7,7 +7,7 @@ import { tableFromIPC } from 'apache-arrow';
 import { openDb } from '../../../src/db/db.js';
 import { literal } from '../../../src/db/sql.js';
 import { REPORT_NAMES, emitReport, type RawFilters } from '../../../src/core/report/index.js';
-import { openLakehouseReadOnly } from '../../../src/core/query/lakehouse.js';
+import { openLakehouseReadOnly } from '../../../src/core/read/lakehouse.js';
 import type { Db } from '../../../src/db/db.js';
 import { exportTable } from '../../../src/core/export/index.js';
 import { runQuery } from '../../../src/core/query/index.js';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { openDb } from '../../../src/db/db.js';
 import { runReport, readReport, REPORT_NAMES, type RawFilters } from '../../../src/core/report/index.js';
-import { openLakehouseReadOnly } from '../../../src/core/query/lakehouse.js';
+import { openLakehouseReadOnly } from '../../../src/core/read/lakehouse.js';
 import { renderJson } from '../../../src/render/json.js';
 import { QueryError, UsageError } from '../../../src/errors.js';
 import { tempDir } from '../../helpers/run-cli.js';

@@ -1,8 +1,8 @@
-// JSON-safe values (src/core/query/values.ts), which every report and query output goes through: checked on
+// JSON-safe values (src/core/read/values.ts), which every report and query output goes through: checked on
 // real DuckDB results, the fast column reader against the generic converter.
 import { describe, expect, it } from 'vitest';
 import { openDb } from '../../../src/db/db.js';
-import { createRowReader, isoFromMicros, jsonSafeConverter } from '../../../src/core/query/values.js';
+import { createRowReader, isoFromMicros, jsonSafeConverter } from '../../../src/core/read/values.js';
 
 describe('JSON-safe values', () => {
   it('formats instants as ISO 8601 UTC, milliseconds only when present', () => {

@@ -1,9 +1,13 @@
 // The shape every tabular output shares (report, query, export to text): named, typed columns and rows that
 // arrive in batches, so a renderer can stream JSON/CSV or collect for a fitted table. Renderers live in
 // src/render and are handed in by the CLI: the core never draws.
-import type { Dashboard } from '../report/dashboard.js';
-import type { TextSink } from '../export/output.js';
+import type { Dashboard } from './charts.js';
 import type { ResultColumn, ResultRow } from './values.js';
+
+/** Where text outputs go: process stdout, or an AtomicTextFile (export/output.ts). */
+export interface TextSink {
+  write(chunk: string): unknown;
+}
 
 export interface TabularResult {
   /** e.g. 'top-alerts' or 'query'. */

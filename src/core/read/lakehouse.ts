@@ -1,8 +1,11 @@
 // Opening the lakehouse for reading (report, export, query): READ_ONLY and sealed (openDb), a clear usage error
-// when it is missing, and checks that the marts a reader needs exist (else: run transform).
+// when it is missing, checks that the marts a reader needs exist (else: run transform), the relations and columns
+// it holds, and small JSON-safe reads (readRows).
+import type { DuckDBValue } from '@duckdb/node-api';
 import { openDb, readOnlyRefusal, type Db } from '../../db/db.js';
 import { requireExistingDb } from '../db-path.js';
 import { QueryError, UsageError } from '../../errors.js';
+import { jsonSafeConverter, type ResultRow } from './values.js';
 
 export interface ReadOpenOptions {
   /** Directories whose files DuckDB may read (query --allow-read). */
@@ -87,5 +90,15 @@ export async function queryColumns(db: Db, sql: string): Promise<RelationColumn[
     return cols;
   } finally {
     prepared.destroySync();
+  }
+}
+
+/** Runs a small query and returns JSON-safe rows (ISO instants, numbers as numbers). */
+export async function readRows<T = ResultRow>(db: Db, sql: string, params: Record<string, DuckDBValue> = {}): Promise<T[]> {
+  try {
+    const reader = await db.connection.runAndReadAll(sql, params);
+    return reader.convertRowObjects(jsonSafeConverter) as unknown as T[];
+  } catch (e) {
+    throw new QueryError((e as Error).message.split('\n')[0] ?? 'query failed', sql, params, { cause: e });
   }
 }
