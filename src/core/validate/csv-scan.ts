@@ -24,7 +24,8 @@ export interface CsvScan {
   header: string[];
   /** Data records after the header, not counting blank lines. */
   records: number;
-  /** DuckDB line numbers (header = 1) of blank lines after the header, ascending. DuckDB skips them. */
+  /** DuckDB line numbers (header = 1) of blank lines after the header, ascending. A blank line is not a row: DuckDB
+   * skips it in a file of several columns; in a one-column file it reads a NULL row, which stageCsv drops. */
   blankLines: number[];
   /** Where quoted newlines shift physical lines away from DuckDB's numbering, ascending by d. */
   shifts: LineShift[];

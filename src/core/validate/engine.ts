@@ -170,6 +170,7 @@ async function stageCsv(db: Db, path: string, opts: StageOptions, ds: DatasetSch
   } finally {
     if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
   }
+  if (allColumns.length === 1 && scan.blankLines.length > 0) await dropBlankLineRows(db, table, rej, scan.blankLines);
   const parsed = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${stageRef(table)}`));
   const params: Record<string, DuckDBValue> = {};
   columns.forEach((c, i) => (params[`h${i}`] = c.name));
@@ -193,6 +194,23 @@ async function stageCsv(db: Db, path: string, opts: StageOptions, ds: DatasetSch
     fatal,
     notes: stagingNotes,
   };
+}
+
+/**
+ * A blank line is not a row. DuckDB skips blank lines in a file of several columns but reads each as a row of one
+ * NULL when the file has a single column: those rows are dropped here, found by their line, so the staged rows (and
+ * the line map, which counts blank lines as holes) are the same as for any other file. Staged row k comes from DuckDB
+ * line d = k + 1 + (rejected lines before d); a row is dropped only when its line is blank and its value NULL.
+ */
+async function dropBlankLineRows(db: Db, table: string, rej: string, blankLines: number[]): Promise<void> {
+  const all = `${table}_all`;
+  await db.run(`ALTER TABLE ${stageRef(table)} RENAME TO ${ident(all)}`);
+  await db.run(`CREATE TABLE ${stageRef(table)} AS SELECT * EXCLUDE (_k) FROM (SELECT rowid + 1 AS _k, * FROM ${stageRef(all)}) s
+    WHERE NOT (s.c0 IS NULL AND s._k IN (
+      SELECT b.d - 1 - (SELECT count(DISTINCT r.line) FROM ${ident(rej)} r WHERE r.line < b.d)
+      FROM (SELECT unnest(CAST(CAST($blanks AS JSON) AS BIGINT[])) AS d) b))
+    ORDER BY s._k`, { blanks: JSON.stringify(blankLines) });
+  await db.run(`DROP TABLE ${stageRef(all)}`);
 }
 
 async function stageNdjson(db: Db, path: string, gzip: boolean): Promise<Staging> {
