@@ -2,28 +2,15 @@
 // not write survives --force byte for byte; `-` is standard output; the --out extension and --format must agree;
 // a directory surgctl wrote (marker .surgctl-output) is replaced whole with --force.
 import { describe, expect, it } from 'vitest';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { runCli, runCliWith, scratchDirs } from '../helpers/run-cli.js';
+import { hashTree } from '../helpers/files.js';
 import { useFixtureLakehouse } from '../core/report/fixture.js';
 
 const lake = useFixtureLakehouse();
 const scratch = scratchDirs();
 
-/** path -> sha256 of every file under dir (relative paths), so "untouched" is checked byte for byte. */
-function hashTree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out[relative(dir, p)] = createHash('sha256').update(readFileSync(p)).digest('hex');
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 /** A user's folder: raw CSVs and a manifest, as the issue describes. */
 function userFolder(parent: string, name = 'mydata'): string {

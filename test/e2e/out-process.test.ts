@@ -2,31 +2,19 @@
 // creates no file named -), and a process killed while replacing its own output leaves the old output whole.
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { openDb } from '../../src/db/db.js';
 import { literal } from '../../src/db/sql.js';
 import { scratchDirs } from '../helpers/run-cli.js';
+import { hashTree } from '../helpers/files.js';
 import { useFixtureLakehouse } from '../core/report/fixture.js';
 
 const BIN = join(process.cwd(), 'bin', 'surgctl.js');
 const lake = useFixtureLakehouse();
 const scratch = scratchDirs();
 
-function hashTree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out[relative(dir, p)] = createHash('sha256').update(readFileSync(p)).digest('hex');
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 describe('--out - to a pipe', () => {
   it('export --format parquet and report --format arrow write their bytes to stdout', async () => {

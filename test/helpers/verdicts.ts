@@ -22,7 +22,8 @@ export interface FileVerdicts {
 const keywords = (list: { field: string | null; keyword: string }[]): string =>
   [...new Set(list.map((e) => `${e.field}:${e.keyword}`))].sort().join(' ');
 
-async function withFast<T>(fast: boolean, fn: () => Promise<T>): Promise<T> {
+/** Runs fn with the CSV fast path on or off (SURGCTL_VALIDATE_FAST), restoring the variable afterwards. */
+export async function withFast<T>(fast: boolean, fn: () => Promise<T>): Promise<T> {
   const before = process.env.SURGCTL_VALIDATE_FAST;
   process.env.SURGCTL_VALIDATE_FAST = fast ? '1' : '0';
   try {

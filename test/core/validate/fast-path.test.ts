@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { useScratchDb } from '../../helpers/scratch-db.js';
+import { withFast } from '../../helpers/verdicts.js';
 import { describeSchema, loadDatasetSchema, type DatasetSchema, type JsonSchema } from '../../../src/core/schemas.js';
 import { dropStaged, stageAndValidate, validateFiles } from '../../../src/core/validate/index.js';
 import { generateDataset } from '../../../src/core/generate/index.js';
@@ -21,17 +22,6 @@ interface Outcome {
   fastPath: boolean;
   summary: unknown;
   quarantine: unknown[];
-}
-
-async function withFast<T>(fast: boolean, fn: () => Promise<T>): Promise<T> {
-  const before = process.env.SURGCTL_VALIDATE_FAST;
-  process.env.SURGCTL_VALIDATE_FAST = fast ? '1' : '0';
-  try {
-    return await fn();
-  } finally {
-    if (before === undefined) delete process.env.SURGCTL_VALIDATE_FAST;
-    else process.env.SURGCTL_VALIDATE_FAST = before;
-  }
 }
 
 async function outcome(file: string, ds: DatasetSchema, fast: boolean, delimiter?: string, keys?: Record<string, string>): Promise<Outcome> {
