@@ -7,7 +7,7 @@ import { openDb } from '../../src/db/db.js';
 import { literal } from '../../src/db/sql.js';
 import { tempDir } from '../helpers/run-cli.js';
 import { PATIENTS } from '../helpers/small-dataset.js';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 
 const BIN = resolve('bin/surgctl.js');
 const ROWS = 400_000;
@@ -33,7 +33,7 @@ beforeAll(async () => {
 afterAll(() => cleanup());
 
 /** Starts surgctl, sends SIGINT (`times` times, 20 ms apart) once stderr matches `when`, and resolves with the exit. */
-function interruptWhen(args: string[], when: RegExp, times = 1): Promise<{ code: number | null; signal: string | null; stderr: string }> {
+function interruptWhen(args: string[], when: RegExp, times = 1): Promise<{ code: number | null; signal: string | null; stderr: string; stdout: string }> {
   return new Promise((done) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } });
     let stderr = '';
@@ -45,8 +45,9 @@ function interruptWhen(args: string[], when: RegExp, times = 1): Promise<{ code:
         for (let i = 0; i < times; i++) setTimeout(() => child.kill('SIGINT'), 100 + 20 * i);
       }
     });
-    child.stdout.resume();
-    child.on('close', (code, signal) => done({ code, signal, stderr }));
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.on('close', (code, signal) => done({ code, signal, stderr, stdout }));
   });
 }
 
@@ -116,4 +117,15 @@ describe('Ctrl-C', () => {
     expect(stderr).toBe('surgctl: interrupted\n');
     expect(Date.now() - t0).toBeLessThan(5000);
   }, 60_000);
+
+  it('during validate: one line saying where it stopped, exit 130, no report', async () => {
+    const second = join(dir, 'robots-copy.csv');
+    copyFileSync(robots, second);
+    const r = await interruptWhen(['validate', robots, second, '--schema', 'robots', '--verbose', '--format', 'json'], /rows quarantined/);
+    expect(r.signal).toBeNull();
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stdout).toBe('');
+    const last = JSON.parse(r.stderr.trim().split('\n').at(-1) ?? '{}') as { error: string; message: string };
+    expect(last).toEqual({ error: 'interrupted', message: `interrupted: validate stopped at ${second}; 1 file(s) checked before it, no report written` });
+  }, 120_000);
 });

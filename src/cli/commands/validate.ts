@@ -73,6 +73,8 @@ export const validateCommand = (ctx: CliContext): Command =>
         stdin: ctx.io.stdin,
         inputFormat: flags.inputFormat,
         onEvent,
+        // Ctrl-C cuts the running statement; main prints what was stopped and exits 130.
+        signal: ctx.signal,
       });
       ctx.io.stdout.write(renderValidationReport(report, format, { color: useColor(ctx.io, g), limitErrors: limit }));
       if (flags.metricsFile) {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { openDb, type Db } from '../../db/db.js';
 import { ident, literal, quoteAnyIdent } from '../../db/sql.js';
-import { toIoError, UsageError } from '../../errors.js';
+import { InterruptedError, toIoError, UsageError } from '../../errors.js';
 import { inferDataset, listDatasets, loadDatasetSchema, orderByDependencies, type DatasetSchema } from '../schemas.js';
 import { dropStaged, stageAndValidate, type EngineChoice, type ErrorExample, type FileError, type StagedValidation } from './engine.js';
 import { expandInputs, formatFromName, spoolStream, type InputFormat } from './inputs.js';
@@ -34,6 +34,8 @@ export interface ValidateOptions {
   /** Distinguishes this run's output file names (default: a UTC timestamp). */
   runId?: string | undefined;
   onEvent?: ((e: ValidateEvent) => void) | undefined;
+  /** Ctrl-C: cuts the running statement and stops before the next file; throws InterruptedError. */
+  signal?: AbortSignal | undefined;
 }
 
 export type ValidateEvent =
@@ -166,10 +168,21 @@ export async function validateFiles(inputs: string[], opts: ValidateOptions = {}
     }
     const runId = opts.runId ?? stamp();
     const db = await openDb(':memory:', { memoryLimit: process.env.SURGCTL_MEMORY_LIMIT ?? '512MB' });
+    // An interrupt cuts only the statement running at that moment: keep cutting until the run ends, so the next
+    // statement of the file's staging stops too.
+    let cutting: NodeJS.Timeout | undefined;
+    const onAbort = (): void => {
+      db.connection.interrupt();
+      cutting = setInterval(() => db.connection.interrupt(), 20);
+    };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const keyTables: Record<string, string> = {};
+    const files: FileReport[] = [];
+    let current = '';
     try {
-      const keyTables: Record<string, string> = {};
-      const files: FileReport[] = [];
       for (const [index, p] of sorted.entries()) {
+        current = p.display;
+        if (opts.signal?.aborted) throw new Error('interrupted');
         opts.onEvent?.({ type: 'file-start', path: p.display, dataset: p.ds.name, index, count: sorted.length });
         const keep = referenced.get(p.ds.name);
         const staged = await stageAndValidate(db, { path: p.path, displayName: p.display, ...(p.format ? { format: p.format } : {}) }, p.ds, {
@@ -181,6 +194,7 @@ export async function validateFiles(inputs: string[], opts: ValidateOptions = {}
           onProgress: (phase, step, of) => opts.onEvent?.({ type: 'file-progress', path: p.display, phase, step, of }),
         });
         try {
+          if (opts.signal?.aborted) throw new Error('interrupted');
           if (keep) await keepKeys(db, p.ds.name, [...keep], staged, keyTables);
           const quarantinePath = staged.rowsQuarantined > 0 ? await writeQuarantine(db, staged, p, resolve(cwd, opts.quarantineDir ?? 'quarantine'), runId) : null;
           const validPath = opts.validOut !== undefined ? await writeValid(db, staged, p, resolve(cwd, opts.validOut), runId, opts.validFormat ?? 'same') : null;
@@ -200,7 +214,13 @@ export async function validateFiles(inputs: string[], opts: ValidateOptions = {}
         totals.rows_quarantined += f.rows_quarantined;
       }
       return { passed: files.every((f) => f.passed), max_invalid: opts.maxInvalid ?? VALIDATE_MAX_INVALID, files, totals };
+    } catch (e) {
+      // Whatever the interrupted statement threw: the report is only written for a whole run.
+      if (opts.signal?.aborted) throw new InterruptedError(`validate stopped at ${current}; ${files.length} file(s) checked before it, no report written`);
+      throw e;
     } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+      clearInterval(cutting);
       db.close();
     }
   } finally {
