@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { openDb } from '../../src/db/db.js';
-import { literal } from '../../src/db/sql.js';
 import { tempDir } from '../helpers/run-cli.js';
+import { writeRobotsCsv } from '../helpers/files.js';
 import { PATIENTS } from '../helpers/small-dataset.js';
 import { copyFileSync, writeFileSync } from 'node:fs';
 
@@ -21,14 +21,7 @@ beforeAll(async () => {
   robots = join(dir, 'robots.csv');
   patients = join(dir, 'patients.csv');
   writeFileSync(patients, `${PATIENTS.join('\n')}\n`);
-  const db = await openDb(':memory:');
-  try {
-    await db.run(`COPY (SELECT 'RB-' || i AS robot_id, 'SN-' || lpad(i::VARCHAR, 8, '0') AS serial, 'da Vinci Xi' AS model,
-      'Intuitive Surgical' AS manufacturer, 'FAC-' || (i % 7) AS facility_id, DATE '2024-01-01' + (i % 300)::INTEGER AS installed_on,
-      'active' AS status FROM range(${ROWS}) t(i)) TO ${literal(robots)} (FORMAT csv, HEADER true)`);
-  } finally {
-    db.close();
-  }
+  await writeRobotsCsv(robots, ROWS);
 }, 60_000);
 afterAll(() => cleanup());
 

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { openDb } from '../../src/db/db.js';
-import { literal } from '../../src/db/sql.js';
 import { tempDir } from '../helpers/run-cli.js';
+import { writeRobotsCsv } from '../helpers/files.js';
 
 const BIN = resolve('bin/surgctl.js');
 const ROWS = 400_000;
@@ -15,14 +15,7 @@ let csv = '';
 beforeAll(async () => {
   ({ dir, cleanup } = tempDir('surgctl-proc-'));
   csv = join(dir, 'robots.csv');
-  const db = await openDb(':memory:');
-  try {
-    await db.run(`COPY (SELECT 'RB-' || i AS robot_id, 'SN-' || lpad(i::VARCHAR, 8, '0') AS serial, 'da Vinci Xi' AS model,
-      'Intuitive Surgical' AS manufacturer, 'FAC-' || (i % 7) AS facility_id, DATE '2024-01-01' + (i % 300)::INTEGER AS installed_on,
-      'active' AS status FROM range(${ROWS}) t(i)) TO ${literal(csv)} (FORMAT csv, HEADER true)`);
-  } finally {
-    db.close();
-  }
+  await writeRobotsCsv(csv, ROWS);
 }, 120_000);
 afterAll(() => cleanup());
 
