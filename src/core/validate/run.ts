@@ -179,10 +179,13 @@ export async function validateFiles(inputs: string[], opts: ValidateOptions = {}
     const keyTables: Record<string, string> = {};
     const files: FileReport[] = [];
     let current = '';
+    // The report is only written for a whole run; this says where it stopped.
+    const stopped = (): InterruptedError =>
+      new InterruptedError(`validate stopped at ${current}; ${files.length} file(s) checked before it, no report written`);
     try {
       for (const [index, p] of sorted.entries()) {
         current = p.display;
-        if (opts.signal?.aborted) throw new Error('interrupted');
+        if (opts.signal?.aborted) throw stopped();
         opts.onEvent?.({ type: 'file-start', path: p.display, dataset: p.ds.name, index, count: sorted.length });
         const keep = referenced.get(p.ds.name);
         const staged = await stageAndValidate(db, { path: p.path, displayName: p.display, ...(p.format ? { format: p.format } : {}) }, p.ds, {
@@ -194,7 +197,7 @@ export async function validateFiles(inputs: string[], opts: ValidateOptions = {}
           onProgress: (phase, step, of) => opts.onEvent?.({ type: 'file-progress', path: p.display, phase, step, of }),
         });
         try {
-          if (opts.signal?.aborted) throw new Error('interrupted');
+          if (opts.signal?.aborted) throw stopped();
           if (keep) await keepKeys(db, p.ds.name, [...keep], staged, keyTables);
           const quarantinePath = staged.rowsQuarantined > 0 ? await writeQuarantine(db, staged, p, resolve(cwd, opts.quarantineDir ?? 'quarantine'), runId) : null;
           const validPath = opts.validOut !== undefined ? await writeValid(db, staged, p, resolve(cwd, opts.validOut), runId, opts.validFormat ?? 'same') : null;
@@ -215,9 +218,8 @@ export async function validateFiles(inputs: string[], opts: ValidateOptions = {}
       }
       return { passed: files.every((f) => f.passed), max_invalid: opts.maxInvalid ?? VALIDATE_MAX_INVALID, files, totals };
     } catch (e) {
-      // Whatever the interrupted statement threw: the report is only written for a whole run.
-      if (opts.signal?.aborted) throw new InterruptedError(`validate stopped at ${current}; ${files.length} file(s) checked before it, no report written`);
-      throw e;
+      // Whatever the cut statement threw, an interrupted run ends as one InterruptedError.
+      throw opts.signal?.aborted && !(e instanceof InterruptedError) ? stopped() : e;
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
       clearInterval(cutting);
