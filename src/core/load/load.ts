@@ -328,6 +328,9 @@ async function loadThrough(
       {
         delimiter: opts.delimiter,
         foreignKeyTables,
+        // The valid rows as a view over the staged read where the CSV fast path can decide the file: each row is
+        // written to the scratch once (typed, by the one ordered pass over the file) and once into the raw table.
+        validView: true,
         onProgress: (phase, n, of) => {
           // The file is staged (read into the scratch) once the row checks begin.
           if (phase === 'checking rows' && !staged$) {
