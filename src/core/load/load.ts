@@ -436,19 +436,21 @@ async function loadThrough(
 }
 
 /**
- * Inserts the valid rows whose primary key is not in the raw table yet, in file order, with their lineage. The dedupe
- * is an anti-join (the planner streams the staged rows against a hash of the raw table's keys). Returns the count.
+ * Inserts the valid rows whose primary key is not in the raw table yet, with their lineage. Returns the count.
+ * A one-column key (every built-in dataset) dedupes with NOT IN: a join whose hash table is the raw table's keys and
+ * through which the staged rows stream in their order, so the rows land in the staged order (file order; on the fast
+ * path the re-checked valid lines after the plain ones) without a sort inside the merge's lock. A composite key
+ * anti-joins and sorts by line.
  */
 async function insertNew(db: Db, ds: DatasetSchema, validTable: string, loadId: string, display: string): Promise<number> {
   const cols = ds.columns.map(ident).join(', ');
-  const on = ds.primaryKey.map((k) => `r.${ident(k)} = v.${ident(k)}`).join(' AND ');
-  const n = await db.scalar<number | string>(
-    `INSERT INTO ${rawTableName(ds.name)} (${cols}, _load_id, _source_file, _source_line)
-     SELECT ${ds.columns.map((c) => `v.${ident(c)}`).join(', ')}, $load, $file, v._source_line
-     FROM ${ident(validTable)} v ${on ? `ANTI JOIN ${rawTableName(ds.name)} r ON ${on}` : ''}
-     ORDER BY v._source_line`,
-    { load: loadId, file: display },
-  );
+  const select = `SELECT ${ds.columns.map((c) => `v.${ident(c)}`).join(', ')}, $load, $file, v._source_line FROM ${ident(validTable)} v`;
+  const raw = rawTableName(ds.name);
+  const [key, ...more] = ds.primaryKey;
+  const dedupe = key === undefined ? select
+    : more.length === 0 ? `${select} WHERE v.${ident(key)} NOT IN (SELECT r.${ident(key)} FROM ${raw} r WHERE r.${ident(key)} IS NOT NULL)`
+      : `${select} ANTI JOIN ${raw} r ON ${ds.primaryKey.map((k) => `r.${ident(k)} = v.${ident(k)}`).join(' AND ')} ORDER BY v._source_line`;
+  const n = await db.scalar<number | string>(`INSERT INTO ${raw} (${cols}, _load_id, _source_file, _source_line) ${dedupe}`, { load: loadId, file: display });
   return Number(n ?? 0);
 }
 
