@@ -19,6 +19,7 @@ import { findSucceededBySha, finishLoad, markAbandoned, newLoadId, startLoad } f
 import { checkRawTableMatches } from './migrations.js';
 import { openLakehouse } from './lakehouse.js';
 import { finishRun, newRunId, startRun } from '../runs.js';
+import { withWriterNote } from '../../db/merge-gate.js';
 import { openScratch, pinnedLake, removeStaleScratch, usesScratch, type LakeAccess } from './session.js';
 import { rawTableName } from './raw-tables.js';
 
@@ -185,12 +186,14 @@ export async function runLoad(opts: LoadOptions, args: string[], body: (open: La
   const pinned = usesScratch(opts.dbPath) ? undefined : await openLakehouse(opts.dbPath, opts.lockTimeoutMs);
   const briefly = async <T>(fn: (db: Db) => Promise<T>): Promise<T> => {
     if (pinned) return fn(pinned);
-    const db = await openLakehouse(opts.dbPath, opts.lockTimeoutMs);
-    try {
-      return await fn(db);
-    } finally {
-      db.close();
-    }
+    return withWriterNote(opts.dbPath, async () => {
+      const db = await openLakehouse(opts.dbPath, opts.lockTimeoutMs);
+      try {
+        return await fn(db);
+      } finally {
+        db.close();
+      }
+    });
   };
   try {
     const runId = newRunId();

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { openDb, type Db } from '../../db/db.js';
+import { withWriterNote } from '../../db/merge-gate.js';
 import { literal, quoteAnyIdent } from '../../db/sql.js';
 import { DatabaseError } from '../../errors.js';
 import { isProcessAlive } from '../runs.js';
@@ -123,18 +124,21 @@ export async function openScratch(dbPath: string, loadId: string, lockTimeoutMs:
     close,
     withLake: async (fn) => {
       if (attached) return fn(lakeView);
-      await attachLake(work, dbPath, lockTimeoutMs);
-      attached = true;
-      try {
-        await work.run(`USE ${LAKE_ALIAS}`);
-        return await fn(lakeView);
-      } finally {
-        attached = false;
-        // A failed statement may leave the connection in an aborted transaction; end it before detaching.
-        await work.connection.run('ROLLBACK').catch(() => undefined);
-        await work.run(`USE ${own}`);
-        await work.run(`DETACH ${LAKE_ALIAS}`);
-      }
+      // The writer's note keeps new readers back until the lakehouse is detached again (src/db/merge-gate.ts).
+      return withWriterNote(dbPath, async () => {
+        await attachLake(work, dbPath, lockTimeoutMs);
+        attached = true;
+        try {
+          await work.run(`USE ${LAKE_ALIAS}`);
+          return await fn(lakeView);
+        } finally {
+          attached = false;
+          // A failed statement may leave the connection in an aborted transaction; end it before detaching.
+          await work.connection.run('ROLLBACK').catch(() => undefined);
+          await work.run(`USE ${own}`);
+          await work.run(`DETACH ${LAKE_ALIAS}`);
+        }
+      });
     },
   };
 }
