@@ -102,7 +102,7 @@ describe('reports on a generated, loaded, transformed lakehouse', () => {
     const contracts: Record<string, { keys: string[]; instants: string[]; numbers: string[] }> = {
       'vitals-hourly': { keys: ['patient_id', 'metric', 'hour_start', 'n', 'min', 'max', 'avg', 'p95', 'alarming_n'], instants: ['hour_start'], numbers: ['n', 'min', 'max', 'avg', 'p95', 'alarming_n'] },
       news2: {
-        keys: ['patient_id', 'hour_start', 'news2_total', 'news2_band', 'missing', 'resp_rate_score', 'spo2_score', 'o2_supplemental_score', 'systolic_bp_score', 'heart_rate_score', 'consciousness_score', 'temperature_score', 'complete', 'parameters_present', 'news2_alert'],
+        keys: ['patient_id', 'hour_start', 'news2_total', 'news2_band', 'missing', 'resp_rate_score', 'spo2_score', 'o2_supplemental_score', 'systolic_bp_score', 'heart_rate_score', 'consciousness_score', 'temperature_score', 'parameters_present', 'news2_alert'],
         instants: ['hour_start'],
         numbers: ['news2_total', 'resp_rate_score', 'spo2_score', 'o2_supplemental_score', 'systolic_bp_score', 'heart_rate_score', 'consciousness_score', 'temperature_score', 'parameters_present'],
       },
