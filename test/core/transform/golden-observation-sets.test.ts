@@ -47,6 +47,11 @@ beforeAll(async () => {
     // A partial set already past the high threshold: resp 25 (3) + SBP 90 (3) + HR 131 (3) = 9 with 3 of 7 present.
     vital('PT-FLOOR', 'resp_rate', 25, '2026-03-01T08:00:00Z'), vital('PT-FLOOR', 'systolic_bp', 90, '2026-03-01T08:01:00Z'),
     vital('PT-FLOOR', 'heart_rate', 131, '2026-03-01T08:02:00Z'),
+    // Partial sets at the Chart 2 edges, each alone (no 3): 5 -> medium, 6 -> medium, 7 -> high.
+    vital('PT-F5', 'resp_rate', 21, '2026-03-01T08:00:00Z'), vital('PT-F5', 'heart_rate', 111, '2026-03-01T08:00:00Z'), vital('PT-F5', 'temperature_c', 38.5, '2026-03-01T08:00:00Z'),
+    vital('PT-F6', 'resp_rate', 21, '2026-03-01T08:00:00Z'), vital('PT-F6', 'heart_rate', 111, '2026-03-01T08:00:00Z'), vital('PT-F6', 'systolic_bp', 100, '2026-03-01T08:00:00Z'),
+    vital('PT-F7', 'resp_rate', 21, '2026-03-01T08:00:00Z'), vital('PT-F7', 'heart_rate', 111, '2026-03-01T08:00:00Z'), vital('PT-F7', 'systolic_bp', 100, '2026-03-01T08:00:00Z'),
+    vital('PT-F7', 'temperature_c', 38.5, '2026-03-01T08:00:00Z'),
     // A partial set of 4 (total 4, no 3): no alert; the same with the SpO2 at 91 (3): a low-medium alert.
     vital('PT-PART', 'resp_rate', 21, '2026-03-01T08:00:00Z'), vital('PT-PART', 'heart_rate', 111, '2026-03-01T08:00:00Z'),
     vital('PT-PART', 'spo2', 97, '2026-03-01T08:00:00Z'), vital('PT-PART', 'temperature_c', 37, '2026-03-01T08:00:00Z'),
@@ -125,6 +130,13 @@ describe('NEWS2 on incomplete sets', () => {
       FROM default_news2_hourly WHERE patient_id = 'PT-FLOOR'`);
     expect(floor).toEqual([
       { news2_total: 9, news2_band: 'incomplete', news2_alert: 'high', complete: false, parameters_present: 3, missing: ['spo2', 'o2_supplemental', 'consciousness', 'temperature_c'] },
+    ]);
+    // resp 21 (2) + HR 111 (2) + 38.5 C (1) = 5; + SBP 100 (2) instead of the temperature = 6; all four = 7
+    expect(await db.all(`SELECT patient_id, news2_total, news2_band, news2_alert, parameters_present FROM default_news2_hourly
+      WHERE patient_id IN ('PT-F5', 'PT-F6', 'PT-F7') ORDER BY patient_id`)).toEqual([
+      { patient_id: 'PT-F5', news2_total: 5, news2_band: 'incomplete', news2_alert: 'medium', parameters_present: 3 },
+      { patient_id: 'PT-F6', news2_total: 6, news2_band: 'incomplete', news2_alert: 'medium', parameters_present: 3 },
+      { patient_id: 'PT-F7', news2_total: 7, news2_band: 'incomplete', news2_alert: 'high', parameters_present: 4 },
     ]);
     // 08:00: resp 21 (2) + HR 111 (2) + SpO2 97 + 37.0 C = 4, no single 3: no alert. 13:00: SpO2 91 (3) with the 08:00
     // values 5 h old dropped: 3 alone, a single red parameter: low-medium, 1 of 7 present.
