@@ -3,7 +3,6 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { MetricSet, writeMetricsFile } from '../../core/metrics.js';
 import { addLoadMetrics, addOutcomeMetrics } from '../../core/pipeline/metrics.js';
-import { resolveDbPath } from '../../core/db-path.js';
 import type { FileLoadResult, LoadEvent, LoadOptions } from '../../core/load/load.js';
 import type { LoadRecord } from '../../core/load/ledger.js';
 import { GateFailedError, UsageError } from '../../errors.js';
@@ -15,7 +14,6 @@ import { resultFormat, wantsJson, type CliContext } from '../io.js';
 
 interface LoadFlags {
   dataset?: string;
-  db?: string;
   format?: ResultFormat | DataFormat;
   force?: boolean;
   allowOrphans?: boolean;
@@ -35,7 +33,6 @@ export const loadCommand = (ctx: CliContext): Command =>
     .description('validate and load files into the DuckDB lakehouse, idempotently, with a ledger')
     .argument('[inputs...]', 'files, directories, globs, or - for stdin')
     .option('--dataset <name>', 'dataset of every input (default: from each file name)')
-    .option('--db <path>', 'lakehouse file (default: SURGCTL_DB, the config file, or ./surgctl.duckdb)')
     .option('--format <format>', 'table | json for the results; csv | ndjson | parquet for the input format of -')
     .option('--force', 'load a file again even if the same content already loaded (still idempotent by key)')
     .option('--allow-orphans', 'keep rows whose foreign keys do not resolve')
@@ -48,7 +45,7 @@ export const loadCommand = (ctx: CliContext): Command =>
     .option('--metrics-file <path>', 'write Prometheus metrics here (textfile-collector format, atomic)')
     .action(async (inputs: string[], flags: LoadFlags) => {
       const g = ctx.globals();
-      const dbPath = resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path;
+      const dbPath = ctx.dbPath().path;
       if (flags.list) return printLedger(ctx, dbPath, flags.format);
       if (inputs.length === 0) throw new UsageError('load needs at least one input file, directory, glob or -', { hint: 'e.g. surgctl load ./surgctl-data/' });
       const inputFormat = INPUT_FORMATS.find((f) => f === flags.format);
@@ -99,7 +96,7 @@ export const loadCommand = (ctx: CliContext): Command =>
         delimiter: flags.delimiter,
         force: flags.force,
         allowOrphans: flags.allowOrphans,
-        lockTimeoutMs: lockTimeoutMs(g),
+        lockTimeoutMs: lockTimeoutMs(g), limits: ctx.settings().limits,
         quarantineDir: flags.quarantineDir,
         cwd: ctx.io.cwd,
         args: ['load', ...inputs],
@@ -138,10 +135,9 @@ export const loadCommand = (ctx: CliContext): Command =>
 export const loadsCommand = (ctx: CliContext): Command =>
   new Command('loads')
     .description('print the load ledger, newest first')
-    .option('--db <path>', 'lakehouse file')
     .addOption(new Option('--format <format>', 'table or json').choices(['table', 'json']))
-    .action(async (flags: { db?: string; format?: string }) => {
-      await printLedger(ctx, resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path, flags.format);
+    .action(async (flags: { format?: string }) => {
+      await printLedger(ctx, ctx.dbPath().path, flags.format);
     });
 
 async function printLedger(ctx: CliContext, dbPath: string, format: string | undefined): Promise<void> {

@@ -75,6 +75,8 @@ export const validateCommand = (ctx: CliContext): Command =>
         onEvent,
         // Ctrl-C cuts the running statement; main prints what was stopped and exits 130.
         signal: ctx.signal,
+        limits: ctx.settings().limits,
+        fastPath: ctx.settings().validateFast,
       });
       ctx.io.stdout.write(renderValidationReport(report, format, { color: useColor(ctx.io, g), limitErrors: limit }));
       if (flags.metricsFile) {

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { openDb, type Db } from '../../db/db.js';
+import { openDb, type Db, type LakeLimits } from '../../db/db.js';
 import { ident, literal, quoteAnyIdent } from '../../db/sql.js';
 import { InterruptedError, toIoError, UsageError } from '../../errors.js';
 import { inferDataset, listDatasets, loadDatasetSchema, orderByDependencies, type DatasetSchema } from '../schemas.js';
@@ -36,6 +36,10 @@ export interface ValidateOptions {
   onEvent?: ((e: ValidateEvent) => void) | undefined;
   /** Ctrl-C: cuts the running statement and stops before the next file; throws InterruptedError. */
   signal?: AbortSignal | undefined;
+  /** DuckDB threads and memory (default: 2 threads, 512MB). */
+  limits?: LakeLimits | undefined;
+  /** false: never take the CSV fast path (the CLI sets it from SURGCTL_VALIDATE_FAST=0). Default true. */
+  fastPath?: boolean | undefined;
 }
 
 export type ValidateEvent =
@@ -167,15 +171,10 @@ export async function validateFiles(inputs: string[], opts: ValidateOptions = {}
       }
     }
     const runId = opts.runId ?? stamp();
-    const db = await openDb(':memory:', { memoryLimit: process.env.SURGCTL_MEMORY_LIMIT ?? '512MB' });
-    // An interrupt cuts only the statement running at that moment: keep cutting until the run ends, so the next
-    // statement of the file's staging stops too.
-    let cutting: NodeJS.Timeout | undefined;
-    const onAbort = (): void => {
-      db.connection.interrupt();
-      cutting = setInterval(() => db.connection.interrupt(), 20);
-    };
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const db = await openDb(':memory:', { threads: opts.limits?.threads, memoryLimit: opts.limits?.memoryLimit ?? '512MB' });
+    // An interrupt cuts only the statement running at that moment: keep cutting (every 20 ms) until the run ends, so
+    // the next statement of the file's staging stops too.
+    const interrupting = db.interruptOn(opts.signal, 20);
     const keyTables: Record<string, string> = {};
     const files: FileReport[] = [];
     let current = '';
@@ -191,6 +190,7 @@ export async function validateFiles(inputs: string[], opts: ValidateOptions = {}
         const staged = await stageAndValidate(db, { path: p.path, displayName: p.display, ...(p.format ? { format: p.format } : {}) }, p.ds, {
           delimiter: opts.delimiter,
           engine: opts.engine,
+          fastPath: opts.fastPath,
           foreignKeyTables: keyTables,
           examples: opts.limitErrors ?? 20,
           materializeValid: opts.validOut !== undefined || keep !== undefined,
@@ -221,8 +221,7 @@ export async function validateFiles(inputs: string[], opts: ValidateOptions = {}
       // Whatever the cut statement threw, an interrupted run ends as one InterruptedError.
       throw opts.signal?.aborted && !(e instanceof InterruptedError) ? stopped() : e;
     } finally {
-      opts.signal?.removeEventListener('abort', onAbort);
-      clearInterval(cutting);
+      interrupting.remove();
       db.close();
     }
   } finally {
