@@ -124,3 +124,46 @@ describe('a read-only open is sealed inside DuckDB', () => {
     expect(spilled).toBeGreaterThan(0);
   });
 });
+
+describe('interruptOn: the one Ctrl-C wiring', () => {
+  const LONG = 'SELECT count(*)::BIGINT FROM range(1000000000000) a';
+
+  it('interrupts the running statement when the signal aborts, and not after remove()', async () => {
+    const db = await openDb(':memory:', { threads: 1 });
+    try {
+      const abort = new AbortController();
+      const handle = db.interruptOn(abort.signal);
+      setTimeout(() => abort.abort(), 150);
+      const err = await db.scalar(LONG).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(QueryError);
+      expect((err as QueryError).message).toMatch(/interrupt/i);
+      handle.remove();
+      // After remove(), an abort (of another signal here, the first one is spent) reaches nothing: work after the
+      // abort (a ledger row) runs to the end.
+      const later = new AbortController();
+      const gone = db.interruptOn(later.signal);
+      gone.remove();
+      later.abort();
+      expect(await db.scalar('SELECT 42::INTEGER')).toBe(42);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('an already aborted signal interrupts at once; repeatMs keeps cutting the statements that follow', async () => {
+    const db = await openDb(':memory:', { threads: 1 });
+    try {
+      const abort = new AbortController();
+      abort.abort();
+      const handle = db.interruptOn(abort.signal, 20);
+      const first = await db.scalar(LONG).catch((e: unknown) => e);
+      const second = await db.scalar(LONG).catch((e: unknown) => e);
+      expect(first).toBeInstanceOf(QueryError);
+      expect(second).toBeInstanceOf(QueryError);
+      handle.remove();
+      expect(await db.scalar('SELECT 1::INTEGER')).toBe(1);
+    } finally {
+      db.close();
+    }
+  });
+});
