@@ -79,3 +79,25 @@ describe('the environment reaches DuckDB through the CLI, never read by core', (
     }
   });
 });
+
+describe('load: --format is the output, --input-format the input', () => {
+  const robots = '{"robot_id":"RB-9","serial":"SN-9","model":"da Vinci Xi","manufacturer":"Intuitive Surgical","facility_id":"FAC-1","installed_on":"2023-02-01","status":"active"}\n';
+
+  it('--input-format ndjson reads stdin as NDJSON while --format json prints the result', async () => {
+    const dir = tmp();
+    const r = await runCliWith({ cwd: dir, stdin: robots }, 'load', '-', '--dataset', 'robots', '--input-format', 'ndjson', '--format', 'json', '--db', 'lake.duckdb');
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ totals: { rows_read: 1, rows_inserted: 1 } });
+    expect(r.stderr).not.toMatch(/deprecated/);
+  });
+
+  it('the old --format ndjson still loads, with a note naming --input-format; a wrong --input-format is exit 2', async () => {
+    const dir = tmp();
+    const r = await runCliWith({ cwd: dir, stdin: robots }, 'load', '-', '--dataset', 'robots', '--format', 'ndjson', '--db', 'lake.duckdb');
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain('surgctl: note: --format ndjson for the input is deprecated; use --input-format ndjson');
+    const bad = await runCliWith({ cwd: dir, stdin: robots }, 'load', '-', '--dataset', 'robots', '--input-format', 'xml', '--db', 'lake.duckdb');
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/^surgctl: .*--input-format/);
+  });
+});

@@ -15,6 +15,7 @@ import { resultFormat, wantsJson, type CliContext } from '../io.js';
 interface LoadFlags {
   dataset?: string;
   format?: ResultFormat | DataFormat;
+  inputFormat?: DataFormat;
   force?: boolean;
   allowOrphans?: boolean;
   quarantineDir?: string;
@@ -33,7 +34,8 @@ export const loadCommand = (ctx: CliContext): Command =>
     .description('validate and load files into the DuckDB lakehouse, idempotently, with a ledger')
     .argument('[inputs...]', 'files, directories, globs, or - for stdin')
     .option('--dataset <name>', 'dataset of every input (default: from each file name)')
-    .option('--format <format>', 'table | json for the results; csv | ndjson | parquet for the input format of -')
+    .option('--format <format>', 'table | json for the results (default: table on a terminal, json otherwise)')
+    .addOption(new Option('--input-format <format>', 'format of - (stdin): csv | ndjson | parquet (default: sniffed)').choices(DATA_FORMATS))
     .option('--force', 'load a file again even if the same content already loaded (still idempotent by key)')
     .option('--allow-orphans', 'keep rows whose foreign keys do not resolve')
     .option('--quarantine-dir <dir>', 'where quarantine NDJSON files go', 'quarantine')
@@ -48,10 +50,13 @@ export const loadCommand = (ctx: CliContext): Command =>
       const dbPath = ctx.dbPath().path;
       if (flags.list) return printLedger(ctx, dbPath, flags.format);
       if (inputs.length === 0) throw new UsageError('load needs at least one input file, directory, glob or -', { hint: 'e.g. surgctl load ./surgctl-data/' });
-      const inputFormat = INPUT_FORMATS.find((f) => f === flags.format);
-      const printed = resultFormat(ctx.io, inputFormat ? undefined : flags.format);
+      // --format csv|ndjson|parquet was the input format of - before --input-format; it still works, with a note.
+      const legacyInput = INPUT_FORMATS.find((f) => f === flags.format);
+      if (legacyInput) say(ctx.io, g, `surgctl: note: --format ${legacyInput} for the input is deprecated; use --input-format ${legacyInput}`, 'warn');
+      const inputFormat = flags.inputFormat ?? legacyInput;
+      const printed = resultFormat(ctx.io, legacyInput ? undefined : flags.format);
       if (printed !== 'table' && printed !== 'json') {
-        throw new UsageError(`unknown --format ${flags.format}`, { hint: 'table or json for results; csv, ndjson or parquet for the input format of -' });
+        throw new UsageError(`unknown --format ${flags.format}`, { field: '--format', hint: 'table or json for the results; --input-format csv|ndjson|parquet for the format of -' });
       }
       const [{ checkFilesLoaded, overMaxInvalid }, { createProgress }] = await Promise.all([import('../../core/load/gate.js'), import('../../render/progress.js')]);
       overMaxInvalid([], flags.maxInvalid); // a bad --max-invalid is a usage error before anything loads
