@@ -111,5 +111,5 @@ export const pipelineCommand = (ctx: CliContext): Command =>
       const result = await runPipeline({ config, cwd: ctx.io.cwd, env: ctx.io.env, args: ['pipeline'], signal: ctx.signal, limits: ctx.settings().limits, metricsFile: flags.metricsFile === undefined ? undefined : resolve(ctx.io.cwd, flags.metricsFile), onEvent });
       say(ctx.io, globals, `pipeline ${result.run_id} succeeded; lakehouse ${result.db}. Next: surgctl report top-alerts, surgctl tui, surgctl runs`);
       const render = rendererFor(format, { color: useColor(ctx.io, g), width: ctx.io.stdout.columns });
-      await runReport({ dbPath: result.db, name: 'summary', lockTimeoutMs: config.lock_timeout_s * 1000 }, { format, stdout: ctx.io.stdout, render });
+      await runReport({ dbPath: result.db, name: 'summary', lockTimeoutMs: config.lock_timeout_s * 1000, limits: ctx.settings().limits }, { format, stdout: ctx.io.stdout, render });
     });

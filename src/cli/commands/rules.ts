@@ -32,7 +32,7 @@ export const rulesCommand = (ctx: CliContext): Command => {
     .action(async (flags: { rules: string; format?: string }) => {
       const dbPath = requireExistingDb(ctx.dbPath());
       const { planRules } = await import('../../core/transform/plan.js');
-      const plan = await planRules({ dbPath, proposedRules: flags.rules, cwd: ctx.io.cwd, env: ctx.io.env, lockTimeoutMs: lockTimeoutMs(ctx.globals()) });
+      const plan = await planRules({ dbPath, proposedRules: flags.rules, cwd: ctx.io.cwd, env: ctx.io.env, lockTimeoutMs: lockTimeoutMs(ctx.globals()), limits: ctx.settings().limits });
       if (wantsJson(ctx.io, flags.format)) {
         ctx.io.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
         return;
