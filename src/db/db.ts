@@ -2,10 +2,10 @@
 // DuckDB failures wrapped as QueryError, lock waits turned into a clear DatabaseError. A read-only open is also
 // sealed inside DuckDB itself (no file system, extensions, attach or settings; see sealReadOnly).
 import { DuckDBConnection, DuckDBInstance, type DuckDBAppender, type DuckDBPreparedStatement, type DuckDBResult, type DuckDBResultReader, type DuckDBValue } from '@duckdb/node-api';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
-import { DatabaseError, QueryError, UsageError } from '../errors.js';
+import { DatabaseError, QueryError, toIoError, UsageError } from '../errors.js';
 import { DEFAULT_LOCK_TIMEOUT_S } from './defaults.js';
 import { literal } from './sql.js';
 
@@ -69,6 +69,13 @@ export interface Db {
   interruptOn(signal: AbortSignal | undefined, repeatMs?: number): InterruptHandle;
   /** A second connection on the same instance, for a concurrent stream or writer. */
   connect(): Promise<DuckDBConnection>;
+  /**
+   * Writes the rows of `query` to `path` with COPY ... TO through a temporary name beside it and a rename, so the
+   * file is whole or absent (a failed write leaves neither). `options` are COPY's options, built from constants and
+   * literal() (e.g. "FORMAT json"). `afterTemp` runs between the write and the rename (fault-injection tests).
+   * Throws QueryError when DuckDB fails, IoError when the rename does.
+   */
+  copyToFile(query: string, params: Params | undefined, path: string, options: string, afterTemp?: () => void): Promise<void>;
   /** Runs fn inside BEGIN/COMMIT; rolls back on any error. */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
   close(): void;
@@ -220,6 +227,21 @@ function wrap(path: string, instance: DuckDBInstance, connection: DuckDBConnecti
     prepare: (sql) => guard(sql, undefined, () => connection.prepare(sql)),
     countStatements: (sql) => guard(sql, undefined, async () => (await connection.extractStatements(sql)).count),
     appender: (table, schema, catalog) => guard(`APPEND ${table}`, undefined, () => connection.createAppender(table, schema ?? null, catalog ?? null)),
+    copyToFile: async (query, params, target, options, afterTemp) => {
+      const tmp = `${target}.tmp-${process.pid}`;
+      try {
+        await db.run(`COPY (${query}\n) TO ${literal(tmp)} (${options})`, params);
+        afterTemp?.();
+        try {
+          renameSync(tmp, target);
+        } catch (e) {
+          throw toIoError(target, e, 'write');
+        }
+      } catch (e) {
+        rmSync(tmp, { force: true });
+        throw e;
+      }
+    },
     interrupt: () => connection.interrupt(),
     interruptOn: (signal, repeatMs) => {
       let timer: ReturnType<typeof setInterval> | undefined;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDb } from '../../src/db/db.js';
 import { ident, literal } from '../../src/db/sql.js';
@@ -162,6 +162,41 @@ describe('interruptOn: the one Ctrl-C wiring', () => {
       expect(second).toBeInstanceOf(QueryError);
       handle.remove();
       expect(await db.scalar('SELECT 1::INTEGER')).toBe(1);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('copyToFile: write to a temporary name, then rename', () => {
+  it('writes the whole file under its name and leaves no temporary file', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const db = await openDb(':memory:');
+    try {
+      const out = join(t.dir, 'rows.ndjson');
+      await db.copyToFile('SELECT range AS n FROM range($n)', { n: 3 }, out, 'FORMAT json');
+      expect(readFileSync(out, 'utf8')).toBe('{"n":0}\n{"n":1}\n{"n":2}\n');
+      expect(readdirSync(t.dir)).toEqual(['rows.ndjson']);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('a query that fails half-way leaves neither the file nor its temporary name, and says QueryError', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const db = await openDb(':memory:');
+    try {
+      const out = join(t.dir, 'rows.csv');
+      let temp = '';
+      const err = await db.copyToFile("SELECT CASE WHEN range < 300000 THEN range ELSE error('boom') END AS n FROM range(400000)", undefined, out, 'FORMAT csv', () => {
+        temp = 'reached';
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(QueryError);
+      expect((err as QueryError).message).toContain('boom');
+      expect(temp).toBe('');
+      expect(readdirSync(t.dir)).toEqual([]);
     } finally {
       db.close();
     }
