@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { DatabaseError, QueryError, toIoError, UsageError } from '../errors.js';
 import { DEFAULT_LOCK_TIMEOUT_S } from './defaults.js';
-import { literal } from './sql.js';
+import { ident, literal } from './sql.js';
 
 export type Params = Record<string, DuckDBValue> | DuckDBValue[];
 export type JsonRow = Record<string, unknown>;
@@ -76,6 +76,11 @@ export interface Db {
    * Throws QueryError when DuckDB fails, IoError when the rename does.
    */
   copyToFile(query: string, params: Params | undefined, path: string, options: string, afterTemp?: () => void): Promise<void>;
+  /** ATTACHes the DuckDB file at `path` under `alias` (a plain identifier), e.g. the lakehouse into a scratch
+   *  database for a short merge. QueryError when DuckDB refuses (a lock held elsewhere reads "Could not set lock"). */
+  attach(path: string, alias: string, options?: { readOnly?: boolean }): Promise<void>;
+  /** DETACHes `alias` (no error when it is not attached). */
+  detach(alias: string): Promise<void>;
   /** Runs fn inside BEGIN/COMMIT; rolls back on any error. */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
   close(): void;
@@ -242,6 +247,8 @@ function wrap(path: string, instance: DuckDBInstance, connection: DuckDBConnecti
         throw e;
       }
     },
+    attach: async (file, alias, options) => db.run(`ATTACH ${literal(resolve(file))} AS ${ident(alias)}${options?.readOnly ? ' (READ_ONLY)' : ''}`),
+    detach: async (alias) => db.run(`DETACH DATABASE IF EXISTS ${ident(alias)}`),
     interrupt: () => connection.interrupt(),
     interruptOn: (signal, repeatMs) => {
       let timer: ReturnType<typeof setInterval> | undefined;

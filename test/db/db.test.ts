@@ -202,3 +202,26 @@ describe('copyToFile: write to a temporary name, then rename', () => {
     }
   });
 });
+
+describe('attach and detach', () => {
+  it('attaches another database file under an alias, read-only when asked, and detaches it', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const other = join(t.dir, "it's.duckdb");
+    const w = await openDb(other);
+    await w.run('CREATE TABLE t AS SELECT 7::INTEGER AS x');
+    w.close();
+    const db = await openDb(':memory:');
+    try {
+      await db.attach(other, 'lake', { readOnly: true });
+      expect(await db.scalar('SELECT x FROM lake.t')).toBe(7);
+      await expect(db.run('INSERT INTO lake.t VALUES (8)')).rejects.toBeInstanceOf(QueryError);
+      await db.detach('lake');
+      await db.detach('lake');
+      await expect(db.scalar('SELECT x FROM lake.t')).rejects.toBeInstanceOf(QueryError);
+      await expect(db.attach(other, 'not an identifier')).rejects.toThrow(/not a safe SQL identifier/);
+    } finally {
+      db.close();
+    }
+  });
+});
