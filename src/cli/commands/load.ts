@@ -147,7 +147,7 @@ export const loadsCommand = (ctx: CliContext): Command =>
 
 async function printLedger(ctx: CliContext, dbPath: string, format: string | undefined): Promise<void> {
   const { readLedger } = await import('../../core/load/read.js');
-  const rows = await readLedger(dbPath, lockTimeoutMs(ctx.globals()));
+  const rows = await readLedger(dbPath, lockTimeoutMs(ctx.globals()), ctx.settings().limits);
   if (wantsJson(ctx.io, format)) {
     ctx.io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;

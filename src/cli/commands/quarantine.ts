@@ -15,7 +15,7 @@ export const quarantineCommand = (ctx: CliContext): Command => {
     .option('--format <format>', 'table | json')
     .action(async (flags: { format?: string }) => {
       const { readQuarantineSummary } = await import('../../core/load/read.js');
-      const rows = await readQuarantineSummary(ctx.dbPath().path, lockTimeoutMs(ctx.globals()));
+      const rows = await readQuarantineSummary(ctx.dbPath().path, lockTimeoutMs(ctx.globals()), ctx.settings().limits);
       if (machine(ctx, flags.format)) ctx.io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       else
         ctx.io.stdout.write(
@@ -39,7 +39,7 @@ export const quarantineCommand = (ctx: CliContext): Command => {
       const limit = Number(flags.limit);
       if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`--limit must be a positive whole number, got "${flags.limit}"`);
       const { readQuarantineRows } = await import('../../core/load/read.js');
-      const rows = await readQuarantineRows(ctx.dbPath().path, loadId, limit, lockTimeoutMs(ctx.globals()));
+      const rows = await readQuarantineRows(ctx.dbPath().path, loadId, limit, lockTimeoutMs(ctx.globals()), ctx.settings().limits);
       if (machine(ctx, flags.format)) {
         ctx.io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
