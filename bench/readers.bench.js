@@ -52,23 +52,30 @@ rmSync(base, { force: true });
 const refs = readdirSync(data).filter((f) => f.endsWith('.csv') && f !== 'telemetry.csv').map((f) => join(data, f));
 run(BIN, ['load', ...refs, '--db', base, '-q', '--max-invalid', '100%']);
 run(BIN, ['transform', '--db', base, '-q']);
+// The previous build may not open a lakehouse this build migrated further: it gets one made by itself.
+const basePrev = join(out, 'base-prev.duckdb');
+if (BASELINE_BIN) {
+  rmSync(basePrev, { force: true });
+  run(BASELINE_BIN, ['load', ...refs, '--db', basePrev, '-q', '--max-invalid', '100%']);
+  run(BASELINE_BIN, ['transform', '--db', basePrev, '-q']);
+}
 
-function fresh(name) {
+function fresh(name, bin = BIN) {
   const p = join(out, `${name}.duckdb`);
   rmSync(p, { force: true });
   rmSync(`${p}.wal`, { force: true });
-  copyFileSync(base, p);
+  copyFileSync(bin === BIN ? base : basePrev, p);
   return p;
 }
 
 /** One reader: wall seconds and what it saw. */
-function reader(kind, db) {
+function reader(kind, db, bin = BIN) {
   const args = kind === 'report'
     ? ['--lock-timeout', '300', 'report', 'top-alerts', '--db', db, '--format', 'json']
     : ['--lock-timeout', '300', 'query', 'SELECT count(*)::BIGINT AS n FROM raw_telemetry', '--db', db, '--format', 'json'];
   return new Promise((done) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: out });
+    const child = spawn(process.execPath, [bin, ...args], { cwd: out });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -83,10 +90,10 @@ function reader(kind, db) {
 }
 
 async function readersDuring(bin, label) {
-  const db = fresh(`readers-${label}`);
+  const db = fresh(`readers-${label.replaceAll(' ', '-')}`, bin);
   const idle = { report: [], query: [] };
-  for (let i = 0; i < 3; i++) for (const k of ['report', 'query']) idle[k].push((await reader(k, db)).seconds);
-  const before = Number(JSON.parse(run(BIN, ['query', 'SELECT count(*)::BIGINT AS n FROM raw_telemetry', '--db', db, '--format', 'json']))[0].n);
+  for (let i = 0; i < 3; i++) for (const k of ['report', 'query']) idle[k].push((await reader(k, db, bin)).seconds);
+  const before = Number(JSON.parse(run(bin, ['query', 'SELECT count(*)::BIGINT AS n FROM raw_telemetry', '--db', db, '--format', 'json']))[0].n);
   const la0 = la();
   const t0 = performance.now();
   const load = spawn(process.execPath, [bin, 'load', telemetry, '--db', db, '-q', '--max-invalid', '100%', '--lock-timeout', '300'], { cwd: out });
@@ -106,7 +113,7 @@ async function readersDuring(bin, label) {
       return;
     }
     inFlight[kind] += 1;
-    pending.push(reader(kind, db).finally(() => (inFlight[kind] -= 1)));
+    pending.push(reader(kind, db, bin).finally(() => (inFlight[kind] -= 1)));
   };
   while (running) {
     start('report');
@@ -117,7 +124,7 @@ async function readersDuring(bin, label) {
   const loadSeconds = (performance.now() - t0) / 1000;
   if (code !== 0) throw new Error(`load (${label}) failed: ${loadErr}`);
   const results = await Promise.all(pending);
-  const after = Number(JSON.parse(run(BIN, ['query', 'SELECT count(*)::BIGINT AS n FROM raw_telemetry', '--db', db, '--format', 'json']))[0].n);
+  const after = Number(JSON.parse(run(bin, ['query', 'SELECT count(*)::BIGINT AS n FROM raw_telemetry', '--db', db, '--format', 'json']))[0].n);
   const la1 = la();
   const by = (k) => results.filter((r) => r.kind === k);
   const worst = (k) => Math.max(...by(k).map((r) => r.seconds));
@@ -143,14 +150,14 @@ const ctasScript = `const { DuckDBInstance } = await import(${JSON.stringify(res
   await con.run(\`CREATE TABLE t AS SELECT * FROM read_csv(${JSON.stringify(telemetry).replaceAll('"', "'")}, columns = ${typedColumns}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', ignore_errors = true)\`);
   con.closeSync(); inst.closeSync();`;
 const contenders = [
-  { name: 'surgctl load (this build)', argv: (db) => [process.execPath, BIN, 'load', telemetry, '--db', db, '-q', '--max-invalid', '100%'] },
-  ...(BASELINE_BIN ? [{ name: 'surgctl load (previous build)', argv: (db) => [process.execPath, BASELINE_BIN, 'load', telemetry, '--db', db, '-q', '--max-invalid', '100%'] }] : []),
+  { name: 'surgctl load (this build)', bin: BIN, argv: (db) => [process.execPath, BIN, 'load', telemetry, '--db', db, '-q', '--max-invalid', '100%'] },
+  ...(BASELINE_BIN ? [{ name: 'surgctl load (previous build)', bin: BASELINE_BIN, argv: (db) => [process.execPath, BASELINE_BIN, 'load', telemetry, '--db', db, '-q', '--max-invalid', '100%'] }] : []),
   { name: 'plain typed CTAS from read_csv', argv: (db) => [process.execPath, '--input-type=module', '-e', ctasScript, db], plain: true },
 ];
 const runs = Object.fromEntries(contenders.map((c) => [c.name, []]));
 for (let round = 0; round < ROUNDS; round++) {
   for (const c of contenders) {
-    const db = c.plain ? join(out, 'ctas.duckdb') : fresh('timed');
+    const db = c.plain ? join(out, 'ctas.duckdb') : fresh('timed', c.bin);
     if (c.plain) rmSync(db, { force: true });
     process.stderr.write(`readers bench: ${c.name}, round ${round + 1}\n`);
     runs[c.name].push(timed(c.argv(db)));

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Db } from '../../db/db.js';
+import type { Db, LakeLimits } from '../../db/db.js';
 import { ident, literal, quoteAnyIdent } from '../../db/sql.js';
 import { InterruptedError, toIoError, UsageError } from '../../errors.js';
 import { inferDataset, listDatasets, loadDatasetSchema, orderByDependencies, type DatasetSchema } from '../schemas.js';
@@ -36,6 +36,10 @@ export interface LoadOptions {
   force?: boolean | undefined;
   allowOrphans?: boolean | undefined;
   lockTimeoutMs?: number | undefined;
+  /** DuckDB threads and memory (default: 2 threads, 512MB for a load). */
+  limits?: LakeLimits | undefined;
+  /** false keeps CSV files off validate's line fast path (SURGCTL_VALIDATE_FAST=0, resolved by the CLI). */
+  fastPath?: boolean | undefined;
   /** Where quarantine NDJSON files go (default ./quarantine under cwd). */
   quarantineDir?: string | undefined;
   cwd?: string | undefined;
@@ -183,11 +187,11 @@ export type LakeOpener = (loadId: string) => Promise<LakeAccess>;
  * stays open throughout and has no scratch.
  */
 export async function runLoad(opts: LoadOptions, args: string[], body: (open: LakeOpener) => Promise<LoadResult>): Promise<LoadResult> {
-  const pinned = usesScratch(opts.dbPath) ? undefined : await openLakehouse(opts.dbPath, opts.lockTimeoutMs);
+  const pinned = usesScratch(opts.dbPath) ? undefined : await openLakehouse(opts.dbPath, opts.lockTimeoutMs, { limits: opts.limits });
   const briefly = async <T>(fn: (db: Db) => Promise<T>): Promise<T> => {
     if (pinned) return fn(pinned);
     return withWriterNote(opts.dbPath, async () => {
-      const db = await openLakehouse(opts.dbPath, opts.lockTimeoutMs);
+      const db = await openLakehouse(opts.dbPath, opts.lockTimeoutMs, { limits: opts.limits });
       try {
         return await fn(db);
       } finally {
@@ -204,7 +208,7 @@ export async function runLoad(opts: LoadOptions, args: string[], body: (open: La
       await restoreQuarantineFiles(db, opts);
       await startRun(db, runId, 'load', args);
     });
-    const open: LakeOpener = pinned ? async () => pinnedLake(pinned) : (loadId) => openScratch(opts.dbPath, loadId, opts.lockTimeoutMs);
+    const open: LakeOpener = pinned ? async () => pinnedLake(pinned) : (loadId) => openScratch(opts.dbPath, loadId, opts.lockTimeoutMs, opts.limits);
     try {
       const result = await body(open);
       const failed = result.files.filter((f) => f.status === 'failed').length;
@@ -281,8 +285,8 @@ async function loadThrough(
   };
   const checkSha = !opts.force && extra.replayOf === undefined;
   // A statement running when the user presses Ctrl-C is cut short; the transaction then rolls back.
-  const onAbort = (): void => work.connection.interrupt();
-  opts.signal?.addEventListener('abort', onAbort);
+  if (opts.signal?.aborted) throw new InterruptedError();
+  const interrupting = work.interruptOn(opts.signal);
   let started = false;
   const keyTables: string[] = [];
   try {
@@ -334,6 +338,7 @@ async function loadThrough(
         // The valid rows as a view over the staged read where the CSV fast path can decide the file: each row is
         // written to the scratch once (typed, by the one ordered pass over the file) and once into the raw table.
         validView: true,
+        ...(opts.fastPath === false ? { fastPath: false } : {}),
         onProgress: (phase, n, of) => {
           // The file is staged (read into the scratch) once the row checks begin.
           if (phase === 'checking rows' && !staged$) {
@@ -395,7 +400,7 @@ async function loadThrough(
       });
     });
     // Committed: from here on the load stands, whatever happens to the derived quarantine file.
-    opts.signal?.removeEventListener('abort', onAbort);
+    interrupting.remove();
     started = false;
     if ('skippedBy' in result) {
       await dropStaged(work, staged);
@@ -424,16 +429,17 @@ async function loadThrough(
     opts.atStep?.('after-finish');
     return out;
   } catch (e) {
+    // The ledger row below must not be interrupted.
+    interrupting.remove();
     const interrupted = opts.signal?.aborted === true;
     if (started) {
       const msg = interrupted ? 'interrupted (Ctrl-C): rolled back; no rows of it were kept' : e instanceof Error ? e.message : String(e);
-      opts.signal?.removeEventListener('abort', onAbort);
       await access.withLake((lake) =>
         finishLoad(lake, loadId, interrupted ? 'interrupted' : 'failed', { read: 0, inserted: 0, duplicate: 0, quarantined: 0 }, { message: msg })).catch(() => undefined);
     }
     throw interrupted ? new InterruptedError() : e;
   } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
+    interrupting.remove();
     for (const t of keyTables) await work.run(`DROP TABLE IF EXISTS ${ident(t)}`).catch(() => undefined);
   }
 }

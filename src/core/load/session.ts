@@ -7,9 +7,9 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { openDb, type Db } from '../../db/db.js';
+import { openDb, type Db, type LakeLimits } from '../../db/db.js';
 import { withWriterNote } from '../../db/merge-gate.js';
-import { literal, quoteAnyIdent } from '../../db/sql.js';
+import { quoteAnyIdent } from '../../db/sql.js';
 import { DatabaseError } from '../../errors.js';
 import { isProcessAlive } from '../runs.js';
 
@@ -35,7 +35,7 @@ export function pinnedLake(db: Db): LakeAccess {
 const LAKE_ALIAS = 'surgctl_lake';
 const LOCK_RE = /Could not set lock|Conflicting lock/i;
 const SCRATCH_RE = /^\.surgctl-stage-(.+)\.json$/;
-/** Loads stage in 512MB and spill the rest (a 5M-row file under 1 GiB of RSS); SURGCTL_MEMORY_LIMIT overrides. */
+/** Loads stage in 512MB and spill the rest (a 5M-row file under 1 GiB of RSS); limits.memoryLimit overrides. */
 const LOAD_MEMORY_LIMIT = '512MB';
 
 /** The scratch files of a load: the DuckDB file (and its WAL) and the owner note, beside the lakehouse. */
@@ -100,12 +100,12 @@ export function removeStaleScratch(dbPath: string, alive: (pid: number) => boole
  * Opens the scratch of one load (written owner note first, so a crash at any point leaves a scratch the next load can
  * tell is abandoned). The caller closes it; closing removes the files.
  */
-export async function openScratch(dbPath: string, loadId: string, lockTimeoutMs: number | undefined): Promise<LakeAccess> {
+export async function openScratch(dbPath: string, loadId: string, lockTimeoutMs: number | undefined, limits: LakeLimits = {}): Promise<LakeAccess> {
   const p = scratchPaths(dbPath, loadId);
   writeFileSync(p.owner, `${JSON.stringify({ pid: process.pid, host: hostname(), load_id: loadId, lakehouse: resolve(dbPath) })}\n`);
   let work: Db;
   try {
-    work = await openDb(p.db, { memoryLimit: process.env.SURGCTL_MEMORY_LIMIT ?? LOAD_MEMORY_LIMIT });
+    work = await openDb(p.db, { threads: limits.threads, memoryLimit: limits.memoryLimit ?? LOAD_MEMORY_LIMIT });
   } catch (e) {
     rmSync(p.owner, { force: true });
     throw e;
@@ -134,7 +134,7 @@ export async function openScratch(dbPath: string, loadId: string, lockTimeoutMs:
         } finally {
           attached = false;
           // A failed statement may leave the connection in an aborted transaction; end it before detaching.
-          await work.connection.run('ROLLBACK').catch(() => undefined);
+          await work.run('ROLLBACK').catch(() => undefined);
           await work.run(`USE ${own}`);
           await work.run(`DETACH ${LAKE_ALIAS}`);
         }
@@ -148,7 +148,7 @@ async function attachLake(work: Db, dbPath: string, lockTimeoutMs: number | unde
   const deadline = Date.now() + (lockTimeoutMs ?? 5000);
   for (let delay = 25; ; delay = Math.min(delay * 2, 250)) {
     try {
-      await work.connection.run(`ATTACH ${literal(resolve(dbPath))} AS ${LAKE_ALIAS}`);
+      await work.attach(dbPath, LAKE_ALIAS);
       return;
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);

@@ -39,14 +39,14 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => cleanup());
 
-async function loadTelemetry(d: Dataset, name: string): Promise<{ db: string; result: LoadResult; phases: string[] }> {
+async function loadTelemetry(d: Dataset, name: string, extra: { fastPath?: boolean } = {}): Promise<{ db: string; result: LoadResult; phases: string[] }> {
   const db = join(dir, `${name}.duckdb`);
   copyFileSync(d.base, db);
   const phases: string[] = [];
   const onEvent = (e: LoadEvent): void => {
     if (e.type === 'file-progress') phases.push(e.phase);
   };
-  const result = await loadFiles([join(d.data, 'telemetry.csv')], { dbPath: db, cwd: dir, quarantineDir: join(dir, `q-${name}`), onEvent });
+  const result = await loadFiles([join(d.data, 'telemetry.csv')], { dbPath: db, cwd: dir, quarantineDir: join(dir, `q-${name}`), onEvent, ...extra });
   return { db, result, phases };
 }
 
@@ -86,15 +86,7 @@ describe('load writes each row once', () => {
 
   it('gives exactly what the exact staging gives: the same raw rows, typed values and lineage, and the same quarantine', async () => {
     const fast = await loadTelemetry(small, 'fast-small');
-    const before = process.env.SURGCTL_VALIDATE_FAST;
-    process.env.SURGCTL_VALIDATE_FAST = '0';
-    let exact: Awaited<ReturnType<typeof loadTelemetry>>;
-    try {
-      exact = await loadTelemetry(small, 'exact-small');
-    } finally {
-      if (before === undefined) delete process.env.SURGCTL_VALIDATE_FAST;
-      else process.env.SURGCTL_VALIDATE_FAST = before;
-    }
+    const exact = await loadTelemetry(small, 'exact-small', { fastPath: false });
     expect(fast.phases.indexOf('keys')).toBeLessThan(fast.phases.indexOf('checking rows'));
     expect(exact.phases.indexOf('checking rows')).toBeLessThan(exact.phases.indexOf('keys'));
     expect(fast.result.files[0]!.rows_quarantined).toBe(small.manifest.bad_rows.filter((b) => b.file === 'telemetry.csv').length);
