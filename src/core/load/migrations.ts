@@ -50,6 +50,18 @@ export const MIGRATIONS: Migration[] = [
       'ALTER TABLE loads ADD COLUMN IF NOT EXISTS quarantine_file VARCHAR',
     ],
   },
+  {
+    // 006 (numbers 003-005 belong to other work landing beside it): surgctl publish's ledger. One row per table
+    // written to a PostgreSQL target; the target holds the same rows in <schema>.published.
+    version: 6,
+    name: 'published: what publish wrote to which PostgreSQL target from which transform run',
+    statements: () => [
+      `CREATE TABLE IF NOT EXISTS published (
+        publish_id VARCHAR NOT NULL, target VARCHAR NOT NULL, schema_name VARCHAR NOT NULL, table_name VARCHAR NOT NULL,
+        mode VARCHAR NOT NULL, source_version VARCHAR NOT NULL, transform_run_id VARCHAR, rows_written BIGINT NOT NULL,
+        rows_total BIGINT NOT NULL, published_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (publish_id, table_name))`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
