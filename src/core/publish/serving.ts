@@ -23,7 +23,7 @@ export const SERVING_INDEXES: Record<string, readonly ServingIndex[]> = {
   ],
   alerts: [
     { suffix: 'top', on: '(risk_score DESC, "at", alert_id)' },
-    { suffix: 'level_time', on: '(level_rank DESC, "at")' },
+    { suffix: 'level_time', on: '(level_rank DESC, "at" DESC)' },
     { suffix: 'patient_time', on: '(patient_id, "at")' },
     { suffix: 'procedure_time', on: '(procedure_id, "at")' },
     { suffix: 'search', on: `USING gin (${ALERT_SEARCH_TSV})` },
@@ -85,10 +85,26 @@ FROM alerts WHERE level_rank >= $1 ORDER BY level_rank DESC, "at" DESC LIMIT $2`
 FROM procedure_risk WHERE patient_id = $1 ORDER BY critical_alerts DESC NULLS LAST, avg_risk DESC NULLS LAST, procedure_id`,
   },
   {
-    name: 'search-steps',
-    title: 'telemetry whose step or error code has a word starting with $1 (e.g. sutur), per procedure',
-    sql: `SELECT procedure_id, patient_id, robot_id, count(*) AS n, min(recorded_at) AS first_at, max(recorded_at) AS last_at
-FROM telemetry_risk WHERE ${TELEMETRY_SEARCH_TSV} @@ to_tsquery('simple', $1 || ':*')
-GROUP BY procedure_id, patient_id, robot_id ORDER BY first_at, procedure_id`,
+    name: 'search',
+    title: 'steps, error codes and alert reasons with a word starting with $1 (e.g. sutur), grouped as report search groups them; $2 limit',
+    // The tsvector match finds the rows through the GIN indexes; the ILIKE keeps report search's exact matching.
+    sql: `SELECT kind, match, procedure_id, patient_id, robot_id, n, first_at, last_at, alert_id, level FROM (
+  SELECT 'step' AS kind, 1 AS ord, step AS match, procedure_id, patient_id, robot_id, count(*) AS n,
+         min(recorded_at) AS first_at, max(recorded_at) AS last_at, NULL AS alert_id, NULL AS level
+  FROM telemetry_risk
+  WHERE ${TELEMETRY_SEARCH_TSV} @@ to_tsquery('simple', quote_literal(lower($1)) || ':*')
+    AND step ILIKE '%' || $1 || '%'
+  GROUP BY step, procedure_id, patient_id, robot_id
+  UNION ALL
+  SELECT 'error_code', 2, error_code, procedure_id, patient_id, robot_id, count(*), min(recorded_at), max(recorded_at), NULL, NULL
+  FROM telemetry_risk
+  WHERE ${TELEMETRY_SEARCH_TSV} @@ to_tsquery('simple', quote_literal(lower($1)) || ':*')
+    AND error_code ILIKE '%' || $1 || '%'
+  GROUP BY error_code, procedure_id, patient_id, robot_id
+  UNION ALL
+  SELECT 'alert', 3, reason, procedure_id, patient_id, robot_id, 1, "at", "at", alert_id, level
+  FROM alerts
+  WHERE ${ALERT_SEARCH_TSV} @@ to_tsquery('simple', quote_literal(lower($1)) || ':*') AND reason ILIKE '%' || $1 || '%'
+) s ORDER BY ord, first_at, procedure_id, match, alert_id LIMIT $2`,
   },
 ];
