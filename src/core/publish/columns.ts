@@ -86,6 +86,16 @@ export function csvLinesSql(columns: readonly MartColumn[], from: string): strin
   return `SELECT ${columns.map(csvField).join(` || ',' || `)} AS line FROM ${from}`;
 }
 
+/**
+ * `SELECT <columns> FROM <from>` for DuckDB's own CSV writer, whose output PostgreSQL's COPY CSV reads as is (NULL
+ * an empty field, '' quoted, instants as 2026-01-05 08:00:00.123+00, nan/inf, true/false), lists turned into
+ * PostgreSQL array literals (DuckDB would write [a, b]).
+ */
+export function pgReadySelectSql(columns: readonly MartColumn[], from: string): string {
+  const cols = columns.map((c) => (kindOf(c.duckType) === 'list' ? `${valueText(ident(c.name), c.duckType)} AS ${ident(c.name)}` : ident(c.name)));
+  return `SELECT ${cols.join(', ')} FROM ${from}`;
+}
+
 /** The PostgreSQL column definitions, in order: "name" type, ... */
 export function pgColumnsDdl(columns: readonly MartColumn[], quote: (s: string) => string): string {
   return columns.map((c) => `${quote(c.name)} ${c.pgType}`).join(', ');

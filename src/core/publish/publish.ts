@@ -5,19 +5,23 @@
 // Everything happens in ONE PostgreSQL transaction, so a killed process or a stopped server leaves the previous
 // version (and the target's ledger) exactly as they were. The `published` ledger is kept in the lakehouse and
 // mirrored in the target: publishing the same transform run again writes nothing.
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { closeSync, constants as fsConstants, createReadStream, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { Client, PoolClient } from 'pg';
 import type { Db } from '../../db/db.js';
-import { ident } from '../../db/sql.js';
+import { ident, literal } from '../../db/sql.js';
 import { InterruptedError, isSurgctlError, UsageError, ExitCode } from '../../errors.js';
 import { openLakehouse } from '../load/lakehouse.js';
 import { finishRun, newRunId, startRun } from '../runs.js';
 import { loadModels, type Model } from '../transform/models.js';
 import { buildScopes, defineScopeMacros, existingTables, partitionPredicate, RAW_TABLES } from '../transform/scope.js';
-import { csvLinesSql, pgColumnsDdl, pgTypeOf, type MartColumn } from './columns.js';
+import { csvLinesSql, pgColumnsDdl, pgReadySelectSql, pgTypeOf, type MartColumn } from './columns.js';
 import { SERVING_INDEXES } from './serving.js';
 import { PublishError, scrubSecret, type PublishTarget } from './target.js';
 
@@ -36,8 +40,10 @@ export interface PublishOptions {
   args?: string[] | undefined;
   signal?: AbortSignal | undefined;
   onEvent?: ((e: PublishEvent) => void) | undefined;
-  /** Rows per write to the COPY stream (tests use small batches). Default 16384. */
+  /** Rows per write to the COPY stream on the chunks transport. Default 16384. */
   batchRows?: number | undefined;
+  /** 'fifo' (default where mkfifo exists: DuckDB's CSV writer into a named pipe) or 'chunks'. */
+  transport?: Transport | undefined;
 }
 
 export type PublishMode = 'full' | 'incremental' | 'unchanged';
@@ -53,6 +59,8 @@ export interface PublishedTable {
   rows_written: number;
   /** Rows in the table in the target (equal to the lakehouse's). */
   rows_total: number;
+  /** Time spent in COPY (streaming rows), then the whole table's time including keys, indexes and ANALYZE. */
+  copy_ms: number;
   duration_ms: number;
 }
 
@@ -164,6 +172,7 @@ export async function publishDb(db: Db, opts: Omit<PublishOptions, 'dbPath'>): P
       const started = Date.now();
       emit({ type: 'table-start', table: plan.source.name, mode: plan.mode });
       let written = 0;
+      copyMs = 0;
       if (plan.mode === 'full') {
         written = await stageFull(db, client, target, plan.source, opts);
         swaps.push(plan.source);
@@ -177,6 +186,7 @@ export async function publishDb(db: Db, opts: Omit<PublishOptions, 'dbPath'>): P
         source_version: plan.source.version,
         rows_written: written,
         rows_total: 0,
+        copy_ms: copyMs,
         duration_ms: Date.now() - started,
       };
       result.tables.push(done);
@@ -397,7 +407,7 @@ async function stageFull(db: Db, client: Client, target: PublishTarget, s: Sourc
   const stage = `${schema}.${ident(stageName(s.name))}`;
   await q(client, target, `DROP TABLE IF EXISTS ${stage}`);
   await q(client, target, `CREATE TABLE ${stage} (${pgColumnsDdl(s.columns, ident)})`);
-  const rows = await copyRows(db, client, target, stage, s.columns, csvLinesSql(s.columns, ident(s.name)), {}, opts);
+  const rows = await copyRows(db, client, target, stage, s.columns, ident(s.name), opts);
   if (s.key.length > 0) {
     await q(client, target, `ALTER TABLE ${stage} ADD CONSTRAINT ${ident(`${stageName(s.name)}_pkey`)} PRIMARY KEY (${s.key.map(ident).join(', ')})`);
   }
@@ -451,11 +461,11 @@ async function replacePartitions(db: Db, client: Client, target: PublishTarget, 
   const scope = SCOPES[part.kind];
   await q(client, target, `DROP TABLE IF EXISTS pg_temp.${ident(scope.table)}`);
   await q(client, target, `CREATE TEMP TABLE ${ident(scope.table)} (${pgColumnsDdl(scope.columns, ident)}) ON COMMIT DROP`);
-  await copyRows(db, client, target, `pg_temp.${ident(scope.table)}`, scope.columns, csvLinesSql(scope.columns, ident(scope.table)), {}, opts);
+  await copyRows(db, client, target, `pg_temp.${ident(scope.table)}`, scope.columns, ident(scope.table), opts);
   const rowsTable = `pg_temp.${ident(`_rows_${s.name}`)}`;
   await q(client, target, `DROP TABLE IF EXISTS ${rowsTable}`);
   await q(client, target, `CREATE TEMP TABLE ${ident(`_rows_${s.name}`)} (${pgColumnsDdl(s.columns, ident)}) ON COMMIT DROP`);
-  const rows = await copyRows(db, client, target, rowsTable, s.columns, `${csvLinesSql(s.columns, ident(s.name))} WHERE ${partitionPredicate({ ...dummyModel, partition: part })}`, {}, opts);
+  const rows = await copyRows(db, client, target, rowsTable, s.columns, `${ident(s.name)} WHERE ${partitionPredicate({ ...dummyModel, partition: part })}`, opts);
   const cols = part.columns.map(ident);
   const pred =
     part.kind === 'patient_hour'
@@ -469,13 +479,18 @@ async function replacePartitions(db: Db, client: Client, target: PublishTarget, 
 
 // The loads whose scope the lakehouse session's TEMP _scope_* tables hold (plans share one set of loads).
 let builtScope: string | undefined;
+// Milliseconds spent in COPY for the table being published.
+let copyMs = 0;
 
 const dummyModel: Model = { name: '', file: '', sql: '', dependsOn: [], grain: '', key: [], materialized: 'table', partition: null, tests: [] };
 
+/** How rows travel from DuckDB to COPY: DuckDB's own CSV writer into a FIFO, or CSV lines built per chunk. */
+export type Transport = 'fifo' | 'chunks';
+
 /**
- * Streams `linesSql` (one CSV line per row, from csvLinesSql) from DuckDB into `COPY table FROM STDIN`, a DuckDB
- * chunk at a time with backpressure: JS holds at most one batch of lines. Runs on the lakehouse's main connection
- * (the incremental scope's TEMP tables live there); nothing else may use it meanwhile. Returns the rows copied.
+ * Streams the rows of `SELECT columns FROM <from>` from DuckDB into `COPY table FROM STDIN (FORMAT csv)` with
+ * backpressure, never holding more than a buffer of them in JS. Runs on the lakehouse's main connection (the
+ * incremental scope's TEMP tables and macros live there); nothing else may use it meanwhile. Returns the rows copied.
  */
 async function copyRows(
   db: Db,
@@ -483,35 +498,90 @@ async function copyRows(
   target: PublishTarget,
   table: string,
   columns: readonly MartColumn[],
-  linesSql: string,
-  params: Record<string, DuckDBValue>,
+  from: string,
   opts: Omit<PublishOptions, 'dbPath'>,
 ): Promise<number> {
-  const { from } = await import('pg-copy-streams');
+  const { from: copyFrom } = await import('pg-copy-streams');
+  const t0 = Date.now();
+  const copy = client.query(copyFrom(`COPY ${table} (${columns.map((c) => ident(c.name)).join(', ')}) FROM STDIN (FORMAT csv)`));
+  const fifo = opts.transport === 'chunks' ? undefined : makeFifo();
+  let rows: number;
+  try {
+    rows = fifo ? await viaFifo(db, copy, fifo.path, pgReadySelectSql(columns, from), opts.signal) : await viaChunks(db, copy, csvLinesSql(columns, from), opts);
+  } catch (e) {
+    throw wrapPg(e, target, `COPY into ${table}`);
+  } finally {
+    fifo?.remove();
+  }
+  copyMs += Date.now() - t0;
+  return rows;
+}
+
+/** A FIFO in a private temporary directory, or undefined where mkfifo is not available (then chunks are used). */
+function makeFifo(): { path: string; remove: () => void } | undefined {
+  let dir: string | undefined;
+  try {
+    dir = mkdtempSync(join(tmpdir(), 'surgctl-publish-'));
+    const path = join(dir, 'rows.csv');
+    execFileSync('mkfifo', ['-m', '600', path], { stdio: 'ignore' });
+    const d = dir;
+    return { path, remove: () => rmSync(d, { recursive: true, force: true }) };
+  } catch {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+}
+
+/**
+ * DuckDB's CSV writer (set-at-a-time, its own threads) writes into the FIFO; Node pipes the FIFO into COPY. A
+ * failure on either side ends the other: a closed reader makes DuckDB's write fail (EPIPE), and a DuckDB error
+ * before it opened the FIFO is unblocked by opening and closing the write end ourselves.
+ */
+async function viaFifo(db: Db, copy: Writable & { rowCount: number }, fifo: string, selectSql: string, signal: AbortSignal | undefined): Promise<number> {
+  const reader = createReadStream(fifo, { highWaterMark: 1 << 20 });
+  const piping = pipeline(reader, copy, signal ? { signal } : {});
+  const writing = db.connection.run(`COPY (${selectSql}) TO ${literal(fifo)} (FORMAT csv, HEADER false, USE_TMP_FILE false)`).then(
+    () => undefined,
+    (e: unknown) => {
+      try {
+        closeSync(openSync(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK));
+      } catch {
+        // the reader is gone already
+      }
+      reader.destroy(e instanceof Error ? e : new Error(String(e)));
+      throw e;
+    },
+  );
+  const [w, p] = await Promise.allSettled([writing, piping]);
+  if (p.status === 'rejected') throw p.reason;
+  if (w.status === 'rejected') throw w.reason;
+  return copy.rowCount;
+}
+
+/** The slower path: DuckDB renders each row as one CSV line, JS joins a batch of chunks per write. */
+async function viaChunks(db: Db, copy: Writable, linesSql: string, opts: Omit<PublishOptions, 'dbPath'>): Promise<number> {
   const batchRows = opts.batchRows ?? 16384;
-  const result = await db.connection.stream(linesSql, params);
+  const result = await db.connection.stream(linesSql);
   let rows = 0;
   async function* lines(): AsyncGenerator<string> {
     let batch: string[] = [];
+    let inBatch = 0;
     for (;;) {
       const chunk = await result.fetchChunk();
       if (!chunk || chunk.rowCount === 0) break;
       const values = chunk.getColumnValues(0) as string[];
       rows += values.length;
+      inBatch += values.length;
       batch.push(values.join('\n'));
-      if (batch.length * 2048 >= batchRows) {
+      if (inBatch >= batchRows) {
         yield `${batch.join('\n')}\n`;
         batch = [];
+        inBatch = 0;
       }
     }
     if (batch.length > 0) yield `${batch.join('\n')}\n`;
   }
-  const copy = client.query(from(`COPY ${table} (${columns.map((c) => ident(c.name)).join(', ')}) FROM STDIN (FORMAT csv)`));
-  try {
-    await pipeline(Readable.from(lines(), { objectMode: false }), copy, opts.signal ? { signal: opts.signal } : {});
-  } catch (e) {
-    throw wrapPg(e, target, `COPY into ${table}`);
-  }
+  await pipeline(Readable.from(lines(), { objectMode: false }), copy, opts.signal ? { signal: opts.signal } : {});
   return rows;
 }
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { openDb, type Db } from '../../../src/db/db.js';
 import { loadModels } from '../../../src/core/transform/models.js';
+import { resolvePublishTarget, runPublish } from '../../../src/core/publish/index.js';
 import { runCliWith, tempDir } from '../../helpers/run-cli.js';
 import { PG_PASSWORD, usePgCluster } from '../../helpers/pg.js';
 import { duckTableSum, pgTableSum } from '../../helpers/pg-compare.js';
@@ -199,6 +200,15 @@ describe('surgctl publish', () => {
     const rebuilt = await compareAll('full_copy');
     expect(incremental.target).toEqual(rebuilt.target);
     expect(incremental.target).toEqual(incremental.lake);
+  });
+
+  it('the chunk transport (where mkfifo is missing) writes the same tables as the FIFO one', async (ctx) => {
+    if (server.skipReason) return ctx.skip(server.skipReason);
+    const target = resolvePublishTarget({ to: server.cluster.url, schema: 'chunked', env: {} });
+    const r = await runPublish({ dbPath, target, transport: 'chunks', batchRows: 3000 });
+    expect(r.tables.every((t) => t.mode === 'full')).toBe(true);
+    const { lake, target: published } = await compareAll('chunked');
+    expect(published).toEqual(lake);
   });
 
   it('refuses clearly: no target, a bad URL, a server that is not there (password never printed)', async (ctx) => {
