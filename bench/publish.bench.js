@@ -128,8 +128,8 @@ if (phase) {
 ${rows.toLocaleString('en-US')} telemetry_risk rows (the lakehouse made by transform.bench.js's phases: ${fmt(make.seconds, 1)} s to make, ${fmt(full.seconds, 1)} s to
 transform), published into a throwaway PostgreSQL ${execFileSync('psql', ['--version']).toString().trim().split(' ').pop()} cluster (fsync off) on the same machine. The baseline is
 \`psql \\copy\` of the same rows from a ${fmt(csv.bytes / 2 ** 20, 0)} MiB CSV written beforehand by DuckDB (not timed) into a bare table (no key, no
-index). The publish streams DuckDB chunks into \`COPY ... FROM STDIN (FORMAT csv)\` of a staging table, then builds
-the primary key, the serving indexes (two btree, one tsvector GIN) and ANALYZE, and swaps the table in, all in one
+index). The publish pipes DuckDB's CSV writer (through a FIFO) into \`COPY ... FROM STDIN (FORMAT csv)\` of a staging table, then builds
+the primary key, the serving indexes (one btree, one tsvector GIN) and ANALYZE, and swaps the table in, all in one
 transaction.
 
 | run | seconds | rows/s | peak RSS | baseline / run |

@@ -3,6 +3,7 @@
 // small, so the planner would rightly scan them sequentially; the EXPLAIN runs with enable_seqscan off, which
 // shows that an index can answer the query (a query no index fits still plans a Seq Scan then).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { openDb, type Db } from '../../../src/db/db.js';
@@ -93,6 +94,12 @@ async function served(name: string, params: unknown[], columns: string[]): Promi
 }
 
 describe('serving queries in PostgreSQL', () => {
+  it('the README shows each serving query exactly as shipped', () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Serving from PostgreSQL'));
+    for (const q of SERVING_QUERIES) expect(section, q.name).toContain(`-- ${q.name}: ${q.title}\n${q.sql};`);
+  });
+
   it("a patient's timeline: index on (patient_id, time) of telemetry_risk and alerts; equals report timeline's events and alerts", async (ctx) => {
     if (server.skipReason) return ctx.skip(server.skipReason);
     expect(await indexesUsed(query('patient-timeline'), [patient])).toEqual(['alerts_patient_time', 'telemetry_risk_patient_time']);
