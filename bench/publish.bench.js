@@ -119,6 +119,7 @@ if (phase) {
     const inc = transformPhase('incremental', dbPath);
     const incPub = child('publish-all', dbPath, url);
     const again = child('publish-all', dbPath, url);
+    const serverVersion = execFileSync('psql', [url, '-tAc', 'SHOW server_version']).toString().trim().split(' ')[0];
     const tr = pub.tables[0];
     const ratio = base.seconds / pub.seconds;
     const copyRatio = base.seconds / (tr.copy_ms / 1000);
@@ -126,7 +127,7 @@ if (phase) {
     const md = `## publish
 
 ${rows.toLocaleString('en-US')} telemetry_risk rows (the lakehouse made by transform.bench.js's phases: ${fmt(make.seconds, 1)} s to make, ${fmt(full.seconds, 1)} s to
-transform), published into a throwaway PostgreSQL ${execFileSync('psql', ['--version']).toString().trim().split(' ').pop()} cluster (fsync off) on the same machine. The baseline is
+transform), published into a throwaway PostgreSQL ${serverVersion} cluster (fsync off) on the same machine. The baseline is
 \`psql \\copy\` of the same rows from a ${fmt(csv.bytes / 2 ** 20, 0)} MiB CSV written beforehand by DuckDB (not timed) into a bare table (no key, no
 index). The publish pipes DuckDB's CSV writer (through a FIFO) into \`COPY ... FROM STDIN (FORMAT csv)\` of a staging table, then builds
 the primary key, the serving indexes (one btree, one tsvector GIN) and ANALYZE, and swaps the table in, all in one
