@@ -1,5 +1,5 @@
 // Row counts and an order-independent checksum of a table, computed the same way on both sides: in the lakehouse
-// (DuckDB) and in a PostgreSQL schema. Each row becomes JSON with instants as epoch microseconds, integers as
+// (DuckDB) and in a PostgreSQL schema. Each row becomes JSON with instants as epoch microseconds, integers and dates as
 // text, doubles as JS numbers (both sides hand back the exact double), lists as arrays; the checksum is the
 // sha256 of the sorted row hashes.
 import { createHash } from 'node:crypto';
@@ -36,7 +36,7 @@ export interface TableSum {
 export async function duckTableSum(db: Db, table: string): Promise<TableSum> {
   const cols = await duckColumns(db, table);
   const sel = cols.map((c) =>
-    c.type === 'TIMESTAMP WITH TIME ZONE' ? `epoch_us(${q(c.name)})::VARCHAR` : /^(BIGINT|INTEGER|SMALLINT|HUGEINT)$/.test(c.type) ? `${q(c.name)}::VARCHAR` : q(c.name),
+    c.type === 'TIMESTAMP WITH TIME ZONE' ? `epoch_us(${q(c.name)})::VARCHAR` : /^(BIGINT|INTEGER|SMALLINT|HUGEINT|DATE)$/.test(c.type) ? `${q(c.name)}::VARCHAR` : q(c.name),
   );
   const reader = await db.connection.runAndReadAll(`SELECT ${sel.join(', ')} FROM ${q(table)}`);
   const rows = reader.getRowsJson() as unknown[][];
@@ -48,7 +48,7 @@ export async function pgTableSum(db: Db, client: pg.Client, schema: string, tabl
   const sel = cols.map((c) =>
     c.type === 'TIMESTAMP WITH TIME ZONE'
       ? `((extract(epoch from ${q(c.name)}) * 1000000)::bigint)::text`
-      : /^(BIGINT|INTEGER|SMALLINT|HUGEINT)$/.test(c.type)
+      : /^(BIGINT|INTEGER|SMALLINT|HUGEINT|DATE)$/.test(c.type)
         ? `${q(c.name)}::text`
         : q(c.name),
   );

@@ -4,11 +4,13 @@
 // and the result equals a full publish; the password never appears in any output or in the run history. (A killed
 // publish and a stopped server: test/e2e/publish-faults.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { openDb, type Db } from '../../../src/db/db.js';
 import { loadModels } from '../../../src/core/transform/models.js';
 import { resolvePublishTarget, runPublish } from '../../../src/core/publish/index.js';
+import { InterruptedError } from '../../../src/errors.js';
 import { runCliWith, tempDir } from '../../helpers/run-cli.js';
 import { PG_PASSWORD, usePgCluster } from '../../helpers/pg.js';
 import { duckTableSum, pgTableSum } from '../../helpers/pg-compare.js';
@@ -211,6 +213,59 @@ describe('surgctl publish', () => {
     expect(published).toEqual(lake);
   });
 
+  it('--raw adds the raw tables (a second publish leaves them); publish.url and publish.schema come from the config file, which config show never prints', async (ctx) => {
+    if (server.skipReason) return ctx.skip(server.skipReason);
+    const config = join(dir, 'surgctl.config.json');
+    writeFileSync(config, JSON.stringify({ publish: { url: server.cluster.url, schema: 'from_config' } }));
+    try {
+      const r = await runCliWith({ cwd: dir, env: {} }, 'publish', '--raw', '--db', dbPath, '--format', 'json');
+      expect(r.exitCode, r.stderr).toBe(0);
+      const tables = (JSON.parse(r.stdout) as { schema: string; tables: { table: string; mode: string }[] });
+      expect(tables.schema).toBe('from_config');
+      expect(tables.tables.filter((t) => t.table.startsWith('raw_')).map((t) => t.table).sort()).toEqual(
+        ['raw_maintenance', 'raw_outcomes', 'raw_patients', 'raw_procedures', 'raw_robots', 'raw_telemetry', 'raw_vitals'],
+      );
+      const raw = ['raw_telemetry', 'raw_vitals', 'raw_patients'];
+      const { lake, target } = await compareAll('from_config', raw);
+      expect(target).toEqual(lake);
+      const again = await runCliWith({ cwd: dir, env: {} }, 'publish', '--raw', '--db', dbPath, '--format', 'json');
+      expect(again.exitCode, again.stderr).toBe(0);
+      expect((JSON.parse(again.stdout) as { changed: boolean }).changed).toBe(false);
+      const show = await runCliWith({ cwd: dir, env: {} }, 'config', 'show', '--format', 'json');
+      expect(show.exitCode).toBe(0);
+      expect(show.stdout).not.toContain(PG_PASSWORD);
+    } finally {
+      rmSync(config);
+    }
+  });
+
+  it('Ctrl-C mid-publish: InterruptedError (exit 130), the target unchanged, the run recorded interrupted', async (ctx) => {
+    if (server.skipReason) return ctx.skip(server.skipReason);
+    expect((await pub()).exitCode).toBe(0);
+    const tr = await runCliWith({ cwd: dir, env: {} }, 'transform', '--db', dbPath, '--full-refresh', '--format', 'json');
+    expect(tr.exitCode, tr.stderr).toBe(0);
+    const before = await targetState('surgctl');
+    const abort = new AbortController();
+    let n = 0;
+    const err = await runPublish({
+      dbPath,
+      target: resolvePublishTarget({ to: server.cluster.url, env: {} }),
+      signal: abort.signal,
+      onEvent: (e) => {
+        if (e.type === 'table-start' && ++n === 2) abort.abort();
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InterruptedError);
+    expect((err as InterruptedError).exitCode).toBe(130);
+    expect((err as InterruptedError).message).toMatch(/the target was not changed/);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(await targetState('surgctl')).toEqual(before);
+    await withLake(async (db) => {
+      const last = await db.all<{ status: string }>("SELECT status FROM runs WHERE command = 'publish' ORDER BY started_at DESC LIMIT 1");
+      expect(last[0]?.status).toBe('interrupted');
+    });
+  });
+
   it('refuses clearly: no target, a bad URL, a server that is not there (password never printed)', async (ctx) => {
     if (server.skipReason) return ctx.skip(server.skipReason);
     const none = await runCliWith({ cwd: dir, env: {} }, 'publish', '--db', dbPath);
@@ -227,5 +282,21 @@ describe('surgctl publish', () => {
     const unknown = await pub('no_such_mart');
     expect(unknown.exitCode).toBe(2);
     expect(unknown.stderr).toMatch(/no_such_mart.* is not a mart or raw table/);
+    // A last transform run that did not succeed: its marts may be half-built, so nothing is published.
+    const lakeDb = await openDb(dbPath);
+    try {
+      await lakeDb.run("INSERT INTO transform_runs (run_id, mode, started_at, status) VALUES ('R-failed', 'full', now() + INTERVAL 1 DAY, 'failed')");
+    } finally {
+      lakeDb.close();
+    }
+    const notReady = await pub();
+    expect(notReady.exitCode).toBe(2);
+    expect(JSON.parse(notReady.stderr)).toMatchObject({ error: 'publish_not_ready', hint: expect.stringMatching(/surgctl transform/) });
+    const cleanDb = await openDb(dbPath);
+    try {
+      await cleanDb.run("DELETE FROM transform_runs WHERE run_id = 'R-failed'");
+    } finally {
+      cleanDb.close();
+    }
   });
 });
