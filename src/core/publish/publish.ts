@@ -88,6 +88,8 @@ interface Source {
   /** Primary key columns (the mart's grain); empty for raw tables. */
   key: string[];
   partition: Model['partition'];
+  /** The transform model that builds it (marts only). */
+  model: Model | undefined;
   /** Transform run id for marts; a load fingerprint for raw tables. */
   version: string;
   raw: boolean;
@@ -99,6 +101,14 @@ interface Plan {
   reason: string;
   /** Incremental: the loads whose partitions are replaced. */
   loads: string[];
+}
+
+/** What one publish tracks while it runs. */
+interface PublishState {
+  /** The loads whose scope the lakehouse session's TEMP _scope_* tables hold (plans share one set of loads). */
+  builtScope: string | undefined;
+  /** Milliseconds spent in COPY for the table being published. */
+  copyMs: number;
 }
 
 interface TransformRunRow {
@@ -162,7 +172,7 @@ export async function publishDb(db: Db, opts: Omit<PublishOptions, 'dbPath'>): P
     await q(client, target, "SELECT pg_advisory_xact_lock(hashtext('surgctl publish ' || $1))", [target.schema]);
     await q(client, target, `CREATE SCHEMA IF NOT EXISTS ${schema}`);
     await q(client, target, `CREATE TABLE IF NOT EXISTS ${schema}.published (${LEDGER_COLUMNS})`);
-    builtScope = undefined;
+    const state: PublishState = { builtScope: undefined, copyMs: 0 };
     const plans = await planTables(db, client, target, sources, opts.full === true);
     emit({ type: 'plan', tables: plans.map((p) => ({ table: p.source.name, mode: p.mode, reason: p.reason })) });
 
@@ -172,12 +182,12 @@ export async function publishDb(db: Db, opts: Omit<PublishOptions, 'dbPath'>): P
       const started = Date.now();
       emit({ type: 'table-start', table: plan.source.name, mode: plan.mode });
       let written = 0;
-      copyMs = 0;
+      state.copyMs = 0;
       if (plan.mode === 'full') {
-        written = await stageFull(db, client, target, plan.source, opts);
+        written = await stageFull(db, client, target, plan.source, opts, state);
         swaps.push(plan.source);
       } else if (plan.mode === 'incremental') {
-        written = await replacePartitions(db, client, target, plan, opts);
+        written = await replacePartitions(db, client, target, plan, opts, state);
       }
       const done: PublishedTable = {
         table: plan.source.name,
@@ -186,7 +196,7 @@ export async function publishDb(db: Db, opts: Omit<PublishOptions, 'dbPath'>): P
         source_version: plan.source.version,
         rows_written: written,
         rows_total: 0,
-        copy_ms: copyMs,
+        copy_ms: state.copyMs,
         duration_ms: Date.now() - started,
       };
       result.tables.push(done);
@@ -310,7 +320,7 @@ async function listSources(db: Db, opts: Omit<PublishOptions, 'dbPath'>, runId: 
     const columns = cols.map((c) => ({ name: c.name, duckType: c.type, pgType: pgTypeOf(c.type) }));
     const model = marts.find((m) => m.name === name);
     if (model) {
-      out.push({ name, columns, key: model.key, partition: model.partition, version: runId, raw: false });
+      out.push({ name, columns, key: model.key, partition: model.partition, model, version: runId, raw: false });
     } else {
       // A raw table changes only by loads: its version is its row count and the loads it holds.
       const fp = (
@@ -318,7 +328,7 @@ async function listSources(db: Db, opts: Omit<PublishOptions, 'dbPath'>, runId: 
           `SELECT count(*)::VARCHAR AS n, coalesce(md5(string_agg(DISTINCT _load_id, ',' ORDER BY _load_id)), '') AS h FROM ${ident(name)}`,
         )
       )[0];
-      out.push({ name, columns, key: [], partition: null, version: `loads:${fp?.n ?? 0}:${(fp?.h ?? '').slice(0, 16)}`, raw: true });
+      out.push({ name, columns, key: [], partition: null, version: `loads:${fp?.n ?? 0}:${(fp?.h ?? '').slice(0, 16)}`, model: undefined, raw: true });
     }
   }
   return out;
@@ -402,12 +412,12 @@ function stageName(table: string): string {
 }
 
 /** Creates the staging table, COPYs every row into it, adds the primary key and serving indexes. Returns rows. */
-async function stageFull(db: Db, client: Client, target: PublishTarget, s: Source, opts: Omit<PublishOptions, 'dbPath'>): Promise<number> {
+async function stageFull(db: Db, client: Client, target: PublishTarget, s: Source, opts: Omit<PublishOptions, 'dbPath'>, state: PublishState): Promise<number> {
   const schema = ident(target.schema);
   const stage = `${schema}.${ident(stageName(s.name))}`;
   await q(client, target, `DROP TABLE IF EXISTS ${stage}`);
   await q(client, target, `CREATE TABLE ${stage} (${pgColumnsDdl(s.columns, ident)})`);
-  const rows = await copyRows(db, client, target, stage, s.columns, ident(s.name), opts);
+  const rows = await copyRows(db, client, target, stage, s.columns, ident(s.name), opts, state);
   if (s.key.length > 0) {
     await q(client, target, `ALTER TABLE ${stage} ADD CONSTRAINT ${ident(`${stageName(s.name)}_pkey`)} PRIMARY KEY (${s.key.map(ident).join(', ')})`);
   }
@@ -448,24 +458,24 @@ const SCOPES = {
  * patients, patient-hours), built again from those loads in the lakehouse, sent to temporary tables in the target,
  * then DELETE of those partitions and INSERT of their current rows. Returns the rows inserted.
  */
-async function replacePartitions(db: Db, client: Client, target: PublishTarget, plan: Plan, opts: Omit<PublishOptions, 'dbPath'>): Promise<number> {
+async function replacePartitions(db: Db, client: Client, target: PublishTarget, plan: Plan, opts: Omit<PublishOptions, 'dbPath'>, state: PublishState): Promise<number> {
   const s = plan.source;
   const part = s.partition;
-  if (!part) throw new Error(`replacePartitions: ${s.name} has no partition`);
+  if (!part || !s.model) throw new Error(`replacePartitions: ${s.name} has no partition`);
   const key = JSON.stringify(plan.loads);
-  if (builtScope !== key) {
+  if (state.builtScope !== key) {
     await buildScopes(db, plan.loads);
     await defineScopeMacros(db, true);
-    builtScope = key;
+    state.builtScope = key;
   }
   const scope = SCOPES[part.kind];
   await q(client, target, `DROP TABLE IF EXISTS pg_temp.${ident(scope.table)}`);
   await q(client, target, `CREATE TEMP TABLE ${ident(scope.table)} (${pgColumnsDdl(scope.columns, ident)}) ON COMMIT DROP`);
-  await copyRows(db, client, target, `pg_temp.${ident(scope.table)}`, scope.columns, ident(scope.table), opts);
+  await copyRows(db, client, target, `pg_temp.${ident(scope.table)}`, scope.columns, ident(scope.table), opts, state);
   const rowsTable = `pg_temp.${ident(`_rows_${s.name}`)}`;
   await q(client, target, `DROP TABLE IF EXISTS ${rowsTable}`);
   await q(client, target, `CREATE TEMP TABLE ${ident(`_rows_${s.name}`)} (${pgColumnsDdl(s.columns, ident)}) ON COMMIT DROP`);
-  const rows = await copyRows(db, client, target, rowsTable, s.columns, `${ident(s.name)} WHERE ${partitionPredicate({ ...dummyModel, partition: part })}`, opts);
+  const rows = await copyRows(db, client, target, rowsTable, s.columns, `${ident(s.name)} WHERE ${partitionPredicate(s.model)}`, opts, state);
   const cols = part.columns.map(ident);
   const pred =
     part.kind === 'patient_hour'
@@ -477,12 +487,6 @@ async function replacePartitions(db: Db, client: Client, target: PublishTarget, 
   return rows;
 }
 
-// The loads whose scope the lakehouse session's TEMP _scope_* tables hold (plans share one set of loads).
-let builtScope: string | undefined;
-// Milliseconds spent in COPY for the table being published.
-let copyMs = 0;
-
-const dummyModel: Model = { name: '', file: '', sql: '', dependsOn: [], grain: '', key: [], materialized: 'table', partition: null, tests: [] };
 
 /** How rows travel from DuckDB to COPY: DuckDB's own CSV writer into a FIFO, or CSV lines built per chunk. */
 export type Transport = 'fifo' | 'chunks';
@@ -500,6 +504,7 @@ async function copyRows(
   columns: readonly MartColumn[],
   from: string,
   opts: Omit<PublishOptions, 'dbPath'>,
+  state: PublishState,
 ): Promise<number> {
   const { from: copyFrom } = await import('pg-copy-streams');
   const t0 = Date.now();
@@ -513,7 +518,7 @@ async function copyRows(
   } finally {
     fifo?.remove();
   }
-  copyMs += Date.now() - t0;
+  state.copyMs += Date.now() - t0;
   return rows;
 }
 
