@@ -247,14 +247,26 @@ describe('surgctl publish', () => {
     const before = await targetState('surgctl');
     const abort = new AbortController();
     let n = 0;
+    // A reader mid-publish (the first table already staged) sees the previous version, whole.
+    const reader = new pg.Client({ connectionString: server.cluster.url });
+    await reader.connect();
+    let midway: Promise<unknown> | undefined;
+    const read = async (): Promise<unknown> =>
+      (await reader.query('SELECT (SELECT count(*)::int FROM surgctl.published) AS ledger, (SELECT count(*)::int FROM surgctl.telemetry_risk) AS events')).rows[0];
+    const atStart = await read();
     const err = await runPublish({
       dbPath,
       target: resolvePublishTarget({ to: server.cluster.url, env: {} }),
       signal: abort.signal,
       onEvent: (e) => {
-        if (e.type === 'table-start' && ++n === 2) abort.abort();
+        if (e.type === 'table-start' && ++n === 2) {
+          midway = read();
+          abort.abort();
+        }
       },
     }).catch((e: unknown) => e);
+    expect(await midway).toEqual(atStart);
+    await reader.end();
     expect(err).toBeInstanceOf(InterruptedError);
     expect((err as InterruptedError).exitCode).toBe(130);
     expect((err as InterruptedError).message).toMatch(/the target was not changed/);
