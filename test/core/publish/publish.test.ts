@@ -291,6 +291,13 @@ describe('surgctl publish', () => {
     expect(down.exitCode).toBe(3);
     expect(down.stderr).toMatch(/^surgctl: cannot connect to postgresql:\/\/surgctl:\*\*\*@127\.0\.0\.1:1\/postgres/m);
     expect(down.stderr).not.toContain(PG_PASSWORD);
+    const debug = await runCliWith({ cwd: dir, env: { DATABASE_URL: `postgresql://surgctl:${PG_PASSWORD}@127.0.0.1:1/postgres` } }, '--debug', 'publish', '--db', dbPath);
+    expect(debug.exitCode).toBe(3);
+    expect(debug.stderr).toMatch(/\n\s+at /); // the stack trace is there, the password is not
+    expect(debug.stderr).not.toContain(PG_PASSWORD);
+    const wrongPassword = await runCliWith({ cwd: dir, env: {} }, 'publish', '--db', dbPath, '--to', server.cluster.url.replace(encodeURIComponent(PG_PASSWORD), 'not-it'));
+    expect(wrongPassword.exitCode).toBe(3);
+    expect(wrongPassword.stderr).toMatch(/^surgctl: cannot connect to postgresql:\/\/surgctl:\*\*\*@.*password authentication failed/m);
     const unknown = await pub('no_such_mart');
     expect(unknown.exitCode).toBe(2);
     expect(unknown.stderr).toMatch(/no_such_mart.* is not a mart or raw table/);
