@@ -38,7 +38,7 @@ export async function duckTableSum(db: Db, table: string): Promise<TableSum> {
   const sel = cols.map((c) =>
     c.type === 'TIMESTAMP WITH TIME ZONE' ? `epoch_us(${q(c.name)})::VARCHAR` : /^(BIGINT|INTEGER|SMALLINT|HUGEINT|DATE)$/.test(c.type) ? `${q(c.name)}::VARCHAR` : q(c.name),
   );
-  const reader = await db.connection.runAndReadAll(`SELECT ${sel.join(', ')} FROM ${q(table)}`);
+  const reader = await db.read(`SELECT ${sel.join(', ')} FROM ${q(table)}`);
   const rows = reader.getRowsJson() as unknown[][];
   return { rows: rows.length, checksum: digest(rows) };
 }

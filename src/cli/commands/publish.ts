@@ -2,7 +2,7 @@
 // that serve them. One core call; the target URL's password is never printed (redacted in every message, in the
 // run history and in the result).
 import { Command, Option } from 'commander';
-import { resolveDbPath, requireExistingDb } from '../../core/db-path.js';
+import { requireExistingDb } from '../../core/db-path.js';
 import { renderTextTable } from '../../render/text-table.js';
 import { lockTimeoutMs, resultFormat, say, type CliContext } from '../io.js';
 
@@ -11,8 +11,6 @@ interface PublishFlags {
   schema?: string;
   raw?: boolean;
   full?: boolean;
-  db?: string;
-  config?: string;
   format?: 'table' | 'json';
 }
 
@@ -24,16 +22,14 @@ export const publishCommand = (ctx: CliContext): Command =>
     .option('--schema <name>', 'target schema (default: publish.schema in the config file, else surgctl)')
     .option('--raw', 'also publish the raw tables (raw_telemetry, raw_vitals, ...)')
     .option('--full', 'rewrite every table in full even when it is up to date or only some partitions changed')
-    .option('--db <path>', 'lakehouse file (default: SURGCTL_DB, the config file, or ./surgctl.duckdb)')
-    .option('--config <path>', 'config file (default: ./surgctl.config.json)')
     .addOption(new Option('--format <format>', 'table | json').choices(['table', 'json']))
     .action(async (tables: string[], flags: PublishFlags) => {
       const g = ctx.globals();
       const { loadConfig } = await import('../../core/config.js');
       const { resolvePublishTarget, runPublish } = await import('../../core/publish/index.js');
-      const { publish } = loadConfig({ cwd: ctx.io.cwd, env: ctx.io.env, configPath: flags.config });
+      const { publish } = loadConfig({ cwd: ctx.io.cwd, env: ctx.io.env, configPath: g.config });
       const target = resolvePublishTarget({ to: flags.to, schema: flags.schema, config: publish, env: ctx.io.env });
-      const dbPath = requireExistingDb(resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd));
+      const dbPath = requireExistingDb(ctx.dbPath());
       const args = [...tables, '--to', target.redacted, '--schema', target.schema, ...(flags.raw ? ['--raw'] : []), ...(flags.full ? ['--full'] : [])];
       const progress = ctx.io.stderr.isTTY === true && !g.quiet;
       const result = await runPublish({
@@ -43,6 +39,7 @@ export const publishCommand = (ctx: CliContext): Command =>
         raw: flags.raw,
         full: flags.full,
         lockTimeoutMs: lockTimeoutMs(g),
+        limits: ctx.settings().limits,
         args,
         signal: ctx.signal,
         onEvent: progress

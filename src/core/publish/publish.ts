@@ -14,7 +14,7 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { Client, PoolClient } from 'pg';
-import type { Db } from '../../db/db.js';
+import type { Db, LakeLimits } from '../../db/db.js';
 import { ident, literal } from '../../db/sql.js';
 import { InterruptedError, isSurgctlError, UsageError, ExitCode } from '../../errors.js';
 import { openLakehouse } from '../load/lakehouse.js';
@@ -36,6 +36,8 @@ export interface PublishOptions {
   /** Rewrite every table in full even when nothing or only some partitions changed. */
   full?: boolean | undefined;
   lockTimeoutMs?: number | undefined;
+  /** DuckDB threads and memory (SURGCTL_THREADS / SURGCTL_MEMORY_LIMIT, resolved by the CLI). */
+  limits?: LakeLimits | undefined;
   /** The arguments to record in the run history (with the URL already redacted). */
   args?: string[] | undefined;
   signal?: AbortSignal | undefined;
@@ -129,7 +131,7 @@ const LEDGER_COLUMNS = `publish_id text NOT NULL, table_name text NOT NULL, mode
  * target is left as it was), InterruptedError on abort (likewise).
  */
 export async function runPublish(opts: PublishOptions): Promise<PublishResult> {
-  const db = await openLakehouse(opts.dbPath, opts.lockTimeoutMs ?? 5000, { forLoad: false });
+  const db = await openLakehouse(opts.dbPath, opts.lockTimeoutMs ?? 5000, { forLoad: false, limits: opts.limits });
   try {
     return await publishDb(db, opts);
   } finally {
@@ -545,7 +547,7 @@ function makeFifo(): { path: string; remove: () => void } | undefined {
 async function viaFifo(db: Db, copy: Writable & { rowCount: number }, fifo: string, selectSql: string, signal: AbortSignal | undefined): Promise<number> {
   const reader = createReadStream(fifo, { highWaterMark: 1 << 20 });
   const piping = pipeline(reader, copy, signal ? { signal } : {});
-  const writing = db.connection.run(`COPY (${selectSql}) TO ${literal(fifo)} (FORMAT csv, HEADER false, USE_TMP_FILE false)`).then(
+  const writing = db.run(`COPY (${selectSql}) TO ${literal(fifo)} (FORMAT csv, HEADER false, USE_TMP_FILE false)`).then(
     () => undefined,
     (e: unknown) => {
       try {
@@ -566,7 +568,7 @@ async function viaFifo(db: Db, copy: Writable & { rowCount: number }, fifo: stri
 /** The slower path: DuckDB renders each row as one CSV line, JS joins a batch of chunks per write. */
 async function viaChunks(db: Db, copy: Writable, linesSql: string, opts: Omit<PublishOptions, 'dbPath'>): Promise<number> {
   const batchRows = opts.batchRows ?? 16384;
-  const result = await db.connection.stream(linesSql);
+  const result = await db.stream(linesSql);
   let rows = 0;
   async function* lines(): AsyncGenerator<string> {
     let batch: string[] = [];

@@ -125,7 +125,7 @@ describe('serving queries in PostgreSQL', () => {
     expect(await indexesUsed(query('alerts-by-level'), [3, 50])).toEqual(['alerts_level_time']);
     const cols = ['alert_id', 'level', 'level_rank', 'at', 'patient_id', 'procedure_id', 'reason'];
     const fromPg = await served('alerts-by-level', [3, 50], cols);
-    const reader = await db!.connection.runAndReadAll(
+    const reader = await db!.read(
       `SELECT alert_id, level, level_rank, strftime("at", '%Y-%m-%dT%H:%M:%S.%gZ') AS "at", patient_id, procedure_id, reason
        FROM alerts WHERE level_rank >= 3 ORDER BY level_rank DESC, "at" DESC LIMIT 50`,
     );
