@@ -134,6 +134,10 @@ class Generation {
     this.schemas = Object.fromEntries(
       (['robots', 'patients', 'procedures', 'telemetry', 'vitals', 'outcomes', 'maintenance'] as const).map((d) => [d, loadDatasetSchema(d)]),
     ) as Record<GeneratedDataset, DatasetSchema>;
+    // The generator writes the console telemetry columns; the optional kinematic ones (tool-tip position, gripper
+    // angle) stay absent, as in a console log, so bad rows are planted only in the columns written.
+    const tel = this.schemas.telemetry;
+    this.schemas.telemetry = { ...tel, columns: tel.columns.filter((c) => (TELEMETRY_COLUMNS as readonly string[]).includes(c)) };
     this.tel = planTelemetry(o, ref);
     this.vit = planVitals(o, ref);
   }
@@ -508,7 +512,7 @@ class Generation {
       return;
     }
     if (ds.columns.join(',') !== TELEMETRY_COLUMNS.join(',')) {
-      throw new Error(`the telemetry schema's columns changed (${ds.columns.join(', ')}): update TELEMETRY_COLUMNS and its line SQL`);
+      throw new Error(`the telemetry schema's console columns changed (${ds.columns.join(', ')}): update TELEMETRY_COLUMNS and its line SQL`);
     }
     const lines = telemetryLinesSql(this.o.seed, lo, hi, this.o.format);
     await copyTo(db, lineSelect(this.o.format, ds.columns, 'line', lines), path, lineCopyOptions(this.o.format === 'csv'));
