@@ -7,6 +7,7 @@ import { generateDataset } from '../../../src/core/generate/index.js';
 import { loadFiles } from '../../../src/core/load/load.js';
 import { runTransform } from '../../../src/core/transform/transform.js';
 import { openDb, type Db } from '../../../src/db/db.js';
+import { DEFAULT_VIEW, openAlertStore } from '../../../src/core/tui-data/index.js';
 import { literal } from '../../../src/db/sql.js';
 import { tempDir } from '../../helpers/run-cli.js';
 
@@ -61,9 +62,10 @@ describe('telemetry cadence', () => {
 
 describe('the default dataset, loaded and transformed', () => {
   let db: Db;
+  let dbPath = '';
   beforeAll(async () => {
     const g = await generateDataset({ out: join(tmp.dir, 'default'), datasets: ['robots', 'patients', 'procedures', 'telemetry'] });
-    const dbPath = join(tmp.dir, 'default.duckdb');
+    dbPath = join(tmp.dir, 'default.duckdb');
     await loadFiles([g.outDir], { dbPath, cwd: tmp.dir, quarantineDir: join(tmp.dir, 'q') });
     await runTransform({ dbPath, cwd: tmp.dir, env: {} });
     db = await openDb(dbPath, { readOnly: true });
@@ -98,5 +100,24 @@ describe('the default dataset, loaded and transformed', () => {
     );
     expect(w!.p50_s).toBeGreaterThan(1);
     expect(w!.p50_s).toBeLessThan(5);
+  });
+
+  it("gives the tui's episode sparkline real shape: many one-second cells with data, not one bar", async () => {
+    const store = await openAlertStore(dbPath, { user: 'test', now: () => new Date('2026-02-01T00:00:00Z') });
+    try {
+      const episodes = await store.page({ ...DEFAULT_VIEW, mode: 'episodes' }, { limit: 100 });
+      expect(episodes.length).toBeGreaterThan(5);
+      const filled: number[] = [];
+      for (const e of episodes) {
+        const w = (await store.detail(e)).window!;
+        const cells = w.force.filter((f): f is number => f !== null);
+        filled.push(cells.length);
+        expect(new Set(cells).size, e.id).toBeGreaterThan(Math.min(3, cells.length - 1));
+      }
+      filled.sort((a, b) => a - b);
+      expect(filled[Math.floor(filled.length / 2)]).toBeGreaterThanOrEqual(10);
+    } finally {
+      store.close();
+    }
   });
 });
