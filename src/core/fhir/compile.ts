@@ -5,7 +5,7 @@
 //   str / num  VARCHAR / DOUBLE (NULL = empty), from literals, constants, join(), arithmetic
 // A select node is a list of row structs: forEach maps its items to the rows of its children, a node's column,
 // select and unionAll parts are crossed, unionAll concatenates; the top unnests the list. What the compiler does not
-// know (repeat, functions outside the subset, |, is/as) is refused with a reason naming it.
+// know (repeat, functions outside the subset, is/as) is refused with a reason naming it.
 import fhirpath from 'fhirpath';
 import { quoteAnyIdent } from '../../db/sql.js';
 import type { CheckedView, ConstantValue, ViewColumn, ViewSelect } from './view.js';
@@ -56,6 +56,9 @@ export const FHIR_MACROS = [
      WHEN json_type(a) = 'BOOLEAN' OR json_type(b) = 'BOOLEAN' THEN CASE WHEN a::VARCHAR = b::VARCHAR THEN 0 ELSE 1 END
      ELSE CASE WHEN json_extract_string(a, '$') < json_extract_string(b, '$') THEN -1
                WHEN json_extract_string(a, '$') > json_extract_string(b, '$') THEN 1 ELSE 0 END END`,
+  // FHIRPath's union (|): both collections, duplicates removed, first occurrences kept in order.
+  `CREATE OR REPLACE TEMP MACRO fp_union(a, b) AS list_filter(list_concat(a, b),
+     lambda x, i: NOT list_contains(list_slice(list_concat(a, b), 1, i - 1), x))`,
   // The id a Reference points at, when its type is t (or t is NULL, or the reference names no type).
   `CREATE OR REPLACE TEMP MACRO fp_refkey(ref, t) AS CASE
      WHEN regexp_matches(ref, '^urn:(uuid|oid):') THEN regexp_extract(ref, '^urn:(?:uuid|oid):(.+)$', 1)
@@ -177,6 +180,8 @@ class Compiler {
         const sqlOp = op === '/' ? `/ NULLIF(${this.num(b)}, 0)` : `${op} ${this.num(b)}`;
         return { k: 'num', sql: `(${this.num(a)} ${sqlOp})` };
       }
+      case 'UnionExpression':
+        return { k: 'coll', sql: `fp_union(${this.coll(this.node(kid(0), s))}, ${this.coll(this.node(kid(1), s))})` };
       case 'PolarityExpression': {
         const a = this.num(this.node(kid(0), s));
         return { k: 'num', sql: n.text === '-' ? `(- ${a})` : a };
@@ -431,7 +436,6 @@ function typeArg(n: FpNode): string {
 
 function describe(n: FpNode): string {
   const names: Record<string, string> = {
-    UnionExpression: 'the union operator |',
     TypeExpression: `the type operator ${n.text ?? 'is/as'}`,
     MembershipExpression: `the operator ${n.text ?? 'in/contains'}`,
     IndexInvocation: '$index',
