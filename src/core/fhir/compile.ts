@@ -15,7 +15,7 @@ interface Ex {
   k: Kind;
   sql: string;
   /** For a member path step: the collection it navigated from and the key (ofType(T) turns key into keyT). */
-  nav?: { from: string; key: string };
+  nav?: { from: string; key: string; item?: string };
 }
 
 interface FpNode {
@@ -33,38 +33,42 @@ const refuse = (what: string): never => {
 
 /** Temp macros the compiled SQL uses; created by runView before the SELECT runs. */
 export const FHIR_MACROS = [
+  // Each macro names its argument once: a macro is inlined, so an argument used n times would be copied n times at
+  // every nesting level (a path of five steps would grow 5^5-fold). `list_transform([arg], lambda y: ...)[1]` binds it.
   // A JSON value as a FHIRPath collection: an array's non-null items, a scalar or object as one item, null as none.
-  `CREATE OR REPLACE TEMP MACRO fp_items(v) AS CASE WHEN v IS NULL THEN []::JSON[] WHEN json_type(v) = 'ARRAY'
-     THEN list_filter(json_extract(v, '$[*]'), lambda e: json_type(e) <> 'NULL') WHEN json_type(v) = 'NULL' THEN []::JSON[] ELSE [v] END`,
+  `CREATE OR REPLACE TEMP MACRO fp_items(v) AS list_transform([v], lambda y: CASE WHEN y IS NULL THEN []::JSON[]
+     WHEN json_type(y) = 'ARRAY' THEN list_filter(json_extract(y, '$[*]'), lambda e: json_type(e) <> 'NULL')
+     WHEN json_type(y) = 'NULL' THEN []::JSON[] ELSE [y] END)[1]`,
   // Navigation from every item of a collection by one key.
   `CREATE OR REPLACE TEMP MACRO fp_nav(c, k) AS flatten(list_transform(c, lambda x: fp_items(json_extract(x, k))))`,
-  // Singleton evaluation: the one item's text / number, NULL when empty, an error when several.
-  `CREATE OR REPLACE TEMP MACRO fp_one(c) AS CASE WHEN len(c) = 0 THEN NULL WHEN len(c) = 1 THEN c[1]
-     ELSE error('FHIRPath: a single value was expected, got ' || len(c)) END`,
+  // Singleton evaluation: the one item, NULL when empty, an error when several.
+  `CREATE OR REPLACE TEMP MACRO fp_one(c) AS list_transform([c], lambda l: CASE WHEN len(l) = 0 THEN NULL WHEN len(l) = 1 THEN l[1]
+     ELSE error('FHIRPath: a single value was expected, got ' || len(l)) END)[1]`,
   `CREATE OR REPLACE TEMP MACRO fp_str(c) AS json_extract_string(fp_one(c), '$')`,
   `CREATE OR REPLACE TEMP MACRO fp_num(c) AS TRY_CAST(fp_one(c) AS DOUBLE)`,
   // A collection as a boolean operand (FHIRPath singleton rule): empty NULL, a boolean itself, any other item true.
-  `CREATE OR REPLACE TEMP MACRO fp_truthy(c) AS CASE WHEN len(c) = 0 THEN NULL WHEN json_type(fp_one(c)) = 'BOOLEAN'
-     THEN c[1]::BOOLEAN ELSE true END`,
+  `CREATE OR REPLACE TEMP MACRO fp_truthy(c) AS list_transform([fp_one(c)], lambda o: CASE WHEN o IS NULL THEN NULL
+     WHEN json_type(o) = 'BOOLEAN' THEN o::BOOLEAN ELSE true END)[1]`,
   // A view's where path: empty is false, a non-boolean is an error.
-  `CREATE OR REPLACE TEMP MACRO fp_where(c) AS CASE WHEN len(c) = 0 THEN false WHEN json_type(fp_one(c)) = 'BOOLEAN'
-     THEN c[1]::BOOLEAN ELSE error('where: the path must give a boolean') END`,
+  `CREATE OR REPLACE TEMP MACRO fp_where(c) AS list_transform([fp_one(c)], lambda o: CASE WHEN o IS NULL THEN false
+     WHEN json_type(o) = 'BOOLEAN' THEN o::BOOLEAN ELSE error('where: the path must give a boolean') END)[1]`,
   // Comparison of two JSON items: numbers as numbers, anything else as text. -1, 0, 1, or NULL when either is empty.
-  `CREATE OR REPLACE TEMP MACRO fp_cmp(a, b) AS CASE WHEN a IS NULL OR b IS NULL THEN NULL
+  `CREATE OR REPLACE TEMP MACRO fp_cmp(a0, b0) AS list_transform([[a0, b0]], lambda p: list_transform([p[1]], lambda a:
+     list_transform([p[2]], lambda b: CASE WHEN a IS NULL OR b IS NULL THEN NULL
      WHEN json_type(a) IN ('BIGINT', 'UBIGINT', 'DOUBLE') AND json_type(b) IN ('BIGINT', 'UBIGINT', 'DOUBLE')
        THEN sign(a::DOUBLE - b::DOUBLE)::INTEGER
      WHEN json_type(a) = 'BOOLEAN' OR json_type(b) = 'BOOLEAN' THEN CASE WHEN a::VARCHAR = b::VARCHAR THEN 0 ELSE 1 END
      ELSE CASE WHEN json_extract_string(a, '$') < json_extract_string(b, '$') THEN -1
-               WHEN json_extract_string(a, '$') > json_extract_string(b, '$') THEN 1 ELSE 0 END END`,
+               WHEN json_extract_string(a, '$') > json_extract_string(b, '$') THEN 1 ELSE 0 END END)[1])[1])[1]`,
   // FHIRPath's union (|): both collections, duplicates removed, first occurrences kept in order.
-  `CREATE OR REPLACE TEMP MACRO fp_union(a, b) AS list_filter(list_concat(a, b),
-     lambda x, i: NOT list_contains(list_slice(list_concat(a, b), 1, i - 1), x))`,
+  `CREATE OR REPLACE TEMP MACRO fp_union(a, b) AS list_transform([list_concat(a, b)], lambda l: list_filter(l,
+     lambda x, i: NOT list_contains(list_slice(l, 1, i - 1), x)))[1]`,
   // The id a Reference points at, when its type is t (or t is NULL, or the reference names no type).
-  `CREATE OR REPLACE TEMP MACRO fp_refkey(ref, t) AS CASE
+  `CREATE OR REPLACE TEMP MACRO fp_refkey(ref0, t) AS list_transform([ref0], lambda ref: CASE
      WHEN regexp_matches(ref, '^urn:(uuid|oid):') THEN regexp_extract(ref, '^urn:(?:uuid|oid):(.+)$', 1)
      WHEN regexp_matches(ref, '(^|/)[A-Z][A-Za-z]+/[A-Za-z0-9\\-.]{1,64}(/_history/[^/]+)?$')
        THEN CASE WHEN t IS NULL OR regexp_extract(ref, '([A-Z][A-Za-z]+)/[A-Za-z0-9\\-.]{1,64}(/_history/[^/]+)?$', 1) = t
-         THEN regexp_extract(ref, '[A-Z][A-Za-z]+/([A-Za-z0-9\\-.]{1,64})(/_history/[^/]+)?$', 1) END END`,
+         THEN regexp_extract(ref, '[A-Z][A-Za-z]+/([A-Za-z0-9\\-.]{1,64})(/_history/[^/]+)?$', 1) END END)[1]`,
 ];
 
 const KEY = /^[A-Za-z][A-Za-z0-9_]*$/;
@@ -95,13 +99,13 @@ class Compiler {
       case 'bool':
       case 'num':
       case 'str':
-        return `(CASE WHEN (${e.sql}) IS NULL THEN []::JSON[] ELSE [to_json(${e.sql})] END)`;
+        return `list_filter([to_json(${e.sql})], lambda j: j IS NOT NULL)`;
     }
   }
   bool(e: Ex): string {
     if (e.k === 'bool') return e.sql;
     if (e.k === 'coll') return `fp_truthy(${e.sql})`;
-    return `(CASE WHEN (${e.sql}) IS NULL THEN NULL ELSE true END)`;
+    return `((${e.sql}) IS NOT NULL OR NULL)`;
   }
   str(e: Ex): string {
     if (e.k === 'str') return e.sql;
@@ -137,7 +141,7 @@ class Compiler {
       case 'ThisInvocation':
         return { k: 'coll', sql: `[${s.ctx}]` };
       case 'MemberInvocation':
-        return this.member(`[${s.ctx}]`, n.text ?? '', true);
+        return this.member(`[${s.ctx}]`, n.text ?? '', true, s.ctx);
       case 'FunctionInvocation':
         return this.fn({ k: 'coll', sql: `[${s.ctx}]` }, n, s);
       case 'InvocationExpression': {
@@ -218,11 +222,16 @@ class Compiler {
     return { k: 'str', sql: `CAST(${this.param(c.value)} AS VARCHAR)` };
   }
 
-  private member(base: string, name: string, atRoot: boolean): Ex {
+  /** A member step; from one item (`item`, the focus) it is one json_extract, from a collection fp_nav. */
+  private member(base: string, name: string, atRoot: boolean, item?: string): Ex {
     const key = name.replace(/^`|`$/g, '');
     if (atRoot && key === this.checked.view.resource) return { k: 'coll', sql: base };
     if (!KEY.test(key)) return refuse(`the element name ${JSON.stringify(key)}`);
-    return { k: 'coll', sql: `fp_nav(${base}, '$.${key}')`, nav: { from: base, key } };
+    return { k: 'coll', sql: this.step(base, key, item), nav: { from: base, key, ...(item === undefined ? {} : { item }) } };
+  }
+
+  private step(base: string, key: string, item: string | undefined): string {
+    return item === undefined ? `fp_nav(${base}, '$.${key}')` : `fp_items(json_extract(${item}, '$.${key}'))`;
   }
 
   private fn(base: Ex, n: FpNode, s: { ctx: string; rowIndex: string }): Ex {
@@ -276,7 +285,7 @@ class Compiler {
         if (base.nav) {
           // A choice element: value.ofType(Quantity) is valueQuantity.
           const key = `${base.nav.key}${type.charAt(0).toUpperCase()}${type.slice(1)}`;
-          return { k: 'coll', sql: `fp_nav(${base.nav.from}, '$.${key}')` };
+          return { k: 'coll', sql: this.step(base.nav.from, key, base.nav.item) };
         }
         if (/^[A-Z]/.test(type)) {
           const v = this.lambda();
@@ -364,21 +373,34 @@ class Compiler {
       const items = this.coll(this.expr(iter, ctx, rowIndex));
       const v = this.lambda();
       const i = `${v}_i`;
-      const rows = `flatten(list_transform(${items}, lambda ${v}, ${i}: ${this.parts(s, v, `(${i} - 1)`)}))`;
-      if (s.forEachOrNull === undefined) return rows;
-      return `(CASE WHEN len(${items}) = 0 THEN [${this.nullRow(s)}] ELSE ${rows} END)`;
+      const rowsOf = (list: string): string => `flatten(list_transform(${list}, lambda ${v}, ${i}: ${this.parts(s, v, `(${i} - 1)`)}))`;
+      if (s.forEachOrNull === undefined) return rowsOf(items);
+      const l = `${v}_l`;
+      return `list_transform([${items}], lambda ${l}: CASE WHEN len(${l}) = 0 THEN [${this.nullRow(s)}] ELSE ${rowsOf(l)} END)[1]`;
     }
     return this.parts(s, ctx, rowIndex);
   }
 
+  /** A child select as a part of a cross product (a node of columns only is one row: `one`). */
+  part(s: ViewSelect, ctx: string, rowIndex: string): { sql: string; cols: string[]; one?: string } {
+    const plain = s.forEach === undefined && s.forEachOrNull === undefined && s.repeat === undefined && !s.select?.length && !s.unionAll;
+    if (plain && s.column && s.column.length > 0) {
+      const fields = s.column.map((c) => `${quoteAnyIdent(c.name)} := ${this.column(c, this.typeOf(c.name), ctx, rowIndex)}`);
+      const one = `struct_pack(${fields.join(', ')})`;
+      return { sql: `[${one}]`, cols: s.column.map((c) => c.name), one };
+    }
+    return { sql: this.select(s, ctx, rowIndex), cols: columnsOf(s) };
+  }
+
   /** A node's column row crossed with each child select's rows and with its unionAll rows. */
   private parts(s: ViewSelect, ctx: string, rowIndex: string): string {
-    const parts: { sql: string; cols: string[] }[] = [];
+    const parts: { sql: string; cols: string[]; one?: string }[] = [];
     if (s.column && s.column.length > 0) {
       const fields = s.column.map((c) => `${quoteAnyIdent(c.name)} := ${this.column(c, this.typeOf(c.name), ctx, rowIndex)}`);
-      parts.push({ sql: `[struct_pack(${fields.join(', ')})]`, cols: s.column.map((c) => c.name) });
+      const one = `struct_pack(${fields.join(', ')})`;
+      parts.push({ sql: `[${one}]`, cols: s.column.map((c) => c.name), one });
     }
-    for (const child of s.select ?? []) parts.push({ sql: this.select(child, ctx, rowIndex), cols: columnsOf(child) });
+    for (const child of s.select ?? []) parts.push(this.part(child, ctx, rowIndex));
     if (s.unionAll) {
       const branches = s.unionAll.map((b) => this.select(b, ctx, rowIndex));
       parts.push({ sql: branches.length === 1 ? (branches[0] as string) : `list_concat(${branches.join(', ')})`, cols: columnsOf(s.unionAll[0] as ViewSelect) });
@@ -386,16 +408,18 @@ class Compiler {
     return this.cross(parts);
   }
 
-  cross(parts: { sql: string; cols: string[] }[]): string {
+  /** The cross product of the parts' row lists; a part of one row (a column struct) is concatenated directly. */
+  cross(parts: { sql: string; cols: string[]; one?: string }[]): string {
     if (parts.length === 0) return '[]';
-    let acc = parts[0] as { sql: string; cols: string[] };
+    let acc = parts[0] as { sql: string; cols: string[]; one?: string };
     for (const p of parts.slice(1)) {
       const a = this.lambda();
       const b = this.lambda();
-      acc = {
-        sql: `flatten(list_transform(${acc.sql}, lambda ${a}: list_transform(${p.sql}, lambda ${b}: struct_concat(${a}, ${b}))))`,
-        cols: [...acc.cols, ...p.cols],
-      };
+      let sql: string;
+      if (acc.one !== undefined) sql = `list_transform(${p.sql}, lambda ${b}: struct_concat(${acc.one}, ${b}))`;
+      else if (p.one !== undefined) sql = `list_transform(${acc.sql}, lambda ${a}: struct_concat(${a}, ${p.one}))`;
+      else sql = `flatten(list_transform(${acc.sql}, lambda ${a}: list_transform(${p.sql}, lambda ${b}: struct_concat(${a}, ${b}))))`;
+      acc = { sql, cols: [...acc.cols, ...p.cols] };
     }
     return acc.sql;
   }
@@ -458,7 +482,7 @@ export function compileChecked(checked: CheckedView, source: string, lineage: bo
   const c = new Compiler(checked);
   try {
     const view = checked.view;
-    const rows = c.cross(view.select.map((s) => ({ sql: c.select(s, '_r.resource', '0'), cols: columnsOf(s) })));
+    const rows = c.cross(view.select.map((s) => c.part(s, '_r.resource', '0')));
     const where = (view.where ?? []).map((w) => {
       const e = c.expr(w.path, '_r.resource', '0');
       return e.k === 'bool' ? `coalesce(${e.sql}, false)` : `fp_where(${c.coll(e)})`;

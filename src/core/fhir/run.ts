@@ -25,6 +25,9 @@ export function compileView(view: ViewDefinition): { sql: string; params: Record
   return compileChecked(checkView(view), 'fhir_resources', false);
 }
 
+/** Connections that hold the compiled engine's temp macros already. */
+const macrosMade = new WeakSet<object>();
+
 function targetDdl(checked: CheckedView, target: string, lineage: boolean): string {
   const cols = checked.columns.map((c) => `${quoteAnyIdent(c.name)} ${c.duckType}`);
   if (lineage) cols.push('_file VARCHAR', '_line BIGINT', '_entry BIGINT', '_resource_id VARCHAR');
@@ -58,7 +61,10 @@ export async function runView(db: Db, view: ViewDefinition, opts: RunViewOptions
   }
   await db.run(targetDdl(checked, opts.target, lineage));
   if (compiled && 'sql' in compiled) {
-    for (const m of FHIR_MACROS) await db.run(m);
+    if (!macrosMade.has(db.connection)) {
+      for (const m of FHIR_MACROS) await db.run(m);
+      macrosMade.add(db.connection);
+    }
     try {
       await db.run(`INSERT INTO ${ident(opts.target)} ${compiled.sql}`, compiled.params);
     } catch (e) {
