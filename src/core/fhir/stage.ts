@@ -32,7 +32,10 @@ const FHIR_FILE = /\.(json|ndjson|jsonl)$/i;
 const PEEK = 1 << 20;
 const RAW_MAX = 500;
 
-/** Files named by `inputs`: files as given, directories walked (sorted) for *.json, *.ndjson and *.jsonl. */
+/**
+ * Files named by `inputs`: files as given, directories walked (sorted) for *.json, *.ndjson and *.jsonl (hidden files
+ * and a manifest.json, generate's, skipped).
+ */
 export function fhirFiles(inputs: string[]): string[] {
   const out: string[] = [];
   const walk = (dir: string): void => {
@@ -43,7 +46,8 @@ export function fhirFiles(inputs: string[]): string[] {
       throw toIoError(dir, e, 'read');
     }
     for (const n of names) {
-      if (n.startsWith('.')) continue;
+      // surgctl's own manifest.json beside generated NDJSON is not FHIR.
+      if (n.startsWith('.') || n === 'manifest.json') continue;
       const p = join(dir, n);
       const st = statSync(p);
       if (st.isDirectory()) walk(p);
