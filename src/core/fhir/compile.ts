@@ -7,6 +7,7 @@
 // select and unionAll parts are crossed, unionAll concatenates; the top unnests the list. What the compiler does not
 // know (repeat, functions outside the subset, is/as) is refused with a reason naming it.
 import fhirpath from 'fhirpath';
+import r4 from 'fhirpath/fhir-context/r4';
 import { quoteAnyIdent } from '../../db/sql.js';
 import type { CheckedView, ConstantValue, ViewColumn, ViewSelect } from './view.js';
 
@@ -15,7 +16,18 @@ interface Ex {
   k: Kind;
   sql: string;
   /** For a member path step: the collection it navigated from and the key (ofType(T) turns key into keyT). */
-  nav?: { from: string; key: string; item?: string };
+  nav?: { base: Ex; key: string };
+  /** The FHIR element path its items are (R4 model: 'Observation.component', 'CodeableConcept.coding'), when known. */
+  model?: string | undefined;
+  /** When the collection is one JSON path from one item: json_extract(item, jpath) (wild: the path has [*]). */
+  root?: { item: string; jpath: string; wild: boolean };
+}
+
+/** Where an expression is evaluated: the focus item (a JSON SQL expression), %rowIndex, the focus's FHIR path. */
+interface Scope {
+  ctx: string;
+  rowIndex: string;
+  model?: string | undefined;
 }
 
 interface FpNode {
@@ -72,6 +84,36 @@ export const FHIR_MACROS = [
 ];
 
 const KEY = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+// The FHIR R4 model (FHIRPath.js's): which elements repeat (JSON arrays) and which are choices (value[x]), so a path
+// of member steps becomes one json_extract with [*] where the element repeats, parsing the resource once.
+const MODEL = r4 as unknown as {
+  path2Type: Record<string, string | { code: string } | null>;
+  /** Loaded as an object keyed by path (true when the element repeats). */
+  path2Repeating: Record<string, boolean>;
+  pathsDefinedElsewhere: Record<string, string>;
+  type2Parent: Record<string, string>;
+  choiceTypePaths: Record<string, string[]>;
+};
+const REPEATING = new Set(Object.keys(MODEL.path2Repeating).filter((k) => MODEL.path2Repeating[k]));
+
+function typeName(path: string): string | undefined {
+  const t = MODEL.path2Type[path];
+  return typeof t === 'string' ? t : (t?.code ?? undefined);
+}
+
+/** The model path of element `key` of items at model path `parent` (a resource or type name, or an element path). */
+export function resolveElement(parent: string, key: string): string | undefined {
+  const direct = `${parent}.${key}`;
+  const cand = MODEL.pathsDefinedElsewhere[direct] ?? direct;
+  if (cand in MODEL.path2Type) return cand;
+  const seen = new Set<string>();
+  for (let t = parent.includes('.') ? typeName(parent) : parent; t !== undefined && !seen.has(t); t = MODEL.type2Parent[t]) {
+    seen.add(t);
+    if (`${t}.${key}` in MODEL.path2Type) return `${t}.${key}`;
+  }
+  return undefined;
+}
 const TYPE_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
 
 class Compiler {
@@ -107,25 +149,38 @@ class Compiler {
     if (e.k === 'coll') return `fp_truthy(${e.sql})`;
     return `((${e.sql}) IS NOT NULL OR NULL)`;
   }
+  /** A collection the model says holds at most one item, read straight from its JSON path (no list built). */
+  private single(e: Ex, fn: 'json_extract' | 'json_extract_string'): string | undefined {
+    return e.k === 'coll' && e.root && !e.root.wild && e.model !== undefined ? `${fn}(${e.root.item}, '${e.root.jpath}')` : undefined;
+  }
   str(e: Ex): string {
     if (e.k === 'str') return e.sql;
+    const one = this.single(e, 'json_extract_string');
+    if (one !== undefined) return one;
     if (e.k === 'coll') return `fp_str(${e.sql})`;
     return `CAST(${e.sql} AS VARCHAR)`;
   }
   num(e: Ex): string {
     if (e.k === 'num') return e.sql;
+    const one = this.single(e, 'json_extract');
+    if (one !== undefined) return `TRY_CAST(${one} AS DOUBLE)`;
     if (e.k === 'coll') return `fp_num(${e.sql})`;
     return `TRY_CAST(${e.sql} AS DOUBLE)`;
   }
 
   // ---- expressions ----
   /** Compiles `expr` with `ctx` (a JSON item) as its focus. */
-  expr(expr: string, ctx: string, rowIndex: string): Ex {
+  expr(expr: string, scope: Scope): Ex {
     const ast = fhirpath.parse(expr) as FpNode;
-    return this.node(unwrap(ast), { ctx, rowIndex });
+    return this.node(unwrap(ast), scope);
   }
 
-  private node(n: FpNode, s: { ctx: string; rowIndex: string }): Ex {
+  /** The focus as a collection of one item. */
+  private focus(s: Scope): Ex {
+    return { k: 'coll', sql: `[${s.ctx}]`, model: s.model, root: { item: s.ctx, jpath: '$', wild: false } };
+  }
+
+  private node(n: FpNode, s: Scope): Ex {
     const kids = n.children ?? [];
     const kid = (i: number): FpNode => kids[i] ?? refuse(`a malformed ${n.type}`);
     switch (n.type) {
@@ -139,15 +194,15 @@ class Compiler {
       case 'ExternalConstantTerm':
         return this.constant(n.text ?? '', s);
       case 'ThisInvocation':
-        return { k: 'coll', sql: `[${s.ctx}]` };
+        return this.focus(s);
       case 'MemberInvocation':
-        return this.member(`[${s.ctx}]`, n.text ?? '', true, s.ctx);
+        return this.member(this.focus(s), n.text ?? '', true);
       case 'FunctionInvocation':
-        return this.fn({ k: 'coll', sql: `[${s.ctx}]` }, n, s);
+        return this.fn(this.focus(s), n, s);
       case 'InvocationExpression': {
         const base = this.node(kid(0), s);
         const step = kid(1);
-        if (step.type === 'MemberInvocation') return this.member(this.coll(base), step.text ?? '', false);
+        if (step.type === 'MemberInvocation') return this.member(base, step.text ?? '', false);
         if (step.type === 'FunctionInvocation') return this.fn(base, step, s);
         return refuse(`${step.type} after "."`);
       }
@@ -211,10 +266,12 @@ class Compiler {
     }
   }
 
-  private constant(name: string, s: { rowIndex: string }): Ex {
+  private constant(name: string, s: Scope): Ex {
     const id = name.replace(/^`|`$/g, '');
     if (id === 'rowIndex') return { k: 'num', sql: `CAST(${s.rowIndex} AS DOUBLE)` };
-    if (id === 'resource' || id === 'rootResource') return { k: 'coll', sql: '[_r.resource]' };
+    if (id === 'resource' || id === 'rootResource') {
+      return { k: 'coll', sql: '[_r.resource]', model: this.checked.view.resource, root: { item: '_r.resource', jpath: '$', wild: false } };
+    }
     const c: ConstantValue | undefined = this.checked.constants.get(id);
     if (!c) return refuse(`the variable %${id}`);
     if (c.kind === 'boolean') return { k: 'bool', sql: c.value ? 'true' : 'false' };
@@ -222,19 +279,36 @@ class Compiler {
     return { k: 'str', sql: `CAST(${this.param(c.value)} AS VARCHAR)` };
   }
 
-  /** A member step; from one item (`item`, the focus) it is one json_extract, from a collection fp_nav. */
-  private member(base: string, name: string, atRoot: boolean, item?: string): Ex {
+  /**
+   * A member step. With the FHIR model known, a chain of member steps from one item is one json_extract of a JSON
+   * path ([*] where the element repeats); a choice element (value) is every value[x] of the model. Otherwise fp_nav.
+   */
+  private member(base: Ex, name: string, atRoot: boolean): Ex {
     const key = name.replace(/^`|`$/g, '');
-    if (atRoot && key === this.checked.view.resource) return { k: 'coll', sql: base };
+    if (atRoot && key === this.checked.view.resource) return base;
     if (!KEY.test(key)) return refuse(`the element name ${JSON.stringify(key)}`);
-    return { k: 'coll', sql: this.step(base, key, item), nav: { from: base, key, ...(item === undefined ? {} : { item }) } };
+    const el = base.model === undefined ? undefined : resolveElement(base.model, key);
+    const nav = { base, key };
+    const choices = el === undefined ? undefined : MODEL.choiceTypePaths[el];
+    if (choices) {
+      const parts = choices.map((t) => this.member(base, `${key}${t}`, false).sql);
+      return { k: 'coll', sql: parts.length === 1 ? (parts[0] as string) : `list_concat(${parts.join(', ')})`, nav };
+    }
+    if (el !== undefined && base.root) {
+      const rep = REPEATING.has(el);
+      const jpath = `${base.root.jpath}.${key}${rep ? '[*]' : ''}`;
+      const wild = base.root.wild || rep;
+      const sql = wild
+        ? `list_filter(json_extract(${base.root.item}, '${jpath}'), lambda _n: json_type(_n) <> 'NULL')`
+        : `fp_items(json_extract(${base.root.item}, '${jpath}'))`;
+      return { k: 'coll', sql, nav, model: el, root: { item: base.root.item, jpath, wild } };
+    }
+    const one = base.root && base.root.jpath === '$' ? base.root.item : undefined;
+    const sql = one !== undefined ? `fp_items(json_extract(${one}, '$.${key}'))` : `fp_nav(${this.coll(base)}, '$.${key}')`;
+    return { k: 'coll', sql, nav, model: el };
   }
 
-  private step(base: string, key: string, item: string | undefined): string {
-    return item === undefined ? `fp_nav(${base}, '$.${key}')` : `fp_items(json_extract(${item}, '$.${key}'))`;
-  }
-
-  private fn(base: Ex, n: FpNode, s: { ctx: string; rowIndex: string }): Ex {
+  private fn(base: Ex, n: FpNode, s: Scope): Ex {
     const functn = (n.children ?? [])[0];
     const name = n.text ?? functn?.children?.[0]?.text ?? '';
     const args = functn?.children?.find((c) => c.type === 'ParamList')?.children ?? [];
@@ -244,15 +318,15 @@ class Compiler {
     };
     const withItem = (arg: FpNode): { v: string; body: Ex } => {
       const v = this.lambda();
-      return { v, body: this.node(arg, { ctx: v, rowIndex: s.rowIndex }) };
+      return { v, body: this.node(arg, { ctx: v, rowIndex: s.rowIndex, model: base.model }) };
     };
     switch (name) {
       case 'first':
         argCount(0);
-        return { k: 'coll', sql: `list_slice(${c()}, 1, 1)` };
+        return { k: 'coll', sql: `list_slice(${c()}, 1, 1)`, model: base.model };
       case 'last':
         argCount(0);
-        return { k: 'coll', sql: `list_slice(${c()}, -1, -1)` };
+        return { k: 'coll', sql: `list_slice(${c()}, -1, -1)`, model: base.model };
       case 'exists': {
         argCount(0, 1);
         if (args.length === 0) return { k: 'bool', sql: `(len(${c()}) > 0)` };
@@ -271,7 +345,7 @@ class Compiler {
       case 'where': {
         argCount(1);
         const { v, body } = withItem(args[0] as FpNode);
-        return { k: 'coll', sql: `list_filter(${c()}, lambda ${v}: coalesce(${this.bool(body)}, false))` };
+        return { k: 'coll', sql: `list_filter(${c()}, lambda ${v}: coalesce(${this.bool(body)}, false))`, model: base.model };
       }
       case 'join': {
         argCount(0, 1);
@@ -284,8 +358,7 @@ class Compiler {
         const type = typeArg(args[0] as FpNode);
         if (base.nav) {
           // A choice element: value.ofType(Quantity) is valueQuantity.
-          const key = `${base.nav.key}${type.charAt(0).toUpperCase()}${type.slice(1)}`;
-          return { k: 'coll', sql: this.step(base.nav.from, key, base.nav.item) };
+          return this.member(base.nav.base, `${base.nav.key}${type.charAt(0).toUpperCase()}${type.slice(1)}`, false);
         }
         if (/^[A-Z]/.test(type)) {
           const v = this.lambda();
@@ -297,7 +370,7 @@ class Compiler {
         argCount(1);
         const url = this.str(this.node(args[0] as FpNode, s));
         const v = this.lambda();
-        return { k: 'coll', sql: `list_filter(fp_nav(${c()}, '$.extension'), lambda ${v}: json_extract_string(${v}, '$.url') = ${url})` };
+        return { k: 'coll', sql: `list_filter(fp_nav(${c()}, '$.extension'), lambda ${v}: json_extract_string(${v}, '$.url') = ${url})`, model: 'Extension' };
       }
       case 'getResourceKey': {
         argCount(0);
@@ -336,8 +409,8 @@ class Compiler {
   }
 
   // ---- columns and selects ----
-  column(c: ViewColumn, duckType: string, ctx: string, rowIndex: string): string {
-    const e = this.expr(c.path, ctx, rowIndex);
+  column(c: ViewColumn, duckType: string, scope: Scope): string {
+    const e = this.expr(c.path, scope);
     if (c.collection === true) return `to_json(${this.coll(e)})`;
     switch (duckType) {
       case 'BOOLEAN':
@@ -350,7 +423,7 @@ class Compiler {
       case 'JSON':
         return `fp_one(${this.coll(e)})`;
       default:
-        return e.k === 'coll' ? `fp_str(${e.sql})` : `CAST(${e.sql} AS VARCHAR)`;
+        return e.k === 'coll' ? this.str(e) : `CAST(${e.sql} AS VARCHAR)`;
     }
   }
 
@@ -366,43 +439,45 @@ class Compiler {
   }
 
   /** The rows (a list of structs) of select node `s` for context item `ctx`. */
-  select(s: ViewSelect, ctx: string, rowIndex: string): string {
+  select(s: ViewSelect, scope: Scope): string {
     if (s.repeat !== undefined) refuse('repeat');
     const iter = s.forEach ?? s.forEachOrNull;
     if (iter !== undefined) {
-      const items = this.coll(this.expr(iter, ctx, rowIndex));
+      const e = this.expr(iter, scope);
+      const items = this.coll(e);
       const v = this.lambda();
       const i = `${v}_i`;
-      const rowsOf = (list: string): string => `flatten(list_transform(${list}, lambda ${v}, ${i}: ${this.parts(s, v, `(${i} - 1)`)}))`;
+      const inner: Scope = { ctx: v, rowIndex: `(${i} - 1)`, model: e.model };
+      const rowsOf = (list: string): string => `flatten(list_transform(${list}, lambda ${v}, ${i}: ${this.parts(s, inner)}))`;
       if (s.forEachOrNull === undefined) return rowsOf(items);
       const l = `${v}_l`;
       return `list_transform([${items}], lambda ${l}: CASE WHEN len(${l}) = 0 THEN [${this.nullRow(s)}] ELSE ${rowsOf(l)} END)[1]`;
     }
-    return this.parts(s, ctx, rowIndex);
+    return this.parts(s, scope);
   }
 
   /** A child select as a part of a cross product (a node of columns only is one row: `one`). */
-  part(s: ViewSelect, ctx: string, rowIndex: string): { sql: string; cols: string[]; one?: string } {
+  part(s: ViewSelect, scope: Scope): { sql: string; cols: string[]; one?: string } {
     const plain = s.forEach === undefined && s.forEachOrNull === undefined && s.repeat === undefined && !s.select?.length && !s.unionAll;
     if (plain && s.column && s.column.length > 0) {
-      const fields = s.column.map((c) => `${quoteAnyIdent(c.name)} := ${this.column(c, this.typeOf(c.name), ctx, rowIndex)}`);
+      const fields = s.column.map((c) => `${quoteAnyIdent(c.name)} := ${this.column(c, this.typeOf(c.name), scope)}`);
       const one = `struct_pack(${fields.join(', ')})`;
       return { sql: `[${one}]`, cols: s.column.map((c) => c.name), one };
     }
-    return { sql: this.select(s, ctx, rowIndex), cols: columnsOf(s) };
+    return { sql: this.select(s, scope), cols: columnsOf(s) };
   }
 
   /** A node's column row crossed with each child select's rows and with its unionAll rows. */
-  private parts(s: ViewSelect, ctx: string, rowIndex: string): string {
+  private parts(s: ViewSelect, scope: Scope): string {
     const parts: { sql: string; cols: string[]; one?: string }[] = [];
     if (s.column && s.column.length > 0) {
-      const fields = s.column.map((c) => `${quoteAnyIdent(c.name)} := ${this.column(c, this.typeOf(c.name), ctx, rowIndex)}`);
+      const fields = s.column.map((c) => `${quoteAnyIdent(c.name)} := ${this.column(c, this.typeOf(c.name), scope)}`);
       const one = `struct_pack(${fields.join(', ')})`;
       parts.push({ sql: `[${one}]`, cols: s.column.map((c) => c.name), one });
     }
-    for (const child of s.select ?? []) parts.push(this.part(child, ctx, rowIndex));
+    for (const child of s.select ?? []) parts.push(this.part(child, scope));
     if (s.unionAll) {
-      const branches = s.unionAll.map((b) => this.select(b, ctx, rowIndex));
+      const branches = s.unionAll.map((b) => this.select(b, scope));
       parts.push({ sql: branches.length === 1 ? (branches[0] as string) : `list_concat(${branches.join(', ')})`, cols: columnsOf(s.unionAll[0] as ViewSelect) });
     }
     return this.cross(parts);
@@ -482,9 +557,10 @@ export function compileChecked(checked: CheckedView, source: string, lineage: bo
   const c = new Compiler(checked);
   try {
     const view = checked.view;
-    const rows = c.cross(view.select.map((s) => c.part(s, '_r.resource', '0')));
+    const top: Scope = { ctx: '_r.resource', rowIndex: '0', model: view.resource };
+    const rows = c.cross(view.select.map((s) => c.part(s, top)));
     const where = (view.where ?? []).map((w) => {
-      const e = c.expr(w.path, '_r.resource', '0');
+      const e = c.expr(w.path, top);
       return e.k === 'bool' ? `coalesce(${e.sql}, false)` : `fp_where(${c.coll(e)})`;
     });
     const cols = checked.columns.map((col) => `_v.${quoteAnyIdent(col.name)}`);
