@@ -60,6 +60,26 @@ export async function runView(db: Db, view: ViewDefinition, opts: RunViewOptions
     throw new UsageError(`ViewDefinition ${checked.name}: ${compiled.refused}`, { hint: 'run it with --engine reference (or auto)' });
   }
   await db.run(targetDdl(checked, opts.target, lineage));
+  // Ctrl-C stops the running statement (DuckDB interrupt) and ends in InterruptedError.
+  const onAbort = (): void => db.connection.interrupt();
+  opts.signal?.addEventListener('abort', onAbort);
+  try {
+    return await runEngine(db, checked, compiled, opts, lineage);
+  } catch (e) {
+    if (opts.signal?.aborted) throw new InterruptedError(`running view ${checked.name}`);
+    throw e;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+async function runEngine(
+  db: Db,
+  checked: CheckedView,
+  compiled: ReturnType<typeof compileChecked> | undefined,
+  opts: RunViewOptions,
+  lineage: boolean,
+): Promise<{ engine: FhirEngine; rows: number }> {
   if (compiled && 'sql' in compiled) {
     if (!macrosMade.has(db.connection)) {
       for (const m of FHIR_MACROS) await db.run(m);

@@ -132,10 +132,25 @@ export async function stageFhir(db: Db, inputs: string[], opts: { signal?: Abort
     throw new UsageError(`no FHIR file in ${inputs.join(', ')}`, { hint: 'name .ndjson / .json files, or a directory holding them' });
   }
   await db.run(`CREATE OR REPLACE TEMP TABLE ${t} (${STAGE_COLUMNS})`);
+  // Ctrl-C stops the running statement (DuckDB interrupt) and ends in InterruptedError.
+  const onAbort = (): void => db.connection.interrupt();
+  opts.signal?.addEventListener('abort', onAbort);
+  try {
+    return await stageFiles(db, table, files, opts.signal);
+  } catch (e) {
+    if (opts.signal?.aborted) throw new InterruptedError('staging FHIR input');
+    throw e;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+async function stageFiles(db: Db, table: string, files: string[], signal: AbortSignal | undefined): Promise<FhirStageResult> {
+  const t = ident(table);
   const errors: FhirInputError[] = [];
   const docs = ident(`${table}_docs`);
   for (const file of files) {
-    if (opts.signal?.aborted) throw new InterruptedError(`staging FHIR input at ${file}`);
+    if (signal?.aborted) throw new InterruptedError(`staging FHIR input at ${file}`);
     const kind = sniffFhirFile(file);
     if (kind === 'empty') continue;
     if (typeof kind === 'object') {
