@@ -133,15 +133,14 @@ export async function stageFhir(db: Db, inputs: string[], opts: { signal?: Abort
   }
   await db.run(`CREATE OR REPLACE TEMP TABLE ${t} (${STAGE_COLUMNS})`);
   // Ctrl-C stops the running statement (DuckDB interrupt) and ends in InterruptedError.
-  const onAbort = (): void => db.connection.interrupt();
-  opts.signal?.addEventListener('abort', onAbort);
+  const interrupt = db.interruptOn(opts.signal);
   try {
     return await stageFiles(db, table, files, opts.signal);
   } catch (e) {
     if (opts.signal?.aborted) throw new InterruptedError('staging FHIR input');
     throw e;
   } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
+    interrupt.remove();
   }
 }
 
