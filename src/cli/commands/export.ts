@@ -24,7 +24,7 @@ export const exportCommand = (ctx: CliContext): Command =>
     .requiredOption('--out <path>', 'the file to write (a directory with --partition-by); - for standard output')
     .option('--format <format>', `${EXPORT_FORMATS.join(' | ')} (default: from the --out extension, else parquet)`)
     .option('--partition-by <cols>', 'Hive-partitioned Parquet by these columns, comma-separated; day(col) or hour(col) for a timestamp')
-    .option('--max-partitions <n>', 'refuse, before writing, an export with more partitions than this (default 10000)')
+    .option('--max-partitions <n>', 'refuse, before writing, an export with more partitions than this (default: 10000)')
     .option('--where <col=value>', 'keep rows where COLUMN OP VALUE (OP: = != < <= > >=); repeat to AND', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--db <path>', 'lakehouse file (default: SURGCTL_DB, the config file, or ./surgctl.duckdb)')
     .option('--force', 'replace --out if it exists (a directory only if surgctl wrote it)')
