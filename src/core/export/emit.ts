@@ -24,6 +24,8 @@ export interface QuerySpec {
   params?: Params | undefined;
   charts?: Dashboard | undefined;
   filters?: Record<string, string> | undefined;
+  textColumns?: readonly string[] | undefined;
+  priority?: readonly string[] | undefined;
 }
 
 export interface EmitTarget {
@@ -73,7 +75,7 @@ export async function streamQuery(db: Db, spec: QuerySpec): Promise<TabularResul
       throw queryFailure(e, spec.sql, spec.params);
     }
   }
-  return { name: spec.name, title: spec.title, columns, rows: rows(), charts: spec.charts, filters: spec.filters };
+  return { name: spec.name, title: spec.title, columns, rows: rows(), charts: spec.charts, filters: spec.filters, textColumns: spec.textColumns, priority: spec.priority };
 }
 
 /**

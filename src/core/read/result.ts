@@ -21,6 +21,10 @@ export interface TabularResult {
   charts?: Dashboard | undefined;
   /** The filters that shaped the result, for headers (e.g. { patient: 'PAT-0001' }). */
   filters?: Record<string, string> | undefined;
+  /** Free-text columns (a terminal table shows them last, elided or under the row); absent: the renderer guesses. */
+  textColumns?: readonly string[] | undefined;
+  /** Columns most important first, for a narrow terminal (absent: ids and instants, then the rest in order). */
+  priority?: readonly string[] | undefined;
 }
 
 /** Renders a result as text to a sink; returns the number of rows written. */

@@ -67,7 +67,7 @@ export async function emitReport(db: Db, name: string, raw: RawFilters | undefin
     target.format === 'parquet'
       ? await provenance(db, { columns: await queryColumns(db, built.sql), extra: { surgctl_report: def.name, surgctl_filters: JSON.stringify(shown(filters)) } })
       : undefined;
-  const spec = { name: def.name, title: def.title, sql: built.sql, params: built.params, charts, filters: shown(filters) };
+  const spec = { name: def.name, title: def.title, sql: built.sql, params: built.params, charts, filters: shown(filters), textColumns: def.textColumns, priority: def.priority };
   const result = await emitQuery(db, spec, { ...target, kvMetadata });
   return { ...result, report: def.name };
 }
