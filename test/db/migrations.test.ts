@@ -20,6 +20,7 @@ const PINNED: Record<string, string> = {
   '001-ledger.sql': 'ac64113586dbf51fcea785dd979f14d0db29b12c8112ea4d3a59258c021dae98',
   '002-writer-pid.sql': '08b765a6f3f0cfd9314ff1dd8bb0ce53b66eeea0a1278b57776bc3d3f3f2c82e',
   '003-transform-meta-and-acks.sql': '3dcaf0761d40663ade41d909a11984a1d3561aeb72e9d61a34d5e2b11c434db7',
+  '007-alert-ack-history.sql': '9621f621646eabfd9d6a7d389e66ebb49518ec30b92f41ca523d0d700425addd',
 };
 
 const FIXTURE = resolve(import.meta.dirname, '../../fixtures/lakehouse-0.1.0');
