@@ -2,6 +2,8 @@
 // (its own y-axis and unit) and one column per stay (its own time axis), alarming values marked, drawn to static
 // SVG by vega in Node; `report --format vega-lite` hands the same specs to a notebook, and query refuses it.
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as vl from 'vega-lite';
 import { splitStays, vitalsSpec } from '../../../src/core/report/chart-specs.js';
 import type { PatientVitals } from '../../../src/core/report/dashboard.js';
@@ -80,6 +82,11 @@ describe('report --format vega-lite', () => {
       expect(s.$schema).toMatch(/vega-lite\/v6/);
       expect(() => vl.compile(s as unknown as vl.TopLevelSpec)).not.toThrow();
     }
+    const out = join(lake.dir, 'charts.vl.json');
+    const f = await runCli('report', 'news2', '--db', lake.db, '--format', 'vega-lite', '--out', out);
+    expect(f.exitCode, f.stderr).toBe(0);
+    expect(f.stderr).toMatch(/wrote report news2: 2 charts to .*charts\.vl\.json \(vega-lite\)/);
+    expect((JSON.parse(readFileSync(out, 'utf8')) as unknown[]).length).toBe(2);
     const q = await runCli('query', 'SELECT 1', '--db', lake.db, '--format', 'vega-lite');
     expect(q.exitCode).toBe(2);
     expect(q.stderr).toMatch(/unknown --format vega-lite/);
