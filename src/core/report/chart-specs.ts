@@ -217,7 +217,7 @@ export function alertsSpec<K extends string>(rows: readonly (LevelCounts & Recor
     mark: { type: 'bar' },
     encoding: {
       y: { field: key, type: 'nominal', sort: { field: 'order', op: 'min' }, title: null },
-      x: { field: 'alerts', type: 'quantitative', title: 'alerts', stack: 'zero' },
+      x: { field: 'alerts', type: 'quantitative', title: 'alerts', stack: 'zero', axis: { tickMinStep: 1, format: 'd' } },
       color: { field: 'level', type: 'nominal', sort: [...ALERT_LEVELS], scale: { domain: [...ALERT_LEVELS], range: ALERT_LEVELS.map((l) => LEVEL_COLORS[l] ?? '#666') }, legend: { orient: 'top', title: null } },
       order: { field: 'level', sort: 'ascending' },
       tooltip: [{ field: key, type: 'nominal' }, { field: 'level', type: 'nominal' }, { field: 'alerts', type: 'quantitative' }],
