@@ -20,6 +20,7 @@ import { runsCommand } from './runs.js';
 import { completionCommand } from './completion.js';
 import { tuiCommand } from './tui.js';
 import { versionCommand } from './version.js';
+import { publishCommand } from './publish.js';
 
 export type CommandFactory = (ctx: CliContext) => Command;
 
@@ -40,5 +41,6 @@ export const commandFactories: CommandFactory[] = [
   reportCommand,
   exportCommand,
   queryCommand,
+  publishCommand,
   versionCommand,
 ];
