@@ -40,7 +40,7 @@ export const EXAMPLES: Record<string, string[]> = {
   completion: ['eval "$(surgctl completion bash)"', 'surgctl completion zsh > ~/.zfunc/_surgctl'],
   tui: ['surgctl tui', 'surgctl tui --db lake.duckdb --out exports'],
   report: ['surgctl report summary', 'surgctl report top-alerts --min-level critical --limit 10', 'surgctl report summary --format html --out summary.html'],
-  export: ['surgctl export telemetry_risk --out risk.parquet --where risk_level=critical', 'surgctl export vitals_hourly --out vitals/ --partition-by patient_id'],
+  export: ['surgctl export telemetry_risk --out risk.parquet --where risk_level=critical', 'surgctl export vitals_hourly --out vitals/ --partition-by patient_id', 'surgctl export telemetry_risk --out risk_by_day/ --partition-by "day(recorded_at)"'],
   query: ['surgctl query "SELECT level, count(*) AS n FROM alerts GROUP BY ALL"', 'surgctl query "SELECT * FROM alerts" --format csv --out alerts.csv'],
   publish: [
     'DATABASE_URL=postgresql://app@db.internal:5432/clinic surgctl publish',

@@ -22,6 +22,7 @@ const PINNED: Record<string, string> = {
   '003-transform-meta-and-acks.sql': '3dcaf0761d40663ade41d909a11984a1d3561aeb72e9d61a34d5e2b11c434db7',
   '005-telemetry-kinematics.sql': 'bf0c32b5e7930b50bef3c7edc9e8420b850ac1f9192b145d786e6edb88e3034a',
   '006-published.sql': '8b6b8a402cca3cd815ae1437640cb42d163653c1eb4449e0b7ee875af98865ef',
+  '007-alert-ack-history.sql': '9621f621646eabfd9d6a7d389e66ebb49518ec30b92f41ca523d0d700425addd',
 };
 
 const FIXTURE = resolve(import.meta.dirname, '../../fixtures/lakehouse-0.1.0');
