@@ -50,6 +50,16 @@ export const MIGRATIONS: Migration[] = [
       'ALTER TABLE loads ADD COLUMN IF NOT EXISTS quarantine_file VARCHAR',
     ],
   },
+  {
+    // Reserved number 4 (issue 14, surgctl import); version 3 belongs to another change in flight.
+    version: 4,
+    name: 'import lineage on raw_vitals: the reading as the source gave it (value text, unit, code) before mapping',
+    statements: () => [
+      'ALTER TABLE raw_vitals ADD COLUMN IF NOT EXISTS original_value VARCHAR',
+      'ALTER TABLE raw_vitals ADD COLUMN IF NOT EXISTS original_unit VARCHAR',
+      'ALTER TABLE raw_vitals ADD COLUMN IF NOT EXISTS original_code VARCHAR',
+    ],
+  },
 ];
 
 export const LATEST_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

@@ -1,0 +1,372 @@
+// importSources: `surgctl import csv --profile P` (and `import fhir`, which stages FHIR through the fhir library and
+// maps its observation-readings view the same way). Each source file is staged in DuckDB, mapped by its profile table
+// (map.ts) and then goes the NORMAL way in: the contract rows are written to a staged NDJSON file that loadOneFile
+// validates and loads (ledger, quarantine, idempotency by key, replay). After the load commits, one more transaction
+// puts the source's own line numbers and the original value/unit/code (migration 4's lineage columns) on the loaded
+// rows, adds the rows the mapping itself quarantined (keywords unit, timezone, anchor, format, type, enum) to the
+// quarantine and the ledger, and records the import's own sha256 (source bytes + profile + options) so a rerun of
+// the same import is skipped. --dry-run maps in memory and writes nothing; --out writes contract files instead.
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { openDb, type Db } from '../../db/db.js';
+import { ident, literal } from '../../db/sql.js';
+import { InterruptedError, toIoError, UsageError } from '../../errors.js';
+import { findSucceededBySha, markAbandoned } from '../load/ledger.js';
+import { openLakehouse, loadOneFile, recordRun, restoreQuarantineFiles, type FileLoadResult, type LoadEvent, type LoadResult } from '../load/load.js';
+import { checkOutput, commitOutput, discardOutput, tempPathFor, writeMarker } from '../safe-output.js';
+import { loadDatasetSchema, orderByDependencies, type DatasetSchema } from '../schemas.js';
+import { loadRules, resolveRulesFile } from '../transform/rules.js';
+import { MAPPED_TABLE, mapTable, type MapCounts } from './map.js';
+import { isTimeZone, loadProfile, tableFor, type LoadedProfile, type Profile, type ProfileTable } from './profile.js';
+
+export type ImportMode = 'load' | 'dry-run' | 'out';
+
+export interface ImportOptions {
+  dbPath: string;
+  cwd?: string | undefined;
+  /** Profile name or path (csv). */
+  profile: string;
+  /** IANA zone for naive timestamps; overrides the profile's. */
+  timezone?: string | undefined;
+  /** Instant relative times count from; overrides the profile's relative_time.anchor. */
+  anchor?: string | undefined;
+  dryRun?: boolean | undefined;
+  /** Write contract files into this directory instead of loading. */
+  out?: string | undefined;
+  outFormat?: 'csv' | 'parquet' | undefined;
+  /** Load again a source that was already imported with the same profile and options (still idempotent by key). */
+  force?: boolean | undefined;
+  allowOrphans?: boolean | undefined;
+  quarantineDir?: string | undefined;
+  lockTimeoutMs?: number | undefined;
+  rulesPath?: string | undefined;
+  args?: string[] | undefined;
+  onEvent?: ((e: ImportEvent) => void) | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export type ImportEvent = LoadEvent | { type: 'mapped'; path: string; dataset: string; counts: MapCounts };
+
+export interface ImportFileResult {
+  path: string;
+  dataset: string | null;
+  /** loaded: went through validate -> load; skipped: the profile skips the file or it was imported before;
+   *  mapped: --dry-run or --out; failed: the load refused it. */
+  status: 'loaded' | 'skipped' | 'mapped' | 'failed';
+  message: string | null;
+  counts: MapCounts | null;
+  load: FileLoadResult | null;
+}
+
+export interface ImportResult {
+  mode: ImportMode;
+  profile: string;
+  db: string | null;
+  out: string | null;
+  files: ImportFileResult[];
+  totals: {
+    rows_read: number;
+    mapped: number;
+    skipped: number;
+    missing: number;
+    rows_inserted: number;
+    rows_duplicate: number;
+    rows_quarantined: number;
+  };
+  /** Per-reason totals over all files. */
+  skipped: Record<string, number>;
+  missing: Record<string, number>;
+  quarantined_by_keyword: Record<string, number>;
+  by_metric: Record<string, number>;
+  /** --dry-run: the first contract rows that would load, per dataset. */
+  sample: Record<string, Record<string, unknown>[]>;
+}
+
+interface Planned {
+  path: string;
+  display: string;
+  table: ProfileTable;
+  ds: DatasetSchema | null;
+}
+
+function globToRe(pattern: string): RegExp {
+  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`, 'i');
+}
+
+/** Inputs -> files with their profile tables, referenced datasets first. A directory yields the files any table matches. */
+export function planImport(inputs: string[], profile: Profile, cwd: string): Planned[] {
+  const files: { path: string; display: string }[] = [];
+  for (const input of inputs) {
+    if (input === '-') throw new UsageError('import csv reads files, not standard input', { hint: 'save the data to a file named as the profile expects (surgctl profiles show NAME)' });
+    const abs = resolve(cwd, input);
+    let st;
+    try {
+      st = statSync(abs);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`input ${input} does not exist`, { file: input, hint: 'check the path' });
+      throw toIoError(input, e, 'read input');
+    }
+    if (st.isDirectory()) {
+      const names = readdirSync(abs).filter((n) => profile.tables.some((t) => globToRe(t.match).test(n)) && statSync(join(abs, n)).isFile()).sort();
+      if (names.length === 0) throw new UsageError(`directory ${input} holds no file the profile ${profile.name} maps`, { file: input, hint: `file names it maps: ${profile.tables.map((t) => t.match).join(', ')}` });
+      for (const n of names) files.push({ path: join(abs, n), display: join(input, n) });
+    } else files.push({ path: abs, display: input });
+  }
+  const planned = files.map((f) => {
+    const table = tableFor(profile, f.path);
+    if (!table) {
+      throw new UsageError(`profile ${profile.name} has no table for ${f.display}`, {
+        file: f.display,
+        hint: `file names it maps: ${profile.tables.map((t) => t.match).join(', ')}; rename the file or write your own profile`,
+      });
+    }
+    return { ...f, table, ds: table.skip === undefined && table.dataset ? loadDatasetSchema(table.dataset) : null };
+  });
+  const dsList = [...new Map(planned.filter((p) => p.ds).map((p) => [p.ds!.name, p.ds!])).values()];
+  const order = orderByDependencies(dsList).map((d) => d.name);
+  return planned
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => (a.p.ds ? order.indexOf(a.p.ds.name) : -1) - (b.p.ds ? order.indexOf(b.p.ds.name) : -1) || a.i - b.i)
+    .map((x) => x.p);
+}
+
+const SRC_TABLE = 'imp_src';
+
+/** Stages a CSV file as TEMP table imp_src: every cell VARCHAR, plus _row (1-based data row) and _line. */
+async function stageCsv(db: Db, p: Planned): Promise<void> {
+  const csv = p.table.csv ?? {};
+  const header = csv.header ?? true;
+  const opts = ['all_varchar = true', `header = ${header ? 'true' : 'false'}`, 'parallel = false'];
+  if (csv.delimiter !== undefined) opts.push(`delim = ${literal(csv.delimiter)}`);
+  if (csv.columns !== undefined) opts.push(`names = [${csv.columns.map(literal).join(', ')}]`);
+  // Physical lines: the header is line 1; quoted newlines and blank lines are not counted (a documented limit).
+  await db.run(
+    `CREATE OR REPLACE TEMP TABLE ${SRC_TABLE} AS
+     SELECT *, row_number() OVER () AS _row, row_number() OVER () + ${header ? 1 : 0} AS _line
+     FROM read_csv(${literal(p.path)}, ${opts.join(', ')})`,
+  );
+}
+
+function importSha(p: Planned, loaded: LoadedProfile, opts: ImportOptions): { sha256: string; bytes: number } {
+  let data: Buffer;
+  try {
+    data = readFileSync(p.path);
+  } catch (e) {
+    throw toIoError(p.display, e, 'read');
+  }
+  const h = createHash('sha256');
+  h.update(data);
+  h.update(JSON.stringify({ profile: readFileSync(loaded.path, 'utf8'), tz: opts.timezone ?? null, anchor: opts.anchor ?? null }));
+  return { sha256: h.digest('hex'), bytes: data.length };
+}
+
+function addTo(target: Record<string, number>, src: Record<string, number>): void {
+  for (const [k, v] of Object.entries(src)) target[k] = (target[k] ?? 0) + v;
+}
+
+function molarMass(opts: ImportOptions, cwd: string): number {
+  const rules = loadRules(resolveRulesFile({ cwd, rulesPath: opts.rulesPath ?? null })).rules;
+  return rules.glucose.molar_mass?.g_per_mol ?? 180.156;
+}
+
+/**
+ * Imports CSV files through a profile. Throws UsageError (exit 2) for bad inputs, flags or a file no table maps,
+ * ConfigError for a bad profile, DatabaseError/QueryError/IoError for runtime faults; InterruptedError on Ctrl-C
+ * (the current file rolls back).
+ */
+export async function importCsv(inputs: string[], opts: ImportOptions): Promise<ImportResult> {
+  const cwd = opts.cwd ?? process.cwd();
+  const loaded = loadProfile(opts.profile, cwd);
+  if (opts.timezone !== undefined && !isTimeZone(opts.timezone)) {
+    throw new UsageError(`--timezone ${opts.timezone} is not an IANA time zone`, { hint: 'e.g. --timezone Europe/London or --timezone America/New_York' });
+  }
+  if (opts.anchor !== undefined && Number.isNaN(Date.parse(opts.anchor))) {
+    throw new UsageError(`--anchor ${opts.anchor} is not an instant`, { hint: 'an RFC 3339 instant, e.g. --anchor 2012-01-01T00:00:00Z' });
+  }
+  if (opts.dryRun && opts.out) throw new UsageError('--dry-run and --out cannot be combined', { hint: '--dry-run writes nothing; --out writes contract files' });
+  const planned = planImport(inputs, loaded.profile, cwd);
+  const mode: ImportMode = opts.dryRun ? 'dry-run' : opts.out ? 'out' : 'load';
+  const mm = molarMass(opts, cwd);
+  const outTarget = opts.out ? checkOutput(opts.out, { kind: 'import', shape: 'directory', force: opts.force, cwd, protect: [resolve(cwd, opts.dbPath)] }) : null;
+  const db = mode === 'load' ? await openLakehouse(opts.dbPath, opts.lockTimeoutMs) : await openDb(':memory:');
+  const work = mkdtempSync(join(tmpdir(), 'surgctl-import-'));
+  const result: ImportResult = {
+    mode, profile: loaded.profile.name, db: mode === 'load' ? opts.dbPath : null, out: opts.out ?? null, files: [],
+    totals: { rows_read: 0, mapped: 0, skipped: 0, missing: 0, rows_inserted: 0, rows_duplicate: 0, rows_quarantined: 0 },
+    skipped: {}, missing: {}, quarantined_by_keyword: {}, by_metric: {}, sample: {},
+  };
+  try {
+    const run = async (): Promise<LoadResult> => {
+      for (const p of planned) {
+        if (opts.signal?.aborted) throw new InterruptedError(`import stopped before ${p.display}`);
+        result.files.push(await importOne(db, p, loaded, opts, mode, mm, work, result));
+      }
+      if (mode === 'out' && outTarget) await writeOut(db, result, opts);
+      return { db: opts.dbPath, files: result.files.flatMap((f) => (f.load ? [f.load] : [])), totals: { rows_read: 0, rows_inserted: 0, rows_duplicate: 0, rows_quarantined: 0 } };
+    };
+    if (mode === 'load') {
+      const abandoned = await markAbandoned(db);
+      if (abandoned > 0) opts.onEvent?.({ type: 'abandoned', count: abandoned });
+      await restoreQuarantineFiles(db, opts);
+      opts.onEvent?.({ type: 'start', files: planned.length });
+      await recordRun(db, 'import', opts.args ?? ['import', 'csv', ...inputs], run);
+    } else await run();
+  } finally {
+    db.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+  for (const f of result.files) {
+    if (!f.counts) continue;
+    result.totals.rows_read += f.counts.rows_read;
+    result.totals.mapped += f.counts.mapped;
+    result.totals.skipped += Object.values(f.counts.skipped).reduce((a, b) => a + b, 0);
+    result.totals.missing += Object.values(f.counts.missing).reduce((a, b) => a + b, 0);
+    addTo(result.skipped, f.counts.skipped);
+    addTo(result.missing, f.counts.missing);
+    addTo(result.quarantined_by_keyword, f.counts.quarantined_by_keyword);
+    addTo(result.by_metric, f.counts.by_metric);
+    if (f.load) {
+      result.totals.rows_inserted += f.load.rows_inserted;
+      result.totals.rows_duplicate += f.load.rows_duplicate;
+      result.totals.rows_quarantined += f.load.rows_quarantined;
+    }
+  }
+  return result;
+}
+
+async function importOne(
+  db: Db, p: Planned, loaded: LoadedProfile, opts: ImportOptions, mode: ImportMode, mm: number, work: string, result: ImportResult,
+): Promise<ImportFileResult> {
+  if (p.table.skip !== undefined || !p.ds) {
+    return { path: p.display, dataset: null, status: 'skipped', message: p.table.skip ?? 'skipped by the profile', counts: null, load: null };
+  }
+  const ds = p.ds;
+  let sha: { sha256: string; bytes: number } | undefined;
+  if (mode === 'load') {
+    sha = importSha(p, loaded, opts);
+    if (!opts.force) {
+      const prev = await findSucceededBySha(db, sha.sha256, ds.name);
+      if (prev) {
+        const message = `already imported by ${prev.load_id}; pass --force to import it again (idempotent by key)`;
+        opts.onEvent?.({ type: 'file-skipped', path: p.display, dataset: ds.name, previousLoadId: prev.load_id });
+        return { path: p.display, dataset: ds.name, status: 'skipped', message, counts: null, load: null };
+      }
+    }
+  }
+  await stageCsv(db, p);
+  const profile = loaded.profile;
+  const counts = await mapTable(db, SRC_TABLE, p.table, ds, {
+    timezone: opts.timezone ?? p.table.timezone ?? profile.timezone,
+    anchor: opts.anchor ?? profile.relative_time?.anchor,
+    missing: p.table.missing ?? profile.missing ?? [],
+    molarMass: mm,
+    file: basename(p.path),
+    display: p.display,
+  }, loaded.path);
+  opts.onEvent?.({ type: 'mapped', path: p.display, dataset: ds.name, counts });
+  await db.run(`DROP TABLE IF EXISTS ${SRC_TABLE}`);
+  if (mode === 'dry-run') {
+    const rows = await db.all(`SELECT ${contractSelect(ds)} FROM ${MAPPED_TABLE} WHERE _status = 'ok' ORDER BY _row LIMIT 5`);
+    result.sample[ds.name] = [...(result.sample[ds.name] ?? []), ...rows].slice(0, 5);
+    return { path: p.display, dataset: ds.name, status: 'mapped', message: null, counts, load: null };
+  }
+  if (mode === 'out') {
+    await accumulate(db, ds);
+    return { path: p.display, dataset: ds.name, status: 'mapped', message: null, counts, load: null };
+  }
+  return loadMapped(db, p, ds, counts, opts, sha as { sha256: string; bytes: number }, work);
+}
+
+const contractSelect = (ds: DatasetSchema): string => ds.columns.map(ident).join(', ');
+
+async function accumulate(db: Db, ds: DatasetSchema): Promise<void> {
+  const t = ident(`imp_out_${ds.name}`);
+  const exists = await db.scalar<number>("SELECT count(*)::INTEGER FROM duckdb_tables() WHERE temporary AND table_name = $t", { t: `imp_out_${ds.name}` });
+  if (exists) await db.run(`INSERT INTO ${t} SELECT ${contractSelect(ds)} FROM ${MAPPED_TABLE} WHERE _status = 'ok' ORDER BY _row`);
+  else await db.run(`CREATE TEMP TABLE ${t} AS SELECT ${contractSelect(ds)} FROM ${MAPPED_TABLE} WHERE _status = 'ok' ORDER BY _row`);
+}
+
+async function writeOut(db: Db, result: ImportResult, opts: ImportOptions): Promise<void> {
+  const cwd = opts.cwd ?? process.cwd();
+  const target = resolve(cwd, opts.out as string);
+  const temp = tempPathFor(target);
+  const fmt = opts.outFormat ?? 'csv';
+  try {
+    mkdirSync(temp, { recursive: true });
+    const names = (await db.all<{ n: string }>("SELECT table_name AS n FROM duckdb_tables() WHERE temporary AND starts_with(table_name, 'imp_out_') ORDER BY 1")).map((r) => r.n);
+    for (const n of names) {
+      const file = join(temp, `${n.slice('imp_out_'.length)}.${fmt}`);
+      await db.run(`COPY ${ident(n)} TO ${literal(file)} (${fmt === 'parquet' ? 'FORMAT parquet, COMPRESSION zstd' : 'FORMAT csv, HEADER true'})`);
+    }
+    writeMarker(temp, 'import', `import csv --profile ${result.profile}`);
+  } catch (e) {
+    discardOutput(temp);
+    throw e;
+  }
+  commitOutput(temp, opts.out as string, { kind: 'import', shape: 'directory', force: opts.force, cwd, protect: [resolve(cwd, opts.dbPath)] });
+}
+
+/** Writes the ok rows to a staged NDJSON, loads it the normal way, then the lineage / mapping-quarantine fix-up. */
+async function loadMapped(
+  db: Db, p: Planned, ds: DatasetSchema, counts: MapCounts, opts: ImportOptions, sha: { sha256: string; bytes: number }, work: string,
+): Promise<ImportFileResult> {
+  const staged = join(work, `${basename(p.path)}.ndjson`);
+  await db.run(`COPY (SELECT ${contractSelect(ds)} FROM ${MAPPED_TABLE} WHERE _status = 'ok' ORDER BY _row) TO ${literal(staged)} (FORMAT json)`);
+  // NDJSON line k is the k-th ok row: the map back to the source's rows and lines, and the lineage values.
+  await db.run(`CREATE OR REPLACE TEMP TABLE imp_lines AS
+    SELECT row_number() OVER (ORDER BY _row) AS staged_line, _row, _line, original_value, original_unit, original_code
+    FROM ${MAPPED_TABLE} WHERE _status = 'ok'`);
+  const loadOpts = {
+    dbPath: opts.dbPath, force: true, allowOrphans: opts.allowOrphans, quarantineDir: opts.quarantineDir, cwd: opts.cwd,
+    onEvent: opts.onEvent, signal: opts.signal,
+  };
+  const load = await loadOneFile(db, { path: staged, display: p.display, ds }, loadOpts, { format: 'ndjson' });
+  if (load.status !== 'succeeded') {
+    return { path: p.display, dataset: ds.name, status: 'failed', message: load.message, counts, load };
+  }
+  const nq = Object.values(counts.quarantined_by_keyword).reduce((a, b) => a + b, 0);
+  const qdir = resolve(opts.cwd ?? process.cwd(), opts.quarantineDir ?? 'quarantine');
+  const qPath = load.quarantine_path ?? (nq > 0 ? join(qdir, `${basename(p.path)}.${load.load_id}.quarantine.ndjson`) : null);
+  const lineage = ds.name === 'vitals';
+  const rawJson = `json_object(${[...ds.columns, 'original_value', 'original_unit', 'original_code']
+    .map((c, i) => `$k${i}, ${ident(c)}`)
+    .join(', ')})`;
+  const keys = Object.fromEntries([...ds.columns, 'original_value', 'original_unit', 'original_code'].map((c, i) => [`k${i}`, c]));
+  await db.transaction(async () => {
+    await db.run(
+      `UPDATE raw_${ds.name} r SET _source_line = m._line${lineage ? ', original_value = m.original_value, original_unit = m.original_unit, original_code = m.original_code' : ''}
+       FROM imp_lines m WHERE r._load_id = $load AND r._source_line = m.staged_line`,
+      { load: load.load_id },
+    );
+    await db.run(`UPDATE quarantine q SET line = m._line, "row" = m._row FROM imp_lines m WHERE q.load_id = $load AND q.line = m.staged_line`, { load: load.load_id });
+    if (nq > 0) {
+      await db.run(
+        `INSERT INTO quarantine (load_id, file, line, "row", dataset, raw, errors, rule, quarantined_at)
+         SELECT $load, $file, _line, _row, $ds, CAST(${rawJson} AS VARCHAR),
+           CAST(json_array(json_object('field', _field, 'keyword', _keyword, 'message', _reason, 'value', _bad_value)) AS VARCHAR), _keyword, now()
+         FROM ${MAPPED_TABLE} WHERE _status = 'quarantine' ORDER BY _row`,
+        { load: load.load_id, file: p.display, ds: ds.name, ...keys },
+      );
+    }
+    await db.run(
+      `UPDATE loads SET sha256 = $sha, bytes = $bytes, rows_read = rows_read + $nq, rows_quarantined = rows_quarantined + $nq,
+         quarantine_file = coalesce(quarantine_file, $qfile) WHERE load_id = $load`,
+      { sha: sha.sha256, bytes: sha.bytes, nq, qfile: nq > 0 ? qPath : null, load: load.load_id },
+    );
+  });
+  // The quarantine file is a derived copy of the table: written again now that it holds the source lines and the
+  // mapping's own rows.
+  if (qPath !== null) {
+    rmSync(qPath, { force: true });
+    await restoreQuarantineFiles(db, {});
+  }
+  const byRule = { ...load.failures_by_rule };
+  addTo(byRule, counts.quarantined_by_keyword);
+  const merged: FileLoadResult = {
+    ...load, sha256: sha.sha256, bytes: sha.bytes, rows_read: load.rows_read + nq, rows_quarantined: load.rows_quarantined + nq,
+    quarantine_path: qPath, failures_by_rule: byRule,
+  };
+  return { path: p.display, dataset: ds.name, status: 'loaded', message: load.message, counts, load: merged };
+}
