@@ -1,0 +1,475 @@
+// The compiled engine: a ViewDefinition and the FHIRPath subset it uses become one DuckDB SELECT over the staged
+// JSON, so rows never cross into JS. A FHIRPath value is a DuckDB expression of a kind known at compile time:
+//   coll  JSON[] (a FHIRPath collection; never NULL, [] is empty), from paths, where(), first(), ofType(), ...
+//   bool  BOOLEAN (NULL = empty), from comparisons, and/or/not, exists(), empty()
+//   str / num  VARCHAR / DOUBLE (NULL = empty), from literals, constants, join(), arithmetic
+// A select node is a list of row structs: forEach maps its items to the rows of its children, a node's column,
+// select and unionAll parts are crossed, unionAll concatenates; the top unnests the list. What the compiler does not
+// know (repeat, functions outside the subset, is/as) is refused with a reason naming it.
+import fhirpath from 'fhirpath';
+import { quoteAnyIdent } from '../../db/sql.js';
+import type { CheckedView, ConstantValue, ViewColumn, ViewSelect } from './view.js';
+
+type Kind = 'coll' | 'bool' | 'str' | 'num';
+interface Ex {
+  k: Kind;
+  sql: string;
+  /** For a member path step: the collection it navigated from and the key (ofType(T) turns key into keyT). */
+  nav?: { from: string; key: string };
+}
+
+interface FpNode {
+  type: string;
+  text?: string;
+  children?: FpNode[];
+}
+
+/** Thrown inside the compiler; compileView turns it into a refusal. */
+class Refusal extends Error {}
+
+const refuse = (what: string): never => {
+  throw new Refusal(what);
+};
+
+/** Temp macros the compiled SQL uses; created by runView before the SELECT runs. */
+export const FHIR_MACROS = [
+  // A JSON value as a FHIRPath collection: an array's non-null items, a scalar or object as one item, null as none.
+  `CREATE OR REPLACE TEMP MACRO fp_items(v) AS CASE WHEN v IS NULL THEN []::JSON[] WHEN json_type(v) = 'ARRAY'
+     THEN list_filter(json_extract(v, '$[*]'), lambda e: json_type(e) <> 'NULL') WHEN json_type(v) = 'NULL' THEN []::JSON[] ELSE [v] END`,
+  // Navigation from every item of a collection by one key.
+  `CREATE OR REPLACE TEMP MACRO fp_nav(c, k) AS flatten(list_transform(c, lambda x: fp_items(json_extract(x, k))))`,
+  // Singleton evaluation: the one item's text / number, NULL when empty, an error when several.
+  `CREATE OR REPLACE TEMP MACRO fp_one(c) AS CASE WHEN len(c) = 0 THEN NULL WHEN len(c) = 1 THEN c[1]
+     ELSE error('FHIRPath: a single value was expected, got ' || len(c)) END`,
+  `CREATE OR REPLACE TEMP MACRO fp_str(c) AS json_extract_string(fp_one(c), '$')`,
+  `CREATE OR REPLACE TEMP MACRO fp_num(c) AS TRY_CAST(fp_one(c) AS DOUBLE)`,
+  // A collection as a boolean operand (FHIRPath singleton rule): empty NULL, a boolean itself, any other item true.
+  `CREATE OR REPLACE TEMP MACRO fp_truthy(c) AS CASE WHEN len(c) = 0 THEN NULL WHEN json_type(fp_one(c)) = 'BOOLEAN'
+     THEN c[1]::BOOLEAN ELSE true END`,
+  // A view's where path: empty is false, a non-boolean is an error.
+  `CREATE OR REPLACE TEMP MACRO fp_where(c) AS CASE WHEN len(c) = 0 THEN false WHEN json_type(fp_one(c)) = 'BOOLEAN'
+     THEN c[1]::BOOLEAN ELSE error('where: the path must give a boolean') END`,
+  // Comparison of two JSON items: numbers as numbers, anything else as text. -1, 0, 1, or NULL when either is empty.
+  `CREATE OR REPLACE TEMP MACRO fp_cmp(a, b) AS CASE WHEN a IS NULL OR b IS NULL THEN NULL
+     WHEN json_type(a) IN ('BIGINT', 'UBIGINT', 'DOUBLE') AND json_type(b) IN ('BIGINT', 'UBIGINT', 'DOUBLE')
+       THEN sign(a::DOUBLE - b::DOUBLE)::INTEGER
+     WHEN json_type(a) = 'BOOLEAN' OR json_type(b) = 'BOOLEAN' THEN CASE WHEN a::VARCHAR = b::VARCHAR THEN 0 ELSE 1 END
+     ELSE CASE WHEN json_extract_string(a, '$') < json_extract_string(b, '$') THEN -1
+               WHEN json_extract_string(a, '$') > json_extract_string(b, '$') THEN 1 ELSE 0 END END`,
+  // FHIRPath's union (|): both collections, duplicates removed, first occurrences kept in order.
+  `CREATE OR REPLACE TEMP MACRO fp_union(a, b) AS list_filter(list_concat(a, b),
+     lambda x, i: NOT list_contains(list_slice(list_concat(a, b), 1, i - 1), x))`,
+  // The id a Reference points at, when its type is t (or t is NULL, or the reference names no type).
+  `CREATE OR REPLACE TEMP MACRO fp_refkey(ref, t) AS CASE
+     WHEN regexp_matches(ref, '^urn:(uuid|oid):') THEN regexp_extract(ref, '^urn:(?:uuid|oid):(.+)$', 1)
+     WHEN regexp_matches(ref, '(^|/)[A-Z][A-Za-z]+/[A-Za-z0-9\\-.]{1,64}(/_history/[^/]+)?$')
+       THEN CASE WHEN t IS NULL OR regexp_extract(ref, '([A-Z][A-Za-z]+)/[A-Za-z0-9\\-.]{1,64}(/_history/[^/]+)?$', 1) = t
+         THEN regexp_extract(ref, '[A-Z][A-Za-z]+/([A-Za-z0-9\\-.]{1,64})(/_history/[^/]+)?$', 1) END END`,
+];
+
+const KEY = /^[A-Za-z][A-Za-z0-9_]*$/;
+const TYPE_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
+
+class Compiler {
+  private lambdaN = 0;
+  readonly params: Record<string, string | number | boolean> = {};
+  private paramN = 0;
+
+  constructor(private readonly checked: CheckedView) {}
+
+  param(v: string | number | boolean): string {
+    const name = `p${++this.paramN}`;
+    this.params[name] = v;
+    return `$${name}`;
+  }
+
+  lambda(): string {
+    return `_x${++this.lambdaN}`;
+  }
+
+  // ---- conversions between kinds ----
+  coll(e: Ex): string {
+    switch (e.k) {
+      case 'coll':
+        return e.sql;
+      case 'bool':
+      case 'num':
+      case 'str':
+        return `(CASE WHEN (${e.sql}) IS NULL THEN []::JSON[] ELSE [to_json(${e.sql})] END)`;
+    }
+  }
+  bool(e: Ex): string {
+    if (e.k === 'bool') return e.sql;
+    if (e.k === 'coll') return `fp_truthy(${e.sql})`;
+    return `(CASE WHEN (${e.sql}) IS NULL THEN NULL ELSE true END)`;
+  }
+  str(e: Ex): string {
+    if (e.k === 'str') return e.sql;
+    if (e.k === 'coll') return `fp_str(${e.sql})`;
+    return `CAST(${e.sql} AS VARCHAR)`;
+  }
+  num(e: Ex): string {
+    if (e.k === 'num') return e.sql;
+    if (e.k === 'coll') return `fp_num(${e.sql})`;
+    return `TRY_CAST(${e.sql} AS DOUBLE)`;
+  }
+
+  // ---- expressions ----
+  /** Compiles `expr` with `ctx` (a JSON item) as its focus. */
+  expr(expr: string, ctx: string, rowIndex: string): Ex {
+    const ast = fhirpath.parse(expr) as FpNode;
+    return this.node(unwrap(ast), { ctx, rowIndex });
+  }
+
+  private node(n: FpNode, s: { ctx: string; rowIndex: string }): Ex {
+    const kids = n.children ?? [];
+    const kid = (i: number): FpNode => kids[i] ?? refuse(`a malformed ${n.type}`);
+    switch (n.type) {
+      case 'EntireExpression':
+      case 'TermExpression':
+      case 'InvocationTerm':
+      case 'ParenthesizedTerm':
+        return this.node(kid(0), s);
+      case 'LiteralTerm':
+        return this.literal(kid(0));
+      case 'ExternalConstantTerm':
+        return this.constant(n.text ?? '', s);
+      case 'ThisInvocation':
+        return { k: 'coll', sql: `[${s.ctx}]` };
+      case 'MemberInvocation':
+        return this.member(`[${s.ctx}]`, n.text ?? '', true);
+      case 'FunctionInvocation':
+        return this.fn({ k: 'coll', sql: `[${s.ctx}]` }, n, s);
+      case 'InvocationExpression': {
+        const base = this.node(kid(0), s);
+        const step = kid(1);
+        if (step.type === 'MemberInvocation') return this.member(this.coll(base), step.text ?? '', false);
+        if (step.type === 'FunctionInvocation') return this.fn(base, step, s);
+        return refuse(`${step.type} after "."`);
+      }
+      case 'IndexerExpression': {
+        const base = this.coll(this.node(kid(0), s));
+        const idx = this.num(this.node(kid(1), s));
+        return { k: 'coll', sql: `list_slice(${base}, CAST(${idx} AS BIGINT) + 1, CAST(${idx} AS BIGINT) + 1)` };
+      }
+      case 'EqualityExpression':
+        return this.equality(n.text ?? '', this.node(kid(0), s), this.node(kid(1), s));
+      case 'InequalityExpression':
+        return this.inequality(n.text ?? '', this.node(kid(0), s), this.node(kid(1), s));
+      case 'AndExpression':
+        return { k: 'bool', sql: `(${this.bool(this.node(kid(0), s))} AND ${this.bool(this.node(kid(1), s))})` };
+      case 'OrExpression': {
+        const a = this.bool(this.node(kid(0), s));
+        const b = this.bool(this.node(kid(1), s));
+        if (n.text === 'or') return { k: 'bool', sql: `(${a} OR ${b})` };
+        return { k: 'bool', sql: `(${a} <> ${b})` }; // xor: empty when either is empty
+      }
+      case 'ImpliesExpression': {
+        const a = this.bool(this.node(kid(0), s));
+        const b = this.bool(this.node(kid(1), s));
+        return { k: 'bool', sql: `(CASE WHEN ${a} IS FALSE THEN true WHEN ${a} IS NULL THEN (CASE WHEN ${b} THEN true END) ELSE ${b} END)` };
+      }
+      case 'AdditiveExpression':
+      case 'MultiplicativeExpression': {
+        const op = n.text ?? '';
+        const a = this.node(kid(0), s);
+        const b = this.node(kid(1), s);
+        if (op === '&') return { k: 'str', sql: `(coalesce(${this.str(a)}, '') || coalesce(${this.str(b)}, ''))` };
+        if (op === '+' && (a.k === 'str' || b.k === 'str')) return { k: 'str', sql: `(${this.str(a)} || ${this.str(b)})` };
+        if (!['+', '-', '*', '/'].includes(op)) return refuse(`the operator ${op}`);
+        const sqlOp = op === '/' ? `/ NULLIF(${this.num(b)}, 0)` : `${op} ${this.num(b)}`;
+        return { k: 'num', sql: `(${this.num(a)} ${sqlOp})` };
+      }
+      case 'UnionExpression':
+        return { k: 'coll', sql: `fp_union(${this.coll(this.node(kid(0), s))}, ${this.coll(this.node(kid(1), s))})` };
+      case 'PolarityExpression': {
+        const a = this.num(this.node(kid(0), s));
+        return { k: 'num', sql: n.text === '-' ? `(- ${a})` : a };
+      }
+      default:
+        return refuse(`${describe(n)}`);
+    }
+  }
+
+  private literal(n: FpNode): Ex {
+    const text = n.text ?? '';
+    switch (n.type) {
+      case 'StringLiteral':
+        return { k: 'str', sql: this.param(unquote(text)) };
+      case 'NumberLiteral':
+        return { k: 'num', sql: `CAST(${this.param(Number(text))} AS DOUBLE)` };
+      case 'BooleanLiteral':
+        return { k: 'bool', sql: text === 'true' ? 'true' : 'false' };
+      case 'NullLiteral':
+        return { k: 'coll', sql: '[]::JSON[]' };
+      default:
+        return refuse(`the literal ${text}`);
+    }
+  }
+
+  private constant(name: string, s: { rowIndex: string }): Ex {
+    const id = name.replace(/^`|`$/g, '');
+    if (id === 'rowIndex') return { k: 'num', sql: `CAST(${s.rowIndex} AS DOUBLE)` };
+    if (id === 'resource' || id === 'rootResource') return { k: 'coll', sql: '[_r.resource]' };
+    const c: ConstantValue | undefined = this.checked.constants.get(id);
+    if (!c) return refuse(`the variable %${id}`);
+    if (c.kind === 'boolean') return { k: 'bool', sql: c.value ? 'true' : 'false' };
+    if (c.kind === 'number') return { k: 'num', sql: `CAST(${this.param(c.value)} AS DOUBLE)` };
+    return { k: 'str', sql: `CAST(${this.param(c.value)} AS VARCHAR)` };
+  }
+
+  private member(base: string, name: string, atRoot: boolean): Ex {
+    const key = name.replace(/^`|`$/g, '');
+    if (atRoot && key === this.checked.view.resource) return { k: 'coll', sql: base };
+    if (!KEY.test(key)) return refuse(`the element name ${JSON.stringify(key)}`);
+    return { k: 'coll', sql: `fp_nav(${base}, '$.${key}')`, nav: { from: base, key } };
+  }
+
+  private fn(base: Ex, n: FpNode, s: { ctx: string; rowIndex: string }): Ex {
+    const functn = (n.children ?? [])[0];
+    const name = n.text ?? functn?.children?.[0]?.text ?? '';
+    const args = functn?.children?.find((c) => c.type === 'ParamList')?.children ?? [];
+    const c = (): string => this.coll(base);
+    const argCount = (...allowed: number[]): void => {
+      if (!allowed.includes(args.length)) refuse(`${name}() with ${args.length} arguments`);
+    };
+    const withItem = (arg: FpNode): { v: string; body: Ex } => {
+      const v = this.lambda();
+      return { v, body: this.node(arg, { ctx: v, rowIndex: s.rowIndex }) };
+    };
+    switch (name) {
+      case 'first':
+        argCount(0);
+        return { k: 'coll', sql: `list_slice(${c()}, 1, 1)` };
+      case 'last':
+        argCount(0);
+        return { k: 'coll', sql: `list_slice(${c()}, -1, -1)` };
+      case 'exists': {
+        argCount(0, 1);
+        if (args.length === 0) return { k: 'bool', sql: `(len(${c()}) > 0)` };
+        const { v, body } = withItem(args[0] as FpNode);
+        return { k: 'bool', sql: `(len(list_filter(${c()}, lambda ${v}: coalesce(${this.bool(body)}, false))) > 0)` };
+      }
+      case 'empty':
+        argCount(0);
+        return { k: 'bool', sql: `(len(${c()}) = 0)` };
+      case 'count':
+        argCount(0);
+        return { k: 'num', sql: `CAST(len(${c()}) AS DOUBLE)` };
+      case 'not':
+        argCount(0);
+        return { k: 'bool', sql: `(NOT ${this.bool(base)})` };
+      case 'where': {
+        argCount(1);
+        const { v, body } = withItem(args[0] as FpNode);
+        return { k: 'coll', sql: `list_filter(${c()}, lambda ${v}: coalesce(${this.bool(body)}, false))` };
+      }
+      case 'join': {
+        argCount(0, 1);
+        const sep = args.length === 0 ? "''" : `coalesce(${this.str(this.node(args[0] as FpNode, s))}, '')`;
+        const v = this.lambda();
+        return { k: 'str', sql: `array_to_string(list_transform(${c()}, lambda ${v}: json_extract_string(${v}, '$')), ${sep})` };
+      }
+      case 'ofType': {
+        argCount(1);
+        const type = typeArg(args[0] as FpNode);
+        if (base.nav) {
+          // A choice element: value.ofType(Quantity) is valueQuantity.
+          const key = `${base.nav.key}${type.charAt(0).toUpperCase()}${type.slice(1)}`;
+          return { k: 'coll', sql: `fp_nav(${base.nav.from}, '$.${key}')` };
+        }
+        if (/^[A-Z]/.test(type)) {
+          const v = this.lambda();
+          return { k: 'coll', sql: `list_filter(${c()}, lambda ${v}: json_extract_string(${v}, '$.resourceType') = ${this.param(type)})` };
+        }
+        return refuse(`ofType(${type}) on something other than a choice element`);
+      }
+      case 'extension': {
+        argCount(1);
+        const url = this.str(this.node(args[0] as FpNode, s));
+        const v = this.lambda();
+        return { k: 'coll', sql: `list_filter(fp_nav(${c()}, '$.extension'), lambda ${v}: json_extract_string(${v}, '$.url') = ${url})` };
+      }
+      case 'getResourceKey': {
+        argCount(0);
+        const v = this.lambda();
+        return { k: 'coll', sql: `list_filter(list_transform(${c()}, lambda ${v}: json_extract(${v}, '$.id')), lambda ${v}: ${v} IS NOT NULL)` };
+      }
+      case 'getReferenceKey': {
+        argCount(0, 1);
+        const type = args.length === 0 ? 'NULL' : this.param(typeArg(args[0] as FpNode));
+        const v = this.lambda();
+        return {
+          k: 'coll',
+          sql: `list_filter(list_transform(${c()}, lambda ${v}: to_json(fp_refkey(json_extract_string(${v}, '$.reference'), ${type}))), lambda ${v}: json_type(${v}) <> 'NULL')`,
+        };
+      }
+      default:
+        return refuse(`the function ${name}()`);
+    }
+  }
+
+  private equality(op: string, a: Ex, b: Ex): Ex {
+    let sql: string;
+    if (op !== '=' && op !== '!=') return refuse(`the operator ${op}`);
+    if (a.k === 'bool' || b.k === 'bool') sql = `(${this.bool(a)} = ${this.bool(b)})`;
+    else if (a.k === 'num' || b.k === 'num') sql = `(${this.num(a)} = ${this.num(b)})`;
+    else if (a.k === 'str' || b.k === 'str') sql = `(${this.str(a)} = ${this.str(b)})`;
+    else sql = `(fp_cmp(fp_one(${a.sql}), fp_one(${b.sql})) = 0)`;
+    return { k: 'bool', sql: op === '=' ? sql : `(NOT ${sql})` };
+  }
+
+  private inequality(op: string, a: Ex, b: Ex): Ex {
+    if (!['<', '>', '<=', '>='].includes(op)) return refuse(`the operator ${op}`);
+    if (a.k === 'num' || b.k === 'num') return { k: 'bool', sql: `(${this.num(a)} ${op} ${this.num(b)})` };
+    if (a.k === 'str' || b.k === 'str') return { k: 'bool', sql: `(${this.str(a)} ${op} ${this.str(b)})` };
+    return { k: 'bool', sql: `(fp_cmp(fp_one(${this.coll(a)}), fp_one(${this.coll(b)})) ${op} 0)` };
+  }
+
+  // ---- columns and selects ----
+  column(c: ViewColumn, duckType: string, ctx: string, rowIndex: string): string {
+    const e = this.expr(c.path, ctx, rowIndex);
+    if (c.collection === true) return `to_json(${this.coll(e)})`;
+    switch (duckType) {
+      case 'BOOLEAN':
+        return e.k === 'bool' ? e.sql : `TRY_CAST(fp_one(${this.coll(e)}) AS BOOLEAN)`;
+      case 'INTEGER':
+      case 'BIGINT':
+        return `TRY_CAST(${e.k === 'coll' ? `fp_one(${e.sql})` : e.sql} AS ${duckType})`;
+      case 'DOUBLE':
+        return this.num(e);
+      case 'JSON':
+        return `fp_one(${this.coll(e)})`;
+      default:
+        return e.k === 'coll' ? `fp_str(${e.sql})` : `CAST(${e.sql} AS VARCHAR)`;
+    }
+  }
+
+  private typeOf(name: string): string {
+    return this.checked.columns.find((c) => c.name === name)?.duckType ?? 'JSON';
+  }
+
+  private nullRow(s: ViewSelect): string {
+    // Every column is null, except %rowIndex, which is 0 in the null row of a forEachOrNull.
+    const index = new Set((s.column ?? []).filter((c) => c.path.trim() === '%rowIndex').map((c) => c.name));
+    const cols = columnsOf(s);
+    return `struct_pack(${cols.map((c) => `${quoteAnyIdent(c)} := ${index.has(c) ? '0' : 'NULL'}::${this.typeOf(c)}`).join(', ')})`;
+  }
+
+  /** The rows (a list of structs) of select node `s` for context item `ctx`. */
+  select(s: ViewSelect, ctx: string, rowIndex: string): string {
+    if (s.repeat !== undefined) refuse('repeat');
+    const iter = s.forEach ?? s.forEachOrNull;
+    if (iter !== undefined) {
+      const items = this.coll(this.expr(iter, ctx, rowIndex));
+      const v = this.lambda();
+      const i = `${v}_i`;
+      const rows = `flatten(list_transform(${items}, lambda ${v}, ${i}: ${this.parts(s, v, `(${i} - 1)`)}))`;
+      if (s.forEachOrNull === undefined) return rows;
+      return `(CASE WHEN len(${items}) = 0 THEN [${this.nullRow(s)}] ELSE ${rows} END)`;
+    }
+    return this.parts(s, ctx, rowIndex);
+  }
+
+  /** A node's column row crossed with each child select's rows and with its unionAll rows. */
+  private parts(s: ViewSelect, ctx: string, rowIndex: string): string {
+    const parts: { sql: string; cols: string[] }[] = [];
+    if (s.column && s.column.length > 0) {
+      const fields = s.column.map((c) => `${quoteAnyIdent(c.name)} := ${this.column(c, this.typeOf(c.name), ctx, rowIndex)}`);
+      parts.push({ sql: `[struct_pack(${fields.join(', ')})]`, cols: s.column.map((c) => c.name) });
+    }
+    for (const child of s.select ?? []) parts.push({ sql: this.select(child, ctx, rowIndex), cols: columnsOf(child) });
+    if (s.unionAll) {
+      const branches = s.unionAll.map((b) => this.select(b, ctx, rowIndex));
+      parts.push({ sql: branches.length === 1 ? (branches[0] as string) : `list_concat(${branches.join(', ')})`, cols: columnsOf(s.unionAll[0] as ViewSelect) });
+    }
+    return this.cross(parts);
+  }
+
+  cross(parts: { sql: string; cols: string[] }[]): string {
+    if (parts.length === 0) return '[]';
+    let acc = parts[0] as { sql: string; cols: string[] };
+    for (const p of parts.slice(1)) {
+      const a = this.lambda();
+      const b = this.lambda();
+      acc = {
+        sql: `flatten(list_transform(${acc.sql}, lambda ${a}: list_transform(${p.sql}, lambda ${b}: struct_concat(${a}, ${b}))))`,
+        cols: [...acc.cols, ...p.cols],
+      };
+    }
+    return acc.sql;
+  }
+}
+
+function columnsOf(s: ViewSelect): string[] {
+  const out = (s.column ?? []).map((c) => c.name);
+  for (const c of s.select ?? []) out.push(...columnsOf(c));
+  const first = s.unionAll?.[0];
+  if (first) out.push(...columnsOf(first));
+  return out;
+}
+
+function unwrap(n: FpNode): FpNode {
+  return n;
+}
+
+function unquote(text: string): string {
+  const inner = text.slice(1, -1);
+  return inner.replace(/\\(u[0-9a-fA-F]{4}|.)/g, (_, e: string) => {
+    if (e.startsWith('u') && e.length === 5) return String.fromCharCode(parseInt(e.slice(1), 16));
+    return ({ n: '\n', r: '\r', t: '\t', f: '\f' } as Record<string, string>)[e] ?? e;
+  });
+}
+
+/** The type name of an ofType()/getReferenceKey() argument (an identifier, maybe qualified FHIR.x / System.x). */
+function typeArg(n: FpNode): string {
+  const texts: string[] = [];
+  const walk = (x: FpNode): void => {
+    if (x.type === 'Identifier' && x.text) texts.push(x.text.replace(/^`|`$/g, ''));
+    for (const c of x.children ?? []) walk(c);
+  };
+  walk(n);
+  const name = texts.at(-1) ?? '';
+  if (!TYPE_NAME.test(name)) return refuse(`the type argument ${JSON.stringify(name)}`);
+  return name;
+}
+
+function describe(n: FpNode): string {
+  const names: Record<string, string> = {
+    TypeExpression: `the type operator ${n.text ?? 'is/as'}`,
+    MembershipExpression: `the operator ${n.text ?? 'in/contains'}`,
+    IndexInvocation: '$index',
+    TotalInvocation: '$total',
+  };
+  return names[n.type] ?? `FHIRPath ${n.type}${n.text ? ` "${n.text}"` : ''}`;
+}
+
+export interface CompiledView {
+  /** SELECT giving the view's rows (plus the lineage columns when asked) from the staged table `source`. */
+  sql: string;
+  params: Record<string, string | number | boolean>;
+}
+
+/**
+ * Compiles a checked view to one SELECT over `source` (the staged table; `_r` is its alias). Returns the refusal
+ * reason, "not compiled, use --engine reference: <what>", when the view uses what the compiler does not know.
+ */
+export function compileChecked(checked: CheckedView, source: string, lineage: boolean): CompiledView | { refused: string } {
+  const c = new Compiler(checked);
+  try {
+    const view = checked.view;
+    const rows = c.cross(view.select.map((s) => ({ sql: c.select(s, '_r.resource', '0'), cols: columnsOf(s) })));
+    const where = (view.where ?? []).map((w) => {
+      const e = c.expr(w.path, '_r.resource', '0');
+      return e.k === 'bool' ? `coalesce(${e.sql}, false)` : `fp_where(${c.coll(e)})`;
+    });
+    const cols = checked.columns.map((col) => `_v.${quoteAnyIdent(col.name)}`);
+    const lin = lineage ? ', _file, _line, _entry, _resource_id' : '';
+    const sql = `SELECT ${cols.join(', ')}${lin} FROM (SELECT unnest(${rows}) AS _v${lineage ? ', _r._file, _r._line, _r._entry, _r.id AS _resource_id' : ''}
+  FROM ${quoteAnyIdent(source)} _r WHERE _r.resource_type = ${c.param(view.resource)}${where.map((w) => ` AND ${w}`).join('')})`;
+    return { sql, params: c.params };
+  } catch (e) {
+    if (e instanceof Refusal) return { refused: `not compiled, use --engine reference: ${e.message}` };
+    throw e;
+  }
+}
