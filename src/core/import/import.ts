@@ -7,19 +7,20 @@
 // quarantine and the ledger, and records the import's own sha256 (source bytes + profile + options) so a rerun of
 // the same import is skipped. --dry-run maps in memory and writes nothing; --out writes contract files instead.
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { openDb, type Db } from '../../db/db.js';
 import { ident, literal } from '../../db/sql.js';
 import { InterruptedError, toIoError, UsageError } from '../../errors.js';
 import { findSucceededBySha, markAbandoned } from '../load/ledger.js';
-import { openLakehouse, loadOneFile, recordRun, restoreQuarantineFiles, type FileLoadResult, type LoadEvent, type LoadResult } from '../load/load.js';
+import { openLakehouse, loadOneFile, recordRun, restoreQuarantineFiles, sumTotals, type FileLoadResult, type LoadEvent, type LoadResult } from '../load/load.js';
+import { spoolStream } from '../validate/inputs.js';
 import { checkOutput, commitOutput, discardOutput, tempPathFor, writeMarker } from '../safe-output.js';
 import { loadDatasetSchema, orderByDependencies, type DatasetSchema } from '../schemas.js';
 import { loadRules, resolveRulesFile } from '../transform/rules.js';
-import { MAPPED_TABLE, mapTable, type MapCounts } from './map.js';
-import { isTimeZone, loadProfile, tableFor, type LoadedProfile, type Profile, type ProfileTable } from './profile.js';
+import { MAPPED_TABLE, mapTable, type MapCounts, type MapOptions } from './map.js';
+import { isTimeZone, loadProfile, tableFor, type Profile, type ProfileTable } from './profile.js';
 
 export type ImportMode = 'load' | 'dry-run' | 'out';
 
@@ -45,6 +46,10 @@ export interface ImportOptions {
   args?: string[] | undefined;
   onEvent?: ((e: ImportEvent) => void) | undefined;
   signal?: AbortSignal | undefined;
+  /** import fhir: standard input for '-'. */
+  stdin?: NodeJS.ReadableStream | undefined;
+  /** import fhir: the ViewDefinition engine (default auto). */
+  engine?: 'compiled' | 'reference' | 'auto' | undefined;
 }
 
 export type ImportEvent = LoadEvent | { type: 'mapped'; path: string; dataset: string; counts: MapCounts };
@@ -80,6 +85,8 @@ export interface ImportResult {
   missing: Record<string, number>;
   quarantined_by_keyword: Record<string, number>;
   by_metric: Record<string, number>;
+  /** import fhir: resources no view maps onto a contract, by type (each also counted in skipped). */
+  resources_skipped: Record<string, number>;
   /** --dry-run: the first contract rows that would load, per dataset. */
   sample: Record<string, Record<string, unknown>[]>;
 }
@@ -149,7 +156,7 @@ async function stageCsv(db: Db, p: Planned): Promise<void> {
   );
 }
 
-function importSha(p: Planned, loaded: LoadedProfile, opts: ImportOptions): { sha256: string; bytes: number } {
+function importSha(p: Planned, identity: string, opts: ImportOptions): { sha256: string; bytes: number } {
   let data: Buffer;
   try {
     data = readFileSync(p.path);
@@ -158,7 +165,7 @@ function importSha(p: Planned, loaded: LoadedProfile, opts: ImportOptions): { sh
   }
   const h = createHash('sha256');
   h.update(data);
-  h.update(JSON.stringify({ profile: readFileSync(loaded.path, 'utf8'), tz: opts.timezone ?? null, anchor: opts.anchor ?? null }));
+  h.update(JSON.stringify({ mapping: identity, tz: opts.timezone ?? null, anchor: opts.anchor ?? null }));
   return { sha256: h.digest('hex'), bytes: data.length };
 }
 
@@ -171,14 +178,7 @@ function molarMass(opts: ImportOptions, cwd: string): number {
   return rules.glucose.molar_mass?.g_per_mol ?? 180.156;
 }
 
-/**
- * Imports CSV files through a profile. Throws UsageError (exit 2) for bad inputs, flags or a file no table maps,
- * ConfigError for a bad profile, DatabaseError/QueryError/IoError for runtime faults; InterruptedError on Ctrl-C
- * (the current file rolls back).
- */
-export async function importCsv(inputs: string[], opts: ImportOptions): Promise<ImportResult> {
-  const cwd = opts.cwd ?? process.cwd();
-  const loaded = loadProfile(opts.profile, cwd);
+function checkFlags(opts: ImportOptions): void {
   if (opts.timezone !== undefined && !isTimeZone(opts.timezone)) {
     throw new UsageError(`--timezone ${opts.timezone} is not an IANA time zone`, { hint: 'e.g. --timezone Europe/London or --timezone America/New_York' });
   }
@@ -186,32 +186,56 @@ export async function importCsv(inputs: string[], opts: ImportOptions): Promise<
     throw new UsageError(`--anchor ${opts.anchor} is not an instant`, { hint: 'an RFC 3339 instant, e.g. --anchor 2012-01-01T00:00:00Z' });
   }
   if (opts.dryRun && opts.out) throw new UsageError('--dry-run and --out cannot be combined', { hint: '--dry-run writes nothing; --out writes contract files' });
-  const planned = planImport(inputs, loaded.profile, cwd);
+}
+
+/** One mapped source: a file and the profile table (and dataset) it maps onto. */
+interface Source {
+  p: Planned;
+  /** What decides the mapping besides the file's bytes (the profile text, the view): part of the import's sha256. */
+  identity: string;
+  profilePath: string;
+  mapOpts: Omit<MapOptions, 'molarMass' | 'file' | 'display'>;
+  /** Creates TEMP table imp_src (VARCHAR-able cells, _row, _line) for this source. */
+  stage: () => Promise<void>;
+}
+
+interface Session {
+  db: Db;
+  mode: ImportMode;
+  mm: number;
+  work: string;
+  result: ImportResult;
+}
+
+/** Opens the lakehouse (or an in-memory DuckDB for --dry-run and --out), runs `body`, records the run, sums totals. */
+async function withSession(kind: 'csv' | 'fhir', profileName: string, inputs: string[], opts: ImportOptions, planned: number, body: (s: Session) => Promise<void>): Promise<ImportResult> {
+  const cwd = opts.cwd ?? process.cwd();
+  checkFlags(opts);
   const mode: ImportMode = opts.dryRun ? 'dry-run' : opts.out ? 'out' : 'load';
   const mm = molarMass(opts, cwd);
-  const outTarget = opts.out ? checkOutput(opts.out, { kind: 'import', shape: 'directory', force: opts.force, cwd, protect: [resolve(cwd, opts.dbPath)] }) : null;
+  const guard = { kind: 'import', shape: 'directory' as const, force: opts.force, cwd, protect: [resolve(cwd, opts.dbPath)] };
+  if (opts.out) checkOutput(opts.out, guard);
   const db = mode === 'load' ? await openLakehouse(opts.dbPath, opts.lockTimeoutMs) : await openDb(':memory:');
   const work = mkdtempSync(join(tmpdir(), 'surgctl-import-'));
   const result: ImportResult = {
-    mode, profile: loaded.profile.name, db: mode === 'load' ? opts.dbPath : null, out: opts.out ?? null, files: [],
+    mode, profile: profileName, db: mode === 'load' ? opts.dbPath : null, out: opts.out ?? null, files: [],
     totals: { rows_read: 0, mapped: 0, skipped: 0, missing: 0, rows_inserted: 0, rows_duplicate: 0, rows_quarantined: 0 },
-    skipped: {}, missing: {}, quarantined_by_keyword: {}, by_metric: {}, sample: {},
+    skipped: {}, missing: {}, quarantined_by_keyword: {}, by_metric: {}, resources_skipped: {}, sample: {},
   };
+  const session: Session = { db, mode, mm, work, result };
   try {
     const run = async (): Promise<LoadResult> => {
-      for (const p of planned) {
-        if (opts.signal?.aborted) throw new InterruptedError(`import stopped before ${p.display}`);
-        result.files.push(await importOne(db, p, loaded, opts, mode, mm, work, result));
-      }
-      if (mode === 'out' && outTarget) await writeOut(db, result, opts);
-      return { db: opts.dbPath, files: result.files.flatMap((f) => (f.load ? [f.load] : [])), totals: { rows_read: 0, rows_inserted: 0, rows_duplicate: 0, rows_quarantined: 0 } };
+      await body(session);
+      if (mode === 'out') await writeOut(db, result, opts, kind);
+      const files = result.files.flatMap((f) => (f.load ? [f.load] : []));
+      return { db: opts.dbPath, files, totals: sumTotals(files) };
     };
     if (mode === 'load') {
       const abandoned = await markAbandoned(db);
       if (abandoned > 0) opts.onEvent?.({ type: 'abandoned', count: abandoned });
       await restoreQuarantineFiles(db, opts);
-      opts.onEvent?.({ type: 'start', files: planned.length });
-      await recordRun(db, 'import', opts.args ?? ['import', 'csv', ...inputs], run);
+      opts.onEvent?.({ type: 'start', files: planned });
+      await recordRun(db, 'import', opts.args ?? ['import', kind, ...inputs], run);
     } else await run();
   } finally {
     db.close();
@@ -236,16 +260,147 @@ export async function importCsv(inputs: string[], opts: ImportOptions): Promise<
   return result;
 }
 
-async function importOne(
-  db: Db, p: Planned, loaded: LoadedProfile, opts: ImportOptions, mode: ImportMode, mm: number, work: string, result: ImportResult,
-): Promise<ImportFileResult> {
-  if (p.table.skip !== undefined || !p.ds) {
-    return { path: p.display, dataset: null, status: 'skipped', message: p.table.skip ?? 'skipped by the profile', counts: null, load: null };
+/**
+ * Imports CSV files through a profile. Throws UsageError (exit 2) for bad inputs, flags or a file no table maps,
+ * ConfigError for a bad profile, DatabaseError/QueryError/IoError for runtime faults; InterruptedError on Ctrl-C
+ * (the current file rolls back).
+ */
+export async function importCsv(inputs: string[], opts: ImportOptions): Promise<ImportResult> {
+  const cwd = opts.cwd ?? process.cwd();
+  const loaded = loadProfile(opts.profile, cwd);
+  const planned = planImport(inputs, loaded.profile, cwd);
+  const profileText = readFileSync(loaded.path, 'utf8');
+  const profile = loaded.profile;
+  return withSession('csv', profile.name, inputs, opts, planned.length, async (s) => {
+    for (const p of planned) {
+      if (opts.signal?.aborted) throw new InterruptedError(`import stopped before ${p.display}`);
+      if (p.table.skip !== undefined || !p.ds) {
+        s.result.files.push({ path: p.display, dataset: null, status: 'skipped', message: p.table.skip ?? 'skipped by the profile', counts: null, load: null });
+        continue;
+      }
+      s.result.files.push(await importOne(s, {
+        p,
+        identity: profileText,
+        profilePath: loaded.path,
+        mapOpts: {
+          timezone: opts.timezone ?? p.table.timezone ?? profile.timezone,
+          anchor: opts.anchor ?? profile.relative_time?.anchor,
+          missing: p.table.missing ?? profile.missing ?? [],
+        },
+        stage: () => stageCsv(s.db, p),
+      }, opts));
+    }
+  });
+}
+
+/** How the shipped FHIR views map onto the contracts (the FHIR counterpart of a profile's tables). */
+const FHIR_TABLES: { view: string; resource: string; table: ProfileTable }[] = [
+  {
+    view: 'patients',
+    resource: 'Patient',
+    table: {
+      match: '*',
+      dataset: 'patients',
+      columns: {
+        patient_id: { from: 'patient_id' },
+        sex: { from: 'gender' },
+        birth_date: { from: 'birth_date' },
+        facility_id: { from: 'managing_organization', default: 'unknown' },
+      },
+    },
+  },
+  {
+    view: 'observation-readings',
+    resource: 'Observation',
+    table: {
+      match: '*',
+      dataset: 'vitals',
+      only: { column: 'status', values: ['final', 'amended', 'corrected', 'preliminary'], reason: 'status is not a result (cancelled, entered-in-error, registered or unknown)' },
+      readings: { code: 'code', value: '_value_any', unit: 'unit', time: 'effective', code_maps: ['loinc'], codes: {} },
+      columns: {
+        reading_id: { template: '{id}-{code}' },
+        patient_id: { from: 'patient_id' },
+      },
+    },
+  },
+];
+
+/**
+ * Imports FHIR R4 (Bulk Data NDJSON, Bundles, single resources; '-' reads standard input): each file is staged by
+ * the fhir library, flattened by the shipped ViewDefinitions (patients, observation-readings) and mapped like a
+ * profile table: LOINC codes to metrics, UCUM units converted. Resources no view maps are skipped by type with a
+ * reason; a resource the stage could not read is quarantined with its line or entry. Throws as importCsv.
+ */
+export async function importFhir(inputs: string[], opts: ImportOptions): Promise<ImportResult> {
+  const cwd = opts.cwd ?? process.cwd();
+  const fhir = await import('../fhir/index.js');
+  const work = mkdtempSync(join(tmpdir(), 'surgctl-import-stdin-'));
+  try {
+    const files: { path: string; display: string }[] = [];
+    for (const input of inputs) {
+      if (input === '-') {
+        if (!opts.stdin) throw new UsageError('standard input is not available');
+        const spooled = await spoolStream(opts.stdin, work);
+        files.push({ path: spooled.path, display: '-' });
+        continue;
+      }
+      const abs = resolve(cwd, input);
+      if (!existsSync(abs)) throw new UsageError(`input ${input} does not exist`, { file: input, hint: 'check the path' });
+      for (const f of fhir.fhirFiles([abs])) files.push({ path: f, display: f === abs ? input : join(input, relative(abs, f)) });
+    }
+    if (files.length === 0) throw new UsageError(`no FHIR file in ${inputs.join(', ')}`, { hint: 'name .ndjson / .json files, or a directory holding them' });
+    const engine = opts.engine ?? 'auto';
+    return await withSession('fhir', 'fhir', inputs, opts, files.length * FHIR_TABLES.length, async (s) => {
+      for (const f of files) {
+        if (opts.signal?.aborted) throw new InterruptedError(`import stopped before ${f.display}`);
+        const staged = await fhir.stageFhir(s.db, [f.path], { table: 'imp_fhir', ...(opts.signal ? { signal: opts.signal } : {}) });
+        for (const [type, n] of Object.entries(staged.byType)) {
+          if (FHIR_TABLES.some((t) => t.resource === type)) continue;
+          s.result.resources_skipped[type] = (s.result.resources_skipped[type] ?? 0) + n;
+        }
+        for (const ft of FHIR_TABLES) {
+          const ds = loadDatasetSchema(ft.table.dataset as string);
+          const view = fhir.shippedView(ft.view);
+          const p: Planned = { path: f.path, display: f.display, table: ft.table, ds };
+          const res = await importOne(s, {
+            p,
+            identity: `fhir:${JSON.stringify(view)}:${JSON.stringify(ft.table)}:${engine}`,
+            profilePath: `shipped ViewDefinition ${ft.view}`,
+            mapOpts: { timezone: opts.timezone, anchor: opts.anchor, missing: [] },
+            stage: async () => {
+              await fhir.runView(s.db, view, { source: 'imp_fhir', target: 'imp_view', engine, lineage: true, ...(opts.signal ? { signal: opts.signal } : {}) });
+              await s.db.run(`CREATE OR REPLACE TEMP TABLE ${SRC_TABLE} AS
+                SELECT v.* EXCLUDE (_line), ${ft.resource === 'Observation' ? "coalesce(CAST(v.value AS VARCHAR), v.value_code) AS _value_any," : ''}
+                  row_number() OVER (ORDER BY v._line NULLS LAST, v._entry NULLS LAST, v._resource_id) AS _row,
+                  coalesce(v._line, v._entry) AS _line
+                FROM imp_view v`);
+              await s.db.run('DROP TABLE IF EXISTS imp_view');
+            },
+            ...(ft.resource === 'Observation' ? { fhirErrors: staged.errors, resourcesWithoutRows: ft.resource } : {}),
+          }, opts);
+          // Nothing of this resource type in the file: no result line for it.
+          if (res.counts && res.counts.rows_read === 0 && !(staged.byType[ft.resource] ?? 0) && (ft.resource !== 'Observation' || staged.errors.length === 0)) continue;
+          s.result.files.push(res);
+        }
+        await s.db.run('DROP TABLE IF EXISTS imp_fhir');
+      }
+      for (const [type, n] of Object.entries(s.result.resources_skipped)) {
+        s.result.skipped[`resource type ${type}: no view maps it onto a contract`] = n;
+        s.result.totals.skipped += n;
+      }
+    });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
-  const ds = p.ds;
+}
+
+async function importOne(s: Session, src: Source & { fhirErrors?: { file: string; line?: number; entry?: number; reason: string; raw?: string }[]; resourcesWithoutRows?: string }, opts: ImportOptions): Promise<ImportFileResult> {
+  const { db, mode, result } = s;
+  const p = src.p;
+  const ds = p.ds as DatasetSchema;
   let sha: { sha256: string; bytes: number } | undefined;
   if (mode === 'load') {
-    sha = importSha(p, loaded, opts);
+    sha = importSha(p, src.identity, opts);
     if (!opts.force) {
       const prev = await findSucceededBySha(db, sha.sha256, ds.name);
       if (prev) {
@@ -255,16 +410,9 @@ async function importOne(
       }
     }
   }
-  await stageCsv(db, p);
-  const profile = loaded.profile;
-  const counts = await mapTable(db, SRC_TABLE, p.table, ds, {
-    timezone: opts.timezone ?? p.table.timezone ?? profile.timezone,
-    anchor: opts.anchor ?? profile.relative_time?.anchor,
-    missing: p.table.missing ?? profile.missing ?? [],
-    molarMass: mm,
-    file: basename(p.path),
-    display: p.display,
-  }, loaded.path);
+  await src.stage();
+  let counts = await mapTable(db, SRC_TABLE, p.table, ds, { ...src.mapOpts, molarMass: s.mm, file: basename(p.path), display: p.display }, src.profilePath);
+  if (src.resourcesWithoutRows !== undefined || src.fhirErrors) counts = await addFhirRows(db, src.resourcesWithoutRows, src.fhirErrors ?? [], counts, ds);
   opts.onEvent?.({ type: 'mapped', path: p.display, dataset: ds.name, counts });
   await db.run(`DROP TABLE IF EXISTS ${SRC_TABLE}`);
   if (mode === 'dry-run') {
@@ -276,7 +424,51 @@ async function importOne(
     await accumulate(db, ds);
     return { path: p.display, dataset: ds.name, status: 'mapped', message: null, counts, load: null };
   }
-  return loadMapped(db, p, ds, counts, opts, sha as { sha256: string; bytes: number }, work);
+  return loadMapped(db, p, ds, counts, opts, sha as { sha256: string; bytes: number }, s.work);
+}
+
+/**
+ * FHIR accounting: an Observation that yields no reading row (no value, data absent) is skipped with that reason,
+ * and a resource or line the stage could not read is a quarantined row with its line (NDJSON) or entry (Bundle).
+ */
+async function addFhirRows(
+  db: Db, resource: string | undefined, errors: { file: string; line?: number; entry?: number; reason: string; raw?: string }[], counts: MapCounts, ds: DatasetSchema,
+): Promise<MapCounts> {
+  if (resource !== undefined) {
+    const n = await db.scalar<number>(
+      `SELECT count(*)::INTEGER FROM imp_fhir f WHERE f.resource_type = $t
+       AND NOT EXISTS (SELECT 1 FROM ${SRC_TABLE} s WHERE s._resource_id = f.id)`,
+      { t: resource },
+    );
+    if (n) {
+      const reason = `${resource} without a value (no valueQuantity or valueCodeableConcept, e.g. dataAbsentReason)`;
+      const maxRow = (await db.scalar<number>(`SELECT coalesce(max(_row), 0)::INTEGER FROM ${MAPPED_TABLE}`)) ?? 0;
+      await db.run(
+        `INSERT INTO ${MAPPED_TABLE} (_row, _line, _status, _reason)
+         SELECT $max + row_number() OVER (ORDER BY f._line NULLS LAST, f._entry NULLS LAST, f.id), coalesce(f._line, f._entry), 'skip', $reason
+         FROM imp_fhir f WHERE f.resource_type = $t AND NOT EXISTS (SELECT 1 FROM ${SRC_TABLE} s WHERE s._resource_id = f.id)`,
+        { max: maxRow, reason, t: resource },
+      );
+      counts.rows_read += n;
+      counts.skipped[reason] = (counts.skipped[reason] ?? 0) + n;
+    }
+  }
+  if (errors.length > 0) {
+    const maxRow = (await db.scalar<number>(`SELECT coalesce(max(_row), 0)::INTEGER FROM ${MAPPED_TABLE}`)) ?? 0;
+    let i = 0;
+    for (const e of errors) {
+      i += 1;
+      await db.run(
+        `INSERT INTO ${MAPPED_TABLE} (_row, _line, _status, _reason, _keyword, _field, _bad_value) VALUES ($row, $line, 'quarantine', $reason, 'fhir', NULL, $raw)`,
+        { row: maxRow + i, line: e.line ?? e.entry ?? null, reason: e.entry !== undefined ? `Bundle entry ${e.entry}: ${e.reason}` : e.reason, raw: e.raw ?? null },
+      );
+    }
+    counts.rows_read += errors.length;
+    counts.mapped += errors.length;
+    counts.quarantined_by_keyword.fhir = (counts.quarantined_by_keyword.fhir ?? 0) + errors.length;
+  }
+  void ds;
+  return counts;
 }
 
 const contractSelect = (ds: DatasetSchema): string => ds.columns.map(ident).join(', ');
@@ -288,7 +480,7 @@ async function accumulate(db: Db, ds: DatasetSchema): Promise<void> {
   else await db.run(`CREATE TEMP TABLE ${t} AS SELECT ${contractSelect(ds)} FROM ${MAPPED_TABLE} WHERE _status = 'ok' ORDER BY _row`);
 }
 
-async function writeOut(db: Db, result: ImportResult, opts: ImportOptions): Promise<void> {
+async function writeOut(db: Db, result: ImportResult, opts: ImportOptions, kind: 'csv' | 'fhir'): Promise<void> {
   const cwd = opts.cwd ?? process.cwd();
   const target = resolve(cwd, opts.out as string);
   const temp = tempPathFor(target);
@@ -300,7 +492,7 @@ async function writeOut(db: Db, result: ImportResult, opts: ImportOptions): Prom
       const file = join(temp, `${n.slice('imp_out_'.length)}.${fmt}`);
       await db.run(`COPY ${ident(n)} TO ${literal(file)} (${fmt === 'parquet' ? 'FORMAT parquet, COMPRESSION zstd' : 'FORMAT csv, HEADER true'})`);
     }
-    writeMarker(temp, 'import', `import csv --profile ${result.profile}`);
+    writeMarker(temp, 'import', kind === 'csv' ? `import csv --profile ${result.profile}` : 'import fhir');
   } catch (e) {
     discardOutput(temp);
     throw e;

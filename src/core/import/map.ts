@@ -108,6 +108,7 @@ function columnSql(c: Ctx, m: ColumnMap, where: string): string {
     e = `CASE (${e}) ${whens.join(' ')} ELSE (${e}) END`;
   }
   if (m.scale !== undefined) e = `CAST(try_cast(${e} AS DOUBLE) * ${bind(c, m.scale)} AS VARCHAR)`;
+  if (m.default !== undefined) e = `coalesce(${e}, ${bind(c, m.default)})`;
   return e;
 }
 
