@@ -351,39 +351,42 @@ export async function importFhir(inputs: string[], opts: ImportOptions): Promise
     if (files.length === 0) throw new UsageError(`no FHIR file in ${inputs.join(', ')}`, { hint: 'name .ndjson / .json files, or a directory holding them' });
     const engine = opts.engine ?? 'auto';
     return await withSession('fhir', 'fhir', inputs, opts, files.length * FHIR_TABLES.length, async (s) => {
-      for (const f of files) {
-        if (opts.signal?.aborted) throw new InterruptedError(`import stopped before ${f.display}`);
-        const staged = await fhir.stageFhir(s.db, [f.path], { table: 'imp_fhir', ...(opts.signal ? { signal: opts.signal } : {}) });
-        for (const [type, n] of Object.entries(staged.byType)) {
-          if (FHIR_TABLES.some((t) => t.resource === type)) continue;
-          s.result.resources_skipped[type] = (s.result.resources_skipped[type] ?? 0) + n;
-        }
-        for (const ft of FHIR_TABLES) {
-          const ds = loadDatasetSchema(ft.table.dataset as string);
-          const view = fhir.shippedView(ft.view);
+      // All files staged once; then dataset by dataset (patients before the vitals that reference them), one load
+      // per file and dataset.
+      const staged = await fhir.stageFhir(s.db, files.map((f) => f.path), { table: 'imp_fhir', ...(opts.signal ? { signal: opts.signal } : {}) });
+      for (const [type, n] of Object.entries(staged.byType)) {
+        if (!FHIR_TABLES.some((t) => t.resource === type)) s.result.resources_skipped[type] = n;
+      }
+      for (const ft of FHIR_TABLES) {
+        const ds = loadDatasetSchema(ft.table.dataset as string);
+        const view = fhir.shippedView(ft.view);
+        await fhir.runView(s.db, view, { source: 'imp_fhir', target: 'imp_view', engine, lineage: true, ...(opts.signal ? { signal: opts.signal } : {}) });
+        for (const f of files) {
+          if (opts.signal?.aborted) throw new InterruptedError(`import stopped before ${f.display}`);
+          const inFile = (await s.db.scalar<number>('SELECT count(*)::INTEGER FROM imp_fhir WHERE resource_type = $t AND _file = $f', { t: ft.resource, f: f.path })) ?? 0;
+          const errors = ft.resource === 'Observation' ? staged.errors.filter((e) => e.file === f.path) : [];
+          if (inFile === 0 && errors.length === 0) continue;
           const p: Planned = { path: f.path, display: f.display, table: ft.table, ds };
-          const res = await importOne(s, {
+          s.result.files.push(await importOne(s, {
             p,
             identity: `fhir:${JSON.stringify(view)}:${JSON.stringify(ft.table)}:${engine}`,
             profilePath: `shipped ViewDefinition ${ft.view}`,
             mapOpts: { timezone: opts.timezone, anchor: opts.anchor, missing: [] },
             stage: async () => {
-              await fhir.runView(s.db, view, { source: 'imp_fhir', target: 'imp_view', engine, lineage: true, ...(opts.signal ? { signal: opts.signal } : {}) });
               await s.db.run(`CREATE OR REPLACE TEMP TABLE ${SRC_TABLE} AS
-                SELECT v.* EXCLUDE (_line), ${ft.resource === 'Observation' ? "coalesce(CAST(v.value AS VARCHAR), v.value_code) AS _value_any," : ''}
+                SELECT v.* EXCLUDE (_line), ${ft.resource === 'Observation' ? 'coalesce(CAST(v.value AS VARCHAR), v.value_code) AS _value_any,' : ''}
                   row_number() OVER (ORDER BY v._line NULLS LAST, v._entry NULLS LAST, v._resource_id) AS _row,
                   coalesce(v._line, v._entry) AS _line
-                FROM imp_view v`);
-              await s.db.run('DROP TABLE IF EXISTS imp_view');
+                FROM imp_view v WHERE v._file = $f`, { f: f.path });
             },
-            ...(ft.resource === 'Observation' ? { fhirErrors: staged.errors, resourcesWithoutRows: ft.resource } : {}),
-          }, opts);
-          // Nothing of this resource type in the file: no result line for it.
-          if (res.counts && res.counts.rows_read === 0 && !(staged.byType[ft.resource] ?? 0) && (ft.resource !== 'Observation' || staged.errors.length === 0)) continue;
-          s.result.files.push(res);
+            fhirFile: f.path,
+            fhirResource: ft.resource,
+            fhirErrors: errors,
+          }, opts));
         }
-        await s.db.run('DROP TABLE IF EXISTS imp_fhir');
+        await s.db.run('DROP TABLE IF EXISTS imp_view');
       }
+      await s.db.run('DROP TABLE IF EXISTS imp_fhir');
       for (const [type, n] of Object.entries(s.result.resources_skipped)) {
         s.result.skipped[`resource type ${type}: no view maps it onto a contract`] = n;
         s.result.totals.skipped += n;
@@ -394,7 +397,9 @@ export async function importFhir(inputs: string[], opts: ImportOptions): Promise
   }
 }
 
-async function importOne(s: Session, src: Source & { fhirErrors?: { file: string; line?: number; entry?: number; reason: string; raw?: string }[]; resourcesWithoutRows?: string }, opts: ImportOptions): Promise<ImportFileResult> {
+type FhirError = { file: string; line?: number; entry?: number; reason: string; raw?: string };
+
+async function importOne(s: Session, src: Source & { fhirFile?: string; fhirResource?: string; fhirErrors?: FhirError[] }, opts: ImportOptions): Promise<ImportFileResult> {
   const { db, mode, result } = s;
   const p = src.p;
   const ds = p.ds as DatasetSchema;
@@ -412,7 +417,7 @@ async function importOne(s: Session, src: Source & { fhirErrors?: { file: string
   }
   await src.stage();
   let counts = await mapTable(db, SRC_TABLE, p.table, ds, { ...src.mapOpts, molarMass: s.mm, file: basename(p.path), display: p.display }, src.profilePath);
-  if (src.resourcesWithoutRows !== undefined || src.fhirErrors) counts = await addFhirRows(db, src.resourcesWithoutRows, src.fhirErrors ?? [], counts, ds);
+  if (src.fhirFile !== undefined && src.fhirResource !== undefined) counts = await addFhirRows(db, src.fhirFile, src.fhirResource, src.fhirErrors ?? [], counts);
   opts.onEvent?.({ type: 'mapped', path: p.display, dataset: ds.name, counts });
   await db.run(`DROP TABLE IF EXISTS ${SRC_TABLE}`);
   if (mode === 'dry-run') {
@@ -431,14 +436,12 @@ async function importOne(s: Session, src: Source & { fhirErrors?: { file: string
  * FHIR accounting: an Observation that yields no reading row (no value, data absent) is skipped with that reason,
  * and a resource or line the stage could not read is a quarantined row with its line (NDJSON) or entry (Bundle).
  */
-async function addFhirRows(
-  db: Db, resource: string | undefined, errors: { file: string; line?: number; entry?: number; reason: string; raw?: string }[], counts: MapCounts, ds: DatasetSchema,
-): Promise<MapCounts> {
-  if (resource !== undefined) {
+async function addFhirRows(db: Db, file: string, resource: string, errors: FhirError[], counts: MapCounts): Promise<MapCounts> {
+  {
     const n = await db.scalar<number>(
-      `SELECT count(*)::INTEGER FROM imp_fhir f WHERE f.resource_type = $t
+      `SELECT count(*)::INTEGER FROM imp_fhir f WHERE f.resource_type = $t AND f._file = $file
        AND NOT EXISTS (SELECT 1 FROM ${SRC_TABLE} s WHERE s._resource_id = f.id)`,
-      { t: resource },
+      { t: resource, file },
     );
     if (n) {
       const reason = `${resource} without a value (no valueQuantity or valueCodeableConcept, e.g. dataAbsentReason)`;
@@ -446,8 +449,8 @@ async function addFhirRows(
       await db.run(
         `INSERT INTO ${MAPPED_TABLE} (_row, _line, _status, _reason)
          SELECT $max + row_number() OVER (ORDER BY f._line NULLS LAST, f._entry NULLS LAST, f.id), coalesce(f._line, f._entry), 'skip', $reason
-         FROM imp_fhir f WHERE f.resource_type = $t AND NOT EXISTS (SELECT 1 FROM ${SRC_TABLE} s WHERE s._resource_id = f.id)`,
-        { max: maxRow, reason, t: resource },
+         FROM imp_fhir f WHERE f.resource_type = $t AND f._file = $file AND NOT EXISTS (SELECT 1 FROM ${SRC_TABLE} s WHERE s._resource_id = f.id)`,
+        { max: maxRow, reason, t: resource, file },
       );
       counts.rows_read += n;
       counts.skipped[reason] = (counts.skipped[reason] ?? 0) + n;
@@ -467,7 +470,6 @@ async function addFhirRows(
     counts.mapped += errors.length;
     counts.quarantined_by_keyword.fhir = (counts.quarantined_by_keyword.fhir ?? 0) + errors.length;
   }
-  void ds;
   return counts;
 }
 
