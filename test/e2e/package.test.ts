@@ -71,6 +71,7 @@ describe('the packed tarball', () => {
       ...filesUnder(join(repo, 'schemas')),
       ...filesUnder(join(repo, 'src', 'core', 'transform', 'models')),
       ...filesUnder(join(repo, 'src', 'core', 'transform', 'rules')),
+      ...filesUnder(join(repo, 'src', 'db', 'migrations')),
       ...filesUnder(join(repo, 'dist')).filter((f) => f.endsWith('.js')),
     ];
     expect(required.filter((f) => !shipped.has(f))).toEqual([]);

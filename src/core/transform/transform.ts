@@ -9,7 +9,7 @@ import { ident } from '../../db/sql.js';
 import { InterruptedError, QueryError } from '../../errors.js';
 import { loadConfig } from '../config.js';
 import { openLakehouse } from '../load/lakehouse.js';
-import { migrate, refuseNewer } from '../load/migrations.js';
+import { migrate, refuseNewer } from '../../db/migrate.js';
 import { finishRun, newRunId, startRun, writer } from '../runs.js';
 import { runModelTests, type TestResult } from './model-tests.js';
 import { loadModels, selectModels, type Model, type ModelSet } from './models.js';
@@ -83,22 +83,6 @@ export type TransformEvent =
   | { type: 'model-done'; result: ModelRunResult }
   | { type: 'tests-done'; model: string; results: TestResult[] };
 
-const META_DDL = [
-  `CREATE TABLE IF NOT EXISTS model_runs (
-    run_id VARCHAR NOT NULL, model VARCHAR NOT NULL, started_at TIMESTAMPTZ NOT NULL, finished_at TIMESTAMPTZ,
-    duration_ms BIGINT, "rows" BIGINT, status VARCHAR NOT NULL, error VARCHAR)`,
-  `CREATE TABLE IF NOT EXISTS model_tests (
-    run_id VARCHAR NOT NULL, model VARCHAR NOT NULL, test VARCHAR NOT NULL, status VARCHAR NOT NULL,
-    failures BIGINT NOT NULL, checked_at TIMESTAMPTZ NOT NULL)`,
-  `CREATE TABLE IF NOT EXISTS transform_state (
-    load_id VARCHAR PRIMARY KEY, run_id VARCHAR NOT NULL, consumed_at TIMESTAMPTZ NOT NULL)`,
-  `CREATE TABLE IF NOT EXISTS transform_runs (
-    run_id VARCHAR PRIMARY KEY, mode VARCHAR NOT NULL, reason VARCHAR, started_at TIMESTAMPTZ NOT NULL,
-    finished_at TIMESTAMPTZ, status VARCHAR NOT NULL, rules_version VARCHAR, rules_sha256 VARCHAR,
-    models_sha256 VARCHAR, new_loads INTEGER, "select" VARCHAR)`,
-  `CREATE TABLE IF NOT EXISTS rules_in_force (path VARCHAR NOT NULL, value VARCHAR, source VARCHAR NOT NULL)`,
-];
-
 /** Opens the lakehouse, runs the transform, closes it. See transformDb. */
 export async function runTransform(opts: TransformOptions): Promise<TransformResult> {
   // A dry run writes nothing (no migration either) but still refuses a lakehouse newer than this CLI.
@@ -163,8 +147,8 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
   const dryRun = opts.dryRun === true;
 
   if (!dryRun) {
+    // model_runs, model_tests, transform_state, transform_runs and rules_in_force come from the migrations.
     await migrate(db);
-    for (const ddl of META_DDL) await db.run(ddl);
   }
   await prepareSession(db, rules, set);
 

@@ -4,7 +4,7 @@
 import { copyFileSync, linkSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { refuseNewer } from '../load/migrations.js';
+import { migrate } from '../../db/migrate.js';
 import { openDb, type Db, type JsonRow } from '../../db/db.js';
 import { ident } from '../../db/sql.js';
 import { DatabaseError, IoError, UsageError, toIoError } from '../../errors.js';
@@ -33,9 +33,6 @@ export interface AlertStoreOptions {
 
 /** Half-width of the telemetry window around an alert, in microseconds (30 s). */
 const WINDOW_US = 30_000_000n;
-
-export const ACKS_DDL = `CREATE TABLE IF NOT EXISTS alert_acks (
-  alert_id VARCHAR PRIMARY KEY, acked_by VARCHAR NOT NULL, acked_at TIMESTAMPTZ NOT NULL, note VARCHAR)`;
 
 /**
  * Opens the lakehouse at `path` for browsing. Throws UsageError (exit 2) when the file does not exist or has no
@@ -373,9 +370,9 @@ export class AlertStore implements AlertSource {
     let rw: Db | undefined;
     try {
       rw = await openDb(this.path, { lockTimeoutMs: this.options.lockTimeoutMs ?? 5000, ...this.dbOptions() });
-      // A lakehouse from a newer surgctl is never written, not even an acknowledgement.
-      await refuseNewer(rw);
-      await rw.run(ACKS_DDL);
+      // A lakehouse from a newer surgctl is never written, not even an acknowledgement (migrate refuses it before
+      // any write); an older one gains alert_acks from migration 003.
+      await migrate(rw);
       const source = row.kind === 'alert'
         ? 'FROM alerts a WHERE a.alert_id = $id'
         : `FROM alert_episodes e JOIN alerts a ON ${EPISODE_MEMBERS_ON} WHERE e.episode_id = $id`;

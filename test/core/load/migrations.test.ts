@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDb } from '../../../src/db/db.js';
 import { DatabaseError } from '../../../src/errors.js';
-import { checkRawTableMatches, LATEST_VERSION, MIGRATIONS, migrate, schemaVersion } from '../../../src/core/load/migrations.js';
+import { checkRawTableMatches, latestVersion, listMigrations, migrate, schemaVersion } from '../../../src/core/load/migrations.js';
 import { resolveDbPath } from '../../../src/core/db-path.js';
 import { scratchDirs } from '../../helpers/run-cli.js';
 import { writeFileSync } from 'node:fs';
@@ -15,9 +15,9 @@ describe('migrations', () => {
     const path = join(tmp(), 'lake.duckdb');
     const db = await openDb(path);
     try {
-      expect(await migrate(db)).toEqual(MIGRATIONS.map((m) => m.version).sort((a, b) => a - b));
+      expect(await migrate(db)).toEqual(listMigrations().map((m) => m.version));
       expect(await migrate(db)).toEqual([]);
-      expect(await schemaVersion(db)).toBe(LATEST_VERSION);
+      expect(await schemaVersion(db)).toBe(latestVersion());
       const tables = (await db.all<{ t: string }>('SELECT table_name AS t FROM information_schema.tables ORDER BY 1')).map((r) => r.t);
       expect(tables).toEqual(expect.arrayContaining(['loads', 'quarantine', 'schema_migrations', 'raw_telemetry', 'raw_vitals', 'raw_robots']));
     } finally {
@@ -38,7 +38,7 @@ describe('migrations', () => {
       expect(err).toBeInstanceOf(DatabaseError);
       expect((err as DatabaseError).code).toBe('db_too_new');
       expect((err as DatabaseError).message).toContain('999');
-      expect(await db.scalar('SELECT count(*)::INTEGER FROM schema_migrations')).toBe(MIGRATIONS.length + 1);
+      expect(await db.scalar('SELECT count(*)::INTEGER FROM schema_migrations')).toBe(latestVersion() + 1);
     } finally {
       db.close();
     }
