@@ -249,7 +249,10 @@ async function mapReadings(db: Db, c: Ctx, opts: MapOptions): Promise<void> {
     const cv = conversion(p.f, p.t, opts.molarMass);
     await db.run('INSERT INTO imp_conv VALUES ($f, $t, $s, $o, $r)', { f: p.f, t: p.t, s: cv.scale, o: cv.offset, r: cv.reason });
   }
-  const conv = 'try_cast(b._value_text AS DOUBLE) * cv.scale + cv."offset"';
+  // A converted value is rounded to 9 decimal places: that removes the binary noise of the factors (100.4 [degF] is
+  // 38 Cel, not 38.000000000001634) and stays far below any instrument's resolution. Same-unit values are untouched.
+  const conv = `CASE WHEN cv.scale = 1 AND cv."offset" = 0 THEN try_cast(b._value_text AS DOUBLE)
+    ELSE round(try_cast(b._value_text AS DOUBLE) * cv.scale + cv."offset", 9) END`;
   const flag = `CASE b.flag_op WHEN '<' THEN ${conv} < b.flag_than WHEN '<=' THEN ${conv} <= b.flag_than WHEN '>' THEN ${conv} > b.flag_than
     WHEN '>=' THEN ${conv} >= b.flag_than WHEN '=' THEN ${conv} = b.flag_than END`;
   const cols = await db.all<{ column_name: string }>("SELECT column_name FROM (DESCRIBE imp_a) WHERE NOT starts_with(column_name, '_')");
