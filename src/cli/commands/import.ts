@@ -144,6 +144,9 @@ function renderImport(r: ImportResult): string {
   };
   section('mapped by metric', r.by_metric);
   section('skipped by reason', r.skipped);
+  const codes: Record<string, number> = {};
+  for (const f of r.files) for (const [k, v] of Object.entries(f.counts?.unmapped_codes ?? {})) codes[k] = (codes[k] ?? 0) + v;
+  section('codes not mapped (most frequent; add them to your own profile\'s readings.codes)', Object.fromEntries(Object.entries(codes).sort((a, b) => b[1] - a[1]).slice(0, 10)));
   section('missing readings by marker', r.missing);
   section('quarantined by the mapping, by keyword', r.quarantined_by_keyword);
   for (const f of r.files) if (f.status === 'skipped' && f.message) out += `skipped ${f.path}: ${f.message}\n`;
