@@ -74,6 +74,8 @@ describe('surgctl import csv', () => {
     // Four naive rows need a zone; WT's unit is not a mass, whatever the zone.
     expect(out.quarantined_by_keyword).toEqual({ timezone: 3, unit: 1 });
     expect(out.sample.vitals).toEqual([{ reading_id: 'mon-B1-7', patient_id: 'B1', metric: 'heart_rate', value: 75, unit: '/min', measured_at: '2026-01-10T08:10:00.000000Z' }]);
+    // The contract check the load would make, run in memory on the mapped rows.
+    expect(out.files[0].validation).toEqual({ rows_valid: 1, rows_quarantined: 0, failures_by_rule: {} });
     expect(existsSync(join(dir, 'surgctl.duckdb'))).toBe(false);
   });
 
@@ -110,5 +112,23 @@ describe('surgctl import csv', () => {
     const again = await run('import', 'csv', '--profile', 'vendor.json', '--timezone', 'UTC', '--allow-orphans', '--format', 'json', 'monitor.csv');
     expect(again.exitCode).toBe(0);
     expect(JSON.parse(again.stdout).files[0].status).toBe('skipped');
+  });
+});
+
+describe('surgctl import fhir', () => {
+  it('reads NDJSON from standard input (-) and loads it', async () => {
+    const ndjson = [
+      { resourceType: 'Patient', id: 'p9', gender: 'male', birthDate: '1950-01-01', managingOrganization: { reference: 'Organization/h1' } },
+      { resourceType: 'Observation', id: 'rr', status: 'final', subject: { reference: 'Patient/p9' }, effectiveInstant: '2026-02-01T06:00:00.123Z',
+        code: { coding: [{ system: 'http://loinc.org', code: '9279-1' }] }, valueQuantity: { value: 18, system: 'http://unitsofmeasure.org', code: '/min' } },
+    ].map((x) => JSON.stringify(x)).join('\n');
+    const r = await runCliWith({ cwd: dir, stdin: `${ndjson}\n` }, 'import', 'fhir', '-', '--format', 'json');
+    expect(r.exitCode).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.files.map((f: { dataset: string; path: string; load: { rows_inserted: number } }) => [f.path, f.dataset, f.load.rows_inserted])).toEqual([
+      ['-', 'patients', 1],
+      ['-', 'vitals', 1],
+    ]);
+    expect(out.by_metric).toEqual({ resp_rate: 1 });
   });
 });

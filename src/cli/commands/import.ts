@@ -151,6 +151,11 @@ function renderImport(r: ImportResult): string {
   section('quarantined by the mapping, by keyword', r.quarantined_by_keyword);
   for (const f of r.files) if (f.status === 'skipped' && f.message) out += `skipped ${f.path}: ${f.message}\n`;
   if (r.mode === 'dry-run') {
+    for (const f of r.files) {
+      if (!f.validation) continue;
+      const rules = Object.entries(f.validation.failures_by_rule).map(([k, v]) => `${k} ${v}`).join(', ');
+      out += `${f.path}: the contract check would pass ${f.validation.rows_valid} and quarantine ${f.validation.rows_quarantined}${rules ? ` (${rules})` : ''}; foreign keys are checked on load\n`;
+    }
     for (const [ds, sample] of Object.entries(r.sample)) {
       if (sample.length === 0) continue;
       out += `first ${ds} rows that would load:\n${renderTextTable(sample, Object.keys(sample[0] as object).map((k) => ({ header: k, value: (x: Record<string, unknown>) => (x[k] === null || x[k] === undefined ? '' : String(x[k])) })))}`;

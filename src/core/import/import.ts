@@ -63,6 +63,8 @@ export interface ImportFileResult {
   message: string | null;
   counts: MapCounts | null;
   load: FileLoadResult | null;
+  /** --dry-run: the contract check the load would make (foreign keys not checked: there is no lakehouse). */
+  validation?: { rows_valid: number; rows_quarantined: number; failures_by_rule: Record<string, number> } | undefined;
 }
 
 export interface ImportResult {
@@ -423,7 +425,7 @@ async function importOne(s: Session, src: Source & { fhirFile?: string; fhirReso
   if (mode === 'dry-run') {
     const rows = await db.all(`SELECT ${contractSelect(ds)} FROM ${MAPPED_TABLE} WHERE _status = 'ok' ORDER BY _row LIMIT 5`);
     result.sample[ds.name] = [...(result.sample[ds.name] ?? []), ...rows].slice(0, 5);
-    return { path: p.display, dataset: ds.name, status: 'mapped', message: null, counts, load: null };
+    return { path: p.display, dataset: ds.name, status: 'mapped', message: null, counts, load: null, validation: await dryValidate(db, p, ds, s.work) };
   }
   if (mode === 'out') {
     await accumulate(db, ds);
@@ -475,6 +477,17 @@ async function addFhirRows(db: Db, file: string, resource: string, errors: FhirE
 
 const contractSelect = (ds: DatasetSchema): string => ds.columns.map(ident).join(', ');
 
+/** --dry-run: validates the mapped rows against the contract as the load would (no foreign keys), in memory. */
+async function dryValidate(db: Db, p: Planned, ds: DatasetSchema, work: string): Promise<ImportFileResult['validation']> {
+  const staged = join(work, `${basename(p.path)}.${ds.name}.dry.ndjson`);
+  await db.run(`COPY (SELECT ${contractSelect(ds)} FROM ${MAPPED_TABLE} WHERE _status = 'ok' ORDER BY _row) TO ${literal(staged)} (FORMAT json)`);
+  const { stageAndValidate, dropStaged } = await import('../validate/index.js');
+  const v = await stageAndValidate(db, { path: staged, displayName: p.display, format: 'ndjson' }, ds, { foreignKeyTables: {}, materializeValid: false });
+  await dropStaged(db, v);
+  rmSync(staged, { force: true });
+  return { rows_valid: v.rowsValid, rows_quarantined: v.rowsQuarantined, failures_by_rule: v.failuresByRule };
+}
+
 async function accumulate(db: Db, ds: DatasetSchema): Promise<void> {
   const t = ident(`imp_out_${ds.name}`);
   const exists = await db.scalar<number>("SELECT count(*)::INTEGER FROM duckdb_tables() WHERE temporary AND table_name = $t", { t: `imp_out_${ds.name}` });
@@ -524,10 +537,11 @@ async function loadMapped(
   const qdir = resolve(opts.cwd ?? process.cwd(), opts.quarantineDir ?? 'quarantine');
   const qPath = load.quarantine_path ?? (nq > 0 ? join(qdir, `${basename(p.path)}.${load.load_id}.quarantine.ndjson`) : null);
   const lineage = ds.name === 'vitals';
-  const rawJson = `json_object(${[...ds.columns, 'original_value', 'original_unit', 'original_code']
+  // raw: the contract row as far as it was mapped (replay re-validates it); the source's value is in errors[].value.
+  const rawJson = `json_object(${ds.columns
     .map((c, i) => `$k${i}, ${ident(c)}`)
     .join(', ')})`;
-  const keys = Object.fromEntries([...ds.columns, 'original_value', 'original_unit', 'original_code'].map((c, i) => [`k${i}`, c]));
+  const keys = Object.fromEntries(ds.columns.map((c, i) => [`k${i}`, c]));
   await db.transaction(async () => {
     await db.run(
       `UPDATE raw_${ds.name} r SET _source_line = m._line${lineage ? ', original_value = m.original_value, original_unit = m.original_unit, original_code = m.original_code' : ''}
