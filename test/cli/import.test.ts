@@ -132,3 +132,30 @@ describe('surgctl import fhir', () => {
     expect(out.by_metric).toEqual({ resp_rate: 1 });
   });
 });
+
+describe('surgctl import csv on a malformed file', () => {
+  it('quarantines what cannot be parsed or mapped at its physical line (blank lines and quoted newlines counted)', async () => {
+    writeFileSync(join(dir, 'monitor2.csv'), [
+      'bed,taken,param,val,uom',
+      'B1,2026-01-10T08:00:00Z,HR,72,bpm',
+      '',
+      'B1,2026-01-10T08:01:00Z,HR,"7',
+      '3",bpm',
+      'B1,2026-01-10T08:02:00Z,HR,74,bpm,extra',
+      'B1,2026-01-10T08:03:00Z,HR,75,xx',
+      'B1,2026-01-10T08:04:00Z,HR,76,bpm',
+    ].join('\n') + '\n');
+    const r = await run('import', 'csv', '--profile', 'vendor.json', '--allow-orphans', '--max-invalid', '100%', '--format', 'json', 'monitor2.csv');
+    expect(r.exitCode).toBe(0);
+    const f = JSON.parse(r.stdout).files[0];
+    expect(f.counts.rows_read).toBe(5);
+    expect(f.counts.quarantined_by_keyword).toEqual({ type: 1, csv_field_count: 1, unit: 1 });
+    expect(f.load).toMatchObject({ rows_read: 5, rows_inserted: 2, rows_quarantined: 3 });
+    const q = JSON.parse((await run('quarantine', 'show', f.load.load_id, '--format', 'json')).stdout) as { line: number; row: number; rule: string }[];
+    expect(q.map((x) => [x.line, x.rule])).toEqual([[4, 'type'], [6, 'csv_field_count'], [7, 'unit']]);
+    const lines = JSON.parse((await run('query', 'SELECT reading_id, _source_line::INTEGER AS line FROM raw_vitals ORDER BY 2', '--format', 'json')).stdout);
+    // {_row} counts data rows, the rejected one included: ids do not move when a bad line is fixed.
+    expect(lines).toEqual([{ reading_id: 'mon-B1-1', line: 2 }, { reading_id: 'mon-B1-5', line: 8 }]);
+    expect(q.map((x) => x.row)).toEqual([2, 3, 4]);
+  });
+});

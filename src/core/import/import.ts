@@ -16,6 +16,7 @@ import { InterruptedError, toIoError, UsageError } from '../../errors.js';
 import { findSucceededBySha, markAbandoned } from '../load/ledger.js';
 import { openLakehouse, loadOneFile, recordRun, restoreQuarantineFiles, sumTotals, type FileLoadResult, type LoadEvent, type LoadResult } from '../load/load.js';
 import { spoolStream } from '../validate/inputs.js';
+import { scanCsv } from '../validate/csv-scan.js';
 import { checkOutput, commitOutput, discardOutput, tempPathFor, writeMarker } from '../safe-output.js';
 import { loadDatasetSchema, orderByDependencies, type DatasetSchema } from '../schemas.js';
 import { loadRules, resolveRulesFile } from '../transform/rules.js';
@@ -143,19 +144,68 @@ export function planImport(inputs: string[], profile: Profile, cwd: string): Pla
 
 const SRC_TABLE = 'imp_src';
 
-/** Stages a CSV file as TEMP table imp_src: every cell VARCHAR, plus _row (1-based data row) and _line. */
+/** DuckDB's reject kinds -> the keywords validate uses for the same structural faults. */
+const REJECT_KEYWORD_SQL = `CASE error_type WHEN 'TOO MANY COLUMNS' THEN 'csv_field_count' WHEN 'MISSING COLUMNS' THEN 'csv_field_count'
+  WHEN 'UNQUOTED VALUE' THEN 'csv_unterminated_quote' WHEN 'INVALID ENCODING' THEN 'csv_invalid_utf8' WHEN 'INVALID UNICODE' THEN 'csv_invalid_utf8'
+  ELSE 'csv' END`;
+
+/**
+ * Stages a CSV file as TEMP table imp_src: every cell VARCHAR, plus _row (1-based data row) and _line (the physical
+ * line, header = 1: blank lines and quoted newlines counted, from the byte scan validate uses). Lines DuckDB cannot
+ * parse (wrong field count, an open quote, bad UTF-8) go to TEMP table imp_rejects (_line, keyword, message, raw):
+ * the mapping quarantines them, nothing is lost.
+ */
 async function stageCsv(db: Db, p: Planned): Promise<void> {
   const csv = p.table.csv ?? {};
   const header = csv.header ?? true;
-  const opts = ['all_varchar = true', `header = ${header ? 'true' : 'false'}`, 'parallel = false'];
+  const h = header ? 1 : 0;
+  const scan = await scanCsv(p.path, { delimiter: csv.delimiter, header });
+  const opts = ['all_varchar = true', `header = ${header ? 'true' : 'false'}`, 'parallel = false', 'store_rejects = true',
+    "rejects_table = 'imp_rej'", "rejects_scan = 'imp_rej_scan'"];
   if (csv.delimiter !== undefined) opts.push(`delim = ${literal(csv.delimiter)}`);
   if (csv.columns !== undefined) opts.push(`names = [${csv.columns.map(literal).join(', ')}]`);
-  // Physical lines: the header is line 1; quoted newlines and blank lines are not counted (a documented limit).
-  await db.run(
-    `CREATE OR REPLACE TEMP TABLE ${SRC_TABLE} AS
-     SELECT *, row_number() OVER () AS _row, row_number() OVER () + ${header ? 1 : 0} AS _line
-     FROM read_csv(${literal(p.path)}, ${opts.join(', ')})`,
-  );
+  await db.run('DROP TABLE IF EXISTS imp_rej; DROP TABLE IF EXISTS imp_rej_scan');
+  await db.run(`CREATE OR REPLACE TEMP TABLE imp_csv AS SELECT *, row_number() OVER () AS _k FROM read_csv(${literal(p.path)}, ${opts.join(', ')})`);
+  await db.run(`CREATE OR REPLACE TEMP TABLE imp_holes AS
+    WITH holes AS (SELECT DISTINCT line AS d FROM imp_rej UNION SELECT unnest(CAST(CAST($blanks AS JSON) AS BIGINT[])) AS d),
+         numbered AS (SELECT d, row_number() OVER (ORDER BY d) AS j FROM holes)
+    SELECT d - ${h} - j AS gap, max(j) AS j FROM numbered GROUP BY ALL`, { blanks: JSON.stringify(scan.blankLines) });
+  await db.run(`CREATE OR REPLACE TEMP TABLE imp_shift AS
+    SELECT unnest(CAST(CAST($sd AS JSON) AS BIGINT[])) AS d, unnest(CAST(CAST($sv AS JSON) AS BIGINT[])) AS delta`,
+    { sd: JSON.stringify(scan.shifts.map((x) => x.d)), sv: JSON.stringify(scan.shifts.map((x) => x.delta)) });
+  await db.run(`CREATE OR REPLACE TEMP TABLE imp_blank AS
+    SELECT d, row_number() OVER (ORDER BY d) AS j FROM (SELECT unnest(CAST(CAST($b AS JSON) AS BIGINT[])) AS d)`, { b: JSON.stringify(scan.blankLines) });
+  // A parsed row k sits on DuckDB line d = k + header + the holes (rejects, blank lines) before it; its data-row
+  // number is d - header - the blank lines before it (a rejected line keeps its number, so {_row} ids do not move
+  // when a bad line is fixed); its physical line adds the quoted newlines before d.
+  await db.run(`CREATE OR REPLACE TEMP TABLE ${SRC_TABLE} AS
+    SELECT x.* EXCLUDE (_k, _d), x._d - ${h} - coalesce(b.j, 0) AS _row, x._d + coalesce(sh.delta, 0) AS _line FROM (
+      SELECT c.*, c._k + ${h} + coalesce(m.j, 0) AS _d FROM imp_csv c ASOF LEFT JOIN imp_holes m ON c._k > m.gap) x
+    ASOF LEFT JOIN imp_blank b ON x._d > b.d
+    ASOF LEFT JOIN imp_shift sh ON x._d >= sh.d`);
+  await db.run(`CREATE OR REPLACE TEMP TABLE imp_rejects AS
+    SELECT r.line - ${h} - coalesce(b.j, 0) AS _row, r.line + coalesce(sh.delta, 0) AS _line, ${REJECT_KEYWORD_SQL} AS keyword,
+      first(r.error_message) AS message, first(r.csv_line) AS raw
+    FROM imp_rej r ASOF LEFT JOIN imp_blank b ON r.line > b.d ASOF LEFT JOIN imp_shift sh ON r.line >= sh.d GROUP BY ALL ORDER BY 2`);
+  await db.run('DROP TABLE IF EXISTS imp_csv; DROP TABLE IF EXISTS imp_holes; DROP TABLE IF EXISTS imp_shift; DROP TABLE IF EXISTS imp_blank; DROP TABLE IF EXISTS imp_rej; DROP TABLE IF EXISTS imp_rej_scan');
+}
+
+/** Adds the lines staging could not parse (imp_rejects) to imp_mapped as quarantined rows. */
+async function addRejects(db: Db, counts: MapCounts): Promise<MapCounts> {
+  const n = (await db.scalar<number>("SELECT count(*)::INTEGER FROM duckdb_tables() WHERE temporary AND table_name = 'imp_rejects'")) ?? 0;
+  if (!n) return counts;
+  const rows = await db.all<{ keyword: string; n: number }>('SELECT keyword, count(*)::INTEGER AS n FROM imp_rejects GROUP BY ALL');
+  if (rows.length > 0) {
+    await db.run(`INSERT INTO ${MAPPED_TABLE} (_row, _line, _status, _reason, _keyword, _field, _bad_value)
+      SELECT _row, _line, 'quarantine', 'the line cannot be parsed: ' || message, keyword, NULL, raw FROM imp_rejects`);
+    for (const r of rows) {
+      counts.rows_read += r.n;
+      counts.mapped += r.n;
+      counts.quarantined_by_keyword[r.keyword] = (counts.quarantined_by_keyword[r.keyword] ?? 0) + r.n;
+    }
+  }
+  await db.run('DROP TABLE imp_rejects');
+  return counts;
 }
 
 function importSha(p: Planned, identity: string, opts: ImportOptions): { sha256: string; bytes: number } {
@@ -419,6 +469,7 @@ async function importOne(s: Session, src: Source & { fhirFile?: string; fhirReso
   }
   await src.stage();
   let counts = await mapTable(db, SRC_TABLE, p.table, ds, { ...src.mapOpts, molarMass: s.mm, file: basename(p.path), display: p.display }, src.profilePath);
+  counts = await addRejects(db, counts);
   if (src.fhirFile !== undefined && src.fhirResource !== undefined) counts = await addFhirRows(db, src.fhirFile, src.fhirResource, src.fhirErrors ?? [], counts);
   opts.onEvent?.({ type: 'mapped', path: p.display, dataset: ds.name, counts });
   await db.run(`DROP TABLE IF EXISTS ${SRC_TABLE}`);
@@ -554,7 +605,7 @@ async function loadMapped(
         `INSERT INTO quarantine (load_id, file, line, "row", dataset, raw, errors, rule, quarantined_at)
          SELECT $load, $file, _line, _row, $ds, CAST(${rawJson} AS VARCHAR),
            CAST(json_array(json_object('field', _field, 'keyword', _keyword, 'message', _reason, 'value', _bad_value)) AS VARCHAR), _keyword, now()
-         FROM ${MAPPED_TABLE} WHERE _status = 'quarantine' ORDER BY _row`,
+         FROM ${MAPPED_TABLE} WHERE _status = 'quarantine' ORDER BY _line, _row`,
         { load: load.load_id, file: p.display, ds: ds.name, ...keys },
       );
     }
