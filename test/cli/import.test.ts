@@ -61,6 +61,14 @@ describe('surgctl import csv', () => {
     const tz = await run('import', 'csv', '--profile', 'vendor.json', '--timezone', 'Mars/Olympus', '--dry-run', 'monitor.csv');
     expect(tz.exitCode).toBe(2);
     expect(tz.stderr).toMatch(/--timezone Mars\/Olympus is not an IANA time zone/);
+    writeFileSync(join(dir, 'monitor-empty.csv'), '');
+    const empty = await run('import', 'csv', '--profile', 'vendor.json', '--dry-run', 'monitor-empty.csv');
+    expect(empty.exitCode).toBe(2);
+    expect(empty.stderr).toMatch(/^surgctl: monitor-empty.csv is empty: not even a header line\nhint: /m);
+    writeFileSync(join(dir, 'monitor-other.csv'), 'a,b\n1,2\n');
+    const other = await run('import', 'csv', '--profile', 'vendor.json', '--dry-run', 'monitor-other.csv');
+    expect(other.exitCode).toBe(2);
+    expect(other.stderr).toMatch(/^surgctl: monitor-other.csv: profile .*vendor.json columns.reading_id names column "bed", which the file does not have\nhint: the file's columns: a, b/m);
   });
 
   it('--dry-run: naive timestamps without a zone are quarantined with keyword timezone; nothing is written', async () => {

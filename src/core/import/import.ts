@@ -160,6 +160,8 @@ async function stageCsv(db: Db, p: Planned): Promise<void> {
   const header = csv.header ?? true;
   const h = header ? 1 : 0;
   const scan = await scanCsv(p.path, { delimiter: csv.delimiter, header });
+  if (scan.notText) throw new UsageError(`${p.display} is not a text CSV file: ${scan.notText.message}`, { file: p.display, hint: 'check the file; import csv reads UTF-8 text' });
+  if (scan.empty) throw new UsageError(`${p.display} is empty: not even a header line`, { file: p.display, hint: 'remove it from the inputs, or check the export that wrote it' });
   const opts = ['all_varchar = true', `header = ${header ? 'true' : 'false'}`, 'parallel = false', 'store_rejects = true',
     "rejects_table = 'imp_rej'", "rejects_scan = 'imp_rej_scan'"];
   if (csv.delimiter !== undefined) opts.push(`delim = ${literal(csv.delimiter)}`);

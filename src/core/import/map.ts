@@ -50,6 +50,7 @@ interface Ctx {
   n: number;
   srcCols: Set<string>;
   path: string;
+  display: string;
 }
 
 /** Only the parameters a statement uses: DuckDB refuses a named parameter the SQL does not mention. */
@@ -66,7 +67,8 @@ function bind(c: Ctx, v: string | number | null): string {
 
 function srcCol(c: Ctx, name: string, where: string): string {
   if (!c.srcCols.has(name)) {
-    throw new ConfigError(`profile ${c.path}: ${where} names column "${name}", which the file does not have`, {
+    throw new ConfigError(`${c.display}: profile ${c.path} ${where} names column "${name}", which the file does not have`, {
+      file: c.display,
       field: where,
       hint: `the file's columns: ${[...c.srcCols].filter((x) => !x.startsWith('_')).join(', ')}`,
     });
@@ -188,7 +190,7 @@ export async function mapTable(db: Db, src: string, table: ProfileTable, ds: Dat
   const srcCols = new Set(
     (await db.all<{ column_name: string }>('SELECT column_name FROM (DESCRIBE SELECT * FROM ' + ident(src) + ')')).map((r) => r.column_name),
   );
-  const c: Ctx = { params: {}, n: 0, srcCols, path: profilePath };
+  const c: Ctx = { params: {}, n: 0, srcCols, path: profilePath, display: opts.display };
   await setupTables(db, table, ds, opts);
   const record = await recordId(db, src, table, c);
   c.params.record = record;
