@@ -7,6 +7,7 @@
 // select and unionAll parts are crossed, unionAll concatenates; the top unnests the list. What the compiler does not
 // know (repeat, functions outside the subset, is/as) is refused with a reason naming it.
 import fhirpath from 'fhirpath';
+import r4 from 'fhirpath/fhir-context/r4';
 import { quoteAnyIdent } from '../../db/sql.js';
 import type { CheckedView, ConstantValue, ViewColumn, ViewSelect } from './view.js';
 
@@ -15,7 +16,18 @@ interface Ex {
   k: Kind;
   sql: string;
   /** For a member path step: the collection it navigated from and the key (ofType(T) turns key into keyT). */
-  nav?: { from: string; key: string };
+  nav?: { base: Ex; key: string };
+  /** The FHIR element path its items are (R4 model: 'Observation.component', 'CodeableConcept.coding'), when known. */
+  model?: string | undefined;
+  /** When the collection is one JSON path from one item: json_extract(item, jpath) (wild: the path has [*]). */
+  root?: { item: string; jpath: string; wild: boolean };
+}
+
+/** Where an expression is evaluated: the focus item (a JSON SQL expression), %rowIndex, the focus's FHIR path. */
+interface Scope {
+  ctx: string;
+  rowIndex: string;
+  model?: string | undefined;
 }
 
 interface FpNode {
@@ -33,41 +45,75 @@ const refuse = (what: string): never => {
 
 /** Temp macros the compiled SQL uses; created by runView before the SELECT runs. */
 export const FHIR_MACROS = [
+  // Each macro names its argument once: a macro is inlined, so an argument used n times would be copied n times at
+  // every nesting level (a path of five steps would grow 5^5-fold). `list_transform([arg], lambda y: ...)[1]` binds it.
   // A JSON value as a FHIRPath collection: an array's non-null items, a scalar or object as one item, null as none.
-  `CREATE OR REPLACE TEMP MACRO fp_items(v) AS CASE WHEN v IS NULL THEN []::JSON[] WHEN json_type(v) = 'ARRAY'
-     THEN list_filter(json_extract(v, '$[*]'), lambda e: json_type(e) <> 'NULL') WHEN json_type(v) = 'NULL' THEN []::JSON[] ELSE [v] END`,
+  `CREATE OR REPLACE TEMP MACRO fp_items(v) AS list_transform([v], lambda y: CASE WHEN y IS NULL THEN []::JSON[]
+     WHEN json_type(y) = 'ARRAY' THEN list_filter(json_extract(y, '$[*]'), lambda e: json_type(e) <> 'NULL')
+     WHEN json_type(y) = 'NULL' THEN []::JSON[] ELSE [y] END)[1]`,
   // Navigation from every item of a collection by one key.
   `CREATE OR REPLACE TEMP MACRO fp_nav(c, k) AS flatten(list_transform(c, lambda x: fp_items(json_extract(x, k))))`,
-  // Singleton evaluation: the one item's text / number, NULL when empty, an error when several.
-  `CREATE OR REPLACE TEMP MACRO fp_one(c) AS CASE WHEN len(c) = 0 THEN NULL WHEN len(c) = 1 THEN c[1]
-     ELSE error('FHIRPath: a single value was expected, got ' || len(c)) END`,
+  // Singleton evaluation: the one item, NULL when empty, an error when several.
+  `CREATE OR REPLACE TEMP MACRO fp_one(c) AS list_transform([c], lambda l: CASE WHEN len(l) = 0 THEN NULL WHEN len(l) = 1 THEN l[1]
+     ELSE error('FHIRPath: a single value was expected, got ' || len(l)) END)[1]`,
   `CREATE OR REPLACE TEMP MACRO fp_str(c) AS json_extract_string(fp_one(c), '$')`,
   `CREATE OR REPLACE TEMP MACRO fp_num(c) AS TRY_CAST(fp_one(c) AS DOUBLE)`,
   // A collection as a boolean operand (FHIRPath singleton rule): empty NULL, a boolean itself, any other item true.
-  `CREATE OR REPLACE TEMP MACRO fp_truthy(c) AS CASE WHEN len(c) = 0 THEN NULL WHEN json_type(fp_one(c)) = 'BOOLEAN'
-     THEN c[1]::BOOLEAN ELSE true END`,
+  `CREATE OR REPLACE TEMP MACRO fp_truthy(c) AS list_transform([fp_one(c)], lambda o: CASE WHEN o IS NULL THEN NULL
+     WHEN json_type(o) = 'BOOLEAN' THEN o::BOOLEAN ELSE true END)[1]`,
   // A view's where path: empty is false, a non-boolean is an error.
-  `CREATE OR REPLACE TEMP MACRO fp_where(c) AS CASE WHEN len(c) = 0 THEN false WHEN json_type(fp_one(c)) = 'BOOLEAN'
-     THEN c[1]::BOOLEAN ELSE error('where: the path must give a boolean') END`,
+  `CREATE OR REPLACE TEMP MACRO fp_where(c) AS list_transform([fp_one(c)], lambda o: CASE WHEN o IS NULL THEN false
+     WHEN json_type(o) = 'BOOLEAN' THEN o::BOOLEAN ELSE error('where: the path must give a boolean') END)[1]`,
   // Comparison of two JSON items: numbers as numbers, anything else as text. -1, 0, 1, or NULL when either is empty.
-  `CREATE OR REPLACE TEMP MACRO fp_cmp(a, b) AS CASE WHEN a IS NULL OR b IS NULL THEN NULL
+  `CREATE OR REPLACE TEMP MACRO fp_cmp(a0, b0) AS list_transform([[a0, b0]], lambda p: list_transform([p[1]], lambda a:
+     list_transform([p[2]], lambda b: CASE WHEN a IS NULL OR b IS NULL THEN NULL
      WHEN json_type(a) IN ('BIGINT', 'UBIGINT', 'DOUBLE') AND json_type(b) IN ('BIGINT', 'UBIGINT', 'DOUBLE')
        THEN sign(a::DOUBLE - b::DOUBLE)::INTEGER
      WHEN json_type(a) = 'BOOLEAN' OR json_type(b) = 'BOOLEAN' THEN CASE WHEN a::VARCHAR = b::VARCHAR THEN 0 ELSE 1 END
      ELSE CASE WHEN json_extract_string(a, '$') < json_extract_string(b, '$') THEN -1
-               WHEN json_extract_string(a, '$') > json_extract_string(b, '$') THEN 1 ELSE 0 END END`,
+               WHEN json_extract_string(a, '$') > json_extract_string(b, '$') THEN 1 ELSE 0 END END)[1])[1])[1]`,
   // FHIRPath's union (|): both collections, duplicates removed, first occurrences kept in order.
-  `CREATE OR REPLACE TEMP MACRO fp_union(a, b) AS list_filter(list_concat(a, b),
-     lambda x, i: NOT list_contains(list_slice(list_concat(a, b), 1, i - 1), x))`,
+  `CREATE OR REPLACE TEMP MACRO fp_union(a, b) AS list_transform([list_concat(a, b)], lambda l: list_filter(l,
+     lambda x, i: NOT list_contains(list_slice(l, 1, i - 1), x)))[1]`,
   // The id a Reference points at, when its type is t (or t is NULL, or the reference names no type).
-  `CREATE OR REPLACE TEMP MACRO fp_refkey(ref, t) AS CASE
+  `CREATE OR REPLACE TEMP MACRO fp_refkey(ref0, t) AS list_transform([ref0], lambda ref: CASE
      WHEN regexp_matches(ref, '^urn:(uuid|oid):') THEN regexp_extract(ref, '^urn:(?:uuid|oid):(.+)$', 1)
      WHEN regexp_matches(ref, '(^|/)[A-Z][A-Za-z]+/[A-Za-z0-9\\-.]{1,64}(/_history/[^/]+)?$')
        THEN CASE WHEN t IS NULL OR regexp_extract(ref, '([A-Z][A-Za-z]+)/[A-Za-z0-9\\-.]{1,64}(/_history/[^/]+)?$', 1) = t
-         THEN regexp_extract(ref, '[A-Z][A-Za-z]+/([A-Za-z0-9\\-.]{1,64})(/_history/[^/]+)?$', 1) END END`,
+         THEN regexp_extract(ref, '[A-Z][A-Za-z]+/([A-Za-z0-9\\-.]{1,64})(/_history/[^/]+)?$', 1) END END)[1]`,
 ];
 
 const KEY = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+// The FHIR R4 model (FHIRPath.js's): which elements repeat (JSON arrays) and which are choices (value[x]), so a path
+// of member steps becomes one json_extract with [*] where the element repeats, parsing the resource once.
+const MODEL = r4 as unknown as {
+  path2Type: Record<string, string | { code: string } | null>;
+  /** Loaded as an object keyed by path (true when the element repeats). */
+  path2Repeating: Record<string, boolean>;
+  pathsDefinedElsewhere: Record<string, string>;
+  type2Parent: Record<string, string>;
+  choiceTypePaths: Record<string, string[]>;
+};
+const REPEATING = new Set(Object.keys(MODEL.path2Repeating).filter((k) => MODEL.path2Repeating[k]));
+
+function typeName(path: string): string | undefined {
+  const t = MODEL.path2Type[path];
+  return typeof t === 'string' ? t : (t?.code ?? undefined);
+}
+
+/** The model path of element `key` of items at model path `parent` (a resource or type name, or an element path). */
+export function resolveElement(parent: string, key: string): string | undefined {
+  const direct = `${parent}.${key}`;
+  const cand = MODEL.pathsDefinedElsewhere[direct] ?? direct;
+  if (cand in MODEL.path2Type) return cand;
+  const seen = new Set<string>();
+  for (let t = parent.includes('.') ? typeName(parent) : parent; t !== undefined && !seen.has(t); t = MODEL.type2Parent[t]) {
+    seen.add(t);
+    if (`${t}.${key}` in MODEL.path2Type) return `${t}.${key}`;
+  }
+  return undefined;
+}
 const TYPE_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
 
 class Compiler {
@@ -95,33 +141,46 @@ class Compiler {
       case 'bool':
       case 'num':
       case 'str':
-        return `(CASE WHEN (${e.sql}) IS NULL THEN []::JSON[] ELSE [to_json(${e.sql})] END)`;
+        return `list_filter([to_json(${e.sql})], lambda j: j IS NOT NULL)`;
     }
   }
   bool(e: Ex): string {
     if (e.k === 'bool') return e.sql;
     if (e.k === 'coll') return `fp_truthy(${e.sql})`;
-    return `(CASE WHEN (${e.sql}) IS NULL THEN NULL ELSE true END)`;
+    return `((${e.sql}) IS NOT NULL OR NULL)`;
+  }
+  /** A collection the model says holds at most one item, read straight from its JSON path (no list built). */
+  private single(e: Ex, fn: 'json_extract' | 'json_extract_string'): string | undefined {
+    return e.k === 'coll' && e.root && !e.root.wild && e.model !== undefined ? `${fn}(${e.root.item}, '${e.root.jpath}')` : undefined;
   }
   str(e: Ex): string {
     if (e.k === 'str') return e.sql;
+    const one = this.single(e, 'json_extract_string');
+    if (one !== undefined) return one;
     if (e.k === 'coll') return `fp_str(${e.sql})`;
     return `CAST(${e.sql} AS VARCHAR)`;
   }
   num(e: Ex): string {
     if (e.k === 'num') return e.sql;
+    const one = this.single(e, 'json_extract');
+    if (one !== undefined) return `TRY_CAST(${one} AS DOUBLE)`;
     if (e.k === 'coll') return `fp_num(${e.sql})`;
     return `TRY_CAST(${e.sql} AS DOUBLE)`;
   }
 
   // ---- expressions ----
   /** Compiles `expr` with `ctx` (a JSON item) as its focus. */
-  expr(expr: string, ctx: string, rowIndex: string): Ex {
+  expr(expr: string, scope: Scope): Ex {
     const ast = fhirpath.parse(expr) as FpNode;
-    return this.node(unwrap(ast), { ctx, rowIndex });
+    return this.node(unwrap(ast), scope);
   }
 
-  private node(n: FpNode, s: { ctx: string; rowIndex: string }): Ex {
+  /** The focus as a collection of one item. */
+  private focus(s: Scope): Ex {
+    return { k: 'coll', sql: `[${s.ctx}]`, model: s.model, root: { item: s.ctx, jpath: '$', wild: false } };
+  }
+
+  private node(n: FpNode, s: Scope): Ex {
     const kids = n.children ?? [];
     const kid = (i: number): FpNode => kids[i] ?? refuse(`a malformed ${n.type}`);
     switch (n.type) {
@@ -135,15 +194,15 @@ class Compiler {
       case 'ExternalConstantTerm':
         return this.constant(n.text ?? '', s);
       case 'ThisInvocation':
-        return { k: 'coll', sql: `[${s.ctx}]` };
+        return this.focus(s);
       case 'MemberInvocation':
-        return this.member(`[${s.ctx}]`, n.text ?? '', true);
+        return this.member(this.focus(s), n.text ?? '', true);
       case 'FunctionInvocation':
-        return this.fn({ k: 'coll', sql: `[${s.ctx}]` }, n, s);
+        return this.fn(this.focus(s), n, s);
       case 'InvocationExpression': {
         const base = this.node(kid(0), s);
         const step = kid(1);
-        if (step.type === 'MemberInvocation') return this.member(this.coll(base), step.text ?? '', false);
+        if (step.type === 'MemberInvocation') return this.member(base, step.text ?? '', false);
         if (step.type === 'FunctionInvocation') return this.fn(base, step, s);
         return refuse(`${step.type} after "."`);
       }
@@ -207,10 +266,12 @@ class Compiler {
     }
   }
 
-  private constant(name: string, s: { rowIndex: string }): Ex {
+  private constant(name: string, s: Scope): Ex {
     const id = name.replace(/^`|`$/g, '');
     if (id === 'rowIndex') return { k: 'num', sql: `CAST(${s.rowIndex} AS DOUBLE)` };
-    if (id === 'resource' || id === 'rootResource') return { k: 'coll', sql: '[_r.resource]' };
+    if (id === 'resource' || id === 'rootResource') {
+      return { k: 'coll', sql: '[_r.resource]', model: this.checked.view.resource, root: { item: '_r.resource', jpath: '$', wild: false } };
+    }
     const c: ConstantValue | undefined = this.checked.constants.get(id);
     if (!c) return refuse(`the variable %${id}`);
     if (c.kind === 'boolean') return { k: 'bool', sql: c.value ? 'true' : 'false' };
@@ -218,14 +279,36 @@ class Compiler {
     return { k: 'str', sql: `CAST(${this.param(c.value)} AS VARCHAR)` };
   }
 
-  private member(base: string, name: string, atRoot: boolean): Ex {
+  /**
+   * A member step. With the FHIR model known, a chain of member steps from one item is one json_extract of a JSON
+   * path ([*] where the element repeats); a choice element (value) is every value[x] of the model. Otherwise fp_nav.
+   */
+  private member(base: Ex, name: string, atRoot: boolean): Ex {
     const key = name.replace(/^`|`$/g, '');
-    if (atRoot && key === this.checked.view.resource) return { k: 'coll', sql: base };
+    if (atRoot && key === this.checked.view.resource) return base;
     if (!KEY.test(key)) return refuse(`the element name ${JSON.stringify(key)}`);
-    return { k: 'coll', sql: `fp_nav(${base}, '$.${key}')`, nav: { from: base, key } };
+    const el = base.model === undefined ? undefined : resolveElement(base.model, key);
+    const nav = { base, key };
+    const choices = el === undefined ? undefined : MODEL.choiceTypePaths[el];
+    if (choices) {
+      const parts = choices.map((t) => this.member(base, `${key}${t}`, false).sql);
+      return { k: 'coll', sql: parts.length === 1 ? (parts[0] as string) : `list_concat(${parts.join(', ')})`, nav };
+    }
+    if (el !== undefined && base.root) {
+      const rep = REPEATING.has(el);
+      const jpath = `${base.root.jpath}.${key}${rep ? '[*]' : ''}`;
+      const wild = base.root.wild || rep;
+      const sql = wild
+        ? `list_filter(json_extract(${base.root.item}, '${jpath}'), lambda _n: json_type(_n) <> 'NULL')`
+        : `fp_items(json_extract(${base.root.item}, '${jpath}'))`;
+      return { k: 'coll', sql, nav, model: el, root: { item: base.root.item, jpath, wild } };
+    }
+    const one = base.root && base.root.jpath === '$' ? base.root.item : undefined;
+    const sql = one !== undefined ? `fp_items(json_extract(${one}, '$.${key}'))` : `fp_nav(${this.coll(base)}, '$.${key}')`;
+    return { k: 'coll', sql, nav, model: el };
   }
 
-  private fn(base: Ex, n: FpNode, s: { ctx: string; rowIndex: string }): Ex {
+  private fn(base: Ex, n: FpNode, s: Scope): Ex {
     const functn = (n.children ?? [])[0];
     const name = n.text ?? functn?.children?.[0]?.text ?? '';
     const args = functn?.children?.find((c) => c.type === 'ParamList')?.children ?? [];
@@ -235,15 +318,15 @@ class Compiler {
     };
     const withItem = (arg: FpNode): { v: string; body: Ex } => {
       const v = this.lambda();
-      return { v, body: this.node(arg, { ctx: v, rowIndex: s.rowIndex }) };
+      return { v, body: this.node(arg, { ctx: v, rowIndex: s.rowIndex, model: base.model }) };
     };
     switch (name) {
       case 'first':
         argCount(0);
-        return { k: 'coll', sql: `list_slice(${c()}, 1, 1)` };
+        return { k: 'coll', sql: `list_slice(${c()}, 1, 1)`, model: base.model };
       case 'last':
         argCount(0);
-        return { k: 'coll', sql: `list_slice(${c()}, -1, -1)` };
+        return { k: 'coll', sql: `list_slice(${c()}, -1, -1)`, model: base.model };
       case 'exists': {
         argCount(0, 1);
         if (args.length === 0) return { k: 'bool', sql: `(len(${c()}) > 0)` };
@@ -262,7 +345,7 @@ class Compiler {
       case 'where': {
         argCount(1);
         const { v, body } = withItem(args[0] as FpNode);
-        return { k: 'coll', sql: `list_filter(${c()}, lambda ${v}: coalesce(${this.bool(body)}, false))` };
+        return { k: 'coll', sql: `list_filter(${c()}, lambda ${v}: coalesce(${this.bool(body)}, false))`, model: base.model };
       }
       case 'join': {
         argCount(0, 1);
@@ -275,8 +358,7 @@ class Compiler {
         const type = typeArg(args[0] as FpNode);
         if (base.nav) {
           // A choice element: value.ofType(Quantity) is valueQuantity.
-          const key = `${base.nav.key}${type.charAt(0).toUpperCase()}${type.slice(1)}`;
-          return { k: 'coll', sql: `fp_nav(${base.nav.from}, '$.${key}')` };
+          return this.member(base.nav.base, `${base.nav.key}${type.charAt(0).toUpperCase()}${type.slice(1)}`, false);
         }
         if (/^[A-Z]/.test(type)) {
           const v = this.lambda();
@@ -288,7 +370,7 @@ class Compiler {
         argCount(1);
         const url = this.str(this.node(args[0] as FpNode, s));
         const v = this.lambda();
-        return { k: 'coll', sql: `list_filter(fp_nav(${c()}, '$.extension'), lambda ${v}: json_extract_string(${v}, '$.url') = ${url})` };
+        return { k: 'coll', sql: `list_filter(fp_nav(${c()}, '$.extension'), lambda ${v}: json_extract_string(${v}, '$.url') = ${url})`, model: 'Extension' };
       }
       case 'getResourceKey': {
         argCount(0);
@@ -327,8 +409,8 @@ class Compiler {
   }
 
   // ---- columns and selects ----
-  column(c: ViewColumn, duckType: string, ctx: string, rowIndex: string): string {
-    const e = this.expr(c.path, ctx, rowIndex);
+  column(c: ViewColumn, duckType: string, scope: Scope): string {
+    const e = this.expr(c.path, scope);
     if (c.collection === true) return `to_json(${this.coll(e)})`;
     switch (duckType) {
       case 'BOOLEAN':
@@ -341,7 +423,7 @@ class Compiler {
       case 'JSON':
         return `fp_one(${this.coll(e)})`;
       default:
-        return e.k === 'coll' ? `fp_str(${e.sql})` : `CAST(${e.sql} AS VARCHAR)`;
+        return e.k === 'coll' ? this.str(e) : `CAST(${e.sql} AS VARCHAR)`;
     }
   }
 
@@ -357,45 +439,62 @@ class Compiler {
   }
 
   /** The rows (a list of structs) of select node `s` for context item `ctx`. */
-  select(s: ViewSelect, ctx: string, rowIndex: string): string {
+  select(s: ViewSelect, scope: Scope): string {
     if (s.repeat !== undefined) refuse('repeat');
     const iter = s.forEach ?? s.forEachOrNull;
     if (iter !== undefined) {
-      const items = this.coll(this.expr(iter, ctx, rowIndex));
+      const e = this.expr(iter, scope);
+      const items = this.coll(e);
       const v = this.lambda();
       const i = `${v}_i`;
-      const rows = `flatten(list_transform(${items}, lambda ${v}, ${i}: ${this.parts(s, v, `(${i} - 1)`)}))`;
-      if (s.forEachOrNull === undefined) return rows;
-      return `(CASE WHEN len(${items}) = 0 THEN [${this.nullRow(s)}] ELSE ${rows} END)`;
+      const inner: Scope = { ctx: v, rowIndex: `(${i} - 1)`, model: e.model };
+      const rowsOf = (list: string): string => `flatten(list_transform(${list}, lambda ${v}, ${i}: ${this.parts(s, inner)}))`;
+      if (s.forEachOrNull === undefined) return rowsOf(items);
+      const l = `${v}_l`;
+      return `list_transform([${items}], lambda ${l}: CASE WHEN len(${l}) = 0 THEN [${this.nullRow(s)}] ELSE ${rowsOf(l)} END)[1]`;
     }
-    return this.parts(s, ctx, rowIndex);
+    return this.parts(s, scope);
+  }
+
+  /** A child select as a part of a cross product (a node of columns only is one row: `one`). */
+  part(s: ViewSelect, scope: Scope): { sql: string; cols: string[]; one?: string } {
+    const plain = s.forEach === undefined && s.forEachOrNull === undefined && s.repeat === undefined && !s.select?.length && !s.unionAll;
+    if (plain && s.column && s.column.length > 0) {
+      const fields = s.column.map((c) => `${quoteAnyIdent(c.name)} := ${this.column(c, this.typeOf(c.name), scope)}`);
+      const one = `struct_pack(${fields.join(', ')})`;
+      return { sql: `[${one}]`, cols: s.column.map((c) => c.name), one };
+    }
+    return { sql: this.select(s, scope), cols: columnsOf(s) };
   }
 
   /** A node's column row crossed with each child select's rows and with its unionAll rows. */
-  private parts(s: ViewSelect, ctx: string, rowIndex: string): string {
-    const parts: { sql: string; cols: string[] }[] = [];
+  private parts(s: ViewSelect, scope: Scope): string {
+    const parts: { sql: string; cols: string[]; one?: string }[] = [];
     if (s.column && s.column.length > 0) {
-      const fields = s.column.map((c) => `${quoteAnyIdent(c.name)} := ${this.column(c, this.typeOf(c.name), ctx, rowIndex)}`);
-      parts.push({ sql: `[struct_pack(${fields.join(', ')})]`, cols: s.column.map((c) => c.name) });
+      const fields = s.column.map((c) => `${quoteAnyIdent(c.name)} := ${this.column(c, this.typeOf(c.name), scope)}`);
+      const one = `struct_pack(${fields.join(', ')})`;
+      parts.push({ sql: `[${one}]`, cols: s.column.map((c) => c.name), one });
     }
-    for (const child of s.select ?? []) parts.push({ sql: this.select(child, ctx, rowIndex), cols: columnsOf(child) });
+    for (const child of s.select ?? []) parts.push(this.part(child, scope));
     if (s.unionAll) {
-      const branches = s.unionAll.map((b) => this.select(b, ctx, rowIndex));
+      const branches = s.unionAll.map((b) => this.select(b, scope));
       parts.push({ sql: branches.length === 1 ? (branches[0] as string) : `list_concat(${branches.join(', ')})`, cols: columnsOf(s.unionAll[0] as ViewSelect) });
     }
     return this.cross(parts);
   }
 
-  cross(parts: { sql: string; cols: string[] }[]): string {
+  /** The cross product of the parts' row lists; a part of one row (a column struct) is concatenated directly. */
+  cross(parts: { sql: string; cols: string[]; one?: string }[]): string {
     if (parts.length === 0) return '[]';
-    let acc = parts[0] as { sql: string; cols: string[] };
+    let acc = parts[0] as { sql: string; cols: string[]; one?: string };
     for (const p of parts.slice(1)) {
       const a = this.lambda();
       const b = this.lambda();
-      acc = {
-        sql: `flatten(list_transform(${acc.sql}, lambda ${a}: list_transform(${p.sql}, lambda ${b}: struct_concat(${a}, ${b}))))`,
-        cols: [...acc.cols, ...p.cols],
-      };
+      let sql: string;
+      if (acc.one !== undefined) sql = `list_transform(${p.sql}, lambda ${b}: struct_concat(${acc.one}, ${b}))`;
+      else if (p.one !== undefined) sql = `list_transform(${acc.sql}, lambda ${a}: struct_concat(${a}, ${p.one}))`;
+      else sql = `flatten(list_transform(${acc.sql}, lambda ${a}: list_transform(${p.sql}, lambda ${b}: struct_concat(${a}, ${b}))))`;
+      acc = { sql, cols: [...acc.cols, ...p.cols] };
     }
     return acc.sql;
   }
@@ -458,9 +557,10 @@ export function compileChecked(checked: CheckedView, source: string, lineage: bo
   const c = new Compiler(checked);
   try {
     const view = checked.view;
-    const rows = c.cross(view.select.map((s) => ({ sql: c.select(s, '_r.resource', '0'), cols: columnsOf(s) })));
+    const top: Scope = { ctx: '_r.resource', rowIndex: '0', model: view.resource };
+    const rows = c.cross(view.select.map((s) => c.part(s, top)));
     const where = (view.where ?? []).map((w) => {
-      const e = c.expr(w.path, '_r.resource', '0');
+      const e = c.expr(w.path, top);
       return e.k === 'bool' ? `coalesce(${e.sql}, false)` : `fp_where(${c.coll(e)})`;
     });
     const cols = checked.columns.map((col) => `_v.${quoteAnyIdent(col.name)}`);

@@ -25,6 +25,9 @@ export function compileView(view: ViewDefinition): { sql: string; params: Record
   return compileChecked(checkView(view), 'fhir_resources', false);
 }
 
+/** Connections that hold the compiled engine's temp macros already. */
+const macrosMade = new WeakSet<object>();
+
 function targetDdl(checked: CheckedView, target: string, lineage: boolean): string {
   const cols = checked.columns.map((c) => `${quoteAnyIdent(c.name)} ${c.duckType}`);
   if (lineage) cols.push('_file VARCHAR', '_line BIGINT', '_entry BIGINT', '_resource_id VARCHAR');
@@ -57,8 +60,31 @@ export async function runView(db: Db, view: ViewDefinition, opts: RunViewOptions
     throw new UsageError(`ViewDefinition ${checked.name}: ${compiled.refused}`, { hint: 'run it with --engine reference (or auto)' });
   }
   await db.run(targetDdl(checked, opts.target, lineage));
+  // Ctrl-C stops the running statement (DuckDB interrupt) and ends in InterruptedError.
+  const onAbort = (): void => db.connection.interrupt();
+  opts.signal?.addEventListener('abort', onAbort);
+  try {
+    return await runEngine(db, checked, compiled, opts, lineage);
+  } catch (e) {
+    if (opts.signal?.aborted) throw new InterruptedError(`running view ${checked.name}`);
+    throw e;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+async function runEngine(
+  db: Db,
+  checked: CheckedView,
+  compiled: ReturnType<typeof compileChecked> | undefined,
+  opts: RunViewOptions,
+  lineage: boolean,
+): Promise<{ engine: FhirEngine; rows: number }> {
   if (compiled && 'sql' in compiled) {
-    for (const m of FHIR_MACROS) await db.run(m);
+    if (!macrosMade.has(db.connection)) {
+      for (const m of FHIR_MACROS) await db.run(m);
+      macrosMade.add(db.connection);
+    }
     try {
       await db.run(`INSERT INTO ${ident(opts.target)} ${compiled.sql}`, compiled.params);
     } catch (e) {

@@ -32,7 +32,10 @@ const FHIR_FILE = /\.(json|ndjson|jsonl)$/i;
 const PEEK = 1 << 20;
 const RAW_MAX = 500;
 
-/** Files named by `inputs`: files as given, directories walked (sorted) for *.json, *.ndjson and *.jsonl. */
+/**
+ * Files named by `inputs`: files as given, directories walked (sorted) for *.json, *.ndjson and *.jsonl (hidden files
+ * and a manifest.json, generate's, skipped).
+ */
 export function fhirFiles(inputs: string[]): string[] {
   const out: string[] = [];
   const walk = (dir: string): void => {
@@ -43,7 +46,8 @@ export function fhirFiles(inputs: string[]): string[] {
       throw toIoError(dir, e, 'read');
     }
     for (const n of names) {
-      if (n.startsWith('.')) continue;
+      // surgctl's own manifest.json beside generated NDJSON is not FHIR.
+      if (n.startsWith('.') || n === 'manifest.json') continue;
       const p = join(dir, n);
       const st = statSync(p);
       if (st.isDirectory()) walk(p);
@@ -128,10 +132,25 @@ export async function stageFhir(db: Db, inputs: string[], opts: { signal?: Abort
     throw new UsageError(`no FHIR file in ${inputs.join(', ')}`, { hint: 'name .ndjson / .json files, or a directory holding them' });
   }
   await db.run(`CREATE OR REPLACE TEMP TABLE ${t} (${STAGE_COLUMNS})`);
+  // Ctrl-C stops the running statement (DuckDB interrupt) and ends in InterruptedError.
+  const onAbort = (): void => db.connection.interrupt();
+  opts.signal?.addEventListener('abort', onAbort);
+  try {
+    return await stageFiles(db, table, files, opts.signal);
+  } catch (e) {
+    if (opts.signal?.aborted) throw new InterruptedError('staging FHIR input');
+    throw e;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+async function stageFiles(db: Db, table: string, files: string[], signal: AbortSignal | undefined): Promise<FhirStageResult> {
+  const t = ident(table);
   const errors: FhirInputError[] = [];
   const docs = ident(`${table}_docs`);
   for (const file of files) {
-    if (opts.signal?.aborted) throw new InterruptedError(`staging FHIR input at ${file}`);
+    if (signal?.aborted) throw new InterruptedError(`staging FHIR input at ${file}`);
     const kind = sniffFhirFile(file);
     if (kind === 'empty') continue;
     if (typeof kind === 'object') {
@@ -141,7 +160,8 @@ export async function stageFhir(db: Db, inputs: string[], opts: { signal?: Abort
     // One row per document: (raw text, 1-based line or NULL).
     if (kind === 'ndjson') {
       const rej = `${table}_rej`;
-      await db.run(`CREATE OR REPLACE TEMP TABLE ${docs} AS SELECT _json AS raw FROM read_csv(${literal(file)}, columns = {'_json': 'VARCHAR'},
+      const lines = ident(`${table}_lines`);
+      await db.run(`CREATE OR REPLACE TEMP TABLE ${lines} AS SELECT _json AS raw FROM read_csv(${literal(file)}, columns = {'_json': 'VARCHAR'},
         header = false, delim = ${literal('\u0001')}, quote = '', escape = '', auto_detect = false,
         store_rejects = true, rejects_table = ${literal(rej)}, rejects_scan = ${literal(`${rej}_scan`)}, max_line_size = 8388608)`);
       // Staged row k is the k-th line DuckDB did not reject (invalid UTF-8, too long): line = k + #{j: r_j - j < k}.
@@ -150,9 +170,15 @@ export async function stageFhir(db: Db, inputs: string[], opts: { signal?: Abort
       );
       for (const r of rejected) errors.push({ file, line: r.line, reason: 'the line cannot be read as UTF-8 text', ...(r.raw ? { raw: r.raw.slice(0, RAW_MAX) } : {}) });
       const adj = rejected.map((r, j) => r.line - (j + 1));
-      await db.run(`ALTER TABLE ${docs} ADD COLUMN line BIGINT`);
-      await db.run(`UPDATE ${docs} SET line = rowid + 1 + len(list_filter(CAST($adj AS BIGINT[]), lambda a: a < rowid + 1))`, { adj: JSON.stringify(adj) });
-      await db.run(`DELETE FROM ${docs} WHERE raw IS NULL OR trim(raw) = ''`);
+      const lineExpr = adj.length === 0 ? 'rowid + 1' : 'rowid + 1 + len(list_filter(CAST($adj AS BIGINT[]), lambda a: a < rowid + 1))';
+      const params = adj.length === 0 ? {} : { adj: JSON.stringify(adj) };
+      // The bulk of Bulk Data NDJSON, one resource a line, in one pass: resourceType and id read with one parse.
+      const keyed = `SELECT raw, ${lineExpr} AS line, try(json_extract_string(raw, ['$.resourceType', '$.id'])) AS k FROM ${lines} WHERE raw IS NOT NULL`;
+      const plain = `coalesce(k[1] <> 'Bundle' AND regexp_full_match(k[1], '[A-Z][A-Za-z]+'), false)`;
+      await db.run(`INSERT INTO ${t} SELECT raw::JSON, k[1], k[2], $file, line, NULL FROM (${keyed}) WHERE ${plain}`, { ...params, file });
+      // The rest (Bundles, arrays, bad lines; blank lines are none) goes through expandDocs.
+      await db.run(`CREATE OR REPLACE TEMP TABLE ${docs} AS SELECT raw, line FROM (${keyed}) WHERE trim(raw) <> '' AND NOT ${plain}`, params);
+      await db.run(`DROP TABLE ${lines}`);
     } else {
       await db.run(`CREATE OR REPLACE TEMP TABLE ${docs} AS SELECT CASE WHEN starts_with(content, chr(65279)) THEN content[2:] ELSE content END AS raw,
         NULL::BIGINT AS line FROM read_text(${literal(file)})`);

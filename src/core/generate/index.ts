@@ -18,6 +18,7 @@ import { InterruptedError, UsageError } from '../../errors.js';
 import { loadDatasetSchema, type DatasetSchema } from '../schemas.js';
 import { surgctlVersion } from '../version.js';
 import { badRng, corruptRow, planBadRows, type BadPlan, type Corrupted } from './bad-rows.js';
+import { generateFhirDataset } from './fhir.js';
 import { formatCsvLine, formatJsonLine } from './format.js';
 import type { Incident, Manifest, ManifestBadRow, ManifestFile } from './manifest.js';
 import { commitOutput, discardOutput, prepareOutput } from './output.js';
@@ -34,7 +35,8 @@ import {
 } from './write.js';
 
 export type { Manifest, ManifestBadRow, ManifestFile, Incident, RobotIncident, DeteriorationIncident } from './manifest.js';
-export type { GenerateOptions, ResolvedOptions, DataFormat, GeneratedDataset, Shard } from './options.js';
+export type { GenerateOptions, ResolvedOptions, DataFormat, GenerateFormat, GeneratedDataset, Shard } from './options.js';
+export { FHIR_FILES } from './fhir.js';
 export { DATA_FORMATS, GENERATED_DATASETS, DEFAULTS, parseShard, parseStart, resolveOptions } from './options.js';
 export { BAD_ROW_KINDS, type BadRowKind } from './bad-rows.js';
 
@@ -79,6 +81,7 @@ interface Planted {
  * existing output without `force` (exit 2), IoError / QueryError for runtime failures (exit 3).
  */
 export async function generateDataset(options: GenerateOptions, hooks: GenerateHooks = {}): Promise<GenerateResult> {
+  if (options.format === 'fhir') return generateFhirDataset(options, generateDataset, hooks);
   const t0 = performance.now();
   const o = resolveOptions(options);
   const shard = options.shard ?? { index: 1, count: 1 };

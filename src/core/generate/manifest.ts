@@ -1,13 +1,14 @@
 // The manifest written beside the generated files: what was generated (options, files with sha256) and the
 // ground truth later stages are tested against (each planted bad row and incident). Layout: /tmp/contracts.md.
 import type { BadRowKind } from './bad-rows.js';
-import type { DataFormat, GeneratedDataset, ResolvedOptions, Shard } from './options.js';
+import type { GenerateFormat, GeneratedDataset, ResolvedOptions, Shard } from './options.js';
 
 export interface ManifestFile {
   /** File name relative to the output directory, e.g. "telemetry.csv". */
   path: string;
   dataset: GeneratedDataset;
-  format: DataFormat;
+  /** fhir: FHIR R4 Bulk Data NDJSON (Observation.ndjson from vitals, Patient, Procedure, Device). */
+  format: GenerateFormat;
   /** Data rows, bad ones included; a CSV header is not counted. */
   rows: number;
   bytes: number;
@@ -61,7 +62,7 @@ export interface Manifest {
   version: string;
   seed: number;
   reference_date: string;
-  options: ResolvedOptions;
+  options: Omit<ResolvedOptions, 'format'> & { format: GenerateFormat };
   shard: Shard;
   files: ManifestFile[];
   bad_rows: ManifestBadRow[];

@@ -5,6 +5,9 @@ import { DATA_FORMATS, DEFAULT_BAD_ROWS, DEFAULT_REFERENCE_DATE, type DataFormat
 
 export { DATA_FORMATS, type DataFormat };
 
+/** What generate writes: a contract data format, or fhir (FHIR R4 Bulk Data NDJSON of the same dataset). */
+export type GenerateFormat = DataFormat | 'fhir';
+
 /** The datasets the generator writes, referenced ones first. */
 export const GENERATED_DATASETS = ['robots', 'patients', 'procedures', 'telemetry', 'vitals', 'outcomes', 'maintenance'] as const;
 export type GeneratedDataset = (typeof GENERATED_DATASETS)[number];
@@ -23,7 +26,7 @@ export interface GenerateOptions {
   /** Output directory; written under a temporary name beside it, renamed at the end. */
   out: string;
   seed?: number;
-  format?: DataFormat;
+  format?: GenerateFormat;
   robots?: number;
   patients?: number;
   procedures?: number;
@@ -186,7 +189,7 @@ export function resolveOptions(o: GenerateOptions): ResolvedOptions {
   }
   return {
     seed,
-    format,
+    format: format as DataFormat,
     robots,
     patients,
     procedures,

@@ -171,6 +171,17 @@ describe('engines', () => {
     expect(auto).toEqual({ engine: 'reference', rows: 9 }); // the components of the three BP examples (2 each) and sample-data (3)
   });
 
+  it('an aborted signal (Ctrl-C) ends staging and views in InterruptedError (exit 130)', async () => {
+    const signal = AbortSignal.abort();
+    await expect(stageFhir(db, r4Json, { signal })).rejects.toMatchObject({ code: 'interrupted', exitCode: 130 });
+    await stageFhir(db, r4Json);
+    for (const engine of ['compiled', 'reference'] as const) {
+      await expect(runView(db, shippedView('observation-readings'), { source: 'fhir_resources', target: 'r', engine, signal })).rejects.toMatchObject({
+        code: 'interrupted',
+      });
+    }
+  });
+
   it('an invalid view is a ConfigError naming the place, on both engines', async () => {
     const bad = { resource: 'Observation', select: [{ column: [{ name: 'v', path: 'value.where(' }] }] } as ViewDefinition;
     for (const engine of ['compiled', 'reference'] as const) {
