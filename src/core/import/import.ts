@@ -444,6 +444,7 @@ export async function importFhir(inputs: string[], opts: ImportOptions): Promise
       for (const [type, n] of Object.entries(s.result.resources_skipped)) {
         s.result.skipped[`resource type ${type}: no view maps it onto a contract`] = n;
         s.result.totals.skipped += n;
+        s.result.totals.rows_read += n;
       }
     });
   } finally {
