@@ -10,11 +10,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { openDb, type Db } from '../../db/db.js';
 import { ident, literal } from '../../db/sql.js';
 import { InterruptedError, toIoError, UsageError } from '../../errors.js';
 import { findSucceededBySha, markAbandoned } from '../load/ledger.js';
 import { openLakehouse, loadOneFile, recordRun, restoreQuarantineFiles, sumTotals, type FileLoadResult, type LoadEvent, type LoadResult } from '../load/load.js';
+import type { ViewDefinition } from '../fhir/index.js';
 import { spoolStream } from '../validate/inputs.js';
 import { scanCsv } from '../validate/csv-scan.js';
 import { checkOutput, commitOutput, discardOutput, tempPathFor, writeMarker } from '../safe-output.js';
@@ -364,6 +366,16 @@ const FHIR_TABLES: { view: string; resource: string; table: ProfileTable }[] = [
     },
   },
   {
+    // import's own view (src/core/import/views): the contract's columns, robot and surgeon from the performers.
+    view: 'import:procedures-contract',
+    resource: 'Procedure',
+    table: {
+      match: '*',
+      dataset: 'procedures',
+      columns: Object.fromEntries(['procedure_id', 'patient_id', 'robot_id', 'surgeon_id', 'procedure_type', 'started_at', 'ended_at', 'status'].map((c) => [c, { from: c }])),
+    },
+  },
+  {
     view: 'observation-readings',
     resource: 'Observation',
     table: {
@@ -378,6 +390,12 @@ const FHIR_TABLES: { view: string; resource: string; table: ProfileTable }[] = [
     },
   },
 ];
+
+/** A ViewDefinition shipped with import (src/core/import/views/<name>.json). */
+function importView(name: string): ViewDefinition {
+  const file = fileURLToPath(new URL(`../../../src/core/import/views/${name}.json`, import.meta.url));
+  return JSON.parse(readFileSync(file, 'utf8')) as ViewDefinition;
+}
 
 /**
  * Imports FHIR R4 (Bulk Data NDJSON, Bundles, single resources; '-' reads standard input): each file is staged by
@@ -413,7 +431,7 @@ export async function importFhir(inputs: string[], opts: ImportOptions): Promise
       }
       for (const ft of FHIR_TABLES) {
         const ds = loadDatasetSchema(ft.table.dataset as string);
-        const view = fhir.shippedView(ft.view);
+        const view = ft.view.startsWith('import:') ? importView(ft.view.slice('import:'.length)) : fhir.shippedView(ft.view);
         await fhir.runView(s.db, view, { source: 'imp_fhir', target: 'imp_view', engine, lineage: true, ...(opts.signal ? { signal: opts.signal } : {}) });
         for (const f of files) {
           if (opts.signal?.aborted) throw new InterruptedError(`import stopped before ${f.display}`);
