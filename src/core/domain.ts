@@ -141,8 +141,9 @@ export const NEWS2_SCORE_COLUMN = {
 export const NEWS2_SCORE_COLUMNS: readonly (typeof NEWS2_SCORE_COLUMN)[News2Parameter][] = NEWS2_PARAMETERS.map((p) => NEWS2_SCORE_COLUMN[p]);
 
 /**
- * NEWS2 clinical-risk bands (news2_hourly.news2_band), lowest first (RCP 2017: aggregate 0-4 low, a single
- * parameter scoring 3 low-medium, 5-6 medium, 7 or more high).
+ * NEWS2 clinical-risk bands (news2_hourly.news2_band of a complete set, and news2_alert), lowest first (RCP 2017:
+ * aggregate 0-4 low, a single parameter scoring 3 low-medium, 5-6 medium, 7 or more high). A set with a parameter
+ * missing has news2_band 'incomplete', which is not a band (isNews2Band is false for it).
  */
 export const NEWS2_BANDS = ['low', 'low-medium', 'medium', 'high'] as const;
 export type News2Band = (typeof NEWS2_BANDS)[number];

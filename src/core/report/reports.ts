@@ -196,13 +196,13 @@ const DEFINITIONS: ReportDefinition[] = [
   {
     name: 'vitals-hourly',
     title: 'Hourly vitals',
-    description: 'per patient, metric and hour: n, min, max, avg, p95',
+    description: 'per patient, metric and hour: n, min, max, avg, p95, readings alarming but possible',
     tables: ['vitals_hourly'],
     filters: ['patient', 'since', 'until', 'limit'],
     charts: ['vitals'],
     build: (f) => {
       const w = window(ids(new Where(), { patient: f.patient }), f, 'hour_start');
-      const sql = `SELECT patient_id, metric, hour_start, n, min, max, avg, p95 FROM vitals_hourly${w.sql()}
+      const sql = `SELECT patient_id, metric, hour_start, n, min, max, avg, p95, alarming_n FROM vitals_hourly${w.sql()}
         ORDER BY patient_id, metric, hour_start${limitClause(w, f)}`;
       return { sql, params: w.params };
     },
@@ -210,13 +210,14 @@ const DEFINITIONS: ReportDefinition[] = [
   {
     name: 'news2',
     title: 'NEWS2 by hour',
-    description: 'per patient and hour: NEWS2 total, band, missing parameters and each parameter score',
+    description: 'per patient and hour: NEWS2 total, band (incomplete when a parameter is missing), missing parameters, each parameter score, parameters present and the alert',
     tables: ['news2_hourly'],
     filters: ['patient', 'since', 'until', 'limit'],
     charts: ['vitals'],
     build: (f) => {
       const w = window(ids(new Where(), { patient: f.patient }), f, 'hour_start');
-      const sql = `SELECT patient_id, hour_start, news2_total, news2_band, missing, ${NEWS2_SCORE_COLUMNS.join(', ')} FROM news2_hourly${w.sql()}
+      const sql = `SELECT patient_id, hour_start, news2_total, news2_band, missing, ${NEWS2_SCORE_COLUMNS.join(', ')}, parameters_present, news2_alert
+        FROM news2_hourly${w.sql()}
         ORDER BY patient_id, hour_start${limitClause(w, f)}`;
       return { sql, params: w.params };
     },

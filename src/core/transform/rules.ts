@@ -27,6 +27,22 @@ export interface ErrorClass {
   score: number;
 }
 
+export interface VitalsLimit {
+  unit?: string;
+  /** The contract's impossible tier (schemas/vitals.schema.json), documented with its source; not read by models. */
+  impossible_min?: number;
+  impossible_min_exclusive?: number;
+  impossible_max?: number;
+  alarming_below: number;
+  alarming_above: number;
+  source: string;
+}
+
+/** The metrics of rules.vitals_limits with their limits (the `source` key left out). */
+export function vitalsLimits(rules: Rules): [string, VitalsLimit][] {
+  return Object.entries(rules.vitals_limits).filter((e): e is [string, VitalsLimit] => typeof e[1] === 'object');
+}
+
 export interface Rules {
   version: string;
   robot_risk: {
@@ -47,7 +63,11 @@ export interface Rules {
     consciousness: BandedScore;
     temperature_c: BandedScore;
     bands: { low_medium_single: number; medium_min: number; high_min: number; source: string };
+    observation_set: { lookback_h: number; source: string };
+    spo2_scale2: { bands: Band[]; above: number; on_air_above: number; patients: string[]; unit?: string; source: string };
   };
+  /** Per vitals metric (plus `source`): the contract's impossible tier, documented, and the alarming tier the marts flag. */
+  vitals_limits: { source: string } & Record<string, VitalsLimit | string>;
   blood_pressure: {
     elevated_sbp_min: number;
     stage1_sbp_min: number;
@@ -214,6 +234,7 @@ function checkSemantics(rules: Rules, file: string): void {
     ['robot_risk.latency_ms', rules.robot_risk.latency_ms],
     ['robot_risk.force_ratio', rules.robot_risk.force_ratio],
     ...NEWS2_PARAMETERS.map((p) => [`news2.${p}`, rules.news2[p]] as [string, BandedScore]),
+    ['news2.spo2_scale2', rules.news2.spo2_scale2],
   ];
   for (const [path, b] of banded) {
     for (let i = 1; i < b.bands.length; i++) {
@@ -254,16 +275,18 @@ export function bandedRules(rules: Rules): [string, BandedScore][] {
     ['latency_ms', rules.robot_risk.latency_ms],
     ['force_ratio', rules.robot_risk.force_ratio],
     ...NEWS2_PARAMETERS.map((p) => [`news2_${p}`, rules.news2[p]] as [string, BandedScore]),
+    ['news2_spo2_scale2', rules.news2.spo2_scale2],
   ];
 }
 
 /** The rules tables, as TEMP tables of this session (each session writes the rules it runs with). */
-export const RULES_TABLES = ['rules_bands', 'rules_params', 'rules_force_limits', 'rules_error_codes', 'rules_trend_metrics'] as const;
+export const RULES_TABLES = ['rules_bands', 'rules_params', 'rules_force_limits', 'rules_error_codes', 'rules_trend_metrics', 'rules_spo2_scale2_patients', 'rules_vitals_limits'] as const;
 
 /**
  * Writes the rules into TEMP tables the models read: rules_bands (rule, maxes DOUBLE[], scores INTEGER[], above),
  * rules_params (one row of scalars), rules_force_limits (instrument, limit_n), rules_error_codes (code, severity,
- * score), rules_trend_metrics (metric). Replaces what this session had. Every value is a bound parameter.
+ * score), rules_trend_metrics (metric), rules_spo2_scale2_patients (patient_id), rules_vitals_limits (metric, alarming_below, alarming_above).
+ * Replaces what this session had. Every value is a bound parameter.
  */
 export async function writeRulesTables(db: Db, rules: Rules): Promise<void> {
   // Each table is filled by one INSERT whose rows travel as one JSON parameter: bound, never spliced.
@@ -297,6 +320,18 @@ export async function writeRulesTables(db: Db, rules: Rules): Promise<void> {
     ),
   );
   await fill('rules_trend_metrics', 'metric VARCHAR PRIMARY KEY', { metric: 'VARCHAR' }, rules.trends.metrics.map((metric) => ({ metric })));
+  await fill(
+    'rules_spo2_scale2_patients',
+    'patient_id VARCHAR PRIMARY KEY',
+    { patient_id: 'VARCHAR' },
+    rules.news2.spo2_scale2.patients.map((patient_id) => ({ patient_id })),
+  );
+  await fill(
+    'rules_vitals_limits',
+    'metric VARCHAR PRIMARY KEY, alarming_below DOUBLE NOT NULL, alarming_above DOUBLE NOT NULL',
+    { metric: 'VARCHAR', alarming_below: 'DOUBLE', alarming_above: 'DOUBLE' },
+    vitalsLimits(rules).map(([metric, l]) => ({ metric, alarming_below: l.alarming_below, alarming_above: l.alarming_above })),
+  );
   const r = rules.robot_risk;
   const params: Record<string, { type: string; value: number | string }> = {
     spike_k_sd: { type: 'DOUBLE', value: r.force_spike.k_sd },
@@ -312,6 +347,8 @@ export async function writeRulesTables(db: Db, rules: Rules): Promise<void> {
     news2_low_medium_single: { type: 'INTEGER', value: rules.news2.bands.low_medium_single },
     news2_medium_min: { type: 'INTEGER', value: rules.news2.bands.medium_min },
     news2_high_min: { type: 'INTEGER', value: rules.news2.bands.high_min },
+    news2_lookback_h: { type: 'DOUBLE', value: rules.news2.observation_set.lookback_h },
+    news2_spo2_scale2_on_air_above: { type: 'DOUBLE', value: rules.news2.spo2_scale2.on_air_above },
     bp_elevated_sbp_min: { type: 'DOUBLE', value: rules.blood_pressure.elevated_sbp_min },
     bp_stage1_sbp_min: { type: 'DOUBLE', value: rules.blood_pressure.stage1_sbp_min },
     bp_stage1_dbp_min: { type: 'DOUBLE', value: rules.blood_pressure.stage1_dbp_min },

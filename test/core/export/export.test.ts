@@ -137,7 +137,7 @@ describe('export to text and arrow', () => {
     expect(lines.find((l) => l.alert_id === 'AL-1')).toMatchObject({ at: '2026-01-05T01:00:01Z', triggers: ['latency', 'force', 'force_spike'], risk_score: 8 });
     const csv = join(lake.dir, 'vitals.csv');
     await exportTable({ dbPath: lake.db, table: 'vitals_hourly', out: csv, where: ['patient_id=PAT-2', 'metric=spo2'] });
-    expect(readFileSync(csv, 'utf8').split('\n')[1]).toBe('PAT-2,spo2,2026-01-05T00:00:00Z,12,90.0,97.0,93.0,96.0');
+    expect(readFileSync(csv, 'utf8').split('\n')[1]).toBe('PAT-2,spo2,2026-01-05T00:00:00Z,12,90.0,97.0,93.0,96.0,0');
   });
 
   it('writes Arrow IPC that apache-arrow reads with the same rows and types', async () => {

@@ -41,7 +41,7 @@ export const MART_COLUMNS: Record<string, [string, string][]> = {
   ],
   vitals_hourly: [
     ['patient_id', 'VARCHAR'], ['metric', 'VARCHAR'], ['hour_start', 'TIMESTAMPTZ'], ['n', 'BIGINT'], ['min', 'DOUBLE'], ['max', 'DOUBLE'],
-    ['avg', 'DOUBLE'], ['p95', 'DOUBLE'],
+    ['avg', 'DOUBLE'], ['p95', 'DOUBLE'], ['alarming_n', 'BIGINT'],
   ],
   vitals_5min: [
     ['patient_id', 'VARCHAR'], ['metric', 'VARCHAR'], ['window_start', 'TIMESTAMPTZ'], ['n', 'BIGINT'], ['min', 'DOUBLE'], ['max', 'DOUBLE'],
@@ -51,6 +51,7 @@ export const MART_COLUMNS: Record<string, [string, string][]> = {
     ['patient_id', 'VARCHAR'], ['hour_start', 'TIMESTAMPTZ'], ['news2_total', 'INTEGER'], ['news2_band', 'VARCHAR'], ['missing', 'VARCHAR[]'],
     ['resp_rate_score', 'INTEGER'], ['spo2_score', 'INTEGER'], ['o2_supplemental_score', 'INTEGER'], ['systolic_bp_score', 'INTEGER'],
     ['heart_rate_score', 'INTEGER'], ['consciousness_score', 'INTEGER'], ['temperature_score', 'INTEGER'],
+    ['complete', 'BOOLEAN'], ['parameters_present', 'INTEGER'], ['news2_alert', 'VARCHAR'],
   ],
   vitals_flags: [
     ['patient_id', 'VARCHAR'], ['hour_start', 'TIMESTAMPTZ'], ['bp_category', 'VARCHAR'], ['glucose_level', 'VARCHAR'],
@@ -131,14 +132,17 @@ function vitalsHourly(): Row[] {
   const base: Record<string, number[]> = { heart_rate: [72, 95, 118], resp_rate: [14, 20, 26], spo2: [98, 95, 91] };
   for (const [patient, shift] of [['PAT-1', 0], ['PAT-2', -5]] as const) {
     for (const [metric, values] of Object.entries(base)) {
-      values.forEach((v, h) => rows.push({ patient_id: patient, metric, hour_start: T(h), n: 12, min: v + shift - 3, max: v + shift + 4, avg: v + shift, p95: v + shift + 3 }));
+      values.forEach((v, h) => rows.push({ patient_id: patient, metric, hour_start: T(h), n: 12, min: v + shift - 3, max: v + shift + 4, avg: v + shift, p95: v + shift + 3, alarming_n: 0 }));
     }
   }
   return rows;
 }
 
+/** A news2_hourly row; with `missing` the set is incomplete and `band` is the alert its partial total reaches. */
 function news2(patient: string, h: number, total: number, band: string, missing: string[] = []): Row {
-  return { patient_id: patient, hour_start: T(h), news2_total: total, news2_band: band, missing, resp_rate_score: Math.min(3, total), spo2_score: 0, o2_supplemental_score: 0, systolic_bp_score: 0, heart_rate_score: Math.max(0, total - 3), consciousness_score: 0, temperature_score: 0 };
+  const complete = missing.length === 0;
+  return { patient_id: patient, hour_start: T(h), news2_total: total, news2_band: complete ? band : 'incomplete', missing, resp_rate_score: Math.min(3, total), spo2_score: 0, o2_supplemental_score: 0, systolic_bp_score: 0, heart_rate_score: Math.max(0, total - 3), consciousness_score: 0, temperature_score: 0,
+    complete, parameters_present: 7 - missing.length, news2_alert: band === 'low' ? null : band };
 }
 
 /** Creates the lakehouse at dir/surgctl.duckdb and returns its path. */

@@ -100,11 +100,11 @@ describe('reports on a generated, loaded, transformed lakehouse', () => {
 
   it('the JSON contracts hold: keys, ISO 8601 UTC instants, numbers as numbers', async () => {
     const contracts: Record<string, { keys: string[]; instants: string[]; numbers: string[] }> = {
-      'vitals-hourly': { keys: ['patient_id', 'metric', 'hour_start', 'n', 'min', 'max', 'avg', 'p95'], instants: ['hour_start'], numbers: ['n', 'min', 'max', 'avg', 'p95'] },
+      'vitals-hourly': { keys: ['patient_id', 'metric', 'hour_start', 'n', 'min', 'max', 'avg', 'p95', 'alarming_n'], instants: ['hour_start'], numbers: ['n', 'min', 'max', 'avg', 'p95', 'alarming_n'] },
       news2: {
-        keys: ['patient_id', 'hour_start', 'news2_total', 'news2_band', 'missing', 'resp_rate_score', 'spo2_score', 'o2_supplemental_score', 'systolic_bp_score', 'heart_rate_score', 'consciousness_score', 'temperature_score'],
+        keys: ['patient_id', 'hour_start', 'news2_total', 'news2_band', 'missing', 'resp_rate_score', 'spo2_score', 'o2_supplemental_score', 'systolic_bp_score', 'heart_rate_score', 'consciousness_score', 'temperature_score', 'parameters_present', 'news2_alert'],
         instants: ['hour_start'],
-        numbers: ['news2_total', 'resp_rate_score', 'spo2_score', 'o2_supplemental_score', 'systolic_bp_score', 'heart_rate_score', 'consciousness_score', 'temperature_score'],
+        numbers: ['news2_total', 'resp_rate_score', 'spo2_score', 'o2_supplemental_score', 'systolic_bp_score', 'heart_rate_score', 'consciousness_score', 'temperature_score', 'parameters_present'],
       },
       'patient-risk': { keys: ['patient_id', 'events', 'avg_risk', 'p95_latency_ms', 'critical_alerts', 'max_news2'], instants: [], numbers: ['events', 'critical_alerts'] },
       'top-alerts': { keys: ['alert_id', 'level', 'risk_score', 'procedure_id', 'patient_id', 'robot_arm', 'step', 'at', 'reason'], instants: ['at'], numbers: ['risk_score'] },

@@ -21,25 +21,26 @@ async function report(name: string, filters: RawFilters = {}): Promise<Record<st
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;
 
 describe('report JSON contracts', () => {
-  it('vitals-hourly rows are { patient_id, metric, hour_start, n, min, max, avg, p95 } with ISO hours', async () => {
+  it('vitals-hourly rows are { patient_id, metric, hour_start, n, min, max, avg, p95, alarming_n } with ISO hours', async () => {
     const rows = await report('vitals-hourly', { patient: 'PAT-1' });
     expect(rows).toHaveLength(9);
     for (const r of rows) {
-      expect(Object.keys(r)).toEqual(['patient_id', 'metric', 'hour_start', 'n', 'min', 'max', 'avg', 'p95']);
+      expect(Object.keys(r)).toEqual(['patient_id', 'metric', 'hour_start', 'n', 'min', 'max', 'avg', 'p95', 'alarming_n']);
       expect(r.hour_start).toMatch(ISO);
-      for (const k of ['n', 'min', 'max', 'avg', 'p95']) expect(typeof r[k]).toBe('number');
+      for (const k of ['n', 'min', 'max', 'avg', 'p95', 'alarming_n']) expect(typeof r[k]).toBe('number');
     }
-    expect(rows[0]).toEqual({ patient_id: 'PAT-1', metric: 'heart_rate', hour_start: '2026-01-05T00:00:00Z', n: 12, min: 69, max: 76, avg: 72, p95: 75 });
+    expect(rows[0]).toEqual({ patient_id: 'PAT-1', metric: 'heart_rate', hour_start: '2026-01-05T00:00:00Z', n: 12, min: 69, max: 76, avg: 72, p95: 75, alarming_n: 0 });
   });
 
-  it('news2 rows carry the total, band, missing list and every parameter score', async () => {
+  it('news2 rows carry the total, band, missing list, every parameter score, parameters present and the alert', async () => {
     const rows = await report('news2', { patient: 'PAT-1' });
-    expect(rows.map((r) => r.news2_band)).toEqual(['low', 'medium', 'high']);
+    // the third hour lacks temperature: band incomplete, while its partial total (8) already alerts high
+    expect(rows.map((r) => [r.news2_band, r.news2_alert])).toEqual([['low', null], ['medium', 'medium'], ['incomplete', 'high']]);
     expect(Object.keys(rows[0] ?? {})).toEqual([
       'patient_id', 'hour_start', 'news2_total', 'news2_band', 'missing', 'resp_rate_score', 'spo2_score', 'o2_supplemental_score',
-      'systolic_bp_score', 'heart_rate_score', 'consciousness_score', 'temperature_score',
+      'systolic_bp_score', 'heart_rate_score', 'consciousness_score', 'temperature_score', 'parameters_present', 'news2_alert',
     ]);
-    expect(rows[2]).toMatchObject({ hour_start: '2026-01-05T02:00:00Z', news2_total: 8, missing: ['temperature'], heart_rate_score: 5 });
+    expect(rows[2]).toMatchObject({ hour_start: '2026-01-05T02:00:00Z', news2_total: 8, missing: ['temperature'], heart_rate_score: 5, parameters_present: 6 });
   });
 
   it('patient-risk rows are exactly the contract, numbers as numbers, riskiest first', async () => {

@@ -12,7 +12,8 @@ import { insertRows, openLakehouse, vital } from './helpers.js';
 let db: Db;
 let cleanup: () => void;
 
-// [metric, value, expected score]: one patient-hour each, so the total equals the parameter's score.
+// [metric, value, expected score]: one patient-hour each, 5 h apart so no reading is carried into the next set
+// (look-back 4 h): the total equals the parameter's score.
 const NEWS2: [string, number, number][] = [
   ...([[40, 3], [41, 1], [50, 1], [51, 0], [90, 0], [91, 1], [110, 1], [111, 2], [130, 2], [131, 3]] as const).map(([v, s]) => ['heart_rate', v, s] as [string, number, number]),
   ...([[8, 3], [9, 1], [11, 1], [12, 0], [20, 0], [21, 2], [24, 2], [25, 3]] as const).map(([v, s]) => ['resp_rate', v, s] as [string, number, number]),
@@ -40,8 +41,9 @@ beforeAll(async () => {
     SELECT reading_id, patient_id, metric, value, unit, measured_at, 'L-csv', 'vitals-small.csv', row_number() OVER () + 1
     FROM read_csv(${literal(csv)}, header = true, columns = {'reading_id': 'VARCHAR', 'patient_id': 'VARCHAR', 'metric': 'VARCHAR',
       'value': 'DOUBLE', 'unit': 'VARCHAR', 'measured_at': 'TIMESTAMPTZ'})`);
-  await insertRows(db, 'vitals', NEWS2.map(([m, v], i) => vital('PT-N', m, v, hour(i))), 'L-news2');
-  // Bands, patient PT-BAND, one hour each (hand totals):
+  await insertRows(db, 'vitals', NEWS2.map(([m, v], i) => vital('PT-N', m, v, hour(5 * i))), 'L-news2');
+  // Bands, patient PT-BAND, one complete set every 5 h (so nothing carries over; the parameters not named read
+  // normal and score 0: resp 16, SpO2 97, air, SBP 120, HR 70, alert, 37.0 C), hand totals:
   //  h0: resp 21 (2) + HR 111 (2) = 4, no 3 -> low
   //  h1: SpO2 91 (3) alone = 3 -> low-medium
   //  h2: SpO2 91 (3) + temp 38.5 (1) = 4 with a single 3 -> low-medium
@@ -52,17 +54,19 @@ beforeAll(async () => {
   //  h7: all seven parameters at 0 -> total 0, nothing missing
   const B = 'PT-BAND';
   const at = (h: number, min: number): string => new Date(Date.parse(hour(h)) + min * 60_000).toISOString();
+  const NORMAL: Record<string, number> = { resp_rate: 16, spo2: 97, o2_supplemental: 0, systolic_bp: 120, heart_rate: 70, consciousness: 0, temperature_c: 37 };
+  const set = (k: number, over: Record<string, number>): ReturnType<typeof vital>[] =>
+    CHART.filter((m) => !(m in over)).map((m) => vital(B, m, NORMAL[m] as number, at(5 * k, 1)))
+      .concat(Object.entries(over).map(([m, v]) => vital(B, m, v, at(5 * k, 2))));
   await insertRows(db, 'vitals', [
-    vital(B, 'resp_rate', 21, at(0, 1)), vital(B, 'heart_rate', 111, at(0, 2)),
-    vital(B, 'spo2', 91, at(1, 1)),
-    vital(B, 'spo2', 91, at(2, 1)), vital(B, 'temperature_c', 38.5, at(2, 2)),
-    vital(B, 'spo2', 91, at(3, 1)), vital(B, 'resp_rate', 21, at(3, 2)),
-    vital(B, 'resp_rate', 21, at(4, 1)), vital(B, 'heart_rate', 111, at(4, 2)), vital(B, 'o2_supplemental', 1, at(4, 3)),
-    vital(B, 'resp_rate', 25, at(5, 1)), vital(B, 'systolic_bp', 100, at(5, 2)), vital(B, 'heart_rate', 111, at(5, 3)),
-    vital(B, 'heart_rate', 131, at(6, 10)), vital(B, 'heart_rate', 60, at(6, 50)),
-    vital(B, 'resp_rate', 16, at(7, 1)), vital(B, 'spo2', 97, at(7, 1)), vital(B, 'o2_supplemental', 0, at(7, 1)),
-    vital(B, 'systolic_bp', 120, at(7, 1)), vital(B, 'heart_rate', 70, at(7, 1)), vital(B, 'consciousness', 0, at(7, 1)),
-    vital(B, 'temperature_c', 37, at(7, 1)),
+    ...set(0, { resp_rate: 21, heart_rate: 111 }),
+    ...set(1, { spo2: 91 }),
+    ...set(2, { spo2: 91, temperature_c: 38.5 }),
+    ...set(3, { spo2: 91, resp_rate: 21 }),
+    ...set(4, { resp_rate: 21, heart_rate: 111, o2_supplemental: 1 }),
+    ...set(5, { resp_rate: 25, systolic_bp: 100, heart_rate: 111 }),
+    ...set(6, {}).filter((r) => r.metric !== 'heart_rate'), vital(B, 'heart_rate', 131, at(30, 10)), vital(B, 'heart_rate', 60, at(30, 50)),
+    ...set(7, {}),
   ], 'L-bands');
   // Blood pressure (ACC/AHA 2017), patient PT-BP, one hour each: [sbp, dbp] -> category.
   const bp: [number, number][] = [[119, 79], [120, 79], [129, 79], [130, 79], [119, 80], [139, 89], [140, 70], [110, 90], [180, 119], [181, 80], [150, 121], [119.5, 79]];
@@ -81,7 +85,7 @@ beforeAll(async () => {
     vital('PT-W', 'weight_kg', 72.1, at(48, 0)), vital('PT-W', 'weight_kg', 72.3, at(73, 0)),
   ], 'L-w');
   // Trends over the last 24 h (patient PT-T): glucose 100, 110, ..., 150 hourly (slope 10/h: increasing);
-  // heart rate 80 constant over 5 readings (stable, cv 0); SpO2 two readings (too few: stable);
+  // heart rate 80 constant over 5 readings (stable, cv 0); SpO2 two readings (too few: insufficient_data);
   // resp_rate 10, 30, 10, 30 (cv = 11.547/20 = 0.577 >= 0.36: volatile); an old systolic reading 30 h before the
   // rest is outside the window: 140, 120, 119, 121 -> the 140 is dropped.
   await insertRows(db, 'vitals', [
@@ -136,17 +140,21 @@ describe('vitals_hourly and vitals_5min over a hand-made file', () => {
     expect(await db.scalar("SELECT count(*)::INTEGER FROM vitals_5min WHERE patient_id IN ('PT-A', 'PT-B')")).toBe(9);
   });
 
-  it('scores NEWS2 for the file from the latest reading of each parameter in the hour', async () => {
+  it('scores NEWS2 for the file from the latest reading of each parameter, carried forward within 4 h', async () => {
     const rows = await db.all(
-      `SELECT patient_id, strftime(hour_start, '%H') AS h, news2_total, news2_band, missing, heart_rate_score, spo2_score
+      `SELECT patient_id, strftime(hour_start, '%H') AS h, strftime(scored_at, '%H:%M:%S') AS scored_at, news2_total, news2_band,
+              parameters_present, missing, heart_rate_score, spo2_score, heart_rate_age_min, spo2_age_min, temperature_age_min
        FROM news2_hourly WHERE patient_id IN ('PT-A', 'PT-B') ORDER BY patient_id, hour_start`,
     );
+    const rest5 = ['resp_rate', 'o2_supplemental', 'systolic_bp', 'consciousness', 'temperature_c'];
     expect(rows).toEqual([
-      // HR latest 90 (0), SpO2 latest 93 (2)
-      { patient_id: 'PT-A', h: '10', news2_total: 2, news2_band: 'low', missing: ['resp_rate', 'o2_supplemental', 'systolic_bp', 'consciousness', 'temperature_c'], heart_rate_score: 0, spo2_score: 2 },
-      { patient_id: 'PT-A', h: '11', news2_total: 1, news2_band: 'low', missing: ['resp_rate', 'spo2', 'o2_supplemental', 'systolic_bp', 'consciousness', 'temperature_c'], heart_rate_score: 1, spo2_score: 0 },
-      { patient_id: 'PT-B', h: '09', news2_total: 0, news2_band: 'low', missing: ['resp_rate', 'spo2', 'o2_supplemental', 'systolic_bp', 'heart_rate', 'consciousness'], heart_rate_score: 0, spo2_score: 0 },
-      { patient_id: 'PT-B', h: '10', news2_total: 0, news2_band: 'low', missing: ['resp_rate', 'spo2', 'o2_supplemental', 'systolic_bp', 'consciousness', 'temperature_c'], heart_rate_score: 0, spo2_score: 0 },
+      // scored at 10:59:59: HR latest 90 (0, age 0), SpO2 latest 93 at 10:30 (2, age 29.98 min); 2 of 7: incomplete
+      { patient_id: 'PT-A', h: '10', scored_at: '10:59:59', news2_total: 2, news2_band: 'incomplete', parameters_present: 2, missing: rest5, heart_rate_score: 0, spo2_score: 2, heart_rate_age_min: 0, spo2_age_min: 29 + 59 / 60, temperature_age_min: null },
+      // scored at 11:00: HR 100 (1); the SpO2 93 from 10:30 is carried forward (age 30 min, score 2): total 3
+      { patient_id: 'PT-A', h: '11', scored_at: '11:00:00', news2_total: 3, news2_band: 'incomplete', parameters_present: 2, missing: rest5, heart_rate_score: 1, spo2_score: 2, heart_rate_age_min: 0, spo2_age_min: 30, temperature_age_min: null },
+      { patient_id: 'PT-B', h: '09', scored_at: '09:31:00', news2_total: 0, news2_band: 'incomplete', parameters_present: 1, missing: ['resp_rate', 'spo2', 'o2_supplemental', 'systolic_bp', 'heart_rate', 'consciousness'], heart_rate_score: 0, spo2_score: 0, heart_rate_age_min: null, spo2_age_min: null, temperature_age_min: 0 },
+      // HR 55 at 10:30 with the 36.5 C from 09:31 (59 min old) carried forward
+      { patient_id: 'PT-B', h: '10', scored_at: '10:30:00', news2_total: 0, news2_band: 'incomplete', parameters_present: 2, missing: ['resp_rate', 'spo2', 'o2_supplemental', 'systolic_bp', 'consciousness'], heart_rate_score: 0, spo2_score: 0, heart_rate_age_min: 0, spo2_age_min: null, temperature_age_min: 59 },
     ]);
   });
 });
@@ -155,27 +163,28 @@ describe('NEWS2 (RCP 2017)', () => {
   it.each(NEWS2.map((c, i) => [...c, i] as const))('%s %s scores %s', async (metric, _value, score, i) => {
     const col = SCORE_COLUMN[metric] as string;
     const row = (await db.all<Record<string, unknown>>(
-      `SELECT news2_total, missing, ${col} AS score FROM news2_hourly WHERE patient_id = 'PT-N' AND hour_start = $h::TIMESTAMPTZ`,
-      { h: hour(i) },
+      `SELECT news2_total, missing, ${col} AS score, news2_band, news2_alert FROM news2_hourly WHERE patient_id = 'PT-N' AND hour_start = $h::TIMESTAMPTZ`,
+      { h: hour(5 * i) },
     ))[0];
-    expect(row).toEqual({ news2_total: score, missing: CHART.filter((m) => m !== metric), score });
+    // One parameter of seven: the band is incomplete; a parameter scoring 3 still raises the low-medium alert.
+    expect(row).toEqual({ news2_total: score, missing: CHART.filter((m) => m !== metric), score, news2_band: 'incomplete', news2_alert: score === 3 ? 'low-medium' : null });
   });
 
   it('bands: low, low-medium for a single 3 with total <= 4, medium 5-6, high >= 7, latest reading wins', async () => {
-    const rows = await db.all<{ h: string; news2_total: number; news2_band: string; missing: string[] }>(
-      `SELECT strftime(hour_start, '%H') AS h, news2_total, news2_band, missing FROM news2_hourly WHERE patient_id = 'PT-BAND' ORDER BY hour_start`,
+    const rows = await db.all<{ h: string; news2_total: number; news2_band: string; news2_alert: string | null; missing: string[]; complete: boolean }>(
+      `SELECT strftime(hour_start, '%d %H') AS h, news2_total, news2_band, news2_alert, missing, complete FROM news2_hourly WHERE patient_id = 'PT-BAND' ORDER BY hour_start`,
     );
-    expect(rows.map((r) => [r.h, r.news2_total, r.news2_band])).toEqual([
-      ['00', 4, 'low'],
-      ['01', 3, 'low-medium'],
-      ['02', 4, 'low-medium'],
-      ['03', 5, 'medium'],
-      ['04', 6, 'medium'],
-      ['05', 7, 'high'],
-      ['06', 0, 'low'],
-      ['07', 0, 'low'],
+    expect(rows.map((r) => [r.h, r.news2_total, r.news2_band, r.news2_alert])).toEqual([
+      ['06 00', 4, 'low', null],
+      ['06 05', 3, 'low-medium', 'low-medium'],
+      ['06 10', 4, 'low-medium', 'low-medium'],
+      ['06 15', 5, 'medium', 'medium'],
+      ['06 20', 6, 'medium', 'medium'],
+      ['07 01', 7, 'high', 'high'],
+      ['07 06', 0, 'low', null],
+      ['07 11', 0, 'low', null],
     ]);
-    expect(rows[7]?.missing).toEqual([]);
+    expect(rows.every((r) => r.complete && r.missing.length === 0)).toBe(true);
   });
 });
 
@@ -222,7 +231,8 @@ describe('trends', () => {
       { metric: 'heart_rate', n: 5, mean: 80, cv: 0, slope_per_h: 0, trend: 'stable' },
       // 10, 30, 10, 30: sd 11.547005, cv 0.57735
       { metric: 'resp_rate', n: 4, mean: 20, cv: 0.57735, slope_per_h: 4, trend: 'volatile' },
-      { metric: 'spo2', n: 2, mean: 94.5, cv: 0.067344, slope_per_h: 9, trend: 'stable' },
+      // two readings, below min_points 3: insufficient_data, not stable
+      { metric: 'spo2', n: 2, mean: 94.5, cv: 0.067344, slope_per_h: 9, trend: 'insufficient_data' },
       // 120, 119, 121 (the 140 is 30 h old): mean 120, sd 1, cv 0.008333, slope 0.5/h x 24 = 12 >= 6: increasing
       { metric: 'systolic_bp', n: 3, mean: 120, cv: 0.008333, slope_per_h: 0.5, trend: 'increasing' },
     ]);

@@ -79,12 +79,13 @@ describe('NEWS2 through the model', () => {
     const rows = hours.flatMap((h, i) =>
       Object.entries(h)
         .filter(([, v]) => v !== null)
-        .map(([m, v]) => vital('PT-P', m, v as number, new Date(Date.parse('2026-02-01T00:00:00Z') + i * 3_600_000 + 60_000).toISOString())),
+        // 5 h apart: beyond the 4 h look-back, so each set stands alone
+        .map(([m, v]) => vital('PT-P', m, v as number, new Date(Date.parse('2026-02-01T00:00:00Z') + i * 5 * 3_600_000 + 60_000).toISOString())),
     );
     await insertRows(db, 'vitals', rows, 'L-prop');
     await transformDb(db, { cwd: dir, env: {}, select: ['news2_hourly'] });
-    const got = await db.all<{ i: number; news2_total: number; news2_band: string; missing: string[] }>(
-      `SELECT ((epoch(hour_start) - epoch(TIMESTAMPTZ '2026-02-01 00:00:00+00')) / 3600)::INTEGER AS i, news2_total, news2_band, missing
+    const got = await db.all<{ i: number; news2_total: number; news2_band: string; news2_alert: string | null; missing: string[] }>(
+      `SELECT ((epoch(hour_start) - epoch(TIMESTAMPTZ '2026-02-01 00:00:00+00')) / 3600 / 5)::INTEGER AS i, news2_total, news2_band, news2_alert, missing
        FROM news2_hourly WHERE patient_id = 'PT-P' ORDER BY hour_start`,
     );
     const want = hours
@@ -92,7 +93,9 @@ describe('NEWS2 through the model', () => {
         const scores = NEWS2_PARAMETERS.map((p) => (h[p] === null ? 0 : bandScore(h[p] as number, rules.rules.news2[p])));
         const total = scores.reduce((a, b) => a + b, 0);
         const band = total >= 7 ? 'high' : total >= 5 ? 'medium' : scores.some((s) => s === 3) ? 'low-medium' : 'low';
-        return { i, news2_total: total, news2_band: band, missing: NEWS2_PARAMETERS.filter((p) => h[p] === null) as string[], any: NEWS2_PARAMETERS.some((p) => h[p] !== null) };
+        const missing = NEWS2_PARAMETERS.filter((p) => h[p] === null) as string[];
+        // A partial set has band incomplete; its alert is the band its present parameters already reach.
+        return { i, news2_total: total, news2_band: missing.length > 0 ? 'incomplete' : band, news2_alert: band === 'low' ? null : band, missing, any: NEWS2_PARAMETERS.some((p) => h[p] !== null) };
       })
       .filter((w) => w.any)
       .map(({ any: _any, ...w }) => w);

@@ -168,7 +168,7 @@ describe('CSV values', () => {
     const vitals = loadDatasetSchema('vitals');
     const procs = loadDatasetSchema('procedures');
     for (const engine of ['compiled', 'ajv'] as const) {
-      const v = await run('reading_id,patient_id,metric,value,unit,measured_at\nR-1,P-1,heart_rate,70,/min,2025-01-01T00:00:00Z\nR-2,P-1,heart_rate,300,/min,2025-01-01T00:00:00Z\nR-3,P-1,spo2,97,mmHg,2025-01-01T00:00:00Z\n', { engine, ds: vitals });
+      const v = await run('reading_id,patient_id,metric,value,unit,measured_at\nR-1,P-1,heart_rate,70,/min,2025-01-01T00:00:00Z\nR-2,P-1,heart_rate,700,/min,2025-01-01T00:00:00Z\nR-3,P-1,spo2,97,mmHg,2025-01-01T00:00:00Z\n', { engine, ds: vitals });
       expect(v.kw, engine).toEqual(['3:maximum', '4:const']);
       expect(v.s.failuresByRule).toEqual({ heart_rate_range: 1, spo2_range: 1 });
       const p = await run('procedure_id,patient_id,robot_id,surgeon_id,procedure_type,started_at,ended_at,status\nP-1,PA,RB,S,colectomy,2025-01-01T10:00:00Z,2025-01-01T09:00:00Z,completed\nP-2,PA,RB,S,colectomy,2025-01-01T10:00:00Z,2025-01-01T12:00:00+01:00,completed\n', { engine, ds: procs });

@@ -88,9 +88,7 @@ PR-5,death,none,1,true
     expect(r.load?.inserted).toEqual({ 6: [] });
     // The examples a report prints keep the U+FEFF too (node-api's text decoding would strip one that begins a value).
     for (const fast of [true, false]) {
-      process.env.SURGCTL_VALIDATE_FAST = fast ? '1' : '0';
-      const s = await stageAndValidate(scratch.db, { path: r.file }, OUTCOMES, { materializeValid: false });
-      delete process.env.SURGCTL_VALIDATE_FAST;
+      const s = await stageAndValidate(scratch.db, { path: r.file }, OUTCOMES, { materializeValid: false, fastPath: fast });
       expect(s.examples.map((e) => e.value), `fast path ${fast}`).toEqual(['\uFEFFPR-1', '\uFEFFdeath', 'death\uFEFF', '\uFEFF1']);
       await dropStaged(scratch.db, s);
     }
@@ -126,6 +124,35 @@ PR-5,death,none,1,true
     expect(r.load?.inserted).toEqual(onlyErrorCodeNull(2, 3, 4, 9));
     expect([2, 3, 4, 9].map((line) => r.load?.values[line]?.recorded_at)).toEqual([
       '2016-12-31 23:59:59.999999+00', '2016-12-31 23:59:59.999999+00', '2016-12-31 23:59:59.999999+00', '2016-12-31 23:59:59+00']);
+  });
+});
+
+describe('the four engines on the two-tier vitals limits (issue 15)', () => {
+  const VITALS_DS = loadDatasetSchema('vitals');
+  // [metric, unit, value, the row's verdict]: impossible values are quarantined (the keyword of the bound they
+  // cross), alarming-but-possible ones load (the marts flag them, test/core/transform/golden-observation-sets).
+  const CASES: [string, string, string, string | null][] = [
+    ['heart_rate', '/min', '0', 'value:exclusiveMinimum'], ['heart_rate', '/min', '-1', 'value:exclusiveMinimum value:minimum'],
+    ['heart_rate', '/min', '0.5', null], ['heart_rate', '/min', '600', null], ['heart_rate', '/min', '600.1', 'value:maximum'],
+    ['resp_rate', '/min', '0', null], ['resp_rate', '/min', '100.5', 'value:maximum'],
+    ['spo2', '%', '0', 'value:exclusiveMinimum'], ['spo2', '%', '26', null], ['spo2', '%', '100', null], ['spo2', '%', '100.1', 'value:maximum'],
+    ['systolic_bp', '/min', '120', 'unit:const'], ['systolic_bp', 'mmHg', '500', null], ['systolic_bp', 'mmHg', '500.5', 'value:maximum'],
+    ['diastolic_bp', 'mmHg', '0', 'value:exclusiveMinimum'], ['diastolic_bp', 'mmHg', '400', null],
+    ['temperature_c', 'Cel', '9.9', 'value:minimum'], ['temperature_c', 'Cel', '10', null], ['temperature_c', 'Cel', '29', null],
+    ['temperature_c', 'Cel', '47', null], ['temperature_c', 'Cel', '47.1', 'value:maximum'],
+    ['glucose_mg_dl', 'mg/dL', '10', null], ['glucose_mg_dl', 'mg/dL', '1143', null], ['glucose_mg_dl', 'mg/dL', '2700', null],
+    ['glucose_mg_dl', 'mg/dL', '2700.5', 'value:maximum'], ['glucose_mg_dl', 'mg/dL', '0', 'value:exclusiveMinimum'],
+    ['weight_kg', 'kg', '0.19', 'value:minimum'], ['weight_kg', 'kg', '0.2', null], ['weight_kg', 'kg', '0.6', null],
+    ['weight_kg', 'kg', '700', null], ['weight_kg', 'kg', '700.5', 'value:maximum'],
+    ['consciousness', '{score}', '2', 'value:maximum'], ['o2_supplemental', '{flag}', '0.5', 'value:multipleOf'],
+  ];
+
+  it('quarantine the impossible tier and load the alarming one, all four alike', async () => {
+    const text = `${VITALS_DS.columns.join(',')}\n${CASES.map(([m, u, v], i) => `R-${i},PA-1,${m},${v},${u},2025-03-01T10:00:00Z`).join('\n')}\n`;
+    const r = await decide(VITALS_DS, text);
+    const want = Object.fromEntries(CASES.flatMap(([, , , verdict], i) => (verdict === null ? [] : [[i + 2, verdict]])));
+    expect(r.exact.errors).toEqual(want);
+    expect(Object.keys(r.load?.inserted ?? {}).map(Number)).toEqual(CASES.flatMap(([, , , verdict], i) => (verdict === null ? [i + 2] : [])));
   });
 });
 

@@ -2,11 +2,13 @@
 -- grain: one row per (patient_id, metric)
 -- partition: patient(patient_id)
 -- test: not_null(n, mean, trend)
--- test: accepted_values(trend, volatile, increasing, decreasing, stable)
+-- test: accepted_values(trend, volatile, increasing, decreasing, stable, insufficient_data)
+-- test: expect((trend = 'insufficient_data') = (n < (SELECT trend_min_points FROM rules_params)))
 -- test: expect(cv IS NULL OR cv >= 0)
--- Trend per patient and metric (rules_trend_metrics) over the last window_h (24 h) of that metric's data, i.e.
--- readings at or after (latest reading - 24 h). cv = sample standard deviation / |mean|; slope_per_h is the
--- least-squares slope in the metric's unit per hour. trend: stable with fewer than min_points readings;
+-- Trend per patient and metric (rules_trend_metrics) over the last trends.window_h (24 h) of that metric's data,
+-- i.e. readings at or after (latest reading - window_h). cv = sample standard deviation / |mean|; slope_per_h is
+-- the least-squares slope in the metric's unit per hour. trend: insufficient_data with fewer than
+-- trends.min_points (3) readings in the window (sparse data: yearly visits give n = 1), never stable;
 -- volatile when cv >= cv_volatile (36%); increasing when slope_per_h * 24 >= slope_rel_per_24h * |mean|,
 -- decreasing when <= minus that; else stable.
 WITH v AS (
@@ -37,7 +39,7 @@ SELECT
   CASE WHEN a.mean <> 0 THEN a.sd / abs(a.mean) END AS cv,
   a.slope_per_h,
   CASE
-    WHEN a.n < p.trend_min_points THEN 'stable'
+    WHEN a.n < p.trend_min_points THEN 'insufficient_data'
     WHEN a.mean <> 0 AND a.sd / abs(a.mean) >= p.trend_cv_volatile THEN 'volatile'
     WHEN a.slope_per_h * 24 >= p.trend_slope_rel_per_24h * abs(a.mean) AND a.slope_per_h > 0 THEN 'increasing'
     WHEN a.slope_per_h * 24 <= -p.trend_slope_rel_per_24h * abs(a.mean) AND a.slope_per_h < 0 THEN 'decreasing'
