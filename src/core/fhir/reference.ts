@@ -234,7 +234,7 @@ export async function runReferenceEngine(
       for (const row of ev.rows(JSON.parse(b.r))) out.push({ row, f: b.f, l: b.l, e: b.e, id: b.id });
     }
     if (out.length === 0) continue;
-    const app = await db.connection.createAppender(opts.target, 'main', 'temp');
+    const app = await db.appender(opts.target, 'main', 'temp');
     try {
       for (const o of out) {
         for (const c of checked.columns) appendValue(app, c.duckType, o.row[c.name]);

@@ -61,7 +61,7 @@ export async function runView(db: Db, view: ViewDefinition, opts: RunViewOptions
   }
   await db.run(targetDdl(checked, opts.target, lineage));
   // Ctrl-C stops the running statement (DuckDB interrupt) and ends in InterruptedError.
-  const onAbort = (): void => db.connection.interrupt();
+  const onAbort = (): void => db.interrupt();
   opts.signal?.addEventListener('abort', onAbort);
   try {
     return await runEngine(db, checked, compiled, opts, lineage);
@@ -81,9 +81,9 @@ async function runEngine(
   lineage: boolean,
 ): Promise<{ engine: FhirEngine; rows: number }> {
   if (compiled && 'sql' in compiled) {
-    if (!macrosMade.has(db.connection)) {
+    if (!macrosMade.has(db)) {
       for (const m of FHIR_MACROS) await db.run(m);
-      macrosMade.add(db.connection);
+      macrosMade.add(db);
     }
     try {
       await db.run(`INSERT INTO ${ident(opts.target)} ${compiled.sql}`, compiled.params);

@@ -133,7 +133,7 @@ export async function stageFhir(db: Db, inputs: string[], opts: { signal?: Abort
   }
   await db.run(`CREATE OR REPLACE TEMP TABLE ${t} (${STAGE_COLUMNS})`);
   // Ctrl-C stops the running statement (DuckDB interrupt) and ends in InterruptedError.
-  const onAbort = (): void => db.connection.interrupt();
+  const onAbort = (): void => db.interrupt();
   opts.signal?.addEventListener('abort', onAbort);
   try {
     return await stageFiles(db, table, files, opts.signal);
