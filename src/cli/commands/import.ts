@@ -90,6 +90,7 @@ async function runImport(ctx: CliContext, kind: 'csv' | 'fhir', inputs: string[]
     allowOrphans: flags.allowOrphans,
     quarantineDir: flags.quarantineDir,
     lockTimeoutMs: lockTimeoutMs(g),
+    limits: ctx.settings().limits,
     rulesPath: flags.rules,
     args: ['import', kind, ...inputs],
     onEvent,

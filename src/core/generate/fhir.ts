@@ -98,7 +98,7 @@ export async function generateFhirDataset(
       hooks,
     );
     if (hooks.signal?.aborted) throw new InterruptedError();
-    db = await openDb(':memory:', { threads: 1, memoryLimit: process.env.SURGCTL_MEMORY_LIMIT ?? '256MB' });
+    db = await openDb(':memory:', { threads: 1, memoryLimit: options.limits?.memoryLimit ?? '256MB' });
     await codesTable(db);
     const files: Manifest['files'] = [];
     for (const f of FHIR_FILES) {

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openDb, type Db } from '../../db/db.js';
+import { openDb, type Db, type LakeLimits } from '../../db/db.js';
 import { ident, literal } from '../../db/sql.js';
 import { InterruptedError, toIoError, UsageError } from '../../errors.js';
 import { findSucceededBySha, markAbandoned } from '../load/ledger.js';
@@ -51,6 +51,8 @@ export interface ImportOptions {
   signal?: AbortSignal | undefined;
   /** import fhir: standard input for '-'. */
   stdin?: NodeJS.ReadableStream | undefined;
+  /** DuckDB threads and memory (the CLI's SURGCTL_THREADS / SURGCTL_MEMORY_LIMIT). */
+  limits?: LakeLimits | undefined;
   /** import fhir: the ViewDefinition engine (default auto). */
   engine?: 'compiled' | 'reference' | 'auto' | undefined;
 }
@@ -271,7 +273,12 @@ async function withSession(kind: 'csv' | 'fhir', profileName: string, inputs: st
   const mm = molarMass(opts, cwd);
   const guard = { kind: 'import', shape: 'directory' as const, force: opts.force, cwd, protect: [resolve(cwd, opts.dbPath)] };
   if (opts.out) checkOutput(opts.out, guard);
-  const db = mode === 'load' ? await openLakehouse(opts.dbPath, opts.lockTimeoutMs) : await openDb(':memory:');
+  const db = mode === 'load'
+    ? await openLakehouse(opts.dbPath, opts.lockTimeoutMs, { limits: opts.limits })
+    : await openDb(':memory:', {
+      ...(opts.limits?.threads === undefined ? {} : { threads: opts.limits.threads }),
+      ...(opts.limits?.memoryLimit === undefined ? {} : { memoryLimit: opts.limits.memoryLimit }),
+    });
   const work = mkdtempSync(join(tmpdir(), 'surgctl-import-'));
   const result: ImportResult = {
     mode, profile: profileName, db: mode === 'load' ? opts.dbPath : null, out: opts.out ?? null, files: [],
@@ -599,7 +606,7 @@ async function loadMapped(
     FROM ${MAPPED_TABLE} WHERE _status = 'ok'`);
   const loadOpts = {
     dbPath: opts.dbPath, force: true, allowOrphans: opts.allowOrphans, quarantineDir: opts.quarantineDir, cwd: opts.cwd,
-    onEvent: opts.onEvent, signal: opts.signal,
+    onEvent: opts.onEvent, signal: opts.signal, limits: opts.limits,
   };
   const load = await loadOneFile(db, { path: staged, display: p.display, ds }, loadOpts, { format: 'ndjson' });
   if (load.status !== 'succeeded') {
