@@ -1,7 +1,6 @@
 // `surgctl import csv|fhir`: map a source onto the contracts and load it the normal way (or --dry-run, or --out).
 // `surgctl profiles [show NAME]`: the shipped source profiles. Parse flags, one core call, render.
 import { Command, Option } from 'commander';
-import { resolveDbPath } from '../../core/db-path.js';
 import { DEFAULT_MAX_INVALID } from '../../core/domain.js';
 import type { ImportEvent, ImportOptions, ImportResult } from '../../core/import/import.js';
 import { GateFailedError, UsageError } from '../../errors.js';
@@ -28,7 +27,6 @@ interface ImportFlags {
 
 function withCommonOptions(cmd: Command): Command {
   return cmd
-    .option('--db <path>', 'lakehouse file (default: SURGCTL_DB, the config file, or ./surgctl.duckdb)')
     .option('--timezone <zone>', 'IANA time zone of naive timestamps (no Z, no offset), e.g. Europe/London; overrides the profile')
     .option('--anchor <instant>', 'instant that relative times (H:MM since admission) count from; overrides the profile')
     .option('--dry-run', 'map only: print what would load and the mapping coverage; write nothing')
@@ -70,7 +68,7 @@ async function runImport(ctx: CliContext, kind: 'csv' | 'fhir', inputs: string[]
   const g = ctx.globals();
   const { overMaxInvalid, checkFilesLoaded } = await import('../../core/load/gate.js');
   overMaxInvalid([], flags.maxInvalid);
-  const dbPath = resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path;
+  const dbPath = ctx.dbPath(flags.db).path;
   const onEvent = (e: ImportEvent): void => {
     if (e.type === 'mapped') say(ctx.io, g, `mapped ${e.path} (${e.dataset}): ${e.counts.rows_read} read, ${e.counts.mapped} mapped, ${sum(e.counts.skipped)} skipped, ${sum(e.counts.missing)} missing`, 'verbose');
     if (e.type === 'file-skipped') say(ctx.io, g, `skipped ${e.path}: already imported by ${e.previousLoadId} (use --force to import it again)`);
