@@ -443,6 +443,14 @@ class Compiler {
     if (s.repeat !== undefined) refuse('repeat');
     const iter = s.forEach ?? s.forEachOrNull;
     if (iter !== undefined) {
+      // forEach: "where(criteria)" on the focus iterates over the focus itself or nothing: no new item is bound, so
+      // the children keep reading the focus (and the resource's one-parse paths, see onePass).
+      const crit = focusWhere(iter);
+      if (crit !== undefined) {
+        const cond = this.bool(this.node(crit, scope));
+        const empty = s.forEachOrNull === undefined ? '[]' : `[${this.nullRow(s)}]`;
+        return `(CASE WHEN coalesce(${cond}, false) THEN ${this.parts(s, { ...scope, rowIndex: '0' })} ELSE ${empty} END)`;
+      }
       const e = this.expr(iter, scope);
       const items = this.coll(e);
       const v = this.lambda();
@@ -512,6 +520,36 @@ function unwrap(n: FpNode): FpNode {
   return n;
 }
 
+/** The criteria node when `expr` is exactly where(criteria) applied to the focus, else undefined. */
+function focusWhere(expr: string): FpNode | undefined {
+  let n = fhirpath.parse(expr) as FpNode;
+  while (['EntireExpression', 'TermExpression', 'InvocationTerm'].includes(n.type) && n.children?.length === 1) n = n.children[0] as FpNode;
+  if (n.type !== 'FunctionInvocation' || n.text !== 'where') return undefined;
+  const params = n.children?.[0]?.children?.find((c) => c.type === 'ParamList')?.children ?? [];
+  return params.length === 1 ? params[0] : undefined;
+}
+
+/**
+ * Every JSON path read from the whole resource is read in one parse: json_extract(resource, [paths]) once per row
+ * (DuckDB allows no [*] there, so a wildcard path reads its prefix and applies the rest to that small value).
+ */
+function onePass(sql: string): { sql: string; paths: string[] } {
+  const paths: string[] = [];
+  const index = (p: string): number => {
+    const i = paths.indexOf(p);
+    if (i >= 0) return i + 1;
+    paths.push(p);
+    return paths.length;
+  };
+  const out = sql.replace(/(json_extract|json_extract_string)\(_r\.resource, '(\$[^']*)'\)/g, (_, fn: string, path: string) => {
+    const w = path.indexOf('[*]');
+    if (w < 0) return fn === 'json_extract' ? `_r._j[${index(path)}]` : `json_extract_string(_r._j[${index(path)}], '$')`;
+    if (fn !== 'json_extract' || w === 1) return `${fn}(_r.resource, '${path}')`;
+    return `coalesce(json_extract(_r._j[${index(path.slice(0, w))}], '$${path.slice(w)}'), []::JSON[])`;
+  });
+  return { sql: out, paths };
+}
+
 function unquote(text: string): string {
   const inner = text.slice(1, -1);
   return inner.replace(/\\(u[0-9a-fA-F]{4}|.)/g, (_, e: string) => {
@@ -565,8 +603,13 @@ export function compileChecked(checked: CheckedView, source: string, lineage: bo
     });
     const cols = checked.columns.map((col) => `_v.${quoteAnyIdent(col.name)}`);
     const lin = lineage ? ', _file, _line, _entry, _resource_id' : '';
-    const sql = `SELECT ${cols.join(', ')}${lin} FROM (SELECT unnest(${rows}) AS _v${lineage ? ', _r._file, _r._line, _r._entry, _r.id AS _resource_id' : ''}
-  FROM ${quoteAnyIdent(source)} _r WHERE _r.resource_type = ${c.param(view.resource)}${where.map((w) => ` AND ${w}`).join('')})`;
+    const one = onePass(`SELECT unnest(${rows}) AS _v${lineage ? ', _r._file, _r._line, _r._entry, _r.id AS _resource_id' : ''}
+  FROM _r WHERE true${where.map((w) => ` AND ${w}`).join('')}`);
+    const multi = one.paths.length === 0 ? '' : `, json_extract(resource, [${one.paths.map((p) => `'${p}'`).join(', ')}]) AS _j`;
+    const sql = `SELECT ${cols.join(', ')}${lin} FROM (${one.sql.replace(
+      'FROM _r WHERE',
+      `FROM (SELECT *${multi} FROM ${quoteAnyIdent(source)} WHERE resource_type = ${c.param(view.resource)}) _r WHERE`,
+    )})`;
     return { sql, params: c.params };
   } catch (e) {
     if (e instanceof Refusal) return { refused: `not compiled, use --engine reference: ${e.message}` };

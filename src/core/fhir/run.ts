@@ -25,7 +25,7 @@ export function compileView(view: ViewDefinition): { sql: string; params: Record
   return compileChecked(checkView(view), 'fhir_resources', false);
 }
 
-/** Connections that hold the compiled engine's temp macros already. */
+/** Handles whose connection holds the compiled engine's temp macros already. */
 const macrosMade = new WeakSet<object>();
 
 function targetDdl(checked: CheckedView, target: string, lineage: boolean): string {
@@ -61,15 +61,14 @@ export async function runView(db: Db, view: ViewDefinition, opts: RunViewOptions
   }
   await db.run(targetDdl(checked, opts.target, lineage));
   // Ctrl-C stops the running statement (DuckDB interrupt) and ends in InterruptedError.
-  const onAbort = (): void => db.interrupt();
-  opts.signal?.addEventListener('abort', onAbort);
+  const interrupt = db.interruptOn(opts.signal);
   try {
     return await runEngine(db, checked, compiled, opts, lineage);
   } catch (e) {
     if (opts.signal?.aborted) throw new InterruptedError(`running view ${checked.name}`);
     throw e;
   } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
+    interrupt.remove();
   }
 }
 

@@ -133,15 +133,14 @@ export async function stageFhir(db: Db, inputs: string[], opts: { signal?: Abort
   }
   await db.run(`CREATE OR REPLACE TEMP TABLE ${t} (${STAGE_COLUMNS})`);
   // Ctrl-C stops the running statement (DuckDB interrupt) and ends in InterruptedError.
-  const onAbort = (): void => db.interrupt();
-  opts.signal?.addEventListener('abort', onAbort);
+  const interrupt = db.interruptOn(opts.signal);
   try {
     return await stageFiles(db, table, files, opts.signal);
   } catch (e) {
     if (opts.signal?.aborted) throw new InterruptedError('staging FHIR input');
     throw e;
   } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
+    interrupt.remove();
   }
 }
 
@@ -161,7 +160,9 @@ async function stageFiles(db: Db, table: string, files: string[], signal: AbortS
     if (kind === 'ndjson') {
       const rej = `${table}_rej`;
       const lines = ident(`${table}_lines`);
-      await db.run(`CREATE OR REPLACE TEMP TABLE ${lines} AS SELECT _json AS raw FROM read_csv(${literal(file)}, columns = {'_json': 'VARCHAR'},
+      // Each line read once, with its resourceType and id (one parse; NULL for a line that is not a JSON object).
+      await db.run(`CREATE OR REPLACE TEMP TABLE ${lines} AS SELECT _json AS raw,
+          try(json_extract_string(_json, ['$.resourceType', '$.id'])) AS k FROM read_csv(${literal(file)}, columns = {'_json': 'VARCHAR'},
         header = false, delim = ${literal('\u0001')}, quote = '', escape = '', auto_detect = false,
         store_rejects = true, rejects_table = ${literal(rej)}, rejects_scan = ${literal(`${rej}_scan`)}, max_line_size = 8388608)`);
       // Staged row k is the k-th line DuckDB did not reject (invalid UTF-8, too long): line = k + #{j: r_j - j < k}.
@@ -172,12 +173,11 @@ async function stageFiles(db: Db, table: string, files: string[], signal: AbortS
       const adj = rejected.map((r, j) => r.line - (j + 1));
       const lineExpr = adj.length === 0 ? 'rowid + 1' : 'rowid + 1 + len(list_filter(CAST($adj AS BIGINT[]), lambda a: a < rowid + 1))';
       const params = adj.length === 0 ? {} : { adj: JSON.stringify(adj) };
-      // The bulk of Bulk Data NDJSON, one resource a line, in one pass: resourceType and id read with one parse.
-      const keyed = `SELECT raw, ${lineExpr} AS line, try(json_extract_string(raw, ['$.resourceType', '$.id'])) AS k FROM ${lines} WHERE raw IS NOT NULL`;
+      // The bulk of Bulk Data NDJSON, one resource a line, in one pass.
       const plain = `coalesce(k[1] <> 'Bundle' AND regexp_full_match(k[1], '[A-Z][A-Za-z]+'), false)`;
-      await db.run(`INSERT INTO ${t} SELECT raw::JSON, k[1], k[2], $file, line, NULL FROM (${keyed}) WHERE ${plain}`, { ...params, file });
+      await db.run(`INSERT INTO ${t} SELECT raw::JSON, k[1], k[2], $file, ${lineExpr}, NULL FROM ${lines} WHERE raw IS NOT NULL AND ${plain}`, { ...params, file });
       // The rest (Bundles, arrays, bad lines; blank lines are none) goes through expandDocs.
-      await db.run(`CREATE OR REPLACE TEMP TABLE ${docs} AS SELECT raw, line FROM (${keyed}) WHERE trim(raw) <> '' AND NOT ${plain}`, params);
+      await db.run(`CREATE OR REPLACE TEMP TABLE ${docs} AS SELECT raw, ${lineExpr} AS line FROM ${lines} WHERE trim(raw) <> '' AND NOT ${plain}`, params);
       await db.run(`DROP TABLE ${lines}`);
     } else {
       await db.run(`CREATE OR REPLACE TEMP TABLE ${docs} AS SELECT CASE WHEN starts_with(content, chr(65279)) THEN content[2:] ELSE content END AS raw,

@@ -28,7 +28,7 @@ export interface ManifestBadRow {
   keyword: string;
 }
 
-export type RobotIncidentKindName = 'latency_spike' | 'force_overload' | 'severe_error' | 'combined';
+export type RobotIncidentKindName = 'latency_spike' | 'force_overload' | 'severe_error' | 'combined' | 'network_degradation';
 
 export interface RobotIncident {
   id: string;
@@ -41,7 +41,7 @@ export interface RobotIncident {
   at: string;
   event_ids: string[];
   /** The alert the transform's default rules must raise on every listed event; triggers must be among its triggers. */
-  expected: { level: 'high' | 'critical'; triggers: string[] };
+  expected: { level: 'medium' | 'high' | 'critical'; triggers: string[] };
 }
 
 export interface DeteriorationIncident {

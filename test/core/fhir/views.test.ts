@@ -108,6 +108,17 @@ describe('stageFhir on bad input', () => {
     expect(lines.map((r) => r.l)).toEqual([1, 6]);
   });
 
+  it('a Bundle on an NDJSON line is taken apart: its entries carry the line and their entry index', async () => {
+    const path = join(dir, 'bundles.ndjson');
+    const bundle = { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: { resourceType: 'Patient', id: 'b1' } }, { search: { mode: 'outcome' } }, { resource: { resourceType: 'Patient', id: 'b2' } }] };
+    writeFileSync(path, [JSON.stringify({ resourceType: 'Patient', id: 'p0' }), JSON.stringify(bundle)].join('\n'));
+    const st = await stageFhir(db, [path]);
+    expect(st.resources).toBe(3);
+    expect(st.errors.map((e) => [e.line, e.entry, e.reason])).toEqual([[2, 1, 'the Bundle entry has no resource']]);
+    const rows = await db.all<{ id: string; l: number; e: number | null }>('SELECT id, _line::INTEGER AS l, _entry::INTEGER AS e FROM fhir_resources ORDER BY id');
+    expect(rows).toEqual([{ id: 'b1', l: 2, e: 0 }, { id: 'b2', l: 2, e: 2 }, { id: 'p0', l: 1, e: null }]);
+  });
+
   it('a file that is not JSON is one error, not a crash', async () => {
     const path = join(dir, 'notes.json');
     writeFileSync(path, 'Time,Parameter,Value\n00:00,HR,80\n');
