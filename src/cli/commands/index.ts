@@ -10,6 +10,7 @@ import { transformCommand } from './transform.js';
 import { rulesCommand } from './rules.js';
 import { validateCommand } from './validate.js';
 import { loadCommand, loadsCommand } from './load.js';
+import { importCommand, profilesCommand } from './import.js';
 import { quarantineCommand } from './quarantine.js';
 import { reportCommand } from './report.js';
 import { exportCommand } from './export.js';
@@ -32,6 +33,8 @@ export const commandFactories: CommandFactory[] = [
   validateCommand,
   loadCommand,
   loadsCommand,
+  importCommand,
+  profilesCommand,
   quarantineCommand,
   pipelineCommand,
   configCommand,
