@@ -223,6 +223,24 @@ export async function runLoad(opts: LoadOptions, args: string[], body: (open: La
   }
 }
 
+/**
+ * Runs fn as one entry of the run history on a lakehouse the caller holds open for writing (import): 'succeeded'
+ * with the totals, or 'failed' / 'interrupted' with the error. Loads use runLoad, which holds the lakehouse briefly.
+ */
+export async function recordRun(db: Db, command: string, args: string[], fn: () => Promise<LoadResult>): Promise<LoadResult> {
+  const runId = newRunId();
+  await startRun(db, runId, command, args);
+  try {
+    const result = await fn();
+    const failed = result.files.filter((f) => f.status === 'failed').length;
+    await finishRun(db, runId, failed > 0 ? 'failed' : 'succeeded', { ...result.totals, files: result.files.length, files_failed: failed });
+    return result;
+  } catch (e) {
+    await finishRun(db, runId, e instanceof InterruptedError ? 'interrupted' : 'failed', {}, e instanceof Error ? e.message : String(e)).catch(() => undefined);
+    throw e;
+  }
+}
+
 function keptFiles(files: FileLoadResult[]): number {
   return files.filter((f) => f.status === 'succeeded').length;
 }
