@@ -25,7 +25,7 @@ export const EXAMPLES: Record<string, string[]> = {
   load: [
     'surgctl load data/ --db lake.duckdb',
     'surgctl load data/telemetry.csv --max-invalid 0   # exit 1 if any row is quarantined',
-    'consumer | surgctl load - --dataset telemetry --format ndjson --batch-rows 10000',
+    'consumer | surgctl load - --dataset telemetry --input-format ndjson --batch-rows 10000',
   ],
   loads: ['surgctl loads', 'surgctl loads --format json'],
   quarantine: ['surgctl quarantine list', 'surgctl quarantine show L20260105T000000Z-1a2b3c4d', 'surgctl quarantine replay L20260105T000000Z-1a2b3c4d'],

@@ -1,5 +1,7 @@
 // The streams and environment a command writes to. Injected so tests run main() in-process.
 import { DEFAULT_LOCK_TIMEOUT_S } from '../db/defaults.js';
+import type { LakeLimits } from '../db/db.js';
+import { resolveDbPath, type DbPathSource } from '../core/db-path.js';
 import type { ResultFormat } from '../core/domain.js';
 import { surgctlVersion } from '../core/version.js';
 import { UsageError } from '../errors.js';
@@ -54,6 +56,44 @@ export interface GlobalOptions {
   logFormat?: 'text' | 'json';
   /** --lock-timeout in seconds (validated once by the root program); undefined when not given. */
   lockTimeout?: number;
+  /** --db: the lakehouse file (a command's own --db, an alias, wins). */
+  db?: string;
+  /** --config: the config file (default ./surgctl.config.json). */
+  config?: string;
+}
+
+/**
+ * What the lakehouse layer is given, resolved once per run by main() from the global flags and the environment
+ * (core never reads process.env): DuckDB limits, the lock wait, the validate fast-path switch.
+ */
+export interface LakeSettings {
+  /** SURGCTL_THREADS (1 to 4) and SURGCTL_MEMORY_LIMIT (e.g. 1GB); absent when not set. */
+  limits: LakeLimits;
+  /** --lock-timeout in ms (default 5 s). */
+  lockTimeoutMs: number;
+  /** false when SURGCTL_VALIDATE_FAST=0 (validate never takes the CSV fast path). */
+  validateFast: boolean;
+}
+
+/** Resolves the LakeSettings from the global flags and the environment. Throws UsageError for a bad value. */
+export function resolveLakeSettings(globals: GlobalOptions, env: NodeJS.ProcessEnv): LakeSettings {
+  const limits: LakeLimits = {};
+  const threads = env.SURGCTL_THREADS;
+  if (threads !== undefined && threads !== '') {
+    const n = Number(threads);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new UsageError(`SURGCTL_THREADS must be a whole number of threads (1 to 4), not ${JSON.stringify(threads)}`, { hint: 'e.g. SURGCTL_THREADS=2, or unset it' });
+    }
+    limits.threads = n;
+  }
+  const memory = env.SURGCTL_MEMORY_LIMIT;
+  if (memory !== undefined && memory !== '') {
+    if (!/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(memory.trim())) {
+      throw new UsageError(`SURGCTL_MEMORY_LIMIT must be a size such as 512MB or 2GB, not ${JSON.stringify(memory)}`, { hint: 'e.g. SURGCTL_MEMORY_LIMIT=1GB, or unset it' });
+    }
+    limits.memoryLimit = memory.trim();
+  }
+  return { limits, lockTimeoutMs: lockTimeoutMs(globals), validateFast: env.SURGCTL_VALIDATE_FAST !== '0' };
 }
 
 export { DEFAULT_LOCK_TIMEOUT_S };
@@ -101,6 +141,18 @@ export interface CliContext {
   /** Aborted by Ctrl-C (SIGINT): long stages stop, roll back, mark their run interrupted and exit 130. A command
    *  that reads this takes charge of Ctrl-C; for any other command the first Ctrl-C exits 130 at once. */
   readonly signal: AbortSignal;
+  /** The lakehouse settings, resolved once (call inside an action). */
+  settings(): LakeSettings;
+  /**
+   * Where the lakehouse lives: the command's own --db (an alias of the global one), else the global --db, else
+   * SURGCTL_DB, else the config file's "db" (--config or ./surgctl.config.json), else ./surgctl.duckdb. Absolute.
+   */
+  dbPath(commandFlag?: string): DbPathSource;
+}
+
+/** ctx.dbPath for a CliContext's io and globals. */
+export function dbPathFor(io: Io, globals: GlobalOptions, commandFlag?: string): DbPathSource {
+  return resolveDbPath(commandFlag ?? globals.db, io.env, io.cwd, globals.config);
 }
 
 /** The surgctl version (package.json), for generator lines in rendered output. */

@@ -2,7 +2,7 @@
 // trace only with --debug). Commands live in ./commands, one file per verb; heavy modules load lazily there.
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, UsageError, isSurgctlError, type SurgctlError } from '../errors.js';
-import { DEFAULT_LOCK_TIMEOUT_S, packageVersion, parseLockTimeout, processIo, type CliContext, type GlobalOptions, type Io } from './io.js';
+import { DEFAULT_LOCK_TIMEOUT_S, dbPathFor, packageVersion, parseLockTimeout, processIo, resolveLakeSettings, type CliContext, type GlobalOptions, type Io, type LakeSettings } from './io.js';
 import { commandFactories } from './commands/index.js';
 import { applyHelpConventions, commandPath } from './help.js';
 
@@ -18,6 +18,8 @@ export interface Interrupt {
 /** Builds the whole command tree. No side effects at import or build time. */
 export function createProgram(io: Io, interrupt: Interrupt = { signal: new AbortController().signal, used: false }): Command {
   const program = new Command('surgctl');
+  // The configuration is resolved once, on first use inside an action (after the flags are parsed).
+  let settings: LakeSettings | undefined;
   const ctx: CliContext = {
     io,
     globals: () => program.opts<GlobalOptions>(),
@@ -25,6 +27,8 @@ export function createProgram(io: Io, interrupt: Interrupt = { signal: new Abort
       interrupt.used = true;
       return interrupt.signal;
     },
+    settings: () => (settings ??= resolveLakeSettings(program.opts<GlobalOptions>(), io.env)),
+    dbPath: (commandFlag) => dbPathFor(io, program.opts<GlobalOptions>(), commandFlag),
   };
   program
     .description('Data-engineering toolkit for robotic-surgery and patient telemetry')
@@ -34,6 +38,8 @@ export function createProgram(io: Io, interrupt: Interrupt = { signal: new Abort
     .option('-v, --verbose', 'print more detail on stderr')
     .option('--no-color', 'no colour (NO_COLOR is honoured too)')
     .addOption(new Option('--log-format <format>', 'stderr messages as text or JSON lines').choices(['text', 'json']))
+    .option('--db <path>', 'lakehouse file (default: SURGCTL_DB, the config file\'s "db", or ./surgctl.duckdb)')
+    .option('--config <path>', 'config file (default: ./surgctl.config.json)')
     .addOption(
       new Option('--lock-timeout <seconds>', `wait this long for another process holding the lakehouse (default: ${DEFAULT_LOCK_TIMEOUT_S})`).argParser(
         parseLockTimeout,

@@ -11,11 +11,17 @@ export interface DbPathSource {
   from: 'flag' | 'env' | 'config' | 'default';
 }
 
-/** Resolves the lakehouse path (absolute). Does not open or create it. */
-export function resolveDbPath(flag: string | undefined, env: NodeJS.ProcessEnv, cwd: string): DbPathSource {
+/**
+ * Resolves the lakehouse path (absolute). Does not open or create it. `configPath` (--config) names the config file
+ * instead of ./surgctl.config.json; a named file that does not exist is a ConfigError.
+ */
+export function resolveDbPath(flag: string | undefined, env: NodeJS.ProcessEnv, cwd: string, configPath?: string): DbPathSource {
   if (flag) return { path: resolve(cwd, flag), from: 'flag' };
   if (env.SURGCTL_DB) return { path: resolve(cwd, env.SURGCTL_DB), from: 'env' };
-  const cfg = resolve(cwd, CONFIG_FILE);
+  const cfg = resolve(cwd, configPath ?? CONFIG_FILE);
+  if (configPath !== undefined && !existsSync(cfg)) {
+    throw new ConfigError(`config file ${cfg} does not exist`, { file: cfg, hint: 'check the --config path, or leave it out to use ./surgctl.config.json' });
+  }
   if (existsSync(cfg)) {
     let parsed: { db?: unknown };
     try {

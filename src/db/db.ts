@@ -1,21 +1,29 @@
 // openDb and the one Db wrapper around @duckdb/node-api: UTC, bounded threads and memory, bound parameters,
 // DuckDB failures wrapped as QueryError, lock waits turned into a clear DatabaseError. A read-only open is also
 // sealed inside DuckDB itself (no file system, extensions, attach or settings; see sealReadOnly).
-import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { DuckDBConnection, DuckDBInstance, type DuckDBAppender, type DuckDBPreparedStatement, type DuckDBResult, type DuckDBResultReader, type DuckDBValue } from '@duckdb/node-api';
+import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
-import { DatabaseError, QueryError, UsageError } from '../errors.js';
+import { DatabaseError, QueryError, toIoError, UsageError } from '../errors.js';
 import { DEFAULT_LOCK_TIMEOUT_S } from './defaults.js';
-import { literal } from './sql.js';
+import { ident, literal } from './sql.js';
 
 export type Params = Record<string, DuckDBValue> | DuckDBValue[];
 export type JsonRow = Record<string, unknown>;
 
+/** Threads and memory for DuckDB, resolved once by the CLI (SURGCTL_THREADS, SURGCTL_MEMORY_LIMIT) and passed in. */
+export interface LakeLimits {
+  /** DuckDB threads, 1 to 4 (default 2). */
+  threads?: number | undefined;
+  /** DuckDB memory_limit for every handle, e.g. '1GB'; overrides each opener's own default. */
+  memoryLimit?: string | undefined;
+}
+
 export interface OpenOptions {
   readOnly?: boolean;
-  threads?: number;
-  memoryLimit?: string;
+  threads?: number | undefined;
+  memoryLimit?: string | undefined;
   /** How long to wait for another process's lock on the file, in ms (default 5000). */
   lockTimeoutMs?: number | undefined;
   /** Read-only opens: directories whose files DuckDB may read (query --allow-read). Default: none. */
@@ -27,18 +35,52 @@ export interface OpenOptions {
   writePaths?: readonly string[] | undefined;
 }
 
+/** What interruptOn returns: remove() detaches the abort handler. */
+export interface InterruptHandle {
+  remove(): void;
+}
+
 export interface Db {
   readonly path: string;
-  readonly connection: DuckDBConnection;
-  readonly instance: DuckDBInstance;
   /** Runs one or more statements; values are bound, never spliced. */
   run(sql: string, params?: Params): Promise<void>;
   /** Runs a query and returns JSON-safe rows (BIGINT as string is avoided by casting in SQL). */
   all<T extends JsonRow = JsonRow>(sql: string, params?: Params): Promise<T[]>;
   /** The first column of the first row, or undefined. */
   scalar<T = unknown>(sql: string, params?: Params): Promise<T | undefined>;
+  /** Runs a query and returns DuckDB's reader (typed values, getColumns, convertRowObjects, rowsChanged). */
+  read(sql: string, params?: Params): Promise<DuckDBResultReader>;
+  /** Streams a query's result chunk by chunk. Nothing else may run on this handle while the stream is open
+   *  (it would end the stream silently): use connect() for a second connection. */
+  stream(sql: string, params?: Params): Promise<DuckDBResult>;
+  /** Prepares (does not run) one statement: its result columns and statement type. The caller destroys it. */
+  prepare(sql: string): Promise<DuckDBPreparedStatement>;
+  /** How many statements `sql` holds (DuckDB's parser; throws QueryError when it does not parse). */
+  countStatements(sql: string): Promise<number>;
+  /** An appender into `table` (in `schema`, 'main' by default; 'temp' tables live in catalog 'temp'). */
+  appender(table: string, schema?: string, catalog?: string): Promise<DuckDBAppender>;
+  /** Interrupts the statement running on this handle (it fails with an INTERRUPT error and rolls back). */
+  interrupt(): void;
+  /**
+   * Ctrl-C wiring: interrupts the running statement when `signal` aborts (and every `repeatMs` after, for work that
+   * starts new statements). Remove the handle before writing anything after an abort (a ledger row, a run record),
+   * or that write is interrupted too.
+   */
+  interruptOn(signal: AbortSignal | undefined, repeatMs?: number): InterruptHandle;
   /** A second connection on the same instance, for a concurrent stream or writer. */
   connect(): Promise<DuckDBConnection>;
+  /**
+   * Writes the rows of `query` to `path` with COPY ... TO through a temporary name beside it and a rename, so the
+   * file is whole or absent (a failed write leaves neither). `options` are COPY's options, built from constants and
+   * literal() (e.g. "FORMAT json"). `afterTemp` runs between the write and the rename (fault-injection tests).
+   * Throws QueryError when DuckDB fails, IoError when the rename does.
+   */
+  copyToFile(query: string, params: Params | undefined, path: string, options: string, afterTemp?: () => void): Promise<void>;
+  /** ATTACHes the DuckDB file at `path` under `alias` (a plain identifier), e.g. the lakehouse into a scratch
+   *  database for a short merge. QueryError when DuckDB refuses (a lock held elsewhere reads "Could not set lock"). */
+  attach(path: string, alias: string, options?: { readOnly?: boolean }): Promise<void>;
+  /** DETACHes `alias` (no error when it is not attached). */
+  detach(alias: string): Promise<void>;
   /** Runs fn inside BEGIN/COMMIT; rolls back on any error. */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
   close(): void;
@@ -64,8 +106,12 @@ export function readOnlyRefusal(e: unknown): UsageError | undefined {
   return new UsageError(`read-only: ${firstLine(msg).replace(/^(Permission|Invalid Input) Error: /, '')}`, { hint: READ_ONLY_HINT, cause: e });
 }
 
-export function defaultThreads(): number {
-  return Math.max(1, Math.min(4, Number(process.env.SURGCTL_THREADS ?? 2)));
+/** DuckDB threads when none are given (SURGCTL_THREADS reaches here through the CLI as LakeLimits.threads). */
+export const DEFAULT_THREADS = 2;
+
+/** Clamps a thread count to 1..4 (2 when absent or not a number). */
+export function clampThreads(n: number | undefined): number {
+  return n === undefined || !Number.isFinite(n) ? DEFAULT_THREADS : Math.max(1, Math.min(4, Math.trunc(n)));
 }
 
 /**
@@ -76,8 +122,8 @@ export function defaultThreads(): number {
 export async function openDb(path: string, options: OpenOptions = {}): Promise<Db> {
   const spill = mkdtempSync(join(tmpdir(), 'surgctl-spill-'));
   const config: Record<string, string> = {
-    threads: String(options.threads ?? defaultThreads()),
-    memory_limit: options.memoryLimit ?? process.env.SURGCTL_MEMORY_LIMIT ?? '2GB',
+    threads: String(clampThreads(options.threads)),
+    memory_limit: options.memoryLimit ?? '2GB',
     temp_directory: spill,
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'true',
@@ -167,8 +213,6 @@ function wrap(path: string, instance: DuckDBInstance, connection: DuckDBConnecti
   };
   const db: Db = {
     path,
-    connection,
-    instance,
     run: (sql, params) =>
       guard(sql, params, async () => {
         await connection.run(sql, params as Record<string, DuckDBValue>);
@@ -182,6 +226,44 @@ function wrap(path: string, instance: DuckDBInstance, connection: DuckDBConnecti
       const rows = await db.all(sql, params);
       const first = rows[0];
       return first === undefined ? undefined : (Object.values(first)[0] as T);
+    },
+    read: (sql, params) => guard(sql, params, () => connection.runAndReadAll(sql, params as Record<string, DuckDBValue>)),
+    stream: (sql, params) => guard(sql, params, () => connection.stream(sql, params as Record<string, DuckDBValue>)),
+    prepare: (sql) => guard(sql, undefined, () => connection.prepare(sql)),
+    countStatements: (sql) => guard(sql, undefined, async () => (await connection.extractStatements(sql)).count),
+    appender: (table, schema, catalog) => guard(`APPEND ${table}`, undefined, () => connection.createAppender(table, schema ?? null, catalog ?? null)),
+    copyToFile: async (query, params, target, options, afterTemp) => {
+      const tmp = `${target}.tmp-${process.pid}`;
+      try {
+        await db.run(`COPY (${query}\n) TO ${literal(tmp)} (${options})`, params);
+        afterTemp?.();
+        try {
+          renameSync(tmp, target);
+        } catch (e) {
+          throw toIoError(target, e, 'write');
+        }
+      } catch (e) {
+        rmSync(tmp, { force: true });
+        throw e;
+      }
+    },
+    attach: async (file, alias, options) => db.run(`ATTACH ${literal(resolve(file))} AS ${ident(alias)}${options?.readOnly ? ' (READ_ONLY)' : ''}`),
+    detach: async (alias) => db.run(`DETACH DATABASE IF EXISTS ${ident(alias)}`),
+    interrupt: () => connection.interrupt(),
+    interruptOn: (signal, repeatMs) => {
+      let timer: ReturnType<typeof setInterval> | undefined;
+      const onAbort = (): void => {
+        connection.interrupt();
+        if (repeatMs !== undefined && timer === undefined) timer = setInterval(() => connection.interrupt(), repeatMs);
+      };
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+      const remove = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        if (timer !== undefined) clearInterval(timer);
+        timer = undefined;
+      };
+      return { remove };
     },
     connect: async () => {
       const c = await instance.connect();

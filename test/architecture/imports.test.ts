@@ -213,4 +213,19 @@ describe('the import graph of src/', () => {
     );
     expect(wrong, wrong.join('\n')).toEqual([]);
   });
+
+  it('has one owner of the environment: src/core and src/db never read process.env (main resolves it once)', () => {
+    const wrong = FILES.filter((f) => /^src\/(core|db)\//.test(rel(f))).flatMap((f) =>
+      readFileSync(f, 'utf8').split('\n').flatMap((text, i) => (/\bprocess\.env\b/.test(text) ? [`${rel(f)}:${i + 1} reads process.env: take the value as an option, resolved by the CLI`] : [])),
+    );
+    expect(wrong, wrong.join('\n')).toEqual([]);
+  });
+
+  it('has one opener: only src/db creates a DuckDB instance, and only src/db touches a raw connection', () => {
+    const wrong = FILES.filter((f) => !rel(f).startsWith('src/db/')).flatMap((f) =>
+      readFileSync(f, 'utf8').split('\n').flatMap((text, i) =>
+        /DuckDBInstance\.create|\.connection\.|\binstance\.connect\(/.test(text) ? [`${rel(f)}:${i + 1} opens or bypasses the lakehouse handle: use the Db wrapper in src/db`] : []),
+    );
+    expect(wrong, wrong.join('\n')).toEqual([]);
+  });
 });

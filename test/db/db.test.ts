@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDb } from '../../src/db/db.js';
 import { ident, literal } from '../../src/db/sql.js';
@@ -122,5 +122,106 @@ describe('a read-only open is sealed inside DuckDB', () => {
       db.close();
     }
     expect(spilled).toBeGreaterThan(0);
+  });
+});
+
+describe('interruptOn: the one Ctrl-C wiring', () => {
+  const LONG = 'SELECT count(*)::BIGINT FROM range(1000000000000) a';
+
+  it('interrupts the running statement when the signal aborts, and not after remove()', async () => {
+    const db = await openDb(':memory:', { threads: 1 });
+    try {
+      const abort = new AbortController();
+      const handle = db.interruptOn(abort.signal);
+      setTimeout(() => abort.abort(), 150);
+      const err = await db.scalar(LONG).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(QueryError);
+      expect((err as QueryError).message).toMatch(/interrupt/i);
+      handle.remove();
+      // After remove(), an abort (of another signal here, the first one is spent) reaches nothing: work after the
+      // abort (a ledger row) runs to the end.
+      const later = new AbortController();
+      const gone = db.interruptOn(later.signal);
+      gone.remove();
+      later.abort();
+      expect(await db.scalar('SELECT 42::INTEGER')).toBe(42);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('an already aborted signal interrupts at once; repeatMs keeps cutting the statements that follow', async () => {
+    const db = await openDb(':memory:', { threads: 1 });
+    try {
+      const abort = new AbortController();
+      abort.abort();
+      const handle = db.interruptOn(abort.signal, 20);
+      const first = await db.scalar(LONG).catch((e: unknown) => e);
+      const second = await db.scalar(LONG).catch((e: unknown) => e);
+      expect(first).toBeInstanceOf(QueryError);
+      expect(second).toBeInstanceOf(QueryError);
+      handle.remove();
+      expect(await db.scalar('SELECT 1::INTEGER')).toBe(1);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('copyToFile: write to a temporary name, then rename', () => {
+  it('writes the whole file under its name and leaves no temporary file', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const db = await openDb(':memory:');
+    try {
+      const out = join(t.dir, 'rows.ndjson');
+      await db.copyToFile('SELECT range AS n FROM range($n)', { n: 3 }, out, 'FORMAT json');
+      expect(readFileSync(out, 'utf8')).toBe('{"n":0}\n{"n":1}\n{"n":2}\n');
+      expect(readdirSync(t.dir)).toEqual(['rows.ndjson']);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('a query that fails half-way leaves neither the file nor its temporary name, and says QueryError', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const db = await openDb(':memory:');
+    try {
+      const out = join(t.dir, 'rows.csv');
+      let temp = '';
+      const err = await db.copyToFile("SELECT CASE WHEN range < 300000 THEN range ELSE error('boom') END AS n FROM range(400000)", undefined, out, 'FORMAT csv', () => {
+        temp = 'reached';
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(QueryError);
+      expect((err as QueryError).message).toContain('boom');
+      expect(temp).toBe('');
+      expect(readdirSync(t.dir)).toEqual([]);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('attach and detach', () => {
+  it('attaches another database file under an alias, read-only when asked, and detaches it', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const other = join(t.dir, "it's.duckdb");
+    const w = await openDb(other);
+    await w.run('CREATE TABLE t AS SELECT 7::INTEGER AS x');
+    w.close();
+    const db = await openDb(':memory:');
+    try {
+      await db.attach(other, 'lake', { readOnly: true });
+      expect(await db.scalar('SELECT x FROM lake.t')).toBe(7);
+      await expect(db.run('INSERT INTO lake.t VALUES (8)')).rejects.toBeInstanceOf(QueryError);
+      await db.detach('lake');
+      await db.detach('lake');
+      await expect(db.scalar('SELECT x FROM lake.t')).rejects.toBeInstanceOf(QueryError);
+      await expect(db.attach(other, 'not an identifier')).rejects.toThrow(/not a safe SQL identifier/);
+    } finally {
+      db.close();
+    }
   });
 });

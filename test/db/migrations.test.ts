@@ -118,5 +118,5 @@ describe('a lakehouse made by 0.1.0', () => {
     } finally {
       db.close();
     }
-  }, 30_000);
+  }, 90_000);
 });

@@ -66,17 +66,9 @@ const lines = (q: QuarantineRecord[]): string[] => q.map((r) => `${r.line}/${r.r
 
 async function validateOnce(dir: string, file: string, schemaArgs: string[], label: string, engine: string, fast: boolean): Promise<ValidateRun> {
   const qdir = join(dir, `q-${label}`);
-  const before = process.env.SURGCTL_VALIDATE_FAST;
-  // The fast-path switch is read by core from process.env (src/core/validate/engine.ts), not from the Io env.
-  process.env.SURGCTL_VALIDATE_FAST = fast ? '1' : '0';
-  let cli: CliResult;
-  try {
-    cli = await runCliWith({ cwd: dir, env: { NO_COLOR: '1' } }, 'validate', file, ...schemaArgs, '--engine', engine, '--format', 'json',
-      '--max-invalid', '100%', '--quarantine-dir', qdir);
-  } finally {
-    if (before === undefined) delete process.env.SURGCTL_VALIDATE_FAST;
-    else process.env.SURGCTL_VALIDATE_FAST = before;
-  }
+  // The fast-path switch is read once by the CLI from its environment (the Io env) and passed to core.
+  const cli: CliResult = await runCliWith({ cwd: dir, env: { NO_COLOR: '1', SURGCTL_VALIDATE_FAST: fast ? '1' : '0' } }, 'validate', file, ...schemaArgs, '--engine', engine, '--format', 'json',
+    '--max-invalid', '100%', '--quarantine-dir', qdir);
   checkNoCrash(`validate --engine ${engine}${engine === 'ajv' ? '' : fast ? ' (fast path on)' : ' (SURGCTL_VALIDATE_FAST=0)'}`, cli);
   let report: FileReport | undefined;
   if (cli.exitCode !== 2) {

@@ -22,38 +22,24 @@ export interface FileVerdicts {
 const keywords = (list: { field: string | null; keyword: string }[]): string =>
   [...new Set(list.map((e) => `${e.field}:${e.keyword}`))].sort().join(' ');
 
-/** Runs fn with the CSV fast path on or off (SURGCTL_VALIDATE_FAST), restoring the variable afterwards. */
-export async function withFast<T>(fast: boolean, fn: () => Promise<T>): Promise<T> {
-  const before = process.env.SURGCTL_VALIDATE_FAST;
-  process.env.SURGCTL_VALIDATE_FAST = fast ? '1' : '0';
-  try {
-    return await fn();
-  } finally {
-    if (before === undefined) delete process.env.SURGCTL_VALIDATE_FAST;
-    else process.env.SURGCTL_VALIDATE_FAST = before;
-  }
-}
-
 /** validate's verdicts for `file` by one path (warnings read from the examples, which are not capped here). */
 export async function validateVerdicts(db: Db, file: string, ds: DatasetSchema, path: ValidatePath): Promise<FileVerdicts> {
-  return withFast(path === 'fast', async () => {
-    const s = await stageAndValidate(db, { path: file }, ds, { engine: path === 'ajv' ? 'ajv' : 'compiled', materializeValid: false, examples: 1e6 });
-    try {
-      const rows = await db.all<{ line: number; errors: string }>(`SELECT line::INTEGER AS line, errors FROM ${ident(s.quarantineTable)}`);
-      const errors: Record<number, string> = {};
-      for (const r of rows) errors[Number(r.line)] = keywords(JSON.parse(r.errors) as { field: string | null; keyword: string }[]);
-      const warnings: Record<number, string> = {};
-      for (const e of s.examples.filter((x) => x.severity === 'warn')) {
-        warnings[e.line] = keywords([...(warnings[e.line] ?? '').split(' ').filter(Boolean).map((w) => {
-          const at = w.lastIndexOf(':');
-          return { field: w.slice(0, at), keyword: w.slice(at + 1) };
-        }), e]);
-      }
-      return { errors, warnings, rowsRead: s.rowsRead, fastPath: s.fastPath };
-    } finally {
-      await dropStaged(db, s);
+  const s = await stageAndValidate(db, { path: file }, ds, { engine: path === 'ajv' ? 'ajv' : 'compiled', materializeValid: false, examples: 1e6, fastPath: path === 'fast' });
+  try {
+    const rows = await db.all<{ line: number; errors: string }>(`SELECT line::INTEGER AS line, errors FROM ${ident(s.quarantineTable)}`);
+    const errors: Record<number, string> = {};
+    for (const r of rows) errors[Number(r.line)] = keywords(JSON.parse(r.errors) as { field: string | null; keyword: string }[]);
+    const warnings: Record<number, string> = {};
+    for (const e of s.examples.filter((x) => x.severity === 'warn')) {
+      warnings[e.line] = keywords([...(warnings[e.line] ?? '').split(' ').filter(Boolean).map((w) => {
+        const at = w.lastIndexOf(':');
+        return { field: w.slice(0, at), keyword: w.slice(at + 1) };
+      }), e]);
     }
-  });
+    return { errors, warnings, rowsRead: s.rowsRead, fastPath: s.fastPath };
+  } finally {
+    await dropStaged(db, s);
+  }
 }
 
 export interface LoadVerdicts {

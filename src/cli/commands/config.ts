@@ -8,11 +8,10 @@ export const configCommand = (ctx: CliContext): Command => {
   cmd
     .command('show')
     .description('print each setting, its value and where it came from (default, config, env, flag)')
-    .option('--config <path>', 'config file (default: ./surgctl.config.json)')
     .option('--format <format>', 'table | json')
-    .action(async (flags: { config?: string; format?: string }) => {
+    .action(async (flags: { format?: string }) => {
       const { loadConfig } = await import('../../core/config.js');
-      const { effective, file } = loadConfig({ cwd: ctx.io.cwd, env: ctx.io.env, configPath: flags.config });
+      const { effective, file } = loadConfig({ cwd: ctx.io.cwd, env: ctx.io.env, configPath: ctx.globals().config });
       if (wantsJson(ctx.io, flags.format)) {
         ctx.io.stdout.write(`${JSON.stringify({ file, settings: effective }, null, 2)}\n`);
         return;

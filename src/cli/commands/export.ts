@@ -1,14 +1,12 @@
 // `surgctl export TABLE --out PATH`: one lakehouse table or model to Parquet, CSV, NDJSON or Arrow IPC.
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { resolveDbPath } from '../../core/db-path.js';
 import { EXPORT_FORMATS, type ExportFormat } from '../../core/export/formats.js';
 import { UsageError } from '../../errors.js';
 import { lockTimeoutMs, say } from '../io.js';
 import type { CliContext } from '../io.js';
 
 interface ExportFlags {
-  db?: string;
   out: string;
   format?: string;
   partitionBy?: string;
@@ -24,7 +22,6 @@ export const exportCommand = (ctx: CliContext): Command =>
     .option('--format <format>', `${EXPORT_FORMATS.join(' | ')} (default: from the --out extension, else parquet)`)
     .option('--partition-by <cols>', 'Hive-partitioned Parquet by these columns, comma-separated')
     .option('--where <col=value>', 'keep rows where COLUMN OP VALUE (OP: = != < <= > >=); repeat to AND', (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option('--db <path>', 'lakehouse file (default: SURGCTL_DB, the config file, or ./surgctl.duckdb)')
     .option('--force', 'replace --out if it exists (a directory only if surgctl wrote it)')
     .action(async (table: string, flags: ExportFlags) => {
       const g = ctx.globals();
@@ -34,7 +31,7 @@ export const exportCommand = (ctx: CliContext): Command =>
       }
       const { exportTable } = await import('../../core/export/index.js');
       const result = await exportTable({
-        dbPath: resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path,
+        dbPath: ctx.dbPath().path,
         table,
         out: flags.out === '-' ? '-' : resolve(ctx.io.cwd, flags.out),
         format: format as ExportFormat | undefined,
@@ -43,7 +40,7 @@ export const exportCommand = (ctx: CliContext): Command =>
         force: flags.force,
         cwd: ctx.io.cwd,
         stdout: ctx.io.stdout,
-        lockTimeoutMs: lockTimeoutMs(g),
+        lockTimeoutMs: lockTimeoutMs(g), limits: ctx.settings().limits,
       });
       const where = result.path === '-' ? 'standard output' : result.path;
       say(ctx.io, g, `exported ${result.rows} rows of ${result.table} to ${where} (${result.format})`);

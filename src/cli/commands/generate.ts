@@ -167,7 +167,7 @@ export const generateCommand = (ctx: CliContext): Command =>
       // Ctrl-C (main's handler aborts ctx.signal) stops the run cleanly: the core removes its temporary output and
       // main exits 130.
       try {
-        const result = await core.generateDataset(options, {
+        const result = await core.generateDataset({ ...options, limits: ctx.settings().limits }, {
           signal: ctx.signal,
           onEvent: (e) => {
             if (e.type === 'start') progress.setTotal(Math.max(1, e.totalRows));

@@ -3,7 +3,6 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { MetricSet, writeMetricsFile } from '../../core/metrics.js';
 import { addLoadMetrics, addOutcomeMetrics } from '../../core/pipeline/metrics.js';
-import { resolveDbPath } from '../../core/db-path.js';
 import type { FileLoadResult, LoadEvent, LoadOptions } from '../../core/load/load.js';
 import type { LoadRecord } from '../../core/load/ledger.js';
 import { GateFailedError, UsageError } from '../../errors.js';
@@ -15,8 +14,8 @@ import { resultFormat, wantsJson, type CliContext } from '../io.js';
 
 interface LoadFlags {
   dataset?: string;
-  db?: string;
   format?: ResultFormat | DataFormat;
+  inputFormat?: DataFormat;
   force?: boolean;
   allowOrphans?: boolean;
   quarantineDir?: string;
@@ -35,8 +34,8 @@ export const loadCommand = (ctx: CliContext): Command =>
     .description('validate and load files into the DuckDB lakehouse, idempotently, with a ledger')
     .argument('[inputs...]', 'files, directories, globs, or - for stdin')
     .option('--dataset <name>', 'dataset of every input (default: from each file name)')
-    .option('--db <path>', 'lakehouse file (default: SURGCTL_DB, the config file, or ./surgctl.duckdb)')
-    .option('--format <format>', 'table | json for the results; csv | ndjson | parquet for the input format of -')
+    .option('--format <format>', 'table | json for the results (default: table on a terminal, json otherwise)')
+    .addOption(new Option('--input-format <format>', 'format of - (stdin): csv | ndjson | parquet (default: sniffed)').choices(DATA_FORMATS))
     .option('--force', 'load a file again even if the same content already loaded (still idempotent by key)')
     .option('--allow-orphans', 'keep rows whose foreign keys do not resolve')
     .option('--quarantine-dir <dir>', 'where quarantine NDJSON files go', 'quarantine')
@@ -48,13 +47,16 @@ export const loadCommand = (ctx: CliContext): Command =>
     .option('--metrics-file <path>', 'write Prometheus metrics here (textfile-collector format, atomic)')
     .action(async (inputs: string[], flags: LoadFlags) => {
       const g = ctx.globals();
-      const dbPath = resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path;
+      const dbPath = ctx.dbPath().path;
       if (flags.list) return printLedger(ctx, dbPath, flags.format);
       if (inputs.length === 0) throw new UsageError('load needs at least one input file, directory, glob or -', { hint: 'e.g. surgctl load ./surgctl-data/' });
-      const inputFormat = INPUT_FORMATS.find((f) => f === flags.format);
-      const printed = resultFormat(ctx.io, inputFormat ? undefined : flags.format);
+      // --format csv|ndjson|parquet was the input format of - before --input-format; it still works, with a note.
+      const legacyInput = INPUT_FORMATS.find((f) => f === flags.format);
+      if (legacyInput) say(ctx.io, g, `surgctl: note: --format ${legacyInput} for the input is deprecated; use --input-format ${legacyInput}`, 'warn');
+      const inputFormat = flags.inputFormat ?? legacyInput;
+      const printed = resultFormat(ctx.io, legacyInput ? undefined : flags.format);
       if (printed !== 'table' && printed !== 'json') {
-        throw new UsageError(`unknown --format ${flags.format}`, { hint: 'table or json for results; csv, ndjson or parquet for the input format of -' });
+        throw new UsageError(`unknown --format ${flags.format}`, { field: '--format', hint: 'table or json for the results; --input-format csv|ndjson|parquet for the format of -' });
       }
       const [{ checkFilesLoaded, overMaxInvalid }, { createProgress }] = await Promise.all([import('../../core/load/gate.js'), import('../../render/progress.js')]);
       overMaxInvalid([], flags.maxInvalid); // a bad --max-invalid is a usage error before anything loads
@@ -99,7 +101,7 @@ export const loadCommand = (ctx: CliContext): Command =>
         delimiter: flags.delimiter,
         force: flags.force,
         allowOrphans: flags.allowOrphans,
-        lockTimeoutMs: lockTimeoutMs(g),
+        lockTimeoutMs: lockTimeoutMs(g), limits: ctx.settings().limits,
         quarantineDir: flags.quarantineDir,
         cwd: ctx.io.cwd,
         args: ['load', ...inputs],
@@ -138,15 +140,14 @@ export const loadCommand = (ctx: CliContext): Command =>
 export const loadsCommand = (ctx: CliContext): Command =>
   new Command('loads')
     .description('print the load ledger, newest first')
-    .option('--db <path>', 'lakehouse file')
     .addOption(new Option('--format <format>', 'table or json').choices(['table', 'json']))
-    .action(async (flags: { db?: string; format?: string }) => {
-      await printLedger(ctx, resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path, flags.format);
+    .action(async (flags: { format?: string }) => {
+      await printLedger(ctx, ctx.dbPath().path, flags.format);
     });
 
 async function printLedger(ctx: CliContext, dbPath: string, format: string | undefined): Promise<void> {
   const { readLedger } = await import('../../core/load/read.js');
-  const rows = await readLedger(dbPath, lockTimeoutMs(ctx.globals()));
+  const rows = await readLedger(dbPath, lockTimeoutMs(ctx.globals()), ctx.settings().limits);
   if (wantsJson(ctx.io, format)) {
     ctx.io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;

@@ -11,8 +11,6 @@ import { say, useColor } from '../io.js';
 import type { CliContext } from '../io.js';
 
 interface PipelineFlags {
-  config?: string;
-  db?: string;
   dataDir?: string;
   seed?: string;
   scale?: string;
@@ -35,8 +33,6 @@ function num(v: string | undefined, flag: string, integer = false): number | und
 export const pipelineCommand = (ctx: CliContext): Command =>
   new Command('pipeline')
     .description('generate -> validate -> load -> transform -> summary report, in one command (safe to run twice)')
-    .option('--config <path>', 'config file (default: ./surgctl.config.json)')
-    .option('--db <path>', 'lakehouse file (default: ./surgctl.duckdb)')
     .option('--data-dir <dir>', 'working folder for generated files (default: ./surgctl-data)')
     .option('--seed <n>', 'generator seed (default: 7)')
     .option('--scale <x>', 'generator size multiplier (default: 1)')
@@ -50,7 +46,7 @@ export const pipelineCommand = (ctx: CliContext): Command =>
     .action(async (flags: PipelineFlags) => {
       const g = ctx.globals();
       const given: Partial<Config> = {};
-      if (flags.db !== undefined) given.db = flags.db;
+      if (g.db !== undefined) given.db = g.db;
       if (flags.dataDir !== undefined) given.data_dir = flags.dataDir;
       if (flags.rules !== undefined) given.rules = flags.rules;
       if (flags.maxInvalid !== undefined) given.max_invalid = flags.maxInvalid;
@@ -69,7 +65,7 @@ export const pipelineCommand = (ctx: CliContext): Command =>
       // The global --lock-timeout, when given, is a flag like the others: it beats lock_timeout_s in the config.
       if (g.lockTimeout !== undefined) given.lock_timeout_s = g.lockTimeout;
       const { loadConfig } = await import('../../core/config.js');
-      const { config } = loadConfig({ cwd: ctx.io.cwd, env: ctx.io.env, flags: given, configPath: flags.config });
+      const { config } = loadConfig({ cwd: ctx.io.cwd, env: ctx.io.env, flags: given, configPath: g.config });
       const format = resolveFormat(flags.format, undefined, ctx.io.stdout.isTTY === true);
       if (format === 'parquet' || format === 'arrow' || format === 'html') {
         throw new UsageError(`pipeline prints its summary as table, json, ndjson, csv or markdown; for ${format} run surgctl report summary --format ${format} --out FILE`);
@@ -112,8 +108,8 @@ export const pipelineCommand = (ctx: CliContext): Command =>
         }
         else if (e.type === 'transform' && e.event.type === 'model-done') say(ctx.io, globals, `  ${e.event.result.model}: ${e.event.result.status}`, 'verbose');
       };
-      const result = await runPipeline({ config, cwd: ctx.io.cwd, env: ctx.io.env, args: ['pipeline'], signal: ctx.signal, metricsFile: flags.metricsFile === undefined ? undefined : resolve(ctx.io.cwd, flags.metricsFile), onEvent });
+      const result = await runPipeline({ config, cwd: ctx.io.cwd, env: ctx.io.env, args: ['pipeline'], signal: ctx.signal, limits: ctx.settings().limits, metricsFile: flags.metricsFile === undefined ? undefined : resolve(ctx.io.cwd, flags.metricsFile), onEvent });
       say(ctx.io, globals, `pipeline ${result.run_id} succeeded; lakehouse ${result.db}. Next: surgctl report top-alerts, surgctl tui, surgctl runs`);
       const render = rendererFor(format, { color: useColor(ctx.io, g), width: ctx.io.stdout.columns });
-      await runReport({ dbPath: result.db, name: 'summary', lockTimeoutMs: config.lock_timeout_s * 1000 }, { format, stdout: ctx.io.stdout, render });
+      await runReport({ dbPath: result.db, name: 'summary', lockTimeoutMs: config.lock_timeout_s * 1000, limits: ctx.settings().limits }, { format, stdout: ctx.io.stdout, render });
     });

@@ -1,6 +1,5 @@
 // `surgctl quarantine list|show|replay`: the quarantine lifecycle.
 import { Command } from 'commander';
-import { resolveDbPath } from '../../core/db-path.js';
 import { UsageError } from '../../errors.js';
 import { renderTextTable } from '../../render/text-table.js';
 import { lockTimeoutMs, say } from '../io.js';
@@ -13,11 +12,10 @@ export const quarantineCommand = (ctx: CliContext): Command => {
   cmd
     .command('list')
     .description('loads that hold quarantined rows, with open (not yet replayed) counts')
-    .option('--db <path>', 'lakehouse file')
     .option('--format <format>', 'table | json')
-    .action(async (flags: { db?: string; format?: string }) => {
+    .action(async (flags: { format?: string }) => {
       const { readQuarantineSummary } = await import('../../core/load/read.js');
-      const rows = await readQuarantineSummary(resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path, lockTimeoutMs(ctx.globals()));
+      const rows = await readQuarantineSummary(ctx.dbPath().path, lockTimeoutMs(ctx.globals()), ctx.settings().limits);
       if (machine(ctx, flags.format)) ctx.io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       else
         ctx.io.stdout.write(
@@ -35,14 +33,13 @@ export const quarantineCommand = (ctx: CliContext): Command => {
     .command('show')
     .description('the quarantined rows of one load, with their reasons')
     .argument('<load_id>')
-    .option('--db <path>', 'lakehouse file')
     .option('--limit <n>', 'rows to show', '100')
     .option('--format <format>', 'table | json')
-    .action(async (loadId: string, flags: { db?: string; limit: string; format?: string }) => {
+    .action(async (loadId: string, flags: { limit: string; format?: string }) => {
       const limit = Number(flags.limit);
       if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`--limit must be a positive whole number, got "${flags.limit}"`);
       const { readQuarantineRows } = await import('../../core/load/read.js');
-      const rows = await readQuarantineRows(resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path, loadId, limit, lockTimeoutMs(ctx.globals()));
+      const rows = await readQuarantineRows(ctx.dbPath().path, loadId, limit, lockTimeoutMs(ctx.globals()), ctx.settings().limits);
       if (machine(ctx, flags.format)) {
         ctx.io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
@@ -60,16 +57,15 @@ export const quarantineCommand = (ctx: CliContext): Command => {
     .command('replay')
     .description('re-validate a load\'s quarantined rows against the current schema and load those now valid')
     .argument('<load_id>')
-    .option('--db <path>', 'lakehouse file')
     .option('--allow-orphans', 'keep rows whose foreign keys do not resolve')
     .option('--quarantine-dir <dir>', 'where quarantine NDJSON files go', 'quarantine')
     .option('--format <format>', 'table | json')
-    .action(async (loadId: string, flags: { db?: string; allowOrphans?: boolean; quarantineDir: string; format?: string }) => {
+    .action(async (loadId: string, flags: { allowOrphans?: boolean; quarantineDir: string; format?: string }) => {
       const { replayQuarantine } = await import('../../core/load/quarantine.js');
       const r = await replayQuarantine(loadId, {
-        dbPath: resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path,
+        dbPath: ctx.dbPath().path,
         allowOrphans: flags.allowOrphans,
-        lockTimeoutMs: lockTimeoutMs(ctx.globals()),
+        lockTimeoutMs: lockTimeoutMs(ctx.globals()), limits: ctx.settings().limits,
         quarantineDir: flags.quarantineDir,
         cwd: ctx.io.cwd,
         signal: ctx.signal,

@@ -3,14 +3,12 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { resolveDbPath } from '../../core/db-path.js';
 import { OUTPUT_FORMATS, resolveFormat } from '../../core/export/formats.js';
 import { UsageError } from '../../errors.js';
 import { lockTimeoutMs, say, useColor } from '../io.js';
 import { packageVersion, type CliContext } from '../io.js';
 
 interface QueryFlags {
-  db?: string;
   format?: string;
   out?: string;
   force?: boolean;
@@ -40,7 +38,6 @@ export const queryCommand = (ctx: CliContext): Command =>
   new Command('query')
     .description('run one read-only SQL SELECT against the lakehouse (writes are refused)')
     .argument('<sql>', 'the SELECT statement, or - to read it from stdin')
-    .option('--db <path>', 'lakehouse file (default: SURGCTL_DB, the config file, or ./surgctl.duckdb)')
     .option('--format <format>', `${OUTPUT_FORMATS.join(' | ')} (default: table on a terminal, json when piped)`)
     .option('--out <path>', 'write to this file instead of stdout (- for stdout; parquet and arrow need one)')
     .option('--force', 'replace --out if it exists (a file; never a directory)')
@@ -50,7 +47,7 @@ export const queryCommand = (ctx: CliContext): Command =>
       + 'its directory.\n\nExample:\n  surgctl query "SELECT level, count(*) AS n FROM alerts GROUP BY ALL ORDER BY n DESC"\n')
     .action(async (sqlArg: string, flags: QueryFlags) => {
       const g = ctx.globals();
-      const dbPath = resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path;
+      const dbPath = ctx.dbPath().path;
       // `--out -` is standard output, like no --out (binary formats included, when stdout is not a terminal).
       const out = flags.out === undefined || flags.out === '-' ? flags.out : resolve(ctx.io.cwd, flags.out);
       const toFile = out !== undefined && out !== '-';
@@ -65,6 +62,6 @@ export const queryCommand = (ctx: CliContext): Command =>
         maxRows: !toFile && ctx.io.stdout.isTTY ? 200 : undefined,
         generator: `surgctl ${packageVersion()}`,
       });
-      const result = await runQuery({ dbPath, sql, allowRead, lockTimeoutMs: lockTimeoutMs(g) }, { format, out, force: flags.force, cwd: ctx.io.cwd, stdout: ctx.io.stdout, render });
+      const result = await runQuery({ dbPath, sql, allowRead, lockTimeoutMs: lockTimeoutMs(g), limits: ctx.settings().limits }, { format, out, force: flags.force, cwd: ctx.io.cwd, stdout: ctx.io.stdout, render });
       if (result.path !== undefined) say(ctx.io, g, `wrote ${result.rows} rows to ${result.path} (${format})`);
     });

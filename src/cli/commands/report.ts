@@ -1,7 +1,6 @@
 // `surgctl report NAME`: parse flags, one core call (runReport), rendered by src/render.
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { resolveDbPath } from '../../core/db-path.js';
 import { OUTPUT_FORMATS, resolveFormat } from '../../core/export/formats.js';
 import { RISK_LEVELS } from '../../core/report/filters.js';
 import { listReports } from '../../core/report/reports.js';
@@ -9,7 +8,6 @@ import { lockTimeoutMs, say, useColor } from '../io.js';
 import { packageVersion, type CliContext } from '../io.js';
 
 interface ReportFlags {
-  db?: string;
   patient?: string;
   procedure?: string;
   robot?: string;
@@ -30,7 +28,6 @@ export const reportCommand = (ctx: CliContext): Command =>
     .description('KPI reports over the lakehouse marts (read-only), as a table, JSON, CSV, Markdown, HTML, Parquet or Arrow')
     .argument('<name>', `report: ${listReports().map((r) => r.name).join(', ')}`)
     .argument('[text...]', 'for report search: the text to look for')
-    .option('--db <path>', 'lakehouse file (default: SURGCTL_DB, the config file, or ./surgctl.duckdb)')
     .option('--patient <id>', 'only this patient')
     .option('--procedure <id>', 'only this procedure')
     .option('--robot <id>', 'only this robot')
@@ -44,7 +41,7 @@ export const reportCommand = (ctx: CliContext): Command =>
     .addHelpText('after', `\nReports:\n${listReports().map((r) => `  ${r.name.padEnd(15)} ${r.description}`).join('\n')}\n`)
     .action(async (name: string, text: string[], flags: ReportFlags) => {
       const g = ctx.globals();
-      const dbPath = resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd).path;
+      const dbPath = ctx.dbPath().path;
       // `--out -` is standard output, like no --out (binary formats included, when stdout is not a terminal).
       const out = flags.out === undefined || flags.out === '-' ? flags.out : resolve(ctx.io.cwd, flags.out);
       const toFile = out !== undefined && out !== '-';
@@ -61,7 +58,7 @@ export const reportCommand = (ctx: CliContext): Command =>
         {
           dbPath,
           name,
-          lockTimeoutMs: lockTimeoutMs(g),
+          lockTimeoutMs: lockTimeoutMs(g), limits: ctx.settings().limits,
           filters: {
             patient: flags.patient,
             procedure: flags.procedure,

@@ -1,7 +1,7 @@
 // `surgctl rules show`: the rules in force and where each value came from.
 // `surgctl rules plan --rules FILE`: what a rule change would do to the alerts on the data already loaded.
 import { Command, Option } from 'commander';
-import { requireExistingDb, resolveDbPath } from '../../core/db-path.js';
+import { requireExistingDb } from '../../core/db-path.js';
 import type { RulesPlan } from '../../core/transform/plan.js';
 import type { LoadedRules } from '../../core/transform/rules.js';
 import { renderTextTable } from '../../render/text-table.js';
@@ -28,12 +28,11 @@ export const rulesCommand = (ctx: CliContext): Command => {
     .command('plan')
     .description('preview a rules file on the loaded data: alerts that would appear, disappear or change level')
     .requiredOption('--rules <file>', 'the proposed project rules file')
-    .option('--db <path>', 'lakehouse file (default: SURGCTL_DB, the config file, or ./surgctl.duckdb)')
     .addOption(new Option('--format <format>', 'table | json').choices(['table', 'json']))
-    .action(async (flags: { rules: string; db?: string; format?: string }) => {
-      const dbPath = requireExistingDb(resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd));
+    .action(async (flags: { rules: string; format?: string }) => {
+      const dbPath = requireExistingDb(ctx.dbPath());
       const { planRules } = await import('../../core/transform/plan.js');
-      const plan = await planRules({ dbPath, proposedRules: flags.rules, cwd: ctx.io.cwd, env: ctx.io.env, lockTimeoutMs: lockTimeoutMs(ctx.globals()) });
+      const plan = await planRules({ dbPath, proposedRules: flags.rules, cwd: ctx.io.cwd, env: ctx.io.env, lockTimeoutMs: lockTimeoutMs(ctx.globals()), limits: ctx.settings().limits });
       if (wantsJson(ctx.io, flags.format)) {
         ctx.io.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
         return;

@@ -1,32 +1,25 @@
 // `surgctl runs` and `surgctl runs show ID`: the run history kept in the lakehouse.
 import { Command } from 'commander';
-import { requireExistingDb, resolveDbPath } from '../../core/db-path.js';
+import { requireExistingDb } from '../../core/db-path.js';
 import type { Db } from '../../db/db.js';
 import { UsageError } from '../../errors.js';
 import { renderTextTable } from '../../render/text-table.js';
-import { lockTimeoutMs } from '../io.js';
 import { wantsJson, type CliContext } from '../io.js';
 
-async function withDb<T>(ctx: CliContext, flag: string | undefined, fn: (db: Db) => Promise<T>): Promise<T> {
-  const { openDb } = await import('../../db/db.js');
-  const path = requireExistingDb(resolveDbPath(flag, ctx.io.env, ctx.io.cwd));
-  const db = await openDb(path, { readOnly: true, lockTimeoutMs: lockTimeoutMs(ctx.globals()) });
-  try {
-    return await fn(db);
-  } finally {
-    db.close();
-  }
+async function withDb<T>(ctx: CliContext, fn: (db: Db) => Promise<T>): Promise<T> {
+  const { withLakehouse } = await import('../../core/read/lakehouse.js');
+  const { lockTimeoutMs, limits } = ctx.settings();
+  return withLakehouse(requireExistingDb(ctx.dbPath()), fn, { lockTimeoutMs, limits });
 }
 
 export const runsCommand = (ctx: CliContext): Command => {
   const cmd = new Command('runs')
     .description('list recorded pipeline, load and transform runs, newest first')
-    .option('--db <path>', 'lakehouse file')
     .option('--limit <n>', 'how many', '50')
     .option('--format <format>', 'table | json')
-    .action(async (flags: { db?: string; limit: string; format?: string }) => {
+    .action(async (flags: { limit: string; format?: string }) => {
       const { listRuns } = await import('../../core/runs.js');
-      const runs = await withDb(ctx, flags.db, (db) => listRuns(db, Number(flags.limit) || 50));
+      const runs = await withDb(ctx, (db) => listRuns(db, Number(flags.limit) || 50));
       if (wantsJson(ctx.io, flags.format)) {
         ctx.io.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
         return;
@@ -43,10 +36,9 @@ export const runsCommand = (ctx: CliContext): Command => {
     .command('show')
     .description('one run in detail')
     .argument('<run_id>')
-    .option('--db <path>', 'lakehouse file')
-    .action(async (runId: string, flags: { db?: string }) => {
+    .action(async (runId: string) => {
       const { getRun } = await import('../../core/runs.js');
-      const run = await withDb(ctx, flags.db ?? (cmd.opts() as { db?: string }).db, (db) => getRun(db, runId));
+      const run = await withDb(ctx, (db) => getRun(db, runId));
       if (!run) throw new UsageError(`no run with id ${runId}`, { hint: 'surgctl runs lists the recorded runs' });
       ctx.io.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
     });

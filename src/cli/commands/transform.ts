@@ -2,7 +2,7 @@
 // Exit 1 when a model test fails (unless --warn-only); 3 when a model fails.
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { requireExistingDb, resolveDbPath } from '../../core/db-path.js';
+import { requireExistingDb } from '../../core/db-path.js';
 import { MetricSet, readMetricValue, writeMetricsFile } from '../../core/metrics.js';
 import { addAlertMetrics, addOutcomeMetrics, addStageMetric } from '../../core/pipeline/metrics.js';
 import type { TransformResult } from '../../core/transform/transform.js';
@@ -12,7 +12,6 @@ import { lockTimeoutMs, say } from '../io.js';
 import { resultFormat, type CliContext } from '../io.js';
 
 interface TransformFlags {
-  db?: string;
   select?: string[];
   dryRun?: boolean;
   warnOnly?: boolean;
@@ -25,7 +24,6 @@ interface TransformFlags {
 export const transformCommand = (ctx: CliContext): Command =>
   new Command('transform')
     .description('run the SQL models: risk scores, alerts, NEWS2, hourly aggregates, trends and KPI marts')
-    .option('--db <path>', 'lakehouse file (default: SURGCTL_DB, the config file, or ./surgctl.duckdb)')
     .option('--select <models...>', 'only these models; NAME+ adds everything downstream (comma lists work too)')
     .option('--dry-run', 'show what would run and why, change nothing')
     .option('--warn-only', 'report failing model tests without failing the command')
@@ -35,7 +33,7 @@ export const transformCommand = (ctx: CliContext): Command =>
     .addOption(new Option('--format <format>', 'table | json').choices(['table', 'json']))
     .action(async (flags: TransformFlags) => {
       const globals = ctx.globals();
-      const dbPath = requireExistingDb(resolveDbPath(flags.db, ctx.io.env, ctx.io.cwd));
+      const dbPath = requireExistingDb(ctx.dbPath());
       const progress = ctx.io.stderr.isTTY === true && !globals.quiet && flags.format !== 'json';
       const writeMetrics = (m: MetricSet, ok: boolean): void => {
         if (!flags.metricsFile) return;
@@ -53,7 +51,7 @@ export const transformCommand = (ctx: CliContext): Command =>
       try {
         result = await runTransform({
           dbPath,
-          lockTimeoutMs: lockTimeoutMs(globals),
+          lockTimeoutMs: lockTimeoutMs(globals), limits: ctx.settings().limits,
           cwd: ctx.io.cwd,
           env: ctx.io.env,
           rulesPath: flags.rules,

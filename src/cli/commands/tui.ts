@@ -4,14 +4,13 @@ import { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { resolveDbPath } from '../../core/db-path.js';
 import { TUI_ALTERNATIVE, requireLakehouse } from '../../core/tui-data/preflight.js';
 import { UsageError } from '../../errors.js';
+import type { LakeLimits } from '../../db/db.js';
 import { lockTimeoutMs, useColor } from '../io.js';
 import type { CliContext } from '../io.js';
 
 interface TuiFlags {
-  db?: string;
   out?: string;
 }
 
@@ -26,7 +25,6 @@ function osUser(): string {
 export const tuiCommand = (ctx: CliContext): Command =>
   new Command('tui')
     .description('browse, search, acknowledge and export alerts in the terminal')
-    .option('--db <path>', 'lakehouse file (default: SURGCTL_DB, the config file, or ./surgctl.duckdb)')
     .option('--out <dir>', 'directory the x key exports into (default: the current directory)')
     .addHelpText('after', '\nAcknowledgements go to the alert_acks table as SURGCTL_USER (default: the OS user).\n'
       + 'The lakehouse stays open read-only; it is reopened read-write only while an acknowledgement is written.\n')
@@ -35,7 +33,7 @@ export const tuiCommand = (ctx: CliContext): Command =>
       if (flags.out === '-') {
         throw new UsageError('tui --out is the folder the x key exports into; the TUI draws on standard output, so it cannot be -', { field: '--out', hint: 'e.g. --out exports' });
       }
-      const { path } = resolveDbPath(flags.db, io.env, io.cwd);
+      const { path } = ctx.dbPath();
       requireLakehouse(path);
       const stdin = io.stdin as NodeJS.ReadStream;
       if (io.stdout.isTTY !== true || stdin.isTTY !== true) {
@@ -54,7 +52,7 @@ export const tuiCommand = (ctx: CliContext): Command =>
         import('../../tui/controller.js'),
         import('../../tui/paint.js'),
       ]);
-      const store = await openAlertStore(path, { user, lockTimeoutMs: lockTimeoutMs(ctx.globals()) });
+      const store = await openAlertStore(path, { user, lockTimeoutMs: lockTimeoutMs(ctx.globals()), ...tuiLimits(ctx.settings().limits) });
       const out = io.stdout as NodeJS.WriteStream;
       const term = { stdin, stdout: out, color: useColor(io, ctx.globals()) };
       let opened = false;
@@ -76,3 +74,8 @@ export const tuiCommand = (ctx: CliContext): Command =>
         store.close();
       }
     });
+
+/** The store's threads and memoryLimit options from the resolved limits (absent ones left out). */
+function tuiLimits(limits: LakeLimits): { threads?: number; memoryLimit?: string } {
+  return { ...(limits.threads === undefined ? {} : { threads: limits.threads }), ...(limits.memoryLimit === undefined ? {} : { memoryLimit: limits.memoryLimit }) };
+}

@@ -33,7 +33,7 @@ export const validateCommand = (ctx: CliContext): Command =>
     .option('--quarantine-dir <dir>', 'where quarantine NDJSON files go (one per input, never overwritten)', 'quarantine')
     .option('--valid-out <dir>', 'also write the valid rows here')
     .addOption(new Option('--valid-format <format>', 'format of --valid-out files').choices(['same', 'parquet']).default('same'))
-    .option('--max-invalid <n|p%>', `quarantined rows (N) or share of rows read (P%) allowed per file before the gate fails (exit 1); stricter than load and pipeline (${DEFAULT_MAX_INVALID})`, VALIDATE_MAX_INVALID)
+    .option('--max-invalid <n|p%>', `quarantined rows (N) or share of rows read (P%) allowed per file before the gate fails (exit 1); stricter than load and pipeline (${DEFAULT_MAX_INVALID}) on purpose: validate is the CI gate on a data drop`, VALIDATE_MAX_INVALID)
     .addOption(new Option('--format <format>', 'report format (default: table on a terminal, json otherwise)').choices(['table', 'json', 'junit', 'github']))
     .option('--limit-errors <n>', 'examples printed per file (never limits the quarantine)', '10')
     .addOption(new Option('--engine <engine>', 'compiled SQL, ajv, or auto (compiled when it supports the schema)').choices(['auto', 'compiled', 'ajv']).default('auto'))
@@ -75,6 +75,8 @@ export const validateCommand = (ctx: CliContext): Command =>
         onEvent,
         // Ctrl-C cuts the running statement; main prints what was stopped and exits 130.
         signal: ctx.signal,
+        limits: ctx.settings().limits,
+        fastPath: ctx.settings().validateFast,
       });
       ctx.io.stdout.write(renderValidationReport(report, format, { color: useColor(ctx.io, g), limitErrors: limit }));
       if (flags.metricsFile) {

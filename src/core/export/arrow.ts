@@ -13,7 +13,7 @@ import {
 } from '@duckdb/node-api';
 import type { Data, DataType, Field } from 'apache-arrow';
 import type { Db, Params } from '../../db/db.js';
-import { QueryError, toIoError } from '../../errors.js';
+import { isSurgctlError, QueryError, toIoError, type SurgctlError } from '../../errors.js';
 import { jsonSafeConverter } from '../read/values.js';
 
 type Arrow = typeof import('apache-arrow');
@@ -257,10 +257,10 @@ function builderFor(arrow: Arrow, type: DuckDBType): Builder {
 export async function writeArrowFile(db: Db, sql: string, params: Params | undefined, path: string): Promise<number> {
   const arrow = await import('apache-arrow');
   let fd: number | undefined;
-  const fail = (e: unknown): QueryError =>
-    e instanceof QueryError ? e : new QueryError((e as Error).message.split('\n')[0] ?? 'query failed', sql, params, { cause: e });
+  const fail = (e: unknown): SurgctlError =>
+    isSurgctlError(e) ? e : new QueryError((e as Error).message.split('\n')[0] ?? 'query failed', sql, params, { cause: e });
   try {
-    const result = await db.connection.stream(sql, params as Record<string, DuckDBValue>).catch((e: unknown) => {
+    const result = await db.stream(sql, params).catch((e: unknown) => {
       throw fail(e);
     });
     const names = result.columnNames();

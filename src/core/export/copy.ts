@@ -1,10 +1,9 @@
 // Files DuckDB writes itself with COPY ... TO: Parquet (zstd, optional Hive partitions, key/value metadata),
 // CSV, NDJSON and one JSON array (instants rewritten as ISO 8601 UTC strings in SQL so every text output prints
 // them alike). export, report and query write through it, and so does the alert browser's `x` export.
-import type { DuckDBValue } from '@duckdb/node-api';
 import type { Db, Params } from '../../db/db.js';
 import { literal, quoteAnyIdent } from '../../db/sql.js';
-import { QueryError } from '../../errors.js';
+import { isSurgctlError, QueryError, type SurgctlError } from '../../errors.js';
 import type { DataFormat } from '../domain.js';
 import { columnKind, isoSql } from '../read/values.js';
 
@@ -17,8 +16,9 @@ export interface CopyOptions {
   kvMetadata?: Record<string, string> | undefined;
 }
 
-function fail(e: unknown, sql: string, params: Params | undefined): QueryError {
-  if (e instanceof QueryError) return e;
+function fail(e: unknown, sql: string, params: Params | undefined): SurgctlError {
+  // The Lakehouse already wrapped DuckDB's error (a sealed handle's refusal as a UsageError).
+  if (isSurgctlError(e)) return e;
   return new QueryError((e as Error).message.split('\n')[0] ?? 'COPY failed', sql, params, { cause: e });
 }
 
@@ -26,7 +26,7 @@ function fail(e: unknown, sql: string, params: Params | undefined): QueryError {
 async function isoProjection(db: Db, sql: string, params: Params | undefined): Promise<string> {
   let prepared;
   try {
-    prepared = await db.connection.prepare(sql);
+    prepared = await db.prepare(sql);
   } catch (e) {
     throw fail(e, sql, params);
   }
@@ -66,8 +66,8 @@ export async function copyQueryTo(db: Db, sql: string, params: Params | undefine
   }
   const copy = `COPY (${source}\n) TO ${literal(path)} (${opts.join(', ')})`;
   try {
-    const result = await db.connection.run(copy, params as Record<string, DuckDBValue>);
-    const rows = await result.getRowObjects();
+    const result = await db.read(copy, params);
+    const rows = result.getRowObjects();
     const count = rows[0] ? Object.values(rows[0])[0] : result.rowsChanged;
     return Number(count ?? 0);
   } catch (e) {

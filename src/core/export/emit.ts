@@ -6,9 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { DuckDBValue } from '@duckdb/node-api';
 import type { Db, Params } from '../../db/db.js';
-import { QueryError, UsageError } from '../../errors.js';
+import { isSurgctlError, QueryError, UsageError, type SurgctlError } from '../../errors.js';
 import type { Dashboard } from '../read/charts.js';
 import type { TabularResult, TextRenderer } from '../read/result.js';
 import { createRowReader, describeColumns, type ResultRow } from '../read/values.js';
@@ -50,14 +49,14 @@ export interface EmitResult {
   path?: string | undefined;
 }
 
-function queryFailure(e: unknown, sql: string, params: Params | undefined): QueryError {
-  if (e instanceof QueryError) return e;
+function queryFailure(e: unknown, sql: string, params: Params | undefined): SurgctlError {
+  if (isSurgctlError(e)) return e;
   return new QueryError((e as Error).message.split('\n')[0] ?? 'query failed', sql, params, { cause: e });
 }
 
 /** Streams the query's rows as a TabularResult (JSON-safe values). Do not run other statements on db meanwhile. */
 export async function streamQuery(db: Db, spec: QuerySpec): Promise<TabularResult> {
-  const result = await db.connection.stream(spec.sql, spec.params as Record<string, DuckDBValue>).catch((e: unknown) => {
+  const result = await db.stream(spec.sql, spec.params).catch((e: unknown) => {
     throw queryFailure(e, spec.sql, spec.params);
   });
   const names = result.columnNames();

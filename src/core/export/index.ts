@@ -2,6 +2,7 @@
 // NDJSON or Arrow IPC. Filters are `col OP value` with the column checked against the table and the value bound;
 // the output goes through a temporary name and a rename, and an existing one needs --force (a directory is
 // replaced only when an earlier export wrote it: src/core/safe-output.ts). `--out -` is standard output.
+import type { LakeLimits } from '../../db/db.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +41,8 @@ export interface ExportRequest {
   stdout?: ByteSink | undefined;
   /** How long to wait for another process's lock, in ms. */
   lockTimeoutMs?: number | undefined;
+  /** DuckDB threads and memory (default: 2 threads, 2GB). */
+  limits?: LakeLimits | undefined;
 }
 
 export interface ExportResult {
@@ -184,7 +187,7 @@ export async function exportTable(req: ExportRequest): Promise<ExportResult> {
       }
       throw e;
     }
-    }, { writePaths: [temp], lockTimeoutMs: req.lockTimeoutMs });
+    }, { writePaths: [temp], lockTimeoutMs: req.lockTimeoutMs, limits: req.limits });
   } finally {
     if (scratch !== undefined) discardOutput(scratch);
   }

@@ -13,7 +13,7 @@
 // Byte-identical output across runs is tested; hash() is DuckDB's own, stable for a DuckDB version.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDb, type Db } from '../../db/db.js';
+import { openDb, type Db, type InterruptHandle, type LakeLimits } from '../../db/db.js';
 import { InterruptedError, UsageError } from '../../errors.js';
 import { loadDatasetSchema, type DatasetSchema } from '../schemas.js';
 import { surgctlVersion } from '../version.js';
@@ -86,8 +86,7 @@ export async function generateDataset(options: GenerateOptions, hooks: GenerateH
   const force = options.force ?? false;
   const { target, tmp } = prepareOutput(options.out, force, options.cwd);
   let db: Db | undefined;
-  const onAbort = (): void => db?.connection.interrupt();
-  hooks.signal?.addEventListener('abort', onAbort);
+  let interrupting: InterruptHandle | undefined;
   const checkAbort = (): void => {
     if (hooks.signal?.aborted) throw new InterruptedError();
   };
@@ -100,7 +99,8 @@ export async function generateDataset(options: GenerateOptions, hooks: GenerateH
         field: '--telemetry-hz',
       });
     }
-    db = await openDb(':memory:', { threads: 1, memoryLimit: process.env.SURGCTL_MEMORY_LIMIT ?? '256MB' });
+    db = await openDb(':memory:', { threads: 1, memoryLimit: options.limits?.memoryLimit ?? '256MB' });
+    interrupting = db.interruptOn(hooks.signal);
     await gen.prepare(db);
     checkAbort();
     const manifest = await gen.write(db, tmp, shard, surgctlVersion(), hooks);
@@ -115,7 +115,7 @@ export async function generateDataset(options: GenerateOptions, hooks: GenerateH
     discardOutput(tmp);
     throw hooks.signal?.aborted ? new InterruptedError() : e;
   } finally {
-    hooks.signal?.removeEventListener('abort', onAbort);
+    interrupting?.remove();
   }
 }
 

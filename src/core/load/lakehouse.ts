@@ -3,7 +3,7 @@
 // it migrates and marks runs left 'running' by a process that is gone as 'interrupted'.
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { openDb, type Db } from '../../db/db.js';
+import { openDb, type Db, type LakeLimits } from '../../db/db.js';
 import { DatabaseError, isSurgctlError, UsageError } from '../../errors.js';
 import { markInterruptedRuns } from '../runs.js';
 import { migrate, refuseNewer } from './migrations.js';
@@ -46,13 +46,14 @@ const WRITE_REFUSED_RE = /TransactionContext Error|read-only|Permission denied|R
  * Opens (creating and migrating) the lakehouse for writing. The caller closes it. Throws UsageError for a missing
  * directory, DatabaseError 'db_read_only' / 'db_too_new' / 'db_locked' / 'db_open' before anything is written.
  */
-export async function openLakehouse(dbPath: string, lockTimeoutMs?: number, opts: { forLoad?: boolean } = {}): Promise<Db> {
+export async function openLakehouse(dbPath: string, lockTimeoutMs?: number, opts: { forLoad?: boolean; limits?: LakeLimits | undefined } = {}): Promise<Db> {
   assertWritableLakehousePath(dbPath);
   // Loads: 512MB keeps a 5M-row load under 1 GiB of RSS (measured: 934 MiB, against 2.3 GiB at 2GB) for ~15% more
-  // time; DuckDB spills the rest to its temp directory. Other writers keep openDb's default. SURGCTL_MEMORY_LIMIT
-  // overrides both.
-  const memoryLimit = opts.forLoad === false ? undefined : (process.env.SURGCTL_MEMORY_LIMIT ?? LOAD_MEMORY_LIMIT);
+  // time; DuckDB spills the rest to its temp directory. Other writers keep openDb's default. limits.memoryLimit
+  // (the CLI's SURGCTL_MEMORY_LIMIT) overrides both.
+  const memoryLimit = opts.limits?.memoryLimit ?? (opts.forLoad === false ? undefined : LOAD_MEMORY_LIMIT);
   const db = await openDb(dbPath, {
+    threads: opts.limits?.threads,
     ...(lockTimeoutMs === undefined ? {} : { lockTimeoutMs }),
     ...(memoryLimit === undefined ? {} : { memoryLimit }),
   });

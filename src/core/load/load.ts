@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Db } from '../../db/db.js';
+import type { Db, LakeLimits } from '../../db/db.js';
 import { ident, literal } from '../../db/sql.js';
 import { InterruptedError, toIoError, UsageError } from '../../errors.js';
 import { inferDataset, listDatasets, loadDatasetSchema, orderByDependencies, type DatasetSchema } from '../schemas.js';
@@ -32,6 +32,8 @@ export interface LoadOptions {
   force?: boolean | undefined;
   allowOrphans?: boolean | undefined;
   lockTimeoutMs?: number | undefined;
+  /** DuckDB threads and memory (default: 2 threads, 512MB for a load). */
+  limits?: LakeLimits | undefined;
   /** Where quarantine NDJSON files go (default ./quarantine under cwd). */
   quarantineDir?: string | undefined;
   cwd?: string | undefined;
@@ -147,7 +149,7 @@ export function planFiles(inputs: string[], opts: Pick<LoadOptions, 'dataset' | 
  */
 export async function loadFiles(inputs: string[], opts: LoadOptions): Promise<LoadResult> {
   const planned = planFiles(inputs, opts);
-  const db = await openLakehouse(opts.dbPath, opts.lockTimeoutMs);
+  const db = await openLakehouse(opts.dbPath, opts.lockTimeoutMs, { limits: opts.limits });
   try {
     const abandoned = await markAbandoned(db);
     if (abandoned > 0) opts.onEvent?.({ type: 'abandoned', count: abandoned });
@@ -228,8 +230,7 @@ export async function loadOneFile(
   };
   // A statement running when the user presses Ctrl-C is cut short; the transaction then rolls back.
   if (opts.signal?.aborted) throw new InterruptedError();
-  const onAbort = (): void => db.connection.interrupt();
-  opts.signal?.addEventListener('abort', onAbort);
+  const interrupting = db.interruptOn(opts.signal);
   await startLoad(db, { loadId, path: p.display, sha256, bytes, dataset: p.ds.name, ...(extra.replayOf ? { replayOf: extra.replayOf } : {}) });
   opts.onEvent?.({ type: 'file-start', path: p.display, dataset: p.ds.name, loadId });
   try {
@@ -285,7 +286,7 @@ export async function loadOneFile(
       return counts;
     });
     // Committed: from here on the load stands, whatever happens to the derived quarantine file.
-    opts.signal?.removeEventListener('abort', onAbort);
+    interrupting.remove();
     opts.atStep?.('after-commit');
     let message: string | null = null;
     if (qPath !== null) {
@@ -307,12 +308,14 @@ export async function loadOneFile(
     opts.atStep?.('after-finish');
     return out;
   } catch (e) {
+    // The ledger row below must not be interrupted.
+    interrupting.remove();
     const interrupted = opts.signal?.aborted === true;
     const msg = interrupted ? 'interrupted (Ctrl-C): rolled back; no rows of it were kept' : e instanceof Error ? e.message : String(e);
     await finishLoad(db, loadId, interrupted ? 'interrupted' : 'failed', { read: 0, inserted: 0, duplicate: 0, quarantined: 0 }, { message: msg }).catch(() => undefined);
     throw interrupted ? new InterruptedError() : e;
   } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
+    interrupting.remove();
   }
 }
 

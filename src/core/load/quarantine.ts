@@ -75,7 +75,7 @@ export interface ReplayResult {
  * Rows that were structurally broken (no column values to re-check) stay as they are.
  */
 export async function replayQuarantine(loadId: string, opts: LoadOptions): Promise<ReplayResult> {
-  const db = await openLakehouse(opts.dbPath, opts.lockTimeoutMs);
+  const db = await openLakehouse(opts.dbPath, opts.lockTimeoutMs, { limits: opts.limits });
   const spool = mkdtempSync(join(tmpdir(), 'surgctl-replay-'));
   try {
     await restoreQuarantineFiles(db, opts);

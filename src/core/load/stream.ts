@@ -27,7 +27,7 @@ export async function loadStream(input: NodeJS.ReadableStream, opts: StreamOptio
   const batchRows = opts.batchRows ?? 50_000;
   const batchMs = (opts.batchSeconds ?? 5) * 1000;
   const spool = mkdtempSync(join(tmpdir(), 'surgctl-stream-'));
-  const db = await openLakehouse(opts.dbPath, opts.lockTimeoutMs);
+  const db = await openLakehouse(opts.dbPath, opts.lockTimeoutMs, { limits: opts.limits });
   const files: FileLoadResult[] = [];
   try {
     await markAbandoned(db);

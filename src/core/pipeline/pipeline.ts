@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDb } from '../../db/db.js';
+import { openDb, type LakeLimits } from '../../db/db.js';
 import { GateFailedError, InterruptedError } from '../../errors.js';
 import type { Config } from '../config.js';
 import { generateDataset, resolveOptions, type GenerateEvent, type Manifest } from '../generate/index.js';
@@ -38,6 +38,8 @@ export interface PipelineOptions {
   onEvent?: ((e: PipelineEvent) => void) | undefined;
   /** Ctrl-C: passed to every stage; the run is recorded 'interrupted' and InterruptedError propagates. */
   signal?: AbortSignal | undefined;
+  /** DuckDB threads and memory for every stage (each stage's own default otherwise). */
+  limits?: LakeLimits | undefined;
 }
 
 export interface PipelineResult {
@@ -102,7 +104,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
           ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest)
           : (
               await generateDataset(
-                { out: dir, seed: config.seed, scale: config.scale, format: config.format, badRows: config.bad_rows, incidents: config.incidents },
+                { out: dir, seed: config.seed, scale: config.scale, format: config.format, badRows: config.bad_rows, incidents: config.incidents, ...(opts.limits ? { limits: opts.limits } : {}) },
                 { onEvent: (event) => emit({ type: 'generate', event }), ...(opts.signal ? { signal: opts.signal } : {}) },
               )
             ).manifest,
@@ -117,6 +119,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
           cwd: opts.cwd,
           quarantineDir: config.quarantine_dir,
           lockTimeoutMs: config.lock_timeout_s * 1000,
+          limits: opts.limits,
           args: ['pipeline:load', dir],
           onEvent: (event) => emit({ type: 'load', event }),
           signal: opts.signal,
@@ -147,6 +150,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
           env: opts.env,
           rulesPath: config.rules ?? undefined,
           lockTimeoutMs: config.lock_timeout_s * 1000,
+          limits: opts.limits,
           args: ['pipeline:transform'],
           onEvent: (event) => emit({ type: 'transform', event }),
           signal: opts.signal,
@@ -156,7 +160,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     if (transform.tests_failed > 0) {
       throw new GateFailedError(`${transform.tests_failed} model test(s) failed`, { hint: 'surgctl report data-quality shows which; surgctl transform --warn-only reports without failing' });
     }
-    const alerts = await countAlerts(config.db, config.lock_timeout_s * 1000);
+    const alerts = await countAlerts(config.db, config.lock_timeout_s * 1000, opts.limits);
     addAlertMetrics(metrics, alerts);
     ok = true;
     const result: PipelineResult = {
@@ -197,8 +201,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   }
 }
 
-async function countAlerts(dbPath: string, lockTimeoutMs: number): Promise<Record<string, number>> {
-  const db = await openDb(dbPath, { readOnly: true, lockTimeoutMs });
+async function countAlerts(dbPath: string, lockTimeoutMs: number, limits: LakeLimits | undefined): Promise<Record<string, number>> {
+  const db = await openDb(dbPath, { readOnly: true, lockTimeoutMs, threads: limits?.threads, memoryLimit: limits?.memoryLimit });
   try {
     const rows = await db.all<{ level: string; n: number }>('SELECT level, count(*)::INTEGER AS n FROM alerts GROUP BY level ORDER BY level');
     return Object.fromEntries(rows.map((r) => [r.level, r.n]));

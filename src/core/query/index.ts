@@ -2,6 +2,7 @@
 // (or EXPLAIN [ANALYZE] of one SELECT), checked by DuckDB's parser before anything is bound or run; and the
 // lakehouse is opened READ_ONLY and sealed (openDb), so DuckDB itself refuses files outside --allow-read,
 // extensions, ATTACH and settings. Anything refused is a usage error (exit 2).
+import type { LakeLimits } from '../../db/db.js';
 import { StatementType } from '@duckdb/node-api';
 import { readOnlyRefusal, type Db } from '../../db/db.js';
 import { UsageError } from '../../errors.js';
@@ -17,6 +18,8 @@ export interface QueryRequest {
   allowRead?: readonly string[] | undefined;
   /** How long to wait for another process's lock, in ms. */
   lockTimeoutMs?: number | undefined;
+  /** DuckDB threads and memory (default: 2 threads, 2GB). */
+  limits?: LakeLimits | undefined;
 }
 
 const ALLOWED = new Set<StatementType>([StatementType.SELECT, StatementType.EXPLAIN]);
@@ -130,7 +133,7 @@ export async function readOnlyStatement(db: Db, sql: string): Promise<string> {
   if (sql.trim() === '') throw new UsageError('query needs SQL text', { hint: 'e.g. surgctl query "SELECT count(*) FROM alerts"' });
   let count: number;
   try {
-    count = (await db.connection.extractStatements(sql)).count;
+    count = await db.countStatements(sql);
   } catch (e) {
     throw new UsageError(`query does not parse: ${((e as Error).message.split('\n')[0] ?? '').replace(/^Failed to extract statements: /, '')}`, {
       hint: 'check the SQL; surgctl query takes one SELECT statement',
@@ -154,10 +157,11 @@ export async function readOnlyStatement(db: Db, sql: string): Promise<string> {
   }
   let type: StatementType;
   try {
-    const prepared = await db.connection.prepare(text);
+    const prepared = await db.prepare(text);
     type = prepared.statementType;
     prepared.destroySync();
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     const refused = readOnlyRefusal(e);
     if (refused) throw refused;
     throw new UsageError(`query cannot run: ${(e as Error).message.split('\n')[0] ?? ''}`, { hint: 'check table and column names with surgctl query "SHOW TABLES"', cause: e });
@@ -177,7 +181,7 @@ export async function readOnlyStatement(db: Db, sql: string): Promise<string> {
  */
 export async function runQuery(req: QueryRequest, target: EmitTarget): Promise<EmitResult> {
   const staged = stagedOutput(target);
-  const open = { allowRead: req.allowRead, lockTimeoutMs: req.lockTimeoutMs, writePaths: staged.writePaths };
+  const open = { allowRead: req.allowRead, lockTimeoutMs: req.lockTimeoutMs, limits: req.limits, writePaths: staged.writePaths };
   return withLakehouse(req.dbPath, async (db) => {
     const sql = await readOnlyStatement(db, req.sql);
     const kvMetadata = target.format === 'parquet' ? await provenance(db, { columns: await queryColumns(db, sql), extra: { surgctl_query: sql } }) : undefined;

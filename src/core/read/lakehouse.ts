@@ -2,9 +2,9 @@
 // when it is missing, checks that the marts a reader needs exist (else: run transform), the relations and columns
 // it holds, and small JSON-safe reads (readRows).
 import type { DuckDBValue } from '@duckdb/node-api';
-import { openDb, readOnlyRefusal, type Db } from '../../db/db.js';
+import { openDb, readOnlyRefusal, type Db, type LakeLimits } from '../../db/db.js';
 import { requireExistingDb } from '../db-path.js';
-import { QueryError, UsageError } from '../../errors.js';
+import { isSurgctlError, QueryError, UsageError } from '../../errors.js';
 import { jsonSafeConverter, type ResultRow } from './values.js';
 
 export interface ReadOpenOptions {
@@ -14,12 +14,15 @@ export interface ReadOpenOptions {
   writePaths?: readonly string[] | undefined;
   /** How long to wait for another process's lock, in ms (default 5000). */
   lockTimeoutMs?: number | undefined;
+  /** DuckDB threads and memory (default: 2 threads, 2GB). */
+  limits?: LakeLimits | undefined;
 }
 
 /** Opens an existing lakehouse READ_ONLY and sealed. Throws UsageError (exit 2) naming the path when there is none. */
 export async function openLakehouseReadOnly(path: string, options: ReadOpenOptions = {}): Promise<Db> {
   requireExistingDb({ path, from: 'flag' });
-  return openDb(path, { ...options, readOnly: true });
+  const { limits, ...rest } = options;
+  return openDb(path, { ...rest, threads: limits?.threads, memoryLimit: limits?.memoryLimit, readOnly: true });
 }
 
 /**
@@ -80,8 +83,9 @@ export async function requireRelations(db: Db, tables: readonly string[], what: 
 export async function queryColumns(db: Db, sql: string): Promise<RelationColumn[]> {
   let prepared;
   try {
-    prepared = await db.connection.prepare(sql);
+    prepared = await db.prepare(sql);
   } catch (e) {
+    if (isSurgctlError(e)) throw e;
     throw new QueryError((e as Error).message.split('\n')[0] ?? 'prepare failed', sql, undefined, { cause: e });
   }
   try {
@@ -96,9 +100,10 @@ export async function queryColumns(db: Db, sql: string): Promise<RelationColumn[
 /** Runs a small query and returns JSON-safe rows (ISO instants, numbers as numbers). */
 export async function readRows<T = ResultRow>(db: Db, sql: string, params: Record<string, DuckDBValue> = {}): Promise<T[]> {
   try {
-    const reader = await db.connection.runAndReadAll(sql, params);
+    const reader = await db.read(sql, params);
     return reader.convertRowObjects(jsonSafeConverter) as unknown as T[];
   } catch (e) {
+    if (isSurgctlError(e)) throw e;
     throw new QueryError((e as Error).message.split('\n')[0] ?? 'query failed', sql, params, { cause: e });
   }
 }

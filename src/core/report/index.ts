@@ -1,6 +1,6 @@
 // `report`: run one named report over the marts, read-only, and emit it in any output format. Filters are
 // checked before the database is opened; missing marts are a usage error that says to run transform.
-import type { Db } from '../../db/db.js';
+import type { Db, LakeLimits } from '../../db/db.js';
 import { emitQuery, stagedOutput, streamQuery, type EmitResult, type EmitTarget } from '../export/emit.js';
 import { provenance } from '../export/metadata.js';
 import { queryColumns, requireRelations, withLakehouse } from '../read/lakehouse.js';
@@ -20,6 +20,8 @@ export interface ReportRequest {
   filters?: RawFilters | undefined;
   /** How long to wait for another process's lock, in ms. */
   lockTimeoutMs?: number | undefined;
+  /** DuckDB threads and memory (default: 2 threads, 2GB). */
+  limits?: LakeLimits | undefined;
 }
 
 export interface ReportOutcome extends EmitResult {
@@ -51,6 +53,7 @@ export async function runReport(req: ReportRequest, target: EmitTarget): Promise
   return withLakehouse(req.dbPath, (db) => emitReport(db, req.name, req.filters, staged.target), {
     writePaths: staged.writePaths,
     lockTimeoutMs: req.lockTimeoutMs,
+    limits: req.limits,
   });
 }
 

@@ -3,7 +3,7 @@
 // the raw tables, nothing is written to the lakehouse), and diffs them in SQL: alerts that would appear,
 // disappear or change level, by level and by trigger, plus the rule values that differ.
 import { resolve } from 'node:path';
-import { openDb, type Db } from '../../db/db.js';
+import { openDb, type Db, type LakeLimits } from '../../db/db.js';
 import { loadModels, type Model, type ModelSet } from './models.js';
 import { RISK_LEVELS } from '../domain.js';
 import { loadRules, type LoadedRules } from './rules.js';
@@ -19,6 +19,8 @@ export interface PlanOptions {
   env?: NodeJS.ProcessEnv | undefined;
   modelsDir?: string | undefined;
   lockTimeoutMs?: number | undefined;
+  /** DuckDB threads and memory (default: 2 threads, 2GB). */
+  limits?: LakeLimits | undefined;
 }
 
 export interface PlanCounts {
@@ -69,7 +71,7 @@ export async function planRules(opts: PlanOptions): Promise<RulesPlan> {
   const current = rulesInForce({ cwd: opts.cwd, env: opts.env });
   const proposed = loadRules(resolve(opts.cwd ?? process.cwd(), opts.proposedRules));
   const set = loadModels(opts.modelsDir);
-  const db = await openDb(opts.dbPath, { readOnly: true, lockTimeoutMs: opts.lockTimeoutMs ?? 5000 });
+  const db = await openDb(opts.dbPath, { readOnly: true, lockTimeoutMs: opts.lockTimeoutMs ?? 5000, threads: opts.limits?.threads, memoryLimit: opts.limits?.memoryLimit });
   try {
     const have = await existingTables(db, ['raw_telemetry']);
     if (!have.has('raw_telemetry')) {

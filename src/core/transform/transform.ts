@@ -4,7 +4,7 @@
 // Full or incremental: after new loads, only the procedures, patients and (patient, hour)s they touch are
 // recomputed (delete + insert of those partitions); a change of rules or models forces a full rebuild.
 import type { Db } from '../../db/db.js';
-import { openDb } from '../../db/db.js';
+import { openDb, type LakeLimits } from '../../db/db.js';
 import { ident } from '../../db/sql.js';
 import { InterruptedError, QueryError } from '../../errors.js';
 import { loadConfig } from '../config.js';
@@ -21,7 +21,7 @@ export interface TransformOptions {
   dbPath: string;
   /** For a relative --rules path, ./surgctl.rules.json and the config file. Default process.cwd(). */
   cwd?: string | undefined;
-  /** Environment for SURGCTL_RULES and the config file. Default process.env. */
+  /** Environment for SURGCTL_RULES and the config file (the CLI passes its own). Default: none. */
   env?: NodeJS.ProcessEnv | undefined;
   /** --rules PATH: project rules merged over the defaults. Otherwise config `rules`, else ./surgctl.rules.json. */
   rulesPath?: string | undefined;
@@ -34,6 +34,8 @@ export interface TransformOptions {
   /** Models folder (tests use their own). Default: the shipped models. */
   modelsDir?: string | undefined;
   lockTimeoutMs?: number | undefined;
+  /** DuckDB threads and memory (default: 2 threads, 2GB). */
+  limits?: LakeLimits | undefined;
   /** The arguments to record in the `runs` history. */
   args?: string[] | undefined;
   onEvent?: ((e: TransformEvent) => void) | undefined;
@@ -86,7 +88,9 @@ export type TransformEvent =
 /** Opens the lakehouse, runs the transform, closes it. See transformDb. */
 export async function runTransform(opts: TransformOptions): Promise<TransformResult> {
   // A dry run writes nothing (no migration either) but still refuses a lakehouse newer than this CLI.
-  const db = opts.dryRun ? await openDb(opts.dbPath, { lockTimeoutMs: opts.lockTimeoutMs ?? 5000 }) : await openLakehouse(opts.dbPath, opts.lockTimeoutMs ?? 5000, { forLoad: false });
+  const db = opts.dryRun
+    ? await openDb(opts.dbPath, { lockTimeoutMs: opts.lockTimeoutMs ?? 5000, threads: opts.limits?.threads, memoryLimit: opts.limits?.memoryLimit })
+    : await openLakehouse(opts.dbPath, opts.lockTimeoutMs ?? 5000, { forLoad: false, limits: opts.limits });
   try {
     if (opts.dryRun) await refuseNewer(db);
     return await transformDb(db, opts);
@@ -98,7 +102,7 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRes
 /** Resolves and loads the rules a run would use (flag, config / SURGCTL_RULES, ./surgctl.rules.json, defaults). */
 export function rulesInForce(opts: Pick<TransformOptions, 'cwd' | 'env' | 'rulesPath'>): LoadedRules {
   const cwd = opts.cwd ?? process.cwd();
-  const configRules = opts.rulesPath ? null : loadConfig({ cwd, env: opts.env ?? process.env }).config.rules;
+  const configRules = opts.rulesPath ? null : loadConfig({ cwd, env: opts.env ?? {} }).config.rules;
   return loadRules(resolveRulesFile({ cwd, rulesPath: opts.rulesPath, configRules }));
 }
 
@@ -254,8 +258,7 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
   const failed = new Set<string>();
   let firstError: QueryError | undefined;
   // Ctrl-C cuts the running statement short; its model's transaction rolls back.
-  const onAbort = (): void => db.connection.interrupt();
-  opts.signal?.addEventListener('abort', onAbort);
+  const interrupting = db.interruptOn(opts.signal);
   const built = (): number => result.models.filter((r) => r.status === 'succeeded').length;
   try {
     for (const m of selected) {
@@ -339,7 +342,7 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
     await finishRun(db, runId, status, {}, e instanceof Error ? e.message : String(e)).catch(() => undefined);
     throw e;
   } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
+    interrupting.remove();
   }
   if ((await existingTables(db, ['alerts'])).has('alerts')) {
     const levels = await db.all<{ level: string; n: number }>('SELECT level, count(*)::INTEGER AS n FROM alerts GROUP BY level ORDER BY level');

@@ -53,10 +53,10 @@ const PHASES: ProgressPhase[] = ['reading', 'mapping lines', 'checking rows', 'k
 
 const macrosInstalled = new WeakSet<object>();
 async function installMacros(db: Db): Promise<void> {
-  if (macrosInstalled.has(db.connection)) return;
+  if (macrosInstalled.has(db)) return;
   for (const stmt of FORMAT_MACROS_SQL.split(';').map((s) => s.trim()).filter(Boolean)) await db.run(stmt);
   await db.run(`ATTACH IF NOT EXISTS ':memory:' AS ${STAGE_DB} (COMPRESS)`);
-  macrosInstalled.add(db.connection);
+  macrosInstalled.add(db);
 }
 
 
@@ -402,7 +402,7 @@ export async function stageAndValidate(
   }
   // The CSV fast path (fast-csv.ts) when nothing it cannot do is asked of it; it backs out by itself otherwise.
   if (format === 'csv' && opts.materializeValid === false && opts.fastPath !== false && (opts.engine ?? 'auto') !== 'ajv'
-    && process.env.SURGCTL_VALIDATE_FAST !== '0' && unsupportedReasons(ds.schema, 'csv').length === 0) {
+    && unsupportedReasons(ds.schema, 'csv').length === 0) {
     const fast = await tryFastCsv(db, ds, {
       path: input.path, display, gzip, delimiter: opts.delimiter, examples: opts.examples ?? 20, progress, foreignKeyTables: opts.foreignKeyTables,
       exact: (path) => stageAndValidate(db, { path, displayName: display, format: 'csv' }, ds, { ...opts, fastPath: false, onProgress: undefined }),
@@ -689,7 +689,7 @@ async function runAjv(db: Db, schema: JsonSchema, st: Staging, errT: string): Pr
   await db.run(`CREATE TEMP TABLE ${ident(outT)} (k BIGINT, errs VARCHAR)`);
   // TEMP tables are visible on this connection only, and a query on a connection ends an open stream on it:
   // read in rowid ranges instead, appending failures between batches.
-  const appender = await db.connection.createAppender(outT, 'main', 'temp');
+  const appender = await db.appender(outT, 'main', 'temp');
   try {
     const cols = st.source.columns;
     const names = cols ? cols.map((c) => c.name) : [];
@@ -698,7 +698,7 @@ async function runAjv(db: Db, schema: JsonSchema, st: Staging, errT: string): Pr
     const selectCols = cols ? cols.map((c) => `'.' || CAST(${c.column} AS VARCHAR)`).join(', ') : `'.' || _json`;
     const BATCH = 10_000;
     for (let from = 0; from < st.total; from += BATCH) {
-      const reader = await db.connection.runAndReadAll(
+      const reader = await db.read(
         `SELECT rowid + 1 AS _row, ${selectCols || "''"} FROM ${stageRef(st.table)} s
          WHERE rowid >= ${from} AND rowid < ${from + BATCH}${st.parseOk ? ` AND ${st.parseOk}` : ''} ORDER BY rowid`,
       );

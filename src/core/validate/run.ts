@@ -1,10 +1,10 @@
 // validateFiles: the `surgctl validate` stage. Resolves inputs and their datasets, validates each file in one
 // in-memory DuckDB (referenced datasets first, so foreign keys across the inputs are checked), writes quarantine and
 // valid-row files, applies the --max-invalid gate and returns a JSON-safe report (schemas/validation-report.schema.json).
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { openDb, type Db } from '../../db/db.js';
+import { openDb, type Db, type LakeLimits } from '../../db/db.js';
 import { ident, literal, quoteAnyIdent } from '../../db/sql.js';
 import { InterruptedError, toIoError, UsageError } from '../../errors.js';
 import { inferDataset, listDatasets, loadDatasetSchema, orderByDependencies, type DatasetSchema } from '../schemas.js';
@@ -36,6 +36,10 @@ export interface ValidateOptions {
   onEvent?: ((e: ValidateEvent) => void) | undefined;
   /** Ctrl-C: cuts the running statement and stops before the next file; throws InterruptedError. */
   signal?: AbortSignal | undefined;
+  /** DuckDB threads and memory (default: 2 threads, 512MB). */
+  limits?: LakeLimits | undefined;
+  /** false: never take the CSV fast path (the CLI sets it from SURGCTL_VALIDATE_FAST=0). Default true. */
+  fastPath?: boolean | undefined;
 }
 
 export type ValidateEvent =
@@ -167,15 +171,10 @@ export async function validateFiles(inputs: string[], opts: ValidateOptions = {}
       }
     }
     const runId = opts.runId ?? stamp();
-    const db = await openDb(':memory:', { memoryLimit: process.env.SURGCTL_MEMORY_LIMIT ?? '512MB' });
-    // An interrupt cuts only the statement running at that moment: keep cutting until the run ends, so the next
-    // statement of the file's staging stops too.
-    let cutting: NodeJS.Timeout | undefined;
-    const onAbort = (): void => {
-      db.connection.interrupt();
-      cutting = setInterval(() => db.connection.interrupt(), 20);
-    };
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const db = await openDb(':memory:', { threads: opts.limits?.threads, memoryLimit: opts.limits?.memoryLimit ?? '512MB' });
+    // An interrupt cuts only the statement running at that moment: keep cutting (every 20 ms) until the run ends, so
+    // the next statement of the file's staging stops too.
+    const interrupting = db.interruptOn(opts.signal, 20);
     const keyTables: Record<string, string> = {};
     const files: FileReport[] = [];
     let current = '';
@@ -191,6 +190,7 @@ export async function validateFiles(inputs: string[], opts: ValidateOptions = {}
         const staged = await stageAndValidate(db, { path: p.path, displayName: p.display, ...(p.format ? { format: p.format } : {}) }, p.ds, {
           delimiter: opts.delimiter,
           engine: opts.engine,
+          fastPath: opts.fastPath,
           foreignKeyTables: keyTables,
           examples: opts.limitErrors ?? 20,
           materializeValid: opts.validOut !== undefined || keep !== undefined,
@@ -221,8 +221,7 @@ export async function validateFiles(inputs: string[], opts: ValidateOptions = {}
       // Whatever the cut statement threw, an interrupted run ends as one InterruptedError.
       throw opts.signal?.aborted && !(e instanceof InterruptedError) ? stopped() : e;
     } finally {
-      opts.signal?.removeEventListener('abort', onAbort);
-      clearInterval(cutting);
+      interrupting.remove();
       db.close();
     }
   } finally {
@@ -268,10 +267,8 @@ function baseName(p: Planned): string {
 async function writeQuarantine(db: Db, s: StagedValidation, p: Planned, dir: string, runId: string): Promise<string> {
   ensureDir(dir);
   const final = freshPath(dir, baseName(p), runId, '.quarantine.ndjson');
-  const tmp = `${final}.tmp`;
-  await db.run(`COPY (SELECT file, line, "row", json(raw) AS raw, json(errors) AS errors FROM ${ident(s.quarantineTable)}
-    ORDER BY line, "row") TO ${literal(tmp)} (FORMAT json)`);
-  renameSync(tmp, final);
+  await db.copyToFile(`SELECT file, line, "row", json(raw) AS raw, json(errors) AS errors FROM ${ident(s.quarantineTable)}
+    ORDER BY line, "row"`, undefined, final, 'FORMAT json');
   return final;
 }
 
@@ -281,7 +278,6 @@ async function writeValid(db: Db, s: StagedValidation, p: Planned, dir: string, 
   const stem = baseName(p).replace(/(\.gz)?$/i, '').replace(/\.(csv|tsv|ndjson|jsonl|json|parquet)$/i, '');
   const ext = fmt === 'ndjson' ? (formatFromName(p.path) === 'ndjson' && /\.jsonl/i.test(p.path) ? '.jsonl' : '.ndjson') : `.${fmt}`;
   const final = freshPath(dir, stem, runId, `.valid${ext}`);
-  const tmp = `${final}.tmp`;
   const cols = await db.all<{ name: string; type: string }>(`SELECT column_name AS name, data_type AS type FROM information_schema.columns
     WHERE table_name = $t ORDER BY ordinal_position`, { t: s.validTable });
   const dataCols = cols.filter((c) => c.name !== '_source_line' && c.name !== '_row');
@@ -290,12 +286,11 @@ async function writeValid(db: Db, s: StagedValidation, p: Planned, dir: string, 
       : c.type === 'DATE' ? `strftime(${quoteAnyIdent(c.name)}, '%Y-%m-%d') AS ${quoteAnyIdent(c.name)}` : quoteAnyIdent(c.name));
   const from = `FROM ${ident(s.validTable)} ORDER BY _row`;
   if (fmt === 'parquet') {
-    await db.run(`COPY (SELECT ${dataCols.map((c) => quoteAnyIdent(c.name)).join(', ')} ${from}) TO ${literal(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
+    await db.copyToFile(`SELECT ${dataCols.map((c) => quoteAnyIdent(c.name)).join(', ')} ${from}`, undefined, final, 'FORMAT parquet, COMPRESSION zstd');
   } else if (fmt === 'csv') {
-    await db.run(`COPY (SELECT ${iso.join(', ')} ${from}) TO ${literal(tmp)} (FORMAT csv, HEADER true, DELIMITER ${literal(s.delimiter ?? ',')})`);
+    await db.copyToFile(`SELECT ${iso.join(', ')} ${from}`, undefined, final, `FORMAT csv, HEADER true, DELIMITER ${literal(s.delimiter ?? ',')}`);
   } else {
-    await db.run(`COPY (SELECT ${iso.join(', ')} ${from}) TO ${literal(tmp)} (FORMAT json)`);
+    await db.copyToFile(`SELECT ${iso.join(', ')} ${from}`, undefined, final, 'FORMAT json');
   }
-  renameSync(tmp, final);
   return final;
 }

@@ -18,8 +18,8 @@ describe('JSON-safe values', () => {
         ('a', 1::INTEGER, 9007199254740993::BIGINT, 2.5::DOUBLE, 'NaN'::DOUBLE, true, TIMESTAMPTZ '2026-01-05 03:00:00+00',
          DATE '2026-01-05', ['x', 'y'], 1.25::DECIMAL(10, 2), 42::BIGINT, {'k': 1}),
         (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)) t(s, i, big, d, nan, b, ts, dt, l, dec, small, st)`;
-      const result = await db.connection.run(sql);
-      const chunk = result.getChunk(0);
+      const result = await db.stream(sql);
+      const chunk = (await result.fetchChunk())!;
       const rows = createRowReader(result.columnNames(), result.columnTypes())(chunk);
       expect(rows[0]).toEqual({
         s: 'a', i: 1, big: '9007199254740993', d: 2.5, nan: null, b: true, ts: '2026-01-05T03:00:00Z', dt: '2026-01-05',

@@ -9,7 +9,6 @@ import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { useScratchDb } from '../../helpers/scratch-db.js';
-import { withFast } from '../../helpers/verdicts.js';
 import { describeSchema, loadDatasetSchema, type DatasetSchema, type JsonSchema } from '../../../src/core/schemas.js';
 import { dropStaged, stageAndValidate, validateFiles } from '../../../src/core/validate/index.js';
 import { generateDataset } from '../../../src/core/generate/index.js';
@@ -25,21 +24,19 @@ interface Outcome {
 }
 
 async function outcome(file: string, ds: DatasetSchema, fast: boolean, delimiter?: string, keys?: Record<string, string>): Promise<Outcome> {
-  return withFast(fast, async () => {
-    const s = await stageAndValidate(scratch.db, { path: file, displayName: 'f.csv' }, ds, { materializeValid: false, examples: 40, delimiter, foreignKeyTables: keys });
-    const quarantine = await scratch.db.all(`SELECT file, line::DOUBLE AS line, "row"::DOUBLE AS "row", raw, errors, rule
-      FROM ${s.quarantineTable} ORDER BY line, "row"`);
-    const { rowsRead, rowsValid, rowsQuarantined, failuresByRule, warningsByRule, examples, fileErrors, notes, engine, delimiter: d } = s;
-    expect(rowsRead).toBe(rowsValid + rowsQuarantined);
-    await dropStaged(scratch.db, s);
-    return {
-      fastPath: s.fastPath,
-      // Entries, not objects: the order of the rules is what a report prints.
-      summary: { rowsRead, rowsValid, rowsQuarantined, failuresByRule: Object.entries(failuresByRule), warningsByRule: Object.entries(warningsByRule),
-        examples, fileErrors, notes, engine, d },
-      quarantine,
-    };
-  });
+  const s = await stageAndValidate(scratch.db, { path: file, displayName: 'f.csv' }, ds, { materializeValid: false, examples: 40, delimiter, foreignKeyTables: keys, fastPath: fast });
+  const quarantine = await scratch.db.all(`SELECT file, line::DOUBLE AS line, "row"::DOUBLE AS "row", raw, errors, rule
+    FROM ${s.quarantineTable} ORDER BY line, "row"`);
+  const { rowsRead, rowsValid, rowsQuarantined, failuresByRule, warningsByRule, examples, fileErrors, notes, engine, delimiter: d } = s;
+  expect(rowsRead).toBe(rowsValid + rowsQuarantined);
+  await dropStaged(scratch.db, s);
+  return {
+    fastPath: s.fastPath,
+    // Entries, not objects: the order of the rules is what a report prints.
+    summary: { rowsRead, rowsValid, rowsQuarantined, failuresByRule: Object.entries(failuresByRule), warningsByRule: Object.entries(warningsByRule),
+      examples, fileErrors, notes, engine, d },
+    quarantine,
+  };
 }
 
 /** Validates `file` both ways; returns whether the fast path took it. */
@@ -266,10 +263,10 @@ describe('CSV fast path with foreign keys', () => {
   it('a generated directory validates the same both ways (foreign keys across its files)', async () => {
     const out = join(scratch.dir, 'gen');
     await generateDataset({ out, format: 'csv', robots: 3, patients: 16, procedures: 24, telemetryRows: 4000, vitalsHours: 4, badRows: 0.03, incidents: 0.2, seed: 11 });
-    const run = (fast: boolean): Promise<unknown> => withFast(fast, async () => {
-      const r = await validateFiles([out], { cwd: scratch.dir, quarantineDir: join(scratch.dir, `gq-${fast}`), maxInvalid: '100%', limitErrors: 30 });
+    const run = async (fast: boolean): Promise<unknown> => {
+      const r = await validateFiles([out], { cwd: scratch.dir, quarantineDir: join(scratch.dir, `gq-${fast}`), maxInvalid: '100%', limitErrors: 30, fastPath: fast });
       return r.files.map((f) => ({ ...f, quarantine_path: null, quarantine: f.quarantine_path ? readFileSync(f.quarantine_path, 'utf8') : '' }));
-    });
+    };
     expect(await run(true)).toEqual(await run(false));
   });
 });
