@@ -82,14 +82,16 @@ async function phaseRun(name, dbPath, outPath) {
     return { fill: fill.seconds, transform: tr.seconds };
   }
   if (name === 'copy') {
-    const { literal } = await import('../dist/db/sql.js');
+    // The plain statement with DuckDB's defaults, on the lakehouse opened read-only.
+    const { DuckDBInstance } = await import('@duckdb/node-api');
     const r = await time(async () => {
-      // A read-only handle is sealed: DuckDB may write only the paths it is given.
-      const db = await openDb(dbPath, { readOnly: true, writePaths: [outPath] });
+      const inst = await DuckDBInstance.create(dbPath, { access_mode: 'READ_ONLY' });
+      const con = await inst.connect();
       try {
-        await db.run(`COPY telemetry_risk TO ${literal(outPath)} (FORMAT parquet, COMPRESSION zstd)`);
+        await con.run(`COPY telemetry_risk TO '${outPath.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd)`);
       } finally {
-        db.close();
+        con.closeSync();
+        inst.closeSync();
       }
     });
     return { seconds: r.seconds, bytes: statSync(outPath).size };
