@@ -97,7 +97,7 @@ describe('surgctl generate', () => {
     [['--start', 'yesterday'], '--start must be an ISO 8601 instant'],
     [['--vitals-interval', '7'], '--vitals-interval must divide 60'],
     [['--scale', '0'], '--scale must be a number > 0'],
-    [['--telemetry-rows', '10', '--telemetry-hz', '2'], 'exclusive'],
+    [['--telemetry-rows', '10', '--telemetry-hz', '0'], '--telemetry-hz must be a number > 0'],
   ])('rejects %j with one clear line and exit 2, writing nothing', async (flags, message) => {
     const out = join(tmp.dir, `bad-${flags.join('_').replace(/[^a-z0-9]/gi, '')}`);
     const r = await runCli('generate', '--out', out, ...flags);

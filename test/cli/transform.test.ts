@@ -34,7 +34,7 @@ describe('surgctl transform', () => {
     const out = JSON.parse(r.stdout) as { mode: string; tests_failed: number; models: { model: string; status: string }[]; alerts_by_level: Record<string, number> };
     expect(out.mode).toBe('full');
     expect(out.tests_failed).toBe(0);
-    expect(out.models.filter((m) => m.status === 'succeeded')).toHaveLength(15);
+    expect(out.models.filter((m) => m.status === 'succeeded')).toHaveLength(16);
     const db = await openDb(dbPath, { readOnly: true });
     try {
       const levels = await db.all<{ level: string; n: number }>('SELECT level, count(*)::INTEGER AS n FROM alerts GROUP BY level');
@@ -182,6 +182,7 @@ describe('surgctl rules', () => {
       { rule: 'force', current: 0, proposed: 0, appear: 0, disappear: 0, level_changed: 0 },
       { rule: 'error', current: 3, proposed: 4, appear: 1, disappear: 0, level_changed: 1 },
       { rule: 'force_spike', current: 0, proposed: 0, appear: 0, disappear: 0, level_changed: 0 },
+      { rule: 'velocity', current: 0, proposed: 0, appear: 0, disappear: 0, level_changed: 0 },
     ]);
     expect(plan.level_moves).toEqual([{ from: 'high', to: 'medium', alerts: 1 }]);
     const table = await cli('rules', 'plan', '--db', planDb, '--rules', 'proposed.json', '--format', 'table');

@@ -174,7 +174,8 @@ describe('surgctl validate', () => {
     const path = JSON.parse(r.stdout).files[0].valid_path as string;
     const lines = readFileSync(path, 'utf8').trim().split('\n');
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toBe(TEL_HEADER);
+    // Valid rows come out in the contract's shape: the optional kinematic columns the input lacked are empty.
+    expect(lines[0]).toBe(`${TEL_HEADER},tool_x_mm,tool_y_mm,tool_z_mm,gripper_angle_rad`);
     expect(lines[2]).toContain('EV-3');
     const p = await runCliWith({ cwd: d }, 'validate', 'telemetry.csv', '--valid-out', 'out', '--valid-format', 'parquet', '--max-invalid', '1');
     expect(JSON.parse(p.stdout).files[0].valid_path).toMatch(/\.valid\.parquet$/);

@@ -9,7 +9,8 @@ import { say } from '../io.js';
 import { DEFAULT_BAD_ROWS, DEFAULT_REFERENCE_DATE } from '../../core/domain.js';
 import type { GenerateOptions, GenerateResult } from '../../core/generate/index.js';
 
-const DATA_FORMATS: readonly string[] = DATA_FORMAT_NAMES;
+// fhir: FHIR R4 Bulk Data NDJSON of the same dataset (Observation, Patient, Procedure, Device), for `import fhir`.
+const DATA_FORMATS: readonly string[] = [...DATA_FORMAT_NAMES, 'fhir'];
 
 interface Flags {
   out: string;
@@ -64,12 +65,12 @@ function formats(values: string[], dataFormat: string | undefined): { data: Gene
       data = v;
       deprecated = v;
     } else {
-      throw new UsageError(`unknown format "${v}"`, { field: '--format', hint: 'the summary: --format table|json; the data: --data-format csv|ndjson|parquet' });
+      throw new UsageError(`unknown format "${v}"`, { field: '--format', hint: 'the summary: --format table|json; the data: --data-format csv|ndjson|parquet|fhir' });
     }
   }
   if (dataFormat !== undefined) {
     if (!DATA_FORMATS.includes(dataFormat)) {
-      throw new UsageError(`unknown --data-format "${dataFormat}"`, { field: '--data-format', hint: 'csv, ndjson or parquet' });
+      throw new UsageError(`unknown --data-format "${dataFormat}"`, { field: '--data-format', hint: 'csv, ndjson, parquet or fhir' });
     }
     if (data !== undefined && data !== dataFormat) throw new UsageError(`--format ${data} and --data-format ${dataFormat} disagree`, { field: '--data-format', hint: 'give the data format once, with --data-format' });
     data = dataFormat;
@@ -139,13 +140,13 @@ export const generateCommand = (ctx: CliContext): Command =>
     .description('generate a seeded synthetic dataset (robots, patients, procedures, telemetry, vitals, outcomes, maintenance) with labelled bad rows, planted incidents and a manifest')
     .option('--out <dir>', 'output directory (written to a temporary name, then renamed)', 'surgctl-data')
     .option('--seed <n>', 'seed: same seed and options give byte-identical files (default: 7)')
-    .option('--data-format <format>', 'format of the data files: csv | ndjson | parquet (default: csv)')
+    .option('--data-format <format>', 'format of the data files: csv | ndjson | parquet | fhir (FHIR R4 Bulk Data NDJSON) (default: csv)')
     .option('--format <format>', 'summary on stdout: table | json (default: table on a terminal, json otherwise); csv | ndjson | parquet here is deprecated, use --data-format', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--robots <n>', 'robots (default: 8)')
     .option('--patients <n>', 'patients (default: 200)')
     .option('--procedures <n>', 'procedures (default: 300)')
-    .option('--telemetry-rows <n>', 'telemetry rows in total, spread by procedure duration (default: 200000)')
-    .option('--telemetry-hz <hz>', 'instead of --telemetry-rows: samples per second per robot arm')
+    .option('--telemetry-rows <n>', 'telemetry rows in total, spread by procedure duration, recorded in windows around the surgical steps (default: 200000)')
+    .option('--telemetry-hz <hz>', 'samples per second per robot arm inside a window (default: 10); alone, without --telemetry-rows: every second of every procedure')
     .option('--vitals-interval <min>', 'minutes between vital-sign readings, a divisor of 60 (default: 15)')
     .option('--vitals-hours <h>', 'hours of post-operative monitoring per procedure (default: 12)')
     .option('--start <instant>', `reference date procedures start from, never the clock (default: ${DEFAULT_REFERENCE_DATE})`)

@@ -18,13 +18,14 @@ import { InterruptedError, UsageError } from '../../errors.js';
 import { loadDatasetSchema, type DatasetSchema } from '../schemas.js';
 import { surgctlVersion } from '../version.js';
 import { badRng, corruptRow, planBadRows, type BadPlan, type Corrupted } from './bad-rows.js';
+import { generateFhirDataset } from './fhir.js';
 import { formatCsvLine, formatJsonLine } from './format.js';
 import type { Incident, Manifest, ManifestBadRow, ManifestFile } from './manifest.js';
 import { commitOutput, discardOutput, prepareOutput } from './output.js';
 import { parseShard, resolveOptions, type DataFormat, type GenerateOptions, type GeneratedDataset, type ResolvedOptions, type Shard } from './options.js';
 import { buildMaintenance, buildOutcomes, buildReference, iso, pad, type Reference, type Row } from './reference.js';
 import {
-  buildSegments, expectedAlert, planTelemetry, procOfSlot, STEP_TABLE_COLUMNS, stepTableRows, TELEMETRY_COLUMNS, telemetryLinesSql, telemetryRowsSql,
+  buildSegments, expectedAlert, planTelemetry, procOfSlot, slotTimeMs, STEP_TABLE_COLUMNS, stepTableRows, TELEMETRY_COLUMNS, telemetryLinesSql, telemetryRowsSql,
   type TelemetryPlan,
 } from './telemetry.js';
 import { dueMetrics, planVitals, stayOfSlot, VITALS_COLUMNS, vitalsRowsIn, vitalsRowsSql, type VitalsPlan } from './vitals.js';
@@ -34,7 +35,8 @@ import {
 } from './write.js';
 
 export type { Manifest, ManifestBadRow, ManifestFile, Incident, RobotIncident, DeteriorationIncident } from './manifest.js';
-export type { GenerateOptions, ResolvedOptions, DataFormat, GeneratedDataset, Shard } from './options.js';
+export type { GenerateOptions, ResolvedOptions, DataFormat, GenerateFormat, GeneratedDataset, Shard } from './options.js';
+export { FHIR_FILES } from './fhir.js';
 export { DATA_FORMATS, GENERATED_DATASETS, DEFAULTS, parseShard, parseStart, resolveOptions } from './options.js';
 export { BAD_ROW_KINDS, type BadRowKind } from './bad-rows.js';
 
@@ -79,6 +81,7 @@ interface Planted {
  * existing output without `force` (exit 2), IoError / QueryError for runtime failures (exit 3).
  */
 export async function generateDataset(options: GenerateOptions, hooks: GenerateHooks = {}): Promise<GenerateResult> {
+  if (options.format === 'fhir') return generateFhirDataset(options, generateDataset, hooks);
   const t0 = performance.now();
   const o = resolveOptions(options);
   const shard = options.shard ?? { index: 1, count: 1 };
@@ -134,15 +137,18 @@ class Generation {
     this.schemas = Object.fromEntries(
       (['robots', 'patients', 'procedures', 'telemetry', 'vitals', 'outcomes', 'maintenance'] as const).map((d) => [d, loadDatasetSchema(d)]),
     ) as Record<GeneratedDataset, DatasetSchema>;
+    // The generator writes the console telemetry columns; the optional kinematic ones (tool-tip position, gripper
+    // angle) stay absent, as in a console log, so bad rows are planted only in the columns written.
+    const tel = this.schemas.telemetry;
+    this.schemas.telemetry = { ...tel, columns: tel.columns.filter((c) => (TELEMETRY_COLUMNS as readonly string[]).includes(c)) };
     this.tel = planTelemetry(o, ref);
     this.vit = planVitals(o, ref);
   }
 
   private slotMs(slot: number): number {
     const p = procOfSlot(this.tel.procs, slot);
-    const pr = p ? this.ref.procedures[p.proc] : undefined;
-    if (!p || !pr) throw new Error(`slot ${slot} has no procedure`);
-    return pr.startMs + Math.floor(((slot - p.slot0) * (pr.endMs - pr.startMs)) / p.n);
+    if (!p) throw new Error(`slot ${slot} has no procedure`);
+    return slotTimeMs(p, slot - p.slot0);
   }
 
   private badCount(rows: number): number {
@@ -262,9 +268,9 @@ class Generation {
     );
     await createFilledTable(
       db, 'tel_seg',
-      [['seg', 'INTEGER'], ['proc', 'INTEGER'], ['lo', 'BIGINT'], ['hi', 'BIGINT'], ['step', 'VARCHAR'], ['degraded', 'BOOLEAN'],
-        ['o_set', 'BOOLEAN'], ['o_lat', 'DOUBLE'], ['o_ratio', 'DOUBLE'], ['o_err', 'VARCHAR'], ['bad', 'INTEGER']],
-      segs.map((s) => [s.seg, s.proc, s.lo, s.hi, s.step, s.degraded, s.override !== null, s.override?.latencyMs ?? null,
+      [['seg', 'INTEGER'], ['proc', 'INTEGER'], ['lo', 'BIGINT'], ['hi', 'BIGINT'], ['step', 'VARCHAR'], ['t0_ms', 'BIGINT'], ['s0', 'BIGINT'],
+        ['dt_ms', 'DOUBLE'], ['degraded', 'BOOLEAN'], ['o_set', 'BOOLEAN'], ['o_lat', 'DOUBLE'], ['o_ratio', 'DOUBLE'], ['o_err', 'VARCHAR'], ['bad', 'INTEGER']],
+      segs.map((s) => [s.seg, s.proc, s.lo, s.hi, s.step, s.t0Ms, s.s0, s.dtMs, s.degraded, s.override !== null, s.override?.latencyMs ?? null,
         s.override?.forceRatio ?? null, s.override?.errorCode ?? null, s.bad]),
     );
     const stepTypes: ColumnType[] = ['VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR', 'DOUBLE', 'DOUBLE', 'DOUBLE', 'DOUBLE', 'DOUBLE', 'DOUBLE', 'DOUBLE', 'DOUBLE'];
@@ -509,7 +515,7 @@ class Generation {
       return;
     }
     if (ds.columns.join(',') !== TELEMETRY_COLUMNS.join(',')) {
-      throw new Error(`the telemetry schema's columns changed (${ds.columns.join(', ')}): update TELEMETRY_COLUMNS and its line SQL`);
+      throw new Error(`the telemetry schema's console columns changed (${ds.columns.join(', ')}): update TELEMETRY_COLUMNS and its line SQL`);
     }
     const lines = telemetryLinesSql(this.o.seed, lo, hi, this.o.format);
     await copyTo(db, lineSelect(this.o.format, ds.columns, 'line', lines), path, lineCopyOptions(this.o.format === 'csv'));

@@ -1,13 +1,14 @@
 // The manifest written beside the generated files: what was generated (options, files with sha256) and the
 // ground truth later stages are tested against (each planted bad row and incident). Layout: /tmp/contracts.md.
 import type { BadRowKind } from './bad-rows.js';
-import type { DataFormat, GeneratedDataset, ResolvedOptions, Shard } from './options.js';
+import type { GenerateFormat, GeneratedDataset, ResolvedOptions, Shard } from './options.js';
 
 export interface ManifestFile {
   /** File name relative to the output directory, e.g. "telemetry.csv". */
   path: string;
   dataset: GeneratedDataset;
-  format: DataFormat;
+  /** fhir: FHIR R4 Bulk Data NDJSON (Observation.ndjson from vitals, Patient, Procedure, Device). */
+  format: GenerateFormat;
   /** Data rows, bad ones included; a CSV header is not counted. */
   rows: number;
   bytes: number;
@@ -27,7 +28,7 @@ export interface ManifestBadRow {
   keyword: string;
 }
 
-export type RobotIncidentKindName = 'latency_spike' | 'force_overload' | 'severe_error' | 'combined';
+export type RobotIncidentKindName = 'latency_spike' | 'force_overload' | 'severe_error' | 'combined' | 'network_degradation';
 
 export interface RobotIncident {
   id: string;
@@ -40,7 +41,7 @@ export interface RobotIncident {
   at: string;
   event_ids: string[];
   /** The alert the transform's default rules must raise on every listed event; triggers must be among its triggers. */
-  expected: { level: 'high' | 'critical'; triggers: string[] };
+  expected: { level: 'medium' | 'high' | 'critical'; triggers: string[] };
 }
 
 export interface DeteriorationIncident {
@@ -61,7 +62,7 @@ export interface Manifest {
   version: string;
   seed: number;
   reference_date: string;
-  options: ResolvedOptions;
+  options: Omit<ResolvedOptions, 'format'> & { format: GenerateFormat };
   shard: Shard;
   files: ManifestFile[];
   bad_rows: ManifestBadRow[];

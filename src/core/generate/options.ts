@@ -6,6 +6,9 @@ import { DATA_FORMATS, DEFAULT_BAD_ROWS, DEFAULT_REFERENCE_DATE, type DataFormat
 
 export { DATA_FORMATS, type DataFormat };
 
+/** What generate writes: a contract data format, or fhir (FHIR R4 Bulk Data NDJSON of the same dataset). */
+export type GenerateFormat = DataFormat | 'fhir';
+
 /** The datasets the generator writes, referenced ones first. */
 export const GENERATED_DATASETS = ['robots', 'patients', 'procedures', 'telemetry', 'vitals', 'outcomes', 'maintenance'] as const;
 export type GeneratedDataset = (typeof GENERATED_DATASETS)[number];
@@ -24,13 +27,14 @@ export interface GenerateOptions {
   /** Output directory; written under a temporary name beside it, renamed at the end. */
   out: string;
   seed?: number;
-  format?: DataFormat;
+  format?: GenerateFormat;
   robots?: number;
   patients?: number;
   procedures?: number;
-  /** Total telemetry rows (exact). Exclusive with telemetryHz. */
+  /** Total telemetry rows (exact; default 200,000 x scale, or every second of every procedure when only
+   *  telemetryHz is given). */
   telemetryRows?: number;
-  /** Samples per second per arm during a procedure. Exclusive with telemetryRows. */
+  /** Samples per second per arm inside a recording window (default 10). */
   telemetryHz?: number;
   /** Minutes between vital-sign readings (a divisor of 60). */
   vitalsIntervalMin?: number;
@@ -61,7 +65,7 @@ export interface ResolvedOptions {
   patients: number;
   procedures: number;
   telemetry_rows: number | null;
-  telemetry_hz: number | null;
+  telemetry_hz: number;
   vitals_interval_min: number;
   vitals_hours: number;
   start: string;
@@ -78,6 +82,9 @@ export const DEFAULTS = {
   patients: 200,
   procedures: 300,
   telemetryRows: 200_000,
+  /** Samples per second per arm in a recording window: high enough that a 20-event force-spike window spans
+   *  2 s and a burst of alerts forms one episode, low enough that 200k rows cover ~20 s per arm and procedure. */
+  telemetryHz: 10,
   vitalsIntervalMin: 15,
   vitalsHours: 12,
   badRows: DEFAULT_BAD_ROWS,
@@ -159,12 +166,12 @@ export function resolveOptions(o: GenerateOptions): ResolvedOptions {
   const robots = checkInt('--robots', scaled(o.robots, DEFAULTS.robots), 1, LIMITS.robots);
   const patients = checkInt('--patients', scaled(o.patients, DEFAULTS.patients), 1, LIMITS.patients);
   const procedures = checkInt('--procedures', scaled(o.procedures, DEFAULTS.procedures), 1, LIMITS.procedures);
-  if (o.telemetryRows !== undefined && o.telemetryHz !== undefined) {
-    throw new UsageError('--telemetry-rows and --telemetry-hz are exclusive: give one', { field: '--telemetry-hz' });
-  }
-  const telemetryHz = o.telemetryHz === undefined ? null : checkNumber('--telemetry-hz', o.telemetryHz, 0, LIMITS.telemetryHz, true);
+  const telemetryHz = checkNumber('--telemetry-hz', o.telemetryHz ?? DEFAULTS.telemetryHz, 0, LIMITS.telemetryHz, true);
+  // --telemetry-hz alone records every second of every procedure; otherwise the rows are a fixed budget.
   const telemetryRows =
-    telemetryHz !== null ? null : checkInt('--telemetry-rows', scaled(o.telemetryRows, DEFAULTS.telemetryRows), 0, LIMITS.telemetryRows);
+    o.telemetryHz !== undefined && o.telemetryRows === undefined
+      ? null
+      : checkInt('--telemetry-rows', scaled(o.telemetryRows, DEFAULTS.telemetryRows), 0, LIMITS.telemetryRows);
   const vitalsInterval = o.vitalsIntervalMin ?? DEFAULTS.vitalsIntervalMin;
   if (!(VITALS_INTERVALS_MIN as readonly number[]).includes(vitalsInterval)) {
     throw new UsageError(`--vitals-interval must divide 60 minutes (${VITALS_INTERVALS_MIN.join(', ')}), got ${vitalsInterval}`, {
@@ -189,7 +196,7 @@ export function resolveOptions(o: GenerateOptions): ResolvedOptions {
   }
   return {
     seed,
-    format,
+    format: format as DataFormat,
     robots,
     patients,
     procedures,

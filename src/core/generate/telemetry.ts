@@ -8,6 +8,21 @@ import { ASSIST_FORCE, ASSIST_VELOCITY, CAMERA_FORCE, CAMERA_VELOCITY, STEP_PROF
 import type { Reference } from './reference.js';
 import type { ResolvedOptions } from './options.js';
 
+/** One recording window: the samples of one step, at the telemetry rate, centred in the step's share of the
+ *  procedure's time (a window longer than its step is squeezed into it). */
+export interface TelStep {
+  step: StepName;
+  /** Local slot of the window's first row (s0 * arms). */
+  lo: number;
+  /** Local sample index of the window's first sample. */
+  s0: number;
+  samples: number;
+  /** recorded_at of sample s0 (epoch ms). */
+  t0Ms: number;
+  /** Milliseconds between samples: 1000 / hz, or less when the window is squeezed into its step. */
+  dtMs: number;
+}
+
 export interface TelProc {
   proc: number;
   /** Global slot of the procedure's first row. */
@@ -15,8 +30,8 @@ export interface TelProc {
   n: number;
   arms: number;
   latencyBaseMs: number;
-  /** Local slot boundaries of each step: steps[i] starts at bounds[i]. */
-  steps: { step: StepName; lo: number }[];
+  /** The recording windows in time order; steps[i] starts at local slot steps[i].lo. */
+  steps: TelStep[];
   /** Local slot range of a network-degradation episode, or null. */
   degraded: [number, number] | null;
 }
@@ -28,7 +43,7 @@ export interface Override {
   errorCode: ErrorCode | '' | null;
 }
 
-export type RobotIncidentKind = 'latency_spike' | 'force_overload' | 'severe_error' | 'combined';
+export type RobotIncidentKind = 'latency_spike' | 'force_overload' | 'severe_error' | 'combined' | 'network_degradation';
 
 export interface RobotIncidentPlan {
   kind: RobotIncidentKind;
@@ -60,34 +75,74 @@ export function apportion(total: number, weights: number[]): number[] {
   return out;
 }
 
+/** A procedure records one window per step while each window can hold this many seconds, else fewer windows
+ *  (steps drawn by their share of the time): short sparse windows would show no shape. */
+export const MIN_WINDOW_S = 15;
+
+/**
+ * The telemetry plan. Rows per procedure: --telemetry-rows apportioned by procedure duration, or (--telemetry-hz
+ * alone) every second of every procedure at that rate. Within a procedure the rows are samples of all arms at
+ * `hz`, recorded in windows: one per step (the heaviest steps when there are too few samples for a window of
+ * MIN_WINDOW_S per step, drawn by weight), each centred in its step's share of the procedure's time.
+ */
 export function planTelemetry(o: ResolvedOptions, ref: Reference): TelemetryPlan {
+  const hz = o.telemetry_hz;
   const durations = ref.procedures.map((p) => p.endMs - p.startMs);
   const counts =
-    o.telemetry_hz !== null
-      ? ref.procedures.map((p, i) => Math.round(((durations[i] as number) / 1000) * (o.telemetry_hz as number) * (ref.robots[p.robot]?.arms ?? 1)))
-      : apportion(o.telemetry_rows ?? 0, durations);
+    o.telemetry_rows === null
+      ? ref.procedures.map((p, i) => Math.round(((durations[i] as number) / 1000) * hz * (ref.robots[p.robot]?.arms ?? 1)))
+      : apportion(o.telemetry_rows, durations);
   const procs: TelProc[] = [];
   let slot = 0;
   for (const p of ref.procedures) {
     const rng = createRng(o.seed, `telemetry:${p.idx}`);
     const n = counts[p.idx] as number;
     const robot = ref.robots[p.robot];
+    const arms = robot?.arms ?? 1;
     const w = stepWeights(p.type);
     const names = (Object.keys(w) as StepName[]).filter((s) => w[s] > 0);
-    const sizes = apportion(n, names.map((s) => w[s] * rng.range(0.8, 1.2)));
-    const steps: { step: StepName; lo: number }[] = [];
-    let lo = 0;
-    names.forEach((s, i) => {
-      const size = sizes[i] as number;
-      if (size > 0) steps.push({ step: s, lo });
-      lo += size;
+    const weights = names.map((s) => w[s] * rng.range(0.8, 1.2));
+    const spans = apportion(p.endMs - p.startMs, weights);
+    const samples = Math.ceil(n / arms);
+    const windows = Math.max(1, Math.min(names.length, Math.floor(samples / (MIN_WINDOW_S * hz))));
+    // Which steps are recorded: drawn by weight without replacement, so across procedures every step appears in
+    // proportion to its share of the time, while each window stays long enough to show shape.
+    const pool = names.map((_, i) => i);
+    const chosen: number[] = [];
+    while (chosen.length < windows) {
+      const total = pool.reduce((a, i) => a + (weights[i] as number), 0);
+      let u = rng.next() * total;
+      let k = 0;
+      while (k < pool.length - 1 && u >= (weights[pool[k] as number] as number)) u -= weights[pool[k++] as number] as number;
+      chosen.push(...pool.splice(k, 1));
+    }
+    chosen.sort((a, b) => a - b);
+    const sizes = apportion(samples, chosen.map((i) => weights[i] as number));
+    const steps: TelStep[] = [];
+    let s0 = 0;
+    chosen.forEach((i, k) => {
+      const m = sizes[k] as number;
+      if (m === 0) return;
+      const spanStart = p.startMs + spans.slice(0, i).reduce((a, b) => a + b, 0);
+      const span = spans[i] as number;
+      const win = (m * 1000) / hz;
+      const squeezed = win >= span;
+      steps.push({
+        step: names[i] as StepName,
+        lo: s0 * arms,
+        s0,
+        samples: m,
+        t0Ms: squeezed ? spanStart : spanStart + Math.floor((span - win) / 2),
+        dtMs: squeezed ? span / m : 1000 / hz,
+      });
+      s0 += m;
     });
     let degraded: [number, number] | null = null;
     if (n >= 50 && rng.chance(0.3)) {
       const a = rng.int(Math.floor(n * 0.1), Math.floor(n * 0.8));
       degraded = [a, Math.min(n, a + Math.max(1, Math.floor(n * rng.range(0.05, 0.15))))];
     }
-    procs.push({ proc: p.idx, slot0: slot, n, arms: robot?.arms ?? 1, latencyBaseMs: robot?.latencyBaseMs ?? 25, steps, degraded });
+    procs.push({ proc: p.idx, slot0: slot, n, arms, latencyBaseMs: robot?.latencyBaseMs ?? 25, steps, degraded });
     slot += n;
   }
   const overrides = new Map<number, Override>();
@@ -95,7 +150,27 @@ export function planTelemetry(o: ResolvedOptions, ref: Reference): TelemetryPlan
   return { procs, total: slot, overrides, incidents };
 }
 
-const ROBOT_KINDS: RobotIncidentKind[] = ['latency_spike', 'force_overload', 'severe_error', 'combined'];
+/** recorded_at (epoch ms) of local slot `local` of a procedure: the same arithmetic as the SQL in telemetrySql. */
+export function slotTimeMs(p: TelProc, local: number): number {
+  const samp = Math.floor(local / p.arms);
+  let st = p.steps[0];
+  for (const s of p.steps) if (s.s0 <= samp) st = s;
+  if (!st) throw new Error(`procedure ${p.proc} has no telemetry window`);
+  return st.t0Ms + Math.floor((samp - st.s0) * st.dtMs);
+}
+
+const ROBOT_KINDS: RobotIncidentKind[] = ['latency_spike', 'force_overload', 'severe_error', 'combined', 'network_degradation'];
+
+/** Consecutive samples an incident lasts, per kind: [min, max]. At the default 10 Hz a few tenths of a second
+ *  for a spike, overload or error burst and one to two seconds for a degraded link, so each forms one alert
+ *  episode of several alerts. */
+const INCIDENT_SAMPLES: Record<RobotIncidentKind, [number, number]> = {
+  latency_spike: [3, 6],
+  force_overload: [2, 5],
+  severe_error: [2, 4],
+  combined: [2, 4],
+  network_degradation: [8, 20],
+};
 
 function planRobotIncidents(o: ResolvedOptions, procs: TelProc[], overrides: Map<number, Override>): RobotIncidentPlan[] {
   const rng = createRng(o.seed, 'robot-incidents');
@@ -107,12 +182,16 @@ function planRobotIncidents(o: ResolvedOptions, procs: TelProc[], overrides: Map
   const r1 = (x: number): number => Math.round(x * 10) / 10;
   chosen.forEach((p, i) => {
     const kind = kinds[i % kinds.length] as RobotIncidentKind;
-    // A working arm (not the camera on arm_2), mid-procedure.
+    // A working arm (not the camera on arm_2), in the middle of the longest window, so the incident's samples are
+    // consecutive in time (a window boundary would split it into two episodes).
     const workingArms = p.arms === 1 ? [0] : p.arms === 3 ? [0, 2] : [0, 2, 3];
     const arm = rng.pick(workingArms);
-    const len = kind === 'latency_spike' ? rng.int(3, 6) : kind === 'force_overload' ? rng.int(1, 3) : 1;
-    const samples = Math.floor(p.n / p.arms);
-    const s0 = rng.int(Math.floor(samples * 0.2), Math.floor(samples * 0.8) - len);
+    const full = Math.floor(p.n / p.arms);
+    const win = p.steps.reduce((best, s) => (s.samples > best.samples ? s : best), p.steps[0] as TelStep);
+    const last = Math.min(win.s0 + win.samples, full);
+    const [lenLo, lenHi] = INCIDENT_SAMPLES[kind];
+    const len = Math.max(1, Math.min(rng.int(lenLo, lenHi), last - win.s0 - 2));
+    const s0 = rng.int(win.s0 + Math.floor((last - win.s0 - len) * 0.2), win.s0 + Math.floor((last - win.s0 - len) * 0.8));
     const slots: number[] = [];
     for (let s = s0; s < s0 + len; s++) {
       const slot = p.slot0 + s * p.arms + arm;
@@ -120,9 +199,13 @@ function planRobotIncidents(o: ResolvedOptions, procs: TelProc[], overrides: Map
       const severe = rng.pick(SEVERE_ERROR_CODES);
       overrides.set(slot, {
         slot,
-        latencyMs: kind === 'latency_spike' ? r1(rng.range(520, 1500)) : kind === 'combined' ? r1(rng.range(600, 1200)) : null,
+        latencyMs:
+          kind === 'latency_spike' ? r1(rng.range(520, 1500))
+          : kind === 'combined' ? r1(rng.range(600, 1200))
+          : kind === 'network_degradation' ? r1(rng.range(320, 480))
+          : null,
         forceRatio: kind === 'force_overload' ? rng.range(1.6, 2.1) : kind === 'combined' ? rng.range(1.6, 2.0) : null,
-        errorCode: kind === 'severe_error' || kind === 'combined' ? severe : '',
+        errorCode: kind === 'severe_error' || kind === 'combined' ? severe : kind === 'network_degradation' ? 'W-COMM' : '',
       });
     }
     out.push({ kind, proc: p.proc, arm, slots });
@@ -150,6 +233,10 @@ export interface TelSegment {
   lo: number;
   hi: number;
   step: StepName;
+  /** The segment's recording window: recorded_at = t0Ms + floor((sample - s0) * dtMs). */
+  t0Ms: number;
+  s0: number;
+  dtMs: number;
   degraded: boolean;
   override: Override | null;
   bad: number | null;
@@ -186,12 +273,16 @@ export function buildSegments(plan: TelemetryPlan, badSlots: Map<number, number>
       while (stepIdx + 1 < p.steps.length && (p.steps[stepIdx + 1]?.lo as number) <= lo) stepIdx++;
       const g = p.slot0 + lo;
       const single = hi - lo === 1;
+      const st = p.steps[stepIdx];
       segs.push({
         seg: segs.length,
         proc: p.proc,
         lo: g,
         hi: p.slot0 + hi,
-        step: p.steps[stepIdx]?.step ?? 'dissection',
+        step: st?.step ?? 'dissection',
+        t0Ms: st?.t0Ms ?? 0,
+        s0: st?.s0 ?? 0,
+        dtMs: st?.dtMs ?? 0,
         degraded: p.degraded !== null && lo >= p.degraded[0] && lo < p.degraded[1],
         override: single ? (plan.overrides.get(g) ?? null) : null,
         bad: single ? (badSlots.get(g) ?? null) : null,
@@ -239,7 +330,7 @@ function telemetrySql(seed: number, lo: number, hi: number, onlySpecial: boolean
   const special = onlySpecial ? 'AND (seg.bad IS NOT NULL OR seg.o_set)' : '';
   return `
 WITH s AS (
-  SELECT seg.seg, seg.lo, seg.hi, seg.step, seg.degraded, seg.o_lat, seg.o_ratio, seg.o_err, seg.bad,
+  SELECT seg.seg, seg.lo, seg.hi, seg.step, seg.t0_ms, seg.s0, seg.dt_ms, seg.degraded, seg.o_lat, seg.o_ratio, seg.o_err, seg.bad,
          p.procedure_id, p.patient_id, p.robot_id, p.slot0, p.n, p.start_ms, p.dur_ms, p.arms, p.lat_base, p.phase,
          st.i1, st.i2, st.i3, st.i4, st.l1, st.l2, st.l3, st.l4, st.flo, st.fhi, st.vlo, st.vhi,
          tb.line AS bad_line, ${TELEMETRY_COLUMNS.map((c) => `tb.x_${c}`).join(', ')}${format === undefined ? '' : `,
@@ -273,7 +364,7 @@ SELECT b.*,
   coalesce(o_err, CASE WHEN ${U('h2', 0)} < CASE WHEN degraded THEN 0.03 ELSE 0.0015 END
                        THEN CASE WHEN degraded THEN 'W-COMM' ELSE ${minor}[1 + floor(${U('h2', 20)} * ${MINOR_ERROR_CODES.length})::INTEGER] END
                        ELSE '' END) AS error_code,
-  start_ms + (j * dur_ms) // n AS recorded_ms
+  t0_ms + floor((samp - s0) * dt_ms)::BIGINT AS recorded_ms
 FROM b
 )
 SELECT k, bad, bad_line, ${TELEMETRY_COLUMNS.map((c) => `x_${c}`).join(', ')},${format === undefined ? '' : ` ${lineExpr(format)} AS line,`}
@@ -307,8 +398,10 @@ export const TELEMETRY_COLUMNS = [
 ] as const;
 
 /** Expected alert for a planted robot incident, by the transform stage's default rules. */
-export function expectedAlert(kind: RobotIncidentKind): { level: 'high' | 'critical'; triggers: string[] } {
+export function expectedAlert(kind: RobotIncidentKind): { level: 'medium' | 'high' | 'critical'; triggers: string[] } {
   switch (kind) {
+    case 'network_degradation':
+      return { level: 'medium', triggers: ['latency', 'error'] };
     case 'latency_spike':
       return { level: 'high', triggers: ['latency'] };
     case 'force_overload':

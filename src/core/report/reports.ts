@@ -308,7 +308,9 @@ const DEFINITIONS: ReportDefinition[] = [
       const sql = `SELECT "at", kind, id, procedure_id, patient_id, robot_id, robot_arm, step, level, risk_score, detail FROM (
           SELECT recorded_at AS "at", 'event' AS kind, 1 AS kind_order, event_id AS id, procedure_id, patient_id, robot_id, robot_arm,
                  step, risk_level AS level, risk_score,
-                 printf('%s: force %.2f N, velocity %.1f mm/s, latency %.0f ms', instrument, force_n, velocity_mm_s, latency_ms)
+                 instrument || ': force ' || coalesce(printf('%.2f N', force_n), 'not measured')
+                   || ', velocity ' || coalesce(printf('%.1f mm/s', velocity_mm_s), 'not measured')
+                   || ', latency ' || coalesce(printf('%.0f ms', latency_ms), 'not measured')
                    || coalesce(', error ' || nullif(error_code, ''), '') AS detail
           FROM telemetry_risk${ev === '' ? '' : ` WHERE ${ev}`}
           UNION ALL

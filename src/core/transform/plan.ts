@@ -41,7 +41,7 @@ export interface RulesPlan {
   totals: PlanCounts & { unchanged: number };
   /** By level: counts at that level now and after; appear/disappear at that level; level_changed into/out of it. */
   by_level: { level: string; current: number; proposed: number; appear: number; disappear: number; changed_in: number; changed_out: number }[];
-  /** By trigger (latency, force, error, force_spike): alerts carrying it now and after, and the changes touching it. */
+  /** By trigger (latency, force, error, force_spike, velocity): alerts carrying it now and after, and the changes touching it. */
   by_rule: ({ rule: string } & PlanCounts)[];
   /** Level moves: from -> to, with counts. */
   level_moves: { from: string; to: string; alerts: number }[];
@@ -77,7 +77,7 @@ export async function planRules(opts: PlanOptions): Promise<RulesPlan> {
     if (!have.has('raw_telemetry')) {
       await db.run(`CREATE TEMP TABLE raw_telemetry (event_id VARCHAR, procedure_id VARCHAR, patient_id VARCHAR, robot_id VARCHAR,
         robot_arm VARCHAR, instrument VARCHAR, step VARCHAR, force_n DOUBLE, velocity_mm_s DOUBLE, latency_ms DOUBLE,
-        error_code VARCHAR, recorded_at TIMESTAMPTZ)`);
+        error_code VARCHAR, recorded_at TIMESTAMPTZ, tool_x_mm DOUBLE, tool_y_mm DOUBLE, tool_z_mm DOUBLE, gripper_angle_rad DOUBLE)`);
     }
     await computeAlerts(db, current, set, '_plan_current');
     await computeAlerts(db, proposed, set, '_plan_proposed');
@@ -120,7 +120,7 @@ export async function planRules(opts: PlanOptions): Promise<RulesPlan> {
         count(*) FILTER (WHERE d.change = 'disappear' AND list_contains(d.current_triggers, r.rule))::INTEGER AS disappear,
         count(*) FILTER (WHERE d.change = 'level_changed'
                          AND (list_contains(d.current_triggers, r.rule) OR list_contains(d.proposed_triggers, r.rule)))::INTEGER AS level_changed
-      FROM (SELECT unnest(['latency', 'force', 'error', 'force_spike']) AS rule, generate_subscripts(['latency', 'force', 'error', 'force_spike'], 1) AS ord) r
+      FROM (SELECT unnest(['latency', 'force', 'error', 'force_spike', 'velocity']) AS rule, generate_subscripts(['latency', 'force', 'error', 'force_spike', 'velocity'], 1) AS ord) r
       LEFT JOIN _plan_diff d ON list_contains(d.current_triggers, r.rule) OR list_contains(d.proposed_triggers, r.rule)
       GROUP BY r.rule, r.ord ORDER BY r.ord`,
     );

@@ -48,11 +48,13 @@ export interface Rules {
   robot_risk: {
     latency_ms: BandedScore;
     force_ratio: BandedScore;
+    velocity_mm_s: BandedScore;
     instrument_force_limit_n: { limits: Record<string, number>; source: string };
     error_codes: { severe: ErrorClass; minor: ErrorClass; source: string };
     force_spike: { k_sd: number; window_events: number; min_events: number; source: string };
     levels: { low_min: number; medium_min: number; high_min: number; critical_min: number; single_score_high: number; source: string };
   };
+  motion: { idle_speed_mm_s: number; jerk_high_mm_s3: number; max_gap_s: number; source: string };
   alerts: { min_level: Exclude<RiskLevel, 'none'>; episode_gap_s: number; source: string };
   news2: {
     resp_rate: BandedScore;
@@ -233,6 +235,7 @@ function checkSemantics(rules: Rules, file: string): void {
   const banded: [string, BandedScore][] = [
     ['robot_risk.latency_ms', rules.robot_risk.latency_ms],
     ['robot_risk.force_ratio', rules.robot_risk.force_ratio],
+    ['robot_risk.velocity_mm_s', rules.robot_risk.velocity_mm_s],
     ...NEWS2_PARAMETERS.map((p) => [`news2.${p}`, rules.news2[p]] as [string, BandedScore]),
     ['news2.spo2_scale2', rules.news2.spo2_scale2],
   ];
@@ -274,6 +277,7 @@ export function bandedRules(rules: Rules): [string, BandedScore][] {
   return [
     ['latency_ms', rules.robot_risk.latency_ms],
     ['force_ratio', rules.robot_risk.force_ratio],
+    ['velocity_mm_s', rules.robot_risk.velocity_mm_s],
     ...NEWS2_PARAMETERS.map((p) => [`news2_${p}`, rules.news2[p]] as [string, BandedScore]),
     ['news2_spo2_scale2', rules.news2.spo2_scale2],
   ];
@@ -344,6 +348,9 @@ export async function writeRulesTables(db: Db, rules: Rules): Promise<void> {
     single_score_high: { type: 'INTEGER', value: r.levels.single_score_high },
     alert_min_rank: { type: 'INTEGER', value: RISK_LEVEL_RANK[rules.alerts.min_level] },
     episode_gap_s: { type: 'DOUBLE', value: rules.alerts.episode_gap_s },
+    motion_idle_speed_mm_s: { type: 'DOUBLE', value: rules.motion.idle_speed_mm_s },
+    motion_jerk_high_mm_s3: { type: 'DOUBLE', value: rules.motion.jerk_high_mm_s3 },
+    motion_max_gap_s: { type: 'DOUBLE', value: rules.motion.max_gap_s },
     news2_low_medium_single: { type: 'INTEGER', value: rules.news2.bands.low_medium_single },
     news2_medium_min: { type: 'INTEGER', value: rules.news2.bands.medium_min },
     news2_high_min: { type: 'INTEGER', value: rules.news2.bands.high_min },

@@ -110,7 +110,9 @@ export async function readRows(dir: string, file: string, ds: DatasetSchema): Pr
   }
   const db = await openDb(':memory:');
   try {
-    const cols = ds.columns.map((c) => {
+    // Optional columns a file leaves out (telemetry's kinematic ones) are absent values.
+    const present = new Set((await db.all<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${literal(path)})`)).map((r) => r.column_name));
+    const cols = ds.columns.filter((c) => present.has(c)).map((c) => {
       const f = ds.columnTypes[c]?.format;
       if (f === 'date-time') return `strftime(${c}, '%Y-%m-%dT%H:%M:%S.%gZ') AS ${c}`;
       if (f === 'date') return `strftime(${c}, '%Y-%m-%d') AS ${c}`;

@@ -80,7 +80,7 @@ describe('generated data in DuckDB', () => {
 
   it('raises exactly the planted robot alerts, at the planted level (default risk rules)', async () => {
     const robot = m.incidents.filter((i): i is RobotIncident => i.kind !== 'deterioration');
-    expect(new Set(robot.map((i) => i.kind))).toEqual(new Set(['latency_spike', 'force_overload', 'severe_error', 'combined']));
+    expect(new Set(robot.map((i) => i.kind))).toEqual(new Set(['latency_spike', 'force_overload', 'severe_error', 'combined', 'network_degradation']));
     const rows = await db.all<{ event_id: string; level: string; latency: number; force: number; error: number }>(`
       WITH s AS (
         SELECT event_id,
@@ -98,7 +98,7 @@ describe('generated data in DuckDB', () => {
     for (const r of rows) {
       const inc = expected.get(r.event_id) as RobotIncident;
       expect(r.level, `${inc.id} ${inc.kind}`).toBe(inc.expected.level);
-      const fired = [r.latency === 3 && 'latency', r.force === 3 && 'force', r.error === 3 && 'error'].filter(Boolean);
+      const fired = [r.latency > 0 && 'latency', r.force > 0 && 'force', r.error > 0 && 'error'].filter(Boolean);
       expect(fired, inc.id).toEqual(inc.expected.triggers);
     }
     for (const inc of robot) {

@@ -34,7 +34,8 @@ describe('generate options', () => {
     [{ vitalsIntervalMin: 7 }, '--vitals-interval'],
     [{ datasets: ['robots', 'vitalz'] }, '--datasets'],
     [{ format: 'xlsx' as 'csv' }, '--format'],
-    [{ telemetryRows: 5, telemetryHz: 1 }, '--telemetry-hz'],
+    [{ telemetryRows: 5, telemetryHz: 0 }, '--telemetry-hz'],
+    [{ telemetryHz: 101 }, '--telemetry-hz'],
   ])('rejects %j naming the flag', (bad, flag) => {
     try {
       resolveOptions({ out: 'x', ...bad });

@@ -44,7 +44,7 @@ afterAll(() => {
 describe('transform of a generated dataset with incidents', () => {
   it('plants every kind of incident and passes its model tests', () => {
     const kinds = new Set(manifest.incidents.map((i) => i.kind));
-    expect([...kinds].sort()).toEqual(['combined', 'deterioration', 'force_overload', 'latency_spike', 'severe_error']);
+    expect([...kinds].sort()).toEqual(['combined', 'deterioration', 'force_overload', 'latency_spike', 'network_degradation', 'severe_error']);
     expect(result.tests_failed).toBe(0);
     expect(manifest.bad_rows.length).toBeGreaterThan(0);
   });

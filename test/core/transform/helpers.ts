@@ -118,7 +118,8 @@ export async function insertSynthetic(
     );
   }
   await db.run(
-    `INSERT INTO raw_telemetry
+    `INSERT INTO raw_telemetry (event_id, procedure_id, patient_id, robot_id, robot_arm, instrument, step, force_n, velocity_mm_s,
+       latency_ms, error_code, recorded_at, _load_id, _source_file, _source_line)
      SELECT 'EV-' || i || '-' || j, 'PR-' || i, 'PT-' || (i % $patients), 'RB-' || (i % 3), 'arm_' || (j % 4 + 1),
        ['needle_driver','stapler','endoscope','bipolar_forceps'][j % 4 + 1], 'dissection',
        -- mostly under the limit; hash picks a few over it at each step
@@ -165,7 +166,7 @@ export async function insertSynthetic(
 /** Every mart table the transform writes (not the views). */
 export const MARTS = [
   'telemetry_risk', 'alerts', 'alert_episodes', 'vitals_hourly', 'vitals_5min', 'news2_hourly', 'vitals_flags', 'trends',
-  'patient_risk', 'procedure_risk', 'robot_kpis', 'outcomes_by_type', 'data_quality', 'telemetry_summary',
+  'patient_risk', 'procedure_risk', 'robot_kpis', 'outcomes_by_type', 'data_quality', 'motion_kpis', 'telemetry_summary',
 ] as const;
 
 /**

@@ -60,7 +60,8 @@ afterAll(() => {
 
 // The marts as /tmp/contracts.md lists them (report, export and the TUI read these names and types).
 const CONTRACT: Record<string, string> = {
-  telemetry_risk: 'event_id VARCHAR, procedure_id VARCHAR, patient_id VARCHAR, robot_id VARCHAR, robot_arm VARCHAR, instrument VARCHAR, step VARCHAR, recorded_at TIMESTAMP WITH TIME ZONE, force_n DOUBLE, velocity_mm_s DOUBLE, latency_ms DOUBLE, error_code VARCHAR, latency_score INTEGER, force_score INTEGER, error_score INTEGER, force_spike BOOLEAN, risk_score INTEGER, risk_level VARCHAR',
+  telemetry_risk: 'event_id VARCHAR, procedure_id VARCHAR, patient_id VARCHAR, robot_id VARCHAR, robot_arm VARCHAR, instrument VARCHAR, step VARCHAR, recorded_at TIMESTAMP WITH TIME ZONE, force_n DOUBLE, velocity_mm_s DOUBLE, latency_ms DOUBLE, error_code VARCHAR, latency_score INTEGER, force_score INTEGER, error_score INTEGER, force_spike BOOLEAN, risk_score INTEGER, risk_level VARCHAR, velocity_score INTEGER, missing VARCHAR[]',
+  motion_kpis: 'procedure_id VARCHAR, patient_id VARCHAR, robot_id VARCHAR, robot_arm VARCHAR, step VARCHAR, started_at TIMESTAMP WITH TIME ZONE, ended_at TIMESTAMP WITH TIME ZONE, samples BIGINT, duration_s DOUBLE, path_length_mm DOUBLE, straight_line_mm DOUBLE, economy_of_motion DOUBLE, mean_speed_mm_s DOUBLE, max_speed_mm_s DOUBLE, mean_accel_mm_s2 DOUBLE, max_accel_mm_s2 DOUBLE, mean_jerk_mm_s3 DOUBLE, max_jerk_mm_s3 DOUBLE, jerk_events BIGINT, idle_s DOUBLE, gripper_min_rad DOUBLE, gripper_max_rad DOUBLE, gripper_mean_rad DOUBLE',
   alerts: 'alert_id VARCHAR, event_id VARCHAR, procedure_id VARCHAR, patient_id VARCHAR, robot_id VARCHAR, robot_arm VARCHAR, instrument VARCHAR, step VARCHAR, at TIMESTAMP WITH TIME ZONE, level VARCHAR, level_rank INTEGER, risk_score INTEGER, triggers VARCHAR[], reason VARCHAR, error_code VARCHAR',
   alert_episodes: 'episode_id VARCHAR, procedure_id VARCHAR, patient_id VARCHAR, robot_id VARCHAR, robot_arm VARCHAR, started_at TIMESTAMP WITH TIME ZONE, ended_at TIMESTAMP WITH TIME ZONE, alerts INTEGER, level VARCHAR, level_rank INTEGER, risk_score INTEGER, reason VARCHAR',
   vitals_hourly: 'patient_id VARCHAR, metric VARCHAR, hour_start TIMESTAMP WITH TIME ZONE, n BIGINT, min DOUBLE, max DOUBLE, avg DOUBLE, p95 DOUBLE, alarming_n BIGINT',
@@ -119,7 +120,7 @@ describe('incremental transform', () => {
     const mr = await inc.all<{ run_id: string; n: number; ok: number }>(
       "SELECT run_id, count(*)::INTEGER AS n, count(*) FILTER (WHERE status = 'succeeded')::INTEGER AS ok FROM model_runs GROUP BY run_id ORDER BY min(started_at)",
     );
-    expect(mr.map((r) => [r.n, r.ok])).toEqual([[15, 15], [15, 15], [15, 15]]);
+    expect(mr.map((r) => [r.n, r.ok])).toEqual([[16, 16], [16, 16], [16, 16]]);
     expect(await inc.scalar("SELECT count(*)::INTEGER FROM model_tests WHERE status = 'fail'")).toBe(0);
     expect(await inc.scalar(`SELECT "rows"::INTEGER FROM data_quality WHERE load_id = 'L2' AND rule = 'maximum'`)).toBe(1);
   });

@@ -17,7 +17,7 @@ describe('the shipped models', () => {
 
   it('are every contract mart plus the enrichment view, in dependency order', () => {
     expect(set.models.map((m) => m.name).sort()).toEqual([
-      'alert_episodes', 'alerts', 'data_quality', 'news2_hourly', 'outcomes_by_type', 'patient_risk', 'procedure_risk',
+      'alert_episodes', 'alerts', 'data_quality', 'motion_kpis', 'news2_hourly', 'outcomes_by_type', 'patient_risk', 'procedure_risk',
       'robot_kpis', 'stg_telemetry', 'telemetry_risk', 'telemetry_summary', 'trends', 'vitals_5min', 'vitals_flags', 'vitals_hourly',
     ]);
     const pos = new Map(set.models.map((m, i) => [m.name, i]));

@@ -54,10 +54,13 @@ async function decide(ds: DatasetSchema, text: string): Promise<All> {
 const TELEMETRY = loadDatasetSchema('telemetry');
 const OUTCOMES = loadDatasetSchema('outcomes');
 const telemetryRow = (i: number, recordedAt: string): string => `EV-${i},PR-1,PA-1,RB-1,arm_2,stapler,stapling,12.5,40,90,,${recordedAt}`;
-/** Inserted lines whose only NULL is the empty error_code. */
-const onlyErrorCodeNull = (...lines: number[]): Record<number, string[]> => Object.fromEntries(lines.map((l) => [l, ['error_code']]));
+/** Inserted lines whose only NULLs are the empty error_code and the optional columns the file leaves out. */
+const ABSENT = TELEMETRY.columns.slice(TELEMETRY.columns.indexOf('recorded_at') + 1);
+const onlyErrorCodeNull = (...lines: number[]): Record<number, string[]> => Object.fromEntries(lines.map((l) => [l, ['error_code', ...ABSENT]]));
+/** The console telemetry columns (the optional kinematic ones after recorded_at are left out of the file). */
+const TELEMETRY_CONSOLE = TELEMETRY.columns.slice(0, TELEMETRY.columns.indexOf('recorded_at') + 1);
 const telemetryFile = (instants: string[]): string =>
-  `${TELEMETRY.columns.join(',')}\n${instants.map((at, i) => telemetryRow(i, at)).join('\n')}\n`;
+  `${TELEMETRY_CONSOLE.join(',')}\n${instants.map((at, i) => telemetryRow(i, at)).join('\n')}\n`;
 
 describe('the four engines on the rows where they once disagreed', () => {
   it('a trailing empty field is ignored by all four (as DuckDB reads it); a non-empty extra field is csv_field_count', async () => {
