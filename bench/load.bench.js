@@ -25,7 +25,7 @@ async function runPhase(name, dataDir, dbPath) {
     const inst = await DuckDBInstance.create(dbPath);
     const con = await inst.connect();
     try {
-      const r = await time(() => con.run(`CREATE TABLE t AS SELECT * FROM read_csv('${telemetry}', header = true, columns = {${cols}}, store_rejects = true)`));
+      const r = await time(() => con.run(`CREATE TABLE t AS SELECT * FROM read_csv('${telemetry}', header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', columns = {${cols}}, store_rejects = true)`));
       const n = (await con.runAndReadAll('SELECT count(*)::INTEGER AS n FROM t')).getRowObjectsJson()[0].n;
       return { seconds: r.seconds, rows: n };
     } finally {

@@ -35,7 +35,7 @@ const FILL = [
    FROM range(${PROCS}) r(i)`,
   `INSERT INTO raw_maintenance SELECT 'MT-' || i, 'RB-' || (i % 20), 'preventive', TIMESTAMPTZ '2026-01-01 00:00:00+00' + to_days(i::BIGINT),
      4 + i % 5, 500 + 10 * i, 'L-maintenance', 'maintenance.csv', i + 2 FROM range(40) r(i)`,
-  `INSERT INTO raw_telemetry
+  `INSERT INTO raw_telemetry (event_id, procedure_id, patient_id, robot_id, robot_arm, instrument, step, force_n, velocity_mm_s, latency_ms, error_code, recorded_at, _load_id, _source_file, _source_line)
    SELECT 'EV-' || i || '-' || j, 'PR-' || i, 'PT-' || (i // 2), 'RB-' || (i % 20), 'arm_' || (j % 4 + 1),
      ['needle_driver','endoscope','bipolar_forceps','prograsp_forceps'][j % 4 + 1],
      ['docking','port_placement','dissection','retraction','cauterization','suturing','stapling','irrigation','specimen_removal','closure','undocking'][(j * 11 // ${EVENTS}) + 1],

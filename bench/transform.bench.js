@@ -40,7 +40,7 @@ async function fill(db, load, p0, p1) {
     FROM range($p0, $p1) r(i)`);
   await run(`INSERT INTO raw_maintenance SELECT 'MT-' || $load || '-' || i, 'RB-' || (i % 20), 'preventive', TIMESTAMPTZ '2026-01-01 00:00:00+00' + to_days(i::BIGINT),
       4 + i % 5, 500 + 10 * i, $load, 'maintenance.csv', i + 2 FROM range(40) r(i)`);
-  await run(`INSERT INTO raw_telemetry
+  await run(`INSERT INTO raw_telemetry (event_id, procedure_id, patient_id, robot_id, robot_arm, instrument, step, force_n, velocity_mm_s, latency_ms, error_code, recorded_at, _load_id, _source_file, _source_line)
     SELECT 'EV-' || i || '-' || j, 'PR-' || i, 'PT-' || (i // 2), 'RB-' || (i % 20), 'arm_' || (j % 4 + 1),
       ['needle_driver','endoscope','bipolar_forceps','prograsp_forceps'][j % 4 + 1], 'dissection',
       round([12.0, 5.0, 8.0, 10.0][j % 4 + 1] * CASE WHEN h % 10007 = 0 THEN 1.6 + (h % 50) / 100.0 ELSE 0.2 + 0.3 * (h % 1000) / 1000.0 END, 2),
