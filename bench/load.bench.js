@@ -3,7 +3,7 @@
 // DuckDB `CREATE TABLE t AS SELECT * FROM read_csv(...)` of the same file into a file database. Then the same file
 // again: skipped by content hash, and with --force (every row a duplicate). Each phase runs in its own process so
 // its peak RSS is its own.
-import { copyFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, copyFileSync, openSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { alternate, childMain, fmt, freshOut, loadNote, pairHeader, pairRow, repeats, rows, runChild, time, writeSection } from './lib.js';
@@ -21,7 +21,13 @@ async function runPhase(name, dataDir, dbPath) {
     const { DuckDBInstance } = await import('@duckdb/node-api');
     const { loadDatasetSchema, duckType } = await import('../dist/core/schemas.js');
     const ds = loadDatasetSchema('telemetry');
-    const cols = ds.columns.map((c) => `'${c}': '${duckType(ds.columnTypes[c])}'`).join(', ');
+    // The file's own columns (its header), each with the schema's type.
+    const head = Buffer.alloc(4096);
+    const fd = openSync(telemetry, 'r');
+    readSync(fd, head, 0, head.length, 0);
+    closeSync(fd);
+    const header = head.toString('utf8').split('\n', 1)[0].split(',');
+    const cols = header.map((c) => `'${c}': '${duckType(ds.columnTypes[c])}'`).join(', ');
     const inst = await DuckDBInstance.create(dbPath);
     const con = await inst.connect();
     try {
