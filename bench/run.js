@@ -39,8 +39,10 @@ const kept = (existsSync(resultsPath) ? readFileSync(resultsPath, 'utf8') : '')
 const body = [
   '# Benchmark results',
   '',
-  'Made by `npm run bench` (`npm run bench -- NAME` runs one). Each benchmark runs the plain DuckDB equivalent of the',
-  'same raw work in the same run and prints the ratio. Numbers vary by about 20% between runs on shared machines.',
+  'Made by `npm run bench` (`npm run bench -- NAME` runs one; `scale` runs only when named). Each benchmark alternates',
+  'surgctl and the plain DuckDB equivalent of the same raw work (default settings) in the same run, each run its own',
+  'process, with the 1-minute load average before and after each pair, CPU seconds beside wall time and medians; a',
+  'result taken above a load of 1.5 per core is marked busy. Numbers vary by about 20% between runs on shared machines.',
   '',
   `Last run on: ${machine}.`,
   '',
