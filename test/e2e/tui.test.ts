@@ -104,7 +104,9 @@ describe('surgctl tui in a real terminal (tmux)', () => {
     // Sort: s cycles every column, S reverses; ties run earliest first (the order of report top-alerts).
     await keys('a', ['s'], 'sort: newest');
     await keys('a', ['s'], 'sort: oldest');
-    s = await keys('a', ['S'], 'sorted by time (newest first)');
+    // The header and the status line may land in different frames on a busy machine: wait for each.
+    await keys('a', ['S'], 'sort: oldest reversed');
+    s = await waitFor('a', 'sorted by time (newest first)');
     expect(s).toContain('sort: oldest reversed');
     await keys('a', ['s'], 'sort: level │');
     s = await keys('a', ['s'], 'sort: patient │');
