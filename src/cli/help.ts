@@ -28,6 +28,19 @@ export const EXAMPLES: Record<string, string[]> = {
     'consumer | surgctl load - --dataset telemetry --input-format ndjson --batch-rows 10000',
   ],
   loads: ['surgctl loads', 'surgctl loads --format json'],
+  import: ['surgctl import fhir export/ --timezone Europe/London', 'surgctl import csv --profile synthea synthea/csv/'],
+  'import csv': [
+    'surgctl import csv --profile synthea synthea/csv/',
+    'surgctl import csv --profile physionet-2012 set-a/ --allow-orphans --dry-run',
+    'surgctl import csv --profile ./my-monitor.json monitor.csv --timezone America/New_York --out contract/',
+  ],
+  'import fhir': [
+    'surgctl import fhir export/Patient.ndjson export/Observation.ndjson',
+    'surgctl import fhir bundle.json --timezone UTC --dry-run',
+    'curl -s $FHIR/Observation | surgctl import fhir - --allow-orphans',
+  ],
+  profiles: ['surgctl profiles', 'surgctl profiles show physionet-2012 > my-profile.json'],
+  'profiles show': ['surgctl profiles show synthea'],
   quarantine: ['surgctl quarantine list', 'surgctl quarantine show L20260105T000000Z-1a2b3c4d', 'surgctl quarantine replay L20260105T000000Z-1a2b3c4d'],
   'quarantine list': ['surgctl quarantine list', 'surgctl quarantine list --format json'],
   'quarantine show': ['surgctl quarantine show L20260105T000000Z-1a2b3c4d --limit 20'],
@@ -40,8 +53,13 @@ export const EXAMPLES: Record<string, string[]> = {
   completion: ['eval "$(surgctl completion bash)"', 'surgctl completion zsh > ~/.zfunc/_surgctl'],
   tui: ['surgctl tui', 'surgctl tui --db lake.duckdb --out exports'],
   report: ['surgctl report summary', 'surgctl report top-alerts --min-level critical --limit 10', 'surgctl report summary --format html --out summary.html'],
-  export: ['surgctl export telemetry_risk --out risk.parquet --where risk_level=critical', 'surgctl export vitals_hourly --out vitals/ --partition-by patient_id'],
+  export: ['surgctl export telemetry_risk --out risk.parquet --where risk_level=critical', 'surgctl export vitals_hourly --out vitals/ --partition-by patient_id', 'surgctl export telemetry_risk --out risk_by_day/ --partition-by "day(recorded_at)"'],
   query: ['surgctl query "SELECT level, count(*) AS n FROM alerts GROUP BY ALL"', 'surgctl query "SELECT * FROM alerts" --format csv --out alerts.csv'],
+  publish: [
+    'DATABASE_URL=postgresql://app@db.internal:5432/clinic surgctl publish',
+    'surgctl publish --to postgresql://app@127.0.0.1:5432/clinic --schema serving alerts telemetry_risk',
+    'surgctl publish --raw --full   # every mart and raw table, rewritten in full',
+  ],
   version: ['surgctl version', 'surgctl version --verbose', 'surgctl --version --verbose --format json'],
 };
 

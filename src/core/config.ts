@@ -23,6 +23,12 @@ export interface Config {
   log_format: 'text' | 'json';
 }
 
+/** The config file's `publish` object (surgctl publish). */
+export interface PublishConfig {
+  url?: string | undefined;
+  schema?: string | undefined;
+}
+
 export type Source = 'default' | 'config' | 'env' | 'flag';
 export type Effective = { [K in keyof Config]: { value: Config[K]; from: Source } };
 
@@ -67,7 +73,8 @@ export function loadConfig(opts: {
   env: NodeJS.ProcessEnv;
   flags?: Partial<Config>;
   configPath?: string | undefined;
-}): { config: Config; effective: Effective; file: string | null } {
+}): { config: Config; effective: Effective; file: string | null; publish: PublishConfig | undefined } {
+  let publish: PublishConfig | undefined;
   const effective = Object.fromEntries(
     Object.entries(DEFAULTS).map(([k, v]) => [k, { value: PATH_KEYS.has(k as keyof Config) && typeof v === 'string' ? resolve(opts.cwd, v) : v, from: 'default' }]),
   ) as Effective;
@@ -96,6 +103,11 @@ export function loadConfig(opts: {
     }
     for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
       if (k === '$schema') continue;
+      // publish.url may hold a password: kept out of `effective` (config show prints it), read by publish alone.
+      if (k === 'publish') {
+        publish = v as PublishConfig;
+        continue;
+      }
       const key = k as keyof Config;
       set(key, (PATH_KEYS.has(key) && typeof v === 'string' ? resolve(dirname(file), v) : v) as never, 'config');
     }
@@ -112,7 +124,7 @@ export function loadConfig(opts: {
     set(k, (PATH_KEYS.has(k) && typeof v === 'string' ? resolve(opts.cwd, v) : v) as never, 'flag');
   }
   const config = Object.fromEntries(Object.entries(effective).map(([k, e]) => [k, e.value])) as unknown as Config;
-  return { config, effective, file: found };
+  return { config, effective, file: found, publish };
 }
 
 function parseEnv(key: keyof Config, name: string, v: string, cwd: string): unknown {

@@ -105,9 +105,15 @@ export function alertLevelCountsSql(cast = ''): string {
 export const DATA_FORMATS = ['csv', 'ndjson', 'parquet'] as const;
 export type DataFormat = (typeof DATA_FORMATS)[number];
 
-/** The output formats of report, query and export (export/formats.ts chooses one from --format and --out). */
-export const OUTPUT_FORMATS = ['table', 'json', 'ndjson', 'csv', 'markdown', 'html', 'parquet', 'arrow'] as const;
+/**
+ * The output formats of report, query and export (export/formats.ts chooses one from --format and --out).
+ * vega-lite (the report's charts as Vega-Lite specs) is a report format only: see QUERY_FORMATS.
+ */
+export const OUTPUT_FORMATS = ['table', 'json', 'ndjson', 'csv', 'markdown', 'html', 'vega-lite', 'parquet', 'arrow'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** What `surgctl query` writes: every output format but the report charts (vega-lite). */
+export const QUERY_FORMATS = OUTPUT_FORMATS.filter((f) => f !== 'vega-lite');
 
 /** Output formats written by DuckDB or apache-arrow straight to a file; they need --out. */
 export const FILE_FORMATS = ['parquet', 'arrow'] as const satisfies readonly OutputFormat[];
@@ -168,3 +174,17 @@ export const VALIDATE_MAX_INVALID = '0';
 
 /** Share of rows per file that `generate` and `pipeline` plant as labelled bad rows, unless told otherwise. */
 export const DEFAULT_BAD_ROWS = 0.005;
+
+/** How each vitals metric reads on screen (charts, the alert browser): a label and its unit (UCUM Cel is °C). */
+export const VITAL_DISPLAY: Readonly<Record<string, { label: string; unit: string }>> = {
+  heart_rate: { label: 'heart rate', unit: '/min' },
+  resp_rate: { label: 'resp. rate', unit: '/min' },
+  spo2: { label: 'SpO₂', unit: '%' },
+  systolic_bp: { label: 'systolic BP', unit: 'mmHg' },
+  diastolic_bp: { label: 'diastolic BP', unit: 'mmHg' },
+  temperature_c: { label: 'temperature', unit: '°C' },
+  glucose_mg_dl: { label: 'glucose', unit: 'mg/dL' },
+  weight_kg: { label: 'weight', unit: 'kg' },
+  consciousness: { label: 'consciousness', unit: '0 alert, 1 new confusion' },
+  o2_supplemental: { label: 'supplemental O₂', unit: '1 on oxygen, 0 air' },
+};

@@ -1,10 +1,14 @@
 // The HTML report: one self-contained file (inline CSS and SVG, no script, a CSP that forbids any fetch) with
-// the report's charts and its table. Deterministic: no wall-clock time in the page.
+// a header saying when, from which lakehouse and with which rules it was made, the report's charts (Vega-Lite
+// specs drawn to static SVG by vega, loaded only here), its table, and a print stylesheet for a clean PDF.
 import type { TabularResult } from '../core/read/result.js';
 import type { TextSink } from '../core/export/output.js';
 import type { ResultRow } from '../core/read/values.js';
 import { cellText, formatNumber, isNumericKind, severity } from './cells.js';
-import { alertBarsChart, esc, qualityChart, riskLevelsChart, vitalsChart } from './svg-charts.js';
+
+export function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+}
 
 export interface HtmlOptions {
   /** Table rows shown at most (the rest are counted). */
@@ -38,27 +42,47 @@ th { position: sticky; top: 0; background: var(--panel); }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .sev-0 { color: #7b8594; } .sev-1 { color: #2b7a37; } .sev-2 { color: #a86b00; } .sev-3 { color: #c0392b; font-weight: 600; } .sev-4 { color: #fff; background: #a4161a; font-weight: 700; }
 .count { color: var(--muted); }
+dl.about { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 8px 0 0; font-size: 12px; color: var(--muted); }
+dl.about dt { font-weight: 600; } dl.about dd { margin: 0; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; overflow-wrap: anywhere; }
+figure.chart-vitals { flex-basis: 100%; }
+@page { size: A4 landscape; margin: 12mm; }
+@media print {
+  body { font-size: 10pt; }
+  header { padding: 0 0 6px; }
+  main { padding: 0; }
+  .charts { display: block; }
+  figure { break-inside: avoid; page-break-inside: avoid; border: none; background: none; padding: 0; margin: 0 0 8mm; overflow: visible; }
+  svg { max-width: 100%; height: auto; }
+  th { position: static; }
+  tr { break-inside: avoid; }
+  thead { display: table-header-group; }
+  h2 { break-after: avoid; }
+}
 `;
 
-function chartsHtml(result: TabularResult): string {
-  const c = result.charts;
-  if (c === undefined) return '';
+const ABOUT_LABELS: Record<string, string> = {
+  generated_at: 'generated',
+  lakehouse: 'lakehouse',
+  last_load_id: 'last load',
+  last_transform_run_id: 'last transform run',
+  rules_version: 'rules',
+  rules_sha256: 'rules sha256',
+  surgctl_version: 'surgctl',
+};
+
+function aboutHtml(about: Record<string, string> | undefined): string {
+  if (about === undefined) return '';
+  const items = Object.entries(about).map(([k, v]) => `<dt>${esc(ABOUT_LABELS[k] ?? k)}</dt><dd>${esc(v)}</dd>`);
+  return `<dl class="about">${items.join('')}</dl>`;
+}
+
+async function chartsHtml(result: TabularResult): Promise<string> {
+  const charts = result.charts;
+  if (charts === undefined || charts.length === 0) return '';
+  const { renderSvg } = await import('./vega.js');
   const figs: string[] = [];
-  const fig = (caption: string, body: string, cls: string): void => {
-    figs.push(`<figure class="${cls}"><figcaption>${esc(caption)}</figcaption>${body}</figure>`);
-  };
-  if (c.riskLevels) fig('Risk-level distribution', riskLevelsChart(c.riskLevels), 'chart-risk');
-  if (c.alertsByProcedure) fig('Alerts per procedure (top, by level)', alertBarsChart(c.alertsByProcedure, 'procedure_id', 'procedure'), 'chart-alerts-procedure');
-  if (c.alertsByRobot) fig('Alerts per robot (by level)', alertBarsChart(c.alertsByRobot, 'robot_id', 'robot'), 'chart-alerts-robot');
-  if (c.dataQuality) fig('Data quality over loads', qualityChart(c.dataQuality), 'chart-quality');
-  if (c.vitals) {
-    if (c.vitals.length === 0) fig('Hourly vitals and NEWS2', '<p class="meta">no hourly vitals in range</p>', 'chart-vitals');
-    for (const p of c.vitals) {
-      const max = Math.max(0, ...p.news2.map((h) => h.news2_total ?? 0));
-      fig(`Hourly vitals and NEWS2 bands: ${p.patient_id} (max NEWS2 ${max})`, vitalsChart(p), 'chart-vitals');
-    }
-  }
-  return figs.length ? `<h2>Charts</h2><section class="charts">${figs.join('\n')}</section>` : '';
+  for (const c of charts) figs.push(`<figure class="chart-${esc(c.kind)}"><figcaption>${esc(c.title)}</figcaption>${await renderSvg(c.spec)}</figure>`);
+  return `<h2>Charts</h2><section class="charts">${figs.join('\n')}</section>`;
 }
 
 function tableHtml(result: TabularResult, rows: ResultRow[], total: number): string {
@@ -92,6 +116,7 @@ export function htmlRenderer(options: HtmlOptions = {}) {
       }
     }
     const filters = Object.entries(result.filters ?? {}).map(([k, v]) => `${k}=${v}`).join(', ');
+    const charts = await chartsHtml(result);
     const meta = [`surgctl ${result.name === 'query' ? 'query' : `report ${result.name}`}`, filters, options.generator].filter(Boolean).join(' · ');
     sink.write(
       `<!doctype html>
@@ -104,9 +129,9 @@ export function htmlRenderer(options: HtmlOptions = {}) {
 <style>${CSS}</style>
 </head>
 <body>
-<header><h1>${esc(result.title)}</h1><p class="meta">${esc(meta)}</p></header>
+<header><h1>${esc(result.title)}</h1><p class="meta">${esc(meta)}</p>${aboutHtml(result.about)}</header>
 <main>
-${chartsHtml(result)}
+${charts}
 ${tableHtml(result, rows, total)}
 </main>
 </body>

@@ -23,3 +23,13 @@ export async function renderNdjson(result: TabularResult, sink: TextSink): Promi
   }
   return n;
 }
+
+/**
+ * The report's charts as Vega-Lite specs for a notebook: one JSON array of complete specs (data inline), each
+ * with its title; the report's rows are not written. Returns the number of charts.
+ */
+export async function renderVegaLite(result: TabularResult, sink: TextSink): Promise<number> {
+  const charts = result.charts ?? [];
+  sink.write(`${JSON.stringify(charts.map((c) => ({ ...c.spec, name: c.kind })), null, 1)}\n`);
+  return charts.length;
+}

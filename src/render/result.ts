@@ -4,7 +4,7 @@ import type { TextRenderer } from '../core/read/result.js';
 import type { OutputFormat } from '../core/export/formats.js';
 import { renderCsv } from './csv.js';
 import { htmlRenderer } from './html.js';
-import { renderJson, renderNdjson } from './json.js';
+import { renderJson, renderNdjson, renderVegaLite } from './json.js';
 import { renderMarkdown } from './markdown.js';
 import { tableRenderer } from './table.js';
 
@@ -31,6 +31,8 @@ export function rendererFor(format: OutputFormat, options: RenderOptions = {}): 
       return renderMarkdown;
     case 'html':
       return htmlRenderer({ generator: options.generator });
+    case 'vega-lite':
+      return renderVegaLite;
     default:
       return undefined;
   }

@@ -142,19 +142,22 @@ export class BrowserController {
     if (key.pageDown || (key.ctrl && input === 'f') || input === ' ') return this.move(() => this.pager.moveBy(h));
     if (key.home || input === 'g') return this.move(() => this.pager.first());
     if (key.end || input === 'G') return this.move(() => this.pager.last());
+    if (key.escape && spec.filter) {
+      await this.reload({ ...spec, filter: null });
+      return this.set({ message: { text: 'filter cleared', tone: 'info' } });
+    }
     if (input === 'q' || key.escape) return this.set({ quit: true });
     if (input === '?') return this.set({ screen: 'help' });
-    if (input === '/') return this.set({ prompt: { kind: 'search', text: '' }, message: null });
-    if (input === 'n' || input === 'N') return this.findNext(input === 'n' ? 'next' : 'prev');
+    if (input === '/') return this.set({ prompt: { kind: 'search', text: spec.filter ?? '' }, message: null });
     if (input === 'l') {
       const minLevel = cycle(LEVELS, spec.minLevel);
       await this.reload({ ...spec, minLevel });
       return this.set({ message: { text: `showing level ${minLevel} and above`, tone: 'info' } });
     }
-    if (input === 's') {
-      const sort = cycle(SORTS, spec.sort);
-      await this.reload({ ...spec, sort });
-      return this.set({ message: { text: `sorted by ${sort === 'risk' ? 'risk (highest first)' : `time (${sort} first)`}`, tone: 'info' } });
+    if (input === 's' || input === 'S') {
+      const next = input === 's' ? { ...spec, sort: cycle(SORTS, spec.sort), reverse: false } : { ...spec, reverse: !spec.reverse };
+      await this.reload(next);
+      return this.set({ message: { text: `sorted by ${sortLabel(next)}`, tone: 'info' } });
     }
     if (input === 'E') {
       if (spec.mode === 'alerts' && !this.source.hasTable('alert_episodes')) {
@@ -183,6 +186,7 @@ export class BrowserController {
     }
     if (key.return) return this.openDetail(row);
     if (input === 'a') return this.startAck(row);
+    if (input === 'u') return this.startUnack(row);
   }
 
   private async openDetail(row: ListRow): Promise<void> {
@@ -209,6 +213,15 @@ export class BrowserController {
     if (input === 'g' || key.home) return this.set({ detailScroll: 0 });
     if (input === 'G' || key.end) return this.set({ detailScroll: maxScroll });
     if (input === 'a') return this.startAck(detail.row);
+    if (input === 'u') return this.startUnack(detail.row);
+  }
+
+  private startUnack(row: ListRow): void {
+    if (row.acked === 0) {
+      this.set({ message: { text: `${row.id} is not acknowledged`, tone: 'info' } });
+      return;
+    }
+    this.set({ prompt: { kind: 'unack', text: '' }, message: null });
   }
 
   private startAck(row: ListRow): void {
@@ -239,7 +252,8 @@ export class BrowserController {
     }
     if (key.return) {
       this.set({ prompt: null });
-      return prompt.kind === 'search' ? this.submitSearch(prompt.text) : this.submitAck(prompt.text);
+      if (prompt.kind === 'search') return this.submitFilter(prompt.text);
+      return prompt.kind === 'unack' ? this.submitUnack(prompt.text) : this.submitAck(prompt.text);
     }
     if (key.backspace || key.delete) return this.set({ prompt: { ...prompt, text: prompt.text.slice(0, -1) } });
     if (key.ctrl || key.meta || key.upArrow || key.downArrow || key.pageUp || key.pageDown || key.tab) return;
@@ -248,31 +262,30 @@ export class BrowserController {
     if (printable) this.set({ prompt: { ...prompt, text: prompt.text + printable } });
   }
 
-  private async submitSearch(text: string): Promise<void> {
+  /** `/` then Enter: the list shows only rows containing the text (an empty text shows every row again). */
+  private async submitFilter(text: string): Promise<void> {
     const trimmed = text.trim();
-    if (trimmed === '') return this.set({ search: null, message: { text: 'search cleared', tone: 'info' } });
-    this.set({ busy: true });
-    const matches = await this.source.countMatches(this.state.spec, trimmed);
-    this.set({ search: { text: trimmed, matches } });
-    await this.findNext('next', true);
+    await this.reload({ ...this.state.spec, filter: trimmed === '' ? null : trimmed });
+    const n = this.state.counts?.inView ?? 0;
+    return this.set({
+      message: trimmed === ''
+        ? { text: 'filter cleared', tone: 'info' }
+        : { text: `filter "${trimmed}": ${n.toLocaleString('en-US')} match${n === 1 ? '' : 'es'}; Esc clears`, tone: n === 0 ? 'error' : 'info' },
+    });
   }
 
-  private async findNext(direction: 'next' | 'prev', fromSelection = false): Promise<void> {
-    const search = this.state.search;
-    if (search === null) return this.set({ message: { text: 'no search yet: press / to search', tone: 'error' } });
+  private async submitUnack(note: string): Promise<void> {
+    const row = this.state.screen === 'detail' && this.state.detail ? this.state.detail.row : this.pager.selected();
+    if (row === undefined) return;
     this.set({ busy: true });
-    const current = this.pager.selected();
-    // A new search starts at the selected row itself; n and N move off it.
-    const hit = await this.source.find(this.state.spec, search.text, current?.key ?? null, direction, fromSelection);
-    if (hit === null) {
-      return this.set({ busy: false, message: { text: `no match for "${search.text}" in this view`, tone: 'error' } });
-    }
-    await this.pager.jumpTo(hit.row);
-    const where = hit.wrapped ? (direction === 'next' ? ' (wrapped to the top)' : ' (wrapped to the bottom)') : '';
-    this.set({
-      busy: false, view: this.pager.view(),
-      message: { text: `"${search.text}": ${search.matches.toLocaleString('en-US')} matches${where}; n next, N previous`, tone: 'info' },
-    });
+    const r = await this.source.unacknowledge(row, note.trim() === '' ? null : note.trim());
+    const updated: ListRow = row.kind === 'alert' ? { ...row, acked: 0, ack: null } : { ...row, acked: 0 };
+    this.pager.replace([updated]);
+    const counts = await this.source.counts(this.state.spec);
+    const shown = this.state.detail;
+    const detail = shown && shown.row.id === row.id ? { ...shown, row: updated } : shown;
+    const text = `withdrew ${r.removed} acknowledgement${r.removed === 1 ? '' : 's'} of ${row.id} (kept in alert_ack_history)`;
+    this.set({ busy: false, counts, view: this.pager.view(), detail, message: { text, tone: 'info' } });
   }
 
   private async submitAck(note: string): Promise<void> {
@@ -295,6 +308,20 @@ export class BrowserController {
       : shown;
     this.set({ busy: false, counts, view: this.pager.view(), detail, message: { text, tone: 'info' } });
   }
+}
+
+/** The sort as the header and messages name it, e.g. "risk (highest first)" or "patient (Z to A)". */
+export function sortLabel(spec: ViewSpec): string {
+  const labels: Record<ViewSpec['sort'], [string, string]> = {
+    risk: ['risk (highest first)', 'risk (lowest first)'],
+    newest: ['time (newest first)', 'time (oldest first)'],
+    oldest: ['time (oldest first)', 'time (newest first)'],
+    level: ['level (critical first)', 'level (medium first)'],
+    patient: ['patient (A to Z)', 'patient (Z to A)'],
+    procedure: ['procedure (A to Z)', 'procedure (Z to A)'],
+    arm: ['arm (A to Z)', 'arm (Z to A)'],
+  };
+  return labels[spec.sort][spec.reverse ? 1 : 0];
 }
 
 /** One character of a multi-character input as the key ink would have reported alone. */

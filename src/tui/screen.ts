@@ -2,31 +2,34 @@
 // detail pane and the help. Pure functions of the controller's state, so the ink App only paints lines and the
 // layout can be tested without a terminal.
 import { basename } from 'node:path';
+import { VITAL_DISPLAY } from '../core/domain.js';
 import type { AlertDetail, ListRow } from '../core/tui-data/types.js';
 import type { BrowserState } from './state.js';
 import {
   LEVEL_COLOR, LEVEL_LABEL, cell, clockTime, duration, num, shortTime, sparkline, thousands, type Line, type Segment,
 } from './format.js';
 
-const LIST_HINTS =
-  '↑↓/jk move · PgUp/PgDn · g/G top/end · / search · n/N next/prev · l level · p/P patient · s sort · E episodes · Enter detail · a ack · x export · ? help · q quit';
-const DETAIL_HINTS = '↑↓/jk scroll · PgUp/PgDn · a acknowledge · q/Esc back · ? help';
+/** The list's footer: the keys used most, short enough for an 80-column terminal; ? lists every key. */
+export const LIST_HINTS = '↑↓ move · / filter · s/S sort · Enter detail · a/u ack · ? keys · q quit';
+const DETAIL_HINTS = '↑↓ scroll · a ack · u un-ack · q/Esc back · ? keys';
 
 export const HELP: [string, string][] = [
   ['↑ ↓  j k', 'move one row'],
-  ['PgUp PgDn', 'move one page'],
+  ['PgUp PgDn', 'move one page (also Space, Ctrl-F, Ctrl-B)'],
   ['g  G', 'first / last row'],
-  ['/', 'search reason, step, patient and procedure (Enter to find, Esc to cancel)'],
-  ['n  N', 'next / previous match'],
+  ['/', 'filter: only rows whose reason, step, patient or procedure contains the text (Enter applies)'],
+  ['Esc', 'clear the filter (with none, quit)'],
   ['l', 'cycle the minimum level: medium, high, critical'],
   ['p  P', 'only the selected row\'s patient / every patient'],
-  ['s', 'cycle the sort: risk, newest, oldest'],
+  ['s', 'cycle the sort: risk, newest, oldest, level, patient, procedure, arm'],
+  ['S', 'reverse the sort; ties always run earliest first, then by id, as in report top-alerts'],
   ['E', 'toggle alerts / episodes (runs of alerts on one arm)'],
   ['Enter', 'detail: the event, the arm\'s force and latency over +-30 s, vitals and NEWS2 of the hour, other alerts'],
   ['a', 'acknowledge the alert (or every alert of the episode), with an optional note'],
-  ['x', 'export the current view (filters and sort) to a new CSV or JSON file'],
+  ['u', 'withdraw the acknowledgement, with an optional note (both stay in alert_ack_history)'],
+  ['x', 'export the current view (filter, level and sort) to a new CSV or JSON file'],
   ['?', 'this help'],
-  ['q  Esc', 'back, or quit from the list'],
+  ['q', 'back, or quit from the list'],
 ];
 
 /** Rows the list gets on a terminal of `rows` lines: the frame is rows-1 high; header 3, status 2. */
@@ -59,7 +62,7 @@ function pad(lines: Line[], height: number): Line[] {
 function helpLines(width: number): Line[] {
   const lines: Line[] = [[{ text: 'surgctl tui: keys', bold: true }], [{ text: '' }]];
   for (const [k, what] of HELP) lines.push([{ text: cell(k, 12), bold: true }, { text: what }]);
-  lines.push([{ text: '' }], [{ text: 'Acknowledgements are stored in the lakehouse table alert_acks (who, when, note).', dim: true }]);
+  lines.push([{ text: '' }], [{ text: 'Acknowledgements are stored in the lakehouse table alert_acks (who, when, note); alert_ack_history keeps every ack and un-ack.', dim: true }]);
   lines.push([{ text: cell('q, Esc or ? closes this help', width), dim: true }]);
   return lines;
 }
@@ -89,10 +92,10 @@ function header(state: BrowserState): Line[] {
     { text: ' · ' },
     { text: s.patientId === null ? 'patient: all' : `patient ${s.patientId}`, bold: s.patientId !== null },
     { text: ' · ' },
-    { text: `sort: ${s.sort}` },
+    { text: `sort: ${s.sort}${s.reverse ? ' reversed' : ''}` },
   ];
-  if (state.search) filters.push({ text: ' · ' }, { text: `search "${state.search.text}" (${thousands(state.search.matches)})`, color: 'magenta' });
-  if (c) filters.push({ text: ` │ ${thousands(c.inView)} in view`, bold: true });
+  if (s.filter) filters.push({ text: ' · ' }, { text: `filter "${s.filter}"`, color: 'magenta', bold: true });
+  if (c) filters.push({ text: ` │ ${thousands(c.inView)} ${s.filter ? `match${c.inView === 1 ? '' : 'es'}` : 'in view'}`, bold: true });
   return [title, filters];
 }
 
@@ -143,12 +146,13 @@ function emptyState(state: BrowserState): Line[] {
   const c = state.counts;
   const what = state.spec.mode;
   if (state.busy && c === null) return [[{ text: 'loading…', dim: true }]];
-  if (c !== null && c.total === 0 && state.spec.patientId === null) {
+  if (c !== null && c.total === 0 && state.spec.patientId === null && !state.spec.filter) {
     return [[{ text: `No ${what} in this lakehouse: nothing to triage.`, bold: true }],
       [{ text: 'They appear after `surgctl transform` finds medium, high or critical risk events.', dim: true }]];
   }
-  return [[{ text: `No ${what} match these filters (level ≥ ${state.spec.minLevel}${state.spec.patientId ? `, patient ${state.spec.patientId}` : ''}).`, bold: true }],
-    [{ text: 'Press l to change the minimum level, or P to show every patient.', dim: true }]];
+  const f = state.spec.filter ? `, filter "${state.spec.filter}"` : '';
+  return [[{ text: `No ${what} match these filters (level ≥ ${state.spec.minLevel}${state.spec.patientId ? `, patient ${state.spec.patientId}` : ''}${f}).`, bold: true }],
+    [{ text: `Press ${f ? 'Esc to clear the filter, ' : ''}l to change the minimum level, or P to show every patient.`, dim: true }]];
 }
 
 function listScreen(state: BrowserState): Line[] {
@@ -170,13 +174,14 @@ function listScreen(state: BrowserState): Line[] {
 function statusLine(state: BrowserState): Line {
   const p = state.prompt;
   if (p) {
-    if (p.kind === 'search') return [{ text: '/', bold: true, color: 'magenta' }, { text: `${p.text}▏` }, { text: '  Enter finds · Esc cancels', dim: true }];
+    if (p.kind === 'search') return [{ text: 'filter /', bold: true, color: 'magenta' }, { text: `${p.text}▏` }, { text: '  Enter applies (empty: all rows) · Esc cancels', dim: true }];
     if (p.kind === 'export') {
       const n = state.counts?.inView ?? 0;
       return [{ text: `export ${thousands(n)} ${state.spec.mode} of this view: `, bold: true }, { text: 'c = CSV, j = JSON, Esc cancels' }];
     }
     const row = state.screen === 'detail' && state.detail ? state.detail.row : state.view.rows[state.view.selected];
-    return [{ text: `acknowledge ${row?.id ?? ''} as ${state.user}; note (optional): `, bold: true }, { text: `${p.text}▏` },
+    const verb = p.kind === 'unack' ? 'withdraw the acknowledgement of' : 'acknowledge';
+    return [{ text: `${verb} ${row?.id ?? ''} as ${state.user}; note (optional): `, bold: true }, { text: `${p.text}▏` },
       { text: '  Enter saves · Esc cancels', dim: true }];
   }
   const out: Line = [];
@@ -261,7 +266,10 @@ export function detailLines(detail: AlertDetail, width: number): Line[] {
   } else {
     lines.push([{ text: `vitals of ${row.patientId}, hour ${hourText(detail.vitalsHour)}`, bold: true }, { text: offset(detail.vitalsHour), dim: true }]);
     for (const v of detail.vitals) {
-      lines.push([{ text: `  ${cell(v.metric, 16)}`, dim: true }, { text: `avg ${num(v.avg)} · min ${num(v.min)} · max ${num(v.max)} · p95 ${num(v.p95)} · n ${v.n}` }]);
+      const d = VITAL_DISPLAY[v.metric];
+      const u = d === undefined || d.unit.includes(' ') ? '' : ` ${d.unit}`;
+      lines.push([{ text: `  ${cell(d?.label ?? v.metric, 16)}`, dim: true },
+        { text: `avg ${num(v.avg)}${u} · min ${num(v.min)}${u} · max ${num(v.max)}${u} · p95 ${num(v.p95)}${u} · n ${v.n}${d !== undefined && u === '' ? ` (${d.unit})` : ''}` }]);
     }
   }
   if (detail.news2 && detail.news2Hour) {

@@ -4,7 +4,7 @@ import type { PagerView } from '../core/tui-data/pager.js';
 import type { AlertDetail, LevelCounts, ViewSpec } from '../core/tui-data/types.js';
 
 export type Screen = 'list' | 'detail' | 'help';
-export type PromptKind = 'search' | 'note' | 'export';
+export type PromptKind = 'search' | 'note' | 'unack' | 'export';
 
 export interface BrowserState {
   screen: Screen;

@@ -20,7 +20,10 @@ const PINNED: Record<string, string> = {
   '001-ledger.sql': 'ac64113586dbf51fcea785dd979f14d0db29b12c8112ea4d3a59258c021dae98',
   '002-writer-pid.sql': '08b765a6f3f0cfd9314ff1dd8bb0ce53b66eeea0a1278b57776bc3d3f3f2c82e',
   '003-transform-meta-and-acks.sql': '3dcaf0761d40663ade41d909a11984a1d3561aeb72e9d61a34d5e2b11c434db7',
+  '004-import-lineage.sql': '745e5d06488243a9fecd11955aca6217939e970403bd086fa6ecf205972ab995',
   '005-telemetry-kinematics.sql': 'bf0c32b5e7930b50bef3c7edc9e8420b850ac1f9192b145d786e6edb88e3034a',
+  '006-published.sql': '8b6b8a402cca3cd815ae1437640cb42d163653c1eb4449e0b7ee875af98865ef',
+  '007-alert-ack-history.sql': '9621f621646eabfd9d6a7d389e66ebb49518ec30b92f41ca523d0d700425addd',
 };
 
 const FIXTURE = resolve(import.meta.dirname, '../../fixtures/lakehouse-0.1.0');

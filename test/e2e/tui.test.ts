@@ -101,22 +101,35 @@ describe('surgctl tui in a real terminal (tmux)', () => {
     expect(listed.length).toBeGreaterThan(0);
     expect(listed.every((l) => l.includes(patient))).toBe(true);
     await keys('a', ['P'], 'patient: all');
-    // Sort and mode.
+    // Sort: s cycles every column, S reverses; ties run earliest first (the order of report top-alerts).
     await keys('a', ['s'], 'sort: newest');
     await keys('a', ['s'], 'sort: oldest');
-    await keys('a', ['s'], 'sort: risk');
+    s = await keys('a', ['S'], 'sorted by time (newest first)');
+    expect(s).toContain('sort: oldest reversed');
+    await keys('a', ['s'], 'sort: level │');
+    s = await keys('a', ['s'], 'sort: patient │');
+    const patients = s.split('\n').slice(3, ROWS - 3).map((l) => /PT-\d{5}/.exec(l)?.[0]).filter((x): x is string => x !== undefined);
+    expect(patients.length).toBeGreaterThan(3);
+    expect([...patients].sort()).toEqual(patients);
+    s = await keys('a', ['S'], 'sorted by patient (Z to A)');
+    await keys('a', ['s'], 'sort: procedure │');
+    await keys('a', ['s'], 'sort: arm │');
+    await keys('a', ['s'], 'sort: risk │');
     s = await keys('a', ['E'], '│ episodes │');
     expect(s).toContain('START (UTC)');
     await keys('a', ['E'], '│ alerts │');
-    // Search with n / N.
-    await keys('a', ['/'], '/▏');
-    s = await type('a', 'suturing', '/suturing▏');
-    s = await keys('a', ['Enter'], /"suturing": [\d,]+ matches/);
-    const at = (x: string) => Number(/row ([\d,]+) of/.exec(x)![1]!.replace(/,/g, ''));
-    const first = at(s);
-    s = await keys('a', ['n'], new RegExp(`row (?!${first} of)[\\d,]+ of 2,000`));
-    expect(at(s)).toBeGreaterThan(first);
-    await keys('a', ['N'], `row ${first.toLocaleString('en-US')} of 2,000`);
+    // Filter: / narrows the list, the header shows the filter and the match count, Escape clears it.
+    await keys('a', ['/'], 'filter /▏');
+    await type('a', 'suturing', 'filter /suturing▏');
+    s = await keys('a', ['Enter'], /filter "suturing" │ [\d,]+ matches/);
+    const matches = Number(/│ ([\d,]+) matches/.exec(s)![1]!.replace(/,/g, ''));
+    expect(matches).toBeGreaterThan(0);
+    expect(matches).toBeLessThan(2000);
+    const shown = s.split('\n').slice(3, ROWS - 3).filter((l) => l.trim() !== '');
+    expect(shown.every((l) => l.includes('suturing'))).toBe(true);
+    await keys('a', ['Escape'], 'filter cleared');
+    s = await waitFor('a', '2,000 in view');
+    expect(s.split('\n')[1]).not.toContain('filter "');
     // Detail, scrolled with j, closed with Escape.
     await keys('a', ['g'], 'row 1 of 2,000');
     s = await keys('a', ['Enter'], /alert AL-\d+ +CRITICAL/);
@@ -124,6 +137,8 @@ describe('surgctl tui in a real terminal (tmux)', () => {
     expect(s).toMatch(/force +[▁▂▃▄▅▆▇█ ]+ {2}max/);
     expect(s).toContain('NEWS2 2026-01-0');
     expect(s).toMatch(/other alerts of procedure PR-\d+: 59/);
+    // Every vital with its unit.
+    expect(s).toMatch(/heart rate +avg [\d.]+ \/min/);
     await keys('a', ['j'], /\(lines 2-\d+ of \d+\)/);
     await keys('a', ['Escape'], 'row 1 of 2,000');
     // Acknowledge with a note.
@@ -133,6 +148,15 @@ describe('surgctl tui in a real terminal (tmux)', () => {
     s = await keys('a', ['Enter'], `acknowledged ${id} as e2e.user`);
     expect(s).toContain('│ 1 acked │');
     expect(s).toMatch(/^✓ CRIT/m);
+    // Un-acknowledge with a note, then acknowledge again (history keeps all three).
+    await keys('a', ['u'], `withdraw the acknowledgement of ${id} as e2e.user; note (optional):`);
+    await type('a', 'wrong one', 'wrong one▏');
+    s = await keys('a', ['Enter'], `withdrew 1 acknowledgement of ${id}`);
+    expect(s).toContain('│ 0 acked │');
+    await keys('a', ['a'], `acknowledge ${id} as e2e.user; note (optional):`);
+    await type('a', 'seen in e2e', 'seen in e2e▏');
+    s = await keys('a', ['Enter'], `acknowledged ${id} as e2e.user`);
+    expect(s).toContain('│ 1 acked │');
     // Export to CSV and JSON: new files, path shown.
     await keys('a', ['x'], 'c = CSV, j = JSON, Esc cancels');
     s = await keys('a', ['c'], /exported 2,000 rows to \S+\.csv/);
@@ -157,6 +181,19 @@ describe('surgctl tui in a real terminal (tmux)', () => {
     expect(s).toContain(': "seen in e2e"');
     await keys('b', ['q', 'Escape'], 'EXIT:0');
   }, 300_000);
+
+  it('at 80 columns the key footer fits whole, and ? shows every key', async (ctx) => {
+    if (TMUX === null) ctx.skip(SKIP_NOTE);
+    tmux('new-session', '-d', '-s', 'narrow', '-x', '80', '-y', String(ROWS), '-c', t.dir, '-e', 'NO_COLOR=1',
+      `${process.execPath} ${BIN} tui --db ${lake} --out ${out}; echo EXIT:$?; sleep 120`);
+    const s = await waitFor('narrow', 'row 1 of 2,000');
+    const footer = s.trimEnd().split('\n').at(-1) ?? '';
+    expect(footer).toBe('↑↓ move · / filter · s/S sort · Enter detail · a/u ack · ? keys · q quit');
+    const help = await keys('narrow', ['?'], 'surgctl tui: keys');
+    for (const k of ['/', 'Esc', 'S', 'u', 'x', 'E', 'p  P', 'l']) expect(help).toMatch(new RegExp(`^${k.replace(/[/]/g, '\\/')} `, 'm'));
+    await keys('narrow', ['q'], 'row 1 of 2,000');
+    await keys('narrow', ['q'], 'EXIT:0');
+  }, 120_000);
 
   it('refuses a pipe with one line naming report top-alerts and exit 2 (built bin)', () => {
     const r = spawnSync(process.execPath, [BIN, 'tui', '--db', lake], { encoding: 'utf8', input: '' });

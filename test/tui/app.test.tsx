@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { openAlertStore, type AlertStore } from '../../src/core/tui-data/index.js';
 import { App } from '../../src/tui/app.js';
 import { BrowserController } from '../../src/tui/controller.js';
+import { LIST_HINTS } from '../../src/tui/screen.js';
 import { openDb } from '../../src/db/db.js';
 import { tempDir } from '../helpers/run-cli.js';
 import { buildMartFixture } from '../core/tui-data/fixture.js';
@@ -52,17 +53,17 @@ async function mount(path = lake, rows = 24) {
       await new Promise((r) => setImmediate(r));
       await controller.idle();
     }
-    if (expected !== undefined) await waitFor(() => (typeof expected === 'string' ? frame().includes(expected) : expected.test(frame())));
+    if (expected !== undefined) await waitFor(() => (typeof expected === 'string' ? frame().includes(expected) : expected.test(frame())), 15_000, frame);
     return frame();
   };
   await waitFor(() => frame().includes('row 1 of') || frame().includes('No alerts'));
   return { controller, store, frame, press };
 }
 
-async function waitFor(ok: () => boolean, ms = 15_000): Promise<void> {
+async function waitFor(ok: () => boolean, ms = 15_000, last?: () => string): Promise<void> {
   const end = Date.now() + ms;
   while (!ok()) {
-    if (Date.now() > end) throw new Error('timed out waiting for the frame');
+    if (Date.now() > end) throw new Error(`timed out waiting for the frame${last ? `; last frame:\n${last()}` : ''}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }
@@ -87,7 +88,9 @@ describe('tui list', () => {
     expect(rows).toHaveLength(18);
     expect(rows[0]).toMatch(/^ {2}CRIT +\d+ 01-0\d \d\d:\d\d:\d\d PT-\d{5} +PR-\d{6} arm_\d \w+ +\S/);
     expect(lines[21]).toBe('row 1 of 600');
-    expect(lines[22]).toMatch(/^↑↓\/jk move · PgUp\/PgDn · g\/G top\/end/);
+    // The footer fits an 80-column terminal; ? lists every key.
+    expect(lines[22]).toBe(LIST_HINTS);
+    expect([...LIST_HINTS].length).toBeLessThanOrEqual(80);
   });
 
   it('moves with arrows, j/k, PgUp/PgDn and g/G', async () => {
@@ -126,15 +129,33 @@ describe('tui list', () => {
     expect(await press(['P'], 'patient: all')).toContain('600 in view');
   });
 
-  it('s cycles the sort: risk, newest, oldest', async () => {
-    const { press } = await mount();
+  it('s cycles the sort through every column, S reverses it; ties run earliest first as in report top-alerts', async () => {
+    const { press, controller } = await mount();
+    const risk = controller.getState().view.rows;
+    // Equal risk scores: the earlier alert first, as `report top-alerts` orders them.
+    for (let i = 1; i < risk.length; i++) {
+      if (risk[i]!.riskScore === risk[i - 1]!.riskScore) expect(risk[i]!.at >= risk[i - 1]!.at).toBe(true);
+    }
     const newest = await press(['s'], 'sort: newest');
     const times = listRows(newest).map((r) => r.slice(12, 26));
     expect([...times].sort().reverse()).toEqual(times);
     expect(times[0]).toBe('01-05 13:34:55');
     const oldest = await press(['s'], 'sort: oldest');
     expect(listRows(oldest)[0]!.slice(12, 26)).toBe('01-05 08:00:03');
-    await press(['s'], 'sort: risk');
+    const reversed = await press(['S'], 'sort: oldest reversed');
+    expect(reversed).toContain('sorted by time (newest first)');
+    expect(listRows(reversed)[0]!.slice(12, 26)).toBe('01-05 13:34:55');
+    await press(['s'], 'sort: level │');
+    const patients = await press(['s'], 'sort: patient │');
+    const ids = controller.getState().view.rows.map((r) => r.patientId);
+    expect([...ids].sort()).toEqual(ids);
+    expect(patients).toContain('sorted by patient (A to Z)');
+    await press(['S'], 'sorted by patient (Z to A)');
+    const back = controller.getState().view.rows.map((r) => r.patientId);
+    expect([...back].sort().reverse()).toEqual(back);
+    await press(['s'], 'sort: procedure │');
+    await press(['s'], 'sort: arm │');
+    await press(['s'], 'sort: risk │');
   });
 
   it('E toggles episodes', async () => {
@@ -148,33 +169,28 @@ describe('tui list', () => {
   });
 });
 
-describe('tui search', () => {
-  it('/ finds a match, n and N move between matches, Esc cancels, an empty search clears', async () => {
-    const { press, controller, frame } = await mount();
-    await press(['/', 's', 'u', 't', 'x', KEY.backspace, 'u', 'r'], '/sutur▏');
-    const found = await press([KEY.enter], /"sutur": \d+ matches/);
-    expect(found).toContain('search "sutur"');
-    const first = controller.getState().view;
-    const sel = first.rows[first.selected]!;
-    expect(sel.step).toBe('suturing');
-    const pos1 = first.position!;
-    await press(['n']);
-    await waitFor(() => controller.getState().view.position !== pos1);
-    const v2 = controller.getState().view;
-    expect(v2.rows[v2.selected]!.step).toBe('suturing');
-    expect(v2.position!).toBeGreaterThan(pos1);
-    expect(frame()).toContain(`row ${v2.position! + 1} of 600`);
-    await press(['N']);
-    await waitFor(() => controller.getState().view.position === pos1);
+describe('tui filter', () => {
+  it('/ filters the list (the filter and match count in the header), Esc clears it, an empty filter shows all', async () => {
+    const { press, controller } = await mount();
+    await press(['/', 's', 'u', 't', 'x', KEY.backspace, 'u', 'r'], 'filter /sutur▏');
+    const f = await press([KEY.enter], /filter "sutur" │ \d+ matches/);
+    const n = controller.getState().counts!.inView;
+    expect(n).toBeGreaterThan(0);
+    expect(n).toBeLessThan(600);
+    expect(f).toContain(`row 1 of ${n}`);
+    const rows = listRows(f);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) expect(r.toLowerCase()).toContain('sutur');
+    const cleared = await press([KEY.escape], 'filter cleared');
+    expect(cleared).toContain('600 in view');
+    expect(controller.getState().quit).toBe(false);
     await press(['/', 'x', KEY.escape], 'cancelled');
-    expect(await press(['/', 'PR-000007', KEY.enter], '"PR-000007": 60 matches')).toContain('PR-000007');
-    expect(await press(['/', KEY.enter], 'search cleared')).not.toContain('search "');
-    expect(await press(['/', 'zzz', KEY.enter], 'no match for "zzz"')).toContain('no match');
-  });
-
-  it('n without a search says how to search', async () => {
-    const { press } = await mount();
-    expect(await press(['n'], 'no search yet')).toContain('press / to search');
+    expect(await press(['/', 'PR-000007', KEY.enter], 'filter "PR-000007" │ 60 matches')).toContain('PR-000007');
+    expect(await press(['/', ...Array(9).fill(KEY.backspace), KEY.enter], 'filter cleared')).toContain('600 in view');
+    expect(await press(['/', 'zzz', KEY.enter], 'No alerts match these filters')).toContain('Esc to clear the filter');
+    await press([KEY.escape], '600 in view');
+    await press([KEY.escape]);
+    expect(controller.getState().quit).toBe(true);
   });
 });
 
@@ -191,7 +207,9 @@ describe('tui detail', () => {
     expect(f).toMatch(/latency [▁▂▃▄▅▆▇█ ]{60} {2}max \d+ ms/);
     expect(f).toMatch(/ {8} {30}▲ +the alert/);
     expect(f).toContain(`vitals of ${row.patientId}, hour`);
-    expect(f).toMatch(/heart_rate +avg 78/);
+    // Every vital with its unit.
+    expect(f).toMatch(/heart rate +avg 78[\d.]* \/min · min [\d.]+ \/min/);
+    expect(f).toMatch(/SpO₂ +avg [\d.]+ %/);
     expect(f).toMatch(/NEWS2 2026-01-0\d \d\d:00 UTC \d \((low|low-medium|medium|high)\)/);
     expect(f).toContain(`other alerts of procedure ${row.procedureId}: 59 (8 shown, nearest in time)`);
     expect(await press(['q'], 'row 1 of 600')).toContain('surgctl tui │ alerts');
@@ -235,6 +253,29 @@ describe('tui acknowledge', () => {
     expect(again.frame()).toContain('│ 1 acked │');
   });
 
+  it('u withdraws an acknowledgement with a note; both stay in the history', async () => {
+    const copy = join(t.dir, 'unack.duckdb');
+    copyFileSync(lake, copy);
+    const { press, controller } = await mount(copy);
+    const row = controller.getState().view.rows[0]!;
+    expect(await press(['u'], `${row.id} is not acknowledged`)).toContain('not acknowledged');
+    await press(['a', ...'seen', KEY.enter], `acknowledged ${row.id} as tester`);
+    await press(['u'], `withdraw the acknowledgement of ${row.id} as tester; note (optional):`);
+    const f = await press([...'wrong alert', KEY.enter], `withdrew 1 acknowledgement of ${row.id}`);
+    expect(f).toContain('│ 0 acked │');
+    expect(listRows(f)[0]).toMatch(/^ {2}CRIT/);
+    for (const o of opened.splice(0)) {
+      o.unmount();
+      o.store.close();
+    }
+    const db = await openDb(copy, { readOnly: true });
+    expect(await db.all('SELECT action, acted_by, note FROM alert_ack_history ORDER BY action')).toEqual([
+      { action: 'ack', acted_by: 'tester', note: 'seen' },
+      { action: 'unack', acted_by: 'tester', note: 'wrong alert' },
+    ]);
+    db.close();
+  });
+
   it('acknowledges a whole episode from the detail pane; Esc cancels a note', async () => {
     const copy = join(t.dir, 'ack-ep.duckdb');
     copyFileSync(lake, copy);
@@ -273,7 +314,8 @@ describe('tui help, quit and empty states', () => {
   it('? shows the keys; q closes help; q quits', async () => {
     const { press, controller } = await mount();
     const h = await press(['?'], 'surgctl tui: keys');
-    for (const k of ['PgUp PgDn', 'g  G', 'n  N', 'p  P', 'Enter', 'q  Esc']) expect(h).toContain(k);
+    for (const k of ['PgUp PgDn', 'g  G', '/', 'Esc', 's  ', 'S  ', 'u  ', 'p  P', 'Enter', 'q  ']) expect(h).toContain(k);
+    expect(h).toContain('ties always run earliest first');
     await press(['q'], 'row 1 of 600');
     await press(['q']);
     expect(controller.getState().quit).toBe(true);

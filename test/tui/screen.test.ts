@@ -22,7 +22,7 @@ describe('detailLines', () => {
   it('labels data from another hour than the alert\'s', () => {
     const t = text(base);
     expect(t).toContain('vitals of PT-1, hour 2026-01-05 13:00 UTC (none in 2026-01-05 10:00 UTC; nearest hour, +3 h)');
-    expect(t).toContain('  heart_rate      avg 80.3 · min 70 · max 90 · p95 88 · n 4');
+    expect(t).toContain('  heart rate      avg 80.3 /min · min 70 /min · max 90 /min · p95 88 /min · n 4');
     expect(t.find((l) => l.startsWith('NEWS2'))).toBe('NEWS2 2026-01-05 10:00 UTC 5 (medium) · resp_rate 2 · spo2 3 · missing consciousness');
     expect(t).toContain('other alerts of procedure PR-1: 0');
     expect(t).toContain('  none');

@@ -10,6 +10,7 @@ interface ExportFlags {
   out: string;
   format?: string;
   partitionBy?: string;
+  maxPartitions?: string;
   where: string[];
   force?: boolean;
 }
@@ -20,7 +21,8 @@ export const exportCommand = (ctx: CliContext): Command =>
     .argument('<table>', 'a table or model, e.g. telemetry_risk, alerts, raw_vitals')
     .requiredOption('--out <path>', 'the file to write (a directory with --partition-by); - for standard output')
     .option('--format <format>', `${EXPORT_FORMATS.join(' | ')} (default: from the --out extension, else parquet)`)
-    .option('--partition-by <cols>', 'Hive-partitioned Parquet by these columns, comma-separated')
+    .option('--partition-by <cols>', 'Hive-partitioned Parquet by these columns, comma-separated; day(col) or hour(col) for a timestamp')
+    .option('--max-partitions <n>', 'refuse, before writing, an export with more partitions than this (default: 10000)')
     .option('--where <col=value>', 'keep rows where COLUMN OP VALUE (OP: = != < <= > >=); repeat to AND', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--force', 'replace --out if it exists (a directory only if surgctl wrote it)')
     .action(async (table: string, flags: ExportFlags) => {
@@ -36,6 +38,7 @@ export const exportCommand = (ctx: CliContext): Command =>
         out: flags.out === '-' ? '-' : resolve(ctx.io.cwd, flags.out),
         format: format as ExportFormat | undefined,
         partitionBy: flags.partitionBy?.split(','),
+        maxPartitions: flags.maxPartitions,
         where: flags.where,
         force: flags.force,
         cwd: ctx.io.cwd,

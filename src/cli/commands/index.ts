@@ -10,6 +10,7 @@ import { transformCommand } from './transform.js';
 import { rulesCommand } from './rules.js';
 import { validateCommand } from './validate.js';
 import { loadCommand, loadsCommand } from './load.js';
+import { importCommand, profilesCommand } from './import.js';
 import { quarantineCommand } from './quarantine.js';
 import { reportCommand } from './report.js';
 import { exportCommand } from './export.js';
@@ -20,6 +21,7 @@ import { runsCommand } from './runs.js';
 import { completionCommand } from './completion.js';
 import { tuiCommand } from './tui.js';
 import { versionCommand } from './version.js';
+import { publishCommand } from './publish.js';
 
 export type CommandFactory = (ctx: CliContext) => Command;
 
@@ -31,6 +33,8 @@ export const commandFactories: CommandFactory[] = [
   validateCommand,
   loadCommand,
   loadsCommand,
+  importCommand,
+  profilesCommand,
   quarantineCommand,
   pipelineCommand,
   configCommand,
@@ -40,5 +44,6 @@ export const commandFactories: CommandFactory[] = [
   reportCommand,
   exportCommand,
   queryCommand,
+  publishCommand,
   versionCommand,
 ];

@@ -3,7 +3,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { OUTPUT_FORMATS, resolveFormat } from '../../core/export/formats.js';
+import { QUERY_FORMATS, resolveFormat } from '../../core/export/formats.js';
 import { UsageError } from '../../errors.js';
 import { lockTimeoutMs, say, useColor } from '../io.js';
 import { packageVersion, type CliContext } from '../io.js';
@@ -38,7 +38,7 @@ export const queryCommand = (ctx: CliContext): Command =>
   new Command('query')
     .description('run one read-only SQL SELECT against the lakehouse (writes are refused)')
     .argument('<sql>', 'the SELECT statement, or - to read it from stdin')
-    .option('--format <format>', `${OUTPUT_FORMATS.join(' | ')} (default: table on a terminal, json when piped)`)
+    .option('--format <format>', `${QUERY_FORMATS.join(' | ')} (default: table on a terminal, json when piped)`)
     .option('--out <path>', 'write to this file instead of stdout (- for stdout; parquet and arrow need one)')
     .option('--force', 'replace --out if it exists (a file; never a directory)')
     .option('--allow-read <dir>', 'let the SQL read files in this directory (read_csv, read_text, glob ...); repeatable', collect, [])
@@ -51,7 +51,7 @@ export const queryCommand = (ctx: CliContext): Command =>
       // `--out -` is standard output, like no --out (binary formats included, when stdout is not a terminal).
       const out = flags.out === undefined || flags.out === '-' ? flags.out : resolve(ctx.io.cwd, flags.out);
       const toFile = out !== undefined && out !== '-';
-      const format = resolveFormat(flags.format, out, ctx.io.stdout.isTTY === true);
+      const format = resolveFormat(flags.format, out, ctx.io.stdout.isTTY === true, QUERY_FORMATS);
       const allowRead = allowedDirs(flags.allowRead, ctx.io.cwd);
       const sql = sqlArg === '-' ? await readAll(ctx.io.stdin) : sqlArg;
       const [{ runQuery }, { rendererFor }] = await Promise.all([import('../../core/query/index.js'), import('../../render/result.js')]);

@@ -72,5 +72,7 @@ export const reportCommand = (ctx: CliContext): Command =>
         },
         { format, out, force: flags.force, cwd: ctx.io.cwd, stdout: ctx.io.stdout, render },
       );
-      if (result.path !== undefined) say(ctx.io, g, `wrote report ${result.report}: ${result.rows} rows to ${result.path} (${format})`);
+      // vega-lite writes the report's charts, not its rows.
+      const what = format === 'vega-lite' ? `${result.rows} chart${result.rows === 1 ? '' : 's'}` : `${result.rows} rows`;
+      if (result.path !== undefined) say(ctx.io, g, `wrote report ${result.report}: ${what} to ${result.path} (${format})`);
     });

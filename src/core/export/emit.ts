@@ -8,8 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Db, Params } from '../../db/db.js';
 import { isSurgctlError, QueryError, UsageError, type SurgctlError } from '../../errors.js';
-import type { Dashboard } from '../read/charts.js';
-import type { TabularResult, TextRenderer } from '../read/result.js';
+import type { ChartSpec, TabularResult, TextRenderer } from '../read/result.js';
 import { createRowReader, describeColumns, type ResultRow } from '../read/values.js';
 import { writeArrowFile } from './arrow.js';
 import { copyQueryTo } from './copy.js';
@@ -21,8 +20,11 @@ export interface QuerySpec {
   title: string;
   sql: string;
   params?: Params | undefined;
-  charts?: Dashboard | undefined;
+  charts?: ChartSpec[] | undefined;
+  about?: Record<string, string> | undefined;
   filters?: Record<string, string> | undefined;
+  textColumns?: readonly string[] | undefined;
+  priority?: readonly string[] | undefined;
 }
 
 export interface EmitTarget {
@@ -72,7 +74,7 @@ export async function streamQuery(db: Db, spec: QuerySpec): Promise<TabularResul
       throw queryFailure(e, spec.sql, spec.params);
     }
   }
-  return { name: spec.name, title: spec.title, columns, rows: rows(), charts: spec.charts, filters: spec.filters };
+  return { name: spec.name, title: spec.title, columns, rows: rows(), charts: spec.charts, about: spec.about, filters: spec.filters, textColumns: spec.textColumns, priority: spec.priority };
 }
 
 /**

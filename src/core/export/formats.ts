@@ -5,7 +5,7 @@ import { UsageError } from '../../errors.js';
 
 import { FILE_FORMATS, OUTPUT_FORMATS, type FileFormat, type OutputFormat } from '../domain.js';
 
-export { EXPORT_FORMATS, FILE_FORMATS, OUTPUT_FORMATS, type ExportFormat, type FileFormat, type OutputFormat, type TextFormat } from '../domain.js';
+export { EXPORT_FORMATS, FILE_FORMATS, OUTPUT_FORMATS, QUERY_FORMATS, type ExportFormat, type FileFormat, type OutputFormat, type TextFormat } from '../domain.js';
 
 const BY_EXTENSION: Record<string, OutputFormat> = {
   '.parquet': 'parquet',
@@ -37,7 +37,7 @@ const FOREIGN_EXTENSIONS = new Set([
 
 /** The extension each format is usually written with (for hints). */
 const EXTENSION_OF: Record<OutputFormat, string> = {
-  table: '.txt', json: '.json', ndjson: '.ndjson', csv: '.csv', markdown: '.md', html: '.html', parquet: '.parquet', arrow: '.arrow',
+  table: '.txt', json: '.json', ndjson: '.ndjson', csv: '.csv', markdown: '.md', html: '.html', 'vega-lite': '.vl.json', parquet: '.parquet', arrow: '.arrow',
 };
 
 export interface FormatChoice {
@@ -84,7 +84,8 @@ export function resolveFormat(
   const toFile = out !== undefined && out !== '-';
   if (toFile) {
     const ext = extname(out).toLowerCase();
-    const byExt = ext === '.json' ? jsonAs : BY_EXTENSION[ext];
+    // Vega-Lite specs are JSON files too (charts.vl.json): a .json --out agrees with --format vega-lite.
+    const byExt = ext === '.json' ? (format === 'vega-lite' ? 'vega-lite' : jsonAs) : BY_EXTENSION[ext];
     const name = basename(out);
     if (byExt !== undefined) {
       if (!allowed.includes(byExt)) {

@@ -15,11 +15,13 @@ import { copyQueryTo } from './copy.js';
 import { EXPORT_FORMATS, resolveFormat, type ExportFormat } from './formats.js';
 import { writeMarker } from '../safe-output.js';
 import { provenance } from './metadata.js';
+import { checkPartitionCount, parseMaxPartitions, parsePartitionBy, partitionedSource } from './partition.js';
 import { checkOutput, commitOutput, discardOutput, pipeFile, STDOUT, tempPathFor, type ByteSink, type OutputGuard } from './output.js';
 
 export { EXPORT_FORMATS, OUTPUT_FORMATS, resolveFormat, type ExportFormat, type OutputFormat } from './formats.js';
 export { emitQuery, streamQuery, type EmitResult, type EmitTarget, type QuerySpec } from './emit.js';
 export { AtomicTextFile, type TextSink } from './output.js';
+export { DEFAULT_MAX_PARTITIONS, PARTITION_TRANSFORMS } from './partition.js';
 
 export interface ExportRequest {
   /** The lakehouse file (must exist; opened read-only). */
@@ -30,8 +32,10 @@ export interface ExportRequest {
   out: string;
   /** Default: from the --out extension, else parquet. */
   format?: ExportFormat | undefined;
-  /** Hive partition columns (parquet only). */
+  /** Hive partitions (parquet only): a column, or `day(col)` / `hour(col)` of a timestamp column. */
   partitionBy?: readonly string[] | undefined;
+  /** Refuse (before writing) an export that would write more partitions than this (default 10,000). */
+  maxPartitions?: number | string | undefined;
   /** Row filters `col=value`, `col>=value`, ... (ANDed). */
   where?: readonly string[] | undefined;
   force?: boolean | undefined;
@@ -114,6 +118,7 @@ export async function exportTable(req: ExportRequest): Promise<ExportResult> {
     });
   }
   if (toStdout && req.stdout === undefined) throw new UsageError('--out - needs standard output', { field: '--out' });
+  const maxPartitions = parseMaxPartitions(req.maxPartitions);
   const guard: OutputGuard = {
     kind: 'export',
     shape: partitionBy.length > 0 ? 'directory' : 'file',
@@ -141,20 +146,12 @@ export async function exportTable(req: ExportRequest): Promise<ExportResult> {
       });
     }
     const columns = await relationColumns(db, req.table);
-    for (const p of partitionBy) {
-      if (!columns.some((c) => c.name === p)) {
-        throw new UsageError(`--partition-by: ${req.table} has no column ${JSON.stringify(p)}`, {
-          field: '--partition-by',
-          hint: `columns: ${columns.map((c) => c.name).join(', ')}`,
-        });
-      }
-    }
-    if (partitionBy.length > 0 && partitionBy.length === columns.length) {
-      throw new UsageError('--partition-by cannot use every column: nothing would be left in the files', { field: '--partition-by' });
-    }
+    const keys = parsePartitionBy(partitionBy, columns, req.table);
     const filters = (req.where ?? []).map((w) => parseWhere(w, columns, req.table));
     const where = whereSql(filters);
-    const sql = `SELECT * FROM ${ident(req.table)}${where.sql}`;
+    const base = `SELECT * FROM ${ident(req.table)}${where.sql}`;
+    if (keys.length > 0) await checkPartitionCount(db, base, where.params, keys, columns, maxPartitions);
+    const sql = partitionedSource(base, keys);
     const metadata =
       format === 'parquet'
         ? await provenance(db, {
@@ -168,7 +165,7 @@ export async function exportTable(req: ExportRequest): Promise<ExportResult> {
       const rows =
         format === 'arrow'
           ? await writeArrowFile(db, sql, where.params, temp)
-          : await copyQueryTo(db, sql, where.params, temp, { format, partitionBy, kvMetadata: metadata });
+          : await copyQueryTo(db, sql, where.params, temp, { format, partitionBy: keys.map((k) => k.name), kvMetadata: metadata });
       if (scratch !== undefined && req.stdout !== undefined) {
         await pipeFile(temp, req.stdout, format === 'csv' || format === 'ndjson');
         return { table: req.table, format, path: STDOUT, rows, metadata };

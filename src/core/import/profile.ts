@@ -20,6 +20,7 @@ export interface ColumnMap {
   map?: Record<string, string | number | boolean | null>;
   scale?: number;
   format?: string;
+  default?: string;
 }
 
 export interface CodeRule {

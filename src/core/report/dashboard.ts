@@ -1,14 +1,56 @@
-// Chart data for the HTML report, aggregated in SQL (small results): hourly vitals and NEWS2 bands per patient,
-// the risk-level distribution, alerts per procedure and per robot, and data quality over loads.
+// Chart data for the HTML report and --format vega-lite, aggregated in SQL (small results): hourly vitals, NEWS2
+// and each parameter's score per patient, the risk-level distribution, alerts per procedure and per robot, data
+// quality over loads, and the stay gap from the rules the lakehouse was transformed with. chart-specs.ts turns
+// it into Vega-Lite.
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { Db } from '../../db/db.js';
-import { alertLevelCountsSql, RISK_LEVELS_SQL } from '../domain.js';
-import type { Dashboard, LevelCounts, LoadQuality, PatientVitals, RiskLevelCount } from '../read/charts.js';
+import { alertLevelCountsSql, NEWS2_SCORE_COLUMN, RISK_LEVELS_SQL } from '../domain.js';
 import { listRelations, readRows } from '../read/lakehouse.js';
 import type { ReportFilters } from './filters.js';
 
-export type { Dashboard, LevelCounts, LoadQuality, PatientVitals, RiskLevelCount } from '../read/charts.js';
 export { readRows } from '../read/lakehouse.js';
+
+export interface PatientVitals {
+  patient_id: string;
+  /** NEWS2 per hour, in time order. hour_start ISO 8601 UTC. */
+  news2: { hour_start: string; news2_total: number | null; news2_band: string | null }[];
+  /** Hourly averages per metric, in time order, with the hour's NEWS2 score for that parameter (0-3, or null). */
+  metrics: { metric: string; points: { hour_start: string; avg: number | null; score: number | null }[] }[];
+}
+
+export interface LevelCounts {
+  medium: number;
+  high: number;
+  critical: number;
+}
+
+export interface RiskLevelCount {
+  level: string;
+  events: number;
+}
+
+export interface LoadQuality {
+  load_id: string;
+  dataset: string;
+  /** ISO 8601 UTC. */
+  started_at: string;
+  rows_inserted: number;
+  rows_duplicate: number;
+  rows_quarantined: number;
+}
+
+export interface Dashboard {
+  vitals?: PatientVitals[];
+  /** Hours without a reading that end a stay (a new chart column), from the rules in force (kpis.stay_gap_h). */
+  stayGapHours?: number;
+  riskLevels?: RiskLevelCount[];
+  alertsByProcedure?: (LevelCounts & { procedure_id: string })[];
+  alertsByRobot?: (LevelCounts & { robot_id: string })[];
+  dataQuality?: LoadQuality[];
+}
+
+/** The stay gap when the lakehouse's rules do not say (kpis.stay_gap_h in the rules file). */
+export const DEFAULT_STAY_GAP_HOURS = 12;
 
 export type ChartKind = 'vitals' | 'risk' | 'alerts' | 'quality';
 
@@ -42,18 +84,27 @@ async function loadVitals(db: Db, f: ReportFilters): Promise<PatientVitals[]> {
     const patient = String(row.patient_id);
     const p = conds({ ...f, patient }, { patient: 'patient_id', time: 'hour_start' });
     const news2 = await readRows<PatientVitals['news2'][number]>(db, `SELECT hour_start, news2_total, news2_band FROM news2_hourly${p.where} ORDER BY hour_start`, p.params);
+    const pv = conds({ ...f, patient }, { patient: 'v.patient_id', time: 'v.hour_start' });
+    const scores = Object.entries(NEWS2_SCORE_COLUMN)
+      .filter(([m]) => (CHART_METRICS as readonly string[]).includes(m))
+      .map(([m, col]) => `WHEN '${m}' THEN n.${col}`)
+      .join(' ');
     const vit = await readRows(
       db,
-      `SELECT metric, hour_start, avg FROM vitals_hourly${p.where} AND metric IN (${CHART_METRICS.map((m) => `'${m}'`).join(', ')})
-       ORDER BY metric, hour_start`,
-      p.params,
+      `SELECT v.metric, v.hour_start, v.avg, CASE v.metric ${scores} END AS score
+       FROM vitals_hourly AS v LEFT JOIN news2_hourly AS n ON n.patient_id = v.patient_id AND n.hour_start = v.hour_start
+       ${pv.where} AND v.metric IN (${CHART_METRICS.map((m) => `'${m}'`).join(', ')})
+       ORDER BY v.metric, v.hour_start`,
+      pv.params,
     );
     out.push({
       patient_id: patient,
       news2,
       metrics: CHART_METRICS.map((metric) => ({
         metric,
-        points: vit.filter((v) => v.metric === metric).map((v) => ({ hour_start: String(v.hour_start), avg: v.avg as number | null })),
+        points: vit
+          .filter((v) => v.metric === metric)
+          .map((v) => ({ hour_start: String(v.hour_start), avg: v.avg as number | null, score: v.score as number | null })),
       })).filter((m) => m.points.length > 0),
     });
   }
@@ -66,7 +117,15 @@ const LEVEL_COUNTS = alertLevelCountsSql('::INTEGER');
 export async function loadDashboard(db: Db, f: ReportFilters, kinds: readonly ChartKind[]): Promise<Dashboard> {
   const have = new Set(await listRelations(db));
   const d: Dashboard = {};
-  if (kinds.includes('vitals') && have.has('news2_hourly') && have.has('vitals_hourly')) d.vitals = await loadVitals(db, f);
+  if (kinds.includes('vitals') && have.has('news2_hourly') && have.has('vitals_hourly')) {
+    d.vitals = await loadVitals(db, f);
+    d.stayGapHours = DEFAULT_STAY_GAP_HOURS;
+    if (have.has('rules_in_force')) {
+      const rows = await readRows(db, "SELECT value FROM rules_in_force WHERE path = 'kpis.stay_gap_h'");
+      const gap = Number(rows[0]?.value);
+      if (Number.isFinite(gap) && gap > 0) d.stayGapHours = gap;
+    }
+  }
   if (kinds.includes('risk') && have.has('telemetry_risk')) {
     const { where, params } = conds(f, { patient: 'patient_id', procedure: 'procedure_id', robot: 'robot_id', time: 'recorded_at' });
     d.riskLevels = await readRows<RiskLevelCount>(

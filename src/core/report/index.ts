@@ -3,8 +3,9 @@
 import type { Db, LakeLimits } from '../../db/db.js';
 import { emitQuery, stagedOutput, streamQuery, type EmitResult, type EmitTarget } from '../export/emit.js';
 import { provenance } from '../export/metadata.js';
-import { queryColumns, requireRelations, withLakehouse } from '../read/lakehouse.js';
+import { listRelations, queryColumns, readRows, relationColumns, requireRelations, withLakehouse } from '../read/lakehouse.js';
 import { collectRows, type MaterialisedResult } from '../read/result.js';
+import { chartSpecs } from './chart-specs.js';
 import { loadDashboard } from './dashboard.js';
 import { parseFilters, type RawFilters, type ReportFilters } from './filters.js';
 import { checkFilters, reportDefinition, type ReportDefinition, type ReportName } from './reports.js';
@@ -12,6 +13,7 @@ import { checkFilters, reportDefinition, type ReportDefinition, type ReportName 
 export { REPORT_NAMES, listReports, reportDefinition, type ReportName, type ReportDefinition } from './reports.js';
 export { RISK_LEVELS, parseFilters, type RawFilters, type ReportFilters, type RiskLevel } from './filters.js';
 export type { Dashboard, ChartKind, PatientVitals } from './dashboard.js';
+export { chartSpecs, splitStays, vitalsSpec } from './chart-specs.js';
 
 export interface ReportRequest {
   /** The lakehouse file (must exist; opened read-only). */
@@ -20,6 +22,8 @@ export interface ReportRequest {
   filters?: RawFilters | undefined;
   /** How long to wait for another process's lock, in ms. */
   lockTimeoutMs?: number | undefined;
+  /** The clock for the page header's generation time (default: now). */
+  now?: (() => Date) | undefined;
   /** DuckDB threads and memory (default: 2 threads, 2GB). */
   limits?: LakeLimits | undefined;
 }
@@ -50,7 +54,7 @@ export async function runReport(req: ReportRequest, target: EmitTarget): Promise
   const { def, filters } = prepare(req.name, req.filters);
   def.build(filters); // usage errors (e.g. timeline without an id) before the database is opened
   const staged = stagedOutput(target);
-  return withLakehouse(req.dbPath, (db) => emitReport(db, req.name, req.filters, staged.target), {
+  return withLakehouse(req.dbPath, (db) => emitReport(db, req.name, req.filters, staged.target, req.now), {
     writePaths: staged.writePaths,
     lockTimeoutMs: req.lockTimeoutMs,
     limits: req.limits,
@@ -61,18 +65,45 @@ export async function runReport(req: ReportRequest, target: EmitTarget): Promise
  * runReport on an already-open database (the TUI, tests): the same checks, output and errors. A Parquet --out is
  * written by DuckDB, so on a sealed read-only handle its folder must be among the handle's writePaths.
  */
-export async function emitReport(db: Db, name: string, raw: RawFilters | undefined, target: EmitTarget): Promise<ReportOutcome> {
+export async function emitReport(db: Db, name: string, raw: RawFilters | undefined, target: EmitTarget, now: () => Date = () => new Date()): Promise<ReportOutcome> {
   const { def, filters } = prepare(name, raw);
   const built = def.build(filters);
   await requireRelations(db, def.tables, `report ${def.name}`);
-  const charts = target.format === 'html' ? await loadDashboard(db, filters, def.charts) : undefined;
+  const withCharts = target.format === 'html' || target.format === 'vega-lite';
+  const charts = withCharts ? chartSpecs(await loadDashboard(db, filters, def.charts)) : undefined;
+  const about = target.format === 'html' ? await reportAbout(db, now()) : undefined;
   const kvMetadata =
     target.format === 'parquet'
       ? await provenance(db, { columns: await queryColumns(db, built.sql), extra: { surgctl_report: def.name, surgctl_filters: JSON.stringify(shown(filters)) } })
       : undefined;
-  const spec = { name: def.name, title: def.title, sql: built.sql, params: built.params, charts, filters: shown(filters) };
+  const spec = { name: def.name, title: def.title, sql: built.sql, params: built.params, charts, about, filters: shown(filters), textColumns: def.textColumns, priority: def.priority };
   const result = await emitQuery(db, spec, { ...target, kvMetadata });
   return { ...result, report: def.name };
+}
+
+/**
+ * Where and how a report page was made: generation time, lakehouse path, the last succeeded load and transform
+ * run, the rules hash they ran with and the surgctl version (keys absent when the lakehouse does not say).
+ */
+export async function reportAbout(db: Db, at: Date): Promise<Record<string, string>> {
+  const about: Record<string, string> = { generated_at: `${at.toISOString().slice(0, 19)}Z`, lakehouse: db.path };
+  const have = new Set(await listRelations(db));
+  if (have.has('loads')) {
+    const rows = await readRows(db, "SELECT load_id FROM loads WHERE status = 'succeeded' ORDER BY started_at DESC, load_id DESC LIMIT 1");
+    if (rows[0]?.load_id != null) about.last_load_id = String(rows[0].load_id);
+  }
+  const kv = await provenance(db, { columns: [] });
+  if (have.has('transform_runs')) {
+    const cols = new Set((await relationColumns(db, 'transform_runs')).map((c) => c.name));
+    if (cols.has('run_id') && cols.has('status') && cols.has('started_at')) {
+      const rows = await readRows(db, "SELECT run_id FROM transform_runs WHERE status = 'succeeded' ORDER BY started_at DESC, run_id DESC LIMIT 1");
+      if (rows[0]?.run_id != null) about.last_transform_run_id = String(rows[0].run_id);
+    }
+  }
+  if (kv.surgctl_rules_version !== undefined) about.rules_version = kv.surgctl_rules_version;
+  if (kv.surgctl_rules_sha256 !== undefined) about.rules_sha256 = kv.surgctl_rules_sha256;
+  about.surgctl_version = kv.surgctl_version ?? '';
+  return about;
 }
 
 /** Runs a report on an already-open database and returns all its rows (for the TUI and tests; use --limit). */

@@ -31,6 +31,10 @@ export interface ReportDefinition {
   defaultLimit?: number;
   /** Charts in its HTML page. */
   charts: readonly ChartKind[];
+  /** Free-text columns: a terminal table shows them last and elides or wraps them (ids and instants never). */
+  textColumns: readonly string[];
+  /** Columns most important first, when a terminal is too narrow for all (default: ids and instants, then in order). */
+  priority?: readonly string[];
   build(f: ReportFilters): BuiltQuery;
 }
 
@@ -146,6 +150,7 @@ const DEFINITIONS: ReportDefinition[] = [
     tables: ['loads', 'telemetry_risk', 'alerts', 'alert_episodes', 'news2_hourly', 'patient_risk', 'procedure_risk', 'robot_kpis', 'outcomes_by_type'],
     filters: [],
     charts: ['vitals', 'risk', 'alerts', 'quality'],
+    textColumns: [],
     build: () => ({ sql: SUMMARY_SQL, params: {} }),
   },
   {
@@ -155,6 +160,7 @@ const DEFINITIONS: ReportDefinition[] = [
     tables: ['patient_risk'],
     filters: ['patient', 'limit'],
     charts: ['risk', 'alerts'],
+    textColumns: [],
     build: (f) => {
       const w = ids(new Where(), { patient: f.patient });
       const sql = `SELECT patient_id, events, avg_risk, p95_latency_ms, critical_alerts, max_news2 FROM patient_risk${w.sql()}
@@ -169,6 +175,7 @@ const DEFINITIONS: ReportDefinition[] = [
     tables: ['procedure_risk'],
     filters: ['patient', 'procedure', 'robot', 'limit'],
     charts: ['risk', 'alerts'],
+    textColumns: [],
     build: (f) => {
       const w = ids(new Where(), f);
       const sql = `SELECT procedure_id, patient_id, robot_id, procedure_type, events, avg_risk, p95_latency_ms, critical_alerts,
@@ -185,6 +192,7 @@ const DEFINITIONS: ReportDefinition[] = [
     filters: ['patient', 'procedure', 'robot', 'since', 'until', 'minLevel', 'limit'],
     defaultLimit: 20,
     charts: ['risk', 'alerts'],
+    textColumns: ['reason'],
     build: (f) => {
       const w = window(ids(new Where(), f), f, '"at"');
       if (f.minLevel !== undefined) w.add('level_rank >= $min_rank', 'min_rank', RISK_LEVEL_RANK[f.minLevel]);
@@ -200,6 +208,7 @@ const DEFINITIONS: ReportDefinition[] = [
     tables: ['vitals_hourly'],
     filters: ['patient', 'since', 'until', 'limit'],
     charts: ['vitals'],
+    textColumns: [],
     build: (f) => {
       const w = window(ids(new Where(), { patient: f.patient }), f, 'hour_start');
       const sql = `SELECT patient_id, metric, hour_start, n, min, max, avg, p95, alarming_n FROM vitals_hourly${w.sql()}
@@ -214,6 +223,7 @@ const DEFINITIONS: ReportDefinition[] = [
     tables: ['news2_hourly'],
     filters: ['patient', 'since', 'until', 'limit'],
     charts: ['vitals'],
+    textColumns: ['missing'],
     build: (f) => {
       const w = window(ids(new Where(), { patient: f.patient }), f, 'hour_start');
       const sql = `SELECT patient_id, hour_start, news2_total, news2_band, missing, ${NEWS2_SCORE_COLUMNS.join(', ')}, parameters_present, news2_alert
@@ -229,6 +239,7 @@ const DEFINITIONS: ReportDefinition[] = [
     tables: ['trends'],
     filters: ['patient', 'limit'],
     charts: ['vitals'],
+    textColumns: [],
     build: (f) => {
       const w = ids(new Where(), { patient: f.patient });
       const sql = `SELECT patient_id, metric, n, mean, cv, slope_per_h, trend FROM trends${w.sql()}
@@ -243,6 +254,7 @@ const DEFINITIONS: ReportDefinition[] = [
     tables: ['robot_kpis'],
     filters: ['robot', 'limit'],
     charts: ['alerts'],
+    textColumns: [],
     build: (f) => {
       const w = ids(new Where(), { robot: f.robot });
       const sql = `SELECT robot_id, model, facility_id, procedures, utilization_hours, downtime_hours, maintenance_cost_usd, error_rate
@@ -257,6 +269,7 @@ const DEFINITIONS: ReportDefinition[] = [
     tables: ['outcomes_by_type'],
     filters: ['limit'],
     charts: [],
+    textColumns: [],
     build: (f) => {
       const w = new Where();
       const sql = `SELECT procedure_type, procedures, success_rate, readmission_rate, avg_length_of_stay_days, grade_none, grade_i,
@@ -271,6 +284,7 @@ const DEFINITIONS: ReportDefinition[] = [
     tables: ['loads', 'data_quality'],
     filters: ['since', 'until', 'limit'],
     charts: ['quality'],
+    textColumns: ['path'],
     build: (f) => {
       const w = window(new Where(), f, 'l.started_at');
       const sql = `SELECT l.load_id, l.dataset, l.path, l.status, l.started_at, l.rows_read, l.rows_inserted, l.rows_duplicate,
@@ -287,6 +301,8 @@ const DEFINITIONS: ReportDefinition[] = [
     tables: ['telemetry_risk', 'alerts', 'raw_vitals', 'raw_procedures'],
     filters: ['patient', 'procedure', 'since', 'until', 'minLevel', 'limit'],
     charts: ['vitals'],
+    textColumns: ['detail'],
+    priority: ['at', 'kind', 'id', 'level', 'risk_score', 'procedure_id', 'step', 'patient_id', 'robot_arm', 'robot_id'],
     build: (f) => {
       if (f.patient === undefined && f.procedure === undefined) {
         throw new UsageError('report timeline needs --patient ID or --procedure ID', { hint: 'e.g. surgctl report timeline --patient PAT-0001' });
@@ -331,6 +347,8 @@ const DEFINITIONS: ReportDefinition[] = [
     filters: ['text', 'patient', 'procedure', 'robot', 'since', 'until', 'minLevel', 'limit'],
     defaultLimit: 100,
     charts: [],
+    textColumns: ['match'],
+    priority: ['kind', 'procedure_id', 'patient_id', 'first_at', 'n', 'level', 'alert_id', 'robot_id', 'last_at'],
     build: (f) => {
       if (f.text === undefined || f.text.trim() === '') {
         throw new UsageError('report search needs the text to look for', { hint: 'e.g. surgctl report search sutur' });

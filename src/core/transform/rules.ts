@@ -80,10 +80,10 @@ export interface Rules {
     crisis_dbp_above: number;
     source: string;
   };
-  glucose: { level2_hypo_below: number; level1_hypo_below: number; high_above: number; very_high_above: number; source: string };
+  glucose: { level2_hypo_below: number; level1_hypo_below: number; high_above: number; very_high_above: number; molar_mass?: { g_per_mol: number; source: string }; source: string };
   weight: { gain_kg: number; window_h: number; source: string };
   trends: { window_h: number; cv_volatile: number; slope_rel_per_24h: number; min_points: number; metrics: string[]; source: string };
-  kpis: { procedure_news2_after_end_h: number; source: string };
+  kpis: { procedure_news2_after_end_h: number; stay_gap_h?: number; source: string };
 }
 
 /** The NEWS2 parameters (defined in domain.ts) in chart order. */

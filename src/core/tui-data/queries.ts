@@ -33,28 +33,39 @@ export function isoMsSql(expr: string): string {
   return `strftime(${expr}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
 }
 
-/** The key columns of a sort, in order, and whether the view runs them descending. */
-function keyColumns(spec: ViewSpec): { cols: string[]; desc: boolean } {
-  const m = MODE_COLUMNS[spec.mode];
-  const time = ident(m.time);
-  const id = ident(m.id);
-  const bySort: Record<SortKey, { cols: string[]; desc: boolean }> = {
-    risk: { cols: [ident('risk_score'), time, id], desc: true },
-    newest: { cols: [time, id], desc: true },
-    oldest: { cols: [time, id], desc: false },
-  };
-  return bySort[spec.sort];
+interface KeyColumn {
+  /** The column in the mart. */
+  sql: string;
+  /** The same column in a page's projection (pageSql's outer query). */
+  projected: string;
+  /** The bound value of a key for this column. */
+  value: (key: RowKey, params: SqlParams) => string;
+  desc: boolean;
 }
 
-function keyParams(spec: ViewSpec, key: RowKey, params: SqlParams): string[] {
-  params.k_at = BigInt(key.atUs);
-  params.k_id = key.id;
-  const at = 'make_timestamptz($k_at::BIGINT)';
-  if (spec.sort === 'risk') {
-    params.k_risk = key.risk;
-    return ['$k_risk', at, '$k_id'];
-  }
-  return [at, '$k_id'];
+/**
+ * The key columns of a view's order, each with its direction: the sort's own columns, then time earliest first,
+ * then id (the tie order of `report top-alerts`); `reverse` flips every one.
+ */
+function keyColumns(spec: ViewSpec): KeyColumn[] {
+  const m = MODE_COLUMNS[spec.mode];
+  const col = (name: string, projected: string, value: KeyColumn['value'], desc: boolean): KeyColumn => ({ sql: ident(name), projected, value, desc });
+  const time = (desc: boolean) => col(m.time, 'p.at_us::BIGINT', (k, p) => ((p.k_at = BigInt(k.atUs)), 'make_timestamptz($k_at::BIGINT)'), desc);
+  const id = col(m.id, 'p.id', (k, p) => ((p.k_id = k.id), '$k_id'), false);
+  const risk = col('risk_score', 'p.risk_score', (k, p) => ((p.k_risk = k.risk), '$k_risk'), true);
+  const text = (name: string, field: 'patient' | 'procedure' | 'arm') =>
+    col(name, `p.${ident(name)}`, (k, p) => ((p[`k_${field}`] = k[field] ?? ''), `$k_${field}`), false);
+  const bySort: Record<SortKey, KeyColumn[]> = {
+    risk: [risk, time(false), id],
+    newest: [time(true), id],
+    oldest: [time(false), id],
+    level: [col('level_rank', 'p.level_rank', (k, p) => ((p.k_rank = k.rank ?? 0), '$k_rank'), true), risk, time(false), id],
+    patient: [text('patient_id', 'patient'), time(false), id],
+    procedure: [text('procedure_id', 'procedure'), time(false), id],
+    arm: [text('robot_arm', 'arm'), time(false), id],
+  };
+  const cols = bySort[spec.sort];
+  return spec.reverse ? cols.map((c) => ({ ...c, desc: !c.desc })) : cols;
 }
 
 export interface WhereOptions {
@@ -77,29 +88,36 @@ export function whereSql(spec: ViewSpec, params: SqlParams, options: WhereOption
     params.patient_id = spec.patientId;
     parts.push(`${ident('patient_id')} = $patient_id`);
   }
+  if (spec.filter !== undefined && spec.filter !== null && spec.filter !== '') {
+    params.filter = spec.filter.toLowerCase();
+    parts.push(`(${m.search.map((c) => `contains(lower(${ident(c)}), $filter)`).join(' OR ')})`);
+  }
   if (options.search !== undefined && options.search !== '') {
     params.search = options.search.toLowerCase();
     parts.push(`(${m.search.map((c) => `contains(lower(${ident(c)}), $search)`).join(' OR ')})`);
   }
   if (options.keyset) {
-    const { cols, desc } = keyColumns(spec);
-    const values = keyParams(spec, options.keyset.key, params);
-    // In a descending view the rows after a key have smaller tuples.
-    const after = desc ? '<' : '>';
-    const op = options.keyset.side === 'after' ? after : after === '<' ? '>' : '<';
-    parts.push(`(${cols.join(', ')}) ${op}${options.keyset.inclusive ? '=' : ''} (${values.join(', ')})`);
+    // Columns run in mixed directions (risk down, time up), so "after the key" is spelled out column by column:
+    // c1 beyond v1, or c1 = v1 and c2 beyond v2, ... (beyond: < for a descending column, > for an ascending one).
+    const cols = keyColumns(spec);
+    const key = options.keyset.key;
+    const values = cols.map((c) => c.value(key, params));
+    const after = options.keyset.side === 'after';
+    const terms = cols.map((c, i) => {
+      const eq = cols.slice(0, i).map((e, j) => `${e.sql} = ${values[j]}`);
+      return [...eq, `${c.sql} ${c.desc === after ? '<' : '>'} ${values[i]}`].join(' AND ');
+    });
+    if (options.keyset.inclusive) terms.push(cols.map((c, j) => `${c.sql} = ${values[j]}`).join(' AND '));
+    parts.push(`(${terms.map((t) => `(${t})`).join(' OR ')})`);
   }
   return parts.length === 0 ? 'true' : parts.join(' AND ');
 }
 
 /** ORDER BY (without the keyword) for the view, or its exact reverse; `projected` names a page's own columns. */
 export function orderSql(spec: ViewSpec, reverse = false, projected = false): string {
-  const { cols, desc } = keyColumns(spec);
-  const dir = desc !== reverse ? 'DESC' : 'ASC';
-  const m = MODE_COLUMNS[spec.mode];
-  const rename = (c: string): string =>
-    !projected ? c : c === ident(m.id) ? 'p.id' : c === ident(m.time) ? 'p.at_us::BIGINT' : `p.${c}`;
-  return cols.map((c) => `${rename(c)} ${dir}`).join(', ');
+  return keyColumns(spec)
+    .map((c) => `${projected ? c.projected : c.sql} ${c.desc !== reverse ? 'DESC' : 'ASC'}`)
+    .join(', ');
 }
 
 /** The projection of a list row for a mode (columns named as the row mapper expects). */

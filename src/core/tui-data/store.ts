@@ -377,12 +377,16 @@ export class AlertStore implements AlertSource {
         ? 'FROM alerts a WHERE a.alert_id = $id'
         : `FROM alert_episodes e JOIN alerts a ON ${EPISODE_MEMBERS_ON} WHERE e.episode_id = $id`;
       const total = (await rw.scalar<number>(`SELECT count(*)::INTEGER ${source}`, { id: row.id })) ?? 0;
-      const inserted = await rw.all(
-        `INSERT INTO alert_acks (alert_id, acked_by, acked_at, note)
-         SELECT a.alert_id, $by, $at::TIMESTAMPTZ, $note ${source}
-         ON CONFLICT DO NOTHING RETURNING alert_id`,
-        { id: row.id, by, at: ackedAt, note },
-      );
+      const inserted = await rw.transaction(async () => {
+        const added = await rw!.all(
+          `INSERT INTO alert_acks (alert_id, acked_by, acked_at, note)
+           SELECT a.alert_id, $by, $at::TIMESTAMPTZ, $note ${source}
+           ON CONFLICT DO NOTHING RETURNING alert_id`,
+          { id: row.id, by, at: ackedAt, note },
+        );
+        await historyInsert(rw!, added.map((r) => String(r.alert_id)), 'ack', by, ackedAt, note);
+        return added;
+      });
       const ackRow = (await rw.all(
         `SELECT k.alert_id, k.acked_by, ${isoSql('k.acked_at')} AS acked_at, k.note
          FROM alert_acks k WHERE k.alert_id = ${row.kind === 'alert' ? '$id' : `(SELECT min(a.alert_id) ${source})`}`,
@@ -396,6 +400,39 @@ export class AlertStore implements AlertSource {
     } catch (e) {
       if (e instanceof DatabaseError && e.code === 'db_locked') {
         throw new DatabaseError('db_locked', `cannot acknowledge now: ${this.path} is in use by another process; try again`, { cause: e });
+      }
+      throw e;
+    } finally {
+      rw?.close();
+      await this.open();
+    }
+  }
+
+  /**
+   * Withdraws the acknowledgement of an alert, or of every acknowledged alert of an episode: the alert_acks rows
+   * go, and alert_ack_history keeps the acknowledgement and gains an 'unack' row with who, when and the note.
+   * Throws DatabaseError('db_locked') as acknowledge does.
+   */
+  async unacknowledge(row: ListRow, note: string | null): Promise<{ removed: number }> {
+    const at = this.now().toISOString();
+    const by = this.options.user;
+    this.close();
+    let rw: Db | undefined;
+    try {
+      rw = await openDb(this.path, { lockTimeoutMs: this.options.lockTimeoutMs ?? 5000, ...this.dbOptions() });
+      await migrate(rw);
+      const source = row.kind === 'alert'
+        ? 'FROM alerts a WHERE a.alert_id = $id'
+        : `FROM alert_episodes e JOIN alerts a ON ${EPISODE_MEMBERS_ON} WHERE e.episode_id = $id`;
+      const removed = await rw.transaction(async () => {
+        const gone = await rw!.all(`DELETE FROM alert_acks WHERE alert_id IN (SELECT a.alert_id ${source}) RETURNING alert_id`, { id: row.id });
+        await historyInsert(rw!, gone.map((r) => String(r.alert_id)), 'unack', by, at, note);
+        return gone.length;
+      });
+      return { removed };
+    } catch (e) {
+      if (e instanceof DatabaseError && e.code === 'db_locked') {
+        throw new DatabaseError('db_locked', `cannot withdraw the acknowledgement now: ${this.path} is in use by another process; try again`, { cause: e });
       }
       throw e;
     } finally {
@@ -488,8 +525,21 @@ function toListRow(spec: ViewSpec, r: JsonRow): ListRow {
     alerts: Number(r.alerts),
     acked: Number(r.acked ?? 0),
     ack,
-    key: { risk: Number(r.risk_score), atUs: String(r.at_us), id: String(r.id) },
+    key: {
+      risk: Number(r.risk_score), atUs: String(r.at_us), id: String(r.id), rank: Number(r.level_rank),
+      patient: String(r.patient_id), procedure: String(r.procedure_id), arm: String(r.robot_arm),
+    },
   };
+}
+
+/** One alert_ack_history row per alert id (the table is append-only: acknowledgements and their withdrawals). */
+async function historyInsert(db: Db, ids: string[], action: 'ack' | 'unack', by: string, at: string, note: string | null): Promise<void> {
+  for (const id of ids) {
+    await db.run(
+      'INSERT INTO alert_ack_history (alert_id, action, acted_by, acted_at, note) VALUES ($id, $action, $by, $at::TIMESTAMPTZ, $note)',
+      { id, action, by, at, note },
+    );
+  }
 }
 
 function toAck(r: JsonRow): Ack {

@@ -12,28 +12,40 @@ export const LEVEL_RANK: Readonly<Record<Level, number>> = RISK_LEVEL_RANK;
 export const MODES = ['alerts', 'episodes'] as const;
 export type Mode = (typeof MODES)[number];
 
-/** risk: highest risk first (then newest); newest / oldest: by time. */
-export const SORTS = ['risk', 'newest', 'oldest'] as const;
+/**
+ * The list orders, in the order `s` cycles them: risk (highest first), newest, oldest, level (highest first), then
+ * patient, procedure and arm (A to Z). Ties run earliest first, then by id, as in `surgctl report top-alerts`;
+ * `reverse` (the `S` key) runs the whole order backwards.
+ */
+export const SORTS = ['risk', 'newest', 'oldest', 'level', 'patient', 'procedure', 'arm'] as const;
 export type SortKey = (typeof SORTS)[number];
 
 export const EXPORT_FORMATS = ['csv', 'json'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-/** What the list shows: the mart, the filters and the order. Search is a find, not a filter. */
+/** What the list shows: the mart, the filters and the order. */
 export interface ViewSpec {
   mode: Mode;
   minLevel: Level;
   patientId: string | null;
   sort: SortKey;
+  /** The sort run backwards (S). */
+  reverse?: boolean | undefined;
+  /** Only rows whose reason, step, patient or procedure contains this text (case-insensitive); `/` sets it. */
+  filter?: string | null | undefined;
 }
 
 export const DEFAULT_VIEW: ViewSpec = { mode: 'alerts', minLevel: 'medium', patientId: null, sort: 'risk' };
 
-/** A row's position in every order: risk score, time in epoch microseconds (as a decimal string), id. */
+/** A row's position in every order: the values of every sortable column, time in epoch microseconds (a string). */
 export interface RowKey {
   risk: number;
   atUs: string;
   id: string;
+  rank?: number | undefined;
+  patient?: string | undefined;
+  procedure?: string | undefined;
+  arm?: string | undefined;
 }
 
 export interface Ack {
@@ -203,6 +215,8 @@ export interface AlertSource {
   countMatches(spec: ViewSpec, text: string): Promise<number>;
   detail(row: ListRow, options?: { buckets?: number; relatedLimit?: number }): Promise<AlertDetail>;
   acknowledge(row: ListRow, note: string | null): Promise<AckResult>;
+  /** Withdraws the acknowledgement of an alert (or of every alert of an episode); history keeps both, with notes. */
+  unacknowledge(row: ListRow, note: string | null): Promise<{ removed: number }>;
   exportView(spec: ViewSpec, format: ExportFormat, dir: string): Promise<ExportResult>;
   close(): void;
 }

@@ -37,7 +37,7 @@ beforeAll(async () => {
   cleanup = t.cleanup;
   db = await openLakehouse(t.dir);
   const csv = fileURLToPath(new URL('./fixtures/vitals-small.csv', import.meta.url));
-  await db.run(`INSERT INTO raw_vitals
+  await db.run(`INSERT INTO raw_vitals (reading_id, patient_id, metric, value, unit, measured_at, _load_id, _source_file, _source_line)
     SELECT reading_id, patient_id, metric, value, unit, measured_at, 'L-csv', 'vitals-small.csv', row_number() OVER () + 1
     FROM read_csv(${literal(csv)}, header = true, columns = {'reading_id': 'VARCHAR', 'patient_id': 'VARCHAR', 'metric': 'VARCHAR',
       'value': 'DOUBLE', 'unit': 'VARCHAR', 'measured_at': 'TIMESTAMPTZ'})`);

@@ -136,7 +136,7 @@ export async function insertSynthetic(
   const vp = o.vitalsPatients ?? [];
   if (vp.length > 0) {
     await db.run(
-      `INSERT INTO raw_vitals
+      `INSERT INTO raw_vitals (reading_id, patient_id, metric, value, unit, measured_at, _load_id, _source_file, _source_line)
        SELECT 'VR-' || $load || '-' || pt || '-' || k || '-' || m.metric, 'PT-' || pt, m.metric,
          CASE m.metric
            WHEN 'heart_rate' THEN 45 + hash(pt, k, 'hr') % 100

@@ -48,7 +48,16 @@ describe('tui data layer on a transformed lakehouse', () => {
     for (const r of byLevel) expect(c[r.level as 'medium' | 'high' | 'critical']).toBe(r.n);
     for (const sort of SORTS) {
       const ids = (await all({ ...DEFAULT_VIEW, sort })).map((r) => r.id);
-      const order = sort === 'risk' ? 'risk_score DESC, "at" DESC, alert_id DESC' : sort === 'newest' ? '"at" DESC, alert_id DESC' : '"at", alert_id';
+      // Ties earliest first, then by id, as in `report top-alerts` (issue 16).
+      const order = {
+        risk: 'risk_score DESC, "at", alert_id',
+        newest: '"at" DESC, alert_id',
+        oldest: '"at", alert_id',
+        level: 'level_rank DESC, risk_score DESC, "at", alert_id',
+        patient: 'patient_id, "at", alert_id',
+        procedure: 'procedure_id, "at", alert_id',
+        arm: 'robot_arm, "at", alert_id',
+      }[sort];
       expect(ids).toEqual((await sqlRows<{ id: string }>(`SELECT alert_id AS id FROM alerts ORDER BY ${order}`)).map((r) => r.id));
       const eps = (await all({ ...DEFAULT_VIEW, mode: 'episodes', sort })).map((r) => r.id);
       expect(eps.length).toBe((await sqlRows('SELECT episode_id FROM alert_episodes')).length);

@@ -38,11 +38,17 @@ async function referenceIds(spec: ViewSpec): Promise<string[]> {
     const table = spec.mode === 'alerts' ? 'alerts' : 'alert_episodes';
     const id = spec.mode === 'alerts' ? 'alert_id' : 'episode_id';
     const time = spec.mode === 'alerts' ? '"at"' : 'started_at';
-    const order = {
-      risk: `risk_score DESC, ${time} DESC, ${id} DESC`,
-      newest: `${time} DESC, ${id} DESC`,
-      oldest: `${time} ASC, ${id} ASC`,
-    }[spec.sort];
+    // Ties run earliest first, then by id, as in `report top-alerts` (issue 16); reverse flips every column.
+    const cols: Record<ViewSpec['sort'], [string, boolean][]> = {
+      risk: [['risk_score', true], [time, false], [id, false]],
+      newest: [[time, true], [id, false]],
+      oldest: [[time, false], [id, false]],
+      level: [['level_rank', true], ['risk_score', true], [time, false], [id, false]],
+      patient: [['patient_id', false], [time, false], [id, false]],
+      procedure: [['procedure_id', false], [time, false], [id, false]],
+      arm: [['robot_arm', false], [time, false], [id, false]],
+    };
+    const order = cols[spec.sort].map(([c, desc]) => `${c} ${desc !== (spec.reverse === true) ? 'DESC' : 'ASC'}`).join(', ');
     const rank = { medium: 2, high: 3, critical: 4 }[spec.minLevel];
     const rows = await db.all<{ id: string }>(
       `SELECT ${id} AS id FROM ${table} WHERE level_rank >= $r AND ($p::VARCHAR IS NULL OR patient_id = $p) ORDER BY ${order}`,
@@ -124,6 +130,13 @@ describe('keyset paging', () => {
     { ...DEFAULT_VIEW, minLevel: 'critical', patientId: 'PT-00002' },
     { ...DEFAULT_VIEW, mode: 'episodes' },
     { ...DEFAULT_VIEW, mode: 'episodes', sort: 'oldest', minLevel: 'high' },
+    // Every other column sort, and a reversed one (S), keyset-paged in mixed directions.
+    { ...DEFAULT_VIEW, sort: 'level' },
+    { ...DEFAULT_VIEW, sort: 'patient' },
+    { ...DEFAULT_VIEW, sort: 'procedure', reverse: true },
+    { ...DEFAULT_VIEW, sort: 'arm', minLevel: 'high' },
+    { ...DEFAULT_VIEW, sort: 'risk', reverse: true },
+    { ...DEFAULT_VIEW, mode: 'episodes', sort: 'patient', reverse: true },
   ];
   for (const spec of specs) {
     it(`pages through ${JSON.stringify(spec)} exactly as one ORDER BY would`, async () => {
@@ -206,9 +219,11 @@ describe('detail', () => {
 
   it('falls back to the patient\'s nearest hour when the alert\'s hour has no vitals or NEWS2', async () => {
     const p = copyLake('nearest');
-    const [row] = await store.page(DEFAULT_VIEW, { limit: 1 });
-    const hour = `${row!.at.slice(0, 13)}:00:00.000Z`;
     const db = await openDb(p);
+    // An alert of a patient with more than one scored hour (so a nearest other hour exists).
+    const many = new Set((await db.all<{ p: string }>('SELECT patient_id AS p FROM news2_hourly GROUP BY 1 HAVING count(*) > 1')).map((r) => r.p));
+    const row = (await store.page(DEFAULT_VIEW, { limit: 200 })).find((r) => many.has(r.patientId));
+    const hour = `${row!.at.slice(0, 13)}:00:00.000Z`;
     await db.run('DELETE FROM vitals_hourly WHERE patient_id = $p AND hour_start = $h::TIMESTAMPTZ', { p: row!.patientId, h: hour });
     await db.run('DELETE FROM news2_hourly WHERE patient_id = $p AND hour_start = $h::TIMESTAMPTZ', { p: row!.patientId, h: hour });
     // The patient's hours left, nearest first (the fixture has the same hours in both marts).
@@ -278,6 +293,34 @@ describe('acknowledge', () => {
       expect(first!.acked).toBe(1);
     } finally {
       reopened.close();
+    }
+  });
+
+  it('un-acknowledges with a note; the history keeps the acknowledgement and its withdrawal, both with notes', async () => {
+    const p = copyLake('unack');
+    const s = await openAlertStore(p, { user: 'nurse.k', now: clock });
+    const [row] = await s.page(DEFAULT_VIEW, { limit: 1 });
+    await s.acknowledge(row!, 'seen');
+    const r = await s.unacknowledge(row!, 'acked the wrong alert');
+    expect(r).toEqual({ removed: 1 });
+    const [after] = await s.page(DEFAULT_VIEW, { limit: 1 });
+    expect(after!.id).toBe(row!.id);
+    expect(after!.ack).toBeNull();
+    expect((await s.counts(DEFAULT_VIEW)).acked).toBe(0);
+    expect(await s.unacknowledge(row!, null)).toEqual({ removed: 0 });
+    s.close();
+    const db = await openDb(p, { readOnly: true });
+    try {
+      const history = await db.all(
+        `SELECT alert_id, action, acted_by, strftime(acted_at, '%Y-%m-%dT%H:%M:%SZ') AS at, note FROM alert_ack_history ORDER BY acted_at, action`,
+      );
+      expect(history).toEqual([
+        { alert_id: row!.id, action: 'ack', acted_by: 'nurse.k', at: '2026-01-06T12:00:00Z', note: 'seen' },
+        { alert_id: row!.id, action: 'unack', acted_by: 'nurse.k', at: '2026-01-06T12:00:00Z', note: 'acked the wrong alert' },
+      ]);
+      expect(await db.scalar('SELECT count(*)::INTEGER FROM alert_acks')).toBe(0);
+    } finally {
+      db.close();
     }
   });
 

@@ -1,0 +1,659 @@
+// importSources: `surgctl import csv --profile P` (and `import fhir`, which stages FHIR through the fhir library and
+// maps its observation-readings view the same way). Each source file is staged in DuckDB, mapped by its profile table
+// (map.ts) and then goes the NORMAL way in: the contract rows are written to a staged NDJSON file that loadOneFile
+// validates and loads (ledger, quarantine, idempotency by key, replay). After the load commits, one more transaction
+// puts the source's own line numbers and the original value/unit/code (migration 4's lineage columns) on the loaded
+// rows, adds the rows the mapping itself quarantined (keywords unit, timezone, anchor, format, type, enum) to the
+// quarantine and the ledger, and records the import's own sha256 (source bytes + profile + options) so a rerun of
+// the same import is skipped. --dry-run maps in memory and writes nothing; --out writes contract files instead.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openDb, type Db, type LakeLimits } from '../../db/db.js';
+import { ident, literal } from '../../db/sql.js';
+import { InterruptedError, toIoError, UsageError } from '../../errors.js';
+import { findSucceededBySha, markAbandoned } from '../load/ledger.js';
+import { openLakehouse, loadOneFile, recordRun, restoreQuarantineFiles, sumTotals, type FileLoadResult, type LoadEvent, type LoadResult } from '../load/load.js';
+import type { ViewDefinition } from '../fhir/index.js';
+import { spoolStream } from '../validate/inputs.js';
+import { scanCsv } from '../validate/csv-scan.js';
+import { checkOutput, commitOutput, discardOutput, tempPathFor, writeMarker } from '../safe-output.js';
+import { loadDatasetSchema, orderByDependencies, type DatasetSchema } from '../schemas.js';
+import { loadRules, resolveRulesFile } from '../transform/rules.js';
+import { MAPPED_TABLE, mapTable, type MapCounts, type MapOptions } from './map.js';
+import { isTimeZone, loadProfile, tableFor, type Profile, type ProfileTable } from './profile.js';
+
+export type ImportMode = 'load' | 'dry-run' | 'out';
+
+export interface ImportOptions {
+  dbPath: string;
+  cwd?: string | undefined;
+  /** Profile name or path (csv). */
+  profile: string;
+  /** IANA zone for naive timestamps; overrides the profile's. */
+  timezone?: string | undefined;
+  /** Instant relative times count from; overrides the profile's relative_time.anchor. */
+  anchor?: string | undefined;
+  dryRun?: boolean | undefined;
+  /** Write contract files into this directory instead of loading. */
+  out?: string | undefined;
+  outFormat?: 'csv' | 'parquet' | undefined;
+  /** Load again a source that was already imported with the same profile and options (still idempotent by key). */
+  force?: boolean | undefined;
+  allowOrphans?: boolean | undefined;
+  quarantineDir?: string | undefined;
+  lockTimeoutMs?: number | undefined;
+  rulesPath?: string | undefined;
+  args?: string[] | undefined;
+  onEvent?: ((e: ImportEvent) => void) | undefined;
+  signal?: AbortSignal | undefined;
+  /** import fhir: standard input for '-'. */
+  stdin?: NodeJS.ReadableStream | undefined;
+  /** DuckDB threads and memory (the CLI's SURGCTL_THREADS / SURGCTL_MEMORY_LIMIT). */
+  limits?: LakeLimits | undefined;
+  /** import fhir: the ViewDefinition engine (default auto). */
+  engine?: 'compiled' | 'reference' | 'auto' | undefined;
+}
+
+export type ImportEvent = LoadEvent | { type: 'mapped'; path: string; dataset: string; counts: MapCounts };
+
+export interface ImportFileResult {
+  path: string;
+  dataset: string | null;
+  /** loaded: went through validate -> load; skipped: the profile skips the file or it was imported before;
+   *  mapped: --dry-run or --out; failed: the load refused it. */
+  status: 'loaded' | 'skipped' | 'mapped' | 'failed';
+  message: string | null;
+  counts: MapCounts | null;
+  load: FileLoadResult | null;
+  /** --dry-run: the contract check the load would make (foreign keys not checked: there is no lakehouse). */
+  validation?: { rows_valid: number; rows_quarantined: number; failures_by_rule: Record<string, number> } | undefined;
+}
+
+export interface ImportResult {
+  mode: ImportMode;
+  profile: string;
+  db: string | null;
+  out: string | null;
+  files: ImportFileResult[];
+  totals: {
+    rows_read: number;
+    mapped: number;
+    skipped: number;
+    missing: number;
+    rows_inserted: number;
+    rows_duplicate: number;
+    rows_quarantined: number;
+  };
+  /** Per-reason totals over all files. */
+  skipped: Record<string, number>;
+  missing: Record<string, number>;
+  quarantined_by_keyword: Record<string, number>;
+  by_metric: Record<string, number>;
+  /** import fhir: resources no view maps onto a contract, by type (each also counted in skipped). */
+  resources_skipped: Record<string, number>;
+  /** --dry-run: the first contract rows that would load, per dataset. */
+  sample: Record<string, Record<string, unknown>[]>;
+}
+
+interface Planned {
+  path: string;
+  display: string;
+  table: ProfileTable;
+  ds: DatasetSchema | null;
+}
+
+function globToRe(pattern: string): RegExp {
+  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`, 'i');
+}
+
+/** Inputs -> files with their profile tables, referenced datasets first. A directory yields the files any table matches. */
+export function planImport(inputs: string[], profile: Profile, cwd: string): Planned[] {
+  const files: { path: string; display: string }[] = [];
+  for (const input of inputs) {
+    if (input === '-') throw new UsageError('import csv reads files, not standard input', { hint: 'save the data to a file named as the profile expects (surgctl profiles show NAME)' });
+    const abs = resolve(cwd, input);
+    let st;
+    try {
+      st = statSync(abs);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`input ${input} does not exist`, { file: input, hint: 'check the path' });
+      throw toIoError(input, e, 'read input');
+    }
+    if (st.isDirectory()) {
+      const names = readdirSync(abs).filter((n) => profile.tables.some((t) => globToRe(t.match).test(n)) && statSync(join(abs, n)).isFile()).sort();
+      if (names.length === 0) throw new UsageError(`directory ${input} holds no file the profile ${profile.name} maps`, { file: input, hint: `file names it maps: ${profile.tables.map((t) => t.match).join(', ')}` });
+      for (const n of names) files.push({ path: join(abs, n), display: join(input, n) });
+    } else files.push({ path: abs, display: input });
+  }
+  const planned = files.map((f) => {
+    const table = tableFor(profile, f.path);
+    if (!table) {
+      throw new UsageError(`profile ${profile.name} has no table for ${f.display}`, {
+        file: f.display,
+        hint: `file names it maps: ${profile.tables.map((t) => t.match).join(', ')}; rename the file or write your own profile`,
+      });
+    }
+    return { ...f, table, ds: table.skip === undefined && table.dataset ? loadDatasetSchema(table.dataset) : null };
+  });
+  const dsList = [...new Map(planned.filter((p) => p.ds).map((p) => [p.ds!.name, p.ds!])).values()];
+  const order = orderByDependencies(dsList).map((d) => d.name);
+  return planned
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => (a.p.ds ? order.indexOf(a.p.ds.name) : -1) - (b.p.ds ? order.indexOf(b.p.ds.name) : -1) || a.i - b.i)
+    .map((x) => x.p);
+}
+
+const SRC_TABLE = 'imp_src';
+
+/** DuckDB's reject kinds -> the keywords validate uses for the same structural faults. */
+const REJECT_KEYWORD_SQL = `CASE error_type WHEN 'TOO MANY COLUMNS' THEN 'csv_field_count' WHEN 'MISSING COLUMNS' THEN 'csv_field_count'
+  WHEN 'UNQUOTED VALUE' THEN 'csv_unterminated_quote' WHEN 'INVALID ENCODING' THEN 'csv_invalid_utf8' WHEN 'INVALID UNICODE' THEN 'csv_invalid_utf8'
+  ELSE 'csv' END`;
+
+/**
+ * Stages a CSV file as TEMP table imp_src: every cell VARCHAR, plus _row (1-based data row) and _line (the physical
+ * line, header = 1: blank lines and quoted newlines counted, from the byte scan validate uses). Lines DuckDB cannot
+ * parse (wrong field count, an open quote, bad UTF-8) go to TEMP table imp_rejects (_line, keyword, message, raw):
+ * the mapping quarantines them, nothing is lost.
+ */
+async function stageCsv(db: Db, p: Planned): Promise<void> {
+  const csv = p.table.csv ?? {};
+  const header = csv.header ?? true;
+  const h = header ? 1 : 0;
+  const scan = await scanCsv(p.path, { delimiter: csv.delimiter, header });
+  if (scan.notText) throw new UsageError(`${p.display} is not a text CSV file: ${scan.notText.message}`, { file: p.display, hint: 'check the file; import csv reads UTF-8 text' });
+  if (scan.empty) throw new UsageError(`${p.display} is empty: not even a header line`, { file: p.display, hint: 'remove it from the inputs, or check the export that wrote it' });
+  const opts = ['all_varchar = true', `header = ${header ? 'true' : 'false'}`, 'parallel = false', 'store_rejects = true',
+    "rejects_table = 'imp_rej'", "rejects_scan = 'imp_rej_scan'"];
+  if (csv.delimiter !== undefined) opts.push(`delim = ${literal(csv.delimiter)}`);
+  if (csv.columns !== undefined) opts.push(`names = [${csv.columns.map(literal).join(', ')}]`);
+  await db.run('DROP TABLE IF EXISTS imp_rej; DROP TABLE IF EXISTS imp_rej_scan');
+  await db.run(`CREATE OR REPLACE TEMP TABLE imp_csv AS SELECT *, row_number() OVER () AS _k FROM read_csv(${literal(p.path)}, ${opts.join(', ')})`);
+  await db.run(`CREATE OR REPLACE TEMP TABLE imp_holes AS
+    WITH holes AS (SELECT DISTINCT line AS d FROM imp_rej UNION SELECT unnest(CAST(CAST($blanks AS JSON) AS BIGINT[])) AS d),
+         numbered AS (SELECT d, row_number() OVER (ORDER BY d) AS j FROM holes)
+    SELECT d - ${h} - j AS gap, max(j) AS j FROM numbered GROUP BY ALL`, { blanks: JSON.stringify(scan.blankLines) });
+  await db.run(`CREATE OR REPLACE TEMP TABLE imp_shift AS
+    SELECT unnest(CAST(CAST($sd AS JSON) AS BIGINT[])) AS d, unnest(CAST(CAST($sv AS JSON) AS BIGINT[])) AS delta`,
+    { sd: JSON.stringify(scan.shifts.map((x) => x.d)), sv: JSON.stringify(scan.shifts.map((x) => x.delta)) });
+  await db.run(`CREATE OR REPLACE TEMP TABLE imp_blank AS
+    SELECT d, row_number() OVER (ORDER BY d) AS j FROM (SELECT unnest(CAST(CAST($b AS JSON) AS BIGINT[])) AS d)`, { b: JSON.stringify(scan.blankLines) });
+  // A parsed row k sits on DuckDB line d = k + header + the holes (rejects, blank lines) before it; its data-row
+  // number is d - header - the blank lines before it (a rejected line keeps its number, so {_row} ids do not move
+  // when a bad line is fixed); its physical line adds the quoted newlines before d.
+  await db.run(`CREATE OR REPLACE TEMP TABLE ${SRC_TABLE} AS
+    SELECT x.* EXCLUDE (_k, _d), x._d - ${h} - coalesce(b.j, 0) AS _row, x._d + coalesce(sh.delta, 0) AS _line FROM (
+      SELECT c.*, c._k + ${h} + coalesce(m.j, 0) AS _d FROM imp_csv c ASOF LEFT JOIN imp_holes m ON c._k > m.gap) x
+    ASOF LEFT JOIN imp_blank b ON x._d > b.d
+    ASOF LEFT JOIN imp_shift sh ON x._d >= sh.d`);
+  await db.run(`CREATE OR REPLACE TEMP TABLE imp_rejects AS
+    SELECT r.line - ${h} - coalesce(b.j, 0) AS _row, r.line + coalesce(sh.delta, 0) AS _line, ${REJECT_KEYWORD_SQL} AS keyword,
+      first(r.error_message) AS message, first(r.csv_line) AS raw
+    FROM imp_rej r ASOF LEFT JOIN imp_blank b ON r.line > b.d ASOF LEFT JOIN imp_shift sh ON r.line >= sh.d GROUP BY ALL ORDER BY 2`);
+  await db.run('DROP TABLE IF EXISTS imp_csv; DROP TABLE IF EXISTS imp_holes; DROP TABLE IF EXISTS imp_shift; DROP TABLE IF EXISTS imp_blank; DROP TABLE IF EXISTS imp_rej; DROP TABLE IF EXISTS imp_rej_scan');
+}
+
+/** Adds the lines staging could not parse (imp_rejects) to imp_mapped as quarantined rows. */
+async function addRejects(db: Db, counts: MapCounts): Promise<MapCounts> {
+  const n = (await db.scalar<number>("SELECT count(*)::INTEGER FROM duckdb_tables() WHERE temporary AND table_name = 'imp_rejects'")) ?? 0;
+  if (!n) return counts;
+  const rows = await db.all<{ keyword: string; n: number }>('SELECT keyword, count(*)::INTEGER AS n FROM imp_rejects GROUP BY ALL');
+  if (rows.length > 0) {
+    await db.run(`INSERT INTO ${MAPPED_TABLE} (_row, _line, _status, _reason, _keyword, _field, _bad_value)
+      SELECT _row, _line, 'quarantine', 'the line cannot be parsed: ' || message, keyword, NULL, raw FROM imp_rejects`);
+    for (const r of rows) {
+      counts.rows_read += r.n;
+      counts.mapped += r.n;
+      counts.quarantined_by_keyword[r.keyword] = (counts.quarantined_by_keyword[r.keyword] ?? 0) + r.n;
+    }
+  }
+  await db.run('DROP TABLE imp_rejects');
+  return counts;
+}
+
+function importSha(p: Planned, identity: string, opts: ImportOptions): { sha256: string; bytes: number } {
+  let data: Buffer;
+  try {
+    data = readFileSync(p.path);
+  } catch (e) {
+    throw toIoError(p.display, e, 'read');
+  }
+  const h = createHash('sha256');
+  h.update(data);
+  h.update(JSON.stringify({ mapping: identity, tz: opts.timezone ?? null, anchor: opts.anchor ?? null }));
+  return { sha256: h.digest('hex'), bytes: data.length };
+}
+
+function addTo(target: Record<string, number>, src: Record<string, number>): void {
+  for (const [k, v] of Object.entries(src)) target[k] = (target[k] ?? 0) + v;
+}
+
+function molarMass(opts: ImportOptions, cwd: string): number {
+  const rules = loadRules(resolveRulesFile({ cwd, rulesPath: opts.rulesPath ?? null })).rules;
+  return rules.glucose.molar_mass?.g_per_mol ?? 180.156;
+}
+
+function checkFlags(opts: ImportOptions): void {
+  if (opts.timezone !== undefined && !isTimeZone(opts.timezone)) {
+    throw new UsageError(`--timezone ${opts.timezone} is not an IANA time zone`, { hint: 'e.g. --timezone Europe/London or --timezone America/New_York' });
+  }
+  if (opts.anchor !== undefined && Number.isNaN(Date.parse(opts.anchor))) {
+    throw new UsageError(`--anchor ${opts.anchor} is not an instant`, { hint: 'an RFC 3339 instant, e.g. --anchor 2012-01-01T00:00:00Z' });
+  }
+  if (opts.dryRun && opts.out) throw new UsageError('--dry-run and --out cannot be combined', { hint: '--dry-run writes nothing; --out writes contract files' });
+}
+
+/** One mapped source: a file and the profile table (and dataset) it maps onto. */
+interface Source {
+  p: Planned;
+  /** What decides the mapping besides the file's bytes (the profile text, the view): part of the import's sha256. */
+  identity: string;
+  profilePath: string;
+  mapOpts: Omit<MapOptions, 'molarMass' | 'file' | 'display'>;
+  /** Creates TEMP table imp_src (VARCHAR-able cells, _row, _line) for this source. */
+  stage: () => Promise<void>;
+}
+
+interface Session {
+  db: Db;
+  mode: ImportMode;
+  mm: number;
+  work: string;
+  result: ImportResult;
+}
+
+/** Opens the lakehouse (or an in-memory DuckDB for --dry-run and --out), runs `body`, records the run, sums totals. */
+async function withSession(kind: 'csv' | 'fhir', profileName: string, inputs: string[], opts: ImportOptions, planned: number, body: (s: Session) => Promise<void>): Promise<ImportResult> {
+  const cwd = opts.cwd ?? process.cwd();
+  checkFlags(opts);
+  const mode: ImportMode = opts.dryRun ? 'dry-run' : opts.out ? 'out' : 'load';
+  const mm = molarMass(opts, cwd);
+  const guard = { kind: 'import', shape: 'directory' as const, force: opts.force, cwd, protect: [resolve(cwd, opts.dbPath)] };
+  if (opts.out) checkOutput(opts.out, guard);
+  const db = mode === 'load'
+    ? await openLakehouse(opts.dbPath, opts.lockTimeoutMs, { limits: opts.limits })
+    : await openDb(':memory:', {
+      ...(opts.limits?.threads === undefined ? {} : { threads: opts.limits.threads }),
+      ...(opts.limits?.memoryLimit === undefined ? {} : { memoryLimit: opts.limits.memoryLimit }),
+    });
+  const work = mkdtempSync(join(tmpdir(), 'surgctl-import-'));
+  const result: ImportResult = {
+    mode, profile: profileName, db: mode === 'load' ? opts.dbPath : null, out: opts.out ?? null, files: [],
+    totals: { rows_read: 0, mapped: 0, skipped: 0, missing: 0, rows_inserted: 0, rows_duplicate: 0, rows_quarantined: 0 },
+    skipped: {}, missing: {}, quarantined_by_keyword: {}, by_metric: {}, resources_skipped: {}, sample: {},
+  };
+  const session: Session = { db, mode, mm, work, result };
+  try {
+    const run = async (): Promise<LoadResult> => {
+      await body(session);
+      if (mode === 'out') await writeOut(db, result, opts, kind);
+      const files = result.files.flatMap((f) => (f.load ? [f.load] : []));
+      return { db: opts.dbPath, files, totals: sumTotals(files) };
+    };
+    if (mode === 'load') {
+      const abandoned = await markAbandoned(db);
+      if (abandoned > 0) opts.onEvent?.({ type: 'abandoned', count: abandoned });
+      await restoreQuarantineFiles(db, opts);
+      opts.onEvent?.({ type: 'start', files: planned });
+      await recordRun(db, 'import', opts.args ?? ['import', kind, ...inputs], run);
+    } else await run();
+  } finally {
+    db.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+  for (const f of result.files) {
+    if (!f.counts) continue;
+    result.totals.rows_read += f.counts.rows_read;
+    result.totals.mapped += f.counts.mapped;
+    result.totals.skipped += Object.values(f.counts.skipped).reduce((a, b) => a + b, 0);
+    result.totals.missing += Object.values(f.counts.missing).reduce((a, b) => a + b, 0);
+    addTo(result.skipped, f.counts.skipped);
+    addTo(result.missing, f.counts.missing);
+    addTo(result.quarantined_by_keyword, f.counts.quarantined_by_keyword);
+    addTo(result.by_metric, f.counts.by_metric);
+    if (f.load) {
+      result.totals.rows_inserted += f.load.rows_inserted;
+      result.totals.rows_duplicate += f.load.rows_duplicate;
+      result.totals.rows_quarantined += f.load.rows_quarantined;
+    }
+  }
+  return result;
+}
+
+/**
+ * Imports CSV files through a profile. Throws UsageError (exit 2) for bad inputs, flags or a file no table maps,
+ * ConfigError for a bad profile, DatabaseError/QueryError/IoError for runtime faults; InterruptedError on Ctrl-C
+ * (the current file rolls back).
+ */
+export async function importCsv(inputs: string[], opts: ImportOptions): Promise<ImportResult> {
+  const cwd = opts.cwd ?? process.cwd();
+  const loaded = loadProfile(opts.profile, cwd);
+  const planned = planImport(inputs, loaded.profile, cwd);
+  const profileText = readFileSync(loaded.path, 'utf8');
+  const profile = loaded.profile;
+  return withSession('csv', profile.name, inputs, opts, planned.length, async (s) => {
+    for (const p of planned) {
+      if (opts.signal?.aborted) throw new InterruptedError(`import stopped before ${p.display}`);
+      if (p.table.skip !== undefined || !p.ds) {
+        s.result.files.push({ path: p.display, dataset: null, status: 'skipped', message: p.table.skip ?? 'skipped by the profile', counts: null, load: null });
+        continue;
+      }
+      s.result.files.push(await importOne(s, {
+        p,
+        identity: profileText,
+        profilePath: loaded.path,
+        mapOpts: {
+          timezone: opts.timezone ?? p.table.timezone ?? profile.timezone,
+          anchor: opts.anchor ?? profile.relative_time?.anchor,
+          missing: p.table.missing ?? profile.missing ?? [],
+        },
+        stage: () => stageCsv(s.db, p),
+      }, opts));
+    }
+  });
+}
+
+/** How the shipped FHIR views map onto the contracts (the FHIR counterpart of a profile's tables). */
+const FHIR_TABLES: { view: string; resource: string; table: ProfileTable }[] = [
+  {
+    view: 'patients',
+    resource: 'Patient',
+    table: {
+      match: '*',
+      dataset: 'patients',
+      columns: {
+        patient_id: { from: 'patient_id' },
+        sex: { from: 'gender' },
+        birth_date: { from: 'birth_date' },
+        facility_id: { from: 'managing_organization', default: 'unknown' },
+      },
+    },
+  },
+  {
+    // import's own view (src/core/import/views): the contract's columns, robot and surgeon from the performers.
+    view: 'import:procedures-contract',
+    resource: 'Procedure',
+    table: {
+      match: '*',
+      dataset: 'procedures',
+      columns: Object.fromEntries(['procedure_id', 'patient_id', 'robot_id', 'surgeon_id', 'procedure_type', 'started_at', 'ended_at', 'status'].map((c) => [c, { from: c }])),
+    },
+  },
+  {
+    view: 'observation-readings',
+    resource: 'Observation',
+    table: {
+      match: '*',
+      dataset: 'vitals',
+      only: { column: 'status', values: ['final', 'amended', 'corrected', 'preliminary'], reason: 'status is not a result (cancelled, entered-in-error, registered or unknown)' },
+      readings: { code: 'code', value: '_value_any', unit: 'unit', time: 'effective', code_maps: ['loinc'], codes: {} },
+      columns: {
+        reading_id: { template: '{id}-{code}' },
+        patient_id: { from: 'patient_id' },
+      },
+    },
+  },
+];
+
+/** A ViewDefinition shipped with import (src/core/import/views/<name>.json). */
+function importView(name: string): ViewDefinition {
+  const file = fileURLToPath(new URL(`../../../src/core/import/views/${name}.json`, import.meta.url));
+  return JSON.parse(readFileSync(file, 'utf8')) as ViewDefinition;
+}
+
+/**
+ * Imports FHIR R4 (Bulk Data NDJSON, Bundles, single resources; '-' reads standard input): each file is staged by
+ * the fhir library, flattened by the shipped ViewDefinitions (patients, observation-readings) and mapped like a
+ * profile table: LOINC codes to metrics, UCUM units converted. Resources no view maps are skipped by type with a
+ * reason; a resource the stage could not read is quarantined with its line or entry. Throws as importCsv.
+ */
+export async function importFhir(inputs: string[], opts: ImportOptions): Promise<ImportResult> {
+  const cwd = opts.cwd ?? process.cwd();
+  const fhir = await import('../fhir/index.js');
+  const work = mkdtempSync(join(tmpdir(), 'surgctl-import-stdin-'));
+  try {
+    const files: { path: string; display: string }[] = [];
+    for (const input of inputs) {
+      if (input === '-') {
+        if (!opts.stdin) throw new UsageError('standard input is not available');
+        const spooled = await spoolStream(opts.stdin, work);
+        files.push({ path: spooled.path, display: '-' });
+        continue;
+      }
+      const abs = resolve(cwd, input);
+      if (!existsSync(abs)) throw new UsageError(`input ${input} does not exist`, { file: input, hint: 'check the path' });
+      for (const f of fhir.fhirFiles([abs])) files.push({ path: f, display: f === abs ? input : join(input, relative(abs, f)) });
+    }
+    if (files.length === 0) throw new UsageError(`no FHIR file in ${inputs.join(', ')}`, { hint: 'name .ndjson / .json files, or a directory holding them' });
+    const engine = opts.engine ?? 'auto';
+    return await withSession('fhir', 'fhir', inputs, opts, files.length * FHIR_TABLES.length, async (s) => {
+      // All files staged once; then dataset by dataset (patients before the vitals that reference them), one load
+      // per file and dataset.
+      const staged = await fhir.stageFhir(s.db, files.map((f) => f.path), { table: 'imp_fhir', ...(opts.signal ? { signal: opts.signal } : {}) });
+      for (const [type, n] of Object.entries(staged.byType)) {
+        if (!FHIR_TABLES.some((t) => t.resource === type)) s.result.resources_skipped[type] = n;
+      }
+      for (const ft of FHIR_TABLES) {
+        const ds = loadDatasetSchema(ft.table.dataset as string);
+        const view = ft.view.startsWith('import:') ? importView(ft.view.slice('import:'.length)) : fhir.shippedView(ft.view);
+        await fhir.runView(s.db, view, { source: 'imp_fhir', target: 'imp_view', engine, lineage: true, ...(opts.signal ? { signal: opts.signal } : {}) });
+        for (const f of files) {
+          if (opts.signal?.aborted) throw new InterruptedError(`import stopped before ${f.display}`);
+          const inFile = (await s.db.scalar<number>('SELECT count(*)::INTEGER FROM imp_fhir WHERE resource_type = $t AND _file = $f', { t: ft.resource, f: f.path })) ?? 0;
+          const errors = ft.resource === 'Observation' ? staged.errors.filter((e) => e.file === f.path) : [];
+          if (inFile === 0 && errors.length === 0) continue;
+          const p: Planned = { path: f.path, display: f.display, table: ft.table, ds };
+          s.result.files.push(await importOne(s, {
+            p,
+            identity: `fhir:${JSON.stringify(view)}:${JSON.stringify(ft.table)}:${engine}`,
+            profilePath: `shipped ViewDefinition ${ft.view}`,
+            mapOpts: { timezone: opts.timezone, anchor: opts.anchor, missing: [] },
+            stage: async () => {
+              await s.db.run(`CREATE OR REPLACE TEMP TABLE ${SRC_TABLE} AS
+                SELECT v.* EXCLUDE (_line), ${ft.resource === 'Observation' ? 'coalesce(CAST(v.value AS VARCHAR), v.value_code) AS _value_any,' : ''}
+                  row_number() OVER (ORDER BY v._line NULLS LAST, v._entry NULLS LAST, v._resource_id) AS _row,
+                  coalesce(v._line, v._entry) AS _line
+                FROM imp_view v WHERE v._file = $f`, { f: f.path });
+            },
+            fhirFile: f.path,
+            fhirResource: ft.resource,
+            fhirErrors: errors,
+          }, opts));
+        }
+        await s.db.run('DROP TABLE IF EXISTS imp_view');
+      }
+      await s.db.run('DROP TABLE IF EXISTS imp_fhir');
+      for (const [type, n] of Object.entries(s.result.resources_skipped)) {
+        s.result.skipped[`resource type ${type}: no view maps it onto a contract`] = n;
+        s.result.totals.skipped += n;
+        s.result.totals.rows_read += n;
+      }
+    });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+type FhirError = { file: string; line?: number; entry?: number; reason: string; raw?: string };
+
+async function importOne(s: Session, src: Source & { fhirFile?: string; fhirResource?: string; fhirErrors?: FhirError[] }, opts: ImportOptions): Promise<ImportFileResult> {
+  const { db, mode, result } = s;
+  const p = src.p;
+  const ds = p.ds as DatasetSchema;
+  let sha: { sha256: string; bytes: number } | undefined;
+  if (mode === 'load') {
+    sha = importSha(p, src.identity, opts);
+    if (!opts.force) {
+      const prev = await findSucceededBySha(db, sha.sha256, ds.name);
+      if (prev) {
+        const message = `already imported by ${prev.load_id}; pass --force to import it again (idempotent by key)`;
+        opts.onEvent?.({ type: 'file-skipped', path: p.display, dataset: ds.name, previousLoadId: prev.load_id });
+        return { path: p.display, dataset: ds.name, status: 'skipped', message, counts: null, load: null };
+      }
+    }
+  }
+  await src.stage();
+  let counts = await mapTable(db, SRC_TABLE, p.table, ds, { ...src.mapOpts, molarMass: s.mm, file: basename(p.path), display: p.display }, src.profilePath);
+  counts = await addRejects(db, counts);
+  if (src.fhirFile !== undefined && src.fhirResource !== undefined) counts = await addFhirRows(db, src.fhirFile, src.fhirResource, src.fhirErrors ?? [], counts);
+  opts.onEvent?.({ type: 'mapped', path: p.display, dataset: ds.name, counts });
+  await db.run(`DROP TABLE IF EXISTS ${SRC_TABLE}`);
+  if (mode === 'dry-run') {
+    const rows = await db.all(`SELECT ${contractSelect(ds)} FROM ${MAPPED_TABLE} WHERE _status = 'ok' ORDER BY _row LIMIT 5`);
+    result.sample[ds.name] = [...(result.sample[ds.name] ?? []), ...rows].slice(0, 5);
+    return { path: p.display, dataset: ds.name, status: 'mapped', message: null, counts, load: null, validation: await dryValidate(db, p, ds, s.work) };
+  }
+  if (mode === 'out') {
+    await accumulate(db, ds);
+    return { path: p.display, dataset: ds.name, status: 'mapped', message: null, counts, load: null };
+  }
+  return loadMapped(db, p, ds, counts, opts, sha as { sha256: string; bytes: number }, s.work);
+}
+
+/**
+ * FHIR accounting: an Observation that yields no reading row (no value, data absent) is skipped with that reason,
+ * and a resource or line the stage could not read is a quarantined row with its line (NDJSON) or entry (Bundle).
+ */
+async function addFhirRows(db: Db, file: string, resource: string, errors: FhirError[], counts: MapCounts): Promise<MapCounts> {
+  {
+    const n = await db.scalar<number>(
+      `SELECT count(*)::INTEGER FROM imp_fhir f WHERE f.resource_type = $t AND f._file = $file
+       AND NOT EXISTS (SELECT 1 FROM ${SRC_TABLE} s WHERE s._resource_id = f.id)`,
+      { t: resource, file },
+    );
+    if (n) {
+      const reason = `${resource} without a value (no valueQuantity or valueCodeableConcept, e.g. dataAbsentReason)`;
+      const maxRow = (await db.scalar<number>(`SELECT coalesce(max(_row), 0)::INTEGER FROM ${MAPPED_TABLE}`)) ?? 0;
+      await db.run(
+        `INSERT INTO ${MAPPED_TABLE} (_row, _line, _status, _reason)
+         SELECT $max + row_number() OVER (ORDER BY f._line NULLS LAST, f._entry NULLS LAST, f.id), coalesce(f._line, f._entry), 'skip', $reason
+         FROM imp_fhir f WHERE f.resource_type = $t AND f._file = $file AND NOT EXISTS (SELECT 1 FROM ${SRC_TABLE} s WHERE s._resource_id = f.id)`,
+        { max: maxRow, reason, t: resource, file },
+      );
+      counts.rows_read += n;
+      counts.skipped[reason] = (counts.skipped[reason] ?? 0) + n;
+    }
+  }
+  if (errors.length > 0) {
+    const maxRow = (await db.scalar<number>(`SELECT coalesce(max(_row), 0)::INTEGER FROM ${MAPPED_TABLE}`)) ?? 0;
+    let i = 0;
+    for (const e of errors) {
+      i += 1;
+      await db.run(
+        `INSERT INTO ${MAPPED_TABLE} (_row, _line, _status, _reason, _keyword, _field, _bad_value) VALUES ($row, $line, 'quarantine', $reason, 'fhir', NULL, $raw)`,
+        { row: maxRow + i, line: e.line ?? e.entry ?? null, reason: e.entry !== undefined ? `Bundle entry ${e.entry}: ${e.reason}` : e.reason, raw: e.raw ?? null },
+      );
+    }
+    counts.rows_read += errors.length;
+    counts.mapped += errors.length;
+    counts.quarantined_by_keyword.fhir = (counts.quarantined_by_keyword.fhir ?? 0) + errors.length;
+  }
+  return counts;
+}
+
+const contractSelect = (ds: DatasetSchema): string => ds.columns.map(ident).join(', ');
+
+/** --dry-run: validates the mapped rows against the contract as the load would (no foreign keys), in memory. */
+async function dryValidate(db: Db, p: Planned, ds: DatasetSchema, work: string): Promise<ImportFileResult['validation']> {
+  const staged = join(work, `${basename(p.path)}.${ds.name}.dry.ndjson`);
+  await db.run(`COPY (SELECT ${contractSelect(ds)} FROM ${MAPPED_TABLE} WHERE _status = 'ok' ORDER BY _row) TO ${literal(staged)} (FORMAT json)`);
+  const { stageAndValidate, dropStaged } = await import('../validate/index.js');
+  const v = await stageAndValidate(db, { path: staged, displayName: p.display, format: 'ndjson' }, ds, { foreignKeyTables: {}, materializeValid: false });
+  await dropStaged(db, v);
+  rmSync(staged, { force: true });
+  return { rows_valid: v.rowsValid, rows_quarantined: v.rowsQuarantined, failures_by_rule: v.failuresByRule };
+}
+
+async function accumulate(db: Db, ds: DatasetSchema): Promise<void> {
+  const t = ident(`imp_out_${ds.name}`);
+  const exists = await db.scalar<number>("SELECT count(*)::INTEGER FROM duckdb_tables() WHERE temporary AND table_name = $t", { t: `imp_out_${ds.name}` });
+  if (exists) await db.run(`INSERT INTO ${t} SELECT ${contractSelect(ds)} FROM ${MAPPED_TABLE} WHERE _status = 'ok' ORDER BY _row`);
+  else await db.run(`CREATE TEMP TABLE ${t} AS SELECT ${contractSelect(ds)} FROM ${MAPPED_TABLE} WHERE _status = 'ok' ORDER BY _row`);
+}
+
+async function writeOut(db: Db, result: ImportResult, opts: ImportOptions, kind: 'csv' | 'fhir'): Promise<void> {
+  const cwd = opts.cwd ?? process.cwd();
+  const target = resolve(cwd, opts.out as string);
+  const temp = tempPathFor(target);
+  const fmt = opts.outFormat ?? 'csv';
+  try {
+    mkdirSync(temp, { recursive: true });
+    const names = (await db.all<{ n: string }>("SELECT table_name AS n FROM duckdb_tables() WHERE temporary AND starts_with(table_name, 'imp_out_') ORDER BY 1")).map((r) => r.n);
+    for (const n of names) {
+      const file = join(temp, `${n.slice('imp_out_'.length)}.${fmt}`);
+      await db.run(`COPY ${ident(n)} TO ${literal(file)} (${fmt === 'parquet' ? 'FORMAT parquet, COMPRESSION zstd' : 'FORMAT csv, HEADER true'})`);
+    }
+    writeMarker(temp, 'import', kind === 'csv' ? `import csv --profile ${result.profile}` : 'import fhir');
+  } catch (e) {
+    discardOutput(temp);
+    throw e;
+  }
+  commitOutput(temp, opts.out as string, { kind: 'import', shape: 'directory', force: opts.force, cwd, protect: [resolve(cwd, opts.dbPath)] });
+}
+
+/** Writes the ok rows to a staged NDJSON, loads it the normal way, then the lineage / mapping-quarantine fix-up. */
+async function loadMapped(
+  db: Db, p: Planned, ds: DatasetSchema, counts: MapCounts, opts: ImportOptions, sha: { sha256: string; bytes: number }, work: string,
+): Promise<ImportFileResult> {
+  const staged = join(work, `${basename(p.path)}.ndjson`);
+  await db.run(`COPY (SELECT ${contractSelect(ds)} FROM ${MAPPED_TABLE} WHERE _status = 'ok' ORDER BY _row) TO ${literal(staged)} (FORMAT json)`);
+  // NDJSON line k is the k-th ok row: the map back to the source's rows and lines, and the lineage values.
+  await db.run(`CREATE OR REPLACE TEMP TABLE imp_lines AS
+    SELECT row_number() OVER (ORDER BY _row) AS staged_line, _row, _line, original_value, original_unit, original_code
+    FROM ${MAPPED_TABLE} WHERE _status = 'ok'`);
+  const loadOpts = {
+    dbPath: opts.dbPath, force: true, allowOrphans: opts.allowOrphans, quarantineDir: opts.quarantineDir, cwd: opts.cwd,
+    onEvent: opts.onEvent, signal: opts.signal, limits: opts.limits,
+  };
+  const load = await loadOneFile(db, { path: staged, display: p.display, ds }, loadOpts, { format: 'ndjson' });
+  if (load.status !== 'succeeded') {
+    return { path: p.display, dataset: ds.name, status: 'failed', message: load.message, counts, load };
+  }
+  const nq = Object.values(counts.quarantined_by_keyword).reduce((a, b) => a + b, 0);
+  const qdir = resolve(opts.cwd ?? process.cwd(), opts.quarantineDir ?? 'quarantine');
+  const qPath = load.quarantine_path ?? (nq > 0 ? join(qdir, `${basename(p.path)}.${load.load_id}.quarantine.ndjson`) : null);
+  const lineage = ds.name === 'vitals';
+  // raw: the contract row as far as it was mapped (replay re-validates it); the source's value is in errors[].value.
+  const rawJson = `json_object(${ds.columns
+    .map((c, i) => `$k${i}, ${ident(c)}`)
+    .join(', ')})`;
+  const keys = Object.fromEntries(ds.columns.map((c, i) => [`k${i}`, c]));
+  await db.transaction(async () => {
+    await db.run(
+      `UPDATE raw_${ds.name} r SET _source_line = m._line${lineage ? ', original_value = m.original_value, original_unit = m.original_unit, original_code = m.original_code' : ''}
+       FROM imp_lines m WHERE r._load_id = $load AND r._source_line = m.staged_line`,
+      { load: load.load_id },
+    );
+    await db.run(`UPDATE quarantine q SET line = m._line, "row" = m._row FROM imp_lines m WHERE q.load_id = $load AND q.line = m.staged_line`, { load: load.load_id });
+    if (nq > 0) {
+      await db.run(
+        `INSERT INTO quarantine (load_id, file, line, "row", dataset, raw, errors, rule, quarantined_at)
+         SELECT $load, $file, _line, _row, $ds, CAST(${rawJson} AS VARCHAR),
+           CAST(json_array(json_object('field', _field, 'keyword', _keyword, 'message', _reason, 'value', _bad_value)) AS VARCHAR), _keyword, now()
+         FROM ${MAPPED_TABLE} WHERE _status = 'quarantine' ORDER BY _line, _row`,
+        { load: load.load_id, file: p.display, ds: ds.name, ...keys },
+      );
+    }
+    await db.run(
+      `UPDATE loads SET sha256 = $sha, bytes = $bytes, rows_read = rows_read + $nq, rows_quarantined = rows_quarantined + $nq,
+         quarantine_file = coalesce(quarantine_file, $qfile) WHERE load_id = $load`,
+      { sha: sha.sha256, bytes: sha.bytes, nq, qfile: nq > 0 ? qPath : null, load: load.load_id },
+    );
+  });
+  // The quarantine file is a derived copy of the table: written again now that it holds the source lines and the
+  // mapping's own rows.
+  if (qPath !== null) {
+    rmSync(qPath, { force: true });
+    await restoreQuarantineFiles(db, {});
+  }
+  const byRule = { ...load.failures_by_rule };
+  addTo(byRule, counts.quarantined_by_keyword);
+  const merged: FileLoadResult = {
+    ...load, sha256: sha.sha256, bytes: sha.bytes, rows_read: load.rows_read + nq, rows_quarantined: load.rows_quarantined + nq,
+    quarantine_path: qPath, failures_by_rule: byRule,
+  };
+  return { path: p.display, dataset: ds.name, status: 'loaded', message: load.message, counts, load: merged };
+}

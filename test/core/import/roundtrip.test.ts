@@ -1,0 +1,58 @@
+// generate -> FHIR -> import equals the CSV path: the generator's own vitals, written once as contract CSV (loaded
+// with `load`) and once as FHIR Bulk Data NDJSON (`generate --data-format fhir`, imported with `import fhir`), give
+// the same readings in raw_vitals (ids aside: FHIR readings are keyed by Observation id and LOINC code) and the same
+// raw_procedures (robot and surgeon from the Procedure's Device and Practitioner performers).
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDb } from '../../../src/db/db.js';
+import { importFhir } from '../../../src/core/import/import.js';
+import { loadFiles } from '../../../src/core/load/load.js';
+import { runCliWith, tempDir } from '../../helpers/run-cli.js';
+
+async function readings(dbPath: string): Promise<unknown[]> {
+  const db = await openDb(dbPath, { readOnly: true });
+  try {
+    return await db.all(
+      `SELECT patient_id, metric, value, unit, strftime(measured_at, '%Y-%m-%dT%H:%M:%S.%fZ') AS at FROM raw_vitals
+       ORDER BY patient_id, metric, measured_at, value`,
+    );
+  } finally {
+    db.close();
+  }
+}
+
+describe('generate -> FHIR -> import', () => {
+  it('gives the same vitals as the CSV path', async () => {
+    const t = tempDir();
+    try {
+      for (const [fmt, out] of [['csv', 'gc'], ['fhir', 'gf']] as const) {
+        const g = await runCliWith({ cwd: t.dir }, 'generate', '--seed', '3', '--scale', '0.01', '--bad-rows', '0', '--data-format', fmt, '--out', out, '--format', 'json');
+        expect(g.exitCode, g.stderr).toBe(0);
+      }
+      const csvDb = join(t.dir, 'csv.duckdb');
+      const loaded = await loadFiles(['robots.csv', 'patients.csv', 'procedures.csv', 'vitals.csv'].map((f) => join(t.dir, 'gc', f)), { dbPath: csvDb, cwd: t.dir });
+      expect(loaded.totals.rows_quarantined).toBe(0);
+      const fhirDb = join(t.dir, 'fhir.duckdb');
+      // Device resources carry no installation date, so robots are not imported: procedures need --allow-orphans.
+      const imported = await importFhir([join(t.dir, 'gf')], { dbPath: fhirDb, profile: 'fhir', cwd: t.dir, allowOrphans: true });
+      expect(imported.totals.rows_quarantined).toBe(0);
+      expect(imported.totals.rows_read).toBe(imported.totals.mapped + imported.totals.skipped + imported.totals.missing);
+      const a = await readings(csvDb);
+      expect(a.length).toBeGreaterThan(500);
+      expect(await readings(fhirDb)).toEqual(a);
+      const procs = async (dbPath: string): Promise<unknown[]> => {
+        const db = await openDb(dbPath, { readOnly: true });
+        try {
+          return await db.all(`SELECT * EXCLUDE (_load_id, _source_file, _source_line) FROM raw_procedures ORDER BY procedure_id`);
+        } finally {
+          db.close();
+        }
+      };
+      const pa = await procs(csvDb);
+      expect(pa.length).toBeGreaterThan(0);
+      expect(await procs(fhirDb)).toEqual(pa);
+    } finally {
+      t.cleanup();
+    }
+  });
+});

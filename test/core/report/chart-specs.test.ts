@@ -1,0 +1,94 @@
+// The report charts as Vega-Lite (issue 16): stays split at the rules' gap, small multiples with one row per vital
+// (its own y-axis and unit) and one column per stay (its own time axis), alarming values marked, drawn to static
+// SVG by vega in Node; `report --format vega-lite` hands the same specs to a notebook, and query refuses it.
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vl from 'vega-lite';
+import { splitStays, vitalsSpec } from '../../../src/core/report/chart-specs.js';
+import type { PatientVitals } from '../../../src/core/report/dashboard.js';
+import { renderSvg } from '../../../src/render/vega.js';
+import { runCli } from '../../helpers/run-cli.js';
+import { useFixtureLakehouse } from './fixture.js';
+
+const lake = useFixtureLakehouse();
+
+const H = (day: number, hour: number): string => new Date(Date.UTC(2026, 0, day, hour)).toISOString();
+
+/** Two stays (5 Jan 08-10 h, then 12 Jan 14-15 h): the old chart put both on one 7-day axis. */
+function twoStays(): PatientVitals {
+  const hours = [H(5, 8), H(5, 9), H(5, 10), H(12, 14), H(12, 15)];
+  return {
+    patient_id: 'PT-0000001',
+    news2: hours.map((h, i) => ({ hour_start: h, news2_total: [1, 3, 7, 0, 2][i] ?? 0, news2_band: i === 2 ? 'high' : 'low' })),
+    metrics: [
+      { metric: 'heart_rate', points: hours.map((h, i) => ({ hour_start: h, avg: 70 + i * 12, score: i === 2 ? 3 : 0 })) },
+      { metric: 'temperature_c', points: hours.map((h, i) => ({ hour_start: h, avg: 36.6 + i / 10, score: 0 })) },
+    ],
+  };
+}
+
+type Cell = { width?: number; layer?: { encoding?: Record<string, { axis?: unknown; scale?: { domain?: unknown } }> }[] };
+
+describe('stays', () => {
+  it('a gap of more than the threshold starts a new stay; a shorter one does not', () => {
+    expect(splitStays([H(5, 8), H(5, 9), H(5, 21), H(6, 12)], 12)).toEqual([
+      { from: H(5, 8), to: H(5, 22) },
+      { from: H(6, 12), to: H(6, 13) },
+    ]);
+    expect(splitStays([H(5, 8), H(5, 9), H(5, 21)], 10)).toHaveLength(2);
+    expect(splitStays([], 12)).toEqual([]);
+  });
+});
+
+describe('vitals small multiples', () => {
+  it('one row per vital and NEWS2, one column per stay, each column its own time domain, each row its unit', () => {
+    const spec = vitalsSpec(twoStays(), 12) as { vconcat: { hconcat: Cell[] }[] };
+    expect(spec.vconcat).toHaveLength(3);
+    for (const row of spec.vconcat) expect(row.hconcat).toHaveLength(2);
+    const domains = spec.vconcat[1]?.hconcat.map((c) => c.layer?.[0]?.encoding?.x?.scale?.domain);
+    expect(domains).toEqual([
+      [Date.parse(H(5, 8)), Date.parse(H(5, 11))],
+      [Date.parse(H(12, 14)), Date.parse(H(12, 16))],
+    ]);
+    const yTitle = (r: number, c: number): unknown => (spec.vconcat[r]?.hconcat[c]?.layer?.[0]?.encoding?.y?.axis as { title?: unknown } | null)?.title;
+    expect(yTitle(1, 0)).toEqual(['heart rate', '(/min)']);
+    expect(yTitle(2, 0)).toEqual(['temperature', '(°C)']);
+    expect(yTitle(1, 1)).toBeUndefined(); // the second column shares the row's axis
+    expect(() => vl.compile(spec as unknown as vl.TopLevelSpec)).not.toThrow();
+  });
+
+  it('draws to static SVG: two stays, NEWS2 bands behind the bars, the alarming value in red, no script', async () => {
+    const svg = await renderSvg(vitalsSpec(twoStays(), 12));
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).not.toMatch(/<script|url\(/);
+    expect(svg).toContain('>stay 1 (3 h, UTC)</text>');
+    expect(svg).toContain('>stay 2 (2 h, UTC)</text>');
+    expect(svg).toContain('>NEWS2</text>');
+    // Band zones (their fills) and the one alarming heart rate (score 3) as a red point.
+    for (const fill of ['#eaf6ec', '#fdf1d8', '#fbe3df']) expect(svg).toContain(fill);
+    const red = svg.match(/fill="#c0392b"/g) ?? [];
+    expect(red).toHaveLength(1);
+  });
+});
+
+describe('report --format vega-lite', () => {
+  it('writes the report charts as an array of Vega-Lite specs that compile; query refuses the format', async () => {
+    const r = await runCli('report', 'summary', '--db', lake.db, '--format', 'vega-lite');
+    expect(r.exitCode, r.stderr).toBe(0);
+    const specs = JSON.parse(r.stdout) as { $schema: string; name: string; data?: unknown }[];
+    expect(specs.map((s) => s.name)).toEqual(['risk', 'alerts-procedure', 'alerts-robot', 'quality', 'vitals', 'vitals']);
+    for (const s of specs) {
+      expect(s.$schema).toMatch(/vega-lite\/v6/);
+      expect(() => vl.compile(s as unknown as vl.TopLevelSpec)).not.toThrow();
+    }
+    const out = join(lake.dir, 'charts.vl.json');
+    const f = await runCli('report', 'news2', '--db', lake.db, '--format', 'vega-lite', '--out', out);
+    expect(f.exitCode, f.stderr).toBe(0);
+    expect(f.stderr).toMatch(/wrote report news2: 2 charts to .*charts\.vl\.json \(vega-lite\)/);
+    expect((JSON.parse(readFileSync(out, 'utf8')) as unknown[]).length).toBe(2);
+    const q = await runCli('query', 'SELECT 1', '--db', lake.db, '--format', 'vega-lite');
+    expect(q.exitCode).toBe(2);
+    expect(q.stderr).toMatch(/unknown --format vega-lite/);
+  });
+});
