@@ -608,14 +608,21 @@ export function compileChecked(checked: CheckedView, source: string, lineage: bo
   try {
     const view = checked.view;
     const top: Scope = { ctx: '_r.resource', rowIndex: '0', model: view.resource };
-    const rows = c.cross(view.select.map((s) => c.part(s, top)));
+    const parts = view.select.map((s) => c.part(s, top));
+    // At most one part of several rows: the one-row parts (column structs) are plain columns of the resource's row,
+    // computed once per resource, and the list part is unnested beside them (a cross product of one list). Crossing
+    // them inside a lambda instead evaluated every one-row column per element, in the lambda executor.
+    const flat = parts.length > 0 && parts.filter((p) => p.one === undefined).length <= 1;
+    const owner = new Map<string, number>();
+    parts.forEach((p, i) => p.cols.forEach((col) => owner.has(col) || owner.set(col, i)));
+    const rows = flat ? parts.map((p, i) => (p.one !== undefined ? `${p.one} AS _v${i}` : `unnest(${p.sql}) AS _v${i}`)).join(', ') : `unnest(${c.cross(parts)}) AS _v`;
     const where = (view.where ?? []).map((w) => {
       const e = c.expr(w.path, top);
       return e.k === 'bool' ? `coalesce(${e.sql}, false)` : `fp_where(${c.coll(e)})`;
     });
-    const cols = checked.columns.map((col) => `_v.${quoteAnyIdent(col.name)}`);
+    const cols = checked.columns.map((col) => `_v${flat ? (owner.get(col.name) ?? 0) : ''}.${quoteAnyIdent(col.name)}`);
     const lin = lineage ? ', _file, _line, _entry, _resource_id' : '';
-    const one = onePass(`SELECT unnest(${rows}) AS _v${lineage ? ', _r._file, _r._line, _r._entry, _r.id AS _resource_id' : ''}
+    const one = onePass(`SELECT ${rows}${lineage ? ', _r._file, _r._line, _r._entry, _r.id AS _resource_id' : ''}
   FROM _r WHERE true${where.map((w) => ` AND ${w}`).join('')}`);
     const multi = one.paths.length === 0 ? '' : `, json_extract(resource, [${one.paths.map((p) => `'${p}'`).join(', ')}]) AS _j`;
     const sql = `SELECT ${cols.join(', ')}${lin} FROM (${one.sql.replace(
