@@ -1,6 +1,8 @@
 // Shared bench helpers: timing, medians, peak memory, and one results section per benchmark
 // (bench/results/<name>.md) that run.js stitches into bench/RESULTS.md with the machine's facts.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -73,4 +75,87 @@ export function rawVitalsSql(patients, ticks, loadId) {
     FROM (SELECT pt, k, m, hash(pt, k, m.metric) AS h FROM ${patients} a(pt), range(${ticks}) b(k),
       (VALUES ('heart_rate', '/min'), ('resp_rate', '/min'), ('spo2', '%'), ('systolic_bp', 'mmHg'), ('diastolic_bp', 'mmHg'),
               ('temperature_c', 'Cel'), ('glucose_mg_dl', 'mg/dL'), ('weight_kg', 'kg'), ('consciousness', '{score}'), ('o2_supplemental', '{flag}')) m(metric, unit))`;
+}
+
+// ---- Alternating runs that survive a busy machine (issue 18, item 5) ----
+// Every measured run is its own child process: its peak RSS and CPU seconds are its own (the child reports its whole
+// rusage, user + system over all threads, Node start-up included, as wait4 would). surgctl and its baseline alternate
+// A B A B A B, the 1-minute load average is read before and after each pair, and a result taken above 1.5 per core
+// is marked "busy": its wall-time ratio says little, its CPU ratio somewhat more.
+
+/** The load average per core above which a pair is "busy". */
+export const BUSY_PER_CORE = 1.5;
+
+/**
+ * In a child started by runChild: runs `fn(...args)` (the argv after the script), prints its result with `seconds`
+ * (wall time of fn only, unless fn returns its own), `cpuSeconds` and `rssMiB` (the process's rusage) as JSON.
+ */
+export async function childMain(fn) {
+  const t0 = process.hrtime.bigint();
+  const value = (await fn(...process.argv.slice(2))) ?? {};
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const ru = process.resourceUsage();
+  process.stdout.write(JSON.stringify({ seconds, ...value, cpuSeconds: (ru.userCPUTime + ru.systemCPUTime) / 1e6, rssMiB: Math.round(ru.maxRSS / 1024) }));
+}
+
+/** Runs `node script ...args` (a script that calls childMain) and returns its JSON result; throws with its stderr. */
+export function runChild(script, args, env = {}) {
+  const r = spawnSync(process.execPath, [script, ...args.map(String)], { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, ...env } });
+  if (r.status !== 0) throw new Error(`${script} ${args.join(' ')} failed (exit ${r.status}): ${r.stderr}`);
+  if (r.stderr) process.stderr.write(r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+const mid = (xs) => {
+  const s = [...xs].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/**
+ * Alternates `a()` (surgctl) and `b()` (the baseline) `n` times (A B A B ...), each returning a childMain result.
+ * Returns medians of wall and CPU seconds, the peak RSS over all runs, the per-pair load averages and whether the
+ * run was busy (any pair started or ended above BUSY_PER_CORE x cores). `label` goes to stderr as it runs.
+ */
+export function alternate(label, a, b, n = repeats) {
+  const cores = cpus().length;
+  const pairs = [];
+  for (let i = 0; i < n; i++) {
+    const loadBefore = loadavg()[0];
+    const ra = a(i);
+    const rb = b(i);
+    const loadAfter = loadavg()[0];
+    pairs.push({ loadBefore, loadAfter, a: ra, b: rb });
+    process.stderr.write(`  ${label} ${i + 1}/${n}: ${fmt(ra.seconds)} s (${fmt(ra.cpuSeconds)} CPU s) vs baseline ${fmt(rb.seconds)} s (${fmt(rb.cpuSeconds)} CPU s), load ${fmt(loadBefore, 1)} -> ${fmt(loadAfter, 1)}\n`);
+  }
+  const side = (k) => ({
+    seconds: mid(pairs.map((p) => p[k].seconds)),
+    cpuSeconds: mid(pairs.map((p) => p[k].cpuSeconds)),
+    rssMiB: Math.max(...pairs.map((p) => p[k].rssMiB)),
+    last: pairs.at(-1)[k],
+  });
+  const loads = pairs.flatMap((p) => [p.loadBefore, p.loadAfter]);
+  const busy = Math.max(...loads) > BUSY_PER_CORE * cores;
+  return { a: side('a'), b: side('b'), pairs, busy, cores, loadMin: Math.min(...loads), loadMax: Math.max(...loads) };
+}
+
+/** One line for a results section: the loads of each pair and the busy mark. */
+export function loadNote(r) {
+  const each = r.pairs.map((p) => `${fmt(p.loadBefore, 1)}->${fmt(p.loadAfter, 1)}`).join(', ');
+  return `${r.busy ? '**busy**' : 'quiet'} (1-minute load average before->after each pair: ${each}; ${r.cores} cores, busy above ${fmt(BUSY_PER_CORE * r.cores, 1)})`;
+}
+
+/** A markdown table row: label, surgctl wall / CPU / RSS, baseline wall / CPU / RSS, ratios, busy mark. */
+export function pairRow(label, r, ratio = 'speed') {
+  const wall = ratio === 'speed' ? r.b.seconds / r.a.seconds : r.a.seconds / r.b.seconds;
+  const cpu = ratio === 'speed' ? r.b.cpuSeconds / r.a.cpuSeconds : r.a.cpuSeconds / r.b.cpuSeconds;
+  return `| ${label} | ${fmt(r.a.seconds)} | ${fmt(r.a.cpuSeconds)} | ${r.a.rssMiB} | ${fmt(r.b.seconds)} | ${fmt(r.b.cpuSeconds)} | ${r.b.rssMiB} | ${fmt(wall)} | ${fmt(cpu)} | ${r.busy ? 'busy' : 'quiet'} (${fmt(r.loadMin, 1)}-${fmt(r.loadMax, 1)}) |`;
+}
+
+/** The header for pairRow tables; `ratio` says what the ratio columns mean. */
+export function pairHeader(ratio = 'speed') {
+  const what = ratio === 'speed' ? 'baseline / surgctl' : 'surgctl / baseline';
+  return [
+    `| step | surgctl wall s | CPU s | peak RSS MiB | baseline wall s | CPU s | peak RSS MiB | ratio wall (${what}) | ratio CPU | load |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+  ].join('\n');
 }

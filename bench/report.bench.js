@@ -9,7 +9,7 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, freshOut, median, peakRssMiB, rate, rawVitalsSql, repeats, rows, time, writeSection } from './lib.js';
+import { alternate, fmt, freshOut, loadNote, median, pairHeader, pairRow, peakRssMiB, rate, rawVitalsSql, repeats, rows, time, writeSection } from './lib.js';
 
 const self = fileURLToPath(import.meta.url);
 const TEL = rows;
@@ -35,7 +35,7 @@ const FILL = [
    FROM range(${PROCS}) r(i)`,
   `INSERT INTO raw_maintenance SELECT 'MT-' || i, 'RB-' || (i % 20), 'preventive', TIMESTAMPTZ '2026-01-01 00:00:00+00' + to_days(i::BIGINT),
      4 + i % 5, 500 + 10 * i, 'L-maintenance', 'maintenance.csv', i + 2 FROM range(40) r(i)`,
-  `INSERT INTO raw_telemetry
+  `INSERT INTO raw_telemetry (event_id, procedure_id, patient_id, robot_id, robot_arm, instrument, step, force_n, velocity_mm_s, latency_ms, error_code, recorded_at, _load_id, _source_file, _source_line)
    SELECT 'EV-' || i || '-' || j, 'PR-' || i, 'PT-' || (i // 2), 'RB-' || (i % 20), 'arm_' || (j % 4 + 1),
      ['needle_driver','endoscope','bipolar_forceps','prograsp_forceps'][j % 4 + 1],
      ['docking','port_placement','dissection','retraction','cauterization','suturing','stapling','irrigation','specimen_removal','closure','undocking'][(j * 11 // ${EVENTS}) + 1],
@@ -82,14 +82,16 @@ async function phaseRun(name, dbPath, outPath) {
     return { fill: fill.seconds, transform: tr.seconds };
   }
   if (name === 'copy') {
-    const { literal } = await import('../dist/db/sql.js');
+    // The plain statement with DuckDB's defaults, on the lakehouse opened read-only.
+    const { DuckDBInstance } = await import('@duckdb/node-api');
     const r = await time(async () => {
-      // A read-only handle is sealed: DuckDB may write only the paths it is given.
-      const db = await openDb(dbPath, { readOnly: true, writePaths: [outPath] });
+      const inst = await DuckDBInstance.create(dbPath, { access_mode: 'READ_ONLY' });
+      const con = await inst.connect();
       try {
-        await db.run(`COPY telemetry_risk TO ${literal(outPath)} (FORMAT parquet, COMPRESSION zstd)`);
+        await con.run(`COPY telemetry_risk TO '${outPath.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd)`);
       } finally {
-        db.close();
+        con.closeSync();
+        inst.closeSync();
       }
     });
     return { seconds: r.seconds, bytes: statSync(outPath).size };
@@ -144,7 +146,8 @@ function phase(name, dbPath, outPath = '') {
 if (process.argv[2]) {
   const [, , name, dbPath, outPath] = process.argv;
   const result = await phaseRun(name, dbPath, outPath);
-  process.stdout.write(JSON.stringify({ ...result, rssMiB: peakRssMiB() }));
+  const ru = process.resourceUsage();
+  process.stdout.write(JSON.stringify({ ...result, cpuSeconds: (ru.userCPUTime + ru.systemCPUTime) / 1e6, rssMiB: peakRssMiB() }));
 } else {
   const out = freshOut('report');
   const loadBefore = loadavg()[0];
@@ -157,16 +160,10 @@ if (process.argv[2]) {
     made = phase('make', dbPath);
     process.stderr.write(`  ${JSON.stringify(made)}\n`);
   }
-  const copies = [];
-  const exports = [];
-  for (let i = 0; i < repeats; i++) {
-    copies.push(phase('copy', dbPath, join(out, 'copy.parquet')));
-    exports.push(phase('export', dbPath, join(out, 'export.parquet')));
-    process.stderr.write(`  copy ${fmt(copies.at(-1).seconds)} s, export ${fmt(exports.at(-1).seconds)} s\n`);
-  }
-  const mid = (xs) => [...xs].sort((a, b) => a.seconds - b.seconds)[Math.floor(xs.length / 2)];
-  const copy = mid(copies);
-  const exp = mid(exports);
+  const pair = alternate('export', () => phase('export', dbPath, join(out, 'export.parquet')), () => phase('copy', dbPath, join(out, 'copy.parquet')));
+  const copy = pair.b;
+  const exp = { ...pair.a, rows: pair.a.last.rows, bytes: pair.a.last.bytes };
+  copy.bytes = pair.b.last.bytes;
   const arrow = phase('arrow', dbPath, join(out, 'export.arrow'));
   process.stderr.write(`  arrow ${fmt(arrow.seconds)} s\n`);
   const reports = phase('reports', dbPath);
@@ -182,14 +179,18 @@ if (process.argv[2]) {
 A lakehouse of ${telRows.toLocaleString('en-US')} telemetry rows (${PROCS.toLocaleString('en-US')} procedures, ${PATIENTS.toLocaleString('en-US')} patients,
 ${(PATIENTS * VITALS_TICKS * 10).toLocaleString('en-US')} vitals rows): raw tables filled with DuckDB SQL${made ? ` (${fmt(made.fill, 1)} s)` : ''}, marts built by the real
 \`surgctl transform\`${made ? ` (${fmt(made.transform, 1)} s)` : ''}; 2 threads; lakehouse file ${fmt(statSync(dbPath).size / 2 ** 20, 0)} MiB. Each export run is its own
-process (open read-only, write, close), alternating with the baseline; medians of ${repeats}. The machine was shared:
-1-minute load average ${fmt(loadBefore, 1)} at the start and ${fmt(loadAfter, 1)} at the end, on ${cpus().length} cores.
+process (open read-only, write, close), alternating with the baseline (A B A B ...); medians of ${repeats} pairs; CPU s =
+the child's user + system. Load during the pairs: ${loadNote(pair)}; for the whole bench ${fmt(loadBefore, 1)} at the
+start and ${fmt(loadAfter, 1)} at the end, on ${cpus().length} cores.
 
-| export of telemetry_risk | seconds | rows/s | file | peak RSS | vs COPY |
-|---|---:|---:|---:|---:|---:|
-| plain DuckDB \`COPY ... TO (FORMAT parquet, COMPRESSION zstd)\` | ${fmt(copy.seconds)} | ${rate(telRows, copy.seconds)} | ${fmt(copy.bytes / 2 ** 20, 0)} MiB | ${copy.rssMiB} MiB | 1.00x |
-| \`surgctl export telemetry_risk --out x.parquet\` (metadata, temp + rename) | ${fmt(exp.seconds)} | ${rate(telRows, exp.seconds)} | ${fmt(exp.bytes / 2 ** 20, 0)} MiB | ${exp.rssMiB} MiB | ${fmt(exp.seconds / copy.seconds)}x |
-| \`surgctl export telemetry_risk --format arrow\` (JS-built Arrow IPC, one run) | ${fmt(arrow.seconds)} | ${rate(telRows, arrow.seconds)} | ${fmt(arrow.bytes / 2 ** 20, 0)} MiB | ${arrow.rssMiB} MiB | ${fmt(arrow.seconds / copy.seconds)}x |
+${pairHeader('time')}
+${pairRow('`surgctl export telemetry_risk --out x.parquet` (metadata, temp + rename) vs `COPY ... TO (FORMAT parquet, COMPRESSION zstd)`', pair, 'time')}
+
+| export of telemetry_risk | seconds | CPU s | rows/s | file | peak RSS | vs COPY |
+|---|---:|---:|---:|---:|---:|---:|
+| plain DuckDB \`COPY ... TO (FORMAT parquet, COMPRESSION zstd)\` | ${fmt(copy.seconds)} | ${fmt(copy.cpuSeconds)} | ${rate(telRows, copy.seconds)} | ${fmt(copy.bytes / 2 ** 20, 0)} MiB | ${copy.rssMiB} MiB | 1.00x |
+| \`surgctl export telemetry_risk --out x.parquet\` (metadata, temp + rename) | ${fmt(exp.seconds)} | ${fmt(exp.cpuSeconds)} | ${rate(telRows, exp.seconds)} | ${fmt(exp.bytes / 2 ** 20, 0)} MiB | ${exp.rssMiB} MiB | ${fmt(exp.seconds / copy.seconds)}x |
+| \`surgctl export telemetry_risk --format arrow\` (JS-built Arrow IPC, one run) | ${fmt(arrow.seconds)} | ${fmt(arrow.cpuSeconds)} | ${rate(telRows, arrow.seconds)} | ${fmt(arrow.bytes / 2 ** 20, 0)} MiB | ${arrow.rssMiB} MiB | ${fmt(arrow.seconds / copy.seconds)}x |
 
 Goal: Parquet export <= 1.3x the plain COPY: **${fmt(exp.seconds / copy.seconds)}x**.
 

@@ -2,12 +2,10 @@
 // made with DuckDB SQL straight into the raw tables, beside the same aggregations written as plain DuckDB queries
 // (hard-coded thresholds, no runner, no model tests) in the same lakehouse; then an incremental transform after a
 // 1% load, against the full one. Each phase runs in its own process so its peak RSS is its own.
-import { spawnSync } from 'node:child_process';
 import { rmSync, statSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, freshOut, peakRssMiB, rate, rawVitalsSql, rows, time, writeSection } from './lib.js';
+import { alternate, childMain, fmt, freshOut, loadNote, pairHeader, pairRow, rawVitalsSql, repeats, rows, runChild, time, writeSection } from './lib.js';
 
 const self = fileURLToPath(import.meta.url);
 const phase = process.argv[2];
@@ -42,7 +40,7 @@ async function fill(db, load, p0, p1) {
     FROM range($p0, $p1) r(i)`);
   await run(`INSERT INTO raw_maintenance SELECT 'MT-' || $load || '-' || i, 'RB-' || (i % 20), 'preventive', TIMESTAMPTZ '2026-01-01 00:00:00+00' + to_days(i::BIGINT),
       4 + i % 5, 500 + 10 * i, $load, 'maintenance.csv', i + 2 FROM range(40) r(i)`);
-  await run(`INSERT INTO raw_telemetry
+  await run(`INSERT INTO raw_telemetry (event_id, procedure_id, patient_id, robot_id, robot_arm, instrument, step, force_n, velocity_mm_s, latency_ms, error_code, recorded_at, _load_id, _source_file, _source_line)
     SELECT 'EV-' || i || '-' || j, 'PR-' || i, 'PT-' || (i // 2), 'RB-' || (i % 20), 'arm_' || (j % 4 + 1),
       ['needle_driver','endoscope','bipolar_forceps','prograsp_forceps'][j % 4 + 1], 'dissection',
       round([12.0, 5.0, 8.0, 10.0][j % 4 + 1] * CASE WHEN h % 10007 = 0 THEN 1.6 + (h % 50) / 100.0 ELSE 0.2 + 0.3 * (h % 1000) / 1000.0 END, 2),
@@ -154,14 +152,19 @@ async function runPhase(name, dbPath) {
     }
   }
   if (name === 'baseline') {
-    const db = await openDb(dbPath);
+    // DuckDB's defaults (all cores, default memory limit); UTC so the hourly buckets match the models'.
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const inst = await DuckDBInstance.create(dbPath);
+    const con = await inst.connect();
+    await con.run("SET TimeZone = 'UTC'");
     try {
       const r = await time(async () => {
-        for (const sql of BASELINE) await db.run(sql);
+        for (const sql of BASELINE) await con.run(sql);
       });
       return { seconds: r.seconds };
     } finally {
-      db.close();
+      con.closeSync();
+      inst.closeSync();
     }
   }
   const { runTransform } = await import('../dist/core/transform/transform.js');
@@ -179,54 +182,51 @@ async function runPhase(name, dbPath) {
 }
 
 if (phase) {
-  const [, , name, dbPath] = process.argv;
-  const result = await runPhase(name, dbPath);
-  process.stdout.write(JSON.stringify({ ...result, rssMiB: peakRssMiB() }));
+  await childMain(runPhase);
 } else {
   const out = freshOut('transform');
   const dbPath = join(out, 'lake.duckdb');
   rmSync(dbPath, { force: true });
   rmSync(`${dbPath}.wal`, { force: true });
+  const env = { SURGCTL_THREADS: process.env.SURGCTL_THREADS ?? '2' };
+  const run = (name) => () => runChild(self, [name, dbPath], env);
   const results = {};
-  const load0 = loadavg()[0];
-  for (const name of ['make', 'baseline', 'full', 'load', 'incremental', 'rerun']) {
+  process.stderr.write('transform bench: make...\n');
+  results.make = run('make')();
+  process.stderr.write('transform bench: full refresh vs baseline...\n');
+  const pair = alternate('full', run('full'), run('baseline'));
+  for (const name of ['load', 'incremental', 'rerun']) {
     process.stderr.write(`transform bench: ${name}...\n`);
-    const r = spawnSync(process.execPath, [self, name === 'rerun' ? 'incremental' : name, dbPath], {
-      encoding: 'utf8',
-      env: { ...process.env, SURGCTL_THREADS: process.env.SURGCTL_THREADS ?? '2' },
-    });
-    if (r.status !== 0) {
-      process.stderr.write(r.stderr);
-      process.exit(1);
-    }
-    results[name] = JSON.parse(r.stdout);
+    results[name] = run(name === 'rerun' ? 'incremental' : name)();
     process.stderr.write(`  ${JSON.stringify(results[name])}\n`);
   }
   const vitals = PATIENTS * VITALS_TICKS * 10;
-  const full = results.full;
-  const base = results.baseline;
+  const full = pair.a.last;
   const inc = results.incremental;
   const md = `## transform
 
 ${TEL.toLocaleString('en-US')} telemetry rows (${PROCS.toLocaleString('en-US')} procedures) and ${vitals.toLocaleString('en-US')} vitals rows
 (${PATIENTS.toLocaleString('en-US')} patients), made with DuckDB SQL straight into the raw tables of a lakehouse file
-(${fmt(results.make.seconds, 1)} s); 2 threads. The baseline is the same aggregations written as plain DuckDB queries with the
-thresholds typed in (risk scores with the force-spike window, alerts, episodes, hourly and 5-minute vitals, NEWS2,
-flags, trends, patient / procedure / robot summaries) into tables of the same file. The transform also runs
-${full.tests} model tests, records every model run and reads its thresholds from the rules tables.
+(${fmt(results.make.seconds, 1)} s); surgctl with 2 threads (its default), the baseline with DuckDB's defaults. The baseline
+is the same aggregations written as plain DuckDB queries with the thresholds typed in (risk scores with the force-spike
+window, alerts, episodes, hourly and 5-minute vitals, NEWS2, flags, trends, patient / procedure / robot summaries) into
+tables of the same file. The transform also runs ${full.tests} model tests, records every model run and reads its
+thresholds from the rules tables. Full refresh and baseline alternate (A B A B ...), each its own process, medians of
+${repeats} pairs; CPU s = the child's user + system.
 
-| run | seconds | rows/s (telemetry) | peak RSS | vs baseline |
-|---|---:|---:|---:|---:|
-| plain DuckDB queries (baseline) | ${fmt(base.seconds)} | ${rate(TEL, base.seconds)} | ${base.rssMiB} MiB | 1.00x |
-| \`surgctl transform --full-refresh\` | ${fmt(full.seconds)} | ${rate(TEL, full.seconds)} | ${full.rssMiB} MiB | ${fmt(full.seconds / base.seconds)}x |
-| incremental after a 1% load (${NEW_PROCS} procedures, ${(NEW_PROCS * EVENTS).toLocaleString('en-US')} telemetry rows) | ${fmt(inc.seconds)} | | ${inc.rssMiB} MiB | ${fmt(inc.seconds / base.seconds)}x |
-| rerun with nothing new | ${fmt(results.rerun.seconds)} | | ${results.rerun.rssMiB} MiB | |
+${pairHeader('time')}
+${pairRow('`surgctl transform --full-refresh`', pair, 'time')}
 
-Goals: full <= 2x the baseline: **${fmt(full.seconds / base.seconds)}x**; incremental after a 1% load <= 10% of the full:
-**${fmt((100 * inc.seconds) / full.seconds, 1)}%** (scope: ${inc.scope ? `${inc.scope.procedures} procedures, ${inc.scope.patients} patients, ${inc.scope.patient_hours} patient-hours` : 'none'}).
-Slowest models in the full run: ${full.slowest.join(', ')}. Lakehouse file: ${fmt(statSync(dbPath).size / 2 ** 20, 0)} MiB.
-Machine load average (1 min) at start ${fmt(load0, 1)}, at end ${fmt(loadavg()[0], 1)}: on a shared machine the wall times above
-move by 20% or more between runs; the ratios are measured in the same run.
+| then | wall s | CPU s | peak RSS MiB |
+|---|---:|---:|---:|
+| incremental after a 1% load (${NEW_PROCS} procedures, ${(NEW_PROCS * EVENTS).toLocaleString('en-US')} telemetry rows) | ${fmt(inc.seconds)} | ${fmt(inc.cpuSeconds)} | ${inc.rssMiB} |
+| rerun with nothing new | ${fmt(results.rerun.seconds)} | ${fmt(results.rerun.cpuSeconds)} | ${results.rerun.rssMiB} |
+
+Goals: full <= 1.2x the baseline: **${fmt(pair.a.seconds / pair.b.seconds)}x** wall, ${fmt(pair.a.cpuSeconds / pair.b.cpuSeconds)}x CPU; peak RSS < 1 GiB
+at 25M rows (${pair.a.rssMiB} MiB here); incremental after a 1% load <= 10% of the full: **${fmt((100 * inc.seconds) / pair.a.seconds, 1)}%**
+(scope: ${inc.scope ? `${inc.scope.procedures} procedures, ${inc.scope.patients} patients, ${inc.scope.patient_hours} patient-hours` : 'none'}).
+Slowest models in the last full run: ${full.slowest.join(', ')}. Lakehouse file: ${fmt(statSync(dbPath).size / 2 ** 20, 0)} MiB.
+Load: ${loadNote(pair)}.
 `;
   writeSection('transform', md);
 }

@@ -1,12 +1,10 @@
 // validate: BENCH_ROWS (default 5M) telemetry rows with 2% bad rows as CSV, validated by the compiled engine and
 // by ajv, beside a plain DuckDB `SELECT count(*) FROM read_csv(...)` of the same file (the physical limit). Each
 // phase runs in its own process so its peak RSS is its own.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { fmt, freshOut, peakRssMiB, rate, rows, time, writeSection } from './lib.js';
+import { alternate, childMain, fmt, freshOut, loadNote, pairHeader, pairRow, repeats, rows, runChild, time, writeSection } from './lib.js';
 
 const self = fileURLToPath(import.meta.url);
 const phase = process.argv[2];
@@ -48,12 +46,12 @@ async function makeCsv(path, n) {
 
 async function runPhase(name, path, out) {
   if (name === 'baseline') {
+    // The plain statement with DuckDB's defaults (all cores, default memory limit): count the rows of the file.
     const { DuckDBInstance } = await import('@duckdb/node-api');
-    const inst = await DuckDBInstance.create(':memory:', { threads: '2', memory_limit: '512MB' });
+    const inst = await DuckDBInstance.create(':memory:');
     const con = await inst.connect();
     try {
-      const r = await time(async () => (await con.runAndReadAll(
-        `SELECT count(*)::INTEGER AS n FROM read_csv('${path}', header = true, all_varchar = true, ignore_errors = true)`)).getRowObjectsJson()[0].n);
+      const r = await time(async () => (await con.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM read_csv('${path}', header = true, all_varchar = true, null_padding = true)`)).getRowObjectsJson()[0].n);
       return { seconds: r.seconds, rows: r.value };
     } finally {
       con.closeSync();
@@ -68,7 +66,7 @@ async function runPhase(name, path, out) {
     const { loadDatasetSchema } = await import('../dist/core/schemas.js');
     const ds = loadDatasetSchema('telemetry');
     const fast = buildFastLine(ds.schema, ds.columns, ',');
-    const inst = await DuckDBInstance.create(':memory:', { threads: '2', memory_limit: '512MB' });
+    const inst = await DuckDBInstance.create(':memory:');
     const con = await inst.connect();
     const lines = `read_csv('${path}', columns = {'l': 'VARCHAR'}, header = true, delim = '\u0001', quote = '', escape = '', auto_detect = false)`;
     try {
@@ -91,11 +89,7 @@ async function runPhase(name, path, out) {
 }
 
 if (phase) {
-  const [, , name, path, out] = process.argv;
-  const cpu0 = process.cpuUsage();
-  const result = await runPhase(name, path, out);
-  const cpu = process.cpuUsage(cpu0);
-  process.stdout.write(JSON.stringify({ ...result, cpuSeconds: (cpu.user + cpu.system) / 1e6, rssMiB: peakRssMiB() }));
+  await childMain(runPhase);
 } else {
   const out = freshOut('validate');
   const path = join(out, `telemetry-${rows}.csv`);
@@ -104,41 +98,43 @@ if (phase) {
     await makeCsv(path, rows);
   }
   const mb = statSync(path).size / 2 ** 20;
+  const run = (name) => () => runChild(self, [name, path, out]);
+  const phases = (process.env.BENCH_PHASES ?? 'compiled,exact,ajv,floor-regex,floor-dedupe').split(',');
   const results = {};
-  const load0 = loadavg();
-  for (const name of (process.env.BENCH_PHASES ?? 'baseline,compiled,exact,ajv,floor-regex,floor-dedupe').split(',')) {
-    process.stderr.write(`validate bench: ${name}...\n`);
-    const r = spawnSync(process.execPath, [self, name, path, out], { encoding: 'utf8', maxBuffer: 1 << 20 });
-    if (r.status !== 0) throw new Error(`phase ${name} failed: ${r.stderr}`);
-    results[name] = JSON.parse(r.stdout);
+  // Each phase alternates with the baseline (A B A B A B); the slow ajv engine and the floors run once beside one baseline.
+  for (const name of phases) {
+    process.stderr.write(`validate bench: ${name} vs baseline...\n`);
+    results[name] = alternate(name, run(name), run('baseline'), name === 'compiled' || name === 'exact' ? repeats : 1);
   }
-  const b = results.baseline;
-  const line = (label, r) =>
-    `| ${label} | ${fmt(r.seconds)} | ${fmt(r.cpuSeconds)} | ${rate(r.rows, r.seconds)} | ${fmt(b.seconds / r.seconds, 2)} | ${fmt(b.cpuSeconds / r.cpuSeconds, 2)} | ${r.rssMiB} | ${r.quarantined ?? ''} |`;
+  const c = results.compiled;
+  const label = {
+    compiled: 'compiled engine (CSV line fast path)',
+    exact: 'compiled engine, exact staging only (`SURGCTL_VALIDATE_FAST=0`)',
+    ajv: 'ajv engine (one pair)',
+    'floor-regex': 'floor: plain DuckDB, every line through the fast-path regex, counted (one pair)',
+    'floor-dedupe': 'floor: plain DuckDB, duplicate-key `GROUP BY` over the first cell (one pair)',
+  };
   const md = [
     '## validate',
     '',
     `${rows.toLocaleString('en-US')} telemetry rows (${fmt(mb, 0)} MiB CSV, every 50th row bad: out of range, bad enum, wrong type,`,
     'missing required, impossible date, duplicate key, ragged row, negative speed), `validateFiles` with quarantine written.',
-    'Ratio = baseline / run (1.0 = as fast as a bare DuckDB count of the same file), by wall time and by CPU time',
-    '(user + system, all threads; steadier than wall time on a shared machine). Goals: compiled >= 0.5, peak RSS < 1024 MiB.',
-    `Load average when the run started: ${load0.map((x) => x.toFixed(1)).join(' / ')} on ${cpus().length} cores.`,
+    'Baseline: plain DuckDB `SELECT count(*) FROM read_csv(...)` of the same file with default settings, in its own process.',
+    `Each row alternates surgctl and the baseline (A B A B ...; medians of ${repeats} pairs unless marked), each run its own`,
+    'process; CPU s = user + system over all threads (the child\'s rusage, Node start-up included). Ratio = baseline /',
+    'surgctl (1.0 = as fast as the bare count). Goals: compiled >= 0.3 of the count on a quiet machine, peak RSS < 512 MiB',
+    'at 25M rows.',
     '',
-    '| run | wall s | CPU s | rows/s (wall) | ratio (wall) | ratio (CPU) | peak RSS MiB | quarantined |',
-    '|---|---|---|---|---|---|---|---|',
-    line('DuckDB `SELECT count(*) FROM read_csv(...)`', b),
-    line('compiled engine (CSV line fast path)', results.compiled),
-    line('compiled engine, exact staging only (`SURGCTL_VALIDATE_FAST=0`)', results.exact),
-    line('ajv engine', results.ajv),
-    line('floor: plain DuckDB, every line through the fast-path regex, counted', results['floor-regex']),
-    line('floor: plain DuckDB, duplicate-key `GROUP BY` over the first cell', results['floor-dedupe']),
+    pairHeader('speed'),
+    ...phases.map((p) => pairRow(label[p] ?? p, results[p], 'speed')),
+    '',
+    `Load during the compiled pairs: ${loadNote(c)}.`,
+    `Rows quarantined by the compiled engine: ${c.a.last.quarantined?.toLocaleString('en-US')} of ${c.a.last.rows?.toLocaleString('en-US')}.`,
     '',
     'The compiled engine first matches every line against one regex compiled from the schema and the header; only the',
     'lines it does not accept (here the 2% bad rows and the duplicate keys) are split and checked in full, with the exact',
     'reasons. The two floors are raw work that any exact validation of this file does: the regex pass (or an equivalent',
-    'per-cell check) over every byte, and a duplicate-key aggregate over every row. The bare count against their sum',
-    `(${fmt(b.seconds / (results['floor-regex'].seconds + results['floor-dedupe'].seconds), 2)} here) is about the best ratio this design can reach on this machine, before numbering`,
-    'the lines, checking the few in full and writing the quarantine.',
+    'per-cell check) over every byte, and a duplicate-key aggregate over every row.',
     '',
   ].join('\n');
   writeSection('validate', md);

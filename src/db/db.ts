@@ -8,6 +8,7 @@ import { join, resolve, sep } from 'node:path';
 import { DatabaseError, QueryError, toIoError, UsageError } from '../errors.js';
 import { DEFAULT_LOCK_TIMEOUT_S } from './defaults.js';
 import { ident, literal } from './sql.js';
+import { waitForWriter } from './merge-gate.js';
 
 export type Params = Record<string, DuckDBValue> | DuckDBValue[];
 export type JsonRow = Record<string, unknown>;
@@ -130,6 +131,8 @@ export async function openDb(path: string, options: OpenOptions = {}): Promise<D
   };
   if (options.readOnly) config.access_mode = 'READ_ONLY';
   const deadline = Date.now() + (options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_S * 1000);
+  // A load about to merge goes first: readers hold back while its note is up (merge-gate.ts), so they cannot starve it.
+  if (options.readOnly) await waitForWriter(path, deadline);
   let instance: DuckDBInstance | undefined;
   for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
     try {

@@ -1,6 +1,8 @@
 // Fault injection at every step of a load (SURGCTL_FAULT=<step>: the real process SIGKILLs itself there), then a
 // rerun of the same command without the fault: the lakehouse, the ledger and the quarantine files must come out
-// exact against the generator's manifest, whatever step the first process died at.
+// exact against the generator's manifest, and the killed load's scratch must be gone, whatever step the first
+// process died at (before the 'running' row, while staging in the scratch, with the lakehouse attached, inside the
+// merge, after it).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -109,6 +111,8 @@ describe.concurrent('a load killed at each step, then rerun, is exact', () => {
         const again = await surgctl(work, ['load', data, '--db', db, '--format', 'json', '--max-invalid', '100%']);
         expect(again.code, again.stderr).toBe(0);
         await expectExact(db, qdir);
+        // The killed load's scratch (staged beside the lakehouse) is gone: the rerun removed it.
+        expect(readdirSync(work).filter((n) => n.startsWith('.surgctl-stage-')), step).toEqual([]);
         if (step === 'after-commit') {
           // The file committed before the kill: the rerun skipped it (same content) and only derived its file.
           expect(again.stderr).toContain('wrote the missing quarantine file');

@@ -1,4 +1,5 @@
-// Real processes: a load killed with SIGKILL mid-file, and a second writer that must wait, then fail clearly.
+// Real processes: a load killed with SIGKILL mid-file, a second writer that must wait, then fail clearly, and two
+// loads at once (they stage side by side; their merges take turns).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -72,21 +73,51 @@ describe('load under real process faults', () => {
   }, 180_000);
 
   it('a second writer waits up to --lock-timeout, then fails with a clear message; the first is unharmed', async () => {
+    // Loads hold the lakehouse only for short moments now (they stage in a scratch beside it), so the first writer
+    // here is a process that holds it open for writing, as a load does during its merge.
     const dbPath = join(dir, 'shared.duckdb');
-    const first = startLoad(dbPath);
-    await first.started;
-    const t0 = Date.now();
-    // A short wait, so the first load (about a second for 400k rows on an idle machine) still holds the lock
-    // when it runs out: with 1 s the second writer could get the lock just after the first finished.
-    const second = spawnSync(process.execPath, [BIN, 'load', csv, '--db', dbPath, '--lock-timeout', '0.3'], { cwd: dir, encoding: 'utf8' });
-    const waited = Date.now() - t0;
-    expect(second.status, second.stderr).toBe(3);
-    expect(second.stderr).toContain('locked by another process');
-    expect(second.stderr).toContain('--lock-timeout');
-    expect(waited).toBeGreaterThanOrEqual(250);
-    const r1 = await first.done;
+    const holder = spawn(process.execPath, ['--input-type=module', '-e', `
+      const { DuckDBInstance } = await import(${JSON.stringify(resolve('node_modules/@duckdb/node-api/lib/index.js'))});
+      const inst = await DuckDBInstance.create(${JSON.stringify(dbPath)});
+      const con = await inst.connect();
+      await con.run('CREATE TABLE IF NOT EXISTS holder_mark (x INTEGER)');
+      process.stdout.write('ready\\n');
+      setTimeout(() => { con.closeSync(); inst.closeSync(); }, 60000);`], { cwd: dir });
+    try {
+      await new Promise<void>((r) => holder.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && r()));
+      const t0 = Date.now();
+      const second = spawnSync(process.execPath, [BIN, 'load', csv, '--db', dbPath, '--lock-timeout', '0.3'], { cwd: dir, encoding: 'utf8' });
+      const waited = Date.now() - t0;
+      expect(second.status, second.stderr).toBe(3);
+      expect(second.stderr).toContain('locked by another process');
+      expect(second.stderr).toContain('--lock-timeout');
+      expect(waited).toBeGreaterThanOrEqual(250);
+    } finally {
+      holder.kill('SIGKILL');
+      await new Promise((r) => holder.on('close', r));
+    }
+    // With the holder gone, the load runs.
+    const r1 = await startLoad(dbPath).done;
     expect(r1.code, r1.stderr).toBe(0);
     expect((JSON.parse(r1.stdout) as { totals: { rows_inserted: number } }).totals.rows_inserted).toBe(ROWS);
+  }, 180_000);
+
+  it('two loads of the same file at once: both succeed, every row lands once, the second is a skip or all duplicates', async () => {
+    const dbPath = join(dir, 'twice.duckdb');
+    const a = startLoad(dbPath);
+    await a.started;
+    const b = startLoad(dbPath, ['--lock-timeout', '120']);
+    const [ra, rb] = await Promise.all([a.done, b.done]);
+    expect(ra.code, ra.stderr).toBe(0);
+    expect(rb.code, rb.stderr).toBe(0);
+    const db = await openDb(dbPath, { readOnly: true });
+    try {
+      expect(await db.scalar('SELECT count(*)::INTEGER FROM raw_robots')).toBe(ROWS);
+      expect(await db.scalar('SELECT count(DISTINCT robot_id)::INTEGER FROM raw_robots')).toBe(ROWS);
+      expect(await db.scalar("SELECT count(*)::INTEGER FROM loads WHERE status = 'running'")).toBe(0);
+    } finally {
+      db.close();
+    }
   }, 180_000);
 
 });

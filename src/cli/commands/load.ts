@@ -101,7 +101,7 @@ export const loadCommand = (ctx: CliContext): Command =>
         delimiter: flags.delimiter,
         force: flags.force,
         allowOrphans: flags.allowOrphans,
-        lockTimeoutMs: lockTimeoutMs(g), limits: ctx.settings().limits,
+        lockTimeoutMs: lockTimeoutMs(g), limits: ctx.settings().limits, fastPath: ctx.settings().validateFast,
         quarantineDir: flags.quarantineDir,
         cwd: ctx.io.cwd,
         args: ['load', ...inputs],

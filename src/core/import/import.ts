@@ -23,7 +23,7 @@ import { checkOutput, commitOutput, discardOutput, tempPathFor, writeMarker } fr
 import { loadDatasetSchema, orderByDependencies, type DatasetSchema } from '../schemas.js';
 import { loadRules, resolveRulesFile } from '../transform/rules.js';
 import { MAPPED_TABLE, mapTable, type MapCounts, type MapOptions } from './map.js';
-import { isTimeZone, loadProfile, tableFor, type Profile, type ProfileTable } from './profile.js';
+import { isTimeZone, loadProfile, tablesFor, type Profile, type ProfileTable } from './profile.js';
 
 export type ImportMode = 'load' | 'dry-run' | 'out';
 
@@ -102,6 +102,8 @@ interface Planned {
   path: string;
   display: string;
   table: ProfileTable;
+  /** Which of the file's tables this is when several map it (part of the import's sha256), else null. */
+  tableKey?: number | null;
   ds: DatasetSchema | null;
 }
 
@@ -128,15 +130,21 @@ export function planImport(inputs: string[], profile: Profile, cwd: string): Pla
       for (const n of names) files.push({ path: join(abs, n), display: join(input, n) });
     } else files.push({ path: abs, display: input });
   }
-  const planned = files.map((f) => {
-    const table = tableFor(profile, f.path);
-    if (!table) {
+  // Every table whose match fits is applied (e.g. one table per manipulator of one kinematics file), unless the
+  // first one that fits skips the file; a skip table after a mapping one (a catch-all) does not apply.
+  const planned = files.flatMap((f) => {
+    const all = tablesFor(profile, f.path);
+    const first = all[0];
+    if (!first) {
       throw new UsageError(`profile ${profile.name} has no table for ${f.display}`, {
         file: f.display,
         hint: `file names it maps: ${profile.tables.map((t) => t.match).join(', ')}; rename the file or write your own profile`,
       });
     }
-    return { ...f, table, ds: table.skip === undefined && table.dataset ? loadDatasetSchema(table.dataset) : null };
+    const tables = first.skip !== undefined ? [first] : all.filter((t) => t.skip === undefined);
+    return tables.map((table, k) => ({
+      ...f, table, tableKey: tables.length > 1 ? k : null, ds: table.skip === undefined && table.dataset ? loadDatasetSchema(table.dataset) : null,
+    }));
   });
   const dsList = [...new Map(planned.filter((p) => p.ds).map((p) => [p.ds!.name, p.ds!])).values()];
   const order = orderByDependencies(dsList).map((d) => d.name);
@@ -166,6 +174,10 @@ async function stageCsv(db: Db, p: Planned): Promise<void> {
   const scan = await scanCsv(p.path, { delimiter: csv.delimiter, header });
   if (scan.notText) throw new UsageError(`${p.display} is not a text CSV file: ${scan.notText.message}`, { file: p.display, hint: 'check the file; import csv reads UTF-8 text' });
   if (scan.empty) throw new UsageError(`${p.display} is empty: not even a header line`, { file: p.display, hint: 'remove it from the inputs, or check the export that wrote it' });
+  if (csv.whitespace) {
+    await stageWhitespace(db, p, header);
+    return;
+  }
   const opts = ['all_varchar = true', `header = ${header ? 'true' : 'false'}`, 'parallel = false', 'store_rejects = true',
     "rejects_table = 'imp_rej'", "rejects_scan = 'imp_rej_scan'"];
   if (csv.delimiter !== undefined) opts.push(`delim = ${literal(csv.delimiter)}`);
@@ -194,6 +206,33 @@ async function stageCsv(db: Db, p: Planned): Promise<void> {
       first(r.error_message) AS message, first(r.csv_line) AS raw
     FROM imp_rej r ASOF LEFT JOIN imp_blank b ON r.line > b.d ASOF LEFT JOIN imp_shift sh ON r.line >= sh.d GROUP BY ALL ORDER BY 2`);
   await db.run('DROP TABLE IF EXISTS imp_csv; DROP TABLE IF EXISTS imp_holes; DROP TABLE IF EXISTS imp_shift; DROP TABLE IF EXISTS imp_blank; DROP TABLE IF EXISTS imp_rej; DROP TABLE IF EXISTS imp_rej_scan');
+}
+
+/**
+ * Stages a file whose columns are separated by runs of spaces or tabs (profile csv.whitespace) as imp_src, set at a
+ * time: the file's lines (read_text, split on LF, a CR before it dropped) are trimmed and split on runs of
+ * whitespace. Blank lines are not rows; with a header the first non-blank line names the columns (csv.columns wins);
+ * _row numbers the data lines from 1, _line is the physical line. A line with another number of fields goes to
+ * imp_rejects (csv_field_count) with its text, so rows read = mapped + skipped holds.
+ */
+async function stageWhitespace(db: Db, p: Planned, header: boolean): Promise<void> {
+  const re = { ws: String.raw`\s+`, edges: String.raw`^\s+|\s+$`, blank: String.raw`\s*` };
+  await db.run(`CREATE OR REPLACE TEMP TABLE imp_ws AS
+    SELECT _line, line, regexp_split_to_array(regexp_replace(line, $edges, '', 'g'), $ws) AS f,
+      row_number() OVER (ORDER BY _line) AS _k
+    FROM (SELECT generate_subscripts(ls, 1) AS _line, unnest(ls) AS line FROM (SELECT string_split(content, chr(10)) AS ls FROM read_text(${literal(p.path)})))
+    WHERE NOT regexp_full_match(line, $blank)`, re);
+  const first = (await db.all<{ f: string[] }>('SELECT f FROM imp_ws WHERE _k = 1'))[0]?.f ?? [];
+  const names = p.table.csv?.columns ?? (header ? first : first.map((_, i) => `column${i}`));
+  const h = header ? 1 : 0;
+  await db.run(`CREATE OR REPLACE TEMP TABLE ${SRC_TABLE} AS
+    SELECT ${names.map((n, i) => `f[${i + 1}] AS ${ident(n)}`).join(', ')}, _k - ${h} AS _row, _line
+    FROM imp_ws WHERE _k > ${h} AND len(f) = ${names.length} ORDER BY _line`);
+  await db.run(`CREATE OR REPLACE TEMP TABLE imp_rejects AS
+    SELECT _k - ${h} AS _row, _line, 'csv_field_count' AS keyword,
+      'expected ' || ${names.length} || ' whitespace-separated fields, found ' || len(f) AS message, line AS raw
+    FROM imp_ws WHERE _k > ${h} AND len(f) <> ${names.length} ORDER BY _line`);
+  await db.run('DROP TABLE imp_ws');
 }
 
 /** Adds the lines staging could not parse (imp_rejects) to imp_mapped as quarantined rows. */
@@ -343,7 +382,7 @@ export async function importCsv(inputs: string[], opts: ImportOptions): Promise<
       }
       s.result.files.push(await importOne(s, {
         p,
-        identity: profileText,
+        identity: p.tableKey == null ? profileText : `${profileText}\ntable ${p.tableKey}`,
         profilePath: loaded.path,
         mapOpts: {
           timezone: opts.timezone ?? p.table.timezone ?? profile.timezone,
@@ -559,12 +598,31 @@ const contractSelect = (ds: DatasetSchema): string => ds.columns.map(ident).join
 /** --dry-run: validates the mapped rows against the contract as the load would (no foreign keys), in memory. */
 async function dryValidate(db: Db, p: Planned, ds: DatasetSchema, work: string): Promise<ImportFileResult['validation']> {
   const staged = join(work, `${basename(p.path)}.${ds.name}.dry.ndjson`);
-  await db.run(`COPY (SELECT ${contractSelect(ds)} FROM ${MAPPED_TABLE} WHERE _status = 'ok' ORDER BY _row) TO ${literal(staged)} (FORMAT json)`);
+  await writeContractNdjson(db, ds, staged);
   const { stageAndValidate, dropStaged } = await import('../validate/index.js');
   const v = await stageAndValidate(db, { path: staged, displayName: p.display, format: 'ndjson' }, ds, { foreignKeyTables: {}, materializeValid: false });
   await dropStaged(db, v);
   rmSync(staged, { force: true });
   return { rows_valid: v.rowsValid, rows_quarantined: v.rowsQuarantined, failures_by_rule: v.failuresByRule };
+}
+
+/**
+ * Writes the ok contract rows of imp_mapped to `path` as NDJSON, in _row order. An optional column whose value is
+ * NULL is left out of its object (absent, as the contract means it: e.g. force_n of a kinematics-only source), since
+ * a JSON null is a type failure; required columns are always written.
+ */
+async function writeContractNdjson(db: Db, ds: DatasetSchema, path: string): Promise<void> {
+  const obj = (cols: string[]): string => `json_object(${cols.map((c) => `$k${ds.columns.indexOf(c)}, ${ident(c)}`).join(', ')})`;
+  const required = ds.columns.filter((c) => ds.required.includes(c));
+  const optional = ds.columns.filter((c) => !ds.required.includes(c));
+  const row = optional.length === 0 ? obj(required) : `json_merge_patch(${required.length === 0 ? "'{}'" : obj(required)}, ${obj(optional)})`;
+  const keys = Object.fromEntries(ds.columns.map((c, i) => [`k${i}`, c]));
+  // One JSON text per line: CSV without quoting or a delimiter that can occur (chr(1) never does in JSON text).
+  await db.run(
+    `COPY (SELECT CAST(${row} AS VARCHAR) AS j FROM ${MAPPED_TABLE} WHERE _status = 'ok' ORDER BY _row)
+     TO ${literal(path)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')`,
+    keys,
+  );
 }
 
 async function accumulate(db: Db, ds: DatasetSchema): Promise<void> {
@@ -599,7 +657,7 @@ async function loadMapped(
   db: Db, p: Planned, ds: DatasetSchema, counts: MapCounts, opts: ImportOptions, sha: { sha256: string; bytes: number }, work: string,
 ): Promise<ImportFileResult> {
   const staged = join(work, `${basename(p.path)}.ndjson`);
-  await db.run(`COPY (SELECT ${contractSelect(ds)} FROM ${MAPPED_TABLE} WHERE _status = 'ok' ORDER BY _row) TO ${literal(staged)} (FORMAT json)`);
+  await writeContractNdjson(db, ds, staged);
   // NDJSON line k is the k-th ok row: the map back to the source's rows and lines, and the lineage values.
   await db.run(`CREATE OR REPLACE TEMP TABLE imp_lines AS
     SELECT row_number() OVER (ORDER BY _row) AS staged_line, _row, _line, original_value, original_unit, original_code

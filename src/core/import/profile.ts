@@ -47,7 +47,7 @@ export interface ProfileTable {
   match: string;
   dataset?: string;
   skip?: string;
-  csv?: { delimiter?: string; header?: boolean; columns?: string[] };
+  csv?: { delimiter?: string; whitespace?: boolean; header?: boolean; columns?: string[] };
   missing?: string[];
   timezone?: string;
   record?: { code: string };
@@ -206,8 +206,13 @@ export function codeRules(r: Readings): Record<string, CodeRule> {
 
 /** The first table whose match pattern fits the file's base name, or undefined. */
 export function tableFor(profile: Profile, file: string): ProfileTable | undefined {
+  return tablesFor(profile, file)[0];
+}
+
+/** Every table whose match fits the file's name, in profile order (e.g. one table per manipulator of one file). */
+export function tablesFor(profile: Profile, file: string): ProfileTable[] {
   const name = basename(file);
-  return profile.tables.find((t) => globMatch(t.match, name));
+  return profile.tables.filter((t) => globMatch(t.match, name));
 }
 
 function globMatch(pattern: string, name: string): boolean {

@@ -1,7 +1,9 @@
-// The `loads` ledger: one row per file (or stream batch) a load touched, written 'running' before the data
-// transaction so a killed process leaves a visible unfinished load, and finished inside the data transaction.
+// The `loads` ledger: one row per file (or stream batch) a load touched, written 'running' in a short transaction
+// of its own before the file is staged (so a killed process leaves a visible unfinished load), and finished inside
+// the merge transaction that lands the rows.
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/db.js';
+import { isLoadLive } from './session.js';
 
 export type LoadStatus = 'running' | 'succeeded' | 'failed' | 'skipped' | 'interrupted';
 
@@ -70,15 +72,22 @@ export async function findSucceededBySha(db: Db, sha256: string, dataset: string
   return rows[0];
 }
 
-/** Loads not finished by an earlier process (killed or crashed): marked failed so the ledger tells the truth. */
-export async function markAbandoned(db: Db): Promise<number> {
-  const n = (await db.scalar<number>("SELECT count(*)::INTEGER FROM loads WHERE status = 'running'")) ?? 0;
-  if (n > 0) {
+/**
+ * Loads not finished by an earlier process (killed or crashed): marked failed so the ledger tells the truth. A
+ * 'running' row whose load is still staging in a live process (its scratch owner note, session.ts) is left alone:
+ * loads no longer hold the lakehouse while they stage, so another writer may start meanwhile. Returns the count marked.
+ */
+export async function markAbandoned(db: Db, isLive: (loadId: string) => boolean = (id) => isLoadLive(db.path, id)): Promise<number> {
+  const running = await db.all<{ load_id: string }>("SELECT load_id FROM loads WHERE status = 'running' ORDER BY load_id");
+  const gone = running.map((r) => r.load_id).filter((id) => !isLive(id));
+  if (gone.length > 0) {
     await db.run(
-      "UPDATE loads SET status = 'failed', message = 'interrupted: the process stopped before the load committed; no rows of it were kept' WHERE status = 'running'",
+      `UPDATE loads SET status = 'failed', message = 'interrupted: the process stopped before the load committed; no rows of it were kept'
+       WHERE status = 'running' AND load_id IN (SELECT unnest(from_json($ids, '["VARCHAR"]')))`,
+      { ids: JSON.stringify(gone) },
     );
   }
-  return n;
+  return gone.length;
 }
 
 export async function listLoads(

@@ -1,15 +1,17 @@
 // loadFiles: idempotent, transactional loads of CSV / NDJSON / Parquet files (or a stdin stream in batches) into
 // the raw_<dataset> tables of a DuckDB lakehouse, validated on the way in, with a `loads` ledger and a quarantine.
 // Set-at-a-time throughout: the file is staged and validated in DuckDB, orphans and duplicates are found with
-// joins, and each file lands in one transaction (ledger row 'running' first, so a killed process is visible).
-// The `quarantine` table is the truth about rejected rows, committed in the same transaction as the data; the
-// quarantine NDJSON file is a derived copy written after the commit (tmp + rename) to the path the ledger records,
-// and re-derived by the next load when it is missing (a full disk, a kill between commit and rename).
+// joins. Readers never wait on the staging: each file is staged and validated in a scratch database of its own
+// (session.ts), and the lakehouse is locked only to write the ledger's 'running' row (so a killed process is
+// visible) and then for the merge, one transaction that lands the rows, the quarantine and the ledger row together.
+// The `quarantine` table is the truth about rejected rows; the quarantine NDJSON file is a derived copy written
+// after the commit (tmp + rename) to the path the ledger records, and re-derived by the next load when it is
+// missing (a full disk, a kill between commit and rename).
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Db, LakeLimits } from '../../db/db.js';
-import { ident, literal } from '../../db/sql.js';
+import { ident, literal, quoteAnyIdent } from '../../db/sql.js';
 import { InterruptedError, toIoError, UsageError } from '../../errors.js';
 import { inferDataset, listDatasets, loadDatasetSchema, orderByDependencies, type DatasetSchema } from '../schemas.js';
 import { dropStaged, expandInputs, stageAndValidate, type InputFormat } from '../validate/index.js';
@@ -17,6 +19,8 @@ import { findSucceededBySha, finishLoad, markAbandoned, newLoadId, startLoad } f
 import { checkRawTableMatches } from './migrations.js';
 import { openLakehouse } from './lakehouse.js';
 import { finishRun, newRunId, startRun } from '../runs.js';
+import { withWriterNote } from '../../db/merge-gate.js';
+import { openScratch, pinnedLake, removeStaleScratch, usesScratch, type LakeAccess } from './session.js';
 import { rawTableName } from './raw-tables.js';
 
 /** The writer's gate (src/core/load/lakehouse.ts), re-exported for the callers that import it from here. */
@@ -34,6 +38,8 @@ export interface LoadOptions {
   lockTimeoutMs?: number | undefined;
   /** DuckDB threads and memory (default: 2 threads, 512MB for a load). */
   limits?: LakeLimits | undefined;
+  /** false keeps CSV files off validate's line fast path (SURGCTL_VALIDATE_FAST=0, resolved by the CLI). */
+  fastPath?: boolean | undefined;
   /** Where quarantine NDJSON files go (default ./quarantine under cwd). */
   quarantineDir?: string | undefined;
   cwd?: string | undefined;
@@ -47,11 +53,14 @@ export interface LoadOptions {
   atStep?: ((step: LoadStep) => void) | undefined;
 }
 
-/** The steps of one file's load, in order, where a fault can be injected. */
+/** The steps of one file's load, in order, where a fault can be injected: the 'running' ledger row committed, the file
+ *  staged in the scratch, validated, the lakehouse attached for the merge, inside the merge transaction (twice), the
+ *  merge committed, the quarantine file's temporary copy, its rename, the file done. */
 export const LOAD_STEPS = [
   'after-ledger-start',
   'after-stage',
   'after-validate',
+  'lake-attached',
   'mid-insert',
   'before-commit',
   'after-commit',
@@ -143,37 +152,81 @@ export function planFiles(inputs: string[], opts: Pick<LoadOptions, 'dataset' | 
 
 /**
  * Loads files into the lakehouse at opts.dbPath. Each file lands whole or not at all; rows whose key is already
- * present count as duplicates; a file whose sha256 already loaded successfully is skipped unless force.
+ * present count as duplicates; a file whose sha256 already loaded successfully is skipped unless force. Each file is
+ * staged and validated in a scratch database (session.ts); the lakehouse is locked only for short moments (the
+ * run's start and end, each file's 'running' ledger row, each file's merge), so readers never wait on the staging.
  * Throws UsageError (exit 2) for bad inputs, DatabaseError for locks and drift, QueryError/IoError for runtime faults;
  * a runtime fault marks that file's ledger row 'failed' before it propagates.
  */
 export async function loadFiles(inputs: string[], opts: LoadOptions): Promise<LoadResult> {
   const planned = planFiles(inputs, opts);
-  const db = await openLakehouse(opts.dbPath, opts.lockTimeoutMs, { limits: opts.limits });
-  try {
-    const abandoned = await markAbandoned(db);
-    if (abandoned > 0) opts.onEvent?.({ type: 'abandoned', count: abandoned });
-    await restoreQuarantineFiles(db, opts);
+  return runLoad(opts, opts.args ?? inputs, async (open) => {
     opts.onEvent?.({ type: 'start', files: planned.length });
-    return await recordRun(db, 'load', opts.args ?? inputs, async () => {
-      const files: FileLoadResult[] = [];
-      for (const p of planned) {
-        if (opts.signal?.aborted) throw new InterruptedError(`load stopped before ${p.display}; ${keptFiles(files)} earlier file(s) kept`);
-        try {
-          files.push(await loadOneFile(db, p, opts));
-        } catch (e) {
-          if (e instanceof InterruptedError) throw new InterruptedError(`load of ${p.display} rolled back; ${keptFiles(files)} earlier file(s) kept`);
-          throw e;
-        }
+    const files: FileLoadResult[] = [];
+    for (const p of planned) {
+      if (opts.signal?.aborted) throw new InterruptedError(`load stopped before ${p.display}; ${keptFiles(files)} earlier file(s) kept`);
+      try {
+        files.push(await loadOneFile(open, p, opts));
+      } catch (e) {
+        if (e instanceof InterruptedError) throw new InterruptedError(`load of ${p.display} rolled back; ${keptFiles(files)} earlier file(s) kept`);
+        throw e;
       }
-      return { db: opts.dbPath, files, totals: sumTotals(files) };
+    }
+    return { db: opts.dbPath, files, totals: sumTotals(files) };
+  });
+}
+
+/** Opens what one load (by its id) works in: a scratch beside the lakehouse, or the lakehouse itself when pinned. */
+export type LakeOpener = (loadId: string) => Promise<LakeAccess>;
+
+/**
+ * One load run as an entry of the run history. A short first opening of the lakehouse migrates it, marks the loads
+ * and runs of processes that are gone, removes their scratch files, re-derives missing quarantine files and records
+ * the run 'running'; body then loads its files, each through its own scratch; a short last opening records the
+ * run 'succeeded' with the totals, or 'failed' / 'interrupted' with the error. An in-memory lakehouse (':memory:')
+ * stays open throughout and has no scratch.
+ */
+export async function runLoad(opts: LoadOptions, args: string[], body: (open: LakeOpener) => Promise<LoadResult>): Promise<LoadResult> {
+  const pinned = usesScratch(opts.dbPath) ? undefined : await openLakehouse(opts.dbPath, opts.lockTimeoutMs, { limits: opts.limits });
+  const briefly = async <T>(fn: (db: Db) => Promise<T>): Promise<T> => {
+    if (pinned) return fn(pinned);
+    return withWriterNote(opts.dbPath, async () => {
+      const db = await openLakehouse(opts.dbPath, opts.lockTimeoutMs, { limits: opts.limits });
+      try {
+        return await fn(db);
+      } finally {
+        db.close();
+      }
     });
+  };
+  try {
+    const runId = newRunId();
+    await briefly(async (db) => {
+      const abandoned = await markAbandoned(db);
+      removeStaleScratch(opts.dbPath);
+      if (abandoned > 0) opts.onEvent?.({ type: 'abandoned', count: abandoned });
+      await restoreQuarantineFiles(db, opts);
+      await startRun(db, runId, 'load', args);
+    });
+    const open: LakeOpener = pinned ? async () => pinnedLake(pinned) : (loadId) => openScratch(opts.dbPath, loadId, opts.lockTimeoutMs, opts.limits);
+    try {
+      const result = await body(open);
+      const failed = result.files.filter((f) => f.status === 'failed').length;
+      await briefly((db) => finishRun(db, runId, failed > 0 ? 'failed' : 'succeeded', { ...result.totals, files: result.files.length, files_failed: failed }));
+      return result;
+    } catch (e) {
+      await briefly((db) => finishRun(db, runId, e instanceof InterruptedError ? 'interrupted' : 'failed', {}, e instanceof Error ? e.message : String(e))).catch(() => undefined);
+      throw e;
+    }
   } finally {
-    db.close();
+    pinned?.close();
   }
 }
 
-/** Runs fn as one entry of the run history: 'succeeded' with the totals, or 'failed' with the error. */
+/**
+ * Runs fn as one entry of the run history on a lakehouse the caller holds open for writing (import): 'succeeded'
+ * with the totals, or 'failed' / 'interrupted' with the error. Loads use runLoad, which holds the lakehouse briefly.
+ */
 export async function recordRun(db: Db, command: string, args: string[], fn: () => Promise<LoadResult>): Promise<LoadResult> {
   const runId = newRunId();
   await startRun(db, runId, command, args);
@@ -203,61 +256,125 @@ export function sumTotals(files: FileLoadResult[]): LoadResult['totals'] {
   return t;
 }
 
-/** Loads one file (already planned) into an open, migrated lakehouse. */
+/**
+ * Loads one file (already planned). `target` is a lakehouse already open for writing (it stays locked throughout:
+ * quarantine replay, tests) or a LakeOpener (loadFiles, streams: a scratch per file, the lakehouse locked only for
+ * the 'running' ledger row and for the merge).
+ */
 export async function loadOneFile(
-  db: Db,
+  target: Db | LakeOpener,
   p: PlannedFile,
   opts: LoadOptions,
   extra: { replayOf?: string; format?: InputFormat } = {},
 ): Promise<FileLoadResult> {
-  await checkRawTableMatches(db, p.ds.name);
+  const open: LakeOpener = typeof target === 'function' ? target : async () => pinnedLake(target);
   const { sha256, bytes } = await hashFile(p.path);
-  if (!opts.force && extra.replayOf === undefined) {
-    const prev = await findSucceededBySha(db, sha256, p.ds.name);
-    if (prev) {
-      opts.onEvent?.({ type: 'file-skipped', path: p.display, dataset: p.ds.name, previousLoadId: prev.load_id });
-      return {
-        load_id: prev.load_id, path: p.display, dataset: p.ds.name, status: 'skipped', sha256, bytes,
-        rows_read: 0, rows_inserted: 0, rows_duplicate: 0, rows_quarantined: 0, quarantine_path: null, engine: null,
-        message: `already loaded by ${prev.load_id}; pass --force to load it again (idempotent by key)`, failures_by_rule: {},
-      };
-    }
-  }
+  if (opts.signal?.aborted) throw new InterruptedError();
   const loadId = newLoadId();
+  const access = await open(loadId);
+  try {
+    return await loadThrough(access, loadId, { sha256, bytes }, p, opts, extra);
+  } finally {
+    access.close();
+  }
+}
+
+function skippedResult(p: PlannedFile, prevLoadId: string, sha256: string, bytes: number): FileLoadResult {
+  return {
+    load_id: prevLoadId, path: p.display, dataset: p.ds.name, status: 'skipped', sha256, bytes,
+    rows_read: 0, rows_inserted: 0, rows_duplicate: 0, rows_quarantined: 0, quarantine_path: null, engine: null,
+    message: `already loaded by ${prevLoadId}; pass --force to load it again (idempotent by key)`, failures_by_rule: {},
+  };
+}
+
+async function loadThrough(
+  access: LakeAccess,
+  loadId: string,
+  file: { sha256: string; bytes: number },
+  p: PlannedFile,
+  opts: LoadOptions,
+  extra: { replayOf?: string; format?: InputFormat },
+): Promise<FileLoadResult> {
+  const { sha256, bytes } = file;
+  const work = access.work;
   const step = (name: LoadStep): void => {
     opts.atStep?.(name);
     if (opts.signal?.aborted) throw new InterruptedError();
   };
+  const checkSha = !opts.force && extra.replayOf === undefined;
   // A statement running when the user presses Ctrl-C is cut short; the transaction then rolls back.
   if (opts.signal?.aborted) throw new InterruptedError();
-  const interrupting = db.interruptOn(opts.signal);
-  await startLoad(db, { loadId, path: p.display, sha256, bytes, dataset: p.ds.name, ...(extra.replayOf ? { replayOf: extra.replayOf } : {}) });
-  opts.onEvent?.({ type: 'file-start', path: p.display, dataset: p.ds.name, loadId });
+  const interrupting = work.interruptOn(opts.signal);
+  let started = false;
+  const keyTables: string[] = [];
   try {
+    // 1. A short moment with the lakehouse: drift check, content already loaded?, the 'running' ledger row, and a copy
+    //    of the keys this file's foreign keys point at (referenced datasets load first), for the checks in the scratch.
+    const foreignKeyTables: Record<string, string> = {};
+    const prev = await access.withLake(async (lake) => {
+      await checkRawTableMatches(lake, p.ds.name);
+      if (checkSha) {
+        const found = await findSucceededBySha(lake, sha256, p.ds.name);
+        if (found) return found;
+      }
+      await startLoad(lake, { loadId, path: p.display, sha256, bytes, dataset: p.ds.name, ...(extra.replayOf ? { replayOf: extra.replayOf } : {}) });
+      started = true;
+      if (!opts.allowOrphans) {
+        const refCols = new Map<string, Set<string>>();
+        for (const fk of p.ds.foreignKeys) {
+          const set = refCols.get(fk.references.dataset) ?? new Set<string>();
+          for (const c of fk.references.columns) set.add(c);
+          refCols.set(fk.references.dataset, set);
+        }
+        for (const [dataset, cols] of refCols) {
+          const t = `_keys_${dataset}_${loadId.replace(/[^A-Za-z0-9]/g, '_')}`;
+          const list = [...cols].map(quoteAnyIdent).join(', ');
+          await lake.run(`CREATE OR REPLACE TEMP TABLE ${ident(t)} AS SELECT DISTINCT ${list} FROM ${rawTableName(dataset)}`);
+          keyTables.push(t);
+          foreignKeyTables[dataset] = t;
+        }
+      }
+      return undefined;
+    });
+    if (prev) {
+      opts.onEvent?.({ type: 'file-skipped', path: p.display, dataset: p.ds.name, previousLoadId: prev.load_id });
+      return skippedResult(p, prev.load_id, sha256, bytes);
+    }
+    opts.onEvent?.({ type: 'file-start', path: p.display, dataset: p.ds.name, loadId });
     step('after-ledger-start');
+
+    // 2. Stage and validate in the scratch: the lakehouse is free for readers and other writers meanwhile.
     const format = extra.format ?? opts.format;
-    // Foreign keys resolve against what is already in the lakehouse (referenced datasets load first).
-    const foreignKeyTables = opts.allowOrphans
-      ? {}
-      : Object.fromEntries(p.ds.foreignKeys.map((fk) => [fk.references.dataset, `raw_${fk.references.dataset}`]));
+    let staged$ = false;
     const staged = await stageAndValidate(
-      db,
+      work,
       { path: p.path, displayName: p.display, ...(format ? { format } : {}) },
       p.ds,
       {
         delimiter: opts.delimiter,
         foreignKeyTables,
-        onProgress: (phase, step, of) => opts.onEvent?.({ type: 'file-progress', path: p.display, phase, step, of: of + 1 }),
+        // The valid rows as a view over the staged read where the CSV fast path can decide the file: each row is
+        // written to the scratch once (typed, by the one ordered pass over the file) and once into the raw table.
+        validView: true,
+        ...(opts.fastPath === false ? { fastPath: false } : {}),
+        onProgress: (phase, n, of) => {
+          // The file is staged (read into the scratch) once the row checks begin.
+          if (phase === 'checking rows' && !staged$) {
+            staged$ = true;
+            step('after-stage');
+          }
+          opts.onEvent?.({ type: 'file-progress', path: p.display, phase, step: n, of: of + 1 });
+        },
       },
     );
-    // Staging and validation are one call (stageAndValidate); both hooks fire after it.
-    step('after-stage');
+    if (!staged$) step('after-stage');
     step('after-validate');
     if (staged.fileErrors.length > 0) {
       // The file as a whole does not fit the dataset (e.g. required columns missing): nothing of it is loaded.
       const message = staged.fileErrors.map((f) => f.message).join('; ');
-      await finishLoad(db, loadId, 'failed', { read: staged.rowsRead, inserted: 0, duplicate: 0, quarantined: staged.rowsRead }, { engine: staged.engine, message });
-      await dropStaged(db, staged);
+      await access.withLake((lake) =>
+        finishLoad(lake, loadId, 'failed', { read: staged.rowsRead, inserted: 0, duplicate: 0, quarantined: staged.rowsRead }, { engine: staged.engine, message }));
+      await dropStaged(work, staged);
       const failed: FileLoadResult = {
         load_id: loadId, path: p.display, dataset: p.ds.name, status: 'failed', sha256, bytes,
         rows_read: staged.rowsRead, rows_inserted: 0, rows_duplicate: 0, rows_quarantined: staged.rowsRead,
@@ -270,34 +387,56 @@ export async function loadOneFile(
       opts.onEvent?.({ type: 'file-done', result: failed });
       return failed;
     }
+
+    // 3. The merge: one short transaction with the lakehouse attached. The valid rows whose key is new go from the
+    //    scratch into the raw table (an anti-join by key), the quarantine and the ledger row land with them.
     opts.onEvent?.({ type: 'file-progress', path: p.display, phase: 'inserting', step: 1, of: 1 });
     const qPath = staged.rowsQuarantined > 0 ? quarantineFilePath(p.path, loadId, opts) : null;
-    const result = await db.transaction(async () => {
-      const inserted = await insertNew(db, p.ds, staged.validTable, loadId, p.display);
-      await db.run(
-        `INSERT INTO quarantine (load_id, file, line, "row", dataset, raw, errors, rule, quarantined_at)
-         SELECT $load, file, line, "row", $ds, raw, errors, rule, now() FROM ${ident(staged.quarantineTable)}`,
-        { load: loadId, ds: p.ds.name },
-      );
-      step('mid-insert');
-      const counts = { read: staged.rowsRead, inserted, duplicate: staged.rowsValid - inserted, quarantined: staged.rowsQuarantined };
-      await finishLoad(db, loadId, 'succeeded', counts, { engine: staged.engine, quarantineFile: qPath });
-      step('before-commit');
-      return counts;
+    const result = await access.withLake(async (lake) => {
+      step('lake-attached');
+      return lake.transaction(async () => {
+        if (checkSha) {
+          // Another load of the same content may have committed while this one staged: then this one is a skip.
+          const found = await findSucceededBySha(lake, sha256, p.ds.name);
+          if (found) {
+            await finishLoad(lake, loadId, 'skipped', { read: 0, inserted: 0, duplicate: 0, quarantined: 0 },
+              { message: `already loaded by ${found.load_id} while this load staged` });
+            return { skippedBy: found.load_id };
+          }
+        }
+        const inserted = await insertNew(lake, p.ds, staged.validTable, loadId, p.display);
+        await lake.run(
+          `INSERT INTO quarantine (load_id, file, line, "row", dataset, raw, errors, rule, quarantined_at)
+           SELECT $load, file, line, "row", $ds, raw, errors, rule, now() FROM ${ident(staged.quarantineTable)}`,
+          { load: loadId, ds: p.ds.name },
+        );
+        step('mid-insert');
+        const counts = { read: staged.rowsRead, inserted, duplicate: staged.rowsValid - inserted, quarantined: staged.rowsQuarantined };
+        await finishLoad(lake, loadId, 'succeeded', counts, { engine: staged.engine, quarantineFile: qPath });
+        step('before-commit');
+        return counts;
+      });
     });
     // Committed: from here on the load stands, whatever happens to the derived quarantine file.
     interrupting.remove();
+    started = false;
+    if ('skippedBy' in result) {
+      await dropStaged(work, staged);
+      opts.onEvent?.({ type: 'file-skipped', path: p.display, dataset: p.ds.name, previousLoadId: result.skippedBy });
+      return skippedResult(p, result.skippedBy, sha256, bytes);
+    }
     opts.atStep?.('after-commit');
     let message: string | null = null;
     if (qPath !== null) {
       try {
-        await writeQuarantineFile(db, loadId, qPath, opts.atStep);
+        // From the scratch's copy of the rows just committed: the lakehouse is not needed for it.
+        await writeQuarantineFile(work, { table: staged.quarantineTable }, qPath, opts.atStep);
       } catch (e) {
         message = `quarantine file ${qPath} not written (${e instanceof Error ? e.message : String(e)}); its ${result.quarantined} row(s) are in the quarantine table and the next load writes the file`;
         opts.onEvent?.({ type: 'warning', message });
       }
     }
-    await dropStaged(db, staged);
+    await dropStaged(work, staged);
     const out: FileLoadResult = {
       load_id: loadId, path: p.display, dataset: p.ds.name, status: 'succeeded', sha256, bytes,
       rows_read: result.read, rows_inserted: result.inserted, rows_duplicate: result.duplicate,
@@ -311,26 +450,34 @@ export async function loadOneFile(
     // The ledger row below must not be interrupted.
     interrupting.remove();
     const interrupted = opts.signal?.aborted === true;
-    const msg = interrupted ? 'interrupted (Ctrl-C): rolled back; no rows of it were kept' : e instanceof Error ? e.message : String(e);
-    await finishLoad(db, loadId, interrupted ? 'interrupted' : 'failed', { read: 0, inserted: 0, duplicate: 0, quarantined: 0 }, { message: msg }).catch(() => undefined);
+    if (started) {
+      const msg = interrupted ? 'interrupted (Ctrl-C): rolled back; no rows of it were kept' : e instanceof Error ? e.message : String(e);
+      await access.withLake((lake) =>
+        finishLoad(lake, loadId, interrupted ? 'interrupted' : 'failed', { read: 0, inserted: 0, duplicate: 0, quarantined: 0 }, { message: msg })).catch(() => undefined);
+    }
     throw interrupted ? new InterruptedError() : e;
   } finally {
     interrupting.remove();
+    for (const t of keyTables) await work.run(`DROP TABLE IF EXISTS ${ident(t)}`).catch(() => undefined);
   }
 }
 
-/** Inserts valid rows whose primary key is not in the raw table yet. Returns the number inserted. */
+/**
+ * Inserts the valid rows whose primary key is not in the raw table yet, with their lineage. Returns the count.
+ * A one-column key (every built-in dataset) dedupes with NOT IN: a join whose hash table is the raw table's keys and
+ * through which the staged rows stream in their order, so the rows land in the staged order (file order; on the fast
+ * path the re-checked valid lines after the plain ones) without a sort inside the merge's lock. A composite key
+ * anti-joins and sorts by line.
+ */
 async function insertNew(db: Db, ds: DatasetSchema, validTable: string, loadId: string, display: string): Promise<number> {
   const cols = ds.columns.map(ident).join(', ');
-  const on = ds.primaryKey.map((k) => `r.${ident(k)} = v.${ident(k)}`).join(' AND ');
-  const n = await db.scalar<number | string>(
-    `INSERT INTO ${rawTableName(ds.name)} (${cols}, _load_id, _source_file, _source_line)
-     SELECT ${ds.columns.map((c) => `v.${ident(c)}`).join(', ')}, $load, $file, v._source_line
-     FROM ${ident(validTable)} v
-     WHERE NOT EXISTS (SELECT 1 FROM ${rawTableName(ds.name)} r WHERE ${on})
-     ORDER BY v._source_line`,
-    { load: loadId, file: display },
-  );
+  const select = `SELECT ${ds.columns.map((c) => `v.${ident(c)}`).join(', ')}, $load, $file, v._source_line FROM ${ident(validTable)} v`;
+  const raw = rawTableName(ds.name);
+  const [key, ...more] = ds.primaryKey;
+  const dedupe = key === undefined ? select
+    : more.length === 0 ? `${select} WHERE v.${ident(key)} NOT IN (SELECT r.${ident(key)} FROM ${raw} r WHERE r.${ident(key)} IS NOT NULL)`
+      : `${select} ANTI JOIN ${raw} r ON ${ds.primaryKey.map((k) => `r.${ident(k)} = v.${ident(k)}`).join(' AND ')} ORDER BY v._source_line`;
+  const n = await db.scalar<number | string>(`INSERT INTO ${raw} (${cols}, _load_id, _source_file, _source_line) ${dedupe}`, { load: loadId, file: display });
   return Number(n ?? 0);
 }
 
@@ -341,10 +488,11 @@ function quarantineFilePath(inputPath: string, loadId: string, opts: Pick<LoadOp
 }
 
 /**
- * Writes a load's quarantine rows, from the quarantine table, to `final` through a temporary name and a rename,
- * so the file is either whole or absent. Ordered by line and row; one JSON object per line.
+ * Writes a load's quarantine rows to `final` through a temporary name and a rename, so the file is either whole or
+ * absent: from the lakehouse's quarantine table (`{ loadId }`), or from the staged quarantine table the merge
+ * committed (`{ table }`, the same rows). Ordered by line and row; one JSON object per line.
  */
-async function writeQuarantineFile(db: Db, loadId: string, final: string, atStep?: (step: LoadStep) => void): Promise<void> {
+async function writeQuarantineFile(db: Db, from: { loadId: string } | { table: string }, final: string, atStep?: (step: LoadStep) => void): Promise<void> {
   const dir = dirname(final);
   try {
     mkdirSync(dir, { recursive: true });
@@ -352,9 +500,10 @@ async function writeQuarantineFile(db: Db, loadId: string, final: string, atStep
     throw toIoError(dir, e, 'create quarantine directory');
   }
   const tmp = `${final}.tmp-${process.pid}`;
+  const source = 'table' in from ? `${ident(from.table)}` : 'quarantine WHERE load_id = $load';
   try {
     await db.run(`COPY (SELECT file, line, "row", json(raw) AS raw, json(errors) AS errors
-      FROM quarantine WHERE load_id = $load ORDER BY line, "row") TO ${literal(tmp)} (FORMAT json)`, { load: loadId });
+      FROM ${source} ORDER BY line, "row") TO ${literal(tmp)} (FORMAT json)`, 'table' in from ? {} : { load: from.loadId });
     atStep?.('after-quarantine-tmp');
     renameSync(tmp, final);
   } catch (e) {
@@ -379,7 +528,7 @@ export async function restoreQuarantineFiles(db: Db, opts: Pick<LoadOptions, 'on
     if (existsSync(r.quarantine_file)) continue;
     removeStaleTmpFiles(r.quarantine_file);
     try {
-      await writeQuarantineFile(db, r.load_id, r.quarantine_file);
+      await writeQuarantineFile(db, { loadId: r.load_id }, r.quarantine_file);
       written.push(r.quarantine_file);
       opts.onEvent?.({ type: 'quarantine-restored', loadId: r.load_id, path: r.quarantine_file });
     } catch (e) {

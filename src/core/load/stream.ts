@@ -7,8 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { InterruptedError, UsageError } from '../../errors.js';
 import { loadDatasetSchema } from '../schemas.js';
-import { loadOneFile, openLakehouse, recordRun, restoreQuarantineFiles, sumTotals, type FileLoadResult, type LoadOptions, type LoadResult } from './load.js';
-import { markAbandoned } from './ledger.js';
+import { loadOneFile, runLoad, sumTotals, type FileLoadResult, type LoadOptions, type LoadResult } from './load.js';
 
 export interface StreamOptions extends LoadOptions {
   batchRows?: number | undefined;
@@ -27,12 +26,10 @@ export async function loadStream(input: NodeJS.ReadableStream, opts: StreamOptio
   const batchRows = opts.batchRows ?? 50_000;
   const batchMs = (opts.batchSeconds ?? 5) * 1000;
   const spool = mkdtempSync(join(tmpdir(), 'surgctl-stream-'));
-  const db = await openLakehouse(opts.dbPath, opts.lockTimeoutMs, { limits: opts.limits });
   const files: FileLoadResult[] = [];
   try {
-    await markAbandoned(db);
-    await restoreQuarantineFiles(db, opts);
-    return await recordRun(db, 'load', opts.args ?? ['-'], async () => {
+    // Each batch is staged in a scratch of its own; the lakehouse is locked only for its merge (see load.ts).
+    return await runLoad(opts, opts.args ?? ['-'], async (openLake) => {
       let header: string | undefined;
       let n = 0;
       let rows = 0;
@@ -45,7 +42,7 @@ export async function loadStream(input: NodeJS.ReadableStream, opts: StreamOptio
         out = undefined;
         await new Promise<void>((res, rej) => w.end((err?: Error | null) => (err ? rej(err) : res())));
         if (rows > 0) {
-          files.push(await loadOneFile(db, { path, display: `${label}#${n}`, ds }, opts, { format }));
+          files.push(await loadOneFile(openLake, { path, display: `${label}#${n}`, ds }, opts, { format }));
         }
         rmSync(path, { force: true });
         rows = 0;
@@ -98,7 +95,6 @@ export async function loadStream(input: NodeJS.ReadableStream, opts: StreamOptio
     return { db: opts.dbPath, files, totals: sumTotals(files) };
     });
   } finally {
-    db.close();
     rmSync(spool, { recursive: true, force: true });
   }
 }

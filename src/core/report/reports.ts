@@ -87,18 +87,19 @@ const and = (...parts: string[]): string => {
   return kept.length === 0 ? '' : ` AND ${kept.join(' AND ')}`;
 };
 
-// One scan of the 5M-row telemetry_risk, grouped by (latency, risk level): few distinct pairs, from which come
-// the event count, mean risk, error rate, the events per level and the fleet p95 latency as an exact
-// nearest-rank quantile over the latency histogram (far cheaper than sorting every row, and deterministic,
-// unlike approx_quantile).
+// telemetry_summary (a small mart: one row per procedure and latency value) holds what this needs from the
+// millions of telemetry_risk rows: summed over procedures, the event count, mean risk, error rate, the events per
+// level and the fleet p95 latency as an exact nearest-rank quantile over the latency histogram (deterministic,
+// unlike approx_quantile). The sums are integers, so the result is the same as from telemetry_risk itself.
 const SUMMARY_SQL = `
 WITH g AS (
-  SELECT latency_ms AS v, risk_level, count(*) AS c, sum(risk_score) AS rs, count(risk_score) AS rn,
-         count(nullif(error_code, '')) AS e
-  FROM telemetry_risk GROUP BY latency_ms, risk_level),
+  SELECT latency_ms AS v, sum(events) AS c, sum(risk_sum) AS rs, sum(risk_n) AS rn, sum(errors) AS e
+  FROM telemetry_summary GROUP BY latency_ms),
 t AS (SELECT sum(c) AS events, sum(rs) / nullif(sum(rn), 0) AS avg_risk, sum(e) AS errors FROM g),
-lv AS (SELECT risk_level, sum(c) AS c FROM g GROUP BY risk_level),
-lat AS (SELECT v, sum(c) AS c FROM g WHERE v IS NOT NULL GROUP BY v),
+lv AS (
+  SELECT coalesce(sum(events_none), 0) AS n_none, coalesce(sum(events_low), 0) AS n_low, coalesce(sum(events_medium), 0) AS n_medium,
+         coalesce(sum(events_high), 0) AS n_high, coalesce(sum(events_critical), 0) AS n_critical FROM telemetry_summary),
+lat AS (SELECT v, c FROM g WHERE v IS NOT NULL),
 p95 AS (
   SELECT min(v) AS p95_latency_ms FROM (SELECT v, sum(c) OVER (ORDER BY v) AS cum, sum(c) OVER () AS n FROM lat) WHERE cum >= 0.95 * n),
 a AS (
@@ -125,11 +126,11 @@ metrics(ord, area, metric, value) AS (
     (9, 'telemetry', 'avg_risk', (SELECT avg_risk FROM t)::DOUBLE),
     (10, 'telemetry', 'p95_latency_ms', (SELECT p95_latency_ms FROM p95)::DOUBLE),
     (11, 'telemetry', 'error_rate', (SELECT errors / nullif(events, 0) FROM t)::DOUBLE),
-    (12, 'risk', 'events_none', (SELECT coalesce(sum(c), 0) FROM lv WHERE risk_level = 'none')::DOUBLE),
-    (13, 'risk', 'events_low', (SELECT coalesce(sum(c), 0) FROM lv WHERE risk_level = 'low')::DOUBLE),
-    (14, 'risk', 'events_medium', (SELECT coalesce(sum(c), 0) FROM lv WHERE risk_level = 'medium')::DOUBLE),
-    (15, 'risk', 'events_high', (SELECT coalesce(sum(c), 0) FROM lv WHERE risk_level = 'high')::DOUBLE),
-    (16, 'risk', 'events_critical', (SELECT coalesce(sum(c), 0) FROM lv WHERE risk_level = 'critical')::DOUBLE),
+    (12, 'risk', 'events_none', (SELECT n_none FROM lv)::DOUBLE),
+    (13, 'risk', 'events_low', (SELECT n_low FROM lv)::DOUBLE),
+    (14, 'risk', 'events_medium', (SELECT n_medium FROM lv)::DOUBLE),
+    (15, 'risk', 'events_high', (SELECT n_high FROM lv)::DOUBLE),
+    (16, 'risk', 'events_critical', (SELECT n_critical FROM lv)::DOUBLE),
     (17, 'alerts', 'alerts_medium', (SELECT medium FROM a)::DOUBLE),
     (18, 'alerts', 'alerts_high', (SELECT high FROM a)::DOUBLE),
     (19, 'alerts', 'alerts_critical', (SELECT critical FROM a)::DOUBLE),
@@ -147,7 +148,7 @@ const DEFINITIONS: ReportDefinition[] = [
     name: 'summary',
     title: 'Summary',
     description: 'an overview of everything: loads, telemetry, risk levels, alerts, NEWS2, outcomes',
-    tables: ['loads', 'telemetry_risk', 'alerts', 'alert_episodes', 'news2_hourly', 'patient_risk', 'procedure_risk', 'robot_kpis', 'outcomes_by_type'],
+    tables: ['loads', 'telemetry_summary', 'alerts', 'alert_episodes', 'news2_hourly', 'patient_risk', 'procedure_risk', 'robot_kpis', 'outcomes_by_type'],
     filters: [],
     charts: ['vitals', 'risk', 'alerts', 'quality'],
     textColumns: [],

@@ -13,7 +13,7 @@ import { coerceCsvCell, compileAjv, mapAjvErrors, propertyTypes, schemaProblem, 
 import { compileChecks, FORMAT_MACROS_SQL, unsupportedReasons, type CompileSource } from './compile.js';
 import { mixesLineEndings, scanCsv, writeLfCopy, type CsvScan } from './csv-scan.js';
 import type { EngineName, ErrorExample, FileError, ProgressPhase, StagedValidation } from './staged.js';
-import { dropStaged, ERR_STRUCT, publicErrorsSql, rejectMessageSql, STAGE_DB, stageRef, tempName } from './stage-common.js';
+import { castTextSql, dropStaged, ERR_STRUCT, publicErrorsSql, rejectMessageSql, STAGE_DB, stageRef, tempName } from './stage-common.js';
 import { tryFastCsv } from './fast-csv.js';
 import { dateTimeProperties, isLeapSecondDateTime, LEAP_SECOND_KEYWORD, LEAP_SECOND_MESSAGE } from './formats.js';
 import { formatFromName, sniffFile, type InputFormat } from './inputs.js';
@@ -39,6 +39,9 @@ export interface StageOptions {
   examples?: number | undefined;
   /** Build the typed valid table (default true; validate without --valid-out skips it). */
   materializeValid?: boolean | undefined;
+  /** The valid rows may be a TEMP view over the staged data, read before dropStaged (load: the rows are written once,
+   *  from the staged read into the raw table). Lets a CSV file take the line fast path (fast-csv.ts). */
+  validView?: boolean | undefined;
   /** Internal: false keeps a CSV file off the line fast path (fast-csv.ts hands its tail back this way). */
   fastPath?: boolean | undefined;
   /** Called as each phase starts (for a progress display); step is 1-based of `of`. */
@@ -401,10 +404,11 @@ export async function stageAndValidate(
     throw new UsageError(`--delimiter must be one character, got ${JSON.stringify(opts.delimiter)}`);
   }
   // The CSV fast path (fast-csv.ts) when nothing it cannot do is asked of it; it backs out by itself otherwise.
-  if (format === 'csv' && opts.materializeValid === false && opts.fastPath !== false && (opts.engine ?? 'auto') !== 'ajv'
+  if (format === 'csv' && (opts.materializeValid === false || opts.validView === true) && opts.fastPath !== false && (opts.engine ?? 'auto') !== 'ajv'
     && unsupportedReasons(ds.schema, 'csv').length === 0) {
     const fast = await tryFastCsv(db, ds, {
       path: input.path, display, gzip, delimiter: opts.delimiter, examples: opts.examples ?? 20, progress, foreignKeyTables: opts.foreignKeyTables,
+      typed: opts.materializeValid !== false && opts.validView === true,
       exact: (path) => stageAndValidate(db, { path, displayName: display, format: 'csv' }, ds, { ...opts, fastPath: false, onProgress: undefined }),
     });
     if (fast) return fast;
@@ -601,15 +605,7 @@ export async function stageAndValidate(
       text = `(CASE WHEN json_type(s._json -> ${ptr}) IN ('VARCHAR') THEN s._json ->> ${ptr}
         WHEN json_type(s._json -> ${ptr}) = 'NULL' THEN NULL ELSE CAST(s._json -> ${ptr} AS VARCHAR) END)`;
     }
-    const v =
-      // A leap second (valid, with a leap_second warning) becomes 23:59:59.999999 of its minute, never NULL.
-      t === 'TIMESTAMPTZ' ? `surgctl_to_instant(${text})`
-        : t === 'DATE' ? `TRY_CAST(${text} AS DATE)`
-          : t === 'DOUBLE' ? `TRY_CAST(${text} AS DOUBLE)`
-            : t === 'BIGINT' ? `TRY_CAST(TRY_CAST(${text} AS DOUBLE) AS BIGINT)`
-              : t === 'BOOLEAN' ? `TRY_CAST(${text} AS BOOLEAN)`
-                : `nullif(${text}, '')`;
-    return `${v} AS ${quoteAnyIdent(c)}`;
+    return `${castTextSql(t, text)} AS ${quoteAnyIdent(c)}`;
   });
   if (opts.materializeValid === false) {
     await db.run(`CREATE TEMP TABLE ${ident(validT)} AS SELECT ${typed.map((t) => `${t}, `).join('')}NULL::BIGINT AS _source_line, NULL::BIGINT AS _row

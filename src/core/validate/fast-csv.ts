@@ -8,7 +8,7 @@
 //
 // It applies only when that is sound and cheap to prove: CSV with quote '"', an unquoted header on one LF/CRLF line,
 // no file-level error, a schema buildFastLine accepts, single-column foreign keys into at most 50,000 keys, no typed
-// valid table wanted. Lines from the first quote on are the exact staging's (a quoted field can span lines); it
+// valid table wanted, or the valid rows as a view (load: `typed`, the first pass also writes the typed cells). Lines from the first quote on are the exact staging's (a quoted field can span lines); it
 // takes them when they are a short tail that parses as no row. Otherwise it backs out (returns undefined, leaving
 // nothing behind), as when DuckDB refuses a line (invalid UTF-8, over 4 MiB, mixed line ends): the exact path
 // decides then.
@@ -25,7 +25,7 @@ import { compileChecks } from './compile.js';
 import { sniffDelimiter, sniffText } from './csv-scan.js';
 import type { ProgressPhase, StagedValidation } from './staged.js';
 import { buildFastLine } from './fast-regex.js';
-import { dropStaged, ERR_STRUCT, publicErrorsSql, REJECT_MESSAGES, stageRef, tempName } from './stage-common.js';
+import { castTextSql, dropStaged, ERR_STRUCT, publicErrorsSql, REJECT_MESSAGES, stageRef, tempName } from './stage-common.js';
 
 /** Bits of the candidate-duplicate bitmap: with 10,000 duplicated keys about 1% of lines are kept in vain by the second pass. */
 const BITMAP_BITS = 2 ** 20;
@@ -41,6 +41,9 @@ export interface FastCsvInput {
   foreignKeyTables?: Record<string, string> | undefined;
   /** The exact staging of another CSV file (same dataset and options), for a tail of lines this path cannot parse. */
   exact: (path: string) => Promise<StagedValidation>;
+  /** Also give the valid rows, typed, as a TEMP view (load): the one ordered pass over the file writes each plainly
+   *  valid line's typed cells beside its state, so the rows are written once more only into their target. */
+  typed?: boolean | undefined;
 }
 
 /** A tail of lines from the first quote on is handed to the exact staging when it is at most this long. */
@@ -189,11 +192,21 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
   input.progress('reading');
   // 1. One ordered pass over the file (rowid = k - 1, k = the data line number after the header): each line's state
   //    (0 blank, 1 valid for sure, 2 to check), the hash of its key cells, and the text of the lines to check.
+  // Typed (load): each schema column's cell of a plainly valid line, cast as the exact staging casts it (_t0, _t1, ...).
+  const schemaTypes = ds.columns.map((c) => duckType(ds.columnTypes[c] ?? { type: 'string' }));
+  const typedCells = (cellOf: (j: number) => string): string[] =>
+    ds.columns.map((c, i) => {
+      const j = header.indexOf(c);
+      const t = schemaTypes[i] as string;
+      return j < 0 ? `NULL::${t}` : castTextSql(t, cellOf(j));
+    });
   try {
     await db.run(`CREATE TABLE ${t.lines} AS
       SELECT CASE WHEN l IS NULL THEN 0 WHEN ok THEN 1 ELSE 2 END::UTINYINT AS st,
              ${pk.length ? `CASE WHEN l IS NOT NULL THEN ${keyHash('l')} END` : 'NULL::UBIGINT'} AS h, CASE WHEN NOT ok THEN l END AS l
-      FROM (SELECT l, ${okExpr} AS ok FROM ${reader})`, { rx: fast.regex, ...(pk.length ? p : {}) });
+             ${input.typed ? typedCells((j) => `nullif(_p[${j + 1}], '')`).map((x, i) => `, ${x} AS _t${i}`).join('') : ''}
+      FROM (SELECT l, ok${input.typed ? ', CASE WHEN ok THEN string_split(l, $d) END AS _p' : ''} FROM (SELECT l, ${okExpr} AS ok FROM ${reader}))`,
+    { rx: fast.regex, ...(pk.length || input.typed ? p : {}) });
   } catch (e) {
     // DuckDB refused a line (encoding, length, the U+0001 separator, mixed line ends): the exact path reports it.
     // Anything else is ours.
@@ -377,14 +390,34 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
   }
   examples.sort((a, b) => a.line - b.line || cmp(a.keyword, b.keyword) || cmp(a.field, b.field) || cmp(a.message, b.message) || cmp(a.value, b.value));
   examples.splice(Math.max(0, limit));
-  // The typed valid table the caller did not ask for: empty, with the promised columns.
-  const typed = ds.columns.map((c) => `NULL::${duckType(ds.columnTypes[c] ?? { type: 'string' })} AS ${quoteAnyIdent(c)}`);
-  await db.run(`CREATE TEMP TABLE ${ident(t.valid)} AS SELECT ${typed.map((x) => `${x}, `).join('')}NULL::BIGINT AS _source_line, NULL::BIGINT AS _row LIMIT 0`);
-  await db.run(`DROP TABLE IF EXISTS ${t.candHash}; DROP TABLE IF EXISTS ${t.kept}; DROP TABLE IF EXISTS ${t.cand}; DROP TABLE IF EXISTS ${t.extra};
-    DROP TABLE IF EXISTS ${t.parts}; DROP TABLE IF EXISTS ${t.err}; DROP TABLE IF EXISTS ${t.rowErr}; DROP TABLE IF EXISTS ${t.blank}`);
+  if (input.typed) {
+    // The valid rows as a view, in file order: the plainly valid lines (typed in the first pass) but those found
+    // duplicates, then the lines checked in full that passed (typed here). Line numbers are the first pass's rowids.
+    const bad = `(SELECT k FROM ${t.rowErr} WHERE len(errs) > 0)`;
+    const names = ds.columns.map(quoteAnyIdent);
+    const r5 = rowOf('x.k', 'b5');
+    const r6 = rowOf('x.k', 'b6');
+    await db.run(`CREATE TEMP VIEW ${ident(t.valid)} AS
+      SELECT ${ds.columns.map((_, i) => `x._t${i} AS ${names[i]}, `).join('')}x.k + 1 AS _source_line, ${r5.row} AS _row
+      FROM (SELECT rowid + 1 AS k, * FROM ${t.lines} WHERE st = 1) x ${r5.join}
+      WHERE x.k NOT IN ${bad}
+      UNION ALL
+      SELECT ${typedCells((j) => `x.c${j}`).map((v, i) => `${v} AS ${names[i]}, `).join('')}x.k + 1, ${r6.row}
+      FROM ${t.parts} x ${r6.join}
+      WHERE x.parsed AND x."check" AND x.k NOT IN ${bad}`);
+    await db.run(`DROP TABLE IF EXISTS ${t.candHash}; DROP TABLE IF EXISTS ${t.kept}; DROP TABLE IF EXISTS ${t.cand}; DROP TABLE IF EXISTS ${t.extra};
+      DROP TABLE IF EXISTS ${t.err}`);
+  } else {
+    // The typed valid table the caller did not ask for: empty, with the promised columns.
+    const typed = ds.columns.map((c) => `NULL::${duckType(ds.columnTypes[c] ?? { type: 'string' })} AS ${quoteAnyIdent(c)}`);
+    await db.run(`CREATE TEMP TABLE ${ident(t.valid)} AS SELECT ${typed.map((x) => `${x}, `).join('')}NULL::BIGINT AS _source_line, NULL::BIGINT AS _row LIMIT 0`);
+    await db.run(`DROP TABLE IF EXISTS ${t.candHash}; DROP TABLE IF EXISTS ${t.kept}; DROP TABLE IF EXISTS ${t.cand}; DROP TABLE IF EXISTS ${t.extra};
+      DROP TABLE IF EXISTS ${t.parts}; DROP TABLE IF EXISTS ${t.err}; DROP TABLE IF EXISTS ${t.rowErr}; DROP TABLE IF EXISTS ${t.blank}`);
+  }
   const rowsValid = rowsRead - rowsQuarantined;
   return {
     validTable: t.valid,
+    ...(input.typed ? { validIsView: true, extraTables: [`${base}_parts`, `${base}_rowerr`, `${base}_blank`] } : {}),
     quarantineTable: t.quar,
     stagedTable: base,
     format: 'csv',

@@ -39,8 +39,24 @@ export function publicErrorsSql(e: string): string {
        'message': CASE WHEN x.rule IS NULL THEN x.message ELSE x.message || ' (rule ' || x.rule || ')' END, 'value': x.value}))::VARCHAR`;
 }
 
-/** Drops the TEMP tables a StagedValidation left behind (its valid and quarantine tables, its staged input). */
-export async function dropStaged(db: Db, s: { validTable: string; quarantineTable: string; stagedTable: string }): Promise<void> {
-  for (const t of [s.validTable, s.quarantineTable]) await db.run(`DROP TABLE IF EXISTS ${ident(t)}`);
+/**
+ * SQL: a staged cell's text cast to its raw table type (duckType): what the typed valid rows (and so the raw tables)
+ * hold. Both stagings use it, so a row is typed the same whichever path decided it.
+ */
+export function castTextSql(duckTypeName: string, text: string): string {
+  // A leap second (valid, with a leap_second warning) becomes 23:59:59.999999 of its minute, never NULL.
+  return duckTypeName === 'TIMESTAMPTZ' ? `surgctl_to_instant(${text})`
+    : duckTypeName === 'DATE' ? `TRY_CAST(${text} AS DATE)`
+      : duckTypeName === 'DOUBLE' ? `TRY_CAST(${text} AS DOUBLE)`
+        : duckTypeName === 'BIGINT' ? `TRY_CAST(TRY_CAST(${text} AS DOUBLE) AS BIGINT)`
+          : duckTypeName === 'BOOLEAN' ? `TRY_CAST(${text} AS BOOLEAN)`
+            : `nullif(${text}, '')`;
+}
+
+/** Drops what a StagedValidation left behind (its valid rows, table or view, its quarantine table, its staged input
+ *  and any tables the valid view reads). */
+export async function dropStaged(db: Db, s: { validTable: string; quarantineTable: string; stagedTable: string; validIsView?: boolean; extraTables?: string[] }): Promise<void> {
+  await db.run(`DROP ${s.validIsView ? 'VIEW' : 'TABLE'} IF EXISTS ${ident(s.validTable)}`);
+  for (const t of [s.quarantineTable, ...(s.extraTables ?? [])]) await db.run(`DROP TABLE IF EXISTS ${ident(t)}`);
   await db.run(`DROP TABLE IF EXISTS ${stageRef(s.stagedTable)}`);
 }

@@ -23,8 +23,12 @@ export interface ErrorExample {
 }
 
 export interface StagedValidation {
-  /** TEMP table: schema columns typed per duckType(), in schema order, then _source_line BIGINT and _row BIGINT. */
+  /** TEMP table: schema columns typed per duckType(), in schema order, then _source_line BIGINT and _row BIGINT.
+   *  A TEMP view over the staged data when validIsView (the CSV fast path asked for valid rows: StageOptions.validView). */
   validTable: string;
+  validIsView?: boolean;
+  /** Tables the valid view reads (dropped by dropStaged). */
+  extraTables?: string[];
   /** TEMP table: file, line BIGINT, row BIGINT, raw VARCHAR (JSON), errors VARCHAR (JSON array), rule VARCHAR. */
   quarantineTable: string;
   /** The parsed input as staged, in the attached in-memory database surgctl_stage (internal; dropped by dropStaged). */

@@ -1,47 +1,23 @@
 // Issue 15 (4): the JIGSAWS kinematics profile. A synthetic trial in the public JIGSAWS layout
-// (fixtures/jigsaws: 76 whitespace-separated columns per frame at 30 Hz) is mapped by the shipped profile onto the
-// telemetry contract, loaded and transformed: force and latency stay NULL, the risk lists them as missing, and the
-// speed and jerk measures equal a plain computation from the file.
-//
-// The profile is applied by applyTable below (from / scale / const / template / row_time, every table whose match
-// fits the file) until `surgctl import csv --profile jigsaws` exists (engineer "import"); the load, the models and
-// the expected values do not depend on how the mapping ran.
+// (fixtures/jigsaws: 76 whitespace-separated columns per frame at 30 Hz) is imported by the real command,
+// `surgctl import csv --profile jigsaws <file>` (every table whose match fits the file is applied: one per slave
+// manipulator; columns split on runs of whitespace), loaded and transformed: force and latency stay NULL, the risk
+// lists them as missing, and the speed and jerk measures equal a plain computation from the file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
-import { loadProfile, type ProfileTable } from '../../../src/core/import/profile.js';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadProfile } from '../../../src/core/import/profile.js';
 import { loadFiles } from '../../../src/core/load/load.js';
 import { planRules } from '../../../src/core/transform/plan.js';
 import { runTransform } from '../../../src/core/transform/transform.js';
-import { loadDatasetSchema } from '../../../src/core/schemas.js';
 import { openDb, type Db } from '../../../src/db/db.js';
-import { tempDir } from '../../helpers/run-cli.js';
+import { runCliWith, tempDir } from '../../helpers/run-cli.js';
 
 const FIXTURE = resolve(import.meta.dirname, '../../../fixtures/jigsaws/Suturing_S01T01.txt');
 const tmp = tempDir('surgctl-jigsaws-');
 let db: Db;
 let dbPath = '';
-
-/** Contract rows (column -> text) for one profile table over a whitespace-separated file. */
-function applyTable(t: ProfileTable, file: string): Record<string, string>[] {
-  const names = t.csv?.columns ?? [];
-  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
-  return lines.map((line, i) => {
-    const cells = line.trim().split(/\s+/);
-    const src = Object.fromEntries(names.map((n, k) => [n, cells[k] ?? '']));
-    const out: Record<string, string> = {};
-    for (const [col, m] of Object.entries(t.columns ?? {})) {
-      if (m.const !== undefined) out[col] = String(m.const);
-      else if (m.from !== undefined) out[col] = m.scale === undefined ? (src[m.from] ?? '') : String(Number(src[m.from]) * m.scale);
-      else if (m.template !== undefined) out[col] = m.template.replaceAll('{_file}', basename(file)).replaceAll('{_row}', String(i + 1)).replace(/\{(\w+)\}/g, (_, c: string) => src[c] ?? '');
-      else if (m.row_time !== undefined) {
-        const us = Date.parse(m.row_time.anchor) * 1000 + Math.round(i * m.row_time.seconds_per_row * 1e6);
-        out[col] = `${new Date(Math.floor(us / 1000)).toISOString().slice(0, 19)}.${String(us % 1_000_000).padStart(6, '0')}Z`;
-      }
-    }
-    return out;
-  });
-}
+let imported: { totals: Record<string, number>; files: { dataset: string; status: string; load: { rows_read: number; rows_inserted: number; rows_quarantined: number } }[] };
 
 interface Frame {
   us: number;
@@ -93,26 +69,22 @@ function plainMotion(f: Frame[]) {
 }
 
 beforeAll(async () => {
-  const { profile } = loadProfile('jigsaws');
-  const tables = profile.tables.filter((t) => t.match === '*.txt');
-  const rows = tables.flatMap((t) => applyTable(t, FIXTURE));
-  const cols = loadDatasetSchema('telemetry').columns;
-  const csv = [cols.join(','), ...rows.map((r) => cols.map((c) => r[c] ?? '').join(','))].join('\n') + '\n';
-  const dir = join(tmp.dir, 'in');
+  const dir = join(tmp.dir, 'refs');
   mkdirSync(dir);
-  writeFileSync(join(dir, 'telemetry.csv'), csv);
   // The contracts need the referenced rows (foreign keys); JIGSAWS has no patient, procedure or robot record, so
-  // the test writes nominal ones (the enums have no bench-top values: these are placeholders, not data).
+  // the test loads nominal ones first (the enums have no bench-top values: these are placeholders, not data).
   writeFileSync(join(dir, 'robots.csv'), 'robot_id,serial,model,manufacturer,facility_id,installed_on,status\nJIGSAWS-DVSS,JHU-1,da Vinci X,Intuitive Surgical,JHU,2014-01-01,active\n');
   writeFileSync(join(dir, 'patients.csv'), 'patient_id,sex,birth_date,facility_id\nJIGSAWS-BENCH,unknown,2014-01-01,JHU\n');
   writeFileSync(join(dir, 'procedures.csv'), 'procedure_id,patient_id,robot_id,surgeon_id,procedure_type,started_at,ended_at,status\n'
     + 'JG-Suturing_S01T01.txt,JIGSAWS-BENCH,JIGSAWS-DVSS,S01,hernia_repair,2014-01-01T00:00:00Z,2014-01-01T00:00:02Z,completed\n');
   dbPath = join(tmp.dir, 'lake.duckdb');
-  const load = await loadFiles([dir], { dbPath, cwd: tmp.dir, quarantineDir: join(tmp.dir, 'q') });
-  const tel = load.files.find((f) => f.dataset === 'telemetry');
-  expect([tel?.rows_read, tel?.rows_inserted, tel?.rows_quarantined]).toEqual([120, 120, 0]);
-  const r = await runTransform({ dbPath, cwd: tmp.dir, env: {} });
-  expect(r.tests_failed).toBe(0);
+  await loadFiles([dir], { dbPath, cwd: tmp.dir, quarantineDir: join(tmp.dir, 'q') });
+  copyFileSync(FIXTURE, join(tmp.dir, 'Suturing_S01T01.txt'));
+  const r = await runCliWith({ cwd: tmp.dir }, 'import', 'csv', '--profile', 'jigsaws', 'Suturing_S01T01.txt', '--db', dbPath, '--format', 'json');
+  expect(r.exitCode, r.stderr).toBe(0);
+  imported = JSON.parse(r.stdout) as typeof imported;
+  const t = await runTransform({ dbPath, cwd: tmp.dir, env: {} });
+  expect(t.tests_failed).toBe(0);
   db = await openDb(dbPath, { readOnly: true });
 }, 120_000);
 
@@ -133,6 +105,15 @@ describe('the jigsaws profile', () => {
       expect(Object.keys(t.columns ?? {})).not.toContain('latency_ms');
       expect(t.columns?.recorded_at?.row_time?.seconds_per_row).toBeCloseTo(1 / 30, 15);
     }
+  });
+
+  it('is imported by `surgctl import csv --profile jigsaws`: both slave arms, every frame, nothing lost', () => {
+    // One load per profile table of the file; each reads the 60 frames: read = inserted + duplicate + quarantined.
+    expect(imported.files.map((f) => [f.dataset, f.status, f.load.rows_read, f.load.rows_inserted, f.load.rows_quarantined])).toEqual([
+      ['telemetry', 'loaded', 60, 60, 0],
+      ['telemetry', 'loaded', 60, 60, 0],
+    ]);
+    expect(imported.totals).toMatchObject({ rows_read: 120, mapped: 120, skipped: 0, rows_inserted: 120, rows_duplicate: 0, rows_quarantined: 0 });
   });
 
   it('loads a trial with absent force and latency, one row per frame and arm, 1/30 s apart', async () => {

@@ -1,7 +1,9 @@
 // A small hand-made lakehouse built to the mart contract (/tmp/contracts.md, "Marts written by transform"):
 // raw tables from the dataset schemas, the ledger and quarantine, and every mart, filled with a few rows
 // through bound parameters. Shared by the report, export and query tests.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { defaultModelsDir } from '../../../src/core/transform/models.js';
 import { afterAll, beforeAll } from 'vitest';
 import { openDb, type Db } from '../../../src/db/db.js';
 import { ident } from '../../../src/db/sql.js';
@@ -211,6 +213,9 @@ export async function createFixtureLakehouse(dir: string): Promise<string> {
       [...telCols, ['_load_id', 'VARCHAR'], ['_source_file', 'VARCHAR'], ['_source_line', 'BIGINT']],
     );
     await insertRows(db, 'telemetry_risk', EVENTS);
+    // The summary report's mart, made from those rows by its own model (every procedure in scope, as in a full run).
+    await db.run('CREATE TEMP MACRO in_scope_procedure(p) AS true');
+    await db.run(`CREATE TABLE telemetry_summary AS ${readFileSync(join(defaultModelsDir(), 'telemetry_summary.sql'), 'utf8')}`);
     await insertRows(db, 'alerts', ALERTS);
     await insertRows(db, 'alert_episodes', [
       { episode_id: 'EP-1', procedure_id: 'PROC-1', patient_id: 'PAT-1', robot_id: 'ROB-1', robot_arm: 'arm_2', started_at: T(1, 0, 1), ended_at: T(1, 0, 1), alerts: 1, level: 'critical', level_rank: 4, risk_score: 8, reason: 'latency 612 ms (>500)' },

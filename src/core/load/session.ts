@@ -1,0 +1,174 @@
+// Where a load does its work, so that readers never wait long on it: each file is staged and validated in a scratch
+// DuckDB file beside the lakehouse (`.surgctl-stage-<load id>.duckdb`, owned by this process: its pid and host are in
+// `.surgctl-stage-<load id>.json`), and the lakehouse is ATTACHed only for two short moments: the ledger's 'running'
+// row (and the referenced keys the file's foreign keys are checked against), then the merge of the new rows,
+// quarantine and ledger in one transaction. DETACH releases the file lock between them. Scratch files whose process
+// is gone are removed by the next load, which also marks their 'running' ledger rows as failed.
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { openDb, type Db, type LakeLimits } from '../../db/db.js';
+import { withWriterNote } from '../../db/merge-gate.js';
+import { quoteAnyIdent } from '../../db/sql.js';
+import { DatabaseError } from '../../errors.js';
+import { isProcessAlive } from '../runs.js';
+
+/** How a load reaches the lakehouse: `work` stages and validates; `withLake` runs fn with the lakehouse attached. */
+export interface LakeAccess {
+  /** The database the file is staged and validated in (the scratch; or the lakehouse itself when pinned). */
+  readonly work: Db;
+  /**
+   * Runs fn with the lakehouse open for writing on `work`'s connection (unqualified table names are the
+   * lakehouse's; TEMP tables of `work` stay visible), then releases it. The Db given to fn is `work` under the
+   * lakehouse's path. Throws DatabaseError('db_locked') when another process holds it past the lock timeout.
+   */
+  withLake<T>(fn: (lake: Db) => Promise<T>): Promise<T>;
+  /** Closes the scratch and removes its files (a pinned access closes nothing). */
+  close(): void;
+}
+
+/** A lakehouse already open for writing (quarantine replay, tests): no scratch, the lock is held throughout. */
+export function pinnedLake(db: Db): LakeAccess {
+  return { work: db, withLake: (fn) => fn(db), close: () => undefined };
+}
+
+const LAKE_ALIAS = 'surgctl_lake';
+const LOCK_RE = /Could not set lock|Conflicting lock/i;
+const SCRATCH_RE = /^\.surgctl-stage-(.+)\.json$/;
+/** Loads stage in 512MB and spill the rest (a 5M-row file under 1 GiB of RSS); limits.memoryLimit overrides. */
+const LOAD_MEMORY_LIMIT = '512MB';
+
+/** The scratch files of a load: the DuckDB file (and its WAL) and the owner note, beside the lakehouse. */
+export function scratchPaths(dbPath: string, loadId: string): { db: string; wal: string; owner: string } {
+  const dir = dirname(resolve(dbPath));
+  const db = join(dir, `.surgctl-stage-${loadId}.duckdb`);
+  return { db, wal: `${db}.wal`, owner: join(dir, `.surgctl-stage-${loadId}.json`) };
+}
+
+interface Owner {
+  pid: number;
+  host: string;
+  load_id: string;
+}
+
+function readOwner(path: string): Owner | undefined {
+  try {
+    const o = JSON.parse(readFileSync(path, 'utf8')) as Partial<Owner>;
+    return typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.load_id === 'string' ? (o as Owner) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the load's scratch belongs to a process that may still be running (this one, a live pid, another host). */
+export function isLoadLive(dbPath: string, loadId: string, alive: (pid: number) => boolean = isProcessAlive): boolean {
+  if (dbPath === ':memory:') return false;
+  const owner = readOwner(scratchPaths(dbPath, loadId).owner);
+  if (!owner) return false;
+  return owner.host !== hostname() || owner.pid === process.pid || alive(owner.pid);
+}
+
+/**
+ * Removes the scratch files beside the lakehouse whose process (on this host) is gone. Returns the load ids whose
+ * scratch was removed. A scratch of another host, or of a live process, is left alone.
+ */
+export function removeStaleScratch(dbPath: string, alive: (pid: number) => boolean = isProcessAlive): string[] {
+  if (dbPath === ':memory:') return [];
+  const dir = dirname(resolve(dbPath));
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const n of names) {
+    const m = SCRATCH_RE.exec(n);
+    if (!m) continue;
+    const loadId = m[1] as string;
+    if (isLoadLive(dbPath, loadId, alive)) continue;
+    const p = scratchPaths(dbPath, loadId);
+    rmSync(p.db, { force: true });
+    rmSync(p.wal, { force: true });
+    rmSync(p.owner, { force: true });
+    removed.push(loadId);
+  }
+  return removed;
+}
+
+/**
+ * Opens the scratch of one load (written owner note first, so a crash at any point leaves a scratch the next load can
+ * tell is abandoned). The caller closes it; closing removes the files.
+ */
+export async function openScratch(dbPath: string, loadId: string, lockTimeoutMs: number | undefined, limits: LakeLimits = {}): Promise<LakeAccess> {
+  const p = scratchPaths(dbPath, loadId);
+  writeFileSync(p.owner, `${JSON.stringify({ pid: process.pid, host: hostname(), load_id: loadId, lakehouse: resolve(dbPath) })}\n`);
+  let work: Db;
+  try {
+    work = await openDb(p.db, { threads: limits.threads, memoryLimit: limits.memoryLimit ?? LOAD_MEMORY_LIMIT });
+  } catch (e) {
+    rmSync(p.owner, { force: true });
+    throw e;
+  }
+  const own = quoteAnyIdent(String(await work.scalar<string>('SELECT current_database()')));
+  const lakeView: Db = { ...work, path: dbPath };
+  let attached = false;
+  const close = (): void => {
+    work.close();
+    rmSync(p.db, { force: true });
+    rmSync(p.wal, { force: true });
+    rmSync(p.owner, { force: true });
+  };
+  return {
+    work,
+    close,
+    withLake: async (fn) => {
+      if (attached) return fn(lakeView);
+      // The writer's note keeps new readers back until the lakehouse is detached again (src/db/merge-gate.ts).
+      return withWriterNote(dbPath, async () => {
+        await attachLake(work, dbPath, lockTimeoutMs);
+        attached = true;
+        try {
+          await work.run(`USE ${LAKE_ALIAS}`);
+          return await fn(lakeView);
+        } finally {
+          attached = false;
+          // A failed statement may leave the connection in an aborted transaction; end it before detaching.
+          await work.run('ROLLBACK').catch(() => undefined);
+          await work.run(`USE ${own}`);
+          await work.run(`DETACH ${LAKE_ALIAS}`);
+        }
+      });
+    },
+  };
+}
+
+/** ATTACHes the lakehouse for writing, retrying while another process holds it, up to lockTimeoutMs (default 5 s). */
+async function attachLake(work: Db, dbPath: string, lockTimeoutMs: number | undefined): Promise<void> {
+  const deadline = Date.now() + (lockTimeoutMs ?? 5000);
+  for (let delay = 25; ; delay = Math.min(delay * 2, 250)) {
+    try {
+      await work.attach(dbPath, LAKE_ALIAS);
+      return;
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      if (LOCK_RE.test(msg) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, delay));
+        continue;
+      }
+      if (LOCK_RE.test(msg)) {
+        throw new DatabaseError('db_locked', `database ${dbPath} is locked by another process`, {
+          file: dbPath,
+          hint: 'wait for the other surgctl process to finish, or raise --lock-timeout',
+          cause: e,
+        });
+      }
+      throw new DatabaseError('db_open', `cannot open database ${dbPath}: ${msg.split('\n')[0] ?? msg}`, { file: dbPath, cause: e });
+    }
+  }
+}
+
+/** True when the lakehouse path has a scratch directory of its own (a file path, not ':memory:'). */
+export function usesScratch(dbPath: string): boolean {
+  return dbPath !== ':memory:' && existsSync(dirname(resolve(dbPath)));
+}
