@@ -4,11 +4,14 @@
 //   duckdb     DuckDB's own read_json of the file into a table (the yardstick the issue names);
 //   compiled   stageFhir + the observation-readings ViewDefinition on the compiled engine (one SQL statement);
 //   reference  the same on the reference engine (FHIRPath.js per resource), on the first BENCH_FHIR_REF_LINES lines
-//              (default 50,000: the whole file would take tens of minutes), compared by resources per second.
+//              (default 50,000: the whole file would take tens of minutes), compared by resources per second;
+//   before     with BENCH_FHIR_BEFORE=<a dist/ folder of an earlier build>: the compiled engine of that build, in the same
+//              run (a before/after measured under the same load).
 import { spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline';
 import { fmt, freshOut, rate, writeSection } from './lib.js';
 
@@ -17,6 +20,7 @@ const procedures = Number(process.env.BENCH_FHIR_PROCEDURES ?? 1000);
 const refLines = Number(process.env.BENCH_FHIR_REF_LINES ?? 50_000);
 const repeats = Number(process.env.BENCH_REPEATS ?? 2);
 const dist = (p) => JSON.stringify(new URL(`../dist/${p}`, import.meta.url).href);
+const before = process.env.BENCH_FHIR_BEFORE;
 
 function child(script, args) {
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
@@ -60,11 +64,12 @@ const runs = {
     ${footer}`, [file]),
   compiled: (file) => engineRun('compiled', file),
   reference: (file) => engineRun('reference', file),
+  before: (file) => engineRun('compiled', file, (p) => JSON.stringify(pathToFileURL(join(before, p)).href)),
 };
-function engineRun(engine, file) {
+function engineRun(engine, file, from = dist) {
   return child(`
-    import { openDb } from ${dist('db/db.js')};
-    import { runView, shippedView, stageFhir } from ${dist('core/fhir/index.js')};
+    import { openDb } from ${from('db/db.js')};
+    import { runView, shippedView, stageFhir } from ${from('core/fhir/index.js')};
     // 512MB: DuckDB spills the staged table to its temp directory past it (RSS stays under 1 GiB).
     const db = await openDb(':memory:', { memoryLimit: '512MB' });
     const t0 = performance.now();
@@ -75,9 +80,9 @@ function engineRun(engine, file) {
     ${footer}`, [file]);
 }
 
-const results = { duckdb: [], compiled: [], reference: [] };
+const results = { duckdb: [], compiled: [], reference: [], before: [] };
 for (let i = 0; i < repeats; i++) {
-  for (const name of ['duckdb', 'compiled', 'reference']) {
+  for (const name of ['duckdb', 'compiled', ...(before ? ['before'] : []), 'reference']) {
     const load = loadavg()[0];
     const r = runs[name](name === 'reference' ? sample : obs);
     results[name].push({ ...r, load, perSecond: r.resources / r.seconds });
@@ -102,8 +107,9 @@ engine runs on the first ${refLines.toLocaleString('en-US')} lines; engines are 
 |---|---|---|---|---|---|
 ${line('duckdb read_json', results.duckdb)}
 ${line('compiled engine', results.compiled)}
-${line('reference engine', results.reference)}
+${before ? `${line('compiled engine, before', results.before)}\n` : ''}${line('reference engine', results.reference)}
 
 Medians: compiled / duckdb read_json throughput **${fmt(c.perSecond / d.perSecond)}x** (goal >= 0.3x); compiled / reference
-**${fmt(c.perSecond / ref.perSecond, 1)}x** (goal >= 10x); compiled peak RSS ${Math.max(...results.compiled.map((r) => r.rssMiB))} MiB (goal < 1024).
+**${fmt(c.perSecond / ref.perSecond, 1)}x** (goal >= 10x); compiled peak RSS ${Math.max(...results.compiled.map((r) => r.rssMiB))} MiB (goal < 1024).${
+  before ? `\nBefore (BENCH_FHIR_BEFORE, same run): compiled / duckdb read_json **${fmt(med(results.before).perSecond / d.perSecond)}x**.` : ''}
 `);

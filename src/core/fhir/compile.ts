@@ -21,6 +21,8 @@ interface Ex {
   model?: string | undefined;
   /** When the collection is one JSON path from one item: json_extract(item, jpath) (wild: the path has [*]). */
   root?: { item: string; jpath: string; wild: boolean };
+  /** For a union (a | b | ...): the collections united, so first() can take the first of their concatenation. */
+  union?: string[];
 }
 
 /** Where an expression is evaluated: the focus item (a JSON SQL expression), %rowIndex, the focus's FHIR path. */
@@ -48,9 +50,11 @@ export const FHIR_MACROS = [
   // Each macro names its argument once: a macro is inlined, so an argument used n times would be copied n times at
   // every nesting level (a path of five steps would grow 5^5-fold). `list_transform([arg], lambda y: ...)[1]` binds it.
   // A JSON value as a FHIRPath collection: an array's non-null items, a scalar or object as one item, null as none.
-  `CREATE OR REPLACE TEMP MACRO fp_items(v) AS list_transform([v], lambda y: CASE WHEN y IS NULL THEN []::JSON[]
-     WHEN json_type(y) = 'ARRAY' THEN list_filter(json_extract(y, '$[*]'), lambda e: json_type(e) <> 'NULL')
-     WHEN json_type(y) = 'NULL' THEN []::JSON[] ELSE [y] END)[1]`,
+  // Its argument is always json_extract's output, which is minified JSON text: the first character tells an array and
+  // 'null' is the JSON null, so the type is read from the text instead of parsing it again (json_type parses).
+  `CREATE OR REPLACE TEMP MACRO fp_items(v) AS list_transform([v], lambda y: CASE WHEN y IS NULL OR y::VARCHAR = 'null' THEN []::JSON[]
+     WHEN starts_with(y::VARCHAR, '[') THEN list_filter(json_extract(y, '$[*]'), lambda e: e::VARCHAR <> 'null')
+     ELSE [y] END)[1]`,
   // Navigation from every item of a collection by one key.
   `CREATE OR REPLACE TEMP MACRO fp_nav(c, k) AS flatten(list_transform(c, lambda x: fp_items(json_extract(x, k))))`,
   // Singleton evaluation: the one item, NULL when empty, an error when several.
@@ -76,11 +80,11 @@ export const FHIR_MACROS = [
   `CREATE OR REPLACE TEMP MACRO fp_union(a, b) AS list_transform([list_concat(a, b)], lambda l: list_filter(l,
      lambda x, i: NOT list_contains(list_slice(l, 1, i - 1), x)))[1]`,
   // The id a Reference points at, when its type is t (or t is NULL, or the reference names no type).
+  // One regular expression gives the type and the id (the leftmost [Type]/[id] that runs to the end).
   `CREATE OR REPLACE TEMP MACRO fp_refkey(ref0, t) AS list_transform([ref0], lambda ref: CASE
-     WHEN regexp_matches(ref, '^urn:(uuid|oid):') THEN regexp_extract(ref, '^urn:(?:uuid|oid):(.+)$', 1)
-     WHEN regexp_matches(ref, '(^|/)[A-Z][A-Za-z]+/[A-Za-z0-9\\-.]{1,64}(/_history/[^/]+)?$')
-       THEN CASE WHEN t IS NULL OR regexp_extract(ref, '([A-Z][A-Za-z]+)/[A-Za-z0-9\\-.]{1,64}(/_history/[^/]+)?$', 1) = t
-         THEN regexp_extract(ref, '[A-Z][A-Za-z]+/([A-Za-z0-9\\-.]{1,64})(/_history/[^/]+)?$', 1) END END)[1]`,
+     WHEN starts_with(ref, 'urn:uuid:') OR starts_with(ref, 'urn:oid:') THEN regexp_extract(ref, '^urn:(?:uuid|oid):(.+)$', 1)
+     ELSE list_transform([regexp_extract(ref, '(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\\-.]{1,64})(?:/_history/[^/]+)?$', ['t', 'i'])],
+       lambda m: CASE WHEN m.i <> '' AND (t IS NULL OR m.t = t) THEN m.i END)[1] END)[1]`,
 ];
 
 const KEY = /^[A-Za-z][A-Za-z0-9_]*$/;
@@ -239,8 +243,12 @@ class Compiler {
         const sqlOp = op === '/' ? `/ NULLIF(${this.num(b)}, 0)` : `${op} ${this.num(b)}`;
         return { k: 'num', sql: `(${this.num(a)} ${sqlOp})` };
       }
-      case 'UnionExpression':
-        return { k: 'coll', sql: `fp_union(${this.coll(this.node(kid(0), s))}, ${this.coll(this.node(kid(1), s))})` };
+      case 'UnionExpression': {
+        const a = this.node(kid(0), s);
+        const b = this.node(kid(1), s);
+        const union = [...(a.union ?? [this.coll(a)]), ...(b.union ?? [this.coll(b)])];
+        return { k: 'coll', sql: `fp_union(${this.coll(a)}, ${this.coll(b)})`, union };
+      }
       case 'PolarityExpression': {
         const a = this.num(this.node(kid(0), s));
         return { k: 'num', sql: n.text === '-' ? `(- ${a})` : a };
@@ -299,7 +307,7 @@ class Compiler {
       const jpath = `${base.root.jpath}.${key}${rep ? '[*]' : ''}`;
       const wild = base.root.wild || rep;
       const sql = wild
-        ? `list_filter(json_extract(${base.root.item}, '${jpath}'), lambda _n: json_type(_n) <> 'NULL')`
+        ? `list_filter(json_extract(${base.root.item}, '${jpath}'), lambda _n: _n::VARCHAR <> 'null')`
         : `fp_items(json_extract(${base.root.item}, '${jpath}'))`;
       return { k: 'coll', sql, nav, model: el, root: { item: base.root.item, jpath, wild } };
     }
@@ -323,6 +331,8 @@ class Compiler {
     switch (name) {
       case 'first':
         argCount(0);
+        // The first item of a union is the first of the concatenation (removing duplicates keeps first occurrences).
+        if (base.union) return { k: 'coll', sql: `list_slice(list_concat(${base.union.join(', ')}), 1, 1)`, model: base.model };
         return { k: 'coll', sql: `list_slice(${c()}, 1, 1)`, model: base.model };
       case 'last':
         argCount(0);
@@ -374,6 +384,8 @@ class Compiler {
       }
       case 'getResourceKey': {
         argCount(0);
+        // On the resource itself: its id read by path (one parse of the resource for every path, see onePass).
+        if (base.root && !base.root.wild && base.root.jpath === '$') return this.member(base, 'id', false);
         const v = this.lambda();
         return { k: 'coll', sql: `list_filter(list_transform(${c()}, lambda ${v}: json_extract(${v}, '$.id')), lambda ${v}: ${v} IS NOT NULL)` };
       }
@@ -596,14 +608,21 @@ export function compileChecked(checked: CheckedView, source: string, lineage: bo
   try {
     const view = checked.view;
     const top: Scope = { ctx: '_r.resource', rowIndex: '0', model: view.resource };
-    const rows = c.cross(view.select.map((s) => c.part(s, top)));
+    const parts = view.select.map((s) => c.part(s, top));
+    // At most one part of several rows: the one-row parts (column structs) are plain columns of the resource's row,
+    // computed once per resource, and the list part is unnested beside them (a cross product of one list). Crossing
+    // them inside a lambda instead evaluated every one-row column per element, in the lambda executor.
+    const flat = parts.length > 0 && parts.filter((p) => p.one === undefined).length <= 1;
+    const owner = new Map<string, number>();
+    parts.forEach((p, i) => p.cols.forEach((col) => owner.has(col) || owner.set(col, i)));
+    const rows = flat ? parts.map((p, i) => (p.one !== undefined ? `${p.one} AS _v${i}` : `unnest(${p.sql}) AS _v${i}`)).join(', ') : `unnest(${c.cross(parts)}) AS _v`;
     const where = (view.where ?? []).map((w) => {
       const e = c.expr(w.path, top);
       return e.k === 'bool' ? `coalesce(${e.sql}, false)` : `fp_where(${c.coll(e)})`;
     });
-    const cols = checked.columns.map((col) => `_v.${quoteAnyIdent(col.name)}`);
+    const cols = checked.columns.map((col) => `_v${flat ? (owner.get(col.name) ?? 0) : ''}.${quoteAnyIdent(col.name)}`);
     const lin = lineage ? ', _file, _line, _entry, _resource_id' : '';
-    const one = onePass(`SELECT unnest(${rows}) AS _v${lineage ? ', _r._file, _r._line, _r._entry, _r.id AS _resource_id' : ''}
+    const one = onePass(`SELECT ${rows}${lineage ? ', _r._file, _r._line, _r._entry, _r.id AS _resource_id' : ''}
   FROM _r WHERE true${where.map((w) => ` AND ${w}`).join('')}`);
     const multi = one.paths.length === 0 ? '' : `, json_extract(resource, [${one.paths.map((p) => `'${p}'`).join(', ')}]) AS _j`;
     const sql = `SELECT ${cols.join(', ')}${lin} FROM (${one.sql.replace(

@@ -177,7 +177,8 @@ async function stageFiles(db: Db, table: string, files: string[], signal: AbortS
       const plain = `coalesce(k[1] <> 'Bundle' AND regexp_full_match(k[1], '[A-Z][A-Za-z]+'), false)`;
       await db.run(`INSERT INTO ${t} SELECT raw::JSON, k[1], k[2], $file, ${lineExpr}, NULL FROM ${lines} WHERE raw IS NOT NULL AND ${plain}`, { ...params, file });
       // The rest (Bundles, arrays, bad lines; blank lines are none) goes through expandDocs.
-      await db.run(`CREATE OR REPLACE TEMP TABLE ${docs} AS SELECT raw, ${lineExpr} AS line FROM ${lines} WHERE trim(raw) <> '' AND NOT ${plain}`, params);
+      // CASE, not AND: trim() of every line (it walks the whole text) costs more than the rest of staging together.
+      await db.run(`CREATE OR REPLACE TEMP TABLE ${docs} AS SELECT raw, ${lineExpr} AS line FROM ${lines} WHERE CASE WHEN ${plain} THEN false ELSE trim(raw) <> '' END`, params);
       await db.run(`DROP TABLE ${lines}`);
     } else {
       await db.run(`CREATE OR REPLACE TEMP TABLE ${docs} AS SELECT CASE WHEN starts_with(content, chr(65279)) THEN content[2:] ELSE content END AS raw,
