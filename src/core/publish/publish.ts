@@ -4,7 +4,9 @@
 // version; an incremental one replaces only the partitions the transform runs since the last publish touched.
 // Everything happens in ONE PostgreSQL transaction, so a killed process or a stopped server leaves the previous
 // version (and the target's ledger) exactly as they were. The `published` ledger is kept in the lakehouse and
-// mirrored in the target: publishing the same transform run again writes nothing.
+// mirrored in the target: publishing the same transform run again writes nothing. The marts are read through a sealed
+// read-only handle (its one writable path: the FIFO), so readers use the lakehouse meanwhile; it is opened read-write
+// only for the short writes before (migrations, the run record) and after (ledger, the run's outcome) the copy.
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { closeSync, constants as fsConstants, createReadStream, mkdtempSync, openSync, rmSync } from 'node:fs';
@@ -554,7 +556,7 @@ export type Transport = 'fifo' | 'chunks';
 
 /**
  * Streams the rows of `SELECT columns FROM <from>` from DuckDB into `COPY table FROM STDIN (FORMAT csv)` with
- * backpressure, never holding more than a buffer of them in JS. Runs on the lakehouse's main connection (the
+ * backpressure, never holding more than a buffer of them in JS. Runs on the (read-only) handle's main connection (the
  * incremental scope's TEMP tables and macros live there); nothing else may use it meanwhile. Returns the rows copied.
  */
 async function copyRows(
