@@ -82,7 +82,8 @@ function timeAxis(s: Stay, showTitle: boolean, stayNo: number, field = 'hour_sta
     scale: { type: 'utc', domain: [Date.parse(s.from), Date.parse(s.to)] },
     axis: showTitle
       ? {
-          title: hours > 48 ? `stay ${stayNo} (${hours} h, UTC)` : `stay ${stayNo} (${hours} h, UTC) ${day}`,
+          // Two short lines: many narrow stay columns sit side by side.
+          title: hours > 48 ? [`stay ${stayNo}`, `${hours} h, UTC`] : [`stay ${stayNo} · ${day}`, `${hours} h, UTC`],
           format: hours > 48 ? '%m-%d' : '%H:%M',
           labelOverlap: 'greedy',
           labelSeparation: 6,

@@ -54,8 +54,8 @@ describe('vitals small multiples', () => {
     expect(spec.title.text).toContain(`the last ${MAX_STAYS} of 9 stays`);
     const svg = await renderSvg(spec as Record<string, unknown>);
     // Numbered as in the whole record: the first shown is stay 4 of 9, dated; labels are hours only.
-    expect(svg).toContain('>stay 4 (1 h, UTC) 2019-04-08</text>');
-    expect(svg).not.toContain('>stay 1 (');
+    expect(svg).toContain('>stay 4 · 2019-04-08</tspan>');
+    expect(svg).not.toContain('>stay 1 ');
     expect(svg).toMatch(/>03:00<\/text>/);
     expect(svg).not.toMatch(/>\d\d-\d\d \d\d:\d\d<\/text>/);
     const point = (spec.vconcat[1]?.hconcat[0] as { data?: { values?: { hour_mid?: string }[] } }).data?.values?.[0];
@@ -101,8 +101,8 @@ describe('vitals small multiples', () => {
     const svg = await renderSvg(vitalsSpec(twoStays(), 12));
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).not.toMatch(/<script|url\(/);
-    expect(svg).toContain('>stay 1 (3 h, UTC) 2026-01-05</text>');
-    expect(svg).toContain('>stay 2 (2 h, UTC) 2026-01-12</text>');
+    expect(svg).toContain('>stay 1 · 2026-01-05</tspan><tspan x="0" dy="13">3 h, UTC</tspan>');
+    expect(svg).toContain('>stay 2 · 2026-01-12</tspan><tspan x="0" dy="13">2 h, UTC</tspan>');
     expect(svg).toContain('>NEWS2</text>');
     // Band zones (their fills) and the one alarming heart rate (score 3) as a red point.
     for (const fill of ['#eaf6ec', '#fdf1d8', '#fbe3df']) expect(svg).toContain(fill);
