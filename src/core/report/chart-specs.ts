@@ -19,6 +19,11 @@ export const LEVEL_COLORS: Record<string, string> = {
   critical: '#a4161a',
 };
 const BAND_COLORS: Record<string, string> = { low: '#3fa34d', 'low-medium': '#a7c957', medium: '#f2a516', high: '#d62828' };
+/** A partial observation set has no band (news2_band 'incomplete'): grey, never a band colour, and in the legend. */
+const INCOMPLETE = 'incomplete';
+const INCOMPLETE_COLOR = '#9e9e9e';
+const BAND_DOMAIN = [...NEWS2_BANDS, INCOMPLETE];
+const BAND_RANGE = [...NEWS2_BANDS.map((b) => BAND_COLORS[b] ?? '#666'), INCOMPLETE_COLOR];
 /** NEWS2 aggregate-score zones shaded behind the bars (RCP 2017: 0-4 low, 5-6 medium, 7+ high). */
 const ZONES = [
   { zone: 'low 0–4', y0: 0, y1: 4.5, fill: '#eaf6ec' },
@@ -116,7 +121,7 @@ function news2Cell(p: PatientVitals, s: Stay, i: number, stays: readonly Stay[],
             field: 'news2_band',
             type: 'nominal',
             title: 'NEWS2 band',
-            scale: { domain: [...NEWS2_BANDS], range: NEWS2_BANDS.map((b) => BAND_COLORS[b] ?? '#666') },
+            scale: { domain: BAND_DOMAIN, range: BAND_RANGE },
             legend: { orient: 'right' },
           },
           tooltip: [

@@ -42,6 +42,18 @@ describe('stays', () => {
 });
 
 describe('vitals small multiples', () => {
+  it('an incomplete observation set (real data: Synthea, PhysioNet) is drawn grey and named in the legend, never in a band colour', async () => {
+    const p = twoStays();
+    p.news2 = p.news2.map((h, i) => (i === 1 ? { ...h, news2_band: 'incomplete' } : h));
+    const spec = vitalsSpec(p, 12) as { vconcat: { hconcat: Cell[] }[] };
+    const color = (spec.vconcat[0]?.hconcat[0]?.layer?.[1]?.encoding as Record<string, { scale?: { domain?: string[]; range?: string[] } }>)?.color?.scale;
+    expect(color?.domain).toContain('incomplete');
+    expect(color?.range?.[color.domain!.indexOf('incomplete')]).toBe('#9e9e9e');
+    const svg = await renderSvg(spec as Record<string, unknown>);
+    expect(svg).toContain('incomplete');
+    expect(svg.toLowerCase()).toContain('#9e9e9e');
+  });
+
   it('one row per vital and NEWS2, one column per stay, each column its own time domain, each row its unit', () => {
     const spec = vitalsSpec(twoStays(), 12) as { vconcat: { hconcat: Cell[] }[] };
     expect(spec.vconcat).toHaveLength(3);
