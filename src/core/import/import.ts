@@ -575,6 +575,19 @@ async function importOne(s: Session, src: Source & { fhirFile?: string; fhirReso
  * and a resource or line the stage could not read is a quarantined row with its line (NDJSON) or entry (Bundle).
  */
 async function addFhirRows(db: Db, file: string, resource: string, errors: FhirError[], counts: MapCounts): Promise<MapCounts> {
+  if (resource === 'Device') {
+    // robots requires installed_on and FHIR R4 Device has no installation date: say so here, not as a bare type error.
+    const reason = 'Device has no installation date: neither the installed-on extension nor manufactureDate (robots requires installed_on)';
+    const n = (await db.scalar<number>(`SELECT count(*)::INTEGER FROM ${MAPPED_TABLE} WHERE _status = 'ok' AND installed_on IS NULL`)) ?? 0;
+    if (n > 0) {
+      await db.run(
+        `UPDATE ${MAPPED_TABLE} SET _status = 'quarantine', _keyword = 'required', _field = 'installed_on', _reason = $reason
+         WHERE _status = 'ok' AND installed_on IS NULL`,
+        { reason },
+      );
+      counts.quarantined_by_keyword.required = (counts.quarantined_by_keyword.required ?? 0) + n;
+    }
+  }
   {
     const n = await db.scalar<number>(
       `SELECT count(*)::INTEGER FROM imp_fhir f WHERE f.resource_type = $t AND f._file = $file

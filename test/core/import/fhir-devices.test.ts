@@ -39,6 +39,7 @@ describe('import fhir: Device -> robots', () => {
         expect(robots.counts!.rows_read).toBe(4);
         expect(robots.load!.rows_inserted).toBe(2);
         expect(robots.load!.rows_quarantined).toBe(1);
+        expect(robots.counts!.quarantined_by_keyword).toEqual({ required: 1 });
         expect(robots.counts!.skipped).toEqual({ 'Device status entered-in-error: not a real device record': 1 });
         expect(r.totals.rows_read).toBe(r.totals.mapped + r.totals.skipped + r.totals.missing);
         expect(r.resources_skipped).toEqual({});
@@ -52,9 +53,11 @@ describe('import fhir: Device -> robots', () => {
             // No extension: manufactureDate's date as written (no shift to UTC); inactive -> retired.
             { robot_id: 'RB-0002', serial: 'SN-0002', model: 'Versius', manufacturer: 'CMR Surgical', facility_id: 'FAC-2', installed_on: '2019-11-30', status: 'retired' },
           ]);
-          const q = await db.all<{ errors: string }>("SELECT CAST(errors AS VARCHAR) AS errors FROM quarantine WHERE dataset = 'robots'");
+          const q = await db.all<{ rule: string; errors: string }>("SELECT rule, CAST(errors AS VARCHAR) AS errors FROM quarantine WHERE dataset = 'robots'");
           expect(q).toHaveLength(1);
-          expect(q[0]!.errors).toContain('installed_on');
+          expect(q[0]!.rule).toBe('required');
+          expect(JSON.parse(q[0]!.errors)).toEqual([{ field: 'installed_on', keyword: 'required', value: null,
+            message: 'Device has no installation date: neither the installed-on extension nor manufactureDate (robots requires installed_on)' }]);
         } finally {
           db.close();
         }
