@@ -52,7 +52,7 @@ describe('generate -> FHIR -> import', () => {
       const pa = await rows(csvDb, 'raw_procedures', 'procedure_id');
       expect(pa.length).toBeGreaterThan(0);
       expect(await rows(fhirDb, 'raw_procedures', 'procedure_id')).toEqual(pa);
-      // Device -> robots: every column equal, maintenance and retired included (statusReason.text keeps them).
+      // Device -> robots: every column equal (installed_on from the generator's extension, status via statusReason.text).
       const ra = await rows(csvDb, 'raw_robots', 'robot_id');
       expect(ra.length).toBeGreaterThan(0);
       expect(await rows(fhirDb, 'raw_robots', 'robot_id')).toEqual(ra);
