@@ -124,7 +124,7 @@ describe('HTML report in headless Chromium', () => {
     expect(html.match(/<figure class="chart-vitals">/g)).toHaveLength(1);
     // Each row's y-axis title is its vital and unit (two lines: <tspan>s); NEWS2 is the top row.
     for (const axis of ['NEWS2', 'heart rate', '(/min)', 'SpO₂', '(%)', 'systolic BP', '(mmHg)', 'temperature', '(°C)']) expect(html, axis).toMatch(new RegExp(`>${axis.replace(/[()]/g, '\\$&')}</t(ext|span)>`));
-    expect(html).toMatch(/>stay 1 \(\d+ h, UTC\)<\/text>/);
+    expect(html).toMatch(/>stay 1 \(\d+ h, UTC\)( \d{4}-\d{2}-\d{2})?<\/text>/);
     // Only the vitals figure, cropped to its box, as the README's picture.
     const alone = join(dir.dir, 'alone.html');
     const figure = /<figure class="chart-vitals">[\s\S]*?<\/figure>/.exec(html)?.[0] ?? '';

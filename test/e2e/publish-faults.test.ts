@@ -160,4 +160,62 @@ describe('publish under faults', () => {
     const retry = await pub();
     expect(retry.exitCode, retry.stderr).toBe(0);
   });
+  it('a report in another process succeeds while a publish is in its COPY (publish holds no write lock then)', async (ctx) => {
+    if (server.skipReason) return ctx.skip(server.skipReason);
+    expect((await pub()).exitCode).toBe(0);
+    await newVersion();
+    await withPg((c) =>
+      c.query(`
+        CREATE FUNCTION public.slow_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.002); RETURN NEW; END $$;
+        CREATE FUNCTION public.slow_stage() RETURNS event_trigger LANGUAGE plpgsql AS $$
+        DECLARE r record;
+        BEGIN
+          FOR r IN SELECT object_identity FROM pg_event_trigger_ddl_commands() WHERE command_tag = 'CREATE TABLE' AND object_identity LIKE '%._stage_telemetry_risk' LOOP
+            EXECUTE format('CREATE TRIGGER slow BEFORE INSERT ON %s FOR EACH ROW EXECUTE FUNCTION public.slow_row()', r.object_identity);
+          END LOOP;
+        END $$;
+        CREATE EVENT TRIGGER slow_stage ON ddl_command_end EXECUTE FUNCTION public.slow_stage();`),
+    );
+    try {
+      const child = spawn(process.execPath, [BIN, 'publish', '--db', dbPath, '--format', 'json'], { cwd: dir, env: { ...process.env, DATABASE_URL: server.cluster.url } });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      let exitCode: number | null | undefined;
+      const exited = new Promise<number | null>((r) => child.on('close', (code, signal) => r((exitCode = signal === 'SIGKILL' ? -9 : code))));
+      const copying = async (): Promise<number> =>
+        withPg(async (c) => {
+          const row = (
+            await c.query<{ n: string }>(
+              `SELECT p.tuples_processed::text AS n FROM pg_stat_progress_copy p JOIN pg_stat_activity a ON a.pid = p.pid
+               WHERE a.application_name = 'surgctl publish' AND a.query LIKE 'COPY "surgctl"."\\_stage\\_telemetry\\_risk"%'`,
+            )
+          ).rows[0];
+          return row ? Number(row.n) : 0;
+        });
+      let copied = 0;
+      for (let i = 0; i < 600 && copied <= 100; i++) {
+        copied = await copying();
+        if (copied <= 100) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(copied, stderr).toBeGreaterThan(100);
+      // A reader with a short lock timeout: it would fail with db_locked if publish held the lakehouse read-write.
+      const report = await runCliWith({ cwd: dir, env: {} }, 'report', 'summary', '--db', dbPath, '--lock-timeout', '2', '--format', 'json');
+      expect(report.exitCode, report.stderr).toBe(0);
+      expect(JSON.parse(report.stdout)).toBeTruthy();
+      // The publish was still copying all along (it had not finished or failed).
+      expect(exitCode, stderr).toBeUndefined();
+      expect(await copying()).toBeGreaterThan(copied);
+      child.kill('SIGKILL');
+      expect(await exited).toBe(-9);
+      await withPg(async (c) => {
+        for (let i = 0; i < 200; i++) {
+          const n = (await c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'surgctl publish'")).rows[0]?.n;
+          if (n === 0) return;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      });
+    } finally {
+      await withPg((c) => c.query('DROP EVENT TRIGGER IF EXISTS slow_stage; DROP FUNCTION IF EXISTS public.slow_stage(); DROP FUNCTION IF EXISTS public.slow_row() CASCADE'));
+    }
+  });
 });

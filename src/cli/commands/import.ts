@@ -97,6 +97,16 @@ async function runImport(ctx: CliContext, kind: 'csv' | 'fhir', inputs: string[]
     ...(flags.engine ? { engine: flags.engine } : {}),
   };
   const core = await import('../../core/import/import.js');
+  // SURGCTL_FAULT=<step> (a test hook, as for load): SIGKILL at that step of a file's import (IMPORT_STEPS).
+  const fault = ctx.io.env.SURGCTL_FAULT;
+  if (fault) {
+    if (!(core.IMPORT_STEPS as readonly string[]).includes(fault)) {
+      throw new UsageError(`unknown SURGCTL_FAULT step ${fault}`, { hint: `one of ${core.IMPORT_STEPS.join(', ')}` });
+    }
+    opts.atStep = (step) => {
+      if (step === fault) process.kill(process.pid, 'SIGKILL');
+    };
+  }
   const result = kind === 'csv' ? await core.importCsv(inputs, opts) : await core.importFhir(inputs, opts);
   const t = result.totals;
   say(ctx.io, g, `import ${kind}${result.mode === 'load' ? '' : ` (${result.mode})`}: ${result.files.length} file(s), ${t.rows_read} read, ${t.mapped} mapped, ${t.skipped} skipped, ${t.missing} missing` +

@@ -1,11 +1,11 @@
 // importSources: `surgctl import csv --profile P` (and `import fhir`, which stages FHIR through the fhir library and
 // maps its observation-readings view the same way). Each source file is staged in DuckDB, mapped by its profile table
 // (map.ts) and then goes the NORMAL way in: the contract rows are written to a staged NDJSON file that loadOneFile
-// validates and loads (ledger, quarantine, idempotency by key, replay). After the load commits, one more transaction
-// puts the source's own line numbers and the original value/unit/code (migration 4's lineage columns) on the loaded
-// rows, adds the rows the mapping itself quarantined (keywords unit, timezone, anchor, format, type, enum) to the
-// quarantine and the ledger, and records the import's own sha256 (source bytes + profile + options) so a rerun of
-// the same import is skipped. --dry-run maps in memory and writes nothing; --out writes contract files instead.
+// validates and loads (ledger, quarantine, idempotency by key, replay). Inside the load's merge transaction (its
+// afterInsert hook, so all of it commits with the rows or none of it does) the import puts the source's own line
+// numbers and the original value/unit/code (migration 4's lineage columns) on the loaded rows, adds the rows the
+// mapping itself quarantined (keywords unit, timezone, anchor, format, type, enum) to the quarantine and the ledger,
+// and records the import's own sha256 (source bytes + profile + options) so a rerun of the same import is skipped. --dry-run maps in memory and writes nothing; --out writes contract files instead.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ import { openDb, type Db, type LakeLimits } from '../../db/db.js';
 import { ident, literal } from '../../db/sql.js';
 import { InterruptedError, toIoError, UsageError } from '../../errors.js';
 import { findSucceededBySha, markAbandoned } from '../load/ledger.js';
-import { openLakehouse, loadOneFile, recordRun, restoreQuarantineFiles, sumTotals, type FileLoadResult, type LoadEvent, type LoadResult } from '../load/load.js';
+import { openLakehouse, loadOneFile, LOAD_STEPS, recordRun, restoreQuarantineFiles, sumTotals, type FileLoadResult, type LoadEvent, type LoadResult } from '../load/load.js';
 import type { ViewDefinition } from '../fhir/index.js';
 import { spoolStream } from '../validate/inputs.js';
 import { scanCsv } from '../validate/csv-scan.js';
@@ -55,7 +55,14 @@ export interface ImportOptions {
   limits?: LakeLimits | undefined;
   /** import fhir: the ViewDefinition engine (default auto). */
   engine?: 'compiled' | 'reference' | 'auto' | undefined;
+  /** Test hook: called at each step of a file's load and import (fault injection: a test kills the process here). */
+  atStep?: ((step: ImportStep) => void) | undefined;
 }
+
+/** The steps where a fault can be injected: the load's, then 'after-load' (the load, lineage included, committed;
+ *  the quarantine file not yet written). */
+export const IMPORT_STEPS = [...LOAD_STEPS, 'after-load'] as const;
+export type ImportStep = (typeof IMPORT_STEPS)[number];
 
 export type ImportEvent = LoadEvent | { type: 'mapped'; path: string; dataset: string; counts: MapCounts };
 
@@ -683,7 +690,12 @@ async function writeOut(db: Db, result: ImportResult, opts: ImportOptions, kind:
   commitOutput(temp, opts.out as string, { kind: 'import', shape: 'directory', force: opts.force, cwd, protect: [resolve(cwd, opts.dbPath)] });
 }
 
-/** Writes the ok rows to a staged NDJSON, loads it the normal way, then the lineage / mapping-quarantine fix-up. */
+/**
+ * Writes the ok rows to a staged NDJSON and loads it the normal way; inside the load's merge transaction (its
+ * afterInsert hook) the rows get the source's lines and lineage, the mapping's own quarantine rows join the quarantine
+ * table and the ledger row, and the ledger row takes the import's sha256: one commit, so a kill leaves either all of it
+ * or none of it (the 'running' row is marked failed by the next run) and a rerun repairs it.
+ */
 async function loadMapped(
   db: Db, p: Planned, ds: DatasetSchema, counts: MapCounts, opts: ImportOptions, sha: { sha256: string; bytes: number }, work: string,
 ): Promise<ImportFileResult> {
@@ -695,49 +707,49 @@ async function loadMapped(
     FROM ${MAPPED_TABLE} WHERE _status = 'ok'`);
   const loadOpts = {
     dbPath: opts.dbPath, force: true, allowOrphans: opts.allowOrphans, quarantineDir: opts.quarantineDir, cwd: opts.cwd,
-    onEvent: opts.onEvent, signal: opts.signal, limits: opts.limits,
+    onEvent: opts.onEvent, signal: opts.signal, limits: opts.limits, atStep: opts.atStep,
   };
-  const load = await loadOneFile(db, { path: staged, display: p.display, ds }, loadOpts, { format: 'ndjson' });
-  if (load.status !== 'succeeded') {
-    return { path: p.display, dataset: ds.name, status: 'failed', message: load.message, counts, load };
-  }
   const nq = Object.values(counts.quarantined_by_keyword).reduce((a, b) => a + b, 0);
   const qdir = resolve(opts.cwd ?? process.cwd(), opts.quarantineDir ?? 'quarantine');
-  const qPath = load.quarantine_path ?? (nq > 0 ? join(qdir, `${basename(p.path)}.${load.load_id}.quarantine.ndjson`) : null);
   const lineage = ds.name === 'vitals';
   // raw: the contract row as far as it was mapped (replay re-validates it); the source's value is in errors[].value.
   const rawJson = `json_object(${ds.columns
     .map((c, i) => `$k${i}, ${ident(c)}`)
     .join(', ')})`;
   const keys = Object.fromEntries(ds.columns.map((c, i) => [`k${i}`, c]));
-  await db.transaction(async () => {
-    await db.run(
+  let qPath: string | null = null;
+  const afterInsert = async (lake: Db, loadId: string): Promise<void> => {
+    await lake.run(
       `UPDATE raw_${ds.name} r SET _source_line = m._line${lineage ? ', original_value = m.original_value, original_unit = m.original_unit, original_code = m.original_code' : ''}
        FROM imp_lines m WHERE r._load_id = $load AND r._source_line = m.staged_line`,
-      { load: load.load_id },
+      { load: loadId },
     );
-    await db.run(`UPDATE quarantine q SET line = m._line, "row" = m._row FROM imp_lines m WHERE q.load_id = $load AND q.line = m.staged_line`, { load: load.load_id });
+    await lake.run(`UPDATE quarantine q SET line = m._line, "row" = m._row FROM imp_lines m WHERE q.load_id = $load AND q.line = m.staged_line`, { load: loadId });
     if (nq > 0) {
-      await db.run(
+      await lake.run(
         `INSERT INTO quarantine (load_id, file, line, "row", dataset, raw, errors, rule, quarantined_at)
          SELECT $load, $file, _line, _row, $ds, CAST(${rawJson} AS VARCHAR),
            CAST(json_array(json_object('field', _field, 'keyword', _keyword, 'message', _reason, 'value', _bad_value)) AS VARCHAR), _keyword, now()
          FROM ${MAPPED_TABLE} WHERE _status = 'quarantine' ORDER BY _line, _row`,
-        { load: load.load_id, file: p.display, ds: ds.name, ...keys },
+        { load: loadId, file: p.display, ds: ds.name, ...keys },
       );
     }
-    await db.run(
+    const loadQ = await lake.scalar<string | null>('SELECT quarantine_file FROM loads WHERE load_id = $load', { load: loadId });
+    qPath = loadQ ?? (nq > 0 ? join(qdir, `${basename(p.path)}.${loadId}.quarantine.ndjson`) : null);
+    await lake.run(
       `UPDATE loads SET sha256 = $sha, bytes = $bytes, rows_read = rows_read + $nq, rows_quarantined = rows_quarantined + $nq,
-         quarantine_file = coalesce(quarantine_file, $qfile) WHERE load_id = $load`,
-      { sha: sha.sha256, bytes: sha.bytes, nq, qfile: nq > 0 ? qPath : null, load: load.load_id },
+         quarantine_file = $qfile WHERE load_id = $load`,
+      { sha: sha.sha256, bytes: sha.bytes, nq, qfile: qPath, load: loadId },
     );
-  });
-  // The quarantine file is a derived copy of the table: written again now that it holds the source lines and the
-  // mapping's own rows.
-  if (qPath !== null) {
-    rmSync(qPath, { force: true });
-    await restoreQuarantineFiles(db, {});
+  };
+  const load = await loadOneFile(db, { path: staged, display: p.display, ds }, loadOpts, { format: 'ndjson', afterInsert });
+  if (load.status !== 'succeeded') {
+    return { path: p.display, dataset: ds.name, status: 'failed', message: load.message, counts, load };
   }
+  opts.atStep?.('after-load');
+  // The quarantine file is a derived copy of the table (the load leaves it to us since the hook changed the rows):
+  // written from the committed rows; after a kill here the next run's restoreQuarantineFiles writes it.
+  if (qPath !== null) await restoreQuarantineFiles(db, {});
   const byRule = { ...load.failures_by_rule };
   addTo(byRule, counts.quarantined_by_keyword);
   const merged: FileLoadResult = {

@@ -265,7 +265,7 @@ export async function loadOneFile(
   target: Db | LakeOpener,
   p: PlannedFile,
   opts: LoadOptions,
-  extra: { replayOf?: string; format?: InputFormat } = {},
+  extra: LoadExtra = {},
 ): Promise<FileLoadResult> {
   const open: LakeOpener = typeof target === 'function' ? target : async () => pinnedLake(target);
   const { sha256, bytes } = await hashFile(p.path);
@@ -277,6 +277,20 @@ export async function loadOneFile(
   } finally {
     access.close();
   }
+}
+
+/** What a caller adds to one file's load. */
+export interface LoadExtra {
+  replayOf?: string;
+  format?: InputFormat;
+  /**
+   * Runs inside the merge transaction, after the rows, the quarantine and the succeeded ledger row are written and
+   * before COMMIT, with the lakehouse (`lake`: unqualified names are the lakehouse's, `work`'s TEMP tables stay
+   * visible): whatever it writes commits with the load or not at all (import's lineage and its mapping's own
+   * quarantine rows). It may change the load's quarantine rows, so with a hook the load writes no quarantine file:
+   * the caller writes it (restoreQuarantineFiles re-derives it from the table after a kill).
+   */
+  afterInsert?: (lake: Db, loadId: string) => Promise<void>;
 }
 
 function skippedResult(p: PlannedFile, prevLoadId: string, sha256: string, bytes: number): FileLoadResult {
@@ -293,7 +307,7 @@ async function loadThrough(
   file: { sha256: string; bytes: number },
   p: PlannedFile,
   opts: LoadOptions,
-  extra: { replayOf?: string; format?: InputFormat },
+  extra: LoadExtra,
 ): Promise<FileLoadResult> {
   const { sha256, bytes } = file;
   const work = access.work;
@@ -413,6 +427,7 @@ async function loadThrough(
         step('mid-insert');
         const counts = { read: staged.rowsRead, inserted, duplicate: staged.rowsValid - inserted, quarantined: staged.rowsQuarantined };
         await finishLoad(lake, loadId, 'succeeded', counts, { engine: staged.engine, quarantineFile: qPath });
+        if (extra.afterInsert) await extra.afterInsert(lake, loadId);
         step('before-commit');
         return counts;
       });
@@ -427,7 +442,7 @@ async function loadThrough(
     }
     opts.atStep?.('after-commit');
     let message: string | null = null;
-    if (qPath !== null) {
+    if (qPath !== null && !extra.afterInsert) {
       try {
         // From the scratch's copy of the rows just committed: the lakehouse is not needed for it.
         await writeQuarantineFile(work, { table: staged.quarantineTable }, qPath, opts.atStep);

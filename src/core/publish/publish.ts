@@ -4,7 +4,9 @@
 // version; an incremental one replaces only the partitions the transform runs since the last publish touched.
 // Everything happens in ONE PostgreSQL transaction, so a killed process or a stopped server leaves the previous
 // version (and the target's ledger) exactly as they were. The `published` ledger is kept in the lakehouse and
-// mirrored in the target: publishing the same transform run again writes nothing.
+// mirrored in the target: publishing the same transform run again writes nothing. The marts are read through a sealed
+// read-only handle (its one writable path: the FIFO), so readers use the lakehouse meanwhile; it is opened read-write
+// only for the short writes before (migrations, the run record) and after (ledger, the run's outcome) the copy.
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { closeSync, constants as fsConstants, createReadStream, mkdtempSync, openSync, rmSync } from 'node:fs';
@@ -14,10 +16,11 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { Client, PoolClient } from 'pg';
-import type { Db, LakeLimits } from '../../db/db.js';
+import { openDb, type Db, type LakeLimits } from '../../db/db.js';
 import { ident, literal } from '../../db/sql.js';
 import { InterruptedError, isSurgctlError, UsageError, ExitCode } from '../../errors.js';
 import { openLakehouse } from '../load/lakehouse.js';
+import { withWriterNote } from '../../db/merge-gate.js';
 import { finishRun, newRunId, startRun } from '../runs.js';
 import { loadModels, type Model } from '../transform/models.js';
 import { buildScopes, defineScopeMacros, existingTables, partitionPredicate, RAW_TABLES } from '../transform/scope.js';
@@ -47,6 +50,9 @@ export interface PublishOptions {
   /** 'fifo' (default where mkfifo exists: DuckDB's CSV writer into a named pipe) or 'chunks'. */
   transport?: Transport | undefined;
 }
+
+/** What the read-only phase gets: the options, and the FIFO path (allowed on the sealed handle) for the fifo transport. */
+type RunOpts = Omit<PublishOptions, 'dbPath'> & { fifoPath?: string | undefined };
 
 export type PublishMode = 'full' | 'incremental' | 'unchanged';
 
@@ -131,24 +137,95 @@ const LEDGER_COLUMNS = `publish_id text NOT NULL, table_name text NOT NULL, mode
  * target is left as it was), InterruptedError on abort (likewise).
  */
 export async function runPublish(opts: PublishOptions): Promise<PublishResult> {
-  const db = await openLakehouse(opts.dbPath, opts.lockTimeoutMs ?? 5000, { forLoad: false, limits: opts.limits });
+  const t0 = Date.now();
+  const lockTimeoutMs = opts.lockTimeoutMs ?? 5000;
+  const publishId = newRunId();
+  // 1. A short write: migrate, check there is something to publish, record the run as running.
+  await withLakeWrite(opts.dbPath, lockTimeoutMs, opts.limits, async (w) => {
+    const run = await lastTransformRun(w);
+    await listSources(w, opts, run.run_id);
+    await startRun(w, publishId, 'publish', opts.args ?? []);
+  });
+  // 2. The long part reads the marts through a sealed read-only handle: report, query, tui and other readers open
+  // the lakehouse meanwhile. The only path it may write is the FIFO its COPY streams through.
+  const fifoDir = opts.transport === 'chunks' ? undefined : makeFifoDir();
+  let outcome: { result: PublishResult; written: PublishedTable[] } | undefined;
+  let failure: Error | undefined;
   try {
-    return await publishDb(db, opts);
+    const ro = await openDb(opts.dbPath, {
+      readOnly: true,
+      threads: opts.limits?.threads,
+      ...(opts.limits?.memoryLimit === undefined ? {} : { memoryLimit: opts.limits.memoryLimit }),
+      lockTimeoutMs,
+      writePaths: fifoDir ? [fifoDir.fifo] : [],
+    });
+    try {
+      outcome = await publishDb(ro, { ...opts, fifoPath: fifoDir?.fifo }, publishId);
+    } finally {
+      ro.close();
+    }
+  } catch (e) {
+    failure = toPublishError(e, opts.target, opts.signal);
   } finally {
-    db.close();
+    fifoDir?.remove();
   }
+  // 3. A short write again: the lakehouse's ledger and the run's outcome.
+  if (failure || !outcome) {
+    const err = failure ?? new Error('publish: no result');
+    await withLakeWrite(opts.dbPath, lockTimeoutMs, opts.limits, (w) =>
+      finishRun(w, publishId, err instanceof InterruptedError ? 'interrupted' : 'failed', { target: opts.target.redacted }, err.message),
+    ).catch(() => undefined);
+    throw err;
+  }
+  const { result, written } = outcome;
+  const { target } = opts;
+  await withLakeWrite(opts.dbPath, lockTimeoutMs, opts.limits, async (w) => {
+    if (written.length > 0) {
+      await w.run(
+        `INSERT INTO published (publish_id, target, schema_name, table_name, mode, source_version, transform_run_id, rows_written, rows_total, published_at)
+         SELECT $id, $target, $schema, t.table, t.mode, t.source_version, $run, t.rows_written, t.rows_total, now()
+         FROM (SELECT unnest(from_json($tables, '[{"table":"VARCHAR","mode":"VARCHAR","source_version":"VARCHAR","rows_written":"BIGINT","rows_total":"BIGINT"}]'), recursive := true)) t`,
+        { id: publishId, target: target.redacted, schema: target.schema, run: result.transform_run_id, tables: JSON.stringify(written) },
+      );
+    }
+    result.duration_ms = Date.now() - t0;
+    await finishRun(w, publishId, 'succeeded', {
+      target: target.redacted,
+      schema: target.schema,
+      transform_run_id: result.transform_run_id,
+      tables: result.tables.map((t) => ({ table: t.table, mode: t.mode, rows_written: t.rows_written })),
+    });
+  });
+  return result;
 }
 
-export async function publishDb(db: Db, opts: Omit<PublishOptions, 'dbPath'>): Promise<PublishResult> {
+/** Opens the lakehouse read-write (migrating it) for one short write, with the writer's note up so readers let it in. */
+async function withLakeWrite<T>(dbPath: string, lockTimeoutMs: number, limits: LakeLimits | undefined, fn: (db: Db) => Promise<T>): Promise<T> {
+  return withWriterNote(dbPath, async () => {
+    const db = await openLakehouse(dbPath, lockTimeoutMs, { forLoad: false, limits });
+    try {
+      return await fn(db);
+    } finally {
+      db.close();
+    }
+  });
+}
+
+/**
+ * Publishes from `db` (read-only is enough: nothing is written to the lakehouse here) into the target and returns
+ * the result and the tables written (for the lakehouse's ledger). Throws as runPublish does.
+ */
+async function publishDb(
+  db: Db,
+  opts: RunOpts,
+  publishId: string,
+): Promise<{ result: PublishResult; written: PublishedTable[] }> {
   const t0 = Date.now();
   const emit = opts.onEvent ?? (() => undefined);
   const { target } = opts;
   const transformRun = await lastTransformRun(db);
   const sources = await listSources(db, opts, transformRun.run_id);
   if (opts.signal?.aborted) throw new InterruptedError('publish stopped before it began; the target was not changed');
-
-  const publishId = newRunId();
-  await startRun(db, publishId, 'publish', opts.args ?? []);
   const result: PublishResult = {
     publish_id: publishId,
     target: target.redacted,
@@ -231,31 +308,15 @@ export async function publishDb(db: Db, opts: Omit<PublishOptions, 'dbPath'>): P
       if (opts.signal?.aborted) throw new InterruptedError('publish stopped before its commit; the target was not changed');
       await q(client, target, 'COMMIT');
       for (const t of result.tables) if (t.mode !== 'unchanged') emit({ type: 'table-done', result: t });
-      const written = result.tables.filter((t) => t.mode !== 'unchanged');
-      if (written.length > 0) {
-        await db.run(
-          `INSERT INTO published (publish_id, target, schema_name, table_name, mode, source_version, transform_run_id, rows_written, rows_total, published_at)
-           SELECT $id, $target, $schema, t.table, t.mode, t.source_version, $run, t.rows_written, t.rows_total, now()
-           FROM (SELECT unnest(from_json($tables, '[{"table":"VARCHAR","mode":"VARCHAR","source_version":"VARCHAR","rows_written":"BIGINT","rows_total":"BIGINT"}]'), recursive := true)) t`,
-          { id: publishId, target: target.redacted, schema: target.schema, run: transformRun.run_id, tables: JSON.stringify(written) },
-        );
-      }
     }
     for (const t of result.tables) {
       if (t.mode === 'unchanged') t.rows_total = await lakehouseCount(db, t.table);
     }
     result.duration_ms = Date.now() - t0;
-    await finishRun(db, publishId, 'succeeded', {
-      target: target.redacted,
-      schema: target.schema,
-      transform_run_id: transformRun.run_id,
-      tables: result.tables.map((t) => ({ table: t.table, mode: t.mode, rows_written: t.rows_written })),
-    });
-    return result;
+    return { result, written: result.tables.filter((t) => t.mode !== 'unchanged') };
   } catch (e) {
     const err = toPublishError(e, target, opts.signal);
     if (client) await client.query('ROLLBACK').catch(() => undefined);
-    await finishRun(db, publishId, err instanceof InterruptedError ? 'interrupted' : 'failed', { target: target.redacted }, err.message).catch(() => undefined);
     throw err;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
@@ -291,7 +352,7 @@ async function lastTransformRun(db: Db): Promise<TransformRunRow> {
 }
 
 /** The tables to publish, with their columns, keys and versions. Throws UsageError for an unknown name. */
-async function listSources(db: Db, opts: Omit<PublishOptions, 'dbPath'>, runId: string): Promise<Source[]> {
+async function listSources(db: Db, opts: RunOpts, runId: string): Promise<Source[]> {
   const marts = loadModels().models.filter((m) => m.materialized === 'table');
   const martNames = marts.map((m) => m.name);
   const wanted = opts.tables && opts.tables.length > 0 ? opts.tables : [...martNames, ...(opts.raw ? RAW_TABLES : [])];
@@ -414,7 +475,7 @@ function stageName(table: string): string {
 }
 
 /** Creates the staging table, COPYs every row into it, adds the primary key and serving indexes. Returns rows. */
-async function stageFull(db: Db, client: Client, target: PublishTarget, s: Source, opts: Omit<PublishOptions, 'dbPath'>, state: PublishState): Promise<number> {
+async function stageFull(db: Db, client: Client, target: PublishTarget, s: Source, opts: RunOpts, state: PublishState): Promise<number> {
   const schema = ident(target.schema);
   const stage = `${schema}.${ident(stageName(s.name))}`;
   await q(client, target, `DROP TABLE IF EXISTS ${stage}`);
@@ -460,7 +521,7 @@ const SCOPES = {
  * patients, patient-hours), built again from those loads in the lakehouse, sent to temporary tables in the target,
  * then DELETE of those partitions and INSERT of their current rows. Returns the rows inserted.
  */
-async function replacePartitions(db: Db, client: Client, target: PublishTarget, plan: Plan, opts: Omit<PublishOptions, 'dbPath'>, state: PublishState): Promise<number> {
+async function replacePartitions(db: Db, client: Client, target: PublishTarget, plan: Plan, opts: RunOpts, state: PublishState): Promise<number> {
   const s = plan.source;
   const part = s.partition;
   if (!part || !s.model) throw new Error(`replacePartitions: ${s.name} has no partition`);
@@ -495,7 +556,7 @@ export type Transport = 'fifo' | 'chunks';
 
 /**
  * Streams the rows of `SELECT columns FROM <from>` from DuckDB into `COPY table FROM STDIN (FORMAT csv)` with
- * backpressure, never holding more than a buffer of them in JS. Runs on the lakehouse's main connection (the
+ * backpressure, never holding more than a buffer of them in JS. Runs on the (read-only) handle's main connection (the
  * incremental scope's TEMP tables and macros live there); nothing else may use it meanwhile. Returns the rows copied.
  */
 async function copyRows(
@@ -505,13 +566,13 @@ async function copyRows(
   table: string,
   columns: readonly MartColumn[],
   from: string,
-  opts: Omit<PublishOptions, 'dbPath'>,
+  opts: RunOpts,
   state: PublishState,
 ): Promise<number> {
   const { from: copyFrom } = await import('pg-copy-streams');
   const t0 = Date.now();
   const copy = client.query(copyFrom(`COPY ${table} (${columns.map((c) => ident(c.name)).join(', ')}) FROM STDIN (FORMAT csv)`));
-  const fifo = opts.transport === 'chunks' ? undefined : makeFifo();
+  const fifo = opts.transport === 'chunks' ? undefined : makeFifo(opts.fifoPath);
   let rows: number;
   try {
     rows = fifo ? await viaFifo(db, copy, fifo.path, pgReadySelectSql(columns, from), opts.signal) : await viaChunks(db, copy, csvLinesSql(columns, from), opts);
@@ -524,17 +585,21 @@ async function copyRows(
   return rows;
 }
 
-/** A FIFO in a private temporary directory, or undefined where mkfifo is not available (then chunks are used). */
-function makeFifo(): { path: string; remove: () => void } | undefined {
-  let dir: string | undefined;
+/** A private temporary directory for the FIFO (its path is fixed before the read-only handle is sealed). */
+function makeFifoDir(): { fifo: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'surgctl-publish-'));
+  return { fifo: join(dir, 'rows.csv'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Makes the FIFO at `path` (afresh for each COPY), or undefined where mkfifo is not available (then chunks are used). */
+function makeFifo(path: string | undefined): { path: string; remove: () => void } | undefined {
+  if (path === undefined) return undefined;
   try {
-    dir = mkdtempSync(join(tmpdir(), 'surgctl-publish-'));
-    const path = join(dir, 'rows.csv');
+    rmSync(path, { force: true });
     execFileSync('mkfifo', ['-m', '600', path], { stdio: 'ignore' });
-    const d = dir;
-    return { path, remove: () => rmSync(d, { recursive: true, force: true }) };
+    return { path, remove: () => rmSync(path, { force: true }) };
   } catch {
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    rmSync(path, { force: true });
     return undefined;
   }
 }
@@ -566,7 +631,7 @@ async function viaFifo(db: Db, copy: Writable & { rowCount: number }, fifo: stri
 }
 
 /** The slower path: DuckDB renders each row as one CSV line, JS joins a batch of chunks per write. */
-async function viaChunks(db: Db, copy: Writable, linesSql: string, opts: Omit<PublishOptions, 'dbPath'>): Promise<number> {
+async function viaChunks(db: Db, copy: Writable, linesSql: string, opts: RunOpts): Promise<number> {
   const batchRows = opts.batchRows ?? 16384;
   const result = await db.stream(linesSql);
   let rows = 0;

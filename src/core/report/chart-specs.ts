@@ -34,6 +34,8 @@ const ALARM = '#c0392b';
 /** Each cell keeps its own scales: stays never share an x-axis, vitals never share a y-axis (domains are explicit). */
 const INDEPENDENT = { scale: { x: 'independent', y: 'independent', color: 'shared' } };
 const LINE = '#1f5fa8';
+/** At most this many stays (columns) per patient: the latest ones. */
+export const MAX_STAYS = 6;
 
 const CONFIG = {
   font: 'system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif',
@@ -69,14 +71,25 @@ export function splitStays(hours: readonly string[], gapHours: number): Stay[] {
 const iso = (t: number): string => new Date(t).toISOString();
 const inStay = (s: Stay, hour: string): boolean => hour >= s.from && hour < s.to;
 
-function timeAxis(s: Stay, showTitle: boolean, stayNo: number): Spec {
+function timeAxis(s: Stay, showTitle: boolean, stayNo: number, field = 'hour_start'): Spec {
   const hours = (Date.parse(s.to) - Date.parse(s.from)) / HOUR_MS;
+  // Within two days the labels are hours and the title carries the date (sparse real data, e.g. yearly Synthea
+  // visits, makes 1 h stays whose two full date-time labels ran into each other).
+  const day = s.from.slice(0, 10);
   return {
-    field: 'hour_start',
+    field,
     type: 'temporal',
     scale: { type: 'utc', domain: [Date.parse(s.from), Date.parse(s.to)] },
     axis: showTitle
-      ? { title: `stay ${stayNo} (${hours} h, UTC)`, format: hours > 48 ? '%m-%d' : '%m-%d %H:%M', labelOverlap: 'greedy', labelAngle: 0, tickCount: 2, labelFlush: true }
+      ? {
+          title: hours > 48 ? `stay ${stayNo} (${hours} h, UTC)` : `stay ${stayNo} (${hours} h, UTC) ${day}`,
+          format: hours > 48 ? '%m-%d' : '%H:%M',
+          labelOverlap: 'greedy',
+          labelSeparation: 6,
+          labelAngle: 0,
+          tickCount: 2,
+          labelFlush: true,
+        }
       : null,
   };
 }
@@ -88,7 +101,7 @@ function stayWidth(s: Stay, stays: readonly Stay[]): number {
   return Math.round(Math.max(130, (640 * hours(s)) / Math.max(1, total)));
 }
 
-function news2Cell(p: PatientVitals, s: Stay, i: number, stays: readonly Stay[], yMax: number, last: boolean): Spec {
+function news2Cell(p: PatientVitals, s: Stay, i: number, first: number, stays: readonly Stay[], yMax: number, last: boolean): Spec {
   const points = p.news2
     .filter((h) => inStay(s, h.hour_start) && h.news2_total !== null)
     .map((h) => ({ hour_start: h.hour_start, hour_end: iso(Date.parse(h.hour_start) + HOUR_MS), news2_total: h.news2_total, bar: Math.max(h.news2_total ?? 0, 0.15), news2_band: h.news2_band ?? 'low' }));
@@ -112,7 +125,7 @@ function news2Cell(p: PatientVitals, s: Stay, i: number, stays: readonly Stay[],
         data: { values: points },
         mark: { type: 'rect', stroke: 'white', strokeWidth: 0.5 },
         encoding: {
-          x: timeAxis(s, last, i + 1),
+          x: timeAxis(s, last, first + i + 1),
           x2: { field: 'hour_end' },
           // A score of 0 still shows as a thin bar: the hour was scored.
           y: { field: 'bar', type: 'quantitative', scale: { domain: [0, yMax], nice: false } },
@@ -135,11 +148,11 @@ function news2Cell(p: PatientVitals, s: Stay, i: number, stays: readonly Stay[],
   };
 }
 
-function metricCell(metric: PatientVitals['metrics'][number], s: Stay, i: number, stays: readonly Stay[], domain: [number, number], last: boolean): Spec {
+function metricCell(metric: PatientVitals['metrics'][number], s: Stay, i: number, first: number, stays: readonly Stay[], domain: [number, number], last: boolean): Spec {
   const d = VITAL_DISPLAY[metric.metric] ?? { label: metric.metric, unit: '' };
   const values = metric.points
     .filter((q) => inStay(s, q.hour_start) && q.avg !== null)
-    .map((q) => ({ hour_start: q.hour_start, avg: q.avg, score: q.score ?? 0, alarm: (q.score ?? 0) >= 3 }));
+    .map((q) => ({ hour_start: q.hour_start, hour_mid: iso(Date.parse(q.hour_start) + HOUR_MS / 2), avg: q.avg, score: q.score ?? 0, alarm: (q.score ?? 0) >= 3 }));
   const y = { field: 'avg', type: 'quantitative', scale: { domain, nice: true, zero: false }, axis: i === 0 ? { title: [d.label, `(${d.unit})`], tickCount: 3 } : null };
   const tooltip = [
     { field: 'hour_start', type: 'nominal', title: 'hour (UTC)' },
@@ -151,12 +164,12 @@ function metricCell(metric: PatientVitals['metrics'][number], s: Stay, i: number
     height: 60,
     data: { values },
     layer: [
-      { mark: { type: 'line', color: LINE, strokeWidth: 1.5, interpolate: 'monotone' }, encoding: { x: timeAxis(s, last, i + 1), y } },
-      { mark: { type: 'point', filled: true, size: 14, color: LINE }, encoding: { x: { field: 'hour_start', type: 'temporal' }, y: { field: 'avg', type: 'quantitative' }, tooltip } },
+      { mark: { type: 'line', color: LINE, strokeWidth: 1.5, interpolate: 'monotone' }, encoding: { x: timeAxis(s, last, first + i + 1, 'hour_mid'), y } },
+      { mark: { type: 'point', filled: true, size: 14, color: LINE }, encoding: { x: { field: 'hour_mid', type: 'temporal' }, y: { field: 'avg', type: 'quantitative' }, tooltip } },
       {
         transform: [{ filter: 'datum.alarm' }],
         mark: { type: 'point', filled: true, size: 60, color: ALARM, stroke: 'white', strokeWidth: 1 },
-        encoding: { x: { field: 'hour_start', type: 'temporal' }, y: { field: 'avg', type: 'quantitative' }, tooltip },
+        encoding: { x: { field: 'hour_mid', type: 'temporal' }, y: { field: 'avg', type: 'quantitative' }, tooltip },
       },
     ],
   };
@@ -164,23 +177,28 @@ function metricCell(metric: PatientVitals['metrics'][number], s: Stay, i: number
 
 /** One patient's small multiples: NEWS2 then each vital as rows, stays as columns. */
 export function vitalsSpec(p: PatientVitals, gapHours = DEFAULT_STAY_GAP_HOURS): Spec {
-  const stays = splitStays([...p.news2.map((h) => h.hour_start), ...p.metrics.flatMap((m) => m.points.map((q) => q.hour_start))], gapHours);
+  const all = splitStays([...p.news2.map((h) => h.hour_start), ...p.metrics.flatMap((m) => m.points.map((q) => q.hour_start))], gapHours);
+  // Real records can hold many short stays (Synthea: a visit a year): the latest MAX_STAYS columns stay readable,
+  // and the title says how many were left out.
+  const first = Math.max(0, all.length - MAX_STAYS);
+  const stays = all.slice(first);
   const maxTotal = Math.max(0, ...p.news2.map((h) => h.news2_total ?? 0));
   const yMax = Math.max(10, maxTotal + 1);
   const rows: Spec[] = [];
   const metrics = p.metrics.filter((m) => m.points.some((q) => q.avg !== null));
-  rows.push({ hconcat: stays.map((s, i) => news2Cell(p, s, i, stays, yMax, metrics.length === 0)), spacing: 14, bounds: 'flush', resolve: INDEPENDENT });
+  rows.push({ hconcat: stays.map((s, i) => news2Cell(p, s, i, first, stays, yMax, metrics.length === 0)), spacing: 14, bounds: 'flush', resolve: INDEPENDENT });
   metrics.forEach((m, k) => {
     const vals = m.points.map((q) => q.avg).filter((v): v is number => v !== null);
     const lo = Math.min(...vals);
     const hi = Math.max(...vals);
     const pad = hi === lo ? Math.max(1, Math.abs(hi) * 0.05) : (hi - lo) * 0.08;
-    rows.push({ hconcat: stays.map((s, i) => metricCell(m, s, i, stays, [lo - pad, hi + pad], k === metrics.length - 1)), spacing: 14, bounds: 'flush', resolve: INDEPENDENT });
+    rows.push({ hconcat: stays.map((s, i) => metricCell(m, s, i, first, stays, [lo - pad, hi + pad], k === metrics.length - 1)), spacing: 14, bounds: 'flush', resolve: INDEPENDENT });
   });
   const maxNews2 = p.news2.length ? ` (max NEWS2 ${maxTotal})` : '';
+  const shown = first > 0 ? `; the last ${stays.length} of ${all.length} stays` : '';
   return {
     ...base(
-      `${p.patient_id}: NEWS2 and hourly vitals${maxNews2}`,
+      `${p.patient_id}: NEWS2 and hourly vitals${maxNews2}${shown}`,
       `NEWS2 per hour over its bands, then each vital's hourly mean on its own axis; one column per stay (a gap of more than ${gapHours} h starts a new stay); red points: a parameter scoring 3.`,
     ),
     vconcat: rows,
@@ -191,6 +209,17 @@ export function vitalsSpec(p: PatientVitals, gapHours = DEFAULT_STAY_GAP_HOURS):
 
 /** Events per risk level, bars on a log scale (critical events are rare but must show). */
 export function riskSpec(levels: readonly RiskLevelCount[]): Spec {
+  if (levels.every((l) => l.events === 0)) {
+    // A lakehouse with vitals only (e.g. imported Synthea or PhysioNet records): say so instead of a zero log axis.
+    return {
+      ...base('Risk-level distribution', 'telemetry events per risk level: no telemetry loaded'),
+      width: 360,
+      height: 60,
+      data: { values: [{ text: 'no telemetry events loaded' }] },
+      mark: { type: 'text', fontSize: 12, color: '#5b6475' },
+      encoding: { text: { field: 'text', type: 'nominal' } },
+    };
+  }
   return {
     ...base('Risk-level distribution', 'telemetry events per risk level (log scale)'),
     width: 360,

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vl from 'vega-lite';
-import { splitStays, vitalsSpec } from '../../../src/core/report/chart-specs.js';
+import { MAX_STAYS, riskSpec, splitStays, vitalsSpec } from '../../../src/core/report/chart-specs.js';
 import type { PatientVitals } from '../../../src/core/report/dashboard.js';
 import { renderSvg } from '../../../src/render/vega.js';
 import { runCli } from '../../helpers/run-cli.js';
@@ -42,6 +42,33 @@ describe('stays', () => {
 });
 
 describe('vitals small multiples', () => {
+  it('sparse real records (a visit a year, as in Synthea) keep the latest stays readable: hour labels, the date in the title, points mid-hour', async () => {
+    const visits = Array.from({ length: 9 }, (_, k) => new Date(Date.UTC(2016 + k, 3, 8, 3)).toISOString());
+    const p: PatientVitals = {
+      patient_id: 'PT-SPARSE',
+      news2: visits.map((h) => ({ hour_start: h, news2_total: 1, news2_band: 'incomplete' })),
+      metrics: [{ metric: 'heart_rate', points: visits.map((h, k) => ({ hour_start: h, avg: 70 + k, score: 0 })) }],
+    };
+    const spec = vitalsSpec(p, 12) as { title: { text: string }; vconcat: { hconcat: Cell[] }[] };
+    expect(spec.vconcat[0]?.hconcat).toHaveLength(MAX_STAYS);
+    expect(spec.title.text).toContain(`the last ${MAX_STAYS} of 9 stays`);
+    const svg = await renderSvg(spec as Record<string, unknown>);
+    // Numbered as in the whole record: the first shown is stay 4 of 9, dated; labels are hours only.
+    expect(svg).toContain('>stay 4 (1 h, UTC) 2019-04-08</text>');
+    expect(svg).not.toContain('>stay 1 (');
+    expect(svg).toMatch(/>03:00<\/text>/);
+    expect(svg).not.toMatch(/>\d\d-\d\d \d\d:\d\d<\/text>/);
+    const point = (spec.vconcat[1]?.hconcat[0] as { data?: { values?: { hour_mid?: string }[] } }).data?.values?.[0];
+    expect(point?.hour_mid).toBe('2019-04-08T03:30:00.000Z');
+  });
+
+  it('a lakehouse with no telemetry says so in the risk chart instead of drawing a zero log axis', async () => {
+    const spec = riskSpec(['none', 'low', 'medium', 'high', 'critical'].map((level) => ({ level, events: 0 })) as never);
+    const svg = await renderSvg(spec as Record<string, unknown>);
+    expect(svg).toContain('no telemetry events loaded');
+    expect(svg).not.toContain('0.000000');
+  });
+
   it('an incomplete observation set (real data: Synthea, PhysioNet) is drawn grey and named in the legend, never in a band colour', async () => {
     const p = twoStays();
     p.news2 = p.news2.map((h, i) => (i === 1 ? { ...h, news2_band: 'incomplete' } : h));
@@ -74,8 +101,8 @@ describe('vitals small multiples', () => {
     const svg = await renderSvg(vitalsSpec(twoStays(), 12));
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).not.toMatch(/<script|url\(/);
-    expect(svg).toContain('>stay 1 (3 h, UTC)</text>');
-    expect(svg).toContain('>stay 2 (2 h, UTC)</text>');
+    expect(svg).toContain('>stay 1 (3 h, UTC) 2026-01-05</text>');
+    expect(svg).toContain('>stay 2 (2 h, UTC) 2026-01-12</text>');
     expect(svg).toContain('>NEWS2</text>');
     // Band zones (their fills) and the one alarming heart rate (score 3) as a red point.
     for (const fill of ['#eaf6ec', '#fdf1d8', '#fbe3df']) expect(svg).toContain(fill);
