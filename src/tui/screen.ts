@@ -233,17 +233,25 @@ export function detailLines(detail: AlertDetail, width: number): Line[] {
   const e = detail.event;
   if (e) {
     lines.push([{ text: `event ${e.eventId} `, dim: true },
-      { text: `force ${num(e.forceN)} N · velocity ${num(e.velocityMmS)} mm/s · latency ${num(e.latencyMs, 0)} ms · scores latency ${e.latencyScore ?? '-'}, force ${e.forceScore ?? '-'}, error ${e.errorScore ?? '-'} · force spike ${e.forceSpike ? 'yes' : 'no'} · risk ${e.riskScore ?? '-'} ${e.riskLevel ?? ''}` }]);
+      { text: `force ${measured(e.forceN, 'N')} · velocity ${measured(e.velocityMmS, 'mm/s')} · latency ${measured(e.latencyMs, 'ms', 0)} · scores latency ${e.latencyScore ?? '-'}, force ${e.forceScore ?? '-'}, error ${e.errorScore ?? '-'} · force spike ${e.forceSpike ? 'yes' : 'no'} · risk ${e.riskScore ?? '-'} ${e.riskLevel ?? ''}` }]);
   }
   lines.push(blank);
   const win = detail.window;
   if (win) {
     const n = win.force.length;
     lines.push([{ text: `${row.robotArm} telemetry ${clockTime(win.from)} to ${clockTime(win.to)} UTC (${row.kind === 'alert' ? '±30 s' : 'episode ±30 s'}, ${num(win.bucketSeconds, 1)} s a cell, ${win.events} events)`, bold: true }]);
-    const max = (xs: (number | null)[]) => Math.max(...xs.filter((x): x is number => x !== null));
+    /** The window's maximum, null when no event in it measured the value (kinematics-only telemetry has no force). */
+    const max = (xs: (number | null)[]) => {
+      const present = xs.filter((x): x is number => x !== null);
+      return present.length === 0 ? null : Math.max(...present);
+    };
     const hasData = win.events > 0;
-    lines.push([{ text: 'force   ', dim: true }, { text: sparkline(win.force), color: 'yellow' }, { text: hasData ? `  max ${num(max(win.force))} N` : '  no telemetry in this window', dim: true }]);
-    lines.push([{ text: 'latency ', dim: true }, { text: sparkline(win.latency), color: 'cyan' }, { text: hasData ? `  max ${num(max(win.latency), 0)} ms` : '', dim: true }]);
+    const maxText = (xs: (number | null)[], unit: string, digits: number) => {
+      const m = max(xs);
+      return m === null ? '  not measured' : `  max ${num(m, digits)} ${unit}`;
+    };
+    lines.push([{ text: 'force   ', dim: true }, { text: sparkline(win.force), color: 'yellow' }, { text: hasData ? maxText(win.force, 'N', 1) : '  no telemetry in this window', dim: true }]);
+    lines.push([{ text: 'latency ', dim: true }, { text: sparkline(win.latency), color: 'cyan' }, { text: hasData ? maxText(win.latency, 'ms', 0) : '', dim: true }]);
     const cellMs = win.bucketSeconds * 1000;
     const at = (iso: string) => Math.max(0, Math.min(n - 1, Math.floor((Date.parse(iso) - Date.parse(win.from)) / cellMs)));
     const marks = Array.from({ length: n }, () => ' ');
@@ -268,8 +276,15 @@ export function detailLines(detail: AlertDetail, width: number): Line[] {
     for (const v of detail.vitals) {
       const d = VITAL_DISPLAY[v.metric];
       const u = d === undefined || d.unit.includes(' ') ? '' : ` ${d.unit}`;
-      lines.push([{ text: `  ${cell(d?.label ?? v.metric, 16)}`, dim: true },
-        { text: `avg ${num(v.avg)}${u} · min ${num(v.min)}${u} · max ${num(v.max)}${u} · p95 ${num(v.p95)}${u} · n ${v.n}${d !== undefined && u === '' ? ` (${d.unit})` : ''}` }]);
+      // Alarming readings (loaded, possible, outside the rules' alarming range) are marked by a '!' and a word, not
+      // by colour alone, so they read on a monochrome terminal and with NO_COLOR.
+      const alarming = v.alarmingN !== null && v.alarmingN > 0;
+      lines.push([
+        alarming ? { text: '! ', color: 'red', bold: true } : { text: '  ' },
+        { text: cell(d?.label ?? v.metric, 16), dim: !alarming, bold: alarming },
+        { text: `avg ${num(v.avg)}${u} · min ${num(v.min)}${u} · max ${num(v.max)}${u} · p95 ${num(v.p95)}${u} · n ${v.n}${d !== undefined && u === '' ? ` (${d.unit})` : ''}` },
+        ...(alarming ? [{ text: ` · alarming ${v.alarmingN} of ${v.n}`, color: 'red', bold: true }] : []),
+      ]);
     }
   }
   if (detail.news2 && detail.news2Hour) {
@@ -295,6 +310,11 @@ export function detailLines(detail: AlertDetail, width: number): Line[] {
   }
   if (detail.missing.length > 0) lines.push(blank, [{ text: `missing marts: ${detail.missing.join(', ')}`, dim: true }]);
   return lines.map((l) => clip(l, width));
+}
+
+/** '12.5 N', or 'not measured' for an absent value (null: kinematics-only telemetry has no force or latency). */
+function measured(value: number | null, unit: string, digits = 1): string {
+  return value === null ? 'not measured' : `${num(value, digits)} ${unit}`;
 }
 
 /** Cuts a line to `width` columns so one entry is one terminal line. */

@@ -141,6 +141,10 @@ describe('surgctl tui in a real terminal (tmux)', () => {
     expect(s).toMatch(/other alerts of procedure PR-\d+: 59/);
     // Every vital with its unit.
     expect(s).toMatch(/heart rate +avg [\d.]+ \/min/);
+    // A vital with alarming readings is marked by '! ' and the word (not colour alone: NO_COLOR here); no other is.
+    const vitalLines = s.split('\n').filter((l) => /^[ !] \S.* avg -?[\d.]+ .* · n \d+/.test(l));
+    expect(vitalLines.length).toBeGreaterThan(0);
+    for (const l of vitalLines) expect(l.startsWith('! ')).toBe(/ · alarming \d+ of \d+/.test(l));
     await keys('a', ['j'], /\(lines 2-\d+ of \d+\)/);
     await keys('a', ['Escape'], 'row 1 of 2,000');
     // Acknowledge with a note.

@@ -18,6 +18,12 @@ export const OBSERVATION_CATEGORY = 'http://terminology.hl7.org/CodeSystem/obser
 /** The ACVPU answers (A alert; C new confusion, V voice, P pain, U unresponsive) of LOINC 67775-7. */
 export const ACVPU_SYSTEM = 'https://surgctl.dev/fhir/CodeSystem/acvpu';
 
+/**
+ * The robots contract's installation date on a Device (valueDate): FHIR R4 Device has no such element. Written by
+ * `generate --data-format fhir`, read first by import's devices view (then manufactureDate).
+ */
+export const INSTALLED_ON_EXTENSION = 'https://surgctl.dev/fhir/StructureDefinition/installed-on';
+
 export const FHIR_VITAL_CODES = {
   heart_rate: { loinc: '8867-4', display: 'Heart rate', ucum: '/min', unitText: 'beats/minute', category: 'vital-signs' },
   resp_rate: { loinc: '9279-1', display: 'Respiratory rate', ucum: '/min', unitText: 'breaths/minute', category: 'vital-signs' },

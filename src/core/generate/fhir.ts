@@ -2,14 +2,15 @@
 // resource type). The contract datasets are generated first (Parquet, in a temporary folder, no bad rows: FHIR has no
 // CSV breakage to plant), then each FHIR file is built set-at-a-time in DuckDB (json_object over the Parquet rows) and
 // written by COPY, so no row passes through JS. vitals -> Observation.ndjson (LOINC, UCUM; codes in
-// src/core/fhir/codes.ts), patients -> Patient.ndjson, procedures -> Procedure.ndjson, robots -> Device.ndjson.
+// src/core/fhir/codes.ts), patients -> Patient.ndjson, procedures -> Procedure.ndjson, robots -> Device.ndjson (installed_on in a surgctl
+// extension: FHIR R4 Device has no installation date).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb, type Db } from '../../db/db.js';
 import { literal } from '../../db/sql.js';
 import { InterruptedError, UsageError } from '../../errors.js';
-import { ACVPU_SYSTEM, FHIR_VITAL_CODES, FIO2_PERCENT, LOINC, OBSERVATION_CATEGORY, UCUM } from '../fhir/codes.js';
+import { ACVPU_SYSTEM, FHIR_VITAL_CODES, FIO2_PERCENT, INSTALLED_ON_EXTENSION, LOINC, OBSERVATION_CATEGORY, UCUM } from '../fhir/codes.js';
 import type { Manifest } from './manifest.js';
 import { commitOutput, discardOutput, prepareOutput } from './output.js';
 import type { GenerateOptions } from './options.js';
@@ -36,7 +37,9 @@ function resourceSql(resource: (typeof FHIR_FILES)[number]['resource'], src: str
       return `SELECT json_object('resourceType', 'Device', 'id', robot_id, 'serialNumber', serial, 'manufacturer', manufacturer, 'modelNumber', model,
           'status', CASE status WHEN 'active' THEN 'active' ELSE 'inactive' END,
           'statusReason', json_array(json_object('text', status)),
-          'owner', json_object('reference', 'Organization/' || facility_id))::VARCHAR AS line FROM read_parquet(${src})`;
+          'owner', json_object('reference', 'Organization/' || facility_id),
+          'extension', json_array(json_object('url', ${literal(INSTALLED_ON_EXTENSION)}, 'valueDate', strftime(installed_on, '%Y-%m-%d'))))::VARCHAR AS line
+        FROM read_parquet(${src})`;
     case 'Procedure':
       return `SELECT json_object('resourceType', 'Procedure', 'id', procedure_id,
           'status', CASE status WHEN 'aborted' THEN 'stopped' ELSE 'completed' END,

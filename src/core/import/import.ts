@@ -419,6 +419,23 @@ const FHIR_TABLES: { view: string; resource: string; table: ProfileTable }[] = [
     },
   },
   {
+    // import's own view: the robots contract's columns (before procedures, which reference robots). FHIR R4 Device
+    // has no installation date: the surgctl installed-on extension, else manufactureDate's calendar date (the
+    // earliest possible installation), else none and the contract quarantines the row (installed_on is required).
+    // Device.status inactive becomes retired unless statusReason.text carries the fleet status (the generator's).
+    view: 'import:devices-contract',
+    resource: 'Device',
+    table: {
+      match: '*',
+      dataset: 'robots',
+      only: { column: 'fhir_status', values: ['active', 'inactive', 'unknown'], reason: 'Device status entered-in-error: not a real device record' },
+      columns: {
+        ...Object.fromEntries(['robot_id', 'serial', 'model', 'manufacturer', 'facility_id', 'installed_on'].map((c) => [c, { from: c }])),
+        status: { from: 'status', map: { inactive: 'retired' } },
+      },
+    },
+  },
+  {
     // import's own view (src/core/import/views): the contract's columns, robot and surgeon from the performers.
     view: 'import:procedures-contract',
     resource: 'Procedure',
@@ -452,7 +469,7 @@ function importView(name: string): ViewDefinition {
 
 /**
  * Imports FHIR R4 (Bulk Data NDJSON, Bundles, single resources; '-' reads standard input): each file is staged by
- * the fhir library, flattened by the shipped ViewDefinitions (patients, observation-readings) and mapped like a
+ * the fhir library, flattened by the shipped ViewDefinitions (patients, devices, procedures, observation-readings) and mapped like a
  * profile table: LOINC codes to metrics, UCUM units converted. Resources no view maps are skipped by type with a
  * reason; a resource the stage could not read is quarantined with its line or entry. Throws as importCsv.
  */
@@ -499,7 +516,8 @@ export async function importFhir(inputs: string[], opts: ImportOptions): Promise
             mapOpts: { timezone: opts.timezone, anchor: opts.anchor, missing: [] },
             stage: async () => {
               await s.db.run(`CREATE OR REPLACE TEMP TABLE ${SRC_TABLE} AS
-                SELECT v.* EXCLUDE (_line), ${ft.resource === 'Observation' ? 'coalesce(CAST(v.value AS VARCHAR), v.value_code) AS _value_any,' : ''}
+                SELECT v.* EXCLUDE (_line)${ft.resource === 'Device' ? ' REPLACE (left(v.installed_on, 10) AS installed_on)' : ''},
+                  ${ft.resource === 'Observation' ? 'coalesce(CAST(v.value AS VARCHAR), v.value_code) AS _value_any,' : ''}
                   row_number() OVER (ORDER BY v._line NULLS LAST, v._entry NULLS LAST, v._resource_id) AS _row,
                   coalesce(v._line, v._entry) AS _line
                 FROM imp_view v WHERE v._file = $f`, { f: f.path });
@@ -564,6 +582,19 @@ async function importOne(s: Session, src: Source & { fhirFile?: string; fhirReso
  * and a resource or line the stage could not read is a quarantined row with its line (NDJSON) or entry (Bundle).
  */
 async function addFhirRows(db: Db, file: string, resource: string, errors: FhirError[], counts: MapCounts): Promise<MapCounts> {
+  if (resource === 'Device') {
+    // robots requires installed_on and FHIR R4 Device has no installation date: say so here, not as a bare type error.
+    const reason = 'Device has no installation date: neither the installed-on extension nor manufactureDate (robots requires installed_on)';
+    const n = (await db.scalar<number>(`SELECT count(*)::INTEGER FROM ${MAPPED_TABLE} WHERE _status = 'ok' AND installed_on IS NULL`)) ?? 0;
+    if (n > 0) {
+      await db.run(
+        `UPDATE ${MAPPED_TABLE} SET _status = 'quarantine', _keyword = 'required', _field = 'installed_on', _reason = $reason
+         WHERE _status = 'ok' AND installed_on IS NULL`,
+        { reason },
+      );
+      counts.quarantined_by_keyword.required = (counts.quarantined_by_keyword.required ?? 0) + n;
+    }
+  }
   {
     const n = await db.scalar<number>(
       `SELECT count(*)::INTEGER FROM imp_fhir f WHERE f.resource_type = $t AND f._file = $file

@@ -338,9 +338,9 @@ async function mapPlain(db: Db, c: Ctx, ds: DatasetSchema, timeParts: { col: str
       CAST(NULL AS VARCHAR) AS original_value, CAST(NULL AS VARCHAR) AS original_unit, CAST(NULL AS VARCHAR) AS original_code,
       CASE WHEN NOT a._only_ok THEN 'skip' WHEN ${bad} THEN 'quarantine' ELSE 'ok' END AS _status,
       CASE WHEN NOT a._only_ok THEN a._only_reason ${reason.join(' ')} END AS _reason,
-      CASE WHEN NOT a._only_ok THEN NULL ${keyword.join(' ')} END AS _keyword,
-      CASE WHEN NOT a._only_ok THEN NULL ${field.join(' ')} END AS _field,
-      CASE WHEN NOT a._only_ok THEN NULL ${badValue.join(' ')} END AS _bad_value
+      CASE WHEN NOT a._only_ok THEN CAST(NULL AS VARCHAR) ${keyword.join(' ')} END AS _keyword,
+      CASE WHEN NOT a._only_ok THEN CAST(NULL AS VARCHAR) ${field.join(' ')} END AS _field,
+      CASE WHEN NOT a._only_ok THEN CAST(NULL AS VARCHAR) ${badValue.join(' ')} END AS _bad_value
     FROM imp_a a ORDER BY a._row`;
   await db.run(sql, usedParams(sql, c.params));
 }

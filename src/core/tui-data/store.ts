@@ -238,12 +238,7 @@ export class AlertStore implements AlertSource {
     let vitalsHour: string | null = null;
     if (this.tables.has('vitals_hourly')) {
       vitalsHour = await this.nearestHour('vitals_hourly', row.patientId, hour);
-      vitals = vitalsHour === null ? [] : await this.conn.all<VitalHour & JsonRow>(
-        `SELECT metric, n::INTEGER AS n, ${ident('min')}::DOUBLE AS min, ${ident('max')}::DOUBLE AS max,
-                ${ident('avg')}::DOUBLE AS avg, p95::DOUBLE AS p95
-         FROM vitals_hourly WHERE patient_id = $p AND hour_start = $h::TIMESTAMPTZ ORDER BY metric`,
-        { p: row.patientId, h: vitalsHour },
-      );
+      vitals = vitalsHour === null ? [] : await this.vitalsOfHour(row.patientId, vitalsHour);
     } else missing.push('vitals_hourly');
     let news2: News2Hour | null = null;
     let news2Hour: string | null = null;
@@ -278,6 +273,25 @@ export class AlertStore implements AlertSource {
       { p: patientId, h: hour },
     );
     return h ?? null;
+  }
+
+  /**
+   * The patient's vitals_hourly rows of one hour, by metric, with the count of alarming readings (null when the
+   * lakehouse's vitals_hourly was built before the two tiers and lacks alarming_n). The alarming range itself lives in
+   * the rules of the transform run (a TEMP table of that session), so it is not shown here.
+   */
+  private async vitalsOfHour(patientId: string, hour: string): Promise<VitalHour[]> {
+    const hasAlarming = (await this.conn.scalar<number>(
+      `SELECT count(*)::INTEGER FROM information_schema.columns
+       WHERE table_schema = 'main' AND table_name = 'vitals_hourly' AND column_name = 'alarming_n'`,
+    )) === 1;
+    return this.conn.all<VitalHour & JsonRow>(
+      `SELECT metric, n::INTEGER AS n, ${ident('min')}::DOUBLE AS min, ${ident('max')}::DOUBLE AS max,
+              ${ident('avg')}::DOUBLE AS avg, p95::DOUBLE AS p95,
+              ${hasAlarming ? 'alarming_n::INTEGER' : 'NULL::INTEGER'} AS ${ident('alarmingN')}
+       FROM vitals_hourly WHERE patient_id = $p AND hour_start = $h::TIMESTAMPTZ ORDER BY metric`,
+      { p: patientId, h: hour },
+    );
   }
 
   private async event(eventId: string): Promise<TelemetryEvent | null> {

@@ -141,6 +141,11 @@ export interface VitalHour {
   max: number | null;
   avg: number | null;
   p95: number | null;
+  /**
+   * Readings of the hour that are alarming but possible (issue 15's second tier: loaded and scored, outside rules
+   * vitals_limits' alarming range); null when the lakehouse's vitals_hourly predates the column.
+   */
+  alarmingN: number | null;
 }
 
 export interface News2Hour {

@@ -1,7 +1,8 @@
 // generate -> FHIR -> import equals the CSV path: the generator's own vitals, written once as contract CSV (loaded
 // with `load`) and once as FHIR Bulk Data NDJSON (`generate --data-format fhir`, imported with `import fhir`), give
 // the same readings in raw_vitals (ids aside: FHIR readings are keyed by Observation id and LOINC code) and the same
-// raw_procedures (robot and surgeon from the Procedure's Device and Practitioner performers).
+// raw_procedures (robot and surgeon from the Procedure's Device and Practitioner performers) and the same raw_robots
+// (Device -> robots).
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDb } from '../../../src/db/db.js';
@@ -33,24 +34,28 @@ describe('generate -> FHIR -> import', () => {
       const loaded = await loadFiles(['robots.csv', 'patients.csv', 'procedures.csv', 'vitals.csv'].map((f) => join(t.dir, 'gc', f)), { dbPath: csvDb, cwd: t.dir });
       expect(loaded.totals.rows_quarantined).toBe(0);
       const fhirDb = join(t.dir, 'fhir.duckdb');
-      // Device resources carry no installation date, so robots are not imported: procedures need --allow-orphans.
-      const imported = await importFhir([join(t.dir, 'gf')], { dbPath: fhirDb, profile: 'fhir', cwd: t.dir, allowOrphans: true });
+      // Devices come first (installed_on from the generator's installed-on extension), so procedures need no --allow-orphans.
+      const imported = await importFhir([join(t.dir, 'gf')], { dbPath: fhirDb, profile: 'fhir', cwd: t.dir });
       expect(imported.totals.rows_quarantined).toBe(0);
       expect(imported.totals.rows_read).toBe(imported.totals.mapped + imported.totals.skipped + imported.totals.missing);
       const a = await readings(csvDb);
       expect(a.length).toBeGreaterThan(500);
       expect(await readings(fhirDb)).toEqual(a);
-      const procs = async (dbPath: string): Promise<unknown[]> => {
+      const rows = async (dbPath: string, table: string, key: string): Promise<unknown[]> => {
         const db = await openDb(dbPath, { readOnly: true });
         try {
-          return await db.all(`SELECT * EXCLUDE (_load_id, _source_file, _source_line) FROM raw_procedures ORDER BY procedure_id`);
+          return await db.all(`SELECT * EXCLUDE (_load_id, _source_file, _source_line) FROM ${table} ORDER BY ${key}`);
         } finally {
           db.close();
         }
       };
-      const pa = await procs(csvDb);
+      const pa = await rows(csvDb, 'raw_procedures', 'procedure_id');
       expect(pa.length).toBeGreaterThan(0);
-      expect(await procs(fhirDb)).toEqual(pa);
+      expect(await rows(fhirDb, 'raw_procedures', 'procedure_id')).toEqual(pa);
+      // Device -> robots: every column equal (installed_on from the generator's extension, status via statusReason.text).
+      const ra = await rows(csvDb, 'raw_robots', 'robot_id');
+      expect(ra.length).toBeGreaterThan(0);
+      expect(await rows(fhirDb, 'raw_robots', 'robot_id')).toEqual(ra);
     } finally {
       t.cleanup();
     }

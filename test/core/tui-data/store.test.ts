@@ -245,6 +245,33 @@ describe('detail', () => {
     }
   });
 
+  it('returns alarming_n per vital (null on a lakehouse built before the two tiers) and null for unmeasured force', async () => {
+    const [row] = await store.page(DEFAULT_VIEW, { limit: 1 });
+    // The shared fixture's vitals_hourly has no alarming_n column: an older lakehouse.
+    expect((await store.detail(row!)).vitals!.every((v) => v.alarmingN === null)).toBe(true);
+    const p = copyLake('alarming');
+    const db = await openDb(p);
+    await db.run('ALTER TABLE vitals_hourly ADD COLUMN alarming_n BIGINT DEFAULT 0');
+    await db.run(`UPDATE vitals_hourly SET alarming_n = 3 WHERE metric = 'heart_rate'`);
+    // Kinematics-only telemetry: no force and no latency for this arm.
+    await db.run('UPDATE telemetry_risk SET force_n = NULL, latency_ms = NULL WHERE procedure_id = $p AND robot_arm = $a',
+      { p: row!.procedureId, a: row!.robotArm });
+    db.close();
+    const s = await openAlertStore(p, { user: 'x' });
+    try {
+      const d = await s.detail(row!, { buckets: 30 });
+      expect(d.vitals!.find((v) => v.metric === 'heart_rate')!.alarmingN).toBe(3);
+      expect(d.vitals!.filter((v) => v.metric !== 'heart_rate').every((v) => v.alarmingN === 0)).toBe(true);
+      expect(d.event!.forceN).toBeNull();
+      expect(d.event!.latencyMs).toBeNull();
+      expect(d.window!.events).toBeGreaterThan(0);
+      expect(d.window!.force.every((f) => f === null)).toBe(true);
+      expect(d.window!.latency.every((l) => l === null)).toBe(true);
+    } finally {
+      s.close();
+    }
+  });
+
   it('lists an episode\'s own alerts', async () => {
     const [ep] = await store.page({ ...DEFAULT_VIEW, mode: 'episodes' }, { limit: 1 });
     const d = await store.detail(ep!);
