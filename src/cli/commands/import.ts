@@ -66,7 +66,7 @@ export const importCommand = (ctx: CliContext): Command => {
 
 async function runImport(ctx: CliContext, kind: 'csv' | 'fhir', inputs: string[], flags: ImportFlags): Promise<void> {
   const g = ctx.globals();
-  const { overMaxInvalid, checkFilesLoaded } = await import('../../core/load/gate.js');
+  const { overMaxInvalid, checkFilesLoaded, describeBreaches } = await import('../../core/load/gate.js');
   overMaxInvalid([], flags.maxInvalid);
   const dbPath = ctx.dbPath(flags.db).path;
   const onEvent = (e: ImportEvent): void => {
@@ -118,10 +118,10 @@ async function runImport(ctx: CliContext, kind: 'csv' | 'fhir', inputs: string[]
   checkFilesLoaded(loads);
   const over = overMaxInvalid(loads, flags.maxInvalid);
   if (over.length > 0) {
-    const which = over.map((b) => `${b.path}: ${b.rows_quarantined} of ${b.rows_read} rows quarantined (${(b.share * 100).toFixed(2)}%)`).join('; ');
+    const which = describeBreaches(over);
     throw new GateFailedError(`import gate failed, more than --max-invalid ${flags.maxInvalid}: ${which}. The import is committed: the valid rows are loaded and the rest are in the quarantine`, {
       file: over[0]?.path,
-      hint: 'surgctl quarantine list shows why (keyword unit, timezone, anchor: see the import summary); fix the profile or the flags and import again with --force, or raise --max-invalid',
+      hint: 'surgctl quarantine list shows why (keyword unit, timezone, anchor: see the import summary; orphan_foreign_key: import the patients first or pass --allow-orphans); fix the profile or the flags and import again with --force, or raise --max-invalid',
     });
   }
 }

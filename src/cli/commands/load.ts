@@ -58,7 +58,7 @@ export const loadCommand = (ctx: CliContext): Command =>
       if (printed !== 'table' && printed !== 'json') {
         throw new UsageError(`unknown --format ${flags.format}`, { field: '--format', hint: 'table or json for the results; --input-format csv|ndjson|parquet for the format of -' });
       }
-      const [{ checkFilesLoaded, overMaxInvalid }, { createProgress }] = await Promise.all([import('../../core/load/gate.js'), import('../../render/progress.js')]);
+      const [{ checkFilesLoaded, describeBreaches, overMaxInvalid }, { createProgress }] = await Promise.all([import('../../core/load/gate.js'), import('../../render/progress.js')]);
       overMaxInvalid([], flags.maxInvalid); // a bad --max-invalid is a usage error before anything loads
       const t0 = performance.now();
       // A progress bar on a terminal (stderr), nothing on a pipe; messages print above it.
@@ -129,7 +129,7 @@ export const loadCommand = (ctx: CliContext): Command =>
       }
       checkFilesLoaded(result.files);
       if (over.length > 0) {
-        const which = over.map((b) => `${b.path}: ${b.rows_quarantined} of ${b.rows_read} rows quarantined (${(b.share * 100).toFixed(2)}%)`).join('; ');
+        const which = describeBreaches(over);
         throw new GateFailedError(`load gate failed, more than --max-invalid ${flags.maxInvalid}: ${which}. The load is committed: the valid rows are loaded and the rest are in the quarantine`, {
           file: over[0]?.path,
           hint: 'surgctl quarantine list shows why; fix the rows and surgctl quarantine replay LOAD_ID, or raise --max-invalid',

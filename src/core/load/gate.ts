@@ -44,3 +44,13 @@ export function overMaxInvalid(files: Counted[], maxInvalid: string, asOne?: str
     .map((f) => ({ ...f, share: f.rows_read === 0 ? 0 : f.rows_quarantined / f.rows_read }))
     .filter((f) => (gate.rows !== undefined && f.rows_quarantined > gate.rows) || (gate.percent !== undefined && f.share * 100 > gate.percent));
 }
+
+/**
+ * One line naming the breaching inputs: the first three in full, then how many more (an import of a folder can
+ * breach on every file, and a message is read on one screen).
+ */
+export function describeBreaches(over: readonly GateBreach[], shown = 3): string {
+  const one = (b: GateBreach): string => `${b.path}: ${b.rows_quarantined} of ${b.rows_read} rows quarantined (${(b.share * 100).toFixed(2)}%)`;
+  const rest = over.length - shown;
+  return over.slice(0, shown).map(one).join('; ') + (rest > 0 ? `; and ${rest} more file(s)` : '');
+}

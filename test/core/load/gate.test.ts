@@ -1,7 +1,7 @@
 // The failed-file gate shared by `surgctl load` and the pipeline's load stage (src/core/load/gate.ts).
 import { describe, expect, it } from 'vitest';
 import { GateFailedError } from '../../../src/errors.js';
-import { checkFilesLoaded } from '../../../src/core/load/gate.js';
+import { checkFilesLoaded, describeBreaches } from '../../../src/core/load/gate.js';
 
 describe('checkFilesLoaded', () => {
   it('passes when no file failed (skipped and succeeded files are fine)', () => {
@@ -30,5 +30,16 @@ describe('checkFilesLoaded', () => {
     expect(g.message).toBe('2 file(s) were not loaded: odd.csv: no dataset named odd; gone.csv: failed');
     expect(g.file).toBe('odd.csv');
     expect(g.hint).toMatch(/dataset/);
+  });
+});
+
+describe('describeBreaches', () => {
+  it('names the first three breaching files in full and counts the rest (an import of a folder can breach on every file)', () => {
+    const b = (path: string, q: number, r: number) => ({ path, rows_read: r, rows_quarantined: q, share: q / r });
+    expect(describeBreaches([b('a.json', 1, 1)])).toBe('a.json: 1 of 1 rows quarantined (100.00%)');
+    const many = ['a', 'b', 'c', 'd', 'e'].map((x) => b(`${x}.json`, 1, 4));
+    expect(describeBreaches(many)).toBe(
+      'a.json: 1 of 4 rows quarantined (25.00%); b.json: 1 of 4 rows quarantined (25.00%); c.json: 1 of 4 rows quarantined (25.00%); and 2 more file(s)',
+    );
   });
 });
