@@ -103,6 +103,15 @@ describe('surgctl import csv', () => {
     expect(existsSync(join(dir, 'surgctl.duckdb'))).toBe(false);
   });
 
+  it('--data-format parquet writes the contract files as Parquet (the word generate and pipeline use; --out-format still works)', async () => {
+    for (const [flag, out] of [['--data-format', 'pq'], ['--out-format', 'pq-old']] as const) {
+      const r = await run('import', 'csv', '--profile', 'vendor.json', '--timezone', 'America/New_York', '--out', out, flag, 'parquet', '--format', 'json', 'monitor.csv');
+      expect(r.exitCode, r.stderr).toBe(0);
+      const head = readFileSync(join(dir, out, 'vitals.parquet')).subarray(0, 4).toString();
+      expect(head).toBe('PAR1');
+    }
+  });
+
   it('loads through the ledger and quarantine; more quarantined rows than --max-invalid exit 1, the load stays', async () => {
     const r = await run('import', 'csv', '--profile', 'vendor.json', '--timezone', 'UTC', '--allow-orphans', '--format', 'json', 'monitor.csv');
     expect(r.exitCode).toBe(1);

@@ -15,6 +15,7 @@ interface ImportFlags {
   dryRun?: boolean;
   out?: string;
   outFormat?: 'csv' | 'parquet';
+  dataFormat?: 'csv' | 'parquet';
   force?: boolean;
   allowOrphans?: boolean;
   quarantineDir?: string;
@@ -31,7 +32,9 @@ function withCommonOptions(cmd: Command): Command {
     .option('--anchor <instant>', 'instant that relative times (H:MM since admission) count from; overrides the profile')
     .option('--dry-run', 'map only: print what would load and the mapping coverage; write nothing')
     .option('--out <dir>', 'write contract files (one per dataset) into DIR instead of loading')
-    .addOption(new Option('--out-format <format>', 'format of --out files').choices(['csv', 'parquet']).default('csv'))
+    .addOption(new Option('--data-format <format>', 'format of the --out files (as in generate and pipeline)').choices(['csv', 'parquet']).default('csv'))
+    // The first spelling, kept working; --data-format is the project's word for the files a command writes.
+    .addOption(new Option('--out-format <format>').choices(['csv', 'parquet']).hideHelp())
     .option('--force', 'import a source again even if it was imported with the same profile and options (idempotent by key); replace an --out directory surgctl wrote')
     .option('--allow-orphans', 'keep rows whose foreign keys do not resolve (e.g. vitals of patients not loaded)')
     .option('--quarantine-dir <dir>', 'where quarantine NDJSON files go', 'quarantine')
@@ -47,7 +50,7 @@ export const importCommand = (ctx: CliContext): Command => {
       .command('csv')
       .description('import CSV files through a source profile (surgctl profiles lists the shipped ones)')
       .argument('<inputs...>', 'files or directories')
-      .option('--profile <name|file>', 'a shipped profile (synthea, physionet-2012) or the path of your own profile JSON'),
+      .option('--profile <name|file>', 'a shipped profile (synthea, physionet-2012, jigsaws: surgctl profiles lists them) or the path of your own profile JSON'),
   ).action(async (inputs: string[], flags: ImportFlags) => {
     if (!flags.profile) throw new UsageError('import csv needs --profile NAME|FILE', { hint: 'surgctl profiles lists the shipped profiles; see schemas/profile.schema.json to write your own' });
     await runImport(ctx, 'csv', inputs, flags);
@@ -83,7 +86,7 @@ async function runImport(ctx: CliContext, kind: 'csv' | 'fhir', inputs: string[]
     anchor: flags.anchor,
     dryRun: flags.dryRun,
     out: flags.out,
-    outFormat: flags.outFormat,
+    outFormat: flags.outFormat ?? flags.dataFormat,
     force: flags.force,
     allowOrphans: flags.allowOrphans,
     quarantineDir: flags.quarantineDir,
