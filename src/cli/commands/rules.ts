@@ -98,5 +98,21 @@ function renderPlan(p: RulesPlan): string {
   if (p.level_moves.length > 0) {
     lines.push('level moves:', ...p.level_moves.map((m) => `  ${m.from} -> ${m.to}: ${m.alerts}`), '');
   }
+  const m = p.motion;
+  lines.push(
+    'motion (motion_kpis; rules motion.jerk_high_mm_s3, motion.idle_speed_mm_s):',
+    renderTextTable(
+      [
+        { measure: 'jerk events', now: m.current.jerk_events, after: m.proposed.jerk_events },
+        { measure: 'steps with jerk', now: m.current.steps_with_jerk, after: m.proposed.steps_with_jerk },
+        { measure: 'idle s', now: m.current.idle_s, after: m.proposed.idle_s },
+      ],
+      [
+        { header: 'measure', value: (r) => r.measure },
+        { header: 'now', value: (r) => r.now, align: 'right' },
+        { header: 'after', value: (r) => r.after, align: 'right' },
+      ],
+    ),
+  );
   return `${lines.join('\n')}\n`;
 }

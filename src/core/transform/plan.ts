@@ -45,6 +45,17 @@ export interface RulesPlan {
   by_rule: ({ rule: string } & PlanCounts)[];
   /** Level moves: from -> to, with counts. */
   level_moves: { from: string; to: string; alerts: number }[];
+  /** The motion rules (rules file `motion`: jerk and idle thresholds) on motion_kpis, now and after. */
+  motion: { current: MotionTotals; proposed: MotionTotals };
+}
+
+export interface MotionTotals {
+  /** Samples whose jerk exceeds motion.jerk_high_mm_s3. */
+  jerk_events: number;
+  /** Procedure, arm and step groups with at least one jerk event. */
+  steps_with_jerk: number;
+  /** Seconds the tool tip moved slower than motion.idle_speed_mm_s (0.1 s precision). */
+  idle_s: number;
 }
 
 function modelNamed(set: ModelSet, name: string): Model {
@@ -53,7 +64,7 @@ function modelNamed(set: ModelSet, name: string): Model {
   return m;
 }
 
-async function computeAlerts(db: Db, rules: LoadedRules, set: ModelSet, into: string): Promise<void> {
+async function computeAlerts(db: Db, rules: LoadedRules, set: ModelSet, into: string, motionInto: string): Promise<void> {
   await prepareSession(db, rules, set);
   const risk = modelNamed(set, 'telemetry_risk').sql;
   const alerts = modelNamed(set, 'alerts').sql;
@@ -64,6 +75,19 @@ ${risk}
     SELECT * FROM (
 ${alerts}
     )`);
+  // The motion rules act on motion_kpis, not on alerts: the same session (these rules' parameters) computes it.
+  await db.run(`CREATE OR REPLACE TEMP TABLE ${motionInto} AS SELECT * FROM (
+${modelNamed(set, 'motion_kpis').sql}
+    )`);
+}
+
+async function motionTotals(db: Db, table: string): Promise<MotionTotals> {
+  const row = (await db.all<MotionTotals & Record<string, unknown>>(`SELECT
+      coalesce(sum(jerk_events), 0)::BIGINT::DOUBLE AS jerk_events,
+      count(*) FILTER (WHERE jerk_events > 0)::INTEGER AS steps_with_jerk,
+      round(coalesce(sum(idle_s), 0), 1)::DOUBLE AS idle_s
+    FROM ${table}`))[0];
+  return { jerk_events: Number(row?.jerk_events ?? 0), steps_with_jerk: Number(row?.steps_with_jerk ?? 0), idle_s: Number(row?.idle_s ?? 0) };
 }
 
 /** Builds the plan. Opens the lakehouse read-only; writes only TEMP tables. */
@@ -79,8 +103,8 @@ export async function planRules(opts: PlanOptions): Promise<RulesPlan> {
         robot_arm VARCHAR, instrument VARCHAR, step VARCHAR, force_n DOUBLE, velocity_mm_s DOUBLE, latency_ms DOUBLE,
         error_code VARCHAR, recorded_at TIMESTAMPTZ, tool_x_mm DOUBLE, tool_y_mm DOUBLE, tool_z_mm DOUBLE, gripper_angle_rad DOUBLE)`);
     }
-    await computeAlerts(db, current, set, '_plan_current');
-    await computeAlerts(db, proposed, set, '_plan_proposed');
+    await computeAlerts(db, current, set, '_plan_current', '_plan_motion_current');
+    await computeAlerts(db, proposed, set, '_plan_proposed', '_plan_motion_proposed');
     await db.run(`CREATE OR REPLACE TEMP TABLE _plan_diff AS
       SELECT coalesce(c.alert_id, p.alert_id) AS alert_id,
              c.level AS current_level, p.level AS proposed_level,
@@ -142,6 +166,7 @@ export async function planRules(opts: PlanOptions): Promise<RulesPlan> {
       by_level: byLevel,
       by_rule: byRule,
       level_moves: moves,
+      motion: { current: await motionTotals(db, '_plan_motion_current'), proposed: await motionTotals(db, '_plan_motion_proposed') },
     };
   } finally {
     db.close();

@@ -159,4 +159,23 @@ describe('the jigsaws profile', () => {
     expect(velocity?.appear).toBeGreaterThan(0);
     expect(plan.changed_rules.map((c) => c.path)).toContain('robot_risk.velocity_mm_s.bands');
   });
+
+  it('lets `rules plan` preview the motion rules (jerk and idle thresholds) on motion_kpis', async () => {
+    const rules = join(tmp.dir, 'jerky.rules.json');
+    writeFileSync(rules, JSON.stringify({ version: 'jerky', motion: { jerk_high_mm_s3: 1e-6, idle_speed_mm_s: 1e9 } }));
+    const plan = await planRules({ dbPath, proposedRules: rules, cwd: tmp.dir, env: {} });
+    const db = await openDb(dbPath, { readOnly: true });
+    try {
+      const [now] = await db.all<{ jerk: number; idle: number }>('SELECT sum(jerk_events)::DOUBLE AS jerk, round(sum(idle_s), 1)::DOUBLE AS idle FROM motion_kpis');
+      // Now: the same figures as the mart the transform wrote under the rules in force.
+      expect(plan.motion.current.jerk_events).toBe(now!.jerk);
+      expect(plan.motion.current.idle_s).toBe(now!.idle);
+      // After: almost every differenced sample counts (threshold 1e-6), and every differenced second is idle.
+      expect(plan.motion.proposed.jerk_events).toBeGreaterThan(plan.motion.current.jerk_events);
+      expect(plan.motion.proposed.idle_s).toBeGreaterThan(plan.motion.current.idle_s);
+    } finally {
+      db.close();
+    }
+    expect(plan.changed_rules.map((c) => c.path)).toEqual(expect.arrayContaining(['motion.jerk_high_mm_s3', 'motion.idle_speed_mm_s']));
+  });
 });
