@@ -58,6 +58,9 @@ export interface MotionTotals {
   idle_s: number;
 }
 
+/** The triggers alerts.sql can set, in the order by_rule lists them. */
+const ALERT_TRIGGERS = ['latency', 'force', 'error', 'force_spike', 'velocity'] as const;
+
 function modelNamed(set: ModelSet, name: string): Model {
   const m = set.models.find((x) => x.name === name);
   if (!m) throw new Error(`model ${name} is missing from ${set.dir}`);
@@ -144,9 +147,10 @@ export async function planRules(opts: PlanOptions): Promise<RulesPlan> {
         count(*) FILTER (WHERE d.change = 'disappear' AND list_contains(d.current_triggers, r.rule))::INTEGER AS disappear,
         count(*) FILTER (WHERE d.change = 'level_changed'
                          AND (list_contains(d.current_triggers, r.rule) OR list_contains(d.proposed_triggers, r.rule)))::INTEGER AS level_changed
-      FROM (SELECT unnest(['latency', 'force', 'error', 'force_spike', 'velocity']) AS rule, generate_subscripts(['latency', 'force', 'error', 'force_spike', 'velocity'], 1) AS ord) r
+      FROM (SELECT unnest($triggers::JSON::VARCHAR[]) AS rule, generate_subscripts($triggers::JSON::VARCHAR[], 1) AS ord) r
       LEFT JOIN _plan_diff d ON list_contains(d.current_triggers, r.rule) OR list_contains(d.proposed_triggers, r.rule)
       GROUP BY r.rule, r.ord ORDER BY r.ord`,
+      { triggers: JSON.stringify(ALERT_TRIGGERS) },
     );
     const moves = await db.all<RulesPlan['level_moves'][number] & Record<string, unknown>>(
       `SELECT current_level AS "from", proposed_level AS "to", count(*)::INTEGER AS alerts FROM _plan_diff

@@ -1,10 +1,13 @@
 // Test helpers for transform: a lakehouse with the raw tables (rawTableDdl), hand-made rows inserted with bound
 // parameters, and a deterministic synthetic dataset made in DuckDB SQL (hash-based, no random()).
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import type { DuckDBValue } from '@duckdb/node-api';
 import { openDb, type Db } from '../../../src/db/db.js';
 import { ident } from '../../../src/db/sql.js';
 import { migrate } from '../../../src/core/load/migrations.js';
+import { loadFiles, type LoadResult } from '../../../src/core/load/load.js';
+import { runTransform } from '../../../src/core/transform/transform.js';
 import { rawTableDdl } from '../../../src/core/load/raw-tables.js';
 import { listDatasets, loadDatasetSchema } from '../../../src/core/schemas.js';
 
@@ -14,6 +17,18 @@ export async function openLakehouse(dir: string, name = 'lake.duckdb', how: 'mig
   if (how === 'migrated') await migrate(db);
   else for (const d of listDatasets()) await db.run(rawTableDdl(loadDatasetSchema(d)));
   return db;
+}
+
+/**
+ * Loads `dir`/patients.csv and `dir`/vitals.csv into `dir`/lake.duckdb (quarantine in `dir`/q), runs the transform,
+ * checks no model test failed, and returns the load result with the lakehouse opened read-only (the caller closes it).
+ */
+export async function loadPatientsAndVitals(dir: string): Promise<{ load: LoadResult; db: Db }> {
+  const dbPath = join(dir, 'lake.duckdb');
+  const load = await loadFiles([join(dir, 'patients.csv'), join(dir, 'vitals.csv')], { dbPath, cwd: dir, quarantineDir: join(dir, 'q') });
+  const r = await runTransform({ dbPath, cwd: dir, env: {} });
+  expect(r.tests_failed).toBe(0);
+  return { load, db: await openDb(dbPath, { readOnly: true }) };
 }
 
 type Row = Record<string, string | number | boolean | null>;

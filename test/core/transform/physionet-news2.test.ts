@@ -8,10 +8,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadFiles, type LoadResult } from '../../../src/core/load/load.js';
-import { runTransform } from '../../../src/core/transform/transform.js';
-import { openDb, type Db } from '../../../src/db/db.js';
+import type { LoadResult } from '../../../src/core/load/load.js';
+import type { Db } from '../../../src/db/db.js';
 import { tempDir } from '../../helpers/run-cli.js';
+import { loadPatientsAndVitals } from './helpers.js';
 
 const RECORD = `Time,Parameter,Value
 00:00,RecordID,140501
@@ -87,11 +87,7 @@ beforeAll(async () => {
   cleanup = t.cleanup;
   writeFileSync(join(t.dir, 'patients.csv'), `patient_id,sex,birth_date,facility_id\n${PATIENT},male,1954-06-01,ICU-2\n`);
   writeFileSync(join(t.dir, 'vitals.csv'), recordToVitalsCsv(RECORD));
-  const dbPath = join(t.dir, 'lake.duckdb');
-  load = await loadFiles([join(t.dir, 'patients.csv'), join(t.dir, 'vitals.csv')], { dbPath, cwd: t.dir, quarantineDir: join(t.dir, 'q') });
-  const r = await runTransform({ dbPath, cwd: t.dir, env: {} });
-  expect(r.tests_failed).toBe(0);
-  db = await openDb(dbPath, { readOnly: true });
+  ({ load, db } = await loadPatientsAndVitals(t.dir));
 }, 60_000);
 
 afterAll(() => {

@@ -7,11 +7,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { loadFiles, type LoadResult } from '../../../src/core/load/load.js';
-import { runTransform } from '../../../src/core/transform/transform.js';
+import type { LoadResult } from '../../../src/core/load/load.js';
 import { openDb, type Db } from '../../../src/db/db.js';
 import { literal } from '../../../src/db/sql.js';
 import { tempDir } from '../../helpers/run-cli.js';
+import { loadPatientsAndVitals } from './helpers.js';
 
 const FIXTURE = fileURLToPath(new URL('../../../fixtures/synthea-vitals/', import.meta.url));
 // LOINC code -> vitals metric and unit (Synthea's mm[Hg] is mmHg)
@@ -39,11 +39,7 @@ beforeAll(async () => {
   } finally {
     scratch.close();
   }
-  const dbPath = join(t.dir, 'lake.duckdb');
-  load = await loadFiles([join(t.dir, 'patients.csv'), join(t.dir, 'vitals.csv')], { dbPath, cwd: t.dir, quarantineDir: join(t.dir, 'q') });
-  const r = await runTransform({ dbPath, cwd: t.dir, env: {} });
-  expect(r.tests_failed).toBe(0);
-  db = await openDb(dbPath, { readOnly: true });
+  ({ load, db } = await loadPatientsAndVitals(t.dir));
 }, 60_000);
 
 afterAll(() => {
