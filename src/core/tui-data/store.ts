@@ -49,6 +49,13 @@ export async function openAlertStore(path: string, options: AlertStoreOptions): 
   return store;
 }
 
+/** The FROM clause (alias `a`, bound as $id) of the alerts an acknowledgement of `row` covers: it, or its episode's. */
+function ackedAlertsSql(row: ListRow): string {
+  return row.kind === 'alert'
+    ? 'FROM alerts a WHERE a.alert_id = $id'
+    : `FROM alert_episodes e JOIN alerts a ON ${EPISODE_MEMBERS_ON} WHERE e.episode_id = $id`;
+}
+
 export class AlertStore implements AlertSource {
   readonly path: string;
   private db: Db | undefined;
@@ -381,9 +388,7 @@ export class AlertStore implements AlertSource {
     const ackedAt = this.now().toISOString();
     const by = this.options.user;
     return this.withWritable('acknowledge', async (rw) => {
-      const source = row.kind === 'alert'
-        ? 'FROM alerts a WHERE a.alert_id = $id'
-        : `FROM alert_episodes e JOIN alerts a ON ${EPISODE_MEMBERS_ON} WHERE e.episode_id = $id`;
+      const source = ackedAlertsSql(row);
       const total = (await rw.scalar<number>(`SELECT count(*)::INTEGER ${source}`, { id: row.id })) ?? 0;
       const inserted = await rw.transaction(async () => {
         const added = await rw.all(
@@ -417,9 +422,7 @@ export class AlertStore implements AlertSource {
     const at = this.now().toISOString();
     const by = this.options.user;
     return this.withWritable('withdraw the acknowledgement', async (rw) => {
-      const source = row.kind === 'alert'
-        ? 'FROM alerts a WHERE a.alert_id = $id'
-        : `FROM alert_episodes e JOIN alerts a ON ${EPISODE_MEMBERS_ON} WHERE e.episode_id = $id`;
+      const source = ackedAlertsSql(row);
       const removed = await rw.transaction(async () => {
         const gone = await rw.all(`DELETE FROM alert_acks WHERE alert_id IN (SELECT a.alert_id ${source}) RETURNING alert_id`, { id: row.id });
         await historyInsert(rw, gone.map((r) => String(r.alert_id)), 'unack', by, at, note);
