@@ -55,7 +55,7 @@ export class BrowserController {
     this.options = options;
     const spec = options.spec ?? DEFAULT_VIEW;
     this.state = {
-      screen: 'list', spec, counts: null, view: EMPTY_VIEW, search: null, prompt: null, detail: null,
+      screen: 'list', spec, counts: null, view: EMPTY_VIEW, prompt: null, detail: null,
       detailScroll: 0, message: null, busy: true, lastExport: null,
       size: { rows: options.rows, columns: options.columns }, user: options.user, dbPath: source.path, quit: false,
     };
@@ -112,10 +112,7 @@ export class BrowserController {
     const counts = await this.source.counts(spec);
     this.pager = new Pager(this.source, spec, listHeight(this.state.size.rows), counts.inView);
     await this.pager.first();
-    const search = this.state.search && this.state.search.text !== ''
-      ? { text: this.state.search.text, matches: await this.source.countMatches(spec, this.state.search.text) }
-      : null;
-    this.set({ spec, counts, search, view: this.pager.view(), busy: false });
+    this.set({ spec, counts, view: this.pager.view(), busy: false });
   }
 
   private async handle(input: string, key: KeyInfo): Promise<void> {

@@ -11,7 +11,6 @@ export interface BrowserState {
   spec: ViewSpec;
   counts: LevelCounts | null;
   view: PagerView;
-  search: { text: string; matches: number } | null;
   prompt: { kind: PromptKind; text: string } | null;
   detail: AlertDetail | null;
   detailScroll: number;

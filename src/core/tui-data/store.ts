@@ -49,6 +49,13 @@ export async function openAlertStore(path: string, options: AlertStoreOptions): 
   return store;
 }
 
+/** The FROM clause (alias `a`, bound as $id) of the alerts an acknowledgement of `row` covers: it, or its episode's. */
+function ackedAlertsSql(row: ListRow): string {
+  return row.kind === 'alert'
+    ? 'FROM alerts a WHERE a.alert_id = $id'
+    : `FROM alert_episodes e JOIN alerts a ON ${EPISODE_MEMBERS_ON} WHERE e.episode_id = $id`;
+}
+
 export class AlertStore implements AlertSource {
   readonly path: string;
   private db: Db | undefined;
@@ -380,25 +387,17 @@ export class AlertStore implements AlertSource {
   async acknowledge(row: ListRow, note: string | null): Promise<AckResult> {
     const ackedAt = this.now().toISOString();
     const by = this.options.user;
-    this.close();
-    let rw: Db | undefined;
-    try {
-      rw = await openDb(this.path, { lockTimeoutMs: this.options.lockTimeoutMs ?? 5000, ...this.dbOptions() });
-      // A lakehouse from a newer surgctl is never written, not even an acknowledgement (migrate refuses it before
-      // any write); an older one gains alert_acks from migration 003.
-      await migrate(rw);
-      const source = row.kind === 'alert'
-        ? 'FROM alerts a WHERE a.alert_id = $id'
-        : `FROM alert_episodes e JOIN alerts a ON ${EPISODE_MEMBERS_ON} WHERE e.episode_id = $id`;
+    return this.withWritable('acknowledge', async (rw) => {
+      const source = ackedAlertsSql(row);
       const total = (await rw.scalar<number>(`SELECT count(*)::INTEGER ${source}`, { id: row.id })) ?? 0;
       const inserted = await rw.transaction(async () => {
-        const added = await rw!.all(
+        const added = await rw.all(
           `INSERT INTO alert_acks (alert_id, acked_by, acked_at, note)
            SELECT a.alert_id, $by, $at::TIMESTAMPTZ, $note ${source}
            ON CONFLICT DO NOTHING RETURNING alert_id`,
           { id: row.id, by, at: ackedAt, note },
         );
-        await historyInsert(rw!, added.map((r) => String(r.alert_id)), 'ack', by, ackedAt, note);
+        await historyInsert(rw, added.map((r) => String(r.alert_id)), 'ack', by, ackedAt, note);
         return added;
       });
       const ackRow = (await rw.all(
@@ -411,15 +410,7 @@ export class AlertStore implements AlertSource {
         already: total - inserted.length,
         ack: ackRow ? toAck(ackRow) : null,
       };
-    } catch (e) {
-      if (e instanceof DatabaseError && e.code === 'db_locked') {
-        throw new DatabaseError('db_locked', `cannot acknowledge now: ${this.path} is in use by another process; try again`, { cause: e });
-      }
-      throw e;
-    } finally {
-      rw?.close();
-      await this.open();
-    }
+    });
   }
 
   /**
@@ -430,23 +421,34 @@ export class AlertStore implements AlertSource {
   async unacknowledge(row: ListRow, note: string | null): Promise<{ removed: number }> {
     const at = this.now().toISOString();
     const by = this.options.user;
+    return this.withWritable('withdraw the acknowledgement', async (rw) => {
+      const source = ackedAlertsSql(row);
+      const removed = await rw.transaction(async () => {
+        const gone = await rw.all(`DELETE FROM alert_acks WHERE alert_id IN (SELECT a.alert_id ${source}) RETURNING alert_id`, { id: row.id });
+        await historyInsert(rw, gone.map((r) => String(r.alert_id)), 'unack', by, at, note);
+        return gone.length;
+      });
+      return { removed };
+    });
+  }
+
+  /**
+   * Runs `fn` on the file held read-write: closes the read-only handle, opens read-write (waiting up to
+   * lockTimeoutMs), migrates, and always reopens read-only. A lock held too long becomes
+   * DatabaseError('db_locked') "cannot <action> now: ...".
+   */
+  private async withWritable<T>(action: string, fn: (rw: Db) => Promise<T>): Promise<T> {
     this.close();
     let rw: Db | undefined;
     try {
       rw = await openDb(this.path, { lockTimeoutMs: this.options.lockTimeoutMs ?? 5000, ...this.dbOptions() });
+      // A lakehouse from a newer surgctl is never written, not even an acknowledgement (migrate refuses it before
+      // any write); an older one gains alert_acks from migration 003.
       await migrate(rw);
-      const source = row.kind === 'alert'
-        ? 'FROM alerts a WHERE a.alert_id = $id'
-        : `FROM alert_episodes e JOIN alerts a ON ${EPISODE_MEMBERS_ON} WHERE e.episode_id = $id`;
-      const removed = await rw.transaction(async () => {
-        const gone = await rw!.all(`DELETE FROM alert_acks WHERE alert_id IN (SELECT a.alert_id ${source}) RETURNING alert_id`, { id: row.id });
-        await historyInsert(rw!, gone.map((r) => String(r.alert_id)), 'unack', by, at, note);
-        return gone.length;
-      });
-      return { removed };
+      return await fn(rw);
     } catch (e) {
       if (e instanceof DatabaseError && e.code === 'db_locked') {
-        throw new DatabaseError('db_locked', `cannot withdraw the acknowledgement now: ${this.path} is in use by another process; try again`, { cause: e });
+        throw new DatabaseError('db_locked', `cannot ${action} now: ${this.path} is in use by another process; try again`, { cause: e });
       }
       throw e;
     } finally {

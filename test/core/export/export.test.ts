@@ -8,18 +8,9 @@ import { openDb } from '../../../src/db/db.js';
 import { literal } from '../../../src/db/sql.js';
 import { exportTable } from '../../../src/core/export/index.js';
 import { OutputExistsError, UsageError } from '../../../src/errors.js';
-import { useFixtureLakehouse } from '../report/fixture.js';
+import { inspect, useFixtureLakehouse } from '../report/fixture.js';
 
 const lake = useFixtureLakehouse();
-
-async function inspect<T = Record<string, unknown>>(sql: string): Promise<T[]> {
-  const db = await openDb(':memory:');
-  try {
-    return await db.all<T & Record<string, unknown>>(sql);
-  } finally {
-    db.close();
-  }
-}
 
 async function tableTypes(table: string): Promise<[string, string][]> {
   const db = await openDb(lake.db, { readOnly: true });

@@ -4,23 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDb } from '../../../src/db/db.js';
 import { literal } from '../../../src/db/sql.js';
 import { exportTable } from '../../../src/core/export/index.js';
 import { UsageError } from '../../../src/errors.js';
 import { runCli } from '../../helpers/run-cli.js';
-import { useFixtureLakehouse } from '../report/fixture.js';
+import { inspect, useFixtureLakehouse } from '../report/fixture.js';
 
 const lake = useFixtureLakehouse();
-
-async function inspect<T = Record<string, unknown>>(sql: string): Promise<T[]> {
-  const db = await openDb(':memory:');
-  try {
-    return await db.all<T & Record<string, unknown>>(sql);
-  } finally {
-    db.close();
-  }
-}
 
 const parts = (dir: string): string[] => readdirSync(dir).filter((f) => f !== '.surgctl-output').sort();
 

@@ -279,3 +279,13 @@ export function useFixtureLakehouse(): { readonly dir: string; readonly db: stri
     },
   };
 }
+
+/** Runs `sql` on a fresh in-memory DuckDB (e.g. over read_parquet of an export) and returns its rows. */
+export async function inspect<T = Record<string, unknown>>(sql: string): Promise<T[]> {
+  const db = await openDb(':memory:');
+  try {
+    return await db.all<T & Record<string, unknown>>(sql);
+  } finally {
+    db.close();
+  }
+}
