@@ -616,14 +616,16 @@ async function addFhirRows(db: Db, file: string, resource: string, errors: FhirE
   }
   if (errors.length > 0) {
     const maxRow = (await db.scalar<number>(`SELECT coalesce(max(_row), 0)::INTEGER FROM ${MAPPED_TABLE}`)) ?? 0;
-    let i = 0;
-    for (const e of errors) {
-      i += 1;
-      await db.run(
-        `INSERT INTO ${MAPPED_TABLE} (_row, _line, _status, _reason, _keyword, _field, _bad_value) VALUES ($row, $line, 'quarantine', $reason, 'fhir', NULL, $raw)`,
-        { row: maxRow + i, line: e.line ?? e.entry ?? null, reason: e.entry !== undefined ? `Bundle entry ${e.entry}: ${e.reason}` : e.reason, raw: e.raw ?? null },
-      );
-    }
+    // One statement for all of them (a broken export can have thousands of bad lines), in the order the stage met them.
+    const rows = errors.map((e, i) => ({
+      row: maxRow + i + 1, line: e.line ?? e.entry ?? null, reason: e.entry !== undefined ? `Bundle entry ${e.entry}: ${e.reason}` : e.reason, raw: e.raw ?? null,
+    }));
+    await db.run(
+      `INSERT INTO ${MAPPED_TABLE} (_row, _line, _status, _reason, _keyword, _field, _bad_value)
+       SELECT e."row", e.line, 'quarantine', e.reason, 'fhir', NULL, e.raw
+       FROM (SELECT unnest(CAST(CAST($errors AS JSON) AS STRUCT("row" BIGINT, line BIGINT, reason VARCHAR, raw VARCHAR)[])) AS e)`,
+      { errors: JSON.stringify(rows) },
+    );
     counts.rows_read += errors.length;
     counts.mapped += errors.length;
     counts.quarantined_by_keyword.fhir = (counts.quarantined_by_keyword.fhir ?? 0) + errors.length;
