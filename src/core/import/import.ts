@@ -16,7 +16,7 @@ import { ident, literal } from '../../db/sql.js';
 import { InterruptedError, toIoError, UsageError } from '../../errors.js';
 import { findSucceededBySha, markAbandoned } from '../load/ledger.js';
 import { openLakehouse, loadOneFile, LOAD_STEPS, recordRun, restoreQuarantineFiles, sumTotals, type FileLoadResult, type LoadEvent, type LoadResult } from '../load/load.js';
-import type { ViewDefinition } from '../fhir/index.js';
+import type { FhirInputError, ViewDefinition } from '../fhir/index.js';
 import { spoolStream } from '../validate/inputs.js';
 import { scanCsv } from '../validate/csv-scan.js';
 import { checkOutput, commitOutput, discardOutput, tempPathFor, writeMarker } from '../safe-output.js';
@@ -541,9 +541,7 @@ export async function importFhir(inputs: string[], opts: ImportOptions): Promise
   }
 }
 
-type FhirError = { file: string; line?: number; entry?: number; reason: string; raw?: string };
-
-async function importOne(s: Session, src: Source & { fhirFile?: string; fhirResource?: string; fhirErrors?: FhirError[] }, opts: ImportOptions): Promise<ImportFileResult> {
+async function importOne(s: Session, src: Source & { fhirFile?: string; fhirResource?: string; fhirErrors?: FhirInputError[] }, opts: ImportOptions): Promise<ImportFileResult> {
   const { db, mode, result } = s;
   const p = src.p;
   const ds = p.ds as DatasetSchema;
@@ -581,7 +579,7 @@ async function importOne(s: Session, src: Source & { fhirFile?: string; fhirReso
  * FHIR accounting: an Observation that yields no reading row (no value, data absent) is skipped with that reason,
  * and a resource or line the stage could not read is a quarantined row with its line (NDJSON) or entry (Bundle).
  */
-async function addFhirRows(db: Db, file: string, resource: string, errors: FhirError[], counts: MapCounts): Promise<MapCounts> {
+async function addFhirRows(db: Db, file: string, resource: string, errors: FhirInputError[], counts: MapCounts): Promise<MapCounts> {
   if (resource === 'Device') {
     // robots requires installed_on and FHIR R4 Device has no installation date: say so here, not as a bare type error.
     const reason = 'Device has no installation date: neither the installed-on extension nor manufactureDate (robots requires installed_on)';
