@@ -633,6 +633,10 @@ async function addFhirRows(db: Db, file: string, resource: string, errors: FhirI
 
 const contractSelect = (ds: DatasetSchema): string => ds.columns.map(ident).join(', ');
 
+/** json_object over `cols` of the contract; its keys are the parameters of contractKeys (bound, not inlined). */
+const contractJson = (ds: DatasetSchema, cols: string[]): string => `json_object(${cols.map((c) => `$k${ds.columns.indexOf(c)}, ${ident(c)}`).join(', ')})`;
+const contractKeys = (ds: DatasetSchema): Record<string, string> => Object.fromEntries(ds.columns.map((c, i) => [`k${i}`, c]));
+
 /** --dry-run: validates the mapped rows against the contract as the load would (no foreign keys), in memory. */
 async function dryValidate(db: Db, p: Planned, ds: DatasetSchema, work: string): Promise<ImportFileResult['validation']> {
   const staged = join(work, `${basename(p.path)}.${ds.name}.dry.ndjson`);
@@ -650,16 +654,14 @@ async function dryValidate(db: Db, p: Planned, ds: DatasetSchema, work: string):
  * a JSON null is a type failure; required columns are always written.
  */
 async function writeContractNdjson(db: Db, ds: DatasetSchema, path: string): Promise<void> {
-  const obj = (cols: string[]): string => `json_object(${cols.map((c) => `$k${ds.columns.indexOf(c)}, ${ident(c)}`).join(', ')})`;
   const required = ds.columns.filter((c) => ds.required.includes(c));
   const optional = ds.columns.filter((c) => !ds.required.includes(c));
-  const row = optional.length === 0 ? obj(required) : `json_merge_patch(${required.length === 0 ? "'{}'" : obj(required)}, ${obj(optional)})`;
-  const keys = Object.fromEntries(ds.columns.map((c, i) => [`k${i}`, c]));
+  const row = optional.length === 0 ? contractJson(ds, required) : `json_merge_patch(${required.length === 0 ? "'{}'" : contractJson(ds, required)}, ${contractJson(ds, optional)})`;
   // One JSON text per line: CSV without quoting or a delimiter that can occur (chr(1) never does in JSON text).
   await db.run(
     `COPY (SELECT CAST(${row} AS VARCHAR) AS j FROM ${MAPPED_TABLE} WHERE _status = 'ok' ORDER BY _row)
      TO ${literal(path)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')`,
-    keys,
+    contractKeys(ds),
   );
 }
 
@@ -713,10 +715,7 @@ async function loadMapped(
   const qdir = resolve(opts.cwd ?? process.cwd(), opts.quarantineDir ?? 'quarantine');
   const lineage = ds.name === 'vitals';
   // raw: the contract row as far as it was mapped (replay re-validates it); the source's value is in errors[].value.
-  const rawJson = `json_object(${ds.columns
-    .map((c, i) => `$k${i}, ${ident(c)}`)
-    .join(', ')})`;
-  const keys = Object.fromEntries(ds.columns.map((c, i) => [`k${i}`, c]));
+  const rawJson = contractJson(ds, ds.columns);
   let qPath: string | null = null;
   const afterInsert = async (lake: Db, loadId: string): Promise<void> => {
     await lake.run(
@@ -731,7 +730,7 @@ async function loadMapped(
          SELECT $load, $file, _line, _row, $ds, CAST(${rawJson} AS VARCHAR),
            CAST(json_array(json_object('field', _field, 'keyword', _keyword, 'message', _reason, 'value', _bad_value)) AS VARCHAR), _keyword, now()
          FROM ${MAPPED_TABLE} WHERE _status = 'quarantine' ORDER BY _line, _row`,
-        { load: loadId, file: p.display, ds: ds.name, ...keys },
+        { load: loadId, file: p.display, ds: ds.name, ...contractKeys(ds) },
       );
     }
     const loadQ = await lake.scalar<string | null>('SELECT quarantine_file FROM loads WHERE load_id = $load', { load: loadId });
