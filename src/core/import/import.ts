@@ -16,7 +16,7 @@ import { ident, literal } from '../../db/sql.js';
 import { InterruptedError, toIoError, UsageError } from '../../errors.js';
 import { findSucceededBySha, markAbandoned } from '../load/ledger.js';
 import { openLakehouse, loadOneFile, LOAD_STEPS, recordRun, restoreQuarantineFiles, sumTotals, type FileLoadResult, type LoadEvent, type LoadResult } from '../load/load.js';
-import type { ViewDefinition } from '../fhir/index.js';
+import type { FhirInputError, ViewDefinition } from '../fhir/index.js';
 import { spoolStream } from '../validate/inputs.js';
 import { scanCsv } from '../validate/csv-scan.js';
 import { checkOutput, commitOutput, discardOutput, tempPathFor, writeMarker } from '../safe-output.js';
@@ -541,9 +541,7 @@ export async function importFhir(inputs: string[], opts: ImportOptions): Promise
   }
 }
 
-type FhirError = { file: string; line?: number; entry?: number; reason: string; raw?: string };
-
-async function importOne(s: Session, src: Source & { fhirFile?: string; fhirResource?: string; fhirErrors?: FhirError[] }, opts: ImportOptions): Promise<ImportFileResult> {
+async function importOne(s: Session, src: Source & { fhirFile?: string; fhirResource?: string; fhirErrors?: FhirInputError[] }, opts: ImportOptions): Promise<ImportFileResult> {
   const { db, mode, result } = s;
   const p = src.p;
   const ds = p.ds as DatasetSchema;
@@ -581,7 +579,7 @@ async function importOne(s: Session, src: Source & { fhirFile?: string; fhirReso
  * FHIR accounting: an Observation that yields no reading row (no value, data absent) is skipped with that reason,
  * and a resource or line the stage could not read is a quarantined row with its line (NDJSON) or entry (Bundle).
  */
-async function addFhirRows(db: Db, file: string, resource: string, errors: FhirError[], counts: MapCounts): Promise<MapCounts> {
+async function addFhirRows(db: Db, file: string, resource: string, errors: FhirInputError[], counts: MapCounts): Promise<MapCounts> {
   if (resource === 'Device') {
     // robots requires installed_on and FHIR R4 Device has no installation date: say so here, not as a bare type error.
     const reason = 'Device has no installation date: neither the installed-on extension nor manufactureDate (robots requires installed_on)';
@@ -616,14 +614,16 @@ async function addFhirRows(db: Db, file: string, resource: string, errors: FhirE
   }
   if (errors.length > 0) {
     const maxRow = (await db.scalar<number>(`SELECT coalesce(max(_row), 0)::INTEGER FROM ${MAPPED_TABLE}`)) ?? 0;
-    let i = 0;
-    for (const e of errors) {
-      i += 1;
-      await db.run(
-        `INSERT INTO ${MAPPED_TABLE} (_row, _line, _status, _reason, _keyword, _field, _bad_value) VALUES ($row, $line, 'quarantine', $reason, 'fhir', NULL, $raw)`,
-        { row: maxRow + i, line: e.line ?? e.entry ?? null, reason: e.entry !== undefined ? `Bundle entry ${e.entry}: ${e.reason}` : e.reason, raw: e.raw ?? null },
-      );
-    }
+    // One statement for all of them (a broken export can have thousands of bad lines), in the order the stage met them.
+    const rows = errors.map((e, i) => ({
+      row: maxRow + i + 1, line: e.line ?? e.entry ?? null, reason: e.entry !== undefined ? `Bundle entry ${e.entry}: ${e.reason}` : e.reason, raw: e.raw ?? null,
+    }));
+    await db.run(
+      `INSERT INTO ${MAPPED_TABLE} (_row, _line, _status, _reason, _keyword, _field, _bad_value)
+       SELECT e."row", e.line, 'quarantine', e.reason, 'fhir', NULL, e.raw
+       FROM (SELECT unnest(CAST(CAST($errors AS JSON) AS STRUCT("row" BIGINT, line BIGINT, reason VARCHAR, raw VARCHAR)[])) AS e)`,
+      { errors: JSON.stringify(rows) },
+    );
     counts.rows_read += errors.length;
     counts.mapped += errors.length;
     counts.quarantined_by_keyword.fhir = (counts.quarantined_by_keyword.fhir ?? 0) + errors.length;
@@ -632,6 +632,10 @@ async function addFhirRows(db: Db, file: string, resource: string, errors: FhirE
 }
 
 const contractSelect = (ds: DatasetSchema): string => ds.columns.map(ident).join(', ');
+
+/** json_object over `cols` of the contract; its keys are the parameters of contractKeys (bound, not inlined). */
+const contractJson = (ds: DatasetSchema, cols: string[]): string => `json_object(${cols.map((c) => `$k${ds.columns.indexOf(c)}, ${ident(c)}`).join(', ')})`;
+const contractKeys = (ds: DatasetSchema): Record<string, string> => Object.fromEntries(ds.columns.map((c, i) => [`k${i}`, c]));
 
 /** --dry-run: validates the mapped rows against the contract as the load would (no foreign keys), in memory. */
 async function dryValidate(db: Db, p: Planned, ds: DatasetSchema, work: string): Promise<ImportFileResult['validation']> {
@@ -650,16 +654,14 @@ async function dryValidate(db: Db, p: Planned, ds: DatasetSchema, work: string):
  * a JSON null is a type failure; required columns are always written.
  */
 async function writeContractNdjson(db: Db, ds: DatasetSchema, path: string): Promise<void> {
-  const obj = (cols: string[]): string => `json_object(${cols.map((c) => `$k${ds.columns.indexOf(c)}, ${ident(c)}`).join(', ')})`;
   const required = ds.columns.filter((c) => ds.required.includes(c));
   const optional = ds.columns.filter((c) => !ds.required.includes(c));
-  const row = optional.length === 0 ? obj(required) : `json_merge_patch(${required.length === 0 ? "'{}'" : obj(required)}, ${obj(optional)})`;
-  const keys = Object.fromEntries(ds.columns.map((c, i) => [`k${i}`, c]));
+  const row = optional.length === 0 ? contractJson(ds, required) : `json_merge_patch(${required.length === 0 ? "'{}'" : contractJson(ds, required)}, ${contractJson(ds, optional)})`;
   // One JSON text per line: CSV without quoting or a delimiter that can occur (chr(1) never does in JSON text).
   await db.run(
     `COPY (SELECT CAST(${row} AS VARCHAR) AS j FROM ${MAPPED_TABLE} WHERE _status = 'ok' ORDER BY _row)
      TO ${literal(path)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')`,
-    keys,
+    contractKeys(ds),
   );
 }
 
@@ -713,10 +715,7 @@ async function loadMapped(
   const qdir = resolve(opts.cwd ?? process.cwd(), opts.quarantineDir ?? 'quarantine');
   const lineage = ds.name === 'vitals';
   // raw: the contract row as far as it was mapped (replay re-validates it); the source's value is in errors[].value.
-  const rawJson = `json_object(${ds.columns
-    .map((c, i) => `$k${i}, ${ident(c)}`)
-    .join(', ')})`;
-  const keys = Object.fromEntries(ds.columns.map((c, i) => [`k${i}`, c]));
+  const rawJson = contractJson(ds, ds.columns);
   let qPath: string | null = null;
   const afterInsert = async (lake: Db, loadId: string): Promise<void> => {
     await lake.run(
@@ -731,7 +730,7 @@ async function loadMapped(
          SELECT $load, $file, _line, _row, $ds, CAST(${rawJson} AS VARCHAR),
            CAST(json_array(json_object('field', _field, 'keyword', _keyword, 'message', _reason, 'value', _bad_value)) AS VARCHAR), _keyword, now()
          FROM ${MAPPED_TABLE} WHERE _status = 'quarantine' ORDER BY _line, _row`,
-        { load: loadId, file: p.display, ds: ds.name, ...keys },
+        { load: loadId, file: p.display, ds: ds.name, ...contractKeys(ds) },
       );
     }
     const loadQ = await lake.scalar<string | null>('SELECT quarantine_file FROM loads WHERE load_id = $load', { load: loadId });

@@ -146,26 +146,30 @@ const TIME_MESSAGES: Record<string, string> = {
   format: 'not a timestamp surgctl can read (ISO 8601, or the profile\'s time_format)',
 };
 
+/** Inserts `rows` (objects with the fields of `struct`) into TEMP table `name` in one statement; `select` reads each as r. */
+async function fillTable(db: Db, name: string, struct: string, select: string, rows: Record<string, unknown>[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db.run(`INSERT INTO ${name} SELECT ${select} FROM (SELECT unnest(CAST(CAST($rows AS JSON) AS STRUCT(${struct})[])) AS r)`, { rows: JSON.stringify(rows) });
+}
+
 async function setupTables(db: Db, table: ProfileTable, ds: DatasetSchema, opts: MapOptions): Promise<void> {
   await db.run('CREATE OR REPLACE TEMP TABLE imp_markers (marker VARCHAR)');
-  for (const m of opts.missing) await db.run('INSERT INTO imp_markers VALUES ($m)', { m: m.trim() });
+  await fillTable(db, 'imp_markers', 'marker VARCHAR', 'r.marker', opts.missing.map((m) => ({ marker: m.trim() })));
   await db.run(`CREATE OR REPLACE TEMP TABLE imp_codes (code VARCHAR, metric VARCHAR, unit VARCHAR, flag_op VARCHAR,
     flag_than DOUBLE, skip VARCHAR, has_values BOOLEAN)`);
   await db.run('CREATE OR REPLACE TEMP TABLE imp_answers (code VARCHAR, answer VARCHAR, num DOUBLE)');
   await db.run('CREATE OR REPLACE TEMP TABLE imp_metric_units (metric VARCHAR, unit VARCHAR)');
   if (!table.readings) return;
   const units = (ds.schema['x-metric-units'] ?? {}) as Record<string, string>;
-  for (const [metric, unit] of Object.entries(units)) await db.run('INSERT INTO imp_metric_units VALUES ($m, $u)', { m: metric, u: unit });
-  for (const [code, r] of Object.entries(codeRules(table.readings))) {
-    const hasValues = r.values !== undefined && Object.keys(r.values).length > 0;
-    await db.run('INSERT INTO imp_codes VALUES ($code, $metric, $unit, $op, $than, $skip, $hv)', {
+  await fillTable(db, 'imp_metric_units', 'metric VARCHAR, unit VARCHAR', 'r.metric, r.unit', Object.entries(units).map(([metric, unit]) => ({ metric, unit })));
+  const rules = Object.entries(codeRules(table.readings));
+  await fillTable(db, 'imp_codes', 'code VARCHAR, metric VARCHAR, unit VARCHAR, op VARCHAR, than DOUBLE, skip VARCHAR, hv BOOLEAN',
+    'r.code, r.metric, r.unit, r.op, r.than, r.skip, r.hv', rules.map(([code, r]) => ({
       code, metric: r.metric ?? null, unit: r.unit ?? null, op: r.flag_if?.op ?? null, than: r.flag_if?.than ?? null,
-      skip: r.skip ?? null, hv: hasValues,
-    });
-    for (const [answer, num] of Object.entries(r.values ?? {})) {
-      await db.run('INSERT INTO imp_answers VALUES ($code, lower(trim($a)), $n)', { code, a: answer, n: num });
-    }
-  }
+      skip: r.skip ?? null, hv: r.values !== undefined && Object.keys(r.values).length > 0,
+    })));
+  await fillTable(db, 'imp_answers', 'code VARCHAR, answer VARCHAR, num DOUBLE', 'r.code, lower(trim(r.answer)), r.num',
+    rules.flatMap(([code, r]) => Object.entries(r.values ?? {}).map(([answer, num]) => ({ code, answer, num }))));
 }
 
 /** The record id of a file: the value of the first row whose code is table.record.code (PhysioNet's RecordID). */
