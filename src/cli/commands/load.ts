@@ -9,8 +9,7 @@ import { GateFailedError, UsageError } from '../../errors.js';
 import { DATA_FORMATS, DEFAULT_MAX_INVALID, type DataFormat, type ResultFormat } from '../../core/domain.js';
 import type { Progress } from '../../render/progress.js';
 import { renderTextTable, type Column } from '../../render/text-table.js';
-import { lockTimeoutMs, say } from '../io.js';
-import { resultFormat, wantsJson, type CliContext } from '../io.js';
+import { lockTimeoutMs, resultFormat, say, wantsJson, type CliContext } from '../io.js';
 
 interface LoadFlags {
   dataset?: string;
@@ -26,8 +25,6 @@ interface LoadFlags {
   metricsFile?: string;
   maxInvalid: string;
 }
-
-const INPUT_FORMATS = DATA_FORMATS;
 
 export const loadCommand = (ctx: CliContext): Command =>
   new Command('load')
@@ -51,7 +48,7 @@ export const loadCommand = (ctx: CliContext): Command =>
       if (flags.list) return printLedger(ctx, dbPath, flags.format);
       if (inputs.length === 0) throw new UsageError('load needs at least one input file, directory, glob or -', { hint: 'e.g. surgctl load ./surgctl-data/' });
       // --format csv|ndjson|parquet was the input format of - before --input-format; it still works, with a note.
-      const legacyInput = INPUT_FORMATS.find((f) => f === flags.format);
+      const legacyInput = DATA_FORMATS.find((f) => f === flags.format);
       if (legacyInput) say(ctx.io, g, `surgctl: note: --format ${legacyInput} for the input is deprecated; use --input-format ${legacyInput}`, 'warn');
       const inputFormat = flags.inputFormat ?? legacyInput;
       const printed = resultFormat(ctx.io, legacyInput ? undefined : flags.format);
@@ -93,6 +90,7 @@ export const loadCommand = (ctx: CliContext): Command =>
         if (e.type === 'warning') tell(`warning: ${e.message}`, 'warn');
         if (e.type === 'quarantine-restored') tell(`wrote the missing quarantine file of ${e.loadId} from the quarantine table: ${e.path}`, 'warn');
       };
+      const fromStdin = inputs.length === 1 && inputs[0] === '-';
       const { LOAD_STEPS, loadFiles } = await import('../../core/load/load.js');
       const opts: LoadOptions = {
         dbPath,
@@ -110,7 +108,7 @@ export const loadCommand = (ctx: CliContext): Command =>
         atStep: faultHook(ctx.io.env.SURGCTL_FAULT, LOAD_STEPS),
       };
       const result =
-        inputs.length === 1 && inputs[0] === '-'
+        fromStdin
           ? await (await import('../../core/load/stream.js')).loadStream(ctx.io.stdin, {
               ...opts,
               batchRows: positive(flags.batchRows, '--batch-rows'),
@@ -122,7 +120,7 @@ export const loadCommand = (ctx: CliContext): Command =>
       if (printed === 'json') ctx.io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else ctx.io.stdout.write(renderResults(result.files));
       const failed = result.files.filter((f) => f.status === 'failed');
-      const over = overMaxInvalid(result.files, flags.maxInvalid, inputs.length === 1 && inputs[0] === '-' ? '-' : undefined);
+      const over = overMaxInvalid(result.files, flags.maxInvalid, fromStdin ? '-' : undefined);
       if (flags.metricsFile) {
         const m = addOutcomeMetrics(addLoadMetrics(new MetricSet(), result), 'load', failed.length === 0 && over.length === 0, new Date());
         writeMetricsFile(resolve(ctx.io.cwd, flags.metricsFile), m.list());

@@ -8,7 +8,8 @@ import { DatabaseError, isSurgctlError, UsageError } from '../../errors.js';
 import { markInterruptedRuns } from '../runs.js';
 import { migrate, refuseNewer } from './migrations.js';
 
-const LOAD_MEMORY_LIMIT = '512MB';
+/** A load's DuckDB memory limit, for the lakehouse and its scratch (see openLakehouse); limits.memoryLimit overrides. */
+export const LOAD_MEMORY_LIMIT = '512MB';
 const READ_ONLY_HINT =
   'make it writable (DuckDB also writes a .wal file next to the database), or pass --db with a writable path; report, query and export only read';
 

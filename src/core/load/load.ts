@@ -8,10 +8,10 @@
 // after the commit (tmp + rename) to the path the ledger records, and re-derived by the next load when it is
 // missing (a full disk, a kill between commit and rename).
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Db, LakeLimits } from '../../db/db.js';
-import { ident, literal, quoteAnyIdent } from '../../db/sql.js';
+import { ident, quoteAnyIdent } from '../../db/sql.js';
 import { InterruptedError, toIoError, UsageError } from '../../errors.js';
 import { inferDataset, listDatasets, loadDatasetSchema, orderByDependencies, type DatasetSchema } from '../schemas.js';
 import { dropStaged, expandInputs, stageAndValidate, type InputFormat } from '../validate/index.js';
@@ -514,17 +514,14 @@ async function writeQuarantineFile(db: Db, from: { loadId: string } | { table: s
   } catch (e) {
     throw toIoError(dir, e, 'create quarantine directory');
   }
-  const tmp = `${final}.tmp-${process.pid}`;
   const source = 'table' in from ? `${ident(from.table)}` : 'quarantine WHERE load_id = $load';
-  try {
-    await db.run(`COPY (SELECT file, line, "row", json(raw) AS raw, json(errors) AS errors
-      FROM ${source} ORDER BY line, "row") TO ${literal(tmp)} (FORMAT json)`, 'table' in from ? {} : { load: from.loadId });
-    atStep?.('after-quarantine-tmp');
-    renameSync(tmp, final);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  await db.copyToFile(
+    `SELECT file, line, "row", json(raw) AS raw, json(errors) AS errors FROM ${source} ORDER BY line, "row"`,
+    'table' in from ? undefined : { load: from.loadId },
+    final,
+    'FORMAT json',
+    () => atStep?.('after-quarantine-tmp'),
+  );
   atStep?.('after-rename');
 }
 

@@ -8,10 +8,12 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { openDb, type Db, type LakeLimits } from '../../db/db.js';
+import { DEFAULT_LOCK_TIMEOUT_S } from '../../db/defaults.js';
 import { withWriterNote } from '../../db/merge-gate.js';
 import { quoteAnyIdent } from '../../db/sql.js';
 import { DatabaseError } from '../../errors.js';
 import { isProcessAlive } from '../runs.js';
+import { LOAD_MEMORY_LIMIT } from './lakehouse.js';
 
 /** How a load reaches the lakehouse: `work` stages and validates; `withLake` runs fn with the lakehouse attached. */
 export interface LakeAccess {
@@ -35,8 +37,6 @@ export function pinnedLake(db: Db): LakeAccess {
 const LAKE_ALIAS = 'surgctl_lake';
 const LOCK_RE = /Could not set lock|Conflicting lock/i;
 const SCRATCH_RE = /^\.surgctl-stage-(.+)\.json$/;
-/** Loads stage in 512MB and spill the rest (a 5M-row file under 1 GiB of RSS); limits.memoryLimit overrides. */
-const LOAD_MEMORY_LIMIT = '512MB';
 
 /** The scratch files of a load: the DuckDB file (and its WAL) and the owner note, beside the lakehouse. */
 export function scratchPaths(dbPath: string, loadId: string): { db: string; wal: string; owner: string } {
@@ -145,7 +145,7 @@ export async function openScratch(dbPath: string, loadId: string, lockTimeoutMs:
 
 /** ATTACHes the lakehouse for writing, retrying while another process holds it, up to lockTimeoutMs (default 5 s). */
 async function attachLake(work: Db, dbPath: string, lockTimeoutMs: number | undefined): Promise<void> {
-  const deadline = Date.now() + (lockTimeoutMs ?? 5000);
+  const deadline = Date.now() + (lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_S * 1000);
   for (let delay = 25; ; delay = Math.min(delay * 2, 250)) {
     try {
       await work.attach(dbPath, LAKE_ALIAS);
