@@ -1,9 +1,13 @@
 // AlertStore: the alert browser's data access over a lakehouse file. Opens the database READ-ONLY (a shared lock,
 // so `surgctl report` and other readers keep working beside a browser left open for hours) and reopens it
 // read-write only for the moment an acknowledgement is written. Pages come a few dozen rows at a time by keyset.
+// A browser left open must not keep a load out: DuckDB gives a writer the file only when no reader holds it, so the
+// store lets go of its handle between queries as soon as a writer says it is waiting (src/db/merge-gate.ts), and
+// opens it again for the next query.
 import { copyFileSync, linkSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writerWaiting } from '../../db/merge-gate.js';
 import { migrate } from '../../db/migrate.js';
 import { openDb, type Db, type JsonRow } from '../../db/db.js';
 import { ident } from '../../db/sql.js';
@@ -33,6 +37,8 @@ export interface AlertStoreOptions {
 
 /** Half-width of the telemetry window around an alert, in microseconds (30 s). */
 const WINDOW_US = 30_000_000n;
+/** How often an open store checks for a waiting writer, in ms. */
+const WRITER_POLL_MS = 100;
 
 /**
  * Opens the lakehouse at `path` for browsing. Throws UsageError (exit 2) when the file does not exist or has no
@@ -41,7 +47,12 @@ const WINDOW_US = 30_000_000n;
 export async function openAlertStore(path: string, options: AlertStoreOptions): Promise<AlertStore> {
   requireLakehouse(path);
   const store = new AlertStore(path, options);
-  await store.open();
+  try {
+    await store.open();
+  } catch (e) {
+    store.close();
+    throw e;
+  }
   if (!store.hasTable('alerts')) {
     store.close();
     throw new UsageError(`${path} has no alerts mart: run \`surgctl transform\` first; ${TUI_ALTERNATIVE}`);
@@ -63,6 +74,15 @@ export class AlertStore implements AlertSource {
   private readonly options: AlertStoreOptions;
   /** A private folder the sealed read-only handle may write exports into (the only writable path it has). */
   private staging: string | undefined;
+  /** Queries running on the handle now: it is let go for a writer only between queries. */
+  private inflight = 0;
+  /** Checks every WRITER_POLL_MS whether a writer waits for the file, while the handle is open. */
+  private watcher: NodeJS.Timeout | undefined;
+  /** The handle's queries, each reopening the file first when the handle was let go for a writer. */
+  private readonly conn = {
+    all: <T extends JsonRow = JsonRow>(sql: string, params?: SqlParams): Promise<T[]> => this.use((db) => db.all<T>(sql, params)),
+    scalar: <T = unknown>(sql: string, params?: SqlParams): Promise<T | undefined> => this.use((db) => db.scalar<T>(sql, params)),
+  };
 
   constructor(path: string, options: AlertStoreOptions) {
     this.path = path;
@@ -80,13 +100,41 @@ export class AlertStore implements AlertSource {
         ...this.dbOptions(),
       });
     } catch (e) {
-      this.close();
+      this.release();
       throw e;
     }
     const rows = await this.db.all<{ name: string }>(
       "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'main'",
     );
     this.tables = new Set(rows.map((r) => r.name));
+    this.watcher ??= setInterval(() => {
+      if (this.db !== undefined && this.inflight === 0 && writerWaiting(this.path)) this.release();
+    }, WRITER_POLL_MS).unref();
+  }
+
+  /** True while the read-only handle is open (false after it was let go for a writer, until the next query). */
+  get isOpen(): boolean {
+    return this.db !== undefined;
+  }
+
+  /** Runs fn on the read-only handle, reopening it first when it was let go for a writer. */
+  private async use<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    this.inflight++;
+    try {
+      if (this.db === undefined) {
+        if (this.staging === undefined) throw new DatabaseError('db_closed', `the alert store for ${this.path} is closed`);
+        await this.open();
+      }
+      return await fn(this.db as Db);
+    } finally {
+      this.inflight--;
+    }
+  }
+
+  /** Closes the read-only handle (releasing the file for a writer); the next query opens it again. */
+  private release(): void {
+    this.db?.close();
+    this.db = undefined;
   }
 
   hasTable(name: string): boolean {
@@ -94,8 +142,9 @@ export class AlertStore implements AlertSource {
   }
 
   close(): void {
-    this.db?.close();
-    this.db = undefined;
+    this.release();
+    if (this.watcher !== undefined) clearInterval(this.watcher);
+    this.watcher = undefined;
     if (this.staging !== undefined) rmSync(this.staging, { recursive: true, force: true });
     this.staging = undefined;
   }
@@ -105,11 +154,6 @@ export class AlertStore implements AlertSource {
       ...(this.options.threads === undefined ? {} : { threads: this.options.threads }),
       ...(this.options.memoryLimit === undefined ? {} : { memoryLimit: this.options.memoryLimit }),
     };
-  }
-
-  private get conn(): Db {
-    if (this.db === undefined) throw new DatabaseError('db_closed', `the alert store for ${this.path} is closed`);
-    return this.db;
   }
 
   private get acks(): string {
@@ -434,17 +478,18 @@ export class AlertStore implements AlertSource {
 
   /**
    * Runs `fn` on the file held read-write: closes the read-only handle, opens read-write (waiting up to
-   * lockTimeoutMs), migrates, and always reopens read-only. A lock held too long becomes
+   * lockTimeoutMs) and migrates; the next query reopens read-only. A lock held too long becomes
    * DatabaseError('db_locked') "cannot <action> now: ...".
    */
   private async withWritable<T>(action: string, fn: (rw: Db) => Promise<T>): Promise<T> {
-    this.close();
+    this.release();
     let rw: Db | undefined;
     try {
       rw = await openDb(this.path, { lockTimeoutMs: this.options.lockTimeoutMs ?? 5000, ...this.dbOptions() });
       // A lakehouse from a newer surgctl is never written, not even an acknowledgement (migrate refuses it before
       // any write); an older one gains alert_acks from migration 003.
       await migrate(rw);
+      this.tables.add('alert_acks'); // migrate made it if it was missing; queries built before the reopen use it
       return await fn(rw);
     } catch (e) {
       if (e instanceof DatabaseError && e.code === 'db_locked') {
@@ -452,8 +497,7 @@ export class AlertStore implements AlertSource {
       }
       throw e;
     } finally {
-      rw?.close();
-      await this.open();
+      rw?.close(); // the next query opens the read-only handle again (and sees alert_acks if migrate made it)
     }
   }
 
@@ -490,7 +534,7 @@ export class AlertStore implements AlertSource {
     try {
       // DuckDB writes only into the private staging folder (the handle is sealed); the file is then copied
       // beside its target and linked to a free name.
-      const rows = await copyQueryTo(this.conn, select, params, staged, { format });
+      const rows = await this.use((db) => copyQueryTo(db, select, params, staged, { format }));
       try {
         copyFileSync(staged, tmp);
       } catch (e) {

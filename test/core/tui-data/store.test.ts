@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDb } from '../../../src/db/db.js';
+import { writerNotePath } from '../../../src/db/merge-gate.js';
 import { DatabaseError, UsageError } from '../../../src/errors.js';
 import {
   DEFAULT_VIEW, openAlertStore, type AlertStore, type ListRow, type RowKey, type ViewSpec,
@@ -99,6 +100,47 @@ describe('openAlertStore', () => {
     const code = await new Promise<number | null>((r) => child.on('close', r));
     expect(code).toBe(0);
     expect(JSON.parse(out)).toEqual({ n: 600 });
+  });
+});
+
+describe('a writer in another process', () => {
+  it('gets the file while a browser is left open: the store lets go between queries and reopens for the next', async () => {
+    const p = copyLake('writer-waits');
+    const s = await openAlertStore(p, { user: 'u' });
+    try {
+      expect((await s.counts(DEFAULT_VIEW)).total).toBe(600);
+      expect(s.isOpen).toBe(true);
+      // A writer as a load does it: its note beside the file (src/db/merge-gate.ts), then a read-write open, retried
+      // while a reader holds the file (DuckDB gives a writer the file only when no reader has it).
+      const child = spawn(process.execPath, ['--input-type=module', '-e', `
+        import { writeFileSync, rmSync } from 'node:fs';
+        import { hostname } from 'node:os';
+        import { DuckDBInstance } from '@duckdb/node-api';
+        const note = ${JSON.stringify(writerNotePath(p))};
+        writeFileSync(note, JSON.stringify({ pid: process.pid, host: hostname() }));
+        const until = Date.now() + 8000;
+        let i;
+        for (;;) {
+          try { i = await DuckDBInstance.create(${JSON.stringify(p)}); break; }
+          catch (e) { if (Date.now() > until) { console.log('locked'); process.exit(3); } await new Promise((r) => setTimeout(r, 50)); }
+        }
+        const c = await i.connect();
+        await c.run("DELETE FROM alerts WHERE level <> 'critical'");
+        c.closeSync(); i.closeSync(); rmSync(note);
+        console.log('wrote');`], { cwd: process.cwd() });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const code = await new Promise<number | null>((r) => child.on('close', r));
+      expect(out.trim()).toBe('wrote');
+      expect(code).toBe(0);
+      expect(s.isOpen).toBe(false);
+      const after = await s.counts(DEFAULT_VIEW);
+      expect(after.total).toBe(after.critical);
+      expect(after.critical).toBeGreaterThan(0);
+      expect(s.isOpen).toBe(true);
+    } finally {
+      s.close();
+    }
   });
 });
 
