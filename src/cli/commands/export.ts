@@ -43,6 +43,7 @@ export const exportCommand = (ctx: CliContext): Command =>
         force: flags.force,
         cwd: ctx.io.cwd,
         stdout: ctx.io.stdout,
+        signal: ctx.signal,
         lockTimeoutMs: lockTimeoutMs(g), limits: ctx.settings().limits,
       });
       const where = result.path === '-' ? 'standard output' : result.path;

@@ -13,7 +13,7 @@ import {
 } from '@duckdb/node-api';
 import type { Data, DataType, Field } from 'apache-arrow';
 import type { Db, Params } from '../../db/db.js';
-import { isSurgctlError, QueryError, toIoError, type SurgctlError } from '../../errors.js';
+import { InterruptedError, isSurgctlError, QueryError, toIoError, type SurgctlError } from '../../errors.js';
 import { jsonSafeConverter } from '../read/values.js';
 
 type Arrow = typeof import('apache-arrow');
@@ -252,9 +252,10 @@ function builderFor(arrow: Arrow, type: DuckDBType): Builder {
 
 /**
  * Streams the rows of `sql` (values bound from params) into an Arrow IPC file at `path` (written as given; the
- * caller handles temporary names). Returns the row count. Throws QueryError when the query fails.
+ * caller handles temporary names). Returns the row count. Throws QueryError when the query fails, InterruptedError
+ * when `signal` aborts (checked between chunks).
  */
-export async function writeArrowFile(db: Db, sql: string, params: Params | undefined, path: string): Promise<number> {
+export async function writeArrowFile(db: Db, sql: string, params: Params | undefined, path: string, signal?: AbortSignal): Promise<number> {
   const arrow = await import('apache-arrow');
   let fd: number | undefined;
   const fail = (e: unknown): SurgctlError =>
@@ -288,6 +289,7 @@ export async function writeArrowFile(db: Db, sql: string, params: Params | undef
     };
     try {
       for await (const chunk of result) {
+        if (signal?.aborted) throw new InterruptedError('export stopped');
         const n = chunk.rowCount;
         if (n === 0) continue;
         for (let c = 0; c < builders.length; c++) builders[c]?.append(chunk.getColumnVector(c), 0, n);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBValue } from '@duckdb/node-api';
 import { ident } from '../../db/sql.js';
-import { QueryError, UsageError } from '../../errors.js';
+import { InterruptedError, QueryError, UsageError } from '../../errors.js';
 import { listRelations, relationColumns, withLakehouse, type RelationColumn } from '../read/lakehouse.js';
 import { writeArrowFile } from './arrow.js';
 import { copyQueryTo } from './copy.js';
@@ -43,6 +43,8 @@ export interface ExportRequest {
   cwd?: string | undefined;
   /** Where `--out -` writes (process.stdout in the CLI); binary formats are refused when it is a terminal. */
   stdout?: ByteSink | undefined;
+  /** Ctrl-C: interrupts the running write; nothing is left at --out or beside it (InterruptedError, exit 130). */
+  signal?: AbortSignal | undefined;
   /** How long to wait for another process's lock, in ms. */
   lockTimeoutMs?: number | undefined;
   /** DuckDB threads and memory (default: 2 threads, 2GB). */
@@ -161,10 +163,12 @@ export async function exportTable(req: ExportRequest): Promise<ExportResult> {
             extra: filters.length ? { surgctl_where: filters.map((f) => `${f.column}${f.op}${f.value}`).join(' AND ') } : undefined,
           })
         : {};
+    const interrupting = db.interruptOn(req.signal);
     try {
+      if (req.signal?.aborted) throw new InterruptedError('export stopped');
       const rows =
         format === 'arrow'
-          ? await writeArrowFile(db, sql, where.params, temp)
+          ? await writeArrowFile(db, sql, where.params, temp, req.signal)
           : await copyQueryTo(db, sql, where.params, temp, { format, partitionBy: keys.map((k) => k.name), kvMetadata: metadata });
       if (scratch !== undefined && req.stdout !== undefined) {
         await pipeFile(temp, req.stdout, format === 'csv' || format === 'ndjson');
@@ -175,6 +179,9 @@ export async function exportTable(req: ExportRequest): Promise<ExportResult> {
       return { table: req.table, format, path: req.out, rows, metadata };
     } catch (e) {
       discardOutput(temp);
+      if (req.signal?.aborted) {
+        throw new InterruptedError(`export of ${req.table} stopped${toStdout ? '' : `; nothing written to ${req.out}`}`);
+      }
       if (e instanceof QueryError && filters.length > 0 && /Conversion Error|Could not convert|invalid .* format/i.test(e.message)) {
         throw new UsageError(`--where value does not fit its column: ${e.message}`, {
           field: '--where',
@@ -183,6 +190,8 @@ export async function exportTable(req: ExportRequest): Promise<ExportResult> {
         });
       }
       throw e;
+    } finally {
+      interrupting.remove();
     }
     }, { writePaths: [temp], lockTimeoutMs: req.lockTimeoutMs, limits: req.limits });
   } finally {

@@ -7,7 +7,7 @@ import { tableFromIPC } from 'apache-arrow';
 import { openDb } from '../../../src/db/db.js';
 import { literal } from '../../../src/db/sql.js';
 import { exportTable } from '../../../src/core/export/index.js';
-import { OutputExistsError, UsageError } from '../../../src/errors.js';
+import { InterruptedError, OutputExistsError, UsageError } from '../../../src/errors.js';
 import { inspect, useFixtureLakehouse } from '../report/fixture.js';
 
 const lake = useFixtureLakehouse();
@@ -117,6 +117,36 @@ describe('export safety', () => {
     await expect(exportTable({ dbPath: lake.db, table: 'alerts', out: other, partitionBy: ['level'], force: true })).rejects.toThrow(/refusing to replace directory/);
     expect(readFileSync(join(other, 'thesis.docx'), 'utf8')).toBe('x');
   });
+});
+
+describe('export interrupted (Ctrl-C)', () => {
+  it('stops the write and leaves nothing at --out or beside it', async () => {
+    const big = join(lake.dir, 'big.duckdb');
+    const db = await openDb(big);
+    try {
+      // Cheap to define, seconds to write: the export is still running when the signal comes.
+      await db.run('CREATE VIEW big AS SELECT range AS i, md5(range::VARCHAR) AS h FROM range(50000000)');
+    } finally {
+      db.close();
+    }
+    for (const format of ['parquet', 'csv', 'arrow'] as const) {
+      const dir = join(lake.dir, `stopped-${format}`);
+      (await import('node:fs')).mkdirSync(dir);
+      const out = join(dir, `big.${format}`);
+      const abort = new AbortController();
+      setTimeout(() => abort.abort(), 300);
+      const err = await exportTable({ dbPath: big, table: 'big', out, format, signal: abort.signal }).catch((e: unknown) => e);
+      expect(err, String(err)).toBeInstanceOf(InterruptedError);
+      expect((err as InterruptedError).exitCode).toBe(130);
+      expect((err as InterruptedError).message).toBe(`interrupted: export of big stopped; nothing written to ${out}`);
+      expect(readdirSync(dir)).toEqual([]);
+    }
+    const before = new AbortController();
+    before.abort();
+    const out = join(lake.dir, 'never.parquet');
+    await expect(exportTable({ dbPath: lake.db, table: 'alerts', out, signal: before.signal })).rejects.toBeInstanceOf(InterruptedError);
+    expect(readdirSync(lake.dir)).not.toContain('never.parquet');
+  }, 60_000);
 });
 
 describe('export to text and arrow', () => {
