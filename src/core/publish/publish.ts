@@ -49,6 +49,8 @@ export interface PublishOptions {
   batchRows?: number | undefined;
   /** 'fifo' (default where mkfifo exists: DuckDB's CSV writer into a named pipe) or 'chunks'. */
   transport?: Transport | undefined;
+  /** Runs after the target's COMMIT, before the lakehouse's ledger is written (tests take the lakehouse's lock here). */
+  beforeLedger?: (() => Promise<void>) | undefined;
 }
 
 /** What the read-only phase gets: the options, and the FIFO path (allowed on the sealed handle) for the fifo transport. */
@@ -149,7 +151,7 @@ export async function runPublish(opts: PublishOptions): Promise<PublishResult> {
   // 2. The long part reads the marts through a sealed read-only handle: report, query, tui and other readers open
   // the lakehouse meanwhile. The only path it may write is the FIFO its COPY streams through.
   const fifoDir = opts.transport === 'chunks' ? undefined : makeFifoDir();
-  let outcome: { result: PublishResult; written: PublishedTable[] } | undefined;
+  let outcome: { result: PublishResult; mirror: MirrorRow[] } | undefined;
   let failure: Error | undefined;
   try {
     const ro = await openDb(opts.dbPath, {
@@ -177,26 +179,77 @@ export async function runPublish(opts: PublishOptions): Promise<PublishResult> {
     ).catch(() => undefined);
     throw err;
   }
-  const { result, written } = outcome;
+  const { result, mirror } = outcome;
   const { target } = opts;
-  await withLakeWrite(opts.dbPath, lockTimeoutMs, opts.limits, async (w) => {
-    if (written.length > 0) {
-      await w.run(
-        `INSERT INTO published (publish_id, target, schema_name, table_name, mode, source_version, transform_run_id, rows_written, rows_total, published_at)
-         SELECT $id, $target, $schema, t.table, t.mode, t.source_version, $run, t.rows_written, t.rows_total, now()
-         FROM (SELECT unnest(from_json($tables, '[{"table":"VARCHAR","mode":"VARCHAR","source_version":"VARCHAR","rows_written":"BIGINT","rows_total":"BIGINT"}]'), recursive := true)) t`,
-        { id: publishId, target: target.redacted, schema: target.schema, run: result.transform_run_id, tables: JSON.stringify(written) },
-      );
-    }
-    result.duration_ms = Date.now() - t0;
-    await finishRun(w, publishId, 'succeeded', {
-      target: target.redacted,
-      schema: target.schema,
-      transform_run_id: result.transform_run_id,
-      tables: result.tables.map((t) => ({ table: t.table, mode: t.mode, rows_written: t.rows_written })),
+  try {
+    await opts.beforeLedger?.();
+    await withLakeWrite(opts.dbPath, lockTimeoutMs, opts.limits, async (w) => {
+      await recordLedger(w, target, mirror);
+      result.duration_ms = Date.now() - t0;
+      await finishRun(w, publishId, 'succeeded', {
+        target: target.redacted,
+        schema: target.schema,
+        transform_run_id: result.transform_run_id,
+        tables: result.tables.map((t) => ({ table: t.table, mode: t.mode, rows_written: t.rows_written })),
+      });
     });
-  });
+  } catch (e) {
+    // The target committed: nothing there is wrong or to undo. Only the lakehouse's copy of the ledger (and this run's
+    // outcome) is missing; the next publish copies the missing ledger rows from the target's mirror.
+    const why = scrubSecret(e instanceof Error ? e.message : String(e), target.secret);
+    throw new PublishError(
+      'publish_ledger',
+      `published to ${target.redacted} schema ${target.schema} (transform run ${result.transform_run_id}, committed), but the lakehouse's published ledger could not be written: ${why}`,
+      {
+        hint: `the target is complete and its ledger ${target.schema}.published (the mirror) records this publish; only the lakehouse's entry is missing. Run surgctl publish again when the lakehouse is free (nothing will be copied; it records the missing entry from the mirror)`,
+        cause: e,
+      },
+    );
+  }
   return result;
+}
+
+/** A row of the target's ledger, <schema>.published (instants as ISO text, counts as text). */
+interface MirrorRow extends Record<string, unknown> {
+  publish_id: string;
+  table_name: string;
+  mode: string;
+  source_version: string;
+  transform_run_id: string | null;
+  rows_written: string;
+  rows_total: string;
+  published_at: string;
+}
+
+/**
+ * Writes into the lakehouse's `published` ledger every row of the target's mirror it lacks: this publish's rows, and
+ * those of an earlier publish whose ledger write failed after its COMMIT. Only rows of transform runs this lakehouse
+ * made are taken (another lakehouse may publish into the same schema).
+ */
+async function recordLedger(w: Db, target: PublishTarget, mirror: MirrorRow[]): Promise<void> {
+  if (mirror.length === 0) return;
+  await w.run(
+    `INSERT INTO published (publish_id, target, schema_name, table_name, mode, source_version, transform_run_id, rows_written, rows_total, published_at)
+     SELECT m.publish_id, $target, $schema, m.table_name, m.mode, m.source_version, m.transform_run_id, m.rows_written, m.rows_total, m.published_at::TIMESTAMPTZ
+     FROM (SELECT unnest(from_json($rows, '[{"publish_id":"VARCHAR","table_name":"VARCHAR","mode":"VARCHAR","source_version":"VARCHAR","transform_run_id":"VARCHAR","rows_written":"BIGINT","rows_total":"BIGINT","published_at":"VARCHAR"}]'), recursive := true)) m
+     WHERE m.transform_run_id IN (SELECT run_id FROM transform_runs)
+       AND NOT EXISTS (SELECT 1 FROM published p WHERE p.publish_id = m.publish_id AND p.table_name = m.table_name)
+     ORDER BY m.published_at, m.publish_id, m.table_name`,
+    { target: target.redacted, schema: target.schema, rows: JSON.stringify(mirror) },
+  );
+}
+
+/** The target's whole ledger (read inside the publish transaction, after this publish's rows went in). */
+async function readMirror(client: Client, target: PublishTarget): Promise<MirrorRow[]> {
+  return (
+    await q<MirrorRow>(
+      client,
+      target,
+      `SELECT publish_id, table_name, mode, source_version, transform_run_id, rows_written::text AS rows_written, rows_total::text AS rows_total,
+              to_char(published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS published_at
+       FROM ${ident(target.schema)}.published ORDER BY published_at, publish_id, table_name`,
+    )
+  ).rows;
 }
 
 /** Opens the lakehouse read-write (migrating it) for one short write, with the writer's note up so readers let it in. */
@@ -219,7 +272,7 @@ async function publishDb(
   db: Db,
   opts: RunOpts,
   publishId: string,
-): Promise<{ result: PublishResult; written: PublishedTable[] }> {
+): Promise<{ result: PublishResult; mirror: MirrorRow[] }> {
   const t0 = Date.now();
   const emit = opts.onEvent ?? (() => undefined);
   const { target } = opts;
@@ -282,7 +335,9 @@ async function publishDb(
       if (plan.mode === 'unchanged') emit({ type: 'table-done', result: done });
     }
     result.changed = plans.some((p) => p.mode !== 'unchanged');
+    let mirror: MirrorRow[];
     if (!result.changed) {
+      mirror = await readMirror(client, target);
       await q(client, target, 'ROLLBACK');
     } else {
       for (const s of swaps) await swapIn(client, target, s);
@@ -305,6 +360,7 @@ async function publishDb(
           );
         }
       }
+      mirror = await readMirror(client, target);
       if (opts.signal?.aborted) throw new InterruptedError('publish stopped before its commit; the target was not changed');
       await q(client, target, 'COMMIT');
       for (const t of result.tables) if (t.mode !== 'unchanged') emit({ type: 'table-done', result: t });
@@ -313,7 +369,7 @@ async function publishDb(
       if (t.mode === 'unchanged') t.rows_total = await lakehouseCount(db, t.table);
     }
     result.duration_ms = Date.now() - t0;
-    return { result, written: result.tables.filter((t) => t.mode !== 'unchanged') };
+    return { result, mirror };
   } catch (e) {
     const err = toPublishError(e, target, opts.signal);
     if (client) await client.query('ROLLBACK').catch(() => undefined);

@@ -121,7 +121,7 @@ describe('incremental transform', () => {
     const mr = await inc.all<{ run_id: string; n: number; ok: number }>(
       "SELECT run_id, count(*)::INTEGER AS n, count(*) FILTER (WHERE status = 'succeeded')::INTEGER AS ok FROM model_runs GROUP BY run_id ORDER BY min(started_at)",
     );
-    expect(mr.map((r) => [r.n, r.ok])).toEqual([[16, 16], [16, 16], [16, 16]]);
+    expect(mr.map((r) => [r.n, r.ok])).toEqual([[17, 17], [17, 17], [17, 17]]);
     expect(await inc.scalar("SELECT count(*)::INTEGER FROM model_tests WHERE status = 'fail'")).toBe(0);
     expect(await inc.scalar(`SELECT "rows"::INTEGER FROM data_quality WHERE load_id = 'L2' AND rule = 'maximum'`)).toBe(1);
   });
