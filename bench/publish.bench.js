@@ -202,8 +202,9 @@ if (phase) {
     const perRun = runs
       .map((r, i) => `run ${i + 1}: ${fmt(r.wall)} s (load ${fmt(r.load[0], 1)}->${fmt(r.load[1], 1)})${r.steps ? `: COPY ${fmt(r.steps.copy / 1000)}, key ${fmt(r.steps.key / 1000)}, indexes ${fmt(Object.values(r.steps.indexes).reduce((a, b) => a + b, 0) / 1000)}, ANALYZE ${fmt(r.steps.analyze / 1000)}, swap ${fmt(r.steps.swap / 1000)}` : ''}`)
       .join('; ');
+    const whole = (k) => mid(pair.pairs.map((p) => p[k].cpuSeconds + p[k].serverCpuSeconds));
     const srv = own
-      ? `Server CPU seconds (the postmaster's reaped backends and parallel workers), medians: publish ${fmt(mid(pair.pairs.map((p) => p.a.serverCpuSeconds)))}, baseline ${fmt(mid(pair.pairs.map((p) => p.b.serverCpuSeconds)))}.`
+      ? `Server CPU seconds (the postmaster's reaped backends and parallel workers), medians: publish ${fmt(mid(pair.pairs.map((p) => p.a.serverCpuSeconds)))}, baseline ${fmt(mid(pair.pairs.map((p) => p.b.serverCpuSeconds)))}; client and server together: publish ${fmt(whole('a'))}, baseline ${fmt(whole('b'))} (ratio ${fmt(whole('b') / whole('a'))}x).`
       : '';
     const searchRows = pair.a.last.tables.find((t) => t.table === 'telemetry_search')?.rows_written ?? 0;
     const incTr = incPub.tables.find((t) => t.table === 'telemetry_risk');

@@ -346,7 +346,10 @@ async function publishDb(
       for (const s of swaps) await swapIn(client, target, s);
       for (const t of result.tables) {
         const name = `${schema}.${ident(t.table)}`;
-        t.rows_total = Number((await q<{ n: string }>(client, target, `SELECT count(*) AS n FROM ${name}`)).rows[0]?.n ?? 0);
+        // A full table was created empty in this transaction and filled by one COPY: the server's own count of the
+        // rows that COPY inserted is its row count (a count(*) scan of 5M rows took 0.8 s); others are counted.
+        t.rows_total =
+          t.mode === 'full' ? t.rows_written : Number((await q<{ n: string }>(client, target, `SELECT count(*) AS n FROM ${name}`)).rows[0]?.n ?? 0);
         const expected = await db.scalar<number>(`SELECT count(*)::BIGINT FROM ${ident(t.table)}`);
         if (t.rows_total !== Number(expected)) {
           throw new PublishError('publish_failed', `${t.table}: ${t.rows_total} rows in the target after publish, ${expected} in the lakehouse; nothing was changed`, {
@@ -619,7 +622,8 @@ export type Transport = 'fifo' | 'chunks';
 /**
  * Streams the rows of `SELECT columns FROM <from>` from DuckDB into `COPY table FROM STDIN (FORMAT csv)` with
  * backpressure, never holding more than a buffer of them in JS. Runs on the (read-only) handle's main connection (the
- * incremental scope's TEMP tables and macros live there); nothing else may use it meanwhile. Returns the rows copied.
+ * incremental scope's TEMP tables and macros live there); nothing else may use it meanwhile. Returns the rows copied,
+ * as the server counted them (its COPY command tag).
  */
 async function copyRows(
   db: Db,
@@ -693,11 +697,10 @@ async function viaFifo(db: Db, copy: Writable & { rowCount: number }, fifo: stri
   return copy.rowCount;
 }
 
-/** The slower path: DuckDB renders each row as one CSV line, JS joins a batch of chunks per write. */
-async function viaChunks(db: Db, copy: Writable, linesSql: string, opts: RunOpts): Promise<number> {
+/** The slower path: DuckDB renders each row as one CSV line, JS joins a batch of chunks per write. Returns the server's count. */
+async function viaChunks(db: Db, copy: Writable & { rowCount: number }, linesSql: string, opts: RunOpts): Promise<number> {
   const batchRows = opts.batchRows ?? 16384;
   const result = await db.stream(linesSql);
-  let rows = 0;
   async function* lines(): AsyncGenerator<string> {
     let batch: string[] = [];
     let inBatch = 0;
@@ -705,7 +708,6 @@ async function viaChunks(db: Db, copy: Writable, linesSql: string, opts: RunOpts
       const chunk = await result.fetchChunk();
       if (!chunk || chunk.rowCount === 0) break;
       const values = chunk.getColumnValues(0) as string[];
-      rows += values.length;
       inBatch += values.length;
       batch.push(values.join('\n'));
       if (inBatch >= batchRows) {
@@ -717,7 +719,7 @@ async function viaChunks(db: Db, copy: Writable, linesSql: string, opts: RunOpts
     if (batch.length > 0) yield `${batch.join('\n')}\n`;
   }
   await pipeline(Readable.from(lines(), { objectMode: false }), copy, opts.signal ? { signal: opts.signal } : {});
-  return rows;
+  return copy.rowCount;
 }
 
 async function connect(target: PublishTarget): Promise<Client> {
