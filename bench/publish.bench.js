@@ -1,19 +1,24 @@
-// publish: `surgctl publish` of the BENCH_ROWS-row (default 5M) telemetry_risk into PostgreSQL, beside `psql \copy`
-// of the same rows from a CSV (written by DuckDB beforehand, not timed) into a bare table of the same columns, in
-// the same run and the same server; then an incremental publish of every mart after a 1% load and an incremental
-// transform. The lakehouse is made by bench/transform.bench.js's phases (make, full, load, incremental). The server
-// is a throwaway cluster (initdb into bench/out/publish, as the tests do), or BENCH_PG_URL. Each phase runs in its own
-// process so its peak RSS is its own.
+// publish: `surgctl publish` of the BENCH_ROWS-row (default 5M) telemetry_risk (with telemetry_search, the mart its
+// full-text index lives on) into PostgreSQL, beside `psql \copy` of the same rows from a CSV (written by DuckDB
+// beforehand, not timed) into a bare table of the same columns, alternated A B A B A B in the same server; then an
+// incremental publish of every mart after a 1% load and an incremental transform. The lakehouse is made by
+// bench/transform.bench.js's phases (make, full, load, incremental). The server is a throwaway cluster (initdb into a
+// temp directory, as the tests do; autovacuum off so one run's vacuum does not land in the next run's time), or
+// BENCH_PG_URL. Every run is its own process (lib.js runChild), so its peak RSS and CPU seconds are its own; the
+// server's CPU seconds (the postmaster's reaped children: backends and parallel workers) are read around each run, and
+// the server logs each statement's duration, which gives where the publish's time goes (COPY, key, each index,
+// ANALYZE, swap).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchDir, fmt, freshOut, peakRssMiB, rate, rows, time, writeSection } from './lib.js';
+import { alternate, benchDir, childMain, fmt, freshOut, loadNote, pairHeader, pairRow, repeats, rows, runChild, writeSection } from './lib.js';
 
 const self = fileURLToPath(import.meta.url);
 const phase = process.argv[2];
+const PUBLISHED = ['telemetry_risk', 'telemetry_search'];
 
 function pgBin() {
   const root = '/usr/lib/postgresql';
@@ -32,10 +37,10 @@ async function freePort() {
   });
 }
 
-/** A throwaway cluster in the existing directory `dir` (as test/helpers/pg.ts starts one): its URL and a stop function. */
+/** A throwaway cluster in the existing directory `dir` (as test/helpers/pg.ts starts one): URL, log, postmaster pid, stop. */
 async function startCluster(dir) {
   const bin = pgBin();
-  if (!bin) throw new Error("no PostgreSQL binaries: apt-get install -y postgresql, or set BENCH_PG_URL");
+  if (!bin) throw new Error('no PostgreSQL binaries: apt-get install -y postgresql, or set BENCH_PG_URL');
   const root = process.getuid() === 0;
   const data = join(dir, 'pgdata');
   mkdirSync(data, { mode: 0o700 });
@@ -49,103 +54,193 @@ async function startCluster(dir) {
   const run = (cmd, args) => (root ? execFileSync('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args], { stdio: 'pipe' }) : execFileSync(join(bin, cmd), args, { stdio: 'pipe' }));
   run('initdb', ['-D', data, '-U', 'bench', `--pwfile=${join(dir, 'pw')}`, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-sync']);
   const port = await freePort();
-  // Durable settings as a server would have them, except fsync (the machine's disk is shared by everyone).
-  const opts = `-p ${port} -k ${dir} -c listen_addresses='127.0.0.1' -c fsync=off -c shared_buffers=256MB -c max_wal_size=4GB -c timezone='UTC'`;
-  run('pg_ctl', ['-D', data, '-o', opts, '-l', join(dir, 'pg.log'), '-w', 'start']);
-  return { url: `postgresql://bench:bench-secret@127.0.0.1:${port}/postgres`, stop: () => run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']) };
+  const log = join(dir, 'pg.log');
+  // Durable settings as a server would have them, except fsync (the machine's disk is shared by everyone) and
+  // autovacuum (see the top). Every statement's duration goes to the log.
+  const opts = `-p ${port} -k ${dir} -c listen_addresses='127.0.0.1' -c fsync=off -c shared_buffers=256MB -c max_wal_size=4GB -c timezone='UTC' -c autovacuum=off -c log_min_duration_statement=0`;
+  run('pg_ctl', ['-D', data, '-o', opts, '-l', log, '-w', 'start']);
+  const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  return { url: `postgresql://bench:bench-secret@127.0.0.1:${port}/postgres`, log, pid, stop: () => run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']) };
+}
+
+/** The postmaster's own CPU seconds plus its reaped children's (backends and parallel workers that have exited). */
+function serverCpu(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // Fields 14-17 of /proc/PID/stat (utime, stime, cutime, cstime), here at 11-14 after the name; clock ticks of 1/100 s.
+  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+}
+
+function sleepMs(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Runs `fn` (a runChild call) and adds the server's CPU seconds it caused and the log lines it wrote. */
+function withServer(server, fn) {
+  if (!server) return fn();
+  const logFrom = statSync(server.log).size;
+  const cpu0 = serverCpu(server.pid);
+  const r = fn();
+  // The backend exits when the client's connection closes; give the postmaster a moment to reap it.
+  sleepMs(300);
+  const log = readFileSync(server.log, 'utf8').slice(logFrom);
+  return { ...r, serverCpuSeconds: serverCpu(server.pid) - cpu0, log };
+}
+
+/** Where a publish's server time went, from the statement durations in its log lines (milliseconds by step). */
+function steps(log) {
+  const out = { copy: 0, key: 0, indexes: {}, analyze: 0, swap: 0, check: 0, other: 0 };
+  for (const m of log.matchAll(/duration: ([\d.]+) ms {2}statement: (.*)/g)) {
+    const ms = Number(m[1]);
+    const sql = m[2];
+    if (/^COPY /.test(sql)) out.copy += ms;
+    else if (/ADD CONSTRAINT .* PRIMARY KEY/.test(sql)) out.key += ms;
+    else if (/^CREATE INDEX "_stage_(\w+?)_(\w+)"/.test(sql)) {
+      const [, table, suffix] = /^CREATE INDEX "_stage_(\w+?)_(\w+)"/.exec(sql);
+      out.indexes[`${table}_${suffix}`] = (out.indexes[`${table}_${suffix}`] ?? 0) + ms;
+    } else if (/^ANALYZE /.test(sql)) out.analyze += ms;
+    else if (/^(DROP TABLE IF EXISTS "\w+"\."(?!_stage_)|ALTER (TABLE|INDEX) .* RENAME)/.test(sql)) out.swap += ms;
+    else if (/^SELECT count\(\*\)/.test(sql)) out.check += ms;
+    else out.other += ms;
+  }
+  return out;
+}
+
+/** Milliseconds in all of a run's statements. */
+function statementsMs(s) {
+  return s.copy + s.key + Object.values(s.indexes).reduce((a, b) => a + b, 0) + s.analyze + s.swap + s.check + s.other;
 }
 
 function transformPhase(name, dbPath) {
-  const r = spawnSync(process.execPath, [join(benchDir, 'transform.bench.js'), name, dbPath], { encoding: 'utf8', env: { ...process.env, BENCH_ROWS: String(rows) }, maxBuffer: 1 << 26 });
-  if (r.status !== 0) throw new Error(`transform.bench.js ${name} failed: ${r.stderr}`);
-  return JSON.parse(r.stdout);
+  return runChild(join(benchDir, 'transform.bench.js'), [name, dbPath], { BENCH_ROWS: String(rows), SURGCTL_THREADS: process.env.SURGCTL_THREADS ?? '2' });
 }
 
-function child(name, dbPath, url) {
-  const r = spawnSync(process.execPath, [self, name, dbPath, url], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (r.status !== 0) throw new Error(`publish.bench.js ${name} failed: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
-
-async function runPhase(name, dbPath, url) {
-  const { runPublish, resolvePublishTarget } = await import('../dist/core/publish/index.js');
+async function runPhase(name, dbPath, url, csvPath) {
   if (name === 'csv') {
     // The baseline's input: the same rows as CSV, written by DuckDB (not part of either timing).
     const { openDb } = await import('../dist/db/db.js');
     const db = await openDb(dbPath, { readOnly: false });
     try {
       const cols = await db.all("SELECT column_name AS c, data_type AS t FROM information_schema.columns WHERE table_name = 'telemetry_risk' ORDER BY ordinal_position");
-      const csv = join(dbPath, '..', 'telemetry_risk.csv');
-      await db.run(`COPY telemetry_risk TO '${csv}' (HEADER)`);
-      return { csv, cols, bytes: statSync(csv).size };
+      await db.run(`COPY telemetry_risk TO '${csvPath}' (HEADER)`);
+      return { cols, bytes: statSync(csvPath).size };
     } finally {
       db.close();
     }
   }
+  const { runPublish, resolvePublishTarget } = await import('../dist/core/publish/index.js');
   const target = resolvePublishTarget({ to: url, schema: 'surgctl', env: {} });
-  const tables = name === 'publish' ? ['telemetry_risk'] : undefined;
-  const r = await time(() => runPublish({ dbPath, target, tables }));
-  return { seconds: r.seconds, tables: r.value.tables.map((t) => ({ table: t.table, mode: t.mode, rows_written: t.rows_written, copy_ms: t.copy_ms, duration_ms: t.duration_ms })) };
+  // The measured publish rewrites its tables in full every time (the same transform run would otherwise be unchanged).
+  const r = await runPublish(name === 'publish' ? { dbPath, target, tables: PUBLISHED, full: true } : { dbPath, target });
+  return { tables: r.tables.map((t) => ({ table: t.table, mode: t.mode, rows_written: t.rows_written, copy_ms: t.copy_ms, duration_ms: t.duration_ms })) };
 }
 
+/** The baseline in its own process: psql \copy of the CSV into a fresh bare table; wall and CPU are psql's. */
+function baselineRun(url, csvPath, ddl) {
+  const psql = (cmd) => execFileSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-q', '-c', cmd], { stdio: 'pipe' });
+  psql(`DROP TABLE IF EXISTS public.baseline_telemetry_risk; CREATE TABLE public.baseline_telemetry_risk (${ddl})`);
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', 'psql', url, '-v', 'ON_ERROR_STOP=1', '-q', '-c', `\\copy public.baseline_telemetry_risk FROM '${csvPath}' WITH (FORMAT csv, HEADER true)`], { encoding: 'utf8' });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) throw new Error(`psql \\copy failed: ${r.stderr}`);
+  const [user, sys, maxKiB] = r.stderr.trim().split('\n').at(-1).split(' ').map(Number);
+  psql('DROP TABLE public.baseline_telemetry_risk');
+  return { seconds, cpuSeconds: user + sys, rssMiB: Math.round(maxKiB / 1024) };
+}
+
+const mid = (xs) => {
+  const s = [...xs].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
 if (phase) {
-  const [, , name, dbPath, url] = process.argv;
-  const result = await runPhase(name, dbPath, url);
-  process.stdout.write(JSON.stringify({ ...result, rssMiB: peakRssMiB() }));
+  await childMain(runPhase);
 } else {
   const out = freshOut('publish');
   const dbPath = join(out, 'lake.duckdb');
-  for (const f of [dbPath, `${dbPath}.wal`]) rmSync(f, { force: true });
-  const load0 = loadavg()[0];
+  const csvPath = join(out, 'telemetry_risk.csv');
+  for (const f of [dbPath, `${dbPath}.wal`, csvPath]) rmSync(f, { force: true });
   // The cluster lives in the system temp directory: the postgres user must be able to reach it.
   const pgDir = mkdtempSync(join(tmpdir(), 'surgctl-bench-pg-'));
   const own = process.env.BENCH_PG_URL ? undefined : await startCluster(pgDir);
   const url = process.env.BENCH_PG_URL ?? own.url;
+  const child = (name) => withServer(own, () => runChild(self, [name, dbPath, url, csvPath]));
   try {
+    process.stderr.write('publish bench: make the lakehouse and transform it...\n');
     const make = transformPhase('make', dbPath);
     const full = transformPhase('full', dbPath);
-    const csv = child('csv', dbPath, url);
-    // psql \copy of the same rows into a bare table with the same column types (no key, no index).
+    const csv = runChild(self, ['csv', dbPath, url, csvPath]);
+    // psql \copy of the same rows into a bare table with the same column types (no key, no index); `missing`
+    // (DuckDB writes lists as [a, b]) goes into a text column.
     const pgTypes = { VARCHAR: 'text', INTEGER: 'integer', BIGINT: 'bigint', DOUBLE: 'double precision', BOOLEAN: 'boolean', 'TIMESTAMP WITH TIME ZONE': 'timestamptz' };
-    const ddl = csv.cols.map((c) => `"${c.c}" ${pgTypes[c.t] ?? 'text'}`).join(', ');
-    const psql = (cmd) => execFileSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-q', '-c', cmd], { stdio: 'pipe' });
-    psql(`DROP TABLE IF EXISTS public.baseline_telemetry_risk; CREATE TABLE public.baseline_telemetry_risk (${ddl})`);
-    const base = await time(() => psql(`\\copy public.baseline_telemetry_risk FROM '${csv.csv}' WITH (FORMAT csv, HEADER true)`));
-    psql('DROP TABLE public.baseline_telemetry_risk');
-    rmSync(csv.csv, { force: true });
-    const pub = child('publish', dbPath, url);
-    const rest = child('publish-all', dbPath, url);
+    const ddlSql = csv.cols.map((c) => `"${c.c}" ${pgTypes[c.t] ?? 'text'}`).join(', ');
+    process.stderr.write('publish bench: publish vs psql \\copy, alternated...\n');
+    const pair = alternate('publish', () => child('publish'), () => withServer(own, () => baselineRun(url, csvPath, ddlSql)));
+    rmSync(csvPath, { force: true });
+    process.stderr.write('publish bench: the other marts, a 1% load, incremental publish...\n');
+    const rest = child('publish-all');
     const load = transformPhase('load', dbPath);
     const inc = transformPhase('incremental', dbPath);
-    const incPub = child('publish-all', dbPath, url);
-    const again = child('publish-all', dbPath, url);
+    const incPub = child('publish-all');
+    const again = child('publish-all');
     const serverVersion = execFileSync('psql', [url, '-tAc', 'SHOW server_version']).toString().trim().split(' ')[0];
-    const tr = pub.tables[0];
-    const ratio = base.seconds / pub.seconds;
-    const copyRatio = base.seconds / (tr.copy_ms / 1000);
+
+    // Where the time went, per run and as medians, from the server's statement log.
+    const runs = pair.pairs.map((p) => ({ load: [p.loadBefore, p.loadAfter], wall: p.a.seconds, steps: own ? steps(p.a.log) : undefined, tables: p.a.tables }));
+    const stepRows = [];
+    if (own) {
+      const med = (f) => fmt(mid(runs.map((r) => f(r.steps))) / 1000);
+      const names = Object.keys(runs[0].steps.indexes);
+      stepRows.push(['COPY (both tables; DuckDB CSV writer -> FIFO -> COPY FROM STDIN, FREEZE)', med((s) => s.copy)]);
+      stepRows.push(['primary keys (telemetry_risk event_id; telemetry_search grain)', med((s) => s.key)]);
+      for (const n of names) stepRows.push([`index ${n}`, med((s) => s.indexes[n] ?? 0)]);
+      stepRows.push(['ANALYZE (telemetry_risk: key and serving columns only)', med((s) => s.analyze)]);
+      stepRows.push(['swap (DROP old, RENAME staged, its key and indexes)', med((s) => s.swap)]);
+      stepRows.push(['row-count check against the lakehouse', med((s) => s.check)]);
+      stepRows.push(['other statements (plan, ledger, lock, DDL)', med((s) => s.other)]);
+      stepRows.push(['outside any statement (process start, lakehouse opens and writes, planning)', fmt(mid(runs.map((r) => r.wall - statementsMs(r.steps) / 1000)))]);
+    }
+    const perRun = runs
+      .map((r, i) => `run ${i + 1}: ${fmt(r.wall)} s (load ${fmt(r.load[0], 1)}->${fmt(r.load[1], 1)})${r.steps ? `: COPY ${fmt(r.steps.copy / 1000)}, key ${fmt(r.steps.key / 1000)}, indexes ${fmt(Object.values(r.steps.indexes).reduce((a, b) => a + b, 0) / 1000)}, ANALYZE ${fmt(r.steps.analyze / 1000)}, swap ${fmt(r.steps.swap / 1000)}` : ''}`)
+      .join('; ');
+    const whole = (k) => mid(pair.pairs.map((p) => p[k].cpuSeconds + p[k].serverCpuSeconds));
+    const srv = own
+      ? `Server CPU seconds (the postmaster's reaped backends and parallel workers), medians: publish ${fmt(mid(pair.pairs.map((p) => p.a.serverCpuSeconds)))}, baseline ${fmt(mid(pair.pairs.map((p) => p.b.serverCpuSeconds)))}; client and server together: publish ${fmt(whole('a'))}, baseline ${fmt(whole('b'))} (ratio ${fmt(whole('b') / whole('a'))}x).`
+      : '';
+    const searchRows = pair.a.last.tables.find((t) => t.table === 'telemetry_search')?.rows_written ?? 0;
     const incTr = incPub.tables.find((t) => t.table === 'telemetry_risk');
+    const ratio = pair.b.seconds / pair.a.seconds;
     const md = `## publish
 
 ${rows.toLocaleString('en-US')} telemetry_risk rows (the lakehouse made by transform.bench.js's phases: ${fmt(make.seconds, 1)} s to make, ${fmt(full.seconds, 1)} s to
-transform), published into a throwaway PostgreSQL ${serverVersion} cluster (fsync off) on the same machine. The baseline is
-\`psql \\copy\` of the same rows from a ${fmt(csv.bytes / 2 ** 20, 0)} MiB CSV written beforehand by DuckDB (not timed) into a bare table (no key, no
-index). The publish pipes DuckDB's CSV writer (through a FIFO) into \`COPY ... FROM STDIN (FORMAT csv)\` of a staging table, then builds
-the primary key, the serving indexes (one btree, one tsvector GIN) and ANALYZE, and swaps the table in, all in one
-transaction.
+transform), published with telemetry_search (${searchRows.toLocaleString('en-US')} rows: its steps and error codes per procedure, which carry the
+full-text index) into a throwaway PostgreSQL ${serverVersion} cluster (fsync and autovacuum off) on the same machine. The
+baseline is \`psql \\copy\` of the same rows from a ${fmt(csv.bytes / 2 ** 20, 0)} MiB CSV written beforehand by DuckDB (not timed) into a bare
+table (no key, no index). The publish pipes DuckDB's CSV writer (through a FIFO) into \`COPY ... FROM STDIN (FORMAT csv, FREEZE)\` of
+staging tables, builds their primary keys, serving indexes and ANALYZE, and swaps them in, all in one transaction.
+surgctl and the baseline alternate (A B A B ...), each run its own process; medians of ${repeats} pairs; CPU s = the
+child's user + system (the publish: DuckDB and Node; the baseline: psql), server CPU below.
 
-| run | seconds | rows/s | peak RSS | baseline / run |
-|---|---:|---:|---:|---:|
-| \`psql \\copy\` from CSV (baseline) | ${fmt(base.seconds)} | ${rate(rows, base.seconds)} | (psql) | 1.00x |
-| \`surgctl publish telemetry_risk\` (whole: COPY, key, indexes, swap) | ${fmt(pub.seconds)} | ${rate(rows, pub.seconds)} | ${pub.rssMiB} MiB | ${fmt(ratio)}x |
-| of which the COPY from DuckDB | ${fmt(tr.copy_ms / 1000)} | ${rate(rows, tr.copy_ms / 1000)} | | ${fmt(copyRatio)}x |
-| the other ${rest.tables.length - 1} marts (first publish) | ${fmt(rest.seconds)} | | ${rest.rssMiB} MiB | |
-| incremental publish of every mart after a 1% load (${incTr ? `${incTr.mode}, ${incTr.rows_written.toLocaleString('en-US')} telemetry_risk rows` : ''}) | ${fmt(incPub.seconds)} | | ${incPub.rssMiB} MiB | |
-| publish again with nothing new | ${fmt(again.seconds)} | | ${again.rssMiB} MiB | |
+${pairHeader('speed')}
+${pairRow('publish telemetry_risk + telemetry_search (whole: COPY, keys, indexes, ANALYZE, swap) vs `psql \\copy`', pair, 'speed')}
 
-Goals: baseline / publish >= 0.5: **${fmt(ratio)}x** whole (${fmt(copyRatio)}x for the COPY alone); peak RSS < 1 GiB: **${pub.rssMiB} MiB**.
+Where the publish's time goes (medians of the server's statement durations, seconds):
+
+| step | seconds |
+|---|---:|
+${stepRows.map(([k, v]) => `| ${k} | ${v} |`).join('\n')}
+
+Each run: ${perRun}.
+${srv}
+
+| after the alternation | seconds | peak RSS MiB |
+|---|---:|---:|
+| the other ${rest.tables.length - PUBLISHED.length} marts (first publish) | ${fmt(rest.seconds)} | ${rest.rssMiB} |
+| incremental publish of every mart after a 1% load (${incTr ? `${incTr.mode}, ${incTr.rows_written.toLocaleString('en-US')} telemetry_risk rows` : ''}) | ${fmt(incPub.seconds)} | ${incPub.rssMiB} |
+| publish again with nothing new | ${fmt(again.seconds)} | ${again.rssMiB} |
+
+Goals: \`psql \\copy\` / publish >= 0.5: **${fmt(ratio)}x** (wall, medians; CPU ratio ${fmt(pair.b.cpuSeconds / pair.a.cpuSeconds)}x counts only the clients); peak RSS < 1 GiB: **${pair.a.rssMiB} MiB**.
 The incremental transform before the incremental publish took ${fmt(inc.seconds, 1)} s (load ${fmt(load.seconds, 1)} s).
-${rows === 5_000_000 ? '' : `Run with BENCH_ROWS=${rows}, not the 5,000,000 the issue names: on this busy 2-core machine the 5M lakehouse alone takes\nminutes to make and transform; \`npm run bench -- publish\` runs 5M.\n`}Machine load average (1 min) at start ${fmt(load0, 1)}, at end ${fmt(loadavg()[0], 1)}: a busy, shared machine; the wall times move by
-20% or more between runs; the ratios are measured in the same run.
+${rows === 5_000_000 ? '' : `Run with BENCH_ROWS=${rows}, not the 5,000,000 the issue names.\n`}Load: ${loadNote(pair)}.
 `;
     writeSection('publish', md);
   } finally {

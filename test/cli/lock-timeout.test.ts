@@ -1,29 +1,16 @@
 // --lock-timeout is one global option: every command that opens the lakehouse waits that long for another process's
 // lock (default 5 s), placed before or after the command name, validated once, shown the same way in every help.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { openDb } from '../../src/db/db.js';
 import { runCli, tempDir } from '../helpers/run-cli.js';
+import { holdLock, releaseLock } from '../helpers/hold-lock.js';
 
 let tmp: { dir: string; cleanup: () => void };
 let lake: string;
 let holder: ChildProcess | undefined;
-
-/** Another process that opens the lakehouse read-write and keeps it (and its lock) until its stdin closes. */
-function holdLock(path: string): Promise<ChildProcess> {
-  const api = resolve('node_modules/@duckdb/node-api/lib/index.js');
-  const script = `import { DuckDBInstance } from ${JSON.stringify(api)};
-    const i = await DuckDBInstance.create(${JSON.stringify(path)}); const c = await i.connect();
-    process.stdout.write('ready\\n'); process.stdin.resume(); process.stdin.on('end', () => { c.closeSync(); i.closeSync(); process.exit(0); });`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
-  return new Promise((res, rej) => {
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && res(child));
-    child.on('error', rej);
-    child.on('exit', (code) => rej(new Error(`lock holder exited with ${code}`)));
-  });
-}
 
 beforeAll(async () => {
   tmp = tempDir('surgctl-lock-');
@@ -37,11 +24,7 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
-  if (holder) {
-    const exited = new Promise((r) => holder!.once('close', r));
-    holder.stdin!.end();
-    await exited;
-  }
+  if (holder) await releaseLock(holder);
   tmp.cleanup();
 });
 

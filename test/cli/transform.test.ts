@@ -34,7 +34,7 @@ describe('surgctl transform', () => {
     const out = JSON.parse(r.stdout) as { mode: string; tests_failed: number; models: { model: string; status: string }[]; alerts_by_level: Record<string, number> };
     expect(out.mode).toBe('full');
     expect(out.tests_failed).toBe(0);
-    expect(out.models.filter((m) => m.status === 'succeeded')).toHaveLength(16);
+    expect(out.models.filter((m) => m.status === 'succeeded')).toHaveLength(17);
     const db = await openDb(dbPath, { readOnly: true });
     try {
       const levels = await db.all<{ level: string; n: number }>('SELECT level, count(*)::INTEGER AS n FROM alerts GROUP BY level');

@@ -4,15 +4,17 @@
 // and the result equals a full publish; the password never appears in any output or in the run history. (A killed
 // publish and a stopped server: test/e2e/publish-faults.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChildProcess } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { openDb, type Db } from '../../../src/db/db.js';
 import { loadModels } from '../../../src/core/transform/models.js';
-import { resolvePublishTarget, runPublish } from '../../../src/core/publish/index.js';
+import { PublishError, resolvePublishTarget, runPublish } from '../../../src/core/publish/index.js';
 import { InterruptedError } from '../../../src/errors.js';
 import { runCliWith, tempDir } from '../../helpers/run-cli.js';
 import { PG_PASSWORD, usePgCluster } from '../../helpers/pg.js';
+import { holdLock, releaseLock } from '../../helpers/hold-lock.js';
 import { duckTableSum, pgTableSum } from '../../helpers/pg-compare.js';
 
 const server = usePgCluster('test/core/publish/publish.test.ts');
@@ -276,6 +278,50 @@ describe('surgctl publish', () => {
       const last = await db.all<{ status: string }>("SELECT status FROM runs WHERE command = 'publish' ORDER BY started_at DESC LIMIT 1");
       expect(last[0]?.status).toBe('interrupted');
     });
+  });
+
+  it("a lakehouse locked after the target's COMMIT: publish_ledger (exit 3) says the target is published; the next publish records the entry", async (ctx) => {
+    if (server.skipReason) return ctx.skip(server.skipReason);
+    const tr = await runCliWith({ cwd: dir, env: {} }, 'transform', '--db', dbPath, '--full-refresh', '--format', 'json');
+    expect(tr.exitCode, tr.stderr).toBe(0);
+    const runId = (JSON.parse(tr.stdout) as { run_id: string }).run_id;
+    let holder: ChildProcess | undefined;
+    const err = await runPublish({
+      dbPath,
+      target: resolvePublishTarget({ to: server.cluster.url, env: {} }),
+      tables: ['patient_risk', 'alerts'],
+      lockTimeoutMs: 300,
+      beforeLedger: async () => {
+        holder = await holdLock(dbPath);
+      },
+    })
+      .catch((e: unknown) => e)
+      .finally(async () => {
+        if (holder) await releaseLock(holder);
+      });
+    expect(err).toBeInstanceOf(PublishError);
+    const e = err as PublishError;
+    expect([e.code, e.exitCode]).toEqual(['publish_ledger', 3]);
+    expect(e.message).toMatch(new RegExp(`^published to postgresql://surgctl:\\*\\*\\*@.* schema surgctl \\(transform run ${runId}, committed\\), but the lakehouse's published ledger could not be written: `));
+    expect(e.message).not.toContain(PG_PASSWORD);
+    expect(e.hint).toMatch(/the target is complete and its ledger surgctl\.published \(the mirror\) records this publish; only the lakehouse's entry is missing. Run surgctl publish again/);
+    // The target holds the new version; the lakehouse's ledger lacks it.
+    const mirrorRows = async (): Promise<string[]> =>
+      (await withPg((c) => c.query<{ t: string }>('SELECT table_name AS t FROM surgctl.published WHERE transform_run_id = $1 ORDER BY 1', [runId]))).rows.map((r) => r.t);
+    const lakeRows = async (): Promise<string[]> =>
+      withLake(async (db) => (await db.all<{ t: string }>('SELECT table_name AS t FROM published WHERE transform_run_id = $run ORDER BY 1', { run: runId })).map((r) => r.t));
+    expect(await mirrorRows()).toEqual(['alerts', 'patient_risk']);
+    expect(await lakeRows()).toEqual([]);
+    const { lake, target } = await compareAll('surgctl', ['alerts', 'patient_risk']);
+    expect(target).toEqual(lake);
+    // Publishing again copies nothing and writes the missing ledger entry from the mirror.
+    const again = await pub('patient_risk', 'alerts');
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect((JSON.parse(again.stdout) as { changed: boolean }).changed).toBe(false);
+    expect(await lakeRows()).toEqual(['alerts', 'patient_risk']);
+    const ledgers = await withLake((db) => db.all<{ id: string }>('SELECT DISTINCT publish_id AS id FROM published WHERE transform_run_id = $run', { run: runId }));
+    const mirrorIds = await withPg((c) => c.query<{ id: string }>('SELECT DISTINCT publish_id AS id FROM surgctl.published WHERE transform_run_id = $1', [runId]));
+    expect(ledgers.map((r) => r.id)).toEqual(mirrorIds.rows.map((r) => r.id));
   });
 
   it('refuses clearly: no target, a bad URL, a server that is not there (password never printed)', async (ctx) => {

@@ -147,9 +147,9 @@ describe('serving queries in PostgreSQL', () => {
     expect(procs).toEqual(await lake('procedure-risk', { patient }, rcols));
   });
 
-  it('full-text search of steps, error codes and alert reasons: the tsvector GIN indexes; equals report search', async (ctx) => {
+  it('full-text search of steps, error codes (telemetry_search) and alert reasons: the tsvector GIN indexes; equals report search', async (ctx) => {
     if (server.skipReason) return ctx.skip(server.skipReason);
-    expect(await indexesUsed(query('search'), ['sutur', 100])).toEqual(['alerts_search', 'telemetry_risk_search']);
+    expect(await indexesUsed(query('search'), ['sutur', 100])).toEqual(['alerts_search', 'telemetry_search_search']);
     const cols = ['kind', 'match', 'procedure_id', 'patient_id', 'robot_id', 'n', 'first_at', 'last_at', 'alert_id', 'level'];
     for (const text of ['sutur', 'latency']) {
       const fromPg = await served('search', [text, 100], cols);

@@ -182,6 +182,7 @@ export async function insertSynthetic(
 export const MARTS = [
   'telemetry_risk', 'alerts', 'alert_episodes', 'vitals_hourly', 'vitals_5min', 'news2_hourly', 'vitals_flags', 'trends',
   'patient_risk', 'procedure_risk', 'robot_kpis', 'outcomes_by_type', 'data_quality', 'motion_kpis', 'telemetry_summary',
+  'telemetry_search',
 ] as const;
 
 /**

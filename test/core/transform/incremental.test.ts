@@ -75,6 +75,7 @@ const CONTRACT: Record<string, string> = {
   outcomes_by_type: 'procedure_type VARCHAR, procedures BIGINT, success_rate DOUBLE, readmission_rate DOUBLE, avg_length_of_stay_days DOUBLE, grade_none BIGINT, grade_i BIGINT, grade_ii BIGINT, grade_iiia BIGINT, grade_iiib BIGINT, grade_iva BIGINT, grade_ivb BIGINT, grade_v BIGINT',
   data_quality: 'load_id VARCHAR, path VARCHAR, dataset VARCHAR, rule VARCHAR, rows BIGINT',
   telemetry_summary: 'procedure_id VARCHAR, latency_key DOUBLE, latency_ms DOUBLE, events BIGINT, risk_sum BIGINT, risk_n BIGINT, errors BIGINT, events_none BIGINT, events_low BIGINT, events_medium BIGINT, events_high BIGINT, events_critical BIGINT',
+  telemetry_search: 'kind VARCHAR, match VARCHAR, procedure_id VARCHAR, patient_id VARCHAR, robot_id VARCHAR, n BIGINT, first_at TIMESTAMP WITH TIME ZONE, last_at TIMESTAMP WITH TIME ZONE',
   model_runs: 'run_id VARCHAR, model VARCHAR, started_at TIMESTAMP WITH TIME ZONE, finished_at TIMESTAMP WITH TIME ZONE, duration_ms BIGINT, rows BIGINT, status VARCHAR, error VARCHAR',
 };
 
@@ -120,7 +121,7 @@ describe('incremental transform', () => {
     const mr = await inc.all<{ run_id: string; n: number; ok: number }>(
       "SELECT run_id, count(*)::INTEGER AS n, count(*) FILTER (WHERE status = 'succeeded')::INTEGER AS ok FROM model_runs GROUP BY run_id ORDER BY min(started_at)",
     );
-    expect(mr.map((r) => [r.n, r.ok])).toEqual([[16, 16], [16, 16], [16, 16]]);
+    expect(mr.map((r) => [r.n, r.ok])).toEqual([[17, 17], [17, 17], [17, 17]]);
     expect(await inc.scalar("SELECT count(*)::INTEGER FROM model_tests WHERE status = 'fail'")).toBe(0);
     expect(await inc.scalar(`SELECT "rows"::INTEGER FROM data_quality WHERE load_id = 'L2' AND rule = 'maximum'`)).toBe(1);
   });

@@ -18,7 +18,7 @@ describe('the shipped models', () => {
   it('are every contract mart plus the enrichment view, in dependency order', () => {
     expect(set.models.map((m) => m.name).sort()).toEqual([
       'alert_episodes', 'alerts', 'data_quality', 'motion_kpis', 'news2_hourly', 'outcomes_by_type', 'patient_risk', 'procedure_risk',
-      'robot_kpis', 'stg_telemetry', 'telemetry_risk', 'telemetry_summary', 'trends', 'vitals_5min', 'vitals_flags', 'vitals_hourly',
+      'robot_kpis', 'stg_telemetry', 'telemetry_risk', 'telemetry_search', 'telemetry_summary', 'trends', 'vitals_5min', 'vitals_flags', 'vitals_hourly',
     ]);
     const pos = new Map(set.models.map((m, i) => [m.name, i]));
     for (const m of set.models) for (const d of m.dependsOn) expect(pos.get(d)).toBeLessThan(pos.get(m.name) as number);
@@ -39,7 +39,7 @@ describe('the shipped models', () => {
     expect(selectModels(set.models, ['news2_hourly']).map((m) => m.name)).toEqual(['news2_hourly']);
     expect(selectModels(set.models, ['news2_hourly+']).map((m) => m.name)).toEqual(['news2_hourly', 'patient_risk', 'procedure_risk']);
     expect(selectModels(set.models, ['trends,alerts']).map((m) => m.name).sort()).toEqual(['alerts', 'trends']);
-    expect([...downstreamOf(set.models, 'telemetry_risk')].sort()).toEqual(['alert_episodes', 'alerts', 'patient_risk', 'procedure_risk', 'robot_kpis', 'telemetry_summary']);
+    expect([...downstreamOf(set.models, 'telemetry_risk')].sort()).toEqual(['alert_episodes', 'alerts', 'patient_risk', 'procedure_risk', 'robot_kpis', 'telemetry_search', 'telemetry_summary']);
     expect(() => selectModels(set.models, ['nope+'])).toThrow(UsageError);
   });
 });
