@@ -28,6 +28,8 @@ interface Ex {
    * JSON SQL expression, NULL when empty (never JSON null). Read instead of building and unpacking a list.
    */
   one?: string;
+  /** With `one`, when that item is a JSON string: its text (VARCHAR), read by str() without the JSON round trip. */
+  text?: string;
 }
 
 /** Where an expression is evaluated: the focus item (a JSON SQL expression), %rowIndex, the focus's FHIR path. */
@@ -86,13 +88,17 @@ export const FHIR_MACROS = [
      lambda x, i: NOT list_contains(list_slice(l, 1, i - 1), x)))[1]`,
   // The id a Reference points at, when its type is t (or t is NULL, or the reference names no type).
   // One regular expression gives the type and the id (the leftmost [Type]/[id] that runs to the end).
+  // The plain form Type/id (most references) is told by one full match and split, without the search and the struct.
   `CREATE OR REPLACE TEMP MACRO fp_refkey(ref0, t) AS list_transform([ref0], lambda ref: CASE
+     WHEN regexp_full_match(ref, '[A-Z][A-Za-z]+/[A-Za-z0-9\\-.]{1,64}') THEN CASE WHEN t IS NULL OR split_part(ref, '/', 1) = t THEN split_part(ref, '/', 2) END
      WHEN starts_with(ref, 'urn:uuid:') OR starts_with(ref, 'urn:oid:') THEN regexp_extract(ref, '^urn:(?:uuid|oid):(.+)$', 1)
      ELSE list_transform([regexp_extract(ref, '(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\\-.]{1,64})(?:/_history/[^/]+)?$', ['t', 'i'])],
        lambda m: CASE WHEN m.i <> '' AND (t IS NULL OR m.t = t) THEN m.i END)[1] END)[1]`,
 ];
 
 const KEY = /^[A-Za-z][A-Za-z0-9_]*$/;
+/** An item expression cheap to repeat: the resource or a lambda's variable. */
+const SIMPLE_ITEM = /^(_r\.resource|_x\d+)$/;
 
 // The FHIR R4 model (FHIRPath.js's): which elements repeat (JSON arrays) and which are choices (value[x]), so a path
 // of member steps becomes one json_extract with [*] where the element repeats, parsing the resource once.
@@ -162,16 +168,21 @@ class Compiler {
   private single(e: Ex, fn: 'json_extract' | 'json_extract_string'): string | undefined {
     return e.k === 'coll' && e.root && !e.root.wild && e.model !== undefined ? `${fn}(${e.root.item}, '${e.root.jpath}')` : undefined;
   }
-  /** The one item (JSON, NULL when none) of a collection known to hold at most one: `one`, or a 0..1 element's path. */
+  /**
+   * The one item (JSON, NULL when none) of a collection known to hold at most one: `one`, or a 0..1 element's path
+   * from the resource or a lambda's item (the path is written twice: from a longer expression it would double at
+   * every step, so those keep the list).
+   */
   private oneItem(e: Ex): string | undefined {
     if (e.one !== undefined) return e.one;
-    if (e.k !== 'coll' || !e.root || e.root.wild || e.model === undefined) return undefined;
+    if (e.k !== 'coll' || !e.root || e.root.wild || e.model === undefined || !SIMPLE_ITEM.test(e.root.item)) return undefined;
     const x = `json_extract(${e.root.item}, '${e.root.jpath}')`;
     return `(CASE WHEN ${x}::VARCHAR <> 'null' THEN ${x} END)`;
   }
 
   str(e: Ex): string {
     if (e.k === 'str') return e.sql;
+    if (e.text !== undefined) return e.text;
     if (e.one !== undefined) return `json_extract_string(${e.one}, '$')`;
     const one = this.single(e, 'json_extract_string');
     if (one !== undefined) return one;
@@ -381,8 +392,9 @@ class Compiler {
         return { k: 'bool', sql: `(NOT ${this.bool(base)})` };
       case 'where': {
         argCount(1);
-        // Over at most one item: the criteria on that item itself (no list, no lambda); the item when they hold.
-        const item = this.oneItem(base);
+        // Over at most one element read by path: the criteria on that item itself (no list, no lambda); the item when
+        // they hold. (Not over `one`: the item is written once more in the criteria, so chained where()s would double.)
+        const item = base.one === undefined ? this.oneItem(base) : undefined;
         if (item !== undefined) {
           const body = this.node(args[0] as FpNode, { ctx: item, rowIndex: s.rowIndex, model: base.model });
           const one = `(CASE WHEN coalesce(${this.bool(body)}, false) THEN ${item} END)`;
@@ -432,7 +444,7 @@ class Compiler {
         return {
           k: 'coll',
           sql: `list_filter(list_transform(${c()}, lambda ${v}: to_json(fp_refkey(json_extract_string(${v}, '$.reference'), ${type}))), lambda ${v}: json_type(${v}) <> 'NULL')`,
-          ...(ref === undefined ? {} : { one: `to_json(fp_refkey(json_extract_string(${ref}, '$.reference'), ${type}))` }),
+          ...(ref === undefined ? {} : { one: `to_json(fp_refkey(json_extract_string(${ref}, '$.reference'), ${type}))`, text: `fp_refkey(json_extract_string(${ref}, '$.reference'), ${type})` }),
         };
       }
       default:
