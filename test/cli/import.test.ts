@@ -148,6 +148,15 @@ describe('surgctl import fhir', () => {
     ]);
     expect(out.by_metric).toEqual({ resp_rate: 1 });
   });
+
+  it('lists what it could not book to a load, a top-level array\'s element as "array element N"', async () => {
+    writeFileSync(join(dir, 'array.json'), JSON.stringify([{ resourceType: 'Patient', id: 'p1', gender: 'male', birthDate: '1950-01-01' }, { id: 'no-type' }]));
+    const r = await runCliWith({ cwd: dir }, 'import', 'fhir', 'array.json', '--format', 'table');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('unreadable, in no load (no resource type a view maps):\n  array.json array element 1: the element is not a FHIR resource (no resourceType)\n');
+    expect(r.stdout).not.toContain('Bundle entry');
+    expect(r.stderr).toContain('1 unreadable');
+  });
 });
 
 describe('surgctl import csv on a malformed file', () => {

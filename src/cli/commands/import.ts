@@ -113,7 +113,8 @@ async function runImport(ctx: CliContext, kind: 'csv' | 'fhir', inputs: string[]
   const result = kind === 'csv' ? await core.importCsv(inputs, opts) : await core.importFhir(inputs, opts);
   const t = result.totals;
   say(ctx.io, g, `import ${kind}${result.mode === 'load' ? '' : ` (${result.mode})`}: ${result.files.length} file(s), ${t.rows_read} read, ${t.mapped} mapped, ${t.skipped} skipped, ${t.missing} missing` +
-    (result.mode === 'load' ? `; ${t.rows_inserted} inserted, ${t.rows_duplicate} duplicate, ${t.rows_quarantined} quarantined` : ''));
+    (result.mode === 'load' ? `; ${t.rows_inserted} inserted, ${t.rows_duplicate} duplicate, ${t.rows_quarantined} quarantined` : '') +
+    (t.unreadable > 0 ? `; ${t.unreadable} unreadable (no resource type a view maps: in no load, listed in the summary)` : ''));
   if (wantsJson(ctx.io, flags.format)) ctx.io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else ctx.io.stdout.write(renderImport(result));
   if (result.mode !== 'load') return;
@@ -161,6 +162,12 @@ function renderImport(r: ImportResult): string {
   section('codes not mapped (most frequent; add them to your own profile\'s readings.codes)', Object.fromEntries(Object.entries(codes).sort((a, b) => b[1] - a[1]).slice(0, 10)));
   section('missing readings by marker', r.missing);
   section('quarantined by the mapping, by keyword', r.quarantined_by_keyword);
+  if (r.unreadable.length > 0) {
+    out += `unreadable, in no load (no resource type a view maps):\n${r.unreadable.map((u) => {
+      const where = [u.line === null ? '' : `:${u.line}`, u.entry === null ? '' : ` ${u.entry_of === 'array' ? 'array element' : 'Bundle entry'} ${u.entry}`].join('');
+      return `  ${u.file}${where}${u.resource_type ? ` (${u.resource_type})` : ''}: ${u.reason}`;
+    }).join('\n')}\n`;
+  }
   for (const f of r.files) if (f.status === 'skipped' && f.message) out += `skipped ${f.path}: ${f.message}\n`;
   if (r.mode === 'dry-run') {
     for (const f of r.files) {

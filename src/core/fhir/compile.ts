@@ -22,7 +22,14 @@ interface Ex {
   /** When the collection is one JSON path from one item: json_extract(item, jpath) (wild: the path has [*]). */
   root?: { item: string; jpath: string; wild: boolean };
   /** For a union (a | b | ...): the collections united, so first() can take the first of their concatenation. */
-  union?: string[];
+  union?: Ex[];
+  /**
+   * For a collection of at most one item by construction (first(), a reference key of one Reference): that item as a
+   * JSON SQL expression, NULL when empty (never JSON null). Read instead of building and unpacking a list.
+   */
+  one?: string;
+  /** With `one`, when that item is a JSON string: its text (VARCHAR), read by str() without the JSON round trip. */
+  text?: string;
 }
 
 /** Where an expression is evaluated: the focus item (a JSON SQL expression), %rowIndex, the focus's FHIR path. */
@@ -81,13 +88,17 @@ export const FHIR_MACROS = [
      lambda x, i: NOT list_contains(list_slice(l, 1, i - 1), x)))[1]`,
   // The id a Reference points at, when its type is t (or t is NULL, or the reference names no type).
   // One regular expression gives the type and the id (the leftmost [Type]/[id] that runs to the end).
+  // The plain form Type/id (most references) is told by one full match and split, without the search and the struct.
   `CREATE OR REPLACE TEMP MACRO fp_refkey(ref0, t) AS list_transform([ref0], lambda ref: CASE
+     WHEN regexp_full_match(ref, '[A-Z][A-Za-z]+/[A-Za-z0-9\\-.]{1,64}') THEN CASE WHEN t IS NULL OR split_part(ref, '/', 1) = t THEN split_part(ref, '/', 2) END
      WHEN starts_with(ref, 'urn:uuid:') OR starts_with(ref, 'urn:oid:') THEN regexp_extract(ref, '^urn:(?:uuid|oid):(.+)$', 1)
      ELSE list_transform([regexp_extract(ref, '(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\\-.]{1,64})(?:/_history/[^/]+)?$', ['t', 'i'])],
        lambda m: CASE WHEN m.i <> '' AND (t IS NULL OR m.t = t) THEN m.i END)[1] END)[1]`,
 ];
 
 const KEY = /^[A-Za-z][A-Za-z0-9_]*$/;
+/** An item expression cheap to repeat: the resource or a lambda's variable. */
+const SIMPLE_ITEM = /^(_r\.resource|_x\d+)$/;
 
 // The FHIR R4 model (FHIRPath.js's): which elements repeat (JSON arrays) and which are choices (value[x]), so a path
 // of member steps becomes one json_extract with [*] where the element repeats, parsing the resource once.
@@ -157,8 +168,22 @@ class Compiler {
   private single(e: Ex, fn: 'json_extract' | 'json_extract_string'): string | undefined {
     return e.k === 'coll' && e.root && !e.root.wild && e.model !== undefined ? `${fn}(${e.root.item}, '${e.root.jpath}')` : undefined;
   }
+  /**
+   * The one item (JSON, NULL when none) of a collection known to hold at most one: `one`, or a 0..1 element's path
+   * from the resource or a lambda's item (the path is written twice: from a longer expression it would double at
+   * every step, so those keep the list).
+   */
+  private oneItem(e: Ex): string | undefined {
+    if (e.one !== undefined) return e.one;
+    if (e.k !== 'coll' || !e.root || e.root.wild || e.model === undefined || !SIMPLE_ITEM.test(e.root.item)) return undefined;
+    const x = `json_extract(${e.root.item}, '${e.root.jpath}')`;
+    return `(CASE WHEN ${x}::VARCHAR <> 'null' THEN ${x} END)`;
+  }
+
   str(e: Ex): string {
     if (e.k === 'str') return e.sql;
+    if (e.text !== undefined) return e.text;
+    if (e.one !== undefined) return `json_extract_string(${e.one}, '$')`;
     const one = this.single(e, 'json_extract_string');
     if (one !== undefined) return one;
     if (e.k === 'coll') return `fp_str(${e.sql})`;
@@ -166,6 +191,7 @@ class Compiler {
   }
   num(e: Ex): string {
     if (e.k === 'num') return e.sql;
+    if (e.one !== undefined) return `TRY_CAST(${e.one} AS DOUBLE)`;
     const one = this.single(e, 'json_extract');
     if (one !== undefined) return `TRY_CAST(${one} AS DOUBLE)`;
     if (e.k === 'coll') return `fp_num(${e.sql})`;
@@ -246,8 +272,10 @@ class Compiler {
       case 'UnionExpression': {
         const a = this.node(kid(0), s);
         const b = this.node(kid(1), s);
-        const union = [...(a.union ?? [this.coll(a)]), ...(b.union ?? [this.coll(b)])];
-        return { k: 'coll', sql: `fp_union(${this.coll(a)}, ${this.coll(b)})`, union };
+        const union = [...(a.union ?? [a]), ...(b.union ?? [b])];
+        // Items of one element path (code.coding.where(...) | code.coding) keep its model: later steps read by path.
+        const model = union.every((u) => u.model !== undefined && u.model === union[0]?.model) ? union[0]?.model : undefined;
+        return { k: 'coll', sql: `fp_union(${this.coll(a)}, ${this.coll(b)})`, union, model };
       }
       case 'PolarityExpression': {
         const a = this.num(this.node(kid(0), s));
@@ -302,16 +330,19 @@ class Compiler {
       const parts = choices.map((t) => this.member(base, `${key}${t}`, false).sql);
       return { k: 'coll', sql: parts.length === 1 ? (parts[0] as string) : `list_concat(${parts.join(', ')})`, nav };
     }
-    if (el !== undefined && base.root) {
+    // A collection of at most one item (`one`) is navigated like the focus: by JSON path from that item.
+    const root = base.root ?? (base.one === undefined ? undefined : { item: base.one, jpath: '$', wild: false });
+    if (el !== undefined && root) {
       const rep = REPEATING.has(el);
-      const jpath = `${base.root.jpath}.${key}${rep ? '[*]' : ''}`;
-      const wild = base.root.wild || rep;
+      const jpath = `${root.jpath}.${key}${rep ? '[*]' : ''}`;
+      const wild = root.wild || rep;
       const sql = wild
-        ? `list_filter(json_extract(${base.root.item}, '${jpath}'), lambda _n: _n::VARCHAR <> 'null')`
-        : `fp_items(json_extract(${base.root.item}, '${jpath}'))`;
-      return { k: 'coll', sql, nav, model: el, root: { item: base.root.item, jpath, wild } };
+        ? `list_filter(json_extract(${root.item}, '${jpath}'), lambda _n: _n::VARCHAR <> 'null')`
+        : `fp_items(json_extract(${root.item}, '${jpath}'))`;
+      return { k: 'coll', sql, nav, model: el, root: { item: root.item, jpath, wild } };
     }
-    const one = base.root && base.root.jpath === '$' ? base.root.item : undefined;
+    // From one item (the focus, or a collection of at most one): its member's items, no list of bases to flatten.
+    const one = base.root && base.root.jpath === '$' ? base.root.item : base.one;
     const sql = one !== undefined ? `fp_items(json_extract(${one}, '$.${key}'))` : `fp_nav(${this.coll(base)}, '$.${key}')`;
     return { k: 'coll', sql, nav, model: el };
   }
@@ -332,14 +363,21 @@ class Compiler {
       case 'first':
         argCount(0);
         // The first item of a union is the first of the concatenation (removing duplicates keeps first occurrences).
-        if (base.union) return { k: 'coll', sql: `list_slice(list_concat(${base.union.join(', ')}), 1, 1)`, model: base.model };
-        return { k: 'coll', sql: `list_slice(${c()}, 1, 1)`, model: base.model };
+        // The item itself (`one`): the first collection's first item, else the next one's (items are never NULL).
+        if (base.union) {
+          const one = `coalesce(${base.union.map((u) => this.oneItem(u) ?? `(${this.coll(u)})[1]`).join(', ')})`;
+          return { k: 'coll', sql: `list_slice(list_concat(${base.union.map((u) => this.coll(u)).join(', ')}), 1, 1)`, model: base.model, one };
+        }
+        return { k: 'coll', sql: `list_slice(${c()}, 1, 1)`, model: base.model, one: this.oneItem(base) ?? `(${c()})[1]` };
       case 'last':
         argCount(0);
         return { k: 'coll', sql: `list_slice(${c()}, -1, -1)`, model: base.model };
       case 'exists': {
         argCount(0, 1);
-        if (args.length === 0) return { k: 'bool', sql: `(len(${c()}) > 0)` };
+        if (args.length === 0) {
+          const item = this.oneItem(base);
+          return { k: 'bool', sql: item === undefined ? `(len(${c()}) > 0)` : `(${item} IS NOT NULL)` };
+        }
         const { v, body } = withItem(args[0] as FpNode);
         return { k: 'bool', sql: `(len(list_filter(${c()}, lambda ${v}: coalesce(${this.bool(body)}, false))) > 0)` };
       }
@@ -354,6 +392,14 @@ class Compiler {
         return { k: 'bool', sql: `(NOT ${this.bool(base)})` };
       case 'where': {
         argCount(1);
+        // Over at most one element read by path: the criteria on that item itself (no list, no lambda); the item when
+        // they hold. (Not over `one`: the item is written once more in the criteria, so chained where()s would double.)
+        const item = base.one === undefined ? this.oneItem(base) : undefined;
+        if (item !== undefined) {
+          const body = this.node(args[0] as FpNode, { ctx: item, rowIndex: s.rowIndex, model: base.model });
+          const one = `(CASE WHEN coalesce(${this.bool(body)}, false) THEN ${item} END)`;
+          return { k: 'coll', sql: `list_filter([${one}], lambda _w: _w IS NOT NULL)`, model: base.model, one };
+        }
         const { v, body } = withItem(args[0] as FpNode);
         return { k: 'coll', sql: `list_filter(${c()}, lambda ${v}: coalesce(${this.bool(body)}, false))`, model: base.model };
       }
@@ -393,9 +439,12 @@ class Compiler {
         argCount(0, 1);
         const type = args.length === 0 ? 'NULL' : this.param(typeArg(args[0] as FpNode));
         const v = this.lambda();
+        // Of one Reference (the model's 0..1 element read by path, or `one`): its key straight from its text.
+        const ref = base.one ?? (base.k === 'coll' && base.root && !base.root.wild && base.model !== undefined ? `json_extract(${base.root.item}, '${base.root.jpath}')` : undefined);
         return {
           k: 'coll',
           sql: `list_filter(list_transform(${c()}, lambda ${v}: to_json(fp_refkey(json_extract_string(${v}, '$.reference'), ${type}))), lambda ${v}: json_type(${v}) <> 'NULL')`,
+          ...(ref === undefined ? {} : { one: `to_json(fp_refkey(json_extract_string(${ref}, '$.reference'), ${type}))`, text: `fp_refkey(json_extract_string(${ref}, '$.reference'), ${type})` }),
         };
       }
       default:
@@ -426,14 +475,14 @@ class Compiler {
     if (c.collection === true) return `to_json(${this.coll(e)})`;
     switch (duckType) {
       case 'BOOLEAN':
-        return e.k === 'bool' ? e.sql : `TRY_CAST(fp_one(${this.coll(e)}) AS BOOLEAN)`;
+        return e.k === 'bool' ? e.sql : `TRY_CAST(${e.one ?? `fp_one(${this.coll(e)})`} AS BOOLEAN)`;
       case 'INTEGER':
       case 'BIGINT':
-        return `TRY_CAST(${e.k === 'coll' ? `fp_one(${e.sql})` : e.sql} AS ${duckType})`;
+        return `TRY_CAST(${e.k === 'coll' ? (e.one ?? `fp_one(${e.sql})`) : e.sql} AS ${duckType})`;
       case 'DOUBLE':
         return this.num(e);
       case 'JSON':
-        return `fp_one(${this.coll(e)})`;
+        return e.one ?? `fp_one(${this.coll(e)})`;
       default:
         return e.k === 'coll' ? this.str(e) : `CAST(${e.sql} AS VARCHAR)`;
     }
@@ -625,10 +674,9 @@ export function compileChecked(checked: CheckedView, source: string, lineage: bo
     const one = onePass(`SELECT ${rows}${lineage ? ', _r._file, _r._line, _r._entry, _r.id AS _resource_id' : ''}
   FROM _r WHERE true${where.map((w) => ` AND ${w}`).join('')}`);
     const multi = one.paths.length === 0 ? '' : `, json_extract(resource, [${one.paths.map((p) => `'${p}'`).join(', ')}]) AS _j`;
-    const sql = `SELECT ${cols.join(', ')}${lin} FROM (${one.sql.replace(
-      'FROM _r WHERE',
-      `FROM (SELECT *${multi} FROM ${quoteAnyIdent(source)} WHERE resource_type = ${c.param(view.resource)}) _r WHERE`,
-    )})`;
+    // A function, not a replacement string: a path '$' in `multi` would read as the pattern $' (text after the match).
+    const from = `FROM (SELECT *${multi} FROM ${quoteAnyIdent(source)} WHERE resource_type = ${c.param(view.resource)}) _r WHERE`;
+    const sql = `SELECT ${cols.join(', ')}${lin} FROM (${one.sql.replace('FROM _r WHERE', () => from)})`;
     return { sql, params: c.params };
   } catch (e) {
     if (e instanceof Refusal) return { refused: `not compiled, use --engine reference: ${e.message}` };

@@ -11,8 +11,12 @@ export interface FhirInputError {
   file: string;
   /** NDJSON: the 1-based physical line. */
   line?: number;
-  /** Bundle: the 0-based index of the entry. */
+  /** Bundle or top-level array: the 0-based index of the entry or element (entryOf says which). */
   entry?: number;
+  /** What `entry` indexes: a Bundle's entries or the elements of a top-level JSON array. */
+  entryOf?: 'Bundle' | 'array';
+  /** The resource type the bad text names at its start ({"resourceType": "X", ...), when it does. */
+  resourceType?: string;
   reason: string;
   /** The offending text, cut to 500 characters. */
   raw?: string;
@@ -31,6 +35,14 @@ export type FhirFileKind = 'ndjson' | 'document' | 'empty';
 const FHIR_FILE = /\.(json|ndjson|jsonl)$/i;
 const PEEK = 1 << 20;
 const RAW_MAX = 500;
+/** A resource's text that opens with its resourceType (FHIR JSON writes it first) names its type even when broken. */
+const NAMED_TYPE = /^\s*\{\s*"resourceType"\s*:\s*"([A-Z][A-Za-z]+)"/;
+
+/** The resource type a bad line or file names at its start, for booking its error (see FhirInputError.resourceType). */
+function namedType(raw: string | null | undefined): { resourceType?: string } {
+  const m = raw ? NAMED_TYPE.exec(raw) : null;
+  return m?.[1] ? { resourceType: m[1] } : {};
+}
 
 /**
  * Files named by `inputs`: files as given, directories walked (sorted) for *.json, *.ndjson and *.jsonl (hidden files
@@ -169,7 +181,7 @@ async function stageFiles(db: Db, table: string, files: string[], signal: AbortS
       const rejected = await db.all<{ line: number; raw: string | null }>(
         `SELECT line::INTEGER AS line, first(csv_line) AS raw FROM ${ident(rej)} GROUP BY line ORDER BY line`,
       );
-      for (const r of rejected) errors.push({ file, line: r.line, reason: 'the line cannot be read as UTF-8 text', ...(r.raw ? { raw: r.raw.slice(0, RAW_MAX) } : {}) });
+      for (const r of rejected) errors.push({ file, line: r.line, ...namedType(r.raw), reason: 'the line cannot be read as UTF-8 text', ...(r.raw ? { raw: r.raw.slice(0, RAW_MAX) } : {}) });
       const adj = rejected.map((r, j) => r.line - (j + 1));
       const lineExpr = adj.length === 0 ? 'rowid + 1' : 'rowid + 1 + len(list_filter(CAST($adj AS BIGINT[]), lambda a: a < rowid + 1))';
       const params = adj.length === 0 ? {} : { adj: JSON.stringify(adj) };
@@ -222,20 +234,21 @@ async function expandDocs(db: Db, t: string, base: string, file: string, kind: F
         unnest(generate_series(1, json_array_length(raw::JSON)::BIGINT)) AS i FROM ${dc} WHERE ok AND jt = 'ARRAY') e`);
   // In a Bundle the resource is entry.resource; in an array the element itself.
   await db.run(`CREATE OR REPLACE TEMP TABLE ${dr} AS SELECT CASE WHEN bundle = 'Bundle' THEN json_extract(item, '$.resource') ELSE item END AS res,
-      item, line, entry FROM ${di}`);
+      item, line, entry, bundle FROM ${di}`);
   await db.run(`INSERT INTO ${t} SELECT res, res ->> '$.resourceType', res ->> '$.id', $file, line, entry FROM ${dr}
     WHERE json_type(res) = 'OBJECT' AND json_type(res, '$.resourceType') = 'VARCHAR' AND regexp_full_match(res ->> '$.resourceType', '[A-Z][A-Za-z]+')`, { file });
-  const bad = await db.all<{ line: number | null; entry: number | null; reason: string; raw: string | null }>(
-    `SELECT line::INTEGER AS line, NULL::INTEGER AS entry,
+  const bad = await db.all<{ line: number | null; entry: number | null; entry_of: 'Bundle' | 'array' | null; reason: string; raw: string | null }>(
+    `SELECT line::INTEGER AS line, NULL::INTEGER AS entry, NULL AS entry_of,
         CASE WHEN NOT ok THEN ${literal(`${what} is not valid JSON`)} ELSE ${literal(`${what} holds JSON `)} || lower(jt) || ', not a FHIR resource object' END AS reason,
         left(raw, ${RAW_MAX}) AS raw
       FROM ${dc} WHERE NOT ok OR jt NOT IN ('OBJECT', 'ARRAY')
     UNION ALL
-    SELECT line::INTEGER, NULL, 'the JSON object has no resourceType: not a FHIR resource', left(raw, ${RAW_MAX})
+    SELECT line::INTEGER, NULL, NULL, 'the JSON object has no resourceType: not a FHIR resource', left(raw, ${RAW_MAX})
       FROM ${dc} WHERE ok AND jt = 'OBJECT' AND NOT coalesce(json_type(raw::JSON, '$.resourceType') = 'VARCHAR' AND regexp_full_match(rt, '[A-Z][A-Za-z]+'), false)
     UNION ALL
-    SELECT line::INTEGER, entry::INTEGER,
-        CASE WHEN res IS NULL THEN 'the Bundle entry has no resource' || coalesce(' (request ' || (item ->> '$.request.method') || ' ' || (item ->> '$.request.url') || ')', '')
+    SELECT line::INTEGER, entry::INTEGER, bundle,
+        CASE WHEN bundle = 'array' THEN 'the element is not a FHIR resource (no resourceType)'
+             WHEN res IS NULL THEN 'the Bundle entry has no resource' || coalesce(' (request ' || (item ->> '$.request.method') || ' ' || (item ->> '$.request.url') || ')', '')
              ELSE 'the entry is not a FHIR resource (no resourceType)' END,
         left(item::VARCHAR, ${RAW_MAX})
       FROM ${dr} WHERE entry IS NOT NULL AND NOT coalesce(json_type(res) = 'OBJECT' AND json_type(res, '$.resourceType') = 'VARCHAR'
@@ -247,6 +260,9 @@ async function expandDocs(db: Db, t: string, base: string, file: string, kind: F
     file,
     ...(b.line === null ? {} : { line: b.line }),
     ...(b.entry === null ? {} : { entry: b.entry }),
+    ...(b.entry_of === null ? {} : { entryOf: b.entry_of }),
+    // An entry or element that is no resource names no type; a broken line or file may (its text's start).
+    ...(b.entry === null ? namedType(b.raw) : {}),
     reason: b.reason,
     ...(b.raw === null ? {} : { raw: b.raw }),
   }));

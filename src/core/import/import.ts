@@ -93,6 +93,8 @@ export interface ImportResult {
     rows_inserted: number;
     rows_duplicate: number;
     rows_quarantined: number;
+    /** import fhir: read errors booked to no load (see `unreadable`); also in rows_read. */
+    unreadable: number;
   };
   /** Per-reason totals over all files. */
   skipped: Record<string, number>;
@@ -101,6 +103,12 @@ export interface ImportResult {
   by_metric: Record<string, number>;
   /** import fhir: resources no view maps onto a contract, by type (each also counted in skipped). */
   resources_skipped: Record<string, number>;
+  /**
+   * import fhir: what could not be read and names no resource type a view maps (its text gives no resourceType, or
+   * one no view maps onto a contract), so it belongs to no dataset's load. A broken resource whose text does name a
+   * mapped type (Patient, Device, Procedure, Observation) is quarantined (keyword fhir) in that dataset's load instead.
+   */
+  unreadable: { file: string; line: number | null; entry: number | null; entry_of: 'Bundle' | 'array' | null; resource_type: string | null; reason: string }[];
   /** --dry-run: the first contract rows that would load, per dataset. */
   sample: Record<string, Record<string, unknown>[]>;
 }
@@ -328,8 +336,8 @@ async function withSession(kind: 'csv' | 'fhir', profileName: string, inputs: st
   const work = mkdtempSync(join(tmpdir(), 'surgctl-import-'));
   const result: ImportResult = {
     mode, profile: profileName, db: mode === 'load' ? opts.dbPath : null, out: opts.out ?? null, files: [],
-    totals: { rows_read: 0, mapped: 0, skipped: 0, missing: 0, rows_inserted: 0, rows_duplicate: 0, rows_quarantined: 0 },
-    skipped: {}, missing: {}, quarantined_by_keyword: {}, by_metric: {}, resources_skipped: {}, sample: {},
+    totals: { rows_read: 0, mapped: 0, skipped: 0, missing: 0, rows_inserted: 0, rows_duplicate: 0, rows_quarantined: 0, unreadable: 0 },
+    skipped: {}, missing: {}, quarantined_by_keyword: {}, by_metric: {}, resources_skipped: {}, unreadable: [], sample: {},
   };
   const session: Session = { db, mode, mm, work, result };
   try {
@@ -506,7 +514,8 @@ export async function importFhir(inputs: string[], opts: ImportOptions): Promise
         for (const f of files) {
           if (opts.signal?.aborted) throw new InterruptedError(`import stopped before ${f.display}`);
           const inFile = (await s.db.scalar<number>('SELECT count(*)::INTEGER FROM imp_fhir WHERE resource_type = $t AND _file = $f', { t: ft.resource, f: f.path })) ?? 0;
-          const errors = ft.resource === 'Observation' ? staged.errors.filter((e) => e.file === f.path) : [];
+          // A read error is booked to the load of the dataset its resource was meant for (see unreadable).
+          const errors = staged.errors.filter((e) => e.file === f.path && e.resourceType === ft.resource);
           if (inFile === 0 && errors.length === 0) continue;
           const p: Planned = { path: f.path, display: f.display, table: ft.table, ds };
           s.result.files.push(await importOne(s, {
@@ -530,6 +539,16 @@ export async function importFhir(inputs: string[], opts: ImportOptions): Promise
         await s.db.run('DROP TABLE IF EXISTS imp_view');
       }
       await s.db.run('DROP TABLE IF EXISTS imp_fhir');
+      const display = new Map(files.map((f) => [f.path, f.display]));
+      for (const e of staged.errors) {
+        if (e.resourceType !== undefined && FHIR_TABLES.some((t) => t.resource === e.resourceType)) continue;
+        s.result.unreadable.push({
+          file: display.get(e.file) ?? e.file, line: e.line ?? null, entry: e.entry ?? null, entry_of: e.entryOf ?? null,
+          resource_type: e.resourceType ?? null, reason: e.reason,
+        });
+      }
+      s.result.totals.unreadable = s.result.unreadable.length;
+      s.result.totals.rows_read += s.result.unreadable.length;
       for (const [type, n] of Object.entries(s.result.resources_skipped)) {
         s.result.skipped[`resource type ${type}: no view maps it onto a contract`] = n;
         s.result.totals.skipped += n;
@@ -616,7 +635,7 @@ async function addFhirRows(db: Db, file: string, resource: string, errors: FhirI
     const maxRow = (await db.scalar<number>(`SELECT coalesce(max(_row), 0)::INTEGER FROM ${MAPPED_TABLE}`)) ?? 0;
     // One statement for all of them (a broken export can have thousands of bad lines), in the order the stage met them.
     const rows = errors.map((e, i) => ({
-      row: maxRow + i + 1, line: e.line ?? e.entry ?? null, reason: e.entry !== undefined ? `Bundle entry ${e.entry}: ${e.reason}` : e.reason, raw: e.raw ?? null,
+      row: maxRow + i + 1, line: e.line ?? e.entry ?? null, reason: e.entry !== undefined ? `${entryName(e)}: ${e.reason}` : e.reason, raw: e.raw ?? null,
     }));
     await db.run(
       `INSERT INTO ${MAPPED_TABLE} (_row, _line, _status, _reason, _keyword, _field, _bad_value)
@@ -629,6 +648,11 @@ async function addFhirRows(db: Db, file: string, resource: string, errors: FhirI
     counts.quarantined_by_keyword.fhir = (counts.quarantined_by_keyword.fhir ?? 0) + errors.length;
   }
   return counts;
+}
+
+/** "Bundle entry N" or "array element N" (0-based, as stageFhir counts them) for an error inside a document. */
+function entryName(e: FhirInputError): string {
+  return `${e.entryOf === 'array' ? 'array element' : 'Bundle entry'} ${e.entry}`;
 }
 
 const contractSelect = (ds: DatasetSchema): string => ds.columns.map(ident).join(', ');

@@ -39,6 +39,8 @@ const REFS: [string, string | undefined, string | null][] = [
   ['r7', 'Group/g1/Patient/p7', 'p7'],
   ['r8', undefined, null],
   ['r9', 'urn:oid:1.2.3', '1.2.3'],
+  ['r10', 'Patient/p-1.2', 'p-1.2'],
+  ['r11', 'Device/d1', null],
 ];
 
 describe('compiled fast paths agree with the reference engine', () => {

@@ -83,7 +83,7 @@ describe('observation-readings on the HL7 FHIR R4 examples', () => {
     writeFileSync(path, JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: entries }, null, 2));
     const st = await stageFhir(db, [path]);
     expect(st.resources).toBe(14);
-    expect(st.errors).toEqual([{ file: path, entry: 3, reason: 'the Bundle entry has no resource (request DELETE Observation/gone)', raw: expect.any(String) }]);
+    expect(st.errors).toEqual([{ file: path, entry: 3, entryOf: 'Bundle', reason: 'the Bundle entry has no resource (request DELETE Observation/gone)', raw: expect.any(String) }]);
     const rows = await readings('compiled');
     expect(rows).toHaveLength(12);
     expect(rows.find((r) => r.id === 'heart-rate')?._entry).toBe('9');
@@ -97,11 +97,12 @@ describe('stageFhir on bad input', () => {
     writeFileSync(path, [good[0], '{"resourceType": "Observation", "id": "cut', '', '[1, 2]', '{"id": "x"}', good[1], ''].join('\n'));
     const st = await stageFhir(db, [path]);
     expect(st.resources).toBe(2);
-    expect(st.errors.map((e) => [e.line, e.entry, e.reason])).toEqual([
-      [2, undefined, 'the line is not valid JSON'],
-      [4, 0, 'the entry is not a FHIR resource (no resourceType)'],
-      [4, 1, 'the entry is not a FHIR resource (no resourceType)'],
-      [5, undefined, 'the JSON object has no resourceType: not a FHIR resource'],
+    expect(st.errors.map((e) => [e.line, e.entry, e.entryOf, e.resourceType, e.reason])).toEqual([
+      // The cut line names its type at its start: the import books it to that type's dataset.
+      [2, undefined, undefined, 'Observation', 'the line is not valid JSON'],
+      [4, 0, 'array', undefined, 'the element is not a FHIR resource (no resourceType)'],
+      [4, 1, 'array', undefined, 'the element is not a FHIR resource (no resourceType)'],
+      [5, undefined, undefined, undefined, 'the JSON object has no resourceType: not a FHIR resource'],
     ]);
     // A JSON array on a line is taken apart like a Bundle's entries: each of [1, 2] is an error; a blank line is none.
     const lines = await db.all<{ l: number }>('SELECT _line::INTEGER AS l FROM fhir_resources ORDER BY 1');
@@ -114,7 +115,7 @@ describe('stageFhir on bad input', () => {
     writeFileSync(path, [JSON.stringify({ resourceType: 'Patient', id: 'p0' }), JSON.stringify(bundle)].join('\n'));
     const st = await stageFhir(db, [path]);
     expect(st.resources).toBe(3);
-    expect(st.errors.map((e) => [e.line, e.entry, e.reason])).toEqual([[2, 1, 'the Bundle entry has no resource']]);
+    expect(st.errors.map((e) => [e.line, e.entry, e.entryOf, e.reason])).toEqual([[2, 1, 'Bundle', 'the Bundle entry has no resource']]);
     const rows = await db.all<{ id: string; l: number; e: number | null }>('SELECT id, _line::INTEGER AS l, _entry::INTEGER AS e FROM fhir_resources ORDER BY id');
     expect(rows).toEqual([{ id: 'b1', l: 2, e: 0 }, { id: 'b2', l: 2, e: 2 }, { id: 'p0', l: 1, e: null }]);
   });

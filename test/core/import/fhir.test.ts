@@ -87,7 +87,7 @@ describe('import fhir', () => {
     }
   });
 
-  it('reads a Bundle: patients mapped, offsets normalised to UTC, other resource types skipped by type, a bad entry quarantined', async () => {
+  it('reads a Bundle: patients mapped, offsets normalised to UTC, other resource types skipped by type, an entry without a resource unreadable', async () => {
     const t = tempDir();
     try {
       const bundle = {
@@ -113,7 +113,10 @@ describe('import fhir', () => {
       const patients = r.files.find((f) => f.dataset === 'patients')!;
       expect(patients.load!.rows_inserted).toBe(1);
       const vitals = r.files.find((f) => f.dataset === 'vitals')!;
-      expect(vitals.counts!.quarantined_by_keyword).toEqual({ unit: 1, fhir: 1 });
+      expect(vitals.counts!.quarantined_by_keyword).toEqual({ unit: 1 });
+      // The entry holds no resource, so it names no dataset: it is in no load, and said so.
+      expect(r.unreadable).toEqual([{ file, line: null, entry: 5, entry_of: 'Bundle', resource_type: null, reason: 'the Bundle entry has no resource' }]);
+      expect(r.totals.unreadable).toBe(1);
       const db = await openDb(dbPath, { readOnly: true });
       try {
         expect(await db.all("SELECT patient_id, sex, CAST(birth_date AS VARCHAR) AS birth_date, facility_id FROM raw_patients")).toEqual([
@@ -128,13 +131,82 @@ describe('import fhir', () => {
         ]);
         expect(v[1]!.value).toBeCloseTo(38, 9);
         const q = await db.all<{ rule: string; errors: string; line: number }>("SELECT rule, errors, line::INTEGER AS line FROM quarantine WHERE dataset = 'vitals' ORDER BY rule");
-        // The entry without a resource: quarantined with its (0-based) entry index as the line.
-        expect(q.find((x) => x.rule === 'fhir')?.line).toBe(5);
-        expect(q.map((x) => x.rule)).toContain('unit');
+        expect(q.map((x) => x.rule)).toEqual(['unit']);
         expect(JSON.parse(q.find((x) => x.rule === 'unit')!.errors)[0]).toMatchObject({ keyword: 'unit', field: 'unit', value: 'L' });
       } finally {
         db.close();
       }
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('books a resource that cannot be read to the load of the dataset its text names, and the rest to unreadable', async () => {
+    const t = tempDir();
+    try {
+      const patient = { resourceType: 'Patient', id: 'p1', gender: 'female', birthDate: '1970-03-04' };
+      const obs = { resourceType: 'Observation', id: 'hr1', status: 'final', subject: { reference: 'Patient/p1' }, effectiveDateTime: '2024-05-01T10:15:00Z',
+        code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] }, valueQuantity: { value: 88, unit: 'beats/minute', system: 'http://unitsofmeasure.org', code: '/min' } };
+      const file = join(t.dir, 'export.ndjson');
+      writeFileSync(file, [
+        JSON.stringify(patient),
+        '{"resourceType": "Patient", "id": "p2", "gender": "ma', // line 2: a cut Patient
+        JSON.stringify(obs),
+        '{"resourceType":"Observation","id":"hr2","status":}', // line 4: a broken Observation
+        '{"resourceType":"Procedure","id":"pr1",', // line 5: a broken Procedure, in a file with no good one
+        'not json at all', // line 6: no type at all
+        '{"resourceType":"Condition","id":"c1"', // line 7: a type no view maps
+      ].join('\n') + '\n');
+      const dbPath = join(t.dir, 'lake.duckdb');
+      const r = await importFhir([file], { dbPath, profile: 'fhir', cwd: t.dir, allowOrphans: true });
+      const byDs = Object.fromEntries(r.files.map((f) => [f.dataset, f]));
+      expect(Object.keys(byDs).sort()).toEqual(['patients', 'procedures', 'vitals']);
+      expect(byDs.patients!.load).toMatchObject({ rows_read: 2, rows_inserted: 1, rows_quarantined: 1 });
+      expect(byDs.vitals!.load).toMatchObject({ rows_read: 2, rows_inserted: 1, rows_quarantined: 1 });
+      expect(byDs.procedures!.load).toMatchObject({ rows_read: 1, rows_inserted: 0, rows_quarantined: 1 });
+      for (const f of r.files) {
+        const l = f.load!;
+        expect(l.rows_inserted + l.rows_duplicate + l.rows_quarantined, f.dataset!).toBe(l.rows_read);
+        expect(f.counts!.quarantined_by_keyword, f.dataset!).toEqual({ fhir: 1 });
+      }
+      expect(r.unreadable).toEqual([
+        { file, line: 6, entry: null, entry_of: null, resource_type: null, reason: 'the line is not valid JSON' },
+        { file, line: 7, entry: null, entry_of: null, resource_type: 'Condition', reason: 'the line is not valid JSON' },
+      ]);
+      // Every line read is in one place: a load's rows_read, or unreadable.
+      expect(r.files.reduce((a, f) => a + f.load!.rows_read, 0) + r.totals.unreadable).toBe(7);
+      expect(r.totals.rows_read).toBe(7);
+      const db = await openDb(dbPath, { readOnly: true });
+      try {
+        const q = await db.all<{ dataset: string; line: number; rule: string }>(
+          'SELECT q.dataset, q.line::INTEGER AS line, q.rule FROM quarantine q JOIN loads l USING (load_id) WHERE l.dataset = q.dataset ORDER BY q.line',
+        );
+        expect(q).toEqual([
+          { dataset: 'patients', line: 2, rule: 'fhir' },
+          { dataset: 'vitals', line: 4, rule: 'fhir' },
+          { dataset: 'procedures', line: 5, rule: 'fhir' },
+        ]);
+      } finally {
+        db.close();
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('names a bad element of a top-level JSON array "array element N", and of a Bundle "Bundle entry N"', async () => {
+    const t = tempDir();
+    try {
+      const patient = { resourceType: 'Patient', id: 'p1', gender: 'female', birthDate: '1970-03-04' };
+      const array = join(t.dir, 'array.json');
+      writeFileSync(array, JSON.stringify([patient, { id: 'no-type' }], null, 2));
+      const bundle = join(t.dir, 'bundle.json');
+      writeFileSync(bundle, JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: [{ fullUrl: 'urn:uuid:x' }] }, null, 2));
+      const r = await importFhir([array, bundle], { dbPath: join(t.dir, 'lake.duckdb'), profile: 'fhir', cwd: t.dir, dryRun: true });
+      expect(r.unreadable.map((u) => [u.file, u.entry_of, u.entry, u.reason])).toEqual([
+        [array, 'array', 1, 'the element is not a FHIR resource (no resourceType)'],
+        [bundle, 'Bundle', 0, 'the Bundle entry has no resource'],
+      ]);
     } finally {
       t.cleanup();
     }

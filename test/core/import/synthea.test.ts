@@ -3,6 +3,7 @@
 // blood pressure as 85354-9 panels with components, weight in [lb_av], temperature in [degF], glucose in mmol/L,
 // times with a +02:00 offset). After `transform`, vitals_hourly is identical on both sides, except for the last
 // digits where the CSV had rounded a value and the FHIR side carries it converted to another unit and back.
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -110,7 +111,7 @@ describe('Synthea CSV and its FHIR rendering', () => {
       const csvDb = join(t.dir, 'csv.duckdb');
       const csv = await importCsv([DIR], { dbPath: csvDb, profile: 'synthea', cwd: t.dir });
       expect(csv.files.map((f) => [f.path.split('/').pop(), f.status])).toEqual([
-        ['encounters.csv', 'skipped'], ['patients.csv', 'loaded'], ['observations.csv', 'loaded'],
+        ['encounters.csv', 'skipped'], ['patients.csv', 'loaded'], ['procedures.csv', 'loaded'], ['observations.csv', 'loaded'],
       ]);
       const obs = csv.files.find((f) => f.dataset === 'vitals')!;
       expect(obs.counts!.rows_read).toBe(readFileSync(join(DIR, 'observations.csv'), 'utf8').trim().split('\n').length - 1);
@@ -147,3 +148,67 @@ describe('Synthea CSV and its FHIR rendering', () => {
     }
   });
 });
+
+// procedures.csv: the shipped profile keeps only the contract's surgical types (cholecystectomy SNOMED codes), so the
+// sample's rows (screenings, reconciliations, an X-ray, a throat culture) are all skipped with the reason. A user's
+// own copy that adds two of the sample's codes maps them: id = prefix + md5(PATIENT|START|CODE), times in UTC, the
+// source line kept. Synthea records no robot or surgeon: both are 'unknown', so the robots foreign key has no row to
+// point at and the load quarantines the rows unless --allow-orphans (the profile's description says so).
+describe('Synthea procedures.csv', () => {
+  const rows = csvRows('procedures.csv');
+  const reason = "not one of the contract's surgical procedure types (add its SNOMED code to only.values and procedure_type.map in your own copy of this profile)";
+
+  it('the shipped profile skips every non-surgical row of the sample with its reason, and accounts for each', async () => {
+    const t = tempDir();
+    try {
+      const r = await importCsv([join(DIR, 'patients.csv'), join(DIR, 'procedures.csv')], { dbPath: join(t.dir, 'lake.duckdb'), profile: 'synthea', cwd: t.dir });
+      const f = r.files.find((x) => x.dataset === 'procedures')!;
+      expect(rows).toHaveLength(12);
+      expect(f.counts).toMatchObject({ rows_read: 12, mapped: 0, skipped: { [reason]: 12 } });
+      expect(f.load).toMatchObject({ rows_read: 0, rows_inserted: 0, rows_quarantined: 0 });
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a copy of the profile with two of its codes added maps them exactly; the unknown robot needs --allow-orphans', async () => {
+    const t = tempDir();
+    try {
+      const profile = JSON.parse(readFileSync(join(import.meta.dirname, '../../../src/core/import/profiles/synthea.json'), 'utf8'));
+      delete profile.$schema;
+      const table = profile.tables.find((x: { match: string }) => x.match === 'procedures.csv');
+      table.only.values.push('117015009', '305428000');
+      Object.assign(table.columns.procedure_type.map, { 117015009: 'cholecystectomy', 305428000: 'hernia_repair' });
+      const mine = join(t.dir, 'my-synthea.json');
+      writeFileSync(mine, JSON.stringify(profile));
+      const inputs = [join(DIR, 'patients.csv'), join(DIR, 'procedures.csv')];
+      const want = rows.flatMap((r, i) => (r.CODE === '117015009' || r.CODE === '305428000' ? [{
+        procedure_id: `syn-proc-${createHash('md5').update(`${r.PATIENT}|${r.START}|${r.CODE}`).digest('hex').slice(0, 24)}`,
+        patient_id: r.PATIENT, robot_id: 'unknown', surgeon_id: 'unknown', procedure_type: r.CODE === '117015009' ? 'cholecystectomy' : 'hernia_repair',
+        started_at: r.START, ended_at: r.STOP, status: 'completed', line: i + 2,
+      }] : []));
+      expect(want).toHaveLength(2);
+
+      const strict = await importCsv(inputs, { dbPath: join(t.dir, 'strict.duckdb'), profile: mine, cwd: t.dir });
+      const s = strict.files.find((x) => x.dataset === 'procedures')!;
+      expect(s.counts).toMatchObject({ rows_read: 12, mapped: 2, skipped: { [reason]: 10 } });
+      expect(s.load).toMatchObject({ rows_read: 2, rows_inserted: 0, rows_quarantined: 2, failures_by_rule: { orphan_foreign_key: 2 } });
+
+      const dbPath = join(t.dir, 'lake.duckdb');
+      const r = await importCsv(inputs, { dbPath, profile: mine, cwd: t.dir, allowOrphans: true });
+      expect(r.files.find((x) => x.dataset === 'procedures')!.load).toMatchObject({ rows_read: 2, rows_inserted: 2, rows_quarantined: 0 });
+      const db = await openDb(dbPath, { readOnly: true });
+      try {
+        const got = await db.all(`SELECT procedure_id, patient_id, robot_id, surgeon_id, procedure_type,
+            strftime(started_at, '%Y-%m-%dT%H:%M:%SZ') AS started_at, strftime(ended_at, '%Y-%m-%dT%H:%M:%SZ') AS ended_at, status,
+            _source_line::INTEGER AS line FROM raw_procedures ORDER BY _source_line`);
+        expect(got).toEqual(want);
+      } finally {
+        db.close();
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
