@@ -151,7 +151,11 @@ describe('surgctl import fhir', () => {
 
   it('lists what it could not book to a load, a top-level array\'s element as "array element N"', async () => {
     writeFileSync(join(dir, 'array.json'), JSON.stringify([{ resourceType: 'Patient', id: 'p1', gender: 'male', birthDate: '1950-01-01' }, { id: 'no-type' }]));
-    const r = await runCliWith({ cwd: dir }, 'import', 'fhir', 'array.json', '--format', 'table');
+    // Unreadable resources are in no load, but they are bad input: the gate counts them (1 of 2 here).
+    const gated = await runCliWith({ cwd: dir }, 'import', 'fhir', 'array.json', '--format', 'table');
+    expect(gated.exitCode).toBe(1);
+    expect(gated.stderr).toContain('import gate failed, more than --max-invalid 2%: array.json: 1 of 2 rows');
+    const r = await runCliWith({ cwd: dir }, 'import', 'fhir', 'array.json', '--format', 'table', '--max-invalid', '50%', '--force');
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('unreadable, in no load (no resource type a view maps):\n  array.json array element 1: the element is not a FHIR resource (no resourceType)\n');
     expect(r.stdout).not.toContain('Bundle entry');
