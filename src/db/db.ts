@@ -34,6 +34,9 @@ export interface OpenOptions {
    * directory beside --out). Nothing else on the host can be written.
    */
   writePaths?: readonly string[] | undefined;
+  /** Called after each statement run through the handle, failed ones too, with its SQL and wall time in ms (a
+   *  stream: until it starts): `--debug` timings. */
+  onStatement?: ((sql: string, ms: number) => void) | undefined;
 }
 
 /** What interruptOn returns: remove() detaches the abort handler. */
@@ -173,7 +176,7 @@ export async function openDb(path: string, options: OpenOptions = {}): Promise<D
       throw new DatabaseError('db_open', `cannot seal read-only database ${path}: ${firstLine(e instanceof Error ? e.message : String(e))}`, { file: path, cause: e });
     }
   }
-  return wrap(path, instance, connection, spill, sealed);
+  return wrap(path, instance, connection, spill, sealed, options.onStatement);
 }
 
 /**
@@ -200,10 +203,12 @@ function firstLine(s: string): string {
   return s.split('\n')[0] ?? s;
 }
 
-function wrap(path: string, instance: DuckDBInstance, connection: DuckDBConnection, spill: string, sealed: boolean): Db {
+function wrap(path: string, instance: DuckDBInstance, connection: DuckDBConnection, spill: string, sealed: boolean,
+  onStatement: ((sql: string, ms: number) => void) | undefined): Db {
   const extra: DuckDBConnection[] = [];
   let closed = false;
   const guard = async <T>(sql: string, params: Params | undefined, fn: () => Promise<T>): Promise<T> => {
+    const started = onStatement ? performance.now() : 0;
     try {
       return await fn();
     } catch (e) {
@@ -212,6 +217,8 @@ function wrap(path: string, instance: DuckDBInstance, connection: DuckDBConnecti
       if (refused) throw refused;
       const msg = e instanceof Error ? e.message : String(e);
       throw new QueryError(firstLine(msg), sql, params, { cause: e });
+    } finally {
+      onStatement?.(sql, performance.now() - started);
     }
   };
   const db: Db = {
