@@ -46,6 +46,8 @@ export interface InterruptHandle {
 
 export interface Db {
   readonly path: string;
+  /** The memory_limit the database was opened with (e.g. '512MB'). */
+  readonly memoryLimit: string;
   /** Runs one or more statements; values are bound, never spliced. */
   run(sql: string, params?: Params): Promise<void>;
   /** Runs a query and returns JSON-safe rows (BIGINT as string is avoided by casting in SQL). */
@@ -176,7 +178,7 @@ export async function openDb(path: string, options: OpenOptions = {}): Promise<D
       throw new DatabaseError('db_open', `cannot seal read-only database ${path}: ${firstLine(e instanceof Error ? e.message : String(e))}`, { file: path, cause: e });
     }
   }
-  return wrap(path, instance, connection, spill, sealed, options.onStatement);
+  return wrap(path, config.memory_limit ?? '2GB', instance, connection, spill, sealed, options.onStatement);
 }
 
 /**
@@ -203,7 +205,7 @@ function firstLine(s: string): string {
   return s.split('\n')[0] ?? s;
 }
 
-function wrap(path: string, instance: DuckDBInstance, connection: DuckDBConnection, spill: string, sealed: boolean,
+function wrap(path: string, memoryLimit: string, instance: DuckDBInstance, connection: DuckDBConnection, spill: string, sealed: boolean,
   onStatement: ((sql: string, ms: number) => void) | undefined): Db {
   const extra: DuckDBConnection[] = [];
   let closed = false;
@@ -223,6 +225,7 @@ function wrap(path: string, instance: DuckDBInstance, connection: DuckDBConnecti
   };
   const db: Db = {
     path,
+    memoryLimit,
     run: (sql, params) =>
       guard(sql, params, async () => {
         await connection.run(sql, params as Record<string, DuckDBValue>);
