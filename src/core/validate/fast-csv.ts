@@ -49,7 +49,7 @@ export interface FastCsvInput {
 }
 
 /** Candidate duplicate lines read back from the file by byte offset up to this many; more, and one more scan is cheaper. */
-const MAX_OFFSET_READS = 20_000;
+const MAX_OFFSET_READS = 100_000;
 
 /** A tail of lines from the first quote on is handed to the exact staging when it is at most this long. */
 const MAX_TAIL_LINES = 1000;
@@ -214,9 +214,11 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
   // NULL hashes to a constant: rows without a key may land in a candidate group, and are never duplicates below.
   const keyHash = (line: string): string => `hash(${pk.map((i) => cell(line, i)).join(', ')})`;
   // A line over maxLineLength may still be valid: then each cell the regex does not bound by length is measured
-  // (a line the regex matches has exactly its cells between the delimiters). Lines under it skip that.
+  // (a line the regex matches has exactly its cells between the delimiters). A CASE, so only such lines are split
+  // (DuckDB computes every operand of AND / OR in a projection).
   const cellBounds = fast.cellMaxLength.flatMap((m, i) => (m === null ? [] : [`length(split_part(l, $d, ${i + 1})) <= ${m}`]));
-  const okExpr = `${fast.maxLineLength !== null ? `(length(l) <= ${fast.maxLineLength} OR (${cellBounds.join(' AND ') || 'false'})) AND ` : ''}regexp_full_match(l, $rx)`;
+  const okExpr = fast.maxLineLength === null ? 'regexp_full_match(l, $rx)'
+    : `CASE WHEN NOT regexp_full_match(l, $rx) THEN false WHEN length(l) <= ${fast.maxLineLength} THEN true ELSE ${cellBounds.join(' AND ') || 'false'} END`;
   const dropAll = async (): Promise<void> => {
     await db.run(`DROP TABLE IF EXISTS ${t.lines};
       DROP TABLE IF EXISTS ${t.candHash}; DROP TABLE IF EXISTS ${t.kept}; DROP TABLE IF EXISTS ${t.cand}; DROP TABLE IF EXISTS ${t.extra}; DROP TABLE IF EXISTS ${t.parts}; DROP TABLE IF EXISTS ${t.err}; DROP TABLE IF EXISTS ${t.rowErr};
@@ -503,14 +505,14 @@ function fileSizeMatches(path: string, dataStart: number, bytes: number, eol: nu
  */
 async function readLinesAt(db: Db, path: string, head: Head, lines: string, cand: string, kept: string,
   keyHash: (line: string) => string): Promise<boolean> {
-  // Offsets without a window over every line: the byte sums of blocks of 1024 lines, a running sum over the blocks,
+  // Offsets without a window over every line: the byte sums of blocks of 256 lines, a running sum over the blocks,
   // then each candidate's block summed up to its line.
   const w = `(SELECT rowid AS r, coalesce(n, 0) + ${head.eol} AS w, n FROM ${lines})`;
-  const at = await db.read(`WITH blk AS (SELECT r // 1024 AS b, sum(w) AS s FROM ${w} GROUP BY b),
+  const at = await db.read(`WITH blk AS (SELECT r // 256 AS b, sum(w) AS s FROM ${w} GROUP BY b),
       pre AS (SELECT b, coalesce(sum(s) OVER (ORDER BY b ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before FROM blk),
-      c AS (SELECT k, (k - 1) // 1024 AS b FROM ${cand}),
+      c AS (SELECT k, (k - 1) // 256 AS b FROM ${cand}),
       part AS (SELECT c.k, sum(x.w) FILTER (WHERE x.r < c.k - 1) AS inb, max(x.n) FILTER (WHERE x.r = c.k - 1) AS n
-               FROM c JOIN ${w} x ON x.r // 1024 = c.b GROUP BY c.k)
+               FROM c JOIN ${w} x ON x.r // 256 = c.b GROUP BY c.k)
     SELECT part.k, (pre.before + coalesce(part.inb, 0))::BIGINT AS off, part.n::DOUBLE AS n
     FROM part JOIN c USING (k) JOIN pre USING (b) ORDER BY off`);
   const [ks = [], offs = [], ns = []] = at.getColumns() as unknown as [bigint[], bigint[], (number | null)[]];
