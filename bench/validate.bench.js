@@ -133,8 +133,10 @@ if (phase) {
     '',
     'The compiled engine first matches every line against one regex compiled from the schema and the header; only the',
     'lines it does not accept (here the 2% bad rows and the duplicate keys) are split and checked in full, with the exact',
-    'reasons. The two floors are raw work that any exact validation of this file does: the regex pass (or an equivalent',
-    'per-cell check) over every byte, and a duplicate-key aggregate over every row.',
+    'reasons. The file is read once: the scan keeps each line\'s key hash and byte length, and the lines of keys that',
+    'occur more than once are read back at their offsets. The two floors are raw work that any exact validation of this',
+    'file does: the regex pass (or an equivalent per-cell check) over every byte, and a duplicate-key aggregate over',
+    'every row.',
     '',
   ].join('\n');
   writeSection('validate', md);

@@ -34,6 +34,9 @@ export interface OpenOptions {
    * directory beside --out). Nothing else on the host can be written.
    */
   writePaths?: readonly string[] | undefined;
+  /** Called after each statement run through the handle, failed ones too, with its SQL and wall time in ms (a
+   *  stream: until it starts): `--debug` timings. */
+  onStatement?: ((sql: string, ms: number) => void) | undefined;
 }
 
 /** What interruptOn returns: remove() detaches the abort handler. */
@@ -43,6 +46,8 @@ export interface InterruptHandle {
 
 export interface Db {
   readonly path: string;
+  /** The memory_limit the database was opened with (e.g. '512MB'). */
+  readonly memoryLimit: string;
   /** Runs one or more statements; values are bound, never spliced. */
   run(sql: string, params?: Params): Promise<void>;
   /** Runs a query and returns JSON-safe rows (BIGINT as string is avoided by casting in SQL). */
@@ -173,7 +178,7 @@ export async function openDb(path: string, options: OpenOptions = {}): Promise<D
       throw new DatabaseError('db_open', `cannot seal read-only database ${path}: ${firstLine(e instanceof Error ? e.message : String(e))}`, { file: path, cause: e });
     }
   }
-  return wrap(path, instance, connection, spill, sealed);
+  return wrap(path, config.memory_limit ?? '2GB', instance, connection, spill, sealed, options.onStatement);
 }
 
 /**
@@ -200,10 +205,12 @@ function firstLine(s: string): string {
   return s.split('\n')[0] ?? s;
 }
 
-function wrap(path: string, instance: DuckDBInstance, connection: DuckDBConnection, spill: string, sealed: boolean): Db {
+function wrap(path: string, memoryLimit: string, instance: DuckDBInstance, connection: DuckDBConnection, spill: string, sealed: boolean,
+  onStatement: ((sql: string, ms: number) => void) | undefined): Db {
   const extra: DuckDBConnection[] = [];
   let closed = false;
   const guard = async <T>(sql: string, params: Params | undefined, fn: () => Promise<T>): Promise<T> => {
+    const started = onStatement ? performance.now() : 0;
     try {
       return await fn();
     } catch (e) {
@@ -212,10 +219,13 @@ function wrap(path: string, instance: DuckDBInstance, connection: DuckDBConnecti
       if (refused) throw refused;
       const msg = e instanceof Error ? e.message : String(e);
       throw new QueryError(firstLine(msg), sql, params, { cause: e });
+    } finally {
+      onStatement?.(sql, performance.now() - started);
     }
   };
   const db: Db = {
     path,
+    memoryLimit,
     run: (sql, params) =>
       guard(sql, params, async () => {
         await connection.run(sql, params as Record<string, DuckDBValue>);

@@ -49,6 +49,10 @@ export const validateCommand = (ctx: CliContext): Command =>
       const live = progress && !g.quiet && g.logFormat !== 'json';
       let current = '';
       const onEvent = (e: ValidateEvent): void => {
+        if (e.type === 'statement') {
+          if (g.debug) ctx.io.stderr.write(`debug: ${e.ms.toFixed(0).padStart(7)} ms  ${e.sql.replace(/\s+/g, ' ').trim().slice(0, 160)}\n`);
+          return;
+        }
         if (e.type === 'file-start') current = `[${e.index + 1}/${e.count}] ${e.path} (${e.dataset})`;
         if (e.type === 'file-progress' && live) ctx.io.stderr.write(`\r\x1b[2K${current}: ${e.phase} ${'#'.repeat(e.step)}${'.'.repeat(e.of - e.step)}`);
         if (e.type === 'file-done') {

@@ -23,8 +23,11 @@ export type FastLine =
   | {
       ok: true;
       regex: string;
-      /** Lines longer than this (characters) are not matched: maxLength bounds. */
+      /** Lines up to this long (characters) hold no cell over its maxLength: they need no cellMaxLength check. */
       maxLineLength: number | null;
+      /** Per header column: the maxLength its cell must keep that the regex does not bound (null: none). A longer
+       *  line passes only when each such cell is within its bound, as length(cell) <= bound in SQL. */
+      cellMaxLength: (number | null)[];
       /** Per header column: what a present cell must match (RE2, before the empty-cell option) and its maxLength. */
       cells: { re: string; maxLength: number | null }[];
       /** Columns with a finite set of values (enum, const): the values a cell may hold. */
@@ -404,6 +407,10 @@ export function buildFastLine(schema: Schema, header: string[], delimiter: strin
     regex: ok.length === 1 ? (ok[0] as { regex: string }).regex : `(?:${ok.map((a) => a.regex).join('|')})`,
     // Sound for whichever alternative a line matches: the smallest bound.
     maxLineLength: bounds.includes(null) && bounds.every((b) => b === null) ? null : Math.min(...bounds.filter((b): b is number => b !== null)),
+    cellMaxLength: header.map((_, i) => {
+      const b = ok.map((a) => a.cellMaxLength[i]).filter((x): x is number => typeof x === 'number');
+      return b.length ? Math.min(...b) : null;
+    }),
     cells: base.cells,
     values: base.values,
   };
@@ -475,7 +482,7 @@ function buildCase(schema: Record<string, unknown>, props: Record<string, Schema
   const sep = reChar(delimiter);
   // Empty fields past the header's last column are no fields (DuckDB's read_csv drops them, so the exact staging
   // does): a line may end in any number of delimiters. They only lengthen the line, so maxLineLength stays sound.
-  return { ok: true, regex: `${slots.map((s) => s.re).join(sep)}(?:${sep})*`, maxLineLength, cells, values };
+  return { ok: true, regex: `${slots.map((s) => s.re).join(sep)}(?:${sep})*`, maxLineLength, cellMaxLength: maxLens.map((m) => m ?? null), cells, values };
 }
 
 function fieldSlot(name: string, r: FieldRules, forbidden: string[], anyCell: string): { slot: Slot; maxLen?: number; values?: string[] } | { reason: string } {

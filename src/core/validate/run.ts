@@ -45,7 +45,9 @@ export interface ValidateOptions {
 export type ValidateEvent =
   | { type: 'file-start'; path: string; dataset: string; index: number; count: number }
   | { type: 'file-progress'; path: string; phase: string; step: number; of: number }
-  | { type: 'file-done'; file: FileReport; index: number; count: number };
+  | { type: 'file-done'; file: FileReport; index: number; count: number }
+  /** Each DuckDB statement, once it ends: its SQL and wall time (ms). For `--debug`. */
+  | { type: 'statement'; sql: string; ms: number };
 
 export interface FileReport {
   path: string;
@@ -171,7 +173,12 @@ export async function validateFiles(inputs: string[], opts: ValidateOptions = {}
       }
     }
     const runId = opts.runId ?? stamp();
-    const db = await openDb(':memory:', { threads: opts.limits?.threads, memoryLimit: opts.limits?.memoryLimit ?? '512MB' });
+    const onEvent = opts.onEvent;
+    const db = await openDb(':memory:', {
+      threads: opts.limits?.threads,
+      memoryLimit: opts.limits?.memoryLimit ?? '512MB',
+      onStatement: onEvent && ((sql, ms) => onEvent({ type: 'statement', sql, ms })),
+    });
     // An interrupt cuts only the statement running at that moment: keep cutting (every 20 ms) until the run ends, so
     // the next statement of the file's staging stops too.
     const interrupting = db.interruptOn(opts.signal, 20);
