@@ -130,7 +130,7 @@ async function readersDuring(bin, label) {
   const worst = (k) => Math.max(...by(k).map((r) => r.seconds));
   const counts = by('query').filter((r) => r.code === 0).map((r) => r.n);
   return {
-    label, loadSeconds, readers: results.length, skipped, failed: results.filter((r) => r.code !== 0).length,
+    db, label, loadSeconds, readers: results.length, skipped, failed: results.filter((r) => r.code !== 0).length,
     firstError: results.find((r) => r.code !== 0)?.error,
     idleReport: median(idle.report), idleQuery: median(idle.query), worstReport: worst('report'), worstQuery: worst('query'),
     before, after, partial: counts.filter((n) => n !== before && n !== after).length,
@@ -141,6 +141,20 @@ async function readersDuring(bin, label) {
 
 const waits = [await readersDuring(BIN, 'this build')];
 if (BASELINE_BIN) waits.push(await readersDuring(BASELINE_BIN, 'previous build'));
+
+// The read snapshot's copy: what a reader would wait for if the copy were made under the write lock (this build makes
+// it before asking for the lock). The lakehouse after the load, copied as the writer does (a child process), 3 times.
+const copyRuns = [];
+const lakeBytes = statSync(waits[0].db).size;
+for (let i = 0; i < 3; i++) {
+  const target = join(out, 'copy.surgctl-snapshot');
+  const before = la();
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, ['-e', 'const fs = require("node:fs"); fs.copyFileSync(process.argv[1], process.argv[2], fs.constants.COPYFILE_FICLONE);', waits[0].db, target]);
+  if (r.status !== 0) throw new Error(`copy failed: ${r.stderr}`);
+  copyRuns.push({ seconds: (performance.now() - t0) / 1000, before, after: la() });
+  rmSync(target, { force: true });
+}
 
 // b) load time, alternating.
 const typedColumns = "{'event_id': 'VARCHAR', 'procedure_id': 'VARCHAR', 'patient_id': 'VARCHAR', 'robot_id': 'VARCHAR', 'robot_arm': 'VARCHAR', 'instrument': 'VARCHAR', 'step': 'VARCHAR', 'force_n': 'DOUBLE', 'velocity_mm_s': 'DOUBLE', 'latency_ms': 'DOUBLE', 'error_code': 'VARCHAR', 'recorded_at': 'TIMESTAMPTZ'}";
@@ -186,7 +200,15 @@ load or after it.
 ${waits.map((w) => `| ${w.label} | ${fmt(w.loadSeconds, 1)} | ${w.readers} (${w.skipped}) | ${w.failed} | ${fmt(w.idleReport)} / ${fmt(w.worstReport)} | ${fmt(w.idleQuery)} / ${fmt(w.worstQuery)} | ${w.sawBefore} / ${w.sawAfter} / ${w.partial} | ${fmt(w.la0, 1)} / ${fmt(w.la1, 1)}${busy(w.la0, w.la1) ? ' (busy)' : ''} |`).join('\n')}
 
 Worst reader wait with this build's load: **${fmt(Math.max(waits[0].worstReport - waits[0].idleReport, waits[0].worstQuery - waits[0].idleQuery))} s**${waits[1] ? `; with the previous build's: ${fmt(Math.max(waits[1].worstReport - waits[1].idleReport, waits[1].worstQuery - waits[1].idleQuery))} s` : ''}.
-The wait that remains is the merge: one transaction that writes the file's valid rows into the lakehouse.
+During a big merge readers read the read snapshot (the lakehouse before the load); what a reader can still wait for is
+the writer getting the lock (the readers already in the lakehouse finishing) and the short writes (the 'running'
+ledger row, the run's start and end).
+
+The snapshot's copy: the lakehouse after the load (${fmt(lakeBytes / 2 ** 20, 0)} MiB) copied as the writer copies it (a child process,
+\`copyFileSync\` with COPYFILE_FICLONE: a reflink where the file system has them, else a full copy), 3 times: median **${fmt(median(copyRuns.map((c) => c.seconds)))} s**
+(${copyRuns.map((c) => `${fmt(c.seconds)} s at load avg ${fmt(c.before, 1)}/${fmt(c.after, 1)}`).join(', ')}). A writer that copied under its
+write lock would add this to every reader's wait; this build copies before it asks for the lock (under a read lock,
+beside the readers) and only checks, under the lock, that the file has not changed since.
 
 Load time, ${ROUNDS} rounds alternating (medians; CPU = user + system of the process; "busy" = a 1-minute load average
 above ${1.5 * CORES} on these ${CORES} cores):

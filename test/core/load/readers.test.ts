@@ -9,7 +9,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openDb } from '../../../src/db/db.js';
-import { loadFiles, type LoadStep } from '../../../src/core/load/load.js';
+import { loadFiles, openLakehouse, type LoadStep } from '../../../src/core/load/load.js';
 import { markAbandoned } from '../../../src/core/load/ledger.js';
 import { removeStaleScratch, scratchPaths } from '../../../src/core/load/session.js';
 import { scratchDirs } from '../../helpers/run-cli.js';
@@ -137,6 +137,26 @@ describe('readers during a load', () => {
     }
     expect(queryFromAnotherProcess(db, 'SELECT count(*)::INTEGER AS n FROM raw_robots', 5)).toEqual({ ok: true, rows: [{ n: 0 }] });
     await loadFiles([files.telemetry], { dbPath: db, cwd: dir, allowOrphans: true });
+    expect(readdirSync(dir).filter((n) => n.includes('.surgctl-snapshot') || n.includes('.surgctl-writer'))).toEqual([]);
+  }, 60_000);
+
+  it('a long writer (transform, import: openLakehouse readSnapshot) gives readers the state before it until it closes', async () => {
+    const dir = tmp();
+    const files = writeSmallDataset(dir, 10);
+    const db = join(dir, 'lake.duckdb');
+    await loadFiles([files.robots], { dbPath: db, cwd: dir });
+    const robots = 'SELECT count(*)::INTEGER AS n FROM raw_robots';
+    const before = queryFromAnotherProcess(db, robots, 5);
+    expect(before).toMatchObject({ ok: true });
+    const lake = await openLakehouse(db, 5000, { forLoad: false, readSnapshot: true });
+    try {
+      await lake.run('DELETE FROM raw_robots');
+      // This process holds the lakehouse for writing throughout: the reader answers from the snapshot.
+      expect(queryFromAnotherProcess(db, robots, 20)).toEqual(before);
+    } finally {
+      lake.close();
+    }
+    expect(queryFromAnotherProcess(db, robots, 5)).toEqual({ ok: true, rows: [{ n: 0 }] });
     expect(readdirSync(dir).filter((n) => n.includes('.surgctl-snapshot') || n.includes('.surgctl-writer'))).toEqual([]);
   }, 60_000);
 
