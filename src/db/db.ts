@@ -132,7 +132,8 @@ export async function openDb(path: string, options: OpenOptions = {}): Promise<D
   if (options.readOnly) config.access_mode = 'READ_ONLY';
   const deadline = Date.now() + (options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_S * 1000);
   let instance: DuckDBInstance | undefined;
-  for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
+  // A writer retries more often: while it waits, readers that arrive hold back for it (merge-gate.ts).
+  for (let delay = 50; ; delay = Math.min(delay * 2, options.readOnly ? 500 : 100)) {
     // A writer about to write goes first: readers hold back while its note is up (merge-gate.ts), so they cannot
     // starve it; once a long writer's note names its read snapshot, a reader that finds the file locked reads that.
     const snapshot = options.readOnly ? await waitForWriter(path, deadline) : undefined;

@@ -162,7 +162,8 @@ export async function openScratch(dbPath: string, loadId: string, lockTimeoutMs:
 /** ATTACHes the lakehouse for writing, retrying while another process holds it, up to lockTimeoutMs (default 5 s). */
 async function attachLake(work: Db, dbPath: string, lockTimeoutMs: number | undefined): Promise<void> {
   const deadline = Date.now() + (lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_S * 1000);
-  for (let delay = 25; ; delay = Math.min(delay * 2, 250)) {
+  // Retried often: readers that arrive meanwhile hold back for it (src/db/merge-gate.ts).
+  for (let delay = 25; ; delay = Math.min(delay * 2, 100)) {
     try {
       await work.attach(dbPath, LAKE_ALIAS);
       return;
