@@ -10,7 +10,7 @@
 //    file database, alternating A B C A B C (BENCH_REPEATS rounds, default 2), wall and CPU seconds (child rusage
 //    through /usr/bin/time) and the 1-minute load average before and after each run; "busy" above 1.5 per core.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fmt, freshOut, rows, writeSection } from './lib.js';
@@ -102,6 +102,26 @@ async function readersDuring(bin, label) {
   const loadDone = new Promise((res) => load.on('close', (code) => res(code)));
   let running = true;
   void loadDone.then(() => (running = false));
+  // The writer's note, sampled every 20 ms: 'waiting' (new readers hold back: the writer wants or holds the lock with
+  // no snapshot), 'ready' (readers read the snapshot), 'none'. The longest 'waiting' window is the longest a reader
+  // can wait on the writer itself; the rest of a reader's wall time is its own work on a shared machine.
+  const note = `${db}.surgctl-writer`;
+  const windows = [];
+  let state = 'none';
+  let since = 0;
+  const sampler = setInterval(() => {
+    let s = 'none';
+    try {
+      s = JSON.parse(readFileSync(note, 'utf8')).snapshot ? 'ready' : 'waiting';
+    } catch {
+      // no note (or one being replaced): none
+    }
+    if (s === state) return;
+    const t = (performance.now() - t0) / 1000;
+    if (state === 'waiting') windows.push({ from: since, seconds: t - since });
+    state = s;
+    since = t;
+  }, 20);
   const pending = [];
   const inFlight = { report: 0, query: 0 };
   let skipped = 0;
@@ -122,6 +142,9 @@ async function readersDuring(bin, label) {
   }
   const code = await loadDone;
   const loadSeconds = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  if (state === 'waiting') windows.push({ from: since, seconds: loadSeconds - since });
+  const heldBack = windows.reduce((m, w) => Math.max(m, w.seconds), 0);
   if (code !== 0) throw new Error(`load (${label}) failed: ${loadErr}`);
   const results = await Promise.all(pending);
   const after = Number(JSON.parse(run(bin, ['query', 'SELECT count(*)::BIGINT AS n FROM raw_telemetry', '--db', db, '--format', 'json']))[0].n);
@@ -130,7 +153,7 @@ async function readersDuring(bin, label) {
   const worst = (k) => Math.max(...by(k).map((r) => r.seconds));
   const counts = by('query').filter((r) => r.code === 0).map((r) => r.n);
   return {
-    label, loadSeconds, readers: results.length, skipped, failed: results.filter((r) => r.code !== 0).length,
+    db, label, loadSeconds, heldBack, windows, readers: results.length, skipped, failed: results.filter((r) => r.code !== 0).length,
     firstError: results.find((r) => r.code !== 0)?.error,
     idleReport: median(idle.report), idleQuery: median(idle.query), worstReport: worst('report'), worstQuery: worst('query'),
     before, after, partial: counts.filter((n) => n !== before && n !== after).length,
@@ -141,6 +164,20 @@ async function readersDuring(bin, label) {
 
 const waits = [await readersDuring(BIN, 'this build')];
 if (BASELINE_BIN) waits.push(await readersDuring(BASELINE_BIN, 'previous build'));
+
+// The read snapshot's copy: what a reader would wait for if the copy were made under the write lock (this build makes
+// it before asking for the lock). The lakehouse after the load, copied as the writer does (a child process), 3 times.
+const copyRuns = [];
+const lakeBytes = statSync(waits[0].db).size;
+for (let i = 0; i < 3; i++) {
+  const target = join(out, 'copy.surgctl-snapshot');
+  const before = la();
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, ['-e', 'const fs = require("node:fs"); fs.copyFileSync(process.argv[1], process.argv[2], fs.constants.COPYFILE_FICLONE);', waits[0].db, target]);
+  if (r.status !== 0) throw new Error(`copy failed: ${r.stderr}`);
+  copyRuns.push({ seconds: (performance.now() - t0) / 1000, before, after: la() });
+  rmSync(target, { force: true });
+}
 
 // b) load time, alternating.
 const typedColumns = "{'event_id': 'VARCHAR', 'procedure_id': 'VARCHAR', 'patient_id': 'VARCHAR', 'robot_id': 'VARCHAR', 'robot_arm': 'VARCHAR', 'instrument': 'VARCHAR', 'step': 'VARCHAR', 'force_n': 'DOUBLE', 'velocity_mm_s': 'DOUBLE', 'latency_ms': 'DOUBLE', 'error_code': 'VARCHAR', 'recorded_at': 'TIMESTAMPTZ'}";
@@ -181,12 +218,26 @@ reference data and its marts. ${rows < 5_000_000 ? `**${rows.toLocaleString('en-
 wall time minus the reader's median on the idle lakehouse (a tick is skipped while two readers of its kind still run). Goal: worst wait < 2 s; every count the state before the
 load or after it.
 
-| load | load s | readers (ticks skipped) | failed | report idle / worst s | query idle / worst s | counts before / after / partial | load avg before/after |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
-${waits.map((w) => `| ${w.label} | ${fmt(w.loadSeconds, 1)} | ${w.readers} (${w.skipped}) | ${w.failed} | ${fmt(w.idleReport)} / ${fmt(w.worstReport)} | ${fmt(w.idleQuery)} / ${fmt(w.worstQuery)} | ${w.sawBefore} / ${w.sawAfter} / ${w.partial} | ${fmt(w.la0, 1)} / ${fmt(w.la1, 1)}${busy(w.la0, w.la1) ? ' (busy)' : ''} |`).join('\n')}
+| load | load s | readers (ticks skipped) | failed | report idle / worst s | query idle / worst s | readers held back: longest s (windows) | counts before / after / partial | load avg before/after |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+${waits.map((w) => `| ${w.label} | ${fmt(w.loadSeconds, 1)} | ${w.readers} (${w.skipped}) | ${w.failed} | ${fmt(w.idleReport)} / ${fmt(w.worstReport)} | ${fmt(w.idleQuery)} / ${fmt(w.worstQuery)} | ${fmt(w.heldBack)} (${w.windows.length}) | ${w.sawBefore} / ${w.sawAfter} / ${w.partial} | ${fmt(w.la0, 1)} / ${fmt(w.la1, 1)}${busy(w.la0, w.la1) ? ' (busy)' : ''} |`).join('\n')}
 
-Worst reader wait with this build's load: **${fmt(Math.max(waits[0].worstReport - waits[0].idleReport, waits[0].worstQuery - waits[0].idleQuery))} s**${waits[1] ? `; with the previous build's: ${fmt(Math.max(waits[1].worstReport - waits[1].idleReport, waits[1].worstQuery - waits[1].idleQuery))} s` : ''}.
-The wait that remains is the merge: one transaction that writes the file's valid rows into the lakehouse.
+"Readers held back" is measured from the writer's note (sampled every 20 ms): the longest time new readers were told to
+wait for the writer, which bounds what a reader waits on the load itself (plus one 25 ms poll). This build's windows:
+${waits[0].windows.map((w) => `${fmt(w.seconds)} s at ${fmt(w.from, 1)} s`).join(', ') || 'none'}. The worst-minus-idle wait also holds the readers' own slowdown
+on a saturated machine (the idle medians are taken before the load, whose two threads then compete for the same two cores).
+
+Worst reader wait with this build's load: **${fmt(Math.max(waits[0].worstReport - waits[0].idleReport, waits[0].worstQuery - waits[0].idleQuery))} s** (worst minus idle)${waits[1] ? `; with the previous build's: ${fmt(Math.max(waits[1].worstReport - waits[1].idleReport, waits[1].worstQuery - waits[1].idleQuery))} s` : ''}.
+Longest time readers were held back by the writer: **${fmt(waits[0].heldBack)} s**${waits[1] ? ` (previous build: ${fmt(waits[1].heldBack)} s)` : ''}.
+During a big merge readers read the read snapshot (the lakehouse before the load); what a reader can still wait for is
+the writer getting the lock (the readers already in the lakehouse finishing) and the short writes (the 'running'
+ledger row, the run's start and end).
+
+The snapshot's copy: the lakehouse after the load (${fmt(lakeBytes / 2 ** 20, 0)} MiB) copied as the writer copies it (a child process,
+\`copyFileSync\` with COPYFILE_FICLONE: a reflink where the file system has them, else a full copy), 3 times: median **${fmt(median(copyRuns.map((c) => c.seconds)))} s**
+(${copyRuns.map((c) => `${fmt(c.seconds)} s at load avg ${fmt(c.before, 1)}/${fmt(c.after, 1)}`).join(', ')}). A writer that copied under its
+write lock would add this to every reader's wait; this build copies before it asks for the lock (under a read lock,
+beside the readers) and only checks, under the lock, that the file has not changed since.
 
 Load time, ${ROUNDS} rounds alternating (medians; CPU = user + system of the process; "busy" = a 1-minute load average
 above ${1.5 * CORES} on these ${CORES} cores):

@@ -73,6 +73,8 @@ export interface LakeSettings {
   lockTimeoutMs: number;
   /** false when SURGCTL_VALIDATE_FAST=0 (validate never takes the CSV fast path). */
   validateFast: boolean;
+  /** SURGCTL_READ_SNAPSHOT_ROWS: a load's merges of at least this many rows give readers a snapshot (absent: load's default). */
+  readSnapshotRows?: number;
 }
 
 /** Resolves the LakeSettings from the global flags and the environment. Throws UsageError for a bad value. */
@@ -93,7 +95,16 @@ export function resolveLakeSettings(globals: GlobalOptions, env: NodeJS.ProcessE
     }
     limits.memoryLimit = memory.trim();
   }
-  return { limits, lockTimeoutMs: lockTimeoutMs(globals), validateFast: env.SURGCTL_VALIDATE_FAST !== '0' };
+  const settings: LakeSettings = { limits, lockTimeoutMs: lockTimeoutMs(globals), validateFast: env.SURGCTL_VALIDATE_FAST !== '0' };
+  const snapshotRows = env.SURGCTL_READ_SNAPSHOT_ROWS;
+  if (snapshotRows !== undefined && snapshotRows !== '') {
+    const n = Number(snapshotRows);
+    if (!Number.isInteger(n) || n < 0) {
+      throw new UsageError(`SURGCTL_READ_SNAPSHOT_ROWS must be a whole number of rows, not ${JSON.stringify(snapshotRows)}`, { hint: 'e.g. SURGCTL_READ_SNAPSHOT_ROWS=0 (every merge), or unset it' });
+    }
+    settings.readSnapshotRows = n;
+  }
+  return settings;
 }
 
 export { DEFAULT_LOCK_TIMEOUT_S };

@@ -136,17 +136,23 @@ export async function openDb(path: string, options: OpenOptions = {}): Promise<D
   };
   if (options.readOnly) config.access_mode = 'READ_ONLY';
   const deadline = Date.now() + (options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_S * 1000);
-  // A load about to merge goes first: readers hold back while its note is up (merge-gate.ts), so they cannot starve it.
-  if (options.readOnly) await waitForWriter(path, deadline);
   let instance: DuckDBInstance | undefined;
-  for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
+  // A writer retries more often: while it waits, readers that arrive hold back for it (merge-gate.ts).
+  for (let delay = 50; ; delay = Math.min(delay * 2, options.readOnly ? 500 : 100)) {
+    // A writer about to write goes first: readers hold back while its note is up (merge-gate.ts), so they cannot
+    // starve it; once a long writer's note names its read snapshot, a reader that finds the file locked reads that.
+    const snapshot = options.readOnly ? await waitForWriter(path, deadline) : undefined;
     try {
       instance = await DuckDBInstance.create(path, config);
       break;
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
+      if (snapshot !== undefined && LOCK_RE.test(msg)) {
+        instance = await openSnapshot(snapshot, config);
+        if (instance !== undefined) break;
+      }
       if (LOCK_RE.test(msg) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, delay));
+        await new Promise((r) => setTimeout(r, snapshot === undefined ? delay : 25));
         continue;
       }
       rmSync(spill, { recursive: true, force: true });
@@ -179,6 +185,18 @@ export async function openDb(path: string, options: OpenOptions = {}): Promise<D
     }
   }
   return wrap(path, config.memory_limit ?? '2GB', instance, connection, spill, sealed, options.onStatement);
+}
+
+/**
+ * Opens a long writer's read snapshot (the lakehouse as it was before the writer took the lock) read-only; undefined
+ * when it cannot (the writer finished and removed it meanwhile: the caller opens the lakehouse again).
+ */
+async function openSnapshot(snapshot: string, config: Record<string, string>): Promise<DuckDBInstance | undefined> {
+  try {
+    return await DuckDBInstance.create(snapshot, config);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

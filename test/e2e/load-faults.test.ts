@@ -2,7 +2,7 @@
 // rerun of the same command without the fault: the lakehouse, the ledger and the quarantine files must come out
 // exact against the generator's manifest, and the killed load's scratch must be gone, whatever step the first
 // process died at (before the 'running' row, while staging in the scratch, with the lakehouse attached, inside the
-// merge, after it).
+// merge, after it). The killed loads make a read snapshot for every merge: one left by a kill is never read.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -106,13 +106,17 @@ describe.concurrent('a load killed at each step, then rerun, is exact', () => {
         const db = join(work, 'lake.duckdb');
         copyFileSync(base, db);
         const qdir = join(work, 'quarantine');
-        const killed = await surgctl(work, ['load', join(data, 'telemetry.csv'), '--db', db, '-q'], { SURGCTL_FAULT: step });
+        // Every merge makes a read snapshot here (SURGCTL_READ_SNAPSHOT_ROWS=0), so kills also land while one is up.
+        const killed = await surgctl(work, ['load', join(data, 'telemetry.csv'), '--db', db, '-q'], { SURGCTL_FAULT: step, SURGCTL_READ_SNAPSHOT_ROWS: '0' });
         expect(killed.signal, killed.stderr).toBe('SIGKILL');
+        const snapshotLeft = existsSync(`${db}.surgctl-snapshot`);
+        expect(snapshotLeft, step).toBe(['lake-attached', 'mid-insert', 'before-commit'].includes(step));
         const again = await surgctl(work, ['load', data, '--db', db, '--format', 'json', '--max-invalid', '100%']);
         expect(again.code, again.stderr).toBe(0);
         await expectExact(db, qdir);
-        // The killed load's scratch (staged beside the lakehouse) is gone: the rerun removed it.
-        expect(readdirSync(work).filter((n) => n.startsWith('.surgctl-stage-')), step).toEqual([]);
+        // The killed load's scratch (staged beside the lakehouse) is gone: the rerun removed it; so are its note and
+        // its read snapshot (expectExact's reader above read the lakehouse, not the stale snapshot).
+        expect(readdirSync(work).filter((n) => n.startsWith('.surgctl-stage-') || n.includes('.surgctl-snapshot') || n.includes('.surgctl-writer')), step).toEqual([]);
         if (step === 'after-commit') {
           // The file committed before the kill: the rerun skipped it (same content) and only derived its file.
           expect(again.stderr).toContain('wrote the missing quarantine file');

@@ -100,6 +100,7 @@ export const loadCommand = (ctx: CliContext): Command =>
         force: flags.force,
         allowOrphans: flags.allowOrphans,
         lockTimeoutMs: lockTimeoutMs(g), limits: ctx.settings().limits, fastPath: ctx.settings().validateFast,
+        readSnapshotRows: ctx.settings().readSnapshotRows,
         quarantineDir: flags.quarantineDir,
         cwd: ctx.io.cwd,
         args: ['load', ...inputs],

@@ -328,7 +328,7 @@ async function withSession(kind: 'csv' | 'fhir', profileName: string, inputs: st
   const guard = { kind: 'import', shape: 'directory' as const, force: opts.force, cwd, protect: [resolve(cwd, opts.dbPath)] };
   if (opts.out) checkOutput(opts.out, guard);
   const db = mode === 'load'
-    ? await openLakehouse(opts.dbPath, opts.lockTimeoutMs, { limits: opts.limits })
+    ? await openLakehouse(opts.dbPath, opts.lockTimeoutMs, { limits: opts.limits, readSnapshot: true })
     : await openDb(':memory:', {
       ...(opts.limits?.threads === undefined ? {} : { threads: opts.limits.threads }),
       ...(opts.limits?.memoryLimit === undefined ? {} : { memoryLimit: opts.limits.memoryLimit }),

@@ -19,7 +19,7 @@ import { findSucceededBySha, finishLoad, markAbandoned, newLoadId, startLoad } f
 import { checkRawTableMatches } from './migrations.js';
 import { openLakehouse } from './lakehouse.js';
 import { finishRun, newRunId, startRun } from '../runs.js';
-import { withWriterNote } from '../../db/merge-gate.js';
+import { removeStaleSnapshot, withWriterNote } from '../../db/merge-gate.js';
 import { openScratch, pinnedLake, removeStaleScratch, usesScratch, type LakeAccess } from './session.js';
 import { rawTableName } from './raw-tables.js';
 
@@ -49,9 +49,22 @@ export interface LoadOptions {
   /** Aborting stops at the next check (between files and statements; a running statement is interrupted), rolls the
    *  current file back, marks its ledger row and the run 'interrupted' and throws InterruptedError (exit 130). */
   signal?: AbortSignal | undefined;
+  /**
+   * Merges of at least this many valid rows give readers a read snapshot of the lakehouse as it was before the merge
+   * instead of making them wait (default READ_SNAPSHOT_ROWS; 0: every merge). Smaller merges hold the lock briefly.
+   */
+  readSnapshotRows?: number | undefined;
   /** Test hook: called at each step of a file's load (fault injection: a test kills the process here). */
   atStep?: ((step: LoadStep) => void) | undefined;
 }
+
+/**
+ * From how many valid rows a file's merge gives readers a read snapshot (a copy of the lakehouse, src/db/merge-gate.ts).
+ * Below it the merge holds the lock about a second at most (measured on the shared 2-core machine at a load average of
+ * 18: 50k telemetry rows merge in 0.9 s, 100k in 0.9-1.2 s, 300k in 3.6 s), which readers wait out, and a copy of a
+ * big lakehouse per small file would cost more than it saves.
+ */
+export const READ_SNAPSHOT_ROWS = 100_000;
 
 /** The steps of one file's load, in order, where a fault can be injected: the 'running' ledger row committed, the file
  *  staged in the scratch, validated, the lakehouse attached for the merge, inside the merge transaction (twice), the
@@ -204,6 +217,7 @@ export async function runLoad(opts: LoadOptions, args: string[], body: (open: La
     await briefly(async (db) => {
       const abandoned = await markAbandoned(db);
       removeStaleScratch(opts.dbPath);
+      removeStaleSnapshot(opts.dbPath);
       if (abandoned > 0) opts.onEvent?.({ type: 'abandoned', count: abandoned });
       await restoreQuarantineFiles(db, opts);
       await startRun(db, runId, 'load', args);
@@ -406,6 +420,7 @@ async function loadThrough(
     //    scratch into the raw table (an anti-join by key), the quarantine and the ledger row land with them.
     opts.onEvent?.({ type: 'file-progress', path: p.display, phase: 'inserting', step: 1, of: 1 });
     const qPath = staged.rowsQuarantined > 0 ? quarantineFilePath(p.path, loadId, opts) : null;
+    const readSnapshot = staged.rowsValid >= (opts.readSnapshotRows ?? READ_SNAPSHOT_ROWS);
     const result = await access.withLake(async (lake) => {
       step('lake-attached');
       return lake.transaction(async () => {
@@ -431,7 +446,7 @@ async function loadThrough(
         step('before-commit');
         return counts;
       });
-    });
+    }, { readSnapshot });
     // Committed: from here on the load stands, whatever happens to the derived quarantine file.
     interrupting.remove();
     started = false;

@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { openDb, type Db, type LakeLimits } from '../../db/db.js';
 import { DEFAULT_LOCK_TIMEOUT_S } from '../../db/defaults.js';
-import { withWriterNote } from '../../db/merge-gate.js';
+import { copySnapshotShared, publishSnapshot, removeSnapshot, withWriterNote } from '../../db/merge-gate.js';
 import { quoteAnyIdent } from '../../db/sql.js';
 import { DatabaseError } from '../../errors.js';
 import { isProcessAlive } from '../runs.js';
@@ -24,9 +24,17 @@ export interface LakeAccess {
    * lakehouse's; TEMP tables of `work` stay visible), then releases it. The Db given to fn is `work` under the
    * lakehouse's path. Throws DatabaseError('db_locked') when another process holds it past the lock timeout.
    */
-  withLake<T>(fn: (lake: Db) => Promise<T>): Promise<T>;
+  withLake<T>(fn: (lake: Db) => Promise<T>, opts?: WithLakeOptions): Promise<T>;
   /** Closes the scratch and removes its files (a pinned access closes nothing). */
   close(): void;
+}
+
+export interface WithLakeOptions {
+  /**
+   * A long write (a big merge): readers get a read snapshot of the lakehouse as it was before it (src/db/merge-gate.ts)
+   * instead of waiting for the write; the copy is made before the lock is asked for where the file allows.
+   */
+  readSnapshot?: boolean | undefined;
 }
 
 /** A lakehouse already open for writing (quarantine replay, tests): no scratch, the lock is held throughout. */
@@ -122,23 +130,31 @@ export async function openScratch(dbPath: string, loadId: string, lockTimeoutMs:
   return {
     work,
     close,
-    withLake: async (fn) => {
+    withLake: async (fn, opts) => {
       if (attached) return fn(lakeView);
-      // The writer's note keeps new readers back until the lakehouse is detached again (src/db/merge-gate.ts).
-      return withWriterNote(dbPath, async () => {
-        await attachLake(work, dbPath, lockTimeoutMs);
-        attached = true;
-        try {
-          await work.run(`USE ${LAKE_ALIAS}`);
-          return await fn(lakeView);
-        } finally {
-          attached = false;
-          // A failed statement may leave the connection in an aborted transaction; end it before detaching.
-          await work.run('ROLLBACK').catch(() => undefined);
-          await work.run(`USE ${own}`);
-          await work.run(`DETACH ${LAKE_ALIAS}`);
-        }
-      });
+      const snapshot = opts?.readSnapshot === true;
+      const before = snapshot ? await copySnapshotShared(dbPath) : undefined;
+      try {
+        // The writer's note keeps new readers back until the lakehouse is detached again, or sends them to the read
+        // snapshot once it is ready (src/db/merge-gate.ts).
+        return await withWriterNote(dbPath, async () => {
+          await attachLake(work, dbPath, lockTimeoutMs);
+          attached = true;
+          try {
+            await work.run(`USE ${LAKE_ALIAS}`);
+            if (snapshot) await publishSnapshot(dbPath, before, () => work.run(`CHECKPOINT ${LAKE_ALIAS}`));
+            return await fn(lakeView);
+          } finally {
+            attached = false;
+            // A failed statement may leave the connection in an aborted transaction; end it before detaching.
+            await work.run('ROLLBACK').catch(() => undefined);
+            await work.run(`USE ${own}`);
+            await work.run(`DETACH ${LAKE_ALIAS}`);
+          }
+        });
+      } finally {
+        if (snapshot) removeSnapshot(dbPath);
+      }
     },
   };
 }
@@ -146,7 +162,8 @@ export async function openScratch(dbPath: string, loadId: string, lockTimeoutMs:
 /** ATTACHes the lakehouse for writing, retrying while another process holds it, up to lockTimeoutMs (default 5 s). */
 async function attachLake(work: Db, dbPath: string, lockTimeoutMs: number | undefined): Promise<void> {
   const deadline = Date.now() + (lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_S * 1000);
-  for (let delay = 25; ; delay = Math.min(delay * 2, 250)) {
+  // Retried often: readers that arrive meanwhile hold back for it (src/db/merge-gate.ts).
+  for (let delay = 25; ; delay = Math.min(delay * 2, 100)) {
     try {
       await work.attach(dbPath, LAKE_ALIAS);
       return;

@@ -90,7 +90,7 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRes
   // A dry run writes nothing (no migration either) but still refuses a lakehouse newer than this CLI.
   const db = opts.dryRun
     ? await openDb(opts.dbPath, { lockTimeoutMs: opts.lockTimeoutMs ?? 5000, threads: opts.limits?.threads, memoryLimit: opts.limits?.memoryLimit })
-    : await openLakehouse(opts.dbPath, opts.lockTimeoutMs ?? 5000, { forLoad: false, limits: opts.limits });
+    : await openLakehouse(opts.dbPath, opts.lockTimeoutMs ?? 5000, { forLoad: false, limits: opts.limits, readSnapshot: true });
   try {
     if (opts.dryRun) await refuseNewer(db);
     return await transformDb(db, opts);

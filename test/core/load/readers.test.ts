@@ -1,13 +1,15 @@
 // Readers during a load: the lakehouse is locked only for the 'running' ledger row and the merge, so another process
 // opens it read-only while a file is staged and validated, and sees the state before the load (never a part of it);
 // a load killed while staging leaves a scratch the next load removes; a live load's 'running' row is left alone.
+// A big merge gives readers a read snapshot: a reader in another process answers at once with the state before the
+// load while the merge holds the lakehouse; a snapshot left by a killed load is never read as current.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openDb } from '../../../src/db/db.js';
-import { loadFiles, type LoadStep } from '../../../src/core/load/load.js';
+import { loadFiles, openLakehouse, type LoadStep } from '../../../src/core/load/load.js';
 import { markAbandoned } from '../../../src/core/load/ledger.js';
 import { removeStaleScratch, scratchPaths } from '../../../src/core/load/session.js';
 import { scratchDirs } from '../../helpers/run-cli.js';
@@ -15,6 +17,8 @@ import { writeSmallDataset } from '../../helpers/small-dataset.js';
 
 const tmp = scratchDirs();
 const NODE_API = resolve('node_modules/@duckdb/node-api/lib/index.js');
+const BIN = resolve('bin/surgctl.js');
+const COUNTS = "SELECT (SELECT count(*) FROM raw_telemetry)::INTEGER AS telemetry, (SELECT count(*) FROM loads WHERE status = 'running')::INTEGER AS running";
 
 /** Opens the lakehouse read-only from another process (no lock wait) and returns what it sees, or the error. */
 function readFromAnotherProcess(dbPath: string): { ok: true; telemetry: number; running: number } | { ok: false; error: string } {
@@ -30,6 +34,12 @@ function readFromAnotherProcess(dbPath: string): { ok: true; telemetry: number; 
     } catch (e) { process.stdout.write(JSON.stringify({ ok: false, error: String(e.message) })); }`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
   return JSON.parse(r.stdout) as ReturnType<typeof readFromAnotherProcess>;
+}
+
+/** `surgctl query` (the built bin: npm test builds dist/) in another process: the rows, or the error's first line. */
+function queryFromAnotherProcess(dbPath: string, sql: string, lockTimeoutS: number): { ok: true; rows: unknown[] } | { ok: false; error: string } {
+  const r = spawnSync(process.execPath, [BIN, '--lock-timeout', String(lockTimeoutS), 'query', sql, '--db', dbPath, '--format', 'json'], { encoding: 'utf8' });
+  return r.status === 0 ? { ok: true, rows: JSON.parse(r.stdout) as unknown[] } : { ok: false, error: r.stderr.split('\n')[0] ?? '' };
 }
 
 function deadPid(): number {
@@ -63,6 +73,91 @@ describe('readers during a load', () => {
     expect(seen['after-finish']).toEqual({ ok: true, telemetry: 400, running: 0 });
     expect(scratchDuringStage).toBe(true);
     expect(readdirSync(dir).filter((n) => n.startsWith('.surgctl-stage-'))).toEqual([]);
+  }, 60_000);
+
+  it('with a big merge running, a reader in another process reads the snapshot at once: the state before the load, then after', async () => {
+    const dir = tmp();
+    const files = writeSmallDataset(dir, 400);
+    const db = join(dir, 'lake.duckdb');
+    await loadFiles([files.robots, files.patients, files.procedures], { dbPath: db, cwd: dir });
+    const seen: Partial<Record<LoadStep, ReturnType<typeof queryFromAnotherProcess>>> = {};
+    const files$: Partial<Record<LoadStep, string[]>> = {};
+    const result = await loadFiles([files.telemetry], {
+      dbPath: db,
+      cwd: dir,
+      readSnapshotRows: 0, // every merge counts as big here
+      atStep: (step) => {
+        if (step !== 'mid-insert' && step !== 'after-finish') return;
+        files$[step] = readdirSync(dir).filter((n) => n.includes('.surgctl-snapshot') || n.endsWith('.surgctl-writer')).sort();
+        // The load is paused here (this callback blocks it), holding the lakehouse: a reader that waited for it would
+        // fail at its lock timeout instead of answering.
+        seen[step] = queryFromAnotherProcess(db, COUNTS, 20);
+      },
+    });
+    expect(result.files[0]?.rows_inserted).toBe(400);
+    expect(files$['mid-insert']).toEqual(['lake.duckdb.surgctl-snapshot', 'lake.duckdb.surgctl-writer']);
+    expect(seen['mid-insert']).toEqual({ ok: true, rows: [{ telemetry: 0, running: 1 }] });
+    expect(seen['after-finish']).toEqual({ ok: true, rows: [{ telemetry: 400, running: 0 }] });
+    // The writer is done: its note and snapshot are gone.
+    expect(files$['after-finish']).toEqual([]);
+  }, 60_000);
+
+  it('a merge smaller than readSnapshotRows makes no snapshot (readers wait for it as before)', async () => {
+    const dir = tmp();
+    const files = writeSmallDataset(dir, 50);
+    const db = join(dir, 'lake.duckdb');
+    let during: string[] = [];
+    await loadFiles([files.robots], {
+      dbPath: db,
+      cwd: dir,
+      readSnapshotRows: 1000,
+      atStep: (step) => {
+        if (step === 'mid-insert') during = readdirSync(dir).filter((n) => n.includes('.surgctl-snapshot'));
+      },
+    });
+    expect(during).toEqual([]);
+  }, 30_000);
+
+  it('a snapshot left by a killed load is not read once the lakehouse changed, and the next load removes it', async () => {
+    const dir = tmp();
+    const files = writeSmallDataset(dir, 300);
+    const db = join(dir, 'lake.duckdb');
+    await loadFiles([files.robots, files.patients, files.procedures], { dbPath: db, cwd: dir });
+    const killed = spawnSync(process.execPath, [BIN, 'load', files.telemetry, '--db', db, '-q'], {
+      cwd: dir, encoding: 'utf8', env: { ...process.env, SURGCTL_FAULT: 'mid-insert', SURGCTL_READ_SNAPSHOT_ROWS: '0' },
+    });
+    expect(killed.signal, killed.stderr).toBe('SIGKILL');
+    expect(existsSync(join(dir, 'lake.duckdb.surgctl-snapshot'))).toBe(true);
+    // A short writer changes the lakehouse (the snapshot holds the robots as they were before).
+    const w = await openDb(db);
+    try {
+      await w.run('DELETE FROM raw_robots');
+    } finally {
+      w.close();
+    }
+    expect(queryFromAnotherProcess(db, 'SELECT count(*)::INTEGER AS n FROM raw_robots', 5)).toEqual({ ok: true, rows: [{ n: 0 }] });
+    await loadFiles([files.telemetry], { dbPath: db, cwd: dir, allowOrphans: true });
+    expect(readdirSync(dir).filter((n) => n.includes('.surgctl-snapshot') || n.includes('.surgctl-writer'))).toEqual([]);
+  }, 60_000);
+
+  it('a long writer (transform, import: openLakehouse readSnapshot) gives readers the state before it until it closes', async () => {
+    const dir = tmp();
+    const files = writeSmallDataset(dir, 10);
+    const db = join(dir, 'lake.duckdb');
+    await loadFiles([files.robots], { dbPath: db, cwd: dir });
+    const robots = 'SELECT count(*)::INTEGER AS n FROM raw_robots';
+    const before = queryFromAnotherProcess(db, robots, 5);
+    expect(before).toMatchObject({ ok: true });
+    const lake = await openLakehouse(db, 5000, { forLoad: false, readSnapshot: true });
+    try {
+      await lake.run('DELETE FROM raw_robots');
+      // This process holds the lakehouse for writing throughout: the reader answers from the snapshot.
+      expect(queryFromAnotherProcess(db, robots, 20)).toEqual(before);
+    } finally {
+      lake.close();
+    }
+    expect(queryFromAnotherProcess(db, robots, 5)).toEqual({ ok: true, rows: [{ n: 0 }] });
+    expect(readdirSync(dir).filter((n) => n.includes('.surgctl-snapshot') || n.includes('.surgctl-writer'))).toEqual([]);
   }, 60_000);
 
   it("the next load marks a dead load's 'running' row failed and removes its scratch, and leaves a live one alone", async () => {
