@@ -63,7 +63,7 @@ export function freshOut(name) {
  * every metric with its unit and a plausible value. `loadId` is SQL too (a literal or a parameter).
  */
 export function rawVitalsSql(patients, ticks, loadId) {
-  return `INSERT INTO raw_vitals
+  return `INSERT INTO raw_vitals (reading_id, patient_id, metric, value, unit, measured_at, _load_id, _source_file, _source_line)
     SELECT 'VR-' || pt || '-' || k || '-' || m.metric, 'PT-' || pt, m.metric,
       CASE m.metric
         WHEN 'heart_rate' THEN 60 + h % 45 WHEN 'resp_rate' THEN 12 + h % 10 WHEN 'spo2' THEN 93 + h % 7

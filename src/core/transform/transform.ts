@@ -14,7 +14,14 @@ import { finishRun, newRunId, startRun, writer } from '../runs.js';
 import { runModelTests, type TestResult } from './model-tests.js';
 import { loadModels, selectModels, type Model, type ModelSet } from './models.js';
 import { loadRules, resolveRulesFile, writeRulesTables, type LoadedRules } from './rules.js';
-import { buildScopes, defineScopeMacros, existingTables, findNewLoads, partitionPredicate, type ScopeCounts } from './scope.js';
+import { buildScopes, defineBatchMacro, defineScopeMacros, existingTables, findNewLoads, partitionPredicate, procedureBatches, type ScopeCounts } from './scope.js';
+
+/**
+ * Raw telemetry rows per batch when a procedure-partitioned model is built in full (issue 18): its windows and
+ * aggregates then hold one batch of procedures at a time, so peak memory follows the batch, not the lakehouse.
+ * Measured at 5M rows: see bench/results/transform.md.
+ */
+export const FULL_BATCH_ROWS = 2_000_000;
 
 export interface TransformOptions {
   /** Lakehouse file (must exist; the CLI resolves --db / SURGCTL_DB / config / ./surgctl.duckdb). */
@@ -36,6 +43,8 @@ export interface TransformOptions {
   lockTimeoutMs?: number | undefined;
   /** DuckDB threads and memory (default: 2 threads, 2GB). */
   limits?: LakeLimits | undefined;
+  /** Raw telemetry rows per batch for a full build of the procedure-partitioned models (default FULL_BATCH_ROWS). */
+  batchRows?: number | undefined;
   /** The arguments to record in the `runs` history. */
   args?: string[] | undefined;
   onEvent?: ((e: TransformEvent) => void) | undefined;
@@ -260,6 +269,8 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
   // Ctrl-C cuts the running statement short; its model's transaction rolls back.
   const interrupting = db.interruptOn(opts.signal);
   const built = (): number => result.models.filter((r) => r.status === 'succeeded').length;
+  // Computed once, when the first procedure-partitioned model is built in full.
+  let batches: string[] | undefined;
   try {
     for (const m of selected) {
       if (opts.signal?.aborted) throw new InterruptedError(`transform stopped at model ${m.name}; ${built()} model(s) built before it kept`);
@@ -275,7 +286,8 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
         run = { model: m.name, materialized: m.materialized, action, status: 'up_to_date', rows: 0, started_at: at, finished_at: at, duration_ms: 0, error: null };
       } else {
         emit({ type: 'model-start', model: m.name, action });
-        const out = await runModel(db, m, action);
+        if (action === 'full' && m.partition?.kind === 'procedure') batches ??= await procedureBatches(db, opts.batchRows ?? FULL_BATCH_ROWS);
+        const out = await runModel(db, m, action, batches ?? []);
         if (opts.signal?.aborted) throw new InterruptedError(`transform stopped at model ${m.name} (rolled back); ${built()} model(s) built before it kept`);
         run = out.run;
         if (out.error) {
@@ -353,9 +365,14 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
   return result;
 }
 
-async function runModel(db: Db, m: Model, action: ModelRunResult['action']): Promise<{ run: ModelRunResult; error?: QueryError }> {
+/**
+ * Builds one model in its own transaction. `batches` (procedure_id lower bounds, procedureBatches) cut the full
+ * build of a procedure-partitioned model into one CREATE plus one INSERT per further batch; [] builds it at once.
+ */
+async function runModel(db: Db, m: Model, action: ModelRunResult['action'], batches: string[]): Promise<{ run: ModelRunResult; error?: QueryError }> {
   const started = new Date();
   const name = ident(m.name);
+  const batched = action === 'full' && m.partition?.kind === 'procedure' && batches.length > 0;
   const done = (status: 'succeeded' | 'failed', rows: number | null, error: string | null): ModelRunResult => {
     const finished = new Date();
     return {
@@ -380,13 +397,30 @@ async function runModel(db: Db, m: Model, action: ModelRunResult['action']): Pro
         await db.run(`DELETE FROM ${name} WHERE ${partitionPredicate(m)}`);
         return countOf(await db.all(`INSERT INTO ${name} BY NAME\n${m.sql}`));
       }
+      if (batched) return buildInBatches(db, m, batches);
       return countOf(await db.all(`CREATE OR REPLACE TABLE ${name} AS\n${m.sql}`));
     });
+    // The batch macro was committed with the model: a full or --select run has every scope macro `true` again
+    // for the models after this one. (A rollback takes the macro back itself.)
+    if (batched) await defineScopeMacros(db, false);
     return { run: done('succeeded', rows, null) };
   } catch (e) {
     const error = wrapModelError(e, m.name, m.file);
     return { run: done('failed', null, error.message), error };
   }
+}
+
+/** The full build of a procedure-partitioned model, one procedure_id range at a time; the rows written. */
+async function buildInBatches(db: Db, m: Model, batches: string[]): Promise<number> {
+  const name = ident(m.name);
+  const bounds: (string | null)[] = [null, ...batches, null];
+  let rows = 0;
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    await defineBatchMacro(db, bounds[i] ?? null, bounds[i + 1] ?? null);
+    const sql = i === 0 ? `CREATE OR REPLACE TABLE ${name} AS\n${m.sql}` : `INSERT INTO ${name} BY NAME\n${m.sql}`;
+    rows += countOf(await db.all(sql));
+  }
+  return rows;
 }
 
 function countOf(rows: Record<string, unknown>[]): number {
