@@ -19,9 +19,18 @@ import { buildScopes, defineBatchMacro, defineScopeMacros, existingTables, findN
 /**
  * Raw telemetry rows per batch when a procedure-partitioned model is built in full (issue 18): its windows and
  * aggregates then hold one batch of procedures at a time, so peak memory follows the batch, not the lakehouse.
- * Measured at 5M rows: see bench/results/transform.md.
+ * Measured on a 5M-row lakehouse (bench transform data): one pass 1,588 MiB peak RSS; 2M-row batches 917 MiB
+ * (961 at 768MB); 1M-row batches at 768MB 746 MiB, the same CPU seconds (36 s) as 2M-row batches.
  */
-export const FULL_BATCH_ROWS = 2_000_000;
+export const FULL_BATCH_ROWS = 1_000_000;
+
+/**
+ * runTransform's DuckDB memory_limit unless limits.memoryLimit says otherwise (issue 18: peak RSS < 1 GiB at 25M
+ * rows). DuckDB keeps the blocks it has read cached up to its limit, so at 2GB the RSS grew with the lakehouse;
+ * batches keep each model's working set well under this, and what does not fit (the unique-key test over every
+ * event) spills to the temp directory.
+ */
+export const TRANSFORM_MEMORY_LIMIT = '768MB';
 
 export interface TransformOptions {
   /** Lakehouse file (must exist; the CLI resolves --db / SURGCTL_DB / config / ./surgctl.duckdb). */
@@ -41,7 +50,7 @@ export interface TransformOptions {
   /** Models folder (tests use their own). Default: the shipped models. */
   modelsDir?: string | undefined;
   lockTimeoutMs?: number | undefined;
-  /** DuckDB threads and memory (default: 2 threads, 2GB). */
+  /** DuckDB threads and memory (default: 2 threads, TRANSFORM_MEMORY_LIMIT; a dry run 2GB). */
   limits?: LakeLimits | undefined;
   /** Raw telemetry rows per batch for a full build of the procedure-partitioned models (default FULL_BATCH_ROWS). */
   batchRows?: number | undefined;
@@ -99,7 +108,10 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRes
   // A dry run writes nothing (no migration either) but still refuses a lakehouse newer than this CLI.
   const db = opts.dryRun
     ? await openDb(opts.dbPath, { lockTimeoutMs: opts.lockTimeoutMs ?? 5000, threads: opts.limits?.threads, memoryLimit: opts.limits?.memoryLimit })
-    : await openLakehouse(opts.dbPath, opts.lockTimeoutMs ?? 5000, { forLoad: false, limits: opts.limits });
+    : await openLakehouse(opts.dbPath, opts.lockTimeoutMs ?? 5000, {
+        forLoad: false,
+        limits: { threads: opts.limits?.threads, memoryLimit: opts.limits?.memoryLimit ?? TRANSFORM_MEMORY_LIMIT },
+      });
   try {
     if (opts.dryRun) await refuseNewer(db);
     return await transformDb(db, opts);
