@@ -3,8 +3,10 @@
 // macros `true` again, the ranges cover every value once (NULL included), and an incremental run after a batched
 // build still equals a full one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../../../src/db/db.js';
+import { QueryError } from '../../../src/errors.js';
 import { transformDb, type TransformResult } from '../../../src/core/transform/transform.js';
 import { defineBatchMacro, defineScopeMacros, procedureBatches } from '../../../src/core/transform/scope.js';
 import { tempDir } from '../../helpers/run-cli.js';
@@ -88,6 +90,35 @@ describe('a full build in procedure batches', () => {
     expect(batchedInc.mode).toBe('incremental');
     expect(batchedInc.tests_failed).toBe(0);
     for (const mart of MARTS) expect({ mart, diff: await martDiff(batched, 'both_db', 'batched', mart) }).toEqual({ mart, diff: 0 });
+  });
+});
+
+describe('a batched model that fails', () => {
+  it('rolls back with its batch scope: a later model in the same run reads every procedure', async () => {
+    const models = join(dir, 'failing-models');
+    mkdirSync(models, { recursive: true });
+    // Fails in a late batch only (PR-9 sorts after PR-1x), after earlier batches were written.
+    writeFileSync(join(models, 'risky.sql'), `-- depends-on:
+-- grain: one row per (procedure_id)
+-- partition: procedure(procedure_id)
+SELECT procedure_id, CASE WHEN procedure_id = 'PR-9' THEN error('boom') ELSE count(*) END AS n
+FROM raw_telemetry WHERE in_scope_procedure(procedure_id) GROUP BY procedure_id
+`);
+    // Not partitioned: built in one pass, so it sees whatever in_scope_procedure says after risky.
+    writeFileSync(join(models, 'zz_after.sql'), `-- depends-on:
+-- grain: one row per (procedure_id)
+SELECT procedure_id, count(*) AS n FROM raw_telemetry WHERE in_scope_procedure(procedure_id) GROUP BY procedure_id
+`);
+    const db = await openLakehouse(dir, 'failing.duckdb');
+    try {
+      await first(db);
+      await expect(transformDb(db, { cwd: dir, env: {}, batchRows: 400, modelsDir: models, fullRefresh: true })).rejects.toThrow(QueryError);
+      expect(await db.scalar<number>(`SELECT count(*)::INTEGER FROM information_schema.tables WHERE table_name = 'risky'`)).toBe(0);
+      expect(await db.scalar<number>('SELECT count(*)::INTEGER FROM zz_after')).toBe(14);
+      expect(await db.scalar<string>(`SELECT status FROM model_runs WHERE model = 'risky'`)).toBe('failed');
+    } finally {
+      db.close();
+    }
   });
 });
 
