@@ -132,6 +132,55 @@ const BASELINE = [
    FROM raw_procedures p LEFT JOIN tr USING (procedure_id) LEFT JOIN al USING (procedure_id) LEFT JOIN raw_outcomes o USING (procedure_id)`,
   `CREATE OR REPLACE TABLE b_robots AS
    SELECT robot_id, count(*), count(error_code) / count(*) FROM b_risk GROUP BY 1`,
+  // motion_kpis: backward differences of position (else the reported speed) per procedure, arm and step in one
+  // window pass (lags 1-3), then velocity, acceleration and jerk magnitudes and their aggregates; 0.5 s max gap,
+  // 5 mm/s idle, 500 mm/s^3 jerk threshold.
+  `CREATE OR REPLACE TABLE b_motion AS
+   WITH l AS (
+     SELECT procedure_id, robot_arm, step, patient_id, robot_id, recorded_at, event_id, velocity_mm_s AS s, gripper_angle_rad AS g,
+       tool_x_mm AS x, tool_y_mm AS y, tool_z_mm AS z,
+       lag(recorded_at) OVER w AS t1, lag(recorded_at, 2) OVER w AS t2, lag(recorded_at, 3) OVER w AS t3,
+       lag(tool_x_mm) OVER w AS x1, lag(tool_x_mm, 2) OVER w AS x2, lag(tool_x_mm, 3) OVER w AS x3,
+       lag(tool_y_mm) OVER w AS y1, lag(tool_y_mm, 2) OVER w AS y2, lag(tool_y_mm, 3) OVER w AS y3,
+       lag(tool_z_mm) OVER w AS z1, lag(tool_z_mm, 2) OVER w AS z2, lag(tool_z_mm, 3) OVER w AS z3,
+       lag(velocity_mm_s) OVER w AS s1, lag(velocity_mm_s, 2) OVER w AS s2
+     FROM raw_telemetry WINDOW w AS (PARTITION BY procedure_id, robot_arm, step ORDER BY recorded_at, event_id)
+   ), d AS (
+     SELECT *, CASE WHEN (epoch_us(recorded_at) - epoch_us(t1)) / 1e6 BETWEEN 1e-9 AND 0.5 THEN (epoch_us(recorded_at) - epoch_us(t1)) / 1e6 END AS dt,
+       CASE WHEN (epoch_us(t1) - epoch_us(t2)) / 1e6 BETWEEN 1e-9 AND 0.5 THEN (epoch_us(t1) - epoch_us(t2)) / 1e6 END AS dt1,
+       CASE WHEN (epoch_us(t2) - epoch_us(t3)) / 1e6 BETWEEN 1e-9 AND 0.5 THEN (epoch_us(t2) - epoch_us(t3)) / 1e6 END AS dt2
+     FROM l
+   ), v AS (
+     SELECT *, CASE WHEN x IS NULL THEN s ELSE (x - x1) / dt END AS vx, CASE WHEN x IS NULL THEN 0.0 ELSE (y - y1) / dt END AS vy,
+       CASE WHEN x IS NULL THEN 0.0 ELSE (z - z1) / dt END AS vz,
+       CASE WHEN x1 IS NULL THEN s1 ELSE (x1 - x2) / dt1 END AS vx1, CASE WHEN x1 IS NULL THEN 0.0 ELSE (y1 - y2) / dt1 END AS vy1,
+       CASE WHEN x1 IS NULL THEN 0.0 ELSE (z1 - z2) / dt1 END AS vz1,
+       CASE WHEN x2 IS NULL THEN s2 ELSE (x2 - x3) / dt2 END AS vx2, CASE WHEN x2 IS NULL THEN 0.0 ELSE (y2 - y3) / dt2 END AS vy2,
+       CASE WHEN x2 IS NULL THEN 0.0 ELSE (z2 - z3) / dt2 END AS vz2,
+       sqrt((x - x1) ^ 2 + (y - y1) ^ 2 + (z - z1) ^ 2) AS step_mm
+     FROM d
+   ), a AS (
+     SELECT *, (vx - vx1) / dt AS ax, (vy - vy1) / dt AS ay, (vz - vz1) / dt AS az,
+       (vx1 - vx2) / dt1 AS ax1, (vy1 - vy2) / dt1 AS ay1, (vz1 - vz2) / dt1 AS az1,
+       sqrt(vx * vx + vy * vy + vz * vz) AS speed
+     FROM v
+   ), j AS (
+     SELECT *, sqrt(ax * ax + ay * ay + az * az) AS accel, sqrt(((ax - ax1) / dt) ^ 2 + ((ay - ay1) / dt) ^ 2 + ((az - az1) / dt) ^ 2) AS jerk FROM a
+   )
+   SELECT procedure_id, robot_arm, step, min(patient_id), min(robot_id), min(recorded_at), max(recorded_at), count(*), coalesce(sum(dt), 0),
+     sum(step_mm) FILTER (WHERE dt IS NOT NULL) AS path_mm,
+     sqrt((last(x ORDER BY recorded_at, event_id) - first(x ORDER BY recorded_at, event_id)) ^ 2
+       + (last(y ORDER BY recorded_at, event_id) - first(y ORDER BY recorded_at, event_id)) ^ 2
+       + (last(z ORDER BY recorded_at, event_id) - first(z ORDER BY recorded_at, event_id)) ^ 2) AS straight_mm,
+     avg(speed), max(speed), avg(accel), max(accel), avg(jerk), max(jerk), count(*) FILTER (WHERE jerk > 500),
+     coalesce(sum(dt) FILTER (WHERE speed < 5), 0), min(g), max(g), avg(g)
+   FROM j GROUP BY procedure_id, robot_arm, step`,
+  // telemetry_summary: per procedure and latency value, the events, risk sum and count, errors and events per level.
+  `CREATE OR REPLACE TABLE b_summary AS
+   SELECT procedure_id, coalesce(latency_ms, -1) AS latency_key, count(*), sum(risk_score), count(risk_score), count(error_code),
+     count(*) FILTER (WHERE risk_level = 'none'), count(*) FILTER (WHERE risk_level = 'low'), count(*) FILTER (WHERE risk_level = 'medium'),
+     count(*) FILTER (WHERE risk_level = 'high'), count(*) FILTER (WHERE risk_level = 'critical')
+   FROM b_risk GROUP BY procedure_id, latency_ms`,
 ];
 
 async function runPhase(name, dbPath) {
@@ -207,9 +256,11 @@ if (phase) {
 
 ${TEL.toLocaleString('en-US')} telemetry rows (${PROCS.toLocaleString('en-US')} procedures) and ${vitals.toLocaleString('en-US')} vitals rows
 (${PATIENTS.toLocaleString('en-US')} patients), made with DuckDB SQL straight into the raw tables of a lakehouse file
-(${fmt(results.make.seconds, 1)} s); surgctl with 2 threads (its default), the baseline with DuckDB's defaults. The baseline
+(${fmt(results.make.seconds, 1)} s); surgctl with its defaults (2 threads, memory_limit 768MB, the procedure-partitioned
+models built in batches of about 1M raw telemetry rows), the baseline with DuckDB's defaults. The baseline
 is the same aggregations written as plain DuckDB queries with the thresholds typed in (risk scores with the force-spike
-window, alerts, episodes, hourly and 5-minute vitals, NEWS2, flags, trends, patient / procedure / robot summaries) into
+window, alerts, episodes, hourly and 5-minute vitals, NEWS2, flags, trends, patient / procedure / robot summaries, motion
+measures per procedure, arm and step in one window pass, and the per-procedure latency summary) into
 tables of the same file. The transform also runs ${full.tests} model tests, records every model run and reads its
 thresholds from the rules tables. Full refresh and baseline alternate (A B A B ...), each its own process, medians of
 ${repeats} pairs; CPU s = the child's user + system.

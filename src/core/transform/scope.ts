@@ -91,6 +91,40 @@ export async function defineScopeMacros(db: Db, scoped: boolean): Promise<void> 
       (_pid, date_trunc('hour', _ts)) IN (SELECT patient_id, hour_start FROM _scope_patient_hour);`);
 }
 
+/**
+ * Batches for a full build of the procedure-partitioned models (issue 18: bounded memory): the lower bounds of
+ * consecutive procedure_id ranges holding about `batchRows` raw_telemetry rows each, in procedure_id order
+ * (a procedure is never split). [] when raw_telemetry is missing or holds at most `batchRows` rows: one pass.
+ * The ranges [null, b1), [b1, b2), ... [bn, null) cover every string, so a model reading another table (alerts
+ * reads telemetry_risk) is cut by the same bounds; a NULL procedure_id falls in the first batch.
+ */
+export async function procedureBatches(db: Db, batchRows: number): Promise<string[]> {
+  if (!(await existingTables(db, ['raw_telemetry'])).has('raw_telemetry')) return [];
+  const total = Number((await db.all<{ n: number }>('SELECT count(*)::DOUBLE AS n FROM raw_telemetry'))[0]?.n ?? 0);
+  if (total <= batchRows) return [];
+  const rows = await db.all<{ lo: string }>(
+    `WITH p AS (SELECT procedure_id, count(*) AS n FROM raw_telemetry WHERE procedure_id IS NOT NULL GROUP BY procedure_id),
+          c AS (SELECT procedure_id, (sum(n) OVER (ORDER BY procedure_id ROWS UNBOUNDED PRECEDING) - n) // $rows AS batch FROM p)
+     SELECT min(procedure_id) AS lo FROM c WHERE batch > 0 GROUP BY batch ORDER BY lo`,
+    { rows: Math.max(1, Math.floor(batchRows)) },
+  );
+  return rows.map((r) => r.lo);
+}
+
+/**
+ * Points in_scope_procedure at one batch of procedure_id values: [lo, hi), no bound for a null. The bounds are
+ * session variables, which DuckDB folds into constants, so the filter reaches the table scan (row groups of other
+ * procedures are skipped by their min/max). `defineScopeMacros(db, false)` puts the macro back to `true`.
+ */
+export async function defineBatchMacro(db: Db, lo: string | null, hi: string | null): Promise<void> {
+  await db.run('SET VARIABLE surgctl_batch_lo = $v', { v: lo });
+  await db.run('SET VARIABLE surgctl_batch_hi = $v', { v: hi });
+  await db.run(`CREATE OR REPLACE TEMP MACRO in_scope_procedure(_pid) AS
+    ((getvariable('surgctl_batch_lo')::VARCHAR IS NULL OR _pid >= getvariable('surgctl_batch_lo')::VARCHAR)
+      AND (getvariable('surgctl_batch_hi')::VARCHAR IS NULL OR _pid < getvariable('surgctl_batch_hi')::VARCHAR))
+    OR (_pid IS NULL AND getvariable('surgctl_batch_lo')::VARCHAR IS NULL)`);
+}
+
 /** The SQL predicate selecting a partitioned model's rows in scope (columns quoted), or 'true'. */
 export function partitionPredicate(model: Model): string {
   if (!model.partition) return 'true';

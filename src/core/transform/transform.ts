@@ -14,7 +14,23 @@ import { finishRun, newRunId, startRun, writer } from '../runs.js';
 import { runModelTests, type TestResult } from './model-tests.js';
 import { loadModels, selectModels, type Model, type ModelSet } from './models.js';
 import { loadRules, resolveRulesFile, writeRulesTables, type LoadedRules } from './rules.js';
-import { buildScopes, defineScopeMacros, existingTables, findNewLoads, partitionPredicate, type ScopeCounts } from './scope.js';
+import { buildScopes, defineBatchMacro, defineScopeMacros, existingTables, findNewLoads, partitionPredicate, procedureBatches, type ScopeCounts } from './scope.js';
+
+/**
+ * Raw telemetry rows per batch when a procedure-partitioned model is built in full (issue 18): its windows and
+ * aggregates then hold one batch of procedures at a time, so peak memory follows the batch, not the lakehouse.
+ * Measured on a 5M-row lakehouse (bench transform data): one pass 1,588 MiB peak RSS; 2M-row batches 917 MiB
+ * (961 at 768MB); 1M-row batches at 768MB 746 MiB, the same CPU seconds (36 s) as 2M-row batches.
+ */
+export const FULL_BATCH_ROWS = 1_000_000;
+
+/**
+ * runTransform's DuckDB memory_limit unless limits.memoryLimit says otherwise (issue 18: peak RSS < 1 GiB at 25M
+ * rows). DuckDB keeps the blocks it has read cached up to its limit, so at 2GB the RSS grew with the lakehouse;
+ * batches keep each model's working set well under this, and what does not fit (the unique-key test over every
+ * event) spills to the temp directory.
+ */
+export const TRANSFORM_MEMORY_LIMIT = '768MB';
 
 export interface TransformOptions {
   /** Lakehouse file (must exist; the CLI resolves --db / SURGCTL_DB / config / ./surgctl.duckdb). */
@@ -34,8 +50,10 @@ export interface TransformOptions {
   /** Models folder (tests use their own). Default: the shipped models. */
   modelsDir?: string | undefined;
   lockTimeoutMs?: number | undefined;
-  /** DuckDB threads and memory (default: 2 threads, 2GB). */
+  /** DuckDB threads and memory (default: 2 threads, TRANSFORM_MEMORY_LIMIT; a dry run 2GB). */
   limits?: LakeLimits | undefined;
+  /** Raw telemetry rows per batch for a full build of the procedure-partitioned models (default FULL_BATCH_ROWS). */
+  batchRows?: number | undefined;
   /** The arguments to record in the `runs` history. */
   args?: string[] | undefined;
   onEvent?: ((e: TransformEvent) => void) | undefined;
@@ -90,7 +108,11 @@ export async function runTransform(opts: TransformOptions): Promise<TransformRes
   // A dry run writes nothing (no migration either) but still refuses a lakehouse newer than this CLI.
   const db = opts.dryRun
     ? await openDb(opts.dbPath, { lockTimeoutMs: opts.lockTimeoutMs ?? 5000, threads: opts.limits?.threads, memoryLimit: opts.limits?.memoryLimit })
-    : await openLakehouse(opts.dbPath, opts.lockTimeoutMs ?? 5000, { forLoad: false, limits: opts.limits, readSnapshot: true });
+    : await openLakehouse(opts.dbPath, opts.lockTimeoutMs ?? 5000, {
+        forLoad: false,
+        limits: { threads: opts.limits?.threads, memoryLimit: opts.limits?.memoryLimit ?? TRANSFORM_MEMORY_LIMIT },
+        readSnapshot: true,
+      });
   try {
     if (opts.dryRun) await refuseNewer(db);
     return await transformDb(db, opts);
@@ -260,6 +282,8 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
   // Ctrl-C cuts the running statement short; its model's transaction rolls back.
   const interrupting = db.interruptOn(opts.signal);
   const built = (): number => result.models.filter((r) => r.status === 'succeeded').length;
+  // Computed once, when the first procedure-partitioned model is built in full.
+  let batches: string[] | undefined;
   try {
     for (const m of selected) {
       if (opts.signal?.aborted) throw new InterruptedError(`transform stopped at model ${m.name}; ${built()} model(s) built before it kept`);
@@ -275,7 +299,8 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
         run = { model: m.name, materialized: m.materialized, action, status: 'up_to_date', rows: 0, started_at: at, finished_at: at, duration_ms: 0, error: null };
       } else {
         emit({ type: 'model-start', model: m.name, action });
-        const out = await runModel(db, m, action);
+        if (action === 'full' && m.partition?.kind === 'procedure') batches ??= await procedureBatches(db, opts.batchRows ?? FULL_BATCH_ROWS);
+        const out = await runModel(db, m, action, batches ?? []);
         if (opts.signal?.aborted) throw new InterruptedError(`transform stopped at model ${m.name} (rolled back); ${built()} model(s) built before it kept`);
         run = out.run;
         if (out.error) {
@@ -353,9 +378,14 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
   return result;
 }
 
-async function runModel(db: Db, m: Model, action: ModelRunResult['action']): Promise<{ run: ModelRunResult; error?: QueryError }> {
+/**
+ * Builds one model in its own transaction. `batches` (procedure_id lower bounds, procedureBatches) cut the full
+ * build of a procedure-partitioned model into one CREATE plus one INSERT per further batch; [] builds it at once.
+ */
+async function runModel(db: Db, m: Model, action: ModelRunResult['action'], batches: string[]): Promise<{ run: ModelRunResult; error?: QueryError }> {
   const started = new Date();
   const name = ident(m.name);
+  const batched = action === 'full' && m.partition?.kind === 'procedure' && batches.length > 0;
   const done = (status: 'succeeded' | 'failed', rows: number | null, error: string | null): ModelRunResult => {
     const finished = new Date();
     return {
@@ -380,13 +410,30 @@ async function runModel(db: Db, m: Model, action: ModelRunResult['action']): Pro
         await db.run(`DELETE FROM ${name} WHERE ${partitionPredicate(m)}`);
         return countOf(await db.all(`INSERT INTO ${name} BY NAME\n${m.sql}`));
       }
+      if (batched) return buildInBatches(db, m, batches);
       return countOf(await db.all(`CREATE OR REPLACE TABLE ${name} AS\n${m.sql}`));
     });
+    // The batch macro was committed with the model: a full or --select run has every scope macro `true` again
+    // for the models after this one. (A rollback takes the macro back itself.)
+    if (batched) await defineScopeMacros(db, false);
     return { run: done('succeeded', rows, null) };
   } catch (e) {
     const error = wrapModelError(e, m.name, m.file);
     return { run: done('failed', null, error.message), error };
   }
+}
+
+/** The full build of a procedure-partitioned model, one procedure_id range at a time; the rows written. */
+async function buildInBatches(db: Db, m: Model, batches: string[]): Promise<number> {
+  const name = ident(m.name);
+  const bounds: (string | null)[] = [null, ...batches, null];
+  let rows = 0;
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    await defineBatchMacro(db, bounds[i] ?? null, bounds[i + 1] ?? null);
+    const sql = i === 0 ? `CREATE OR REPLACE TABLE ${name} AS\n${m.sql}` : `INSERT INTO ${name} BY NAME\n${m.sql}`;
+    rows += countOf(await db.all(sql));
+  }
+  return rows;
 }
 
 function countOf(rows: Record<string, unknown>[]): number {

@@ -21,16 +21,34 @@ WITH t AS (
   FROM raw_telemetry
   WHERE in_scope_procedure(procedure_id)
 ),
-d AS (
+-- One window pass (issue 18: one sort, not three): the three samples before each one (suffixes 1, 2, 3), from
+-- which the sample's velocity, acceleration and jerk and those of the samples before it are computed with the
+-- same expressions, in the same order, as chained lags would.
+l AS (
   SELECT t.*,
-         (epoch_us(recorded_at) - epoch_us(lag(recorded_at) OVER w)) / 1e6 AS dt_raw,
-         x - lag(x) OVER w AS dx, y - lag(y) OVER w AS dy, z - lag(z) OVER w AS dz
+         lag(recorded_at, 1) OVER w AS at1, lag(recorded_at, 2) OVER w AS at2, lag(recorded_at, 3) OVER w AS at3,
+         lag(x, 1) OVER w AS x1, lag(x, 2) OVER w AS x2, lag(x, 3) OVER w AS x3,
+         lag(y, 1) OVER w AS y1, lag(y, 2) OVER w AS y2, lag(y, 3) OVER w AS y3,
+         lag(z, 1) OVER w AS z1, lag(z, 2) OVER w AS z2, lag(z, 3) OVER w AS z3,
+         lag(velocity_mm_s, 1) OVER w AS sp1, lag(velocity_mm_s, 2) OVER w AS sp2
   FROM t
   WINDOW w AS (PARTITION BY procedure_id, robot_arm, step ORDER BY recorded_at, event_id)
+),
+d AS (
+  SELECT l.*,
+         (epoch_us(recorded_at) - epoch_us(at1)) / 1e6 AS dt_raw,
+         (epoch_us(at1) - epoch_us(at2)) / 1e6 AS dt_raw1,
+         (epoch_us(at2) - epoch_us(at3)) / 1e6 AS dt_raw2,
+         x - x1 AS dx, y - y1 AS dy, z - z1 AS dz,
+         x1 - x2 AS dx1, y1 - y2 AS dy1, z1 - z2 AS dz1,
+         x2 - x3 AS dx2, y2 - y3 AS dy2, z2 - z3 AS dz2
+  FROM l
 ),
 v AS (
   SELECT d.*,
          CASE WHEN d.dt_raw > 0 AND d.dt_raw <= p.motion_max_gap_s THEN d.dt_raw END AS dt,
+         CASE WHEN d.dt_raw1 > 0 AND d.dt_raw1 <= p.motion_max_gap_s THEN d.dt_raw1 END AS dt1,
+         CASE WHEN d.dt_raw2 > 0 AND d.dt_raw2 <= p.motion_max_gap_s THEN d.dt_raw2 END AS dt2,
          p.motion_idle_speed_mm_s AS idle_speed, p.motion_jerk_high_mm_s3 AS jerk_high
   FROM d CROSS JOIN rules_params p
 ),
@@ -39,22 +57,27 @@ vel AS (
          CASE WHEN v.x IS NULL THEN v.velocity_mm_s ELSE v.dx / v.dt END AS vx,
          CASE WHEN v.x IS NULL THEN CASE WHEN v.velocity_mm_s IS NOT NULL THEN 0.0 END ELSE v.dy / v.dt END AS vy,
          CASE WHEN v.x IS NULL THEN CASE WHEN v.velocity_mm_s IS NOT NULL THEN 0.0 END ELSE v.dz / v.dt END AS vz,
+         CASE WHEN v.x1 IS NULL THEN v.sp1 ELSE v.dx1 / v.dt1 END AS vx1,
+         CASE WHEN v.x1 IS NULL THEN CASE WHEN v.sp1 IS NOT NULL THEN 0.0 END ELSE v.dy1 / v.dt1 END AS vy1,
+         CASE WHEN v.x1 IS NULL THEN CASE WHEN v.sp1 IS NOT NULL THEN 0.0 END ELSE v.dz1 / v.dt1 END AS vz1,
+         CASE WHEN v.x2 IS NULL THEN v.sp2 ELSE v.dx2 / v.dt2 END AS vx2,
+         CASE WHEN v.x2 IS NULL THEN CASE WHEN v.sp2 IS NOT NULL THEN 0.0 END ELSE v.dy2 / v.dt2 END AS vy2,
+         CASE WHEN v.x2 IS NULL THEN CASE WHEN v.sp2 IS NOT NULL THEN 0.0 END ELSE v.dz2 / v.dt2 END AS vz2,
          sqrt(v.dx * v.dx + v.dy * v.dy + v.dz * v.dz) AS step_mm
   FROM v
 ),
 acc AS (
   SELECT vel.*,
-         (vx - lag(vx) OVER w) / dt AS ax, (vy - lag(vy) OVER w) / dt AS ay, (vz - lag(vz) OVER w) / dt AS az
+         (vx - vx1) / dt AS ax, (vy - vy1) / dt AS ay, (vz - vz1) / dt AS az,
+         (vx1 - vx2) / dt1 AS ax1, (vy1 - vy2) / dt1 AS ay1, (vz1 - vz2) / dt1 AS az1
   FROM vel
-  WINDOW w AS (PARTITION BY procedure_id, robot_arm, step ORDER BY recorded_at, event_id)
 ),
 jrk AS (
   SELECT acc.*,
          sqrt(vx * vx + vy * vy + vz * vz) AS speed,
          sqrt(ax * ax + ay * ay + az * az) AS accel,
-         sqrt(power((ax - lag(ax) OVER w) / dt, 2) + power((ay - lag(ay) OVER w) / dt, 2) + power((az - lag(az) OVER w) / dt, 2)) AS jerk
+         sqrt(power((ax - ax1) / dt, 2) + power((ay - ay1) / dt, 2) + power((az - az1) / dt, 2)) AS jerk
   FROM acc
-  WINDOW w AS (PARTITION BY procedure_id, robot_arm, step ORDER BY recorded_at, event_id)
 )
 SELECT
   procedure_id,

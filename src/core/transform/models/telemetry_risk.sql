@@ -28,26 +28,24 @@ WITH t AS (
   FROM raw_telemetry
   WHERE in_scope_procedure(procedure_id)
 ),
-moving AS (
-  SELECT t.* EXCLUDE (reported_mm_s, x, y, z, dt_s, dist_mm),
-         coalesce(t.reported_mm_s, CASE WHEN t.dt_s > 0 AND t.dt_s <= p.motion_max_gap_s THEN t.dist_mm / t.dt_s END) AS velocity_mm_s
+-- One window pass: the previous sample (for the derived speed) and the force-spike frame share the partition and
+-- order, so DuckDB sorts the events once (issue 18).
+windowed AS (
+  SELECT t.* EXCLUDE (reported_mm_s, x, y, z, dt_s, dist_mm, motion_max_gap_s),
+         coalesce(t.reported_mm_s, CASE WHEN t.dt_s > 0 AND t.dt_s <= t.motion_max_gap_s THEN t.dist_mm / t.dt_s END) AS velocity_mm_s
   FROM (
     SELECT t.*,
            (epoch_us(recorded_at) - epoch_us(lag(recorded_at) OVER w)) / 1e6 AS dt_s,
-           sqrt(power(x - lag(x) OVER w, 2) + power(y - lag(y) OVER w, 2) + power(z - lag(z) OVER w, 2)) AS dist_mm
-    FROM t
-    WINDOW w AS (PARTITION BY procedure_id, robot_arm ORDER BY recorded_at, event_id)
-  ) t CROSS JOIN rules_params p
-),
-windowed AS (
-  SELECT t.*,
-         avg(force_n) OVER w AS w_mean,
-         stddev_samp(force_n) OVER w AS w_sd,
-         count(force_n) OVER w AS w_n,
-         p.spike_k_sd, p.spike_min_events
-  FROM moving t CROSS JOIN rules_params p
-  WINDOW w AS (PARTITION BY procedure_id, robot_arm ORDER BY recorded_at, event_id
-               ROWS BETWEEN p.spike_window_events PRECEDING AND 1 PRECEDING)
+           sqrt(power(x - lag(x) OVER w, 2) + power(y - lag(y) OVER w, 2) + power(z - lag(z) OVER w, 2)) AS dist_mm,
+           avg(force_n) OVER spike AS w_mean,
+           stddev_samp(force_n) OVER spike AS w_sd,
+           count(force_n) OVER spike AS w_n,
+           p.spike_k_sd, p.spike_min_events, p.motion_max_gap_s
+    FROM t CROSS JOIN rules_params p
+    WINDOW w AS (PARTITION BY procedure_id, robot_arm ORDER BY recorded_at, event_id),
+           spike AS (PARTITION BY procedure_id, robot_arm ORDER BY recorded_at, event_id
+                     ROWS BETWEEN p.spike_window_events PRECEDING AND 1 PRECEDING)
+  ) t
 ),
 scored AS (
   SELECT w.*,
