@@ -6,13 +6,12 @@
 // rows: a heart rate in kg (the mapping quarantines it: unit), one of 9999/min (the contract does: maximum), one with
 // no instant (format) and a temperature in [degF] (loaded, converted, its original unit kept).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { openDb } from '../../src/db/db.js';
 import { tempDir } from '../helpers/run-cli.js';
+import { spawnSurgctl } from '../helpers/spawn-cli.js';
 
-const BIN = resolve('bin/surgctl.js');
 const FIX = resolve('fixtures/synthea-csv');
 const P = '593aaa05-d864-1df7-5b96-155fbdb19f28,33dc326d-4b64-921b-4afe-6456415a2e78,vital-signs';
 const EDITED = [
@@ -27,23 +26,7 @@ let base = '';
 let cleanup = (): void => {};
 let expected: Snapshot;
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function surgctl(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code, signal) => done({ code, signal, stdout, stderr }));
-  });
-}
+const surgctl = spawnSurgctl;
 
 const IMPORT = ['import', 'csv', 'observations.csv', '--profile', 'synthea', '--db', 'lake.duckdb', '-q'];
 

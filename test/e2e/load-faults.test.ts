@@ -4,14 +4,14 @@
 // process died at (before the 'running' row, while staging in the scratch, with the lakehouse attached, inside the
 // merge, after it). The killed loads make a read snapshot for every merge: one left by a kill is never read.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { openDb } from '../../src/db/db.js';
 import { LOAD_STEPS } from '../../src/core/load/load.js';
 import { tempDir } from '../helpers/run-cli.js';
+import { BIN, spawnSurgctl } from '../helpers/spawn-cli.js';
 
-const BIN = resolve('bin/surgctl.js');
 const DATASETS = ['robots', 'patients', 'procedures', 'telemetry'];
 let dir = '';
 let data = '';
@@ -19,23 +19,7 @@ let base = '';
 let cleanup = (): void => {};
 let manifest: { files: { path: string; rows: number }[]; bad_rows: { file: string; line: number }[] };
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function surgctl(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code, signal) => done({ code, signal, stdout, stderr }));
-  });
-}
+const surgctl = spawnSurgctl;
 
 beforeAll(async () => {
   ({ dir, cleanup } = tempDir('surgctl-faults-'));
