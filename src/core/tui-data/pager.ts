@@ -95,22 +95,6 @@ export class Pager {
     this.clampTop();
   }
 
-  /** Re-centres the window on `row` (a search hit): fetches the rows around it and its position. */
-  async jumpTo(row: ListRow): Promise<void> {
-    const [before, after, rank] = await Promise.all([
-      this.source.page(this.spec, { before: row.key, limit: this.chunk }),
-      this.source.page(this.spec, { after: row.key, limit: this.chunk }),
-      this.source.rankOf(this.spec, row.key),
-    ]);
-    this.buf = [...before, row, ...after];
-    this.atStart = before.length < this.chunk;
-    this.atEnd = after.length < this.chunk;
-    this.sel = before.length;
-    this.top = Math.max(0, this.sel - Math.floor(this.height / 2));
-    this.base = rank - before.length;
-    this.clampTop();
-  }
-
   /** Replaces rows with the same id (after an acknowledgement) without moving. */
   replace(rows: ListRow[]): void {
     const byId = new Map(rows.map((r) => [r.id, r]));

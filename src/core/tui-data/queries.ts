@@ -12,7 +12,7 @@ interface ModeColumns {
   table: string;
   id: string;
   time: string;
-  /** Columns a search looks in. */
+  /** Columns the `/` filter looks in. */
   search: string[];
 }
 
@@ -71,7 +71,6 @@ function keyColumns(spec: ViewSpec): KeyColumn[] {
 export interface WhereOptions {
   /** Rows after (in view order) or before the key. */
   keyset?: { side: 'after' | 'before'; key: RowKey; inclusive?: boolean } | undefined;
-  search?: string | undefined;
   /** Ignore the level filter (counts by level). */
   allLevels?: boolean;
 }
@@ -91,10 +90,6 @@ export function whereSql(spec: ViewSpec, params: SqlParams, options: WhereOption
   if (spec.filter !== undefined && spec.filter !== null && spec.filter !== '') {
     params.filter = spec.filter.toLowerCase();
     parts.push(`(${m.search.map((c) => `contains(lower(${ident(c)}), $filter)`).join(' OR ')})`);
-  }
-  if (options.search !== undefined && options.search !== '') {
-    params.search = options.search.toLowerCase();
-    parts.push(`(${m.search.map((c) => `contains(lower(${ident(c)}), $search)`).join(' OR ')})`);
   }
   if (options.keyset) {
     // Columns run in mixed directions (risk down, time up), so "after the key" is spelled out column by column:

@@ -231,34 +231,6 @@ export class AlertStore implements AlertSource {
     return n ?? 0;
   }
 
-  async find(
-    spec: ViewSpec, text: string, from: RowKey | null, direction: 'next' | 'prev', inclusive = false,
-  ): Promise<{ row: ListRow; wrapped: boolean } | null> {
-    const once = async (key: RowKey | null): Promise<ListRow | undefined> => {
-      const params: SqlParams = { limit: 1 };
-      const side = direction === 'next' ? ('after' as const) : ('before' as const);
-      const keyset = key === null ? undefined : { side, key, inclusive };
-      const where = whereSql(spec, params, { keyset, search: text });
-      const rows = await this.conn.all(pageSql(spec, where, direction === 'prev', this.acks), params);
-      return rows[0] === undefined ? undefined : toListRow(spec, rows[0]);
-    };
-    const hit = await once(from);
-    if (hit) return { row: hit, wrapped: false };
-    if (from === null) return null;
-    const again = await once(null);
-    return again ? { row: again, wrapped: true } : null;
-  }
-
-  async countMatches(spec: ViewSpec, text: string): Promise<number> {
-    const params: SqlParams = {};
-    const where = whereSql(spec, params, { search: text });
-    const n = await this.conn.scalar<number>(
-      `SELECT count(*)::INTEGER FROM ${ident(MODE_COLUMNS[spec.mode].table)} WHERE ${where}`,
-      params,
-    );
-    return n ?? 0;
-  }
-
   async detail(row: ListRow, options: { buckets?: number; relatedLimit?: number } = {}): Promise<AlertDetail> {
     const buckets = Math.max(4, Math.min(240, options.buckets ?? 60));
     const relatedLimit = Math.max(1, options.relatedLimit ?? 8);

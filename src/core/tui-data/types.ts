@@ -211,13 +211,8 @@ export interface AlertSource {
   page(spec: ViewSpec, request: PageRequest): Promise<ListRow[]>;
   /** The number of rows before `key` in the view (its 0-based position). */
   rankOf(spec: ViewSpec, key: RowKey): Promise<number>;
-  /** The first row matching `text` after (or before) `from` in view order, wrapping round; `inclusive` counts `from`. */
-  find(
-    spec: ViewSpec, text: string, from: RowKey | null, direction: 'next' | 'prev', inclusive?: boolean,
-  ): Promise<{ row: ListRow; wrapped: boolean } | null>;
   /** Whether the lakehouse has this mart (e.g. alert_episodes). */
   hasTable(name: string): boolean;
-  countMatches(spec: ViewSpec, text: string): Promise<number>;
   detail(row: ListRow, options?: { buckets?: number; relatedLimit?: number }): Promise<AlertDetail>;
   acknowledge(row: ListRow, note: string | null): Promise<AckResult>;
   /** Withdraws the acknowledgement of an alert (or of every alert of an episode); history keeps both, with notes. */

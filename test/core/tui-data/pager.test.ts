@@ -69,18 +69,13 @@ describe('Pager', () => {
     expect(p.view().atStart).toBe(true);
   });
 
-  it('jumps to the end (G) and to a row (a search hit) with its position', async () => {
+  it('jumps to the end (G) with its position, and moves back from there', async () => {
     const p = pager(DEFAULT_VIEW, 8, all.length);
     await p.last();
     expect(p.selected()!.id).toBe(all[all.length - 1]!.id);
     expect(p.view().position).toBe(all.length - 1);
     await p.moveBy(-100);
     expect(p.selected()!.id).toBe(all[all.length - 101]!.id);
-    await p.jumpTo(all[500]!);
-    expect(p.view().position).toBe(500);
-    expect(p.view().rows.map((r) => r.id)).toContain(all[500]!.id);
-    await p.moveBy(-1);
-    expect(p.selected()!.id).toBe(all[499]!.id);
   });
 
   it('handles an empty view', async () => {

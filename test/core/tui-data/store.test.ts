@@ -212,28 +212,24 @@ describe('keyset paging', () => {
   });
 });
 
-describe('search', () => {
-  it('finds the next and previous match in view order, wrapping at the ends', async () => {
+describe('the / filter', () => {
+  it('keeps the rows whose reason, step, patient or procedure contains the text, case-insensitively, in view order', async () => {
     const spec = { ...DEFAULT_VIEW, sort: 'oldest' as const };
     const all = await walkForward(spec, 1000);
     const matches = all.filter((r) => r.step === 'suturing' || r.reason.includes('suturing'));
-    expect(await store.countMatches(spec, 'SUTURING')).toBe(matches.length);
-    const first = await store.find(spec, 'suturing', null, 'next');
-    expect(first).toEqual({ row: matches[0], wrapped: false });
-    const second = await store.find(spec, 'suturing', first!.row.key, 'next');
-    expect(second!.row.id).toBe(matches[1]!.id);
-    const back = await store.find(spec, 'suturing', second!.row.key, 'prev');
-    expect(back!.row.id).toBe(matches[0]!.id);
-    const wrapped = await store.find(spec, 'suturing', matches[0]!.key, 'prev');
-    expect(wrapped).toEqual({ row: matches[matches.length - 1], wrapped: true });
-    expect(await store.find(spec, 'no such thing', null, 'next')).toBeNull();
+    expect(matches.length).toBeGreaterThan(0);
+    const filtered = { ...spec, filter: 'SUTURING' };
+    expect((await store.counts(filtered)).inView).toBe(matches.length);
+    expect((await walkForward(filtered, 37)).map((r) => r.id)).toEqual(matches.map((r) => r.id));
+    expect((await store.counts({ ...spec, filter: 'no such thing' })).inView).toBe(0);
   });
 
-  it('searches patient and procedure ids, and treats % and _ literally', async () => {
-    const hit = await store.find(DEFAULT_VIEW, 'pr-000003', null, 'next');
-    expect(hit!.row.procedureId).toBe('PR-000003');
-    expect(await store.countMatches(DEFAULT_VIEW, 'PT-00004')).toBe(120);
-    expect(await store.countMatches(DEFAULT_VIEW, '%')).toBe(0);
+  it('matches patient and procedure ids, and treats % and _ literally', async () => {
+    const [hit] = await store.page({ ...DEFAULT_VIEW, filter: 'pr-000003' }, { limit: 1 });
+    expect(hit!.procedureId).toBe('PR-000003');
+    expect((await store.counts({ ...DEFAULT_VIEW, filter: 'PT-00004' })).inView).toBe(120);
+    expect((await store.counts({ ...DEFAULT_VIEW, filter: '%' })).inView).toBe(0);
+    expect((await store.counts({ ...DEFAULT_VIEW, filter: 'PT_00004' })).inView).toBe(0);
   });
 });
 
