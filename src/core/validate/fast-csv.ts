@@ -522,19 +522,27 @@ async function readLinesAt(db: Db, path: string, head: Head, lines: string, cand
   try {
     const appender = await db.appender(table, 'main', 'temp');
     let fd: number | undefined;
+    // Only the file's own open and reads are IoErrors; the appender's failures stay DuckDB's.
+    const fsCall = <T>(f: () => T): T => {
+      try {
+        return f();
+      } catch (e) {
+        throw toIoError(path, e, 'read');
+      }
+    };
     try {
-      fd = openSync(path, 'r');
+      const file = fsCall(() => openSync(path, 'r'));
+      fd = file;
       let buf = Buffer.alloc(1 << 16);
       for (let i = 0; i < ks.length; i++) {
         const n = ns[i] ?? 0;
         if (buf.length < n) buf = Buffer.alloc(n);
-        if (readSync(fd, buf, 0, n, head.dataStart + Number(offs[i])) !== n) return false;
+        const chunk = buf;
+        if (fsCall(() => readSync(file, chunk, 0, n, head.dataStart + Number(offs[i]))) !== n) return false;
         appender.appendBigInt(ks[i] as bigint);
         appender.appendVarchar(buf.toString('utf8', 0, n));
         appender.endRow();
       }
-    } catch (e) {
-      throw toIoError(path, e, 'read');
     } finally {
       appender.closeSync();
       if (fd !== undefined) closeSync(fd);
