@@ -297,6 +297,8 @@ export async function writeArrowFile(db: Db, sql: string, params: Params | undef
         rows += n;
         if (pending >= BATCH_ROWS) flush();
       }
+      // DuckDB's interrupt ends a stream as if it were done: a stream the signal reached is not whole.
+      if (signal?.aborted) throw new InterruptedError('export stopped');
     } catch (e) {
       writer.abort();
       await drained.catch(() => undefined);

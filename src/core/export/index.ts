@@ -170,6 +170,8 @@ export async function exportTable(req: ExportRequest): Promise<ExportResult> {
         format === 'arrow'
           ? await writeArrowFile(db, sql, where.params, temp, req.signal)
           : await copyQueryTo(db, sql, where.params, temp, { format, partitionBy: keys.map((k) => k.name), kvMetadata: metadata });
+      // An interrupt can end a streamed result early without an error: a write the signal reached is never kept.
+      if (req.signal?.aborted) throw new InterruptedError('export stopped');
       if (scratch !== undefined && req.stdout !== undefined) {
         await pipeFile(temp, req.stdout, format === 'csv' || format === 'ndjson');
         return { table: req.table, format, path: STDOUT, rows, metadata };
