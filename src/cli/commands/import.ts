@@ -120,7 +120,7 @@ async function runImport(ctx: CliContext, kind: 'csv' | 'fhir', inputs: string[]
   if (result.mode !== 'load') return;
   const loads = result.files.flatMap((f) => (f.load ? [f.load] : []));
   checkFilesLoaded(loads);
-  const over = overMaxInvalid(gateInputs(loads, result.unreadable), flags.maxInvalid);
+  const over = overMaxInvalid(core.gateInputs(loads, result.unreadable), flags.maxInvalid);
   if (over.length > 0) {
     const which = describeBreaches(over);
     throw new GateFailedError(`import gate failed, more than --max-invalid ${flags.maxInvalid}: ${which}. The import is committed: the valid rows are loaded and the rest are in the quarantine`, {
@@ -128,29 +128,6 @@ async function runImport(ctx: CliContext, kind: 'csv' | 'fhir', inputs: string[]
       hint: 'surgctl quarantine list shows why (keyword unit, timezone, anchor: see the import summary; orphan_foreign_key: import the patients first or pass --allow-orphans); fix the profile or the flags and import again with --force, or raise --max-invalid',
     });
   }
-}
-
-interface GateInput {
-  path: string;
-  status: 'succeeded' | 'skipped' | 'failed';
-  rows_read: number;
-  rows_quarantined: number;
-}
-
-/**
- * What the --max-invalid gate counts, per input file: its loads' rows, and the resources read from it that no load
- * could take (unreadable: in no load, but invalid input all the same).
- */
-function gateInputs<L extends GateInput>(loads: L[], unreadable: ImportResult['unreadable']): GateInput[] {
-  const byFile = new Map<string, number>();
-  for (const u of unreadable) byFile.set(u.file, (byFile.get(u.file) ?? 0) + 1);
-  const inputs: GateInput[] = loads.map((l) => {
-    const n = byFile.get(l.path) ?? 0;
-    byFile.delete(l.path);
-    return n === 0 ? l : { ...l, rows_read: l.rows_read + n, rows_quarantined: l.rows_quarantined + n };
-  });
-  for (const [path, n] of byFile) inputs.push({ path, status: 'succeeded', rows_read: n, rows_quarantined: n });
-  return inputs;
 }
 
 function sum(r: Record<string, number>): number {

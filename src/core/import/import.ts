@@ -781,3 +781,28 @@ async function loadMapped(
   };
   return { path: p.display, dataset: ds.name, status: 'loaded', message: load.message, counts, load: merged };
 }
+
+/** The counts of one input of import's --max-invalid gate (overMaxInvalid in core/load/gate.ts). */
+export interface GateInput {
+  path: string;
+  status: 'succeeded' | 'skipped' | 'failed';
+  rows_read: number;
+  rows_quarantined: number;
+}
+
+/**
+ * What import's --max-invalid gate counts: each load's rows, and the resources that no load could take (unreadable:
+ * in no load, but invalid input all the same), added to the first load of their file, or an input of their own
+ * when their file made no load.
+ */
+export function gateInputs<L extends GateInput>(loads: L[], unreadable: ImportResult['unreadable']): GateInput[] {
+  const byFile = new Map<string, number>();
+  for (const u of unreadable) byFile.set(u.file, (byFile.get(u.file) ?? 0) + 1);
+  const inputs: GateInput[] = loads.map((l) => {
+    const n = byFile.get(l.path) ?? 0;
+    byFile.delete(l.path);
+    return n === 0 ? l : { ...l, rows_read: l.rows_read + n, rows_quarantined: l.rows_quarantined + n };
+  });
+  for (const [path, n] of byFile) inputs.push({ path, status: 'succeeded', rows_read: n, rows_quarantined: n });
+  return inputs;
+}
