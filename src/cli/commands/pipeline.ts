@@ -108,7 +108,7 @@ export const pipelineCommand = (ctx: CliContext): Command =>
         }
         else if (e.type === 'transform' && e.event.type === 'model-done') say(ctx.io, globals, `  ${e.event.result.model}: ${e.event.result.status}`, 'verbose');
       };
-      const result = await runPipeline({ config, cwd: ctx.io.cwd, env: ctx.io.env, args: ['pipeline'], signal: ctx.signal, limits: ctx.settings().limits, metricsFile: flags.metricsFile === undefined ? undefined : resolve(ctx.io.cwd, flags.metricsFile), onEvent });
+      const result = await runPipeline({ config, cwd: ctx.io.cwd, env: ctx.io.env, args: ['pipeline'], signal: ctx.signal, limits: ctx.settings().limits, fastPath: ctx.settings().validateFast, readSnapshotRows: ctx.settings().readSnapshotRows, metricsFile: flags.metricsFile === undefined ? undefined : resolve(ctx.io.cwd, flags.metricsFile), onEvent });
       say(ctx.io, globals, `pipeline ${result.run_id} succeeded; lakehouse ${result.db}. Next: surgctl report top-alerts, surgctl tui, surgctl runs`);
       const render = rendererFor(format, { color: useColor(ctx.io, g), width: ctx.io.stdout.columns });
       await runReport({ dbPath: result.db, name: 'summary', lockTimeoutMs: config.lock_timeout_s * 1000, limits: ctx.settings().limits }, { format, stdout: ctx.io.stdout, render });

@@ -40,6 +40,9 @@ export interface PipelineOptions {
   signal?: AbortSignal | undefined;
   /** DuckDB threads and memory for every stage (each stage's own default otherwise). */
   limits?: LakeLimits | undefined;
+  /** The load stage's LoadOptions.fastPath and readSnapshotRows (SURGCTL_VALIDATE_FAST, SURGCTL_READ_SNAPSHOT_ROWS). */
+  fastPath?: boolean | undefined;
+  readSnapshotRows?: number | undefined;
 }
 
 export interface PipelineResult {
@@ -120,6 +123,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
           quarantineDir: config.quarantine_dir,
           lockTimeoutMs: config.lock_timeout_s * 1000,
           limits: opts.limits,
+          fastPath: opts.fastPath,
+          readSnapshotRows: opts.readSnapshotRows,
           args: ['pipeline:load', dir],
           onEvent: (event) => emit({ type: 'load', event }),
           signal: opts.signal,
