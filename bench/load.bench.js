@@ -45,10 +45,11 @@ async function runPhase(name, dataDir, dbPath) {
     rmSync(`${dbPath}.wal`, { force: true });
   }
   const { loadFiles } = await import('../dist/core/load/load.js');
+  const { Lakehouse } = await import('../dist/db/lakehouse.js');
   const files = name === 'reference'
     ? readdirSync(dataDir).filter((f) => f.endsWith('.csv') && f !== 'telemetry.csv').map((f) => join(dataDir, f))
     : [telemetry];
-  const r = await time(() => loadFiles(files, { dbPath, cwd: dataDir, quarantineDir: join(dataDir, 'q'), force: name === 'force' }));
+  const r = await time(() => loadFiles({ inputs: files, cwd: dataDir, quarantineDir: join(dataDir, 'q'), force: name === 'force' }, { lake: new Lakehouse({ path: dbPath }) }));
   const f = r.value.files.find((x) => x.dataset === 'telemetry') ?? r.value.files[0];
   return { seconds: r.seconds, rows: f.rows_read, inserted: f.rows_inserted, duplicate: f.rows_duplicate, quarantined: f.rows_quarantined, status: f.status };
 }

@@ -128,9 +128,10 @@ async function runPhase(name, dbPath, url, csvPath) {
     }
   }
   const { runPublish, resolvePublishTarget } = await import('../dist/core/publish/index.js');
+  const { Lakehouse } = await import('../dist/db/lakehouse.js');
   const target = resolvePublishTarget({ to: url, schema: 'surgctl', env: {} });
   // The measured publish rewrites its tables in full every time (the same transform run would otherwise be unchanged).
-  const r = await runPublish(name === 'publish' ? { dbPath, target, tables: PUBLISHED, full: true } : { dbPath, target });
+  const r = await runPublish(name === 'publish' ? { target, tables: PUBLISHED, full: true } : { target }, { lake: new Lakehouse({ path: dbPath }) });
   return { tables: r.tables.map((t) => ({ table: t.table, mode: t.mode, rows_written: t.rows_written, copy_ms: t.copy_ms, duration_ms: t.duration_ms })) };
 }
 

@@ -68,6 +68,7 @@ async function phaseRun(name, dbPath, outPath) {
   if (name === 'make') {
     const { migrate } = await import('../dist/core/load/migrations.js');
     const { runTransform } = await import('../dist/core/transform/transform.js');
+    const { Lakehouse } = await import('../dist/db/lakehouse.js');
     const db = await openDb(dbPath);
     const fill = await time(async () => {
       try {
@@ -77,7 +78,7 @@ async function phaseRun(name, dbPath, outPath) {
         db.close();
       }
     });
-    const tr = await time(() => runTransform({ dbPath, cwd: process.cwd(), env: {}, fullRefresh: true }));
+    const tr = await time(() => runTransform({ cwd: process.cwd(), env: {}, fullRefresh: true }, { lake: new Lakehouse({ path: dbPath }) }));
     if (tr.value.tests_failed > 0) process.stderr.write(`note: ${tr.value.tests_failed} model tests failed on the bench data\n`);
     return { fill: fill.seconds, transform: tr.seconds };
   }
@@ -98,14 +99,15 @@ async function phaseRun(name, dbPath, outPath) {
   }
   if (name === 'export' || name === 'arrow') {
     const { exportTable } = await import('../dist/core/export/index.js');
-    const r = await time(() => exportTable({ dbPath, table: 'telemetry_risk', out: outPath, format: name === 'arrow' ? 'arrow' : 'parquet', force: true }));
+    const { Lakehouse } = await import('../dist/db/lakehouse.js');
+    const r = await time(() => exportTable({ table: 'telemetry_risk', out: outPath, format: name === 'arrow' ? 'arrow' : 'parquet', force: true }, { lake: new Lakehouse({ path: dbPath }) }));
     return { seconds: r.seconds, rows: r.value.rows, bytes: statSync(outPath).size };
   }
   if (name === 'reports') {
     const { runReport } = await import('../dist/core/report/index.js');
     const { renderJson } = await import('../dist/render/json.js');
-    const { withLakehouse } = await import('../dist/core/read/lakehouse.js');
-    const [procedure, patient] = await withLakehouse(dbPath, async (db) => [
+    const { Lakehouse } = await import('../dist/db/lakehouse.js');
+    const [procedure, patient] = await new Lakehouse({ path: dbPath }).withReader(async (db) => [
       await db.scalar('SELECT procedure_id FROM procedure_risk ORDER BY critical_alerts DESC, avg_risk DESC, procedure_id LIMIT 1'),
       await db.scalar('SELECT patient_id FROM patient_risk ORDER BY critical_alerts DESC, avg_risk DESC, patient_id LIMIT 1'),
     ]);
@@ -118,7 +120,7 @@ async function phaseRun(name, dbPath, outPath) {
       const sink = { write: (s) => (bytes += s.length) };
       const r = await median(async () => {
         bytes = 0;
-        const res = await runReport({ dbPath, name: report, filters }, { format: 'json', stdout: sink, render: renderJson });
+        const res = await runReport({ name: report, filters, target: { format: 'json', stdout: sink, render: renderJson } }, { lake: new Lakehouse({ path: dbPath }) });
         n = res.rows;
       }, Math.max(3, repeats + 2));
       out[label] = { seconds: r.seconds, rows: n, bytes };

@@ -28,29 +28,32 @@ async function stage(name, rowsArg, dir) {
   }
   if (name === 'validate') {
     const { validateFiles } = await import('../dist/core/validate/index.js');
-    const r = await time(() => validateFiles([join(data, 'telemetry.csv')], { schema: 'telemetry', quarantineDir: join(dir, 'vq'), maxInvalid: '100%', limitErrors: 5 }));
+    const r = await time(() => validateFiles({ inputs: [join(data, 'telemetry.csv')], schema: 'telemetry', quarantineDir: join(dir, 'vq'), maxInvalid: '100%', limitErrors: 5 }));
     return { seconds: r.seconds, rows: r.value.files[0].rows_read };
   }
   if (name === 'load') {
     const { loadFiles } = await import('../dist/core/load/load.js');
+    const { Lakehouse } = await import('../dist/db/lakehouse.js');
     rmSync(lake, { force: true });
     rmSync(`${lake}.wal`, { force: true });
     const files = readdirSync(data).filter((f) => f.endsWith('.csv')).map((f) => join(data, f));
-    const r = await time(() => loadFiles(files, { dbPath: lake, cwd: data, quarantineDir: join(dir, 'q') }));
+    const r = await time(() => loadFiles({ inputs: files, cwd: data, quarantineDir: join(dir, 'q') }, { lake: new Lakehouse({ path: lake }) }));
     return { seconds: r.seconds, rows: r.value.files.reduce((s, f) => s + f.rows_read, 0) };
   }
   if (name === 'transform') {
     const { runTransform } = await import('../dist/core/transform/transform.js');
-    const r = await time(() => runTransform({ dbPath: lake, cwd: process.cwd(), env: {}, fullRefresh: true }));
+    const { Lakehouse } = await import('../dist/db/lakehouse.js');
+    const r = await time(() => runTransform({ cwd: process.cwd(), env: {}, fullRefresh: true }, { lake: new Lakehouse({ path: lake }) }));
     const slowest = [...r.value.models].sort((a, b) => b.duration_ms - a.duration_ms)[0];
     return { seconds: r.seconds, tests_failed: r.value.tests_failed, slowest: slowest ? `${slowest.model} ${fmt(slowest.duration_ms / 1000, 1)} s` : '' };
   }
   const { runReport } = await import('../dist/core/report/index.js');
+  const { Lakehouse } = await import('../dist/db/lakehouse.js');
   const { renderJson } = await import('../dist/render/json.js');
   const each = {};
   const t0 = performance.now();
   for (const report of REPORTS) {
-    const r = await time(() => runReport({ dbPath: lake, name: report, filters: {} }, { format: 'json', stdout: { write: () => true }, render: renderJson }));
+    const r = await time(() => runReport({ name: report, filters: {}, target: { format: 'json', stdout: { write: () => true }, render: renderJson } }, { lake: new Lakehouse({ path: lake }) }));
     each[report] = r.seconds;
   }
   return { seconds: (performance.now() - t0) / 1000, each };

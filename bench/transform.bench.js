@@ -217,7 +217,8 @@ async function runPhase(name, dbPath) {
     }
   }
   const { runTransform } = await import('../dist/core/transform/transform.js');
-  const r = await time(() => runTransform({ dbPath, cwd: process.cwd(), env: {}, fullRefresh: name === 'full' }));
+  const { Lakehouse } = await import('../dist/db/lakehouse.js');
+  const r = await time(() => runTransform({ cwd: process.cwd(), env: {}, fullRefresh: name === 'full' }, { lake: new Lakehouse({ path: dbPath }) }));
   const tr = r.value.models.find((m) => m.model === 'telemetry_risk');
   return {
     seconds: r.seconds,

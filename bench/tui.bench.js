@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { benchDir, fmt, freshOut, peakRssMiB, writeSection } from './lib.js';
 import { openDb } from '../dist/db/db.js';
 import { DEFAULT_VIEW, openAlertStore } from '../dist/core/tui-data/index.js';
+import { Lakehouse } from '../dist/db/lakehouse.js';
 
 const sizes = (process.env.BENCH_TUI_ALERTS ?? '100000,1000000').split(',').map(Number).filter((n) => n > 0);
 const repeats = Number(process.env.BENCH_REPEATS ?? 5);
@@ -161,12 +162,12 @@ async function dataLayer(db, n) {
     return { s: median(xs), v };
   };
   const open = await timed(async () => {
-    const s = await openAlertStore(db, { user: 'bench' });
+    const s = await openAlertStore({ user: 'bench' }, { lake: new Lakehouse({ path: db }) });
     await s.counts(DEFAULT_VIEW);
     await s.page(DEFAULT_VIEW, { limit: 48 });
     s.close();
   });
-  const store = await openAlertStore(db, { user: 'bench' });
+  const store = await openAlertStore({ user: 'bench' }, { lake: new Lakehouse({ path: db }) });
   try {
     const all = await store.page(DEFAULT_VIEW, { fromEnd: true, limit: 48 });
     const deep = all[0].key;

@@ -83,7 +83,7 @@ async function runPhase(name, path, out) {
   const { validateFiles } = await import('../dist/core/validate/index.js');
   const engine = name === 'exact' ? 'compiled' : name;
   if (name === 'exact') process.env.SURGCTL_VALIDATE_FAST = '0';
-  const r = await time(() => validateFiles([path], { schema: 'telemetry', engine, quarantineDir: join(out, `q-${name}`), maxInvalid: '100%', limitErrors: 5 }));
+  const r = await time(() => validateFiles({ inputs: [path], schema: 'telemetry', engine, quarantineDir: join(out, `q-${name}`), maxInvalid: '100%', limitErrors: 5 }));
   const f = r.value.files[0];
   return { seconds: r.seconds, rows: f.rows_read, valid: f.rows_valid, quarantined: f.rows_quarantined, engine: f.engine };
 }

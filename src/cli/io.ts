@@ -1,8 +1,10 @@
 // The streams and environment a command writes to. Injected so tests run main() in-process.
 import { DEFAULT_LOCK_TIMEOUT_S } from '../db/defaults.js';
 import type { LakeLimits } from '../db/db.js';
+import { Lakehouse } from '../db/lakehouse.js';
 import { resolveDbPath, type DbPathSource } from '../core/db-path.js';
 import type { ResultFormat } from '../core/domain.js';
+import type { StageContext, WorkContext } from '../core/stage.js';
 import { surgctlVersion } from '../core/version.js';
 import { UsageError } from '../errors.js';
 
@@ -159,6 +161,35 @@ export interface CliContext {
    * SURGCTL_DB, else the config file's "db" (--config or ./surgctl.config.json), else ./surgctl.duckdb. Absolute.
    */
   dbPath(commandFlag?: string): DbPathSource;
+  /** The Lakehouse at dbPath(commandFlag), built once per path from settings() (call inside an action). */
+  lake(commandFlag?: string): Lakehouse;
+  /**
+   * The second argument of a core stage: { lake: lake(commandFlag), signal, onEvent }. Pass `signal: ctx.signal`
+   * only when the command takes charge of Ctrl-C.
+   */
+  stage<E = never>(extra?: StageExtra<E>, commandFlag?: string): StageContext<E>;
+  /**
+   * The context of a stage that opens no lakehouse file (validate, generate): its lake is an in-memory Lakehouse that
+   * carries only the settings (limits, validateFast), so the lakehouse path is not resolved at all.
+   */
+  work<E = never>(extra?: StageExtra<E>): WorkContext<E>;
+}
+
+/** What a command adds to its stage's context: Ctrl-C (when it takes charge of it) and its event handler. */
+export interface StageExtra<E> {
+  signal?: AbortSignal | undefined;
+  onEvent?: ((e: E) => void) | undefined;
+}
+
+/** The Lakehouse for `path` from the resolved settings (the one place a CLI run builds one). */
+export function lakehouseFor(path: string, settings: LakeSettings): Lakehouse {
+  return new Lakehouse({
+    path,
+    limits: settings.limits,
+    lockTimeoutMs: settings.lockTimeoutMs,
+    readSnapshotRows: settings.readSnapshotRows,
+    validateFast: settings.validateFast,
+  });
 }
 
 /** ctx.dbPath for a CliContext's io and globals. */

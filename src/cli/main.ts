@@ -2,7 +2,8 @@
 // trace only with --debug). Commands live in ./commands, one file per verb; heavy modules load lazily there.
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, UsageError, isSurgctlError, type SurgctlError } from '../errors.js';
-import { DEFAULT_LOCK_TIMEOUT_S, dbPathFor, packageVersion, parseLockTimeout, processIo, resolveLakeSettings, type CliContext, type GlobalOptions, type Io, type LakeSettings } from './io.js';
+import type { Lakehouse } from '../db/lakehouse.js';
+import { DEFAULT_LOCK_TIMEOUT_S, dbPathFor, lakehouseFor, packageVersion, parseLockTimeout, processIo, resolveLakeSettings, type CliContext, type GlobalOptions, type Io, type LakeSettings } from './io.js';
 import { commandFactories } from './commands/index.js';
 import { applyHelpConventions, commandPath } from './help.js';
 
@@ -20,6 +21,8 @@ export function createProgram(io: Io, interrupt: Interrupt = { signal: new Abort
   const program = new Command('surgctl');
   // The configuration is resolved once, on first use inside an action (after the flags are parsed).
   let settings: LakeSettings | undefined;
+  // One Lakehouse per path (a command's own --db may name another than the global one).
+  const lakes = new Map<string, Lakehouse>();
   const ctx: CliContext = {
     io,
     globals: () => program.opts<GlobalOptions>(),
@@ -29,6 +32,17 @@ export function createProgram(io: Io, interrupt: Interrupt = { signal: new Abort
     },
     settings: () => (settings ??= resolveLakeSettings(program.opts<GlobalOptions>(), io.env)),
     dbPath: (commandFlag) => dbPathFor(io, program.opts<GlobalOptions>(), commandFlag),
+    lake: (commandFlag) => {
+      const path = ctx.dbPath(commandFlag).path;
+      let lake = lakes.get(path);
+      if (lake === undefined) {
+        lake = lakehouseFor(path, ctx.settings());
+        lakes.set(path, lake);
+      }
+      return lake;
+    },
+    stage: (extra = {}, commandFlag) => ({ lake: ctx.lake(commandFlag), signal: extra.signal, onEvent: extra.onEvent }),
+    work: (extra = {}) => ({ lake: lakehouseFor(':memory:', ctx.settings()), signal: extra.signal, onEvent: extra.onEvent }),
   };
   program
     .description('Data-engineering toolkit for robotic-surgery and patient telemetry')

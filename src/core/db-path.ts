@@ -1,7 +1,7 @@
 // Where the lakehouse lives: --db flag, else SURGCTL_DB, else the config file's "db", else ./surgctl.duckdb.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { ConfigError, UsageError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 
 export const DEFAULT_DB_FILE = 'surgctl.duckdb';
 export const CONFIG_FILE = 'surgctl.config.json';
@@ -32,15 +32,4 @@ export function resolveDbPath(flag: string | undefined, env: NodeJS.ProcessEnv, 
     if (typeof parsed.db === 'string') return { path: resolve(dirname(cfg), parsed.db), from: 'config' };
   }
   return { path: resolve(cwd, DEFAULT_DB_FILE), from: 'default' };
-}
-
-/** Throws a UsageError when a lakehouse that must already exist does not. */
-export function requireExistingDb(source: DbPathSource): string {
-  if (!existsSync(source.path)) {
-    throw new UsageError(`no lakehouse at ${source.path}`, {
-      file: source.path,
-      hint: 'run `surgctl pipeline`, or `surgctl load` then `surgctl transform`, or pass --db PATH',
-    });
-  }
-  return source.path;
 }

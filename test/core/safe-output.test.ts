@@ -10,6 +10,7 @@ import { rendererFor } from '../../src/render/result.js';
 import { IoError, QueryError } from '../../src/errors.js';
 import { scratchDirs } from '../helpers/run-cli.js';
 import { useFixtureLakehouse } from './report/fixture.js';
+import { lakeAt } from '../helpers/lake.js';
 
 const lake = useFixtureLakehouse();
 const scratch = scratchDirs();
@@ -86,7 +87,7 @@ describe('a write that fails part way never touches the old output', () => {
     const dir = scratch();
     const out = join(dir, 'alerts.csv');
     writeFileSync(out, 'old export\n');
-    await expect(exportTable({ dbPath: lake.db, table: 'alerts', out, where: ['risk_score>=lots'], force: true, cwd: dir })).rejects.toThrow(/does not fit its column/);
+    await expect(exportTable({ table: 'alerts', out, where: ['risk_score>=lots'], force: true, cwd: dir }, { lake: lakeAt(lake.db) })).rejects.toThrow(/does not fit its column/);
     expect(readFileSync(out, 'utf8')).toBe('old export\n');
     expect(readdirSync(dir)).toEqual(['alerts.csv']);
   });
@@ -96,7 +97,7 @@ describe('a write that fails part way never touches the old output', () => {
     const out = join(dir, 'q.json');
     writeFileSync(out, '["old"]\n');
     const sql = "SELECT CASE WHEN alert_id = 'AL-5' THEN error('boom at AL-5') ELSE alert_id END AS a FROM alerts";
-    const err = await runQuery({ dbPath: lake.db, sql }, { format: 'json', out, force: true, cwd: dir, stdout: { write: () => true }, render: rendererFor('json') }).catch((e: unknown) => e);
+    const err = await runQuery({ sql, target: { format: 'json', out, force: true, cwd: dir, stdout: { write: () => true }, render: rendererFor('json') } }, { lake: lakeAt(lake.db) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(QueryError);
     expect(readFileSync(out, 'utf8')).toBe('["old"]\n');
     expect(readdirSync(dir)).toEqual(['q.json']);

@@ -12,6 +12,7 @@ import { PublishError, resolvePublishTarget, runPublish } from '../../src/core/p
 import { runCliWith, tempDir } from '../helpers/run-cli.js';
 import { PG_PASSWORD, usePgCluster } from '../helpers/pg.js';
 import { duckTableSum, pgTableSum } from '../helpers/pg-compare.js';
+import { lakeAt } from '../helpers/lake.js';
 
 const BIN = resolve('bin/surgctl.js');
 const server = usePgCluster('test/e2e/publish-faults.test.ts');
@@ -143,9 +144,10 @@ describe('publish under faults', () => {
     const before = await snapshot();
     let started = 0;
     const err = await runPublish({
-      dbPath,
       target: resolvePublishTarget({ to: server.cluster.url, env: {} }),
       batchRows: 2048,
+    }, {
+      lake: lakeAt(dbPath),
       onEvent: (e) => {
         // Stop the server as the third table starts (two staged tables exist only inside the transaction).
         if (e.type === 'table-start' && ++started === 3) server.cluster.stop();

@@ -6,6 +6,7 @@ import { loadOneFile } from '../../src/core/load/load.js';
 import { rawTableName } from '../../src/core/load/raw-tables.js';
 import type { DatasetSchema } from '../../src/core/schemas.js';
 import { dropStaged, stageAndValidate } from '../../src/core/validate/index.js';
+import { lakeAt } from './lake.js';
 
 export type ValidatePath = 'fast' | 'exact' | 'ajv';
 
@@ -57,7 +58,7 @@ export interface LoadVerdicts {
  * raw table again so the next file's keys are new.
  */
 export async function loadVerdicts(db: Db, file: string, ds: DatasetSchema, quarantineDir: string): Promise<LoadVerdicts> {
-  const r = await loadOneFile(db, { path: file, display: file, ds }, { dbPath: ':memory:', allowOrphans: true, force: true, quarantineDir });
+  const r = await loadOneFile(db, { path: file, display: file, ds }, { lake: lakeAt(':memory:'), allowOrphans: true, force: true, quarantineDir });
   const q = await db.all<{ line: number; errors: string }>('SELECT line::INTEGER AS line, errors FROM quarantine WHERE load_id = $l', { l: r.load_id });
   const errors: Record<number, string> = {};
   for (const x of q) errors[Number(x.line)] = keywords(JSON.parse(x.errors) as { field: string | null; keyword: string }[]);

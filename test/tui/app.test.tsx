@@ -11,6 +11,7 @@ import { LIST_HINTS } from '../../src/tui/screen.js';
 import { openDb } from '../../src/db/db.js';
 import { tempDir } from '../helpers/run-cli.js';
 import { buildMartFixture } from '../core/tui-data/fixture.js';
+import { lakeAt } from '../helpers/lake.js';
 
 const KEY = {
   up: '\u001b[A',
@@ -39,7 +40,7 @@ afterEach(() => {
 afterAll(() => t.cleanup());
 
 async function mount(path = lake, rows = 24) {
-  const store = await openAlertStore(path, { user: 'tester', now: clock });
+  const store = await openAlertStore({ user: 'tester', now: clock }, { lake: lakeAt(path) });
   const controller = new BrowserController(store, { user: 'tester', exportDir: t.dir, rows, columns: 100 });
   await controller.init();
   const app = render(<App controller={controller} color={false} />);

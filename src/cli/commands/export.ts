@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { EXPORT_FORMATS, type ExportFormat } from '../../core/export/formats.js';
 import { UsageError } from '../../errors.js';
-import { lockTimeoutMs, say } from '../io.js';
+import { say } from '../io.js';
 import type { CliContext } from '../io.js';
 
 interface ExportFlags {
@@ -33,7 +33,6 @@ export const exportCommand = (ctx: CliContext): Command =>
       }
       const { exportTable } = await import('../../core/export/index.js');
       const result = await exportTable({
-        dbPath: ctx.dbPath().path,
         table,
         out: flags.out === '-' ? '-' : resolve(ctx.io.cwd, flags.out),
         format: format as ExportFormat | undefined,
@@ -43,9 +42,7 @@ export const exportCommand = (ctx: CliContext): Command =>
         force: flags.force,
         cwd: ctx.io.cwd,
         stdout: ctx.io.stdout,
-        signal: ctx.signal,
-        lockTimeoutMs: lockTimeoutMs(g), limits: ctx.settings().limits,
-      });
+      }, ctx.stage({ signal: ctx.signal }));
       const where = result.path === '-' ? 'standard output' : result.path;
       say(ctx.io, g, `exported ${result.rows} rows of ${result.table} to ${where} (${result.format})`);
     });

@@ -7,7 +7,7 @@ import { InterruptedError, UsageError } from '../../errors.js';
 import { wantsJson, type CliContext } from '../io.js';
 import { say } from '../io.js';
 import { DEFAULT_BAD_ROWS, DEFAULT_REFERENCE_DATE } from '../../core/domain.js';
-import type { GenerateOptions, GenerateResult } from '../../core/generate/index.js';
+import type { GenerateEvent, GenerateOptions, GenerateResult } from '../../core/generate/index.js';
 
 // fhir: FHIR R4 Bulk Data NDJSON of the same dataset (Observation, Patient, Procedure, Device), for `import fhir`.
 const DATA_FORMATS: readonly string[] = [...DATA_FORMAT_NAMES, 'fhir'];
@@ -168,13 +168,13 @@ export const generateCommand = (ctx: CliContext): Command =>
       // Ctrl-C (main's handler aborts ctx.signal) stops the run cleanly: the core removes its temporary output and
       // main exits 130.
       try {
-        const result = await core.generateDataset({ ...options, limits: ctx.settings().limits }, {
+        const result = await core.generateDataset(options, ctx.work<GenerateEvent>({
           signal: ctx.signal,
           onEvent: (e) => {
             if (e.type === 'start') progress.setTotal(Math.max(1, e.totalRows));
             else progress.update(e.doneRows, e.dataset);
           },
-        });
+        }));
         progress.stop();
         ctx.io.stdout.write(json ? `${JSON.stringify(summaryJson(result))}\n` : `${summaryText(result)}\n`);
       } catch (e) {

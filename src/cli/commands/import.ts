@@ -2,10 +2,10 @@
 // `surgctl profiles [show NAME]`: the shipped source profiles. Parse flags, one core call, render.
 import { Command, Option } from 'commander';
 import { DEFAULT_MAX_INVALID } from '../../core/domain.js';
-import type { ImportEvent, ImportOptions, ImportResult } from '../../core/import/import.js';
+import type { ImportEvent, ImportInput, ImportResult } from '../../core/import/import.js';
 import { GateFailedError, UsageError } from '../../errors.js';
 import { renderTextTable } from '../../render/text-table.js';
-import { lockTimeoutMs, say, wantsJson, type CliContext } from '../io.js';
+import { say, wantsJson, type CliContext } from '../io.js';
 
 interface ImportFlags {
   profile?: string;
@@ -71,15 +71,15 @@ async function runImport(ctx: CliContext, kind: 'csv' | 'fhir', inputs: string[]
   const g = ctx.globals();
   const { overMaxInvalid, checkFilesLoaded, describeBreaches } = await import('../../core/load/gate.js');
   overMaxInvalid([], flags.maxInvalid);
-  const dbPath = ctx.dbPath(flags.db).path;
+  const lake = ctx.lake(flags.db);
   const onEvent = (e: ImportEvent): void => {
     if (e.type === 'mapped') say(ctx.io, g, `mapped ${e.path} (${e.dataset}): ${e.counts.rows_read} read, ${e.counts.mapped} mapped, ${sum(e.counts.skipped)} skipped, ${sum(e.counts.missing)} missing`, 'verbose');
     if (e.type === 'file-skipped') say(ctx.io, g, `skipped ${e.path}: already imported by ${e.previousLoadId} (use --force to import it again)`);
     if (e.type === 'abandoned') say(ctx.io, g, `marked ${e.count} unfinished earlier load(s) as failed`, 'warn');
     if (e.type === 'warning') say(ctx.io, g, `warning: ${e.message}`, 'warn');
   };
-  const opts: ImportOptions = {
-    dbPath,
+  const input: ImportInput = {
+    inputs,
     cwd: ctx.io.cwd,
     profile: flags.profile ?? 'fhir',
     timezone: flags.timezone,
@@ -90,12 +90,8 @@ async function runImport(ctx: CliContext, kind: 'csv' | 'fhir', inputs: string[]
     force: flags.force,
     allowOrphans: flags.allowOrphans,
     quarantineDir: flags.quarantineDir,
-    lockTimeoutMs: lockTimeoutMs(g),
-    limits: ctx.settings().limits,
     rulesPath: flags.rules,
     args: ['import', kind, ...inputs],
-    onEvent,
-    signal: ctx.signal,
     stdin: ctx.io.stdin,
     ...(flags.engine ? { engine: flags.engine } : {}),
   };
@@ -106,11 +102,12 @@ async function runImport(ctx: CliContext, kind: 'csv' | 'fhir', inputs: string[]
     if (!(core.IMPORT_STEPS as readonly string[]).includes(fault)) {
       throw new UsageError(`unknown SURGCTL_FAULT step ${fault}`, { hint: `one of ${core.IMPORT_STEPS.join(', ')}` });
     }
-    opts.atStep = (step) => {
+    input.atStep = (step) => {
       if (step === fault) process.kill(process.pid, 'SIGKILL');
     };
   }
-  const result = kind === 'csv' ? await core.importCsv(inputs, opts) : await core.importFhir(inputs, opts);
+  const stage = { lake, signal: ctx.signal, onEvent };
+  const result = kind === 'csv' ? await core.importCsv(input, stage) : await core.importFhir(input, stage);
   const t = result.totals;
   say(ctx.io, g, `import ${kind}${result.mode === 'load' ? '' : ` (${result.mode})`}: ${result.files.length} file(s), ${t.rows_read} read, ${t.mapped} mapped, ${t.skipped} skipped, ${t.missing} missing` +
     (result.mode === 'load' ? `; ${t.rows_inserted} inserted, ${t.rows_duplicate} duplicate, ${t.rows_quarantined} quarantined` : '') +

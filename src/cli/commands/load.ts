@@ -3,13 +3,13 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { MetricSet, writeMetricsFile } from '../../core/metrics.js';
 import { addLoadMetrics, addOutcomeMetrics } from '../../core/pipeline/metrics.js';
-import type { FileLoadResult, LoadEvent, LoadOptions } from '../../core/load/load.js';
+import type { FileLoadResult, LoadEvent, LoadInput } from '../../core/load/load.js';
 import type { LoadRecord } from '../../core/load/ledger.js';
 import { GateFailedError, UsageError } from '../../errors.js';
 import { DATA_FORMATS, DEFAULT_MAX_INVALID, type DataFormat, type ResultFormat } from '../../core/domain.js';
 import type { Progress } from '../../render/progress.js';
 import { renderTextTable, type Column } from '../../render/text-table.js';
-import { lockTimeoutMs, resultFormat, say, wantsJson, type CliContext } from '../io.js';
+import { resultFormat, say, wantsJson, type CliContext } from '../io.js';
 
 interface LoadFlags {
   dataset?: string;
@@ -44,8 +44,8 @@ export const loadCommand = (ctx: CliContext): Command =>
     .option('--metrics-file <path>', 'write Prometheus metrics here (textfile-collector format, atomic)')
     .action(async (inputs: string[], flags: LoadFlags) => {
       const g = ctx.globals();
-      const dbPath = ctx.dbPath().path;
-      if (flags.list) return printLedger(ctx, dbPath, flags.format);
+      const lake = ctx.lake();
+      if (flags.list) return printLedger(ctx, flags.format);
       if (inputs.length === 0) throw new UsageError('load needs at least one input file, directory, glob or -', { hint: 'e.g. surgctl load ./surgctl-data/' });
       // --format csv|ndjson|parquet was the input format of - before --input-format; it still works, with a note.
       const legacyInput = DATA_FORMATS.find((f) => f === flags.format);
@@ -92,30 +92,27 @@ export const loadCommand = (ctx: CliContext): Command =>
       };
       const fromStdin = inputs.length === 1 && inputs[0] === '-';
       const { LOAD_STEPS, loadFiles } = await import('../../core/load/load.js');
-      const opts: LoadOptions = {
-        dbPath,
+      const input: LoadInput = {
         dataset: flags.dataset,
         format: inputFormat,
         delimiter: flags.delimiter,
         force: flags.force,
         allowOrphans: flags.allowOrphans,
-        lockTimeoutMs: lockTimeoutMs(g), limits: ctx.settings().limits, fastPath: ctx.settings().validateFast,
-        readSnapshotRows: ctx.settings().readSnapshotRows,
         quarantineDir: flags.quarantineDir,
         cwd: ctx.io.cwd,
         args: ['load', ...inputs],
-        onEvent,
-        signal: ctx.signal,
         atStep: faultHook(ctx.io.env.SURGCTL_FAULT, LOAD_STEPS),
       };
+      const stage = { lake, signal: ctx.signal, onEvent };
       const result =
         fromStdin
-          ? await (await import('../../core/load/stream.js')).loadStream(ctx.io.stdin, {
-              ...opts,
+          ? await (await import('../../core/load/stream.js')).loadStream({
+              ...input,
+              stream: ctx.io.stdin,
               batchRows: positive(flags.batchRows, '--batch-rows'),
               batchSeconds: positive(flags.batchSeconds, '--batch-seconds', true),
-            })
-          : await loadFiles(inputs, opts).finally(() => bar?.stop());
+            }, stage)
+          : await loadFiles({ ...input, inputs }, stage).finally(() => bar?.stop());
       const t = result.totals;
       say(ctx.io, g, `load: ${result.files.length} file(s), ${t.rows_read} read, ${t.rows_inserted} inserted, ${t.rows_duplicate} duplicate, ${t.rows_quarantined} quarantined in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       if (printed === 'json') ctx.io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -141,12 +138,12 @@ export const loadsCommand = (ctx: CliContext): Command =>
     .description('print the load ledger, newest first')
     .addOption(new Option('--format <format>', 'table or json').choices(['table', 'json']))
     .action(async (flags: { format?: string }) => {
-      await printLedger(ctx, ctx.dbPath().path, flags.format);
+      await printLedger(ctx, flags.format);
     });
 
-async function printLedger(ctx: CliContext, dbPath: string, format: string | undefined): Promise<void> {
+async function printLedger(ctx: CliContext, format: string | undefined): Promise<void> {
   const { readLedger } = await import('../../core/load/read.js');
-  const rows = await readLedger(dbPath, lockTimeoutMs(ctx.globals()), ctx.settings().limits);
+  const rows = await readLedger(ctx.lake());
   if (wantsJson(ctx.io, format)) {
     ctx.io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;
@@ -186,7 +183,7 @@ function describe(r: FileLoadResult): string {
  * SURGCTL_FAULT=<step> (a test hook, read only here): the process kills itself with SIGKILL when the load reaches
  * that step (see LOAD_STEPS), so tests can prove every step is recoverable by a rerun.
  */
-function faultHook(fault: string | undefined, steps: readonly string[]): LoadOptions['atStep'] {
+function faultHook(fault: string | undefined, steps: readonly string[]): LoadInput['atStep'] {
   if (!fault) return undefined;
   if (!steps.includes(fault)) {
     throw new UsageError(`unknown SURGCTL_FAULT step ${fault}`, { hint: `one of ${steps.join(', ')}` });

@@ -7,7 +7,7 @@ import type { PipelineEvent } from '../../core/pipeline/pipeline.js';
 import { DATA_FORMATS, DEFAULT_BAD_ROWS, DEFAULT_MAX_INVALID, type DataFormat } from '../../core/domain.js';
 import { UsageError } from '../../errors.js';
 import type { Progress } from '../../render/progress.js';
-import { say, useColor } from '../io.js';
+import { lakehouseFor, say, useColor } from '../io.js';
 import type { CliContext } from '../io.js';
 
 interface PipelineFlags {
@@ -108,8 +108,11 @@ export const pipelineCommand = (ctx: CliContext): Command =>
         }
         else if (e.type === 'transform' && e.event.type === 'model-done') say(ctx.io, globals, `  ${e.event.result.model}: ${e.event.result.status}`, 'verbose');
       };
-      const result = await runPipeline({ config, cwd: ctx.io.cwd, env: ctx.io.env, args: ['pipeline'], signal: ctx.signal, limits: ctx.settings().limits, fastPath: ctx.settings().validateFast, readSnapshotRows: ctx.settings().readSnapshotRows, metricsFile: flags.metricsFile === undefined ? undefined : resolve(ctx.io.cwd, flags.metricsFile), onEvent });
+      // The pipeline's lakehouse is its configuration's (config.db, lock_timeout_s: flags, config file, defaults).
+      const lake = lakehouseFor(config.db, { ...ctx.settings(), lockTimeoutMs: config.lock_timeout_s * 1000 });
+      const metricsFile = flags.metricsFile === undefined ? undefined : resolve(ctx.io.cwd, flags.metricsFile);
+      const result = await runPipeline({ config, cwd: ctx.io.cwd, env: ctx.io.env, args: ['pipeline'], metricsFile }, { lake, signal: ctx.signal, onEvent });
       say(ctx.io, globals, `pipeline ${result.run_id} succeeded; lakehouse ${result.db}. Next: surgctl report top-alerts, surgctl tui, surgctl runs`);
       const render = rendererFor(format, { color: useColor(ctx.io, g), width: ctx.io.stdout.columns });
-      await runReport({ dbPath: result.db, name: 'summary', lockTimeoutMs: config.lock_timeout_s * 1000, limits: ctx.settings().limits }, { format, stdout: ctx.io.stdout, render });
+      await runReport({ name: 'summary', target: { format, stdout: ctx.io.stdout, render } }, { lake });
     });

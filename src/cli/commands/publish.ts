@@ -2,9 +2,9 @@
 // that serve them. One core call; the target URL's password is never printed (redacted in every message, in the
 // run history and in the result).
 import { Command, Option } from 'commander';
-import { requireExistingDb } from '../../core/db-path.js';
+import type { PublishEvent } from '../../core/publish/index.js';
 import { renderTextTable } from '../../render/text-table.js';
-import { lockTimeoutMs, resultFormat, say, type CliContext } from '../io.js';
+import { resultFormat, say, type CliContext } from '../io.js';
 
 interface PublishFlags {
   to?: string;
@@ -29,25 +29,17 @@ export const publishCommand = (ctx: CliContext): Command =>
       const { resolvePublishTarget, runPublish } = await import('../../core/publish/index.js');
       const { publish } = loadConfig({ cwd: ctx.io.cwd, env: ctx.io.env, configPath: g.config });
       const target = resolvePublishTarget({ to: flags.to, schema: flags.schema, config: publish, env: ctx.io.env });
-      const dbPath = requireExistingDb(ctx.dbPath());
+      ctx.lake().requireExisting();
       const args = [...tables, '--to', target.redacted, '--schema', target.schema, ...(flags.raw ? ['--raw'] : []), ...(flags.full ? ['--full'] : [])];
       const progress = ctx.io.stderr.isTTY === true && !g.quiet;
-      const result = await runPublish({
-        dbPath,
-        target,
-        tables,
-        raw: flags.raw,
-        full: flags.full,
-        lockTimeoutMs: lockTimeoutMs(g),
-        limits: ctx.settings().limits,
-        args,
+      const result = await runPublish({ target, tables, raw: flags.raw, full: flags.full, args }, ctx.stage<PublishEvent>({
         signal: ctx.signal,
         onEvent: progress
           ? (e) => {
               if (e.type === 'table-start') ctx.io.stderr.write(`  ${e.mode.padEnd(11)} ${e.table} ...\n`);
             }
           : undefined,
-      });
+      }));
       if (resultFormat(ctx.io, flags.format) === 'json') ctx.io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else {
         ctx.io.stdout.write(

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { renderTextTable } from '../../render/text-table.js';
-import { lockTimeoutMs, say } from '../io.js';
+import { say } from '../io.js';
 import { wantsJson, type CliContext } from '../io.js';
 
 const machine = (ctx: CliContext, format: string | undefined): boolean => wantsJson(ctx.io, format);
@@ -15,7 +15,7 @@ export const quarantineCommand = (ctx: CliContext): Command => {
     .option('--format <format>', 'table | json')
     .action(async (flags: { format?: string }) => {
       const { readQuarantineSummary } = await import('../../core/load/read.js');
-      const rows = await readQuarantineSummary(ctx.dbPath().path, lockTimeoutMs(ctx.globals()), ctx.settings().limits);
+      const rows = await readQuarantineSummary(ctx.lake());
       if (machine(ctx, flags.format)) ctx.io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       else
         ctx.io.stdout.write(
@@ -39,7 +39,7 @@ export const quarantineCommand = (ctx: CliContext): Command => {
       const limit = Number(flags.limit);
       if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`--limit must be a positive whole number, got "${flags.limit}"`);
       const { readQuarantineRows } = await import('../../core/load/read.js');
-      const rows = await readQuarantineRows(ctx.dbPath().path, loadId, limit, lockTimeoutMs(ctx.globals()), ctx.settings().limits);
+      const rows = await readQuarantineRows(ctx.lake(), loadId, limit);
       if (machine(ctx, flags.format)) {
         ctx.io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
@@ -62,14 +62,12 @@ export const quarantineCommand = (ctx: CliContext): Command => {
     .option('--format <format>', 'table | json')
     .action(async (loadId: string, flags: { allowOrphans?: boolean; quarantineDir: string; format?: string }) => {
       const { replayQuarantine } = await import('../../core/load/quarantine.js');
-      const r = await replayQuarantine(loadId, {
-        dbPath: ctx.dbPath().path,
+      const r = await replayQuarantine({
+        loadId,
         allowOrphans: flags.allowOrphans,
-        lockTimeoutMs: lockTimeoutMs(ctx.globals()), limits: ctx.settings().limits,
         quarantineDir: flags.quarantineDir,
         cwd: ctx.io.cwd,
-        signal: ctx.signal,
-      });
+      }, ctx.stage({ signal: ctx.signal }));
       if (machine(ctx, flags.format)) {
         ctx.io.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
         return;

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { QUERY_FORMATS, resolveFormat } from '../../core/export/formats.js';
 import { UsageError } from '../../errors.js';
-import { lockTimeoutMs, say, useColor } from '../io.js';
+import { say, useColor } from '../io.js';
 import { packageVersion, type CliContext } from '../io.js';
 
 interface QueryFlags {
@@ -47,7 +47,7 @@ export const queryCommand = (ctx: CliContext): Command =>
       + 'its directory.\n\nExample:\n  surgctl query "SELECT level, count(*) AS n FROM alerts GROUP BY ALL ORDER BY n DESC"\n')
     .action(async (sqlArg: string, flags: QueryFlags) => {
       const g = ctx.globals();
-      const dbPath = ctx.dbPath().path;
+      const stage = ctx.stage();
       // `--out -` is standard output, like no --out (binary formats included, when stdout is not a terminal).
       const out = flags.out === undefined || flags.out === '-' ? flags.out : resolve(ctx.io.cwd, flags.out);
       const toFile = out !== undefined && out !== '-';
@@ -62,6 +62,7 @@ export const queryCommand = (ctx: CliContext): Command =>
         maxRows: !toFile && ctx.io.stdout.isTTY ? 200 : undefined,
         generator: `surgctl ${packageVersion()}`,
       });
-      const result = await runQuery({ dbPath, sql, allowRead, lockTimeoutMs: lockTimeoutMs(g), limits: ctx.settings().limits }, { format, out, force: flags.force, cwd: ctx.io.cwd, stdout: ctx.io.stdout, render });
+      const target = { format, out, force: flags.force, cwd: ctx.io.cwd, stdout: ctx.io.stdout, render };
+      const result = await runQuery({ sql, allowRead, target }, stage);
       if (result.path !== undefined) say(ctx.io, g, `wrote ${result.rows} rows to ${result.path} (${format})`);
     });

@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { OUTPUT_FORMATS, resolveFormat } from '../../core/export/formats.js';
 import { RISK_LEVELS } from '../../core/report/filters.js';
 import { listReports } from '../../core/report/reports.js';
-import { lockTimeoutMs, say, useColor } from '../io.js';
+import { say, useColor } from '../io.js';
 import { packageVersion, type CliContext } from '../io.js';
 
 interface ReportFlags {
@@ -41,7 +41,7 @@ export const reportCommand = (ctx: CliContext): Command =>
     .addHelpText('after', `\nReports:\n${listReports().map((r) => `  ${r.name.padEnd(15)} ${r.description}`).join('\n')}\n`)
     .action(async (name: string, text: string[], flags: ReportFlags) => {
       const g = ctx.globals();
-      const dbPath = ctx.dbPath().path;
+      const stage = ctx.stage();
       // `--out -` is standard output, like no --out (binary formats included, when stdout is not a terminal).
       const out = flags.out === undefined || flags.out === '-' ? flags.out : resolve(ctx.io.cwd, flags.out);
       const toFile = out !== undefined && out !== '-';
@@ -56,9 +56,7 @@ export const reportCommand = (ctx: CliContext): Command =>
       });
       const result = await runReport(
         {
-          dbPath,
           name,
-          lockTimeoutMs: lockTimeoutMs(g), limits: ctx.settings().limits,
           filters: {
             patient: flags.patient,
             procedure: flags.procedure,
@@ -69,8 +67,9 @@ export const reportCommand = (ctx: CliContext): Command =>
             limit: flags.limit,
             text: text.length > 0 ? text.join(' ') : undefined,
           },
+          target: { format, out, force: flags.force, cwd: ctx.io.cwd, stdout: ctx.io.stdout, render },
         },
-        { format, out, force: flags.force, cwd: ctx.io.cwd, stdout: ctx.io.stdout, render },
+        stage,
       );
       // vega-lite writes the report's charts, not its rows.
       const what = format === 'vega-lite' ? `${result.rows} chart${result.rows === 1 ? '' : 's'}` : `${result.rows} rows`;

@@ -1,11 +1,9 @@
 // `surgctl rules show`: the rules in force and where each value came from.
 // `surgctl rules plan --rules FILE`: what a rule change would do to the alerts on the data already loaded.
 import { Command, Option } from 'commander';
-import { requireExistingDb } from '../../core/db-path.js';
 import type { RulesPlan } from '../../core/transform/plan.js';
 import type { LoadedRules } from '../../core/transform/rules.js';
 import { renderTextTable } from '../../render/text-table.js';
-import { lockTimeoutMs } from '../io.js';
 import { wantsJson, type CliContext } from '../io.js';
 
 export const rulesCommand = (ctx: CliContext): Command => {
@@ -30,9 +28,9 @@ export const rulesCommand = (ctx: CliContext): Command => {
     .requiredOption('--rules <file>', 'the proposed project rules file')
     .addOption(new Option('--format <format>', 'table | json').choices(['table', 'json']))
     .action(async (flags: { rules: string; format?: string }) => {
-      const dbPath = requireExistingDb(ctx.dbPath());
+      ctx.lake().requireExisting();
       const { planRules } = await import('../../core/transform/plan.js');
-      const plan = await planRules({ dbPath, proposedRules: flags.rules, cwd: ctx.io.cwd, env: ctx.io.env, lockTimeoutMs: lockTimeoutMs(ctx.globals()), limits: ctx.settings().limits });
+      const plan = await planRules({ proposedRules: flags.rules, cwd: ctx.io.cwd, env: ctx.io.env }, ctx.stage());
       if (wantsJson(ctx.io, flags.format)) {
         ctx.io.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
         return;

@@ -1,15 +1,12 @@
 // `surgctl runs` and `surgctl runs show ID`: the run history kept in the lakehouse.
 import { Command } from 'commander';
-import { requireExistingDb } from '../../core/db-path.js';
 import type { Db } from '../../db/db.js';
 import { UsageError } from '../../errors.js';
 import { renderTextTable } from '../../render/text-table.js';
 import { wantsJson, type CliContext } from '../io.js';
 
-async function withDb<T>(ctx: CliContext, fn: (db: Db) => Promise<T>): Promise<T> {
-  const { withLakehouse } = await import('../../core/read/lakehouse.js');
-  const { lockTimeoutMs, limits } = ctx.settings();
-  return withLakehouse(requireExistingDb(ctx.dbPath()), fn, { lockTimeoutMs, limits });
+function withDb<T>(ctx: CliContext, fn: (db: Db) => Promise<T>): Promise<T> {
+  return ctx.lake().withReader(fn);
 }
 
 export const runsCommand = (ctx: CliContext): Command => {

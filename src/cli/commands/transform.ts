@@ -2,13 +2,12 @@
 // Exit 1 when a model test fails (unless --warn-only); 3 when a model fails.
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { requireExistingDb } from '../../core/db-path.js';
 import { MetricSet, readMetricValue, writeMetricsFile } from '../../core/metrics.js';
 import { addAlertMetrics, addOutcomeMetrics, addStageMetric } from '../../core/pipeline/metrics.js';
-import type { TransformResult } from '../../core/transform/transform.js';
+import type { TransformEvent, TransformResult } from '../../core/transform/transform.js';
 import { GateFailedError } from '../../errors.js';
 import { renderTextTable } from '../../render/text-table.js';
-import { lockTimeoutMs, say } from '../io.js';
+import { say } from '../io.js';
 import { resultFormat, type CliContext } from '../io.js';
 
 interface TransformFlags {
@@ -33,7 +32,7 @@ export const transformCommand = (ctx: CliContext): Command =>
     .addOption(new Option('--format <format>', 'table | json').choices(['table', 'json']))
     .action(async (flags: TransformFlags) => {
       const globals = ctx.globals();
-      const dbPath = requireExistingDb(ctx.dbPath());
+      ctx.lake().requireExisting();
       const progress = ctx.io.stderr.isTTY === true && !globals.quiet && flags.format !== 'json';
       const writeMetrics = (m: MetricSet, ok: boolean): void => {
         if (!flags.metricsFile) return;
@@ -50,8 +49,6 @@ export const transformCommand = (ctx: CliContext): Command =>
       let result: TransformResult;
       try {
         result = await runTransform({
-          dbPath,
-          lockTimeoutMs: lockTimeoutMs(globals), limits: ctx.settings().limits,
           cwd: ctx.io.cwd,
           env: ctx.io.env,
           rulesPath: flags.rules,
@@ -59,13 +56,14 @@ export const transformCommand = (ctx: CliContext): Command =>
           dryRun: flags.dryRun,
           fullRefresh: flags.fullRefresh,
           args: flagArgs(flags),
+        }, ctx.stage<TransformEvent>({
           signal: ctx.signal,
           onEvent: progress
             ? (e) => {
                 if (e.type === 'model-done') ctx.io.stderr.write(`  ${e.result.status.padEnd(10)} ${e.result.model} (${e.result.duration_ms} ms)\n`);
               }
             : undefined,
-        });
+        }));
       } catch (e) {
         if (!flags.dryRun) writeMetrics(new MetricSet(), false);
         throw e;

@@ -6,8 +6,7 @@ import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { TUI_ALTERNATIVE, requireLakehouse } from '../../core/tui-data/preflight.js';
 import { UsageError } from '../../errors.js';
-import type { LakeLimits } from '../../db/db.js';
-import { lockTimeoutMs, useColor } from '../io.js';
+import { useColor } from '../io.js';
 import type { CliContext } from '../io.js';
 
 interface TuiFlags {
@@ -33,8 +32,8 @@ export const tuiCommand = (ctx: CliContext): Command =>
       if (flags.out === '-') {
         throw new UsageError('tui --out is the folder the x key exports into; the TUI draws on standard output, so it cannot be -', { field: '--out', hint: 'e.g. --out exports' });
       }
-      const { path } = ctx.dbPath();
-      requireLakehouse(path);
+      const lake = ctx.lake();
+      requireLakehouse(lake.path);
       const stdin = io.stdin as NodeJS.ReadStream;
       if (io.stdout.isTTY !== true || stdin.isTTY !== true) {
         throw new UsageError(`surgctl tui needs an interactive terminal (stdin and stdout a TTY); ${TUI_ALTERNATIVE}`);
@@ -52,7 +51,7 @@ export const tuiCommand = (ctx: CliContext): Command =>
         import('../../tui/controller.js'),
         import('../../tui/paint.js'),
       ]);
-      const store = await openAlertStore(path, { user, lockTimeoutMs: lockTimeoutMs(ctx.globals()), ...tuiLimits(ctx.settings().limits) });
+      const store = await openAlertStore({ user }, { lake });
       const out = io.stdout as NodeJS.WriteStream;
       const term = { stdin, stdout: out, color: useColor(io, ctx.globals()) };
       let opened = false;
@@ -75,7 +74,3 @@ export const tuiCommand = (ctx: CliContext): Command =>
       }
     });
 
-/** The store's threads and memoryLimit options from the resolved limits (absent ones left out). */
-function tuiLimits(limits: LakeLimits): { threads?: number; memoryLimit?: string } {
-  return { ...(limits.threads === undefined ? {} : { threads: limits.threads }), ...(limits.memoryLimit === undefined ? {} : { memoryLimit: limits.memoryLimit }) };
-}

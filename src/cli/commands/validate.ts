@@ -64,7 +64,8 @@ export const validateCommand = (ctx: CliContext): Command =>
         import('../../core/validate/index.js'),
         import('../../render/validation-report.js'),
       ]);
-      const report: ValidationReport = await validateFiles(inputs, {
+      const report: ValidationReport = await validateFiles({
+        inputs,
         cwd: ctx.io.cwd,
         schema: flags.schema,
         delimiter: flags.delimiter,
@@ -76,12 +77,8 @@ export const validateCommand = (ctx: CliContext): Command =>
         limitErrors: Math.max(limit, format === 'github' ? 50 : 0, 20),
         stdin: ctx.io.stdin,
         inputFormat: flags.inputFormat,
-        onEvent,
-        // Ctrl-C cuts the running statement; main prints what was stopped and exits 130.
-        signal: ctx.signal,
-        limits: ctx.settings().limits,
-        fastPath: ctx.settings().validateFast,
-      });
+      // Ctrl-C cuts the running statement; main prints what was stopped and exits 130.
+      }, ctx.work({ signal: ctx.signal, onEvent }));
       ctx.io.stdout.write(renderValidationReport(report, format, { color: useColor(ctx.io, g), limitErrors: limit }));
       if (flags.metricsFile) {
         const m = addOutcomeMetrics(addValidateMetrics(new MetricSet(), report), 'validate', report.passed, new Date());

@@ -2,14 +2,14 @@
 // NDJSON or Arrow IPC. Filters are `col OP value` with the column checked against the table and the value bound;
 // the output goes through a temporary name and a rename, and an existing one needs --force (a directory is
 // replaced only when an earlier export wrote it: src/core/safe-output.ts). `--out -` is standard output.
-import type { LakeLimits } from '../../db/db.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBValue } from '@duckdb/node-api';
 import { ident } from '../../db/sql.js';
 import { InterruptedError, QueryError, UsageError } from '../../errors.js';
-import { listRelations, relationColumns, withLakehouse, type RelationColumn } from '../read/lakehouse.js';
+import { listRelations, relationColumns, type RelationColumn } from '../read/lakehouse.js';
+import type { StageContext } from '../stage.js';
 import { writeArrowFile } from './arrow.js';
 import { copyQueryTo } from './copy.js';
 import { EXPORT_FORMATS, resolveFormat, type ExportFormat } from './formats.js';
@@ -23,9 +23,8 @@ export { emitQuery, streamQuery, type EmitResult, type EmitTarget, type QuerySpe
 export { AtomicTextFile, type TextSink } from './output.js';
 export { DEFAULT_MAX_PARTITIONS, PARTITION_TRANSFORMS } from './partition.js';
 
+/** What to export; the lakehouse (which must exist; opened read-only) is the context's. */
 export interface ExportRequest {
-  /** The lakehouse file (must exist; opened read-only). */
-  dbPath: string;
   /** A table or view in the lakehouse, e.g. telemetry_risk or raw_telemetry. */
   table: string;
   /** A file, or a directory with partitionBy; `-` is standard output (see `stdout`). */
@@ -43,12 +42,6 @@ export interface ExportRequest {
   cwd?: string | undefined;
   /** Where `--out -` writes (process.stdout in the CLI); binary formats are refused when it is a terminal. */
   stdout?: ByteSink | undefined;
-  /** Ctrl-C: interrupts the running write; nothing is left at --out or beside it (InterruptedError, exit 130). */
-  signal?: AbortSignal | undefined;
-  /** How long to wait for another process's lock, in ms. */
-  lockTimeoutMs?: number | undefined;
-  /** DuckDB threads and memory (default: 2 threads, 2GB). */
-  limits?: LakeLimits | undefined;
 }
 
 export interface ExportResult {
@@ -109,8 +102,10 @@ function formatFor(req: ExportRequest): ExportFormat {
  * a missing lakehouse, an unknown table or column, a bad --where, --partition-by with a non-Parquet format or to
  * `-`, an --out extension that contradicts --format; OutputExistsError when --out exists without --force;
  * OutputRefusedError for an --out surgctl never replaces (see safe-output.ts); QueryError when DuckDB fails.
+ * ctx.signal (Ctrl-C) interrupts the running write; nothing is left at --out or beside it (InterruptedError, exit 130).
  */
-export async function exportTable(req: ExportRequest): Promise<ExportResult> {
+export async function exportTable(req: ExportRequest, ctx: StageContext): Promise<ExportResult> {
+  const { lake, signal } = ctx;
   const partitionBy = (req.partitionBy ?? []).map((c) => c.trim()).filter((c) => c !== '');
   const toStdout = req.out === STDOUT;
   if (toStdout && partitionBy.length > 0) {
@@ -126,7 +121,7 @@ export async function exportTable(req: ExportRequest): Promise<ExportResult> {
     shape: partitionBy.length > 0 ? 'directory' : 'file',
     force: req.force,
     cwd: req.cwd,
-    protect: [req.dbPath],
+    protect: [lake.path],
   };
   // Where it goes is checked first: a refused --out (the lakehouse, a user's folder) is named as such.
   if (!toStdout) checkOutput(req.out, guard);
@@ -139,7 +134,7 @@ export async function exportTable(req: ExportRequest): Promise<ExportResult> {
   const scratch = toStdout ? mkdtempSync(join(tmpdir(), 'surgctl-export-')) : undefined;
   const temp = scratch === undefined ? tempPathFor(req.out) : join(scratch, `${req.table}.${format}`);
   try {
-    return await withLakehouse(req.dbPath, async (db) => {
+    return await lake.withReader(async (db) => {
     const relations = await listRelations(db);
     if (!relations.includes(req.table)) {
       throw new UsageError(`no table or model ${JSON.stringify(req.table)} in ${db.path}`, {
@@ -163,15 +158,15 @@ export async function exportTable(req: ExportRequest): Promise<ExportResult> {
             extra: filters.length ? { surgctl_where: filters.map((f) => `${f.column}${f.op}${f.value}`).join(' AND ') } : undefined,
           })
         : {};
-    const interrupting = db.interruptOn(req.signal);
+    const interrupting = db.interruptOn(signal);
     try {
-      if (req.signal?.aborted) throw new InterruptedError('export stopped');
+      if (signal?.aborted) throw new InterruptedError('export stopped');
       const rows =
         format === 'arrow'
-          ? await writeArrowFile(db, sql, where.params, temp, req.signal)
+          ? await writeArrowFile(db, sql, where.params, temp, signal)
           : await copyQueryTo(db, sql, where.params, temp, { format, partitionBy: keys.map((k) => k.name), kvMetadata: metadata });
       // An interrupt can end a streamed result early without an error: a write the signal reached is never kept.
-      if (req.signal?.aborted) throw new InterruptedError('export stopped');
+      if (signal?.aborted) throw new InterruptedError('export stopped');
       if (scratch !== undefined && req.stdout !== undefined) {
         await pipeFile(temp, req.stdout, format === 'csv' || format === 'ndjson');
         return { table: req.table, format, path: STDOUT, rows, metadata };
@@ -181,7 +176,7 @@ export async function exportTable(req: ExportRequest): Promise<ExportResult> {
       return { table: req.table, format, path: req.out, rows, metadata };
     } catch (e) {
       discardOutput(temp);
-      if (req.signal?.aborted) {
+      if (signal?.aborted) {
         throw new InterruptedError(`export of ${req.table} stopped${toStdout ? '' : `; nothing written to ${req.out}`}`);
       }
       if (e instanceof QueryError && filters.length > 0 && /Conversion Error|Could not convert|invalid .* format/i.test(e.message)) {
@@ -195,7 +190,7 @@ export async function exportTable(req: ExportRequest): Promise<ExportResult> {
     } finally {
       interrupting.remove();
     }
-    }, { writePaths: [temp], lockTimeoutMs: req.lockTimeoutMs, limits: req.limits });
+    }, { writePaths: [temp] });
   } finally {
     if (scratch !== undefined) discardOutput(scratch);
   }

@@ -7,7 +7,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDb, type Db } from '../../db/db.js';
+import type { Db } from '../../db/db.js';
+import { openWorkDb } from '../../db/lakehouse.js';
+import type { WorkContext } from '../stage.js';
 import { literal } from '../../db/sql.js';
 import { InterruptedError, UsageError } from '../../errors.js';
 import { ACVPU_SYSTEM, FHIR_VITAL_CODES, FIO2_PERCENT, INSTALLED_ON_EXTENSION, LOINC, OBSERVATION_CATEGORY, UCUM } from '../fhir/codes.js';
@@ -82,8 +84,8 @@ async function codesTable(db: Db): Promise<void> {
  */
 export async function generateFhirDataset(
   options: GenerateOptions,
-  generateContract: (o: GenerateOptions, hooks: { signal?: AbortSignal }) => Promise<{ manifest: Manifest }>,
-  hooks: { signal?: AbortSignal } = {},
+  generateContract: (o: GenerateOptions, hooks: Omit<WorkContext, 'onEvent'>) => Promise<{ manifest: Manifest }>,
+  hooks: Omit<WorkContext, 'onEvent'> = {},
 ): Promise<{ outDir: string; manifest: Manifest; seconds: number }> {
   const t0 = performance.now();
   if (options.badRows !== undefined && options.badRows > 0) {
@@ -101,7 +103,7 @@ export async function generateFhirDataset(
       hooks,
     );
     if (hooks.signal?.aborted) throw new InterruptedError();
-    db = await openDb(':memory:', { threads: 1, memoryLimit: options.limits?.memoryLimit ?? '256MB' });
+    db = await openWorkDb(':memory:', { threads: 1, memoryLimit: hooks.lake?.limits.memoryLimit ?? '256MB' });
     await codesTable(db);
     const files: Manifest['files'] = [];
     for (const f of FHIR_FILES) {

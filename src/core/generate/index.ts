@@ -13,7 +13,9 @@
 // Byte-identical output across runs is tested; hash() is DuckDB's own, stable for a DuckDB version.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDb, type Db, type InterruptHandle, type LakeLimits } from '../../db/db.js';
+import type { Db, InterruptHandle } from '../../db/db.js';
+import { openWorkDb } from '../../db/lakehouse.js';
+import type { WorkContext } from '../stage.js';
 import { InterruptedError, UsageError } from '../../errors.js';
 import { loadDatasetSchema, type DatasetSchema } from '../schemas.js';
 import { surgctlVersion } from '../version.js';
@@ -46,11 +48,12 @@ export type GenerateEvent =
   | { type: 'progress'; dataset: GeneratedDataset; doneRows: number }
   | { type: 'dataset'; dataset: GeneratedDataset; rows: number; bytes: number; doneRows: number };
 
-export interface GenerateHooks {
-  onEvent?: (event: GenerateEvent) => void;
-  /** Aborting stops the running COPY, removes the temporary output and throws InterruptedError (exit 130). */
-  signal?: AbortSignal;
-}
+/**
+ * generateDataset's context: no lakehouse file is needed; a lake, when given, lends its memory limit (default 256MB;
+ * one thread). Aborting the signal stops the running COPY, removes the temporary output and throws InterruptedError
+ * (exit 130).
+ */
+export type GenerateHooks = WorkContext<GenerateEvent>;
 
 export interface GenerateResult {
   /** The absolute output directory. */
@@ -102,7 +105,7 @@ export async function generateDataset(options: GenerateOptions, hooks: GenerateH
         field: '--telemetry-hz',
       });
     }
-    db = await openDb(':memory:', { threads: 1, memoryLimit: options.limits?.memoryLimit ?? '256MB' });
+    db = await openWorkDb(':memory:', { threads: 1, memoryLimit: hooks.lake?.limits.memoryLimit ?? '256MB' });
     interrupting = db.interruptOn(hooks.signal);
     await gen.prepare(db);
     checkAbort();

@@ -1,6 +1,5 @@
 // The generator's options: defaults, --scale, and validation. Every rejection is a UsageError naming the flag,
 // so the CLI and library callers get the same one-line message (exit 2).
-import type { LakeLimits } from '../../db/db.js';
 import { UsageError } from '../../errors.js';
 import { DATA_FORMATS, DEFAULT_BAD_ROWS, DEFAULT_REFERENCE_DATE, type DataFormat } from '../domain.js';
 
@@ -50,8 +49,6 @@ export interface GenerateOptions {
   force?: boolean;
   /** The directory a relative out is resolved against, never replaced itself (default process.cwd()). */
   cwd?: string;
-  /** DuckDB memory for the generator (default 256MB; one thread). */
-  limits?: LakeLimits;
   /** Multiplies the default sizes (robots, patients, procedures, telemetry rows) not set explicitly. */
   scale?: number;
   /** Datasets to write (default all). */

@@ -11,11 +11,13 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openDb, type Db, type LakeLimits } from '../../db/db.js';
+import type { Db } from '../../db/db.js';
+import { openWorkDb } from '../../db/lakehouse.js';
 import { ident, literal } from '../../db/sql.js';
 import { InterruptedError, toIoError, UsageError } from '../../errors.js';
 import { findSucceededBySha, markAbandoned } from '../load/ledger.js';
-import { openLakehouse, loadOneFile, LOAD_STEPS, recordRun, restoreQuarantineFiles, sumTotals, type FileLoadResult, type LoadEvent, type LoadResult } from '../load/load.js';
+import { LOAD_MEMORY_LIMIT } from '../load/lakehouse.js';
+import { loadOneFile, LOAD_STEPS, recordRun, restoreQuarantineFiles, sumTotals, type FileLoadResult, type LoadEvent, type LoadResult } from '../load/load.js';
 import type { FhirInputError, ViewDefinition } from '../fhir/index.js';
 import { spoolStream } from '../validate/inputs.js';
 import { scanCsv } from '../validate/csv-scan.js';
@@ -24,11 +26,17 @@ import { loadDatasetSchema, orderByDependencies, type DatasetSchema } from '../s
 import { loadRules, resolveRulesFile } from '../transform/rules.js';
 import { MAPPED_TABLE, mapTable, type MapCounts, type MapOptions } from './map.js';
 import { isTimeZone, loadProfile, tablesFor, type Profile, type ProfileTable } from './profile.js';
+import type { StageContext } from '../stage.js';
 
 export type ImportMode = 'load' | 'dry-run' | 'out';
 
-export interface ImportOptions {
-  dbPath: string;
+/**
+ * An import's request: its sources and flags. The lakehouse it loads into (and whose path --out never replaces) is
+ * the context's, with its limits; ctx.signal stops it (the current file rolls back), ctx.onEvent hears its progress.
+ */
+export interface ImportInput {
+  /** Files, directories or globs (import fhir: '-' for standard input). */
+  inputs: string[];
   cwd?: string | undefined;
   /** Profile name or path (csv). */
   profile: string;
@@ -44,20 +52,18 @@ export interface ImportOptions {
   force?: boolean | undefined;
   allowOrphans?: boolean | undefined;
   quarantineDir?: string | undefined;
-  lockTimeoutMs?: number | undefined;
   rulesPath?: string | undefined;
   args?: string[] | undefined;
-  onEvent?: ((e: ImportEvent) => void) | undefined;
-  signal?: AbortSignal | undefined;
   /** import fhir: standard input for '-'. */
   stdin?: NodeJS.ReadableStream | undefined;
-  /** DuckDB threads and memory (the CLI's SURGCTL_THREADS / SURGCTL_MEMORY_LIMIT). */
-  limits?: LakeLimits | undefined;
   /** import fhir: the ViewDefinition engine (default auto). */
   engine?: 'compiled' | 'reference' | 'auto' | undefined;
   /** Test hook: called at each step of a file's load and import (fault injection: a test kills the process here). */
   atStep?: ((step: ImportStep) => void) | undefined;
 }
+
+/** What an import's steps read: the input's flags and the stage context. */
+type ImportOptions = Omit<ImportInput, 'inputs'> & StageContext<ImportEvent>;
 
 /** The steps where a fault can be injected: the load's, then 'after-load' (the load, lineage included, committed;
  *  the quarantine file not yet written). */
@@ -325,17 +331,17 @@ async function withSession(kind: 'csv' | 'fhir', profileName: string, inputs: st
   checkFlags(opts);
   const mode: ImportMode = opts.dryRun ? 'dry-run' : opts.out ? 'out' : 'load';
   const mm = molarMass(opts, cwd);
-  const guard = { kind: 'import', shape: 'directory' as const, force: opts.force, cwd, protect: [resolve(cwd, opts.dbPath)] };
+  const guard = { kind: 'import', shape: 'directory' as const, force: opts.force, cwd, protect: [resolve(cwd, opts.lake.path)] };
   if (opts.out) checkOutput(opts.out, guard);
   const db = mode === 'load'
-    ? await openLakehouse(opts.dbPath, opts.lockTimeoutMs, { limits: opts.limits, readSnapshot: true })
-    : await openDb(':memory:', {
-      ...(opts.limits?.threads === undefined ? {} : { threads: opts.limits.threads }),
-      ...(opts.limits?.memoryLimit === undefined ? {} : { memoryLimit: opts.limits.memoryLimit }),
+    ? await opts.lake.openWriter({ memoryLimit: LOAD_MEMORY_LIMIT, readSnapshot: true })
+    : await openWorkDb(':memory:', {
+      ...(opts.lake.limits.threads === undefined ? {} : { threads: opts.lake.limits.threads }),
+      ...(opts.lake.limits.memoryLimit === undefined ? {} : { memoryLimit: opts.lake.limits.memoryLimit }),
     });
   const work = mkdtempSync(join(tmpdir(), 'surgctl-import-'));
   const result: ImportResult = {
-    mode, profile: profileName, db: mode === 'load' ? opts.dbPath : null, out: opts.out ?? null, files: [],
+    mode, profile: profileName, db: mode === 'load' ? opts.lake.path : null, out: opts.out ?? null, files: [],
     totals: { rows_read: 0, mapped: 0, skipped: 0, missing: 0, rows_inserted: 0, rows_duplicate: 0, rows_quarantined: 0, unreadable: 0 },
     skipped: {}, missing: {}, quarantined_by_keyword: {}, by_metric: {}, resources_skipped: {}, unreadable: [], sample: {},
   };
@@ -345,7 +351,7 @@ async function withSession(kind: 'csv' | 'fhir', profileName: string, inputs: st
       await body(session);
       if (mode === 'out') await writeOut(db, result, opts, kind);
       const files = result.files.flatMap((f) => (f.load ? [f.load] : []));
-      return { db: opts.dbPath, files, totals: sumTotals(files) };
+      return { db: opts.lake.path, files, totals: sumTotals(files) };
     };
     if (mode === 'load') {
       const abandoned = await markAbandoned(db);
@@ -382,7 +388,9 @@ async function withSession(kind: 'csv' | 'fhir', profileName: string, inputs: st
  * ConfigError for a bad profile, DatabaseError/QueryError/IoError for runtime faults; InterruptedError on Ctrl-C
  * (the current file rolls back).
  */
-export async function importCsv(inputs: string[], opts: ImportOptions): Promise<ImportResult> {
+export async function importCsv(input: ImportInput, ctx: StageContext<ImportEvent>): Promise<ImportResult> {
+  const { inputs, ...rest } = input;
+  const opts: ImportOptions = { ...rest, ...ctx };
   const cwd = opts.cwd ?? process.cwd();
   const loaded = loadProfile(opts.profile, cwd);
   const planned = planImport(inputs, loaded.profile, cwd);
@@ -481,7 +489,9 @@ function importView(name: string): ViewDefinition {
  * profile table: LOINC codes to metrics, UCUM units converted. Resources no view maps are skipped by type with a
  * reason; a resource the stage could not read is quarantined with its line or entry. Throws as importCsv.
  */
-export async function importFhir(inputs: string[], opts: ImportOptions): Promise<ImportResult> {
+export async function importFhir(input: ImportInput, ctx: StageContext<ImportEvent>): Promise<ImportResult> {
+  const { inputs, ...rest } = input;
+  const opts: ImportOptions = { ...rest, ...ctx };
   const cwd = opts.cwd ?? process.cwd();
   const fhir = await import('../fhir/index.js');
   const work = mkdtempSync(join(tmpdir(), 'surgctl-import-stdin-'));
@@ -713,7 +723,7 @@ async function writeOut(db: Db, result: ImportResult, opts: ImportOptions, kind:
     discardOutput(temp);
     throw e;
   }
-  commitOutput(temp, opts.out as string, { kind: 'import', shape: 'directory', force: opts.force, cwd, protect: [resolve(cwd, opts.dbPath)] });
+  commitOutput(temp, opts.out as string, { kind: 'import', shape: 'directory', force: opts.force, cwd, protect: [resolve(cwd, opts.lake.path)] });
 }
 
 /**
@@ -732,8 +742,8 @@ async function loadMapped(
     SELECT row_number() OVER (ORDER BY _row) AS staged_line, _row, _line, original_value, original_unit, original_code
     FROM ${MAPPED_TABLE} WHERE _status = 'ok'`);
   const loadOpts = {
-    dbPath: opts.dbPath, force: true, allowOrphans: opts.allowOrphans, quarantineDir: opts.quarantineDir, cwd: opts.cwd,
-    onEvent: opts.onEvent, signal: opts.signal, limits: opts.limits, atStep: opts.atStep,
+    lake: opts.lake, force: true, allowOrphans: opts.allowOrphans, quarantineDir: opts.quarantineDir, cwd: opts.cwd,
+    onEvent: opts.onEvent, signal: opts.signal, atStep: opts.atStep,
   };
   const nq = Object.values(counts.quarantined_by_keyword).reduce((a, b) => a + b, 0);
   const qdir = resolve(opts.cwd ?? process.cwd(), opts.quarantineDir ?? 'quarantine');

@@ -10,24 +10,25 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Db, LakeLimits } from '../../db/db.js';
+import type { Db } from '../../db/db.js';
 import { ident, quoteAnyIdent } from '../../db/sql.js';
 import { InterruptedError, toIoError, UsageError } from '../../errors.js';
 import { inferDataset, listDatasets, loadDatasetSchema, orderByDependencies, type DatasetSchema } from '../schemas.js';
 import { dropStaged, expandInputs, stageAndValidate, type InputFormat } from '../validate/index.js';
 import { findSucceededBySha, finishLoad, markAbandoned, newLoadId, startLoad } from './ledger.js';
 import { checkRawTableMatches } from './migrations.js';
-import { openLakehouse } from './lakehouse.js';
+import { LOAD_MEMORY_LIMIT } from './lakehouse.js';
 import { finishRun, newRunId, startRun } from '../runs.js';
 import { removeStaleSnapshot, withWriterNote } from '../../db/merge-gate.js';
 import { openScratch, pinnedLake, removeStaleScratch, usesScratch, type LakeAccess } from './session.js';
 import { rawTableName } from './raw-tables.js';
+import type { StageContext } from '../stage.js';
 
-/** The writer's gate (src/core/load/lakehouse.ts), re-exported for the callers that import it from here. */
-export { openLakehouse };
-
-export interface LoadOptions {
-  dbPath: string;
+/**
+ * A load's own request (the flags of `surgctl load`); where the lakehouse is, its limits, lock wait, the validate
+ * fast-path switch and the read-snapshot threshold are the Lakehouse's (StageContext.lake).
+ */
+export interface LoadInput {
   /** Dataset for every input (required for stdin); otherwise inferred from each file name. */
   dataset?: string | undefined;
   format?: InputFormat | undefined;
@@ -35,27 +36,28 @@ export interface LoadOptions {
   /** Reload a file whose content already loaded successfully (still idempotent by key). */
   force?: boolean | undefined;
   allowOrphans?: boolean | undefined;
-  lockTimeoutMs?: number | undefined;
-  /** DuckDB threads and memory (default: 2 threads, 512MB for a load). */
-  limits?: LakeLimits | undefined;
-  /** false keeps CSV files off validate's line fast path (SURGCTL_VALIDATE_FAST=0, resolved by the CLI). */
-  fastPath?: boolean | undefined;
   /** Where quarantine NDJSON files go (default ./quarantine under cwd). */
   quarantineDir?: string | undefined;
   cwd?: string | undefined;
   /** The command's arguments, recorded in the run history. */
   args?: string[] | undefined;
-  onEvent?: ((e: LoadEvent) => void) | undefined;
-  /** Aborting stops at the next check (between files and statements; a running statement is interrupted), rolls the
-   *  current file back, marks its ledger row and the run 'interrupted' and throws InterruptedError (exit 130). */
-  signal?: AbortSignal | undefined;
-  /**
-   * Merges of at least this many valid rows give readers a read snapshot of the lakehouse as it was before the merge
-   * instead of making them wait (default READ_SNAPSHOT_ROWS; 0: every merge). Smaller merges hold the lock briefly.
-   */
-  readSnapshotRows?: number | undefined;
   /** Test hook: called at each step of a file's load (fault injection: a test kills the process here). */
   atStep?: ((step: LoadStep) => void) | undefined;
+}
+
+/**
+ * What a load's steps read: the input and the stage context. ctx.signal: aborting stops at the next check (between
+ * files and statements; a running statement is interrupted), rolls the current file back, marks its ledger row and
+ * the run 'interrupted' and throws InterruptedError (exit 130). lake.validateFast false keeps CSV files off
+ * validate's line fast path; merges of at least lake.readSnapshotRows valid rows (default READ_SNAPSHOT_ROWS; 0:
+ * every merge) give readers a read snapshot of the lakehouse as it was before the merge instead of making them wait.
+ * The lakehouse and its scratch get a load's memory default (LOAD_MEMORY_LIMIT) unless the lake's limits say otherwise.
+ */
+export type LoadOptions = LoadInput & StageContext<LoadEvent>;
+
+/** loadFiles' input: the files, directories or globs to load, and the load's flags. */
+export interface LoadFilesInput extends LoadInput {
+  inputs: string[];
 }
 
 /**
@@ -164,14 +166,16 @@ export function planFiles(inputs: string[], opts: Pick<LoadOptions, 'dataset' | 
 }
 
 /**
- * Loads files into the lakehouse at opts.dbPath. Each file lands whole or not at all; rows whose key is already
+ * Loads files into the context's lakehouse. Each file lands whole or not at all; rows whose key is already
  * present count as duplicates; a file whose sha256 already loaded successfully is skipped unless force. Each file is
  * staged and validated in a scratch database (session.ts); the lakehouse is locked only for short moments (the
  * run's start and end, each file's 'running' ledger row, each file's merge), so readers never wait on the staging.
  * Throws UsageError (exit 2) for bad inputs, DatabaseError for locks and drift, QueryError/IoError for runtime faults;
  * a runtime fault marks that file's ledger row 'failed' before it propagates.
  */
-export async function loadFiles(inputs: string[], opts: LoadOptions): Promise<LoadResult> {
+export async function loadFiles(input: LoadFilesInput, ctx: StageContext<LoadEvent>): Promise<LoadResult> {
+  const { inputs, ...rest } = input;
+  const opts: LoadOptions = { ...rest, ...ctx };
   const planned = planFiles(inputs, opts);
   return runLoad(opts, opts.args ?? inputs, async (open) => {
     opts.onEvent?.({ type: 'start', files: planned.length });
@@ -185,7 +189,7 @@ export async function loadFiles(inputs: string[], opts: LoadOptions): Promise<Lo
         throw e;
       }
     }
-    return { db: opts.dbPath, files, totals: sumTotals(files) };
+    return { db: opts.lake.path, files, totals: sumTotals(files) };
   });
 }
 
@@ -200,11 +204,12 @@ export type LakeOpener = (loadId: string) => Promise<LakeAccess>;
  * stays open throughout and has no scratch.
  */
 export async function runLoad(opts: LoadOptions, args: string[], body: (open: LakeOpener) => Promise<LoadResult>): Promise<LoadResult> {
-  const pinned = usesScratch(opts.dbPath) ? undefined : await openLakehouse(opts.dbPath, opts.lockTimeoutMs, { limits: opts.limits });
+  const { lake } = opts;
+  const pinned = usesScratch(lake.path) ? undefined : await lake.openWriter({ memoryLimit: LOAD_MEMORY_LIMIT });
   const briefly = async <T>(fn: (db: Db) => Promise<T>): Promise<T> => {
     if (pinned) return fn(pinned);
-    return withWriterNote(opts.dbPath, async () => {
-      const db = await openLakehouse(opts.dbPath, opts.lockTimeoutMs, { limits: opts.limits });
+    return withWriterNote(lake.path, async () => {
+      const db = await lake.openWriter({ memoryLimit: LOAD_MEMORY_LIMIT });
       try {
         return await fn(db);
       } finally {
@@ -216,13 +221,13 @@ export async function runLoad(opts: LoadOptions, args: string[], body: (open: La
     const runId = newRunId();
     await briefly(async (db) => {
       const abandoned = await markAbandoned(db);
-      removeStaleScratch(opts.dbPath);
-      removeStaleSnapshot(opts.dbPath);
+      removeStaleScratch(lake.path);
+      removeStaleSnapshot(lake.path);
       if (abandoned > 0) opts.onEvent?.({ type: 'abandoned', count: abandoned });
       await restoreQuarantineFiles(db, opts);
       await startRun(db, runId, 'load', args);
     });
-    const open: LakeOpener = pinned ? async () => pinnedLake(pinned) : (loadId) => openScratch(opts.dbPath, loadId, opts.lockTimeoutMs, opts.limits);
+    const open: LakeOpener = pinned ? async () => pinnedLake(pinned) : (loadId) => openScratch(lake, loadId);
     try {
       const result = await body(open);
       const failed = result.files.filter((f) => f.status === 'failed').length;
@@ -384,7 +389,7 @@ async function loadThrough(
         // The valid rows as a view over the staged read where the CSV fast path can decide the file: each row is
         // written to the scratch once (typed, by the one ordered pass over the file) and once into the raw table.
         validView: true,
-        ...(opts.fastPath === false ? { fastPath: false } : {}),
+        ...(opts.lake.validateFast ? {} : { fastPath: false }),
         onProgress: (phase, n, of) => {
           // The file is staged (read into the scratch) once the row checks begin.
           if (phase === 'checking rows' && !staged$) {
@@ -420,7 +425,7 @@ async function loadThrough(
     //    scratch into the raw table (an anti-join by key), the quarantine and the ledger row land with them.
     opts.onEvent?.({ type: 'file-progress', path: p.display, phase: 'inserting', step: 1, of: 1 });
     const qPath = staged.rowsQuarantined > 0 ? quarantineFilePath(p.path, loadId, opts) : null;
-    const readSnapshot = staged.rowsValid >= (opts.readSnapshotRows ?? READ_SNAPSHOT_ROWS);
+    const readSnapshot = staged.rowsValid >= (opts.lake.readSnapshotRows ?? READ_SNAPSHOT_ROWS);
     const result = await access.withLake(async (lake) => {
       step('lake-attached');
       return lake.transaction(async () => {

@@ -8,7 +8,9 @@ import type { Db } from '../../db/db.js';
 import { ident, literal } from '../../db/sql.js';
 import { InterruptedError, UsageError } from '../../errors.js';
 import { loadDatasetSchema } from '../schemas.js';
-import { loadOneFile, openLakehouse, restoreQuarantineFiles, type FileLoadResult, type LoadOptions } from './load.js';
+import type { StageContext } from '../stage.js';
+import { LOAD_MEMORY_LIMIT } from './lakehouse.js';
+import { loadOneFile, restoreQuarantineFiles, type FileLoadResult, type LoadEvent, type LoadInput, type LoadOptions } from './load.js';
 import { rawTableName } from './raw-tables.js';
 
 export interface QuarantineSummary {
@@ -70,12 +72,20 @@ export interface ReplayResult {
   result: FileLoadResult | null;
 }
 
+/** replayQuarantine's input: the load whose quarantined rows to replay, and the load's flags. */
+export interface ReplayInput extends LoadInput {
+  loadId: string;
+}
+
 /**
- * Re-validates the open quarantined rows of `loadId` against today's schema and loads those now valid.
- * Rows that were structurally broken (no column values to re-check) stay as they are.
+ * Re-validates the open quarantined rows of `input.loadId` against today's schema and loads those now valid into the
+ * context's lakehouse (held open for writing throughout). Rows that were structurally broken (no column values to
+ * re-check) stay as they are.
  */
-export async function replayQuarantine(loadId: string, opts: LoadOptions): Promise<ReplayResult> {
-  const db = await openLakehouse(opts.dbPath, opts.lockTimeoutMs, { limits: opts.limits });
+export async function replayQuarantine(input: ReplayInput, ctx: StageContext<LoadEvent>): Promise<ReplayResult> {
+  const { loadId, ...rest } = input;
+  const opts: LoadOptions = { ...rest, ...ctx };
+  const db = await opts.lake.openWriter({ memoryLimit: LOAD_MEMORY_LIMIT });
   const spool = mkdtempSync(join(tmpdir(), 'surgctl-replay-'));
   try {
     await restoreQuarantineFiles(db, opts);

@@ -7,11 +7,10 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { openDb, type Db, type LakeLimits } from '../../db/db.js';
-import { DEFAULT_LOCK_TIMEOUT_S } from '../../db/defaults.js';
+import type { Db } from '../../db/db.js';
+import type { Lakehouse } from '../../db/lakehouse.js';
 import { copySnapshotShared, publishSnapshot, removeSnapshot, withWriterNote } from '../../db/merge-gate.js';
 import { quoteAnyIdent } from '../../db/sql.js';
-import { DatabaseError } from '../../errors.js';
 import { isProcessAlive } from '../runs.js';
 import { LOAD_MEMORY_LIMIT } from './lakehouse.js';
 
@@ -43,7 +42,6 @@ export function pinnedLake(db: Db): LakeAccess {
 }
 
 const LAKE_ALIAS = 'surgctl_lake';
-const LOCK_RE = /Could not set lock|Conflicting lock/i;
 const SCRATCH_RE = /^\.surgctl-stage-(.+)\.json$/;
 
 /** The scratch files of a load: the DuckDB file (and its WAL) and the owner note, beside the lakehouse. */
@@ -108,12 +106,13 @@ export function removeStaleScratch(dbPath: string, alive: (pid: number) => boole
  * Opens the scratch of one load (written owner note first, so a crash at any point leaves a scratch the next load can
  * tell is abandoned). The caller closes it; closing removes the files.
  */
-export async function openScratch(dbPath: string, loadId: string, lockTimeoutMs: number | undefined, limits: LakeLimits = {}): Promise<LakeAccess> {
+export async function openScratch(lake: Lakehouse, loadId: string): Promise<LakeAccess> {
+  const dbPath = lake.path;
   const p = scratchPaths(dbPath, loadId);
   writeFileSync(p.owner, `${JSON.stringify({ pid: process.pid, host: hostname(), load_id: loadId, lakehouse: resolve(dbPath) })}\n`);
   let work: Db;
   try {
-    work = await openDb(p.db, { threads: limits.threads, memoryLimit: limits.memoryLimit ?? LOAD_MEMORY_LIMIT });
+    work = await lake.openScratch(p.db, LOAD_MEMORY_LIMIT);
   } catch (e) {
     rmSync(p.owner, { force: true });
     throw e;
@@ -138,7 +137,7 @@ export async function openScratch(dbPath: string, loadId: string, lockTimeoutMs:
         // The writer's note keeps new readers back until the lakehouse is detached again, or sends them to the read
         // snapshot once it is ready (src/db/merge-gate.ts).
         return await withWriterNote(dbPath, async () => {
-          await attachLake(work, dbPath, lockTimeoutMs);
+          await lake.attachTo(work, LAKE_ALIAS);
           attached = true;
           try {
             await work.run(`USE ${LAKE_ALIAS}`);
@@ -157,32 +156,6 @@ export async function openScratch(dbPath: string, loadId: string, lockTimeoutMs:
       }
     },
   };
-}
-
-/** ATTACHes the lakehouse for writing, retrying while another process holds it, up to lockTimeoutMs (default 5 s). */
-async function attachLake(work: Db, dbPath: string, lockTimeoutMs: number | undefined): Promise<void> {
-  const deadline = Date.now() + (lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_S * 1000);
-  // Retried often: readers that arrive meanwhile hold back for it (src/db/merge-gate.ts).
-  for (let delay = 25; ; delay = Math.min(delay * 2, 100)) {
-    try {
-      await work.attach(dbPath, LAKE_ALIAS);
-      return;
-    } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      if (LOCK_RE.test(msg) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, delay));
-        continue;
-      }
-      if (LOCK_RE.test(msg)) {
-        throw new DatabaseError('db_locked', `database ${dbPath} is locked by another process`, {
-          file: dbPath,
-          hint: 'wait for the other surgctl process to finish, or raise --lock-timeout',
-          cause: e,
-        });
-      }
-      throw new DatabaseError('db_open', `cannot open database ${dbPath}: ${msg.split('\n')[0] ?? msg}`, { file: dbPath, cause: e });
-    }
-  }
 }
 
 /** True when the lakehouse path has a scratch directory of its own (a file path, not ':memory:'). */

@@ -7,18 +7,26 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { InterruptedError, UsageError } from '../../errors.js';
 import { loadDatasetSchema } from '../schemas.js';
-import { loadOneFile, runLoad, sumTotals, type FileLoadResult, type LoadOptions, type LoadResult } from './load.js';
+import type { StageContext } from '../stage.js';
+import { loadOneFile, runLoad, sumTotals, type FileLoadResult, type LoadEvent, type LoadInput, type LoadOptions, type LoadResult } from './load.js';
 
-export interface StreamOptions extends LoadOptions {
+/** loadStream's input: the stream and the load's flags. */
+export interface StreamInput extends LoadInput {
+  /** NDJSON, or CSV with its header as the first line. */
+  stream: NodeJS.ReadableStream;
+  /** What each batch's ledger entry is named after: `<label>#<n>` (default 'stdin'). */
+  label?: string | undefined;
   batchRows?: number | undefined;
   batchSeconds?: number | undefined;
 }
 
 /**
- * Reads NDJSON (or CSV with its header as the first line) from `input` and loads it in batches.
- * Each batch is a ledger entry named `<label>#<n>`.
+ * Reads NDJSON (or CSV with its header as the first line) from `input.stream` and loads it in batches into the
+ * context's lakehouse. Each batch is a ledger entry named `<label>#<n>`.
  */
-export async function loadStream(input: NodeJS.ReadableStream, opts: StreamOptions, label = 'stdin'): Promise<LoadResult> {
+export async function loadStream(streamInput: StreamInput, ctx: StageContext<LoadEvent>): Promise<LoadResult> {
+  const { stream: input, label = 'stdin', ...rest } = streamInput;
+  const opts: LoadOptions & Pick<StreamInput, 'batchRows' | 'batchSeconds'> = { ...rest, ...ctx };
   if (!opts.dataset) throw new UsageError('reading from stdin needs --dataset NAME', { hint: 'e.g. surgctl load --dataset telemetry --format ndjson -' });
   const ds = loadDatasetSchema(opts.dataset);
   const format = opts.format ?? 'ndjson';
@@ -92,7 +100,7 @@ export async function loadStream(input: NodeJS.ReadableStream, opts: StreamOptio
       } finally {
         clearInterval(timer);
       }
-    return { db: opts.dbPath, files, totals: sumTotals(files) };
+    return { db: opts.lake.path, files, totals: sumTotals(files) };
     });
   } finally {
     rmSync(spool, { recursive: true, force: true });

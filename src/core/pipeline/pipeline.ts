@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDb, type LakeLimits } from '../../db/db.js';
+import type { Lakehouse } from '../../db/lakehouse.js';
 import { GateFailedError, InterruptedError } from '../../errors.js';
 import type { Config } from '../config.js';
 import { generateDataset, resolveOptions, type GenerateEvent, type Manifest } from '../generate/index.js';
@@ -14,8 +14,8 @@ import { checkFilesLoaded } from '../load/gate.js';
 import { loadFiles, type LoadEvent, type LoadResult } from '../load/load.js';
 import { MetricSet, readMetricValue, writeMetricsFile } from '../metrics.js';
 import { finishRun, newRunId, startRun, type RunStatus } from '../runs.js';
-import { openLakehouse } from '../load/lakehouse.js';
 import { runTransform, type TransformEvent, type TransformResult } from '../transform/transform.js';
+import type { StageContext } from '../stage.js';
 import { parseMaxInvalid } from '../validate/index.js';
 import { addAlertMetrics, addLoadMetrics, addOutcomeMetrics, addStageMetric } from './metrics.js';
 
@@ -28,21 +28,19 @@ export type PipelineEvent =
   | { type: 'load'; event: LoadEvent }
   | { type: 'transform'; event: TransformEvent };
 
-export interface PipelineOptions {
+/**
+ * The pipeline's request: its effective configuration. The lakehouse is the context's (the CLI builds it from
+ * config.db and config.lock_timeout_s); ctx.signal (Ctrl-C) is passed to every stage: the run is recorded
+ * 'interrupted' and InterruptedError propagates; the lake's limits apply to every stage (each stage's own default
+ * otherwise), its validateFast and readSnapshotRows to the load stage.
+ */
+export interface PipelineInput {
   config: Config;
   cwd: string;
   env: NodeJS.ProcessEnv;
   /** Arguments recorded in the run history. */
   args: string[];
   metricsFile?: string | undefined;
-  onEvent?: ((e: PipelineEvent) => void) | undefined;
-  /** Ctrl-C: passed to every stage; the run is recorded 'interrupted' and InterruptedError propagates. */
-  signal?: AbortSignal | undefined;
-  /** DuckDB threads and memory for every stage (each stage's own default otherwise). */
-  limits?: LakeLimits | undefined;
-  /** The load stage's LoadOptions.fastPath and readSnapshotRows (SURGCTL_VALIDATE_FAST, SURGCTL_READ_SNAPSHOT_ROWS). */
-  fastPath?: boolean | undefined;
-  readSnapshotRows?: number | undefined;
 }
 
 export interface PipelineResult {
@@ -68,14 +66,15 @@ export function generatedDir(config: Config): string {
  * config.max_invalid (after loading: the lakehouse then holds the valid rows, and the transform is not run),
  * or when model tests fail; other SurgctlErrors as the stages throw them.
  */
-export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult> {
+export async function runPipeline(opts: PipelineInput, ctx: StageContext<PipelineEvent>): Promise<PipelineResult> {
   const { config } = opts;
+  const { lake, signal } = ctx;
   // The run is written to the lakehouse at the end (the lakehouse may not exist before the load), with this start.
   const startedAt = new Date();
   const runId = newRunId(startedAt);
   const stages: PipelineResult['stages'] = [];
   const metrics = new MetricSet();
-  const emit = (e: PipelineEvent): void => opts.onEvent?.(e);
+  const emit = (e: PipelineEvent): void => ctx.onEvent?.(e);
   const stage = async <T>(name: StageName, detail: string, fn: () => Promise<T>, done: (r: T) => string): Promise<T> => {
     emit({ type: 'stage-start', stage: name, detail });
     const t0 = performance.now();
@@ -107,28 +106,22 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
           ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest)
           : (
               await generateDataset(
-                { out: dir, seed: config.seed, scale: config.scale, format: config.format, badRows: config.bad_rows, incidents: config.incidents, ...(opts.limits ? { limits: opts.limits } : {}) },
-                { onEvent: (event) => emit({ type: 'generate', event }), ...(opts.signal ? { signal: opts.signal } : {}) },
+                { out: dir, seed: config.seed, scale: config.scale, format: config.format, badRows: config.bad_rows, incidents: config.incidents },
+                { lake, signal, onEvent: (event) => emit({ type: 'generate', event }) },
               )
             ).manifest,
       (m) => `${m.files.length} files, ${m.files.reduce((s, f) => s + f.rows, 0).toLocaleString('en-US')} rows, ${m.bad_rows.length} labelled bad rows, ${m.incidents.length} incidents${reused ? ' (already generated)' : ''}`,
     );
     const load = await stage(
       'load',
-      `validate and load into ${config.db}`,
+      `validate and load into ${lake.path}`,
       () =>
-        loadFiles([dir], {
-          dbPath: config.db,
+        loadFiles({
+          inputs: [dir],
           cwd: opts.cwd,
           quarantineDir: config.quarantine_dir,
-          lockTimeoutMs: config.lock_timeout_s * 1000,
-          limits: opts.limits,
-          fastPath: opts.fastPath,
-          readSnapshotRows: opts.readSnapshotRows,
           args: ['pipeline:load', dir],
-          onEvent: (event) => emit({ type: 'load', event }),
-          signal: opts.signal,
-        }),
+        }, { lake, signal, onEvent: (event) => emit({ type: 'load', event }) }),
       (r) => {
         const skipped = r.files.filter((f) => f.status === 'skipped').length;
         return `${r.totals.rows_read.toLocaleString('en-US')} rows read, ${r.totals.rows_inserted.toLocaleString('en-US')} inserted, ${r.totals.rows_duplicate.toLocaleString('en-US')} duplicate, ${r.totals.rows_quarantined.toLocaleString('en-US')} quarantined${skipped ? `, ${skipped} file(s) already loaded` : ''}`;
@@ -150,27 +143,22 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
       'SQL models, model tests',
       () =>
         runTransform({
-          dbPath: config.db,
           cwd: opts.cwd,
           env: opts.env,
           rulesPath: config.rules ?? undefined,
-          lockTimeoutMs: config.lock_timeout_s * 1000,
-          limits: opts.limits,
           args: ['pipeline:transform'],
-          onEvent: (event) => emit({ type: 'transform', event }),
-          signal: opts.signal,
-        }),
+        }, { lake, signal, onEvent: (event) => emit({ type: 'transform', event }) }),
       (r) => `${r.mode} (${r.reason}): ${r.models.filter((m) => m.status === 'succeeded').length} models built, ${r.tests_failed} model test(s) failed`,
     );
     if (transform.tests_failed > 0) {
       throw new GateFailedError(`${transform.tests_failed} model test(s) failed`, { hint: 'surgctl report data-quality shows which; surgctl transform --warn-only reports without failing' });
     }
-    const alerts = await countAlerts(config.db, config.lock_timeout_s * 1000, opts.limits);
+    const alerts = await countAlerts(lake);
     addAlertMetrics(metrics, alerts);
     ok = true;
     const result: PipelineResult = {
       run_id: runId,
-      db: config.db,
+      db: lake.path,
       data_dir: dir,
       generated: {
         reused,
@@ -184,14 +172,14 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
       alerts,
       stages,
     };
-    await recordPipelineRun(config.db, config.lock_timeout_s * 1000, runId, startedAt, opts.args, 'succeeded', result);
+    await recordPipelineRun(lake, runId, startedAt, opts.args, 'succeeded', result);
     return result;
   } catch (e) {
     // Nothing is recorded in a lakehouse that refused us (newer schema, read-only): recordPipelineRun opens it
     // through the same gate, which throws before writing.
-    if (existsSync(config.db)) {
+    if (lake.exists()) {
       const status = e instanceof InterruptedError ? 'interrupted' : 'failed';
-      await recordPipelineRun(config.db, config.lock_timeout_s * 1000, runId, startedAt, opts.args, status, { stages }, e instanceof Error ? e.message : String(e)).catch(() => undefined);
+      await recordPipelineRun(lake, runId, startedAt, opts.args, status, { stages }, e instanceof Error ? e.message : String(e)).catch(() => undefined);
     }
     throw e;
   } finally {
@@ -206,18 +194,15 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   }
 }
 
-async function countAlerts(dbPath: string, lockTimeoutMs: number, limits: LakeLimits | undefined): Promise<Record<string, number>> {
-  const db = await openDb(dbPath, { readOnly: true, lockTimeoutMs, threads: limits?.threads, memoryLimit: limits?.memoryLimit });
-  try {
+async function countAlerts(lake: Lakehouse): Promise<Record<string, number>> {
+  return lake.withReader(async (db) => {
     const rows = await db.all<{ level: string; n: number }>('SELECT level, count(*)::INTEGER AS n FROM alerts GROUP BY level ORDER BY level');
     return Object.fromEntries(rows.map((r) => [r.level, r.n]));
-  } finally {
-    db.close();
-  }
+  });
 }
 
-async function recordPipelineRun(dbPath: string, lockTimeoutMs: number, runId: string, startedAt: Date, args: string[], status: RunStatus, counts: object, error?: string): Promise<void> {
-  const db = await openLakehouse(dbPath, lockTimeoutMs, { forLoad: false });
+async function recordPipelineRun(lake: Lakehouse, runId: string, startedAt: Date, args: string[], status: RunStatus, counts: object, error?: string): Promise<void> {
+  const db = await lake.openWriter();
   try {
     await startRun(db, runId, 'pipeline', args, startedAt);
     await finishRun(db, runId, status, counts as Record<string, unknown>, error);

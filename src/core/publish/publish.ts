@@ -16,21 +16,21 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { Client, PoolClient } from 'pg';
-import { openDb, type Db, type LakeLimits } from '../../db/db.js';
+import type { Db } from '../../db/db.js';
+import type { Lakehouse } from '../../db/lakehouse.js';
 import { ident, literal } from '../../db/sql.js';
 import { InterruptedError, isSurgctlError, UsageError, ExitCode } from '../../errors.js';
-import { openLakehouse } from '../load/lakehouse.js';
 import { withWriterNote } from '../../db/merge-gate.js';
 import { finishRun, newRunId, startRun } from '../runs.js';
+import type { StageContext } from '../stage.js';
 import { loadModels, type Model } from '../transform/models.js';
 import { buildScopes, defineScopeMacros, existingTables, partitionPredicate, RAW_TABLES } from '../transform/scope.js';
 import { csvLinesSql, pgColumnsDdl, pgReadySelectSql, pgTypeOf, type MartColumn } from './columns.js';
 import { SERVING_ANALYZE, SERVING_INDEXES } from './serving.js';
 import { PublishError, scrubSecret, type PublishTarget } from './target.js';
 
-export interface PublishOptions {
-  /** The lakehouse file (must exist). */
-  dbPath: string;
+/** What to publish where; the lakehouse (which must exist) is the context's, and its limits apply. */
+export interface PublishInput {
   target: PublishTarget;
   /** Marts (or raw tables) to publish; default every mart (plus every raw table with `raw`). */
   tables?: string[] | undefined;
@@ -38,13 +38,8 @@ export interface PublishOptions {
   raw?: boolean | undefined;
   /** Rewrite every table in full even when nothing or only some partitions changed. */
   full?: boolean | undefined;
-  lockTimeoutMs?: number | undefined;
-  /** DuckDB threads and memory (SURGCTL_THREADS / SURGCTL_MEMORY_LIMIT, resolved by the CLI). */
-  limits?: LakeLimits | undefined;
   /** The arguments to record in the run history (with the URL already redacted). */
   args?: string[] | undefined;
-  signal?: AbortSignal | undefined;
-  onEvent?: ((e: PublishEvent) => void) | undefined;
   /** Rows per write to the COPY stream on the chunks transport. Default 16384. */
   batchRows?: number | undefined;
   /** 'fifo' (default where mkfifo exists: DuckDB's CSV writer into a named pipe) or 'chunks'. */
@@ -54,7 +49,7 @@ export interface PublishOptions {
 }
 
 /** What the read-only phase gets: the options, and the FIFO path (allowed on the sealed handle) for the fifo transport. */
-type RunOpts = Omit<PublishOptions, 'dbPath'> & { fifoPath?: string | undefined };
+type RunOpts = PublishInput & Omit<StageContext<PublishEvent>, 'lake'> & { fifoPath?: string | undefined };
 
 export type PublishMode = 'full' | 'incremental' | 'unchanged';
 
@@ -138,12 +133,13 @@ const LEDGER_COLUMNS = `publish_id text NOT NULL, table_name text NOT NULL, mode
  * ('publish_connect' | 'publish_failed', exit 3) when the server cannot be reached or a statement fails (the
  * target is left as it was), InterruptedError on abort (likewise).
  */
-export async function runPublish(opts: PublishOptions): Promise<PublishResult> {
+export async function runPublish(input: PublishInput, ctx: StageContext<PublishEvent>): Promise<PublishResult> {
   const t0 = Date.now();
-  const lockTimeoutMs = opts.lockTimeoutMs ?? 5000;
+  const { lake } = ctx;
+  const opts: RunOpts = { ...input, signal: ctx.signal, onEvent: ctx.onEvent };
   const publishId = newRunId();
   // 1. A short write: migrate, check there is something to publish, record the run as running.
-  await withLakeWrite(opts.dbPath, lockTimeoutMs, opts.limits, async (w) => {
+  await withLakeWrite(lake, async (w) => {
     const run = await lastTransformRun(w);
     await listSources(w, opts, run.run_id);
     await startRun(w, publishId, 'publish', opts.args ?? []);
@@ -154,14 +150,11 @@ export async function runPublish(opts: PublishOptions): Promise<PublishResult> {
   let outcome: { result: PublishResult; mirror: MirrorRow[] } | undefined;
   let failure: Error | undefined;
   try {
-    const ro = await openDb(opts.dbPath, {
-      readOnly: true,
+    const ro = await lake.openReader({
       // One DuckDB thread unless told otherwise: the COPY is bound by the server's one backend parsing it, and DuckDB's
       // CSV writer on one thread still outpaces it; a second thread only took CPU from that backend (at 1M rows on
       // this 2-core machine the COPY took 9.2-9.7 s with two threads, 6.9-7.0 s with one, and half the memory).
-      threads: opts.limits?.threads ?? 1,
-      ...(opts.limits?.memoryLimit === undefined ? {} : { memoryLimit: opts.limits.memoryLimit }),
-      lockTimeoutMs,
+      threads: 1,
       writePaths: fifoDir ? [fifoDir.fifo] : [],
     });
     try {
@@ -177,7 +170,7 @@ export async function runPublish(opts: PublishOptions): Promise<PublishResult> {
   // 3. A short write again: the lakehouse's ledger and the run's outcome.
   if (failure || !outcome) {
     const err = failure ?? new Error('publish: no result');
-    await withLakeWrite(opts.dbPath, lockTimeoutMs, opts.limits, (w) =>
+    await withLakeWrite(lake, (w) =>
       finishRun(w, publishId, err instanceof InterruptedError ? 'interrupted' : 'failed', { target: opts.target.redacted }, err.message),
     ).catch(() => undefined);
     throw err;
@@ -186,7 +179,7 @@ export async function runPublish(opts: PublishOptions): Promise<PublishResult> {
   const { target } = opts;
   try {
     await opts.beforeLedger?.();
-    await withLakeWrite(opts.dbPath, lockTimeoutMs, opts.limits, async (w) => {
+    await withLakeWrite(lake, async (w) => {
       await recordLedger(w, target, mirror);
       result.duration_ms = Date.now() - t0;
       await finishRun(w, publishId, 'succeeded', {
@@ -256,9 +249,9 @@ async function readMirror(client: Client, target: PublishTarget): Promise<Mirror
 }
 
 /** Opens the lakehouse read-write (migrating it) for one short write, with the writer's note up so readers let it in. */
-async function withLakeWrite<T>(dbPath: string, lockTimeoutMs: number, limits: LakeLimits | undefined, fn: (db: Db) => Promise<T>): Promise<T> {
-  return withWriterNote(dbPath, async () => {
-    const db = await openLakehouse(dbPath, lockTimeoutMs, { forLoad: false, limits });
+async function withLakeWrite<T>(lake: Lakehouse, fn: (db: Db) => Promise<T>): Promise<T> {
+  return withWriterNote(lake.path, async () => {
+    const db = await lake.openWriter();
     try {
       return await fn(db);
     } finally {

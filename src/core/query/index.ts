@@ -2,24 +2,21 @@
 // (or EXPLAIN [ANALYZE] of one SELECT), checked by DuckDB's parser before anything is bound or run; and the
 // lakehouse is opened READ_ONLY and sealed (openDb), so DuckDB itself refuses files outside --allow-read,
 // extensions, ATTACH and settings. Anything refused is a usage error (exit 2).
-import type { LakeLimits } from '../../db/db.js';
 import { StatementType } from '@duckdb/node-api';
 import { readOnlyRefusal, type Db } from '../../db/db.js';
 import { UsageError } from '../../errors.js';
 import { emitQuery, stagedOutput, type EmitResult, type EmitTarget } from '../export/emit.js';
 import { provenance } from '../export/metadata.js';
-import { queryColumns, withLakehouse } from '../read/lakehouse.js';
+import { queryColumns } from '../read/lakehouse.js';
+import type { StageContext } from '../stage.js';
 
+/** One query and where its result goes; the lakehouse (which must exist; opened read-only) is the context's. */
 export interface QueryRequest {
-  /** The lakehouse file (must exist; opened read-only). */
-  dbPath: string;
   sql: string;
   /** Directories whose files the SQL may read (read_csv, read_text, glob ...). Default: none. */
   allowRead?: readonly string[] | undefined;
-  /** How long to wait for another process's lock, in ms. */
-  lockTimeoutMs?: number | undefined;
-  /** DuckDB threads and memory (default: 2 threads, 2GB). */
-  limits?: LakeLimits | undefined;
+  /** Where the result goes (stdout through target.render, or --out). */
+  target: EmitTarget;
 }
 
 const ALLOWED = new Set<StatementType>([StatementType.SELECT, StatementType.EXPLAIN]);
@@ -179,10 +176,11 @@ export async function readOnlyStatement(db: Db, sql: string): Promise<string> {
  * Runs one read-only SELECT against the lakehouse and writes its result to `target`.
  * Throws UsageError for a missing lakehouse or a refused statement, QueryError when DuckDB fails.
  */
-export async function runQuery(req: QueryRequest, target: EmitTarget): Promise<EmitResult> {
+export async function runQuery(req: QueryRequest, ctx: StageContext): Promise<EmitResult> {
+  const target = req.target;
   const staged = stagedOutput(target);
-  const open = { allowRead: req.allowRead, lockTimeoutMs: req.lockTimeoutMs, limits: req.limits, writePaths: staged.writePaths };
-  return withLakehouse(req.dbPath, async (db) => {
+  const open = { allowRead: req.allowRead, writePaths: staged.writePaths };
+  return ctx.lake.withReader(async (db) => {
     const sql = await readOnlyStatement(db, req.sql);
     const kvMetadata = target.format === 'parquet' ? await provenance(db, { columns: await queryColumns(db, sql), extra: { surgctl_query: sql } }) : undefined;
     return emitQuery(db, { name: 'query', title: 'Query', sql }, { ...staged.target, kvMetadata });

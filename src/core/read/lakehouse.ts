@@ -1,44 +1,10 @@
-// Opening the lakehouse for reading (report, export, query): READ_ONLY and sealed (openDb), a clear usage error
-// when it is missing, checks that the marts a reader needs exist (else: run transform), the relations and columns
-// it holds, and small JSON-safe reads (readRows).
+// Reading the lakehouse (report, export, query), on a handle opened by src/db/lakehouse.ts Lakehouse.openReader or
+// withReader (READ_ONLY and sealed, a clear usage error when it is missing): checks that the marts a reader needs
+// exist (else: run transform), the relations and columns it holds, and small JSON-safe reads (readRows).
 import type { DuckDBValue } from '@duckdb/node-api';
-import { openDb, readOnlyRefusal, type Db, type LakeLimits } from '../../db/db.js';
-import { requireExistingDb } from '../db-path.js';
+import type { Db } from '../../db/db.js';
 import { isSurgctlError, QueryError, UsageError } from '../../errors.js';
 import { jsonSafeConverter, type ResultRow } from './values.js';
-
-export interface ReadOpenOptions {
-  /** Directories whose files DuckDB may read (query --allow-read). */
-  allowRead?: readonly string[] | undefined;
-  /** The exact temporary output paths surgctl's own COPY ... TO writes. */
-  writePaths?: readonly string[] | undefined;
-  /** How long to wait for another process's lock, in ms (default 5000). */
-  lockTimeoutMs?: number | undefined;
-  /** DuckDB threads and memory (default: 2 threads, 2GB). */
-  limits?: LakeLimits | undefined;
-}
-
-/** Opens an existing lakehouse READ_ONLY and sealed. Throws UsageError (exit 2) naming the path when there is none. */
-export async function openLakehouseReadOnly(path: string, options: ReadOpenOptions = {}): Promise<Db> {
-  requireExistingDb({ path, from: 'flag' });
-  const { limits, ...rest } = options;
-  return openDb(path, { ...rest, threads: limits?.threads, memoryLimit: limits?.memoryLimit, readOnly: true });
-}
-
-/**
- * Runs fn on the lakehouse opened read-only, closing it afterwards whatever happens. Anything the sealed
- * handle refuses (a file outside --allow-read, a setting) surfaces as a UsageError, streams included.
- */
-export async function withLakehouse<T>(path: string, fn: (db: Db) => Promise<T>, options: ReadOpenOptions = {}): Promise<T> {
-  const db = await openLakehouseReadOnly(path, options);
-  try {
-    return await fn(db);
-  } catch (e) {
-    throw readOnlyRefusal(e) ?? e;
-  } finally {
-    db.close();
-  }
-}
 
 export interface RelationColumn {
   name: string;

@@ -1,9 +1,10 @@
 // `report`: run one named report over the marts, read-only, and emit it in any output format. Filters are
 // checked before the database is opened; missing marts are a usage error that says to run transform.
-import type { Db, LakeLimits } from '../../db/db.js';
+import type { Db } from '../../db/db.js';
 import { emitQuery, stagedOutput, streamQuery, type EmitResult, type EmitTarget } from '../export/emit.js';
 import { provenance } from '../export/metadata.js';
-import { listRelations, queryColumns, readRows, relationColumns, requireRelations, withLakehouse } from '../read/lakehouse.js';
+import { listRelations, queryColumns, readRows, relationColumns, requireRelations } from '../read/lakehouse.js';
+import type { StageContext } from '../stage.js';
 import { collectRows, type MaterialisedResult } from '../read/result.js';
 import { chartSpecs } from './chart-specs.js';
 import { loadDashboard } from './dashboard.js';
@@ -15,17 +16,14 @@ export { RISK_LEVELS, parseFilters, type RawFilters, type ReportFilters, type Ri
 export type { Dashboard, ChartKind, PatientVitals } from './dashboard.js';
 export { chartSpecs, splitStays, vitalsSpec } from './chart-specs.js';
 
+/** One report and where it goes; the lakehouse (which must exist; opened read-only) is the context's. */
 export interface ReportRequest {
-  /** The lakehouse file (must exist; opened read-only). */
-  dbPath: string;
   name: string;
   filters?: RawFilters | undefined;
-  /** How long to wait for another process's lock, in ms. */
-  lockTimeoutMs?: number | undefined;
   /** The clock for the page header's generation time (default: now). */
   now?: (() => Date) | undefined;
-  /** DuckDB threads and memory (default: 2 threads, 2GB). */
-  limits?: LakeLimits | undefined;
+  /** Where the report goes (stdout through target.render, or --out). */
+  target: EmitTarget;
 }
 
 export interface ReportOutcome extends EmitResult {
@@ -50,15 +48,11 @@ function shown(f: ReportFilters): Record<string, string> {
  * Throws UsageError for an unknown report, a bad or inapplicable filter, a missing lakehouse or missing marts;
  * OutputExistsError when --out exists without --force; QueryError when DuckDB fails.
  */
-export async function runReport(req: ReportRequest, target: EmitTarget): Promise<ReportOutcome> {
+export async function runReport(req: ReportRequest, ctx: StageContext): Promise<ReportOutcome> {
   const { def, filters } = prepare(req.name, req.filters);
   def.build(filters); // usage errors (e.g. timeline without an id) before the database is opened
-  const staged = stagedOutput(target);
-  return withLakehouse(req.dbPath, (db) => emitReport(db, req.name, req.filters, staged.target, req.now), {
-    writePaths: staged.writePaths,
-    lockTimeoutMs: req.lockTimeoutMs,
-    limits: req.limits,
-  });
+  const staged = stagedOutput(req.target);
+  return ctx.lake.withReader((db) => emitReport(db, req.name, req.filters, staged.target, req.now), { writePaths: staged.writePaths });
 }
 
 /**

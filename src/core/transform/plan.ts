@@ -3,24 +3,22 @@
 // the raw tables, nothing is written to the lakehouse), and diffs them in SQL: alerts that would appear,
 // disappear or change level, by level and by trigger, plus the rule values that differ.
 import { resolve } from 'node:path';
-import { openDb, type Db, type LakeLimits } from '../../db/db.js';
+import type { Db } from '../../db/db.js';
+import type { StageContext } from '../stage.js';
 import { loadModels, type Model, type ModelSet } from './models.js';
 import { RISK_LEVELS } from '../domain.js';
 import { loadRules, type LoadedRules } from './rules.js';
 import { existingTables } from './scope.js';
 import { prepareSession, rulesInForce } from './transform.js';
 
-export interface PlanOptions {
-  dbPath: string;
+/** What to plan; the lakehouse (which must exist; opened read-only, writing only TEMP tables) is the context's. */
+export interface PlanInput {
   /** The proposed project rules file (merged over the shipped defaults). */
   proposedRules: string;
   /** For resolving the rules in force (config, ./surgctl.rules.json) and relative paths. */
   cwd?: string | undefined;
   env?: NodeJS.ProcessEnv | undefined;
   modelsDir?: string | undefined;
-  lockTimeoutMs?: number | undefined;
-  /** DuckDB threads and memory (default: 2 threads, 2GB). */
-  limits?: LakeLimits | undefined;
 }
 
 export interface PlanCounts {
@@ -94,11 +92,11 @@ async function motionTotals(db: Db, table: string): Promise<MotionTotals> {
 }
 
 /** Builds the plan. Opens the lakehouse read-only; writes only TEMP tables. */
-export async function planRules(opts: PlanOptions): Promise<RulesPlan> {
+export async function planRules(opts: PlanInput, ctx: StageContext): Promise<RulesPlan> {
   const current = rulesInForce({ cwd: opts.cwd, env: opts.env });
   const proposed = loadRules(resolve(opts.cwd ?? process.cwd(), opts.proposedRules));
   const set = loadModels(opts.modelsDir);
-  const db = await openDb(opts.dbPath, { readOnly: true, lockTimeoutMs: opts.lockTimeoutMs ?? 5000, threads: opts.limits?.threads, memoryLimit: opts.limits?.memoryLimit });
+  const db = await ctx.lake.openReader();
   try {
     const have = await existingTables(db, ['raw_telemetry']);
     if (!have.has('raw_telemetry')) {
@@ -162,7 +160,7 @@ export async function planRules(opts: PlanOptions): Promise<RulesPlan> {
       .filter((k) => JSON.stringify(cur.get(k)) !== JSON.stringify(prop.get(k)) && !k.endsWith('.source'))
       .map((k) => ({ path: k, current: cur.get(k), proposed: prop.get(k) }));
     return {
-      db: opts.dbPath,
+      db: ctx.lake.path,
       current: { version: current.rules.version, file: current.projectFile },
       proposed: { version: proposed.rules.version, file: proposed.projectFile as string },
       changed_rules: changed,

@@ -4,13 +4,12 @@
 // Full or incremental: after new loads, only the procedures, patients and (patient, hour)s they touch are
 // recomputed (delete + insert of those partitions); a change of rules or models forces a full rebuild.
 import type { Db } from '../../db/db.js';
-import { openDb, type LakeLimits } from '../../db/db.js';
 import { ident } from '../../db/sql.js';
 import { InterruptedError, QueryError } from '../../errors.js';
 import { loadConfig } from '../config.js';
-import { openLakehouse } from '../load/lakehouse.js';
 import { migrate, refuseNewer } from '../../db/migrate.js';
 import { finishRun, newRunId, startRun, writer } from '../runs.js';
+import type { StageContext } from '../stage.js';
 import { runModelTests, type TestResult } from './model-tests.js';
 import { loadModels, selectModels, type Model, type ModelSet } from './models.js';
 import { loadRules, resolveRulesFile, writeRulesTables, type LoadedRules } from './rules.js';
@@ -32,9 +31,8 @@ export const FULL_BATCH_ROWS = 1_000_000;
  */
 export const TRANSFORM_MEMORY_LIMIT = '768MB';
 
-export interface TransformOptions {
-  /** Lakehouse file (must exist; the CLI resolves --db / SURGCTL_DB / config / ./surgctl.duckdb). */
-  dbPath: string;
+/** What a transform runs; the lakehouse (which must exist) is the context's. */
+export interface TransformInput {
   /** For a relative --rules path, ./surgctl.rules.json and the config file. Default process.cwd(). */
   cwd?: string | undefined;
   /** Environment for SURGCTL_RULES and the config file (the CLI passes its own). Default: none. */
@@ -49,18 +47,18 @@ export interface TransformOptions {
   fullRefresh?: boolean | undefined;
   /** Models folder (tests use their own). Default: the shipped models. */
   modelsDir?: string | undefined;
-  lockTimeoutMs?: number | undefined;
-  /** DuckDB threads and memory (default: 2 threads, TRANSFORM_MEMORY_LIMIT; a dry run 2GB). */
-  limits?: LakeLimits | undefined;
   /** Raw telemetry rows per batch for a full build of the procedure-partitioned models (default FULL_BATCH_ROWS). */
   batchRows?: number | undefined;
   /** The arguments to record in the `runs` history. */
   args?: string[] | undefined;
-  onEvent?: ((e: TransformEvent) => void) | undefined;
-  /** Aborting stops before the next model (a running model's statement is interrupted and rolled back), marks the
-   *  run 'interrupted' and throws InterruptedError; models built before it are kept. */
-  signal?: AbortSignal | undefined;
 }
+
+/**
+ * transformDb's options: the input, and the context's signal and onEvent (transformDb is given the open handle, not
+ * the lake). Aborting stops before the next model (a running model's statement is interrupted and rolled back),
+ * marks the run 'interrupted' and throws InterruptedError; models built before it are kept.
+ */
+export type TransformOptions = TransformInput & Omit<StageContext<TransformEvent>, 'lake'>;
 
 export type TransformMode = 'full' | 'incremental' | 'up_to_date' | 'select';
 
@@ -103,19 +101,18 @@ export type TransformEvent =
   | { type: 'model-done'; result: ModelRunResult }
   | { type: 'tests-done'; model: string; results: TestResult[] };
 
-/** Opens the lakehouse, runs the transform, closes it. See transformDb. */
-export async function runTransform(opts: TransformOptions): Promise<TransformResult> {
+/**
+ * Opens the lakehouse (a writer giving readers a read snapshot; the lake's memoryLimit, else
+ * TRANSFORM_MEMORY_LIMIT; a dry run 2GB), runs the transform, closes it. See transformDb.
+ */
+export async function runTransform(input: TransformInput, ctx: StageContext<TransformEvent>): Promise<TransformResult> {
   // A dry run writes nothing (no migration either) but still refuses a lakehouse newer than this CLI.
-  const db = opts.dryRun
-    ? await openDb(opts.dbPath, { lockTimeoutMs: opts.lockTimeoutMs ?? 5000, threads: opts.limits?.threads, memoryLimit: opts.limits?.memoryLimit })
-    : await openLakehouse(opts.dbPath, opts.lockTimeoutMs ?? 5000, {
-        forLoad: false,
-        limits: { threads: opts.limits?.threads, memoryLimit: opts.limits?.memoryLimit ?? TRANSFORM_MEMORY_LIMIT },
-        readSnapshot: true,
-      });
+  const db = input.dryRun
+    ? await ctx.lake.openWritable()
+    : await ctx.lake.openWriter({ memoryLimit: TRANSFORM_MEMORY_LIMIT, readSnapshot: true });
   try {
-    if (opts.dryRun) await refuseNewer(db);
-    return await transformDb(db, opts);
+    if (input.dryRun) await refuseNewer(db);
+    return await transformDb(db, { ...input, signal: ctx.signal, onEvent: ctx.onEvent });
   } finally {
     db.close();
   }

@@ -9,11 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writerWaiting } from '../../db/merge-gate.js';
 import { migrate } from '../../db/migrate.js';
-import { openDb, type Db, type JsonRow } from '../../db/db.js';
+import type { Db, JsonRow } from '../../db/db.js';
+import type { Lakehouse } from '../../db/lakehouse.js';
 import { ident } from '../../db/sql.js';
 import { DatabaseError, IoError, UsageError, toIoError } from '../../errors.js';
 import { NEWS2_SCORE_COLUMNS } from '../domain.js';
 import { copyQueryTo } from '../export/copy.js';
+import type { StageContext } from '../stage.js';
 import { TUI_ALTERNATIVE, requireLakehouse } from './preflight.js';
 import {
   EMPTY_ACKS, EPISODE_MEMBERS_ON, MODE_COLUMNS, isoMsSql, isoSql, orderSql, pageSql, whereSql, type SqlParams,
@@ -24,15 +26,12 @@ import {
   type RelatedAlert, type RowKey, type TelemetryEvent, type ViewSpec, type VitalHour,
 } from './types.js';
 
+/** Who browses; the lakehouse (its limits, and how long an acknowledgement waits for a lock) is the context's. */
 export interface AlertStoreOptions {
   /** Who acknowledges: the CLI passes SURGCTL_USER or the OS user name. */
   user: string;
   /** The clock for acked_at and export names (default: the wall clock). */
   now?: () => Date;
-  /** How long an acknowledgement waits for another process's lock, in ms (default 5000). */
-  lockTimeoutMs?: number;
-  threads?: number;
-  memoryLimit?: string;
 }
 
 /** Half-width of the telemetry window around an alert, in microseconds (30 s). */
@@ -41,12 +40,13 @@ const WINDOW_US = 30_000_000n;
 const WRITER_POLL_MS = 100;
 
 /**
- * Opens the lakehouse at `path` for browsing. Throws UsageError (exit 2) when the file does not exist or has no
+ * Opens the context's lakehouse for browsing. Throws UsageError (exit 2) when the file does not exist or has no
  * alerts mart, DatabaseError when it is locked by a writer or is not a DuckDB file.
  */
-export async function openAlertStore(path: string, options: AlertStoreOptions): Promise<AlertStore> {
+export async function openAlertStore(options: AlertStoreOptions, ctx: Pick<StageContext, 'lake'>): Promise<AlertStore> {
+  const { path } = ctx.lake;
   requireLakehouse(path);
-  const store = new AlertStore(path, options);
+  const store = new AlertStore(ctx.lake, options);
   try {
     await store.open();
   } catch (e) {
@@ -69,6 +69,7 @@ function ackedAlertsSql(row: ListRow): string {
 
 export class AlertStore implements AlertSource {
   readonly path: string;
+  private readonly lake: Lakehouse;
   private db: Db | undefined;
   private tables = new Set<string>();
   private readonly options: AlertStoreOptions;
@@ -84,8 +85,9 @@ export class AlertStore implements AlertSource {
     scalar: <T = unknown>(sql: string, params?: SqlParams): Promise<T | undefined> => this.use((db) => db.scalar<T>(sql, params)),
   };
 
-  constructor(path: string, options: AlertStoreOptions) {
-    this.path = path;
+  constructor(lake: Lakehouse, options: AlertStoreOptions) {
+    this.lake = lake;
+    this.path = lake.path;
     this.options = options;
   }
 
@@ -93,12 +95,7 @@ export class AlertStore implements AlertSource {
   async open(): Promise<void> {
     this.staging ??= mkdtempSync(join(tmpdir(), 'surgctl-tui-export-'));
     try {
-      this.db = await openDb(this.path, {
-        readOnly: true,
-        writePaths: [this.staging],
-        lockTimeoutMs: this.options.lockTimeoutMs ?? 5000,
-        ...this.dbOptions(),
-      });
+      this.db = await this.lake.openReader({ writePaths: [this.staging] });
     } catch (e) {
       this.release();
       throw e;
@@ -147,13 +144,6 @@ export class AlertStore implements AlertSource {
     this.watcher = undefined;
     if (this.staging !== undefined) rmSync(this.staging, { recursive: true, force: true });
     this.staging = undefined;
-  }
-
-  private dbOptions(): { threads?: number; memoryLimit?: string } {
-    return {
-      ...(this.options.threads === undefined ? {} : { threads: this.options.threads }),
-      ...(this.options.memoryLimit === undefined ? {} : { memoryLimit: this.options.memoryLimit }),
-    };
   }
 
   private get acks(): string {
@@ -457,7 +447,7 @@ export class AlertStore implements AlertSource {
     this.release();
     let rw: Db | undefined;
     try {
-      rw = await openDb(this.path, { lockTimeoutMs: this.options.lockTimeoutMs ?? 5000, ...this.dbOptions() });
+      rw = await this.lake.openWritable();
       // A lakehouse from a newer surgctl is never written, not even an acknowledgement (migrate refuses it before
       // any write); an older one gains alert_acks from migration 003.
       await migrate(rw);

@@ -1,7 +1,7 @@
 // The validate stage: JSON Schema checks for CSV, NDJSON and Parquet with row-level quarantine.
 //
 // Two entries:
-//  - validateFiles(inputs, opts): Promise<ValidationReport> -- the whole `surgctl validate` (inputs, datasets,
+//  - validateFiles({ inputs, ...flags }, { lake?, signal, onEvent }): Promise<ValidationReport> -- the whole `surgctl validate` (inputs, datasets,
 //    its own in-memory DuckDB, quarantine/valid files, --max-invalid gate). Used by the CLI.
 //  - stageAndValidate(db, input, ds, opts): Promise<StagedValidation> -- the lower level, inside a Db the caller
 //    already opened (load uses it):
@@ -31,7 +31,7 @@ export type {
   EngineChoice, EngineName, ErrorExample, FileError, ProgressPhase, StageInput, StageOptions, StagedValidation,
 } from './engine.js';
 export { validateFiles, parseMaxInvalid } from './run.js';
-export type { FileReport, ValidateEvent, ValidateOptions, ValidationReport } from './run.js';
+export type { FileReport, ValidateEvent, ValidateInput, ValidationReport } from './run.js';
 export { expandInputs, formatFromName, sniffFile, spoolStream } from './inputs.js';
 export type { InputFormat } from './inputs.js';
 export { compileChecks, unsupportedReasons } from './compile.js';

@@ -4,7 +4,9 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { openDb, type Db, type LakeLimits } from '../../db/db.js';
+import type { Db } from '../../db/db.js';
+import { openWorkDb } from '../../db/lakehouse.js';
+import type { WorkContext } from '../stage.js';
 import { ident, literal, quoteAnyIdent } from '../../db/sql.js';
 import { InterruptedError, toIoError, UsageError } from '../../errors.js';
 import { inferDataset, listDatasets, loadDatasetSchema, orderByDependencies, type DatasetSchema } from '../schemas.js';
@@ -12,7 +14,15 @@ import { dropStaged, stageAndValidate, type EngineChoice, type ErrorExample, typ
 import { expandInputs, formatFromName, spoolStream, type InputFormat } from './inputs.js';
 import { VALIDATE_MAX_INVALID } from '../domain.js';
 
-export interface ValidateOptions {
+/**
+ * What to validate and how (the flags of `surgctl validate`). Validation needs no lakehouse: its context's lake, when
+ * given, lends its limits (default 2 threads, 512MB) and its validateFast switch (false: never take the CSV fast path,
+ * SURGCTL_VALIDATE_FAST=0); ctx.signal (Ctrl-C) cuts the running statement and stops before the next file
+ * (InterruptedError).
+ */
+export interface ValidateInput {
+  /** Files, directories, globs, or - for stdin. */
+  inputs: string[];
   /** Directory relative paths resolve against (default process.cwd()). */
   cwd?: string | undefined;
   /** Dataset name or path to a JSON Schema file, for every input; else inferred from each file name. */
@@ -33,14 +43,10 @@ export interface ValidateOptions {
   inputFormat?: InputFormat | undefined;
   /** Distinguishes this run's output file names (default: a UTC timestamp). */
   runId?: string | undefined;
-  onEvent?: ((e: ValidateEvent) => void) | undefined;
-  /** Ctrl-C: cuts the running statement and stops before the next file; throws InterruptedError. */
-  signal?: AbortSignal | undefined;
-  /** DuckDB threads and memory (default: 2 threads, 512MB). */
-  limits?: LakeLimits | undefined;
-  /** false: never take the CSV fast path (the CLI sets it from SURGCTL_VALIDATE_FAST=0). Default true. */
-  fastPath?: boolean | undefined;
 }
+
+/** What validation's steps read: the input's flags and the context. */
+type ValidateOptions = Omit<ValidateInput, 'inputs'> & WorkContext<ValidateEvent>;
 
 export type ValidateEvent =
   | { type: 'file-start'; path: string; dataset: string; index: number; count: number }
@@ -146,7 +152,9 @@ function plan(inputs: string[], opts: ValidateOptions, cwd: string, spooled: { p
  * more quarantined rows than --max-invalid allows or a file-level error. Throws UsageError / ConfigError (exit 2)
  * for bad arguments, missing files, unknown datasets and invalid schemas; IoError / QueryError (exit 3) otherwise.
  */
-export async function validateFiles(inputs: string[], opts: ValidateOptions = {}): Promise<ValidationReport> {
+export async function validateFiles(input: ValidateInput, ctx: WorkContext<ValidateEvent> = {}): Promise<ValidationReport> {
+  const { inputs, ...rest } = input;
+  const opts: ValidateOptions = { ...rest, ...ctx };
   const cwd = opts.cwd ?? process.cwd();
   const gate = parseMaxInvalid(opts.maxInvalid ?? VALIDATE_MAX_INVALID);
   if (inputs.length === 0) throw new UsageError('no input given', { hint: 'pass files, directories, globs or - for stdin' });
@@ -174,9 +182,9 @@ export async function validateFiles(inputs: string[], opts: ValidateOptions = {}
     }
     const runId = opts.runId ?? stamp();
     const onEvent = opts.onEvent;
-    const db = await openDb(':memory:', {
-      threads: opts.limits?.threads,
-      memoryLimit: opts.limits?.memoryLimit ?? '512MB',
+    const db = await openWorkDb(':memory:', {
+      threads: opts.lake?.limits.threads,
+      memoryLimit: opts.lake?.limits.memoryLimit ?? '512MB',
       onStatement: onEvent && ((sql, ms) => onEvent({ type: 'statement', sql, ms })),
     });
     // An interrupt cuts only the statement running at that moment: keep cutting (every 20 ms) until the run ends, so
@@ -197,7 +205,7 @@ export async function validateFiles(inputs: string[], opts: ValidateOptions = {}
         const staged = await stageAndValidate(db, { path: p.path, displayName: p.display, ...(p.format ? { format: p.format } : {}) }, p.ds, {
           delimiter: opts.delimiter,
           engine: opts.engine,
-          fastPath: opts.fastPath,
+          fastPath: opts.lake?.validateFast,
           foreignKeyTables: keyTables,
           examples: opts.limitErrors ?? 20,
           materializeValid: opts.validOut !== undefined || keep !== undefined,

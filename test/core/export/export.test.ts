@@ -9,6 +9,7 @@ import { literal } from '../../../src/db/sql.js';
 import { exportTable } from '../../../src/core/export/index.js';
 import { InterruptedError, OutputExistsError, UsageError } from '../../../src/errors.js';
 import { inspect, useFixtureLakehouse } from '../report/fixture.js';
+import { lakeAt } from '../../helpers/lake.js';
 
 const lake = useFixtureLakehouse();
 
@@ -28,7 +29,7 @@ async function tableTypes(table: string): Promise<[string, string][]> {
 describe('export to parquet', () => {
   it('reads back with the same row count and column types, zstd-compressed, with provenance metadata', async () => {
     const out = join(lake.dir, 'risk.parquet');
-    const result = await exportTable({ dbPath: lake.db, table: 'telemetry_risk', out });
+    const result = await exportTable({ table: 'telemetry_risk', out }, { lake: lakeAt(lake.db) });
     expect(result).toMatchObject({ format: 'parquet', rows: 7, path: out });
     const [count] = await inspect<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM read_parquet(${literal(out)})`);
     expect(count?.n).toBe(7);
@@ -48,14 +49,14 @@ describe('export to parquet', () => {
 
   it('takes load ids from a raw table lineage column, limited by --where', async () => {
     const out = join(lake.dir, 'raw.parquet');
-    const result = await exportTable({ dbPath: lake.db, table: 'raw_telemetry', out, where: ['procedure_id=PROC-2'] });
+    const result = await exportTable({ table: 'raw_telemetry', out, where: ['procedure_id=PROC-2'] }, { lake: lakeAt(lake.db) });
     expect(result.rows).toBe(2);
     expect(result.metadata).toMatchObject({ surgctl_load_ids: 'L-002', surgctl_where: 'procedure_id=PROC-2' });
   });
 
   it('writes Hive partitions that read back with the partition column', async () => {
     const out = join(lake.dir, 'alerts_by_proc');
-    const result = await exportTable({ dbPath: lake.db, table: 'alerts', out, partitionBy: ['procedure_id'] });
+    const result = await exportTable({ table: 'alerts', out, partitionBy: ['procedure_id'] }, { lake: lakeAt(lake.db) });
     expect(result.rows).toBe(5);
     expect(readdirSync(out).sort()).toEqual(['.surgctl-output', 'procedure_id=PROC-1', 'procedure_id=PROC-2', 'procedure_id=PROC-3']);
     const rows = await inspect<{ procedure_id: string; n: number }>(
@@ -68,11 +69,11 @@ describe('export to parquet', () => {
   });
 
   it('binds --where values, casting them to the column type, and ANDs repeats', async () => {
-    const at = await exportTable({ dbPath: lake.db, table: 'telemetry_risk', out: join(lake.dir, 'w1.parquet'), where: ['recorded_at>=2026-01-05T02:00:00Z', 'risk_level!=none'] });
+    const at = await exportTable({ table: 'telemetry_risk', out: join(lake.dir, 'w1.parquet'), where: ['recorded_at>=2026-01-05T02:00:00Z', 'risk_level!=none'] }, { lake: lakeAt(lake.db) });
     expect(at.rows).toBe(3);
-    const num = await exportTable({ dbPath: lake.db, table: 'telemetry_risk', out: join(lake.dir, 'w2.parquet'), where: ['risk_score >= 4'] });
+    const num = await exportTable({ table: 'telemetry_risk', out: join(lake.dir, 'w2.parquet'), where: ['risk_score >= 4'] }, { lake: lakeAt(lake.db) });
     expect(num.rows).toBe(3);
-    const evil = await exportTable({ dbPath: lake.db, table: 'alerts', out: join(lake.dir, 'w3.parquet'), where: ["patient_id=x'; DROP TABLE loads; --"] });
+    const evil = await exportTable({ table: 'alerts', out: join(lake.dir, 'w3.parquet'), where: ["patient_id=x'; DROP TABLE loads; --"] }, { lake: lakeAt(lake.db) });
     expect(evil.rows).toBe(0);
     const db = await openDb(lake.db, { readOnly: true });
     try {
@@ -84,12 +85,12 @@ describe('export to parquet', () => {
 
   it('refuses bad --where, unknown tables and columns, and partitions outside parquet', async () => {
     const out = join(lake.dir, 'bad.parquet');
-    await expect(exportTable({ dbPath: lake.db, table: 'telemetry_risk', out, where: ['nope=1'] })).rejects.toThrow(/has no column "nope"/);
-    await expect(exportTable({ dbPath: lake.db, table: 'telemetry_risk', out, where: ['risk_score'] })).rejects.toThrow(/is not COLUMN OP VALUE/);
-    await expect(exportTable({ dbPath: lake.db, table: 'telemetry_risk', out, where: ['force_n>=heavy'] })).rejects.toBeInstanceOf(UsageError);
-    await expect(exportTable({ dbPath: lake.db, table: 'telemetry_risk; DROP TABLE loads', out })).rejects.toThrow(/no table or model/);
-    await expect(exportTable({ dbPath: lake.db, table: 'alerts', out, partitionBy: ['nope'] })).rejects.toThrow(/has no column "nope"/);
-    await expect(exportTable({ dbPath: lake.db, table: 'alerts', out: join(lake.dir, 'x.csv'), partitionBy: ['level'] })).rejects.toThrow(/Hive-partitioned Parquet/);
+    await expect(exportTable({ table: 'telemetry_risk', out, where: ['nope=1'] }, { lake: lakeAt(lake.db) })).rejects.toThrow(/has no column "nope"/);
+    await expect(exportTable({ table: 'telemetry_risk', out, where: ['risk_score'] }, { lake: lakeAt(lake.db) })).rejects.toThrow(/is not COLUMN OP VALUE/);
+    await expect(exportTable({ table: 'telemetry_risk', out, where: ['force_n>=heavy'] }, { lake: lakeAt(lake.db) })).rejects.toBeInstanceOf(UsageError);
+    await expect(exportTable({ table: 'telemetry_risk; DROP TABLE loads', out }, { lake: lakeAt(lake.db) })).rejects.toThrow(/no table or model/);
+    await expect(exportTable({ table: 'alerts', out, partitionBy: ['nope'] }, { lake: lakeAt(lake.db) })).rejects.toThrow(/has no column "nope"/);
+    await expect(exportTable({ table: 'alerts', out: join(lake.dir, 'x.csv'), partitionBy: ['level'] }, { lake: lakeAt(lake.db) })).rejects.toThrow(/Hive-partitioned Parquet/);
     expect(readdirSync(lake.dir).filter((f) => f.startsWith('bad') || f.includes('.tmp-'))).toEqual([]);
   });
 });
@@ -98,23 +99,23 @@ describe('export safety', () => {
   it('never replaces an existing file without --force, and replaces it whole with --force', async () => {
     const out = join(lake.dir, 'keep.csv');
     writeFileSync(out, 'precious\n');
-    await expect(exportTable({ dbPath: lake.db, table: 'alerts', out })).rejects.toBeInstanceOf(OutputExistsError);
+    await expect(exportTable({ table: 'alerts', out }, { lake: lakeAt(lake.db) })).rejects.toBeInstanceOf(OutputExistsError);
     expect(readFileSync(out, 'utf8')).toBe('precious\n');
-    const r = await exportTable({ dbPath: lake.db, table: 'alerts', out, force: true });
+    const r = await exportTable({ table: 'alerts', out, force: true }, { lake: lakeAt(lake.db) });
     expect(r.rows).toBe(5);
     expect(readFileSync(out, 'utf8').split('\n')[0]).toMatch(/^alert_id,event_id,/);
   });
 
   it('replaces a partitioned export directory with --force but never an unrelated directory', async () => {
     const out = join(lake.dir, 'parts');
-    await exportTable({ dbPath: lake.db, table: 'alerts', out, partitionBy: ['level'] });
-    await expect(exportTable({ dbPath: lake.db, table: 'alerts', out, partitionBy: ['level'] })).rejects.toBeInstanceOf(OutputExistsError);
-    const again = await exportTable({ dbPath: lake.db, table: 'alerts', out, partitionBy: ['level'], force: true });
+    await exportTable({ table: 'alerts', out, partitionBy: ['level'] }, { lake: lakeAt(lake.db) });
+    await expect(exportTable({ table: 'alerts', out, partitionBy: ['level'] }, { lake: lakeAt(lake.db) })).rejects.toBeInstanceOf(OutputExistsError);
+    const again = await exportTable({ table: 'alerts', out, partitionBy: ['level'], force: true }, { lake: lakeAt(lake.db) });
     expect(again.rows).toBe(5);
     const other = join(lake.dir, 'notes');
     (await import('node:fs')).mkdirSync(other);
     writeFileSync(join(other, 'thesis.docx'), 'x');
-    await expect(exportTable({ dbPath: lake.db, table: 'alerts', out: other, partitionBy: ['level'], force: true })).rejects.toThrow(/refusing to replace directory/);
+    await expect(exportTable({ table: 'alerts', out: other, partitionBy: ['level'], force: true }, { lake: lakeAt(lake.db) })).rejects.toThrow(/refusing to replace directory/);
     expect(readFileSync(join(other, 'thesis.docx'), 'utf8')).toBe('x');
   });
 });
@@ -135,7 +136,7 @@ describe('export interrupted (Ctrl-C)', () => {
       const out = join(dir, `big.${format}`);
       const abort = new AbortController();
       setTimeout(() => abort.abort(), 300);
-      const err = await exportTable({ dbPath: big, table: 'big', out, format, signal: abort.signal }).catch((e: unknown) => e);
+      const err = await exportTable({ table: 'big', out, format }, { lake: lakeAt(big), signal: abort.signal }).catch((e: unknown) => e);
       expect(err, String(err)).toBeInstanceOf(InterruptedError);
       expect((err as InterruptedError).exitCode).toBe(130);
       expect((err as InterruptedError).message).toBe(`interrupted: export of big stopped; nothing written to ${out}`);
@@ -144,7 +145,7 @@ describe('export interrupted (Ctrl-C)', () => {
     const before = new AbortController();
     before.abort();
     const out = join(lake.dir, 'never.parquet');
-    await expect(exportTable({ dbPath: lake.db, table: 'alerts', out, signal: before.signal })).rejects.toBeInstanceOf(InterruptedError);
+    await expect(exportTable({ table: 'alerts', out }, { lake: lakeAt(lake.db), signal: before.signal })).rejects.toBeInstanceOf(InterruptedError);
     expect(readdirSync(lake.dir)).not.toContain('never.parquet');
   }, 60_000);
 });
@@ -152,18 +153,18 @@ describe('export interrupted (Ctrl-C)', () => {
 describe('export to text and arrow', () => {
   it('writes NDJSON and CSV with ISO 8601 instants', async () => {
     const nd = join(lake.dir, 'alerts.ndjson');
-    expect((await exportTable({ dbPath: lake.db, table: 'alerts', out: nd })).format).toBe('ndjson');
+    expect((await exportTable({ table: 'alerts', out: nd }, { lake: lakeAt(lake.db) })).format).toBe('ndjson');
     const lines = readFileSync(nd, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(5);
     expect(lines.find((l) => l.alert_id === 'AL-1')).toMatchObject({ at: '2026-01-05T01:00:01Z', triggers: ['latency', 'force', 'force_spike'], risk_score: 8 });
     const csv = join(lake.dir, 'vitals.csv');
-    await exportTable({ dbPath: lake.db, table: 'vitals_hourly', out: csv, where: ['patient_id=PAT-2', 'metric=spo2'] });
+    await exportTable({ table: 'vitals_hourly', out: csv, where: ['patient_id=PAT-2', 'metric=spo2'] }, { lake: lakeAt(lake.db) });
     expect(readFileSync(csv, 'utf8').split('\n')[1]).toBe('PAT-2,spo2,2026-01-05T00:00:00Z,12,90.0,97.0,93.0,96.0,0');
   });
 
   it('writes Arrow IPC that apache-arrow reads with the same rows and types', async () => {
     const out = join(lake.dir, 'alerts.arrow');
-    const result = await exportTable({ dbPath: lake.db, table: 'alerts', out });
+    const result = await exportTable({ table: 'alerts', out }, { lake: lakeAt(lake.db) });
     expect(result).toMatchObject({ format: 'arrow', rows: 5 });
     const table = tableFromIPC(readFileSync(out));
     expect(table.numRows).toBe(5);
@@ -179,7 +180,7 @@ describe('export to text and arrow', () => {
 
   it('writes every telemetry_risk type to Arrow (doubles, booleans, integers, nulls)', async () => {
     const out = join(lake.dir, 'risk.arrow');
-    await exportTable({ dbPath: lake.db, table: 'telemetry_risk', out, where: ['procedure_id=PROC-1'] });
+    await exportTable({ table: 'telemetry_risk', out, where: ['procedure_id=PROC-1'] }, { lake: lakeAt(lake.db) });
     const table = tableFromIPC(readFileSync(out));
     expect(table.numRows).toBe(3);
     expect(table.getChild('force_n')?.toArray()).toEqual(new Float64Array([4.5, 14.2, 3.1]));

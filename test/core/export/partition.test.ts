@@ -9,6 +9,7 @@ import { exportTable } from '../../../src/core/export/index.js';
 import { UsageError } from '../../../src/errors.js';
 import { runCli } from '../../helpers/run-cli.js';
 import { inspect, useFixtureLakehouse } from '../report/fixture.js';
+import { lakeAt } from '../../helpers/lake.js';
 
 const lake = useFixtureLakehouse();
 
@@ -17,7 +18,7 @@ const parts = (dir: string): string[] => readdirSync(dir).filter((f) => f !== '.
 describe('export --partition-by day(col) and hour(col)', () => {
   it('hour(recorded_at) makes one directory per UTC hour, and every row reads back with its instant', async () => {
     const out = join(lake.dir, 'risk_by_hour');
-    const result = await exportTable({ dbPath: lake.db, table: 'telemetry_risk', out, partitionBy: ['hour(recorded_at)'] });
+    const result = await exportTable({ table: 'telemetry_risk', out, partitionBy: ['hour(recorded_at)'] }, { lake: lakeAt(lake.db) });
     expect(result.rows).toBe(7);
     expect(parts(out)).toEqual(['recorded_at_hour=2026-01-05-01', 'recorded_at_hour=2026-01-05-02', 'recorded_at_hour=2026-01-05-05']);
     const rows = await inspect<{ h: string; n: number; first: string }>(
@@ -33,7 +34,7 @@ describe('export --partition-by day(col) and hour(col)', () => {
 
   it('day(at) together with a plain column nests the directories', async () => {
     const out = join(lake.dir, 'alerts_by_day');
-    const result = await exportTable({ dbPath: lake.db, table: 'alerts', out, partitionBy: ['day(at)', 'level'] });
+    const result = await exportTable({ table: 'alerts', out, partitionBy: ['day(at)', 'level'] }, { lake: lakeAt(lake.db) });
     expect(result.rows).toBe(5);
     expect(parts(out)).toEqual(['at_day=2026-01-05']);
     expect(readdirSync(join(out, 'at_day=2026-01-05')).sort()).toEqual(['level=critical', 'level=high', 'level=medium']);
@@ -41,12 +42,12 @@ describe('export --partition-by day(col) and hour(col)', () => {
 
   it('refuses a transform of a non-timestamp column, an unknown transform, and names the timestamp columns', async () => {
     const out = join(lake.dir, 'bad_parts');
-    const err = await exportTable({ dbPath: lake.db, table: 'alerts', out, partitionBy: ['day(level)'] }).catch((e: unknown) => e);
+    const err = await exportTable({ table: 'alerts', out, partitionBy: ['day(level)'] }, { lake: lakeAt(lake.db) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
     expect((err as UsageError).message).toMatch(/alerts\.level is VARCHAR, not a timestamp/);
     expect((err as UsageError).hint).toMatch(/day\(\) takes a timestamp column: at/);
-    await expect(exportTable({ dbPath: lake.db, table: 'alerts', out, partitionBy: ['month(at)'] })).rejects.toThrow(/unknown transform "month"/);
-    await expect(exportTable({ dbPath: lake.db, table: 'alerts', out, partitionBy: ['day(nope)'] })).rejects.toThrow(/has no column "nope"/);
+    await expect(exportTable({ table: 'alerts', out, partitionBy: ['month(at)'] }, { lake: lakeAt(lake.db) })).rejects.toThrow(/unknown transform "month"/);
+    await expect(exportTable({ table: 'alerts', out, partitionBy: ['day(nope)'] }, { lake: lakeAt(lake.db) })).rejects.toThrow(/has no column "nope"/);
     expect(existsSync(out)).toBe(false);
   });
 });
@@ -54,14 +55,14 @@ describe('export --partition-by day(col) and hour(col)', () => {
 describe('export --partition-by refuses too many partitions before writing', () => {
   it('a column with more distinct values than --max-partitions is refused with a hint, and nothing is written', async () => {
     const out = join(lake.dir, 'risk_by_instant');
-    const err = await exportTable({ dbPath: lake.db, table: 'telemetry_risk', out, partitionBy: ['recorded_at'], maxPartitions: 5 }).catch((e: unknown) => e);
+    const err = await exportTable({ table: 'telemetry_risk', out, partitionBy: ['recorded_at'], maxPartitions: 5 }, { lake: lakeAt(lake.db) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
     expect((err as UsageError).message).toMatch(/would write more than 5 partitions; nothing was written/);
     expect((err as UsageError).hint).toMatch(/partition by day\(recorded_at\) or hour\(recorded_at\)/);
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(lake.dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
     // At the limit it is allowed.
-    const ok = await exportTable({ dbPath: lake.db, table: 'telemetry_risk', out, partitionBy: ['recorded_at'], maxPartitions: 7 });
+    const ok = await exportTable({ table: 'telemetry_risk', out, partitionBy: ['recorded_at'], maxPartitions: 7 }, { lake: lakeAt(lake.db) });
     expect(ok.rows).toBe(7);
     expect(parts(out)).toHaveLength(7);
   });

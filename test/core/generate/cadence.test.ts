@@ -10,6 +10,7 @@ import { openDb, type Db } from '../../../src/db/db.js';
 import { DEFAULT_VIEW, openAlertStore } from '../../../src/core/tui-data/index.js';
 import { literal } from '../../../src/db/sql.js';
 import { tempDir } from '../../helpers/run-cli.js';
+import { lakeAt } from '../../helpers/lake.js';
 
 const tmp = tempDir('surgctl-cadence-');
 afterAll(() => tmp.cleanup());
@@ -66,8 +67,8 @@ describe('the default dataset, loaded and transformed', () => {
   beforeAll(async () => {
     const g = await generateDataset({ out: join(tmp.dir, 'default'), datasets: ['robots', 'patients', 'procedures', 'telemetry'] });
     dbPath = join(tmp.dir, 'default.duckdb');
-    await loadFiles([g.outDir], { dbPath, cwd: tmp.dir, quarantineDir: join(tmp.dir, 'q') });
-    await runTransform({ dbPath, cwd: tmp.dir, env: {} });
+    await loadFiles({ inputs: [g.outDir], cwd: tmp.dir, quarantineDir: join(tmp.dir, 'q') }, { lake: lakeAt(dbPath) });
+    await runTransform({ cwd: tmp.dir, env: {} }, { lake: lakeAt(dbPath) });
     db = await openDb(dbPath, { readOnly: true });
   }, 120_000);
   afterAll(() => db?.close());
@@ -103,7 +104,7 @@ describe('the default dataset, loaded and transformed', () => {
   });
 
   it("gives the tui's episode sparkline real shape: many one-second cells with data, not one bar", async () => {
-    const store = await openAlertStore(dbPath, { user: 'test', now: () => new Date('2026-02-01T00:00:00Z') });
+    const store = await openAlertStore({ user: 'test', now: () => new Date('2026-02-01T00:00:00Z') }, { lake: lakeAt(dbPath) });
     try {
       const episodes = await store.page({ ...DEFAULT_VIEW, mode: 'episodes' }, { limit: 100 });
       expect(episodes.length).toBeGreaterThan(5);

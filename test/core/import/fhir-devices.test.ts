@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { openDb } from '../../../src/db/db.js';
 import { importFhir } from '../../../src/core/import/import.js';
 import { tempDir } from '../../helpers/run-cli.js';
+import { lakeAt } from '../../helpers/lake.js';
 
 const EXT = 'https://surgctl.dev/fhir/StructureDefinition/installed-on';
 const device = (id: string, extra: Record<string, unknown>) => ({
@@ -33,7 +34,7 @@ describe('import fhir: Device -> robots', () => {
         const file = join(t.dir, 'devices.json');
         writeFileSync(file, JSON.stringify(bundle, null, 2));
         const dbPath = join(t.dir, 'lake.duckdb');
-        const r = await importFhir([file], { dbPath, profile: 'fhir', cwd: t.dir, engine });
+        const r = await importFhir({ inputs: [file], profile: 'fhir', cwd: t.dir, engine }, { lake: lakeAt(dbPath) });
         const robots = r.files.find((f) => f.dataset === 'robots')!;
         expect(robots.status).toBe('loaded');
         expect(robots.counts!.rows_read).toBe(4);

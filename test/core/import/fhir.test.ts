@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { openDb } from '../../../src/db/db.js';
 import { importFhir } from '../../../src/core/import/import.js';
 import { tempDir } from '../../helpers/run-cli.js';
+import { lakeAt } from '../../helpers/lake.js';
 
 const NDJSON = join(import.meta.dirname, '../../../fixtures/fhir-r4-examples/observations.ndjson');
 const CODES = JSON.parse(readFileSync(join(import.meta.dirname, '../../../src/core/import/codes/loinc-vitals.json'), 'utf8')).codes as Record<string, { metric?: string; skip?: string }>;
@@ -46,7 +47,7 @@ describe('import fhir', () => {
     try {
       const dbPath = join(t.dir, 'lake.duckdb');
       // The examples' dates are partly date-only (naive): --timezone says they are UTC.
-      const r = await importFhir([NDJSON], { dbPath, profile: 'fhir', cwd: t.dir, timezone: 'UTC', allowOrphans: true });
+      const r = await importFhir({ inputs: [NDJSON], profile: 'fhir', cwd: t.dir, timezone: 'UTC', allowOrphans: true }, { lake: lakeAt(dbPath) });
       const want = expected();
       expect(want.length).toBeGreaterThanOrEqual(8);
       const db = await openDb(dbPath, { readOnly: true });
@@ -107,7 +108,7 @@ describe('import fhir', () => {
       const file = join(t.dir, 'bundle.json');
       writeFileSync(file, JSON.stringify(bundle, null, 2));
       const dbPath = join(t.dir, 'lake.duckdb');
-      const r = await importFhir([file], { dbPath, profile: 'fhir', cwd: t.dir });
+      const r = await importFhir({ inputs: [file], profile: 'fhir', cwd: t.dir }, { lake: lakeAt(dbPath) });
       expect(r.resources_skipped).toEqual({ Condition: 1 });
       expect(r.skipped['resource type Condition: no view maps it onto a contract']).toBe(1);
       const patients = r.files.find((f) => f.dataset === 'patients')!;
@@ -158,7 +159,7 @@ describe('import fhir', () => {
         '{"resourceType":"Condition","id":"c1"', // line 7: a type no view maps
       ].join('\n') + '\n');
       const dbPath = join(t.dir, 'lake.duckdb');
-      const r = await importFhir([file], { dbPath, profile: 'fhir', cwd: t.dir, allowOrphans: true });
+      const r = await importFhir({ inputs: [file], profile: 'fhir', cwd: t.dir, allowOrphans: true }, { lake: lakeAt(dbPath) });
       const byDs = Object.fromEntries(r.files.map((f) => [f.dataset, f]));
       expect(Object.keys(byDs).sort()).toEqual(['patients', 'procedures', 'vitals']);
       expect(byDs.patients!.load).toMatchObject({ rows_read: 2, rows_inserted: 1, rows_quarantined: 1 });
@@ -202,7 +203,7 @@ describe('import fhir', () => {
       writeFileSync(array, JSON.stringify([patient, { id: 'no-type' }], null, 2));
       const bundle = join(t.dir, 'bundle.json');
       writeFileSync(bundle, JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: [{ fullUrl: 'urn:uuid:x' }] }, null, 2));
-      const r = await importFhir([array, bundle], { dbPath: join(t.dir, 'lake.duckdb'), profile: 'fhir', cwd: t.dir, dryRun: true });
+      const r = await importFhir({ inputs: [array, bundle], profile: 'fhir', cwd: t.dir, dryRun: true }, { lake: lakeAt(join(t.dir, 'lake.duckdb')) });
       expect(r.unreadable.map((u) => [u.file, u.entry_of, u.entry, u.reason])).toEqual([
         [array, 'array', 1, 'the element is not a FHIR resource (no resourceType)'],
         [bundle, 'Bundle', 0, 'the Bundle entry has no resource'],

@@ -12,6 +12,7 @@ import { planRules } from '../../../src/core/transform/plan.js';
 import { runTransform } from '../../../src/core/transform/transform.js';
 import { openDb, type Db } from '../../../src/db/db.js';
 import { runCliWith, tempDir } from '../../helpers/run-cli.js';
+import { lakeAt } from '../../helpers/lake.js';
 
 const FIXTURE = resolve(import.meta.dirname, '../../../fixtures/jigsaws/Suturing_S01T01.txt');
 const tmp = tempDir('surgctl-jigsaws-');
@@ -78,12 +79,12 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'procedures.csv'), 'procedure_id,patient_id,robot_id,surgeon_id,procedure_type,started_at,ended_at,status\n'
     + 'JG-Suturing_S01T01.txt,JIGSAWS-BENCH,JIGSAWS-DVSS,S01,hernia_repair,2014-01-01T00:00:00Z,2014-01-01T00:00:02Z,completed\n');
   dbPath = join(tmp.dir, 'lake.duckdb');
-  await loadFiles([dir], { dbPath, cwd: tmp.dir, quarantineDir: join(tmp.dir, 'q') });
+  await loadFiles({ inputs: [dir], cwd: tmp.dir, quarantineDir: join(tmp.dir, 'q') }, { lake: lakeAt(dbPath) });
   copyFileSync(FIXTURE, join(tmp.dir, 'Suturing_S01T01.txt'));
   const r = await runCliWith({ cwd: tmp.dir }, 'import', 'csv', '--profile', 'jigsaws', 'Suturing_S01T01.txt', '--db', dbPath, '--format', 'json');
   expect(r.exitCode, r.stderr).toBe(0);
   imported = JSON.parse(r.stdout) as typeof imported;
-  const t = await runTransform({ dbPath, cwd: tmp.dir, env: {} });
+  const t = await runTransform({ cwd: tmp.dir, env: {} }, { lake: lakeAt(dbPath) });
   expect(t.tests_failed).toBe(0);
   db = await openDb(dbPath, { readOnly: true });
 }, 120_000);
@@ -153,7 +154,7 @@ describe('the jigsaws profile', () => {
   it('lets `rules plan` preview a velocity rule on kinematics-only data', async () => {
     const rules = join(tmp.dir, 'slow.rules.json');
     writeFileSync(rules, JSON.stringify({ version: 'slow', robot_risk: { velocity_mm_s: { bands: [{ max: 20, score: 0 }, { max: 30, score: 2 }], above: 3, source: 'test' } } }));
-    const plan = await planRules({ dbPath, proposedRules: rules, cwd: tmp.dir, env: {} });
+    const plan = await planRules({ proposedRules: rules, cwd: tmp.dir, env: {} }, { lake: lakeAt(dbPath) });
     const velocity = plan.by_rule.find((r) => r.rule === 'velocity');
     expect(velocity?.current).toBe(0);
     expect(velocity?.appear).toBeGreaterThan(0);
@@ -163,7 +164,7 @@ describe('the jigsaws profile', () => {
   it('lets `rules plan` preview the motion rules (jerk and idle thresholds) on motion_kpis', async () => {
     const rules = join(tmp.dir, 'jerky.rules.json');
     writeFileSync(rules, JSON.stringify({ version: 'jerky', motion: { jerk_high_mm_s3: 1e-6, idle_speed_mm_s: 1e9 } }));
-    const plan = await planRules({ dbPath, proposedRules: rules, cwd: tmp.dir, env: {} });
+    const plan = await planRules({ proposedRules: rules, cwd: tmp.dir, env: {} }, { lake: lakeAt(dbPath) });
     const db = await openDb(dbPath, { readOnly: true });
     try {
       const [now] = await db.all<{ jerk: number; idle: number }>('SELECT sum(jerk_events)::DOUBLE AS jerk, round(sum(idle_s), 1)::DOUBLE AS idle FROM motion_kpis');

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { openDb } from '../../../src/db/db.js';
 import { importCsv } from '../../../src/core/import/import.js';
 import { tempDir } from '../../helpers/run-cli.js';
+import { lakeAt } from '../../helpers/lake.js';
 
 const METRIC: Record<string, string> = {
   HR: 'heart_rate', RespRate: 'resp_rate', SaO2: 'spo2', SysABP: 'systolic_bp', NISysABP: 'systolic_bp',
@@ -65,8 +66,9 @@ describe('import csv --profile physionet-2012', () => {
       const file = join(t.dir, '132539.txt');
       writeFileSync(file, text);
       const dbPath = join(t.dir, 'lake.duckdb');
-      const opts = { dbPath, profile: 'physionet-2012', cwd: t.dir, allowOrphans: true };
-      const r = await importCsv([file], opts);
+      const opts = { inputs: [file], profile: 'physionet-2012', cwd: t.dir, allowOrphans: true };
+      const lake = lakeAt(dbPath);
+      const r = await importCsv(opts, { lake });
       const f = r.files[0]!;
       expect(f.status).toBe('loaded');
       const rowsInFile = text.trim().split('\n').length - 1;
@@ -112,9 +114,9 @@ describe('import csv --profile physionet-2012', () => {
       }
 
       // The same import again is skipped; --force loads it again, idempotent by key (all duplicates).
-      const again = await importCsv([file], opts);
+      const again = await importCsv(opts, { lake });
       expect(again.files[0]!.status).toBe('skipped');
-      const forced = await importCsv([file], { ...opts, force: true });
+      const forced = await importCsv({ ...opts, force: true }, { lake });
       expect(forced.files[0]!.load!.rows_inserted).toBe(0);
       expect(forced.files[0]!.load!.rows_duplicate).toBe(load.rows_inserted);
     } finally {

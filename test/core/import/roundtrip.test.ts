@@ -9,6 +9,7 @@ import { openDb } from '../../../src/db/db.js';
 import { importFhir } from '../../../src/core/import/import.js';
 import { loadFiles } from '../../../src/core/load/load.js';
 import { runCliWith, tempDir } from '../../helpers/run-cli.js';
+import { lakeAt } from '../../helpers/lake.js';
 
 async function readings(dbPath: string): Promise<unknown[]> {
   const db = await openDb(dbPath, { readOnly: true });
@@ -31,11 +32,11 @@ describe('generate -> FHIR -> import', () => {
         expect(g.exitCode, g.stderr).toBe(0);
       }
       const csvDb = join(t.dir, 'csv.duckdb');
-      const loaded = await loadFiles(['robots.csv', 'patients.csv', 'procedures.csv', 'vitals.csv'].map((f) => join(t.dir, 'gc', f)), { dbPath: csvDb, cwd: t.dir });
+      const loaded = await loadFiles({ inputs: ['robots.csv', 'patients.csv', 'procedures.csv', 'vitals.csv'].map((f) => join(t.dir, 'gc', f)), cwd: t.dir }, { lake: lakeAt(csvDb) });
       expect(loaded.totals.rows_quarantined).toBe(0);
       const fhirDb = join(t.dir, 'fhir.duckdb');
       // Devices come first (installed_on from the generator's installed-on extension), so procedures need no --allow-orphans.
-      const imported = await importFhir([join(t.dir, 'gf')], { dbPath: fhirDb, profile: 'fhir', cwd: t.dir });
+      const imported = await importFhir({ inputs: [join(t.dir, 'gf')], profile: 'fhir', cwd: t.dir }, { lake: lakeAt(fhirDb) });
       expect(imported.totals.rows_quarantined).toBe(0);
       expect(imported.totals.rows_read).toBe(imported.totals.mapped + imported.totals.skipped + imported.totals.missing);
       const a = await readings(csvDb);

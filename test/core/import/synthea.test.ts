@@ -11,6 +11,7 @@ import { openDb } from '../../../src/db/db.js';
 import { importCsv, importFhir } from '../../../src/core/import/import.js';
 import { runTransform } from '../../../src/core/transform/transform.js';
 import { tempDir } from '../../helpers/run-cli.js';
+import { lakeAt } from '../../helpers/lake.js';
 
 const DIR = join(import.meta.dirname, '../../../fixtures/synthea-csv');
 
@@ -109,7 +110,7 @@ describe('Synthea CSV and its FHIR rendering', () => {
       writeFileSync(join(fhirDir, 'Observation.ndjson'), rendered.observations);
 
       const csvDb = join(t.dir, 'csv.duckdb');
-      const csv = await importCsv([DIR], { dbPath: csvDb, profile: 'synthea', cwd: t.dir });
+      const csv = await importCsv({ inputs: [DIR], profile: 'synthea', cwd: t.dir }, { lake: lakeAt(csvDb) });
       expect(csv.files.map((f) => [f.path.split('/').pop(), f.status])).toEqual([
         ['encounters.csv', 'skipped'], ['patients.csv', 'loaded'], ['procedures.csv', 'loaded'], ['observations.csv', 'loaded'],
       ]);
@@ -120,11 +121,11 @@ describe('Synthea CSV and its FHIR rendering', () => {
       expect(obs.counts!.by_metric.systolic_bp).toBeGreaterThan(0);
 
       const fhirDb = join(t.dir, 'fhir.duckdb');
-      const fhir = await importFhir([fhirDir], { dbPath: fhirDb, profile: 'fhir', cwd: t.dir });
+      const fhir = await importFhir({ inputs: [fhirDir], profile: 'fhir', cwd: t.dir }, { lake: lakeAt(fhirDb) });
       expect(fhir.quarantined_by_keyword).toEqual({});
       for (const f of fhir.files) expect(f.load!.rows_quarantined, f.path).toBe(0);
 
-      for (const db of [csvDb, fhirDb]) await runTransform({ dbPath: db, cwd: t.dir, env: {}, select: ['vitals_hourly'] });
+      for (const db of [csvDb, fhirDb]) await runTransform({ cwd: t.dir, env: {}, select: ['vitals_hourly'] }, { lake: lakeAt(db) });
       const a = await hourly(csvDb, patients);
       const b = await hourly(fhirDb, patients);
       expect(a.length).toBeGreaterThan(50);
@@ -161,7 +162,7 @@ describe('Synthea procedures.csv', () => {
   it('the shipped profile skips every non-surgical row of the sample with its reason, and accounts for each', async () => {
     const t = tempDir();
     try {
-      const r = await importCsv([join(DIR, 'patients.csv'), join(DIR, 'procedures.csv')], { dbPath: join(t.dir, 'lake.duckdb'), profile: 'synthea', cwd: t.dir });
+      const r = await importCsv({ inputs: [join(DIR, 'patients.csv'), join(DIR, 'procedures.csv')], profile: 'synthea', cwd: t.dir }, { lake: lakeAt(join(t.dir, 'lake.duckdb')) });
       const f = r.files.find((x) => x.dataset === 'procedures')!;
       expect(rows).toHaveLength(12);
       expect(f.counts).toMatchObject({ rows_read: 12, mapped: 0, skipped: { [reason]: 12 } });
@@ -189,13 +190,13 @@ describe('Synthea procedures.csv', () => {
       }] : []));
       expect(want).toHaveLength(2);
 
-      const strict = await importCsv(inputs, { dbPath: join(t.dir, 'strict.duckdb'), profile: mine, cwd: t.dir });
+      const strict = await importCsv({ inputs, profile: mine, cwd: t.dir }, { lake: lakeAt(join(t.dir, 'strict.duckdb')) });
       const s = strict.files.find((x) => x.dataset === 'procedures')!;
       expect(s.counts).toMatchObject({ rows_read: 12, mapped: 2, skipped: { [reason]: 10 } });
       expect(s.load).toMatchObject({ rows_read: 2, rows_inserted: 0, rows_quarantined: 2, failures_by_rule: { orphan_foreign_key: 2 } });
 
       const dbPath = join(t.dir, 'lake.duckdb');
-      const r = await importCsv(inputs, { dbPath, profile: mine, cwd: t.dir, allowOrphans: true });
+      const r = await importCsv({ inputs, profile: mine, cwd: t.dir, allowOrphans: true }, { lake: lakeAt(dbPath) });
       expect(r.files.find((x) => x.dataset === 'procedures')!.load).toMatchObject({ rows_read: 2, rows_inserted: 2, rows_quarantined: 0 });
       const db = await openDb(dbPath, { readOnly: true });
       try {

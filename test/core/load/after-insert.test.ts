@@ -6,9 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateDataset } from '../../../src/core/generate/index.js';
-import { loadOneFile, openLakehouse, runLoad, sumTotals } from '../../../src/core/load/load.js';
+import { loadOneFile, runLoad, sumTotals } from '../../../src/core/load/load.js';
 import { loadDatasetSchema } from '../../../src/core/schemas.js';
 import { openDb, type Db } from '../../../src/db/db.js';
+import { lakeAt } from '../../helpers/lake.js';
 import { tempDir } from '../../helpers/run-cli.js';
 
 let dir = '';
@@ -23,7 +24,7 @@ beforeAll(async () => {
   const gen = await generateDataset({ out: data, seed: 5, robots: 6, patients: 2, procedures: 2, telemetryRows: 10, badRows: 0, datasets: ['robots'] });
   rows = gen.manifest.files.find((f) => f.path === 'robots.csv')!.rows;
   base = join(dir, 'base.duckdb');
-  const db = await openLakehouse(base);
+  const db = await lakeAt(base).openWriter();
   await db.run('CREATE TABLE hook_marks (load_id VARCHAR, n INTEGER)');
   db.close();
 }, 60_000);
@@ -53,11 +54,11 @@ describe.each(['pinned', 'scratch'] as const)('afterInsert on the %s write path'
     const path = join(dir, `${how}-${name}.duckdb`);
     copyFileSync(base, path);
     const p = { path: join(data, 'robots.csv'), display: 'robots.csv', ds: ds() };
-    const opts = { dbPath: path, cwd: dir, quarantineDir: join(dir, 'q') };
+    const opts = { lake: lakeAt(path), cwd: dir, quarantineDir: join(dir, 'q') };
     const extra = { afterInsert: mark(fail) };
     try {
       if (how === 'pinned') {
-        const db = await openLakehouse(path);
+        const db = await opts.lake.openWriter();
         try {
           await loadOneFile(db, p, opts, extra);
         } finally {

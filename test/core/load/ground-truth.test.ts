@@ -6,6 +6,7 @@ import { generateDataset, type Manifest } from '../../../src/core/generate/index
 import { loadFiles, type LoadResult } from '../../../src/core/load/load.js';
 import { openDb } from '../../../src/db/db.js';
 import { tempDir } from '../../helpers/run-cli.js';
+import { lakeAt } from '../../helpers/lake.js';
 
 for (const format of ['csv', 'ndjson', 'parquet'] as const) {
   describe(`load vs the generator's ground truth (${format})`, () => {
@@ -20,7 +21,7 @@ for (const format of ['csv', 'ndjson', 'parquet'] as const) {
       const gen = await generateDataset({ out: join(t.dir, 'data'), seed: 3, format, robots: 3, patients: 30, procedures: 40, telemetryRows: 8_000, vitalsHours: 4, badRows: 0.02 });
       manifest = gen.manifest;
       dbPath = join(t.dir, 'lake.duckdb');
-      result = await loadFiles([gen.outDir], { dbPath, cwd: t.dir, quarantineDir: join(t.dir, 'q') });
+      result = await loadFiles({ inputs: [gen.outDir], cwd: t.dir, quarantineDir: join(t.dir, 'q') }, { lake: lakeAt(dbPath) });
     }, 180_000);
     afterAll(() => cleanup());
 

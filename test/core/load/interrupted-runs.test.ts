@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { openDb } from '../../../src/db/db.js';
-import { openLakehouse } from '../../../src/core/load/load.js';
+import { lakeAt } from '../../helpers/lake.js';
 import { migrate } from '../../../src/core/load/migrations.js';
 import { runCliWith, scratchDirs } from '../../helpers/run-cli.js';
 
@@ -38,7 +38,7 @@ describe('interrupted runs', () => {
       } finally {
         db.close();
       }
-      const lake = await openLakehouse(path);
+      const lake = await lakeAt(path).openWriter();
       try {
         const runs = await lake.all<{ run_id: string; status: string; error: string | null; finished: boolean }>(
           'SELECT run_id, status, error, finished_at IS NOT NULL AS finished FROM runs ORDER BY run_id',

@@ -8,6 +8,7 @@ import { replayQuarantine } from '../../../src/core/load/quarantine.js';
 import { runCliWith, scratchDirs } from '../../helpers/run-cli.js';
 import { assertExposition } from '../../helpers/prometheus.js';
 import { telemetryCsv, telemetryRow, TELEMETRY_HEADER, writeSmallDataset } from '../../helpers/small-dataset.js';
+import { lakeAt } from '../../helpers/lake.js';
 
 const tmp = scratchDirs();
 
@@ -30,20 +31,20 @@ describe('load', () => {
     const files = writeSmallDataset(dir, 30);
     const dbPath = join(dir, 'lake.duckdb');
     // telemetry listed first: the loader must still load robots, patients and procedures before it.
-    const first = await loadFiles([files.telemetry, files.procedures, files.patients, files.robots], { dbPath, cwd: dir });
+    const first = await loadFiles({ inputs: [files.telemetry, files.procedures, files.patients, files.robots], cwd: dir }, { lake: lakeAt(dbPath) });
     expect(first.files.map((f) => f.dataset)).toEqual(['patients', 'robots', 'procedures', 'telemetry']);
     const tel = first.files[3]!;
     expect(tel).toMatchObject({ status: 'succeeded', rows_read: 30, rows_inserted: 30, rows_duplicate: 0, rows_quarantined: 0 });
 
-    const again = await loadFiles([files.telemetry], { dbPath, cwd: dir });
+    const again = await loadFiles({ inputs: [files.telemetry], cwd: dir }, { lake: lakeAt(dbPath) });
     expect(again.files[0]).toMatchObject({ status: 'skipped', rows_inserted: 0 });
 
-    const forced = await loadFiles([files.telemetry], { dbPath, cwd: dir, force: true });
+    const forced = await loadFiles({ inputs: [files.telemetry], cwd: dir, force: true }, { lake: lakeAt(dbPath) });
     expect(forced.files[0]).toMatchObject({ status: 'succeeded', rows_read: 30, rows_inserted: 0, rows_duplicate: 30 });
 
     const overlap = join(dir, 'telemetry-2.csv');
     writeFileSync(overlap, telemetryCsv(20, 45));
-    const o = await loadFiles([overlap], { dbPath, cwd: dir });
+    const o = await loadFiles({ inputs: [overlap], cwd: dir }, { lake: lakeAt(dbPath) });
     expect(o.files[0]).toMatchObject({ rows_read: 25, rows_inserted: 15, rows_duplicate: 10 });
 
     const [count] = await query<{ n: number }>(dbPath, 'SELECT count(*)::INTEGER AS n FROM raw_telemetry');
@@ -70,7 +71,7 @@ describe('load', () => {
       ]),
     );
     const dbPath = join(dir, 'lake.duckdb');
-    const r = await loadFiles([dir], { dbPath, cwd: dir, quarantineDir: join(dir, 'q') });
+    const r = await loadFiles({ inputs: [dir], cwd: dir, quarantineDir: join(dir, 'q') }, { lake: lakeAt(dbPath) });
     const tel = r.files.find((f) => f.dataset === 'telemetry')!;
     expect(tel).toMatchObject({ rows_read: 13, rows_inserted: 10, rows_quarantined: 3 });
     balanced(tel);
@@ -92,9 +93,9 @@ describe('load', () => {
     const path = join(dir, 'telemetry.csv');
     writeFileSync(path, telemetryCsv(0, 5));
     const dbPath = join(dir, 'lake.duckdb');
-    const strict = await loadFiles([path], { dbPath, cwd: dir });
+    const strict = await loadFiles({ inputs: [path], cwd: dir }, { lake: lakeAt(dbPath) });
     expect(strict.files[0]).toMatchObject({ rows_inserted: 0, rows_quarantined: 5 });
-    const lax = await loadFiles([path], { dbPath, cwd: dir, allowOrphans: true, force: true });
+    const lax = await loadFiles({ inputs: [path], cwd: dir, allowOrphans: true, force: true }, { lake: lakeAt(dbPath) });
     expect(lax.files[0]).toMatchObject({ rows_inserted: 5, rows_quarantined: 0 });
   });
 
@@ -102,18 +103,18 @@ describe('load', () => {
     const dir = tmp();
     const files = writeSmallDataset(dir, 8);
     const dbPath = join(dir, 'lake.duckdb');
-    await loadFiles([files.robots, files.patients], { dbPath, cwd: dir });
-    const early = await loadFiles([files.telemetry], { dbPath, cwd: dir });
+    await loadFiles({ inputs: [files.robots, files.patients], cwd: dir }, { lake: lakeAt(dbPath) });
+    const early = await loadFiles({ inputs: [files.telemetry], cwd: dir }, { lake: lakeAt(dbPath) });
     expect(early.files[0]!.rows_quarantined).toBe(8); // procedures not loaded yet
-    await loadFiles([files.procedures], { dbPath, cwd: dir });
-    const replay = await replayQuarantine(early.files[0]!.load_id, { dbPath, cwd: dir });
+    await loadFiles({ inputs: [files.procedures], cwd: dir }, { lake: lakeAt(dbPath) });
+    const replay = await replayQuarantine({ loadId: early.files[0]!.load_id, cwd: dir }, { lake: lakeAt(dbPath) });
     expect(replay.candidates).toBe(8);
     expect(replay.result).toMatchObject({ rows_inserted: 8, rows_quarantined: 0 });
     const rows = await query<{ f: string; l: number }>(dbPath, "SELECT _source_file AS f, _source_line::INTEGER AS l FROM raw_telemetry ORDER BY l LIMIT 1");
     expect(rows[0]).toEqual({ f: files.telemetry, l: 2 });
     const open = await query<{ n: number }>(dbPath, 'SELECT count(*)::INTEGER AS n FROM quarantine WHERE replayed_by IS NULL');
     expect(open[0]!.n).toBe(0);
-    const again = await replayQuarantine(early.files[0]!.load_id, { dbPath, cwd: dir });
+    const again = await replayQuarantine({ loadId: early.files[0]!.load_id, cwd: dir }, { lake: lakeAt(dbPath) });
     expect(again.candidates).toBe(0);
   });
 });
@@ -140,7 +141,7 @@ describe('load command', () => {
   it('streams NDJSON from stdin in idempotent batches', async () => {
     const dir = tmp();
     const files = writeSmallDataset(dir, 0);
-    await loadFiles([files.robots, files.patients, files.procedures], { dbPath: join(dir, 'lake.duckdb'), cwd: dir });
+    await loadFiles({ inputs: [files.robots, files.patients, files.procedures], cwd: dir }, { lake: lakeAt(join(dir, 'lake.duckdb')) });
     const header = TELEMETRY_HEADER.split(',');
     const lines = Array.from({ length: 25 }, (_, i) => {
       const vals = telemetryRow(i).split(',');

@@ -9,11 +9,12 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openDb } from '../../../src/db/db.js';
-import { loadFiles, openLakehouse, type LoadStep } from '../../../src/core/load/load.js';
+import { loadFiles, type LoadStep } from '../../../src/core/load/load.js';
 import { markAbandoned } from '../../../src/core/load/ledger.js';
 import { removeStaleScratch, scratchPaths } from '../../../src/core/load/session.js';
 import { scratchDirs } from '../../helpers/run-cli.js';
 import { writeSmallDataset } from '../../helpers/small-dataset.js';
+import { lakeAt } from '../../helpers/lake.js';
 
 const tmp = scratchDirs();
 const NODE_API = resolve('node_modules/@duckdb/node-api/lib/index.js');
@@ -51,17 +52,17 @@ describe('readers during a load', () => {
     const dir = tmp();
     const files = writeSmallDataset(dir, 400);
     const db = join(dir, 'lake.duckdb');
-    await loadFiles([files.robots, files.patients, files.procedures], { dbPath: db, cwd: dir });
+    await loadFiles({ inputs: [files.robots, files.patients, files.procedures], cwd: dir }, { lake: lakeAt(db) });
     const seen: Partial<Record<LoadStep, ReturnType<typeof readFromAnotherProcess>>> = {};
     let scratchDuringStage = false;
-    const result = await loadFiles([files.telemetry], {
-      dbPath: db,
+    const result = await loadFiles({
+      inputs: [files.telemetry],
       cwd: dir,
       atStep: (step) => {
         if (step === 'after-stage') scratchDuringStage = readdirSync(dir).some((n) => n.startsWith('.surgctl-stage-') && n.endsWith('.duckdb'));
         if (step === 'after-stage' || step === 'after-validate' || step === 'mid-insert' || step === 'after-finish') seen[step] = readFromAnotherProcess(db);
       },
-    });
+    }, { lake: lakeAt(db) });
     expect(result.files[0]?.rows_inserted).toBe(400);
     // Staging and validation: the lakehouse is free; the reader sees no telemetry yet and the load's 'running' row.
     expect(seen['after-stage']).toEqual({ ok: true, telemetry: 0, running: 1 });
@@ -79,13 +80,12 @@ describe('readers during a load', () => {
     const dir = tmp();
     const files = writeSmallDataset(dir, 400);
     const db = join(dir, 'lake.duckdb');
-    await loadFiles([files.robots, files.patients, files.procedures], { dbPath: db, cwd: dir });
+    await loadFiles({ inputs: [files.robots, files.patients, files.procedures], cwd: dir }, { lake: lakeAt(db) });
     const seen: Partial<Record<LoadStep, ReturnType<typeof queryFromAnotherProcess>>> = {};
     const files$: Partial<Record<LoadStep, string[]>> = {};
-    const result = await loadFiles([files.telemetry], {
-      dbPath: db,
+    const result = await loadFiles({
+      inputs: [files.telemetry],
       cwd: dir,
-      readSnapshotRows: 0, // every merge counts as big here
       atStep: (step) => {
         if (step !== 'mid-insert' && step !== 'after-finish') return;
         files$[step] = readdirSync(dir).filter((n) => n.includes('.surgctl-snapshot') || n.endsWith('.surgctl-writer')).sort();
@@ -93,7 +93,7 @@ describe('readers during a load', () => {
         // fail at its lock timeout instead of answering.
         seen[step] = queryFromAnotherProcess(db, COUNTS, 20);
       },
-    });
+    }, { lake: lakeAt(db, { readSnapshotRows: 0 }) }); // every merge counts as big here
     expect(result.files[0]?.rows_inserted).toBe(400);
     expect(files$['mid-insert']).toEqual(['lake.duckdb.surgctl-snapshot', 'lake.duckdb.surgctl-writer']);
     expect(seen['mid-insert']).toEqual({ ok: true, rows: [{ telemetry: 0, running: 1 }] });
@@ -107,14 +107,13 @@ describe('readers during a load', () => {
     const files = writeSmallDataset(dir, 50);
     const db = join(dir, 'lake.duckdb');
     let during: string[] = [];
-    await loadFiles([files.robots], {
-      dbPath: db,
+    await loadFiles({
+      inputs: [files.robots],
       cwd: dir,
-      readSnapshotRows: 1000,
       atStep: (step) => {
         if (step === 'mid-insert') during = readdirSync(dir).filter((n) => n.includes('.surgctl-snapshot'));
       },
-    });
+    }, { lake: lakeAt(db, { readSnapshotRows: 1000 }) });
     expect(during).toEqual([]);
   }, 30_000);
 
@@ -122,7 +121,7 @@ describe('readers during a load', () => {
     const dir = tmp();
     const files = writeSmallDataset(dir, 300);
     const db = join(dir, 'lake.duckdb');
-    await loadFiles([files.robots, files.patients, files.procedures], { dbPath: db, cwd: dir });
+    await loadFiles({ inputs: [files.robots, files.patients, files.procedures], cwd: dir }, { lake: lakeAt(db) });
     const killed = spawnSync(process.execPath, [BIN, 'load', files.telemetry, '--db', db, '-q'], {
       cwd: dir, encoding: 'utf8', env: { ...process.env, SURGCTL_FAULT: 'mid-insert', SURGCTL_READ_SNAPSHOT_ROWS: '0' },
     });
@@ -136,19 +135,19 @@ describe('readers during a load', () => {
       w.close();
     }
     expect(queryFromAnotherProcess(db, 'SELECT count(*)::INTEGER AS n FROM raw_robots', 5)).toEqual({ ok: true, rows: [{ n: 0 }] });
-    await loadFiles([files.telemetry], { dbPath: db, cwd: dir, allowOrphans: true });
+    await loadFiles({ inputs: [files.telemetry], cwd: dir, allowOrphans: true }, { lake: lakeAt(db) });
     expect(readdirSync(dir).filter((n) => n.includes('.surgctl-snapshot') || n.includes('.surgctl-writer'))).toEqual([]);
   }, 60_000);
 
-  it('a long writer (transform, import: openLakehouse readSnapshot) gives readers the state before it until it closes', async () => {
+  it('a long writer (transform, import: Lakehouse.openWriter readSnapshot) gives readers the state before it until it closes', async () => {
     const dir = tmp();
     const files = writeSmallDataset(dir, 10);
     const db = join(dir, 'lake.duckdb');
-    await loadFiles([files.robots], { dbPath: db, cwd: dir });
+    await loadFiles({ inputs: [files.robots], cwd: dir }, { lake: lakeAt(db) });
     const robots = 'SELECT count(*)::INTEGER AS n FROM raw_robots';
     const before = queryFromAnotherProcess(db, robots, 5);
     expect(before).toMatchObject({ ok: true });
-    const lake = await openLakehouse(db, 5000, { forLoad: false, readSnapshot: true });
+    const lake = await lakeAt(db, { lockTimeoutMs: 5000 }).openWriter({ readSnapshot: true });
     try {
       await lake.run('DELETE FROM raw_robots');
       // This process holds the lakehouse for writing throughout: the reader answers from the snapshot.
@@ -164,7 +163,7 @@ describe('readers during a load', () => {
     const dir = tmp();
     const files = writeSmallDataset(dir, 10);
     const dbPath = join(dir, 'lake.duckdb');
-    await loadFiles([files.robots], { dbPath, cwd: dir });
+    await loadFiles({ inputs: [files.robots], cwd: dir }, { lake: lakeAt(dbPath) });
     const dead = scratchPaths(dbPath, 'L-dead');
     const live = scratchPaths(dbPath, 'L-live');
     writeFileSync(dead.owner, JSON.stringify({ pid: deadPid(), host: hostname(), load_id: 'L-dead' }));

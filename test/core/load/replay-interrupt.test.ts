@@ -8,6 +8,7 @@ import { replayQuarantine } from '../../../src/core/load/quarantine.js';
 import { InterruptedError } from '../../../src/errors.js';
 import { scratchDirs } from '../../helpers/run-cli.js';
 import { writeSmallDataset } from '../../helpers/small-dataset.js';
+import { lakeAt } from '../../helpers/lake.js';
 
 const tmp = scratchDirs();
 
@@ -16,13 +17,13 @@ describe('quarantine replay under Ctrl-C', () => {
     const dir = tmp();
     const files = writeSmallDataset(dir, 4);
     const dbPath = join(dir, 'lake.duckdb');
-    await loadFiles([files.robots, files.patients], { dbPath, cwd: dir });
-    const early = await loadFiles([files.telemetry], { dbPath, cwd: dir });
-    await loadFiles([files.procedures], { dbPath, cwd: dir });
+    await loadFiles({ inputs: [files.robots, files.patients], cwd: dir }, { lake: lakeAt(dbPath) });
+    const early = await loadFiles({ inputs: [files.telemetry], cwd: dir }, { lake: lakeAt(dbPath) });
+    await loadFiles({ inputs: [files.procedures], cwd: dir }, { lake: lakeAt(dbPath) });
     const id = early.files[0]!.load_id;
     const abort = new AbortController();
     abort.abort();
-    const err = await replayQuarantine(id, { dbPath, cwd: dir, signal: abort.signal }).catch((e: unknown) => e);
+    const err = await replayQuarantine({ loadId: id, cwd: dir }, { lake: lakeAt(dbPath), signal: abort.signal }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InterruptedError);
     expect((err as Error).message).toBe(`interrupted: replay of ${id} rolled back; its 4 row(s) stay quarantined`);
     const db = await openDb(dbPath, { readOnly: true });
@@ -32,7 +33,7 @@ describe('quarantine replay under Ctrl-C', () => {
     } finally {
       db.close();
     }
-    const replay = await replayQuarantine(id, { dbPath, cwd: dir });
+    const replay = await replayQuarantine({ loadId: id, cwd: dir }, { lake: lakeAt(dbPath) });
     expect(replay.result).toMatchObject({ rows_inserted: 4, rows_quarantined: 0 });
   }, 30_000);
 });

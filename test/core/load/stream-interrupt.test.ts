@@ -8,6 +8,7 @@ import { loadStream } from '../../../src/core/load/stream.js';
 import { InterruptedError } from '../../../src/errors.js';
 import { scratchDirs } from '../../helpers/run-cli.js';
 import { ROBOTS } from '../../helpers/small-dataset.js';
+import { lakeAt } from '../../helpers/lake.js';
 
 const tmp = scratchDirs();
 
@@ -17,8 +18,16 @@ describe('stdin load under Ctrl-C', () => {
     const dbPath = join(dir, 'lake.duckdb');
     const input = new PassThrough();
     const abort = new AbortController();
-    const done = loadStream(input, {
-      dbPath, dataset: 'robots', format: 'csv', cwd: dir, batchRows: 2, batchSeconds: 600, signal: abort.signal,
+    const done = loadStream({
+      stream: input,
+      dataset: 'robots',
+      format: 'csv',
+      cwd: dir,
+      batchRows: 2,
+      batchSeconds: 600,
+    }, {
+      lake: lakeAt(dbPath),
+      signal: abort.signal,
       onEvent: (e) => {
         // The first batch committed: write one more line (an open batch) and press Ctrl-C while the pipe is quiet.
         if (e.type === 'file-done') {

@@ -9,6 +9,7 @@ import { generateDataset, type Manifest } from '../../../src/core/generate/index
 import { loadFiles, type LoadEvent, type LoadResult } from '../../../src/core/load/load.js';
 import { openDb } from '../../../src/db/db.js';
 import { tempDir } from '../../helpers/run-cli.js';
+import { lakeAt } from '../../helpers/lake.js';
 
 let cleanup = (): void => {};
 let dir = '';
@@ -27,7 +28,7 @@ async function dataset(name: string, telemetryRows: number, badRows: number): Pr
     datasets: ['robots', 'patients', 'procedures', 'telemetry'],
   });
   const base = join(dir, `${name}-base.duckdb`);
-  await loadFiles([join(data, 'robots.csv'), join(data, 'patients.csv'), join(data, 'procedures.csv')], { dbPath: base, cwd: dir, quarantineDir: join(dir, 'q') });
+  await loadFiles({ inputs: [join(data, 'robots.csv'), join(data, 'patients.csv'), join(data, 'procedures.csv')], cwd: dir, quarantineDir: join(dir, 'q') }, { lake: lakeAt(base) });
   return { data, manifest: gen.manifest, base };
 }
 
@@ -46,7 +47,7 @@ async function loadTelemetry(d: Dataset, name: string, extra: { fastPath?: boole
   const onEvent = (e: LoadEvent): void => {
     if (e.type === 'file-progress') phases.push(e.phase);
   };
-  const result = await loadFiles([join(d.data, 'telemetry.csv')], { dbPath: db, cwd: dir, quarantineDir: join(dir, `q-${name}`), onEvent, ...extra });
+  const result = await loadFiles({ inputs: [join(d.data, 'telemetry.csv')], cwd: dir, quarantineDir: join(dir, `q-${name}`) }, { lake: lakeAt(db, { validateFast: extra.fastPath }), onEvent });
   return { db, result, phases };
 }
 

@@ -11,6 +11,7 @@ import { DatabaseError } from '../../../src/errors.js';
 import { runCliWith, scratchDirs } from '../../helpers/run-cli.js';
 import { writeSmallDataset } from '../../helpers/small-dataset.js';
 import { buildMartFixture } from '../tui-data/fixture.js';
+import { lakeAt } from '../../helpers/lake.js';
 
 const tmp = scratchDirs();
 
@@ -70,7 +71,7 @@ describe('a lakehouse from a newer surgctl is never written', () => {
       db.close();
     }
     const before = sha(path);
-    const store = await openAlertStore(path, { user: 'tester' });
+    const store = await openAlertStore({ user: 'tester' }, { lake: lakeAt(path) });
     try {
       const [row] = await store.page(DEFAULT_VIEW, { limit: 1 });
       const err = await store.acknowledge(row!, 'note').catch((e: unknown) => e);

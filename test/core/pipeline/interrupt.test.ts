@@ -6,6 +6,7 @@ import { openDb } from '../../../src/db/db.js';
 import { loadConfig } from '../../../src/core/config.js';
 import { runPipeline } from '../../../src/core/pipeline/pipeline.js';
 import { InterruptedError } from '../../../src/errors.js';
+import { lakeAt } from '../../helpers/lake.js';
 import { scratchDirs } from '../../helpers/run-cli.js';
 
 const tmp = scratchDirs();
@@ -17,8 +18,9 @@ describe('pipeline under Ctrl-C', () => {
     const { config } = loadConfig({ cwd: dir, env: {}, flags: { db, data_dir: join(dir, 'data'), scale: 0.001 } });
     const abort = new AbortController();
     let filesDone = 0;
-    const err = await runPipeline({
-      config, cwd: dir, env: {}, args: ['pipeline'], signal: abort.signal,
+    const err = await runPipeline({ config, cwd: dir, env: {}, args: ['pipeline'] }, {
+      lake: lakeAt(config.db, { lockTimeoutMs: config.lock_timeout_s * 1000 }),
+      signal: abort.signal,
       onEvent: (e) => {
         if (e.type === 'load' && e.event.type === 'file-done' && ++filesDone === 2) abort.abort();
       },

@@ -16,6 +16,7 @@ import { runCliWith, tempDir } from '../../helpers/run-cli.js';
 import { PG_PASSWORD, usePgCluster } from '../../helpers/pg.js';
 import { holdLock, releaseLock } from '../../helpers/hold-lock.js';
 import { duckTableSum, pgTableSum } from '../../helpers/pg-compare.js';
+import { lakeAt } from '../../helpers/lake.js';
 
 const server = usePgCluster('test/core/publish/publish.test.ts');
 const MARTS = loadModels().models.filter((m) => m.materialized === 'table').map((m) => m.name);
@@ -209,7 +210,7 @@ describe('surgctl publish', () => {
   it('the chunk transport (where mkfifo is missing) writes the same tables as the FIFO one', async (ctx) => {
     if (server.skipReason) return ctx.skip(server.skipReason);
     const target = resolvePublishTarget({ to: server.cluster.url, schema: 'chunked', env: {} });
-    const r = await runPublish({ dbPath, target, transport: 'chunks', batchRows: 3000 });
+    const r = await runPublish({ target, transport: 'chunks', batchRows: 3000 }, { lake: lakeAt(dbPath) });
     expect(r.tables.every((t) => t.mode === 'full')).toBe(true);
     const { lake, target: published } = await compareAll('chunked');
     expect(published).toEqual(lake);
@@ -257,8 +258,9 @@ describe('surgctl publish', () => {
       (await reader.query('SELECT (SELECT count(*)::int FROM surgctl.published) AS ledger, (SELECT count(*)::int FROM surgctl.telemetry_risk) AS events')).rows[0];
     const atStart = await read();
     const err = await runPublish({
-      dbPath,
       target: resolvePublishTarget({ to: server.cluster.url, env: {} }),
+    }, {
+      lake: lakeAt(dbPath),
       signal: abort.signal,
       onEvent: (e) => {
         if (e.type === 'table-start' && ++n === 2) {
@@ -287,14 +289,12 @@ describe('surgctl publish', () => {
     const runId = (JSON.parse(tr.stdout) as { run_id: string }).run_id;
     let holder: ChildProcess | undefined;
     const err = await runPublish({
-      dbPath,
       target: resolvePublishTarget({ to: server.cluster.url, env: {} }),
       tables: ['patient_risk', 'alerts'],
-      lockTimeoutMs: 300,
       beforeLedger: async () => {
         holder = await holdLock(dbPath);
       },
-    })
+    }, { lake: lakeAt(dbPath, { lockTimeoutMs: 300 }) })
       .catch((e: unknown) => e)
       .finally(async () => {
         if (holder) await releaseLock(holder);

@@ -7,7 +7,6 @@ import { tableFromIPC } from 'apache-arrow';
 import { openDb } from '../../../src/db/db.js';
 import { literal } from '../../../src/db/sql.js';
 import { REPORT_NAMES, emitReport, type RawFilters } from '../../../src/core/report/index.js';
-import { openLakehouseReadOnly } from '../../../src/core/read/lakehouse.js';
 import type { Db } from '../../../src/db/db.js';
 import { exportTable } from '../../../src/core/export/index.js';
 import { runQuery } from '../../../src/core/query/index.js';
@@ -16,6 +15,7 @@ import { rendererFor } from '../../../src/render/result.js';
 import { UsageError } from '../../../src/errors.js';
 import { tempDir } from '../../helpers/run-cli.js';
 import { buildPipelineLakehouse } from './pipeline-lakehouse.js';
+import { lakeAt } from '../../helpers/lake.js';
 
 let dir: { dir: string; cleanup: () => void };
 let dbPath: string;
@@ -52,7 +52,7 @@ beforeAll(async () => {
   dir = tempDir();
   dbPath = buildPipelineLakehouse(dir.dir).dbPath;
   // The handle is sealed (read-only opens are); emitReport writes Parquet with DuckDB's COPY, so allow this folder.
-  lake = await openLakehouseReadOnly(dbPath, { writePaths: [dir.dir] });
+  lake = await lakeAt(dbPath).openReader({ writePaths: [dir.dir] });
   const top = await json('procedure-risk', { limit: '1' });
   procedure = String(top[0]?.procedure_id);
   patient = String(top[0]?.patient_id);
@@ -157,7 +157,7 @@ describe('export and query on the generated lakehouse', () => {
       db.close();
     }
     const out = join(dir.dir, 'telemetry_risk.parquet');
-    const r = await exportTable({ dbPath, table: 'telemetry_risk', out });
+    const r = await exportTable({ table: 'telemetry_risk', out }, { lake: lakeAt(dbPath) });
     expect(r.rows).toBe(expected);
     const [n] = await sql<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM read_parquet(${literal(out)})`);
     expect(n?.n).toBe(expected);
@@ -168,7 +168,7 @@ describe('export and query on the generated lakehouse', () => {
     expect(r.metadata.surgctl_load_ids?.split(',').length).toBeGreaterThanOrEqual(7);
 
     const parts = join(dir.dir, 'risk_parts');
-    const p = await exportTable({ dbPath, table: 'telemetry_risk', out: parts, partitionBy: ['robot_id'] });
+    const p = await exportTable({ table: 'telemetry_risk', out: parts, partitionBy: ['robot_id'] }, { lake: lakeAt(dbPath) });
     expect(p.rows).toBe(expected);
     const [pn] = await sql<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM read_parquet(${literal(join(parts, '**', '*.parquet'))}, hive_partitioning = true)`);
     expect(pn?.n).toBe(expected);
@@ -176,7 +176,7 @@ describe('export and query on the generated lakehouse', () => {
 
   it('alerts export to Arrow IPC reads back in apache-arrow', async () => {
     const out = join(dir.dir, 'alerts.arrow');
-    const r = await exportTable({ dbPath, table: 'alerts', out });
+    const r = await exportTable({ table: 'alerts', out }, { lake: lakeAt(dbPath) });
     const t = tableFromIPC(readFileSync(out));
     expect(t.numRows).toBe(r.rows);
     expect(String(t.schema.fields.find((f) => f.name === 'triggers')?.type)).toBe('List<Utf8>');
@@ -184,8 +184,8 @@ describe('export and query on the generated lakehouse', () => {
 
   it('query reads and refuses writes', async () => {
     let out = '';
-    await runQuery({ dbPath, sql: 'SELECT count(*) AS n FROM alerts' }, { format: 'json', stdout: { write: (s: string) => (out += s) }, render: rendererFor('json') });
+    await runQuery({ sql: 'SELECT count(*) AS n FROM alerts', target: { format: 'json', stdout: { write: (s: string) => (out += s) }, render: rendererFor('json') } }, { lake: lakeAt(dbPath) });
     expect((JSON.parse(out) as { n: number }[])[0]?.n).toBeGreaterThan(0);
-    await expect(runQuery({ dbPath, sql: 'DROP TABLE alerts' }, { format: 'json', stdout: { write: () => true }, render: rendererFor('json') })).rejects.toBeInstanceOf(UsageError);
+    await expect(runQuery({ sql: 'DROP TABLE alerts', target: { format: 'json', stdout: { write: () => true }, render: rendererFor('json') } }, { lake: lakeAt(dbPath) })).rejects.toBeInstanceOf(UsageError);
   });
 });

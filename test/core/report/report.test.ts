@@ -4,17 +4,17 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { openDb } from '../../../src/db/db.js';
 import { runReport, readReport, REPORT_NAMES, type RawFilters } from '../../../src/core/report/index.js';
-import { openLakehouseReadOnly } from '../../../src/core/read/lakehouse.js';
 import { renderJson } from '../../../src/render/json.js';
 import { QueryError, UsageError } from '../../../src/errors.js';
 import { tempDir } from '../../helpers/run-cli.js';
 import { useFixtureLakehouse } from './fixture.js';
+import { lakeAt } from '../../helpers/lake.js';
 
 const lake = useFixtureLakehouse();
 
 async function report(name: string, filters: RawFilters = {}): Promise<Record<string, unknown>[]> {
   let out = '';
-  await runReport({ dbPath: lake.db, name, filters }, { format: 'json', stdout: { write: (s: string) => (out += s) }, render: renderJson });
+  await runReport({ name, filters, target: { format: 'json', stdout: { write: (s: string) => (out += s) }, render: renderJson } }, { lake: lakeAt(lake.db) });
   return JSON.parse(out) as Record<string, unknown>[];
 }
 
@@ -153,7 +153,7 @@ describe('report errors', () => {
 
   it('a missing lakehouse is a usage error naming the path, with a hint', async () => {
     const missing = join(lake.dir, 'absent.duckdb');
-    const err = await runReport({ dbPath: missing, name: 'summary' }, { format: 'json', stdout: { write: () => true }, render: renderJson }).catch((e: unknown) => e);
+    const err = await runReport({ name: 'summary', target: { format: 'json', stdout: { write: () => true }, render: renderJson } }, { lake: lakeAt(missing) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
     expect((err as UsageError).message).toContain(missing);
     expect((err as UsageError).hint).toMatch(/pipeline|transform/);
@@ -165,7 +165,7 @@ describe('report errors', () => {
     try {
       const path = join(t.dir, 'empty.duckdb');
       (await openDb(path)).close();
-      const err = await runReport({ dbPath: path, name: 'top-alerts' }, { format: 'json', stdout: { write: () => true }, render: renderJson }).catch((e: unknown) => e);
+      const err = await runReport({ name: 'top-alerts', target: { format: 'json', stdout: { write: () => true }, render: renderJson } }, { lake: lakeAt(path) }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(UsageError);
       expect((err as UsageError).message).toMatch(/needs table alerts/);
       expect((err as UsageError).hint).toMatch(/surgctl transform/);
@@ -175,7 +175,7 @@ describe('report errors', () => {
   });
 
   it('opens the lakehouse read-only', async () => {
-    const db = await openLakehouseReadOnly(lake.db);
+    const db = await lakeAt(lake.db).openReader();
     try {
       await expect(db.run('CREATE TABLE x (a INTEGER)')).rejects.toBeInstanceOf(QueryError);
       const rows = await readReport(db, 'top-alerts', { limit: 2 });

@@ -9,6 +9,7 @@ import { runReport } from '../../../src/core/report/index.js';
 import { renderJson } from '../../../src/render/json.js';
 import { tempDir } from '../../helpers/run-cli.js';
 import { buildPipelineLakehouse } from './pipeline-lakehouse.js';
+import { lakeAt } from '../../helpers/lake.js';
 
 let dir: { dir: string; cleanup: () => void };
 let dbPath: string;
@@ -26,7 +27,7 @@ FROM telemetry_risk`;
 
 async function summary(path: string): Promise<{ json: string; byMetric: Record<string, unknown> }> {
   let json = '';
-  await runReport({ dbPath: path, name: 'summary', filters: {} }, { format: 'json', stdout: { write: (s: string) => (json += s) }, render: renderJson });
+  await runReport({ name: 'summary', filters: {}, target: { format: 'json', stdout: { write: (s: string) => (json += s) }, render: renderJson } }, { lake: lakeAt(path) });
   const rows = JSON.parse(json) as { metric: string; value: unknown }[];
   return { json, byMetric: Object.fromEntries(rows.map((r) => [r.metric, r.value])) };
 }

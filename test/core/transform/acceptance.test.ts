@@ -9,6 +9,7 @@ import { loadFiles } from '../../../src/core/load/load.js';
 import { runTransform, type TransformResult } from '../../../src/core/transform/transform.js';
 import { openDb, type Db } from '../../../src/db/db.js';
 import { tempDir } from '../../helpers/run-cli.js';
+import { lakeAt } from '../../helpers/lake.js';
 
 let db: Db;
 let cleanup: () => void;
@@ -31,8 +32,8 @@ beforeAll(async () => {
   });
   manifest = gen.manifest;
   const dbPath = join(t.dir, 'lake.duckdb');
-  await loadFiles([gen.outDir], { dbPath, cwd: t.dir, quarantineDir: join(t.dir, 'quarantine') });
-  result = await runTransform({ dbPath, cwd: t.dir, env: {} });
+  await loadFiles({ inputs: [gen.outDir], cwd: t.dir, quarantineDir: join(t.dir, 'quarantine') }, { lake: lakeAt(dbPath) });
+  result = await runTransform({ cwd: t.dir, env: {} }, { lake: lakeAt(dbPath) });
   db = await openDb(dbPath, { readOnly: true });
 }, 180_000);
 

@@ -10,6 +10,7 @@ import { loadFiles, type LoadResult } from '../../../src/core/load/load.js';
 import { runTransform } from '../../../src/core/transform/transform.js';
 import { rawTableDdl } from '../../../src/core/load/raw-tables.js';
 import { listDatasets, loadDatasetSchema } from '../../../src/core/schemas.js';
+import { lakeAt } from '../../helpers/lake.js';
 
 /** A lakehouse as load leaves it: the lead's migrations (ledger, quarantine, raw tables), or bare raw tables. */
 export async function openLakehouse(dir: string, name = 'lake.duckdb', how: 'migrated' | 'raw-only' = 'migrated'): Promise<Db> {
@@ -25,8 +26,8 @@ export async function openLakehouse(dir: string, name = 'lake.duckdb', how: 'mig
  */
 export async function loadPatientsAndVitals(dir: string): Promise<{ load: LoadResult; db: Db }> {
   const dbPath = join(dir, 'lake.duckdb');
-  const load = await loadFiles([join(dir, 'patients.csv'), join(dir, 'vitals.csv')], { dbPath, cwd: dir, quarantineDir: join(dir, 'q') });
-  const r = await runTransform({ dbPath, cwd: dir, env: {} });
+  const load = await loadFiles({ inputs: [join(dir, 'patients.csv'), join(dir, 'vitals.csv')], cwd: dir, quarantineDir: join(dir, 'q') }, { lake: lakeAt(dbPath) });
+  const r = await runTransform({ cwd: dir, env: {} }, { lake: lakeAt(dbPath) });
   expect(r.tests_failed).toBe(0);
   return { load, db: await openDb(dbPath, { readOnly: true }) };
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DEFAULT_VIEW, Pager, openAlertStore, type AlertStore, type ListRow, type PageRequest, type ViewSpec } from '../../../src/core/tui-data/index.js';
 import { tempDir } from '../../helpers/run-cli.js';
 import { buildMartFixture } from './fixture.js';
+import { lakeAt } from '../../helpers/lake.js';
 
 const t = tempDir('surgctl-pager-');
 let store: AlertStore;
@@ -13,7 +14,7 @@ const requests: PageRequest[] = [];
 beforeAll(async () => {
   const p = join(t.dir, 'lake.duckdb');
   await buildMartFixture(p, { alerts: 1200 });
-  store = await openAlertStore(p, { user: 'x' });
+  store = await openAlertStore({ user: 'x' }, { lake: lakeAt(p) });
   all = await store.page(DEFAULT_VIEW, { limit: 10_000 });
 });
 afterAll(() => {

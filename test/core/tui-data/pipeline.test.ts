@@ -7,6 +7,7 @@ import { openDb } from '../../../src/db/db.js';
 import { DEFAULT_VIEW, SORTS, openAlertStore, type AlertStore, type ListRow, type ViewSpec } from '../../../src/core/tui-data/index.js';
 import { tempDir } from '../../helpers/run-cli.js';
 import { buildPipelineLakehouse } from '../report/pipeline-lakehouse.js';
+import { lakeAt } from '../../helpers/lake.js';
 
 const t = tempDir('surgctl-tui-pipeline-');
 let dbPath: string;
@@ -14,7 +15,7 @@ let store: AlertStore;
 
 beforeAll(async () => {
   dbPath = buildPipelineLakehouse(t.dir).dbPath;
-  store = await openAlertStore(dbPath, { user: 'pipeline', now: () => new Date('2026-01-06T00:00:00Z') });
+  store = await openAlertStore({ user: 'pipeline', now: () => new Date('2026-01-06T00:00:00Z') }, { lake: lakeAt(dbPath) });
 }, 300_000);
 afterAll(() => {
   store?.close();

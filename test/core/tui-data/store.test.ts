@@ -10,6 +10,7 @@ import {
 } from '../../../src/core/tui-data/index.js';
 import { tempDir } from '../../helpers/run-cli.js';
 import { buildMartFixture } from './fixture.js';
+import { lakeAt } from '../../helpers/lake.js';
 
 const t = tempDir('surgctl-tui-data-');
 const dbPath = join(t.dir, 'lake.duckdb');
@@ -18,7 +19,7 @@ let store: AlertStore;
 
 beforeAll(async () => {
   expect(await buildMartFixture(dbPath, { alerts: 600 })).toBe(600);
-  store = await openAlertStore(dbPath, { user: 'tester', now: clock });
+  store = await openAlertStore({ user: 'tester', now: clock }, { lake: lakeAt(dbPath) });
 });
 afterAll(() => {
   store?.close();
@@ -74,7 +75,7 @@ async function walkForward(spec: ViewSpec, limit: number): Promise<ListRow[]> {
 
 describe('openAlertStore', () => {
   it('refuses a missing lakehouse with a line that names report top-alerts', async () => {
-    const err = await openAlertStore(join(t.dir, 'nope.duckdb'), { user: 'x' }).catch((e: unknown) => e);
+    const err = await openAlertStore({ user: 'x' }, { lake: lakeAt(join(t.dir, 'nope.duckdb')) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
     expect((err as UsageError).message).toContain('surgctl report top-alerts');
     expect((err as UsageError).message).toContain('nope.duckdb');
@@ -83,7 +84,7 @@ describe('openAlertStore', () => {
   it('refuses a database without the alerts mart', async () => {
     const p = join(t.dir, 'empty.duckdb');
     (await openDb(p)).close();
-    const err = await openAlertStore(p, { user: 'x' }).catch((e: unknown) => e);
+    const err = await openAlertStore({ user: 'x' }, { lake: lakeAt(p) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
     expect((err as UsageError).message).toMatch(/no alerts mart.*surgctl transform.*report top-alerts/);
   });
@@ -106,7 +107,7 @@ describe('openAlertStore', () => {
 describe('a writer in another process', () => {
   it('gets the file while a browser is left open: the store lets go between queries and reopens for the next', async () => {
     const p = copyLake('writer-waits');
-    const s = await openAlertStore(p, { user: 'u' });
+    const s = await openAlertStore({ user: 'u' }, { lake: lakeAt(p) });
     try {
       expect((await s.counts(DEFAULT_VIEW)).total).toBe(600);
       expect(s.isOpen).toBe(true);
@@ -269,7 +270,7 @@ describe('detail', () => {
       `SELECT strftime(hour_start, '%Y-%m-%dT%H:%M:%S.%gZ') AS h FROM news2_hourly WHERE patient_id = $p`, { p: row!.patientId },
     )).map((r) => r.h).sort((a, b) => Math.abs(Date.parse(a) - Date.parse(hour)) - Math.abs(Date.parse(b) - Date.parse(hour)) || a.localeCompare(b));
     db.close();
-    const s = await openAlertStore(p, { user: 'x' });
+    const s = await openAlertStore({ user: 'x' }, { lake: lakeAt(p) });
     try {
       const d = await s.detail(row!);
       expect(d.hour).toBe(hour);
@@ -295,7 +296,7 @@ describe('detail', () => {
     await db.run('UPDATE telemetry_risk SET force_n = NULL, latency_ms = NULL WHERE procedure_id = $p AND robot_arm = $a',
       { p: row!.procedureId, a: row!.robotArm });
     db.close();
-    const s = await openAlertStore(p, { user: 'x' });
+    const s = await openAlertStore({ user: 'x' }, { lake: lakeAt(p) });
     try {
       const d = await s.detail(row!, { buckets: 30 });
       expect(d.vitals!.find((v) => v.metric === 'heart_rate')!.alarmingN).toBe(3);
@@ -321,7 +322,7 @@ describe('detail', () => {
   it('names the marts a partial lakehouse lacks instead of failing', async () => {
     const p = join(t.dir, 'partial.duckdb');
     await buildMartFixture(p, { alerts: 60, without: ['telemetry_risk', 'vitals_hourly', 'news2_hourly'] });
-    const s = await openAlertStore(p, { user: 'x' });
+    const s = await openAlertStore({ user: 'x' }, { lake: lakeAt(p) });
     try {
       const [row] = await s.page(DEFAULT_VIEW, { limit: 1 });
       const d = await s.detail(row!);
@@ -337,7 +338,7 @@ describe('detail', () => {
 describe('acknowledge', () => {
   it('stores who and when, shows it in the list, and survives reopening', async () => {
     const p = copyLake('ack');
-    const s = await openAlertStore(p, { user: 'nurse.k', now: clock });
+    const s = await openAlertStore({ user: 'nurse.k', now: clock }, { lake: lakeAt(p) });
     const [row] = await s.page(DEFAULT_VIEW, { limit: 1 });
     const r = await s.acknowledge(row!, 'seen, instrument swapped');
     expect(r).toEqual({
@@ -351,7 +352,7 @@ describe('acknowledge', () => {
     expect(again.already).toBe(1);
     expect(again.ack?.note).toBe('seen, instrument swapped');
     s.close();
-    const reopened = await openAlertStore(p, { user: 'someone.else' });
+    const reopened = await openAlertStore({ user: 'someone.else' }, { lake: lakeAt(p) });
     try {
       const [first] = await reopened.page(DEFAULT_VIEW, { limit: 1 });
       expect(first!.ack).toEqual(r.ack);
@@ -363,7 +364,7 @@ describe('acknowledge', () => {
 
   it('un-acknowledges with a note; the history keeps the acknowledgement and its withdrawal, both with notes', async () => {
     const p = copyLake('unack');
-    const s = await openAlertStore(p, { user: 'nurse.k', now: clock });
+    const s = await openAlertStore({ user: 'nurse.k', now: clock }, { lake: lakeAt(p) });
     const [row] = await s.page(DEFAULT_VIEW, { limit: 1 });
     await s.acknowledge(row!, 'seen');
     const r = await s.unacknowledge(row!, 'acked the wrong alert');
@@ -391,7 +392,7 @@ describe('acknowledge', () => {
 
   it('acknowledges every alert of an episode', async () => {
     const p = copyLake('ack-episode');
-    const s = await openAlertStore(p, { user: 'u', now: clock });
+    const s = await openAlertStore({ user: 'u', now: clock }, { lake: lakeAt(p) });
     try {
       const spec = { ...DEFAULT_VIEW, mode: 'episodes' as const };
       const [ep] = await s.page(spec, { limit: 1 });
@@ -407,7 +408,7 @@ describe('acknowledge', () => {
 
   it('says the database is busy when another process holds it, and keeps browsing', async () => {
     const p = copyLake('ack-locked');
-    const s = await openAlertStore(p, { user: 'u', lockTimeoutMs: 200 });
+    const s = await openAlertStore({ user: 'u' }, { lake: lakeAt(p, { lockTimeoutMs: 200 }) });
     try {
       const [row] = await s.page(DEFAULT_VIEW, { limit: 1 });
       // Another process takes a shared lock (a report reading); a write must wait for it.

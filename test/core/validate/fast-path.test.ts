@@ -14,6 +14,7 @@ import { dropStaged, stageAndValidate, validateFiles } from '../../../src/core/v
 import { generateDataset } from '../../../src/core/generate/index.js';
 import { readFileSync } from 'node:fs';
 import { buildFastLine, intRangeRegex, numberSlot, patternSlot } from '../../../src/core/validate/fast-regex.js';
+import { lakeAt } from '../../helpers/lake.js';
 
 const scratch = useScratchDb();
 
@@ -264,7 +265,7 @@ describe('CSV fast path with foreign keys', () => {
     const out = join(scratch.dir, 'gen');
     await generateDataset({ out, format: 'csv', robots: 3, patients: 16, procedures: 24, telemetryRows: 4000, vitalsHours: 4, badRows: 0.03, incidents: 0.2, seed: 11 });
     const run = async (fast: boolean): Promise<unknown> => {
-      const r = await validateFiles([out], { cwd: scratch.dir, quarantineDir: join(scratch.dir, `gq-${fast}`), maxInvalid: '100%', limitErrors: 30, fastPath: fast });
+      const r = await validateFiles({ inputs: [out], cwd: scratch.dir, quarantineDir: join(scratch.dir, `gq-${fast}`), maxInvalid: '100%', limitErrors: 30 }, { lake: lakeAt(':memory:', { validateFast: fast }) });
       return r.files.map((f) => ({ ...f, quarantine_path: null, quarantine: f.quarantine_path ? readFileSync(f.quarantine_path, 'utf8') : '' }));
     };
     expect(await run(true)).toEqual(await run(false));

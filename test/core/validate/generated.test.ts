@@ -18,7 +18,7 @@ describe.each(['csv', 'ndjson', 'parquet'] as const)('generated %s with --bad-ro
     await generateDataset({ out, format, robots: 3, patients: 16, procedures: 24, telemetryRows: 3000, vitalsHours: 6, badRows: 0.03, incidents: 0.2 });
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as Manifest;
     expect(manifest.bad_rows.length).toBeGreaterThan(10);
-    const report = await validateFiles([out], { cwd: tmp.dir, quarantineDir: join(tmp.dir, `q-${format}`), maxInvalid: '100%' });
+    const report = await validateFiles({ inputs: [out], cwd: tmp.dir, quarantineDir: join(tmp.dir, `q-${format}`), maxInvalid: '100%' });
     const quarantined = new Map<string, string[]>();
     for (const f of report.files) {
       const planted = manifest.files.find((m) => f.path.endsWith(m.path));

@@ -11,6 +11,7 @@ import { openDb } from '../../../src/db/db.js';
 import { literal } from '../../../src/db/sql.js';
 import { validateFiles } from '../../../src/core/validate/index.js';
 import { tempDir } from '../../helpers/run-cli.js';
+import { lakeAt } from '../../helpers/lake.js';
 
 const ROWS = 2_000_000;
 const tmp = tempDir();
@@ -68,10 +69,12 @@ interface Quarantined { line: number; row: number; errors: { keyword: string }[]
 
 async function check(path: string, name: string): Promise<string[]> {
   const statements: string[] = [];
-  const report = await validateFiles([path], {
-    schema: 'telemetry', quarantineDir: join(tmp.dir, `q-${name}`), maxInvalid: '100%', limits: { threads: 2 },
-    onEvent: (e) => { if (e.type === 'statement') statements.push(e.sql); },
-  });
+  const report = await validateFiles({
+    inputs: [path],
+    schema: 'telemetry',
+    quarantineDir: join(tmp.dir, `q-${name}`),
+    maxInvalid: '100%',
+  }, { lake: lakeAt(':memory:', { limits: { threads: 2 } }), onEvent: (e) => { if (e.type === 'statement') statements.push(e.sql); } });
   const f = report.files[0];
   expect(f?.engine).toBe('compiled');
   expect(f?.rows_read).toBe(ROWS);
