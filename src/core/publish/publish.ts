@@ -159,7 +159,8 @@ export async function runPublish(opts: PublishOptions): Promise<PublishResult> {
       readOnly: true,
       // One DuckDB thread unless told otherwise: the COPY is bound by the server's one backend parsing it, and DuckDB's
       // CSV writer on one thread still outpaces it; a second thread only took CPU from that backend (at 1M rows on
-      // this 2-core machine the COPY took 9.2-9.7 s with two threads, 6.9-7.0 s with one, and half the memory).
+      // this 2-core machine the COPY took 9.2-9.7 s with two threads, 6.9-7.0 s with one, and half the memory; again
+      // with the socket relay: 2.96 client CPU s with two threads, 1.42-1.49 with one, the server's the same).
       threads: opts.limits?.threads ?? 1,
       ...(opts.limits?.memoryLimit === undefined ? {} : { memoryLimit: opts.limits.memoryLimit }),
       lockTimeoutMs,
