@@ -689,11 +689,7 @@ async function viaFifo(db: Db, copy: Writable & { rowCount: number }, fifo: stri
   const writing = db.run(`COPY (${selectSql}) TO ${literal(fifo)} (FORMAT csv, HEADER false, USE_TMP_FILE false)`).then(
     () => undefined,
     async (e: unknown) => {
-      try {
-        closeSync(openSync(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK));
-      } catch {
-        // the reader is gone already
-      }
+      await unblockOpen(fifo, opening);
       // The reader then sees the end of the data: fail it instead, so COPY is cancelled rather than completed.
       (await opening.catch(() => undefined))?.destroy(e instanceof Error ? e : new Error(String(e)));
       throw e;
@@ -703,6 +699,27 @@ async function viaFifo(db: Db, copy: Writable & { rowCount: number }, fifo: stri
   if (p.status === 'rejected') throw p.reason;
   if (w.status === 'rejected') throw w.reason;
   return copy.rowCount;
+}
+
+/**
+ * Opens and closes the FIFO's write end until our open of the read end has returned (it waits for a writer, and
+ * DuckDB failed before opening). Opening the write end fails (ENXIO) while no reader waits yet, e.g. when the thread
+ * pool has not started our open: so it is tried again, every 10 ms for up to 5 s.
+ */
+async function unblockOpen(fifo: string, opening: Promise<unknown>): Promise<void> {
+  let settled = false;
+  void opening.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  for (let i = 0; i < 500 && !settled; i++) {
+    try {
+      closeSync(openSync(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK));
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
 }
 
 /** The slower path: DuckDB renders each row as one CSV line, JS joins a batch of chunks per write. Returns the server's count. */
