@@ -116,13 +116,17 @@ function transformPhase(name, dbPath) {
 
 async function runPhase(name, dbPath, url, csvPath) {
   if (name === 'csv') {
-    // The baseline's input: the same rows as CSV, written by DuckDB (not part of either timing).
+    // The baseline's input, written by DuckDB (not part of either timing): the same rows as the same CSV text the
+    // publish sends (columns.ts pgReadySelectSql: lists as PostgreSQL array literals), and the published table's DDL.
     const { openDb } = await import('../dist/db/db.js');
+    const { ident } = await import('../dist/db/sql.js');
+    const { pgColumnsDdl, pgReadySelectSql, pgTypeOf } = await import('../dist/core/publish/columns.js');
     const db = await openDb(dbPath, { readOnly: false });
     try {
-      const cols = await db.all("SELECT column_name AS c, data_type AS t FROM information_schema.columns WHERE table_name = 'telemetry_risk' ORDER BY ordinal_position");
-      await db.run(`COPY telemetry_risk TO '${csvPath}' (HEADER)`);
-      return { cols, bytes: statSync(csvPath).size };
+      const cols = await db.all("SELECT column_name AS name, data_type AS type FROM information_schema.columns WHERE table_name = 'telemetry_risk' ORDER BY ordinal_position");
+      const columns = cols.map((c) => ({ name: c.name, duckType: c.type, pgType: pgTypeOf(c.type) }));
+      await db.run(`COPY (${pgReadySelectSql(columns, 'telemetry_risk')}) TO '${csvPath}' (FORMAT csv, HEADER)`);
+      return { ddl: pgColumnsDdl(columns, ident), bytes: statSync(csvPath).size };
     } finally {
       db.close();
     }
@@ -170,10 +174,9 @@ if (phase) {
     const make = transformPhase('make', dbPath);
     const full = transformPhase('full', dbPath);
     const csv = runChild(self, ['csv', dbPath, url, csvPath]);
-    // psql \copy of the same rows into a bare table with the same column types (no key, no index); `missing`
-    // (DuckDB writes lists as [a, b]) goes into a text column.
-    const pgTypes = { VARCHAR: 'text', INTEGER: 'integer', BIGINT: 'bigint', DOUBLE: 'double precision', BOOLEAN: 'boolean', 'TIMESTAMP WITH TIME ZONE': 'timestamptz' };
-    const ddlSql = csv.cols.map((c) => `"${c.c}" ${pgTypes[c.t] ?? 'text'}`).join(', ');
+    // psql \copy of the same rows into a bare table typed exactly as the published one (columns.ts: text[] for
+    // `missing`, timestamptz, double precision, ...), with no key and no index.
+    const ddlSql = csv.ddl;
     process.stderr.write('publish bench: publish vs psql \\copy, alternated...\n');
     const pair = alternate('publish', () => child('publish'), () => withServer(own, () => baselineRun(url, csvPath, ddlSql)));
     rmSync(csvPath, { force: true });
@@ -215,8 +218,9 @@ if (phase) {
 ${rows.toLocaleString('en-US')} telemetry_risk rows (the lakehouse made by transform.bench.js's phases: ${fmt(make.seconds, 1)} s to make, ${fmt(full.seconds, 1)} s to
 transform), published with telemetry_search (${searchRows.toLocaleString('en-US')} rows: its steps and error codes per procedure, which carry the
 full-text index) into a throwaway PostgreSQL ${serverVersion} cluster (fsync and autovacuum off) on the same machine. The
-baseline is \`psql \\copy\` of the same rows from a ${fmt(csv.bytes / 2 ** 20, 0)} MiB CSV written beforehand by DuckDB (not timed) into a bare
-table (no key, no index). The publish pipes DuckDB's CSV writer (through a FIFO) into \`COPY ... FROM STDIN (FORMAT csv, FREEZE)\` of
+baseline is \`psql \\copy\` of the same rows, as the CSV text the publish sends (${fmt(csv.bytes / 2 ** 20, 0)} MiB, written beforehand by DuckDB with
+columns.ts pgReadySelectSql, not timed), into a bare table typed exactly as the published one (text[], timestamptz,
+double precision, ...: the server parses the same values into the same types) with no key and no index. The publish pipes DuckDB's CSV writer (through a FIFO) into \`COPY ... FROM STDIN (FORMAT csv, FREEZE)\` of
 staging tables, builds their primary keys, serving indexes and ANALYZE, and swaps them in, all in one transaction.
 surgctl and the baseline alternate (A B A B ...), each run its own process; medians of ${repeats} pairs; CPU s = the
 child's user + system (the publish: DuckDB and Node; the baseline: psql), server CPU below.
