@@ -46,4 +46,11 @@ describe('SQL-on-FHIR v2 conformance', () => {
     // Most of the suite compiles: the speed path is not a corner case.
     expect(results.filter((r) => r.outcome === 'passed').length).toBeGreaterThanOrEqual(100);
   });
+
+  it('compiled engine in its JSON mode alone (the typed mode off) passes every case it accepts too', async () => {
+    const results = await runSuite(db, 'compiled', 'json');
+    const failed = results.filter((r) => r.outcome === 'failed');
+    expect(failed, JSON.stringify(failed, null, 1)).toEqual([]);
+    expect(results.filter((r) => r.outcome === 'passed').length).toBeGreaterThanOrEqual(100);
+  });
 });
