@@ -82,6 +82,11 @@ export const FHIR_MACROS = [
      WHEN starts_with(ref, 'urn:uuid:') OR starts_with(ref, 'urn:oid:') THEN regexp_extract(ref, '^urn:(?:uuid|oid):(.+)$', 1)
      ELSE list_transform([regexp_extract(ref, '(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\\-.]{1,64})(?:/_history/[^/]+)?$', ['t', 'i'])],
        lambda m: CASE WHEN m.i <> '' AND (t IS NULL OR m.t = t) THEN m.i END)[1] END)[1]`,
+  // The same for a reference cheap to name several times (a column or a struct field: the typed mode's): the plain
+  // form without binding it through a lambda first.
+  `CREATE OR REPLACE TEMP MACRO fp_refkey_at(ref, t) AS CASE
+     WHEN regexp_full_match(ref, '[A-Z][A-Za-z]+/[A-Za-z0-9\\-.]{1,64}') THEN CASE WHEN t IS NULL OR split_part(ref, '/', 1) = t THEN split_part(ref, '/', 2) END
+     ELSE fp_refkey(ref, t) END`,
 ];
 
 /** An item expression cheap to repeat: the resource or a lambda's variable. */

@@ -181,7 +181,7 @@ async function stageFiles(db: Db, table: string, files: string[], signal: AbortS
         FROM (SELECT raw, k, coalesce(k[1] <> 'Bundle' AND regexp_full_match(k[1], '[A-Z][A-Za-z]+'), false) AS p
           FROM (SELECT _json AS raw, try(json_extract_string(_json, ['$.resourceType', '$.id'])) AS k FROM read_csv(${literal(file)}, columns = {'_json': 'VARCHAR'},
         header = false, delim = ${literal('\u0001')}, quote = '', escape = '', auto_detect = false,
-        store_rejects = true, rejects_table = ${literal(rej)}, rejects_scan = ${literal(`${rej}_scan`)}, max_line_size = 8388608)))`, { file });
+        store_rejects = true, rejects_table = ${literal(rej)}, rejects_scan = ${literal(`${rej}_scan`)}, max_line_size = 8388608, buffer_size = 16777216)))`, { file });
       // Staged row k is the k-th line DuckDB did not reject (invalid UTF-8, too long): line = k + #{j: r_j - j < k}.
       const rejected = await db.all<{ line: number; raw: string | null }>(
         `SELECT line::INTEGER AS line, first(csv_line) AS raw FROM ${ident(rej)} GROUP BY line ORDER BY line`,

@@ -306,10 +306,10 @@ export class TypedExprs {
       case 'getReferenceKey': {
         const type = args[0] === undefined ? 'NULL' : this.param(typeArg(args[0]));
         const ref = this.member(base, 'reference', false);
-        if (ref.k === 'one') return { k: 'one', sql: `fp_refkey(${ref.sql}, ${type})`, t: { prim: 'VARCHAR' } };
+        if (ref.k === 'one') return { k: 'one', sql: `${SIMPLE.test(ref.sql) ? 'fp_refkey_at' : 'fp_refkey'}(${ref.sql}, ${type})`, t: { prim: 'VARCHAR' } };
         if (ref.k !== 'many') return refuse('getReferenceKey() of something other than references');
         const v = this.lambda();
-        return { k: 'many', sql: `list_transform(${ref.sql}, lambda ${v}: fp_refkey(${v}, ${type}))`, t: { prim: 'VARCHAR' } };
+        return { k: 'many', sql: `list_transform(${ref.sql}, lambda ${v}: fp_refkey_at(${v}, ${type}))`, t: { prim: 'VARCHAR' } };
       }
       default:
         return refuse(`the function ${name}()`);
