@@ -7,8 +7,9 @@
 // select and unionAll parts are crossed, unionAll concatenates; the top unnests the list. What the compiler does not
 // know (repeat, functions outside the subset, is/as) is refused with a reason naming it.
 import fhirpath from 'fhirpath';
-import r4 from 'fhirpath/fhir-context/r4';
+import { KEY, MODEL, REPEATING, Refusal, refuse, resolveElement, typeArg, unquote, type FpNode } from './model.js';
 import { quoteAnyIdent } from '../../db/sql.js';
+import { ROOT, TypedExprs } from './typed.js';
 import type { CheckedView, ConstantValue, ViewColumn, ViewSelect } from './view.js';
 
 type Kind = 'coll' | 'bool' | 'str' | 'num';
@@ -38,19 +39,6 @@ interface Scope {
   rowIndex: string;
   model?: string | undefined;
 }
-
-interface FpNode {
-  type: string;
-  text?: string;
-  children?: FpNode[];
-}
-
-/** Thrown inside the compiler; compileView turns it into a refusal. */
-class Refusal extends Error {}
-
-const refuse = (what: string): never => {
-  throw new Refusal(what);
-};
 
 /** Temp macros the compiled SQL uses; created by runView before the SELECT runs. */
 export const FHIR_MACROS = [
@@ -94,49 +82,27 @@ export const FHIR_MACROS = [
      WHEN starts_with(ref, 'urn:uuid:') OR starts_with(ref, 'urn:oid:') THEN regexp_extract(ref, '^urn:(?:uuid|oid):(.+)$', 1)
      ELSE list_transform([regexp_extract(ref, '(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\\-.]{1,64})(?:/_history/[^/]+)?$', ['t', 'i'])],
        lambda m: CASE WHEN m.i <> '' AND (t IS NULL OR m.t = t) THEN m.i END)[1] END)[1]`,
+  // The same for a reference cheap to name several times (a column or a struct field: the typed mode's): the plain
+  // form without binding it through a lambda first.
+  `CREATE OR REPLACE TEMP MACRO fp_refkey_at(ref, t) AS CASE
+     WHEN regexp_full_match(ref, '[A-Z][A-Za-z]+/[A-Za-z0-9\\-.]{1,64}') THEN CASE WHEN t IS NULL OR split_part(ref, '/', 1) = t THEN split_part(ref, '/', 2) END
+     ELSE fp_refkey(ref, t) END`,
 ];
 
-const KEY = /^[A-Za-z][A-Za-z0-9_]*$/;
 /** An item expression cheap to repeat: the resource or a lambda's variable. */
 const SIMPLE_ITEM = /^(_r\.resource|_x\d+)$/;
-
-// The FHIR R4 model (FHIRPath.js's): which elements repeat (JSON arrays) and which are choices (value[x]), so a path
-// of member steps becomes one json_extract with [*] where the element repeats, parsing the resource once.
-const MODEL = r4 as unknown as {
-  path2Type: Record<string, string | { code: string } | null>;
-  /** Loaded as an object keyed by path (true when the element repeats). */
-  path2Repeating: Record<string, boolean>;
-  pathsDefinedElsewhere: Record<string, string>;
-  type2Parent: Record<string, string>;
-  choiceTypePaths: Record<string, string[]>;
-};
-const REPEATING = new Set(Object.keys(MODEL.path2Repeating).filter((k) => MODEL.path2Repeating[k]));
-
-function typeName(path: string): string | undefined {
-  const t = MODEL.path2Type[path];
-  return typeof t === 'string' ? t : (t?.code ?? undefined);
-}
-
-/** The model path of element `key` of items at model path `parent` (a resource or type name, or an element path). */
-export function resolveElement(parent: string, key: string): string | undefined {
-  const direct = `${parent}.${key}`;
-  const cand = MODEL.pathsDefinedElsewhere[direct] ?? direct;
-  if (cand in MODEL.path2Type) return cand;
-  const seen = new Set<string>();
-  for (let t = parent.includes('.') ? typeName(parent) : parent; t !== undefined && !seen.has(t); t = MODEL.type2Parent[t]) {
-    seen.add(t);
-    if (`${t}.${key}` in MODEL.path2Type) return `${t}.${key}`;
-  }
-  return undefined;
-}
-const TYPE_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
 
 class Compiler {
   private lambdaN = 0;
   readonly params: Record<string, string | number | boolean> = {};
   private paramN = 0;
 
-  constructor(private readonly checked: CheckedView) {}
+  /** The typed mode's expressions (typed.ts), when the view is compiled over json_transform's structs. */
+  readonly typed: TypedExprs | undefined;
+
+  constructor(private readonly checked: CheckedView, typed: boolean) {
+    this.typed = typed ? new TypedExprs(checked.view.resource, () => this.lambda(), (v) => this.param(v)) : undefined;
+  }
 
   param(v: string | number | boolean): string {
     const name = `p${++this.paramN}`;
@@ -471,6 +437,7 @@ class Compiler {
 
   // ---- columns and selects ----
   column(c: ViewColumn, duckType: string, scope: Scope): string {
+    if (this.typed) return this.typed.column(c.path, duckType, c.collection === true, scope.ctx);
     const e = this.expr(c.path, scope);
     if (c.collection === true) return `to_json(${this.coll(e)})`;
     switch (duckType) {
@@ -508,15 +475,15 @@ class Compiler {
       // the children keep reading the focus (and the resource's one-parse paths, see onePass).
       const crit = focusWhere(iter);
       if (crit !== undefined) {
-        const cond = this.bool(this.node(crit, scope));
+        const cond = this.typed ? this.typed.condition(crit, scope.ctx) : this.bool(this.node(crit, scope));
         const empty = s.forEachOrNull === undefined ? '[]' : `[${this.nullRow(s)}]`;
         return `(CASE WHEN coalesce(${cond}, false) THEN ${this.parts(s, { ...scope, rowIndex: '0' })} ELSE ${empty} END)`;
       }
-      const e = this.expr(iter, scope);
-      const items = this.coll(e);
       const v = this.lambda();
+      const e = this.typed ? undefined : this.expr(iter, scope);
+      const items = e ? this.coll(e) : (this.typed as TypedExprs).items(iter, scope.ctx, v);
       const i = `${v}_i`;
-      const inner: Scope = { ctx: v, rowIndex: `(${i} - 1)`, model: e.model };
+      const inner: Scope = { ctx: v, rowIndex: `(${i} - 1)`, model: e?.model };
       const rowsOf = (list: string): string => `flatten(list_transform(${list}, lambda ${v}, ${i}: ${this.parts(s, inner)}))`;
       if (s.forEachOrNull === undefined) return rowsOf(items);
       const l = `${v}_l`;
@@ -611,27 +578,6 @@ function onePass(sql: string): { sql: string; paths: string[] } {
   return { sql: out, paths };
 }
 
-function unquote(text: string): string {
-  const inner = text.slice(1, -1);
-  return inner.replace(/\\(u[0-9a-fA-F]{4}|.)/g, (_, e: string) => {
-    if (e.startsWith('u') && e.length === 5) return String.fromCharCode(parseInt(e.slice(1), 16));
-    return ({ n: '\n', r: '\r', t: '\t', f: '\f' } as Record<string, string>)[e] ?? e;
-  });
-}
-
-/** The type name of an ofType()/getReferenceKey() argument (an identifier, maybe qualified FHIR.x / System.x). */
-function typeArg(n: FpNode): string {
-  const texts: string[] = [];
-  const walk = (x: FpNode): void => {
-    if (x.type === 'Identifier' && x.text) texts.push(x.text.replace(/^`|`$/g, ''));
-    for (const c of x.children ?? []) walk(c);
-  };
-  walk(n);
-  const name = texts.at(-1) ?? '';
-  if (!TYPE_NAME.test(name)) return refuse(`the type argument ${JSON.stringify(name)}`);
-  return name;
-}
-
 function describe(n: FpNode): string {
   const names: Record<string, string> = {
     TypeExpression: `the type operator ${n.text ?? 'is/as'}`,
@@ -652,11 +598,19 @@ export interface CompiledView {
  * Compiles a checked view to one SELECT over `source` (the staged table; `_r` is its alias). Returns the refusal
  * reason, "not compiled, use --engine reference: <what>", when the view uses what the compiler does not know.
  */
-export function compileChecked(checked: CheckedView, source: string, lineage: boolean): CompiledView | { refused: string } {
-  const c = new Compiler(checked);
+export function compileChecked(checked: CheckedView, source: string, lineage: boolean, mode: 'typed' | 'json' = 'typed'): CompiledView | { refused: string } {
+  if (mode === 'typed') {
+    const typed = compileMode(checked, source, lineage, true);
+    if ('sql' in typed) return typed;
+  }
+  return compileMode(checked, source, lineage, false);
+}
+
+function compileMode(checked: CheckedView, source: string, lineage: boolean, typed: boolean): CompiledView | { refused: string } {
+  const c = new Compiler(checked, typed);
   try {
     const view = checked.view;
-    const top: Scope = { ctx: '_r.resource', rowIndex: '0', model: view.resource };
+    const top: Scope = { ctx: c.typed ? ROOT : '_r.resource', rowIndex: '0', model: view.resource };
     const parts = view.select.map((s) => c.part(s, top));
     // At most one part of several rows: the one-row parts (column structs) are plain columns of the resource's row,
     // computed once per resource, and the list part is unnested beside them (a cross product of one list). Crossing
@@ -666,16 +620,25 @@ export function compileChecked(checked: CheckedView, source: string, lineage: bo
     parts.forEach((p, i) => p.cols.forEach((col) => owner.has(col) || owner.set(col, i)));
     const rows = flat ? parts.map((p, i) => (p.one !== undefined ? `${p.one} AS _v${i}` : `unnest(${p.sql}) AS _v${i}`)).join(', ') : `unnest(${c.cross(parts)}) AS _v`;
     const where = (view.where ?? []).map((w) => {
+      if (c.typed) return `coalesce(${c.typed.condition(w.path, ROOT)}, false)`;
       const e = c.expr(w.path, top);
       return e.k === 'bool' ? `coalesce(${e.sql}, false)` : `fp_where(${c.coll(e)})`;
     });
     const cols = checked.columns.map((col) => `_v${flat ? (owner.get(col.name) ?? 0) : ''}.${quoteAnyIdent(col.name)}`);
     const lin = lineage ? ', _file, _line, _entry, _resource_id' : '';
-    const one = onePass(`SELECT ${rows}${lineage ? ', _r._file, _r._line, _r._entry, _r.id AS _resource_id' : ''}
-  FROM _r WHERE true${where.map((w) => ` AND ${w}`).join('')}`);
+    const body = `SELECT ${rows}${lineage ? ', _r._file, _r._line, _r._entry, _r.id AS _resource_id' : ''}
+  FROM _r WHERE true${where.map((w) => ` AND ${w}`).join('')}`;
+    const rt = c.param(view.resource);
+    if (c.typed) {
+      // One parse per resource, into a struct of just the elements the view reads.
+      const from = `FROM (SELECT _file, _line, _entry, id, json_transform(resource, ${c.param(c.typed.structure())}) AS ${ROOT.slice(3)}
+        FROM ${quoteAnyIdent(source)} WHERE resource_type = ${rt}) _r WHERE`;
+      return { sql: `SELECT ${cols.join(', ')}${lin} FROM (${body.replace('FROM _r WHERE', () => from)})`, params: c.params };
+    }
+    const one = onePass(body);
     const multi = one.paths.length === 0 ? '' : `, json_extract(resource, [${one.paths.map((p) => `'${p}'`).join(', ')}]) AS _j`;
     // A function, not a replacement string: a path '$' in `multi` would read as the pattern $' (text after the match).
-    const from = `FROM (SELECT *${multi} FROM ${quoteAnyIdent(source)} WHERE resource_type = ${c.param(view.resource)}) _r WHERE`;
+    const from = `FROM (SELECT *${multi} FROM ${quoteAnyIdent(source)} WHERE resource_type = ${rt}) _r WHERE`;
     const sql = `SELECT ${cols.join(', ')}${lin} FROM (${one.sql.replace('FROM _r WHERE', () => from)})`;
     return { sql, params: c.params };
   } catch (e) {

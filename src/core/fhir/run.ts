@@ -17,6 +17,11 @@ export interface RunViewOptions {
   engine: FhirEngine | 'auto';
   /** Adds _file, _line, _entry, _resource_id (where each row came from). */
   lineage?: boolean;
+  /**
+   * The compiled engine's mode: typed (the default: each resource parsed once into a STRUCT, see typed.ts) when the
+   * view stays in its subset, else json; json forces the JSON mode (tests compare the two).
+   */
+  compiledMode?: 'typed' | 'json';
   signal?: AbortSignal;
 }
 
@@ -55,7 +60,7 @@ export async function runView(db: Db, view: ViewDefinition, opts: RunViewOptions
   const checked = checkView(view);
   const lineage = opts.lineage === true;
   if (opts.signal?.aborted) throw new InterruptedError(`running view ${checked.name}`);
-  const compiled = opts.engine === 'reference' ? undefined : compileChecked(checked, opts.source, lineage);
+  const compiled = opts.engine === 'reference' ? undefined : compileChecked(checked, opts.source, lineage, opts.compiledMode);
   if (compiled && 'refused' in compiled && opts.engine === 'compiled') {
     throw new UsageError(`ViewDefinition ${checked.name}: ${compiled.refused}`, { hint: 'run it with --engine reference (or auto)' });
   }

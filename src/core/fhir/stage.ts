@@ -143,7 +143,8 @@ export async function stageFhir(db: Db, inputs: string[], opts: { signal?: Abort
   if (files.length === 0) {
     throw new UsageError(`no FHIR file in ${inputs.join(', ')}`, { hint: 'name .ndjson / .json files, or a directory holding them' });
   }
-  await db.run(`CREATE OR REPLACE TEMP TABLE ${t} (${STAGE_COLUMNS})`);
+  // _raw holds an NDJSON line that is not a plain resource until it is taken out (dropped once every file is in).
+  await db.run(`CREATE OR REPLACE TEMP TABLE ${t} (${STAGE_COLUMNS}, _raw VARCHAR)`);
   // Ctrl-C stops the running statement (DuckDB interrupt) and ends in InterruptedError.
   const interrupt = db.interruptOn(opts.signal);
   try {
@@ -171,27 +172,33 @@ async function stageFiles(db: Db, table: string, files: string[], signal: AbortS
     // One row per document: (raw text, 1-based line or NULL).
     if (kind === 'ndjson') {
       const rej = `${table}_rej`;
-      const lines = ident(`${table}_lines`);
-      // Each line read once, with its resourceType and id (one parse; NULL for a line that is not a JSON object).
-      await db.run(`CREATE OR REPLACE TEMP TABLE ${lines} AS SELECT _json AS raw,
-          try(json_extract_string(_json, ['$.resourceType', '$.id'])) AS k FROM read_csv(${literal(file)}, columns = {'_json': 'VARCHAR'},
+      // Every line goes into the staged table in one pass, in order: a plain resource (the bulk of Bulk Data NDJSON) as
+      // its JSON, with its resourceType and id from the same parse; any other line (a Bundle, an array, bad JSON, a
+      // blank line) as its text in _raw. No copy of the file is held beside the staged table; a line's number is its
+      // row's position, set once the pass is done.
+      await db.run(`INSERT INTO ${t} SELECT CASE WHEN p THEN raw::JSON END, CASE WHEN p THEN k[1] END, CASE WHEN p THEN k[2] END, $file, NULL, NULL,
+          CASE WHEN NOT p THEN coalesce(raw, '') END
+        FROM (SELECT raw, k, coalesce(k[1] <> 'Bundle' AND regexp_full_match(k[1], '[A-Z][A-Za-z]+'), false) AS p
+          FROM (SELECT _json AS raw, try(json_extract_string(_json, ['$.resourceType', '$.id'])) AS k FROM read_csv(${literal(file)}, columns = {'_json': 'VARCHAR'},
         header = false, delim = ${literal('\u0001')}, quote = '', escape = '', auto_detect = false,
-        store_rejects = true, rejects_table = ${literal(rej)}, rejects_scan = ${literal(`${rej}_scan`)}, max_line_size = 8388608)`);
+        store_rejects = true, rejects_table = ${literal(rej)}, rejects_scan = ${literal(`${rej}_scan`)}, max_line_size = 8388608, buffer_size = 16777216)))`, { file });
       // Staged row k is the k-th line DuckDB did not reject (invalid UTF-8, too long): line = k + #{j: r_j - j < k}.
       const rejected = await db.all<{ line: number; raw: string | null }>(
         `SELECT line::INTEGER AS line, first(csv_line) AS raw FROM ${ident(rej)} GROUP BY line ORDER BY line`,
       );
       for (const r of rejected) errors.push({ file, line: r.line, ...namedType(r.raw), reason: 'the line cannot be read as UTF-8 text', ...(r.raw ? { raw: r.raw.slice(0, RAW_MAX) } : {}) });
+      // DuckDB keeps the rejects tables across reads: the next file's would still hold this one's lines.
+      await db.run(`DROP TABLE IF EXISTS ${ident(rej)}; DROP TABLE IF EXISTS ${ident(`${rej}_scan`)}`);
       const adj = rejected.map((r, j) => r.line - (j + 1));
-      const lineExpr = adj.length === 0 ? 'rowid + 1' : 'rowid + 1 + len(list_filter(CAST($adj AS BIGINT[]), lambda a: a < rowid + 1))';
-      const params = adj.length === 0 ? {} : { adj: JSON.stringify(adj) };
-      // The bulk of Bulk Data NDJSON, one resource a line, in one pass.
-      const plain = `coalesce(k[1] <> 'Bundle' AND regexp_full_match(k[1], '[A-Z][A-Za-z]+'), false)`;
-      await db.run(`INSERT INTO ${t} SELECT raw::JSON, k[1], k[2], $file, ${lineExpr}, NULL FROM ${lines} WHERE raw IS NOT NULL AND ${plain}`, { ...params, file });
-      // The rest (Bundles, arrays, bad lines; blank lines are none) goes through expandDocs.
-      // CASE, not AND: trim() of every line (it walks the whole text) costs more than the rest of staging together.
-      await db.run(`CREATE OR REPLACE TEMP TABLE ${docs} AS SELECT raw, ${lineExpr} AS line FROM ${lines} WHERE CASE WHEN ${plain} THEN false ELSE trim(raw) <> '' END`, params);
-      await db.run(`DROP TABLE ${lines}`);
+      // This file's rows are the ones without a line yet, appended in order: k is the rowid past the first one's.
+      const first = await db.scalar<number>(`SELECT min(rowid)::DOUBLE FROM ${t} WHERE _file = $file AND _line IS NULL`, { file });
+      const k = '(rowid - CAST($first AS BIGINT) + 1)';
+      const lineExpr = adj.length === 0 ? k : `${k} + len(list_filter(CAST($adj AS BIGINT[]), lambda a: a < ${k}))`;
+      const params = { file, first: first ?? 0, ...(adj.length === 0 ? {} : { adj: JSON.stringify(adj) }) };
+      await db.run(`UPDATE ${t} SET _line = ${lineExpr} WHERE _file = $file AND _line IS NULL`, params);
+      // The rest (Bundles, arrays, bad lines; blank lines are none) leaves the table and goes through expandDocs.
+      await db.run(`CREATE OR REPLACE TEMP TABLE ${docs} AS SELECT _raw AS raw, _line AS line FROM ${t} WHERE _file = $file AND _raw IS NOT NULL AND trim(_raw) <> ''`, { file });
+      await db.run(`DELETE FROM ${t} WHERE _file = $file AND _raw IS NOT NULL`, { file });
     } else {
       await db.run(`CREATE OR REPLACE TEMP TABLE ${docs} AS SELECT CASE WHEN starts_with(content, chr(65279)) THEN content[2:] ELSE content END AS raw,
         NULL::BIGINT AS line FROM read_text(${literal(file)})`);
@@ -199,6 +206,7 @@ async function stageFiles(db: Db, table: string, files: string[], signal: AbortS
     errors.push(...(await expandDocs(db, t, `${table}_docs`, file, kind)));
     await db.run(`DROP TABLE IF EXISTS ${docs}`);
   }
+  await db.run(`ALTER TABLE ${t} DROP COLUMN _raw`);
   const counts = await db.all<{ resource_type: string; n: number }>(
     `SELECT resource_type, count(*)::INTEGER AS n FROM ${t} GROUP BY resource_type ORDER BY resource_type`,
   );
@@ -235,7 +243,7 @@ async function expandDocs(db: Db, t: string, base: string, file: string, kind: F
   // In a Bundle the resource is entry.resource; in an array the element itself.
   await db.run(`CREATE OR REPLACE TEMP TABLE ${dr} AS SELECT CASE WHEN bundle = 'Bundle' THEN json_extract(item, '$.resource') ELSE item END AS res,
       item, line, entry, bundle FROM ${di}`);
-  await db.run(`INSERT INTO ${t} SELECT res, res ->> '$.resourceType', res ->> '$.id', $file, line, entry FROM ${dr}
+  await db.run(`INSERT INTO ${t} (resource, resource_type, id, _file, _line, _entry) SELECT res, res ->> '$.resourceType', res ->> '$.id', $file, line, entry FROM ${dr}
     WHERE json_type(res) = 'OBJECT' AND json_type(res, '$.resourceType') = 'VARCHAR' AND regexp_full_match(res ->> '$.resourceType', '[A-Z][A-Za-z]+')`, { file });
   const bad = await db.all<{ line: number | null; entry: number | null; entry_of: 'Bundle' | 'array' | null; reason: string; raw: string | null }>(
     `SELECT line::INTEGER AS line, NULL::INTEGER AS entry, NULL AS entry_of,

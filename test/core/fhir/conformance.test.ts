@@ -5,6 +5,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../../src/db/db.js';
+import { checkView } from '../../../src/core/fhir/index.js';
+import { compileChecked } from '../../../src/core/fhir/compile.js';
 import { loadSuite, runSuite, testReport, type CaseResult } from './conformance.js';
 
 let db: Db;
@@ -44,6 +46,29 @@ describe('SQL-on-FHIR v2 conformance', () => {
     expect(failed, JSON.stringify(failed, null, 1)).toEqual([]);
     for (const r of results.filter((x) => x.outcome === 'refused')) expect(r.error).toMatch(/^.*not compiled, use --engine reference: \S/);
     // Most of the suite compiles: the speed path is not a corner case.
+    expect(results.filter((r) => r.outcome === 'passed').length).toBeGreaterThanOrEqual(100);
+  });
+
+  it('the typed mode compiles a good part of the suite (so the case above tests it, not only the JSON mode)', () => {
+    let typed = 0;
+    for (const f of loadSuite()) {
+      for (const t of f.tests) {
+        let c;
+        try {
+          c = compileChecked(checkView(t.view), 'sof_staged', false);
+        } catch {
+          continue; // an invalid view (expectError): refused before either mode
+        }
+        if ('sql' in c && c.sql.includes('json_transform(')) typed++;
+      }
+    }
+    expect(typed).toBeGreaterThanOrEqual(40);
+  });
+
+  it('compiled engine in its JSON mode alone (the typed mode off) passes every case it accepts too', async () => {
+    const results = await runSuite(db, 'compiled', 'json');
+    const failed = results.filter((r) => r.outcome === 'failed');
+    expect(failed, JSON.stringify(failed, null, 1)).toEqual([]);
     expect(results.filter((r) => r.outcome === 'passed').length).toBeGreaterThanOrEqual(100);
   });
 });

@@ -58,8 +58,11 @@ async function readTarget(db: Db, target: string): Promise<{ columns: string[]; 
   return { columns: info.map((c) => c.column_name), rows };
 }
 
-/** Runs every case of the suite with `engine`; resources of each file are staged once. */
-export async function runSuite(db: Db, engine: 'compiled' | 'reference'): Promise<CaseResult[]> {
+/**
+ * Runs every case of the suite with `engine` (the compiled engine in `mode`: typed where the view allows, or json);
+ * resources of each file are staged once.
+ */
+export async function runSuite(db: Db, engine: 'compiled' | 'reference', mode: 'typed' | 'json' = 'typed'): Promise<CaseResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'surgctl-sof-'));
   const results: CaseResult[] = [];
   try {
@@ -71,7 +74,7 @@ export async function runSuite(db: Db, engine: 'compiled' | 'reference'): Promis
         const base = { file: f.file, name: t.title };
         let out: { columns: string[]; rows: Record<string, unknown>[] };
         try {
-          await runView(db, t.view, { source: 'sof_staged', target: 'sof_out', engine });
+          await runView(db, t.view, { source: 'sof_staged', target: 'sof_out', engine, compiledMode: mode });
           out = await readTarget(db, 'sof_out');
         } catch (e) {
           const msg = e instanceof Error ? e.message : String(e);
