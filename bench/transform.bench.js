@@ -264,7 +264,7 @@ if (phase) {
 
 ${TEL.toLocaleString('en-US')} telemetry rows (${PROCS.toLocaleString('en-US')} procedures) and ${vitals.toLocaleString('en-US')} vitals rows
 (${PATIENTS.toLocaleString('en-US')} patients), made with DuckDB SQL straight into the raw tables of a lakehouse file
-(${fmt(results.make.seconds, 1)} s); surgctl with its defaults (2 threads, memory_limit 768MB, the procedure- and
+(${fmt(results.make.seconds, 1)} s); surgctl with its defaults (2 threads, memory_limit 512MB, the procedure- and
 patient-partitioned models built in batches of about 1M raw rows), the baseline with DuckDB's defaults. The baseline
 is the same aggregations written as plain DuckDB queries with the thresholds typed in (risk scores with the force-spike
 window, alerts, episodes, hourly and 5-minute vitals, NEWS2, flags, trends, patient / procedure / robot summaries, motion

@@ -37,9 +37,11 @@ export const PATIENT_BATCH_FACTOR = 4;
  * runTransform's DuckDB memory_limit unless limits.memoryLimit says otherwise (issue 18: peak RSS < 1 GiB at 25M
  * rows). DuckDB keeps the blocks it has read cached up to its limit, so at 2GB the RSS grew with the lakehouse;
  * batches keep each model's working set well under this, and what does not fit (the unique-key test over every
- * event) spills to the temp directory.
+ * event) spills to the temp directory. On the transform bench's 25M-row data (busy machine) a full refresh peaked
+ * at 1,065 MiB with 768MB (in that unique test; the models 931) and at 790 MiB with 512MB, for the same CPU seconds
+ * (184.1 and 181.9).
  */
-export const TRANSFORM_MEMORY_LIMIT = '768MB';
+export const TRANSFORM_MEMORY_LIMIT = '512MB';
 
 export interface TransformOptions {
   /** Lakehouse file (must exist; the CLI resolves --db / SURGCTL_DB / config / ./surgctl.duckdb). */
