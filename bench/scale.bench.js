@@ -4,7 +4,8 @@
 // opened read-only). Each stage is its own child process: wall and CPU seconds (the child's rusage, all threads)
 // and peak RSS, with the 1-minute load average before and after it. The per-row cost ratio is
 // (seconds per row at the larger size) / (seconds per row at the smaller): 1.0 is linear. Needs disk: 25M rows are
-// about 3 GB of CSV plus the lakehouse (check `df -h`); BENCH_KEEP keeps bench/out/scale.
+// about 3 GB of CSV plus the lakehouse (check `df -h`); BENCH_KEEP keeps bench/out/scale. The section is rewritten
+// after every stage, so a run stopped part-way (25M takes most of an hour on a busy machine) leaves what finished.
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import { BUSY_PER_CORE, childMain, fmt, freshOut, runChild, time, writeSection }
 const self = fileURLToPath(import.meta.url);
 const SIZES = (process.env.BENCH_SCALE_ROWS ?? '5000000,25000000').split(',').map(Number);
 const STAGES = ['generate', 'validate', 'load', 'transform', 'reports'];
-const REPORTS = ['summary', 'patient-risk', 'procedure-risk', 'top-alerts', 'robot-kpis', 'outcomes', 'data-quality', 'trends'];
+const REPORTS = ['summary', 'patient-risk', 'procedure-risk', 'top-alerts', 'robot-kpis', 'outcomes', 'data-quality', 'trends', 'vitals-hourly', 'news2', 'timeline'];
 
 async function stage(name, rowsArg, dir) {
   const n = Number(rowsArg);
@@ -50,10 +51,13 @@ async function stage(name, rowsArg, dir) {
   const { runReport } = await import('../dist/core/report/index.js');
   const { Lakehouse } = await import('../dist/db/lakehouse.js');
   const { renderJson } = await import('../dist/render/json.js');
+  // The timeline of the riskiest procedure, as the report bench reads it (default limits everywhere).
+  const procedure = await new Lakehouse({ path: lake }).withReader((db) => db.scalar('SELECT procedure_id FROM procedure_risk ORDER BY critical_alerts DESC, avg_risk DESC, procedure_id LIMIT 1'));
   const each = {};
   const t0 = performance.now();
   for (const report of REPORTS) {
-    const r = await time(() => runReport({ name: report, filters: {}, target: { format: 'json', stdout: { write: () => true }, render: renderJson } }, { lake: new Lakehouse({ path: lake }) }));
+    const filters = report === 'timeline' ? { procedure } : {};
+    const r = await time(() => runReport({ name: report, filters, target: { format: 'json', stdout: { write: () => true }, render: renderJson } }, { lake: new Lakehouse({ path: lake }) }));
     each[report] = r.seconds;
   }
   return { seconds: (performance.now() - t0) / 1000, each };
@@ -64,6 +68,39 @@ if (process.argv[2]) {
 } else {
   const root = freshOut('scale');
   const results = {};
+  const busyAt = BUSY_PER_CORE * cpus().length;
+  const cell = (r) => (r ? `${fmt(r.seconds)} / ${fmt(r.cpuSeconds)} / ${r.rssMiB}` : 'not run');
+  const load = (r) => (r ? `${fmt(r.before, 1)}->${fmt(r.after, 1)}${Math.max(r.before, r.after) > busyAt ? ' busy' : ''}` : '');
+  const label = (n) => `${(n / 1e6).toLocaleString('en-US')}M`;
+  const write = () => {
+    const [a, b] = SIZES;
+    const k = b / a;
+    const done = SIZES.filter((n) => results[n]);
+    const missing = SIZES.flatMap((n) => STAGES.filter((s) => !results[n]?.[s]).map((s) => `${label(n)} ${s}`));
+    const md = [
+      '## scale',
+      '',
+      `The pipeline at ${SIZES.map((n) => n.toLocaleString('en-US')).join(' and ')} telemetry rows (generated, seed 7, default bad rows; telemetry.csv`,
+      `${done.map((n) => (results[n].csvMiB ? `${fmt(results[n].csvMiB, 0)} MiB` : '?')).join(' and ')}): each stage its own process with the project's defaults. Cells: wall s / CPU s`,
+      '(user + system, all threads) / peak RSS MiB. Per-row cost ratio = (s per row at the larger size) / (s per row at the',
+      `smaller), by wall and by CPU; 1.0 is linear. Load = 1-minute load average before->after the stage (busy above ${fmt(busyAt, 1)}).`,
+      ...(missing.length ? ['', `**Not finished when this was written:** ${missing.join(', ')}.`] : []),
+      '',
+      `| stage | ${SIZES.map((n) => `${label(n)} rows`).join(' | ')} | ratio wall | ratio CPU | load ${SIZES.map(label).join(' / ')} |`,
+      `|---|${SIZES.map(() => '---:|').join('')}---:|---:|---|`,
+      ...STAGES.map((s) => {
+        const ra = results[a]?.[s];
+        const rb = results[b]?.[s];
+        const both = ra && rb;
+        return `| ${s} | ${SIZES.map((n) => cell(results[n]?.[s])).join(' | ')} | ${both ? fmt(rb.seconds / ra.seconds / k) : ''} | ${both ? fmt(rb.cpuSeconds / ra.cpuSeconds / k) : ''} | ${SIZES.map((n) => load(results[n]?.[s])).join(' / ')} |`;
+      }),
+      '',
+      `Reports (seconds each, in-process, default limits; timeline of the riskiest procedure): ${done.filter((n) => results[n].reports).map((n) => `${label(n)}: ${Object.entries(results[n].reports.each).map(([r, v]) => `${r} ${fmt(v, 2)}`).join(', ')}`).join('; ') || 'none yet'}.`,
+      `Slowest model: ${done.filter((n) => results[n].transform).map((n) => `${label(n)} ${results[n].transform.slowest}`).join('; ') || 'none yet'}.`,
+      '',
+    ].join('\n');
+    writeSection('scale', md);
+  };
   for (const n of SIZES) {
     const dir = join(root, String(n));
     mkdirSync(dir, { recursive: true });
@@ -74,34 +111,9 @@ if (process.argv[2]) {
       const r = runChild(self, [s, n, dir]);
       results[n][s] = { ...r, before, after: loadavg()[0] };
       process.stderr.write(`  ${JSON.stringify(results[n][s])}\n`);
+      if (s === 'generate') results[n].csvMiB = statSync(join(dir, 'data', 'telemetry.csv')).size / 2 ** 20;
+      write();
     }
-    results[n].csvMiB = statSync(join(dir, 'data', 'telemetry.csv')).size / 2 ** 20;
     if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
   }
-  const [a, b] = SIZES;
-  const busyAt = BUSY_PER_CORE * cpus().length;
-  const cell = (r) => `${fmt(r.seconds)} / ${fmt(r.cpuSeconds)} / ${r.rssMiB}`;
-  const load = (r) => `${fmt(r.before, 1)}->${fmt(r.after, 1)}${Math.max(r.before, r.after) > busyAt ? ' busy' : ''}`;
-  const md = [
-    '## scale',
-    '',
-    `The pipeline at ${SIZES.map((n) => n.toLocaleString('en-US')).join(' and ')} telemetry rows (generated, seed 7, default bad rows; telemetry.csv`,
-    `${SIZES.map((n) => `${fmt(results[n].csvMiB, 0)} MiB`).join(' and ')}): each stage its own process with the project's defaults. Cells: wall s / CPU s`,
-    '(user + system, all threads) / peak RSS MiB. Per-row cost ratio = (s per row at the larger size) / (s per row at the',
-    `smaller), by wall and by CPU; 1.0 is linear. Load = 1-minute load average before->after the stage (busy above ${fmt(busyAt, 1)}).`,
-    '',
-    `| stage | ${SIZES.map((n) => `${(n / 1e6).toLocaleString('en-US')}M rows`).join(' | ')} | ratio wall | ratio CPU | load ${SIZES.map((n) => `${(n / 1e6).toLocaleString('en-US')}M`).join(' / ')} |`,
-    `|---|${SIZES.map(() => '---:|').join('')}---:|---:|---|`,
-    ...STAGES.map((s) => {
-      const ra = results[a][s];
-      const rb = results[b]?.[s];
-      const k = b / a;
-      return `| ${s} | ${SIZES.map((n) => cell(results[n][s])).join(' | ')} | ${rb ? fmt(rb.seconds / ra.seconds / k) : ''} | ${rb ? fmt(rb.cpuSeconds / ra.cpuSeconds / k) : ''} | ${SIZES.map((n) => load(results[n][s])).join(' / ')} |`;
-    }),
-    '',
-    `Reports (seconds each, in-process): ${SIZES.map((n) => `${(n / 1e6).toLocaleString('en-US')}M: ${Object.entries(results[n].reports.each).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')}`).join('; ')}.`,
-    `Slowest model: ${SIZES.map((n) => `${(n / 1e6).toLocaleString('en-US')}M ${results[n].transform.slowest}`).join('; ')}.`,
-    '',
-  ].join('\n');
-  writeSection('scale', md);
 }

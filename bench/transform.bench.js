@@ -218,8 +218,15 @@ async function runPhase(name, dbPath) {
   }
   const { runTransform } = await import('../dist/core/transform/transform.js');
   const { Lakehouse } = await import('../dist/db/lakehouse.js');
-  const r = await time(() => runTransform({ cwd: process.cwd(), env: {}, fullRefresh: name === 'full' }, { lake: new Lakehouse({ path: dbPath }) }));
+  // The process's peak RSS after each model: the models that raised it are the ones that set the peak.
+  const peaks = [];
+  const maxRss = () => Math.round(process.resourceUsage().maxRSS / 1024);
+  const onEvent = (e) => {
+    if (e.type === 'model-done') peaks.push({ model: e.result.model, rssMiB: maxRss() });
+  };
+  const r = await time(() => runTransform({ cwd: process.cwd(), env: {}, fullRefresh: name === 'full' }, { lake: new Lakehouse({ path: dbPath }), onEvent }));
   const tr = r.value.models.find((m) => m.model === 'telemetry_risk');
+  const raised = peaks.map((p, i) => ({ ...p, by: p.rssMiB - (i === 0 ? 0 : peaks[i - 1].rssMiB) })).filter((p) => p.by > 0);
   return {
     seconds: r.seconds,
     mode: r.value.mode,
@@ -228,6 +235,7 @@ async function runPhase(name, dbPath) {
     tests_failed: r.value.tests_failed,
     telemetry_rows: tr?.rows ?? null,
     slowest: [...r.value.models].sort((a, b) => b.duration_ms - a.duration_ms).slice(0, 4).map((m) => `${m.model} ${fmt(m.duration_ms / 1000, 1)} s`),
+    peakBy: raised.map((p) => `${p.model} ${p.rssMiB} MiB`),
   };
 }
 
@@ -257,8 +265,8 @@ if (phase) {
 
 ${TEL.toLocaleString('en-US')} telemetry rows (${PROCS.toLocaleString('en-US')} procedures) and ${vitals.toLocaleString('en-US')} vitals rows
 (${PATIENTS.toLocaleString('en-US')} patients), made with DuckDB SQL straight into the raw tables of a lakehouse file
-(${fmt(results.make.seconds, 1)} s); surgctl with its defaults (2 threads, memory_limit 768MB, the procedure-partitioned
-models built in batches of about 1M raw telemetry rows), the baseline with DuckDB's defaults. The baseline
+(${fmt(results.make.seconds, 1)} s); surgctl with its defaults (2 threads, memory_limit 512MB, the procedure- and
+patient-partitioned models built in batches of about 1M raw rows), the baseline with DuckDB's defaults. The baseline
 is the same aggregations written as plain DuckDB queries with the thresholds typed in (risk scores with the force-spike
 window, alerts, episodes, hourly and 5-minute vitals, NEWS2, flags, trends, patient / procedure / robot summaries, motion
 measures per procedure, arm and step in one window pass, and the per-procedure latency summary) into
@@ -277,7 +285,8 @@ ${pairRow('`surgctl transform --full-refresh`', pair, 'time')}
 Goals: full <= 1.2x the baseline: **${fmt(pair.a.seconds / pair.b.seconds)}x** wall, ${fmt(pair.a.cpuSeconds / pair.b.cpuSeconds)}x CPU; peak RSS < 1 GiB
 at 25M rows (${pair.a.rssMiB} MiB here); incremental after a 1% load <= 10% of the full: **${fmt((100 * inc.seconds) / pair.a.seconds, 1)}%**
 (scope: ${inc.scope ? `${inc.scope.procedures} procedures, ${inc.scope.patients} patients, ${inc.scope.patient_hours} patient-hours` : 'none'}).
-Slowest models in the last full run: ${full.slowest.join(', ')}. Lakehouse file: ${fmt(statSync(dbPath).size / 2 ** 20, 0)} MiB.
+Slowest models in the last full run: ${full.slowest.join(', ')}. Peak RSS after each model that raised it (the
+model that set the peak is the last): ${full.peakBy.join(', ')}; model tests after. Lakehouse file: ${fmt(statSync(dbPath).size / 2 ** 20, 0)} MiB.
 Load: ${loadNote(pair)}.
 `;
   writeSection('transform', md);

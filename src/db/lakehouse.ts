@@ -35,7 +35,7 @@ export interface ReaderOptions {
 }
 
 export interface WriterOptions {
-  /** The opener's own memory default (load 512MB, transform 768MB; none: openDb's 2GB); limits.memoryLimit wins. */
+  /** The opener's own memory default (load 512MB, transform 512MB; none: openDb's 2GB); limits.memoryLimit wins. */
   memoryLimit?: string | undefined;
   /**
    * A writer that holds the lakehouse for a long time (transform, import): its note is up while it waits for and

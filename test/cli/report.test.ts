@@ -133,4 +133,33 @@ describe('surgctl report', () => {
     expect(timeline.exitCode).toBe(2);
     expect(timeline.stderr).toContain('--patient ID or --procedure ID');
   });
+
+  it('gives the row-heavy reports 1000 rows unless told, says so on stderr, and --all gives every row', async () => {
+    // A lakehouse whose vitals_hourly has 1,200 rows: more than the default limit of vitals-hourly.
+    const db = join(lake.dir, 'many-hours.duckdb');
+    const w = await openDb(db);
+    try {
+      await w.run(`CREATE TABLE vitals_hourly AS SELECT 'PT-' || (i // 100) AS patient_id, 'heart_rate' AS metric,
+        TIMESTAMPTZ '2026-01-05 00:00:00+00' + to_hours(i % 100) AS hour_start, 4::BIGINT AS n, 60.0::DOUBLE AS min, 80.0::DOUBLE AS max,
+        70.0::DOUBLE AS avg, 79.0::DOUBLE AS p95, 0::BIGINT AS alarming_n FROM range(1200) r(i)`);
+    } finally {
+      w.close();
+    }
+    const dflt = await runCli('report', 'vitals-hourly', '--db', db);
+    expect(dflt.exitCode).toBe(0);
+    const rows = JSON.parse(dflt.stdout) as { patient_id: string; hour_start: string }[];
+    expect(rows).toHaveLength(1000);
+    expect(rows[0]).toMatchObject({ patient_id: 'PT-0', hour_start: '2026-01-05T00:00:00Z' });
+    expect(dflt.stderr).toContain('report vitals-hourly: the first 1000 rows (its default limit); --limit N or --all for more');
+    const all = await runCli('report', 'vitals-hourly', '--db', db, '--all');
+    expect(all.exitCode).toBe(0);
+    expect(JSON.parse(all.stdout)).toHaveLength(1200);
+    expect(all.stderr).toBe('');
+    const some = await runCli('report', 'vitals-hourly', '--db', db, '--limit', '1100');
+    expect(JSON.parse(some.stdout)).toHaveLength(1100);
+    expect(some.stderr).toBe('');
+    const both = await runCli('report', 'vitals-hourly', '--db', db, '--limit', '5', '--all');
+    expect(both.exitCode).toBe(2);
+    expect(both.stderr).toContain('--limit and --all cannot be given together');
+  });
 });

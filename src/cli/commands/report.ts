@@ -15,6 +15,7 @@ interface ReportFlags {
   until?: string;
   minLevel?: string;
   limit?: string;
+  all?: boolean;
   format?: string;
   out?: string;
   force?: boolean;
@@ -34,7 +35,8 @@ export const reportCommand = (ctx: CliContext): Command =>
     .option('--since <instant>', 'from this date or ISO 8601 instant (inclusive, UTC)')
     .option('--until <instant>', 'up to this date or instant (exclusive, UTC)')
     .option('--min-level <level>', `at least this risk level: ${RISK_LEVELS.join(', ')}`)
-    .option('--limit <n>', 'at most n rows')
+    .option('--limit <n>', 'at most n rows (vitals-hourly, news2 and timeline give 1000 unless told, top-alerts 20, search 100)')
+    .option('--all', 'every row: no default limit (what a JSON or CSV consumer of vitals-hourly, news2 or timeline wants)')
     .option('--format <format>', `${OUTPUT_FORMATS.join(' | ')} (default: table on a terminal, json when piped)`)
     .option('--out <path>', 'write to this file instead of stdout (- for stdout; parquet and arrow need one)')
     .option('--force', 'replace --out if it exists (a file; never a directory)')
@@ -65,6 +67,7 @@ export const reportCommand = (ctx: CliContext): Command =>
             until: flags.until,
             minLevel: flags.minLevel,
             limit: flags.limit,
+            all: flags.all,
             text: text.length > 0 ? text.join(' ') : undefined,
           },
           target: { format, out, force: flags.force, cwd: ctx.io.cwd, stdout: ctx.io.stdout, render },
@@ -74,4 +77,8 @@ export const reportCommand = (ctx: CliContext): Command =>
       // vega-lite writes the report's charts, not its rows.
       const what = format === 'vega-lite' ? `${result.rows} chart${result.rows === 1 ? '' : 's'}` : `${result.rows} rows`;
       if (result.path !== undefined) say(ctx.io, g, `wrote report ${result.report}: ${what} to ${result.path} (${format})`);
+      const cap = listReports().find((r) => r.name === result.report)?.defaultLimit;
+      if (cap !== undefined && flags.limit === undefined && flags.all !== true && format !== 'vega-lite' && result.rows >= cap) {
+        say(ctx.io, g, `report ${result.report}: the first ${cap} rows (its default limit); --limit N or --all for more`);
+      }
     });

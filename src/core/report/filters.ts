@@ -16,6 +16,8 @@ export interface ReportFilters {
   until?: string | undefined;
   minLevel?: RiskLevel | undefined;
   limit?: number | undefined;
+  /** Every row: no default limit (--all). */
+  all?: boolean | undefined;
   /** The search text (report search). */
   text?: string | undefined;
 }
@@ -30,6 +32,7 @@ export const FILTER_FLAGS: Record<FilterName, string> = {
   until: '--until',
   minLevel: '--min-level',
   limit: '--limit',
+  all: '--all',
   text: 'TEXT',
 };
 
@@ -42,6 +45,7 @@ export interface RawFilters {
   until?: string | undefined;
   minLevel?: string | undefined;
   limit?: string | number | undefined;
+  all?: boolean | undefined;
   text?: string | undefined;
 }
 
@@ -93,6 +97,10 @@ export function parseFilters(raw: RawFilters): ReportFilters {
       throw new UsageError(`--limit ${JSON.stringify(String(raw.limit))} is not a positive integer`, { field: '--limit' });
     }
     out.limit = n;
+  }
+  if (raw.all === true) {
+    if (out.limit !== undefined) throw new UsageError('--limit and --all cannot be given together', { field: '--all', hint: 'give --limit N for N rows, or --all for every row' });
+    out.all = true;
   }
   return out;
 }

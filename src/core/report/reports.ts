@@ -27,7 +27,7 @@ export interface ReportDefinition {
   tables: readonly string[];
   /** The filters it understands; any other given filter is a usage error. */
   filters: readonly FilterName[];
-  /** The row limit when --limit is not given (none when absent). */
+  /** The row limit when neither --limit nor --all is given (none when absent). */
   defaultLimit?: number;
   /** Charts in its HTML page. */
   charts: readonly ChartKind[];
@@ -38,7 +38,15 @@ export interface ReportDefinition {
   build(f: ReportFilters): BuiltQuery;
 }
 
+/**
+ * The default limit of the reports with a row per patient-hour, reading or event (issue 18): at 25M telemetry rows
+ * vitals-hourly alone is over a million rows, which no terminal reader wants by default and which took seconds to
+ * render as JSON. `--limit N` or `--all` give more (JSON consumers: `--all`), as export gives every mart row.
+ */
+export const ROW_HEAVY_LIMIT = 1000;
+
 function limitClause(w: Where, f: ReportFilters, def?: number): string {
+  if (f.all === true) return '';
   const n = f.limit ?? def;
   if (n === undefined) return '';
   w.params.limit = n;
@@ -208,12 +216,13 @@ const DEFINITIONS: ReportDefinition[] = [
     description: 'per patient, metric and hour: n, min, max, avg, p95, readings alarming but possible',
     tables: ['vitals_hourly'],
     filters: ['patient', 'since', 'until', 'limit'],
+    defaultLimit: ROW_HEAVY_LIMIT,
     charts: ['vitals'],
     textColumns: [],
     build: (f) => {
       const w = window(ids(new Where(), { patient: f.patient }), f, 'hour_start');
       const sql = `SELECT patient_id, metric, hour_start, n, min, max, avg, p95, alarming_n FROM vitals_hourly${w.sql()}
-        ORDER BY patient_id, metric, hour_start${limitClause(w, f)}`;
+        ORDER BY patient_id, metric, hour_start${limitClause(w, f, ROW_HEAVY_LIMIT)}`;
       return { sql, params: w.params };
     },
   },
@@ -223,13 +232,14 @@ const DEFINITIONS: ReportDefinition[] = [
     description: 'per patient and hour: NEWS2 total, band (incomplete when a parameter is missing), missing parameters, each parameter score, parameters present and the alert',
     tables: ['news2_hourly'],
     filters: ['patient', 'since', 'until', 'limit'],
+    defaultLimit: ROW_HEAVY_LIMIT,
     charts: ['vitals'],
     textColumns: ['missing'],
     build: (f) => {
       const w = window(ids(new Where(), { patient: f.patient }), f, 'hour_start');
       const sql = `SELECT patient_id, hour_start, news2_total, news2_band, missing, ${NEWS2_SCORE_COLUMNS.join(', ')}, parameters_present, news2_alert
         FROM news2_hourly${w.sql()}
-        ORDER BY patient_id, hour_start${limitClause(w, f)}`;
+        ORDER BY patient_id, hour_start${limitClause(w, f, ROW_HEAVY_LIMIT)}`;
       return { sql, params: w.params };
     },
   },
@@ -301,6 +311,7 @@ const DEFINITIONS: ReportDefinition[] = [
     description: "one patient's or procedure's events, alerts and vitals in time order (--patient or --procedure)",
     tables: ['telemetry_risk', 'alerts', 'raw_vitals', 'raw_procedures'],
     filters: ['patient', 'procedure', 'since', 'until', 'minLevel', 'limit'],
+    defaultLimit: ROW_HEAVY_LIMIT,
     charts: ['vitals'],
     textColumns: ['detail'],
     priority: ['at', 'kind', 'id', 'level', 'risk_score', 'procedure_id', 'step', 'patient_id', 'robot_arm', 'robot_id'],
@@ -336,7 +347,7 @@ const DEFINITIONS: ReportDefinition[] = [
           SELECT v.measured_at, 'vital', 0, v.reading_id, ${f.procedure === undefined ? 'NULL' : 'p.procedure_id'}, v.patient_id, NULL, NULL,
                  NULL, NULL, NULL, concat_ws(' ', v.metric, round(v.value, 2)::VARCHAR, v.unit)
           FROM ${vitalsFrom}${vt === '' ? '' : ` WHERE ${vt}`}
-        ) ORDER BY "at", kind_order, id${limitClause(w, f)}`;
+        ) ORDER BY "at", kind_order, id${limitClause(w, f, ROW_HEAVY_LIMIT)}`;
       return { sql, params: w.params };
     },
   },
@@ -394,7 +405,8 @@ export function listReports(): readonly ReportDefinition[] {
 /** Throws UsageError when a filter was given that the report does not understand. */
 export function checkFilters(def: ReportDefinition, f: ReportFilters): void {
   for (const key of Object.keys(f) as FilterName[]) {
-    if (f[key] === undefined || def.filters.includes(key)) continue;
+    // --all lifts a default limit; on a report without one it changes nothing.
+    if (f[key] === undefined || key === 'all' || def.filters.includes(key)) continue;
     const accepted = def.filters.map((k) => FILTER_FLAGS[k]).filter((k) => k !== 'TEXT');
     throw new UsageError(`report ${def.name} does not take ${FILTER_FLAGS[key] === 'TEXT' ? 'search text' : FILTER_FLAGS[key]}`, {
       field: FILTER_FLAGS[key],

@@ -15,21 +15,15 @@ export interface TestResult {
 }
 
 /**
- * The counting query for one test, with its bound parameters (names prefixed by `prefix`). `where` limits the
- * rows checked.
+ * A row-level test as the condition a failing row meets, with its bound parameters (names prefixed by `prefix`);
+ * undefined for unique, which counts keys rather than rows.
  */
-export function testQuery(model: Model, test: ModelTest, where = 'true', prefix = ''): { sql: string; params: Record<string, string | number> } {
-  const table = ident(model.name);
+export function failingRowCondition(test: ModelTest, prefix = ''): { sql: string; params: Record<string, string | number> } | undefined {
   switch (test.kind) {
-    case 'unique': {
-      const cols = test.columns.map(ident).join(', ');
-      return {
-        sql: `SELECT count(*)::BIGINT AS failures FROM (SELECT ${cols} FROM ${table} WHERE ${where} GROUP BY ${cols} HAVING count(*) > 1)`,
-        params: {},
-      };
-    }
+    case 'unique':
+      return undefined;
     case 'not_null':
-      return { sql: `SELECT count(*)::BIGINT AS failures FROM ${table} WHERE ${where} AND ${ident(test.column)} IS NULL`, params: {} };
+      return { sql: `${ident(test.column)} IS NULL`, params: {} };
     case 'range': {
       const conds: string[] = [];
       const params: Record<string, number> = {};
@@ -41,34 +35,55 @@ export function testQuery(model: Model, test: ModelTest, where = 'true', prefix 
         conds.push(`${ident(test.column)} > $${prefix}max`);
         params[`${prefix}max`] = test.max;
       }
-      const bad = conds.length > 0 ? conds.join(' OR ') : 'false';
-      return { sql: `SELECT count(*)::BIGINT AS failures FROM ${table} WHERE ${where} AND (${bad})`, params };
+      return { sql: conds.length > 0 ? `(${conds.join(' OR ')})` : 'false', params };
     }
     case 'accepted_values': {
       const names = test.values.map((_, i) => `$${prefix}v${i}`);
       const params = Object.fromEntries(test.values.map((v, i) => [`${prefix}v${i}`, v]));
-      return {
-        sql: `SELECT count(*)::BIGINT AS failures FROM ${table} WHERE ${where} AND ${ident(test.column)} IS NOT NULL AND ${ident(test.column)} NOT IN (${names.join(', ')})`,
-        params,
-      };
+      return { sql: `${ident(test.column)} IS NOT NULL AND ${ident(test.column)} NOT IN (${names.join(', ')})`, params };
     }
     case 'expect':
       // The expression comes from the model file (project code), never from user input.
-      return { sql: `SELECT count(*)::BIGINT AS failures FROM ${table} WHERE ${where} AND (${test.expression}) IS NOT TRUE`, params: {} };
+      return { sql: `(${test.expression}) IS NOT TRUE`, params: {} };
   }
 }
 
 /**
- * Runs every test of `model` in one query (one scalar subquery per test). `scoped` checks only the partitions in
- * scope (incremental runs), read once. Returns one result per test, in header order.
+ * The counting query for one test, with its bound parameters (names prefixed by `prefix`). `where` limits the
+ * rows checked.
+ */
+export function testQuery(model: Model, test: ModelTest, where = 'true', prefix = ''): { sql: string; params: Record<string, string | number> } {
+  const table = ident(model.name);
+  const row = failingRowCondition(test, prefix);
+  if (row) return { sql: `SELECT count(*)::BIGINT AS failures FROM ${table} WHERE ${where} AND ${row.sql}`, params: row.params };
+  const cols = (test as Extract<ModelTest, { kind: 'unique' }>).columns.map(ident).join(', ');
+  return {
+    sql: `SELECT count(*)::BIGINT AS failures FROM (SELECT ${cols} FROM ${table} WHERE ${where} GROUP BY ${cols} HAVING count(*) > 1)`,
+    params: {},
+  };
+}
+
+/**
+ * Runs every test of `model` in one query: the row-level tests as filtered counts of one scan of the table (issue
+ * 18: a scan per test read telemetry_risk a dozen times), the unique tests as scalar subqueries. `scoped` checks
+ * only the partitions in scope (incremental runs), read once. Returns one result per test, in header order.
  */
 export async function runModelTests(db: Db, model: Model, scoped: boolean): Promise<TestResult[]> {
   if (model.tests.length === 0) return [];
   // Incremental: the partitions in scope are read once into a materialized CTE that shadows the table's name.
   const scope = scoped && model.partition ? `WITH ${ident(model.name)} AS MATERIALIZED (SELECT * FROM main.${ident(model.name)} WHERE ${partitionPredicate(model)})\n` : '';
-  const queries = model.tests.map((t, i) => testQuery(model, t, 'true', `t${i}_`));
-  const sql = `${scope}SELECT ${queries.map((q, i) => `(${q.sql}) AS t${i}`).join(',\n  ')}`;
-  const params: Params = Object.assign({}, ...queries.map((q) => q.params)) as Params;
+  const rowTests: string[] = [];
+  const keyTests: string[] = [];
+  const params: Params = {};
+  model.tests.forEach((t, i) => {
+    const row = failingRowCondition(t, `t${i}_`);
+    const q = row ?? testQuery(model, t, 'true', `t${i}_`);
+    Object.assign(params, q.params);
+    if (row) rowTests.push(`(count(*) FILTER (WHERE ${row.sql}))::BIGINT AS t${i}`);
+    else keyTests.push(`(${q.sql}) AS t${i}`);
+  });
+  const rows = rowTests.length > 0 ? `(SELECT ${rowTests.join(',\n    ')} FROM ${ident(model.name)})` : '';
+  const sql = `${scope}SELECT ${[...keyTests, ...(rows ? ['r.*'] : [])].join(',\n  ')}${rows ? `\nFROM ${rows} r` : ''}`;
   const row = (await db.all(sql, params))[0] ?? {};
   return model.tests.map((t, i) => {
     const failures = Number(row[`t${i}`] ?? 0);

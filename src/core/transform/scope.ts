@@ -91,6 +91,13 @@ export async function defineScopeMacros(db: Db, scoped: boolean): Promise<void> 
       (_pid, date_trunc('hour', _ts)) IN (SELECT patient_id, hour_start FROM _scope_patient_hour);`);
 }
 
+/** The partition kinds a full build can cut into batches, and the raw tables whose rows size a batch. */
+export const BATCH_SOURCES = {
+  procedure: ['raw_telemetry'],
+  patient: ['raw_telemetry', 'raw_vitals'],
+} as const;
+export type BatchKind = keyof typeof BATCH_SOURCES;
+
 /**
  * Batches for a full build of the procedure-partitioned models (issue 18: bounded memory): the lower bounds of
  * consecutive procedure_id ranges holding about `batchRows` raw_telemetry rows each, in procedure_id order
@@ -98,28 +105,42 @@ export async function defineScopeMacros(db: Db, scoped: boolean): Promise<void> 
  * The ranges [null, b1), [b1, b2), ... [bn, null) cover every string, so a model reading another table (alerts
  * reads telemetry_risk) is cut by the same bounds; a NULL procedure_id falls in the first batch.
  */
-export async function procedureBatches(db: Db, batchRows: number): Promise<string[]> {
-  if (!(await existingTables(db, ['raw_telemetry'])).has('raw_telemetry')) return [];
-  const total = Number((await db.all<{ n: number }>('SELECT count(*)::DOUBLE AS n FROM raw_telemetry'))[0]?.n ?? 0);
+export function procedureBatches(db: Db, batchRows: number): Promise<string[]> {
+  return partitionBatches(db, 'procedure', batchRows);
+}
+
+/**
+ * The same for a kind of partition: procedure_id ranges sized by raw_telemetry rows, patient_id ranges sized by
+ * the patient's raw_telemetry plus raw_vitals rows (the patient-partitioned models read one or the other: NEWS2
+ * sets from vitals, patient_risk's p95 latency from telemetry_risk). A patient is never split either.
+ */
+export async function partitionBatches(db: Db, kind: BatchKind, batchRows: number): Promise<string[]> {
+  const column = ident(`${kind}_id`);
+  const have = await existingTables(db, BATCH_SOURCES[kind]);
+  const sources = BATCH_SOURCES[kind].filter((t) => have.has(t));
+  if (sources.length === 0) return [];
+  const counts = sources.map((t) => `(SELECT count(*) FROM ${ident(t)})`).join(' + ');
+  const total = Number((await db.all<{ n: number }>(`SELECT (${counts})::DOUBLE AS n`))[0]?.n ?? 0);
   if (total <= batchRows) return [];
+  const keys = sources.map((t) => `SELECT ${column} AS k FROM ${ident(t)} WHERE ${column} IS NOT NULL`).join(' UNION ALL ');
   const rows = await db.all<{ lo: string }>(
-    `WITH p AS (SELECT procedure_id, count(*) AS n FROM raw_telemetry WHERE procedure_id IS NOT NULL GROUP BY procedure_id),
-          c AS (SELECT procedure_id, (sum(n) OVER (ORDER BY procedure_id ROWS UNBOUNDED PRECEDING) - n) // $rows AS batch FROM p)
-     SELECT min(procedure_id) AS lo FROM c WHERE batch > 0 GROUP BY batch ORDER BY lo`,
+    `WITH p AS (SELECT k, count(*) AS n FROM (${keys}) GROUP BY k),
+          c AS (SELECT k, (sum(n) OVER (ORDER BY k ROWS UNBOUNDED PRECEDING) - n) // $rows AS batch FROM p)
+     SELECT min(k) AS lo FROM c WHERE batch > 0 GROUP BY batch ORDER BY lo`,
     { rows: Math.max(1, Math.floor(batchRows)) },
   );
   return rows.map((r) => r.lo);
 }
 
 /**
- * Points in_scope_procedure at one batch of procedure_id values: [lo, hi), no bound for a null. The bounds are
- * session variables, which DuckDB folds into constants, so the filter reaches the table scan (row groups of other
- * procedures are skipped by their min/max). `defineScopeMacros(db, false)` puts the macro back to `true`.
+ * Points in_scope_<kind> (procedure or patient) at one batch of id values: [lo, hi), no bound for a null. The
+ * bounds are session variables, which DuckDB folds into constants, so the filter reaches the table scan (row groups
+ * of other ids are skipped by their min/max). `defineScopeMacros(db, false)` puts the macro back to `true`.
  */
-export async function defineBatchMacro(db: Db, lo: string | null, hi: string | null): Promise<void> {
+export async function defineBatchMacro(db: Db, lo: string | null, hi: string | null, kind: BatchKind = 'procedure'): Promise<void> {
   await db.run('SET VARIABLE surgctl_batch_lo = $v', { v: lo });
   await db.run('SET VARIABLE surgctl_batch_hi = $v', { v: hi });
-  await db.run(`CREATE OR REPLACE TEMP MACRO in_scope_procedure(_pid) AS
+  await db.run(`CREATE OR REPLACE TEMP MACRO ${ident(`in_scope_${kind}`)}(_pid) AS
     ((getvariable('surgctl_batch_lo')::VARCHAR IS NULL OR _pid >= getvariable('surgctl_batch_lo')::VARCHAR)
       AND (getvariable('surgctl_batch_hi')::VARCHAR IS NULL OR _pid < getvariable('surgctl_batch_hi')::VARCHAR))
     OR (_pid IS NULL AND getvariable('surgctl_batch_lo')::VARCHAR IS NULL)`);

@@ -13,23 +13,34 @@ import type { StageContext } from '../stage.js';
 import { runModelTests, type TestResult } from './model-tests.js';
 import { loadModels, selectModels, type Model, type ModelSet } from './models.js';
 import { loadRules, resolveRulesFile, writeRulesTables, type LoadedRules } from './rules.js';
-import { buildScopes, defineBatchMacro, defineScopeMacros, existingTables, findNewLoads, partitionPredicate, procedureBatches, type ScopeCounts } from './scope.js';
+import { buildScopes, defineBatchMacro, defineScopeMacros, existingTables, findNewLoads, partitionBatches, partitionPredicate, type BatchKind, type ScopeCounts } from './scope.js';
 
 /**
- * Raw telemetry rows per batch when a procedure-partitioned model is built in full (issue 18): its windows and
- * aggregates then hold one batch of procedures at a time, so peak memory follows the batch, not the lakehouse.
- * Measured on a 5M-row lakehouse (bench transform data): one pass 1,588 MiB peak RSS; 2M-row batches 917 MiB
- * (961 at 768MB); 1M-row batches at 768MB 746 MiB, the same CPU seconds (36 s) as 2M-row batches.
+ * Raw rows per batch when a procedure- or patient-partitioned model is built in full (issue 18): its windows and
+ * aggregates then hold one batch of procedures (raw_telemetry rows) or patients (raw_telemetry + raw_vitals rows)
+ * at a time, so peak memory follows the batch, not the lakehouse. Measured on a 5M-row lakehouse (bench transform
+ * data): one pass 1,588 MiB peak RSS; 2M-row batches 917 MiB (961 at 768MB); 1M-row batches at 768MB 746 MiB, the
+ * same CPU seconds (36 s) as 2M-row batches. At 25M rows the unbatched patient models set the peak (news2_hourly's
+ * window over every vitals reading, patient_risk's exact p95 over every event: 1,362 MiB), hence patient batches.
  */
 export const FULL_BATCH_ROWS = 1_000_000;
+
+/**
+ * A patient batch holds this many times FULL_BATCH_ROWS raw rows: what the patient models hold per row is small
+ * (a latency for patient_risk's p95, a reading in news2_hourly's window), and every batch of patient_risk scans
+ * telemetry_risk's patient_id column again, so fewer, larger batches cost less for the same bound.
+ */
+export const PATIENT_BATCH_FACTOR = 4;
 
 /**
  * runTransform's DuckDB memory_limit unless limits.memoryLimit says otherwise (issue 18: peak RSS < 1 GiB at 25M
  * rows). DuckDB keeps the blocks it has read cached up to its limit, so at 2GB the RSS grew with the lakehouse;
  * batches keep each model's working set well under this, and what does not fit (the unique-key test over every
- * event) spills to the temp directory.
+ * event) spills to the temp directory. On the transform bench's 25M-row data (busy machine) a full refresh peaked
+ * at 1,065 MiB with 768MB (in that unique test; the models 931) and at 790 MiB with 512MB, for the same CPU seconds
+ * (184.1 and 181.9).
  */
-export const TRANSFORM_MEMORY_LIMIT = '768MB';
+export const TRANSFORM_MEMORY_LIMIT = '512MB';
 
 /** What a transform runs; the lakehouse (which must exist) is the context's. */
 export interface TransformInput {
@@ -47,7 +58,8 @@ export interface TransformInput {
   fullRefresh?: boolean | undefined;
   /** Models folder (tests use their own). Default: the shipped models. */
   modelsDir?: string | undefined;
-  /** Raw telemetry rows per batch for a full build of the procedure-partitioned models (default FULL_BATCH_ROWS). */
+  /** Raw rows per batch for a full build of the procedure-partitioned models (default FULL_BATCH_ROWS; patient
+   *  batches PATIENT_BATCH_FACTOR times as many). */
   batchRows?: number | undefined;
   /** The arguments to record in the `runs` history. */
   args?: string[] | undefined;
@@ -279,8 +291,8 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
   // Ctrl-C cuts the running statement short; its model's transaction rolls back.
   const interrupting = db.interruptOn(opts.signal);
   const built = (): number => result.models.filter((r) => r.status === 'succeeded').length;
-  // Computed once, when the first procedure-partitioned model is built in full.
-  let batches: string[] | undefined;
+  // Computed once per kind, when the first model partitioned that way is built in full.
+  const batches: Partial<Record<BatchKind, string[]>> = {};
   try {
     for (const m of selected) {
       if (opts.signal?.aborted) throw new InterruptedError(`transform stopped at model ${m.name}; ${built()} model(s) built before it kept`);
@@ -296,8 +308,12 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
         run = { model: m.name, materialized: m.materialized, action, status: 'up_to_date', rows: 0, started_at: at, finished_at: at, duration_ms: 0, error: null };
       } else {
         emit({ type: 'model-start', model: m.name, action });
-        if (action === 'full' && m.partition?.kind === 'procedure') batches ??= await procedureBatches(db, opts.batchRows ?? FULL_BATCH_ROWS);
-        const out = await runModel(db, m, action, batches ?? []);
+        const kind = batchKindOf(m);
+        if (action === 'full' && kind) {
+          const rows = (opts.batchRows ?? FULL_BATCH_ROWS) * (kind === 'patient' ? PATIENT_BATCH_FACTOR : 1);
+          batches[kind] ??= await partitionBatches(db, kind, rows);
+        }
+        const out = await runModel(db, m, action, (kind && batches[kind]) ?? []);
         if (opts.signal?.aborted) throw new InterruptedError(`transform stopped at model ${m.name} (rolled back); ${built()} model(s) built before it kept`);
         run = out.run;
         if (out.error) {
@@ -375,14 +391,22 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
   return result;
 }
 
+/** The kind of batches a model's full build is cut into (its partition, when that is procedure or patient). */
+function batchKindOf(m: Model): BatchKind | undefined {
+  const kind = m.partition?.kind;
+  return kind === 'procedure' || kind === 'patient' ? kind : undefined;
+}
+
 /**
- * Builds one model in its own transaction. `batches` (procedure_id lower bounds, procedureBatches) cut the full
- * build of a procedure-partitioned model into one CREATE plus one INSERT per further batch; [] builds it at once.
+ * Builds one model in its own transaction. `batches` (id lower bounds of the model's partition kind,
+ * partitionBatches) cut the full build of a procedure- or patient-partitioned model into one CREATE plus one INSERT
+ * per further batch; [] builds it at once.
  */
 async function runModel(db: Db, m: Model, action: ModelRunResult['action'], batches: string[]): Promise<{ run: ModelRunResult; error?: QueryError }> {
   const started = new Date();
   const name = ident(m.name);
-  const batched = action === 'full' && m.partition?.kind === 'procedure' && batches.length > 0;
+  const kind = batchKindOf(m);
+  const batched = action === 'full' && kind !== undefined && batches.length > 0;
   const done = (status: 'succeeded' | 'failed', rows: number | null, error: string | null): ModelRunResult => {
     const finished = new Date();
     return {
@@ -407,7 +431,7 @@ async function runModel(db: Db, m: Model, action: ModelRunResult['action'], batc
         await db.run(`DELETE FROM ${name} WHERE ${partitionPredicate(m)}`);
         return countOf(await db.all(`INSERT INTO ${name} BY NAME\n${m.sql}`));
       }
-      if (batched) return buildInBatches(db, m, batches);
+      if (batched && kind) return buildInBatches(db, m, kind, batches);
       return countOf(await db.all(`CREATE OR REPLACE TABLE ${name} AS\n${m.sql}`));
     });
     // The batch macro was committed with the model: a full or --select run has every scope macro `true` again
@@ -420,13 +444,13 @@ async function runModel(db: Db, m: Model, action: ModelRunResult['action'], batc
   }
 }
 
-/** The full build of a procedure-partitioned model, one procedure_id range at a time; the rows written. */
-async function buildInBatches(db: Db, m: Model, batches: string[]): Promise<number> {
+/** The full build of a partitioned model, one procedure_id or patient_id range at a time; the rows written. */
+async function buildInBatches(db: Db, m: Model, kind: BatchKind, batches: string[]): Promise<number> {
   const name = ident(m.name);
   const bounds: (string | null)[] = [null, ...batches, null];
   let rows = 0;
   for (let i = 0; i + 1 < bounds.length; i++) {
-    await defineBatchMacro(db, bounds[i] ?? null, bounds[i + 1] ?? null);
+    await defineBatchMacro(db, bounds[i] ?? null, bounds[i + 1] ?? null, kind);
     const sql = i === 0 ? `CREATE OR REPLACE TABLE ${name} AS\n${m.sql}` : `INSERT INTO ${name} BY NAME\n${m.sql}`;
     rows += countOf(await db.all(sql));
   }

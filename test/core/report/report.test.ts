@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { openDb } from '../../../src/db/db.js';
-import { runReport, readReport, REPORT_NAMES, type RawFilters } from '../../../src/core/report/index.js';
+import { runReport, readReport, reportDefinition, parseFilters, REPORT_NAMES, type RawFilters } from '../../../src/core/report/index.js';
 import { renderJson } from '../../../src/render/json.js';
 import { QueryError, UsageError } from '../../../src/errors.js';
 import { tempDir } from '../../helpers/run-cli.js';
@@ -137,6 +137,25 @@ describe('report filters', () => {
     expect(rows[3]).toMatchObject({ procedure_id: 'PROC-1', patient_id: 'PAT-1', detail: 'heart_rate 95.0 /min' });
     const patient = await report('timeline', { patient: 'PAT-2', minLevel: 'high' });
     expect(patient.map((r) => `${r.kind}:${r.id}`)).toEqual(['event:EV-05', 'alert:AL-3', 'vital:VR-4']);
+  });
+});
+
+describe('report row limits', () => {
+  it('vitals-hourly, news2 and timeline give 1000 rows unless told; --all lifts a default limit on any report', async () => {
+    for (const name of ['vitals-hourly', 'news2', 'timeline']) {
+      const def = reportDefinition(name);
+      expect(def.defaultLimit).toBe(1000);
+      const f = name === 'timeline' ? { patient: 'PAT-1' } : {};
+      expect(def.build(parseFilters(f)).params.limit).toBe(1000);
+      expect(def.build(parseFilters({ ...f, limit: '5' })).params.limit).toBe(5);
+      const all = def.build(parseFilters({ ...f, all: true }));
+      expect(all.params.limit).toBeUndefined();
+      expect(all.sql).not.toMatch(/LIMIT/);
+    }
+    expect(await report('vitals-hourly', { patient: 'PAT-1', all: true })).toEqual(await report('vitals-hourly', { patient: 'PAT-1' }));
+    expect((await report('top-alerts', { all: true })).length).toBeGreaterThan((await report('top-alerts', { limit: '1' })).length);
+    expect((await report('summary', { all: true })).length).toBe(25);
+    expect(() => parseFilters({ limit: '5', all: true })).toThrow(/--limit and --all cannot be given together/);
   });
 });
 

@@ -1,5 +1,5 @@
-// Full builds in procedure batches (issue 18, bounded memory): a procedure-partitioned model built one
-// procedure_id range at a time gives exactly the marts of a build in one pass, every later model sees the scope
+// Full builds in procedure and patient batches (issue 18, bounded memory): a procedure- or patient-partitioned
+// model built one id range at a time gives exactly the marts of a build in one pass, every later model sees the scope
 // macros `true` again, the ranges cover every value once (NULL included), and an incremental run after a batched
 // build still equals a full one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Db } from '../../../src/db/db.js';
 import { QueryError } from '../../../src/errors.js';
 import { transformDb, type TransformResult } from '../../../src/core/transform/transform.js';
-import { defineBatchMacro, defineScopeMacros, procedureBatches } from '../../../src/core/transform/scope.js';
+import { defineBatchMacro, defineScopeMacros, partitionBatches, procedureBatches } from '../../../src/core/transform/scope.js';
 import { tempDir } from '../../helpers/run-cli.js';
 import { insertSynthetic, MARTS, martDiff, openLakehouse } from './helpers.js';
 
@@ -71,6 +71,24 @@ describe('a full build in procedure batches', () => {
     expect(sizes.map((s) => s.n).reduce((a, b) => a + b, 0)).toBe(2100);
     for (const s of sizes) expect(s.n).toBeLessThanOrEqual(549);
     expect(await procedureBatches(batched, 2100)).toEqual([]);
+  });
+
+  it('cuts patients into ranges of about batchRows raw telemetry + vitals rows, never splitting a patient', async () => {
+    // batchRows 400 gives patient batches of 1,600 rows (PATIENT_BATCH_FACTOR): the run above built the patient
+    // models (news2_hourly, patient_risk, trends, vitals_flags) in more than one batch.
+    const bounds = await partitionBatches(batched, 'patient', 1600);
+    expect(bounds.length).toBeGreaterThanOrEqual(1);
+    expect([...bounds].sort()).toEqual(bounds);
+    const perPatient = await batched.all<{ patient_id: string; n: number }>(
+      `SELECT patient_id, count(*)::INTEGER AS n FROM (SELECT patient_id FROM raw_telemetry UNION ALL SELECT patient_id FROM raw_vitals)
+       GROUP BY patient_id ORDER BY patient_id`,
+    );
+    const biggest = Math.max(...perPatient.map((p) => p.n));
+    const total = perPatient.reduce((a, p) => a + p.n, 0);
+    const sizes = bounds.map((lo, i) => perPatient.filter((p) => p.patient_id >= lo && (bounds[i + 1] === undefined || p.patient_id < (bounds[i + 1] as string))).reduce((a, p) => a + p.n, 0));
+    const first = total - sizes.reduce((a, b) => a + b, 0);
+    for (const n of [first, ...sizes]) expect(n).toBeLessThanOrEqual(1600 + biggest - 1);
+    expect(await partitionBatches(batched, 'patient', total)).toEqual([]);
   });
 
   it('builds every mart exactly as one pass does, with the same row counts and no failed test', async () => {

@@ -80,10 +80,14 @@ SELECT
     ELSE 'none'
   END AS risk_level,
   s.velocity_score,
-  list_filter([
-    CASE WHEN s.force_score IS NULL THEN 'force' END,
-    CASE WHEN s.latency_score IS NULL THEN 'latency' END,
-    CASE WHEN s.error_score IS NULL THEN 'error' END,
-    CASE WHEN s.velocity_score IS NULL THEN 'velocity' END
-  ], x -> x IS NOT NULL) AS missing
+  -- Most events have every measurement: those skip building and filtering a list (issue 18: a lambda per event).
+  CASE WHEN s.force_score IS NOT NULL AND s.latency_score IS NOT NULL AND s.error_score IS NOT NULL AND s.velocity_score IS NOT NULL
+    THEN []::VARCHAR[]
+    ELSE list_filter([
+      CASE WHEN s.force_score IS NULL THEN 'force' END,
+      CASE WHEN s.latency_score IS NULL THEN 'latency' END,
+      CASE WHEN s.error_score IS NULL THEN 'error' END,
+      CASE WHEN s.velocity_score IS NULL THEN 'velocity' END
+    ], x -> x IS NOT NULL)
+  END AS missing
 FROM summed s CROSS JOIN rules_params p

@@ -28,17 +28,17 @@ hourly AS (
   FROM v
   GROUP BY patient_id, hour_start
 ),
+-- The lowest weight of the window_h before each weight reading (inclusive at both ends, readings at the same instant
+-- included), as a window over the patient's weight readings: the same set a self-join on that range reads, without
+-- joining each reading to every one before it (issue 18).
 weights AS (
-  SELECT w.patient_id, w.hour_start, w.reading_id, w.value - min(prior.value) AS gain
+  SELECT w.patient_id, w.hour_start, w.reading_id,
+         w.value - min(w.value) OVER (
+           PARTITION BY w.patient_id ORDER BY w.measured_at
+           RANGE BETWEEN to_microseconds((p.weight_window_h * 3600e6)::BIGINT) PRECEDING AND CURRENT ROW) AS gain
   FROM v w
   CROSS JOIN rules_params p
-  JOIN v prior
-    ON prior.patient_id = w.patient_id
-   AND prior.metric = 'weight_kg'
-   AND prior.measured_at <= w.measured_at
-   AND prior.measured_at >= w.measured_at - to_microseconds((p.weight_window_h * 3600e6)::BIGINT)
-  WHERE w.metric = 'weight_kg'
-  GROUP BY w.patient_id, w.hour_start, w.reading_id, w.value
+  WHERE w.metric = 'weight_kg' AND w.measured_at IS NOT NULL AND w.patient_id IS NOT NULL
 ),
 weight_hourly AS (
   SELECT patient_id, hour_start, max(gain) AS gain FROM weights GROUP BY patient_id, hour_start
