@@ -106,14 +106,16 @@ export function removeStaleScratch(dbPath: string, alive: (pid: number) => boole
 
 /**
  * Opens the scratch of one load (written owner note first, so a crash at any point leaves a scratch the next load can
- * tell is abandoned). The caller closes it; closing removes the files.
+ * tell is abandoned). The caller closes it; closing removes the files. onStatement gets each statement's SQL and wall
+ * time (`--debug`).
  */
-export async function openScratch(dbPath: string, loadId: string, lockTimeoutMs: number | undefined, limits: LakeLimits = {}): Promise<LakeAccess> {
+export async function openScratch(dbPath: string, loadId: string, lockTimeoutMs: number | undefined, limits: LakeLimits = {},
+  onStatement?: (sql: string, ms: number, cpuMs: number) => void): Promise<LakeAccess> {
   const p = scratchPaths(dbPath, loadId);
   writeFileSync(p.owner, `${JSON.stringify({ pid: process.pid, host: hostname(), load_id: loadId, lakehouse: resolve(dbPath) })}\n`);
   let work: Db;
   try {
-    work = await openDb(p.db, { threads: limits.threads, memoryLimit: limits.memoryLimit ?? LOAD_MEMORY_LIMIT });
+    work = await openDb(p.db, { threads: limits.threads, memoryLimit: limits.memoryLimit ?? LOAD_MEMORY_LIMIT, onStatement });
   } catch (e) {
     rmSync(p.owner, { force: true });
     throw e;
@@ -133,7 +135,10 @@ export async function openScratch(dbPath: string, loadId: string, lockTimeoutMs:
     withLake: async (fn, opts) => {
       if (attached) return fn(lakeView);
       const snapshot = opts?.readSnapshot === true;
+      const copying = performance.now();
+      const cpu = process.cpuUsage();
       const before = snapshot ? await copySnapshotShared(dbPath) : undefined;
+      if (snapshot) onStatement?.('(read snapshot: copy of the lakehouse before the lock)', performance.now() - copying, cpuMs(cpu));
       try {
         // The writer's note keeps new readers back until the lakehouse is detached again, or sends them to the read
         // snapshot once it is ready (src/db/merge-gate.ts).
@@ -157,6 +162,12 @@ export async function openScratch(dbPath: string, loadId: string, lockTimeoutMs:
       }
     },
   };
+}
+
+/** This process's CPU time (all threads) since `since`, in ms. */
+export function cpuMs(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1000;
 }
 
 /** ATTACHes the lakehouse for writing, retrying while another process holds it, up to lockTimeoutMs (default 5 s). */
