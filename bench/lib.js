@@ -1,7 +1,7 @@
 // Shared bench helpers: timing, medians, peak memory, and one results section per benchmark
 // (bench/results/<name>.md) that run.js stitches into bench/RESULTS.md with the machine's facts.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,6 +76,27 @@ export function rawVitalsSql(patients, ticks, loadId) {
     FROM (SELECT pt, k, m, hash(pt, k, m.metric) AS h FROM ${patients} a(pt), range(${ticks}) b(k),
       (VALUES ('heart_rate', '/min'), ('resp_rate', '/min'), ('spo2', '%'), ('systolic_bp', 'mmHg'), ('diastolic_bp', 'mmHg'),
               ('temperature_c', 'Cel'), ('glucose_mg_dl', 'mg/dL'), ('weight_kg', 'kg'), ('consciousness', '{score}'), ('o2_supplemental', '{flag}')) m(metric, unit))`;
+}
+
+/**
+ * The plain typed DuckDB reader of a telemetry CSV, the baselines' one reader (issue 18: "the plain typed DuckDB
+ * statement with default settings"): the file's own header columns, each with the schema's type (duckType), the CSV
+ * dialect given (no sniffing of the bad rows), and bad rows sent to DuckDB's reject tables (store_rejects) instead of
+ * failing the statement. Needs the build (dist/).
+ */
+export async function typedReadCsvSql(path, dataset = 'telemetry') {
+  const { loadDatasetSchema, duckType } = await import('../dist/core/schemas.js');
+  const ds = loadDatasetSchema(dataset);
+  const head = Buffer.alloc(4096);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const header = head.toString('utf8').split('\n', 1)[0].split(',');
+  const cols = header.map((c) => `'${c}': '${duckType(ds.columnTypes[c])}'`).join(', ');
+  return `read_csv('${path}', header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', columns = {${cols}}, store_rejects = true)`;
 }
 
 // ---- Alternating runs that survive a busy machine (issue 18, item 5) ----

@@ -3,10 +3,10 @@
 // DuckDB `CREATE TABLE t AS SELECT * FROM read_csv(...)` of the same file into a file database. Then the same file
 // again: skipped by content hash, and with --force (every row a duplicate). Each phase runs in its own process so
 // its peak RSS is its own.
-import { closeSync, copyFileSync, openSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { alternate, childMain, fmt, freshOut, loadNote, pairHeader, pairRow, repeats, rows, runChild, time, writeSection } from './lib.js';
+import { alternate, childMain, fmt, freshOut, loadNote, pairHeader, pairRow, repeats, rows, runChild, time, typedReadCsvSql, writeSection } from './lib.js';
 
 const self = fileURLToPath(import.meta.url);
 const phase = process.argv[2];
@@ -19,19 +19,11 @@ async function runPhase(name, dataDir, dbPath) {
     rmSync(dbPath, { force: true });
     rmSync(`${dbPath}.wal`, { force: true });
     const { DuckDBInstance } = await import('@duckdb/node-api');
-    const { loadDatasetSchema, duckType } = await import('../dist/core/schemas.js');
-    const ds = loadDatasetSchema('telemetry');
-    // The file's own columns (its header), each with the schema's type.
-    const head = Buffer.alloc(4096);
-    const fd = openSync(telemetry, 'r');
-    readSync(fd, head, 0, head.length, 0);
-    closeSync(fd);
-    const header = head.toString('utf8').split('\n', 1)[0].split(',');
-    const cols = header.map((c) => `'${c}': '${duckType(ds.columnTypes[c])}'`).join(', ');
+    const reader = await typedReadCsvSql(telemetry);
     const inst = await DuckDBInstance.create(dbPath);
     const con = await inst.connect();
     try {
-      const r = await time(() => con.run(`CREATE TABLE t AS SELECT * FROM read_csv('${telemetry}', header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', columns = {${cols}}, store_rejects = true)`));
+      const r = await time(() => con.run(`CREATE TABLE t AS SELECT * FROM ${reader}`));
       const n = (await con.runAndReadAll('SELECT count(*)::INTEGER AS n FROM t')).getRowObjectsJson()[0].n;
       return { seconds: r.seconds, rows: n };
     } finally {

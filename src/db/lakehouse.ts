@@ -165,9 +165,9 @@ export class Lakehouse {
   }
 
   /** Opens a load's scratch DuckDB file (not the lakehouse) with this lakehouse's limits; memoryLimit: the default. */
-  async openScratch(file: string, memoryLimit: string): Promise<Db> {
+  async openScratch(file: string, memoryLimit: string, onStatement?: OpenOptions['onStatement']): Promise<Db> {
     const { openDb } = await import('./db.js');
-    return openDb(file, { threads: this.limits.threads, memoryLimit: this.limits.memoryLimit ?? memoryLimit });
+    return openDb(file, { threads: this.limits.threads, memoryLimit: this.limits.memoryLimit ?? memoryLimit, onStatement });
   }
 
   /**

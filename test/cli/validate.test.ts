@@ -28,7 +28,7 @@ describe('surgctl validate', () => {
     expect(existsSync(join(d, 'quarantine'))).toBe(false);
   });
 
-  it('--debug prints each DuckDB statement with its wall time on stderr; stdout stays the report', async () => {
+  it('--debug prints each DuckDB statement with its wall and CPU time on stderr; stdout stays the report', async () => {
     const d = dir();
     writeFileSync(join(d, 'telemetry.csv'), [TEL_HEADER, tel('EV-1'), tel('EV-1'), ''].join('\n'));
     const r = await runCliWith({ cwd: d }, '--debug', 'validate', 'telemetry.csv', '--max-invalid', '1');
@@ -36,7 +36,7 @@ describe('surgctl validate', () => {
     expect(JSON.parse(r.stdout).files[0]).toMatchObject({ rows_read: 2, rows_quarantined: 1 });
     const lines = r.stderr.split('\n').filter((l) => l.startsWith('debug: '));
     expect(lines.length).toBeGreaterThan(5);
-    expect(lines.every((l) => /^debug: +\d+ ms {2}\S/.test(l))).toBe(true);
+    expect(lines.every((l) => /^debug: +\d+ ms +\d+ cpu ms {2}\S/.test(l))).toBe(true);
     expect(lines.some((l) => l.includes('CREATE TABLE surgctl_stage.'))).toBe(true);
     const plain = await runCliWith({ cwd: d }, 'validate', 'telemetry.csv', '--max-invalid', '1');
     expect(plain.stderr).not.toContain('debug: ');

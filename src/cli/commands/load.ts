@@ -69,6 +69,10 @@ export const loadCommand = (ctx: CliContext): Command =>
         else say(ctx.io, g, message, level);
       };
       const onEvent = (e: LoadEvent): void => {
+        if (e.type === 'statement') {
+          if (g.debug) tell(`debug: ${e.ms.toFixed(0).padStart(7)} ms ${e.cpuMs.toFixed(0).padStart(7)} cpu ms  ${e.sql.replace(/\s+/g, ' ').trim().slice(0, 160)}`);
+          return;
+        }
         if (e.type === 'start') {
           files = e.files;
           if (live) bar = createProgress(ctx.io.stderr, { total: Math.max(1, files * STEPS), counts: false });

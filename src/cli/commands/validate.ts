@@ -50,7 +50,7 @@ export const validateCommand = (ctx: CliContext): Command =>
       let current = '';
       const onEvent = (e: ValidateEvent): void => {
         if (e.type === 'statement') {
-          if (g.debug) ctx.io.stderr.write(`debug: ${e.ms.toFixed(0).padStart(7)} ms  ${e.sql.replace(/\s+/g, ' ').trim().slice(0, 160)}\n`);
+          if (g.debug) ctx.io.stderr.write(`debug: ${e.ms.toFixed(0).padStart(7)} ms ${e.cpuMs.toFixed(0).padStart(7)} cpu ms  ${e.sql.replace(/\s+/g, ' ').trim().slice(0, 160)}\n`);
           return;
         }
         if (e.type === 'file-start') current = `[${e.index + 1}/${e.count}] ${e.path} (${e.dataset})`;

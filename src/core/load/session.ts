@@ -104,15 +104,17 @@ export function removeStaleScratch(dbPath: string, alive: (pid: number) => boole
 
 /**
  * Opens the scratch of one load (written owner note first, so a crash at any point leaves a scratch the next load can
- * tell is abandoned). The caller closes it; closing removes the files.
+ * tell is abandoned). The caller closes it; closing removes the files. onStatement gets each statement's SQL and wall
+ * time (`--debug`).
  */
-export async function openScratch(lake: Lakehouse, loadId: string): Promise<LakeAccess> {
+export async function openScratch(lake: Lakehouse, loadId: string,
+  onStatement?: (sql: string, ms: number, cpuMs: number) => void): Promise<LakeAccess> {
   const dbPath = lake.path;
   const p = scratchPaths(dbPath, loadId);
   writeFileSync(p.owner, `${JSON.stringify({ pid: process.pid, host: hostname(), load_id: loadId, lakehouse: resolve(dbPath) })}\n`);
   let work: Db;
   try {
-    work = await lake.openScratch(p.db, LOAD_MEMORY_LIMIT);
+    work = await lake.openScratch(p.db, LOAD_MEMORY_LIMIT, onStatement);
   } catch (e) {
     rmSync(p.owner, { force: true });
     throw e;
@@ -132,7 +134,10 @@ export async function openScratch(lake: Lakehouse, loadId: string): Promise<Lake
     withLake: async (fn, opts) => {
       if (attached) return fn(lakeView);
       const snapshot = opts?.readSnapshot === true;
+      const copying = performance.now();
+      const cpu = process.cpuUsage();
       const before = snapshot ? await copySnapshotShared(dbPath) : undefined;
+      if (snapshot) onStatement?.('(read snapshot: copy of the lakehouse before the lock)', performance.now() - copying, cpuMs(cpu));
       try {
         // The writer's note keeps new readers back until the lakehouse is detached again, or sends them to the read
         // snapshot once it is ready (src/db/merge-gate.ts).
@@ -156,6 +161,12 @@ export async function openScratch(lake: Lakehouse, loadId: string): Promise<Lake
       }
     },
   };
+}
+
+/** This process's CPU time (all threads) since `since`, in ms. */
+export function cpuMs(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1000;
 }
 
 /** True when the lakehouse path has a scratch directory of its own (a file path, not ':memory:'). */

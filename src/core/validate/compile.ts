@@ -535,7 +535,8 @@ CREATE OR REPLACE TEMP MACRO surgctl_is_date_time(s) AS
 CREATE OR REPLACE TEMP MACRO surgctl_is_leap_second(s) AS
   substr(s, 18, 2) = '60' AND surgctl_is_date_time(s);
 CREATE OR REPLACE TEMP MACRO surgctl_to_instant(s) AS
-  TRY_CAST(regexp_replace(upper(substr(s, 1, 10) || 'T' || substr(s, 12)), '^(.{16}):60(\\.[0-9]*)?', '\\1:59.999999') AS TIMESTAMPTZ);
+  CASE WHEN substr(s, 11, 1) IN ('T', 't') AND substr(s, 17, 3) <> ':60' THEN TRY_CAST(upper(s) AS TIMESTAMPTZ)
+    ELSE TRY_CAST(regexp_replace(upper(substr(s, 1, 10) || 'T' || substr(s, 12)), '^(.{16}):60(\\.[0-9]*)?', '\\1:59.999999') AS TIMESTAMPTZ) END;
 CREATE OR REPLACE TEMP MACRO surgctl_is_uuid(s) AS
   regexp_full_match(s, '(?i)(?:urn:uuid:)?[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}');
 CREATE OR REPLACE TEMP MACRO surgctl_is_email(s) AS

@@ -52,8 +52,8 @@ export type ValidateEvent =
   | { type: 'file-start'; path: string; dataset: string; index: number; count: number }
   | { type: 'file-progress'; path: string; phase: string; step: number; of: number }
   | { type: 'file-done'; file: FileReport; index: number; count: number }
-  /** Each DuckDB statement, once it ends: its SQL and wall time (ms). For `--debug`. */
-  | { type: 'statement'; sql: string; ms: number };
+  /** Each DuckDB statement, once it ends: its SQL, wall time and the process's CPU time meanwhile (ms). For `--debug`. */
+  | { type: 'statement'; sql: string; ms: number; cpuMs: number };
 
 export interface FileReport {
   path: string;
@@ -185,7 +185,7 @@ export async function validateFiles(input: ValidateInput, ctx: WorkContext<Valid
     const db = await openWorkDb(':memory:', {
       threads: opts.lake?.limits.threads,
       memoryLimit: opts.lake?.limits.memoryLimit ?? '512MB',
-      onStatement: onEvent && ((sql, ms) => onEvent({ type: 'statement', sql, ms })),
+      onStatement: onEvent && ((sql, ms, cpuMs) => onEvent({ type: 'statement', sql, ms, cpuMs })),
     });
     // An interrupt cuts only the statement running at that moment: keep cutting (every 20 ms) until the run ends, so
     // the next statement of the file's staging stops too.
