@@ -2,13 +2,14 @@
 // DuckDB failures wrapped as QueryError, lock waits turned into a clear DatabaseError. A read-only open is also
 // sealed inside DuckDB itself (no file system, extensions, attach or settings; see sealReadOnly).
 import { DuckDBConnection, DuckDBInstance, type DuckDBAppender, type DuckDBPreparedStatement, type DuckDBResult, type DuckDBResultReader, type DuckDBValue } from '@duckdb/node-api';
-import { mkdtempSync, renameSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { DatabaseError, QueryError, toIoError, UsageError } from '../errors.js';
 import { DEFAULT_LOCK_TIMEOUT_S } from './defaults.js';
 import { ident, literal } from './sql.js';
 import { waitForWriter } from './merge-gate.js';
+import { isProcessAlive } from './process.js';
 
 export type Params = Record<string, DuckDBValue> | DuckDBValue[];
 export type JsonRow = Record<string, unknown>;
@@ -121,13 +122,51 @@ export function clampThreads(n: number | undefined): number {
   return n === undefined || !Number.isFinite(n) ? DEFAULT_THREADS : Math.max(1, Math.min(4, Math.trunc(n)));
 }
 
+const SPILL_PREFIX = 'surgctl-spill-';
+/** This host's name as it goes into a spill folder's name (anything but letters, digits, '.' and '-' as '_'). */
+export function spillHost(): string {
+  return hostname().replace(/[^A-Za-z0-9.-]/g, '_') || 'host';
+}
+let spillSwept = false;
+
+/**
+ * Removes the spill folders of surgctl processes that are gone (killed, or ended by their own second Ctrl-C before
+ * they could close DuckDB): each folder is named surgctl-spill-<host>-<pid>-XXXXXX, and a dead pid's folder can hold gigabytes
+ * of spilled pages. openDb calls it once per process; a folder another user owns or a live pid's is left alone.
+ */
+export function sweepDeadSpill(dir = tmpdir(), alive: (pid: number) => boolean = isProcessAlive): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const m = /^surgctl-spill-(.+)-(\d+)-[A-Za-z0-9]{6}$/.exec(name);
+    // Another host's (a temp directory shared between containers) pid cannot be checked from here.
+    if (!m || m[1] !== spillHost() || Number(m[2]) === process.pid || alive(Number(m[2]))) continue;
+    try {
+      rmSync(join(dir, name), { recursive: true, force: true });
+      removed.push(name);
+    } catch {
+      // Not ours to remove (another user's folder): leave it.
+    }
+  }
+  return removed;
+}
+
 /**
  * Opens (creating when absent, unless readOnly) a DuckDB database at `path` (':memory:' for none).
  * Throws DatabaseError('db_locked') when another process holds the file past lockTimeoutMs,
  * DatabaseError('db_open') when the file is not a DuckDB database or cannot be opened.
  */
 export async function openDb(path: string, options: OpenOptions = {}): Promise<Db> {
-  const spill = mkdtempSync(join(tmpdir(), 'surgctl-spill-'));
+  if (!spillSwept) {
+    spillSwept = true;
+    sweepDeadSpill();
+  }
+  const spill = mkdtempSync(join(tmpdir(), `${SPILL_PREFIX}${spillHost()}-${process.pid}-`));
   const config: Record<string, string> = {
     threads: String(clampThreads(options.threads)),
     memory_limit: options.memoryLimit ?? '2GB',

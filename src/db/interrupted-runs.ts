@@ -1,22 +1,9 @@
 // Runs left 'running' by a process that is gone: every writer marks them 'interrupted' when it opens the lakehouse
 // (src/db/lakehouse.ts openWriter), so this lives beside the opener; core/runs.ts re-exports it with the run history.
-import { hostname } from 'node:os';
 import type { Db } from './db.js';
+import { isProcessAlive, writer } from './process.js';
 
-/** Who writes: this process. Recorded on runs and transform_runs rows. */
-export function writer(): { pid: number; host: string } {
-  return { pid: process.pid, host: hostname() };
-}
-
-/** True when a process with this pid exists on this host (EPERM: it exists but is not ours). */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { isProcessAlive, writer };
 
 /**
  * Marks `runs` and `transform_runs` rows left 'running' by a process that is gone as 'interrupted'. A row is gone

@@ -15,6 +15,7 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import { isProcessAlive as alive } from './process.js';
 
 export function writerNotePath(dbPath: string): string {
   return `${resolve(dbPath)}.surgctl-writer`;
@@ -46,15 +47,6 @@ function fileId(path: string): FileId | undefined {
 
 function sameId(a: FileId | undefined, b: FileId | undefined): boolean {
   return a !== undefined && b !== undefined && a.ino === b.ino && a.size === b.size && a.mtime_ns === b.mtime_ns;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function readNote(dbPath: string): Note | undefined {
