@@ -1,6 +1,6 @@
 // A shared in-memory DuckDB and a scratch directory for a test file: opened before its tests, closed after.
 import { afterAll, beforeAll } from 'vitest';
-import { openDb, type Db } from '../../src/db/db.js';
+import { openDb, type Db, type OpenOptions } from '../../src/db/db.js';
 import { tempDir } from './run-cli.js';
 
 export interface Scratch {
@@ -8,11 +8,12 @@ export interface Scratch {
   readonly dir: string;
 }
 
-export function useScratchDb(): Scratch {
+/** options: DuckDB's threads and memory for this file's database (openDb's defaults otherwise). */
+export function useScratchDb(options: Pick<OpenOptions, 'threads' | 'memoryLimit'> = {}): Scratch {
   let db: Db | undefined;
   let tmp: { dir: string; cleanup: () => void } | undefined;
   beforeAll(async () => {
-    db = await openDb(':memory:');
+    db = await openDb(':memory:', options);
     tmp = tempDir();
   });
   afterAll(() => {

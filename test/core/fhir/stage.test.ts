@@ -1,31 +1,21 @@
 // stageFhir's NDJSON pass puts every line into the staged table at once and numbers the lines from the rows' positions:
 // the numbers hold across several files staged together, after lines DuckDB rejects (invalid UTF-8), and after bad,
 // blank and Bundle lines taken out; the staged table keeps only its documented columns.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDb, type Db } from '../../../src/db/db.js';
+import { describe, expect, it } from 'vitest';
+import { useScratchDb } from '../../helpers/scratch-db.js';
 import { stageFhir } from '../../../src/core/fhir/index.js';
 
-let db: Db;
-let dir: string;
-beforeAll(async () => {
-  db = await openDb(':memory:', { threads: 2, memoryLimit: '256MB' });
-  dir = mkdtempSync(join(tmpdir(), 'surgctl-fhirstage-'));
-});
-afterAll(() => {
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const scratch = useScratchDb({ threads: 2, memoryLimit: '256MB' });
 
 const obs = (id: string): string => JSON.stringify({ resourceType: 'Observation', id, status: 'final', code: { text: id } });
 
 describe('stageFhir NDJSON line numbers', () => {
   it('are physical lines in each of several files, past rejected, bad, blank and Bundle lines', async () => {
-    const a = join(dir, 'a.ndjson');
+    const a = join(scratch.dir, 'a.ndjson');
     writeFileSync(a, `${[obs('a1'), obs('a2'), obs('a3')].join('\n')}\n`);
-    const b = join(dir, 'b.ndjson');
+    const b = join(scratch.dir, 'b.ndjson');
     const bundle = JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: JSON.parse(obs('b5')) }] });
     const parts = [
       Buffer.from(`${obs('b1')}\n`),
@@ -33,16 +23,16 @@ describe('stageFhir NDJSON line numbers', () => {
       Buffer.from(`${obs('b3')}\n{"resourceType":"Observation","id":\n\n${bundle}\n${obs('b7')}\n`),
     ];
     writeFileSync(b, Buffer.concat(parts));
-    const c = join(dir, 'c.ndjson');
+    const c = join(scratch.dir, 'c.ndjson');
     writeFileSync(c, `\n${obs('c2')}\n${obs('c3')}\n`);
 
-    const st = await stageFhir(db, [a, b, c]);
+    const st = await stageFhir(scratch.db, [a, b, c]);
     expect(st.resources).toBe(9);
     expect(st.errors.map((e) => [e.file === b, e.line, e.reason])).toEqual([
       [true, 2, 'the line cannot be read as UTF-8 text'],
       [true, 4, 'the line is not valid JSON'],
     ]);
-    const rows = await db.all<{ id: string; f: string; l: number; e: number | null }>(
+    const rows = await scratch.db.all<{ id: string; f: string; l: number; e: number | null }>(
       'SELECT id, _file AS f, _line::INTEGER AS l, _entry::INTEGER AS e FROM fhir_resources ORDER BY id',
     );
     expect(rows.map((r) => [r.id, r.f === a ? 'a' : r.f === b ? 'b' : 'c', r.l, r.e])).toEqual([
@@ -50,7 +40,7 @@ describe('stageFhir NDJSON line numbers', () => {
       ['b1', 'b', 1, null], ['b3', 'b', 3, null], ['b5', 'b', 6, 0], ['b7', 'b', 7, null],
       ['c2', 'c', 2, null], ['c3', 'c', 3, null],
     ]);
-    const cols = await db.all<{ column_name: string }>("SELECT column_name FROM duckdb_columns() WHERE table_name = 'fhir_resources' ORDER BY column_index");
+    const cols = await scratch.db.all<{ column_name: string }>("SELECT column_name FROM duckdb_columns() WHERE table_name = 'fhir_resources' ORDER BY column_index");
     expect(cols.map((x) => x.column_name)).toEqual(['resource', 'resource_type', 'id', '_file', '_line', '_entry']);
   });
 });

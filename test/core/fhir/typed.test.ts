@@ -2,24 +2,14 @@
 // of its JSON mode and of the reference engine, on resources with the awkward parts FHIR JSON allows (null items in
 // arrays, empty objects, absent elements, integer and decimal numbers); a view outside its subset falls back to the
 // JSON mode, still compiled.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDb, type Db } from '../../../src/db/db.js';
+import { describe, expect, it } from 'vitest';
+import { useScratchDb } from '../../helpers/scratch-db.js';
 import { checkView, compileView, runView, shippedView, shippedViewNames, stageFhir, type ViewDefinition } from '../../../src/core/fhir/index.js';
 import { compileChecked } from '../../../src/core/fhir/compile.js';
 
-let db: Db;
-let dir: string;
-beforeAll(async () => {
-  db = await openDb(':memory:', { threads: 1, memoryLimit: '256MB' });
-  dir = mkdtempSync(join(tmpdir(), 'surgctl-fhirtyped-'));
-});
-afterAll(() => {
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const scratch = useScratchDb({ threads: 1, memoryLimit: '256MB' });
 
 const LOINC = 'http://loinc.org';
 const UCUM = 'http://unitsofmeasure.org';
@@ -59,21 +49,21 @@ describe('typed mode of the compiled engine', () => {
   });
 
   it('gives the rows of the JSON mode and of the reference engine on every shipped view', async () => {
-    const file = join(dir, 'mixed.ndjson');
+    const file = join(scratch.dir, 'mixed.ndjson');
     writeFileSync(file, `${RESOURCES.map((r) => JSON.stringify(r)).join('\n')}\n`);
-    const st = await stageFhir(db, [file]);
+    const st = await stageFhir(scratch.db, [file]);
     expect(st.errors).toEqual([]);
     for (const name of shippedViewNames()) {
       const out: Record<string, unknown>[][] = [];
       for (const [engine, mode] of [['compiled', 'typed'], ['compiled', 'json'], ['reference', 'typed']] as const) {
-        await runView(db, shippedView(name), { source: 'fhir_resources', target: 'typed_out', engine, compiledMode: mode, lineage: true });
-        out.push(await db.all('SELECT * FROM typed_out ORDER BY ALL'));
+        await runView(scratch.db, shippedView(name), { source: 'fhir_resources', target: 'typed_out', engine, compiledMode: mode, lineage: true });
+        out.push(await scratch.db.all('SELECT * FROM typed_out ORDER BY ALL'));
       }
       expect(out[0], `${name}: typed vs JSON mode`).toEqual(out[1]);
       expect(out[0], `${name}: typed vs reference`).toEqual(out[2]);
     }
-    await runView(db, shippedView('observation-readings'), { source: 'fhir_resources', target: 'typed_out', engine: 'compiled' });
-    const rows = await db.all<Record<string, unknown>>('SELECT id, code, code_system, value, unit, value_code, category, effective FROM typed_out ORDER BY id, code NULLS FIRST');
+    await runView(scratch.db, shippedView('observation-readings'), { source: 'fhir_resources', target: 'typed_out', engine: 'compiled' });
+    const rows = await scratch.db.all<Record<string, unknown>>('SELECT id, code, code_system, value, unit, value_code, category, effective FROM typed_out ORDER BY id, code NULLS FIRST');
     expect(rows).toEqual([
       { id: 'o1', code: '8867-4', code_system: LOINC, value: 72.5, unit: '/min', value_code: null, category: 'vital-signs', effective: '2026-01-01T00:00:00Z' },
       { id: 'o2', code: 'nosys', code_system: null, value: null, unit: null, value_code: null, category: null, effective: null },
