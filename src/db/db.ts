@@ -142,10 +142,11 @@ export function sweepDeadSpill(dir = tmpdir(), alive: (pid: number) => boolean =
   } catch {
     return removed;
   }
+  const host = spillHost();
   for (const name of names) {
     const m = /^surgctl-spill-(.+)-(\d+)-[A-Za-z0-9]{6}$/.exec(name);
     // Another host's (a temp directory shared between containers) pid cannot be checked from here.
-    if (!m || m[1] !== spillHost() || Number(m[2]) === process.pid || alive(Number(m[2]))) continue;
+    if (!m || m[1] !== host || Number(m[2]) === process.pid || alive(Number(m[2]))) continue;
     try {
       rmSync(join(dir, name), { recursive: true, force: true });
       removed.push(name);
