@@ -99,7 +99,8 @@ describe('a full build in procedure batches', () => {
   });
 
   it('leaves the scope macros true for the models after it', async () => {
-    expect(await batched.scalar<boolean>(`SELECT in_scope_procedure('PR-0') AND in_scope_procedure('zzz') AND in_scope_procedure(NULL)`)).toBe(true);
+    expect(await batched.scalar<boolean>(`SELECT in_scope_procedure('PR-0') AND in_scope_procedure('zzz') AND in_scope_procedure(NULL)
+      AND in_scope_patient('P-0') AND in_scope_patient('zzz') AND in_scope_patient(NULL)`)).toBe(true);
   });
 
   it('an incremental run after it equals a full build of the same loads', async () => {
