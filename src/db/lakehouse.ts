@@ -148,8 +148,9 @@ export class Lakehouse {
     const db = await this.openWritable(options.memoryLimit);
     try {
       const [{ migrate, refuseNewer }, { markInterruptedRuns }] = await Promise.all([import('./migrate.js'), import('./interrupted-runs.js')]);
-      await beforeWrite?.(db);
+      // A lakehouse newer than this surgctl is refused before anything is written (the snapshot's CHECKPOINT included).
       await refuseNewer(db);
+      await beforeWrite?.(db);
       await migrate(db);
       await markInterruptedRuns(db);
       return db;

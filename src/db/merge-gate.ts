@@ -113,7 +113,9 @@ function writeNote(dbPath: string, note: Note): void {
 export function raiseWriterNote(dbPath: string): (() => void) | undefined {
   if (dbPath === ':memory:') return undefined;
   try {
-    writeNote(dbPath, { pid: process.pid, host: hostname() });
+    // A live writer whose note sends readers to its snapshot keeps its note: replacing it would send them back to wait
+    // on the file that writer holds. This writer's own note goes up when it publishes a snapshot of its own.
+    if (liveNote(dbPath)?.snapshot === undefined) writeNote(dbPath, { pid: process.pid, host: hostname() });
   } catch {
     return undefined;
   }
@@ -214,10 +216,13 @@ export async function publishSnapshot(dbPath: string, before: SnapshotCopy | und
   }
 }
 
-/** Removes the snapshot and this process's temporary copy (done by the writer that made them, after its note). */
+/**
+ * Removes the snapshot and this process's temporary copy (done by the writer that made them, after its note). A
+ * snapshot another live writer's note names is that writer's (this one gave up waiting for the lock): it stays.
+ */
 export function removeSnapshot(dbPath: string): void {
   if (dbPath === ':memory:') return;
-  rmSync(snapshotPath(dbPath), { force: true });
+  if (liveNote(dbPath)?.snapshot === undefined) rmSync(snapshotPath(dbPath), { force: true });
   rmSync(`${snapshotPath(dbPath)}.tmp-${process.pid}`, { force: true });
 }
 

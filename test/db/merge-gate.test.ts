@@ -90,6 +90,27 @@ function snapshotNote(path: string, pid: number, snapshot: unknown): void {
 }
 
 describe('read snapshot', () => {
+  it("a second writer that gives up waiting leaves a live writer's note and snapshot in place", async () => {
+    const path = await lakeWithOneRow();
+    const copy = await copySnapshotShared(path);
+    expect(copy).toBeDefined();
+    const first = spawn('sleep', ['30']);
+    try {
+      snapshotNote(path, first.pid!, copy!.snapshot);
+      const before = readFileSync(writerNotePath(path), 'utf8');
+      expect(readySnapshot(path)).toBe(snapshotPath(path));
+      // The second writer's note and its clean-up, as a load that timed out on the lock runs them.
+      await withWriterNote(path, async () => {
+        expect(readFileSync(writerNotePath(path), 'utf8')).toBe(before);
+      });
+      removeSnapshot(path);
+      expect(readFileSync(writerNotePath(path), 'utf8')).toBe(before);
+      expect(readySnapshot(path)).toBe(snapshotPath(path));
+    } finally {
+      first.kill('SIGKILL');
+    }
+  });
+
   it("a reader reads the snapshot a live writer's note names, at once, while the writer holds the lakehouse", async () => {
     const path = await lakeWithOneRow();
     const copy = await copySnapshotShared(path);
