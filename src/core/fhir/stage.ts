@@ -183,10 +183,14 @@ async function stageFiles(db: Db, table: string, files: string[], signal: AbortS
         header = false, delim = ${literal('\u0001')}, quote = '', escape = '', auto_detect = false,
         store_rejects = true, rejects_table = ${literal(rej)}, rejects_scan = ${literal(`${rej}_scan`)}, max_line_size = 8388608, buffer_size = 16777216)))`, { file });
       // Staged row k is the k-th line DuckDB did not reject (invalid UTF-8, too long): line = k + #{j: r_j - j < k}.
-      const rejected = await db.all<{ line: number; raw: string | null }>(
-        `SELECT line::INTEGER AS line, first(csv_line) AS raw FROM ${ident(rej)} GROUP BY line ORDER BY line`,
+      const rejected = await db.all<{ line: number; raw: string | null; kind: string | null }>(
+        `SELECT line::INTEGER AS line, first(csv_line) AS raw, first(error_type) AS kind FROM ${ident(rej)} GROUP BY line ORDER BY line`,
       );
-      for (const r of rejected) errors.push({ file, line: r.line, ...namedType(r.raw), reason: 'the line cannot be read as UTF-8 text', ...(r.raw ? { raw: r.raw.slice(0, RAW_MAX) } : {}) });
+      for (const r of rejected) {
+        // DuckDB keeps the first 10,000 characters of an over-long line: it is named by its length, not its encoding.
+        const reason = r.kind === 'LINE SIZE OVER MAXIMUM' ? 'the line is longer than 8 MiB' : 'the line cannot be read as UTF-8 text';
+        errors.push({ file, line: r.line, ...namedType(r.raw), reason, ...(r.raw ? { raw: r.raw.slice(0, RAW_MAX) } : {}) });
+      }
       // DuckDB keeps the rejects tables across reads: the next file's would still hold this one's lines.
       await db.run(`DROP TABLE IF EXISTS ${ident(rej)}; DROP TABLE IF EXISTS ${ident(`${rej}_scan`)}`);
       const adj = rejected.map((r, j) => r.line - (j + 1));

@@ -53,12 +53,14 @@ describe('SQL-on-FHIR v2 conformance', () => {
     let typed = 0;
     for (const f of loadSuite()) {
       for (const t of f.tests) {
-        let c;
+        let view;
         try {
-          c = compileChecked(checkView(t.view), 'sof_staged', false);
+          view = checkView(t.view);
         } catch {
           continue; // an invalid view (expectError): refused before either mode
         }
+        // Outside the catch: a crash in either mode fails the test instead of counting as an invalid view.
+        const c = compileChecked(view, 'sof_staged', false);
         if ('sql' in c && c.sql.includes('json_transform(')) typed++;
       }
     }

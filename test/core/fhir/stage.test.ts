@@ -43,4 +43,14 @@ describe('stageFhir NDJSON line numbers', () => {
     const cols = await scratch.db.all<{ column_name: string }>("SELECT column_name FROM duckdb_columns() WHERE table_name = 'fhir_resources' ORDER BY column_index");
     expect(cols.map((x) => x.column_name)).toEqual(['resource', 'resource_type', 'id', '_file', '_line', '_entry']);
   });
+
+  it('name a line over the 8 MiB limit by its length, and number the lines after it', async () => {
+    const d = join(scratch.dir, 'long.ndjson');
+    const long = JSON.stringify({ resourceType: 'Observation', id: 'long', note: [{ text: 'x'.repeat(9 * 1024 * 1024) }] });
+    writeFileSync(d, `${obs('d1')}\n${long}\n${obs('d3')}\n`);
+    const st = await stageFhir(scratch.db, [d]);
+    expect(st.errors.map((e) => [e.line, e.reason])).toEqual([[2, 'the line is longer than 8 MiB']]);
+    const rows = await scratch.db.all<{ id: string; l: number }>('SELECT id, _line::INTEGER AS l FROM fhir_resources ORDER BY id');
+    expect(rows.map((r) => [r.id, r.l])).toEqual([['d1', 1], ['d3', 3]]);
+  });
 });
