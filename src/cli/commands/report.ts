@@ -77,8 +77,8 @@ export const reportCommand = (ctx: CliContext): Command =>
       // vega-lite writes the report's charts, not its rows.
       const what = format === 'vega-lite' ? `${result.rows} chart${result.rows === 1 ? '' : 's'}` : `${result.rows} rows`;
       if (result.path !== undefined) say(ctx.io, g, `wrote report ${result.report}: ${what} to ${result.path} (${format})`);
-      const cap = listReports().find((r) => r.name === result.report)?.defaultLimit;
-      if (cap !== undefined && flags.limit === undefined && flags.all !== true && format !== 'vega-lite' && result.rows >= cap) {
+      const cap = result.defaultLimit;
+      if (cap !== undefined && format !== 'vega-lite' && result.rows >= cap) {
         say(ctx.io, g, `report ${result.report}: the first ${cap} rows (its default limit); --limit N or --all for more`);
       }
     });

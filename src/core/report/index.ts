@@ -9,7 +9,7 @@ import { collectRows, type MaterialisedResult } from '../read/result.js';
 import { chartSpecs } from './chart-specs.js';
 import { loadDashboard } from './dashboard.js';
 import { parseFilters, type RawFilters, type ReportFilters } from './filters.js';
-import { checkFilters, reportDefinition, type ReportDefinition, type ReportName } from './reports.js';
+import { checkFilters, reportDefinition, type BuiltQuery, type ReportDefinition, type ReportName } from './reports.js';
 
 export { REPORT_NAMES, listReports, reportDefinition, type ReportName, type ReportDefinition } from './reports.js';
 export { RISK_LEVELS, parseFilters, type RawFilters, type ReportFilters, type RiskLevel } from './filters.js';
@@ -28,13 +28,35 @@ export interface ReportRequest {
 
 export interface ReportOutcome extends EmitResult {
   report: ReportName;
+  /** The report's default limit when it applied (no --limit, no --all): the rows stop there if there are more. */
+  defaultLimit?: number | undefined;
 }
 
-function prepare(name: string, raw: RawFilters | undefined): { def: ReportDefinition; filters: ReportFilters } {
+interface Prepared {
+  def: ReportDefinition;
+  filters: ReportFilters;
+  built: BuiltQuery;
+  /** The default limit in force (the row limit came from the report's default, not from --limit). */
+  defaultLimit: number | undefined;
+}
+
+/**
+ * Checks the name and filters and builds the query with its row limit, bound as ` LIMIT $limit` after the report's
+ * ORDER BY. Throws UsageError (unknown report, bad filter, timeline without an id, ...) before any database work.
+ */
+function prepare(name: string, raw: RawFilters | undefined): Prepared {
   const def = reportDefinition(name);
   const filters = parseFilters(raw ?? {});
   checkFilters(def, filters);
-  return { def, filters };
+  const built = def.build(filters);
+  // The one place the row limit is decided: --limit N; every row with --all; else the report's default (if any).
+  const defaultLimit = filters.all === true || filters.limit !== undefined ? undefined : def.defaultLimit;
+  const limit = filters.limit ?? defaultLimit;
+  if (limit !== undefined) {
+    built.sql = `${built.sql} LIMIT $limit`;
+    built.params.limit = limit;
+  }
+  return { def, filters, built, defaultLimit };
 }
 
 function shown(f: ReportFilters): Record<string, string> {
@@ -49,8 +71,7 @@ function shown(f: ReportFilters): Record<string, string> {
  * OutputExistsError when --out exists without --force; QueryError when DuckDB fails.
  */
 export async function runReport(req: ReportRequest, ctx: StageContext): Promise<ReportOutcome> {
-  const { def, filters } = prepare(req.name, req.filters);
-  def.build(filters); // usage errors (e.g. timeline without an id) before the database is opened
+  prepare(req.name, req.filters); // usage errors (e.g. timeline without an id) before the database is opened
   const staged = stagedOutput(req.target);
   return ctx.lake.withReader((db) => emitReport(db, req.name, req.filters, staged.target, req.now), { writePaths: staged.writePaths });
 }
@@ -60,8 +81,7 @@ export async function runReport(req: ReportRequest, ctx: StageContext): Promise<
  * written by DuckDB, so on a sealed read-only handle its folder must be among the handle's writePaths.
  */
 export async function emitReport(db: Db, name: string, raw: RawFilters | undefined, target: EmitTarget, now: () => Date = () => new Date()): Promise<ReportOutcome> {
-  const { def, filters } = prepare(name, raw);
-  const built = def.build(filters);
+  const { def, filters, built, defaultLimit } = prepare(name, raw);
   await requireRelations(db, def.tables, `report ${def.name}`);
   const withCharts = target.format === 'html' || target.format === 'vega-lite';
   const charts = withCharts ? chartSpecs(await loadDashboard(db, filters, def.charts)) : undefined;
@@ -72,7 +92,7 @@ export async function emitReport(db: Db, name: string, raw: RawFilters | undefin
       : undefined;
   const spec = { name: def.name, title: def.title, sql: built.sql, params: built.params, charts, about, filters: shown(filters), textColumns: def.textColumns, priority: def.priority };
   const result = await emitQuery(db, spec, { ...target, kvMetadata });
-  return { ...result, report: def.name };
+  return { ...result, report: def.name, defaultLimit };
 }
 
 /**
@@ -102,8 +122,7 @@ export async function reportAbout(db: Db, at: Date): Promise<Record<string, stri
 
 /** Runs a report on an already-open database and returns all its rows (for the TUI and tests; use --limit). */
 export async function readReport(db: Db, name: string, raw?: RawFilters): Promise<MaterialisedResult> {
-  const { def, filters } = prepare(name, raw);
-  const built = def.build(filters);
+  const { def, built } = prepare(name, raw);
   await requireRelations(db, def.tables, `report ${def.name}`);
   return collectRows(await streamQuery(db, { name: def.name, title: def.title, sql: built.sql, params: built.params }));
 }

@@ -27,7 +27,7 @@ export interface ReportDefinition {
   tables: readonly string[];
   /** The filters it understands; any other given filter is a usage error. */
   filters: readonly FilterName[];
-  /** The row limit when neither --limit nor --all is given (none when absent). */
+  /** The row limit when neither --limit nor --all is given (none when absent); index.ts prepare() applies it. */
   defaultLimit?: number;
   /** Charts in its HTML page. */
   charts: readonly ChartKind[];
@@ -35,6 +35,7 @@ export interface ReportDefinition {
   textColumns: readonly string[];
   /** Columns most important first, when a terminal is too narrow for all (default: ids and instants, then in order). */
   priority?: readonly string[];
+  /** The query, ending in its ORDER BY; the row limit is added by prepare() in index.ts, where it is decided. */
   build(f: ReportFilters): BuiltQuery;
 }
 
@@ -44,14 +45,6 @@ export interface ReportDefinition {
  * render as JSON. `--limit N` or `--all` give more (JSON consumers: `--all`), as export gives every mart row.
  */
 export const ROW_HEAVY_LIMIT = 1000;
-
-function limitClause(w: Where, f: ReportFilters, def?: number): string {
-  if (f.all === true) return '';
-  const n = f.limit ?? def;
-  if (n === undefined) return '';
-  w.params.limit = n;
-  return ' LIMIT $limit';
-}
 
 /** Binds the common id filters on a relation's columns (only those the report allows are ever set). */
 function ids(w: Where, f: ReportFilters, prefix = ''): Where {
@@ -151,6 +144,31 @@ metrics(ord, area, metric, value) AS (
   ))
 SELECT area, metric, value FROM metrics ORDER BY ord`;
 
+/**
+ * The step and error-code rows of report search (kind, ord, match, procedure_id, patient_id, robot_id, n, first_at,
+ * last_at, alert_id, level): the events whose step or error code contains $pattern, grouped by that text and the
+ * procedure, patient and robot. telemetry_search holds exactly those groups (issue 17), so with at most id filters
+ * they are read from it: a few rows per procedure instead of a scan of every telemetry_risk row (issue 18: reports
+ * < 1 s at 25M rows). A time window or a minimum level filters the events themselves, which only telemetry_risk has.
+ */
+function searchGroups(f: ReportFilters): string {
+  const idCols = { patient: 'patient_id', procedure: 'procedure_id', robot: 'robot_id' };
+  if (f.since === undefined && f.until === undefined && f.minLevel === undefined) {
+    return `SELECT kind, CASE kind WHEN 'step' THEN 1 ELSE 2 END AS ord, match, procedure_id, patient_id, robot_id, n, first_at, last_at,
+                 NULL::VARCHAR AS alert_id, NULL::VARCHAR AS level
+          FROM telemetry_search WHERE match ILIKE $pattern ESCAPE '\\'${and(branch(f, 'first_at', undefined, idCols))}`;
+  }
+  const ev = branch(f, 'recorded_at', riskLevelRankSql('risk_level'), idCols);
+  const grouped = (column: string, order: number): string => `
+          SELECT '${column}' AS kind, ${order} AS ord, ${column} AS match, procedure_id, patient_id, robot_id, count(*) AS n,
+                 min(recorded_at) AS first_at, max(recorded_at) AS last_at, NULL::VARCHAR AS alert_id, NULL::VARCHAR AS level
+          FROM telemetry_risk WHERE ${column} ILIKE $pattern ESCAPE '\\'${and(ev)}
+          GROUP BY ${column}, procedure_id, patient_id, robot_id`;
+  return `${grouped('step', 1)}
+          UNION ALL
+          ${grouped('error_code', 2)}`;
+}
+
 const DEFINITIONS: ReportDefinition[] = [
   {
     name: 'summary',
@@ -173,7 +191,7 @@ const DEFINITIONS: ReportDefinition[] = [
     build: (f) => {
       const w = ids(new Where(), { patient: f.patient });
       const sql = `SELECT patient_id, events, avg_risk, p95_latency_ms, critical_alerts, max_news2 FROM patient_risk${w.sql()}
-        ORDER BY critical_alerts DESC NULLS LAST, avg_risk DESC NULLS LAST, patient_id${limitClause(w, f)}`;
+        ORDER BY critical_alerts DESC NULLS LAST, avg_risk DESC NULLS LAST, patient_id`;
       return { sql, params: w.params };
     },
   },
@@ -189,7 +207,7 @@ const DEFINITIONS: ReportDefinition[] = [
       const w = ids(new Where(), f);
       const sql = `SELECT procedure_id, patient_id, robot_id, procedure_type, events, avg_risk, p95_latency_ms, critical_alerts,
           max_news2, duration_min, outcome FROM procedure_risk${w.sql()}
-        ORDER BY critical_alerts DESC NULLS LAST, avg_risk DESC NULLS LAST, procedure_id${limitClause(w, f)}`;
+        ORDER BY critical_alerts DESC NULLS LAST, avg_risk DESC NULLS LAST, procedure_id`;
       return { sql, params: w.params };
     },
   },
@@ -206,7 +224,7 @@ const DEFINITIONS: ReportDefinition[] = [
       const w = window(ids(new Where(), f), f, '"at"');
       if (f.minLevel !== undefined) w.add('level_rank >= $min_rank', 'min_rank', RISK_LEVEL_RANK[f.minLevel]);
       const sql = `SELECT alert_id, level, risk_score, procedure_id, patient_id, robot_arm, step, "at", reason FROM alerts${w.sql()}
-        ORDER BY risk_score DESC, "at", alert_id${limitClause(w, f, 20)}`;
+        ORDER BY risk_score DESC, "at", alert_id`;
       return { sql, params: w.params };
     },
   },
@@ -222,7 +240,7 @@ const DEFINITIONS: ReportDefinition[] = [
     build: (f) => {
       const w = window(ids(new Where(), { patient: f.patient }), f, 'hour_start');
       const sql = `SELECT patient_id, metric, hour_start, n, min, max, avg, p95, alarming_n FROM vitals_hourly${w.sql()}
-        ORDER BY patient_id, metric, hour_start${limitClause(w, f, ROW_HEAVY_LIMIT)}`;
+        ORDER BY patient_id, metric, hour_start`;
       return { sql, params: w.params };
     },
   },
@@ -239,7 +257,7 @@ const DEFINITIONS: ReportDefinition[] = [
       const w = window(ids(new Where(), { patient: f.patient }), f, 'hour_start');
       const sql = `SELECT patient_id, hour_start, news2_total, news2_band, missing, ${NEWS2_SCORE_COLUMNS.join(', ')}, parameters_present, news2_alert
         FROM news2_hourly${w.sql()}
-        ORDER BY patient_id, hour_start${limitClause(w, f, ROW_HEAVY_LIMIT)}`;
+        ORDER BY patient_id, hour_start`;
       return { sql, params: w.params };
     },
   },
@@ -254,7 +272,7 @@ const DEFINITIONS: ReportDefinition[] = [
     build: (f) => {
       const w = ids(new Where(), { patient: f.patient });
       const sql = `SELECT patient_id, metric, n, mean, cv, slope_per_h, trend FROM trends${w.sql()}
-        ORDER BY patient_id, metric${limitClause(w, f)}`;
+        ORDER BY patient_id, metric`;
       return { sql, params: w.params };
     },
   },
@@ -269,7 +287,7 @@ const DEFINITIONS: ReportDefinition[] = [
     build: (f) => {
       const w = ids(new Where(), { robot: f.robot });
       const sql = `SELECT robot_id, model, facility_id, procedures, utilization_hours, downtime_hours, maintenance_cost_usd, error_rate
-        FROM robot_kpis${w.sql()} ORDER BY robot_id${limitClause(w, f)}`;
+        FROM robot_kpis${w.sql()} ORDER BY robot_id`;
       return { sql, params: w.params };
     },
   },
@@ -281,11 +299,10 @@ const DEFINITIONS: ReportDefinition[] = [
     filters: ['limit'],
     charts: [],
     textColumns: [],
-    build: (f) => {
-      const w = new Where();
+    build: () => {
       const sql = `SELECT procedure_type, procedures, success_rate, readmission_rate, avg_length_of_stay_days, grade_none, grade_i,
-          grade_ii, grade_iiia, grade_iiib, grade_iva, grade_ivb, grade_v FROM outcomes_by_type ORDER BY procedure_type${limitClause(w, f)}`;
-      return { sql, params: w.params };
+          grade_ii, grade_iiia, grade_iiib, grade_iva, grade_ivb, grade_v FROM outcomes_by_type ORDER BY procedure_type`;
+      return { sql, params: {} };
     },
   },
   {
@@ -301,7 +318,7 @@ const DEFINITIONS: ReportDefinition[] = [
       const sql = `SELECT l.load_id, l.dataset, l.path, l.status, l.started_at, l.rows_read, l.rows_inserted, l.rows_duplicate,
           l.rows_quarantined, dq.rule, coalesce(dq."rows", 0) AS rule_rows
         FROM loads AS l LEFT JOIN data_quality AS dq ON dq.load_id = l.load_id${w.sql()}
-        ORDER BY l.started_at, l.load_id, dq.rule NULLS FIRST${limitClause(w, f)}`;
+        ORDER BY l.started_at, l.load_id, dq.rule NULLS FIRST`;
       return { sql, params: w.params };
     },
   },
@@ -330,8 +347,6 @@ const DEFINITIONS: ReportDefinition[] = [
           ? 'raw_vitals AS v'
           : `raw_vitals AS v JOIN raw_procedures AS p ON p.procedure_id = $procedure AND v.patient_id = p.patient_id
                AND v.measured_at >= p.started_at AND v.measured_at < p.ended_at + INTERVAL 24 HOUR`;
-      const w = new Where();
-      Object.assign(w.params, params);
       const sql = `SELECT "at", kind, id, procedure_id, patient_id, robot_id, robot_arm, step, level, risk_score, detail FROM (
           SELECT recorded_at AS "at", 'event' AS kind, 1 AS kind_order, event_id AS id, procedure_id, patient_id, robot_id, robot_arm,
                  step, risk_level AS level, risk_score,
@@ -347,15 +362,15 @@ const DEFINITIONS: ReportDefinition[] = [
           SELECT v.measured_at, 'vital', 0, v.reading_id, ${f.procedure === undefined ? 'NULL' : 'p.procedure_id'}, v.patient_id, NULL, NULL,
                  NULL, NULL, NULL, concat_ws(' ', v.metric, round(v.value, 2)::VARCHAR, v.unit)
           FROM ${vitalsFrom}${vt === '' ? '' : ` WHERE ${vt}`}
-        ) ORDER BY "at", kind_order, id${limitClause(w, f, ROW_HEAVY_LIMIT)}`;
-      return { sql, params: w.params };
+        ) ORDER BY "at", kind_order, id`;
+      return { sql, params };
     },
   },
   {
     name: 'search',
     title: 'Search',
     description: 'text across surgical steps, error codes and alert reasons (a prefix like "sutur" finds suturing)',
-    tables: ['telemetry_risk', 'alerts'],
+    tables: ['telemetry_search', 'telemetry_risk', 'alerts'],
     filters: ['text', 'patient', 'procedure', 'robot', 'since', 'until', 'minLevel', 'limit'],
     defaultLimit: 100,
     charts: [],
@@ -368,24 +383,14 @@ const DEFINITIONS: ReportDefinition[] = [
       const params = bindCommon(f);
       params.pattern = containsPattern(f.text);
       const idCols = { patient: 'patient_id', procedure: 'procedure_id', robot: 'robot_id' };
-      const ev = branch(f, 'recorded_at', riskLevelRankSql('risk_level'), idCols);
       const al = branch(f, '"at"', 'level_rank', idCols);
-      const w = new Where();
-      Object.assign(w.params, params);
-      const grouped = (column: string, kind: string, order: number): string => `
-          SELECT '${kind}' AS kind, ${order} AS ord, ${column} AS match, procedure_id, patient_id, robot_id, count(*) AS n,
-                 min(recorded_at) AS first_at, max(recorded_at) AS last_at, NULL::VARCHAR AS alert_id, NULL::VARCHAR AS level
-          FROM telemetry_risk WHERE ${column} ILIKE $pattern ESCAPE '\\'${and(ev)}
-          GROUP BY ${column}, procedure_id, patient_id, robot_id`;
       const sql = `SELECT kind, match, procedure_id, patient_id, robot_id, n, first_at, last_at, alert_id, level FROM (
-          ${grouped('step', 'step', 1)}
-          UNION ALL
-          ${grouped('error_code', 'error_code', 2)}
+          ${searchGroups(f)}
           UNION ALL
           SELECT 'alert', 3, reason, procedure_id, patient_id, robot_id, 1, "at", "at", alert_id, level
           FROM alerts WHERE reason ILIKE $pattern ESCAPE '\\'${and(al)}
-        ) ORDER BY ord, first_at, procedure_id, match, alert_id${limitClause(w, f, 100)}`;
-      return { sql, params: w.params };
+        ) ORDER BY ord, first_at, procedure_id, match, alert_id`;
+      return { sql, params };
     },
   },
 ];

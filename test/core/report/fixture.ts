@@ -213,9 +213,12 @@ export async function createFixtureLakehouse(dir: string): Promise<string> {
       [...telCols, ['_load_id', 'VARCHAR'], ['_source_file', 'VARCHAR'], ['_source_line', 'BIGINT']],
     );
     await insertRows(db, 'telemetry_risk', EVENTS);
-    // The summary report's mart, made from those rows by its own model (every procedure in scope, as in a full run).
+    // The summary and search reports' marts, made from those rows by their own models (every procedure in scope, as
+    // in a full run).
     await db.run('CREATE TEMP MACRO in_scope_procedure(p) AS true');
-    await db.run(`CREATE TABLE telemetry_summary AS ${readFileSync(join(defaultModelsDir(), 'telemetry_summary.sql'), 'utf8')}`);
+    for (const mart of ['telemetry_summary', 'telemetry_search']) {
+      await db.run(`CREATE TABLE ${ident(mart)} AS ${readFileSync(join(defaultModelsDir(), `${mart}.sql`), 'utf8')}`);
+    }
     await insertRows(db, 'alerts', ALERTS);
     await insertRows(db, 'alert_episodes', [
       { episode_id: 'EP-1', procedure_id: 'PROC-1', patient_id: 'PAT-1', robot_id: 'ROB-1', robot_arm: 'arm_2', started_at: T(1, 0, 1), ended_at: T(1, 0, 1), alerts: 1, level: 'critical', level_rank: 4, risk_score: 8, reason: 'latency 612 ms (>500)' },

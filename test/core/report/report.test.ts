@@ -1,6 +1,7 @@
 // Reports on a hand-made lakehouse built to the mart contract: JSON contracts, order, filters bound as values,
 // read-only access and the usage errors.
 import { describe, expect, it } from 'vitest';
+import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDb } from '../../../src/db/db.js';
 import { runReport, readReport, reportDefinition, parseFilters, REPORT_NAMES, type RawFilters } from '../../../src/core/report/index.js';
@@ -141,21 +142,68 @@ describe('report filters', () => {
 });
 
 describe('report row limits', () => {
-  it('vitals-hourly, news2 and timeline give 1000 rows unless told; --all lifts a default limit on any report', async () => {
-    for (const name of ['vitals-hourly', 'news2', 'timeline']) {
-      const def = reportDefinition(name);
-      expect(def.defaultLimit).toBe(1000);
-      const f = name === 'timeline' ? { patient: 'PAT-1' } : {};
-      expect(def.build(parseFilters(f)).params.limit).toBe(1000);
-      expect(def.build(parseFilters({ ...f, limit: '5' })).params.limit).toBe(5);
-      const all = def.build(parseFilters({ ...f, all: true }));
-      expect(all.params.limit).toBeUndefined();
-      expect(all.sql).not.toMatch(/LIMIT/);
+  /** The fixture plus more rows than each default limit: 1,200 vitals hours, 1,100 NEWS2 hours, 120 alerts, 1,100 readings of PAT-9. */
+  async function bigLakehouse(): Promise<string> {
+    const path = join(lake.dir, 'many-rows.duckdb');
+    if (existsSync(path)) return path;
+    copyFileSync(lake.db, path);
+    const db = await openDb(path);
+    try {
+      await db.run(`INSERT INTO vitals_hourly SELECT 'PT-' || (i // 100), 'heart_rate', TIMESTAMPTZ '2026-01-05 00:00:00+00' + to_hours(i % 100),
+        4, 60, 80, 70, 79, 0 FROM range(1200) r(i)`);
+      await db.run(`INSERT INTO news2_hourly (patient_id, hour_start, news2_total, news2_band, missing, parameters_present, complete)
+        SELECT 'PT-' || (i // 100), TIMESTAMPTZ '2026-01-05 00:00:00+00' + to_hours(i % 100), 1, 'low', []::VARCHAR[], 7, true FROM range(1100) r(i)`);
+      await db.run(`INSERT INTO alerts (alert_id, event_id, procedure_id, patient_id, robot_id, robot_arm, "at", level, level_rank, risk_score, triggers, reason)
+        SELECT 'AL-B' || lpad(i::VARCHAR, 3, '0'), 'EV-B' || i, 'PROC-9', 'PAT-9', 'ROB-9', 'arm_1', TIMESTAMPTZ '2026-01-06 00:00:00+00' + to_seconds(i),
+          'medium', 2, 2, ['latency'], 'bulk check ' || i FROM range(120) r(i)`);
+      await db.run(`INSERT INTO raw_vitals (reading_id, patient_id, metric, value, unit, measured_at, _load_id, _source_file, _source_line)
+        SELECT 'VR-B' || i, 'PAT-9', 'heart_rate', 70, '/min', TIMESTAMPTZ '2026-01-06 00:00:00+00' + to_minutes(i), 'L-003', '/data/vitals.csv', i + 10
+        FROM range(1100) r(i)`);
+    } finally {
+      db.close();
     }
-    expect(await report('vitals-hourly', { patient: 'PAT-1', all: true })).toEqual(await report('vitals-hourly', { patient: 'PAT-1' }));
-    expect((await report('top-alerts', { all: true })).length).toBeGreaterThan((await report('top-alerts', { limit: '1' })).length);
-    expect((await report('summary', { all: true })).length).toBe(25);
+    return path;
+  }
+
+  async function count(path: string, name: string, filters: RawFilters): Promise<number> {
+    let out = '';
+    const r = await runReport({ name, filters, target: { format: 'json', stdout: { write: (s: string) => (out += s) }, render: renderJson } }, { lake: lakeAt(path) });
+    expect(JSON.parse(out)).toHaveLength(r.rows);
+    return r.rows;
+  }
+
+  it('each default limit cuts at exactly its rows; --all gives every row, --limit N exactly N', async () => {
+    const path = await bigLakehouse();
+    // [report, filters, default limit, every row]
+    const cases: [string, RawFilters, number, number][] = [
+      ['vitals-hourly', {}, 1000, 1200 + 18],
+      ['news2', {}, 1000, 1100 + 6],
+      ['timeline', { patient: 'PAT-9' }, 1000, 1100 + 120],
+      ['top-alerts', {}, 20, 120 + 5],
+      ['search', { text: 'bulk check' }, 100, 120],
+    ];
+    for (const [name, f, limit, every] of cases) {
+      expect(reportDefinition(name).defaultLimit, name).toBe(limit);
+      expect(await count(path, name, f), name).toBe(limit);
+      expect(await count(path, name, { ...f, all: true }), name).toBe(every);
+      expect(await count(path, name, { ...f, limit: String(limit + 7) }), name).toBe(limit + 7);
+      expect(await count(path, name, { ...f, limit: '3' }), name).toBe(3);
+    }
+    // A report without a default limit: every row either way; --limit still cuts.
+    expect(await count(path, 'patient-risk', {})).toBe(2);
+    expect(await count(path, 'patient-risk', { all: true })).toBe(2);
+    expect(await count(path, 'patient-risk', { limit: '1' })).toBe(1);
+    expect(await count(path, 'summary', { all: true })).toBe(25);
     expect(() => parseFilters({ limit: '5', all: true })).toThrow(/--limit and --all cannot be given together/);
+  });
+
+  it('the outcome names the default limit only when it applied', async () => {
+    const path = await bigLakehouse();
+    const run = (filters: RawFilters) =>
+      runReport({ name: 'top-alerts', filters, target: { format: 'json', stdout: { write: () => true }, render: renderJson } }, { lake: lakeAt(path) });
+    expect((await run({})).defaultLimit).toBe(20);
+    expect((await run({ all: true })).defaultLimit).toBeUndefined();
+    expect((await run({ limit: '20' })).defaultLimit).toBeUndefined();
   });
 });
 
