@@ -156,8 +156,24 @@ export function alternate(label, a, b, n = repeats) {
     last: pairs.at(-1)[k],
   });
   const loads = pairs.flatMap((p) => [p.loadBefore, p.loadAfter]);
-  const busy = Math.max(...loads) > BUSY_PER_CORE * cores;
-  return { a: side('a'), b: side('b'), pairs, busy, cores, loadMin: Math.min(...loads), loadMax: Math.max(...loads) };
+  return { a: side('a'), b: side('b'), pairs, ...loadSpan(loads) };
+}
+
+/**
+ * The 1-minute load averages read around a measurement, summed up: `busy` when any is above BUSY_PER_CORE x cores,
+ * with their range. Every bench marks busy through this (alternate uses it for its pairs).
+ */
+export function loadSpan(loads, cores = cpus().length) {
+  return { busy: Math.max(...loads) > BUSY_PER_CORE * cores, cores, loadMin: Math.min(...loads), loadMax: Math.max(...loads) };
+}
+
+/**
+ * A result's headline figure (`span` from loadSpan or alternate). Quiet: wall time leads, CPU beside it. Busy: CPU
+ * leads, since wall time there is mostly waiting for a core, marked busy with the load range and wall beside it.
+ * `wall` and `cpu` are formatted with their unit, e.g. '1.02x wall' and '1.04x CPU', or '3.82 s wall' and '0.10 CPU s'.
+ */
+export function headline(span, wall, cpu) {
+  return span.busy ? `**${cpu}** (**busy**: load ${fmt(span.loadMin, 1)}-${fmt(span.loadMax, 1)} on ${span.cores} cores; ${wall})` : `**${wall}** (${cpu}; quiet: load ${fmt(span.loadMin, 1)}-${fmt(span.loadMax, 1)})`;
 }
 
 /** One line for a results section: the loads of each pair and the busy mark. */

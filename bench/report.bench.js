@@ -1,15 +1,16 @@
 // report / export: on a lakehouse of BENCH_ROWS (default 5M) telemetry rows — raw tables filled with DuckDB SQL,
 // marts built by the real `surgctl transform` — (1) `surgctl export telemetry_risk` to Parquet beside a plain
 // DuckDB `COPY telemetry_risk TO ... (FORMAT parquet, COMPRESSION zstd)`, alternating runs, each in its own
-// process (goal <= 1.3x); the same export as Arrow IPC once; (2) each report's median latency in-process
-// (open read-only, query, render JSON to a discarding sink, close; goal < 1 s), and one full CLI run.
+// process (goal <= 1.3x); the same export as Arrow IPC once; (2) each report's median wall and CPU seconds
+// in-process (open read-only, query, render JSON to a discarding sink, close; goal < 1 s), and one full CLI run.
+// Busy or quiet comes from bench/lib.js (loadSpan, headline): on a busy machine each headline leads with CPU.
 // REPORT_BENCH_DB=path reuses a lakehouse an earlier run made (it is kept in bench/out/report/ until run.js ends).
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { alternate, fmt, freshOut, loadNote, median, pairHeader, pairRow, peakRssMiB, rate, rawVitalsSql, repeats, rows, time, writeSection } from './lib.js';
+import { BUSY_PER_CORE, alternate, fmt, freshOut, headline, loadNote, loadSpan, median, pairHeader, pairRow, peakRssMiB, rate, rawVitalsSql, repeats, rows, time, writeSection } from './lib.js';
 
 const self = fileURLToPath(import.meta.url);
 const TEL = rows;
@@ -57,10 +58,14 @@ const FILL = [
      (4, 'maintenance', 40, 0), (5, 'telemetry', ${PROCS * EVENTS}, ${Math.max(4, Math.round(TEL / 1000))}), (6, 'vitals', ${PATIENTS * VITALS_TICKS * 10}, 0)) v(k, d, n, q)`,
 ];
 
+// [label, filters]: 'procedure' and 'patient' become the riskiest procedure and patient. The search rows show its two
+// paths: the text alone (and id filters) reads telemetry_search, a time window or --min-level the events themselves.
 const REPORTS = [
-  ['summary', []], ['patient-risk', []], ['procedure-risk', []], ['top-alerts', []], ['vitals-hourly', []], ['news2', []],
-  ['trends', []], ['robot-kpis', []], ['outcomes', []], ['data-quality', []], ['timeline', ['procedure']], ['search', ['sutur']],
-  ['vitals-hourly --patient', ['patient']], ['news2 --patient', ['patient']], ['vitals-hourly --all', ['all']],
+  ['summary', {}], ['patient-risk', {}], ['procedure-risk', {}], ['top-alerts', {}], ['vitals-hourly', {}], ['news2', {}],
+  ['trends', {}], ['robot-kpis', {}], ['outcomes', {}], ['data-quality', {}], ['timeline', { procedure: 'procedure' }],
+  ['timeline --patient', { patient: 'patient' }], ['search', { text: 'sutur' }], ['search --min-level high', { text: 'sutur', minLevel: 'high' }],
+  ['search --since', { text: 'sutur', since: '2026-01-06' }],
+  ['vitals-hourly --patient', { patient: 'patient' }], ['news2 --patient', { patient: 'patient' }], ['vitals-hourly --all', { all: true }],
 ];
 
 async function phaseRun(name, dbPath, outPath) {
@@ -112,19 +117,24 @@ async function phaseRun(name, dbPath, outPath) {
       await db.scalar('SELECT patient_id FROM patient_risk ORDER BY critical_alerts DESC, avg_risk DESC, patient_id LIMIT 1'),
     ]);
     const out = {};
-    for (const [label, args] of REPORTS) {
+    for (const [label, given] of REPORTS) {
       const report = label.split(' ')[0];
-      const filters = args[0] === 'procedure' ? { procedure } : args[0] === 'patient' ? { patient } : args[0] === 'all' ? { all: true } : args[0] ? { text: args[0] } : {};
+      const filters = Object.fromEntries(Object.entries(given).map(([k, v]) => [k, v === 'procedure' ? procedure : v === 'patient' ? patient : v]));
       let bytes = 0;
       let n = 0;
+      const cpu = [];
       const sink = { write: (s) => (bytes += s.length) };
       const r = await median(async () => {
         bytes = 0;
+        const c0 = process.cpuUsage();
         const res = await runReport({ name: report, filters, target: { format: 'json', stdout: sink, render: renderJson } }, { lake: new Lakehouse({ path: dbPath }) });
+        const c = process.cpuUsage(c0);
+        cpu.push((c.user + c.system) / 1e6);
         n = res.rows;
       }, Math.max(3, repeats + 2));
-      out[label] = { seconds: r.seconds, rows: n, bytes };
-      process.stderr.write(`  ${label}: ${fmt(r.seconds, 3)} s, ${n} rows\n`);
+      const cpuSeconds = cpu.sort((a, b) => a - b)[Math.floor(cpu.length / 2)];
+      out[label] = { seconds: r.seconds, cpuSeconds, rows: n, bytes };
+      process.stderr.write(`  ${label}: ${fmt(r.seconds, 3)} s, ${fmt(cpuSeconds, 3)} CPU s, ${n} rows\n`);
     }
     return out;
   }
@@ -168,14 +178,20 @@ if (process.argv[2]) {
   copy.bytes = pair.b.last.bytes;
   const arrow = phase('arrow', dbPath, join(out, 'export.arrow'));
   process.stderr.write(`  arrow ${fmt(arrow.seconds)} s\n`);
+  const reportsLoads = [loadavg()[0]];
   const reports = phase('reports', dbPath);
+  reportsLoads.push(loadavg()[0]);
+  const reportsSpan = loadSpan(reportsLoads);
   const cli = await time(() =>
     spawnSync(process.execPath, [join(self, '..', '..', 'bin', 'surgctl.js'), 'report', 'top-alerts', '--db', dbPath], { encoding: 'utf8' }),
   );
   const telRows = exp.rows;
   const loadAfter = loadavg()[0];
-  const worst = Object.entries(reports).filter(([k, v]) => typeof v === 'object' && !k.endsWith('--all')).sort((a, b) => b[1].seconds - a[1].seconds)[0];
-  const over = Object.entries(reports).filter(([k, v]) => typeof v === 'object' && !k.endsWith('--all') && v.seconds >= 1).map(([k]) => k);
+  // Judged by wall time on a quiet machine; by CPU seconds on a busy one, where a report waits for a core most of its wall time.
+  const by = reportsSpan.busy ? 'cpuSeconds' : 'seconds';
+  const limited = Object.entries(reports).filter(([k, v]) => typeof v === 'object' && !k.endsWith('--all'));
+  const worst = limited.sort((a, b) => b[1][by] - a[1][by])[0];
+  const over = limited.filter(([, v]) => v[by] >= 1).map(([k]) => k);
   const md = `## report and export
 
 A lakehouse of ${telRows.toLocaleString('en-US')} telemetry rows (${PROCS.toLocaleString('en-US')} procedures, ${PATIENTS.toLocaleString('en-US')} patients,
@@ -194,18 +210,20 @@ ${pairRow('`surgctl export telemetry_risk --out x.parquet` (metadata, temp + ren
 | \`surgctl export telemetry_risk --out x.parquet\` (metadata, temp + rename) | ${fmt(exp.seconds)} | ${fmt(exp.cpuSeconds)} | ${rate(telRows, exp.seconds)} | ${fmt(exp.bytes / 2 ** 20, 0)} MiB | ${exp.rssMiB} MiB | ${fmt(exp.seconds / copy.seconds)}x |
 | \`surgctl export telemetry_risk --format arrow\` (JS-built Arrow IPC, one run) | ${fmt(arrow.seconds)} | ${fmt(arrow.cpuSeconds)} | ${rate(telRows, arrow.seconds)} | ${fmt(arrow.bytes / 2 ** 20, 0)} MiB | ${arrow.rssMiB} MiB | ${fmt(arrow.seconds / copy.seconds)}x |
 
-Goal: Parquet export <= 1.3x the plain COPY: **${fmt(exp.seconds / copy.seconds)}x**.
+Goal: Parquet export <= 1.3x the plain COPY: ${headline(pair, `${fmt(exp.seconds / copy.seconds)}x wall`, `${fmt(exp.cpuSeconds / copy.cpuSeconds)}x CPU`)}.
 
 Report latency, in-process \`runReport\` to JSON (open the lakehouse read-only, query, render to a discarding sink,
-close), median of ${Math.max(3, repeats + 2)} runs, default limits (top-alerts 20, search 100, vitals-hourly, news2 and timeline 1000;
-timeline of the riskiest procedure; the two \`--patient\` rows are the riskiest patient, the way a clinician reads them;
-\`--all\` is every row, what a JSON consumer of the whole mart asks for):
+close), median of ${Math.max(3, repeats + 2)} runs, wall and CPU seconds (the process's user + system, all threads), default limits (top-alerts 20,
+search 100, vitals-hourly, news2 and timeline 1000; timeline of the riskiest procedure, and of the riskiest patient; the
+\`--patient\` rows are the riskiest patient, the way a clinician reads them; \`search --since 2026-01-06\`; \`--all\` is
+every row, what a JSON consumer of the whole mart asks for). Load: ${reportsSpan.busy ? '**busy**' : 'quiet'} (1-minute load average
+${fmt(reportsLoads[0], 1)} before, ${fmt(reportsLoads[1], 1)} after; busy above ${fmt(BUSY_PER_CORE * reportsSpan.cores, 1)}).
 
-| report | median seconds | rows | JSON bytes |
-|---|---:|---:|---:|
-${REPORTS.map(([r]) => `| ${r} | ${fmt(reports[r].seconds, 3)} | ${reports[r].rows.toLocaleString('en-US')} | ${reports[r].bytes.toLocaleString('en-US')} |`).join('\n')}
+| report | median wall s | median CPU s | rows | JSON bytes |
+|---|---:|---:|---:|---:|
+${REPORTS.map(([r]) => `| ${r} | ${fmt(reports[r].seconds, 3)} | ${fmt(reports[r].cpuSeconds, 3)} | ${reports[r].rows.toLocaleString('en-US')} | ${reports[r].bytes.toLocaleString('en-US')} |`).join('\n')}
 
-Goal: each < 1 s with its default limit: slowest **${worst[0]} ${fmt(worst[1].seconds, 3)} s**${over.length ? ` (at or over 1 s: ${over.join(', ')})` : ''}; peak RSS of the report
+Goal: each < 1 s with its default limit: slowest ${headline(reportsSpan, `${worst[0]} ${fmt(worst[1].seconds, 3)} s wall`, `${worst[0]} ${fmt(worst[1].cpuSeconds, 3)} CPU s`)}${over.length ? `; at or over 1 ${reportsSpan.busy ? 'CPU ' : ''}s: ${over.join(', ')}` : `; every report under 1 ${reportsSpan.busy ? 'CPU ' : ''}s`}. Peak RSS of the report
 process ${reports.rssMiB} MiB. One full CLI run
 (\`node bin/surgctl.js report top-alerts\`, Node start-up included): ${fmt(cli.seconds, 2)} s.
 `;
