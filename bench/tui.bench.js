@@ -174,7 +174,12 @@ async function dataLayer(db, n) {
     const page = await timed(() => store.page(DEFAULT_VIEW, { after: deep, limit: 48 }));
     const back = await timed(() => store.page(DEFAULT_VIEW, { before: deep, limit: 48 }));
     const last = await timed(() => store.page(DEFAULT_VIEW, { fromEnd: true, limit: 48 }));
-    const find = await timed(() => store.find(DEFAULT_VIEW, 'suturing', deep, 'next'));
+    // `/` filters the list (the text in reason, step, patient or procedure): counts and the first page.
+    const find = await timed(async () => {
+      const spec = { ...DEFAULT_VIEW, filter: 'suturing' };
+      await store.counts(spec);
+      return store.page(spec, { limit: 48 });
+    });
     const [top] = await store.page(DEFAULT_VIEW, { limit: 1 });
     const detail = await timed(() => store.detail(top, { buckets: 60 }));
     const episodes = await timed(() => store.page({ ...DEFAULT_VIEW, mode: 'episodes' }, { limit: 48 }));
@@ -257,7 +262,7 @@ try {
     '',
     'Data layer in one process (the same calls the browser makes), medians, 48-row pages:',
     '',
-    '| alerts | open + counts + first page | page deep in the list | page back | last page (G) | next search hit | detail | episodes page | patient filter |',
+    '| alerts | open + counts + first page | page deep in the list | page back | last page (G) | `/` filter: counts + first page | detail | episodes page | patient filter |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(({ layer: l }) => `| ${l.n.toLocaleString('en-US')} | ${ms(l.open)} | ${ms(l.page)} | ${ms(l.back)} | ${ms(l.last)} | ${ms(l.find)} | ${ms(l.detail)} | ${ms(l.episodes)} | ${ms(l.patient)} |`),
     '',
