@@ -15,7 +15,7 @@ import { BUSY_PER_CORE, childMain, fmt, freshOut, runChild, time, writeSection }
 const self = fileURLToPath(import.meta.url);
 const SIZES = (process.env.BENCH_SCALE_ROWS ?? '5000000,25000000').split(',').map(Number);
 const STAGES = ['generate', 'validate', 'load', 'transform', 'reports'];
-const REPORTS = ['summary', 'patient-risk', 'procedure-risk', 'top-alerts', 'robot-kpis', 'outcomes', 'data-quality', 'trends', 'vitals-hourly', 'news2', 'timeline'];
+const REPORTS = ['summary', 'patient-risk', 'procedure-risk', 'top-alerts', 'robot-kpis', 'outcomes', 'data-quality', 'trends', 'vitals-hourly', 'news2', 'timeline', 'search'];
 
 async function stage(name, rowsArg, dir) {
   const n = Number(rowsArg);
@@ -51,12 +51,13 @@ async function stage(name, rowsArg, dir) {
   const { runReport } = await import('../dist/core/report/index.js');
   const { Lakehouse } = await import('../dist/db/lakehouse.js');
   const { renderJson } = await import('../dist/render/json.js');
-  // The timeline of the riskiest procedure, as the report bench reads it (default limits everywhere).
+  // The timeline of the riskiest procedure and search, as the report bench reads them (default limits everywhere).
   const procedure = await new Lakehouse({ path: lake }).withReader((db) => db.scalar('SELECT procedure_id FROM procedure_risk ORDER BY critical_alerts DESC, avg_risk DESC, procedure_id LIMIT 1'));
   const each = {};
   const t0 = performance.now();
   for (const report of REPORTS) {
-    const filters = report === 'timeline' ? { procedure } : {};
+    // search: the report bench's text (a step name's prefix, in every procedure's telemetry).
+    const filters = report === 'timeline' ? { procedure } : report === 'search' ? { text: 'sutur' } : {};
     const r = await time(() => runReport({ name: report, filters, target: { format: 'json', stdout: { write: () => true }, render: renderJson } }, { lake: new Lakehouse({ path: lake }) }));
     each[report] = r.seconds;
   }
@@ -95,7 +96,7 @@ if (process.argv[2]) {
         return `| ${s} | ${SIZES.map((n) => cell(results[n]?.[s])).join(' | ')} | ${both ? fmt(rb.seconds / ra.seconds / k) : ''} | ${both ? fmt(rb.cpuSeconds / ra.cpuSeconds / k) : ''} | ${SIZES.map((n) => load(results[n]?.[s])).join(' / ')} |`;
       }),
       '',
-      `Reports (seconds each, in-process, default limits; timeline of the riskiest procedure): ${done.filter((n) => results[n].reports).map((n) => `${label(n)}: ${Object.entries(results[n].reports.each).map(([r, v]) => `${r} ${fmt(v, 2)}`).join(', ')}`).join('; ') || 'none yet'}.`,
+      `Reports (seconds each, in-process, default limits; timeline of the riskiest procedure, search for 'sutur'): ${done.filter((n) => results[n].reports).map((n) => `${label(n)}: ${Object.entries(results[n].reports.each).map(([r, v]) => `${r} ${fmt(v, 2)}`).join(', ')}`).join('; ') || 'none yet'}.`,
       `Slowest model: ${done.filter((n) => results[n].transform).map((n) => `${label(n)} ${results[n].transform.slowest}`).join('; ') || 'none yet'}.`,
       '',
     ].join('\n');

@@ -6,9 +6,9 @@
 // checkout of an earlier commit with its dist/ built; BENCH_STARTUP_BEFORE_LABEL names it in the results), for a
 // before/after comparison under the same machine load.
 import { spawnSync } from 'node:child_process';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
-import { benchDir, fmt, writeSection } from './lib.js';
+import { benchDir, BUSY_PER_CORE, fmt, writeSection } from './lib.js';
 
 const repeats = Number(process.env.BENCH_REPEATS ?? 10);
 const BIN = resolve(benchDir, '..', 'bin', 'surgctl.js');
@@ -48,7 +48,8 @@ for (let i = 0; i < repeats; i++) {
 }
 const load1 = loadavg()[0];
 const floor = median(times[0]);
-const busy = Math.max(load0, load1) > 3;
+const busyAt = BUSY_PER_CORE * cpus().length;
+const busy = Math.max(load0, load1) > busyAt;
 const rows = cases.map((c, j) => {
   const m = median(times[j]);
   const verdict = c.goal === undefined ? '' : m < c.goal ? 'met' : `missed${busy ? ' (busy)' : ''}`;
@@ -67,5 +68,5 @@ writeSection('startup', [
   '|---|---:|---:|---:|---:|---|---|',
   ...rows,
   '',
-  `Load average (1 min) at the start / end of the run: ${fmt(load0, 1)} / ${fmt(load1, 1)} (2 shared cores)${busy ? ': **busy** (above 3), so every time above, the floor included, is inflated; compare the "over node" column' : ''}.`,
+  `Load average (1 min) at the start / end of the run: ${fmt(load0, 1)} / ${fmt(load1, 1)} (${cpus().length} shared cores)${busy ? `: **busy** (above ${fmt(busyAt, 1)})` + ', so every time above, the floor included, is inflated; compare the "over node" column' : ''}.`,
 ].join('\n'));

@@ -213,3 +213,8 @@ export function resultFormat<F extends string>(io: Io, flag: F | undefined): F |
 export function wantsJson(io: Io, flag: string | undefined): boolean {
   return resultFormat(io, flag) === 'json';
 }
+
+/** The `--debug` line for one timed SQL statement (load, validate): wall and CPU ms, then the statement on one line. */
+export function debugStatementLine(e: { ms: number; cpuMs: number; sql: string }): string {
+  return `debug: ${e.ms.toFixed(0).padStart(7)} ms ${e.cpuMs.toFixed(0).padStart(7)} cpu ms  ${e.sql.replace(/\s+/g, ' ').trim().slice(0, 160)}`;
+}

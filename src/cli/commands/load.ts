@@ -9,7 +9,7 @@ import { GateFailedError, UsageError } from '../../errors.js';
 import { DATA_FORMATS, DEFAULT_MAX_INVALID, type DataFormat, type ResultFormat } from '../../core/domain.js';
 import type { Progress } from '../../render/progress.js';
 import { renderTextTable, type Column } from '../../render/text-table.js';
-import { resultFormat, say, wantsJson, type CliContext } from '../io.js';
+import { debugStatementLine, resultFormat, say, wantsJson, type CliContext } from '../io.js';
 
 interface LoadFlags {
   dataset?: string;
@@ -70,7 +70,7 @@ export const loadCommand = (ctx: CliContext): Command =>
       };
       const onEvent = (e: LoadEvent): void => {
         if (e.type === 'statement') {
-          if (g.debug) tell(`debug: ${e.ms.toFixed(0).padStart(7)} ms ${e.cpuMs.toFixed(0).padStart(7)} cpu ms  ${e.sql.replace(/\s+/g, ' ').trim().slice(0, 160)}`);
+          if (g.debug) tell(debugStatementLine(e));
           return;
         }
         if (e.type === 'start') {

@@ -7,7 +7,7 @@ import type { ValidateEvent, ValidationReport } from '../../core/validate/index.
 import { DATA_FORMATS, DEFAULT_MAX_INVALID, VALIDATE_MAX_INVALID, type DataFormat } from '../../core/domain.js';
 import { GateFailedError, UsageError } from '../../errors.js';
 import type { ValidationFormat } from '../../render/validation-report.js';
-import { say, useColor } from '../io.js';
+import { debugStatementLine, say, useColor } from '../io.js';
 import { resultFormat, type CliContext } from '../io.js';
 
 interface ValidateFlags {
@@ -50,7 +50,7 @@ export const validateCommand = (ctx: CliContext): Command =>
       let current = '';
       const onEvent = (e: ValidateEvent): void => {
         if (e.type === 'statement') {
-          if (g.debug) ctx.io.stderr.write(`debug: ${e.ms.toFixed(0).padStart(7)} ms ${e.cpuMs.toFixed(0).padStart(7)} cpu ms  ${e.sql.replace(/\s+/g, ' ').trim().slice(0, 160)}\n`);
+          if (g.debug) ctx.io.stderr.write(`${debugStatementLine(e)}\n`);
           return;
         }
         if (e.type === 'file-start') current = `[${e.index + 1}/${e.count}] ${e.path} (${e.dataset})`;

@@ -32,7 +32,7 @@ import {
 } from './telemetry.js';
 import { dueMetrics, planVitals, stayOfSlot, VITALS_COLUMNS, vitalsRowsIn, vitalsRowsSql, type VitalsPlan } from './vitals.js';
 import {
-  copyTo, createFilledTable, digestWhileWriting, fileDigest, goodLineSql, lineCopyOptions, lineSelect, PARQUET_OPTIONS, textValue,
+  appendRows, copyTo, createFilledTable, digestWhileWriting, fileDigest, goodLineSql, lineCopyOptions, lineSelect, PARQUET_OPTIONS, textValue,
   writeJsRows, type ColumnType, type OutRow,
 } from './write.js';
 
@@ -77,6 +77,25 @@ interface Planted {
   plan: BadPlan;
   bad: Corrupted;
 }
+
+/** What the manifest keeps of a planted bad row (the row itself is in the file). */
+interface PlantedEntry {
+  pos: number;
+  kind: BadPlan['kind'];
+  field: string | null;
+  key: string | null;
+  keyword: string;
+}
+
+/** The items of a list mapped lazily, one at a time. */
+function* mapIter<T, U>(items: readonly T[], f: (item: T) => U): Generator<U> {
+  for (const item of items) yield f(item);
+}
+
+const entryOf = (p: Planted): PlantedEntry => ({ pos: p.plan.pos, kind: p.plan.kind, field: p.plan.field, key: p.bad.key, keyword: p.bad.keyword });
+
+/** Planted rows corrupted per chunk: memory holds one chunk's rows, not every planted row (0.5% of 25M is 125,000). */
+export const BAD_CHUNK = 2_000;
 
 /**
  * Generates the dataset into `options.out` (written to a temporary directory beside it, then renamed).
@@ -132,8 +151,8 @@ class Generation {
   readonly schemas: Record<GeneratedDataset, DatasetSchema>;
   /** Final row lists of the JS-built datasets (bad rows in place). */
   readonly jsRows = new Map<GeneratedDataset, { rows: OutRow[]; bad: Map<number, Planted> }>();
-  telBad: Planted[] = [];
-  vitBad: Planted[] = [];
+  telBad: PlantedEntry[] = [];
+  vitBad: PlantedEntry[] = [];
   incidents: Incident[] = [];
 
   constructor(readonly o: ResolvedOptions, readonly ref: Reference) {
@@ -273,7 +292,8 @@ class Generation {
       db, 'tel_seg',
       [['seg', 'INTEGER'], ['proc', 'INTEGER'], ['lo', 'BIGINT'], ['hi', 'BIGINT'], ['step', 'VARCHAR'], ['t0_ms', 'BIGINT'], ['s0', 'BIGINT'],
         ['dt_ms', 'DOUBLE'], ['degraded', 'BOOLEAN'], ['o_set', 'BOOLEAN'], ['o_lat', 'DOUBLE'], ['o_ratio', 'DOUBLE'], ['o_err', 'VARCHAR'], ['bad', 'INTEGER']],
-      segs.map((s) => [s.seg, s.proc, s.lo, s.hi, s.step, s.t0Ms, s.s0, s.dtMs, s.degraded, s.override !== null, s.override?.latencyMs ?? null,
+      // A generator, not an array: one short-lived row at a time (25M rows make about 250,000 segments).
+      mapIter(segs, (s) => [s.seg, s.proc, s.lo, s.hi, s.step, s.t0Ms, s.s0, s.dtMs, s.degraded, s.override !== null, s.override?.latencyMs ?? null,
         s.override?.forceRatio ?? null, s.override?.errorCode ?? null, s.bad]),
     );
     const stepTypes: ColumnType[] = ['VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR', 'DOUBLE', 'DOUBLE', 'DOUBLE', 'DOUBLE', 'DOUBLE', 'DOUBLE', 'DOUBLE', 'DOUBLE'];
@@ -281,21 +301,35 @@ class Generation {
     const badCols: [string, ColumnType][] = [['bad', 'INTEGER'], ['line', 'VARCHAR'], ...TELEMETRY_COLUMNS.map((c) => [`x_${c}`, 'VARCHAR'] as [string, ColumnType])];
     await createFilledTable(db, 'tel_bad', badCols, []);
     if (plans.length === 0) return;
-    // Read the good values of the bad slots, corrupt them in JS, store the bad rows for the writers.
-    const goods = await db.all<Record<string, unknown>>(
-      `SELECT * EXCLUDE (recorded_ms), strftime(epoch_ms(recorded_ms), '%Y-%m-%dT%H:%M:%S.%gZ') AS recorded_at
-       FROM (${telemetryRowsSql(o.seed, 0, tel.total, true)}) WHERE bad IS NOT NULL`,
-    );
-    const byBad = new Map(goods.map((g) => [Number(g.bad), g]));
-    this.telBad = plans.map((plan, i) => {
-      const g = byBad.get(i);
-      if (!g) throw new Error(`telemetry bad slot ${plan.pos} was not generated`);
-      const row: Row = Object.fromEntries(TELEMETRY_COLUMNS.map((c) => [c, g[c] as string | number]));
-      const p = procOfSlot(tel.procs, plan.pos);
-      const dupOf = `EV-${String(p?.slot0 ?? 0).padStart(10, '0')}`;
-      return { plan, bad: corruptRow(ds, row, plan, badRng(o.seed, 'telemetry', plan.pos), { duplicateOf: dupOf }) };
-    });
-    await createFilledTable(db, 'tel_bad', badCols, this.telBad.map((b, i) => [i, this.textLine(ds, b), ...TELEMETRY_COLUMNS.map((c) => textValue(b.bad.row[c]))]));
+    const cols = TELEMETRY_COLUMNS.filter((c) => c !== 'recorded_at').join(', ');
+    this.telBad = await this.plantBad(db, ds, 'telemetry', TELEMETRY_COLUMNS, 'tel_bad', badCols, plans,
+      (a, b) => `SELECT bad, ${cols}, strftime(epoch_ms(recorded_ms), '%Y-%m-%dT%H:%M:%S.%gZ') AS recorded_at
+       FROM (${telemetryRowsSql(o.seed, 0, tel.total, [a, b])}) WHERE bad IS NOT NULL`,
+      (pos) => `EV-${String(procOfSlot(tel.procs, pos)?.slot0 ?? 0).padStart(10, '0')}`);
+  }
+
+  /**
+   * Reads the good values of the planted rows (`goods(a, b)`: a SELECT of `bad`, the plan's index, and the dataset's
+   * columns, for the plans a to b - 1), corrupts them in JS and appends the bad rows to `table` for the writers, a chunk at a time; returns what
+   * the manifest keeps of each.
+   */
+  private async plantBad(db: Db, ds: DatasetSchema, name: 'telemetry' | 'vitals', columns: readonly string[], table: string,
+    badCols: [string, ColumnType][], plans: BadPlan[], goods: (a: number, b: number) => string, duplicateOf: (pos: number) => string): Promise<PlantedEntry[]> {
+    const entries: PlantedEntry[] = [];
+    for (let a = 0; a < plans.length; a += BAD_CHUNK) {
+      const b = Math.min(plans.length, a + BAD_CHUNK);
+      const rows = await db.all<Record<string, unknown>>(goods(a, b));
+      const byBad = new Map(rows.map((g) => [Number(g.bad), g]));
+      const planted: Planted[] = plans.slice(a, b).map((plan, j) => {
+        const g = byBad.get(a + j);
+        if (!g) throw new Error(`${name} bad slot ${plan.pos} was not generated`);
+        const row: Row = Object.fromEntries(columns.map((c) => [c, g[c] as string | number]));
+        return { plan, bad: corruptRow(ds, row, plan, badRng(this.o.seed, name, plan.pos), { duplicateOf: duplicateOf(plan.pos) }) };
+      });
+      await appendRows(db, table, badCols, planted.map((p, j) => [a + j, this.textLine(ds, p), ...columns.map((c) => textValue(p.bad.row[c]))]));
+      for (const p of planted) entries.push(entryOf(p));
+    }
+    return entries;
   }
 
   private textLine(ds: DatasetSchema, b: Planted): string | null {
@@ -366,20 +400,10 @@ class Generation {
     const badCols: [string, ColumnType][] = [['bad', 'INTEGER'], ['line', 'VARCHAR'], ...VITALS_COLUMNS.map((c2) => [`x_${c2}`, 'VARCHAR'] as [string, ColumnType])];
     await createFilledTable(db, 'vit_bad', badCols, []);
     if (plans.length === 0) return;
-    const goods = await db.all<Record<string, unknown>>(
-      `SELECT * EXCLUDE (measured_ms), strftime(epoch_ms(measured_ms), '%Y-%m-%dT%H:%M:%S.%gZ') AS measured_at
-       FROM (${vitalsRowsSql(o.seed, c, 0, vit.totalSlots, true)}) WHERE bad IS NOT NULL`,
-    );
-    const byBad = new Map(goods.map((g) => [Number(g.bad), g]));
-    this.vitBad = plans.map((plan, i) => {
-      const g = byBad.get(i);
-      if (!g) throw new Error(`vitals bad slot ${plan.pos} was not generated`);
-      const row: Row = Object.fromEntries(VITALS_COLUMNS.map((c2) => [c2, g[c2] as string | number]));
-      const s = stayOfSlot(vit.stays, plan.pos);
-      const dupOf = `VT-${String(s?.slot0 ?? 0).padStart(10, '0')}`;
-      return { plan, bad: corruptRow(ds, row, plan, badRng(o.seed, 'vitals', plan.pos), { duplicateOf: dupOf }) };
-    });
-    await createFilledTable(db, 'vit_bad', badCols, this.vitBad.map((b, i) => [i, this.textLine(ds, b), ...VITALS_COLUMNS.map((c2) => textValue(b.bad.row[c2]))]));
+    this.vitBad = await this.plantBad(db, ds, 'vitals', VITALS_COLUMNS, 'vit_bad', badCols, plans,
+      (a, b) => `SELECT * EXCLUDE (measured_ms), strftime(epoch_ms(measured_ms), '%Y-%m-%dT%H:%M:%S.%gZ') AS measured_at
+       FROM (${vitalsRowsSql(o.seed, c, 0, vit.totalSlots, [a, b])}) WHERE bad IS NOT NULL`,
+      (pos) => `VT-${String(stayOfSlot(vit.stays, pos)?.slot0 ?? 0).padStart(10, '0')}`);
   }
 
   private buildIncidents(): void {
@@ -449,8 +473,8 @@ class Generation {
       const path = join(dir, file);
       const ds = this.schemas[name];
       const headerLines = o.format === 'csv' ? 1 : 0;
-      const entry = (planted: Planted, row: number): ManifestBadRow => ({
-        file, line: row + headerLines, row, key: planted.bad.key, kind: planted.plan.kind, field: planted.plan.field, keyword: planted.bad.keyword,
+      const entry = (planted: PlantedEntry, row: number): ManifestBadRow => ({
+        file, line: row + headerLines, row, key: planted.key, kind: planted.kind, field: planted.field, keyword: planted.keyword,
       });
       let rows: number;
       let digest: { bytes: number; sha256: string } | undefined;
@@ -463,19 +487,19 @@ class Generation {
         const [lo, hi] = shardRange(this.tel.total, shard);
         rows = hi - lo;
         digest = await digestWhileWriting(path, this.writeTelemetry(db, ds, lo, hi, path), onRead);
-        for (const b of this.telBad) if (b.plan.pos >= lo && b.plan.pos < hi) badRows.push(entry(b, b.plan.pos - lo + 1));
+        for (const b of this.telBad) if (b.pos >= lo && b.pos < hi) badRows.push(entry(b, b.pos - lo + 1));
       } else if (name === 'vitals') {
         const [lo, hi] = shardRange(this.vit.totalSlots, shard);
         rows = vitalsRowsIn(this.vit, lo, hi);
         digest = await digestWhileWriting(path, this.writeVitals(db, ds, lo, hi, path), onRead);
-        for (const b of this.vitBad) if (b.plan.pos >= lo && b.plan.pos < hi) badRows.push(entry(b, vitalsRowsIn(this.vit, lo, b.plan.pos) + 1));
+        for (const b of this.vitBad) if (b.pos >= lo && b.pos < hi) badRows.push(entry(b, vitalsRowsIn(this.vit, lo, b.pos) + 1));
       } else {
         const all = this.jsRows.get(name);
         if (!all) throw new Error(`no rows built for ${name}`);
         const [lo, hi] = shardRange(all.rows.length, shard);
         rows = hi - lo;
         await writeJsRows(db, ds, o.format, all.rows.slice(lo, hi), path);
-        for (const [i, b] of [...all.bad.entries()].sort((a, b2) => a[0] - b2[0])) if (i >= lo && i < hi) badRows.push(entry(b, i - lo + 1));
+        for (const [i, b] of [...all.bad.entries()].sort((a, b2) => a[0] - b2[0])) if (i >= lo && i < hi) badRows.push(entry(entryOf(b), i - lo + 1));
       }
       const { bytes, sha256 } = digest ?? (await fileDigest(path));
       files.push({ path: file, dataset: name, format: o.format, rows, bytes, sha256 });

@@ -307,11 +307,11 @@ const U = (h: string, shift: number): string => `(((${h} >> ${shift}) & 1048575)
 
 /**
  * The typed rows of telemetry slots [lo, hi) as a SELECT over tel_seg / tel_proc / tel_step / tel_bad. Columns:
- * k, bad, then the schema columns (recorded_at as epoch ms in recorded_ms). `onlySpecial` keeps the single-slot
- * segments (overrides and bad rows) so JS can read their good values cheaply.
+ * k, bad, then the schema columns (recorded_at as epoch ms in recorded_ms). `onlyBad` [a, b) keeps the single-slot
+ * segments of the planted bad rows a to b - 1, so JS can read their good values cheaply, a chunk at a time.
  */
-export function telemetryRowsSql(seed: number, lo: number, hi: number, onlySpecial = false): string {
-  return telemetrySql(seed, lo, hi, onlySpecial, undefined);
+export function telemetryRowsSql(seed: number, lo: number, hi: number, onlyBad?: [number, number]): string {
+  return telemetrySql(seed, lo, hi, onlyBad, undefined);
 }
 
 /**
@@ -320,14 +320,14 @@ export function telemetryRowsSql(seed: number, lo: number, hi: number, onlySpeci
  * segment, not per row: string building is most of the cost of a text row.
  */
 export function telemetryLinesSql(seed: number, lo: number, hi: number, format: 'csv' | 'ndjson'): string {
-  return `SELECT CASE WHEN bad IS NULL THEN line ELSE bad_line END AS line FROM (${telemetrySql(seed, lo, hi, false, format)})`;
+  return `SELECT CASE WHEN bad IS NULL THEN line ELSE bad_line END AS line FROM (${telemetrySql(seed, lo, hi, undefined, format)})`;
 }
 
-function telemetrySql(seed: number, lo: number, hi: number, onlySpecial: boolean, format: 'csv' | 'ndjson' | undefined): string {
+function telemetrySql(seed: number, lo: number, hi: number, onlyBad: [number, number] | undefined, format: 'csv' | 'ndjson' | undefined): string {
   const minor = `[${MINOR_ERROR_CODES.map((c) => `'${c}'`).join(', ')}]`;
   const h1 = `hash(${seed}, k)`;
   const h2 = `hash(${seed + 1}, k)`;
-  const special = onlySpecial ? 'AND (seg.bad IS NOT NULL OR seg.o_set)' : '';
+  const special = onlyBad ? `AND seg.bad >= ${Math.trunc(onlyBad[0])} AND seg.bad < ${Math.trunc(onlyBad[1])}` : '';
   return `
 WITH s AS (
   SELECT seg.seg, seg.lo, seg.hi, seg.step, seg.t0_ms, seg.s0, seg.dt_ms, seg.degraded, seg.o_lat, seg.o_ratio, seg.o_err, seg.bad,

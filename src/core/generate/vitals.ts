@@ -166,7 +166,7 @@ const clamp = (x: string, lo: number, hi: number): string => `least(${hi}, great
  * The typed rows of vitals slots [lo, hi) as a SELECT over vit_seg / vit_stay / vit_bad. Columns: k (slot), bad,
  * bad_m, then reading_id, patient_id, metric, value, unit, measured_ms. `onlyBad` keeps the bad ticks.
  */
-export function vitalsRowsSql(seed: number, c: Cadence, lo: number, hi: number, onlyBad = false): string {
+export function vitalsRowsSql(seed: number, c: Cadence, lo: number, hi: number, onlyBad?: [number, number]): string {
   const metrics = `[${VITAL_METRICS.map((m) => `'${m}'`).join(', ')}]`;
   const units = `[${VITAL_METRICS.map((m) => `'${VITAL_UNITS[m]}'`).join(', ')}]`;
   const u = U('h', 0);
@@ -190,7 +190,7 @@ export function vitalsRowsSql(seed: number, c: Cadence, lo: number, hi: number, 
       WHEN 8 THEN 0
       ELSE CASE WHEN state = 0 AND ts < o2_until THEN 1 ELSE 0 END
     END`;
-  const onlyBadSql = onlyBad ? 'AND seg.bad IS NOT NULL' : '';
+  const onlyBadSql = onlyBad ? `AND seg.bad >= ${Math.trunc(onlyBad[0])} AND seg.bad < ${Math.trunc(onlyBad[1])}` : '';
   return `
 WITH s AS (
   SELECT seg.seg, seg.t_lo, seg.t_hi, seg.bad, seg.bad_m, st.slot0, st.patient_id, st.t0_ms, st.o2_until, st.det_lo, st.det_hi,

@@ -16,6 +16,11 @@ export type ColumnType = 'VARCHAR' | 'DOUBLE' | 'BIGINT' | 'INTEGER' | 'BOOLEAN'
 /** Creates a table and fills it through one Appender. Values must match the declared types (checked upstream). */
 export async function createFilledTable(db: Db, name: string, columns: [string, ColumnType][], rows: Iterable<Cell[]>): Promise<void> {
   await db.run(`CREATE OR REPLACE TABLE ${ident(name)} (${columns.map(([c, t]) => `${ident(c)} ${t}`).join(', ')})`);
+  await appendRows(db, name, columns, rows);
+}
+
+/** Appends rows to a table made by createFilledTable, through one Appender. */
+export async function appendRows(db: Db, name: string, columns: [string, ColumnType][], rows: Iterable<Cell[]>): Promise<void> {
   const app = await db.appender(name);
   try {
     for (const row of rows) {

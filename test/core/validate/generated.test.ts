@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateDataset } from '../../../src/core/generate/index.js';
+import { BAD_CHUNK, generateDataset } from '../../../src/core/generate/index.js';
 import { validateFiles } from '../../../src/core/validate/index.js';
 import { tempDir } from '../../helpers/run-cli.js';
 
@@ -12,13 +12,19 @@ afterAll(() => tmp.cleanup());
 
 interface Manifest { files: { path: string; rows: number }[]; bad_rows: { file: string; line: number; keyword: string; kind: string }[] }
 
-describe.each(['csv', 'ndjson', 'parquet'] as const)('generated %s with --bad-rows', (format) => {
+// The last case plants more telemetry and vitals bad rows than one chunk of the generator's planting holds.
+describe.each([
+  ['csv', 3000, 6, 0.03], ['ndjson', 3000, 6, 0.03], ['parquet', 3000, 6, 0.03], ['csv', 16_000, 36, 0.3],
+] as const)('generated %s (%i telemetry rows, %i vitals hours) with --bad-rows %d', (format, telemetryRows, vitalsHours, badRows) => {
   it('quarantines exactly the labelled rows, each with its keyword', async () => {
-    const out = join(tmp.dir, format);
-    await generateDataset({ out, format, robots: 3, patients: 16, procedures: 24, telemetryRows: 3000, vitalsHours: 6, badRows: 0.03, incidents: 0.2 });
+    const out = join(tmp.dir, `${format}-${telemetryRows}`);
+    await generateDataset({ out, format, robots: 3, patients: 16, procedures: 24, telemetryRows, vitalsHours, badRows, incidents: 0.2 });
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as Manifest;
     expect(manifest.bad_rows.length).toBeGreaterThan(10);
-    const report = await validateFiles({ inputs: [out], cwd: tmp.dir, quarantineDir: join(tmp.dir, `q-${format}`), maxInvalid: '100%' });
+    if (badRows > 0.1) {
+      for (const file of ['telemetry.csv', 'vitals.csv']) expect(manifest.bad_rows.filter((b) => b.file === file).length, file).toBeGreaterThan(BAD_CHUNK);
+    }
+    const report = await validateFiles({ inputs: [out], cwd: tmp.dir, quarantineDir: join(tmp.dir, `q-${format}-${telemetryRows}`), maxInvalid: '100%' });
     const quarantined = new Map<string, string[]>();
     for (const f of report.files) {
       const planted = manifest.files.find((m) => f.path.endsWith(m.path));
