@@ -109,10 +109,8 @@ export function resolveLakeSettings(globals: GlobalOptions, env: NodeJS.ProcessE
   return settings;
 }
 
-export { DEFAULT_LOCK_TIMEOUT_S };
-
 /** The global --lock-timeout in ms, or the default (5 s) when it was not given. */
-export function lockTimeoutMs(globals: GlobalOptions): number {
+function lockTimeoutMs(globals: GlobalOptions): number {
   return (globals.lockTimeout ?? DEFAULT_LOCK_TIMEOUT_S) * 1000;
 }
 

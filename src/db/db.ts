@@ -96,11 +96,9 @@ export interface Db {
 
 const LOCK_RE = /Could not set lock|Conflicting lock/i;
 
-export { DEFAULT_LOCK_TIMEOUT_S } from './defaults.js';
-
 const REFUSED_RE = /(Permission Error: .*disabled (by|through) configuration|the configuration has been locked)/i;
 
-export const READ_ONLY_HINT =
+const READ_ONLY_HINT =
   'read-only commands cannot write, install, load, attach or change settings, and read no file outside the lakehouse; ' +
   'to read files in a directory, name it with --allow-read DIR';
 
@@ -115,10 +113,10 @@ export function readOnlyRefusal(e: unknown): UsageError | undefined {
 }
 
 /** DuckDB threads when none are given (SURGCTL_THREADS reaches here through the CLI as LakeLimits.threads). */
-export const DEFAULT_THREADS = 2;
+const DEFAULT_THREADS = 2;
 
 /** Clamps a thread count to 1..4 (2 when absent or not a number). */
-export function clampThreads(n: number | undefined): number {
+function clampThreads(n: number | undefined): number {
   return n === undefined || !Number.isFinite(n) ? DEFAULT_THREADS : Math.max(1, Math.min(4, Math.trunc(n)));
 }
 
