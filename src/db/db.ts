@@ -9,7 +9,7 @@ import { DatabaseError, QueryError, toIoError, UsageError } from '../errors.js';
 import { DEFAULT_LOCK_TIMEOUT_S } from './defaults.js';
 import { ident, literal } from './sql.js';
 import { waitForWriter } from './merge-gate.js';
-import { isProcessAlive } from './process.js';
+import { cpuMs, isProcessAlive } from './process.js';
 
 export type Params = Record<string, DuckDBValue> | DuckDBValue[];
 export type JsonRow = Record<string, unknown>;
@@ -278,10 +278,7 @@ function wrap(path: string, memoryLimit: string, instance: DuckDBInstance, conne
       const msg = e instanceof Error ? e.message : String(e);
       throw new QueryError(firstLine(msg), sql, params, { cause: e });
     } finally {
-      if (onStatement) {
-        const used = process.cpuUsage(cpu);
-        onStatement(sql, performance.now() - started, (used.user + used.system) / 1000);
-      }
+      if (onStatement) onStatement(sql, performance.now() - started, cpuMs(cpu));
     }
   };
   const db: Db = {
