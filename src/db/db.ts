@@ -3,6 +3,7 @@
 // sealed inside DuckDB itself (no file system, extensions, attach or settings; see sealReadOnly).
 import { DuckDBConnection, DuckDBInstance, type DuckDBAppender, type DuckDBPreparedStatement, type DuckDBResult, type DuckDBResultReader, type DuckDBValue } from '@duckdb/node-api';
 import { mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { DatabaseError, QueryError, toIoError, UsageError } from '../errors.js';
@@ -10,6 +11,17 @@ import { DEFAULT_LOCK_TIMEOUT_S } from './defaults.js';
 import { ident, literal } from './sql.js';
 import { waitForWriter } from './merge-gate.js';
 import { cpuMs, isProcessAlive } from './process.js';
+
+// @duckdb/node-api decodes every VARCHAR through one shared `new TextDecoder()`, which takes a U+FEFF at the start of
+// a value for a byte order mark and drops it; there it is data (a CSV cell, a FHIR string, a query's text). The
+// package reads that decoder from its module's exports at each decode, so it is swapped for one that keeps the
+// character. Should a later node-api move it, nothing breaks but the swap (test/cli/query.test.ts then fails).
+try {
+  const accessors = createRequire(import.meta.url)('@duckdb/node-api/lib/vectors/dataAccessors.js') as { textDecoder?: unknown };
+  if (accessors.textDecoder instanceof TextDecoder) accessors.textDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
+} catch {
+  // another layout of the package: values keep node-api's own decoding
+}
 
 export type Params = Record<string, DuckDBValue> | DuckDBValue[];
 export type JsonRow = Record<string, unknown>;
