@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { HELP as TUI_KEYS } from '../tui/screen.js';
 
 /** Examples per command path (names below the root joined by a space). Each is a full `surgctl ...` line. */
-export const EXAMPLES: Record<string, string[]> = {
+const EXAMPLES: Record<string, string[]> = {
   '': ['surgctl pipeline', 'surgctl validate data/ --format junit > validate.xml', 'surgctl report top-alerts --limit 5'],
   schemas: ['surgctl schemas', 'surgctl schemas telemetry > telemetry.schema.json'],
   generate: [
@@ -63,7 +63,7 @@ export const EXAMPLES: Record<string, string[]> = {
   version: ['surgctl version', 'surgctl version --verbose', 'surgctl --version --verbose --format json'],
 };
 
-export const EXIT_CODES_HELP = [
+const EXIT_CODES_HELP = [
   'Exit codes:',
   '  0    success',
   '  1    the data failed a gate (--max-invalid, a file that does not fit its dataset, model tests)',
@@ -80,7 +80,7 @@ export function commandPath(cmd: Command): string {
 }
 
 /** How a default value prints: the value itself, no quotes; an empty list is "none". */
-export function describeDefault(value: unknown): string {
+function describeDefault(value: unknown): string {
   if (Array.isArray(value)) return value.length === 0 ? 'none' : value.join(',');
   return String(value);
 }

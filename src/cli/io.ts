@@ -1,5 +1,6 @@
 // The streams and environment a command writes to. Injected so tests run main() in-process.
 import { DEFAULT_LOCK_TIMEOUT_S } from '../db/defaults.js';
+import { megabytes } from '../db/memory-size.js';
 import type { LakeLimits } from '../db/db.js';
 import { Lakehouse } from '../db/lakehouse.js';
 import { resolveDbPath, type DbPathSource } from '../core/db-path.js';
@@ -92,7 +93,7 @@ export function resolveLakeSettings(globals: GlobalOptions, env: NodeJS.ProcessE
   }
   const memory = env.SURGCTL_MEMORY_LIMIT;
   if (memory !== undefined && memory !== '') {
-    if (!/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(memory.trim())) {
+    if (megabytes(memory) === undefined) {
       throw new UsageError(`SURGCTL_MEMORY_LIMIT must be a size such as 512MB or 2GB, not ${JSON.stringify(memory)}`, { hint: 'e.g. SURGCTL_MEMORY_LIMIT=1GB, or unset it' });
     }
     limits.memoryLimit = memory.trim();
@@ -109,10 +110,8 @@ export function resolveLakeSettings(globals: GlobalOptions, env: NodeJS.ProcessE
   return settings;
 }
 
-export { DEFAULT_LOCK_TIMEOUT_S };
-
 /** The global --lock-timeout in ms, or the default (5 s) when it was not given. */
-export function lockTimeoutMs(globals: GlobalOptions): number {
+function lockTimeoutMs(globals: GlobalOptions): number {
   return (globals.lockTimeout ?? DEFAULT_LOCK_TIMEOUT_S) * 1000;
 }
 

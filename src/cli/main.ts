@@ -3,12 +3,10 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, UsageError, isSurgctlError, type SurgctlError } from '../errors.js';
 import type { Lakehouse } from '../db/lakehouse.js';
-import { DEFAULT_LOCK_TIMEOUT_S, dbPathFor, lakehouseFor, packageVersion, parseLockTimeout, processIo, resolveLakeSettings, type CliContext, type GlobalOptions, type Io, type LakeSettings } from './io.js';
+import { DEFAULT_LOCK_TIMEOUT_S } from '../db/defaults.js';
+import { dbPathFor, lakehouseFor, packageVersion, parseLockTimeout, processIo, resolveLakeSettings, type CliContext, type GlobalOptions, type Io, type LakeSettings } from './io.js';
 import { commandFactories } from './commands/index.js';
 import { applyHelpConventions, commandPath } from './help.js';
-
-// CliContext and packageVersion live in io.ts, so the command files do not import main (which imports them).
-export { packageVersion, type CliContext } from './io.js';
 
 /** The Ctrl-C state main shares with the commands: the signal, and whether a command took charge of it. */
 export interface Interrupt {

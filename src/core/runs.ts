@@ -3,11 +3,11 @@
 // next writer can tell a run whose process is gone ('interrupted') from one still going.
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/db.js';
-import { isProcessAlive, writer } from '../db/interrupted-runs.js';
+import { isProcessAlive, writer } from '../db/process.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted';
 
-export { isProcessAlive, markInterruptedRuns, writer } from '../db/interrupted-runs.js';
+export { isProcessAlive, writer };
 
 export interface RunRecord {
   run_id: string;

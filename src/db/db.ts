@@ -3,13 +3,25 @@
 // sealed inside DuckDB itself (no file system, extensions, attach or settings; see sealReadOnly).
 import { DuckDBConnection, DuckDBInstance, type DuckDBAppender, type DuckDBPreparedStatement, type DuckDBResult, type DuckDBResultReader, type DuckDBValue } from '@duckdb/node-api';
 import { mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { DatabaseError, QueryError, toIoError, UsageError } from '../errors.js';
 import { DEFAULT_LOCK_TIMEOUT_S } from './defaults.js';
 import { ident, literal } from './sql.js';
 import { waitForWriter } from './merge-gate.js';
-import { isProcessAlive } from './process.js';
+import { cpuMs, isProcessAlive } from './process.js';
+
+// @duckdb/node-api decodes every VARCHAR through one shared `new TextDecoder()`, which takes a U+FEFF at the start of
+// a value for a byte order mark and drops it; there it is data (a CSV cell, a FHIR string, a query's text). The
+// package reads that decoder from its module's exports at each decode, so it is swapped for one that keeps the
+// character. Should a later node-api move it, nothing breaks but the swap (test/cli/query.test.ts then fails).
+try {
+  const accessors = createRequire(import.meta.url)('@duckdb/node-api/lib/vectors/dataAccessors.js') as { textDecoder?: unknown };
+  if (accessors.textDecoder instanceof TextDecoder) accessors.textDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
+} catch {
+  // another layout of the package: values keep node-api's own decoding
+}
 
 export type Params = Record<string, DuckDBValue> | DuckDBValue[];
 export type JsonRow = Record<string, unknown>;
@@ -96,11 +108,9 @@ export interface Db {
 
 const LOCK_RE = /Could not set lock|Conflicting lock/i;
 
-export { DEFAULT_LOCK_TIMEOUT_S } from './defaults.js';
-
 const REFUSED_RE = /(Permission Error: .*disabled (by|through) configuration|the configuration has been locked)/i;
 
-export const READ_ONLY_HINT =
+const READ_ONLY_HINT =
   'read-only commands cannot write, install, load, attach or change settings, and read no file outside the lakehouse; ' +
   'to read files in a directory, name it with --allow-read DIR';
 
@@ -115,10 +125,10 @@ export function readOnlyRefusal(e: unknown): UsageError | undefined {
 }
 
 /** DuckDB threads when none are given (SURGCTL_THREADS reaches here through the CLI as LakeLimits.threads). */
-export const DEFAULT_THREADS = 2;
+const DEFAULT_THREADS = 2;
 
 /** Clamps a thread count to 1..4 (2 when absent or not a number). */
-export function clampThreads(n: number | undefined): number {
+function clampThreads(n: number | undefined): number {
   return n === undefined || !Number.isFinite(n) ? DEFAULT_THREADS : Math.max(1, Math.min(4, Math.trunc(n)));
 }
 
@@ -280,10 +290,7 @@ function wrap(path: string, memoryLimit: string, instance: DuckDBInstance, conne
       const msg = e instanceof Error ? e.message : String(e);
       throw new QueryError(firstLine(msg), sql, params, { cause: e });
     } finally {
-      if (onStatement) {
-        const used = process.cpuUsage(cpu);
-        onStatement(sql, performance.now() - started, (used.user + used.system) / 1000);
-      }
+      if (onStatement) onStatement(sql, performance.now() - started, cpuMs(cpu));
     }
   };
   const db: Db = {

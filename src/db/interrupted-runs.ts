@@ -1,9 +1,7 @@
 // Runs left 'running' by a process that is gone: every writer marks them 'interrupted' when it opens the lakehouse
-// (src/db/lakehouse.ts openWriter), so this lives beside the opener; core/runs.ts re-exports it with the run history.
+// (src/db/lakehouse.ts openWriter), so this lives beside the opener.
 import type { Db } from './db.js';
 import { isProcessAlive, writer } from './process.js';
-
-export { isProcessAlive, writer };
 
 /**
  * Marks `runs` and `transform_runs` rows left 'running' by a process that is gone as 'interrupted'. A row is gone

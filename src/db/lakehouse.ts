@@ -217,7 +217,7 @@ const WRITABLE_HINT =
   'make it writable (DuckDB also writes a .wal file next to the database), or pass --db with a writable path; report, query and export only read';
 
 /** Throws a UsageError (exit 2) when there is no lakehouse at `path`. */
-export function assertLakehouseExists(path: string): void {
+function assertLakehouseExists(path: string): void {
   if (!existsSync(path)) {
     throw new UsageError(`no lakehouse at ${path}`, {
       file: path,
@@ -230,7 +230,7 @@ export function assertLakehouseExists(path: string): void {
  * Throws UsageError (exit 2) when the lakehouse's directory does not exist, DatabaseError('db_read_only', exit 3)
  * when the directory or the database file cannot be written. Touches nothing.
  */
-export function assertWritableLakehousePath(dbPath: string): void {
+function assertWritableLakehousePath(dbPath: string): void {
   if (dbPath === ':memory:') return;
   const file = resolve(dbPath);
   const dir = dirname(file);

@@ -78,21 +78,27 @@ export function writerWaiting(dbPath: string): boolean {
  * disk is the one the note names; otherwise undefined.
  */
 export function readySnapshot(dbPath: string): string | undefined {
-  const note = liveNote(dbPath);
+  return snapshotOf(dbPath, liveNote(dbPath));
+}
+
+/** The snapshot `note` names, when the file on disk is that one. */
+function snapshotOf(dbPath: string, note: Note | undefined): string | undefined {
   if (note?.snapshot === undefined) return undefined;
   const path = snapshotPath(dbPath);
   return sameId(fileId(path), note.snapshot) ? path : undefined;
 }
 
 /**
- * Waits (polling every 25 ms) while a writer's note is up, until deadlineMs (epoch ms). Returns the snapshot's path
- * as soon as the writer's note says readers may use it; undefined when there is no writer (or the deadline passed).
+ * Waits (polling every 25 ms, one read of the note a tick) while a writer's note is up, until deadlineMs (epoch ms).
+ * Returns the snapshot's path as soon as the writer's note says readers may use it; undefined when there is no
+ * writer (or the deadline passed).
  */
 export async function waitForWriter(dbPath: string, deadlineMs: number): Promise<string | undefined> {
   for (;;) {
-    const snapshot = readySnapshot(dbPath);
+    const note = liveNote(dbPath);
+    const snapshot = snapshotOf(dbPath, note);
     if (snapshot !== undefined) return snapshot;
-    if (Date.now() >= deadlineMs || !writerWaiting(dbPath)) return undefined;
+    if (Date.now() >= deadlineMs || note === undefined) return undefined;
     await new Promise((r) => setTimeout(r, 25));
   }
 }

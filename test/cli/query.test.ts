@@ -31,6 +31,21 @@ describe('surgctl query', () => {
     expect(JSON.parse(r.stdout)).toEqual([{ alert_id: 'AL-1', at: '2026-01-05T01:00:01Z', risk_score: 8, triggers: ['latency', 'force', 'force_spike'], n: 1 }]);
   });
 
+  it('returns a value that begins with U+FEFF whole, in JSON, NDJSON and CSV (node-api would drop it as a BOM)', async () => {
+    const sql = "SELECT chr(65279) || 'x' AS v, '\uFEFF' AS bare, 'a' || chr(65279) AS w, [chr(65279) || 'l'] AS list, {'k': chr(65279) || 's'} AS st";
+    const want = { v: '\uFEFFx', bare: '\uFEFF', w: 'a\uFEFF', list: ['\uFEFFl'], st: { k: '\uFEFFs' } };
+    const json = await runCli('query', sql, '--db', lake.db, '--format', 'json');
+    expect(json.exitCode, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual([want]);
+    const ndjson = await runCli('query', sql, '--db', lake.db, '--format', 'ndjson');
+    expect(ndjson.exitCode, ndjson.stderr).toBe(0);
+    expect(JSON.parse(ndjson.stdout)).toEqual(want);
+    const csv = await runCli('query', 'SELECT chr(65279) || \'x\' AS v, 1 AS n', '--db', lake.db, '--format', 'csv');
+    expect(csv.exitCode, csv.stderr).toBe(0);
+    // Quoted, as a cell that begins with white space is (a U+FEFF is white space to JavaScript's \s).
+    expect(csv.stdout).toBe('v,n\n"\uFEFFx",1\n');
+  });
+
   it('renders a table of 200,000 rows to a pipe (no call-stack overflow while fitting widths)', async () => {
     const r = await runCli('query', 'SELECT range AS n FROM range(200000)', '--db', lake.db, '--format', 'table');
     expect(r.exitCode, r.stderr).toBe(0);

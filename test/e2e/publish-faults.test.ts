@@ -3,49 +3,19 @@
 // the target's ledger exactly as they were, and no staging table behind; the next publish completes. To be sure
 // the kill lands inside a COPY, an event trigger (the test user is the cluster's superuser) slows every row of the
 // staging table the COPY fills, and the test waits until pg_stat_progress_copy shows rows copied.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { join, resolve } from 'node:path';
-import pg from 'pg';
-import { openDb, type Db } from '../../src/db/db.js';
+import { resolve } from 'node:path';
 import { PublishError, resolvePublishTarget, runPublish } from '../../src/core/publish/index.js';
-import { runCliWith, tempDir } from '../helpers/run-cli.js';
-import { PG_PASSWORD, usePgCluster } from '../helpers/pg.js';
+import { runCliWith } from '../helpers/run-cli.js';
+import { PG_PASSWORD } from '../helpers/pg.js';
+import { usePublishSetup } from '../helpers/publish.js';
 import { duckTableSum, pgTableSum } from '../helpers/pg-compare.js';
 import { lakeAt } from '../helpers/lake.js';
 
 const BIN = resolve('bin/surgctl.js');
-const server = usePgCluster('test/e2e/publish-faults.test.ts');
-let dir = '';
-let cleanup = (): void => undefined;
-let dbPath = '';
-
-beforeAll(async () => {
-  ({ dir, cleanup } = tempDir('surgctl-publish-faults-'));
-  dbPath = join(dir, 'surgctl.duckdb');
-  const r = await runCliWith({ cwd: dir, env: {} }, 'pipeline', '--scale', '0.03', '--format', 'json');
-  if (r.exitCode !== 0) throw new Error(`pipeline failed: ${r.stderr}`);
-});
-afterAll(() => cleanup());
-
-async function withPg<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: server.cluster.url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-
-async function withLake<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = await openDb(dbPath, { readOnly: true });
-  try {
-    return await fn(db);
-  } finally {
-    db.close();
-  }
-}
+const setup = usePublishSetup('test/e2e/publish-faults.test.ts', ['--scale', '0.03']);
+const { server, withPg, withLake, pub } = setup;
 
 /** Which file each table lives in, the ledger, and the checksums of two marts: all must survive a failed publish. */
 async function snapshot(): Promise<unknown> {
@@ -65,13 +35,9 @@ async function snapshot(): Promise<unknown> {
   );
 }
 
-function pub(...args: string[]) {
-  return runCliWith({ cwd: dir, env: {} }, 'publish', '--to', server.cluster.url, '--db', dbPath, '--format', 'json', ...args);
-}
-
 /** A new transform run, so the next publish has something to write. */
 async function newVersion(): Promise<void> {
-  const tr = await runCliWith({ cwd: dir, env: {} }, 'transform', '--db', dbPath, '--full-refresh', '--format', 'json');
+  const tr = await runCliWith({ cwd: setup.dir, env: {} }, 'transform', '--db', setup.dbPath, '--full-refresh', '--format', 'json');
   expect(tr.exitCode, tr.stderr).toBe(0);
 }
 
@@ -94,7 +60,7 @@ describe('publish under faults', () => {
         CREATE EVENT TRIGGER slow_stage ON ddl_command_end EXECUTE FUNCTION public.slow_stage();`),
     );
     try {
-      const child = spawn(process.execPath, [BIN, 'publish', '--db', dbPath, '--format', 'json'], { cwd: dir, env: { ...process.env, DATABASE_URL: server.cluster.url } });
+      const child = spawn(process.execPath, [BIN, 'publish', '--db', setup.dbPath, '--format', 'json'], { cwd: setup.dir, env: { ...process.env, DATABASE_URL: server.cluster.url } });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       const exited = new Promise<number | null>((r) => child.on('close', (code, signal) => r(signal === 'SIGKILL' ? -9 : code)));
@@ -147,7 +113,7 @@ describe('publish under faults', () => {
       target: resolvePublishTarget({ to: server.cluster.url, env: {} }),
       batchRows: 2048,
     }, {
-      lake: lakeAt(dbPath),
+      lake: lakeAt(setup.dbPath),
       onEvent: (e) => {
         // Stop the server as the third table starts (two staged tables exist only inside the transaction).
         if (e.type === 'table-start' && ++started === 3) server.cluster.stop();
@@ -179,7 +145,7 @@ describe('publish under faults', () => {
         CREATE EVENT TRIGGER slow_stage ON ddl_command_end EXECUTE FUNCTION public.slow_stage();`),
     );
     try {
-      const child = spawn(process.execPath, [BIN, 'publish', '--db', dbPath, '--format', 'json'], { cwd: dir, env: { ...process.env, DATABASE_URL: server.cluster.url } });
+      const child = spawn(process.execPath, [BIN, 'publish', '--db', setup.dbPath, '--format', 'json'], { cwd: setup.dir, env: { ...process.env, DATABASE_URL: server.cluster.url } });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       let exitCode: number | null | undefined;
@@ -201,7 +167,7 @@ describe('publish under faults', () => {
       }
       expect(copied, stderr).toBeGreaterThan(100);
       // A reader with a short lock timeout: it would fail with db_locked if publish held the lakehouse read-write.
-      const report = await runCliWith({ cwd: dir, env: {} }, 'report', 'summary', '--db', dbPath, '--lock-timeout', '2', '--format', 'json');
+      const report = await runCliWith({ cwd: setup.dir, env: {} }, 'report', 'summary', '--db', setup.dbPath, '--lock-timeout', '2', '--format', 'json');
       expect(report.exitCode, report.stderr).toBe(0);
       expect(JSON.parse(report.stdout)).toBeTruthy();
       // The publish was still copying all along (it had not finished or failed).

@@ -17,7 +17,7 @@ function specs(root: Command): { top: string[]; globals: string[]; commands: Spe
   };
 }
 
-export function completionScript(shell: 'bash' | 'zsh' | 'fish', root: Command): string {
+function completionScript(shell: 'bash' | 'zsh' | 'fish', root: Command): string {
   const s = specs(root);
   if (shell === 'fish') {
     const lines = ['# surgctl completion for fish: surgctl completion fish > ~/.config/fish/completions/surgctl.fish', 'complete -c surgctl -f'];

@@ -9,7 +9,7 @@
 import fhirpath from 'fhirpath';
 import { KEY, MODEL, REPEATING, Refusal, refuse, resolveElement, typeArg, unquote, type FpNode } from './model.js';
 import { quoteAnyIdent } from '../../db/sql.js';
-import { ROOT, TypedExprs } from './typed.js';
+import { ROOT, TYPED_COLUMN, TypedExprs } from './typed.js';
 import type { CheckedView, ConstantValue, ViewColumn, ViewSelect } from './view.js';
 
 type Kind = 'coll' | 'bool' | 'str' | 'num';
@@ -631,7 +631,7 @@ function compileMode(checked: CheckedView, source: string, lineage: boolean, typ
     const rt = c.param(view.resource);
     if (c.typed) {
       // One parse per resource, into a struct of just the elements the view reads.
-      const from = `FROM (SELECT _file, _line, _entry, id, json_transform(resource, ${c.param(c.typed.structure())}) AS ${ROOT.slice(3)}
+      const from = `FROM (SELECT _file, _line, _entry, id, json_transform(resource, ${c.param(c.typed.structure())}) AS ${TYPED_COLUMN}
         FROM ${quoteAnyIdent(source)} WHERE resource_type = ${rt}) _r WHERE`;
       return { sql: `SELECT ${cols.join(', ')}${lin} FROM (${body.replace('FROM _r WHERE', () => from)})`, params: c.params };
     }

@@ -159,57 +159,77 @@ export async function stageFhir(db: Db, inputs: string[], opts: { signal?: Abort
 
 async function stageFiles(db: Db, table: string, files: string[], signal: AbortSignal | undefined): Promise<FhirStageResult> {
   const t = ident(table);
-  const errors: FhirInputError[] = [];
-  const docs = ident(`${table}_docs`);
-  for (const file of files) {
+  const docs = `${table}_docs`;
+  // Each file's read errors, in file order: a whole-file error or DuckDB's rejects, then its bad lines or entries.
+  const errors: FhirInputError[][] = files.map(() => []);
+  // Rows every INSERT has appended to the staged table so far: the rowid the next one starts at (nothing is deleted
+  // from it until every file is in, and DuckDB numbers appended rows on from the last).
+  let appended = 0;
+  // Each NDJSON file's rows: the first one's rowid, and DuckDB's rejected lines (see below).
+  const spans: { first: number; adj: number[] }[] = [];
+  for (const [n, file] of files.entries()) {
     if (signal?.aborted) throw new InterruptedError(`staging FHIR input at ${file}`);
     const kind = sniffFhirFile(file);
     if (kind === 'empty') continue;
+    const errs = errors[n] as FhirInputError[];
     if (typeof kind === 'object') {
-      errors.push({ file, reason: kind.notJson });
+      errs.push({ file, reason: kind.notJson });
       continue;
     }
-    // One row per document: (raw text, 1-based line or NULL).
-    if (kind === 'ndjson') {
-      const rej = `${table}_rej`;
-      // Every line goes into the staged table in one pass, in order: a plain resource (the bulk of Bulk Data NDJSON) as
-      // its JSON, with its resourceType and id from the same parse; any other line (a Bundle, an array, bad JSON, a
-      // blank line) as its text in _raw. No copy of the file is held beside the staged table; a line's number is its
-      // row's position, set once the pass is done.
-      await db.run(`INSERT INTO ${t} SELECT CASE WHEN p THEN raw::JSON END, CASE WHEN p THEN k[1] END, CASE WHEN p THEN k[2] END, $file, NULL, NULL,
-          CASE WHEN NOT p THEN coalesce(raw, '') END
-        FROM (SELECT raw, k, coalesce(k[1] <> 'Bundle' AND regexp_full_match(k[1], '[A-Z][A-Za-z]+'), false) AS p
-          FROM (SELECT _json AS raw, try(json_extract_string(_json, ['$.resourceType', '$.id'])) AS k FROM read_csv(${literal(file)}, columns = {'_json': 'VARCHAR'},
-        header = false, delim = ${literal('\u0001')}, quote = '', escape = '', auto_detect = false,
-        store_rejects = true, rejects_table = ${literal(rej)}, rejects_scan = ${literal(`${rej}_scan`)}, max_line_size = 8388608, buffer_size = 16777216)))`, { file });
-      // Staged row k is the k-th line DuckDB did not reject (invalid UTF-8, too long): line = k + #{j: r_j - j < k}.
-      const rejected = await db.all<{ line: number; raw: string | null; kind: string | null }>(
-        `SELECT line::INTEGER AS line, first(csv_line) AS raw, first(error_type) AS kind FROM ${ident(rej)} GROUP BY line ORDER BY line`,
-      );
-      for (const r of rejected) {
-        // DuckDB keeps the first 10,000 characters of an over-long line: it is named by its length, not its encoding.
-        const reason = r.kind === 'LINE SIZE OVER MAXIMUM' ? 'the line is longer than 8 MiB' : 'the line cannot be read as UTF-8 text';
-        errors.push({ file, line: r.line, ...namedType(r.raw), reason, ...(r.raw ? { raw: r.raw.slice(0, RAW_MAX) } : {}) });
-      }
-      // DuckDB keeps the rejects tables across reads: the next file's would still hold this one's lines.
-      await db.run(`DROP TABLE IF EXISTS ${ident(rej)}; DROP TABLE IF EXISTS ${ident(`${rej}_scan`)}`);
-      const adj = rejected.map((r, j) => r.line - (j + 1));
-      // This file's rows are the ones without a line yet, appended in order: k is the rowid past the first one's.
-      const first = await db.scalar<number>(`SELECT min(rowid)::DOUBLE FROM ${t} WHERE _file = $file AND _line IS NULL`, { file });
-      const k = '(rowid - CAST($first AS BIGINT) + 1)';
-      const lineExpr = adj.length === 0 ? k : `${k} + len(list_filter(CAST($adj AS BIGINT[]), lambda a: a < ${k}))`;
-      const params = { file, first: first ?? 0, ...(adj.length === 0 ? {} : { adj: JSON.stringify(adj) }) };
-      await db.run(`UPDATE ${t} SET _line = ${lineExpr} WHERE _file = $file AND _line IS NULL`, params);
-      // The rest (Bundles, arrays, bad lines; blank lines are none) leaves the table and goes through expandDocs.
-      await db.run(`CREATE OR REPLACE TEMP TABLE ${docs} AS SELECT _raw AS raw, _line AS line FROM ${t} WHERE _file = $file AND _raw IS NOT NULL AND trim(_raw) <> ''`, { file });
-      await db.run(`DELETE FROM ${t} WHERE _file = $file AND _raw IS NOT NULL`, { file });
-    } else {
-      await db.run(`CREATE OR REPLACE TEMP TABLE ${docs} AS SELECT CASE WHEN starts_with(content, chr(65279)) THEN content[2:] ELSE content END AS raw,
-        NULL::BIGINT AS line FROM read_text(${literal(file)})`);
+    if (kind === 'document') {
+      // One row: the document's text.
+      await db.run(`CREATE OR REPLACE TEMP TABLE ${ident(docs)} AS SELECT CASE WHEN starts_with(content, chr(65279)) THEN content[2:] ELSE content END AS raw,
+        NULL::BIGINT AS line, $file AS file FROM read_text(${literal(file)})`, { file });
+      const expanded = await expandDocs(db, t, docs);
+      appended += expanded.inserted;
+      errs.push(...expanded.errors);
+      continue;
     }
-    errors.push(...(await expandDocs(db, t, `${table}_docs`, file, kind)));
-    await db.run(`DROP TABLE IF EXISTS ${docs}`);
+    const rej = `${table}_rej`;
+    // Every line goes into the staged table in one pass, in order: a plain resource (the bulk of Bulk Data NDJSON) as
+    // its JSON, with its resourceType and id from the same parse; any other line (a Bundle, an array, bad JSON, a
+    // blank line) as its text in _raw. No copy of the file is held beside the staged table. _line holds the file's
+    // first rowid until every file is in; a line's number is then its row's position in the file.
+    const first = appended;
+    const read = await db.read(`INSERT INTO ${t} SELECT CASE WHEN p THEN raw::JSON END, CASE WHEN p THEN k[1] END, CASE WHEN p THEN k[2] END, $file, $first, NULL,
+        CASE WHEN NOT p THEN coalesce(raw, '') END
+      FROM (SELECT raw, k, coalesce(k[1] <> 'Bundle' AND regexp_full_match(k[1], '[A-Z][A-Za-z]+'), false) AS p
+        FROM (SELECT _json AS raw, try(json_extract_string(_json, ['$.resourceType', '$.id'])) AS k FROM read_csv(${literal(file)}, columns = {'_json': 'VARCHAR'},
+      header = false, delim = ${literal('\u0001')}, quote = '', escape = '', auto_detect = false,
+      store_rejects = true, rejects_table = ${literal(rej)}, rejects_scan = ${literal(`${rej}_scan`)}, max_line_size = 8388608, buffer_size = 16777216)))`, { file, first });
+    appended += read.rowsChanged;
+    const rejected = await db.all<{ line: number; raw: string | null; kind: string | null }>(
+      `SELECT line::INTEGER AS line, first(csv_line) AS raw, first(error_type) AS kind FROM ${ident(rej)} GROUP BY line ORDER BY line`,
+    );
+    for (const r of rejected) {
+      // DuckDB keeps the first 10,000 characters of an over-long line: it is named by its length, not its encoding.
+      const reason = r.kind === 'LINE SIZE OVER MAXIMUM' ? 'the line is longer than 8 MiB' : 'the line cannot be read as UTF-8 text';
+      errs.push({ file, line: r.line, ...namedType(r.raw), reason, ...(r.raw ? { raw: r.raw.slice(0, RAW_MAX) } : {}) });
+    }
+    // DuckDB keeps the rejects tables across reads: the next file's would still hold this one's lines.
+    await db.run(`DROP TABLE IF EXISTS ${ident(rej)}; DROP TABLE IF EXISTS ${ident(`${rej}_scan`)}`);
+    // Staged row k is the k-th line DuckDB did not reject (invalid UTF-8, too long): line = k + #{j: r_j - j < k}.
+    if (read.rowsChanged > 0) spans.push({ first, adj: rejected.map((r, j) => r.line - (j + 1)) });
   }
+  if (spans.length > 0) {
+    // Every NDJSON line's number in one pass over the staged rows (a document's rows have no _line: no span).
+    const sp = ident(`${table}_spans`);
+    await db.run(`CREATE OR REPLACE TEMP TABLE ${sp} AS SELECT s.first, s.adj
+      FROM (SELECT unnest(from_json($spans, '[{"first": "BIGINT", "adj": ["BIGINT"]}]'), recursive := true)) s`, { spans: JSON.stringify(spans) });
+    const k = '(r.rowid - s.first + 1)';
+    await db.run(`UPDATE ${t} AS r SET _line = ${k} + CASE WHEN len(s.adj) = 0 THEN 0 ELSE len(list_filter(s.adj, lambda a: a < ${k})) END
+      FROM ${sp} s WHERE r._line = s.first`);
+    await db.run(`DROP TABLE ${sp}`);
+    // The other lines (Bundles, arrays, bad lines; blank lines are none) leave the table and go through expandDocs.
+    await db.run(`CREATE OR REPLACE TEMP TABLE ${ident(docs)} AS SELECT _raw AS raw, _line AS line, _file AS file FROM ${t} WHERE _raw IS NOT NULL AND trim(_raw) <> ''`);
+    await db.run(`DELETE FROM ${t} WHERE _raw IS NOT NULL`);
+    const bad = (await expandDocs(db, t, docs)).errors;
+    // Each file's bad lines after its rejected ones (a file named twice: all under its first place).
+    const place = new Map<string, number>();
+    files.forEach((f, i) => place.has(f) || place.set(f, i));
+    for (const e of bad) errors[place.get(e.file) ?? 0]?.push(e);
+  }
+  await db.run(`DROP TABLE IF EXISTS ${ident(docs)}`);
   await db.run(`ALTER TABLE ${t} DROP COLUMN _raw`);
   const counts = await db.all<{ resource_type: string; n: number }>(
     `SELECT resource_type, count(*)::INTEGER AS n FROM ${t} GROUP BY resource_type ORDER BY resource_type`,
@@ -220,56 +240,59 @@ async function stageFiles(db: Db, table: string, files: string[], signal: AbortS
     byType[c.resource_type] = c.n;
     resources += c.n;
   }
-  return { table, resources, byType, errors };
+  return { table, resources, byType, errors: errors.flat() };
 }
 
-/** Moves the good resources of table `docs` into `t` (Bundles and arrays taken apart) and returns the bad ones. */
-async function expandDocs(db: Db, t: string, base: string, file: string, kind: FhirFileKind): Promise<FhirInputError[]> {
+/**
+ * Moves the good resources of table `base` (raw text, line: NDJSON's or NULL for a whole file, file) into `t`
+ * (Bundles and arrays taken apart); returns the rows it inserted and the bad ones, by file, line and entry.
+ */
+async function expandDocs(db: Db, t: string, base: string): Promise<{ inserted: number; errors: FhirInputError[] }> {
   const docs = ident(base);
   const dc = ident(`${base}_c`);
   const di = ident(`${base}_i`);
   const dr = ident(`${base}_r`);
-  const what = kind === 'ndjson' ? 'the line' : 'the file';
+  const what = "CASE WHEN line IS NULL THEN 'the file' ELSE 'the line' END";
   // Classify each document once: JSON validity and top-level shape.
-  await db.run(`CREATE OR REPLACE TEMP TABLE ${dc} AS SELECT raw, line, json_valid(raw) AS ok,
+  await db.run(`CREATE OR REPLACE TEMP TABLE ${dc} AS SELECT raw, line, file, json_valid(raw) AS ok,
       CASE WHEN json_valid(raw) THEN json_type(raw::JSON) END AS jt,
       CASE WHEN json_valid(raw) AND json_type(raw::JSON) = 'OBJECT' THEN raw::JSON ->> '$.resourceType' END AS rt
     FROM ${docs}`);
   // Items: a resource, the resources of a Bundle's entries, or the elements of a top-level array.
   await db.run(`CREATE OR REPLACE TEMP TABLE ${di} AS
-    SELECT raw::JSON AS item, line, NULL::BIGINT AS entry, NULL::VARCHAR AS bundle FROM ${dc} WHERE ok AND jt = 'OBJECT' AND rt IS DISTINCT FROM 'Bundle'
+    SELECT raw::JSON AS item, line, file, NULL::BIGINT AS entry, NULL::VARCHAR AS bundle FROM ${dc} WHERE ok AND jt = 'OBJECT' AND rt IS DISTINCT FROM 'Bundle'
     UNION ALL
-    SELECT e.item, line, e.i - 1, 'Bundle' FROM (SELECT line, unnest(json_extract(raw::JSON, '$.entry[*]')) AS item,
+    SELECT e.item, line, file, e.i - 1, 'Bundle' FROM (SELECT line, file, unnest(json_extract(raw::JSON, '$.entry[*]')) AS item,
         unnest(generate_series(1, json_array_length(raw::JSON, '$.entry')::BIGINT)) AS i FROM ${dc} WHERE ok AND rt = 'Bundle') e
     UNION ALL
-    SELECT e.item, line, e.i - 1, 'array' FROM (SELECT line, unnest(json_extract(raw::JSON, '$[*]')) AS item,
+    SELECT e.item, line, file, e.i - 1, 'array' FROM (SELECT line, file, unnest(json_extract(raw::JSON, '$[*]')) AS item,
         unnest(generate_series(1, json_array_length(raw::JSON)::BIGINT)) AS i FROM ${dc} WHERE ok AND jt = 'ARRAY') e`);
   // In a Bundle the resource is entry.resource; in an array the element itself.
   await db.run(`CREATE OR REPLACE TEMP TABLE ${dr} AS SELECT CASE WHEN bundle = 'Bundle' THEN json_extract(item, '$.resource') ELSE item END AS res,
-      item, line, entry, bundle FROM ${di}`);
-  await db.run(`INSERT INTO ${t} (resource, resource_type, id, _file, _line, _entry) SELECT res, res ->> '$.resourceType', res ->> '$.id', $file, line, entry FROM ${dr}
-    WHERE json_type(res) = 'OBJECT' AND json_type(res, '$.resourceType') = 'VARCHAR' AND regexp_full_match(res ->> '$.resourceType', '[A-Z][A-Za-z]+')`, { file });
-  const bad = await db.all<{ line: number | null; entry: number | null; entry_of: 'Bundle' | 'array' | null; reason: string; raw: string | null }>(
-    `SELECT line::INTEGER AS line, NULL::INTEGER AS entry, NULL AS entry_of,
-        CASE WHEN NOT ok THEN ${literal(`${what} is not valid JSON`)} ELSE ${literal(`${what} holds JSON `)} || lower(jt) || ', not a FHIR resource object' END AS reason,
+      item, line, file, entry, bundle FROM ${di}`);
+  const inserted = await db.read(`INSERT INTO ${t} (resource, resource_type, id, _file, _line, _entry) SELECT res, res ->> '$.resourceType', res ->> '$.id', file, line, entry FROM ${dr}
+    WHERE json_type(res) = 'OBJECT' AND json_type(res, '$.resourceType') = 'VARCHAR' AND regexp_full_match(res ->> '$.resourceType', '[A-Z][A-Za-z]+')`);
+  const bad = await db.all<{ file: string; line: number | null; entry: number | null; entry_of: 'Bundle' | 'array' | null; reason: string; raw: string | null }>(
+    `SELECT file, line::INTEGER AS line, NULL::INTEGER AS entry, NULL AS entry_of,
+        ${what} || CASE WHEN NOT ok THEN ' is not valid JSON' ELSE ' holds JSON ' || lower(jt) || ', not a FHIR resource object' END AS reason,
         left(raw, ${RAW_MAX}) AS raw
       FROM ${dc} WHERE NOT ok OR jt NOT IN ('OBJECT', 'ARRAY')
     UNION ALL
-    SELECT line::INTEGER, NULL, NULL, 'the JSON object has no resourceType: not a FHIR resource', left(raw, ${RAW_MAX})
+    SELECT file, line::INTEGER, NULL, NULL, 'the JSON object has no resourceType: not a FHIR resource', left(raw, ${RAW_MAX})
       FROM ${dc} WHERE ok AND jt = 'OBJECT' AND NOT coalesce(json_type(raw::JSON, '$.resourceType') = 'VARCHAR' AND regexp_full_match(rt, '[A-Z][A-Za-z]+'), false)
     UNION ALL
-    SELECT line::INTEGER, entry::INTEGER, bundle,
+    SELECT file, line::INTEGER, entry::INTEGER, bundle,
         CASE WHEN bundle = 'array' THEN 'the element is not a FHIR resource (no resourceType)'
              WHEN res IS NULL THEN 'the Bundle entry has no resource' || coalesce(' (request ' || (item ->> '$.request.method') || ' ' || (item ->> '$.request.url') || ')', '')
              ELSE 'the entry is not a FHIR resource (no resourceType)' END,
         left(item::VARCHAR, ${RAW_MAX})
       FROM ${dr} WHERE entry IS NOT NULL AND NOT coalesce(json_type(res) = 'OBJECT' AND json_type(res, '$.resourceType') = 'VARCHAR'
         AND regexp_full_match(res ->> '$.resourceType', '[A-Z][A-Za-z]+'), false)
-    ORDER BY 1 NULLS FIRST, 2 NULLS FIRST`,
+    ORDER BY 1, 2 NULLS FIRST, 3 NULLS FIRST`,
   );
   await db.run(`DROP TABLE IF EXISTS ${dc}; DROP TABLE IF EXISTS ${di}; DROP TABLE IF EXISTS ${dr}`);
-  return bad.map((b) => ({
-    file,
+  const errors = bad.map((b) => ({
+    file: b.file,
     ...(b.line === null ? {} : { line: b.line }),
     ...(b.entry === null ? {} : { entry: b.entry }),
     ...(b.entry_of === null ? {} : { entryOf: b.entry_of }),
@@ -278,4 +301,5 @@ async function expandDocs(db: Db, t: string, base: string, file: string, kind: F
     reason: b.reason,
     ...(b.raw === null ? {} : { raw: b.raw }),
   }));
+  return { inserted: inserted.rowsChanged, errors };
 }

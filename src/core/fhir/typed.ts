@@ -10,6 +10,11 @@ import { KEY, MODEL, REPEATING, refuse, resolveElement, typeArg, typeName, unquo
 
 type Prim = 'VARCHAR' | 'DOUBLE' | 'BIGINT' | 'BOOLEAN';
 
+/** The column holding a staged row's typed resource (json_transform's output), beside the row's alias `_r`. */
+export const TYPED_COLUMN = '_t';
+/** The typed resource of the staged row `_r`: the root every typed expression starts from. */
+export const ROOT = `_r.${TYPED_COLUMN}`;
+
 /** A node of json_transform's structure: a leaf of a primitive type, or an object with the fields read from it. */
 class Shape {
   readonly fields = new Map<string, Shape>();
@@ -67,7 +72,7 @@ function primOf(type: string | undefined): Prim | undefined {
 const numeric = (p: Prim): boolean => p === 'DOUBLE' || p === 'BIGINT';
 const sameKind = (a: Prim, b: Prim): boolean => a === b || (numeric(a) && numeric(b));
 /** An expression cheap to write twice: a column, a lambda's variable, or a chain of struct fields from one. */
-const SIMPLE = /^(_r\._t|_x\d+)(\."[A-Za-z0-9_]+")*$/;
+const SIMPLE = new RegExp(`^(${ROOT.replace('.', '\\.')}|_x\\d+)(\\."[A-Za-z0-9_]+")*$`);
 
 /** Whether element `key` of items at model path `model` is a choice (value[x]), on the path or on its type's chain. */
 function isChoice(model: string, key: string): boolean {
@@ -89,7 +94,7 @@ function unwrap(n: FpNode): FpNode {
 /** Typed expressions of one view; the JSON-mode compiler (compile.ts) calls it for columns, forEach items and where. */
 export class TypedExprs {
   readonly root: Shape = new Shape(undefined, false);
-  /** The item type of each lambda variable and of the root `_r._t`. */
+  /** The item type of each lambda variable and of ROOT. */
   private readonly vars = new Map<string, T>();
 
   constructor(
@@ -254,7 +259,7 @@ export class TypedExprs {
       shape.fields.set(key, child);
     }
     const t: T = prim === undefined ? { shape: child, model: el } : { prim };
-    const field = (x: string): string => (SIMPLE.test(x) ? `${x}.${quoteAnyIdent(key)}` : `struct_extract(${x}, '${key}')`);
+    const field = (x: string): string => (SIMPLE.test(x) ? `${x}.${quoteAnyIdent(key)}` : `(${x}).${quoteAnyIdent(key)}`);
     if (base.k === 'one') return { k: list ? 'many' : 'one', sql: field(base.sql), t };
     const v = this.lambda();
     // flatten() skips NULL lists.
@@ -326,6 +331,3 @@ export class TypedExprs {
     return { k: 'one', sql: `coalesce(${parts.map((p) => (p.k === 'many' ? `list_any_value(${p.sql})` : p.sql)).join(', ')})`, t: first.t };
   }
 }
-
-/** The typed resource of the staged row `_r` (json_transform's output). */
-export const ROOT = '_r._t';

@@ -231,7 +231,7 @@ async function stageCsv(db: Db, p: Planned): Promise<void> {
 
 /**
  * Stages a file whose columns are separated by runs of spaces or tabs (profile csv.whitespace) as imp_src, set at a
- * time: the file's lines (read_text, split on LF, a CR before it dropped) are trimmed and split on runs of
+ * time: the file's lines (read_text, a byte order mark at its start dropped, split on LF, a CR before it dropped) are trimmed and split on runs of
  * whitespace. Blank lines are not rows; with a header the first non-blank line names the columns (csv.columns wins);
  * _row numbers the data lines from 1, _line is the physical line. A line with another number of fields goes to
  * imp_rejects (csv_field_count) with its text, so rows read = mapped + skipped holds.
@@ -241,7 +241,8 @@ async function stageWhitespace(db: Db, p: Planned, header: boolean): Promise<voi
   await db.run(`CREATE OR REPLACE TEMP TABLE imp_ws AS
     SELECT _line, line, regexp_split_to_array(regexp_replace(line, $edges, '', 'g'), $ws) AS f,
       row_number() OVER (ORDER BY _line) AS _k
-    FROM (SELECT generate_subscripts(ls, 1) AS _line, unnest(ls) AS line FROM (SELECT string_split(content, chr(10)) AS ls FROM read_text(${literal(p.path)})))
+    FROM (SELECT generate_subscripts(ls, 1) AS _line, unnest(ls) AS line FROM (SELECT string_split(
+      CASE WHEN starts_with(content, chr(65279)) THEN content[2:] ELSE content END, chr(10)) AS ls FROM read_text(${literal(p.path)})))
     WHERE NOT regexp_full_match(line, $blank)`, re);
   const first = (await db.all<{ f: string[] }>('SELECT f FROM imp_ws WHERE _k = 1'))[0]?.f ?? [];
   const names = p.table.csv?.columns ?? (header ? first : first.map((_, i) => `column${i}`));

@@ -10,9 +10,13 @@ import { dirname, join, resolve } from 'node:path';
 import type { Db } from '../../db/db.js';
 import type { Lakehouse } from '../../db/lakehouse.js';
 import { copySnapshotShared, publishSnapshot, removeSnapshot, withWriterNote } from '../../db/merge-gate.js';
+import { cpuMs } from '../../db/process.js';
 import { quoteAnyIdent } from '../../db/sql.js';
 import { isProcessAlive } from '../runs.js';
 import { LOAD_MEMORY_LIMIT } from './lakehouse.js';
+
+// load.ts takes cpuMs from here; it lives in src/db/process.ts.
+export { cpuMs };
 
 /** How a load reaches the lakehouse: `work` stages and validates; `withLake` runs fn with the lakehouse attached. */
 export interface LakeAccess {
@@ -161,12 +165,6 @@ export async function openScratch(lake: Lakehouse, loadId: string,
       }
     },
   };
-}
-
-/** This process's CPU time (all threads) since `since`, in ms. */
-export function cpuMs(since: NodeJS.CpuUsage): number {
-  const used = process.cpuUsage(since);
-  return (used.user + used.system) / 1000;
 }
 
 /** True when the lakehouse path has a scratch directory of its own (a file path, not ':memory:'). */

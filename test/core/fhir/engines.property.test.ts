@@ -1,23 +1,13 @@
 // Property: the compiled engine (DuckDB SQL) and the reference engine (FHIRPath.js) give the same rows for every
 // shipped view, on generated Observations, Patients, Procedures and Devices with the optional parts present or not.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDb, type Db } from '../../../src/db/db.js';
+import { describe, expect, it } from 'vitest';
+import { useScratchDb } from '../../helpers/scratch-db.js';
 import { runView, shippedView, shippedViewNames, stageFhir } from '../../../src/core/fhir/index.js';
 
-let db: Db;
-let dir: string;
-beforeAll(async () => {
-  db = await openDb(':memory:', { threads: 1, memoryLimit: '512MB' });
-  dir = mkdtempSync(join(tmpdir(), 'surgctl-fhir-prop-'));
-});
-afterAll(() => {
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const scratch = useScratchDb({ threads: 1, memoryLimit: '512MB' });
 
 const id = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9.-]{0,8}$/);
 const maybe = <T>(a: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.option(a, { nil: undefined });
@@ -95,14 +85,14 @@ describe('compiled and reference engines agree', () => {
     let n = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(fc.oneof({ weight: 4, arbitrary: observation }, patient, procedure, device), { minLength: 1, maxLength: 6 }), async (resources) => {
-        const path = join(dir, `r${n++}.ndjson`);
+        const path = join(scratch.dir, `r${n++}.ndjson`);
         writeFileSync(path, resources.map((r) => JSON.stringify(r)).join('\n'));
-        await stageFhir(db, [path]);
+        await stageFhir(scratch.db, [path]);
         for (const name of shippedViewNames()) {
           const out: Record<string, unknown>[][] = [];
           for (const engine of ['compiled', 'reference'] as const) {
-            await runView(db, shippedView(name), { source: 'fhir_resources', target: `prop_${engine}`, engine, lineage: true });
-            out.push(await db.all(`SELECT * FROM prop_${engine}`));
+            await runView(scratch.db, shippedView(name), { source: 'fhir_resources', target: `prop_${engine}`, engine, lineage: true });
+            out.push(await scratch.db.all(`SELECT * FROM prop_${engine}`));
           }
           expect(out[0], name).toEqual(out[1]);
         }

@@ -1,23 +1,13 @@
 // The compiled engine's fast paths (issue 14) give what the reference engine gives: a reference's key read by one
 // regular expression, first() of a union taken from the concatenation, getResourceKey() read by path, and staging
 // that tests a line for blankness only when it is not a plain resource.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDb, type Db } from '../../../src/db/db.js';
+import { describe, expect, it } from 'vitest';
+import { useScratchDb } from '../../helpers/scratch-db.js';
 import { runView, shippedView, stageFhir } from '../../../src/core/fhir/index.js';
 
-let db: Db;
-let dir: string;
-beforeAll(async () => {
-  db = await openDb(':memory:', { threads: 1, memoryLimit: '256MB' });
-  dir = mkdtempSync(join(tmpdir(), 'surgctl-fhirfast-'));
-});
-afterAll(() => {
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const scratch = useScratchDb({ threads: 1, memoryLimit: '256MB' });
 
 const LOINC = 'http://loinc.org';
 const obs = (id: string, extra: Record<string, unknown>): Record<string, unknown> => ({
@@ -58,15 +48,15 @@ describe('compiled fast paths agree with the reference engine', () => {
     );
     lines.push(JSON.stringify(obs('u2', { code: { coding: [{ system: 'http://snomed.info/sct', code: 's2' }] }, effectiveInstant: '2026-01-02T00:00:00Z' })));
     lines.push(JSON.stringify(obs('u3', { code: { coding: [{ code: 'nosys' }, { code: 'nosys' }] }, valueQuantity: { value: 1, unit: 'mg' } })));
-    const file = join(dir, 'Observation.ndjson');
+    const file = join(scratch.dir, 'Observation.ndjson');
     writeFileSync(file, `${lines.join('\n')}\n`);
 
     const out: Record<string, Record<string, unknown>[]> = {};
     for (const engine of ['compiled', 'reference'] as const) {
-      const st = await stageFhir(db, [file]);
+      const st = await stageFhir(scratch.db, [file]);
       expect(st).toMatchObject({ resources: REFS.length + 3, errors: [] });
-      await runView(db, shippedView('observation-readings'), { source: 'fhir_resources', target: 'readings', engine, lineage: true });
-      out[engine] = await db.all('SELECT id, patient_id, code, code_system, effective, unit, _line::INTEGER AS _line FROM readings ORDER BY id');
+      await runView(scratch.db, shippedView('observation-readings'), { source: 'fhir_resources', target: 'readings', engine, lineage: true });
+      out[engine] = await scratch.db.all('SELECT id, patient_id, code, code_system, effective, unit, _line::INTEGER AS _line FROM readings ORDER BY id');
     }
     expect(out.compiled).toEqual(out.reference);
     const by = new Map((out.compiled ?? []).map((r) => [r.id, r]));

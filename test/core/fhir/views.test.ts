@@ -1,33 +1,23 @@
 // The shipped ViewDefinitions on the HL7 FHIR R4 examples (fixtures/fhir-r4-examples, CC0) on both engines, and
 // stageFhir on NDJSON, Bundles and broken input.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDb, type Db } from '../../../src/db/db.js';
+import { describe, expect, it } from 'vitest';
+import { useScratchDb } from '../../helpers/scratch-db.js';
 import { compileView, runView, shippedView, shippedViewNames, stageFhir, type ViewDefinition } from '../../../src/core/fhir/index.js';
 
 const R4 = resolve('fixtures/fhir-r4-examples');
 const r4Json = readdirSync(R4).filter((f) => f.endsWith('.json')).sort().map((f) => join(R4, f));
 
-let db: Db;
-let dir: string;
-beforeAll(async () => {
-  db = await openDb(':memory:', { threads: 1, memoryLimit: '512MB' });
-  dir = mkdtempSync(join(tmpdir(), 'surgctl-fhir-'));
-});
-afterAll(() => {
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const scratch = useScratchDb({ threads: 1, memoryLimit: '512MB' });
 
 type Row = Record<string, unknown>;
 const sorted = (rows: Row[]): Row[] => [...rows].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 
 async function readings(engine: 'compiled' | 'reference', source = 'fhir_resources'): Promise<Row[]> {
-  const r = await runView(db, shippedView('observation-readings'), { source, target: 'readings', engine, lineage: true });
+  const r = await runView(scratch.db, shippedView('observation-readings'), { source, target: 'readings', engine, lineage: true });
   expect(r.engine).toBe(engine);
-  return db.all('SELECT * FROM readings ORDER BY id, code');
+  return scratch.db.all('SELECT * FROM readings ORDER BY id, code');
 }
 
 // Read off the example files: every vital-sign reading (value, UCUM code) and the one laboratory reading.
@@ -48,7 +38,7 @@ const EXPECTED = [
 
 describe('observation-readings on the HL7 FHIR R4 examples', () => {
   it.each(['compiled', 'reference'] as const)('%s: every reading with its LOINC code, value and UCUM unit', async (engine) => {
-    const st = await stageFhir(db, r4Json);
+    const st = await stageFhir(scratch.db, r4Json);
     expect(st).toMatchObject({ resources: 14, byType: { Observation: 14 }, errors: [] });
     const rows = await readings(engine);
     expect(rows.map((r) => ({ id: r.id, code: r.code, value: r.value, unit: r.unit, category: r.category }))).toEqual(EXPECTED);
@@ -65,9 +55,9 @@ describe('observation-readings on the HL7 FHIR R4 examples', () => {
   });
 
   it('the NDJSON rendering (content-detected) gives the same readings, with line numbers', async () => {
-    const st = await stageFhir(db, [join(R4, 'observations.ndjson')]);
+    const st = await stageFhir(scratch.db, [join(R4, 'observations.ndjson')]);
     expect(st).toMatchObject({ resources: 14, errors: [] });
-    const lines = await db.all<{ l: number }>('SELECT _line::INTEGER AS l FROM fhir_resources ORDER BY _line');
+    const lines = await scratch.db.all<{ l: number }>('SELECT _line::INTEGER AS l FROM fhir_resources ORDER BY _line');
     expect(lines.map((r) => r.l)).toEqual(Array.from({ length: 14 }, (_, i) => i + 1));
     const c = await readings('compiled');
     const r = await readings('reference');
@@ -79,9 +69,9 @@ describe('observation-readings on the HL7 FHIR R4 examples', () => {
   it('a transaction Bundle of the examples, pretty-printed and named .ndjson, is read as a Bundle', async () => {
     const entries = r4Json.map((f) => ({ fullUrl: `urn:uuid:${f.length}`, resource: JSON.parse(readFileSync(f, 'utf8')), request: { method: 'POST', url: 'Observation' } }));
     entries.splice(3, 0, { request: { method: 'DELETE', url: 'Observation/gone' } } as never);
-    const path = join(dir, 'bundle.ndjson');
+    const path = join(scratch.dir, 'bundle.ndjson');
     writeFileSync(path, JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: entries }, null, 2));
-    const st = await stageFhir(db, [path]);
+    const st = await stageFhir(scratch.db, [path]);
     expect(st.resources).toBe(14);
     expect(st.errors).toEqual([{ file: path, entry: 3, entryOf: 'Bundle', reason: 'the Bundle entry has no resource (request DELETE Observation/gone)', raw: expect.any(String) }]);
     const rows = await readings('compiled');
@@ -93,9 +83,9 @@ describe('observation-readings on the HL7 FHIR R4 examples', () => {
 describe('stageFhir on bad input', () => {
   it('one bad line is an error with its line; the other resources are staged', async () => {
     const good = readFileSync(join(R4, 'observations.ndjson'), 'utf8').split('\n').filter(Boolean);
-    const path = join(dir, 'mixed.json'); // NDJSON named .json: the content decides
+    const path = join(scratch.dir, 'mixed.json'); // NDJSON named .json: the content decides
     writeFileSync(path, [good[0], '{"resourceType": "Observation", "id": "cut', '', '[1, 2]', '{"id": "x"}', good[1], ''].join('\n'));
-    const st = await stageFhir(db, [path]);
+    const st = await stageFhir(scratch.db, [path]);
     expect(st.resources).toBe(2);
     expect(st.errors.map((e) => [e.line, e.entry, e.entryOf, e.resourceType, e.reason])).toEqual([
       // The cut line names its type at its start: the import books it to that type's dataset.
@@ -105,25 +95,25 @@ describe('stageFhir on bad input', () => {
       [5, undefined, undefined, undefined, 'the JSON object has no resourceType: not a FHIR resource'],
     ]);
     // A JSON array on a line is taken apart like a Bundle's entries: each of [1, 2] is an error; a blank line is none.
-    const lines = await db.all<{ l: number }>('SELECT _line::INTEGER AS l FROM fhir_resources ORDER BY 1');
+    const lines = await scratch.db.all<{ l: number }>('SELECT _line::INTEGER AS l FROM fhir_resources ORDER BY 1');
     expect(lines.map((r) => r.l)).toEqual([1, 6]);
   });
 
   it('a Bundle on an NDJSON line is taken apart: its entries carry the line and their entry index', async () => {
-    const path = join(dir, 'bundles.ndjson');
+    const path = join(scratch.dir, 'bundles.ndjson');
     const bundle = { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: { resourceType: 'Patient', id: 'b1' } }, { search: { mode: 'outcome' } }, { resource: { resourceType: 'Patient', id: 'b2' } }] };
     writeFileSync(path, [JSON.stringify({ resourceType: 'Patient', id: 'p0' }), JSON.stringify(bundle)].join('\n'));
-    const st = await stageFhir(db, [path]);
+    const st = await stageFhir(scratch.db, [path]);
     expect(st.resources).toBe(3);
     expect(st.errors.map((e) => [e.line, e.entry, e.entryOf, e.reason])).toEqual([[2, 1, 'Bundle', 'the Bundle entry has no resource']]);
-    const rows = await db.all<{ id: string; l: number; e: number | null }>('SELECT id, _line::INTEGER AS l, _entry::INTEGER AS e FROM fhir_resources ORDER BY id');
+    const rows = await scratch.db.all<{ id: string; l: number; e: number | null }>('SELECT id, _line::INTEGER AS l, _entry::INTEGER AS e FROM fhir_resources ORDER BY id');
     expect(rows).toEqual([{ id: 'b1', l: 2, e: 0 }, { id: 'b2', l: 2, e: 2 }, { id: 'p0', l: 1, e: null }]);
   });
 
   it('a file that is not JSON is one error, not a crash', async () => {
-    const path = join(dir, 'notes.json');
+    const path = join(scratch.dir, 'notes.json');
     writeFileSync(path, 'Time,Parameter,Value\n00:00,HR,80\n');
-    const st = await stageFhir(db, [path]);
+    const st = await stageFhir(scratch.db, [path]);
     expect(st.resources).toBe(0);
     expect(st.errors).toEqual([{ file: path, reason: expect.stringMatching(/^not FHIR JSON: the file starts with "Time,Para/) }]);
   });
@@ -131,7 +121,7 @@ describe('stageFhir on bad input', () => {
 
 describe('patients, procedures and devices', () => {
   it.each(['compiled', 'reference'] as const)('%s: one row per resource with ids from references', async (engine) => {
-    const path = join(dir, 'mix.ndjson');
+    const path = join(scratch.dir, 'mix.ndjson');
     const res = [
       { resourceType: 'Patient', id: 'p1', gender: 'female', birthDate: '1950-02-03', managingOrganization: { reference: 'Organization/org1' } },
       { resourceType: 'Patient', id: 'p2' },
@@ -143,10 +133,10 @@ describe('patients, procedures and devices', () => {
       { resourceType: 'Device', id: 'rb1', serialNumber: 'SN-1', modelNumber: 'X1', manufacturer: 'Acme', status: 'active', owner: { reference: 'Organization/org1' } },
     ];
     writeFileSync(path, res.map((r) => JSON.stringify(r)).join('\n'));
-    await stageFhir(db, [path]);
+    await stageFhir(scratch.db, [path]);
     const run = async (name: string): Promise<Row[]> => {
-      await runView(db, shippedView(name), { source: 'fhir_resources', target: 't', engine });
-      return sorted(await db.all('SELECT * FROM t'));
+      await runView(scratch.db, shippedView(name), { source: 'fhir_resources', target: 't', engine });
+      return sorted(await scratch.db.all('SELECT * FROM t'));
     };
     expect(await run('patients')).toEqual([
       { patient_id: 'p1', gender: 'female', birth_date: '1950-02-03', managing_organization: 'org1' },
@@ -173,22 +163,22 @@ describe('engines', () => {
     select: [{ column: [{ name: 'id', path: 'id', type: 'id' }] }, { repeat: ['component'], column: [{ name: 'c', path: 'code.coding.code.first()', type: 'code' }] }],
   };
   it('the compiled engine refuses what it cannot compile, with the reason; auto falls back to the reference engine', async () => {
-    await stageFhir(db, r4Json);
+    await stageFhir(scratch.db, r4Json);
     expect(compileView(repeatView)).toEqual({ refused: 'not compiled, use --engine reference: repeat' });
-    await expect(runView(db, repeatView, { source: 'fhir_resources', target: 'r', engine: 'compiled' })).rejects.toMatchObject({
+    await expect(runView(scratch.db, repeatView, { source: 'fhir_resources', target: 'r', engine: 'compiled' })).rejects.toMatchObject({
       code: 'usage',
       message: 'ViewDefinition (unnamed): not compiled, use --engine reference: repeat',
     });
-    const auto = await runView(db, repeatView, { source: 'fhir_resources', target: 'r', engine: 'auto' });
+    const auto = await runView(scratch.db, repeatView, { source: 'fhir_resources', target: 'r', engine: 'auto' });
     expect(auto).toEqual({ engine: 'reference', rows: 9 }); // the components of the three BP examples (2 each) and sample-data (3)
   });
 
   it('an aborted signal (Ctrl-C) ends staging and views in InterruptedError (exit 130)', async () => {
     const signal = AbortSignal.abort();
-    await expect(stageFhir(db, r4Json, { signal })).rejects.toMatchObject({ code: 'interrupted', exitCode: 130 });
-    await stageFhir(db, r4Json);
+    await expect(stageFhir(scratch.db, r4Json, { signal })).rejects.toMatchObject({ code: 'interrupted', exitCode: 130 });
+    await stageFhir(scratch.db, r4Json);
     for (const engine of ['compiled', 'reference'] as const) {
-      await expect(runView(db, shippedView('observation-readings'), { source: 'fhir_resources', target: 'r', engine, signal })).rejects.toMatchObject({
+      await expect(runView(scratch.db, shippedView('observation-readings'), { source: 'fhir_resources', target: 'r', engine, signal })).rejects.toMatchObject({
         code: 'interrupted',
       });
     }
@@ -197,7 +187,7 @@ describe('engines', () => {
   it('an invalid view is a ConfigError naming the place, on both engines', async () => {
     const bad = { resource: 'Observation', select: [{ column: [{ name: 'v', path: 'value.where(' }] }] } as ViewDefinition;
     for (const engine of ['compiled', 'reference'] as const) {
-      await expect(runView(db, bad, { source: 'fhir_resources', target: 'r', engine })).rejects.toMatchObject({
+      await expect(runView(scratch.db, bad, { source: 'fhir_resources', target: 'r', engine })).rejects.toMatchObject({
         code: 'config',
         message: expect.stringMatching(/^ViewDefinition \(unnamed\): select\[0\]\.column\[0\]\.path: invalid FHIRPath "value\.where\("/),
       });

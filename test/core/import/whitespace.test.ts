@@ -60,6 +60,24 @@ describe('import csv, whitespace-separated columns and several tables per file',
     }
   });
 
+  it('reads the column names of a header line after a byte order mark (the mark is no part of the first name)', async () => {
+    writeFileSync(join(tmp.dir, 'bom.json'), JSON.stringify({
+      name: 'bom', description: 'a header line behind a UTF-8 byte order mark',
+      tables: [{ ...table('B', 'arm_1', 'x'), match: 'bom*.txt', csv: { whitespace: true, header: true } }],
+    }));
+    writeFileSync(join(tmp.dir, 'bom1.txt'), '\uFEFFid at x y\nE7 2024-01-01T00:00:07Z 7.5 70\n');
+    const r = await runCliWith({ cwd: tmp.dir }, 'import', 'csv', '--profile', 'bom.json', 'bom1.txt', '--db', dbPath(), '--allow-orphans', '--format', 'json');
+    expect(r.exitCode, r.stderr).toBe(0);
+    const db = await openDb(dbPath(), { readOnly: true });
+    try {
+      const rows = await db.all<{ event_id: string; x: number; line: number }>(
+        "SELECT event_id, tool_x_mm AS x, _source_line::INTEGER AS line FROM raw_telemetry WHERE event_id LIKE 'E7%'");
+      expect(rows).toEqual([{ event_id: 'E7-B', x: 7.5, line: 2 }]);
+    } finally {
+      db.close();
+    }
+  });
+
   it('skips a rerun of the same import for both tables (each has its own sha256)', async () => {
     const r = await runCliWith({ cwd: tmp.dir }, 'import', 'csv', '--profile', 'ws.json', 'trial1.txt', '--db', dbPath(), '--allow-orphans', '--format', 'json');
     expect(r.exitCode, r.stderr).toBe(0);

@@ -1,19 +1,12 @@
 // The throwaway PostgreSQL cluster the publish tests use: it starts, takes a password connection on 127.0.0.1,
 // runs in UTC, and survives a stop and a start (the stop-mid-publish test relies on that).
 import { describe, expect, it } from 'vitest';
-import pg from 'pg';
-import { usePgCluster } from '../../helpers/pg.js';
+import { usePgCluster, withPgClient } from '../../helpers/pg.js';
 
 const server = usePgCluster('test/core/publish/cluster.test.ts');
 
 async function now(url: string): Promise<string> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<{ tz: string }>("SELECT current_setting('TimeZone') AS tz")).rows[0]?.tz ?? '';
-  } finally {
-    await client.end();
-  }
+  return withPgClient(url, async (client) => (await client.query<{ tz: string }>("SELECT current_setting('TimeZone') AS tz")).rows[0]?.tz ?? '');
 }
 
 describe('throwaway PostgreSQL cluster', () => {

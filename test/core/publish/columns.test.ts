@@ -5,13 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { openDb, type Db } from '../../../src/db/db.js';
 import { csvLinesSql, pgColumnsDdl, pgReadySelectSql, pgTypeOf, type MartColumn } from '../../../src/core/publish/columns.js';
 import { ident } from '../../../src/db/sql.js';
 import { tempDir } from '../../helpers/run-cli.js';
-import { usePgCluster } from '../../helpers/pg.js';
+import { usePgCluster, withPgClient } from '../../helpers/pg.js';
 
 const server = usePgCluster('test/core/publish/columns.test.ts');
 let db: Db;
@@ -43,9 +42,7 @@ async function columns(): Promise<MartColumn[]> {
 
 /** Copies CSV text into a fresh PostgreSQL table and reads every row back as JSON-able values. */
 async function roundTrip(table: string, csv: string, cols: MartColumn[]): Promise<unknown[]> {
-  const c = new pg.Client({ connectionString: server.cluster.url });
-  await c.connect();
-  try {
+  return withPgClient(server.cluster.url, async (c) => {
     await c.query(`SET TIME ZONE 'UTC'; DROP TABLE IF EXISTS ${table}; CREATE TABLE ${table} (${pgColumnsDdl(cols, ident)})`);
     const copy = c.query(copyFrom(`COPY ${table} FROM STDIN (FORMAT csv)`));
     await new Promise<void>((res, rej) => {
@@ -55,9 +52,7 @@ async function roundTrip(table: string, csv: string, cols: MartColumn[]): Promis
     });
     const res = await c.query(`SELECT id, txt, tags, to_char(ts, 'YYYY-MM-DD HH24:MI:SS.US') AS ts, x::text AS x, flag, big::text AS big, day::text AS day, amount::text AS amount FROM ${table} ORDER BY id`);
     return res.rows;
-  } finally {
-    await c.end();
-  }
+  });
 }
 
 const EXPECTED = [

@@ -3,53 +3,25 @@
 // publish writes nothing; after a 1% load and an incremental transform only the touched partitions are replaced
 // and the result equals a full publish; the password never appears in any output or in the run history. (A killed
 // publish and a stopped server: test/e2e/publish-faults.test.ts.)
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { openDb, type Db } from '../../../src/db/db.js';
+import { openDb } from '../../../src/db/db.js';
 import { loadModels } from '../../../src/core/transform/models.js';
 import { PublishError, resolvePublishTarget, runPublish } from '../../../src/core/publish/index.js';
 import { InterruptedError } from '../../../src/errors.js';
-import { runCliWith, tempDir } from '../../helpers/run-cli.js';
-import { PG_PASSWORD, usePgCluster } from '../../helpers/pg.js';
+import { runCliWith } from '../../helpers/run-cli.js';
+import { PG_PASSWORD } from '../../helpers/pg.js';
+import { usePublishSetup } from '../../helpers/publish.js';
 import { holdLock, releaseLock } from '../../helpers/hold-lock.js';
 import { duckTableSum, pgTableSum } from '../../helpers/pg-compare.js';
 import { lakeAt } from '../../helpers/lake.js';
 
-const server = usePgCluster('test/core/publish/publish.test.ts');
+const setup = usePublishSetup('test/core/publish/publish.test.ts', ['--scale', '0.05']);
+const { server, withPg, withLake, pub } = setup;
 const MARTS = loadModels().models.filter((m) => m.materialized === 'table').map((m) => m.name);
-let dir = '';
-let cleanup = (): void => undefined;
-let dbPath = '';
-
-beforeAll(async () => {
-  ({ dir, cleanup } = tempDir('surgctl-publish-'));
-  dbPath = join(dir, 'surgctl.duckdb');
-  const r = await runCliWith({ cwd: dir, env: {} }, 'pipeline', '--scale', '0.05', '--format', 'json');
-  if (r.exitCode !== 0) throw new Error(`pipeline failed: ${r.stderr}`);
-});
-afterAll(() => cleanup());
-
-async function withPg<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: server.cluster.url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-
-async function withLake<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = await openDb(dbPath, { readOnly: true });
-  try {
-    return await fn(db);
-  } finally {
-    db.close();
-  }
-}
 
 /** Each mart's row count and checksum, in the lakehouse and in the schema. */
 async function compareAll(schema: string, tables = MARTS): Promise<{ lake: Record<string, unknown>; target: Record<string, unknown> }> {
@@ -81,10 +53,6 @@ async function targetState(schema: string): Promise<Record<string, unknown>> {
     );
     return { files: files.rows, ledger: ledger.rows[0], tuples: tuples.rows };
   });
-}
-
-function pub(...args: string[]) {
-  return runCliWith({ cwd: dir, env: {} }, 'publish', '--to', server.cluster.url, '--db', dbPath, '--format', 'json', ...args);
 }
 
 describe('surgctl publish', () => {
@@ -169,21 +137,21 @@ describe('surgctl publish', () => {
     if (server.skipReason) return ctx.skip(server.skipReason);
     expect((await pub()).exitCode).toBe(0);
     // About 1% more rows: a quarter of one procedure's telemetry and of one patient's vitals again, later, new ids.
-    const writable = await openDb(dbPath);
+    const writable = await openDb(setup.dbPath);
     await Promise.resolve(writable).then(async (db) => {
       await db.run(`COPY (SELECT 'X' || event_id AS event_id, procedure_id, patient_id, robot_id, robot_arm, instrument, step,
           force_n, velocity_mm_s, latency_ms, coalesce(error_code, '') AS error_code,
           strftime(recorded_at + INTERVAL 1 MINUTE, '%Y-%m-%dT%H:%M:%S.%gZ') AS recorded_at
-        FROM raw_telemetry WHERE procedure_id = (SELECT min(procedure_id) FROM raw_telemetry) AND hash(event_id) % 4 = 0) TO '${join(dir, 'telemetry-delta.csv')}' (HEADER)`);
+        FROM raw_telemetry WHERE procedure_id = (SELECT min(procedure_id) FROM raw_telemetry) AND hash(event_id) % 4 = 0) TO '${join(setup.dir, 'telemetry-delta.csv')}' (HEADER)`);
       await db.run(`COPY (SELECT * EXCLUDE (_load_id, _source_file, _source_line)
           REPLACE ('X' || reading_id AS reading_id, strftime(measured_at + INTERVAL 7 HOUR, '%Y-%m-%dT%H:%M:%S.%gZ') AS measured_at)
-        FROM raw_vitals WHERE patient_id = (SELECT max(patient_id) FROM raw_vitals) AND hash(reading_id) % 4 = 0) TO '${join(dir, 'vitals-delta.csv')}' (HEADER)`);
+        FROM raw_vitals WHERE patient_id = (SELECT max(patient_id) FROM raw_vitals) AND hash(reading_id) % 4 = 0) TO '${join(setup.dir, 'vitals-delta.csv')}' (HEADER)`);
     }).finally(() => writable.close());
-    const load = await runCliWith({ cwd: dir, env: {} }, 'load', join(dir, 'telemetry-delta.csv'), '--dataset', 'telemetry', '--db', dbPath, '--format', 'json');
+    const load = await runCliWith({ cwd: setup.dir, env: {} }, 'load', join(setup.dir, 'telemetry-delta.csv'), '--dataset', 'telemetry', '--db', setup.dbPath, '--format', 'json');
     expect(load.exitCode, load.stderr).toBe(0);
-    const loadV = await runCliWith({ cwd: dir, env: {} }, 'load', join(dir, 'vitals-delta.csv'), '--dataset', 'vitals', '--db', dbPath, '--format', 'json');
+    const loadV = await runCliWith({ cwd: setup.dir, env: {} }, 'load', join(setup.dir, 'vitals-delta.csv'), '--dataset', 'vitals', '--db', setup.dbPath, '--format', 'json');
     expect(loadV.exitCode, loadV.stderr).toBe(0);
-    const tr = await runCliWith({ cwd: dir, env: {} }, 'transform', '--db', dbPath, '--format', 'json');
+    const tr = await runCliWith({ cwd: setup.dir, env: {} }, 'transform', '--db', setup.dbPath, '--format', 'json');
     expect(tr.exitCode, tr.stderr).toBe(0);
     expect(JSON.parse(tr.stdout).mode).toBe('incremental');
 
@@ -210,7 +178,7 @@ describe('surgctl publish', () => {
   it('the chunk transport (where mkfifo is missing) writes the same tables as the FIFO one', async (ctx) => {
     if (server.skipReason) return ctx.skip(server.skipReason);
     const target = resolvePublishTarget({ to: server.cluster.url, schema: 'chunked', env: {} });
-    const r = await runPublish({ target, transport: 'chunks', batchRows: 3000 }, { lake: lakeAt(dbPath) });
+    const r = await runPublish({ target, transport: 'chunks', batchRows: 3000 }, { lake: lakeAt(setup.dbPath) });
     expect(r.tables.every((t) => t.mode === 'full')).toBe(true);
     const { lake, target: published } = await compareAll('chunked');
     expect(published).toEqual(lake);
@@ -218,10 +186,10 @@ describe('surgctl publish', () => {
 
   it('--raw adds the raw tables (a second publish leaves them); publish.url and publish.schema come from the config file, which config show never prints', async (ctx) => {
     if (server.skipReason) return ctx.skip(server.skipReason);
-    const config = join(dir, 'surgctl.config.json');
+    const config = join(setup.dir, 'surgctl.config.json');
     writeFileSync(config, JSON.stringify({ publish: { url: server.cluster.url, schema: 'from_config' } }));
     try {
-      const r = await runCliWith({ cwd: dir, env: {} }, 'publish', '--raw', '--db', dbPath, '--format', 'json');
+      const r = await runCliWith({ cwd: setup.dir, env: {} }, 'publish', '--raw', '--db', setup.dbPath, '--format', 'json');
       expect(r.exitCode, r.stderr).toBe(0);
       const tables = (JSON.parse(r.stdout) as { schema: string; tables: { table: string; mode: string }[] });
       expect(tables.schema).toBe('from_config');
@@ -231,10 +199,10 @@ describe('surgctl publish', () => {
       const raw = ['raw_telemetry', 'raw_vitals', 'raw_patients'];
       const { lake, target } = await compareAll('from_config', raw);
       expect(target).toEqual(lake);
-      const again = await runCliWith({ cwd: dir, env: {} }, 'publish', '--raw', '--db', dbPath, '--format', 'json');
+      const again = await runCliWith({ cwd: setup.dir, env: {} }, 'publish', '--raw', '--db', setup.dbPath, '--format', 'json');
       expect(again.exitCode, again.stderr).toBe(0);
       expect((JSON.parse(again.stdout) as { changed: boolean }).changed).toBe(false);
-      const show = await runCliWith({ cwd: dir, env: {} }, 'config', 'show', '--format', 'json');
+      const show = await runCliWith({ cwd: setup.dir, env: {} }, 'config', 'show', '--format', 'json');
       expect(show.exitCode).toBe(0);
       expect(show.stdout).not.toContain(PG_PASSWORD);
     } finally {
@@ -245,7 +213,7 @@ describe('surgctl publish', () => {
   it('Ctrl-C mid-publish: InterruptedError (exit 130), the target unchanged, the run recorded interrupted', async (ctx) => {
     if (server.skipReason) return ctx.skip(server.skipReason);
     expect((await pub()).exitCode).toBe(0);
-    const tr = await runCliWith({ cwd: dir, env: {} }, 'transform', '--db', dbPath, '--full-refresh', '--format', 'json');
+    const tr = await runCliWith({ cwd: setup.dir, env: {} }, 'transform', '--db', setup.dbPath, '--full-refresh', '--format', 'json');
     expect(tr.exitCode, tr.stderr).toBe(0);
     const before = await targetState('surgctl');
     const abort = new AbortController();
@@ -260,7 +228,7 @@ describe('surgctl publish', () => {
     const err = await runPublish({
       target: resolvePublishTarget({ to: server.cluster.url, env: {} }),
     }, {
-      lake: lakeAt(dbPath),
+      lake: lakeAt(setup.dbPath),
       signal: abort.signal,
       onEvent: (e) => {
         if (e.type === 'table-start' && ++n === 2) {
@@ -284,7 +252,7 @@ describe('surgctl publish', () => {
 
   it("a lakehouse locked after the target's COMMIT: publish_ledger (exit 3) says the target is published; the next publish records the entry", async (ctx) => {
     if (server.skipReason) return ctx.skip(server.skipReason);
-    const tr = await runCliWith({ cwd: dir, env: {} }, 'transform', '--db', dbPath, '--full-refresh', '--format', 'json');
+    const tr = await runCliWith({ cwd: setup.dir, env: {} }, 'transform', '--db', setup.dbPath, '--full-refresh', '--format', 'json');
     expect(tr.exitCode, tr.stderr).toBe(0);
     const runId = (JSON.parse(tr.stdout) as { run_id: string }).run_id;
     let holder: ChildProcess | undefined;
@@ -292,9 +260,9 @@ describe('surgctl publish', () => {
       target: resolvePublishTarget({ to: server.cluster.url, env: {} }),
       tables: ['patient_risk', 'alerts'],
       beforeLedger: async () => {
-        holder = await holdLock(dbPath);
+        holder = await holdLock(setup.dbPath);
       },
-    }, { lake: lakeAt(dbPath, { lockTimeoutMs: 300 }) })
+    }, { lake: lakeAt(setup.dbPath, { lockTimeoutMs: 300 }) })
       .catch((e: unknown) => e)
       .finally(async () => {
         if (holder) await releaseLock(holder);
@@ -326,29 +294,29 @@ describe('surgctl publish', () => {
 
   it('refuses clearly: no target, a bad URL, a server that is not there (password never printed)', async (ctx) => {
     if (server.skipReason) return ctx.skip(server.skipReason);
-    const none = await runCliWith({ cwd: dir, env: {} }, 'publish', '--db', dbPath);
+    const none = await runCliWith({ cwd: setup.dir, env: {} }, 'publish', '--db', setup.dbPath);
     expect(none.exitCode).toBe(2);
     expect(none.stderr).toMatch(/^surgctl: publish needs a PostgreSQL server/m);
     expect(none.stderr).toMatch(/hint: .*DATABASE_URL/);
-    const bad = await runCliWith({ cwd: dir, env: {} }, 'publish', '--db', dbPath, '--to', `mysql://u:${PG_PASSWORD}@h/db`);
+    const bad = await runCliWith({ cwd: setup.dir, env: {} }, 'publish', '--db', setup.dbPath, '--to', `mysql://u:${PG_PASSWORD}@h/db`);
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).not.toContain(PG_PASSWORD);
-    const down = await runCliWith({ cwd: dir, env: { DATABASE_URL: `postgresql://surgctl:${PG_PASSWORD}@127.0.0.1:1/postgres` } }, 'publish', '--db', dbPath);
+    const down = await runCliWith({ cwd: setup.dir, env: { DATABASE_URL: `postgresql://surgctl:${PG_PASSWORD}@127.0.0.1:1/postgres` } }, 'publish', '--db', setup.dbPath);
     expect(down.exitCode).toBe(3);
     expect(down.stderr).toMatch(/^surgctl: cannot connect to postgresql:\/\/surgctl:\*\*\*@127\.0\.0\.1:1\/postgres/m);
     expect(down.stderr).not.toContain(PG_PASSWORD);
-    const debug = await runCliWith({ cwd: dir, env: { DATABASE_URL: `postgresql://surgctl:${PG_PASSWORD}@127.0.0.1:1/postgres` } }, '--debug', 'publish', '--db', dbPath);
+    const debug = await runCliWith({ cwd: setup.dir, env: { DATABASE_URL: `postgresql://surgctl:${PG_PASSWORD}@127.0.0.1:1/postgres` } }, '--debug', 'publish', '--db', setup.dbPath);
     expect(debug.exitCode).toBe(3);
     expect(debug.stderr).toMatch(/\n\s+at /); // the stack trace is there, the password is not
     expect(debug.stderr).not.toContain(PG_PASSWORD);
-    const wrongPassword = await runCliWith({ cwd: dir, env: {} }, 'publish', '--db', dbPath, '--to', server.cluster.url.replace(encodeURIComponent(PG_PASSWORD), 'not-it'));
+    const wrongPassword = await runCliWith({ cwd: setup.dir, env: {} }, 'publish', '--db', setup.dbPath, '--to', server.cluster.url.replace(encodeURIComponent(PG_PASSWORD), 'not-it'));
     expect(wrongPassword.exitCode).toBe(3);
     expect(wrongPassword.stderr).toMatch(/^surgctl: cannot connect to postgresql:\/\/surgctl:\*\*\*@.*password authentication failed/m);
     const unknown = await pub('no_such_mart');
     expect(unknown.exitCode).toBe(2);
     expect(unknown.stderr).toMatch(/no_such_mart.* is not a mart or raw table/);
     // A last transform run that did not succeed: its marts may be half-built, so nothing is published.
-    const lakeDb = await openDb(dbPath);
+    const lakeDb = await openDb(setup.dbPath);
     try {
       await lakeDb.run("INSERT INTO transform_runs (run_id, mode, started_at, status) VALUES ('R-failed', 'full', now() + INTERVAL 1 DAY, 'failed')");
     } finally {
@@ -357,7 +325,7 @@ describe('surgctl publish', () => {
     const notReady = await pub();
     expect(notReady.exitCode).toBe(2);
     expect(JSON.parse(notReady.stderr)).toMatchObject({ error: 'publish_not_ready', hint: expect.stringMatching(/surgctl transform/) });
-    const cleanDb = await openDb(dbPath);
+    const cleanDb = await openDb(setup.dbPath);
     try {
       await cleanDb.run("DELETE FROM transform_runs WHERE run_id = 'R-failed'");
     } finally {

@@ -4,29 +4,24 @@
 // shows that an index can answer the query (a query no index fits still plans a Seq Scan then).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import pg from 'pg';
 import { openDb, type Db } from '../../../src/db/db.js';
 import { SERVING_QUERIES } from '../../../src/core/publish/index.js';
 import { readReport } from '../../../src/core/report/index.js';
-import { runCliWith, tempDir } from '../../helpers/run-cli.js';
-import { usePgCluster } from '../../helpers/pg.js';
+import { runCliWith } from '../../helpers/run-cli.js';
+import { usePublishSetup } from '../../helpers/publish.js';
 
-const server = usePgCluster('test/core/publish/serving.test.ts');
-let dir = '';
-let cleanup = (): void => undefined;
+const setup = usePublishSetup('test/core/publish/serving.test.ts', ['--scale', '0.03', '--incidents', '0.5']);
+const { server } = setup;
 let db: Db | undefined;
 let client: pg.Client | undefined;
 let patient = '';
 
 beforeAll(async () => {
-  ({ dir, cleanup } = tempDir('surgctl-serving-'));
-  const r = await runCliWith({ cwd: dir, env: {} }, 'pipeline', '--scale', '0.03', '--incidents', '0.5', '--format', 'json');
-  if (r.exitCode !== 0) throw new Error(`pipeline failed: ${r.stderr}`);
   if (server.skipReason) return;
-  const p = await runCliWith({ cwd: dir, env: { DATABASE_URL: server.cluster.url } }, 'publish', '--format', 'json');
+  const p = await runCliWith({ cwd: setup.dir, env: { DATABASE_URL: server.cluster.url } }, 'publish', '--format', 'json');
   if (p.exitCode !== 0) throw new Error(`publish failed: ${p.stderr}`);
-  db = await openDb(join(dir, 'surgctl.duckdb'), { readOnly: true });
+  db = await openDb(setup.dbPath, { readOnly: true });
   client = new pg.Client({ connectionString: server.cluster.url });
   await client.connect();
   await client.query("SET search_path TO surgctl; SET TIME ZONE 'UTC'");
@@ -36,7 +31,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await client?.end();
   db?.close();
-  cleanup();
 });
 
 function query(name: string): string {
