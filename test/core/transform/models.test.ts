@@ -59,6 +59,7 @@ describe('model files', () => {
 SELECT 1`);
     expect(m.dependsOn).toEqual(['a', 'b']);
     expect(m.partition).toEqual({ kind: 'patient_hour', columns: ['p', 't'] });
+    expect(m.batched).toBe(true);
     expect(m.tests).toEqual([
       { kind: 'unique', name: 'unique(k1, k2)', columns: ['k1', 'k2'] },
       { kind: 'not_null', name: 'not_null(k1)', column: 'k1' },
@@ -70,6 +71,9 @@ SELECT 1`);
       { kind: 'expect', name: 'expect(a <= b)', expression: 'a <= b' },
     ]);
     expect(parseModel('/x/ok.sql', good).sql).toContain('SELECT 1 AS a');
+    // batched: false, with its reason in words, keeps a partitioned model's full build in one pass
+    expect(parseModel('/x/one.sql', '-- depends-on:\n-- grain: one row per (a)\n-- partition: procedure(a)\n-- batched: false (a filter)\nSELECT 1 AS a').batched).toBe(false);
+    expect(loadModels().models.filter((x) => !x.batched).map((x) => x.name).sort()).toEqual(['alert_episodes', 'alerts', 'telemetry_search']);
     // a semicolon inside a string literal is not a second statement
     expect(parseModel('/x/ok2.sql', "-- depends-on:\n-- grain: one row per (a)\nSELECT '; ' AS a;\n").name).toBe('ok2');
   });
@@ -83,6 +87,7 @@ SELECT 1`);
     ['-- depends-on:\n-- grain: one row per (a)\n-- partition: hospital(a)\nSELECT 1', /bad partition/],
     ['-- depends-on:\n-- grain: one row per (a)\n-- test: range(a, 0)\nSELECT 1', /bad test/],
     ['-- depends-on:\n-- grain: one row per (a)\n-- test: shape(a)\nSELECT 1', /unknown test kind/],
+    ['-- depends-on:\n-- grain: one row per (a)\n-- batched: falsy\nSELECT 1', /batched must be true or false/],
   ])('refuse a bad header (%#)', (text, message) => {
     expect(() => parseModel('/x/bad.sql', text)).toThrow(ConfigError);
     expect(() => parseModel('/x/bad.sql', text)).toThrow(message);
