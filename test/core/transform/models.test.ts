@@ -138,6 +138,24 @@ describe('a failing model', () => {
   });
 });
 
+describe('model tests in a full run', () => {
+  it('count a duplicated key exactly (the hashes of the keys fall short of the rows) and pass unique keys', async () => {
+    const d = dir();
+    const db = await openLakehouse(d);
+    try {
+      // EV-1 three times, EV-2 twice: 2 keys occur more than once (6 rows, 3 keys: rows minus keys would say 3).
+      const at = (s: number): string => `2026-01-05T08:00:0${s}Z`;
+      await insertRows(db, 'telemetry', [event('EV-1'), event('EV-1', { recorded_at: at(1) }), event('EV-1', { recorded_at: at(2) }), event('EV-2'), event('EV-2', { procedure_id: 'PR-2' }), event('EV-3')]);
+      const r = await transformDb(db, { cwd: d, env: {} });
+      expect(r.mode).toBe('full');
+      expect(r.tests.filter((t) => t.status === 'fail').map((t) => [t.model, t.test, t.failures])).toEqual([['telemetry_risk', 'unique(event_id)', 2]]);
+      expect(r.tests.find((t) => t.model === 'telemetry_summary' && t.test.startsWith('unique('))?.status).toBe('pass');
+    } finally {
+      db.close();
+    }
+  });
+});
+
 describe('model tests in an incremental run', () => {
   it('check the partitions in scope and catch a duplicate the new load brought', async () => {
     const d = dir();
