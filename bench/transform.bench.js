@@ -3,7 +3,7 @@
 // (hard-coded thresholds, no runner, no model tests) in the same lakehouse; then an incremental transform after a
 // 1% load, against the full one. Each phase runs in its own process so its peak RSS is its own.
 import { rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { alternate, childMain, fmt, freshOut, loadNote, pairHeader, pairRow, rawVitalsSql, repeats, rows, runChild, time, writeSection } from './lib.js';
 
@@ -52,6 +52,20 @@ async function fill(db, load, p0, p1) {
     FROM (SELECT i, j, hash(i, j) AS h FROM range($p0, $p1) a(i), range($events) b(j))`);
   await run(rawVitalsSql('range($pt0, $pt1)', '$ticks', '$load'));
 }
+
+/** CPU seconds (user + system, every thread of the process) since `from` (a process.cpuUsage() reading). */
+const cpuOf = (from) => {
+  const u = process.cpuUsage(from);
+  return (u.user + u.system) / 1e6;
+};
+
+/** The model each baseline statement stands for (models without one: telemetry_search, outcomes_by_type, data_quality). */
+const BASELINE_OF = {
+  telemetry_risk: 'b_risk', alerts: 'b_alerts', alert_episodes: 'b_episodes', vitals_hourly: 'b_vitals_hourly',
+  vitals_5min: 'b_vitals_5min', news2_hourly: 'b_news2', vitals_flags: 'b_flags', trends: 'b_trends',
+  patient_risk: 'b_patient', procedure_risk: 'b_procedure', robot_kpis: 'b_robots', motion_kpis: 'b_motion',
+  telemetry_summary: 'b_summary',
+};
 
 // The plain-DuckDB equivalent of the models: the same scores, windows and aggregates with the thresholds written in.
 const BASELINE = [
@@ -201,16 +215,27 @@ async function runPhase(name, dbPath) {
     }
   }
   if (name === 'baseline') {
-    // DuckDB's defaults (all cores, default memory limit); UTC so the hourly buckets match the models'.
+    // DuckDB's defaults (all cores, default memory limit); UTC so the hourly buckets match the models'. Its tables go
+    // to a file of their own beside the lakehouse, which it reads attached: in the lakehouse they made the file (and
+    // so the read snapshot surgctl copies before it writes) about twice as large.
     const { DuckDBInstance } = await import('@duckdb/node-api');
-    const inst = await DuckDBInstance.create(dbPath);
+    const inst = await DuckDBInstance.create(join(dirname(dbPath), 'baseline.duckdb'));
     const con = await inst.connect();
     await con.run("SET TimeZone = 'UTC'");
+    await con.run(`ATTACH '${dbPath}' AS lake (READ_ONLY)`);
+    await con.run("SET search_path = 'main,lake.main'");
     try {
+      // Each statement timed as the transform times a model (wall, and the process's CPU seconds over its threads).
+      const statements = {};
       const r = await time(async () => {
-        for (const sql of BASELINE) await con.run(sql);
+        for (const sql of BASELINE) {
+          const cpu = process.cpuUsage();
+          const t0 = performance.now();
+          await con.run(sql);
+          statements[/TABLE (b_\w+)/.exec(sql)[1]] = { seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuOf(cpu) };
+        }
       });
-      return { seconds: r.seconds };
+      return { seconds: r.seconds, statements };
     } finally {
       con.closeSync();
       inst.closeSync();
@@ -221,8 +246,23 @@ async function runPhase(name, dbPath) {
   // The process's peak RSS after each model: the models that raised it are the ones that set the peak.
   const peaks = [];
   const maxRss = () => Math.round(process.resourceUsage().maxRSS / 1024);
+  // Per model: wall and CPU seconds from its start to its end; per model's tests: from the previous event to them.
+  const models = {};
+  const tests = {};
+  let cpu = process.cpuUsage();
+  let at = performance.now();
+  const mark = () => {
+    const out = { seconds: (performance.now() - at) / 1000, cpuSeconds: cpuOf(cpu) };
+    [cpu, at] = [process.cpuUsage(), performance.now()];
+    return out;
+  };
   const onEvent = (e) => {
-    if (e.type === 'model-done') peaks.push({ model: e.result.model, rssMiB: maxRss() });
+    if (e.type === 'model-start') mark();
+    if (e.type === 'model-done') {
+      models[e.result.model] = mark();
+      peaks.push({ model: e.result.model, rssMiB: maxRss() });
+    }
+    if (e.type === 'tests-done') tests[e.model] = mark();
   };
   const r = await time(() => runTransform({ cwd: process.cwd(), env: {}, fullRefresh: name === 'full' }, { lake: new Lakehouse({ path: dbPath }), onEvent }));
   const tr = r.value.models.find((m) => m.model === 'telemetry_risk');
@@ -231,11 +271,13 @@ async function runPhase(name, dbPath) {
     seconds: r.seconds,
     mode: r.value.mode,
     scope: r.value.scope,
-    tests: r.value.tests.length,
     tests_failed: r.value.tests_failed,
     telemetry_rows: tr?.rows ?? null,
     slowest: [...r.value.models].sort((a, b) => b.duration_ms - a.duration_ms).slice(0, 4).map((m) => `${m.model} ${fmt(m.duration_ms / 1000, 1)} s`),
     peakBy: raised.map((p) => `${p.model} ${p.rssMiB} MiB`),
+    models,
+    tests: r.value.tests.length,
+    testTimes: tests,
   };
 }
 
@@ -244,8 +286,10 @@ if (phase) {
 } else {
   const out = freshOut('transform');
   const dbPath = join(out, 'lake.duckdb');
-  rmSync(dbPath, { force: true });
-  rmSync(`${dbPath}.wal`, { force: true });
+  for (const f of [dbPath, join(out, 'baseline.duckdb')]) {
+    rmSync(f, { force: true });
+    rmSync(`${f}.wal`, { force: true });
+  }
   const env = { SURGCTL_THREADS: process.env.SURGCTL_THREADS ?? '2' };
   const run = (name) => () => runChild(self, [name, dbPath], env);
   const results = {};
@@ -261,16 +305,36 @@ if (phase) {
   const vitals = PATIENTS * VITALS_TICKS * 10;
   const full = pair.a.last;
   const inc = results.incremental;
-  const md = `## transform
+  // Model by model (medians over the pairs): surgctl's model against the baseline statement that stands for it.
+  const med = (xs) => {
+    const v = xs.filter((x) => x !== undefined).sort((x, y) => x - y);
+    return v.length === 0 ? undefined : v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  };
+  const cell = (x) => (x === undefined ? '' : fmt(x));
+  const sum = (o) => Object.values(o).reduce((n, x) => n + x.cpuSeconds, 0);
+  const byModel = Object.keys(full.models).map((m) => {
+    const a = (k) => med(pair.pairs.map((p) => p.a.models[m]?.[k]));
+    const b = (k) => (BASELINE_OF[m] ? med(pair.pairs.map((p) => p.b.statements[BASELINE_OF[m]]?.[k])) : undefined);
+    return { m, aw: a('seconds'), ac: a('cpuSeconds'), bw: b('seconds'), bc: b('cpuSeconds') };
+  }).sort((x, y) => y.ac - x.ac);
+  const modelsCpu = med(pair.pairs.map((p) => sum(p.a.models)));
+  const testsCpu = med(pair.pairs.map((p) => sum(p.a.testTimes)));
+  const baseCpu = med(pair.pairs.map((p) => sum(p.b.statements)));
+  const costliestTests = Object.entries(full.testTimes).sort((x, y) => y[1].cpuSeconds - x[1].cpuSeconds).slice(0, 3)
+    .map(([m, t]) => `${m} ${fmt(t.cpuSeconds)}`).join(', ');
+  const section = TEL === 5_000_000 ? 'transform' : `transform-${TEL >= 1e6 ? `${TEL / 1e6}m` : TEL}`;
+  const md = `## transform${section === 'transform' ? '' : ` at ${TEL.toLocaleString('en-US')} rows`}
 
 ${TEL.toLocaleString('en-US')} telemetry rows (${PROCS.toLocaleString('en-US')} procedures) and ${vitals.toLocaleString('en-US')} vitals rows
 (${PATIENTS.toLocaleString('en-US')} patients), made with DuckDB SQL straight into the raw tables of a lakehouse file
 (${fmt(results.make.seconds, 1)} s); surgctl with its defaults (2 threads, memory_limit 512MB, the procedure- and
-patient-partitioned models built in batches of about 1M raw rows), the baseline with DuckDB's defaults. The baseline
+patient-partitioned models that need it built in batches of about 1M and 4M raw rows), the baseline with DuckDB's
+defaults. The baseline
 is the same aggregations written as plain DuckDB queries with the thresholds typed in (risk scores with the force-spike
 window, alerts, episodes, hourly and 5-minute vitals, NEWS2, flags, trends, patient / procedure / robot summaries, motion
-measures per procedure, arm and step in one window pass, and the per-procedure latency summary) into
-tables of the same file. The transform also runs ${full.tests} model tests, records every model run and reads its
+measures per procedure, arm and step in one window pass, and the per-procedure latency summary) reading the
+lakehouse attached and writing its tables to a file of its own (in the lakehouse they doubled the read snapshot
+surgctl copies). The transform also runs ${full.tests} model tests, records every model run and reads its
 thresholds from the rules tables. Full refresh and baseline alternate (A B A B ...), each its own process, medians of
 ${repeats} pairs; CPU s = the child's user + system.
 
@@ -288,6 +352,16 @@ at 25M rows (${pair.a.rssMiB} MiB here); incremental after a 1% load <= 10% of t
 Slowest models in the last full run: ${full.slowest.join(', ')}. Peak RSS after each model that raised it (the
 model that set the peak is the last): ${full.peakBy.join(', ')}; model tests after. Lakehouse file: ${fmt(statSync(dbPath).size / 2 ** 20, 0)} MiB.
 Load: ${loadNote(pair)}.
+
+Model by model (medians of the ${repeats} full runs; the baseline statement that computes the same mart, timed the same
+way: wall, and the process's CPU seconds over its threads, from the statement's start to its end). The models' CPU
+seconds sum to ${fmt(modelsCpu)}, the baseline statements' to ${fmt(baseCpu)}; the model tests take ${fmt(testsCpu)} CPU s
+(costliest: ${costliestTests}); the rest of the process (start-up, opening, the read snapshot, rules, bookkeeping) is
+the difference to the CPU s above.
+
+| model | surgctl wall s | CPU s | baseline wall s | CPU s |
+|---|---:|---:|---:|---:|
+${byModel.map((r) => `| ${r.m} | ${cell(r.aw)} | ${cell(r.ac)} | ${cell(r.bw)} | ${cell(r.bc)} |`).join('\n')}
 `;
-  writeSection('transform', md);
+  writeSection(section, md);
 }

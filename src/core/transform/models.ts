@@ -34,6 +34,12 @@ export interface Model {
   materialized: 'table' | 'view';
   /** How an incremental run recomputes it; null: rebuilt in full every run. */
   partition: Partition | null;
+  /**
+   * Whether a full build of a procedure- or patient-partitioned model runs in batches of that partition (header
+   * `-- batched: false` turns it off: a model whose memory does not grow with the rows it reads, a filter or a
+   * grouping into a few rows per procedure, costs a scan and a statement per batch for nothing). Default true.
+   */
+  batched: boolean;
   tests: ModelTest[];
 }
 
@@ -97,6 +103,7 @@ export function parseModel(file: string, text: string): Model {
   let grain: string | undefined;
   let materialized: Model['materialized'] = 'table';
   let partition: Partition | null = null;
+  let batched = true;
   const tests: ModelTest[] = [];
   for (let i = 0; i < lines.length; i++) {
     const raw = (lines[i] as string).trim();
@@ -134,6 +141,15 @@ export function parseModel(file: string, text: string): Model {
         partition = { kind: p[1] as PartitionKind, columns: cols };
         break;
       }
+      case 'batched': {
+        // true or false, optionally followed by the reason in words.
+        const flag = /^(true|false)(?:\s|$)/.exec(value)?.[1];
+        if (flag === undefined) {
+          throw new ConfigError(`model ${file}:${line}: batched must be true or false, got "${value}"`, { file, line });
+        }
+        batched = flag === 'true';
+        break;
+      }
       case 'test':
         tests.push(...parseTest(file, line, value));
         break;
@@ -169,6 +185,7 @@ export function parseModel(file: string, text: string): Model {
     key,
     materialized,
     partition,
+    batched,
     tests: materialized === 'table' ? [...keyTests, ...tests.filter((t) => !keyTests.some((k) => k.name === t.name))] : [],
   };
 }

@@ -391,8 +391,12 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
   return result;
 }
 
-/** The kind of batches a model's full build is cut into (its partition, when that is procedure or patient). */
+/**
+ * The kind of batches a model's full build is cut into (its partition, when that is procedure or patient, unless
+ * its header says `batched: false`).
+ */
 function batchKindOf(m: Model): BatchKind | undefined {
+  if (!m.batched) return undefined;
   const kind = m.partition?.kind;
   return kind === 'procedure' || kind === 'patient' ? kind : undefined;
 }

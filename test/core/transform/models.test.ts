@@ -59,6 +59,7 @@ describe('model files', () => {
 SELECT 1`);
     expect(m.dependsOn).toEqual(['a', 'b']);
     expect(m.partition).toEqual({ kind: 'patient_hour', columns: ['p', 't'] });
+    expect(m.batched).toBe(true);
     expect(m.tests).toEqual([
       { kind: 'unique', name: 'unique(k1, k2)', columns: ['k1', 'k2'] },
       { kind: 'not_null', name: 'not_null(k1)', column: 'k1' },
@@ -70,6 +71,9 @@ SELECT 1`);
       { kind: 'expect', name: 'expect(a <= b)', expression: 'a <= b' },
     ]);
     expect(parseModel('/x/ok.sql', good).sql).toContain('SELECT 1 AS a');
+    // batched: false, with its reason in words, keeps a partitioned model's full build in one pass
+    expect(parseModel('/x/one.sql', '-- depends-on:\n-- grain: one row per (a)\n-- partition: procedure(a)\n-- batched: false (a filter)\nSELECT 1 AS a').batched).toBe(false);
+    expect(loadModels().models.filter((x) => !x.batched).map((x) => x.name).sort()).toEqual(['alert_episodes', 'alerts', 'telemetry_search']);
     // a semicolon inside a string literal is not a second statement
     expect(parseModel('/x/ok2.sql', "-- depends-on:\n-- grain: one row per (a)\nSELECT '; ' AS a;\n").name).toBe('ok2');
   });
@@ -83,6 +87,7 @@ SELECT 1`);
     ['-- depends-on:\n-- grain: one row per (a)\n-- partition: hospital(a)\nSELECT 1', /bad partition/],
     ['-- depends-on:\n-- grain: one row per (a)\n-- test: range(a, 0)\nSELECT 1', /bad test/],
     ['-- depends-on:\n-- grain: one row per (a)\n-- test: shape(a)\nSELECT 1', /unknown test kind/],
+    ['-- depends-on:\n-- grain: one row per (a)\n-- batched: falsy\nSELECT 1', /batched must be true or false/],
   ])('refuse a bad header (%#)', (text, message) => {
     expect(() => parseModel('/x/bad.sql', text)).toThrow(ConfigError);
     expect(() => parseModel('/x/bad.sql', text)).toThrow(message);
@@ -127,6 +132,24 @@ describe('a failing model', () => {
       expect(await db.scalar('SELECT count(*)::INTEGER FROM transform_state')).toBe(0);
       expect(await db.scalar("SELECT status FROM transform_runs")).toBe('failed');
       expect(await db.scalar("SELECT status FROM runs WHERE command = 'transform'")).toBe('failed');
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('model tests in a full run', () => {
+  it('count a duplicated key exactly (the hashes of the keys fall short of the rows) and pass unique keys', async () => {
+    const d = dir();
+    const db = await openLakehouse(d);
+    try {
+      // EV-1 three times, EV-2 twice: 2 keys occur more than once (6 rows, 3 keys: rows minus keys would say 3).
+      const at = (s: number): string => `2026-01-05T08:00:0${s}Z`;
+      await insertRows(db, 'telemetry', [event('EV-1'), event('EV-1', { recorded_at: at(1) }), event('EV-1', { recorded_at: at(2) }), event('EV-2'), event('EV-2', { procedure_id: 'PR-2' }), event('EV-3')]);
+      const r = await transformDb(db, { cwd: d, env: {} });
+      expect(r.mode).toBe('full');
+      expect(r.tests.filter((t) => t.status === 'fail').map((t) => [t.model, t.test, t.failures])).toEqual([['telemetry_risk', 'unique(event_id)', 2]]);
+      expect(r.tests.find((t) => t.model === 'telemetry_summary' && t.test.startsWith('unique('))?.status).toBe('pass');
     } finally {
       db.close();
     }

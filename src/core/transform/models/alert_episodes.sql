@@ -1,6 +1,7 @@
 -- depends-on: alerts
 -- grain: one row per (episode_id)
 -- partition: procedure(procedure_id)
+-- batched: false (windows over the alerts only, a few per procedure)
 -- test: not_null(procedure_id, robot_arm, started_at, ended_at, alerts, level, level_rank, risk_score, reason)
 -- test: accepted_values(level, medium, high, critical)
 -- test: expect(ended_at >= started_at AND alerts >= 1)

@@ -1,6 +1,7 @@
 -- depends-on: telemetry_risk
 -- grain: one row per (alert_id)
 -- partition: procedure(procedure_id)
+-- batched: false (a filter of telemetry_risk: it holds no event for long, a full build reads it once)
 -- test: not_null(event_id, procedure_id, robot_arm, at, level, level_rank, risk_score, triggers, reason)
 -- test: accepted_values(level, medium, high, critical)
 -- test: range(level_rank, 2, 4)

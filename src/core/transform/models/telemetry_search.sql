@@ -1,6 +1,7 @@
 -- depends-on: telemetry_risk
 -- grain: one row per (kind, match, procedure_id, patient_id, robot_id)
 -- partition: procedure(procedure_id)
+-- batched: false (a few rows per procedure: the grouping holds them, not the events)
 -- test: accepted_values(kind, step, error_code)
 -- test: expect(n >= 1 AND first_at <= last_at)
 -- What full-text search of steps and error codes needs from telemetry_risk, grouped as `report search` groups it:
