@@ -26,7 +26,7 @@ import { duckType, type DatasetSchema } from '../schemas.js';
 import { compileChecks } from './compile.js';
 import { sniffDelimiter, sniffText } from './csv-scan.js';
 import type { ProgressPhase, StagedValidation } from './staged.js';
-import { buildFastLine, lengthBoundRegex } from './fast-regex.js';
+import { buildFastLine } from './fast-regex.js';
 import { castTextSql, dropStaged, ERR_STRUCT, publicErrorsSql, REJECT_MESSAGES, stageRef, tempName } from './stage-common.js';
 
 /** Bits of the candidate-duplicate bitmap: with 10,000 duplicated keys about 1% of lines are kept in vain by the second pass. */
@@ -215,17 +215,13 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
   // NULL hashes to a constant: rows without a key may land in a candidate group, and are never duplicates below.
   const keyHash = (line: string): string => `hash(${pk.map((i) => cell(line, i)).join(', ')})`;
   // A line over maxLineLength may still be valid: then each cell the regex does not bound by length is measured
-  // (a line the regex matches has exactly its cells between the delimiters), by a second regex over the line
-  // (lengthBoundRegex: RE2 counts characters as length() does), or where a bound is over RE2's repeat limit by
-  // length(split_part(...)) per cell. A CASE, so only such lines are measured (DuckDB computes every operand of AND /
-  // OR in a projection); strlen (bytes, stored with the string) at most maxLineLength means length (characters) is
-  // too. On the generator's 5M file (20% of its lines long) the regex costs 1 CPU s less than the split cells.
-  const boundRx = lengthBoundRegex(fast.cellMaxLength, delimiter);
-  const cellBounds = boundRx !== undefined ? [] : fast.cellMaxLength.flatMap((m, i) => (m === null ? [] : [`length(split_part(l, $d, ${i + 1})) <= ${m}`]));
-  const longOk = boundRx !== undefined ? 'regexp_full_match(l, $bx)' : cellBounds.join(' AND ') || 'false';
+  // (a line the regex matches has exactly its cells between the delimiters). A CASE, so only such lines are split
+  // (DuckDB computes every operand of AND / OR in a projection). strlen (bytes, stored with the string) at most
+  // maxLineLength means length (characters, read from the bytes) is too. (A second RE2 regex measuring the cells
+  // instead cost 1 CPU s less on the generator's 5M file, but 66 MiB more peak RSS in the 25M first pass: not kept.)
+  const cellBounds = fast.cellMaxLength.flatMap((m, i) => (m === null ? [] : [`length(split_part(l, $d, ${i + 1})) <= ${m}`]));
   const okExpr = fast.maxLineLength === null ? 'regexp_full_match(l, $rx)'
-    : `CASE WHEN NOT regexp_full_match(l, $rx) THEN false WHEN strlen(l) <= ${fast.maxLineLength} THEN true ELSE ${longOk} END`;
-  const okParams: Record<string, DuckDBValue> = fast.maxLineLength !== null && boundRx !== undefined ? { bx: boundRx } : {};
+    : `CASE WHEN NOT regexp_full_match(l, $rx) THEN false WHEN strlen(l) <= ${fast.maxLineLength} THEN true ELSE ${cellBounds.join(' AND ') || 'false'} END`;
   const dropAll = async (): Promise<void> => {
     await db.run(`DROP TABLE IF EXISTS ${t.lines};
       DROP TABLE IF EXISTS ${t.candHash}; DROP TABLE IF EXISTS ${t.kept}; DROP TABLE IF EXISTS ${t.cand}; DROP TABLE IF EXISTS ${t.extra}; DROP TABLE IF EXISTS ${t.parts}; DROP TABLE IF EXISTS ${t.err}; DROP TABLE IF EXISTS ${t.rowErr};
@@ -253,7 +249,7 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
              ${byOffset ? ', strlen(l)::UINTEGER AS n' : ''}
              ${input.typed ? typedCells((j) => `nullif(_p[${j + 1}], '')`).map((x, i) => `, ${x} AS _t${i}`).join('') : ''}
       FROM (SELECT l, ok${input.typed ? ', CASE WHEN ok THEN string_split(l, $d) END AS _p' : ''} FROM (SELECT l, ${okExpr} AS ok FROM ${reader}))`,
-    { rx: fast.regex, ...okParams, ...(pk.length || input.typed || cellBounds.length ? p : {}) });
+    { rx: fast.regex, ...(pk.length || input.typed || cellBounds.length ? p : {}) });
   } catch (e) {
     // DuckDB refused a line (encoding, length, the U+0001 separator, mixed line ends): the exact path reports it.
     // Anything else is ours.

@@ -485,22 +485,6 @@ function buildCase(schema: Record<string, unknown>, props: Record<string, Schema
   return { ok: true, regex: `${slots.map((s) => s.re).join(sep)}(?:${sep})*`, maxLineLength, cellMaxLength: maxLens.map((m) => m ?? null), cells, values };
 }
 
-/** RE2 repeats a counted item at most this many times. */
-const RE2_MAX_REPEAT = 1000;
-
-/**
- * RE2 for a line the fast regex matched whose cells keep their maxLength (cellMaxLength, per header column; null:
- * not bounded here): the cells up to the last bounded one, each [^delimiter]{0,max} (characters, as length() counts
- * them), then anything. Undefined when no cell is bounded or a bound is over RE2's repeat limit.
- */
-export function lengthBoundRegex(cellMaxLength: (number | null)[], delimiter: string): string | undefined {
-  const last = cellMaxLength.reduce<number>((a, m, i) => (m === null ? a : i), -1);
-  if (last < 0 || cellMaxLength.some((m) => m !== null && m > RE2_MAX_REPEAT)) return undefined;
-  const sep = reChar(delimiter);
-  const cells = cellMaxLength.slice(0, last + 1).map((m) => (m === null ? `[^${sep}]*` : `[^${sep}]{0,${m}}`));
-  return `${cells.join(sep)}(?s:${sep}.*)?`;
-}
-
 function fieldSlot(name: string, r: FieldRules, forbidden: string[], anyCell: string): { slot: Slot; maxLen?: number; values?: string[] } | { reason: string } {
   const no = (why: string): { reason: string } => ({ reason: `${name}: ${why}` });
   const types = r.types ? [...r.types] : ['string'];
