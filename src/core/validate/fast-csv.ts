@@ -216,10 +216,12 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
   const keyHash = (line: string): string => `hash(${pk.map((i) => cell(line, i)).join(', ')})`;
   // A line over maxLineLength may still be valid: then each cell the regex does not bound by length is measured
   // (a line the regex matches has exactly its cells between the delimiters). A CASE, so only such lines are split
-  // (DuckDB computes every operand of AND / OR in a projection).
+  // (DuckDB computes every operand of AND / OR in a projection). strlen (bytes, stored with the string) at most
+  // maxLineLength means length (characters, read from the bytes) is too. (A second RE2 regex measuring the cells
+  // instead cost 1 CPU s less on the generator's 5M file, but 66 MiB more peak RSS in the 25M first pass: not kept.)
   const cellBounds = fast.cellMaxLength.flatMap((m, i) => (m === null ? [] : [`length(split_part(l, $d, ${i + 1})) <= ${m}`]));
   const okExpr = fast.maxLineLength === null ? 'regexp_full_match(l, $rx)'
-    : `CASE WHEN NOT regexp_full_match(l, $rx) THEN false WHEN length(l) <= ${fast.maxLineLength} THEN true ELSE ${cellBounds.join(' AND ') || 'false'} END`;
+    : `CASE WHEN NOT regexp_full_match(l, $rx) THEN false WHEN strlen(l) <= ${fast.maxLineLength} THEN true ELSE ${cellBounds.join(' AND ') || 'false'} END`;
   const dropAll = async (): Promise<void> => {
     await db.run(`DROP TABLE IF EXISTS ${t.lines};
       DROP TABLE IF EXISTS ${t.candHash}; DROP TABLE IF EXISTS ${t.kept}; DROP TABLE IF EXISTS ${t.cand}; DROP TABLE IF EXISTS ${t.extra}; DROP TABLE IF EXISTS ${t.parts}; DROP TABLE IF EXISTS ${t.err}; DROP TABLE IF EXISTS ${t.rowErr};
@@ -256,14 +258,22 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
     throw e;
   }
   await db.run('SET preserve_insertion_order = false');
-  // The lines kept (to check, and blank ones), with their numbers: one scan of the per-line table.
-  await db.run(`CREATE TEMP TABLE ${t.kept} AS SELECT rowid + 1 AS k, st, l FROM ${t.lines} WHERE st <> 1`);
-  const sizes = (await db.all<{ lines: number; bytes: number | null }>(`SELECT count(*)::DOUBLE AS lines,
-      ${byOffset ? `sum(coalesce(n, 0) + ${head.eol})::DOUBLE` : 'NULL::DOUBLE'} AS bytes FROM ${t.lines}`))[0];
-  const lines = sizes?.lines ?? 0;
-  // The byte lengths add up to the file's size only when DuckDB's lines are the file's lines byte for byte (no
-  // stripped character, a blank line empty): then each line's offset is the sum of the lengths before it.
-  const offsetsHold = byOffset && sizes?.bytes != null && fileSizeMatches(input.path, head.dataStart, sizes.bytes, head.eol);
+  input.progress('mapping lines');
+  const lines = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${t.lines}`));
+  // 2. Candidate duplicate keys: hash groups of more than one line.
+  let candidates = 0;
+  if (pk.length) {
+    await db.run(`CREATE TEMP TABLE ${t.candHash} AS SELECT h FROM ${t.lines} WHERE h IS NOT NULL GROUP BY h HAVING count(*) > 1`);
+    candidates = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${t.candHash}`));
+  }
+  // One scan of the per-line table keeps, with their numbers, the lines to check, the blank ones, and the plainly
+  // valid lines of candidate keys (their length and key hash: their text is read back below).
+  await db.run(`CREATE TEMP TABLE ${t.kept} AS SELECT rowid + 1 AS k, st, l, h, ${byOffset ? 'n' : 'NULL::UINTEGER AS n'} FROM ${t.lines}
+    WHERE st <> 1${candidates > 0 ? ` OR h IN (SELECT h FROM ${t.candHash})` : ''}`);
+  if (candidates > 0) {
+    await db.run(`CREATE TEMP TABLE ${t.cand} AS SELECT k, h, n FROM ${t.kept} WHERE st = 1`);
+    await db.run(`DELETE FROM ${t.kept} WHERE st = 1`);
+  }
   const counts = (await db.all<{ blank: number; check: number; quoted: number }>(`SELECT
       count(*) FILTER (WHERE st = 0)::DOUBLE AS blank, count(*) FILTER (WHERE st = 2)::DOUBLE AS "check",
       count(*) FILTER (WHERE st = 2 AND contains(l, '"'))::DOUBLE AS quoted
@@ -302,7 +312,6 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
     counts.blank = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${t.kept} WHERE st = 0`));
   }
 
-  input.progress('mapping lines');
   // Physical line = k + 1; the data-row number skips blank lines.
   await db.run(`CREATE TEMP TABLE ${t.blank} AS SELECT k, row_number() OVER (ORDER BY k) AS j FROM ${t.kept} WHERE st = 0`);
   const rowOf = (k: string, alias: string): { row: string; join: string } =>
@@ -310,18 +319,12 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
       : { row: `(${k} - coalesce(${alias}.j, 0))`, join: `ASOF LEFT JOIN ${t.blank} ${alias} ON ${k} > ${alias}.k` };
 
   input.progress('keys');
-  // 2. Candidate duplicate keys: hash groups of more than one line. The plainly valid lines among them are read
-  //    again by a second ordered pass that keeps the lines whose key hash is set in a bitmap of the candidates
-  //    (a join in that pass would not keep the file order that numbers the lines).
-  let candidates = 0;
-  if (pk.length) {
-    await db.run(`CREATE TEMP TABLE ${t.candHash} AS SELECT h FROM ${t.lines} WHERE h IS NOT NULL GROUP BY h HAVING count(*) > 1`);
-    candidates = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${t.candHash}`));
-  }
+  // The plainly valid lines of candidate keys are read back from the file at their byte offsets, or else by a second
+  // ordered pass that keeps the lines whose key hash is set in a bitmap of the candidates (a join in that pass would
+  // not keep the file order that numbers the lines).
   if (candidates > 0) {
-    await db.run(`CREATE TEMP TABLE ${t.cand} AS SELECT rowid + 1 AS k FROM ${t.lines} WHERE st = 1 AND h IN (SELECT h FROM ${t.candHash})`);
     const nCand = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${t.cand}`));
-    const read = nCand > 0 && offsetsHold && nCand <= MAX_OFFSET_READS
+    const read = nCand > 0 && byOffset && nCand <= MAX_OFFSET_READS
       && await readLinesAt(db, input.path, head, t.lines, t.cand, t.kept, keyHash);
     if (nCand > 0 && !read) {
       // Bit h mod 2^20 set for each candidate hash, as a bound parameter (folded once at planning) of '0'/'1' text.
@@ -330,7 +333,7 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
       await db.run(`CREATE TABLE ${t.extra} AS SELECT CASE WHEN get_bit($bm::BIT, (${keyHash('l')} % ${BITMAP_BITS})::INTEGER) = 1 THEN l END AS l
         FROM ${reader}`, { ...p, bm: bitmap ?? '' });
       await db.run('SET preserve_insertion_order = false');
-      await db.run(`INSERT INTO ${t.kept} SELECT rowid + 1, 1, l FROM ${t.extra} WHERE l IS NOT NULL AND rowid + 1 IN (SELECT k FROM ${t.cand})`);
+      await db.run(`INSERT INTO ${t.kept} (k, st, l) SELECT rowid + 1, 1, l FROM ${t.extra} WHERE l IS NOT NULL AND rowid + 1 IN (SELECT k FROM ${t.cand})`);
     }
   }
   // 3. The kept lines split into cells (no quotes in them: a plain split is the CSV parse). Empty fields past the
@@ -499,27 +502,35 @@ function fileSizeMatches(path: string, dataStart: number, bytes: number, eol: nu
   }
 }
 
+/** Lines per block of the read-back offsets: each candidate sums the lengths of the lines before it in its block. */
+const OFFSET_BLOCK = 64;
+
 /**
- * Reads the candidate lines (table `cand`, column k) back from the file at their byte offsets (the sum of the line
- * lengths `n` before them in `lines`) into `kept` as state 1. Each line read must have the length and key hash the
- * scan recorded for it; when one does not, nothing is kept and it returns false (the caller scans again).
+ * Reads the candidate lines (table `cand`: k, the key hash h and the byte length n the scan recorded) back from the
+ * file at their byte offsets (the sum of the line lengths `n` before them in `lines`) into `kept` as state 1. It
+ * returns false, keeping nothing, when the lengths do not add up to the file's size or a line read has not the
+ * length and key hash recorded for it (the caller scans again).
  */
 async function readLinesAt(db: Db, path: string, head: Head, lines: string, cand: string, kept: string,
   keyHash: (line: string) => string): Promise<boolean> {
-  // Offsets without a window over every line: the byte sums of blocks of 256 lines, a running sum over the blocks,
-  // then each candidate's block summed up to its line.
-  const w = `(SELECT rowid AS r, coalesce(n, 0) + ${head.eol} AS w, n FROM ${lines})`;
-  const at = await db.read(`WITH blk AS (SELECT r // 256 AS b, sum(w) AS s FROM ${w} GROUP BY b),
-      pre AS (SELECT b, coalesce(sum(s) OVER (ORDER BY b ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before FROM blk),
-      c AS (SELECT k, (k - 1) // 256 AS b FROM ${cand}),
-      part AS (SELECT c.k, sum(x.w) FILTER (WHERE x.r < c.k - 1) AS inb, max(x.n) FILTER (WHERE x.r = c.k - 1) AS n
-               FROM c JOIN ${w} x ON x.r // 256 = c.b GROUP BY c.k)
-    SELECT part.k, (pre.before + coalesce(part.inb, 0))::BIGINT AS off, part.n::DOUBLE AS n
-    FROM part JOIN c USING (k) JOIN pre USING (b) ORDER BY off`);
-  const [ks = [], offs = [], ns = []] = at.getColumns() as unknown as [bigint[], bigint[], (number | null)[]];
+  // Offsets without a window over every line: the byte sums of blocks of lines (line ends included), a running sum
+  // over the blocks, then each candidate's block summed up to its line.
+  const w = `(SELECT rowid AS r, coalesce(n, 0) + ${head.eol} AS w FROM ${lines})`;
+  const blk = ident(tempName('blk'));
   const table = tempName('readback');
-  await db.run(`CREATE TEMP TABLE ${ident(table)} (k BIGINT, l VARCHAR)`);
+  await db.run(`CREATE TEMP TABLE ${blk} AS SELECT r // ${OFFSET_BLOCK} AS b, sum(w)::BIGINT AS s FROM ${w} GROUP BY b`);
   try {
+    // The lengths add up to the file's size only when DuckDB's lines are the file's lines byte for byte (no stripped
+    // character, a blank line empty): then each line's offset is the sum of the lengths before it.
+    const bytes = await db.scalar<number | null>(`SELECT sum(s)::DOUBLE FROM ${blk}`);
+    if (bytes == null || !fileSizeMatches(path, head.dataStart, bytes, head.eol)) return false;
+    const at = await db.read(`WITH pre AS (SELECT b, coalesce(sum(s) OVER (ORDER BY b ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before FROM ${blk}),
+        c AS (SELECT k, n, (k - 1) // ${OFFSET_BLOCK} AS b FROM ${cand}),
+        part AS (SELECT c.k, sum(x.w) FILTER (WHERE x.r < c.k - 1) AS inb FROM c JOIN ${w} x ON x.r // ${OFFSET_BLOCK} = c.b GROUP BY c.k)
+      SELECT c.k, (pre.before + coalesce(part.inb, 0))::BIGINT AS off, c.n::DOUBLE AS n
+      FROM part JOIN c USING (k) JOIN pre USING (b) ORDER BY off`);
+    const [ks = [], offs = [], ns = []] = at.getColumns() as unknown as [bigint[], bigint[], (number | null)[]];
+    await db.run(`CREATE TEMP TABLE ${ident(table)} (k BIGINT, l VARCHAR)`);
     const appender = await db.appender(table, 'main', 'temp');
     let fd: number | undefined;
     // Only the file's own open and reads are IoErrors; the appender's failures stay DuckDB's.
@@ -547,13 +558,12 @@ async function readLinesAt(db: Db, path: string, head: Head, lines: string, cand
       appender.closeSync();
       if (fd !== undefined) closeSync(fd);
     }
-    const same = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${ident(table)} r
-      JOIN (SELECT rowid + 1 AS k, h, n FROM ${lines}) x ON x.k = r.k
+    const same = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${ident(table)} r JOIN ${cand} x USING (k)
       WHERE strlen(r.l) = x.n AND ${keyHash('r.l')} = x.h`, { d: head.delimiter }));
     if (same !== ks.length) return false;
-    await db.run(`INSERT INTO ${kept} SELECT k, 1, l FROM ${ident(table)}`);
+    await db.run(`INSERT INTO ${kept} (k, st, l) SELECT k, 1, l FROM ${ident(table)}`);
     return true;
   } finally {
-    await db.run(`DROP TABLE IF EXISTS ${ident(table)}`);
+    await db.run(`DROP TABLE IF EXISTS ${ident(table)}; DROP TABLE IF EXISTS ${blk}`);
   }
 }
