@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { Db } from '../../db/db.js';
+import { megabytes } from '../../db/memory-size.js';
 import { ident, literal, quoteAnyIdent } from '../../db/sql.js';
 import { toIoError } from '../../errors.js';
 import { duckType, type DatasetSchema } from '../schemas.js';
@@ -143,15 +144,6 @@ export async function tryFastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput)
 
 /** DuckDB's memory_limit while the fast path runs (when the database's own is higher), in MB. */
 const FAST_MEMORY_LIMIT_MB = 192;
-
-/** A size such as '512MB', '1GB' or '300MiB' in MB (10^6 bytes); undefined when it is not one. */
-function megabytes(size: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.exec(size.trim());
-  if (!m) return undefined;
-  const unit = (m[2] as string).toUpperCase();
-  const scale: Record<string, number> = { B: 1e-6, KB: 1e-3, MB: 1, GB: 1e3, TB: 1e6, KIB: 1024 / 1e6, MIB: 2 ** 20 / 1e6, GIB: 2 ** 30 / 1e6, TIB: 2 ** 40 / 1e6 };
-  return Number(m[1]) * (scale[unit] ?? Number.NaN);
-}
 
 async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<StagedValidation | undefined> {
   const head = await readHead(input.path, input.gzip, input.delimiter);
