@@ -5,7 +5,8 @@
 // through the exact compiled checks (compile.ts), so every verdict and reason is the exact engine's. Duplicate keys
 // are found by hashing every line's key cells, then comparing the actual keys of the rows in colliding hash groups;
 // those rows' lines are read back from the file at their byte offsets (the scan keeps each line's length), so a
-// plain file is scanned once. A gzip file, or lengths that do not add up to the file's size, scan it a second time.
+// plain file is scanned once. A gzip file, or lengths that do not add up to the file's size, scan it a second time
+// (load's typed pass keeps every line's text: its candidate lines are at hand).
 // Foreign keys into datasets validated in the same run are spelled into the regex as the referenced keys.
 //
 // It applies only when that is sound and cheap to prove: CSV with quote '"', an unquoted header on one LF/CRLF line,
