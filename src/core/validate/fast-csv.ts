@@ -5,12 +5,14 @@
 // through the exact compiled checks (compile.ts), so every verdict and reason is the exact engine's. Duplicate keys
 // are found by hashing every line's key cells, then comparing the actual keys of the rows in colliding hash groups;
 // those rows' lines are read back from the file at their byte offsets (the scan keeps each line's length), so a
-// plain file is scanned once. A gzip file, or lengths that do not add up to the file's size, scan it a second time.
+// plain file is scanned once. A gzip file, or lengths that do not add up to the file's size, scan it a second time
+// (load's typed pass keeps every line's text: its candidate lines are at hand).
 // Foreign keys into datasets validated in the same run are spelled into the regex as the referenced keys.
 //
 // It applies only when that is sound and cheap to prove: CSV with quote '"', an unquoted header on one LF/CRLF line,
 // no file-level error, a schema buildFastLine accepts, single-column foreign keys into at most 50,000 keys, no typed
-// valid table wanted, or the valid rows as a view (load: `typed`, the first pass also writes the typed cells). Lines from the first quote on are the exact staging's (a quoted field can span lines); it
+// valid table wanted, or the valid rows as a view (load: `typed`, the first pass also keeps the text of the plainly valid
+// lines, which the view types as the merge reads it). Lines from the first quote on are the exact staging's (a quoted field can span lines); it
 // takes them when they are a short tail that parses as no row. Otherwise it backs out (returns undefined, leaving
 // nothing behind), as when DuckDB refuses a line (invalid UTF-8, over 4 MiB, mixed line ends): the exact path
 // decides then.
@@ -44,8 +46,9 @@ export interface FastCsvInput {
   foreignKeyTables?: Record<string, string> | undefined;
   /** The exact staging of another CSV file (same dataset and options), for a tail of lines this path cannot parse. */
   exact: (path: string) => Promise<StagedValidation>;
-  /** Also give the valid rows, typed, as a TEMP view (load): the one ordered pass over the file writes each plainly
-   *  valid line's typed cells beside its state, so the rows are written once more only into their target. */
+  /** Also give the valid rows, typed, as a TEMP view (load): the one ordered pass over the file keeps every line's text
+   *  beside its state, and the view splits and casts the plainly valid ones as its reader (the merge) reads them, so
+   *  the rows are written, typed, only into their target. */
   typed?: boolean | undefined;
 }
 
@@ -131,7 +134,7 @@ export async function tryFastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput)
   // Everything this path holds spills (the per-line table, the hash aggregate), so a smaller buffer pool costs
   // little time and keeps the process's peak RSS down (25M rows, measured: 878 MiB at 512MB, 528 MiB at 256MB,
   // 404 MiB at 192MB, the same CPU time).
-  // Not for load's typed pass, whose per-line table carries every cell.
+  // Not for load's typed pass, whose per-line table carries every line's text.
   const lower = !input.typed && (megabytes(db.memoryLimit) ?? 0) > FAST_MEMORY_LIMIT_MB;
   if (lower) await db.run(`SET memory_limit = '${FAST_MEMORY_LIMIT_MB}MB'`);
   try {
@@ -221,12 +224,12 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
   };
 
   // A plain file keeps each line's byte length, so candidate duplicate lines can be read back by offset (a gzip
-  // stream cannot be read at an offset: it scans again).
-  const byOffset = pk.length > 0 && !input.gzip;
+  // stream cannot be read at an offset: it scans again). Load's typed pass keeps every line's text instead.
+  const byOffset = pk.length > 0 && !input.gzip && !input.typed;
   input.progress('reading');
   // 1. One ordered pass over the file (rowid = k - 1, k = the data line number after the header): each line's state
   //    (0 blank, 1 valid for sure, 2 to check), the hash of its key cells, and the text of the lines to check.
-  // Typed (load): each schema column's cell of a plainly valid line, cast as the exact staging casts it (_t0, _t1, ...).
+  // Typed (load): every line's text is kept (not only the lines to check); the valid view types the plainly valid ones.
   const schemaTypes = ds.columns.map((c) => duckType(ds.columnTypes[c] ?? { type: 'string' }));
   const typedCells = (cellOf: (j: number) => string): string[] =>
     ds.columns.map((c, i) => {
@@ -234,14 +237,21 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
       const t = schemaTypes[i] as string;
       return j < 0 ? `NULL::${t}` : castTextSql(t, cellOf(j));
     });
+  // The same for the cells of a line the regex accepted: its date-time cells have a second below 60, so DuckDB's own
+  // cast gives what castTextSql gives wherever it reads the text (it reads no lower-case 't' or 'z': those take
+  // castTextSql's way), and skips castTextSql's checks and upper-casing on the usual value.
+  const provenCells = (cellOf: (j: number) => string): string[] =>
+    typedCells(cellOf).map((sql, i) => {
+      const j = header.indexOf(ds.columns[i] as string);
+      return j >= 0 && schemaTypes[i] === 'TIMESTAMPTZ' ? `coalesce(TRY_CAST(${cellOf(j)} AS TIMESTAMPTZ), ${sql})` : sql;
+    });
   try {
     await db.run(`CREATE TABLE ${t.lines} AS
       SELECT CASE WHEN l IS NULL THEN 0 WHEN ok THEN 1 ELSE 2 END::UTINYINT AS st,
-             ${pk.length ? `CASE WHEN l IS NOT NULL THEN ${keyHash('l')} END` : 'NULL::UBIGINT'} AS h, CASE WHEN NOT ok THEN l END AS l
+             ${pk.length ? `CASE WHEN l IS NOT NULL THEN ${keyHash('l')} END` : 'NULL::UBIGINT'} AS h, ${input.typed ? 'l' : 'CASE WHEN NOT ok THEN l END AS l'}
              ${byOffset ? ', strlen(l)::UINTEGER AS n' : ''}
-             ${input.typed ? typedCells((j) => `nullif(_p[${j + 1}], '')`).map((x, i) => `, ${x} AS _t${i}`).join('') : ''}
-      FROM (SELECT l, ok${input.typed ? ', CASE WHEN ok THEN string_split(l, $d) END AS _p' : ''} FROM (SELECT l, ${okExpr} AS ok FROM ${reader}))`,
-    { rx: fast.regex, ...(pk.length || input.typed || cellBounds.length ? p : {}) });
+      FROM (SELECT l, ${okExpr} AS ok FROM ${reader})`,
+    { rx: fast.regex, ...(pk.length || cellBounds.length ? p : {}) });
   } catch (e) {
     // DuckDB refused a line (encoding, length, the U+0001 separator, mixed line ends): the exact path reports it.
     // Anything else is ours.
@@ -259,10 +269,11 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
     candidates = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${t.candHash}`));
   }
   // One scan of the per-line table keeps, with their numbers, the lines to check, the blank ones, and the plainly
-  // valid lines of candidate keys (their length and key hash: their text is read back below).
+  // valid lines of candidate keys (their length and key hash: their text is read back below; load's typed pass kept
+  // every line's text, so there they stay as they are).
   await db.run(`CREATE TEMP TABLE ${t.kept} AS SELECT rowid + 1 AS k, st, l, h, ${byOffset ? 'n' : 'NULL::UINTEGER AS n'} FROM ${t.lines}
     WHERE st <> 1${candidates > 0 ? ` OR h IN (SELECT h FROM ${t.candHash})` : ''}`);
-  if (candidates > 0) {
+  if (candidates > 0 && !input.typed) {
     await db.run(`CREATE TEMP TABLE ${t.cand} AS SELECT k, h, n FROM ${t.kept} WHERE st = 1`);
     await db.run(`DELETE FROM ${t.kept} WHERE st = 1`);
   }
@@ -314,7 +325,7 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
   // The plainly valid lines of candidate keys are read back from the file at their byte offsets, or else by a second
   // ordered pass that keeps the lines whose key hash is set in a bitmap of the candidates (a join in that pass would
   // not keep the file order that numbers the lines).
-  if (candidates > 0) {
+  if (candidates > 0 && !input.typed) {
     const nCand = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${t.cand}`));
     const read = nCand > 0 && byOffset && nCand <= MAX_OFFSET_READS
       && await readLinesAt(db, input.path, head, t.lines, t.cand, t.kept, keyHash);
@@ -435,15 +446,17 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
   examples.sort((a, b) => a.line - b.line || cmp(a.keyword, b.keyword) || cmp(a.field, b.field) || cmp(a.message, b.message) || cmp(a.value, b.value));
   examples.splice(Math.max(0, limit));
   if (input.typed) {
-    // The valid rows as a view, in file order: the plainly valid lines (typed in the first pass) but those found
-    // duplicates, then the lines checked in full that passed (typed here). Line numbers are the first pass's rowids.
+    // The valid rows as a view, in file order: the plainly valid lines but those found duplicates, split and typed as
+    // the merge reads them (each row is written, typed, once: into its raw table), then the lines checked in full that
+    // passed. Line numbers are the first pass's rowids.
     const bad = `(SELECT k FROM ${t.rowErr} WHERE len(errs) > 0)`;
     const names = ds.columns.map(quoteAnyIdent);
     const r5 = rowOf('x.k', 'b5');
     const r6 = rowOf('x.k', 'b6');
+    // A view cannot bind parameters: the delimiter (one character) is spelled as a literal.
     await db.run(`CREATE TEMP VIEW ${ident(t.valid)} AS
-      SELECT ${ds.columns.map((_, i) => `x._t${i} AS ${names[i]}, `).join('')}x.k + 1 AS _source_line, ${r5.row} AS _row
-      FROM (SELECT rowid + 1 AS k, * FROM ${t.lines} WHERE st = 1) x ${r5.join}
+      SELECT ${provenCells((j) => `nullif(x._p[${j + 1}], '')`).map((v, i) => `${v} AS ${names[i]}, `).join('')}x.k + 1 AS _source_line, ${r5.row} AS _row
+      FROM (SELECT rowid + 1 AS k, string_split(l, ${literal(delimiter)}) AS _p FROM ${t.lines} WHERE st = 1) x ${r5.join}
       WHERE x.k NOT IN ${bad}
       UNION ALL
       SELECT ${typedCells((j) => `x.c${j}`).map((v, i) => `${v} AS ${names[i]}, `).join('')}x.k + 1, ${r6.row}
