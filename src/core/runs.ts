@@ -7,8 +7,6 @@ import { isProcessAlive, writer } from '../db/process.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted';
 
-export { isProcessAlive, writer };
-
 export interface RunRecord {
   run_id: string;
   command: string;

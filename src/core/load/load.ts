@@ -20,7 +20,8 @@ import { checkRawTableMatches } from './migrations.js';
 import { LOAD_MEMORY_LIMIT } from './lakehouse.js';
 import { finishRun, newRunId, startRun } from '../runs.js';
 import { removeStaleSnapshot, withWriterNote } from '../../db/merge-gate.js';
-import { cpuMs, openScratch, pinnedLake, removeStaleScratch, usesScratch, type LakeAccess } from './session.js';
+import { cpuMs } from '../../db/process.js';
+import { openScratch, pinnedLake, removeStaleScratch, usesScratch, type LakeAccess } from './session.js';
 import { rawTableName } from './raw-tables.js';
 import type { StageContext } from '../stage.js';
 

@@ -10,13 +10,9 @@ import { dirname, join, resolve } from 'node:path';
 import type { Db } from '../../db/db.js';
 import type { Lakehouse } from '../../db/lakehouse.js';
 import { copySnapshotShared, publishSnapshot, removeSnapshot, withWriterNote } from '../../db/merge-gate.js';
-import { cpuMs } from '../../db/process.js';
+import { cpuMs, isProcessAlive } from '../../db/process.js';
 import { quoteAnyIdent } from '../../db/sql.js';
-import { isProcessAlive } from '../runs.js';
 import { LOAD_MEMORY_LIMIT } from './lakehouse.js';
-
-// load.ts takes cpuMs from here; it lives in src/db/process.ts.
-export { cpuMs };
 
 /** How a load reaches the lakehouse: `work` stages and validates; `withLake` runs fn with the lakehouse attached. */
 export interface LakeAccess {
