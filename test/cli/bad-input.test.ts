@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { openDb } from '../../src/db/db.js';
 import { toIoError } from '../../src/errors.js';
 import { runCliWith, scratchDirs } from '../helpers/run-cli.js';
+import { nobodySkipReason } from '../helpers/spawn-cli.js';
 import { ROBOTS, TELEMETRY_HEADER, telemetryRow } from '../helpers/small-dataset.js';
 
 const dir = scratchDirs();
@@ -166,7 +167,9 @@ describe('paths that cannot be read', () => {
     expect(toIoError('p', eacces, 'read')).toMatchObject({ message: 'cannot read p: permission denied (EACCES)', exitCode: 3 });
   });
 
-  it('a file or directory without permission: "permission denied", exit 3 (run as nobody; root reads anything)', () => {
+  it('a file or directory without permission: "permission denied", exit 3 (run as nobody; root reads anything)', (ctx) => {
+    const skip = nobodySkipReason();
+    if (skip !== undefined) return ctx.skip(skip);
     const d = dir();
     mkdirSync(join(d, 'locked'));
     writeFileSync(join(d, 'locked', 'robots.csv'), ROBOTS.join('\n'));

@@ -12,6 +12,7 @@ import { runCliWith, scratchDirs } from '../../helpers/run-cli.js';
 import { writeSmallDataset } from '../../helpers/small-dataset.js';
 import { buildMartFixture } from '../tui-data/fixture.js';
 import { lakeAt } from '../../helpers/lake.js';
+import { nobodySkipReason } from '../../helpers/spawn-cli.js';
 
 const tmp = scratchDirs();
 
@@ -103,7 +104,9 @@ describe('a lakehouse path that cannot be written', () => {
   }, 30_000);
 
   // Root ignores permission bits, so as root the check runs in a child process as the unprivileged `nobody`.
-  it('a read-only directory or file: one line, a hint, exit 3, the file unchanged', async () => {
+  it('a read-only directory or file: one line, a hint, exit 3, the file unchanged', async (ctx) => {
+    const skip = nobodySkipReason();
+    if (skip !== undefined) return ctx.skip(skip);
     const dir = tmp();
     chmodSync(dir, 0o755);
     const files = writeSmallDataset(dir);
