@@ -203,12 +203,18 @@ function csvExprs(col: string, types: string[] | undefined, numCol: string): Val
   };
 }
 
-function jsonExprs(v: string): ValueExprs {
-  const jt = `json_type(${v})`;
-  const num = `TRY_CAST(${v} AS DOUBLE)`;
+/**
+ * Value expressions of a JSON value `v`. `derived` names columns that already hold json_type(v), v ->> '$' and
+ * TRY_CAST(v AS DOUBLE), computed once per row (see compileChecks): the checks then refer to them instead of
+ * repeating the calls, which keeps the statement's expression tree small (planning a contract with if/then rules cost
+ * hundreds of milliseconds per load otherwise, however few the rows).
+ */
+function jsonExprs(v: string, derived?: { type: string; str: string; num: string }): ValueExprs {
+  const jt = derived?.type ?? `json_type(${v})`;
+  const num = derived?.num ?? `TRY_CAST(${v} AS DOUBLE)`;
   const isNum = `(${jt} IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT') AND isfinite(${num}))`;
   const isStr = `(${jt} = 'VARCHAR')`;
-  const str = `(${v} ->> '$')`;
+  const str = derived?.str ?? `(${v} ->> '$')`;
   return {
     present: `(${v} IS NOT NULL)`,
     isStr,
@@ -398,9 +404,10 @@ export function compileChecks(schema: Schema, table: string, source: CompileSour
     const list = [...names];
     const pointers = list.map((n) => `/${n.replaceAll('~', '~0').replaceAll('/', '~1')}`);
     const extract = list.length ? `json_extract(${j}, CAST(CAST(${b.p(JSON.stringify(pointers))} AS JSON) AS VARCHAR[]))` : '[]::JSON[]';
-    from = `(SELECT _row, ${j} AS _j, ${extract} AS _v FROM ${table})`;
-    list.forEach((n, i) => values.set(n, jsonExprs(`_v[${i + 1}]`)));
-    rowIsObject = `(json_type(_j) = 'OBJECT')`;
+    const per = list.map((_, i) => `json_type(_v[${i + 1}]) AS _t${i}, (_v[${i + 1}] ->> '$') AS _s${i}, TRY_CAST(_v[${i + 1}] AS DOUBLE) AS _d${i}`);
+    from = `(SELECT *, json_type(_j) AS _jt${per.map((d) => `, ${d}`).join('')} FROM (SELECT _row, ${j} AS _j, ${extract} AS _v FROM ${table}))`;
+    list.forEach((n, i) => values.set(n, jsonExprs(`_v[${i + 1}]`, { type: `_t${i}`, str: `_s${i}`, num: `_d${i}` })));
+    rowIsObject = `(_jt = 'OBJECT')`;
   }
   const ctx: Ctx = { b, value: (n) => values.get(n) ?? ABSENT, rowIsObject };
 
@@ -449,6 +456,7 @@ export function compileChecks(schema: Schema, table: string, source: CompileSour
               'severity': 'error', 'rule': NULL::VARCHAR}) ELSE [] END`;
     }
   }
+  const conditions: string[] = [];
   for (const entry of (root.allOf as unknown[] | undefined) ?? []) {
     if (!isObj(entry)) continue;
     const severity = entry['x-severity'] === 'warn' ? 'warn' : 'error';
@@ -456,7 +464,12 @@ export function compileChecks(schema: Schema, table: string, source: CompileSour
     push(partChecks(ctx, entry), severity, rule);
     if (isObj(entry.if)) {
       const ifChecks = partChecks(ctx, entry.if);
-      const holds = ifChecks.length ? `NOT (${ifChecks.map((c) => c.cond).join(' OR ')})` : 'true';
+      // Computed once per row as a column (_hN): every then / else check is guarded by it.
+      let holds = 'true';
+      if (ifChecks.length) {
+        holds = `_h${conditions.length}`;
+        conditions.push(`NOT (${ifChecks.map((c) => c.cond).join(' OR ')}) AS ${holds}`);
+      }
       if (isObj(entry.then)) push(partChecks(ctx, entry.then), severity, rule, holds);
       if (isObj(entry.else)) push(partChecks(ctx, entry.else), severity, rule, `NOT (${holds})`);
     }
@@ -495,7 +508,8 @@ export function compileChecks(schema: Schema, table: string, source: CompileSour
   // Filter first (WHERE on the flags), then build the lists on the few failing rows only.
   const any = entries.map((_, i) => `_b${i}`).join(' OR ');
   const listExpr = items.length ? `list_filter([${items.join(',\n  ')}], x -> x IS NOT NULL)` : '[]';
-  const flagged = flags.length ? `(SELECT *, ${flags.join(',\n  ')} FROM ${from})` : from;
+  const guarded = conditions.length ? `(SELECT *, ${conditions.join(',\n  ')} FROM ${from})` : from;
+  const flagged = flags.length ? `(SELECT *, ${flags.join(',\n  ')} FROM ${guarded})` : guarded;
   const sql = extraList
     ? `SELECT _row, errs FROM (SELECT _row, list_concat(CASE WHEN ${any || 'false'} THEN ${listExpr} ELSE [] END, ${extraList}) AS errs FROM ${flagged}) WHERE len(errs) > 0`
     : `SELECT _row, ${listExpr} AS errs FROM ${flagged} WHERE ${any || 'false'}`;
@@ -517,6 +531,8 @@ CREATE OR REPLACE TEMP MACRO surgctl_is_date(s) AS
     AND TRY_CAST(substr(s, 6, 2) AS INTEGER) BETWEEN 1 AND 12
     AND TRY_CAST(substr(s, 9, 2) AS INTEGER) BETWEEN 1
         AND surgctl_days_in_month(TRY_CAST(substr(s, 1, 4) AS INTEGER), TRY_CAST(substr(s, 6, 2) AS INTEGER)), false) END;
+-- surgctl_time_ok names its argument t sixteen times: a macro repeats the argument's expression at each, so
+-- surgctl_is_time passes it through a lambda (one regexp_extract per value, not sixteen to plan and run).
 CREATE OR REPLACE TEMP MACRO surgctl_time_ok(t) AS
   coalesce(t.h <> '' AND TRY_CAST(t.h AS INTEGER) <= 23 AND TRY_CAST(t.mi AS INTEGER) <= 59
     AND coalesce(TRY_CAST(nullif(t.tzh, '') AS INTEGER), 0) <= 23 AND coalesce(TRY_CAST(nullif(t.tzm, '') AS INTEGER), 0) <= 59
@@ -527,8 +543,8 @@ CREATE OR REPLACE TEMP MACRO surgctl_time_ok(t) AS
                                                            + coalesce(TRY_CAST(nullif(t.tzm, '') AS INTEGER), 0))) % 1440) + 1440) % 1440 = 1439)), false);
 CREATE OR REPLACE TEMP MACRO surgctl_is_time(s) AS
   CASE WHEN regexp_full_match(s, '${FAST_TIME}') THEN true ELSE coalesce(
-    surgctl_time_ok(regexp_extract(s, '^([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\\.[0-9]+)?([zZ]|([+-])([0-9]{2}):([0-9]{2}))$',
-                                   ['h', 'mi', 'sec', 'tz', 'sign', 'tzh', 'tzm'])), false) END;
+    list_transform([regexp_extract(s, '^([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\\.[0-9]+)?([zZ]|([+-])([0-9]{2}):([0-9]{2}))$',
+                                   ['h', 'mi', 'sec', 'tz', 'sign', 'tzh', 'tzm'])], t -> surgctl_time_ok(t))[1], false) END;
 CREATE OR REPLACE TEMP MACRO surgctl_is_date_time(s) AS
   CASE WHEN regexp_full_match(s, '${FAST_DATE}[tT ]${FAST_TIME}') THEN true ELSE coalesce(length(s) > 11
     AND substr(s, 11, 1) IN ('T', 't', ' ') AND surgctl_is_date(substr(s, 1, 10)) AND surgctl_is_time(substr(s, 12)), false) END;
