@@ -71,14 +71,17 @@ export interface TransformInput {
  * the lake). Aborting stops before the next model (a running model's statement is interrupted and rolled back),
  * marks the run 'interrupted' and throws InterruptedError; models built before it are kept.
  */
-export type TransformOptions = TransformInput & Omit<StageContext<TransformEvent>, 'lake'> & ReadSnapshotOnDemand;
+export type TransformOptions = TransformInput & Omit<StageContext<TransformEvent>, 'lake'> & WriterHandoff;
 
-/**
- * How transformDb gives readers a read snapshot when its plan shows a long run (runTransform passes the writer's):
- * a full or --select build, or an incremental one whose scope holds at least `readSnapshotRows` raw rows
- * (default TRANSFORM_READ_SNAPSHOT_ROWS; 0: every run that builds). Without it, nothing is published.
- */
-export interface ReadSnapshotOnDemand {
+/** What runTransform's writer hands transformDb (a caller with a handle of its own passes none of it). */
+export interface WriterHandoff {
+  /** The writer has applied the migrations already (Lakehouse.openWriter): transformDb does not check again. */
+  migrated?: boolean | undefined;
+  /**
+   * Gives readers a read snapshot; called when the plan shows a long run: a full or --select build, or an
+   * incremental one whose scope holds at least `readSnapshotRows` raw rows (default TRANSFORM_READ_SNAPSHOT_ROWS;
+   * 0: every run that builds). Without it, nothing is published.
+   */
   publishReadSnapshot?: (() => Promise<boolean>) | undefined;
   readSnapshotRows?: number | undefined;
 }
@@ -136,7 +139,7 @@ export type TransformEvent =
  * Opens the lakehouse (the lake's memoryLimit, else TRANSFORM_MEMORY_LIMIT; a dry run 2GB), runs the transform,
  * closes it. See transformDb. Readers: --full-refresh copies the lakehouse before it asks for the lock (readers read
  * that snapshot and never wait for it); any other run gives them a snapshot only once its plan shows a long run
- * (ReadSnapshotOnDemand: the copy is then made under the lock), else they wait for it as for a short load.
+ * (WriterHandoff: the copy is then made under the lock), else they wait for it as for a short load.
  */
 export async function runTransform(input: TransformInput, ctx: StageContext<TransformEvent>): Promise<TransformResult> {
   // A dry run writes nothing (no migration either) but still refuses a lakehouse newer than this CLI.
@@ -146,14 +149,14 @@ export async function runTransform(input: TransformInput, ctx: StageContext<Tran
       : await ctx.lake.openWriter({ memoryLimit: TRANSFORM_MEMORY_LIMIT, readSnapshot: true });
     try {
       if (input.dryRun) await refuseNewer(db);
-      return await transformDb(db, { ...input, signal: ctx.signal, onEvent: ctx.onEvent });
+      return await transformDb(db, { ...input, signal: ctx.signal, onEvent: ctx.onEvent, migrated: !input.dryRun });
     } finally {
       db.close();
     }
   }
   const { db, publishReadSnapshot } = await ctx.lake.openSnapshotOnDemandWriter({ memoryLimit: TRANSFORM_MEMORY_LIMIT });
   try {
-    return await transformDb(db, { ...input, signal: ctx.signal, onEvent: ctx.onEvent, publishReadSnapshot, readSnapshotRows: ctx.lake.readSnapshotRows });
+    return await transformDb(db, { ...input, signal: ctx.signal, onEvent: ctx.onEvent, migrated: true, publishReadSnapshot, readSnapshotRows: ctx.lake.readSnapshotRows });
   } finally {
     db.close();
   }
@@ -210,7 +213,7 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
   const selected = opts.select && opts.select.length > 0 ? selectModels(set.models, opts.select) : set.models;
   const dryRun = opts.dryRun === true;
 
-  if (!dryRun) {
+  if (!dryRun && opts.migrated !== true) {
     // model_runs, model_tests, transform_state, transform_runs and rules_in_force come from the migrations.
     await migrate(db);
   }
