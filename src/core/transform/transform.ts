@@ -303,24 +303,27 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
   }
 
   if (opts.signal?.aborted) throw new InterruptedError('transform stopped before its first model; nothing changed');
-  await startRun(db, runId, 'transform', opts.args ?? []);
   const w = writer();
-  await db.run(
-    `INSERT INTO transform_runs (run_id, mode, reason, started_at, status, rules_version, rules_sha256, models_sha256, new_loads, "select", pid, host)
-     VALUES ($id, $mode, $reason, now(), 'running', $rv, $rs, $ms, $nl, $sel, $pid, $host)`,
-    {
-      pid: w.pid,
-      host: w.host,
-      id: runId,
-      mode,
-      reason,
-      rv: rules.rules.version,
-      rs: rules.sha256,
-      ms: set.sha256,
-      nl: newLoads.length,
-      sel: opts.select && opts.select.length > 0 ? opts.select.join(',') : null,
-    },
-  );
+  // One commit for both run records (each commit of the lakehouse's WAL is a sync to disk).
+  await db.transaction(async () => {
+    await startRun(db, runId, 'transform', opts.args ?? []);
+    await db.run(
+      `INSERT INTO transform_runs (run_id, mode, reason, started_at, status, rules_version, rules_sha256, models_sha256, new_loads, "select", pid, host)
+       VALUES ($id, $mode, $reason, now(), 'running', $rv, $rs, $ms, $nl, $sel, $pid, $host)`,
+      {
+        pid: w.pid,
+        host: w.host,
+        id: runId,
+        mode,
+        reason,
+        rv: rules.rules.version,
+        rs: rules.sha256,
+        ms: set.sha256,
+        nl: newLoads.length,
+        sel: opts.select && opts.select.length > 0 ? opts.select.join(',') : null,
+      },
+    );
+  });
 
   const failed = new Set<string>();
   let firstError: QueryError | undefined;
@@ -371,19 +374,26 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
       emit({ type: 'tests-done', model: m.name, results: tests });
     }
     result.tests_failed = result.tests.filter((t) => t.status === 'fail').length;
-    if (result.tests.length > 0) {
-      // One statement: the results travel as one JSON parameter.
-      await db.run(
-        `INSERT INTO model_tests (run_id, model, test, status, failures, checked_at)
-         SELECT $run, t.model, t.test, t.status, t.failures, now()
-         FROM (SELECT unnest(from_json($tests, '[{"model":"VARCHAR","test":"VARCHAR","status":"VARCHAR","failures":"BIGINT"}]'), recursive := true)) t`,
-        { run: runId, tests: JSON.stringify(result.tests) },
-      );
-    }
-
     const ok = failed.size === 0;
-    if (ok && mode !== 'select') {
-      await db.transaction(async () => {
+    const counts = {
+      mode,
+      models: result.models.length,
+      failed: failed.size,
+      tests_failed: result.tests_failed,
+      rows: result.models.reduce((n, r) => n + (r.rows ?? 0), 0),
+    };
+    // The tests, the loads consumed, the rules in force and the run's end: one commit.
+    await db.transaction(async () => {
+      if (result.tests.length > 0) {
+        // One statement: the results travel as one JSON parameter.
+        await db.run(
+          `INSERT INTO model_tests (run_id, model, test, status, failures, checked_at)
+           SELECT $run, t.model, t.test, t.status, t.failures, now()
+           FROM (SELECT unnest(from_json($tests, '[{"model":"VARCHAR","test":"VARCHAR","status":"VARCHAR","failures":"BIGINT"}]'), recursive := true)) t`,
+          { run: runId, tests: JSON.stringify(result.tests) },
+        );
+      }
+      if (ok && mode !== 'select') {
         await db.run(
           `INSERT INTO transform_state (load_id, run_id, consumed_at) SELECT load_id, $id, now() FROM _new_loads
            ON CONFLICT (load_id) DO NOTHING`,
@@ -396,20 +406,13 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
            FROM (SELECT unnest(from_json($values, '[{"path":"VARCHAR","value":"VARCHAR","source":"VARCHAR"}]'), recursive := true)) r`,
           { values: JSON.stringify(rules.values.map((v) => ({ path: v.path, value: JSON.stringify(v.value), source: v.from }))) },
         );
+      }
+      await db.run(`UPDATE transform_runs SET status = $s, finished_at = now() WHERE run_id = $id`, {
+        id: runId,
+        s: ok ? 'succeeded' : 'failed',
       });
-    }
-    await db.run(`UPDATE transform_runs SET status = $s, finished_at = now() WHERE run_id = $id`, {
-      id: runId,
-      s: ok ? 'succeeded' : 'failed',
+      await finishRun(db, runId, ok ? 'succeeded' : 'failed', counts, firstError?.message);
     });
-    const counts = {
-      mode,
-      models: result.models.length,
-      failed: failed.size,
-      tests_failed: result.tests_failed,
-      rows: result.models.reduce((n, r) => n + (r.rows ?? 0), 0),
-    };
-    await finishRun(db, runId, ok ? 'succeeded' : 'failed', counts, firstError?.message);
   } catch (e) {
     const status = e instanceof InterruptedError ? 'interrupted' : 'failed';
     await db.run(`UPDATE transform_runs SET status = $s, finished_at = now() WHERE run_id = $id`, { id: runId, s: status }).catch(() => undefined);
