@@ -44,6 +44,12 @@ export interface WriterOptions {
   readSnapshot?: boolean | undefined;
 }
 
+/** openSnapshotOnDemandWriter's writer: the handle, and what gives readers a read snapshot (false: none made). */
+export interface SnapshotOnDemandWriter {
+  db: Db;
+  publishReadSnapshot: () => Promise<boolean>;
+}
+
 /** The settings every stage asks its Lakehouse for; a stage never takes a path, limits or a lock wait itself. */
 export class Lakehouse {
   readonly path: string;
@@ -120,9 +126,32 @@ export class Lakehouse {
     return this.prepareWriter(options);
   }
 
+  /**
+   * Opens (creating and migrating) the lakehouse for a writer that knows only once it holds the lock whether it will
+   * hold it long (transform: a full build or a large incremental scope). Its note is up from before it asks for the
+   * lock until close(), so readers wait for it as for any short writer; `publishReadSnapshot()` (once; called before
+   * the writer writes anything readers must not see yet: the migrations are in the copy) checkpoints, copies the file
+   * under the lock and names the copy in the note: readers read that snapshot from then on, and close() removes it.
+   * No copy is made unless it is asked for. Errors as openWriter.
+   */
+  async openSnapshotOnDemandWriter(options: Omit<WriterOptions, 'readSnapshot'> = {}): Promise<SnapshotOnDemandWriter> {
+    assertWritableLakehousePath(this.path);
+    if (this.path === ':memory:') return { db: await this.prepareWriter(options), publishReadSnapshot: () => Promise.resolve(false) };
+    const { publishSnapshot } = await import('./merge-gate.js');
+    const db = await this.openNotedWriter(options);
+    let published: Promise<boolean> | undefined;
+    return { db, publishReadSnapshot: () => (published ??= publishSnapshot(this.path, undefined, () => db.run('CHECKPOINT'))) };
+  }
+
   private async openLongWriter(options: WriterOptions): Promise<Db> {
-    const { copySnapshotShared, publishSnapshot, raiseWriterNote, removeSnapshot } = await import('./merge-gate.js');
+    const { copySnapshotShared, publishSnapshot } = await import('./merge-gate.js');
     const before = await copySnapshotShared(this.path);
+    return this.openNotedWriter(options, (d) => publishSnapshot(this.path, before, () => d.run('CHECKPOINT')).then(() => undefined));
+  }
+
+  /** A writer whose note is up from before it asks for the lock until close(), which also removes its snapshot. */
+  private async openNotedWriter(options: WriterOptions, beforeWrite?: (db: Db) => Promise<void>): Promise<Db> {
+    const { raiseWriterNote, removeSnapshot } = await import('./merge-gate.js');
     const release = raiseWriterNote(this.path);
     const done = (): void => {
       release?.();
@@ -130,7 +159,7 @@ export class Lakehouse {
     };
     let db: Db;
     try {
-      db = await this.prepareWriter(options, (d) => publishSnapshot(this.path, before, () => d.run('CHECKPOINT')).then(() => undefined));
+      db = await this.prepareWriter(options, beforeWrite);
     } catch (e) {
       done();
       throw e;

@@ -74,6 +74,20 @@ export async function buildScopes(db: Db, loadIds: string[]): Promise<ScopeCount
 }
 
 /**
+ * The raw rows an incremental run reads again (after buildScopes): the telemetry rows of the procedures in scope plus
+ * the vitals rows of the patients in scope; a missing raw table counts 0.
+ */
+export async function scopeRows(db: Db): Promise<number> {
+  const have = await existingTables(db, ['raw_telemetry', 'raw_vitals']);
+  const parts = [
+    have.has('raw_telemetry') ? 'SELECT count(*) FROM raw_telemetry WHERE procedure_id IN (SELECT procedure_id FROM _scope_procedure)' : '',
+    have.has('raw_vitals') ? 'SELECT count(*) FROM raw_vitals WHERE patient_id IN (SELECT patient_id FROM _scope_patient)' : '',
+  ].filter((p) => p !== '');
+  if (parts.length === 0) return 0;
+  return Number((await db.all<{ n: number }>(`SELECT (${parts.map((p) => `(${p})`).join(' + ')})::DOUBLE AS n`))[0]?.n ?? 0);
+}
+
+/**
  * Defines the in_scope_* macros: all `true` for a full run; scope look-ups for an incremental one (the TEMP
  * _scope_* tables must exist by then). The look-ups are uncorrelated IN subqueries on purpose: a macro argument
  * such as an unqualified patient_id inside a correlated subquery would bind to the scope table's own column.

@@ -14,7 +14,7 @@ import type { StageContext } from '../stage.js';
 import { runModelTests, type TestResult } from './model-tests.js';
 import { loadModels, selectModels, type Model, type ModelSet } from './models.js';
 import { loadRules, resolveRulesFile, writeRulesTables, type LoadedRules } from './rules.js';
-import { buildScopes, defineBatchMacro, defineScopeMacros, existingTables, findNewLoads, partitionBatches, partitionPredicate, type BatchKind, type ScopeCounts } from './scope.js';
+import { buildScopes, defineBatchMacro, defineScopeMacros, existingTables, findNewLoads, partitionBatches, partitionPredicate, scopeRows, type BatchKind, type ScopeCounts } from './scope.js';
 
 /**
  * Raw rows per batch when a procedure- or patient-partitioned model is built in full (issue 18): its windows and
@@ -71,7 +71,28 @@ export interface TransformInput {
  * the lake). Aborting stops before the next model (a running model's statement is interrupted and rolled back),
  * marks the run 'interrupted' and throws InterruptedError; models built before it are kept.
  */
-export type TransformOptions = TransformInput & Omit<StageContext<TransformEvent>, 'lake'>;
+export type TransformOptions = TransformInput & Omit<StageContext<TransformEvent>, 'lake'> & WriterHandoff;
+
+/** What runTransform's writer hands transformDb (a caller with a handle of its own passes none of it). */
+export interface WriterHandoff {
+  /** The writer has applied the migrations already (Lakehouse.openWriter): transformDb does not check again. */
+  migrated?: boolean | undefined;
+  /**
+   * Gives readers a read snapshot; called when the plan shows a long run: a full or --select build, or an
+   * incremental one whose scope holds at least `readSnapshotRows` raw rows (default TRANSFORM_READ_SNAPSHOT_ROWS;
+   * 0: every run that builds). Without it, nothing is published.
+   */
+  publishReadSnapshot?: (() => Promise<boolean>) | undefined;
+  readSnapshotRows?: number | undefined;
+}
+
+/**
+ * From how many raw rows in an incremental run's scope (telemetry of the procedures plus vitals of the patients in
+ * scope) the run gives readers a read snapshot. Below it the run holds the lock about as long as a load's short
+ * merge (the 1% load of the transform bench, about 60,000 rows in scope, 1-1.5 s), which readers wait out; a copy of
+ * the whole lakehouse (324 MiB in that bench) cost more than the rest of such a run's fixed cost together.
+ */
+export const TRANSFORM_READ_SNAPSHOT_ROWS = 100_000;
 
 export type TransformMode = 'full' | 'incremental' | 'up_to_date' | 'select';
 
@@ -115,17 +136,27 @@ export type TransformEvent =
   | { type: 'tests-done'; model: string; results: TestResult[] };
 
 /**
- * Opens the lakehouse (a writer giving readers a read snapshot; the lake's memoryLimit, else
- * TRANSFORM_MEMORY_LIMIT; a dry run 2GB), runs the transform, closes it. See transformDb.
+ * Opens the lakehouse (the lake's memoryLimit, else TRANSFORM_MEMORY_LIMIT; a dry run 2GB), runs the transform,
+ * closes it. See transformDb. Readers: --full-refresh copies the lakehouse before it asks for the lock (readers read
+ * that snapshot and never wait for it); any other run gives them a snapshot only once its plan shows a long run
+ * (WriterHandoff: the copy is then made under the lock), else they wait for it as for a short load.
  */
 export async function runTransform(input: TransformInput, ctx: StageContext<TransformEvent>): Promise<TransformResult> {
   // A dry run writes nothing (no migration either) but still refuses a lakehouse newer than this CLI.
-  const db = input.dryRun
-    ? await ctx.lake.openWritable()
-    : await ctx.lake.openWriter({ memoryLimit: TRANSFORM_MEMORY_LIMIT, readSnapshot: true });
+  if (input.dryRun || input.fullRefresh) {
+    const db = input.dryRun
+      ? await ctx.lake.openWritable()
+      : await ctx.lake.openWriter({ memoryLimit: TRANSFORM_MEMORY_LIMIT, readSnapshot: true });
+    try {
+      if (input.dryRun) await refuseNewer(db);
+      return await transformDb(db, { ...input, signal: ctx.signal, onEvent: ctx.onEvent, migrated: !input.dryRun });
+    } finally {
+      db.close();
+    }
+  }
+  const { db, publishReadSnapshot } = await ctx.lake.openSnapshotOnDemandWriter({ memoryLimit: TRANSFORM_MEMORY_LIMIT });
   try {
-    if (input.dryRun) await refuseNewer(db);
-    return await transformDb(db, { ...input, signal: ctx.signal, onEvent: ctx.onEvent });
+    return await transformDb(db, { ...input, signal: ctx.signal, onEvent: ctx.onEvent, migrated: true, publishReadSnapshot, readSnapshotRows: ctx.lake.readSnapshotRows });
   } finally {
     db.close();
   }
@@ -182,7 +213,7 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
   const selected = opts.select && opts.select.length > 0 ? selectModels(set.models, opts.select) : set.models;
   const dryRun = opts.dryRun === true;
 
-  if (!dryRun) {
+  if (!dryRun && opts.migrated !== true) {
     // model_runs, model_tests, transform_state, transform_runs and rules_in_force come from the migrations.
     await migrate(db);
   }
@@ -229,6 +260,10 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
       await defineScopeMacros(db, true);
     }
   }
+  if (!dryRun && mode !== 'up_to_date' && opts.publishReadSnapshot) {
+    const rows = mode === 'incremental' ? await scopeRows(db) : Number.POSITIVE_INFINITY;
+    if (rows >= (opts.readSnapshotRows ?? TRANSFORM_READ_SNAPSHOT_ROWS)) await opts.publishReadSnapshot();
+  }
   emit({ type: 'plan', mode, reason, models: selected.map((m) => m.name) });
 
   const actionFor = (m: Model): ModelRunResult['action'] => {
@@ -268,24 +303,27 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
   }
 
   if (opts.signal?.aborted) throw new InterruptedError('transform stopped before its first model; nothing changed');
-  await startRun(db, runId, 'transform', opts.args ?? []);
   const w = writer();
-  await db.run(
-    `INSERT INTO transform_runs (run_id, mode, reason, started_at, status, rules_version, rules_sha256, models_sha256, new_loads, "select", pid, host)
-     VALUES ($id, $mode, $reason, now(), 'running', $rv, $rs, $ms, $nl, $sel, $pid, $host)`,
-    {
-      pid: w.pid,
-      host: w.host,
-      id: runId,
-      mode,
-      reason,
-      rv: rules.rules.version,
-      rs: rules.sha256,
-      ms: set.sha256,
-      nl: newLoads.length,
-      sel: opts.select && opts.select.length > 0 ? opts.select.join(',') : null,
-    },
-  );
+  // One commit for both run records (each commit of the lakehouse's WAL is a sync to disk).
+  await db.transaction(async () => {
+    await startRun(db, runId, 'transform', opts.args ?? []);
+    await db.run(
+      `INSERT INTO transform_runs (run_id, mode, reason, started_at, status, rules_version, rules_sha256, models_sha256, new_loads, "select", pid, host)
+       VALUES ($id, $mode, $reason, now(), 'running', $rv, $rs, $ms, $nl, $sel, $pid, $host)`,
+      {
+        pid: w.pid,
+        host: w.host,
+        id: runId,
+        mode,
+        reason,
+        rv: rules.rules.version,
+        rs: rules.sha256,
+        ms: set.sha256,
+        nl: newLoads.length,
+        sel: opts.select && opts.select.length > 0 ? opts.select.join(',') : null,
+      },
+    );
+  });
 
   const failed = new Set<string>();
   let firstError: QueryError | undefined;
@@ -336,19 +374,26 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
       emit({ type: 'tests-done', model: m.name, results: tests });
     }
     result.tests_failed = result.tests.filter((t) => t.status === 'fail').length;
-    if (result.tests.length > 0) {
-      // One statement: the results travel as one JSON parameter.
-      await db.run(
-        `INSERT INTO model_tests (run_id, model, test, status, failures, checked_at)
-         SELECT $run, t.model, t.test, t.status, t.failures, now()
-         FROM (SELECT unnest(from_json($tests, '[{"model":"VARCHAR","test":"VARCHAR","status":"VARCHAR","failures":"BIGINT"}]'), recursive := true)) t`,
-        { run: runId, tests: JSON.stringify(result.tests) },
-      );
-    }
-
     const ok = failed.size === 0;
-    if (ok && mode !== 'select') {
-      await db.transaction(async () => {
+    const counts = {
+      mode,
+      models: result.models.length,
+      failed: failed.size,
+      tests_failed: result.tests_failed,
+      rows: result.models.reduce((n, r) => n + (r.rows ?? 0), 0),
+    };
+    // The tests, the loads consumed, the rules in force and the run's end: one commit.
+    await db.transaction(async () => {
+      if (result.tests.length > 0) {
+        // One statement: the results travel as one JSON parameter.
+        await db.run(
+          `INSERT INTO model_tests (run_id, model, test, status, failures, checked_at)
+           SELECT $run, t.model, t.test, t.status, t.failures, now()
+           FROM (SELECT unnest(from_json($tests, '[{"model":"VARCHAR","test":"VARCHAR","status":"VARCHAR","failures":"BIGINT"}]'), recursive := true)) t`,
+          { run: runId, tests: JSON.stringify(result.tests) },
+        );
+      }
+      if (ok && mode !== 'select') {
         await db.run(
           `INSERT INTO transform_state (load_id, run_id, consumed_at) SELECT load_id, $id, now() FROM _new_loads
            ON CONFLICT (load_id) DO NOTHING`,
@@ -361,20 +406,13 @@ export async function transformDb(db: Db, opts: Omit<TransformOptions, 'dbPath'>
            FROM (SELECT unnest(from_json($values, '[{"path":"VARCHAR","value":"VARCHAR","source":"VARCHAR"}]'), recursive := true)) r`,
           { values: JSON.stringify(rules.values.map((v) => ({ path: v.path, value: JSON.stringify(v.value), source: v.from }))) },
         );
+      }
+      await db.run(`UPDATE transform_runs SET status = $s, finished_at = now() WHERE run_id = $id`, {
+        id: runId,
+        s: ok ? 'succeeded' : 'failed',
       });
-    }
-    await db.run(`UPDATE transform_runs SET status = $s, finished_at = now() WHERE run_id = $id`, {
-      id: runId,
-      s: ok ? 'succeeded' : 'failed',
+      await finishRun(db, runId, ok ? 'succeeded' : 'failed', counts, firstError?.message);
     });
-    const counts = {
-      mode,
-      models: result.models.length,
-      failed: failed.size,
-      tests_failed: result.tests_failed,
-      rows: result.models.reduce((n, r) => n + (r.rows ?? 0), 0),
-    };
-    await finishRun(db, runId, ok ? 'succeeded' : 'failed', counts, firstError?.message);
   } catch (e) {
     const status = e instanceof InterruptedError ? 'interrupted' : 'failed';
     await db.run(`UPDATE transform_runs SET status = $s, finished_at = now() WHERE run_id = $id`, { id: runId, s: status }).catch(() => undefined);
