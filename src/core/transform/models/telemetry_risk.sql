@@ -29,7 +29,8 @@ WITH t AS (
   WHERE in_scope_procedure(procedure_id)
 ),
 -- One window pass: the previous sample (for the derived speed) and the force-spike frame share the partition and
--- order, so DuckDB sorts the events once (issue 18).
+-- order, so DuckDB sorts the events once (issue 18). The frame's size is rules_params.spike_window_events, read from
+-- the session variable the runner sets beside it: a constant frame, where a column bound is evaluated row by row.
 windowed AS (
   SELECT t.* EXCLUDE (reported_mm_s, x, y, z, dt_s, dist_mm, motion_max_gap_s),
          coalesce(t.reported_mm_s, CASE WHEN t.dt_s > 0 AND t.dt_s <= t.motion_max_gap_s THEN t.dist_mm / t.dt_s END) AS velocity_mm_s
@@ -44,7 +45,7 @@ windowed AS (
     FROM t CROSS JOIN rules_params p
     WINDOW w AS (PARTITION BY procedure_id, robot_arm ORDER BY recorded_at, event_id),
            spike AS (PARTITION BY procedure_id, robot_arm ORDER BY recorded_at, event_id
-                     ROWS BETWEEN p.spike_window_events PRECEDING AND 1 PRECEDING)
+                     ROWS BETWEEN getvariable('surgctl_spike_window_events') PRECEDING AND 1 PRECEDING)
   ) t
 ),
 scored AS (
