@@ -137,18 +137,32 @@ export async function tryFastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput)
   // Not for load's typed pass, whose per-line table carries every line's text.
   const lower = !input.typed && (megabytes(db.memoryLimit) ?? 0) > FAST_MEMORY_LIMIT_MB;
   if (lower) await db.run(`SET memory_limit = '${FAST_MEMORY_LIMIT_MB}MB'`);
+  // The kept lines (a few percent of the file: often one row group of 122,880 rows, which DuckDB scans on one thread)
+  // live in a scratch database of small row groups, so the statements over them (the split, the exact checks, the
+  // quarantine rows) run on every thread. Only an attached file takes a row group size (an in-memory one ignores it).
+  // Not for load's typed pass: its valid view and its caller read these tables as TEMP tables.
+  const scratch = input.typed ? undefined : { dir: mkdtempSync(join(tmpdir(), 'surgctl-kept-')), alias: tempName('kept') };
   try {
-    return await fastCsv(db, ds, input);
+    if (scratch) await db.run(`ATTACH ${literal(join(scratch.dir, 'kept.duckdb'))} AS ${ident(scratch.alias)} (ROW_GROUP_SIZE ${KEPT_ROW_GROUP_SIZE})`);
+    return await fastCsv(db, ds, input, scratch && ident(scratch.alias));
   } finally {
     await db.run(`SET preserve_insertion_order = ${preserve === false ? 'false' : 'true'}`);
     if (lower) await db.run(`SET memory_limit = ${literal(db.memoryLimit)}`);
+    if (scratch) {
+      await db.run(`DETACH DATABASE IF EXISTS ${ident(scratch.alias)}`);
+      rmSync(scratch.dir, { recursive: true, force: true });
+    }
   }
 }
+
+/** Rows per row group of the kept lines' tables: 100,000 kept lines make 7 tasks instead of 1 (a multiple of 2,048). */
+const KEPT_ROW_GROUP_SIZE = 16_384;
 
 /** DuckDB's memory_limit while the fast path runs (when the database's own is higher), in MB. */
 const FAST_MEMORY_LIMIT_MB = 192;
 
-async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<StagedValidation | undefined> {
+/** `kept`: the attached database (a quoted alias) for the kept lines' tables; TEMP tables when undefined. */
+async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput, kept: string | undefined): Promise<StagedValidation | undefined> {
   const head = await readHead(input.path, input.gzip, input.delimiter);
   if (!head) return undefined;
   const { header, delimiter } = head;
@@ -185,15 +199,17 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
   if (!fast.ok) return undefined;
 
   const base = tempName('fast');
+  const keptRef = (name: string): string => (kept ? `${kept}.main.${ident(name)}` : ident(name));
+  const keptTable = kept ? 'TABLE' : 'TEMP TABLE';
   const t = {
     lines: stageRef(base),
     candHash: ident(`${base}_candh`),
-    kept: ident(`${base}_kept`),
+    kept: keptRef(`${base}_kept`),
     cand: ident(`${base}_cand`),
     extra: stageRef(`${base}_extra`),
-    parts: ident(`${base}_parts`),
-    err: ident(`${base}_err`),
-    rowErr: ident(`${base}_rowerr`),
+    parts: keptRef(`${base}_parts`),
+    err: keptRef(`${base}_err`),
+    rowErr: keptRef(`${base}_rowerr`),
     blank: ident(`${base}_blank`),
     quar: `${base}_quar`,
     valid: `${base}_valid`,
@@ -271,7 +287,7 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
   // One scan of the per-line table keeps, with their numbers, the lines to check, the blank ones, and the plainly
   // valid lines of candidate keys (their length and key hash: their text is read back below; load's typed pass kept
   // every line's text, so there they stay as they are).
-  await db.run(`CREATE TEMP TABLE ${t.kept} AS SELECT rowid + 1 AS k, st, l, h, ${byOffset ? 'n' : 'NULL::UINTEGER AS n'} FROM ${t.lines}
+  await db.run(`CREATE ${keptTable} ${t.kept} AS SELECT rowid + 1 AS k, st, l, h, ${byOffset ? 'n' : 'NULL::UINTEGER AS n'} FROM ${t.lines}
     WHERE st <> 1${candidates > 0 ? ` OR h IN (SELECT h FROM ${t.candHash})` : ''}`);
   if (candidates > 0 && !input.typed) {
     await db.run(`CREATE TEMP TABLE ${t.cand} AS SELECT k, h, n FROM ${t.kept} WHERE st = 1`);
@@ -342,13 +358,13 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
   // 3. The kept lines split into cells (no quotes in them: a plain split is the CSV parse). Empty fields past the
   //    header's count are dropped, as DuckDB's read_csv drops them; a non-empty one makes the row ragged.
   const cols = header.map((_, i) => `c${i}`);
-  await db.run(`CREATE TEMP TABLE ${t.parts} AS
+  await db.run(`CREATE ${keptTable} ${t.parts} AS
     SELECT k, l, len(parts) >= ${n} AND array_to_string(parts[${n + 1}:], '') = '' AS parsed, "check",
       ${cols.map((c, i) => `nullif(parts[${i + 1}], '') AS ${c}`).join(', ')}
     FROM (SELECT k, l, string_split(l, $d) AS parts, st = 2 AS "check" FROM ${t.kept} WHERE l IS NOT NULL)`, p);
 
   input.progress('checking rows');
-  await db.run(`CREATE TEMP TABLE ${t.err} (k BIGINT, src INTEGER, errs ${ERR_STRUCT}[])`);
+  await db.run(`CREATE ${keptTable} ${t.err} (k BIGINT, src INTEGER, errs ${ERR_STRUCT}[])`);
   const staged = `(SELECT k AS _row, ${cols.join(', ')} FROM ${t.parts} WHERE parsed AND "check")`;
   if (counts.check > 0) {
     const q = compileChecks(ds.schema, staged, { kind: 'csv', columns: header.map((name, i) => ({ name, column: `c${i}` })) });
@@ -378,7 +394,7 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput): Promise<
 
   input.progress('quarantine');
   // At most one row per line from the checks (src 0) and from duplicates (src 1); then the orphans in order.
-  await db.run(`CREATE TEMP TABLE ${t.rowErr} AS
+  await db.run(`CREATE ${keptTable} ${t.rowErr} AS
     SELECT k, list_filter(all_errs, e -> e.severity = 'error') AS errs, list_filter(all_errs, e -> e.severity = 'warn') AS warns
     FROM (SELECT coalesce(a.k, b.k, f.k) AS k, list_concat(list_concat(coalesce(a.errs, []), coalesce(b.errs, [])), coalesce(f.errs, [])) AS all_errs
           FROM (SELECT k, errs FROM ${t.err} WHERE src = 0) a

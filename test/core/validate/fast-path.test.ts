@@ -162,6 +162,8 @@ describe('CSV fast path: the same verdicts as the exact staging', () => {
     expect(await bothAgree(write('cr.csv', `${header}\r${good(1)}\r${good(2)}\r`), ds)).toBe(false);
     // A header missing a required column is a file-level error: the exact path reports it.
     expect(await bothAgree(write('missing.csv', `${header.replace('robot_id,', '')}\n${good(1)}\n`), ds)).toBe(false);
+    // Whether it took the file or backed out, the fast path detached the scratch database of its kept lines.
+    expect(await scratch.db.scalar(`SELECT count(*)::INTEGER FROM duckdb_databases() WHERE starts_with(database_name, '_sv_kept_')`)).toBe(0);
   });
 
   it('other datasets: every built-in schema either builds a fast regex or says why', () => {
