@@ -47,15 +47,12 @@ export async function finishLoad(
   loadId: string,
   status: LoadStatus,
   counts: { read: number; inserted: number; duplicate: number; quarantined: number },
-  extra: { engine?: string | null; message?: string | null; quarantineFile?: string | null; sha256?: string | null } = {},
+  extra: { engine?: string | null; message?: string | null; quarantineFile?: string | null } = {},
 ): Promise<void> {
-  // sha256: the file's hash when startLoad did not know it yet (a big file is hashed while it stages).
   await db.run(
     `UPDATE loads SET status = $status, finished_at = now(), rows_read = $r, rows_inserted = $i, rows_duplicate = $d,
-       rows_quarantined = $q, engine = $engine, message = $message, quarantine_file = $qfile,
-       sha256 = coalesce(sha256, $sha) WHERE load_id = $id`,
+       rows_quarantined = $q, engine = $engine, message = $message, quarantine_file = $qfile WHERE load_id = $id`,
     {
-      sha: extra.sha256 ?? null,
       qfile: extra.quarantineFile ?? null,
       id: loadId,
       status,

@@ -8,14 +8,14 @@
 // after the commit (tmp + rename) to the path the ledger records, and re-derived by the next load when it is
 // missing (a full disk, a kill between commit and rename).
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Db } from '../../db/db.js';
 import { ident, quoteAnyIdent } from '../../db/sql.js';
 import { InterruptedError, toIoError, UsageError } from '../../errors.js';
 import { inferDataset, listDatasets, loadDatasetSchema, orderByDependencies, type DatasetSchema } from '../schemas.js';
-import { dropStaged, expandInputs, stageAndValidate, type InputFormat, type StagedValidation } from '../validate/index.js';
-import { findSucceededBySha, finishLoad, markAbandoned, newLoadId, startLoad, type LoadRecord } from './ledger.js';
+import { dropStaged, expandInputs, stageAndValidate, type InputFormat } from '../validate/index.js';
+import { findSucceededBySha, finishLoad, markAbandoned, newLoadId, startLoad } from './ledger.js';
 import { checkRawTableMatches } from './migrations.js';
 import { LOAD_MEMORY_LIMIT } from './lakehouse.js';
 import { finishRun, newRunId, startRun } from '../runs.js';
@@ -42,8 +42,6 @@ export interface LoadInput {
   cwd?: string | undefined;
   /** The command's arguments, recorded in the run history. */
   args?: string[] | undefined;
-  /** From this many bytes a file is hashed while it stages (default HASH_WHILE_STAGING_BYTES; tests lower it). */
-  hashWhileStagingBytes?: number | undefined;
   /** Test hook: called at each step of a file's load (fault injection: a test kills the process here). */
   atStep?: ((step: LoadStep) => void) | undefined;
 }
@@ -300,41 +298,19 @@ export async function loadOneFile(
   extra: LoadExtra = {},
 ): Promise<FileLoadResult> {
   const open: LakeOpener = typeof target === 'function' ? target : async () => pinnedLake(target);
-  let size: number;
-  try {
-    size = statSync(p.path).size;
-  } catch (e) {
-    throw toIoError(p.path, e, 'read');
-  }
   const hashing = performance.now();
   const cpu = process.cpuUsage();
-  const whileStaging = size >= (opts.hashWhileStagingBytes ?? HASH_WHILE_STAGING_BYTES);
-  const hash = hashFile(p.path).then((h) => {
-    // While staging, the CPU time is the whole process's: DuckDB's staging runs meanwhile.
-    opts.onEvent?.({ type: 'statement', sql: `(sha256 of ${p.display}${whileStaging ? ', while staging' : ''})`, ms: performance.now() - hashing, cpuMs: cpuMs(cpu) });
-    return h.sha256;
-  });
-  // A file below the threshold is hashed first, as before: its skip costs no staging.
-  const sha256 = whileStaging ? hash : await hash;
-  if (whileStaging) hash.catch(() => undefined); // awaited in loadThrough; an early return must not leave it unhandled
+  const { sha256, bytes } = await hashFile(p.path);
+  opts.onEvent?.({ type: 'statement', sql: `(sha256 of ${p.display})`, ms: performance.now() - hashing, cpuMs: cpuMs(cpu) });
   if (opts.signal?.aborted) throw new InterruptedError();
   const loadId = newLoadId();
   const access = await open(loadId);
   try {
-    return await loadThrough(access, loadId, { sha256, bytes: size }, p, opts, extra);
+    return await loadThrough(access, loadId, { sha256, bytes }, p, opts, extra);
   } finally {
     access.close();
   }
 }
-
-/**
- * From this file size on, a file's sha256 is computed on Node's thread while DuckDB stages it (both read the file,
- * which the first reader brings into the page cache) instead of before: on the generator's 5M-row file (553 MiB) the
- * hash is about half a second of one core that no longer comes before the staging. It waits for the hash first when
- * content of the same size loaded before (a reload, likely a skip: loadThrough), and smaller files are always hashed
- * first: a skip then stages nothing.
- */
-export const HASH_WHILE_STAGING_BYTES = 32 * 2 ** 20;
 
 /** What a caller adds to one file's load. */
 export interface LoadExtra {
@@ -361,14 +337,12 @@ function skippedResult(p: PlannedFile, prevLoadId: string, sha256: string, bytes
 async function loadThrough(
   access: LakeAccess,
   loadId: string,
-  file: { sha256: string | Promise<string>; bytes: number },
+  file: { sha256: string; bytes: number },
   p: PlannedFile,
   opts: LoadOptions,
   extra: LoadExtra,
 ): Promise<FileLoadResult> {
-  const { bytes } = file;
-  // Known once the hash ends (at once unless the file is hashed while it stages).
-  let sha256: string | null = typeof file.sha256 === 'string' ? file.sha256 : null;
+  const { sha256, bytes } = file;
   const work = access.work;
   const step = (name: LoadStep): void => {
     opts.atStep?.(name);
@@ -383,18 +357,12 @@ async function loadThrough(
   try {
     // 1. A short moment with the lakehouse: drift check, content already loaded?, the 'running' ledger row, and a copy
     //    of the keys this file's foreign keys point at (referenced datasets load first), for the checks in the scratch.
-    //    A file hashed while it stages skips that check, unless content of its size loaded before: then it waits for
-    //    its hash first (outside the lakehouse's lock) and checks as usual, so a skip stages nothing. Content of
-    //    another size cannot be the same; a load of the same content that commits meanwhile is found by the merge.
     const foreignKeyTables: Record<string, string> = {};
-    const startOnce = (): Promise<LoadRecord | 'hash first' | undefined> => access.withLake(async (lake) => {
+    const prev = await access.withLake(async (lake) => {
       await checkRawTableMatches(lake, p.ds.name);
-      if (checkSha && sha256 !== null) {
+      if (checkSha) {
         const found = await findSucceededBySha(lake, sha256, p.ds.name);
         if (found) return found;
-      } else if (checkSha) {
-        const same = await lake.scalar<boolean>(`SELECT count(*) > 0 FROM loads WHERE dataset = $ds AND status = 'succeeded' AND bytes = $bytes`, { ds: p.ds.name, bytes });
-        if (same) return 'hash first';
       }
       await startLoad(lake, { loadId, path: p.display, sha256, bytes, dataset: p.ds.name, ...(extra.replayOf ? { replayOf: extra.replayOf } : {}) });
       started = true;
@@ -415,15 +383,9 @@ async function loadThrough(
       }
       return undefined;
     });
-    let prev = await startOnce();
-    if (prev === 'hash first') {
-      sha256 = await file.sha256;
-      prev = await startOnce();
-      if (prev === 'hash first') throw new Error('internal: the hash is known');
-    }
     if (prev) {
       opts.onEvent?.({ type: 'file-skipped', path: p.display, dataset: p.ds.name, previousLoadId: prev.load_id });
-      return skippedResult(p, prev.load_id, sha256 ?? '', bytes);
+      return skippedResult(p, prev.load_id, sha256, bytes);
     }
     opts.onEvent?.({ type: 'file-start', path: p.display, dataset: p.ds.name, loadId });
     step('after-ledger-start');
@@ -431,7 +393,7 @@ async function loadThrough(
     // 2. Stage and validate in the scratch: the lakehouse is free for readers and other writers meanwhile.
     const format = extra.format ?? opts.format;
     let staged$ = false;
-    const staging = stageAndValidate(
+    const staged = await stageAndValidate(
       work,
       { path: p.path, displayName: p.display, ...(format ? { format } : {}) },
       p.ds,
@@ -452,20 +414,16 @@ async function loadThrough(
         },
       },
     );
-    const hashed = await settleHash(work, sha256 ?? file.sha256, staging);
-    const shaHex = hashed.sha256;
-    sha256 = shaHex;
-    const staged = hashed.staged;
     if (!staged$) step('after-stage');
     step('after-validate');
     if (staged.fileErrors.length > 0) {
       // The file as a whole does not fit the dataset (e.g. required columns missing): nothing of it is loaded.
       const message = staged.fileErrors.map((f) => f.message).join('; ');
       await access.withLake((lake) =>
-        finishLoad(lake, loadId, 'failed', { read: staged.rowsRead, inserted: 0, duplicate: 0, quarantined: staged.rowsRead }, { engine: staged.engine, message, sha256: shaHex }));
+        finishLoad(lake, loadId, 'failed', { read: staged.rowsRead, inserted: 0, duplicate: 0, quarantined: staged.rowsRead }, { engine: staged.engine, message }));
       await dropStaged(work, staged);
       const failed: FileLoadResult = {
-        load_id: loadId, path: p.display, dataset: p.ds.name, status: 'failed', sha256: shaHex, bytes,
+        load_id: loadId, path: p.display, dataset: p.ds.name, status: 'failed', sha256, bytes,
         rows_read: staged.rowsRead, rows_inserted: 0, rows_duplicate: 0, rows_quarantined: staged.rowsRead,
         quarantine_path: null, engine: staged.engine,
         // Asking about the dataset helps when the columns do not fit, not when the file is not text or not Parquet.
@@ -487,10 +445,10 @@ async function loadThrough(
       return withoutInsertionOrder(lake, () => lake.transaction(async () => {
         if (checkSha) {
           // Another load of the same content may have committed while this one staged: then this one is a skip.
-          const found = await findSucceededBySha(lake, shaHex, p.ds.name);
+          const found = await findSucceededBySha(lake, sha256, p.ds.name);
           if (found) {
             await finishLoad(lake, loadId, 'skipped', { read: 0, inserted: 0, duplicate: 0, quarantined: 0 },
-              { message: `already loaded by ${found.load_id} while this load staged`, sha256: shaHex });
+              { message: `already loaded by ${found.load_id} while this load staged` });
             return { skippedBy: found.load_id };
           }
         }
@@ -502,7 +460,7 @@ async function loadThrough(
         );
         step('mid-insert');
         const counts = { read: staged.rowsRead, inserted, duplicate: staged.rowsValid - inserted, quarantined: staged.rowsQuarantined };
-        await finishLoad(lake, loadId, 'succeeded', counts, { engine: staged.engine, quarantineFile: qPath, sha256: shaHex });
+        await finishLoad(lake, loadId, 'succeeded', counts, { engine: staged.engine, quarantineFile: qPath });
         if (extra.afterInsert) await extra.afterInsert(lake, loadId);
         step('before-commit');
         return counts;
@@ -514,7 +472,7 @@ async function loadThrough(
     if ('skippedBy' in result) {
       await dropStaged(work, staged);
       opts.onEvent?.({ type: 'file-skipped', path: p.display, dataset: p.ds.name, previousLoadId: result.skippedBy });
-      return skippedResult(p, result.skippedBy, shaHex, bytes);
+      return skippedResult(p, result.skippedBy, sha256, bytes);
     }
     opts.atStep?.('after-commit');
     let message: string | null = null;
@@ -529,7 +487,7 @@ async function loadThrough(
     }
     await dropStaged(work, staged);
     const out: FileLoadResult = {
-      load_id: loadId, path: p.display, dataset: p.ds.name, status: 'succeeded', sha256: shaHex, bytes,
+      load_id: loadId, path: p.display, dataset: p.ds.name, status: 'succeeded', sha256, bytes,
       rows_read: result.read, rows_inserted: result.inserted, rows_duplicate: result.duplicate,
       rows_quarantined: result.quarantined, quarantine_path: qPath, engine: staged.engine, message,
       failures_by_rule: staged.failuresByRule,
@@ -544,36 +502,12 @@ async function loadThrough(
     if (started) {
       const msg = interrupted ? 'interrupted (Ctrl-C): rolled back; no rows of it were kept' : e instanceof Error ? e.message : String(e);
       await access.withLake((lake) =>
-        finishLoad(lake, loadId, interrupted ? 'interrupted' : 'failed', { read: 0, inserted: 0, duplicate: 0, quarantined: 0 }, { message: msg, sha256 })).catch(() => undefined);
+        finishLoad(lake, loadId, interrupted ? 'interrupted' : 'failed', { read: 0, inserted: 0, duplicate: 0, quarantined: 0 }, { message: msg })).catch(() => undefined);
     }
     throw interrupted ? new InterruptedError() : e;
   } finally {
     interrupting.remove();
     for (const t of keyTables) await work.run(`DROP TABLE IF EXISTS ${ident(t)}`).catch(() => undefined);
-  }
-}
-
-/**
- * Waits for a file's staging and its hash (`sha256` a promise when the file is hashed while it stages). A failed hash
- * (IoError) interrupts the staging and is what this throws; otherwise the staging's own failure is.
- */
-async function settleHash(work: Db, sha256: string | Promise<string>, staging: Promise<StagedValidation>): Promise<{ sha256: string; staged: StagedValidation }> {
-  if (typeof sha256 === 'string') return { sha256, staged: await staging };
-  let running = true;
-  let hashFailed = false;
-  const hashed = sha256.catch((e: unknown) => {
-    hashFailed = true;
-    if (running) work.interrupt();
-    throw e;
-  });
-  try {
-    return { staged: await staging, sha256: await hashed };
-  } catch (e) {
-    if (hashFailed) await hashed;
-    hashed.catch(() => undefined);
-    throw e;
-  } finally {
-    running = false;
   }
 }
 
