@@ -168,6 +168,15 @@ export function sweepDeadSpill(dir = tmpdir(), alive: (pid: number) => boolean =
 }
 
 /**
+ * A new folder in the temp directory named as a spill folder of this process (surgctl-spill-<host>-<pid>-XXXXXX), so
+ * that sweepDeadSpill removes it if the process dies before its owner does (a scratch database the fast path attaches,
+ * say). The caller removes it when done.
+ */
+export function processTempDir(): string {
+  return mkdtempSync(join(tmpdir(), `${SPILL_PREFIX}${spillHost()}-${process.pid}-`));
+}
+
+/**
  * Opens (creating when absent, unless readOnly) a DuckDB database at `path` (':memory:' for none).
  * Throws DatabaseError('db_locked') when another process holds the file past lockTimeoutMs,
  * DatabaseError('db_open') when the file is not a DuckDB database or cannot be opened.
@@ -177,7 +186,7 @@ export async function openDb(path: string, options: OpenOptions = {}): Promise<D
     spillSwept = true;
     sweepDeadSpill();
   }
-  const spill = mkdtempSync(join(tmpdir(), `${SPILL_PREFIX}${spillHost()}-${process.pid}-`));
+  const spill = processTempDir();
   const config: Record<string, string> = {
     threads: String(clampThreads(options.threads)),
     memory_limit: options.memoryLimit ?? '2GB',

@@ -16,12 +16,11 @@
 // takes them when they are a short tail that parses as no row. Otherwise it backs out (returns undefined, leaving
 // nothing behind), as when DuckDB refuses a line (invalid UTF-8, over 4 MiB, mixed line ends): the exact path
 // decides then.
-import { closeSync, createReadStream, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, createReadStream, fstatSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import type { DuckDBValue } from '@duckdb/node-api';
-import type { Db } from '../../db/db.js';
+import { processTempDir, type Db } from '../../db/db.js';
 import { megabytes } from '../../db/memory-size.js';
 import { ident, literal, quoteAnyIdent } from '../../db/sql.js';
 import { toIoError } from '../../errors.js';
@@ -140,8 +139,9 @@ export async function tryFastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput)
   // The kept lines (a few percent of the file: often one row group of 122,880 rows, which DuckDB scans on one thread)
   // live in a scratch database of small row groups, so the statements over them (the split, the exact checks, the
   // quarantine rows) run on every thread. Only an attached file takes a row group size (an in-memory one ignores it).
-  // Not for load's typed pass: its valid view and its caller read these tables as TEMP tables.
-  const scratch = input.typed ? undefined : { dir: mkdtempSync(join(tmpdir(), 'surgctl-kept-')), alias: tempName('kept') };
+  // Not for load's typed pass: its valid view and its caller read these tables as TEMP tables. The folder is named as
+  // this process's spill folder, so a later surgctl sweeps it if this one is killed.
+  const scratch = input.typed ? undefined : { dir: processTempDir(), alias: tempName('kept') };
   try {
     if (scratch) await db.run(`ATTACH ${literal(join(scratch.dir, 'kept.duckdb'))} AS ${ident(scratch.alias)} (ROW_GROUP_SIZE ${KEPT_ROW_GROUP_SIZE})`);
     return await fastCsv(db, ds, input, scratch && ident(scratch.alias));
@@ -310,7 +310,7 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput, kept: str
       return undefined;
     }
     const rows = await db.all<{ l: string | null }>(`SELECT l FROM ${t.kept} WHERE k >= ${from} ORDER BY k`);
-    const dir = mkdtempSync(join(tmpdir(), 'surgctl-tail-'));
+    const dir = processTempDir();
     try {
       const file = join(dir, 'tail.csv');
       writeFileSync(file, `${header.join(delimiter)}\n${rows.map((r) => r.l ?? '').join('\n')}\n`);
