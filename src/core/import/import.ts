@@ -518,13 +518,18 @@ export async function importFhir(input: ImportInput, ctx: StageContext<ImportEve
       for (const [type, n] of Object.entries(staged.byType)) {
         if (!FHIR_TABLES.some((t) => t.resource === type)) s.result.resources_skipped[type] = n;
       }
+      // Resources per type and file, counted in one scan (not one scan of every staged resource per file and type:
+      // an export of one Bundle per patient has thousands of files).
+      const perFile = new Map((await s.db.all<{ t: string; f: string; n: number }>(
+        'SELECT resource_type AS t, _file AS f, count(*)::INTEGER AS n FROM imp_fhir GROUP BY ALL',
+      )).map((r) => [`${r.t}\u0000${r.f}`, r.n]));
       for (const ft of FHIR_TABLES) {
         const ds = loadDatasetSchema(ft.table.dataset as string);
         const view = ft.view.startsWith('import:') ? importView(ft.view.slice('import:'.length)) : fhir.shippedView(ft.view);
         await fhir.runView(s.db, view, { source: 'imp_fhir', target: 'imp_view', engine, lineage: true, ...(opts.signal ? { signal: opts.signal } : {}) });
         for (const f of files) {
           if (opts.signal?.aborted) throw new InterruptedError(`import stopped before ${f.display}`);
-          const inFile = (await s.db.scalar<number>('SELECT count(*)::INTEGER FROM imp_fhir WHERE resource_type = $t AND _file = $f', { t: ft.resource, f: f.path })) ?? 0;
+          const inFile = perFile.get(`${ft.resource}\u0000${f.path}`) ?? 0;
           // A read error is booked to the load of the dataset its resource was meant for (see unreadable).
           const errors = staged.errors.filter((e) => e.file === f.path && e.resourceType === ft.resource);
           if (inFile === 0 && errors.length === 0) continue;
