@@ -310,8 +310,8 @@ class Generation {
 
   /**
    * Reads the good values of the planted rows (`goods(a, b)`: a SELECT of `bad`, the plan's index, and the dataset's
-   * columns, for the plans a to b - 1), corrupts them in JS and appends the bad rows to `table` for the writers, a chunk at a time; returns what
-   * the manifest keeps of each.
+   * columns, for the plans a to b - 1), corrupts them in JS and appends the bad rows to `table` for the writers, a
+   * chunk at a time; returns what the manifest keeps of each.
    */
   private async plantBad(db: Db, ds: DatasetSchema, name: 'telemetry' | 'vitals', columns: readonly string[], table: string,
     badCols: [string, ColumnType][], plans: BadPlan[], goods: (a: number, b: number) => string, duplicateOf: (pos: number) => string): Promise<PlantedEntry[]> {

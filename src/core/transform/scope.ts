@@ -84,7 +84,7 @@ export async function scopeRows(db: Db): Promise<number> {
     have.has('raw_vitals') ? 'SELECT count(*) FROM raw_vitals WHERE patient_id IN (SELECT patient_id FROM _scope_patient)' : '',
   ].filter((p) => p !== '');
   if (parts.length === 0) return 0;
-  return Number((await db.all<{ n: number }>(`SELECT (${parts.map((p) => `(${p})`).join(' + ')})::DOUBLE AS n`))[0]?.n ?? 0);
+  return Number((await db.scalar<number>(`SELECT (${parts.map((p) => `(${p})`).join(' + ')})::DOUBLE`)) ?? 0);
 }
 
 /**
