@@ -5,7 +5,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { literal } from '../dist/db/sql.js';
-import { alternate, childMain, fmt, freshOut, loadNote, outDir, pairHeader, pairRow, repeats, rows, runChild, time, writeSection } from './lib.js';
+import { alternate, childMain, duckdbApi, fmt, freshOut, loadNote, outDir, pairHeader, pairRow, repeats, rows, runChild, time, writeSection } from './lib.js';
 
 const self = fileURLToPath(import.meta.url);
 const out = join(outDir, 'generate');
@@ -22,7 +22,7 @@ async function runGenerator(format, extra = '{}') {
 
 /** In a child: the plain DuckDB COPY with default settings (all cores, default memory limit). */
 async function runBaseline(format) {
-  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const { DuckDBInstance } = duckdbApi();
   const inst = await DuckDBInstance.create(':memory:');
   const con = await inst.connect();
   try {

@@ -2,11 +2,18 @@
 // (bench/results/<name>.md) that run.js stitches into bench/RESULTS.md with the machine's facts.
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const benchDir = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * @duckdb/node-api for a plain-DuckDB baseline, loaded the way surgctl loads it (src/db/duckdb-api.ts: `require`; an ESM
+ * import runs Node's export scanner over every file of the package), so neither side pays a start-up the other does not.
+ */
+export const duckdbApi = () => createRequire(import.meta.url)('@duckdb/node-api');
 export const outDir = join(benchDir, 'out');
 
 /** Rows for the big benchmarks; BENCH_ROWS overrides (the issues ask for 5,000,000). */

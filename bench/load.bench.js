@@ -6,7 +6,7 @@
 import { copyFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { alternate, childMain, fmt, freshOut, loadNote, pairHeader, pairRow, repeats, rows, runChild, time, typedReadCsvSql, writeSection } from './lib.js';
+import { alternate, childMain, duckdbApi, fmt, freshOut, loadNote, pairHeader, pairRow, repeats, rows, runChild, time, typedReadCsvSql, writeSection } from './lib.js';
 
 const self = fileURLToPath(import.meta.url);
 const phase = process.argv[2];
@@ -18,7 +18,7 @@ async function runPhase(name, dataDir, dbPath) {
     // the schema's column types; bad rows go to DuckDB's reject tables instead of failing the statement.
     rmSync(dbPath, { force: true });
     rmSync(`${dbPath}.wal`, { force: true });
-    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const { DuckDBInstance } = duckdbApi();
     const reader = await typedReadCsvSql(telemetry);
     const inst = await DuckDBInstance.create(dbPath);
     const con = await inst.connect();

@@ -181,7 +181,7 @@ for (let i = 0; i < 3; i++) {
 
 // b) load time, alternating.
 const typedColumns = "{'event_id': 'VARCHAR', 'procedure_id': 'VARCHAR', 'patient_id': 'VARCHAR', 'robot_id': 'VARCHAR', 'robot_arm': 'VARCHAR', 'instrument': 'VARCHAR', 'step': 'VARCHAR', 'force_n': 'DOUBLE', 'velocity_mm_s': 'DOUBLE', 'latency_ms': 'DOUBLE', 'error_code': 'VARCHAR', 'recorded_at': 'TIMESTAMPTZ'}";
-const ctasScript = `const { DuckDBInstance } = await import(${JSON.stringify(resolve(import.meta.dirname, '..', 'node_modules', '@duckdb', 'node-api', 'lib', 'index.js'))});
+const ctasScript = `const { DuckDBInstance } = (await import('node:module')).createRequire(${JSON.stringify(import.meta.filename)})('@duckdb/node-api');
   const inst = await DuckDBInstance.create(process.argv[1], { threads: '2' });
   const con = await inst.connect();
   await con.run(\`CREATE TABLE t AS SELECT * FROM read_csv(${JSON.stringify(telemetry).replaceAll('"', "'")}, columns = ${typedColumns}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', ignore_errors = true)\`);

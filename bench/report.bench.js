@@ -10,7 +10,7 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BUSY_PER_CORE, alternate, fmt, freshOut, headline, loadNote, loadSpan, median, pairHeader, pairRow, peakRssMiB, rate, rawVitalsSql, repeats, rows, time, writeSection } from './lib.js';
+import { alternate, BUSY_PER_CORE, duckdbApi, fmt, freshOut, headline, loadNote, loadSpan, median, pairHeader, pairRow, peakRssMiB, rate, rawVitalsSql, repeats, rows, time, writeSection } from './lib.js';
 
 const self = fileURLToPath(import.meta.url);
 const TEL = rows;
@@ -89,7 +89,7 @@ async function phaseRun(name, dbPath, outPath) {
   }
   if (name === 'copy') {
     // The plain statement with DuckDB's defaults, on the lakehouse opened read-only.
-    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const { DuckDBInstance } = duckdbApi();
     const r = await time(async () => {
       const inst = await DuckDBInstance.create(dbPath, { access_mode: 'READ_ONLY' });
       const con = await inst.connect();

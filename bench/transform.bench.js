@@ -5,7 +5,7 @@
 import { rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { alternate, childMain, fmt, freshOut, loadNote, pairHeader, pairRow, rawVitalsSql, repeats, rows, runChild, time, writeSection } from './lib.js';
+import { alternate, childMain, duckdbApi, fmt, freshOut, loadNote, pairHeader, pairRow, rawVitalsSql, repeats, rows, runChild, time, writeSection } from './lib.js';
 
 const self = fileURLToPath(import.meta.url);
 const phase = process.argv[2];
@@ -218,7 +218,7 @@ async function runPhase(name, dbPath) {
     // DuckDB's defaults (all cores, default memory limit); UTC so the hourly buckets match the models'. Its tables go
     // to a file of their own beside the lakehouse, which it reads attached: in the lakehouse they made the file (and
     // so the read snapshot surgctl copies before it writes) about twice as large.
-    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const { DuckDBInstance } = duckdbApi();
     const inst = await DuckDBInstance.create(join(dirname(dbPath), 'baseline.duckdb'));
     const con = await inst.connect();
     await con.run("SET TimeZone = 'UTC'");

@@ -141,7 +141,8 @@ function timeProcess(args) {
 
 const plainDuckDb = (db) => [
   '--input-type=module', '-e',
-  `import { DuckDBInstance } from '@duckdb/node-api';
+  `import { createRequire } from 'node:module';
+   const { DuckDBInstance } = createRequire(${JSON.stringify(import.meta.filename)})('@duckdb/node-api');
    const i = await DuckDBInstance.create(${JSON.stringify(db)}, { access_mode: 'READ_ONLY', threads: '2' });
    const c = await i.connect();
    await c.runAndReadAll('SELECT level, count(*) FROM alerts GROUP BY level');

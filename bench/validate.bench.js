@@ -4,14 +4,14 @@
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { alternate, childMain, fmt, freshOut, loadNote, pairHeader, pairRow, repeats, rows, runChild, time, typedReadCsvSql, writeSection } from './lib.js';
+import { alternate, childMain, duckdbApi, fmt, freshOut, loadNote, pairHeader, pairRow, repeats, rows, runChild, time, typedReadCsvSql, writeSection } from './lib.js';
 
 const self = fileURLToPath(import.meta.url);
 const phase = process.argv[2];
 
 /** One SQL COPY writes the file: every 50th row is bad, cycling through the kinds the generator plants. */
 async function makeCsv(path, n) {
-  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const { DuckDBInstance } = duckdbApi();
   const inst = await DuckDBInstance.create(':memory:', { threads: '2', memory_limit: '1GB' });
   const con = await inst.connect();
   try {
@@ -49,7 +49,7 @@ async function runPhase(name, path, out) {
     // The plain statement with DuckDB's defaults (all cores, default memory limit): count the rows of the file. The
     // baseline reads it typed, as load's baseline does (issue 18: the plain typed statement); the all-VARCHAR count
     // (no casts, ragged rows padded) is a floor under it.
-    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const { DuckDBInstance } = duckdbApi();
     const reader = name === 'baseline' ? await typedReadCsvSql(path)
       : `read_csv('${path}', header = true, all_varchar = true, null_padding = true)`;
     const inst = await DuckDBInstance.create(':memory:');
@@ -65,7 +65,7 @@ async function runPhase(name, path, out) {
   if (name === 'floor-regex' || name === 'floor-dedupe') {
     // The raw work under the fast path, in plain DuckDB: every line through the compiled line regex; the duplicate
     // key aggregate over the first cell. Neither numbers lines nor says why a line fails.
-    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const { DuckDBInstance } = duckdbApi();
     const { buildFastLine } = await import('../dist/core/validate/fast-regex.js');
     const { loadDatasetSchema } = await import('../dist/core/schemas.js');
     const ds = loadDatasetSchema('telemetry');

@@ -25,7 +25,7 @@ export interface RuntimeInfo {
 
 /** What a bug report needs: surgctl, Node, DuckDB and the platform. Loads DuckDB's bindings (about 0.1 s). */
 export async function runtimeInfo(): Promise<RuntimeInfo> {
-  const { version } = await import('@duckdb/node-api');
+  const { version } = (await import('../db/duckdb-api.js')).duckdb;
   const api = JSON.parse(readFileSync(new URL(import.meta.resolve('@duckdb/node-api/package.json')), 'utf8')) as { version: string };
   return {
     surgctl: surgctlVersion(),

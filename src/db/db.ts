@@ -1,13 +1,14 @@
 // openDb and the one Db wrapper around @duckdb/node-api: UTC, bounded threads and memory, bound parameters,
 // DuckDB failures wrapped as QueryError, lock waits turned into a clear DatabaseError. A read-only open is also
 // sealed inside DuckDB itself (no file system, extensions, attach or settings; see sealReadOnly).
-import { DuckDBConnection, DuckDBInstance, type DuckDBAppender, type DuckDBPreparedStatement, type DuckDBResult, type DuckDBResultReader, type DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBAppender, DuckDBConnection, DuckDBInstance, DuckDBPreparedStatement, DuckDBResult, DuckDBResultReader, DuckDBValue } from '@duckdb/node-api';
 import { mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { DatabaseError, QueryError, toIoError, UsageError } from '../errors.js';
 import { DEFAULT_LOCK_TIMEOUT_S } from './defaults.js';
+import { duckdb } from './duckdb-api.js';
 import { ident, literal } from './sql.js';
 import { waitForWriter } from './merge-gate.js';
 import { cpuMs, isProcessAlive } from './process.js';
@@ -203,7 +204,7 @@ export async function openDb(path: string, options: OpenOptions = {}): Promise<D
     // starve it; once a long writer's note names its read snapshot, a reader that finds the file locked reads that.
     const snapshot = options.readOnly ? await waitForWriter(path, deadline) : undefined;
     try {
-      instance = await DuckDBInstance.create(path, config);
+      instance = await duckdb.DuckDBInstance.create(path, config);
       break;
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
@@ -253,7 +254,7 @@ export async function openDb(path: string, options: OpenOptions = {}): Promise<D
  */
 async function openSnapshot(snapshot: string, config: Record<string, string>): Promise<DuckDBInstance | undefined> {
   try {
-    return await DuckDBInstance.create(snapshot, config);
+    return await duckdb.DuckDBInstance.create(snapshot, config);
   } catch {
     return undefined;
   }

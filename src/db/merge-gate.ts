@@ -10,11 +10,12 @@
 // snapshot instead of waiting. The lakehouse itself is only ever written in place; the snapshot is removed when the
 // writer is done, and a snapshot left by a killed writer is never read (its note is not a live process's, and the
 // lakehouse opens).
-import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBInstance } from '@duckdb/node-api';
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import { duckdb } from './duckdb-api.js';
 import { isProcessAlive as alive } from './process.js';
 
 export function writerNotePath(dbPath: string): string {
@@ -188,7 +189,7 @@ export async function copySnapshotShared(dbPath: string): Promise<SnapshotCopy |
   if (dbPath === ':memory:' || fileId(dbPath) === undefined) return undefined;
   let instance: DuckDBInstance | undefined;
   try {
-    instance = await DuckDBInstance.create(resolve(dbPath), { access_mode: 'READ_ONLY', threads: '1', memory_limit: '64MB', autoinstall_known_extensions: 'false' });
+    instance = await duckdb.DuckDBInstance.create(resolve(dbPath), { access_mode: 'READ_ONLY', threads: '1', memory_limit: '64MB', autoinstall_known_extensions: 'false' });
     const lake = fileId(dbPath);
     if (lake === undefined || !walEmpty(dbPath)) return undefined;
     const snapshot = await writeSnapshot(dbPath);

@@ -2,13 +2,16 @@
 // (or EXPLAIN [ANALYZE] of one SELECT), checked by DuckDB's parser before anything is bound or run; and the
 // lakehouse is opened READ_ONLY and sealed (openDb), so DuckDB itself refuses files outside --allow-read,
 // extensions, ATTACH and settings. Anything refused is a usage error (exit 2).
-import { StatementType } from '@duckdb/node-api';
 import { readOnlyRefusal, type Db } from '../../db/db.js';
+import { duckdb } from '../../db/duckdb-api.js';
 import { UsageError } from '../../errors.js';
 import { emitQuery, stagedOutput, type EmitResult, type EmitTarget } from '../export/emit.js';
 import { provenance } from '../export/metadata.js';
 import { queryColumns } from '../read/lakehouse.js';
 import type { StageContext } from '../stage.js';
+
+const { StatementType } = duckdb;
+type StatementType = import('@duckdb/node-api').StatementType;
 
 /** One query and where its result goes; the lakehouse (which must exist; opened read-only) is the context's. */
 export interface QueryRequest {
