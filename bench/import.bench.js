@@ -17,7 +17,7 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { benchDir, fmt, freshOut, headline, loadSpan, writeSection } from './lib.js';
+import { benchDir, duckdbApi, fmt, freshOut, headline, loadSpan, writeSection } from './lib.js';
 
 const self = fileURLToPath(import.meta.url);
 const mode = process.argv[2];
@@ -28,7 +28,7 @@ if (mode === 'cli') {
   process.exitCode = await main(process.argv.slice(4));
 } else if (mode === 'baseline') {
   // The plain DuckDB statement, default settings, into a file database.
-  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const { DuckDBInstance } = duckdbApi();
   const inst = await DuckDBInstance.create(process.argv[3]);
   const con = await inst.connect();
   try {
