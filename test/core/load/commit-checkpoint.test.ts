@@ -35,7 +35,8 @@ async function loadReference(db: string): Promise<void> {
 
 /**
  * A lakehouse `<name>.duckdb` holding the reference data, opened for writing and kept open (no scratch: the handle
- * the merge commits on is the test's); fn gets it and a call that loads the telemetry file through it. Returns the path.
+ * the merge commits on is the test's); fn gets it and a call that loads the telemetry file through it. Returns the
+ * lakehouse's path.
  */
 async function pinnedLoad(name: string, fn: (db: Db, load: (onEvent?: (e: LoadEvent) => void) => Promise<FileLoadResult>) => Promise<void>): Promise<string> {
   const path = join(dir, `${name}.duckdb`);
