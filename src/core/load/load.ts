@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Db } from '../../db/db.js';
-import { ident, quoteAnyIdent } from '../../db/sql.js';
+import { ident, literal, quoteAnyIdent } from '../../db/sql.js';
 import { InterruptedError, toIoError, UsageError } from '../../errors.js';
 import { inferDataset, listDatasets, loadDatasetSchema, orderByDependencies, type DatasetSchema } from '../schemas.js';
 import { dropStaged, expandInputs, stageAndValidate, type InputFormat } from '../validate/index.js';
@@ -442,7 +442,7 @@ async function loadThrough(
     const readSnapshot = staged.rowsValid >= (opts.lake.readSnapshotRows ?? READ_SNAPSHOT_ROWS);
     const result = await access.withLake(async (lake) => {
       step('lake-attached');
-      return withoutInsertionOrder(lake, () => lake.transaction(async () => {
+      return withMergeSettings(lake, () => lake.transaction(async () => {
         if (checkSha) {
           // Another load of the same content may have committed while this one staged: then this one is a skip.
           const found = await findSucceededBySha(lake, sha256, p.ds.name);
@@ -516,7 +516,7 @@ async function loadThrough(
  * A one-column key (every built-in dataset) dedupes with NOT IN: a join whose hash table is the raw table's keys and
  * through which the staged rows stream. A composite key anti-joins. The raw table's physical order carries no
  * meaning (every row has its _source_file and _source_line, and readers order explicitly), so the merge does not
- * keep the staged order (withoutInsertionOrder): DuckDB's order-preserving insert cost about a quarter more CPU (5M telemetry rows: 12.0 vs
+ * keep the staged order (MERGE_SETTINGS): DuckDB's order-preserving insert cost about a quarter more CPU (5M telemetry rows: 12.0 vs
  * 9.2 CPU s) and a sort would cost more still.
  */
 async function insertNew(db: Db, ds: DatasetSchema, validTable: string, loadId: string, display: string): Promise<number> {
@@ -532,17 +532,42 @@ async function insertNew(db: Db, ds: DatasetSchema, validTable: string, loadId: 
 }
 
 /**
- * Runs fn (a whole transaction: the merge) without DuckDB's insertion-order preservation (see insertNew), then
- * restores the setting. Around the transaction, not inside it: a failed statement aborts the transaction, and an
- * aborted transaction refuses even SET until its ROLLBACK; the staging's ordered passes need the setting back.
+ * DuckDB's settings for the merge (withMergeSettings). preserve_insertion_order off: see insertNew.
+ * checkpoint_threshold 0: COMMIT checkpoints the lakehouse instead of writing the WAL. The rows of a file's merge
+ * that fill whole row groups (122,880) are written to the file as the INSERT runs (DuckDB's optimistic writes), but a
+ * smaller table's rows (the quarantine's 100,000 rows of raw and errors JSON, ~40 MB at 5M lines) went into the WAL at
+ * COMMIT and were written again by DETACH's checkpoint. Checkpointing at COMMIT writes them once (DuckDB skips the WAL
+ * for a commit it checkpoints whose estimated size passes auto_checkpoint_skip_wal_threshold, 100 KB) and leaves
+ * DETACH nothing to do. Still all or nothing: the checkpoint's header write is what commits it, so a kill or a failure
+ * before it leaves the lakehouse as it was (test/core/load/commit-checkpoint.test.ts).
  */
-async function withoutInsertionOrder<T>(db: Db, fn: () => Promise<T>): Promise<T> {
-  const preserve = await db.scalar<boolean>(`SELECT current_setting('preserve_insertion_order')`);
-  await db.run('SET preserve_insertion_order = false');
+const MERGE_SETTINGS = { preserve_insertion_order: 'false', checkpoint_threshold: '0b' } as const;
+
+/**
+ * Runs fn (a whole transaction: the merge) under MERGE_SETTINGS, then restores each setting as it was. Around the
+ * transaction, not inside it: a failed statement aborts the transaction, and an aborted transaction refuses even SET
+ * until its ROLLBACK; the staging's ordered passes need insertion order back, and the scratch's own commits their WAL.
+ */
+async function withMergeSettings<T>(db: Db, fn: () => Promise<T>): Promise<T> {
+  const before: [string, string][] = [];
+  let failed = false;
   try {
+    for (const [name, value] of Object.entries(MERGE_SETTINGS)) {
+      before.push([name, String(await db.scalar<string>('SELECT current_setting($name)::VARCHAR', { name }))]);
+      await db.run(`SET ${ident(name)} = ${literal(value)}`);
+    }
     return await fn();
+  } catch (e) {
+    failed = true;
+    throw e;
   } finally {
-    await db.run(`SET preserve_insertion_order = ${preserve === false ? 'false' : 'true'}`);
+    // After a failed merge its own error is the one to report: a failed commit checkpoint invalidates the database,
+    // and the SET that restores a setting then fails too.
+    for (const [name, value] of before) {
+      await db.run(`SET ${ident(name)} = ${literal(value)}`).catch((e: unknown) => {
+        if (!failed) throw e;
+      });
+    }
   }
 }
 
