@@ -2,18 +2,19 @@
 // own lock timeout, and ignores the note of a process that is gone. The read snapshot: a reader that finds the
 // lakehouse held by a writer whose note names the snapshot reads that at once; a stale snapshot is never read.
 import { describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { openDb } from '../../src/db/db.js';
 import {
   copySnapshotShared, publishSnapshot, readySnapshot, removeSnapshot, removeStaleSnapshot, snapshotPath, withWriterNote, writerNotePath, writerWaiting,
 } from '../../src/db/merge-gate.js';
+import { isProcessAlive } from '../../src/db/process.js';
+import { holdLock, killHolder } from '../helpers/hold-lock.js';
 import { scratchDirs } from '../helpers/run-cli.js';
 
 const tmp = scratchDirs();
-const NODE_API = resolve('node_modules/@duckdb/node-api/lib/index.js');
 
 async function timedOpen(path: string, lockTimeoutMs: number): Promise<number> {
   const t0 = Date.now();
@@ -50,23 +51,6 @@ describe('writer note', () => {
     expect((await import('node:fs')).existsSync(writerNotePath(path))).toBe(false);
   });
 });
-
-/** A child process that holds `path` open for writing (DuckDB's lock) until killed; resolves once it holds it. */
-async function holdForWriting(path: string): Promise<ChildProcess> {
-  const script = `
-    const { DuckDBInstance } = await import(${JSON.stringify(NODE_API)});
-    const inst = await DuckDBInstance.create(${JSON.stringify(path)});
-    const con = await inst.connect();
-    await con.run('INSERT INTO t VALUES (2)');
-    process.stdout.write('holding\\n');
-    setInterval(() => undefined, 1000);`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((ok, fail) => {
-    child.stdout?.on('data', (d: Buffer) => (d.toString().includes('holding') ? ok() : undefined));
-    child.on('exit', (code) => fail(new Error(`writer exited ${code}`)));
-  });
-  return child;
-}
 
 async function count(path: string, lockTimeoutMs: number): Promise<number | undefined> {
   const db = await openDb(path, { readOnly: true, lockTimeoutMs });
@@ -115,27 +99,28 @@ describe('read snapshot', () => {
     const path = await lakeWithOneRow();
     const copy = await copySnapshotShared(path);
     expect(copy).toBeDefined();
-    const writer = await holdForWriting(path);
+    const writer = await holdLock(path, ['INSERT INTO t VALUES (2)']);
+    const pid = writer.pid!;
     try {
       // The note does not name the snapshot yet: the reader waits for the writer, and fails at its timeout.
-      snapshotNote(path, writer.pid!, undefined);
-      await expect(count(path, 300)).rejects.toMatchObject({ code: 'db_locked' });
+      snapshotNote(path, pid, undefined);
+      const read = await count(path, 300).then((n) => `read ${n} rows`, (e: unknown) => e);
+      expect(read, `writer pid ${pid} (${isProcessAlive(pid) ? 'alive' : 'gone'}) did not hold the lakehouse`).toMatchObject({ code: 'db_locked' });
       // Once it does: the reader does not wait (the writer never lets go here) and sees the state before the write.
-      snapshotNote(path, writer.pid!, copy!.snapshot);
+      snapshotNote(path, pid, copy!.snapshot);
       expect(readySnapshot(path)).toBe(snapshotPath(path));
       expect(await count(path, 20_000)).toBe(1);
     } finally {
-      writer.kill('SIGKILL');
+      await killHolder(writer);
     }
   });
 
   it('a stale snapshot is never read: a dead writer, a live note on an unlocked lakehouse, a snapshot replaced', async () => {
     const path = await lakeWithOneRow();
     const copy = await copySnapshotShared(path);
-    const writer = await holdForWriting(path);
+    const writer = await holdLock(path, ['INSERT INTO t VALUES (2)']);
     const pid = writer.pid!;
-    writer.kill('SIGKILL');
-    await new Promise((r) => writer.on('exit', r));
+    await killHolder(writer);
     // The writer was killed after the copy, its note naming the snapshot still up: the lakehouse (2 rows) is read.
     snapshotNote(path, pid, copy!.snapshot);
     expect(readySnapshot(path)).toBeUndefined();

@@ -14,7 +14,7 @@ import type { Db } from '../../db/db.js';
 import { ident, literal, quoteAnyIdent } from '../../db/sql.js';
 import { InterruptedError, toIoError, UsageError } from '../../errors.js';
 import { inferDataset, listDatasets, loadDatasetSchema, orderByDependencies, type DatasetSchema } from '../schemas.js';
-import { dropStaged, expandInputs, stageAndValidate, type InputFormat } from '../validate/index.js';
+import { dropStaged, expandInputs, stageAndValidate, writeQuarantineNdjson, type InputFormat } from '../validate/index.js';
 import { findSucceededBySha, finishLoad, markAbandoned, newLoadId, startLoad } from './ledger.js';
 import { checkRawTableMatches } from './migrations.js';
 import { LOAD_MEMORY_LIMIT } from './lakehouse.js';
@@ -589,14 +589,8 @@ async function writeQuarantineFile(db: Db, from: { loadId: string } | { table: s
   } catch (e) {
     throw toIoError(dir, e, 'create quarantine directory');
   }
-  const source = 'table' in from ? `${ident(from.table)}` : 'quarantine WHERE load_id = $load';
-  await db.copyToFile(
-    `SELECT file, line, "row", json(raw) AS raw, json(errors) AS errors FROM ${source} ORDER BY line, "row"`,
-    'table' in from ? undefined : { load: from.loadId },
-    final,
-    'FORMAT json',
-    () => atStep?.('after-quarantine-tmp'),
-  );
+  const source = 'table' in from ? `${ident(from.table)}` : '(SELECT * FROM quarantine WHERE load_id = $load)';
+  await writeQuarantineNdjson(db, source, 'table' in from ? undefined : { load: from.loadId }, final, () => atStep?.('after-quarantine-tmp'));
   atStep?.('after-rename');
 }
 

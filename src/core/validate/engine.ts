@@ -585,8 +585,7 @@ export async function stageAndValidate(
       SELECT ${dm.line} AS _line, ${dm.row} AS _row, to_json(q.raw)::VARCHAR AS raw,
              to_json([{'field': ${fieldOf('q')}, 'keyword': q.keyword, 'message': ${rejectMessageSql('q.keyword')}, 'value': NULL::VARCHAR}])::VARCHAR,
              q.keyword
-      FROM ${ident(badT)} q ${dm.joins})
-    ORDER BY line, "row"`, { ...p, file: display });
+      FROM ${ident(badT)} q ${dm.joins})`, { ...p, file: display });
   const rowsQuarantined = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${ident(quarT)}`));
   const badParsed = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${ident(rowErrT)} WHERE len(errs) > 0`));
   const rowsRead = st.parsed + rejected;

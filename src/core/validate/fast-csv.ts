@@ -51,8 +51,13 @@ export interface FastCsvInput {
   typed?: boolean | undefined;
 }
 
-/** Candidate duplicate lines read back from the file by byte offset up to this many; more, and one more scan is cheaper. */
+/**
+ * Candidate duplicate lines read back from the file by byte offset up to this many, or up to one line in
+ * OFFSET_READ_SHARE of the file's when that is more; more, and one more scan is cheaper. The scan also costs memory:
+ * its ordered CTAS over every line took the 25M-line bench file (125,000 candidates) to 488-606 MiB of RSS at 192MB.
+ */
 const MAX_OFFSET_READS = 100_000;
+const OFFSET_READ_SHARE = 100;
 
 /** A tail of lines from the first quote on is handed to the exact staging when it is at most this long. */
 const MAX_TAIL_LINES = 1000;
@@ -343,7 +348,7 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput, kept: str
   // not keep the file order that numbers the lines).
   if (candidates > 0 && !input.typed) {
     const nCand = Number(await db.scalar(`SELECT count(*)::BIGINT FROM ${t.cand}`));
-    const read = nCand > 0 && byOffset && nCand <= MAX_OFFSET_READS
+    const read = nCand > 0 && byOffset && nCand <= Math.max(MAX_OFFSET_READS, lines / OFFSET_READ_SHARE)
       && await readLinesAt(db, input.path, head, t.lines, t.cand, t.kept, keyHash);
     if (nCand > 0 && !read) {
       // Bit h mod 2^20 set for each candidate hash, as a bound parameter (folded once at planning) of '0'/'1' text.
@@ -414,8 +419,7 @@ async function fastCsv(db: Db, ds: DatasetSchema, input: FastCsvInput, kept: str
       UNION ALL
       SELECT x.k + 1, ${r2.row}, to_json(x.l)::VARCHAR, to_json([{'field': NULL::VARCHAR, 'keyword': 'csv_field_count',
              'message': $fc, 'value': NULL::VARCHAR}])::VARCHAR, 'csv_field_count'
-      FROM ${t.parts} x ${r2.join} WHERE NOT x.parsed)
-    ORDER BY line, "row"`, { ...hp, file: input.display, fc: fieldCount });
+      FROM ${t.parts} x ${r2.join} WHERE NOT x.parsed)`, { ...hp, file: input.display, fc: fieldCount });
   if (tail) {
     await db.run(`INSERT INTO ${ident(t.quar)} SELECT file, line + ${tail.from - 1}, "row" + ${tail.rowsBefore}, raw, errors, rule
       FROM ${ident(tail.staged.quarantineTable)} ORDER BY line, "row"`);

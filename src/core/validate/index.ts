@@ -11,8 +11,10 @@
 //        //   (physical line the row starts on; Parquet: row number) and _row BIGINT (1-based data-row number).
 //        // s.quarantineTable: TEMP table (file VARCHAR, line BIGINT, "row" BIGINT, raw VARCHAR JSON,
 //        //   errors VARCHAR JSON array of {field, keyword, message, value}, rule VARCHAR = first failing keyword),
-//        //   ordered by line. raw is a JSON object of the row's cells, or a JSON string of the line text when the
-//        //   line could not be parsed (csv_field_count, csv_unterminated_quote, csv_invalid_utf8, json_parse, ...).
+//        //   in no order (read it with ORDER BY line, "row"; writeQuarantineNdjson writes the file so: one sort of
+//        //   every wide row would need memory of their size). raw is a JSON object of the row's cells, or a JSON string
+//        //   of the line text when the line could not be parsed (csv_field_count, csv_unterminated_quote,
+//        //   csv_invalid_utf8, json_parse, ...).
 //        // s.rowsRead === s.rowsValid + s.rowsQuarantined always; s.engine is 'compiled' or 'ajv'.
 //        await dropStaged(db, s);   // when done: drops both TEMP tables and the staged input (s.stagedTable,
 //                                   // held in an attached in-memory database `surgctl_stage`, compressed)
@@ -33,6 +35,7 @@ export type {
 export { validateFiles, parseMaxInvalid } from './run.js';
 export type { FileReport, ValidateEvent, ValidateInput, ValidationReport } from './run.js';
 export { expandInputs, formatFromName, sniffFile, spoolStream } from './inputs.js';
+export { writeQuarantineNdjson } from './quarantine-file.js';
 export type { InputFormat } from './inputs.js';
 export { compileChecks, unsupportedReasons } from './compile.js';
 export { coerceCsvCell, createAjv, schemaProblem } from './ajv-engine.js';

@@ -12,6 +12,7 @@ import { InterruptedError, toIoError, UsageError } from '../../errors.js';
 import { inferDataset, listDatasets, loadDatasetSchema, orderByDependencies, type DatasetSchema } from '../schemas.js';
 import { dropStaged, stageAndValidate, type EngineChoice, type ErrorExample, type FileError, type StagedValidation } from './engine.js';
 import { expandInputs, formatFromName, spoolStream, type InputFormat } from './inputs.js';
+import { writeQuarantineNdjson } from './quarantine-file.js';
 import { VALIDATE_MAX_INVALID } from '../domain.js';
 
 /**
@@ -282,8 +283,7 @@ function baseName(p: Planned): string {
 async function writeQuarantine(db: Db, s: StagedValidation, p: Planned, dir: string, runId: string): Promise<string> {
   ensureDir(dir);
   const final = freshPath(dir, baseName(p), runId, '.quarantine.ndjson');
-  await db.copyToFile(`SELECT file, line, "row", json(raw) AS raw, json(errors) AS errors FROM ${ident(s.quarantineTable)}
-    ORDER BY line, "row"`, undefined, final, 'FORMAT json');
+  await writeQuarantineNdjson(db, ident(s.quarantineTable), undefined, final);
   return final;
 }
 
