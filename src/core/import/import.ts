@@ -15,9 +15,10 @@ import type { Db } from '../../db/db.js';
 import { openWorkDb } from '../../db/lakehouse.js';
 import { ident, literal } from '../../db/sql.js';
 import { InterruptedError, toIoError, UsageError } from '../../errors.js';
-import { findSucceededBySha, markAbandoned } from '../load/ledger.js';
+import { markAbandoned, newLoadId, succeededByShas } from '../load/ledger.js';
 import { LOAD_MEMORY_LIMIT } from '../load/lakehouse.js';
 import { loadOneFile, LOAD_STEPS, recordRun, restoreQuarantineFiles, sumTotals, type FileLoadResult, type LoadEvent, type LoadResult } from '../load/load.js';
+import { rawTableName } from '../load/raw-tables.js';
 import type { FhirInputError, ViewDefinition } from '../fhir/index.js';
 import { spoolStream } from '../validate/inputs.js';
 import { scanCsv } from '../validate/csv-scan.js';
@@ -324,6 +325,10 @@ interface Session {
   mm: number;
   work: string;
   result: ImportResult;
+  /** load mode: the mapped files waiting for their dataset's one load (flushBatch). */
+  batch?: Batch | undefined;
+  /** load mode: per dataset, the import sha256s already loaded (-> load id), read once; this run's files join it. */
+  imported: Map<string, Map<string, string>>;
 }
 
 /** Opens the lakehouse (or an in-memory DuckDB for --dry-run and --out), runs `body`, records the run, sums totals. */
@@ -346,10 +351,11 @@ async function withSession(kind: 'csv' | 'fhir', profileName: string, inputs: st
     totals: { rows_read: 0, mapped: 0, skipped: 0, missing: 0, rows_inserted: 0, rows_duplicate: 0, rows_quarantined: 0, unreadable: 0 },
     skipped: {}, missing: {}, quarantined_by_keyword: {}, by_metric: {}, resources_skipped: {}, unreadable: [], sample: {},
   };
-  const session: Session = { db, mode, mm, work, result };
+  const session: Session = { db, mode, mm, work, result, imported: new Map() };
   try {
     const run = async (): Promise<LoadResult> => {
       await body(session);
+      await flushBatch(session, opts);
       if (mode === 'out') await writeOut(db, result, opts, kind);
       const files = result.files.flatMap((f) => (f.load ? [f.load] : []));
       return { db: opts.lake.path, files, totals: sumTotals(files) };
@@ -584,10 +590,10 @@ async function importOne(s: Session, src: Source & { fhirFile?: string; fhirReso
   if (mode === 'load') {
     sha = importSha(p, src.identity, opts);
     if (!opts.force) {
-      const prev = await findSucceededBySha(db, sha.sha256, ds.name);
+      const prev = (await importedShas(s, ds.name)).get(sha.sha256);
       if (prev) {
-        const message = `already imported by ${prev.load_id}; pass --force to import it again (idempotent by key)`;
-        opts.onEvent?.({ type: 'file-skipped', path: p.display, dataset: ds.name, previousLoadId: prev.load_id });
+        const message = `already imported by ${prev}; pass --force to import it again (idempotent by key)`;
+        opts.onEvent?.({ type: 'file-skipped', path: p.display, dataset: ds.name, previousLoadId: prev });
         return { path: p.display, dataset: ds.name, status: 'skipped', message, counts: null, load: null };
       }
     }
@@ -607,7 +613,17 @@ async function importOne(s: Session, src: Source & { fhirFile?: string; fhirReso
     await accumulate(db, ds);
     return { path: p.display, dataset: ds.name, status: 'mapped', message: null, counts, load: null };
   }
-  return loadMapped(db, p, ds, counts, opts, sha as { sha256: string; bytes: number }, s.work);
+  return addToBatch(s, p, ds, counts, sha as { sha256: string; bytes: number }, opts);
+}
+
+/** The import sha256s of the dataset's succeeded loads (one query per dataset and run), with this run's added. */
+async function importedShas(s: Session, dataset: string): Promise<Map<string, string>> {
+  let m = s.imported.get(dataset);
+  if (!m) {
+    m = await succeededByShas(s.db, dataset);
+    s.imported.set(dataset, m);
+  }
+  return m;
 }
 
 /**
@@ -694,15 +710,22 @@ async function dryValidate(db: Db, p: Planned, ds: DatasetSchema, work: string):
  * a JSON null is a type failure; required columns are always written.
  */
 async function writeContractNdjson(db: Db, ds: DatasetSchema, path: string): Promise<void> {
-  const required = ds.columns.filter((c) => ds.required.includes(c));
-  const optional = ds.columns.filter((c) => !ds.required.includes(c));
-  const row = optional.length === 0 ? contractJson(ds, required) : `json_merge_patch(${required.length === 0 ? "'{}'" : contractJson(ds, required)}, ${contractJson(ds, optional)})`;
-  // One JSON text per line: CSV without quoting or a delimiter that can occur (chr(1) never does in JSON text).
   await db.run(
-    `COPY (SELECT CAST(${row} AS VARCHAR) AS j FROM ${MAPPED_TABLE} WHERE _status = 'ok' ORDER BY _row)
-     TO ${literal(path)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')`,
+    `COPY (SELECT CAST(${contractRow(ds)} AS VARCHAR) AS j FROM ${MAPPED_TABLE} WHERE _status = 'ok' ORDER BY _row)
+     TO ${literal(path)} (${NDJSON_COPY})`,
     contractKeys(ds),
   );
+}
+
+/** COPY options that write one VARCHAR column of JSON texts as NDJSON: CSV without a header, quoting or escapes, and
+ *  chr(1) as the delimiter, which never occurs in JSON text. */
+const NDJSON_COPY = "FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01'";
+
+/** The contract row of imp_mapped as a JSON object, optional NULL columns left out (binds contractKeys). */
+function contractRow(ds: DatasetSchema): string {
+  const required = ds.columns.filter((c) => ds.required.includes(c));
+  const optional = ds.columns.filter((c) => !ds.required.includes(c));
+  return optional.length === 0 ? contractJson(ds, required) : `json_merge_patch(${required.length === 0 ? "'{}'" : contractJson(ds, required)}, ${contractJson(ds, optional)})`;
 }
 
 async function accumulate(db: Db, ds: DatasetSchema): Promise<void> {
@@ -732,70 +755,237 @@ async function writeOut(db: Db, result: ImportResult, opts: ImportOptions, kind:
   commitOutput(temp, opts.out as string, { kind: 'import', shape: 'directory', force: opts.force, cwd, protect: [resolve(cwd, opts.lake.path)] });
 }
 
+/** A file mapped in load mode, waiting for its dataset's load. */
+interface BatchFile {
+  /** Its place in the batch (batch order: the run's file order). */
+  f: number;
+  p: Planned;
+  counts: MapCounts;
+  sha: { sha256: string; bytes: number };
+  /** Rows the mapping itself quarantined (in its load's quarantine and counts). */
+  nq: number;
+  /** Its result in ImportResult.files, filled in by its load. */
+  result: ImportFileResult;
+}
+
+/** The files of one dataset mapped so far in this run: their ok rows (imp_batch) and mapping quarantine (imp_batch_q). */
+interface Batch {
+  ds: DatasetSchema;
+  files: BatchFile[];
+}
+
+const BATCH_ROWS = 'imp_batch';
+const BATCH_QUARANTINE = 'imp_batch_q';
+
 /**
- * Writes the ok rows to a staged NDJSON and loads it the normal way; inside the load's merge transaction (its
- * afterInsert hook) the rows get the source's lines and lineage, the mapping's own quarantine rows join the quarantine
- * table and the ledger row, and the ledger row takes the import's sha256: one commit, so a kill leaves either all of it
- * or none of it (the 'running' row is marked failed by the next run) and a rerun repairs it.
+ * Keeps a mapped file's ok contract rows (as the NDJSON texts its own load would stage, with the map back to its
+ * source rows and lineage) and its mapping quarantine rows for its dataset's load, which flushBatch makes once the
+ * run moves on to another dataset or ends. Returns the file's result, filled in by that load.
  */
-async function loadMapped(
-  db: Db, p: Planned, ds: DatasetSchema, counts: MapCounts, opts: ImportOptions, sha: { sha256: string; bytes: number }, work: string,
+async function addToBatch(
+  s: Session, p: Planned, ds: DatasetSchema, counts: MapCounts, sha: { sha256: string; bytes: number }, opts: ImportOptions,
 ): Promise<ImportFileResult> {
-  const staged = join(work, `${basename(p.path)}.ndjson`);
-  await writeContractNdjson(db, ds, staged);
-  // NDJSON line k is the k-th ok row: the map back to the source's rows and lines, and the lineage values.
+  if (s.batch && s.batch.ds.name !== ds.name) await flushBatch(s, opts);
+  const { db } = s;
+  if (!s.batch) {
+    await db.run(`CREATE OR REPLACE TEMP TABLE ${BATCH_ROWS} (f INTEGER, _row BIGINT, _line BIGINT, original_value VARCHAR,
+      original_unit VARCHAR, original_code VARCHAR, j VARCHAR, k VARCHAR[])`);
+    await db.run(`CREATE OR REPLACE TEMP TABLE ${BATCH_QUARANTINE} (f INTEGER, line BIGINT, "row" BIGINT, raw VARCHAR, errors VARCHAR, rule VARCHAR)`);
+    s.batch = { ds, files: [] };
+  }
+  const b = s.batch;
+  const f = b.files.length;
+  // k: the primary key as validate reads it from the staged line (text of a JSON string, else the JSON text), NULL
+  // when a part is missing (validate does not compare those): flushBatch keeps files sharing a key in separate loads.
+  const keyParams = Object.fromEntries(ds.primaryKey.map((c, i) => [`kp${i}`, `/${c.replaceAll('~', '~0').replaceAll('/', '~1')}`]));
+  const parts = ds.primaryKey.map((_, i) => `CASE WHEN json_type(j -> $kp${i}) = 'VARCHAR' THEN j ->> $kp${i} ELSE CAST(j -> $kp${i} AS VARCHAR) END`);
+  const key = parts.length === 0 ? 'CAST(NULL AS VARCHAR[])' : `CASE WHEN ${parts.map((x) => `(${x}) IS NOT NULL`).join(' AND ')} THEN [${parts.join(', ')}] END`;
+  await db.run(
+    `INSERT INTO ${BATCH_ROWS} SELECT $f, _row, _line, original_value, original_unit, original_code, j, ${key}
+     FROM (SELECT _row, _line, original_value, original_unit, original_code, CAST(${contractRow(ds)} AS VARCHAR) AS j
+           FROM ${MAPPED_TABLE} WHERE _status = 'ok')`,
+    { f, ...keyParams, ...contractKeys(ds) },
+  );
+  const nq = Object.values(counts.quarantined_by_keyword).reduce((x, y) => x + y, 0);
+  if (nq > 0) {
+    // raw: the contract row as far as it was mapped (replay re-validates it); the source's value is in errors[].value.
+    await db.run(
+      `INSERT INTO ${BATCH_QUARANTINE} SELECT $f, _line, _row, CAST(${contractJson(ds, ds.columns)} AS VARCHAR),
+         CAST(json_array(json_object('field', _field, 'keyword', _keyword, 'message', _reason, 'value', _bad_value)) AS VARCHAR), _keyword
+       FROM ${MAPPED_TABLE} WHERE _status = 'quarantine'`,
+      { f, ...contractKeys(ds) },
+    );
+  }
+  const result: ImportFileResult = { path: p.display, dataset: ds.name, status: 'loaded', message: null, counts, load: null };
+  b.files.push({ f, p, counts, sha, nq, result });
+  // A second file of the same content in this run is skipped, as it was when the first one's load came before it.
+  (await importedShas(s, ds.name)).set(sha.sha256, '(this import)');
+  return result;
+}
+
+/**
+ * Loads the batch: one load for all its files, except that files sharing a primary key go to separate loads (in
+ * batch order: a file starts a new load when it holds a key of an earlier file of the current one), so that each
+ * load's duplicate-key check and its anti-join against the raw table see what file-by-file loads saw: the first
+ * file in batch order inserts the key and a later file counts it as its own duplicate.
+ */
+async function flushBatch(s: Session, opts: ImportOptions): Promise<void> {
+  const b = s.batch;
+  if (!b) return;
+  s.batch = undefined;
+  const { db } = s;
+  // For each file, the latest earlier file holding one of its keys.
+  const conflicts = new Map((await db.all<{ f: number; g: number }>(
+    `SELECT f, max(g)::INTEGER AS g FROM (
+       SELECT f, lag(f) OVER (PARTITION BY k ORDER BY f) AS g FROM (SELECT DISTINCT k, f FROM ${BATCH_ROWS} WHERE k IS NOT NULL))
+     WHERE g IS NOT NULL GROUP BY f`,
+  )).map((r) => [r.f, r.g]));
+  const groups: BatchFile[][] = [];
+  let start = 0;
+  for (const bf of b.files) {
+    const g = conflicts.get(bf.f);
+    if (g !== undefined && g >= start) {
+      groups.push(b.files.slice(start, bf.f));
+      start = bf.f;
+    }
+  }
+  groups.push(b.files.slice(start));
+  try {
+    for (const group of groups) await loadGroup(s, b.ds, group, opts);
+  } finally {
+    await db.run(`DROP TABLE IF EXISTS ${BATCH_ROWS}; DROP TABLE IF EXISTS ${BATCH_QUARANTINE}; DROP TABLE IF EXISTS imp_lines; DROP TABLE IF EXISTS imp_batch_files`);
+  }
+}
+
+/**
+ * Loads a group of the batch's files as ONE load: their ok rows in batch order (file, then row) as one staged NDJSON
+ * through loadOneFile (ledger, validation, idempotent merge: one transaction), and inside that transaction
+ * (afterInsert) the load is split back into one load per file: each its own load id, ledger row (path, import
+ * sha256, bytes, counts), raw rows (_load_id, _source_file, _source_line at the source's line, vitals' lineage) and
+ * quarantine rows (the validation's, at the source's line and row, and the mapping's own); the group's own ledger row
+ * goes. A kill leaves all of the group or none of it. A group the load refuses as a whole (a file-level error) is
+ * loaded again file by file, so each file gets its own verdict.
+ */
+async function loadGroup(s: Session, ds: DatasetSchema, group: BatchFile[], opts: ImportOptions): Promise<void> {
+  const { db } = s;
+  const first = group[0] as BatchFile;
+  const range = { lo: first.f, hi: (group.at(-1) as BatchFile).f };
+  const staged = join(s.work, `${ds.name}-${range.lo}.ndjson`);
+  await db.run(`COPY (SELECT j FROM ${BATCH_ROWS} WHERE f BETWEEN $lo AND $hi ORDER BY f, _row) TO ${literal(staged)} (${NDJSON_COPY})`, range);
+  // NDJSON line k is the k-th ok row of the group: the map back to the file, its source rows and lines, and lineage.
   await db.run(`CREATE OR REPLACE TEMP TABLE imp_lines AS
-    SELECT row_number() OVER (ORDER BY _row) AS staged_line, _row, _line, original_value, original_unit, original_code
-    FROM ${MAPPED_TABLE} WHERE _status = 'ok'`);
-  const loadOpts = {
-    lake: opts.lake, force: true, allowOrphans: opts.allowOrphans, quarantineDir: opts.quarantineDir, cwd: opts.cwd,
-    onEvent: opts.onEvent, signal: opts.signal, atStep: opts.atStep,
-  };
-  const nq = Object.values(counts.quarantined_by_keyword).reduce((a, b) => a + b, 0);
+    SELECT row_number() OVER (ORDER BY f, _row) AS staged_line, f, _row, _line, original_value, original_unit, original_code
+    FROM ${BATCH_ROWS} WHERE f BETWEEN $lo AND $hi`, range);
   const qdir = resolve(opts.cwd ?? process.cwd(), opts.quarantineDir ?? 'quarantine');
+  const files = group.map((bf) => {
+    const loadId = newLoadId();
+    return { f: bf.f, load_id: loadId, path: bf.p.display, sha256: bf.sha.sha256, bytes: bf.sha.bytes, nq: bf.nq, qfile: join(qdir, `${basename(bf.p.path)}.${loadId}.quarantine.ndjson`) };
+  });
+  await db.run(`CREATE OR REPLACE TEMP TABLE imp_batch_files AS SELECT r.f, r.load_id, r.path FROM (
+    SELECT unnest(CAST(CAST($files AS JSON) AS STRUCT(f INTEGER, load_id VARCHAR, path VARCHAR)[])) AS r)`,
+    { files: JSON.stringify(files.map((x) => ({ f: x.f, load_id: x.load_id, path: x.path }))) });
+  const okRows = new Map((await db.all<{ f: number; n: number }>('SELECT f, count(*)::INTEGER AS n FROM imp_lines GROUP BY f')).map((r) => [r.f, r.n]));
+  const raw = rawTableName(ds.name);
   const lineage = ds.name === 'vitals';
-  // raw: the contract row as far as it was mapped (replay re-validates it); the source's value is in errors[].value.
-  const rawJson = contractJson(ds, ds.columns);
-  let qPath: string | null = null;
+  type Split = { rows_read: number; rows_inserted: number; rows_duplicate: number; rows_quarantined: number; quarantine_path: string | null; rules: Record<string, number> };
+  const split = new Map<number, Split>();
   const afterInsert = async (lake: Db, loadId: string): Promise<void> => {
-    await lake.run(
-      `UPDATE raw_${ds.name} r SET _source_line = m._line${lineage ? ', original_value = m.original_value, original_unit = m.original_unit, original_code = m.original_code' : ''}
-       FROM imp_lines m WHERE r._load_id = $load AND r._source_line = m.staged_line`,
+    const inserted = new Map((await lake.all<{ f: number; n: number }>(
+      `SELECT m.f, count(*)::INTEGER AS n FROM ${raw} r JOIN imp_lines m ON m.staged_line = r._source_line WHERE r._load_id = $load GROUP BY ALL`,
+      { load: loadId })).map((r) => [r.f, r.n]));
+    // Quarantined rows per file and rule (a row counts once per rule, as validate's failures_by_rule counts them;
+    // a schema's named rule is in the message as "(rule NAME)").
+    const rules = await lake.all<{ f: number; rule: string; n: number }>(
+      `SELECT f, rule, count(DISTINCT line)::INTEGER AS n FROM (
+         SELECT m.f, q.line, coalesce(nullif(regexp_extract(q.e.message, '\\(rule ([^()]+)\\)$', 1), ''), q.e.keyword) AS rule FROM (
+           SELECT line, unnest(from_json(errors, '[{"keyword":"VARCHAR","message":"VARCHAR"}]')) AS e FROM quarantine WHERE load_id = $load) q
+         JOIN imp_lines m ON m.staged_line = q.line)
+       GROUP BY ALL ORDER BY f, n DESC, rule`,
       { load: loadId },
     );
-    await lake.run(`UPDATE quarantine q SET line = m._line, "row" = m._row FROM imp_lines m WHERE q.load_id = $load AND q.line = m.staged_line`, { load: loadId });
-    if (nq > 0) {
-      await lake.run(
-        `INSERT INTO quarantine (load_id, file, line, "row", dataset, raw, errors, rule, quarantined_at)
-         SELECT $load, $file, _line, _row, $ds, CAST(${rawJson} AS VARCHAR),
-           CAST(json_array(json_object('field', _field, 'keyword', _keyword, 'message', _reason, 'value', _bad_value)) AS VARCHAR), _keyword, now()
-         FROM ${MAPPED_TABLE} WHERE _status = 'quarantine' ORDER BY _line, _row`,
-        { load: loadId, file: p.display, ds: ds.name, ...contractKeys(ds) },
-      );
-    }
-    const loadQ = await lake.scalar<string | null>('SELECT quarantine_file FROM loads WHERE load_id = $load', { load: loadId });
-    qPath = loadQ ?? (nq > 0 ? join(qdir, `${basename(p.path)}.${loadId}.quarantine.ndjson`) : null);
+    const quarantined = new Map((await lake.all<{ f: number; n: number }>(
+      `SELECT m.f, count(*)::INTEGER AS n FROM quarantine q JOIN imp_lines m ON m.staged_line = q.line WHERE q.load_id = $load GROUP BY ALL`,
+      { load: loadId })).map((r) => [r.f, r.n]));
     await lake.run(
-      `UPDATE loads SET sha256 = $sha, bytes = $bytes, rows_read = rows_read + $nq, rows_quarantined = rows_quarantined + $nq,
-         quarantine_file = $qfile WHERE load_id = $load`,
-      { sha: sha.sha256, bytes: sha.bytes, nq, qfile: qPath, load: loadId },
+      `UPDATE ${raw} r SET _load_id = m.load_id, _source_file = m.path, _source_line = m._line${lineage ? ', original_value = m.original_value, original_unit = m.original_unit, original_code = m.original_code' : ''}
+       FROM (SELECT l.*, bf.load_id, bf.path FROM imp_lines l JOIN imp_batch_files bf USING (f)) m
+       WHERE r._load_id = $load AND r._source_line = m.staged_line`,
+      { load: loadId },
     );
+    await lake.run(
+      `UPDATE quarantine q SET load_id = m.load_id, file = m.path, line = m._line, "row" = m._row
+       FROM (SELECT l.*, bf.load_id, bf.path FROM imp_lines l JOIN imp_batch_files bf USING (f)) m
+       WHERE q.load_id = $load AND q.line = m.staged_line`,
+      { load: loadId },
+    );
+    await lake.run(
+      `INSERT INTO quarantine (load_id, file, line, "row", dataset, raw, errors, rule, quarantined_at)
+       SELECT bf.load_id, bf.path, q.line, q."row", $ds, q.raw, q.errors, q.rule, now()
+       FROM ${BATCH_QUARANTINE} q JOIN imp_batch_files bf USING (f) ORDER BY q.f, q.line, q."row"`,
+      { ds: ds.name },
+    );
+    const ledger = files.map((x) => {
+      const ok = okRows.get(x.f) ?? 0;
+      const ins = inserted.get(x.f) ?? 0;
+      const vq = quarantined.get(x.f) ?? 0;
+      const out: Split = {
+        rows_read: ok + x.nq, rows_inserted: ins, rows_duplicate: ok - ins - vq, rows_quarantined: vq + x.nq,
+        quarantine_path: vq + x.nq > 0 ? x.qfile : null, rules: {},
+      };
+      for (const r of rules) if (r.f === x.f) out.rules[r.rule] = r.n;
+      split.set(x.f, out);
+      return { load_id: x.load_id, path: x.path, sha256: x.sha256, bytes: x.bytes, read: out.rows_read, inserted: ins,
+        duplicate: out.rows_duplicate, quarantined: out.rows_quarantined, qfile: out.quarantine_path };
+    });
+    await lake.run(
+      `INSERT INTO loads (load_id, path, sha256, bytes, dataset, started_at, finished_at, status, rows_read, rows_inserted,
+         rows_duplicate, rows_quarantined, engine, message, quarantine_file)
+       SELECT r.load_id, r.path, r.sha256, r.bytes, b.dataset, b.started_at, b.finished_at, 'succeeded', r.read, r.inserted,
+         r.duplicate, r.quarantined, b.engine, b.message, r.qfile
+       FROM (SELECT unnest(CAST(CAST($rows AS JSON) AS STRUCT(load_id VARCHAR, path VARCHAR, sha256 VARCHAR, bytes BIGINT, "read" BIGINT,
+               inserted BIGINT, duplicate BIGINT, quarantined BIGINT, qfile VARCHAR)[])) AS r),
+            (SELECT * FROM loads WHERE load_id = $load) b`,
+      { rows: JSON.stringify(ledger), load: loadId },
+    );
+    await lake.run('DELETE FROM loads WHERE load_id = $load', { load: loadId });
   };
-  const load = await loadOneFile(db, { path: staged, display: p.display, ds }, loadOpts, { format: 'ndjson', afterInsert });
+  // The group's own load events would name a file that is not the user's: each file gets its file-done instead.
+  const onEvent = opts.onEvent && ((e: LoadEvent): void => {
+    if (e.type !== 'file-start' && e.type !== 'file-progress' && e.type !== 'file-done' && e.type !== 'file-skipped') opts.onEvent?.(e);
+  });
+  const display = group.length === 1 ? first.p.display : `${first.p.display} and ${group.length - 1} more (one import load)`;
+  const loadOpts = {
+    lake: opts.lake, force: true, allowOrphans: opts.allowOrphans, quarantineDir: opts.quarantineDir, cwd: opts.cwd,
+    onEvent, signal: opts.signal, atStep: opts.atStep,
+  };
+  const load = await loadOneFile(db, { path: staged, display, ds }, loadOpts, { format: 'ndjson', afterInsert });
+  rmSync(staged, { force: true });
   if (load.status !== 'succeeded') {
-    return { path: p.display, dataset: ds.name, status: 'failed', message: load.message, counts, load };
+    if (group.length > 1) {
+      // Refused as a whole: its ledger row goes, and each file is loaded alone for its own verdict.
+      await db.run("DELETE FROM loads WHERE load_id = $load AND status = 'failed'", { load: load.load_id });
+      for (const bf of group) await loadGroup(s, ds, [bf], opts);
+      return;
+    }
+    Object.assign(first.result, { status: 'failed', message: load.message, load });
+    return;
   }
   opts.atStep?.('after-load');
-  // The quarantine file is a derived copy of the table (the load leaves it to us since the hook changed the rows):
-  // written from the committed rows; after a kill here the next run's restoreQuarantineFiles writes it.
-  if (qPath !== null) await restoreQuarantineFiles(db, {});
-  const byRule = { ...load.failures_by_rule };
-  addTo(byRule, counts.quarantined_by_keyword);
-  const merged: FileLoadResult = {
-    ...load, sha256: sha.sha256, bytes: sha.bytes, rows_read: load.rows_read + nq, rows_quarantined: load.rows_quarantined + nq,
-    quarantine_path: qPath, failures_by_rule: byRule,
-  };
-  return { path: p.display, dataset: ds.name, status: 'loaded', message: load.message, counts, load: merged };
+  // The quarantine files are derived copies of the table (the load leaves them to us since the hook changed the rows):
+  // written from the committed rows; after a kill here the next run's restoreQuarantineFiles writes them.
+  if ([...split.values()].some((x) => x.quarantine_path !== null)) await restoreQuarantineFiles(db, {});
+  for (const [i, bf] of group.entries()) {
+    const x = split.get(bf.f) as Split;
+    const byRule = { ...x.rules };
+    addTo(byRule, bf.counts.quarantined_by_keyword);
+    const fileLoad: FileLoadResult = {
+      load_id: (files[i] as { load_id: string }).load_id, path: bf.p.display, dataset: ds.name, status: 'succeeded', sha256: bf.sha.sha256,
+      bytes: bf.sha.bytes, rows_read: x.rows_read, rows_inserted: x.rows_inserted, rows_duplicate: x.rows_duplicate,
+      rows_quarantined: x.rows_quarantined, quarantine_path: x.quarantine_path, engine: load.engine, message: load.message, failures_by_rule: byRule,
+    };
+    Object.assign(bf.result, { status: 'loaded', message: load.message, load: fileLoad });
+    opts.onEvent?.({ type: 'file-done', result: fileLoad });
+  }
 }
 
 /** The counts of one input of import's --max-invalid gate (overMaxInvalid in core/load/gate.ts). */
