@@ -25,7 +25,7 @@ import { scanCsv } from '../validate/csv-scan.js';
 import { checkOutput, commitOutput, discardOutput, tempPathFor, writeMarker } from '../safe-output.js';
 import { loadDatasetSchema, orderByDependencies, type DatasetSchema } from '../schemas.js';
 import { loadRules, resolveRulesFile } from '../transform/rules.js';
-import { MAPPED_TABLE, mapTable, type MapCounts, type MapOptions } from './map.js';
+import { countsBy, MAPPED_TABLE, mapTable, type MapCounts, type MapOptions } from './map.js';
 import { isTimeZone, loadProfile, tablesFor, type Profile, type ProfileTable } from './profile.js';
 import type { StageContext } from '../stage.js';
 
@@ -533,6 +533,23 @@ export async function importFhir(input: ImportInput, ctx: StageContext<ImportEve
         const ds = loadDatasetSchema(ft.table.dataset as string);
         const view = ft.view.startsWith('import:') ? importView(ft.view.slice('import:'.length)) : fhir.shippedView(ft.view);
         await fhir.runView(s.db, view, { source: 'imp_fhir', target: 'imp_view', engine, lineage: true, ...(opts.signal ? { signal: opts.signal } : {}) });
+        const identity = `fhir:${JSON.stringify(view)}:${JSON.stringify(ft.table)}:${engine}`;
+        const profilePath = `shipped ViewDefinition ${ft.view}`;
+        const mapOpts = { timezone: opts.timezone, anchor: opts.anchor, missing: [] };
+        // The view's rows of the files as imp_src: _row numbers a file's rows in the order of its lines and entries
+        // (several files: _frow does, and _row numbers the rows of all of them, which one mapping needs).
+        const stageSrc = async (paths: string[]): Promise<void> => {
+          const order = 'ORDER BY v._line NULLS LAST, v._entry NULLS LAST, v._resource_id';
+          await setTodo(s.db, paths);
+          await s.db.run(`CREATE OR REPLACE TEMP TABLE ${SRC_TABLE} AS
+            SELECT v.* EXCLUDE (_line)${ft.resource === 'Device' ? ' REPLACE (left(v.installed_on, 10) AS installed_on)' : ''},
+              ${ft.resource === 'Observation' ? 'coalesce(CAST(v.value AS VARCHAR), v.value_code) AS _value_any,' : ''}
+              t.fi AS _fi, ${paths.length === 1 ? `row_number() OVER (${order}) AS _row`
+                : `row_number() OVER (PARTITION BY t.fi ${order}) AS _frow, row_number() OVER (ORDER BY t.fi, ${order.slice('ORDER BY '.length)}) AS _row`},
+              coalesce(v._line, v._entry) AS _line
+            FROM imp_view v JOIN imp_todo t ON t.path = v._file`);
+        };
+        const todo: { p: Planned; errors: FhirInputError[] }[] = [];
         for (const f of files) {
           if (opts.signal?.aborted) throw new InterruptedError(`import stopped before ${f.display}`);
           const inFile = perFile.get(`${ft.resource}\u0000${f.path}`) ?? 0;
@@ -540,24 +557,15 @@ export async function importFhir(input: ImportInput, ctx: StageContext<ImportEve
           const errors = staged.errors.filter((e) => e.file === f.path && e.resourceType === ft.resource);
           if (inFile === 0 && errors.length === 0) continue;
           const p: Planned = { path: f.path, display: f.display, table: ft.table, ds };
+          if (s.mode === 'load') {
+            todo.push({ p, errors });
+            continue;
+          }
           s.result.files.push(await importOne(s, {
-            p,
-            identity: `fhir:${JSON.stringify(view)}:${JSON.stringify(ft.table)}:${engine}`,
-            profilePath: `shipped ViewDefinition ${ft.view}`,
-            mapOpts: { timezone: opts.timezone, anchor: opts.anchor, missing: [] },
-            stage: async () => {
-              await s.db.run(`CREATE OR REPLACE TEMP TABLE ${SRC_TABLE} AS
-                SELECT v.* EXCLUDE (_line)${ft.resource === 'Device' ? ' REPLACE (left(v.installed_on, 10) AS installed_on)' : ''},
-                  ${ft.resource === 'Observation' ? 'coalesce(CAST(v.value AS VARCHAR), v.value_code) AS _value_any,' : ''}
-                  row_number() OVER (ORDER BY v._line NULLS LAST, v._entry NULLS LAST, v._resource_id) AS _row,
-                  coalesce(v._line, v._entry) AS _line
-                FROM imp_view v WHERE v._file = $f`, { f: f.path });
-            },
-            fhirFile: f.path,
-            fhirResource: ft.resource,
-            fhirErrors: errors,
+            p, identity, profilePath, mapOpts, stage: () => stageSrc([f.path]), fhirFile: f.path, fhirResource: ft.resource, fhirErrors: errors,
           }, opts));
         }
+        if (todo.length > 0) await importFhirFiles(s, ft.resource, ds, todo, { identity, profilePath, mapOpts, stageSrc }, opts);
         await s.db.run('DROP TABLE IF EXISTS imp_view');
       }
       await s.db.run('DROP TABLE IF EXISTS imp_fhir');
@@ -582,6 +590,54 @@ export async function importFhir(input: ImportInput, ctx: StageContext<ImportEve
   }
 }
 
+/**
+ * import fhir's load mode: the files of one view (dataset) not imported before are mapped together, each file's rows
+ * numbered as its own mapping numbers them (imp_mapped._fi names the file), counted per file, and joined to the
+ * dataset's batch: one mapping per dataset instead of one per file (an export of one Bundle per patient has thousands).
+ */
+async function importFhirFiles(
+  s: Session, resource: string, ds: DatasetSchema, todo: { p: Planned; errors: FhirInputError[] }[],
+  src: { identity: string; profilePath: string; mapOpts: Source['mapOpts']; stageSrc: (paths: string[]) => Promise<void> }, opts: ImportOptions,
+): Promise<void> {
+  const { db, result } = s;
+  const shas = await importedShas(s, ds.name);
+  // Each file's place in result.files: a skip now, or its load's result once mapped.
+  const slots: (ImportFileResult | number)[] = [];
+  const entries: { p: Planned; sha: { sha256: string; bytes: number }; errors: FhirInputError[] }[] = [];
+  for (const t of todo) {
+    const sha = importSha(t.p, src.identity, opts);
+    const prev = opts.force ? undefined : shas.get(sha.sha256);
+    if (prev) {
+      opts.onEvent?.({ type: 'file-skipped', path: t.p.display, dataset: ds.name, previousLoadId: prev });
+      slots.push({ path: t.p.display, dataset: ds.name, status: 'skipped', message: `already imported by ${prev}; pass --force to import it again (idempotent by key)`, counts: null, load: null });
+      continue;
+    }
+    if (!opts.force) shas.set(sha.sha256, '(this import)');
+    slots.push(entries.length);
+    entries.push({ p: t.p, sha, errors: t.errors });
+  }
+  if (entries.length > 0) {
+    await src.stageSrc(entries.map((e) => e.p.path));
+    // One mapping for all the files, by the rows' run-wide number (_row); each row then takes its file's own (_frow).
+    const first = (entries[0] as { p: Planned }).p;
+    await mapTable(db, SRC_TABLE, first.table, ds, { ...src.mapOpts, molarMass: s.mm, file: basename(first.path), display: first.display }, src.profilePath);
+    const own = entries.length === 1 ? 'x._row' : 'x._frow';
+    await db.run(`CREATE OR REPLACE TEMP TABLE ${MAPPED_TABLE} AS
+      SELECT m.* REPLACE (${own} AS _row), x._fi AS _fi FROM ${MAPPED_TABLE} m JOIN ${SRC_TABLE} x ON x._row = m._row ORDER BY x._fi, ${own}`);
+    await addFhirRows(db, resource, entries.map((e) => e.errors));
+    const counts = await countsBy(db, ds, '_fi');
+    const mapped = entries.map((e, fi) => {
+      const c = counts.get(fi) ?? { rows_read: 0, mapped: 0, quarantined_by_keyword: {}, skipped: {}, missing: {}, unmapped_codes: {}, by_metric: {} };
+      opts.onEvent?.({ type: 'mapped', path: e.p.display, dataset: ds.name, counts: c });
+      return { p: e.p, counts: c, sha: e.sha };
+    });
+    const results = await addAllToBatch(s, ds, mapped, '_fi', opts);
+    await db.run(`DROP TABLE IF EXISTS ${SRC_TABLE}; DROP TABLE IF EXISTS imp_todo`);
+    for (const [i, slot] of slots.entries()) slots[i] = typeof slot === 'number' ? (results[slot] as ImportFileResult) : slot;
+  }
+  for (const slot of slots) if (typeof slot !== 'number') result.files.push(slot);
+}
+
 async function importOne(s: Session, src: Source & { fhirFile?: string; fhirResource?: string; fhirErrors?: FhirInputError[] }, opts: ImportOptions): Promise<ImportFileResult> {
   const { db, mode, result } = s;
   const p = src.p;
@@ -601,7 +657,12 @@ async function importOne(s: Session, src: Source & { fhirFile?: string; fhirReso
   await src.stage();
   let counts = await mapTable(db, SRC_TABLE, p.table, ds, { ...src.mapOpts, molarMass: s.mm, file: basename(p.path), display: p.display }, src.profilePath);
   counts = await addRejects(db, counts);
-  if (src.fhirFile !== undefined && src.fhirResource !== undefined) counts = await addFhirRows(db, src.fhirFile, src.fhirResource, src.fhirErrors ?? [], counts);
+  if (src.fhirFile !== undefined && src.fhirResource !== undefined) {
+    await db.run(`ALTER TABLE ${MAPPED_TABLE} ADD COLUMN _fi INTEGER DEFAULT 0`);
+    await setTodo(db, [src.fhirFile]);
+    await addFhirRows(db, src.fhirResource, [src.fhirErrors ?? []]);
+    counts = (await countsBy(db, ds, '_fi')).get(0) ?? counts;
+  }
   opts.onEvent?.({ type: 'mapped', path: p.display, dataset: ds.name, counts });
   await db.run(`DROP TABLE IF EXISTS ${SRC_TABLE}`);
   if (mode === 'dry-run') {
@@ -627,59 +688,48 @@ async function importedShas(s: Session, dataset: string): Promise<Map<string, st
 }
 
 /**
- * FHIR accounting: an Observation that yields no reading row (no value, data absent) is skipped with that reason,
- * and a resource or line the stage could not read is a quarantined row with its line (NDJSON) or entry (Bundle).
+ * FHIR accounting for the files of TEMP table imp_todo (fi: the file's place, path) mapped into imp_mapped (its _fi
+ * column names the file): a Device without an installation date is quarantined (keyword required); a resource that
+ * yields no row of the view (an Observation without a value, data absent) is a skipped row with that reason; a
+ * resource or line the stage could not read is a quarantined row at its line (NDJSON) or entry (Bundle). Each file's
+ * added rows are numbered after its mapped ones, in the order the stage met them. Count them with countsBy after.
  */
-async function addFhirRows(db: Db, file: string, resource: string, errors: FhirInputError[], counts: MapCounts): Promise<MapCounts> {
+async function addFhirRows(db: Db, resource: string, errors: FhirInputError[][]): Promise<void> {
   if (resource === 'Device') {
     // robots requires installed_on and FHIR R4 Device has no installation date: say so here, not as a bare type error.
-    const reason = 'Device has no installation date: neither the installed-on extension nor manufactureDate (robots requires installed_on)';
-    const n = (await db.scalar<number>(`SELECT count(*)::INTEGER FROM ${MAPPED_TABLE} WHERE _status = 'ok' AND installed_on IS NULL`)) ?? 0;
-    if (n > 0) {
-      await db.run(
-        `UPDATE ${MAPPED_TABLE} SET _status = 'quarantine', _keyword = 'required', _field = 'installed_on', _reason = $reason
-         WHERE _status = 'ok' AND installed_on IS NULL`,
-        { reason },
-      );
-      counts.quarantined_by_keyword.required = (counts.quarantined_by_keyword.required ?? 0) + n;
-    }
-  }
-  {
-    const n = await db.scalar<number>(
-      `SELECT count(*)::INTEGER FROM imp_fhir f WHERE f.resource_type = $t AND f._file = $file
-       AND NOT EXISTS (SELECT 1 FROM ${SRC_TABLE} s WHERE s._resource_id = f.id)`,
-      { t: resource, file },
-    );
-    if (n) {
-      const reason = `${resource} without a value (no valueQuantity or valueCodeableConcept, e.g. dataAbsentReason)`;
-      const maxRow = (await db.scalar<number>(`SELECT coalesce(max(_row), 0)::INTEGER FROM ${MAPPED_TABLE}`)) ?? 0;
-      await db.run(
-        `INSERT INTO ${MAPPED_TABLE} (_row, _line, _status, _reason)
-         SELECT $max + row_number() OVER (ORDER BY f._line NULLS LAST, f._entry NULLS LAST, f.id), coalesce(f._line, f._entry), 'skip', $reason
-         FROM imp_fhir f WHERE f.resource_type = $t AND f._file = $file AND NOT EXISTS (SELECT 1 FROM ${SRC_TABLE} s WHERE s._resource_id = f.id)`,
-        { max: maxRow, reason, t: resource, file },
-      );
-      counts.rows_read += n;
-      counts.skipped[reason] = (counts.skipped[reason] ?? 0) + n;
-    }
-  }
-  if (errors.length > 0) {
-    const maxRow = (await db.scalar<number>(`SELECT coalesce(max(_row), 0)::INTEGER FROM ${MAPPED_TABLE}`)) ?? 0;
-    // One statement for all of them (a broken export can have thousands of bad lines), in the order the stage met them.
-    const rows = errors.map((e, i) => ({
-      row: maxRow + i + 1, line: e.line ?? e.entry ?? null, reason: e.entry !== undefined ? `${entryName(e)}: ${e.reason}` : e.reason, raw: e.raw ?? null,
-    }));
     await db.run(
-      `INSERT INTO ${MAPPED_TABLE} (_row, _line, _status, _reason, _keyword, _field, _bad_value)
-       SELECT e."row", e.line, 'quarantine', e.reason, 'fhir', NULL, e.raw
-       FROM (SELECT unnest(CAST(CAST($errors AS JSON) AS STRUCT("row" BIGINT, line BIGINT, reason VARCHAR, raw VARCHAR)[])) AS e)`,
-      { errors: JSON.stringify(rows) },
+      `UPDATE ${MAPPED_TABLE} SET _status = 'quarantine', _keyword = 'required', _field = 'installed_on', _reason = $reason
+       WHERE _status = 'ok' AND installed_on IS NULL`,
+      { reason: 'Device has no installation date: neither the installed-on extension nor manufactureDate (robots requires installed_on)' },
     );
-    counts.rows_read += errors.length;
-    counts.mapped += errors.length;
-    counts.quarantined_by_keyword.fhir = (counts.quarantined_by_keyword.fhir ?? 0) + errors.length;
   }
-  return counts;
+  await db.run(
+    `INSERT INTO ${MAPPED_TABLE} (_fi, _row, _line, _status, _reason)
+     SELECT t.fi, coalesce(mx.m, 0) + row_number() OVER (PARTITION BY t.fi ORDER BY f._line NULLS LAST, f._entry NULLS LAST, f.id),
+       coalesce(f._line, f._entry), 'skip', $reason
+     FROM imp_fhir f JOIN imp_todo t ON t.path = f._file
+     LEFT JOIN (SELECT _fi, max(_row) AS m FROM ${MAPPED_TABLE} GROUP BY _fi) mx ON mx._fi = t.fi
+     WHERE f.resource_type = $t AND NOT EXISTS (SELECT 1 FROM ${SRC_TABLE} s WHERE s._resource_id = f.id AND s._file = f._file)`,
+    { reason: `${resource} without a value (no valueQuantity or valueCodeableConcept, e.g. dataAbsentReason)`, t: resource },
+  );
+  if (errors.every((e) => e.length === 0)) return;
+  const maxRow = new Map((await db.all<{ fi: number; m: number }>(`SELECT _fi AS fi, max(_row)::INTEGER AS m FROM ${MAPPED_TABLE} GROUP BY _fi`)).map((r) => [r.fi, r.m]));
+  // One statement for all of them (a broken export can have thousands of bad lines), in the order the stage met them.
+  const rows = errors.flatMap((list, fi) => list.map((e, i) => ({
+    fi, row: (maxRow.get(fi) ?? 0) + i + 1, line: e.line ?? e.entry ?? null, reason: e.entry !== undefined ? `${entryName(e)}: ${e.reason}` : e.reason, raw: e.raw ?? null,
+  })));
+  await db.run(
+    `INSERT INTO ${MAPPED_TABLE} (_fi, _row, _line, _status, _reason, _keyword, _field, _bad_value)
+     SELECT e.fi, e."row", e.line, 'quarantine', e.reason, 'fhir', NULL, e.raw
+     FROM (SELECT unnest(CAST(CAST($errors AS JSON) AS STRUCT(fi INTEGER, "row" BIGINT, line BIGINT, reason VARCHAR, raw VARCHAR)[])) AS e)`,
+    { errors: JSON.stringify(rows) },
+  );
+}
+
+/** TEMP table imp_todo: the files mapped together, each with its place (fi) and path. */
+async function setTodo(db: Db, paths: string[]): Promise<void> {
+  await db.run(`CREATE OR REPLACE TEMP TABLE imp_todo AS SELECT r.fi, r.path FROM (
+    SELECT unnest(CAST(CAST($t AS JSON) AS STRUCT(fi INTEGER, path VARCHAR)[])) AS r)`, { t: JSON.stringify(paths.map((path, fi) => ({ fi, path }))) });
 }
 
 /** "Bundle entry N" or "array element N" (0-based, as stageFhir counts them) for an error inside a document. */
@@ -785,6 +835,17 @@ const BATCH_QUARANTINE = 'imp_batch_q';
 async function addToBatch(
   s: Session, p: Planned, ds: DatasetSchema, counts: MapCounts, sha: { sha256: string; bytes: number }, opts: ImportOptions,
 ): Promise<ImportFileResult> {
+  return (await addAllToBatch(s, ds, [{ p, counts, sha }], '0', opts))[0] as ImportFileResult;
+}
+
+/**
+ * addToBatch for several files mapped into imp_mapped at once: `fileExpr` is the SQL of a row's 0-based place in
+ * `entries` (a column of imp_mapped, or '0' for one file). Returns the files' results, in entries' order.
+ */
+async function addAllToBatch(
+  s: Session, ds: DatasetSchema, entries: { p: Planned; counts: MapCounts; sha: { sha256: string; bytes: number } }[], fileExpr: string,
+  opts: ImportOptions,
+): Promise<ImportFileResult[]> {
   if (s.batch && s.batch.ds.name !== ds.name) await flushBatch(s, opts);
   const { db } = s;
   if (!s.batch) {
@@ -794,33 +855,36 @@ async function addToBatch(
     s.batch = { ds, files: [] };
   }
   const b = s.batch;
-  const f = b.files.length;
+  const offset = b.files.length;
   // k: the primary key as validate reads it from the staged line (text of a JSON string, else the JSON text), NULL
   // when a part is missing (validate does not compare those): flushBatch keeps files sharing a key in separate loads.
   const keyParams = Object.fromEntries(ds.primaryKey.map((c, i) => [`kp${i}`, `/${c.replaceAll('~', '~0').replaceAll('/', '~1')}`]));
   const parts = ds.primaryKey.map((_, i) => `CASE WHEN json_type(j -> $kp${i}) = 'VARCHAR' THEN j ->> $kp${i} ELSE CAST(j -> $kp${i} AS VARCHAR) END`);
   const key = parts.length === 0 ? 'CAST(NULL AS VARCHAR[])' : `CASE WHEN ${parts.map((x) => `(${x}) IS NOT NULL`).join(' AND ')} THEN [${parts.join(', ')}] END`;
   await db.run(
-    `INSERT INTO ${BATCH_ROWS} SELECT $f, _row, _line, original_value, original_unit, original_code, j, ${key}
-     FROM (SELECT _row, _line, original_value, original_unit, original_code, CAST(${contractRow(ds)} AS VARCHAR) AS j
+    `INSERT INTO ${BATCH_ROWS} SELECT f, _row, _line, original_value, original_unit, original_code, j, ${key}
+     FROM (SELECT ${fileExpr} + $offset AS f, _row, _line, original_value, original_unit, original_code, CAST(${contractRow(ds)} AS VARCHAR) AS j
            FROM ${MAPPED_TABLE} WHERE _status = 'ok')`,
-    { f, ...keyParams, ...contractKeys(ds) },
+    { offset, ...keyParams, ...contractKeys(ds) },
   );
-  const nq = Object.values(counts.quarantined_by_keyword).reduce((x, y) => x + y, 0);
-  if (nq > 0) {
+  const nqs = entries.map((e) => Object.values(e.counts.quarantined_by_keyword).reduce((x, y) => x + y, 0));
+  if (nqs.some((n) => n > 0)) {
     // raw: the contract row as far as it was mapped (replay re-validates it); the source's value is in errors[].value.
     await db.run(
-      `INSERT INTO ${BATCH_QUARANTINE} SELECT $f, _line, _row, CAST(${contractJson(ds, ds.columns)} AS VARCHAR),
+      `INSERT INTO ${BATCH_QUARANTINE} SELECT ${fileExpr} + $offset, _line, _row, CAST(${contractJson(ds, ds.columns)} AS VARCHAR),
          CAST(json_array(json_object('field', _field, 'keyword', _keyword, 'message', _reason, 'value', _bad_value)) AS VARCHAR), _keyword
        FROM ${MAPPED_TABLE} WHERE _status = 'quarantine'`,
-      { f, ...contractKeys(ds) },
+      { offset, ...contractKeys(ds) },
     );
   }
-  const result: ImportFileResult = { path: p.display, dataset: ds.name, status: 'loaded', message: null, counts, load: null };
-  b.files.push({ f, p, counts, sha, nq, result });
-  // A second file of the same content in this run is skipped, as it was when the first one's load came before it.
-  (await importedShas(s, ds.name)).set(sha.sha256, '(this import)');
-  return result;
+  const shas = await importedShas(s, ds.name);
+  return entries.map((e, i) => {
+    const result: ImportFileResult = { path: e.p.display, dataset: ds.name, status: 'loaded', message: null, counts: e.counts, load: null };
+    b.files.push({ f: offset + i, p: e.p, counts: e.counts, sha: e.sha, nq: nqs[i] ?? 0, result });
+    // A second file of the same content in this run is skipped, as it was when the first one's load came before it.
+    shas.set(e.sha.sha256, '(this import)');
+    return result;
+  });
 }
 
 /**
