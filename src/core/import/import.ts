@@ -15,16 +15,17 @@ import type { Db } from '../../db/db.js';
 import { openWorkDb } from '../../db/lakehouse.js';
 import { ident, literal } from '../../db/sql.js';
 import { InterruptedError, toIoError, UsageError } from '../../errors.js';
-import { findSucceededBySha, markAbandoned } from '../load/ledger.js';
+import { markAbandoned, newLoadId, succeededByShas } from '../load/ledger.js';
 import { LOAD_MEMORY_LIMIT } from '../load/lakehouse.js';
 import { loadOneFile, LOAD_STEPS, recordRun, restoreQuarantineFiles, sumTotals, type FileLoadResult, type LoadEvent, type LoadResult } from '../load/load.js';
+import { rawTableName } from '../load/raw-tables.js';
 import type { FhirInputError, ViewDefinition } from '../fhir/index.js';
 import { spoolStream } from '../validate/inputs.js';
 import { scanCsv } from '../validate/csv-scan.js';
 import { checkOutput, commitOutput, discardOutput, tempPathFor, writeMarker } from '../safe-output.js';
 import { loadDatasetSchema, orderByDependencies, type DatasetSchema } from '../schemas.js';
 import { loadRules, resolveRulesFile } from '../transform/rules.js';
-import { MAPPED_TABLE, mapTable, type MapCounts, type MapOptions } from './map.js';
+import { countsBy, MAPPED_TABLE, mapTable, type MapCounts, type MapOptions } from './map.js';
 import { isTimeZone, loadProfile, tablesFor, type Profile, type ProfileTable } from './profile.js';
 import type { StageContext } from '../stage.js';
 
@@ -324,6 +325,10 @@ interface Session {
   mm: number;
   work: string;
   result: ImportResult;
+  /** load mode: the mapped files waiting for their dataset's one load (flushBatch). */
+  batch?: Batch | undefined;
+  /** load mode: per dataset, the import sha256s already loaded (-> load id), read once; this run's files join it. */
+  imported: Map<string, Map<string, string>>;
 }
 
 /** Opens the lakehouse (or an in-memory DuckDB for --dry-run and --out), runs `body`, records the run, sums totals. */
@@ -346,10 +351,11 @@ async function withSession(kind: 'csv' | 'fhir', profileName: string, inputs: st
     totals: { rows_read: 0, mapped: 0, skipped: 0, missing: 0, rows_inserted: 0, rows_duplicate: 0, rows_quarantined: 0, unreadable: 0 },
     skipped: {}, missing: {}, quarantined_by_keyword: {}, by_metric: {}, resources_skipped: {}, unreadable: [], sample: {},
   };
-  const session: Session = { db, mode, mm, work, result };
+  const session: Session = { db, mode, mm, work, result, imported: new Map() };
   try {
     const run = async (): Promise<LoadResult> => {
       await body(session);
+      await flushBatch(session, opts);
       if (mode === 'out') await writeOut(db, result, opts, kind);
       const files = result.files.flatMap((f) => (f.load ? [f.load] : []));
       return { db: opts.lake.path, files, totals: sumTotals(files) };
@@ -527,6 +533,23 @@ export async function importFhir(input: ImportInput, ctx: StageContext<ImportEve
         const ds = loadDatasetSchema(ft.table.dataset as string);
         const view = ft.view.startsWith('import:') ? importView(ft.view.slice('import:'.length)) : fhir.shippedView(ft.view);
         await fhir.runView(s.db, view, { source: 'imp_fhir', target: 'imp_view', engine, lineage: true, ...(opts.signal ? { signal: opts.signal } : {}) });
+        const identity = `fhir:${JSON.stringify(view)}:${JSON.stringify(ft.table)}:${engine}`;
+        const profilePath = `shipped ViewDefinition ${ft.view}`;
+        const mapOpts = { timezone: opts.timezone, anchor: opts.anchor, missing: [] };
+        // The view's rows of the files as imp_src: _row numbers a file's rows in the order of its lines and entries
+        // (several files: _frow does, and _row numbers the rows of all of them, which one mapping needs).
+        const stageSrc = async (paths: string[]): Promise<void> => {
+          const order = 'ORDER BY v._line NULLS LAST, v._entry NULLS LAST, v._resource_id';
+          await setTodo(s.db, paths);
+          await s.db.run(`CREATE OR REPLACE TEMP TABLE ${SRC_TABLE} AS
+            SELECT v.* EXCLUDE (_line)${ft.resource === 'Device' ? ' REPLACE (left(v.installed_on, 10) AS installed_on)' : ''},
+              ${ft.resource === 'Observation' ? 'coalesce(CAST(v.value AS VARCHAR), v.value_code) AS _value_any,' : ''}
+              t.fi AS _fi, ${paths.length === 1 ? `row_number() OVER (${order}) AS _row`
+                : `row_number() OVER (PARTITION BY t.fi ${order}) AS _frow, row_number() OVER (ORDER BY t.fi, ${order.slice('ORDER BY '.length)}) AS _row`},
+              coalesce(v._line, v._entry) AS _line
+            FROM imp_view v JOIN imp_todo t ON t.path = v._file`);
+        };
+        const todo: { p: Planned; errors: FhirInputError[] }[] = [];
         for (const f of files) {
           if (opts.signal?.aborted) throw new InterruptedError(`import stopped before ${f.display}`);
           const inFile = perFile.get(`${ft.resource}\u0000${f.path}`) ?? 0;
@@ -534,24 +557,15 @@ export async function importFhir(input: ImportInput, ctx: StageContext<ImportEve
           const errors = staged.errors.filter((e) => e.file === f.path && e.resourceType === ft.resource);
           if (inFile === 0 && errors.length === 0) continue;
           const p: Planned = { path: f.path, display: f.display, table: ft.table, ds };
+          if (s.mode === 'load') {
+            todo.push({ p, errors });
+            continue;
+          }
           s.result.files.push(await importOne(s, {
-            p,
-            identity: `fhir:${JSON.stringify(view)}:${JSON.stringify(ft.table)}:${engine}`,
-            profilePath: `shipped ViewDefinition ${ft.view}`,
-            mapOpts: { timezone: opts.timezone, anchor: opts.anchor, missing: [] },
-            stage: async () => {
-              await s.db.run(`CREATE OR REPLACE TEMP TABLE ${SRC_TABLE} AS
-                SELECT v.* EXCLUDE (_line)${ft.resource === 'Device' ? ' REPLACE (left(v.installed_on, 10) AS installed_on)' : ''},
-                  ${ft.resource === 'Observation' ? 'coalesce(CAST(v.value AS VARCHAR), v.value_code) AS _value_any,' : ''}
-                  row_number() OVER (ORDER BY v._line NULLS LAST, v._entry NULLS LAST, v._resource_id) AS _row,
-                  coalesce(v._line, v._entry) AS _line
-                FROM imp_view v WHERE v._file = $f`, { f: f.path });
-            },
-            fhirFile: f.path,
-            fhirResource: ft.resource,
-            fhirErrors: errors,
+            p, identity, profilePath, mapOpts, stage: () => stageSrc([f.path]), fhirFile: f.path, fhirResource: ft.resource, fhirErrors: errors,
           }, opts));
         }
+        if (todo.length > 0) await importFhirFiles(s, ft.resource, ds, todo, { identity, profilePath, mapOpts, stageSrc }, opts);
         await s.db.run('DROP TABLE IF EXISTS imp_view');
       }
       await s.db.run('DROP TABLE IF EXISTS imp_fhir');
@@ -576,6 +590,54 @@ export async function importFhir(input: ImportInput, ctx: StageContext<ImportEve
   }
 }
 
+/**
+ * import fhir's load mode: the files of one view (dataset) not imported before are mapped together, each file's rows
+ * numbered as its own mapping numbers them (imp_mapped._fi names the file), counted per file, and joined to the
+ * dataset's batch: one mapping per dataset instead of one per file (an export of one Bundle per patient has thousands).
+ */
+async function importFhirFiles(
+  s: Session, resource: string, ds: DatasetSchema, todo: { p: Planned; errors: FhirInputError[] }[],
+  src: { identity: string; profilePath: string; mapOpts: Source['mapOpts']; stageSrc: (paths: string[]) => Promise<void> }, opts: ImportOptions,
+): Promise<void> {
+  const { db, result } = s;
+  const shas = await importedShas(s, ds.name);
+  // Each file's place in result.files: a skip now, or its load's result once mapped.
+  const slots: (ImportFileResult | number)[] = [];
+  const entries: { p: Planned; sha: { sha256: string; bytes: number }; errors: FhirInputError[] }[] = [];
+  for (const t of todo) {
+    const sha = importSha(t.p, src.identity, opts);
+    const prev = opts.force ? undefined : shas.get(sha.sha256);
+    if (prev) {
+      opts.onEvent?.({ type: 'file-skipped', path: t.p.display, dataset: ds.name, previousLoadId: prev });
+      slots.push({ path: t.p.display, dataset: ds.name, status: 'skipped', message: `already imported by ${prev}; pass --force to import it again (idempotent by key)`, counts: null, load: null });
+      continue;
+    }
+    if (!opts.force) shas.set(sha.sha256, '(this import)');
+    slots.push(entries.length);
+    entries.push({ p: t.p, sha, errors: t.errors });
+  }
+  if (entries.length > 0) {
+    await src.stageSrc(entries.map((e) => e.p.path));
+    // One mapping for all the files, by the rows' run-wide number (_row); each row then takes its file's own (_frow).
+    const first = (entries[0] as { p: Planned }).p;
+    await mapTable(db, SRC_TABLE, first.table, ds, { ...src.mapOpts, molarMass: s.mm, file: basename(first.path), display: first.display }, src.profilePath);
+    const own = entries.length === 1 ? 'x._row' : 'x._frow';
+    await db.run(`CREATE OR REPLACE TEMP TABLE ${MAPPED_TABLE} AS
+      SELECT m.* REPLACE (${own} AS _row), x._fi AS _fi FROM ${MAPPED_TABLE} m JOIN ${SRC_TABLE} x ON x._row = m._row ORDER BY x._fi, ${own}`);
+    await addFhirRows(db, resource, entries.map((e) => e.errors));
+    const counts = await countsBy(db, ds, '_fi');
+    const mapped = entries.map((e, fi) => {
+      const c = counts.get(fi) ?? { rows_read: 0, mapped: 0, quarantined_by_keyword: {}, skipped: {}, missing: {}, unmapped_codes: {}, by_metric: {} };
+      opts.onEvent?.({ type: 'mapped', path: e.p.display, dataset: ds.name, counts: c });
+      return { p: e.p, counts: c, sha: e.sha };
+    });
+    const results = await addAllToBatch(s, ds, mapped, '_fi', opts);
+    await db.run(`DROP TABLE IF EXISTS ${SRC_TABLE}; DROP TABLE IF EXISTS imp_todo`);
+    for (const [i, slot] of slots.entries()) slots[i] = typeof slot === 'number' ? (results[slot] as ImportFileResult) : slot;
+  }
+  for (const slot of slots) if (typeof slot !== 'number') result.files.push(slot);
+}
+
 async function importOne(s: Session, src: Source & { fhirFile?: string; fhirResource?: string; fhirErrors?: FhirInputError[] }, opts: ImportOptions): Promise<ImportFileResult> {
   const { db, mode, result } = s;
   const p = src.p;
@@ -584,10 +646,10 @@ async function importOne(s: Session, src: Source & { fhirFile?: string; fhirReso
   if (mode === 'load') {
     sha = importSha(p, src.identity, opts);
     if (!opts.force) {
-      const prev = await findSucceededBySha(db, sha.sha256, ds.name);
+      const prev = (await importedShas(s, ds.name)).get(sha.sha256);
       if (prev) {
-        const message = `already imported by ${prev.load_id}; pass --force to import it again (idempotent by key)`;
-        opts.onEvent?.({ type: 'file-skipped', path: p.display, dataset: ds.name, previousLoadId: prev.load_id });
+        const message = `already imported by ${prev}; pass --force to import it again (idempotent by key)`;
+        opts.onEvent?.({ type: 'file-skipped', path: p.display, dataset: ds.name, previousLoadId: prev });
         return { path: p.display, dataset: ds.name, status: 'skipped', message, counts: null, load: null };
       }
     }
@@ -595,7 +657,12 @@ async function importOne(s: Session, src: Source & { fhirFile?: string; fhirReso
   await src.stage();
   let counts = await mapTable(db, SRC_TABLE, p.table, ds, { ...src.mapOpts, molarMass: s.mm, file: basename(p.path), display: p.display }, src.profilePath);
   counts = await addRejects(db, counts);
-  if (src.fhirFile !== undefined && src.fhirResource !== undefined) counts = await addFhirRows(db, src.fhirFile, src.fhirResource, src.fhirErrors ?? [], counts);
+  if (src.fhirFile !== undefined && src.fhirResource !== undefined) {
+    await db.run(`ALTER TABLE ${MAPPED_TABLE} ADD COLUMN _fi INTEGER DEFAULT 0`);
+    await setTodo(db, [src.fhirFile]);
+    await addFhirRows(db, src.fhirResource, [src.fhirErrors ?? []]);
+    counts = (await countsBy(db, ds, '_fi')).get(0) ?? counts;
+  }
   opts.onEvent?.({ type: 'mapped', path: p.display, dataset: ds.name, counts });
   await db.run(`DROP TABLE IF EXISTS ${SRC_TABLE}`);
   if (mode === 'dry-run') {
@@ -607,63 +674,62 @@ async function importOne(s: Session, src: Source & { fhirFile?: string; fhirReso
     await accumulate(db, ds);
     return { path: p.display, dataset: ds.name, status: 'mapped', message: null, counts, load: null };
   }
-  return loadMapped(db, p, ds, counts, opts, sha as { sha256: string; bytes: number }, s.work);
+  return addToBatch(s, p, ds, counts, sha as { sha256: string; bytes: number }, opts);
+}
+
+/** The import sha256s of the dataset's succeeded loads (one query per dataset and run), with this run's added. */
+async function importedShas(s: Session, dataset: string): Promise<Map<string, string>> {
+  let m = s.imported.get(dataset);
+  if (!m) {
+    m = await succeededByShas(s.db, dataset);
+    s.imported.set(dataset, m);
+  }
+  return m;
 }
 
 /**
- * FHIR accounting: an Observation that yields no reading row (no value, data absent) is skipped with that reason,
- * and a resource or line the stage could not read is a quarantined row with its line (NDJSON) or entry (Bundle).
+ * FHIR accounting for the files of TEMP table imp_todo (fi: the file's place, path) mapped into imp_mapped (its _fi
+ * column names the file): a Device without an installation date is quarantined (keyword required); a resource that
+ * yields no row of the view (an Observation without a value, data absent) is a skipped row with that reason; a
+ * resource or line the stage could not read is a quarantined row at its line (NDJSON) or entry (Bundle). Each file's
+ * added rows are numbered after its mapped ones, in the order the stage met them. Count them with countsBy after.
  */
-async function addFhirRows(db: Db, file: string, resource: string, errors: FhirInputError[], counts: MapCounts): Promise<MapCounts> {
+async function addFhirRows(db: Db, resource: string, errors: FhirInputError[][]): Promise<void> {
   if (resource === 'Device') {
     // robots requires installed_on and FHIR R4 Device has no installation date: say so here, not as a bare type error.
-    const reason = 'Device has no installation date: neither the installed-on extension nor manufactureDate (robots requires installed_on)';
-    const n = (await db.scalar<number>(`SELECT count(*)::INTEGER FROM ${MAPPED_TABLE} WHERE _status = 'ok' AND installed_on IS NULL`)) ?? 0;
-    if (n > 0) {
-      await db.run(
-        `UPDATE ${MAPPED_TABLE} SET _status = 'quarantine', _keyword = 'required', _field = 'installed_on', _reason = $reason
-         WHERE _status = 'ok' AND installed_on IS NULL`,
-        { reason },
-      );
-      counts.quarantined_by_keyword.required = (counts.quarantined_by_keyword.required ?? 0) + n;
-    }
-  }
-  {
-    const n = await db.scalar<number>(
-      `SELECT count(*)::INTEGER FROM imp_fhir f WHERE f.resource_type = $t AND f._file = $file
-       AND NOT EXISTS (SELECT 1 FROM ${SRC_TABLE} s WHERE s._resource_id = f.id)`,
-      { t: resource, file },
-    );
-    if (n) {
-      const reason = `${resource} without a value (no valueQuantity or valueCodeableConcept, e.g. dataAbsentReason)`;
-      const maxRow = (await db.scalar<number>(`SELECT coalesce(max(_row), 0)::INTEGER FROM ${MAPPED_TABLE}`)) ?? 0;
-      await db.run(
-        `INSERT INTO ${MAPPED_TABLE} (_row, _line, _status, _reason)
-         SELECT $max + row_number() OVER (ORDER BY f._line NULLS LAST, f._entry NULLS LAST, f.id), coalesce(f._line, f._entry), 'skip', $reason
-         FROM imp_fhir f WHERE f.resource_type = $t AND f._file = $file AND NOT EXISTS (SELECT 1 FROM ${SRC_TABLE} s WHERE s._resource_id = f.id)`,
-        { max: maxRow, reason, t: resource, file },
-      );
-      counts.rows_read += n;
-      counts.skipped[reason] = (counts.skipped[reason] ?? 0) + n;
-    }
-  }
-  if (errors.length > 0) {
-    const maxRow = (await db.scalar<number>(`SELECT coalesce(max(_row), 0)::INTEGER FROM ${MAPPED_TABLE}`)) ?? 0;
-    // One statement for all of them (a broken export can have thousands of bad lines), in the order the stage met them.
-    const rows = errors.map((e, i) => ({
-      row: maxRow + i + 1, line: e.line ?? e.entry ?? null, reason: e.entry !== undefined ? `${entryName(e)}: ${e.reason}` : e.reason, raw: e.raw ?? null,
-    }));
     await db.run(
-      `INSERT INTO ${MAPPED_TABLE} (_row, _line, _status, _reason, _keyword, _field, _bad_value)
-       SELECT e."row", e.line, 'quarantine', e.reason, 'fhir', NULL, e.raw
-       FROM (SELECT unnest(CAST(CAST($errors AS JSON) AS STRUCT("row" BIGINT, line BIGINT, reason VARCHAR, raw VARCHAR)[])) AS e)`,
-      { errors: JSON.stringify(rows) },
+      `UPDATE ${MAPPED_TABLE} SET _status = 'quarantine', _keyword = 'required', _field = 'installed_on', _reason = $reason
+       WHERE _status = 'ok' AND installed_on IS NULL`,
+      { reason: 'Device has no installation date: neither the installed-on extension nor manufactureDate (robots requires installed_on)' },
     );
-    counts.rows_read += errors.length;
-    counts.mapped += errors.length;
-    counts.quarantined_by_keyword.fhir = (counts.quarantined_by_keyword.fhir ?? 0) + errors.length;
   }
-  return counts;
+  await db.run(
+    `INSERT INTO ${MAPPED_TABLE} (_fi, _row, _line, _status, _reason)
+     SELECT t.fi, coalesce(mx.m, 0) + row_number() OVER (PARTITION BY t.fi ORDER BY f._line NULLS LAST, f._entry NULLS LAST, f.id),
+       coalesce(f._line, f._entry), 'skip', $reason
+     FROM imp_fhir f JOIN imp_todo t ON t.path = f._file
+     LEFT JOIN (SELECT _fi, max(_row) AS m FROM ${MAPPED_TABLE} GROUP BY _fi) mx ON mx._fi = t.fi
+     WHERE f.resource_type = $t AND NOT EXISTS (SELECT 1 FROM ${SRC_TABLE} s WHERE s._resource_id = f.id AND s._file = f._file)`,
+    { reason: `${resource} without a value (no valueQuantity or valueCodeableConcept, e.g. dataAbsentReason)`, t: resource },
+  );
+  if (errors.every((e) => e.length === 0)) return;
+  const maxRow = new Map((await db.all<{ fi: number; m: number }>(`SELECT _fi AS fi, max(_row)::INTEGER AS m FROM ${MAPPED_TABLE} GROUP BY _fi`)).map((r) => [r.fi, r.m]));
+  // One statement for all of them (a broken export can have thousands of bad lines), in the order the stage met them.
+  const rows = errors.flatMap((list, fi) => list.map((e, i) => ({
+    fi, row: (maxRow.get(fi) ?? 0) + i + 1, line: e.line ?? e.entry ?? null, reason: e.entry !== undefined ? `${entryName(e)}: ${e.reason}` : e.reason, raw: e.raw ?? null,
+  })));
+  await db.run(
+    `INSERT INTO ${MAPPED_TABLE} (_fi, _row, _line, _status, _reason, _keyword, _field, _bad_value)
+     SELECT e.fi, e."row", e.line, 'quarantine', e.reason, 'fhir', NULL, e.raw
+     FROM (SELECT unnest(CAST(CAST($errors AS JSON) AS STRUCT(fi INTEGER, "row" BIGINT, line BIGINT, reason VARCHAR, raw VARCHAR)[])) AS e)`,
+    { errors: JSON.stringify(rows) },
+  );
+}
+
+/** TEMP table imp_todo: the files mapped together, each with its place (fi) and path. */
+async function setTodo(db: Db, paths: string[]): Promise<void> {
+  await db.run(`CREATE OR REPLACE TEMP TABLE imp_todo AS SELECT r.fi, r.path FROM (
+    SELECT unnest(CAST(CAST($t AS JSON) AS STRUCT(fi INTEGER, path VARCHAR)[])) AS r)`, { t: JSON.stringify(paths.map((path, fi) => ({ fi, path }))) });
 }
 
 /** "Bundle entry N" or "array element N" (0-based, as stageFhir counts them) for an error inside a document. */
@@ -694,15 +760,22 @@ async function dryValidate(db: Db, p: Planned, ds: DatasetSchema, work: string):
  * a JSON null is a type failure; required columns are always written.
  */
 async function writeContractNdjson(db: Db, ds: DatasetSchema, path: string): Promise<void> {
-  const required = ds.columns.filter((c) => ds.required.includes(c));
-  const optional = ds.columns.filter((c) => !ds.required.includes(c));
-  const row = optional.length === 0 ? contractJson(ds, required) : `json_merge_patch(${required.length === 0 ? "'{}'" : contractJson(ds, required)}, ${contractJson(ds, optional)})`;
-  // One JSON text per line: CSV without quoting or a delimiter that can occur (chr(1) never does in JSON text).
   await db.run(
-    `COPY (SELECT CAST(${row} AS VARCHAR) AS j FROM ${MAPPED_TABLE} WHERE _status = 'ok' ORDER BY _row)
-     TO ${literal(path)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')`,
+    `COPY (SELECT CAST(${contractRow(ds)} AS VARCHAR) AS j FROM ${MAPPED_TABLE} WHERE _status = 'ok' ORDER BY _row)
+     TO ${literal(path)} (${NDJSON_COPY})`,
     contractKeys(ds),
   );
+}
+
+/** COPY options that write one VARCHAR column of JSON texts as NDJSON: CSV without a header, quoting or escapes, and
+ *  chr(1) as the delimiter, which never occurs in JSON text. */
+const NDJSON_COPY = "FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01'";
+
+/** The contract row of imp_mapped as a JSON object, optional NULL columns left out (binds contractKeys). */
+function contractRow(ds: DatasetSchema): string {
+  const required = ds.columns.filter((c) => ds.required.includes(c));
+  const optional = ds.columns.filter((c) => !ds.required.includes(c));
+  return optional.length === 0 ? contractJson(ds, required) : `json_merge_patch(${required.length === 0 ? "'{}'" : contractJson(ds, required)}, ${contractJson(ds, optional)})`;
 }
 
 async function accumulate(db: Db, ds: DatasetSchema): Promise<void> {
@@ -732,70 +805,251 @@ async function writeOut(db: Db, result: ImportResult, opts: ImportOptions, kind:
   commitOutput(temp, opts.out as string, { kind: 'import', shape: 'directory', force: opts.force, cwd, protect: [resolve(cwd, opts.lake.path)] });
 }
 
+/** A file mapped in load mode, waiting for its dataset's load. */
+interface BatchFile {
+  /** Its place in the batch (batch order: the run's file order). */
+  f: number;
+  p: Planned;
+  counts: MapCounts;
+  sha: { sha256: string; bytes: number };
+  /** Rows the mapping itself quarantined (in its load's quarantine and counts). */
+  nq: number;
+  /** Its result in ImportResult.files, filled in by its load. */
+  result: ImportFileResult;
+}
+
+/** The files of one dataset mapped so far in this run: their ok rows (imp_batch) and mapping quarantine (imp_batch_q). */
+interface Batch {
+  ds: DatasetSchema;
+  files: BatchFile[];
+}
+
+const BATCH_ROWS = 'imp_batch';
+const BATCH_QUARANTINE = 'imp_batch_q';
+
 /**
- * Writes the ok rows to a staged NDJSON and loads it the normal way; inside the load's merge transaction (its
- * afterInsert hook) the rows get the source's lines and lineage, the mapping's own quarantine rows join the quarantine
- * table and the ledger row, and the ledger row takes the import's sha256: one commit, so a kill leaves either all of it
- * or none of it (the 'running' row is marked failed by the next run) and a rerun repairs it.
+ * Keeps a mapped file's ok contract rows (as the NDJSON texts its own load would stage, with the map back to its
+ * source rows and lineage) and its mapping quarantine rows for its dataset's load, which flushBatch makes once the
+ * run moves on to another dataset or ends. Returns the file's result, filled in by that load.
  */
-async function loadMapped(
-  db: Db, p: Planned, ds: DatasetSchema, counts: MapCounts, opts: ImportOptions, sha: { sha256: string; bytes: number }, work: string,
+async function addToBatch(
+  s: Session, p: Planned, ds: DatasetSchema, counts: MapCounts, sha: { sha256: string; bytes: number }, opts: ImportOptions,
 ): Promise<ImportFileResult> {
-  const staged = join(work, `${basename(p.path)}.ndjson`);
-  await writeContractNdjson(db, ds, staged);
-  // NDJSON line k is the k-th ok row: the map back to the source's rows and lines, and the lineage values.
+  return (await addAllToBatch(s, ds, [{ p, counts, sha }], '0', opts))[0] as ImportFileResult;
+}
+
+/**
+ * addToBatch for several files mapped into imp_mapped at once: `fileExpr` is the SQL of a row's 0-based place in
+ * `entries` (a column of imp_mapped, or '0' for one file). Returns the files' results, in entries' order.
+ */
+async function addAllToBatch(
+  s: Session, ds: DatasetSchema, entries: { p: Planned; counts: MapCounts; sha: { sha256: string; bytes: number } }[], fileExpr: string,
+  opts: ImportOptions,
+): Promise<ImportFileResult[]> {
+  if (s.batch && s.batch.ds.name !== ds.name) await flushBatch(s, opts);
+  const { db } = s;
+  if (!s.batch) {
+    await db.run(`CREATE OR REPLACE TEMP TABLE ${BATCH_ROWS} (f INTEGER, _row BIGINT, _line BIGINT, original_value VARCHAR,
+      original_unit VARCHAR, original_code VARCHAR, j VARCHAR, k VARCHAR[])`);
+    await db.run(`CREATE OR REPLACE TEMP TABLE ${BATCH_QUARANTINE} (f INTEGER, line BIGINT, "row" BIGINT, raw VARCHAR, errors VARCHAR, rule VARCHAR)`);
+    s.batch = { ds, files: [] };
+  }
+  const b = s.batch;
+  const offset = b.files.length;
+  // k: the primary key as validate reads it from the staged line (text of a JSON string, else the JSON text), NULL
+  // when a part is missing (validate does not compare those): flushBatch keeps files sharing a key in separate loads.
+  const keyParams = Object.fromEntries(ds.primaryKey.map((c, i) => [`kp${i}`, `/${c.replaceAll('~', '~0').replaceAll('/', '~1')}`]));
+  const parts = ds.primaryKey.map((_, i) => `CASE WHEN json_type(j -> $kp${i}) = 'VARCHAR' THEN j ->> $kp${i} ELSE CAST(j -> $kp${i} AS VARCHAR) END`);
+  const key = parts.length === 0 ? 'CAST(NULL AS VARCHAR[])' : `CASE WHEN ${parts.map((x) => `(${x}) IS NOT NULL`).join(' AND ')} THEN [${parts.join(', ')}] END`;
+  await db.run(
+    `INSERT INTO ${BATCH_ROWS} SELECT f, _row, _line, original_value, original_unit, original_code, j, ${key}
+     FROM (SELECT ${fileExpr} + $offset AS f, _row, _line, original_value, original_unit, original_code, CAST(${contractRow(ds)} AS VARCHAR) AS j
+           FROM ${MAPPED_TABLE} WHERE _status = 'ok')`,
+    { offset, ...keyParams, ...contractKeys(ds) },
+  );
+  const nqs = entries.map((e) => Object.values(e.counts.quarantined_by_keyword).reduce((x, y) => x + y, 0));
+  if (nqs.some((n) => n > 0)) {
+    // raw: the contract row as far as it was mapped (replay re-validates it); the source's value is in errors[].value.
+    await db.run(
+      `INSERT INTO ${BATCH_QUARANTINE} SELECT ${fileExpr} + $offset, _line, _row, CAST(${contractJson(ds, ds.columns)} AS VARCHAR),
+         CAST(json_array(json_object('field', _field, 'keyword', _keyword, 'message', _reason, 'value', _bad_value)) AS VARCHAR), _keyword
+       FROM ${MAPPED_TABLE} WHERE _status = 'quarantine'`,
+      { offset, ...contractKeys(ds) },
+    );
+  }
+  const shas = await importedShas(s, ds.name);
+  return entries.map((e, i) => {
+    const result: ImportFileResult = { path: e.p.display, dataset: ds.name, status: 'loaded', message: null, counts: e.counts, load: null };
+    b.files.push({ f: offset + i, p: e.p, counts: e.counts, sha: e.sha, nq: nqs[i] ?? 0, result });
+    // A second file of the same content in this run is skipped, as it was when the first one's load came before it.
+    shas.set(e.sha.sha256, '(this import)');
+    return result;
+  });
+}
+
+/**
+ * Loads the batch: one load for all its files, except that files sharing a primary key go to separate loads (in
+ * batch order: a file starts a new load when it holds a key of an earlier file of the current one), so that each
+ * load's duplicate-key check and its anti-join against the raw table see what file-by-file loads saw: the first
+ * file in batch order inserts the key and a later file counts it as its own duplicate.
+ */
+async function flushBatch(s: Session, opts: ImportOptions): Promise<void> {
+  const b = s.batch;
+  if (!b) return;
+  s.batch = undefined;
+  const { db } = s;
+  // For each file, the latest earlier file holding one of its keys.
+  const conflicts = new Map((await db.all<{ f: number; g: number }>(
+    `SELECT f, max(g)::INTEGER AS g FROM (
+       SELECT f, lag(f) OVER (PARTITION BY k ORDER BY f) AS g FROM (SELECT DISTINCT k, f FROM ${BATCH_ROWS} WHERE k IS NOT NULL))
+     WHERE g IS NOT NULL GROUP BY f`,
+  )).map((r) => [r.f, r.g]));
+  const groups: BatchFile[][] = [];
+  let start = 0;
+  for (const bf of b.files) {
+    const g = conflicts.get(bf.f);
+    if (g !== undefined && g >= start) {
+      groups.push(b.files.slice(start, bf.f));
+      start = bf.f;
+    }
+  }
+  groups.push(b.files.slice(start));
+  try {
+    for (const group of groups) await loadGroup(s, b.ds, group, opts);
+  } finally {
+    await db.run(`DROP TABLE IF EXISTS ${BATCH_ROWS}; DROP TABLE IF EXISTS ${BATCH_QUARANTINE}; DROP TABLE IF EXISTS imp_lines; DROP TABLE IF EXISTS imp_batch_files`);
+  }
+}
+
+/**
+ * Loads a group of the batch's files as ONE load: their ok rows in batch order (file, then row) as one staged NDJSON
+ * through loadOneFile (ledger, validation, idempotent merge: one transaction), and inside that transaction
+ * (afterInsert) the load is split back into one load per file: each its own load id, ledger row (path, import
+ * sha256, bytes, counts), raw rows (_load_id, _source_file, _source_line at the source's line, vitals' lineage) and
+ * quarantine rows (the validation's, at the source's line and row, and the mapping's own); the group's own ledger row
+ * goes. A kill leaves all of the group or none of it. A group the load refuses as a whole (a file-level error) is
+ * loaded again file by file, so each file gets its own verdict.
+ */
+async function loadGroup(s: Session, ds: DatasetSchema, group: BatchFile[], opts: ImportOptions): Promise<void> {
+  const { db } = s;
+  const first = group[0] as BatchFile;
+  const range = { lo: first.f, hi: (group.at(-1) as BatchFile).f };
+  const staged = join(s.work, `${ds.name}-${range.lo}.ndjson`);
+  await db.run(`COPY (SELECT j FROM ${BATCH_ROWS} WHERE f BETWEEN $lo AND $hi ORDER BY f, _row) TO ${literal(staged)} (${NDJSON_COPY})`, range);
+  // NDJSON line k is the k-th ok row of the group: the map back to the file, its source rows and lines, and lineage.
   await db.run(`CREATE OR REPLACE TEMP TABLE imp_lines AS
-    SELECT row_number() OVER (ORDER BY _row) AS staged_line, _row, _line, original_value, original_unit, original_code
-    FROM ${MAPPED_TABLE} WHERE _status = 'ok'`);
-  const loadOpts = {
-    lake: opts.lake, force: true, allowOrphans: opts.allowOrphans, quarantineDir: opts.quarantineDir, cwd: opts.cwd,
-    onEvent: opts.onEvent, signal: opts.signal, atStep: opts.atStep,
-  };
-  const nq = Object.values(counts.quarantined_by_keyword).reduce((a, b) => a + b, 0);
+    SELECT row_number() OVER (ORDER BY f, _row) AS staged_line, f, _row, _line, original_value, original_unit, original_code
+    FROM ${BATCH_ROWS} WHERE f BETWEEN $lo AND $hi`, range);
   const qdir = resolve(opts.cwd ?? process.cwd(), opts.quarantineDir ?? 'quarantine');
+  const files = group.map((bf) => {
+    const loadId = newLoadId();
+    return { f: bf.f, load_id: loadId, path: bf.p.display, sha256: bf.sha.sha256, bytes: bf.sha.bytes, nq: bf.nq, qfile: join(qdir, `${basename(bf.p.path)}.${loadId}.quarantine.ndjson`) };
+  });
+  await db.run(`CREATE OR REPLACE TEMP TABLE imp_batch_files AS SELECT r.f, r.load_id, r.path FROM (
+    SELECT unnest(CAST(CAST($files AS JSON) AS STRUCT(f INTEGER, load_id VARCHAR, path VARCHAR)[])) AS r)`,
+    { files: JSON.stringify(files.map((x) => ({ f: x.f, load_id: x.load_id, path: x.path }))) });
+  const okRows = new Map((await db.all<{ f: number; n: number }>('SELECT f, count(*)::INTEGER AS n FROM imp_lines GROUP BY f')).map((r) => [r.f, r.n]));
+  const raw = rawTableName(ds.name);
   const lineage = ds.name === 'vitals';
-  // raw: the contract row as far as it was mapped (replay re-validates it); the source's value is in errors[].value.
-  const rawJson = contractJson(ds, ds.columns);
-  let qPath: string | null = null;
+  type Split = { rows_read: number; rows_inserted: number; rows_duplicate: number; rows_quarantined: number; quarantine_path: string | null; rules: Record<string, number> };
+  const split = new Map<number, Split>();
   const afterInsert = async (lake: Db, loadId: string): Promise<void> => {
-    await lake.run(
-      `UPDATE raw_${ds.name} r SET _source_line = m._line${lineage ? ', original_value = m.original_value, original_unit = m.original_unit, original_code = m.original_code' : ''}
-       FROM imp_lines m WHERE r._load_id = $load AND r._source_line = m.staged_line`,
+    const inserted = new Map((await lake.all<{ f: number; n: number }>(
+      `SELECT m.f, count(*)::INTEGER AS n FROM ${raw} r JOIN imp_lines m ON m.staged_line = r._source_line WHERE r._load_id = $load GROUP BY ALL`,
+      { load: loadId })).map((r) => [r.f, r.n]));
+    // Quarantined rows per file and rule (a row counts once per rule, as validate's failures_by_rule counts them;
+    // a schema's named rule is in the message as "(rule NAME)").
+    const rules = await lake.all<{ f: number; rule: string; n: number }>(
+      `SELECT f, rule, count(DISTINCT line)::INTEGER AS n FROM (
+         SELECT m.f, q.line, coalesce(nullif(regexp_extract(q.e.message, '\\(rule ([^()]+)\\)$', 1), ''), q.e.keyword) AS rule FROM (
+           SELECT line, unnest(from_json(errors, '[{"keyword":"VARCHAR","message":"VARCHAR"}]')) AS e FROM quarantine WHERE load_id = $load) q
+         JOIN imp_lines m ON m.staged_line = q.line)
+       GROUP BY ALL ORDER BY f, n DESC, rule`,
       { load: loadId },
     );
-    await lake.run(`UPDATE quarantine q SET line = m._line, "row" = m._row FROM imp_lines m WHERE q.load_id = $load AND q.line = m.staged_line`, { load: loadId });
-    if (nq > 0) {
-      await lake.run(
-        `INSERT INTO quarantine (load_id, file, line, "row", dataset, raw, errors, rule, quarantined_at)
-         SELECT $load, $file, _line, _row, $ds, CAST(${rawJson} AS VARCHAR),
-           CAST(json_array(json_object('field', _field, 'keyword', _keyword, 'message', _reason, 'value', _bad_value)) AS VARCHAR), _keyword, now()
-         FROM ${MAPPED_TABLE} WHERE _status = 'quarantine' ORDER BY _line, _row`,
-        { load: loadId, file: p.display, ds: ds.name, ...contractKeys(ds) },
-      );
-    }
-    const loadQ = await lake.scalar<string | null>('SELECT quarantine_file FROM loads WHERE load_id = $load', { load: loadId });
-    qPath = loadQ ?? (nq > 0 ? join(qdir, `${basename(p.path)}.${loadId}.quarantine.ndjson`) : null);
+    const quarantined = new Map((await lake.all<{ f: number; n: number }>(
+      `SELECT m.f, count(*)::INTEGER AS n FROM quarantine q JOIN imp_lines m ON m.staged_line = q.line WHERE q.load_id = $load GROUP BY ALL`,
+      { load: loadId })).map((r) => [r.f, r.n]));
     await lake.run(
-      `UPDATE loads SET sha256 = $sha, bytes = $bytes, rows_read = rows_read + $nq, rows_quarantined = rows_quarantined + $nq,
-         quarantine_file = $qfile WHERE load_id = $load`,
-      { sha: sha.sha256, bytes: sha.bytes, nq, qfile: qPath, load: loadId },
+      `UPDATE ${raw} r SET _load_id = m.load_id, _source_file = m.path, _source_line = m._line${lineage ? ', original_value = m.original_value, original_unit = m.original_unit, original_code = m.original_code' : ''}
+       FROM (SELECT l.*, bf.load_id, bf.path FROM imp_lines l JOIN imp_batch_files bf USING (f)) m
+       WHERE r._load_id = $load AND r._source_line = m.staged_line`,
+      { load: loadId },
     );
+    await lake.run(
+      `UPDATE quarantine q SET load_id = m.load_id, file = m.path, line = m._line, "row" = m._row
+       FROM (SELECT l.*, bf.load_id, bf.path FROM imp_lines l JOIN imp_batch_files bf USING (f)) m
+       WHERE q.load_id = $load AND q.line = m.staged_line`,
+      { load: loadId },
+    );
+    await lake.run(
+      `INSERT INTO quarantine (load_id, file, line, "row", dataset, raw, errors, rule, quarantined_at)
+       SELECT bf.load_id, bf.path, q.line, q."row", $ds, q.raw, q.errors, q.rule, now()
+       FROM ${BATCH_QUARANTINE} q JOIN imp_batch_files bf USING (f) ORDER BY q.f, q.line, q."row"`,
+      { ds: ds.name },
+    );
+    const ledger = files.map((x) => {
+      const ok = okRows.get(x.f) ?? 0;
+      const ins = inserted.get(x.f) ?? 0;
+      const vq = quarantined.get(x.f) ?? 0;
+      const out: Split = {
+        rows_read: ok + x.nq, rows_inserted: ins, rows_duplicate: ok - ins - vq, rows_quarantined: vq + x.nq,
+        quarantine_path: vq + x.nq > 0 ? x.qfile : null, rules: {},
+      };
+      for (const r of rules) if (r.f === x.f) out.rules[r.rule] = r.n;
+      split.set(x.f, out);
+      return { load_id: x.load_id, path: x.path, sha256: x.sha256, bytes: x.bytes, read: out.rows_read, inserted: ins,
+        duplicate: out.rows_duplicate, quarantined: out.rows_quarantined, qfile: out.quarantine_path };
+    });
+    await lake.run(
+      `INSERT INTO loads (load_id, path, sha256, bytes, dataset, started_at, finished_at, status, rows_read, rows_inserted,
+         rows_duplicate, rows_quarantined, engine, message, quarantine_file)
+       SELECT r.load_id, r.path, r.sha256, r.bytes, b.dataset, b.started_at, b.finished_at, 'succeeded', r.read, r.inserted,
+         r.duplicate, r.quarantined, b.engine, b.message, r.qfile
+       FROM (SELECT unnest(CAST(CAST($rows AS JSON) AS STRUCT(load_id VARCHAR, path VARCHAR, sha256 VARCHAR, bytes BIGINT, "read" BIGINT,
+               inserted BIGINT, duplicate BIGINT, quarantined BIGINT, qfile VARCHAR)[])) AS r),
+            (SELECT * FROM loads WHERE load_id = $load) b`,
+      { rows: JSON.stringify(ledger), load: loadId },
+    );
+    await lake.run('DELETE FROM loads WHERE load_id = $load', { load: loadId });
   };
-  const load = await loadOneFile(db, { path: staged, display: p.display, ds }, loadOpts, { format: 'ndjson', afterInsert });
+  // The group's own load events would name a file that is not the user's: each file gets its file-done instead.
+  const onEvent = opts.onEvent && ((e: LoadEvent): void => {
+    if (e.type !== 'file-start' && e.type !== 'file-progress' && e.type !== 'file-done' && e.type !== 'file-skipped') opts.onEvent?.(e);
+  });
+  const display = group.length === 1 ? first.p.display : `${first.p.display} and ${group.length - 1} more (one import load)`;
+  const loadOpts = {
+    lake: opts.lake, force: true, allowOrphans: opts.allowOrphans, quarantineDir: opts.quarantineDir, cwd: opts.cwd,
+    onEvent, signal: opts.signal, atStep: opts.atStep,
+  };
+  const load = await loadOneFile(db, { path: staged, display, ds }, loadOpts, { format: 'ndjson', afterInsert });
+  rmSync(staged, { force: true });
   if (load.status !== 'succeeded') {
-    return { path: p.display, dataset: ds.name, status: 'failed', message: load.message, counts, load };
+    if (group.length > 1) {
+      // Refused as a whole: its ledger row goes, and each file is loaded alone for its own verdict.
+      await db.run("DELETE FROM loads WHERE load_id = $load AND status = 'failed'", { load: load.load_id });
+      for (const bf of group) await loadGroup(s, ds, [bf], opts);
+      return;
+    }
+    Object.assign(first.result, { status: 'failed', message: load.message, load });
+    return;
   }
   opts.atStep?.('after-load');
-  // The quarantine file is a derived copy of the table (the load leaves it to us since the hook changed the rows):
-  // written from the committed rows; after a kill here the next run's restoreQuarantineFiles writes it.
-  if (qPath !== null) await restoreQuarantineFiles(db, {});
-  const byRule = { ...load.failures_by_rule };
-  addTo(byRule, counts.quarantined_by_keyword);
-  const merged: FileLoadResult = {
-    ...load, sha256: sha.sha256, bytes: sha.bytes, rows_read: load.rows_read + nq, rows_quarantined: load.rows_quarantined + nq,
-    quarantine_path: qPath, failures_by_rule: byRule,
-  };
-  return { path: p.display, dataset: ds.name, status: 'loaded', message: load.message, counts, load: merged };
+  // The quarantine files are derived copies of the table (the load leaves them to us since the hook changed the rows):
+  // written from the committed rows; after a kill here the next run's restoreQuarantineFiles writes them.
+  if ([...split.values()].some((x) => x.quarantine_path !== null)) await restoreQuarantineFiles(db, {});
+  for (const [i, bf] of group.entries()) {
+    const x = split.get(bf.f) as Split;
+    const byRule = { ...x.rules };
+    addTo(byRule, bf.counts.quarantined_by_keyword);
+    const fileLoad: FileLoadResult = {
+      load_id: (files[i] as { load_id: string }).load_id, path: bf.p.display, dataset: ds.name, status: 'succeeded', sha256: bf.sha.sha256,
+      bytes: bf.sha.bytes, rows_read: x.rows_read, rows_inserted: x.rows_inserted, rows_duplicate: x.rows_duplicate,
+      rows_quarantined: x.rows_quarantined, quarantine_path: x.quarantine_path, engine: load.engine, message: load.message, failures_by_rule: byRule,
+    };
+    Object.assign(bf.result, { status: 'loaded', message: load.message, load: fileLoad });
+    opts.onEvent?.({ type: 'file-done', result: fileLoad });
+  }
 }
 
 /** The counts of one input of import's --max-invalid gate (overMaxInvalid in core/load/gate.ts). */

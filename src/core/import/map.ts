@@ -350,25 +350,46 @@ async function mapPlain(db: Db, c: Ctx, ds: DatasetSchema, timeParts: { col: str
 }
 
 async function counts(db: Db, ds: DatasetSchema): Promise<MapCounts> {
-  const byStatus = await db.all<{ s: string; reason: string | null; keyword: string | null; n: number }>(
-    `SELECT _status AS s, _reason AS reason, _keyword AS keyword, count(*)::INTEGER AS n FROM ${MAPPED_TABLE} GROUP BY ALL ORDER BY ALL`,
+  return (await countsBy(db, ds, '0')).get(0) ?? emptyCounts();
+}
+
+function emptyCounts(): MapCounts {
+  return { rows_read: 0, mapped: 0, quarantined_by_keyword: {}, skipped: {}, missing: {}, unmapped_codes: {}, by_metric: {} };
+}
+
+/**
+ * The counts of imp_mapped per group: `groupExpr` is the SQL of a row's group (an INTEGER column naming its file when
+ * several files were mapped at once, or '0'). Groups without rows are absent from the map.
+ */
+export async function countsBy(db: Db, ds: DatasetSchema, groupExpr: string): Promise<Map<number, MapCounts>> {
+  const out = new Map<number, MapCounts>();
+  const get = (g: number): MapCounts => {
+    let c = out.get(g);
+    if (!c) out.set(g, (c = emptyCounts()));
+    return c;
+  };
+  const byStatus = await db.all<{ g: number; s: string; reason: string | null; keyword: string | null; n: number }>(
+    `SELECT ${groupExpr}::INTEGER AS g, _status AS s, _reason AS reason, _keyword AS keyword, count(*)::INTEGER AS n FROM ${MAPPED_TABLE} GROUP BY ALL ORDER BY ALL`,
   );
-  const out: MapCounts = { rows_read: 0, mapped: 0, quarantined_by_keyword: {}, skipped: {}, missing: {}, unmapped_codes: {}, by_metric: {} };
   for (const r of byStatus) {
-    out.rows_read += r.n;
-    if (r.s === 'ok' || r.s === 'quarantine') out.mapped += r.n;
-    if (r.s === 'quarantine') out.quarantined_by_keyword[r.keyword ?? 'mapping'] = (out.quarantined_by_keyword[r.keyword ?? 'mapping'] ?? 0) + r.n;
-    if (r.s === 'skip') out.skipped[r.reason ?? 'skipped'] = (out.skipped[r.reason ?? 'skipped'] ?? 0) + r.n;
-    if (r.s === 'missing') out.missing[r.reason ?? '(empty)'] = (out.missing[r.reason ?? '(empty)'] ?? 0) + r.n;
+    const c = get(r.g);
+    c.rows_read += r.n;
+    if (r.s === 'ok' || r.s === 'quarantine') c.mapped += r.n;
+    if (r.s === 'quarantine') c.quarantined_by_keyword[r.keyword ?? 'mapping'] = (c.quarantined_by_keyword[r.keyword ?? 'mapping'] ?? 0) + r.n;
+    if (r.s === 'skip') c.skipped[r.reason ?? 'skipped'] = (c.skipped[r.reason ?? 'skipped'] ?? 0) + r.n;
+    if (r.s === 'missing') c.missing[r.reason ?? '(empty)'] = (c.missing[r.reason ?? '(empty)'] ?? 0) + r.n;
   }
   if (ds.columns.includes('metric')) {
-    for (const r of await db.all<{ code: string; n: number }>(
-      `SELECT original_code AS code, count(*)::INTEGER AS n FROM ${MAPPED_TABLE} WHERE _status = 'skip' AND _reason = 'code not mapped'
-       GROUP BY ALL ORDER BY n DESC, code LIMIT 20`,
-    )) out.unmapped_codes[r.code] = r.n;
-    for (const r of await db.all<{ metric: string; n: number }>(
-      `SELECT metric, count(*)::INTEGER AS n FROM ${MAPPED_TABLE} WHERE _status = 'ok' GROUP BY ALL ORDER BY metric`,
-    )) out.by_metric[r.metric] = r.n;
+    for (const r of await db.all<{ g: number; code: string; n: number }>(
+      `SELECT g, code, n FROM (
+         SELECT g, code, n, row_number() OVER (PARTITION BY g ORDER BY n DESC, code) AS k FROM (
+           SELECT ${groupExpr}::INTEGER AS g, original_code AS code, count(*)::INTEGER AS n
+           FROM ${MAPPED_TABLE} WHERE _status = 'skip' AND _reason = 'code not mapped' GROUP BY ALL))
+       WHERE k <= 20 ORDER BY g, k`,
+    )) get(r.g).unmapped_codes[r.code] = r.n;
+    for (const r of await db.all<{ g: number; metric: string; n: number }>(
+      `SELECT ${groupExpr}::INTEGER AS g, metric, count(*)::INTEGER AS n FROM ${MAPPED_TABLE} WHERE _status = 'ok' GROUP BY ALL ORDER BY g, metric`,
+    )) get(r.g).by_metric[r.metric] = r.n;
   }
   return out;
 }

@@ -73,6 +73,21 @@ export async function findSucceededBySha(db: Db, sha256: string, dataset: string
 }
 
 /**
+ * The newest successful load of each content (sha256) into this dataset, as sha256 -> load id: one query for a whole
+ * import run instead of one per file (an export of one Bundle per patient has thousands of files).
+ */
+export async function succeededByShas(db: Db, dataset: string): Promise<Map<string, string>> {
+  const rows = await db.all<{ sha256: string; load_id: string }>(
+    `SELECT sha256, load_id FROM (
+       SELECT sha256, load_id, row_number() OVER (PARTITION BY sha256 ORDER BY started_at DESC, load_id DESC) AS n
+       FROM loads WHERE dataset = $ds AND status = 'succeeded' AND sha256 IS NOT NULL)
+     WHERE n = 1`,
+    { ds: dataset },
+  );
+  return new Map(rows.map((r) => [r.sha256, r.load_id]));
+}
+
+/**
  * Loads not finished by an earlier process (killed or crashed): marked failed so the ledger tells the truth. A
  * 'running' row whose load is still staging in a live process (its scratch owner note, session.ts) is left alone:
  * loads no longer hold the lakehouse while they stage, so another writer may start meanwhile. Returns the count marked.
