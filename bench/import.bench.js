@@ -240,7 +240,7 @@ async function splitBundles(src, dest) {
   return { files: open.size, devices: devices.length };
 }
 
-/** A 48-hour PhysioNet 2012 record (physionetRecord() of test/core/import/physionet.test.ts, the same shape). */
+/** A 48-hour PhysioNet 2012 record: a copy of test/helpers/physionet.ts (plain node cannot import the TypeScript helper). */
 function physionetRecord(recordId, seed = 7) {
   let x = seed;
   const rnd = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
